@@ -1,0 +1,1 @@
+"""The ``clearing-gateway`` command line."""

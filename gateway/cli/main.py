@@ -1,0 +1,20 @@
+"""Entry point of ``clearing-gateway``: imports every command module, then runs the app."""
+
+from __future__ import annotations
+
+import importlib
+
+from gateway.cli.app import app
+
+# One line per command module. Modules register their commands on import.
+_COMMAND_MODULES: tuple[str, ...] = ()
+
+
+def main() -> None:
+    for name in _COMMAND_MODULES:
+        importlib.import_module(name)
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,198 @@
+"""Every reason the gateway can refuse or hold something for, and how each one is said on the wire.
+
+One table: the FpML ``reasonCode`` text written in ``clearingRefused``/``clearingStatus`` and the FIX
+``TradeReportRejectReason`` (751) / ``OrdRejReason`` (103) used in FIX replies. Adding a reason means
+adding one enum member and one row here; ``tests/domain/test_reasons.py`` checks that every member has a row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Layer(StrEnum):
+    XML = "xml"
+    SCHEMA = "schema"
+    FPML = "fpml"
+    SCOPE = "scope"
+    FIX = "fix"
+    ELIGIBILITY = "eligibility"
+    RISK = "risk"
+    LIFECYCLE = "lifecycle"
+    MARKET_DATA = "market-data"
+    RECON = "recon"
+    INTERNAL = "internal"
+
+
+class ReasonCode(StrEnum):
+    # XML safety: refused before anything else is read
+    XML_TOO_LARGE = "XML_TOO_LARGE"
+    XML_DTD_FORBIDDEN = "XML_DTD_FORBIDDEN"
+    XML_ENTITY_FORBIDDEN = "XML_ENTITY_FORBIDDEN"
+    XML_MALFORMED = "XML_MALFORMED"
+    XML_WRONG_NAMESPACE = "XML_WRONG_NAMESPACE"
+    XML_UNKNOWN_MESSAGE = "XML_UNKNOWN_MESSAGE"
+    # Schema
+    SCHEMA_INVALID = "SCHEMA_INVALID"
+    # FpML rules the schema cannot express
+    FPML_VERSION = "FPML_VERSION"
+    FPML_UNKNOWN_CODE = "FPML_UNKNOWN_CODE"
+    FPML_DATE_ORDER = "FPML_DATE_ORDER"
+    FPML_NOTIONAL_NOT_POSITIVE = "FPML_NOTIONAL_NOT_POSITIVE"
+    FPML_HREF_UNRESOLVED = "FPML_HREF_UNRESOLVED"
+    FPML_PARTIES_NOT_DISTINCT = "FPML_PARTIES_NOT_DISTINCT"
+    FPML_MISSING_FIELD = "FPML_MISSING_FIELD"
+    FPML_INVALID_VALUE = "FPML_INVALID_VALUE"
+    # Clearing scope
+    SCOPE_EMBEDDED_OPTION = "SCOPE_EMBEDDED_OPTION"
+    SCOPE_CAP_FLOOR = "SCOPE_CAP_FLOOR"
+    SCOPE_NON_SWAP_PRODUCT = "SCOPE_NON_SWAP_PRODUCT"
+    SCOPE_UNSUPPORTED_FEATURE = "SCOPE_UNSUPPORTED_FEATURE"
+    SCOPE_NO_TRADE = "SCOPE_NO_TRADE"
+    # FIX
+    FIX_MISSING_FIELD = "FIX_MISSING_FIELD"
+    FIX_INVALID_VALUE = "FIX_INVALID_VALUE"
+    FIX_UNKNOWN_COMP_ID = "FIX_UNKNOWN_COMP_ID"
+    FIX_UNSUPPORTED_MESSAGE = "FIX_UNSUPPORTED_MESSAGE"
+    FIX_UNKNOWN_TRADE = "FIX_UNKNOWN_TRADE"
+    # Eligibility
+    ELIG_PRODUCT_NOT_ELIGIBLE = "ELIG_PRODUCT_NOT_ELIGIBLE"
+    ELIG_CURRENCY_NOT_ELIGIBLE = "ELIG_CURRENCY_NOT_ELIGIBLE"
+    ELIG_INDEX_NOT_ELIGIBLE = "ELIG_INDEX_NOT_ELIGIBLE"
+    ELIG_MATURITY_TOO_LONG = "ELIG_MATURITY_TOO_LONG"
+    ELIG_UNKNOWN_PARTY = "ELIG_UNKNOWN_PARTY"
+    ELIG_MEMBER_SUSPENDED = "ELIG_MEMBER_SUSPENDED"
+    ELIG_UNKNOWN_ACCOUNT = "ELIG_UNKNOWN_ACCOUNT"
+    ELIG_DUPLICATE = "ELIG_DUPLICATE"
+    ELIG_OUTSIDE_SERVICE_HOURS = "ELIG_OUTSIDE_SERVICE_HOURS"
+    ELIG_STALE_VERSION = "ELIG_STALE_VERSION"
+    # Risk / credit
+    RISK_INSUFFICIENT_COLLATERAL = "RISK_INSUFFICIENT_COLLATERAL"
+    RISK_TOLERANCE_EXCEEDED = "RISK_TOLERANCE_EXCEEDED"
+    RISK_UNPRICEABLE = "RISK_UNPRICEABLE"
+    # Lifecycle
+    LIFE_NOT_REGISTERED_BY_EOD = "LIFE_NOT_REGISTERED_BY_EOD"
+    LIFE_RETRACTED = "LIFE_RETRACTED"
+    LIFE_ALREADY_NOVATED = "LIFE_ALREADY_NOVATED"
+    # Market data
+    MD_BAD_FILE = "MD_BAD_FILE"
+    MD_MISSING_CURVE = "MD_MISSING_CURVE"
+    MD_GAP = "MD_GAP"
+    # Reconciliation input
+    RECON_INPUT_ERROR = "RECON_INPUT_ERROR"
+    # Internal
+    INTERNAL_ERROR = "INTERNAL_ERROR"
+
+
+@dataclass(frozen=True, slots=True)
+class ReasonInfo:
+    layer: Layer
+    fpml_reason: str  # text of FpML reasonCode
+    fix_trade_report_reject: (
+        int  # TradeReportRejectReason (751): 0 ok,1 party,2 instrument,3 unauthorised,4 type,99 other
+    )
+    fix_order_reject: int  # OrdRejReason (103): 0 broker option, 1 unknown symbol, 3 exceeds limit, 99 other
+    text: str
+
+
+_R = ReasonInfo
+L = Layer
+REASONS: dict[ReasonCode, ReasonInfo] = {
+    ReasonCode.XML_TOO_LARGE: _R(L.XML, "MessageTooLarge", 99, 99, "document exceeds the size limit"),
+    ReasonCode.XML_DTD_FORBIDDEN: _R(L.XML, "DTDForbidden", 99, 99, "a DOCTYPE declaration is not accepted"),
+    ReasonCode.XML_ENTITY_FORBIDDEN: _R(
+        L.XML, "EntityForbidden", 99, 99, "entity declarations are not accepted"
+    ),
+    ReasonCode.XML_MALFORMED: _R(L.XML, "MalformedXML", 99, 99, "the document is not well-formed XML"),
+    ReasonCode.XML_WRONG_NAMESPACE: _R(
+        L.XML, "WrongNamespace", 99, 99, "root element is not in the FpML 5 confirmation namespace"
+    ),
+    ReasonCode.XML_UNKNOWN_MESSAGE: _R(L.XML, "UnsupportedMessage", 4, 99, "message type is not accepted"),
+    ReasonCode.SCHEMA_INVALID: _R(
+        L.SCHEMA, "SchemaInvalid", 99, 99, "document is not valid against the FpML schema"
+    ),
+    ReasonCode.FPML_VERSION: _R(L.FPML, "UnsupportedVersion", 99, 99, "fpmlVersion must be 5-10"),
+    ReasonCode.FPML_UNKNOWN_CODE: _R(
+        L.FPML, "UnsupportedCode", 2, 1, "coded value is not in a supported scheme"
+    ),
+    ReasonCode.FPML_DATE_ORDER: _R(L.FPML, "InvalidDates", 2, 99, "dates are out of order"),
+    ReasonCode.FPML_NOTIONAL_NOT_POSITIVE: _R(L.FPML, "InvalidNotional", 2, 99, "notional must be positive"),
+    ReasonCode.FPML_HREF_UNRESOLVED: _R(
+        L.FPML, "UnresolvedReference", 99, 99, "a reference points at no element"
+    ),
+    ReasonCode.FPML_PARTIES_NOT_DISTINCT: _R(
+        L.FPML, "InvalidParties", 1, 99, "the two sides must be distinct parties"
+    ),
+    ReasonCode.FPML_MISSING_FIELD: _R(L.FPML, "MissingField", 99, 99, "a required field is missing"),
+    ReasonCode.FPML_INVALID_VALUE: _R(L.FPML, "InvalidValue", 99, 99, "a field has an invalid value"),
+    ReasonCode.SCOPE_EMBEDDED_OPTION: _R(
+        L.SCOPE, "EmbeddedOptionality", 2, 1, "trades with embedded optionality are not cleared"
+    ),
+    ReasonCode.SCOPE_CAP_FLOOR: _R(
+        L.SCOPE, "CapFloorNotCleared", 2, 1, "caps, floors and collars are not cleared"
+    ),
+    ReasonCode.SCOPE_NON_SWAP_PRODUCT: _R(
+        L.SCOPE, "ProductNotCleared", 2, 1, "product is not an interest-rate swap"
+    ),
+    ReasonCode.SCOPE_UNSUPPORTED_FEATURE: _R(
+        L.SCOPE, "UnsupportedFeature", 2, 1, "a feature of the trade is not supported"
+    ),
+    ReasonCode.SCOPE_NO_TRADE: _R(L.SCOPE, "NoTrade", 4, 99, "message carries no trade"),
+    ReasonCode.FIX_MISSING_FIELD: _R(L.FIX, "MissingField", 99, 99, "a required FIX field is missing"),
+    ReasonCode.FIX_INVALID_VALUE: _R(L.FIX, "InvalidValue", 99, 99, "a FIX field has an invalid value"),
+    ReasonCode.FIX_UNKNOWN_COMP_ID: _R(
+        L.FIX, "UnknownSender", 3, 99, "SenderCompID is not a known participant"
+    ),
+    ReasonCode.FIX_UNSUPPORTED_MESSAGE: _R(
+        L.FIX, "UnsupportedMessage", 4, 99, "message type is not accepted"
+    ),
+    ReasonCode.FIX_UNKNOWN_TRADE: _R(L.FIX, "UnknownTrade", 99, 5, "no such trade or order"),
+    ReasonCode.ELIG_PRODUCT_NOT_ELIGIBLE: _R(
+        L.ELIGIBILITY, "ProductNotEligible", 2, 1, "product is not in the clearing scope"
+    ),
+    ReasonCode.ELIG_CURRENCY_NOT_ELIGIBLE: _R(
+        L.ELIGIBILITY, "CurrencyNotEligible", 2, 1, "currency is not in the clearing scope"
+    ),
+    ReasonCode.ELIG_INDEX_NOT_ELIGIBLE: _R(
+        L.ELIGIBILITY, "IndexNotEligible", 2, 1, "floating rate index is not in the clearing scope"
+    ),
+    ReasonCode.ELIG_MATURITY_TOO_LONG: _R(
+        L.ELIGIBILITY, "MaturityTooLong", 2, 1, "maturity exceeds the product's maximum"
+    ),
+    ReasonCode.ELIG_UNKNOWN_PARTY: _R(L.ELIGIBILITY, "UnknownParty", 1, 99, "party is not a clearing member"),
+    ReasonCode.ELIG_MEMBER_SUSPENDED: _R(
+        L.ELIGIBILITY, "MemberSuspended", 3, 99, "clearing member is suspended"
+    ),
+    ReasonCode.ELIG_UNKNOWN_ACCOUNT: _R(
+        L.ELIGIBILITY, "UnknownAccount", 1, 99, "account does not exist for the member"
+    ),
+    ReasonCode.ELIG_DUPLICATE: _R(L.ELIGIBILITY, "DuplicateTrade", 99, 6, "trade was already submitted"),
+    ReasonCode.ELIG_OUTSIDE_SERVICE_HOURS: _R(
+        L.ELIGIBILITY, "OutsideServiceHours", 99, 99, "received outside service hours"
+    ),
+    ReasonCode.ELIG_STALE_VERSION: _R(
+        L.ELIGIBILITY, "StaleVersion", 99, 99, "a newer version of the trade exists"
+    ),
+    ReasonCode.RISK_INSUFFICIENT_COLLATERAL: _R(
+        L.RISK, "InsufficientCollateral", 99, 3, "incremental margin exceeds excess collateral and tolerance"
+    ),
+    ReasonCode.RISK_TOLERANCE_EXCEEDED: _R(
+        L.RISK, "ToleranceExceeded", 99, 3, "tolerance limit would be exceeded"
+    ),
+    ReasonCode.RISK_UNPRICEABLE: _R(
+        L.RISK, "Unpriceable", 2, 1, "trade cannot be priced with the market data"
+    ),
+    ReasonCode.LIFE_NOT_REGISTERED_BY_EOD: _R(
+        L.LIFECYCLE, "NotRegisteredByEndOfDay", 99, 99, "pending at end of day"
+    ),
+    ReasonCode.LIFE_RETRACTED: _R(L.LIFECYCLE, "Retracted", 99, 99, "withdrawn by the submitter"),
+    ReasonCode.LIFE_ALREADY_NOVATED: _R(L.LIFECYCLE, "AlreadyNovated", 99, 99, "trade is already novated"),
+    ReasonCode.MD_BAD_FILE: _R(L.MARKET_DATA, "BadMarketData", 99, 99, "market data file is invalid"),
+    ReasonCode.MD_MISSING_CURVE: _R(L.MARKET_DATA, "MissingCurve", 2, 1, "no curve for an index or currency"),
+    ReasonCode.MD_GAP: _R(L.MARKET_DATA, "MarketDataGap", 99, 99, "history has a gap"),
+    ReasonCode.RECON_INPUT_ERROR: _R(L.RECON, "InputError", 99, 99, "input row cannot be read"),
+    ReasonCode.INTERNAL_ERROR: _R(
+        L.INTERNAL, "InternalError", 99, 99, "internal error; the message was not processed"
+    ),
+}

@@ -1,0 +1,1 @@
+"""Reconciliation agent: matches clearing members' books against CCP positions."""

@@ -1,0 +1,27 @@
+"""The ``clearing-recon`` command line."""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+app = typer.Typer(
+    name="clearing-recon",
+    help="Reconcile clearing members' books against CCP positions.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+_COMMAND_MODULES: tuple[str, ...] = ()
+
+
+def main() -> None:
+    for name in _COMMAND_MODULES:
+        importlib.import_module(name)
+    app()
+
+
+if __name__ == "__main__":
+    main()

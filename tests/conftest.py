@@ -1,0 +1,91 @@
+"""Shared fixtures: real PostgreSQL and Mosquitto where the machine has them.
+
+Locally a missing service skips its tests. Under CI (``CI=true``) or with ``CLEARING_REQUIRE_SERVICES=1``
+a missing service fails them instead, so a green CI always means the real components were exercised.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+FPML_EXAMPLES = SHARED / "fpml" / "examples"
+FPML_SCHEMA_DIR = SHARED / "fpml" / "schema" / "5-10-confirmation"
+
+PG_HOST = os.environ.get("CLEARING_TEST_PG_HOST", "127.0.0.1")
+PG_PORT = int(os.environ.get("CLEARING_TEST_PG_PORT", "5432"))
+PG_USER = os.environ.get("CLEARING_TEST_PG_USER", "postgres")
+PG_DB = os.environ.get("CLEARING_TEST_PG_DB", "test")
+MQTT_HOST = os.environ.get("CLEARING_TEST_MQTT_HOST", "127.0.0.1")
+MQTT_PORT = int(os.environ.get("CLEARING_TEST_MQTT_PORT", "1883"))
+
+
+def services_required() -> bool:
+    return os.environ.get("CI", "").lower() == "true" or os.environ.get("CLEARING_REQUIRE_SERVICES") == "1"
+
+
+def _reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
+def _need(host: str, port: int, what: str) -> None:
+    if _reachable(host, port):
+        return
+    message = f"{what} is not reachable at {host}:{port}"
+    if services_required():
+        pytest.fail(message + " (required under CI; .ci/run starts it)")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def fpml_examples() -> Path:
+    if not FPML_EXAMPLES.is_dir():
+        pytest.fail(f"the FpML examples are expected at {FPML_EXAMPLES}")
+    return FPML_EXAMPLES
+
+
+@pytest.fixture(scope="session")
+def fpml_schema_dir() -> Path:
+    if not (FPML_SCHEMA_DIR / "fpml-main-5-10.xsd").is_file():
+        pytest.fail(f"the official FpML 5.10 schema set is expected at {FPML_SCHEMA_DIR}")
+    return FPML_SCHEMA_DIR
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards (SQLAlchemy asyncpg URL)."""
+    _need(PG_HOST, PG_PORT, "PostgreSQL")
+    import asyncpg  # type: ignore[import-untyped]
+
+    name = f"clearing_test_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, database=PG_DB)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    try:
+        yield f"postgresql+asyncpg://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
+    finally:
+        admin = await asyncpg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, database=PG_DB)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+
+@pytest.fixture
+def mosquitto() -> tuple[str, int]:
+    """Host and port of the real Mosquitto broker."""
+    _need(MQTT_HOST, MQTT_PORT, "Mosquitto")
+    return MQTT_HOST, MQTT_PORT
