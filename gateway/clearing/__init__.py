@@ -1,0 +1,1 @@
+"""Clearing workflow: the pipeline, novation, status machine, lifecycle, end of day."""

@@ -1,0 +1,115 @@
+"""The contract between intake channels (MQTT/FpML, FIX, CLI) and the clearing service.
+
+Channels turn wire messages into ``Submission``s and hand them to a ``ClearingPort``; the service
+decides and records every transition as a ``StatusUpdate``, which it writes to the outbox in the same
+transaction as the state change. Publishers (MQTT, FIX) read the outbox and render each update in their
+own format, so a broker or session outage delays a status but never loses it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Protocol
+
+from gateway.domain.enums import ClearingStatusCode
+from gateway.domain.errors import Issue
+from gateway.domain.trade import Trade
+
+
+class Channel(StrEnum):
+    MQTT_FPML = "mqtt-fpml"
+    FIX = "fix"
+    CLI = "cli"
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """One inbound request to clear one trade (a package arrives as one submission per trade, same package_id)."""
+
+    channel: Channel
+    source: str  # trade source id (MQTT topic segment) or FIX SenderCompID
+    message_id: str  # FpML messageId / FIX TradeReportID; (source, message_id) is the transport de-dup key
+    received_at: datetime
+    trade: Trade  # (source, trade.identifiers.source_trade_id, source_version) is the business de-dup key
+    is_correction: bool = False
+    correlation_id: str | None = None
+    package_id: str | None = None
+    raw: bytes = b""  # the message as received, kept for audit
+
+
+@dataclass(frozen=True, slots=True)
+class StatusUpdate:
+    """One transition of a submitted trade, as every interested party is told of it."""
+
+    sequence: int  # increases per trade: statuses of one trade are delivered in this order
+    submission_id: str  # the service's id of the submission
+    source: str
+    channel: Channel
+    status: ClearingStatusCode
+    trade: Trade
+    at: datetime
+    reasons: tuple[Issue, ...] = ()
+    ccp_trade_ids: tuple[str, ...] = ()  # (A-CCP id, CCP-B id) once novated
+    cleared: tuple[Trade, Trade] | None = None
+    clearing_business_date: date | None = None
+    correlation_id: str | None = None
+    in_reply_to: str | None = None  # the submission's message_id
+
+
+@dataclass(frozen=True, slots=True)
+class CreditDecision:
+    """Answer to a pre-trade credit check (FIX NewOrderSingle) or to the registration credit check."""
+
+    approved: bool
+    member: str
+    account: str
+    incremental_margin: Decimal
+    headroom_before: Decimal  # excess collateral + unused tolerance before this trade
+    shortfall: Decimal = Decimal(0)
+    reasons: tuple[Issue, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """One cleared trade seen from a member's side (the reconciliation position layout)."""
+
+    trade_id: str  # CCP trade id
+    uti: str | None
+    member: str
+    account: str
+    product: str
+    currency: str
+    notional: Decimal
+    direction: str  # PAY or RECEIVE: the member's side of the fixed leg (leg 1 for basis)
+    fixed_rate: Decimal | None
+    floating_index: str | None
+    index_tenor: str | None
+    spread: Decimal | None
+    effective_date: date
+    maturity_date: date
+    status: str
+    npv: Decimal | None
+
+
+class ClearingPort(Protocol):
+    """What every intake channel may ask of the clearing service."""
+
+    async def submit(self, submission: Submission) -> StatusUpdate:
+        """Store durably, then answer with the receipt (Received) or, for a duplicate, the existing outcome."""
+        ...
+
+    async def withdraw(self, source: str, source_trade_id: str, at: datetime, reason: str) -> StatusUpdate:
+        """Withdraw a submitted trade that is not yet novated (FIX AE cancel, FpML requestClearingRetracted)."""
+        ...
+
+    async def credit_check(self, member: str, account: str, trade: Trade, order_id: str) -> CreditDecision:
+        """Pre-trade check; an approved check reserves headroom until released, matched or end of day."""
+        ...
+
+    async def release_credit(self, member: str, order_id: str) -> None: ...
+
+    async def positions(self, member: str, account: str | None, business_date: date) -> Sequence[Position]: ...
