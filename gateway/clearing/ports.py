@@ -95,6 +95,37 @@ class Position:
     npv: Decimal | None
 
 
+class DeliveryChannel(StrEnum):
+    MQTT = "mqtt"
+    FIX = "fix"
+
+
+class RecipientRole(StrEnum):
+    SOURCE = "source"  # the trade source that submitted
+    MEMBER = "member"  # a clearing member on either side
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """One status update owed to one recipient over one channel; delivered in ``id`` order per recipient."""
+
+    id: int
+    channel: DeliveryChannel
+    role: RecipientRole
+    recipient: str  # trade source id, member id (MQTT topics) or the member's FIX SenderCompID
+    update: StatusUpdate
+
+
+class Outbox(Protocol):
+    """The transactional outbox, read by the publishers."""
+
+    async def pending(self, channel: DeliveryChannel, limit: int) -> Sequence[OutboxItem]:
+        """Undelivered items of a channel, oldest first."""
+        ...
+
+    async def mark_delivered(self, ids: Sequence[int]) -> None: ...
+
+
 class ClearingPort(Protocol):
     """What every intake channel may ask of the clearing service."""
 
