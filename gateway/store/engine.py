@@ -1,0 +1,64 @@
+"""The async engine (SQLite by default, PostgreSQL in production) and schema upgrades through Alembic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.engine.url import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+DEFAULT_URL = "sqlite+aiosqlite:///./var/gateway.db"
+_MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def create_engine(url: str = DEFAULT_URL, **kwargs: Any) -> AsyncEngine:
+    """An engine for ``url``; SQLite files get WAL, foreign keys and a busy timeout, and their folder."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:":
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, **kwargs)
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=10000")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        return engine
+    return create_async_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def alembic_config() -> Config:
+    """Alembic configuration held in code: no alembic.ini needed at run time."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(_MIGRATIONS))
+    return cfg
+
+
+def _upgrade(sync_conn: Connection, revision: str) -> None:
+    cfg = alembic_config()
+    cfg.attributes["connection"] = sync_conn
+    command.upgrade(cfg, revision)
+
+
+async def upgrade_schema(engine: AsyncEngine, revision: str = "head") -> None:
+    """Create or upgrade the schema to ``revision``; safe to run at every start."""
+    async with engine.begin() as conn:
+        await conn.run_sync(_upgrade, revision)
+
+
+async def open_store(url: str = DEFAULT_URL) -> AsyncEngine:
+    """An engine whose schema is at the latest revision."""
+    engine = create_engine(url)
+    await upgrade_schema(engine)
+    return engine

@@ -1,0 +1,220 @@
+"""The schema, as SQLAlchemy Core tables. Migrations under ``migrations/`` create exactly this.
+
+Decimals are exact (``ExactDecimal``), times aware UTC (``UtcDateTime``). Trades are kept as canonical JSON
+(``gateway.domain.codec``) next to the columns that queries filter on.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from gateway.store.types import ExactDecimal, UtcDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+Id = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements only INTEGER PRIMARY KEY
+
+members = Table(
+    "members",
+    metadata,
+    Column("member_id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("base_currency", String(3), nullable=False),
+    Column("tolerance_limit", ExactDecimal(), nullable=False),
+    Column("credit_score", Integer, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+member_parties = Table(
+    "member_parties",
+    metadata,
+    Column("party_id", String(64), primary_key=True),  # LEI or FpML party id, unique across members
+    Column("member_id", String(64), ForeignKey("members.member_id"), nullable=False, index=True),
+)
+
+member_comp_ids = Table(
+    "member_comp_ids",
+    metadata,
+    Column("comp_id", String(64), primary_key=True),
+    Column("member_id", String(64), ForeignKey("members.member_id"), nullable=False, index=True),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("member_id", String(64), ForeignKey("members.member_id"), primary_key=True),
+    Column("account_id", String(64), primary_key=True),
+    Column("account_type", String(8), nullable=False),
+    Column("base_currency", String(3), nullable=False),
+)
+
+collateral = Table(
+    "collateral",
+    metadata,
+    Column("member_id", String(64), primary_key=True),
+    Column("account_id", String(64), primary_key=True),
+    Column("asset_id", String(32), primary_key=True),  # currency code for cash, ISIN for a security
+    Column("kind", String(8), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("quantity", ExactDecimal(), nullable=False),
+    Column("price", ExactDecimal(), nullable=False),
+    Column("haircut", ExactDecimal(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    ForeignKeyConstraint(["member_id", "account_id"], ["accounts.member_id", "accounts.account_id"]),
+)
+
+collateral_movements = Table(
+    "collateral_movements",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("member_id", String(64), nullable=False),
+    Column("account_id", String(64), nullable=False),
+    Column("asset_id", String(32), nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("quantity_delta", ExactDecimal(), nullable=False),
+    Column("price", ExactDecimal(), nullable=False),
+    Column("haircut", ExactDecimal(), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+    Index("ix_collateral_movements_account", "member_id", "account_id"),
+)
+
+account_risk = Table(
+    "account_risk",
+    metadata,
+    Column("member_id", String(64), primary_key=True),
+    Column("account_id", String(64), primary_key=True),
+    Column("margin", ExactDecimal(), nullable=False),  # initial margin requirement, account base currency
+    Column("pnl_vector", LargeBinary, nullable=True),  # scenario P&L of the account's cleared portfolio
+    Column("trade_count", Integer, nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    ForeignKeyConstraint(["member_id", "account_id"], ["accounts.member_id", "accounts.account_id"]),
+)
+
+credit_reservations = Table(
+    "credit_reservations",
+    metadata,
+    Column("member_id", String(64), primary_key=True),
+    Column("order_id", String(128), primary_key=True),
+    Column("account_id", String(64), nullable=False),
+    Column("amount", ExactDecimal(), nullable=False),
+    Column("business_date", Date, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+)
+
+submissions = Table(
+    "submissions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("source", String(128), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("message_id", String(256), nullable=False),
+    Column("source_trade_id", String(256), nullable=False),
+    Column("source_version", Integer, nullable=False),
+    Column("is_correction", Boolean, nullable=False),
+    Column("correlation_id", String(256), nullable=True),
+    Column("package_id", String(256), nullable=True),
+    Column("received_at", UtcDateTime(), nullable=False),
+    Column("raw", LargeBinary, nullable=False),
+    Column("trade_json", Text, nullable=False),
+    Column("trade_date", Date, nullable=False),
+    Column("product", String(16), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("party_a", String(64), nullable=False),
+    Column("party_b", String(64), nullable=False),
+    Column("member_a", String(64), nullable=True),
+    Column("member_b", String(64), nullable=True),
+    Column("sub_block", Boolean, nullable=False),
+    Column("stage", String(24), nullable=False),
+    Column("status", String(24), nullable=False),
+    Column("last_sequence", Integer, nullable=False),
+    Column("due_at", UtcDateTime(), nullable=True),
+    Column("business_date", Date, nullable=True),
+    Column("backload", Boolean, nullable=False),
+    Column("needs_recheck", Boolean, nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("source", "message_id"),
+    UniqueConstraint("source", "source_trade_id", "source_version"),
+    Index("ix_submissions_stage_due", "stage", "due_at"),
+)
+
+status_history = Table(
+    "status_history",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("submission_id", Id, ForeignKey("submissions.id"), nullable=False),
+    Column("sequence", Integer, nullable=False),
+    Column("status", String(24), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("reasons", Text, nullable=False),  # JSON list of Issue.to_dict()
+    Column("ccp_trade_ids", Text, nullable=False),  # JSON list
+    Column("business_date", Date, nullable=True),
+    UniqueConstraint("submission_id", "sequence"),
+)
+
+cleared_trades = Table(
+    "cleared_trades",
+    metadata,
+    Column("ccp_trade_id", String(40), primary_key=True),
+    Column("submission_id", Id, ForeignKey("submissions.id"), nullable=False, index=True),
+    Column("member_id", String(64), nullable=False),
+    Column("account_id", String(64), nullable=False),
+    Column("party_id", String(64), nullable=False),
+    Column("uti", String(128), nullable=True),
+    Column("product", String(16), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("notional", ExactDecimal(), nullable=False),
+    Column("direction", String(8), nullable=False),
+    Column("fixed_rate", ExactDecimal(), nullable=True),
+    Column("floating_index", String(64), nullable=True),
+    Column("index_tenor", String(8), nullable=True),
+    Column("spread", ExactDecimal(), nullable=True),
+    Column("effective_date", Date, nullable=False),
+    Column("maturity_date", Date, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("npv", ExactDecimal(), nullable=True),
+    Column("business_date", Date, nullable=False),
+    Column("novated_at", UtcDateTime(), nullable=False),
+    Column("trade_json", Text, nullable=False),
+    Index("ix_cleared_trades_member", "member_id", "account_id"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("channel", String(8), nullable=False),
+    Column("role", String(8), nullable=False),
+    Column("recipient", String(128), nullable=False),
+    Column("history_id", Id, ForeignKey("status_history.id"), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("delivered_at", UtcDateTime(), nullable=True),
+    Index("ix_outbox_pending", "channel", "delivered_at", "id"),
+)
+
+# The view ``ccp_positions`` (the standard position layout read by clearing-recon --db) over
+# ``cleared_trades`` is created by the migrations.
