@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.errors import Issue
-from gateway.domain.trade import Trade
+from gateway.domain.trade import PartyTradeId, Trade
 
 
 class MessageType(StrEnum):
@@ -50,26 +50,37 @@ class ClearingRequest:
 
 @dataclass(frozen=True, slots=True)
 class ClearingStatusReport:
-    """``clearingStatus``/``clearingAcknowledgement``: where a submitted trade is in the workflow."""
+    """``clearingStatus``/``clearingAcknowledgement``: where a submitted trade is in the workflow.
+
+    A status may name the trade only by identifiers (``trade`` is then None and ``trade_ids`` says which);
+    ``status_applies_to`` lists the party ids the status is about, when the message narrows it.
+    """
 
     header: MessageHeader
     status: ClearingStatusCode
-    trade: Trade
+    trade: Trade | None
     correlation_id: str | None = None
     sequence_number: int | None = None
     reasons: tuple[Issue, ...] = ()
+    trade_ids: tuple[PartyTradeId, ...] = ()
+    status_applies_to: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class ClearingConfirmation:
-    """``clearingConfirmed``: the submitted trade and the two trades that replace it at the CCP."""
+    """``clearingConfirmed``: the submitted trade and the two trades that replace it at the CCP.
+
+    A confirmation may carry only the cleared trade(s) (e.g. a swap created by a swaption exercise):
+    ``submitted`` is then None and ``cleared`` holds what the message carries.
+    """
 
     header: MessageHeader
-    submitted: Trade
-    cleared: tuple[Trade, Trade]
+    submitted: Trade | None
+    cleared: tuple[Trade, ...]
     ccp_party_id: str
     correlation_id: str | None = None
     sequence_number: int | None = None
+    originating_event: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
