@@ -22,6 +22,7 @@ class Layer(StrEnum):
     LIFECYCLE = "lifecycle"
     MARKET_DATA = "market-data"
     RECON = "recon"
+    REFDATA = "refdata"
     INTERNAL = "internal"
 
 
@@ -75,6 +76,13 @@ class ReasonCode(StrEnum):
     LIFE_NOT_REGISTERED_BY_EOD = "LIFE_NOT_REGISTERED_BY_EOD"
     LIFE_RETRACTED = "LIFE_RETRACTED"
     LIFE_ALREADY_NOVATED = "LIFE_ALREADY_NOVATED"
+    LIFE_BACKLOAD_QUEUED = "LIFE_BACKLOAD_QUEUED"
+    LIFE_SUPERSEDED = "LIFE_SUPERSEDED"
+    # Reference data and collateral administration
+    REF_INVALID_INPUT = "REF_INVALID_INPUT"
+    REF_UNKNOWN_MEMBER = "REF_UNKNOWN_MEMBER"
+    REF_ALREADY_EXISTS = "REF_ALREADY_EXISTS"
+    REF_INSUFFICIENT_HOLDING = "REF_INSUFFICIENT_HOLDING"
     # Market data
     MD_BAD_FILE = "MD_BAD_FILE"
     MD_MISSING_CURVE = "MD_MISSING_CURVE"
@@ -188,6 +196,22 @@ REASONS: dict[ReasonCode, ReasonInfo] = {
     ),
     ReasonCode.LIFE_RETRACTED: _R(L.LIFECYCLE, "Retracted", 99, 99, "withdrawn by the submitter"),
     ReasonCode.LIFE_ALREADY_NOVATED: _R(L.LIFECYCLE, "AlreadyNovated", 99, 99, "trade is already novated"),
+    ReasonCode.LIFE_BACKLOAD_QUEUED: _R(
+        L.LIFECYCLE, "QueuedForBackloading", 99, 99, "trade date is old: queued until the backload date"
+    ),
+    ReasonCode.LIFE_SUPERSEDED: _R(L.LIFECYCLE, "Superseded", 99, 99, "replaced by a corrected version"),
+    ReasonCode.REF_INVALID_INPUT: _R(
+        L.REFDATA, "InvalidReferenceData", 99, 99, "reference data input is invalid"
+    ),
+    ReasonCode.REF_UNKNOWN_MEMBER: _R(
+        L.REFDATA, "UnknownMember", 1, 99, "no such clearing member or account"
+    ),
+    ReasonCode.REF_ALREADY_EXISTS: _R(
+        L.REFDATA, "AlreadyExists", 99, 99, "member, party id or CompID already registered"
+    ),
+    ReasonCode.REF_INSUFFICIENT_HOLDING: _R(
+        L.REFDATA, "InsufficientHolding", 99, 99, "withdrawal exceeds the collateral held"
+    ),
     ReasonCode.MD_BAD_FILE: _R(L.MARKET_DATA, "BadMarketData", 99, 99, "market data file is invalid"),
     ReasonCode.MD_MISSING_CURVE: _R(L.MARKET_DATA, "MissingCurve", 2, 1, "no curve for an index or currency"),
     ReasonCode.MD_GAP: _R(L.MARKET_DATA, "MarketDataGap", 99, 99, "history has a gap"),
