@@ -1,0 +1,157 @@
+"""Compile a schema set once and validate parsed documents against it.
+
+``load_schema`` returns the official set when its directory is configured (and then insists that it
+matches the manifest), or our clearing profile when the default directory is absent. The compiled
+``lxml.etree.XMLSchema`` is cached per directory. When a document fails, ``explain`` turns the
+failure into element paths; it uses ``xmlschema`` (imported lazily, built once) and falls back to
+lxml's own log.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from fpml_schemas.manifest import MAIN_FILE, verify_directory
+
+ENV_VAR = "CLEARING_FPML_SCHEMA_DIR"
+DEFAULT_RELATIVE_DIR = Path("..") / "shared" / "fpml" / "schema" / "5-10-confirmation"
+OFFICIAL_LABEL = "fpml-5-10-confirmation (official, verified)"
+PROFILE_LABEL = "clearing-profile"
+PROFILE_PATH = Path(__file__).with_name("clearing-profile.xsd")
+_MAX_EXPLAINED = 20
+
+
+class SchemaSetError(Exception):
+    """The configured schema set cannot be used (missing, altered, or does not compile)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaViolation:
+    """One schema failure: the element path, the line, and what is wrong."""
+
+    path: str
+    line: int | None
+    message: str
+
+
+def _parser() -> etree.XMLParser:
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+
+
+@dataclass(eq=False, slots=True)
+class LoadedSchema:
+    """A compiled schema set and its provenance label."""
+
+    label: str
+    main: Path
+    official: bool
+    schema: etree.XMLSchema
+    _explainer: Any = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def is_valid(self, tree: etree._Element) -> bool:
+        return bool(self.schema.validate(tree))
+
+    def lxml_violations(self) -> list[SchemaViolation]:
+        """Failures of the last ``is_valid`` call as lxml reports them."""
+        return [
+            SchemaViolation(e.path or "/", e.line or None, e.message)
+            for e in list(self.schema.error_log)[:_MAX_EXPLAINED]
+        ]
+
+    def explain(self, tree: etree._Element) -> list[SchemaViolation]:
+        """Why ``tree`` is invalid, with element paths (call after ``is_valid`` returned False)."""
+        fallback = self.lxml_violations()
+        try:
+            explainer = self._xmlschema()
+            out = []
+            for err in explainer.iter_errors(tree):
+                elem = getattr(err, "elem", None)
+                line = getattr(elem, "sourceline", None) if elem is not None else None
+                reason = err.reason or err.message
+                out.append(SchemaViolation(err.path or "/", line, str(reason)))
+                if len(out) >= _MAX_EXPLAINED:
+                    break
+        except Exception:  # the explanation is a courtesy; lxml's log is always there
+            return fallback
+        return out or fallback
+
+    def _xmlschema(self) -> Any:
+        with self._lock:
+            if self._explainer is None:
+                import xmlschema
+
+                self._explainer = xmlschema.XMLSchema(str(self.main))
+            return self._explainer
+
+
+_cache: dict[tuple[str, bool], LoadedSchema] = {}
+_cache_lock = threading.Lock()
+
+
+def clear_cache() -> None:
+    with _cache_lock:
+        _cache.clear()
+
+
+def resolve_schema_dir(directory: Path | str | None = None) -> tuple[Path, bool]:
+    """The schema directory to use and whether it was configured explicitly (argument or env var)."""
+    if directory is not None:
+        return Path(directory), True
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return Path(env), True
+    return Path.cwd() / DEFAULT_RELATIVE_DIR, False
+
+
+def _compile(main: Path) -> etree.XMLSchema:
+    try:
+        return etree.XMLSchema(etree.parse(str(main), _parser()))
+    except (OSError, etree.XMLSchemaParseError, etree.XMLSyntaxError) as exc:
+        raise SchemaSetError(f"{main} does not compile: {exc}") from exc
+
+
+def load_schema(directory: Path | str | None = None, *, profile: bool = False) -> LoadedSchema:
+    """The compiled schema to validate FpML with (cached).
+
+    ``profile=True`` always gives the clearing profile. Otherwise the official set in the resolved
+    directory is used; a directory that was configured explicitly must exist and match the manifest
+    (``SchemaSetError`` if not), while an absent default directory falls back to the profile.
+    """
+    if profile:
+        return _cached(PROFILE_PATH, official=False)
+    resolved, explicit = resolve_schema_dir(directory)
+    main = resolved / MAIN_FILE
+    if not main.is_file():
+        if explicit:
+            raise SchemaSetError(f"no {MAIN_FILE} in the configured schema directory {resolved}")
+        return _cached(PROFILE_PATH, official=False)
+    return _cached(main, official=True)
+
+
+def _cached(main: Path, *, official: bool) -> LoadedSchema:
+    key = (str(main.resolve()), official)
+    with _cache_lock:
+        hit = _cache.get(key)
+        if hit is not None:
+            return hit
+        if official:
+            problems = verify_directory(main.parent)
+            if problems:
+                raise SchemaSetError(
+                    f"the schema set in {main.parent} does not match the manifest: " + "; ".join(problems)
+                )
+        loaded = LoadedSchema(
+            label=OFFICIAL_LABEL if official else PROFILE_LABEL,
+            main=main,
+            official=official,
+            schema=_compile(main),
+        )
+        _cache[key] = loaded
+        return loaded
