@@ -72,6 +72,9 @@ class ReasonCode(StrEnum):
     RISK_INSUFFICIENT_COLLATERAL = "RISK_INSUFFICIENT_COLLATERAL"
     RISK_TOLERANCE_EXCEEDED = "RISK_TOLERANCE_EXCEEDED"
     RISK_UNPRICEABLE = "RISK_UNPRICEABLE"
+    RISK_UNKNOWN_INDEX = "RISK_UNKNOWN_INDEX"
+    RISK_BEYOND_CURVE = "RISK_BEYOND_CURVE"
+    RISK_UNSUPPORTED_TERMS = "RISK_UNSUPPORTED_TERMS"
     # Lifecycle
     LIFE_NOT_REGISTERED_BY_EOD = "LIFE_NOT_REGISTERED_BY_EOD"
     LIFE_RETRACTED = "LIFE_RETRACTED"
@@ -87,6 +90,9 @@ class ReasonCode(StrEnum):
     MD_BAD_FILE = "MD_BAD_FILE"
     MD_MISSING_CURVE = "MD_MISSING_CURVE"
     MD_GAP = "MD_GAP"
+    MD_UNKNOWN_CURVE = "MD_UNKNOWN_CURVE"
+    MD_MISSING_PILLAR = "MD_MISSING_PILLAR"
+    MD_NOT_A_NUMBER = "MD_NOT_A_NUMBER"
     # Reconciliation input
     RECON_INPUT_ERROR = "RECON_INPUT_ERROR"
     # Internal
@@ -191,6 +197,13 @@ REASONS: dict[ReasonCode, ReasonInfo] = {
     ReasonCode.RISK_UNPRICEABLE: _R(
         L.RISK, "Unpriceable", 2, 1, "trade cannot be priced with the market data"
     ),
+    ReasonCode.RISK_UNKNOWN_INDEX: _R(L.RISK, "UnknownIndex", 2, 1, "floating rate index is not known"),
+    ReasonCode.RISK_BEYOND_CURVE: _R(
+        L.RISK, "BeyondCurve", 2, 1, "cash flows fall beyond the end of the market data curves"
+    ),
+    ReasonCode.RISK_UNSUPPORTED_TERMS: _R(
+        L.RISK, "UnsupportedTerms", 2, 1, "trade terms the valuation does not support"
+    ),
     ReasonCode.LIFE_NOT_REGISTERED_BY_EOD: _R(
         L.LIFECYCLE, "NotRegisteredByEndOfDay", 99, 99, "pending at end of day"
     ),
@@ -215,6 +228,13 @@ REASONS: dict[ReasonCode, ReasonInfo] = {
     ReasonCode.MD_BAD_FILE: _R(L.MARKET_DATA, "BadMarketData", 99, 99, "market data file is invalid"),
     ReasonCode.MD_MISSING_CURVE: _R(L.MARKET_DATA, "MissingCurve", 2, 1, "no curve for an index or currency"),
     ReasonCode.MD_GAP: _R(L.MARKET_DATA, "MarketDataGap", 99, 99, "history has a gap"),
+    ReasonCode.MD_UNKNOWN_CURVE: _R(
+        L.MARKET_DATA, "UnknownCurve", 99, 99, "a curve names no known floating rate index"
+    ),
+    ReasonCode.MD_MISSING_PILLAR: _R(
+        L.MARKET_DATA, "MissingPillar", 99, 99, "a curve lacks a pillar that the rest of the data has"
+    ),
+    ReasonCode.MD_NOT_A_NUMBER: _R(L.MARKET_DATA, "NotANumber", 99, 99, "a rate is missing, NaN or infinite"),
     ReasonCode.RECON_INPUT_ERROR: _R(L.RECON, "InputError", 99, 99, "input row cannot be read"),
     ReasonCode.INTERNAL_ERROR: _R(
         L.INTERNAL, "InternalError", 99, 99, "internal error; the message was not processed"
