@@ -1,0 +1,296 @@
+"""Service configuration: one TOML file read into frozen, validated dataclasses.
+
+Every key has a default so the gateway runs with no file at all (the embedded set-up: SQLite under
+``./var``, an in-process MQTT broker and FIX on 127.0.0.1). Unknown keys and wrong types are refused
+with a ``ConfigError`` that names the key, e.g. ``mqtt.port: expected an integer, got 'x'``.
+Secrets never live in the file: ``password_env`` names the environment variable holding them.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, TypeVar
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SCHEMA_DIR = REPO_ROOT.parent / "shared" / "fpml" / "schema" / "5-10-confirmation"
+
+
+class ConfigError(ValueError):
+    """A configuration value that cannot be used; ``key`` is its dotted TOML path."""
+
+    def __init__(self, key: str, message: str) -> None:
+        self.key = key
+        self.message = message
+        super().__init__(f"{key}: {message}")
+
+
+class BrokerMode(StrEnum):
+    EMBEDDED = "embedded"  # an in-process broker (amqtt) on mqtt.host:mqtt.port
+    EXTERNAL = "external"  # connect to a broker run elsewhere (Mosquitto in production)
+
+
+@dataclass(frozen=True, slots=True)
+class MqttConfig:
+    mode: BrokerMode = BrokerMode.EMBEDDED
+    host: str = "127.0.0.1"
+    port: int = 1883
+    client_id: str = "clearing-gateway"  # fixed, so the broker keeps our session across restarts
+    username: str | None = None
+    password_env: str | None = None
+    tls_ca_file: Path | None = None
+    keepalive_s: int = 30
+    intake_concurrency: int = 64  # inbound messages being stored at once (each one unacked until stored)
+    max_attempts: int = 8  # tries to store one message before it is refused as INTERNAL_ERROR
+
+    @property
+    def password(self) -> str | None:
+        return os.environ.get(self.password_env) if self.password_env else None
+
+
+@dataclass(frozen=True, slots=True)
+class StoreConfig:
+    url: str = "sqlite+aiosqlite:///var/gateway.db"
+    password_env: str | None = None  # the database password, kept out of the URL and the file
+
+    @property
+    def dsn(self) -> str:
+        """``url`` with the password from ``password_env`` filled in."""
+        if not self.password_env:
+            return self.url
+        from sqlalchemy.engine.url import make_url
+
+        url = make_url(self.url).set(password=os.environ.get(self.password_env, ""))
+        return url.render_as_string(hide_password=False)
+
+
+@dataclass(frozen=True, slots=True)
+class FixConfig:
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = 9878
+    comp_id: str = "CCP"
+    data_dir: Path = Path("var/fix")  # quickfix message store and logs
+
+
+@dataclass(frozen=True, slots=True)
+class OpsConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080  # 0 picks a free port (tests)
+
+
+@dataclass(frozen=True, slots=True)
+class PublishConfig:
+    batch_size: int = 500
+    poll_interval_ms: int = 20
+    retry_initial_ms: int = 200
+    retry_max_ms: int = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class FpmlConfig:
+    schema_dir: Path = DEFAULT_SCHEMA_DIR
+
+
+@dataclass(frozen=True, slots=True)
+class RiskConfig:
+    market_data_dir: Path = Path("var/market")
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayConfig:
+    ccp_id: str = "CCP"  # the CCP's party id: sentBy on every status, the counterparty of novated trades
+    data_dir: Path = Path("var")
+    mqtt: MqttConfig = field(default_factory=MqttConfig)
+    store: StoreConfig = field(default_factory=StoreConfig)
+    fix: FixConfig = field(default_factory=FixConfig)
+    ops: OpsConfig = field(default_factory=OpsConfig)
+    publish: PublishConfig = field(default_factory=PublishConfig)
+    fpml: FpmlConfig = field(default_factory=FpmlConfig)
+    risk: RiskConfig = field(default_factory=RiskConfig)
+
+
+T = TypeVar("T")
+
+
+class _Section:
+    """Reads one TOML table, checking types and remembering which keys were used."""
+
+    def __init__(self, data: Mapping[str, Any], prefix: str) -> None:
+        self._data = data
+        self._prefix = prefix
+        self._used: set[str] = set()
+
+    def key(self, name: str) -> str:
+        return f"{self._prefix}{name}"
+
+    def _get(self, name: str, kind: type[T], what: str, default: T) -> T:
+        self._used.add(name)
+        if name not in self._data:
+            return default
+        value = self._data[name]
+        # bool is an int in Python; a port of `true` is still a mistake.
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise ConfigError(self.key(name), f"expected {what}, got {value!r}")
+        return value
+
+    def string(self, name: str, default: str, *, empty_ok: bool = False) -> str:
+        value = self._get(name, str, "a string", default)
+        if not empty_ok and not value.strip():
+            raise ConfigError(self.key(name), "must not be empty")
+        return value
+
+    def optional_string(self, name: str) -> str | None:
+        value = self._get(name, str, "a string", "")
+        return value or None
+
+    def integer(self, name: str, default: int, *, low: int, high: int) -> int:
+        value = self._get(name, int, "an integer", default)
+        if not low <= value <= high:
+            raise ConfigError(self.key(name), f"must be between {low} and {high}, got {value}")
+        return value
+
+    def boolean(self, name: str, default: bool) -> bool:
+        return self._get(name, bool, "true or false", default)
+
+    def path(self, name: str, default: Path, base: Path) -> Path:
+        value = self._get(name, str, "a path string", "")
+        if not value:
+            return default
+        p = Path(value).expanduser()
+        return p if p.is_absolute() else base / p
+
+    def optional_path(self, name: str, base: Path) -> Path | None:
+        value = self.optional_string(name)
+        if value is None:
+            return None
+        p = Path(value).expanduser()
+        return p if p.is_absolute() else base / p
+
+    def table(self, name: str) -> _Section:
+        self._used.add(name)
+        value = self._data.get(name, {})
+        if not isinstance(value, dict):
+            raise ConfigError(self.key(name), f"expected a table, got {value!r}")
+        return _Section(value, f"{self.key(name)}.")
+
+    def finish(self) -> None:
+        for name in self._data:
+            if name not in self._used:
+                raise ConfigError(self.key(name), "unknown key")
+
+
+_PORT = {"low": 1, "high": 65535}
+
+
+def config_from_dict(data: Mapping[str, Any], *, base: Path | None = None) -> GatewayConfig:
+    """Validate a parsed TOML document; relative paths are taken from ``base`` (the file's directory)."""
+    base = base or Path.cwd()
+    root = _Section(data, "")
+    d = GatewayConfig()
+    ccp_id = root.string("ccp_id", d.ccp_id)
+    data_dir = root.path("data_dir", d.data_dir, base)
+
+    m = root.table("mqtt")
+    dm = MqttConfig()
+    mode_text = m.string("mode", dm.mode.value)
+    try:
+        mode = BrokerMode(mode_text)
+    except ValueError:
+        allowed = ", ".join(x.value for x in BrokerMode)
+        raise ConfigError(m.key("mode"), f"must be one of {allowed}, got {mode_text!r}") from None
+    mqtt = MqttConfig(
+        mode=mode,
+        host=m.string("host", dm.host),
+        port=m.integer("port", dm.port, **_PORT),
+        client_id=m.string("client_id", dm.client_id),
+        username=m.optional_string("username"),
+        password_env=m.optional_string("password_env"),
+        tls_ca_file=m.optional_path("tls_ca_file", base),
+        keepalive_s=m.integer("keepalive_s", dm.keepalive_s, low=5, high=3600),
+        intake_concurrency=m.integer("intake_concurrency", dm.intake_concurrency, low=1, high=10_000),
+        max_attempts=m.integer("max_attempts", dm.max_attempts, low=1, high=1000),
+    )
+    if mqtt.password_env and mqtt.password_env not in os.environ:
+        raise ConfigError(m.key("password_env"), f"environment variable {mqtt.password_env} is not set")
+    if mqtt.tls_ca_file is not None and not mqtt.tls_ca_file.is_file():
+        raise ConfigError(m.key("tls_ca_file"), f"no such file: {mqtt.tls_ca_file}")
+    m.finish()
+
+    s = root.table("store")
+    default_url = f"sqlite+aiosqlite:///{data_dir / 'gateway.db'}"
+    url = s.string("url", default_url)
+    if not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        raise ConfigError(s.key("url"), "must be a sqlite+aiosqlite:// or postgresql+asyncpg:// URL")
+    store = StoreConfig(url=url, password_env=s.optional_string("password_env"))
+    if store.password_env and store.password_env not in os.environ:
+        raise ConfigError(s.key("password_env"), f"environment variable {store.password_env} is not set")
+    s.finish()
+
+    f = root.table("fix")
+    dfx = FixConfig()
+    fix = FixConfig(
+        enabled=f.boolean("enabled", dfx.enabled),
+        host=f.string("host", dfx.host),
+        port=f.integer("port", dfx.port, **_PORT),
+        comp_id=f.string("comp_id", dfx.comp_id),
+        data_dir=f.path("data_dir", data_dir / "fix", base),
+    )
+    f.finish()
+
+    o = root.table("ops")
+    do = OpsConfig()
+    ops = OpsConfig(host=o.string("host", do.host), port=o.integer("port", do.port, low=0, high=65535))
+    o.finish()
+
+    p = root.table("publish")
+    dp = PublishConfig()
+    publish = PublishConfig(
+        batch_size=p.integer("batch_size", dp.batch_size, low=1, high=100_000),
+        poll_interval_ms=p.integer("poll_interval_ms", dp.poll_interval_ms, low=1, high=60_000),
+        retry_initial_ms=p.integer("retry_initial_ms", dp.retry_initial_ms, low=1, high=60_000),
+        retry_max_ms=p.integer("retry_max_ms", dp.retry_max_ms, low=1, high=600_000),
+    )
+    if publish.retry_max_ms < publish.retry_initial_ms:
+        raise ConfigError(p.key("retry_max_ms"), "must not be below publish.retry_initial_ms")
+    p.finish()
+
+    x = root.table("fpml")
+    fpml = FpmlConfig(schema_dir=x.path("schema_dir", DEFAULT_SCHEMA_DIR, base))
+    x.finish()
+
+    r = root.table("risk")
+    risk = RiskConfig(market_data_dir=r.path("market_data_dir", data_dir / "market", base))
+    r.finish()
+
+    root.finish()
+    return GatewayConfig(
+        ccp_id=ccp_id,
+        data_dir=data_dir,
+        mqtt=mqtt,
+        store=store,
+        fix=fix,
+        ops=ops,
+        publish=publish,
+        fpml=fpml,
+        risk=risk,
+    )
+
+
+def load_config(path: Path | None) -> GatewayConfig:
+    """Read ``path`` (TOML), or return the embedded defaults rooted at the working directory."""
+    if path is None:
+        return config_from_dict({})
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(str(path), f"cannot read the configuration file: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), f"not valid TOML: {exc}") from None
+    return config_from_dict(data, base=path.resolve().parent)

@@ -1,0 +1,152 @@
+"""The MQTT intake loop: subscribe to ``ccp/in/+/fpml``, store each message, then acknowledge it.
+
+The session is persistent (fixed client id, clean session off) and PUBACK is held back until the
+clearing port has stored the message (or its refusal has been published). A crash before that leaves
+the message unacknowledged at the broker, which delivers it again on reconnect; the port's
+(source, messageId) key makes the second delivery harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import aiomqtt
+
+from gateway.broker.connect import ack
+from gateway.clock import Clock
+from gateway.intake.mqtt.handler import Accepted, FpmlIntake, Outcome, Refused
+from gateway.intake.mqtt.sequencer import KeyedSequencer
+from gateway.ops.health import Health
+from gateway.ops.metrics import Metrics
+from gateway.publish.mqtt.rejection import message_rejected
+from gateway.publish.mqtt.topics import INTAKE_FILTER, source_of_intake_topic, source_status_topic
+
+log = logging.getLogger(__name__)
+HEALTH_KEY = "mqtt_intake"
+
+
+class MqttIntake:
+    def __init__(
+        self,
+        *,
+        intake: FpmlIntake,
+        connect: Callable[[], aiomqtt.Client],
+        ccp_id: str,
+        clock: Clock,
+        metrics: Metrics,
+        health: Health,
+        concurrency: int = 64,
+        reconnect_initial_s: float = 0.2,
+        reconnect_max_s: float = 5.0,
+    ) -> None:
+        self._intake = intake
+        self._connect = connect
+        self._ccp_id = ccp_id
+        self._clock = clock
+        self._metrics = metrics
+        self._health = health
+        self._concurrency = concurrency
+        self._reconnect_initial_s = reconnect_initial_s
+        self._reconnect_max_s = reconnect_max_s
+        self._reply_seq = 0
+        self.subscribed = asyncio.Event()
+
+    async def run(self) -> None:
+        """Consume until cancelled, reconnecting with backoff while the broker is away."""
+        delay = self._reconnect_initial_s
+        while True:
+            try:
+                async with self._connect() as client:
+                    await client.subscribe(INTAKE_FILTER, qos=1)
+                    self._health.up(HEALTH_KEY, f"subscribed to {INTAKE_FILTER}")
+                    self.subscribed.set()
+                    delay = self._reconnect_initial_s
+                    await self._consume(client)
+            except aiomqtt.MqttError as exc:
+                self.subscribed.clear()
+                self._health.down(HEALTH_KEY, f"broker: {exc}")
+                log.warning("MQTT intake disconnected (%s); retrying in %.1fs", exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self._reconnect_max_s)
+
+    async def _consume(self, client: aiomqtt.Client) -> None:
+        slots = asyncio.Semaphore(self._concurrency)
+        sequencer = KeyedSequencer()
+        lost: aiomqtt.MqttError | None = None
+        # In-flight messages finish even if the connection drops: their acks fail and the broker redelivers.
+        async with asyncio.TaskGroup() as tg:
+            try:
+                async for message in client.messages:
+                    await slots.acquire()
+                    job = self._job(client, message, sequencer)
+                    task = tg.create_task(job(), name=f"intake mid={message.mid}")
+                    task.add_done_callback(lambda _t: slots.release())
+            except aiomqtt.MqttError as exc:
+                lost = exc
+        if lost is not None:
+            raise lost
+
+    def _job(
+        self, client: aiomqtt.Client, message: aiomqtt.Message, sequencer: KeyedSequencer
+    ) -> Callable[[], Coroutine[Any, Any, None]]:
+        topic = message.topic.value
+        source = source_of_intake_topic(topic)
+        payload = message.payload if isinstance(message.payload, bytes | bytearray) else b""
+        if source is None:
+
+            async def ignore() -> None:
+                log.warning("message on unexpected topic %s acknowledged and ignored", topic)
+                ack(client, message)
+
+            return ignore
+        read = self._intake.read(source, bytes(payload))
+        self._metrics.messages_in.labels("mqtt-fpml", "received").inc()
+
+        async def work() -> None:
+            try:
+                await self._handle(client, message, read)
+            except aiomqtt.MqttError as exc:
+                log.warning(
+                    "reply or ack for mid %s not sent (%s); the broker will redeliver", message.mid, exc
+                )
+            except Exception:
+                # Never let one message stop the loop; unacked, it comes back after a reconnect.
+                log.exception("unexpected failure handling mid %s from %s", message.mid, source)
+
+        if isinstance(read, Accepted):
+            return sequencer.wrap(read.keys, work)
+        return work
+
+    async def _handle(
+        self, client: aiomqtt.Client, message: aiomqtt.Message, read: Accepted | Refused
+    ) -> None:
+        refused: Refused | None
+        if isinstance(read, Accepted):
+            processed = await self._intake.process(read)
+            refused = processed.refused
+            self._metrics.messages_in.labels("mqtt-fpml", processed.outcome.value).inc()
+        else:
+            refused = read
+            self._metrics.messages_in.labels("mqtt-fpml", Outcome.REJECTED.value).inc()
+        if refused is not None:
+            await self._reply(client, refused)
+        if not ack(client, message):
+            log.warning("connection lost before PUBACK of mid %s; the broker will redeliver", message.mid)
+
+    async def _reply(self, client: aiomqtt.Client, refused: Refused) -> None:
+        self._reply_seq += 1
+        at = self._clock.now()
+        document = message_rejected(
+            message_id=f"{self._ccp_id}-REJ-{at:%Y%m%dT%H%M%S%f}-{self._reply_seq}",
+            sent_by=self._ccp_id,
+            send_to=refused.source,
+            at=at,
+            issues=refused.issues,
+            in_reply_to=refused.in_reply_to,
+            original=refused.raw,
+        )
+        await client.publish(source_status_topic(refused.source), document, qos=1)
+        self._metrics.statuses_out.labels("mqtt", "messageRejected").inc()

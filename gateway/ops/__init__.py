@@ -1,0 +1,1 @@
+"""Operations surface: health and Prometheus metrics over HTTP."""

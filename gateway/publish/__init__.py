@@ -1,0 +1,1 @@
+"""Publication of statuses to trade sources and members."""

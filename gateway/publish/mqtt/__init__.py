@@ -1,0 +1,1 @@
+"""Status publication over MQTT: the outbox publisher and the topic scheme (docs/TOPICS.md)."""

@@ -1,0 +1,119 @@
+"""The MQTT outbox publisher: pending statuses -> FpML -> QoS 1 publish -> mark delivered.
+
+Items are published in outbox order on one connection, so each recipient (topic) receives the
+statuses of a trade in sequence. A batch is marked delivered only once the broker has acknowledged
+every message of it; if the broker goes away the batch stays pending and is published again after
+the reconnect (at least once: a recipient may see the last statuses twice, each carries its sequence).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+
+import aiomqtt
+
+from gateway.clearing.ports import DeliveryChannel, Outbox, OutboxItem
+from gateway.ops.health import Health
+from gateway.ops.metrics import Metrics
+from gateway.publish.mqtt.topics import topic_for
+
+log = logging.getLogger(__name__)
+HEALTH_KEY = "mqtt_publisher"
+
+Render = Callable[[OutboxItem], bytes]
+"""Renders one outbox item for its recipient (gateway.publish.fpml for FpML)."""
+
+
+class OutboxPublisher:
+    def __init__(
+        self,
+        *,
+        outbox: Outbox,
+        render: Render,
+        connect: Callable[[], aiomqtt.Client],
+        metrics: Metrics,
+        health: Health,
+        batch_size: int = 500,
+        poll_interval_s: float = 0.02,
+        retry_initial_s: float = 0.2,
+        retry_max_s: float = 10.0,
+    ) -> None:
+        self._outbox = outbox
+        self._render = render
+        self._connect = connect
+        self._metrics = metrics
+        self._health = health
+        self._batch_size = batch_size
+        self._poll_interval_s = poll_interval_s
+        self._retry_initial_s = retry_initial_s
+        self._retry_max_s = retry_max_s
+        self._unrenderable: set[int] = set()
+        self.wakeup = asyncio.Event()  # set it to publish without waiting for the next poll
+
+    async def run(self) -> None:
+        """Publish until cancelled; while the broker or the store is away, retry with backoff."""
+        delay = self._retry_initial_s
+        while True:
+            try:
+                async with self._connect() as client:
+                    self._health.up(HEALTH_KEY, "connected")
+                    delay = self._retry_initial_s
+                    while True:
+                        if not await self.publish_pending(client):
+                            await self._idle()
+            except aiomqtt.MqttError as exc:
+                self._health.down(HEALTH_KEY, f"broker: {exc}")
+                self._metrics.publish_failures.labels("mqtt").inc()
+                log.warning("MQTT publisher lost the broker (%s); retrying in %.1fs", exc, delay)
+            except Exception as exc:
+                # The store failing is the other transient case; nothing is marked delivered, so nothing is lost.
+                self._health.down(HEALTH_KEY, f"outbox: {type(exc).__name__}: {exc}")
+                log.exception("MQTT publisher failed; retrying in %.1fs", delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self._retry_max_s)
+
+    async def _idle(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.wakeup.wait(), self._poll_interval_s)
+        self.wakeup.clear()
+
+    async def publish_pending(self, client: aiomqtt.Client) -> int:
+        """Publish one batch of pending items; returns how many were delivered."""
+        items = await self._outbox.pending(DeliveryChannel.MQTT, self._batch_size)
+        self._metrics.outbox_backlog.labels("mqtt").set(len(items))
+        if not items:
+            return 0
+        delivered = await self._publish(client, items)
+        await self._outbox.mark_delivered([i.id for i in delivered])
+        for item in delivered:
+            self._metrics.statuses_out.labels("mqtt", item.update.status.value).inc()
+            self._metrics.observe_status(item.update.submission_id, item.update.status, item.update.at)
+        return len(delivered)
+
+    async def _publish(self, client: aiomqtt.Client, items: Sequence[OutboxItem]) -> list[OutboxItem]:
+        ready: list[tuple[OutboxItem, str, bytes]] = []
+        for item in items:
+            if item.id in self._unrenderable:
+                continue
+            try:
+                ready.append((item, topic_for(item), self._render(item)))
+            except Exception:
+                # A status we cannot render is a defect: keep it pending (not lost), say so once.
+                self._unrenderable.add(item.id)
+                log.exception(
+                    "outbox item %s (%s to %s) cannot be rendered",
+                    item.id,
+                    item.update.status,
+                    item.recipient,
+                )
+        # paho writes in call order on one socket, so concurrent QoS 1 publishes keep per-topic order.
+        results = await asyncio.gather(
+            *(client.publish(topic, payload, qos=1) for _, topic, payload in ready), return_exceptions=True
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return [item for item, _, _ in ready]

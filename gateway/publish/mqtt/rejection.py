@@ -1,0 +1,79 @@
+"""FpML ``messageRejected``: the answer to an intake message the gateway could not accept as a request.
+
+A message that is not well-formed, not FpML 5.10, not valid, not a clearing request, or that the
+clearing service refused before any trade was recorded, is answered with one of these on
+``ccp/out/{source}/fpml``, never dropped. Each ``reason`` carries the FpML reason text of the
+``ReasonCode`` (gateway/domain/reasons.py), where it was found and what is wrong. The original
+message travels back in ``additionalData`` (base64) so the source can match it even when it had no
+readable messageId.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from datetime import datetime
+
+from lxml import etree
+
+from gateway.domain.errors import Issue
+
+FPML_NS = "http://www.fpml.org/FpML-5/confirmation"
+MESSAGE_ID_SCHEME = "urn:clearing-gateway:message-id"
+PARTY_SCHEME = "urn:clearing-gateway:participant"
+REASON_CODE_SCHEME = "urn:clearing-gateway:reason-code"
+MAX_ECHOED_BYTES = 256 * 1024  # larger originals are not echoed back, the reasons still are
+
+
+def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrs: str) -> etree._Element:
+    el = etree.SubElement(parent, f"{{{FPML_NS}}}{tag}", attrs)
+    if text is not None:
+        el.text = text
+    return el
+
+
+def _timestamp(at: datetime) -> str:
+    if at.tzinfo is None:
+        raise ValueError("creation timestamp must be timezone-aware")
+    return at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _xml_text(text: str) -> str:
+    """Drop characters XML 1.0 cannot carry (control characters from a garbled input)."""
+    return "".join(c for c in text if c in "\t\n\r" or ord(c) >= 0x20)
+
+
+def message_rejected(
+    *,
+    message_id: str,
+    sent_by: str,
+    send_to: str,
+    at: datetime,
+    issues: Sequence[Issue],
+    in_reply_to: str | None = None,
+    original: bytes = b"",
+) -> bytes:
+    """Render a schema-valid ``messageRejected`` (FpML 5.10 confirmation view) for ``issues``."""
+    if not issues:
+        raise ValueError("a rejection needs at least one issue")
+    nsmap: dict[str | None, str] = {None: FPML_NS}
+    root = etree.Element(f"{{{FPML_NS}}}messageRejected", {"fpmlVersion": "5-10"}, nsmap=nsmap)  # type: ignore[arg-type]
+    header = _sub(root, "header")
+    _sub(header, "messageId", message_id, messageIdScheme=MESSAGE_ID_SCHEME)
+    reply_to = _xml_text(in_reply_to or "").strip()
+    if reply_to:
+        _sub(header, "inReplyTo", reply_to, messageIdScheme=MESSAGE_ID_SCHEME)
+    _sub(header, "sentBy", sent_by, messageAddressScheme=PARTY_SCHEME)
+    _sub(header, "sendTo", send_to, messageAddressScheme=PARTY_SCHEME)
+    _sub(header, "creationTimestamp", _timestamp(at))
+    for issue in issues:
+        reason = _sub(root, "reason")
+        _sub(reason, "reasonCode", issue.info.fpml_reason, reasonCodeScheme=REASON_CODE_SCHEME)
+        if issue.path:
+            _sub(reason, "location", _xml_text(issue.path), locationType="xpath")
+        _sub(reason, "description", _xml_text(f"{issue.code}: {issue.message}"))
+    if original and len(original) <= MAX_ECHOED_BYTES:
+        data = _sub(root, "additionalData")
+        _sub(data, "mimeType", "application/xml")
+        _sub(data, "base64Binary", base64.b64encode(original).decode("ascii"))
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))

@@ -1,0 +1,148 @@
+"""MQTT intake over the real Mosquitto: stored before acknowledged, redelivered after a crash, never dropped.
+
+The clearing port and the FpML reader are the stand-ins of tests/service/doubles.py (both are being
+built concurrently); tests/service/ runs the same path with the real ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import uuid
+from collections.abc import AsyncIterator, Callable
+
+import aiomqtt
+import pytest
+from lxml import etree
+
+from gateway.broker.connect import mqtt_client
+from gateway.clock import FixedClock
+from gateway.config import BrokerMode, MqttConfig
+from gateway.domain.codec import trade_to_dict
+from gateway.domain.errors import Issue
+from gateway.domain.reasons import ReasonCode
+from gateway.intake.mqtt.handler import FpmlIntake
+from gateway.intake.mqtt.loop import MqttIntake
+from gateway.ops.health import Health
+from gateway.ops.metrics import Metrics
+from gateway.publish.mqtt.rejection import FPML_NS
+from tests.service.doubles import RecordingPort, json_parse
+from tests.strategies import vanilla_irs
+
+pytestmark = pytest.mark.mosquitto
+
+
+def _request(message_id: str, *trade_ids: str, retracted: bool = False) -> bytes:
+    trades = [trade_to_dict(vanilla_irs(source_trade_id=t)) for t in trade_ids]
+    return json.dumps({"message_id": message_id, "trades": trades, "retracted": retracted}).encode()
+
+
+@contextlib.asynccontextmanager
+async def running_intake(
+    broker: tuple[str, int], port: RecordingPort, client_id: str
+) -> AsyncIterator[MqttIntake]:
+    host, p = broker
+    cfg = MqttConfig(mode=BrokerMode.EXTERNAL, host=host, port=p, client_id=client_id)
+    clock = FixedClock()
+    intake = MqttIntake(
+        intake=FpmlIntake(port=port, parse=json_parse, clock=clock, max_attempts=2, retry_initial_s=0.01),
+        connect=lambda: mqtt_client(cfg, identifier=client_id, persistent=True, manual_ack=True),
+        ccp_id="CCP",
+        clock=clock,
+        metrics=Metrics(),
+        health=Health(clock),
+    )
+    task = asyncio.create_task(intake.run())
+    try:
+        await asyncio.wait_for(intake.subscribed.wait(), 10)
+        yield intake
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def _wait_for(predicate: Callable[[], bool]) -> None:
+    async def poll() -> None:
+        while not predicate():  # noqa: ASYNC110 - the condition is another task's state
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(poll(), 10)
+
+
+async def test_requests_are_submitted_per_trade(mosquitto: tuple[str, int]) -> None:
+    source = f"SRC{uuid.uuid4().hex[:6]}"
+    port = RecordingPort()
+    async with running_intake(mosquitto, port, f"gw-{source}"), aiomqtt.Client(*mosquitto) as pub:
+        await pub.publish(f"ccp/in/{source}/fpml", _request("M1", "T1"), qos=1)
+        await pub.publish(f"ccp/in/{source}/fpml", _request("M2", "T2", "T3"), qos=1)
+        await _wait_for(lambda: len(port.submissions) == 3)
+    by_id = {s.message_id: s for s in port.submissions}
+    assert set(by_id) == {"M1", "M2#1", "M2#2"}
+    assert all(s.source == source for s in port.submissions)
+    assert by_id["M2#2"].trade.identifiers.source_trade_id == "T3"
+
+
+async def test_retraction_follows_its_request(mosquitto: tuple[str, int]) -> None:
+    source = f"SRC{uuid.uuid4().hex[:6]}"
+    port = RecordingPort()
+    async with running_intake(mosquitto, port, f"gw-{source}"), aiomqtt.Client(*mosquitto) as pub:
+        await pub.publish(f"ccp/in/{source}/fpml", _request("M1", "T1"), qos=1)
+        await pub.publish(f"ccp/in/{source}/fpml", _request("M2", "T1", retracted=True), qos=1)
+        await _wait_for(lambda: len(port.withdrawals) == 1)
+    assert port.withdrawals == [(source, "T1")]
+
+
+async def _rejections(sub: aiomqtt.Client, n: int) -> list[etree._Element]:
+    out: list[etree._Element] = []
+    async with asyncio.timeout(10):
+        async for m in sub.messages:
+            assert isinstance(m.payload, bytes)
+            out.append(etree.fromstring(m.payload))
+            if len(out) == n:
+                return out
+    return out
+
+
+async def test_unreadable_input_is_answered_not_dropped(mosquitto: tuple[str, int]) -> None:
+    source = f"SRC{uuid.uuid4().hex[:6]}"
+    port = RecordingPort(refuse={"BAD": Issue(ReasonCode.ELIG_UNKNOWN_PARTY, "party[1]", "no such member")})
+    async with (
+        running_intake(mosquitto, port, f"gw-{source}"),
+        aiomqtt.Client(*mosquitto) as pub,
+        aiomqtt.Client(*mosquitto) as sub,
+    ):
+        await sub.subscribe(f"ccp/out/{source}/fpml", qos=1)
+        await pub.publish(f"ccp/in/{source}/fpml", b"<requestClearing", qos=1)
+        await pub.publish(f"ccp/in/{source}/fpml", _request("M9", "BAD"), qos=1)
+        replies = await _rejections(sub, 2)
+    ns = {"f": FPML_NS}
+    assert [r.tag for r in replies] == [f"{{{FPML_NS}}}messageRejected"] * 2
+    assert "XML_MALFORMED" in replies[0].xpath("string(f:reason/f:description)", namespaces=ns)
+    assert replies[1].xpath("string(f:header/f:inReplyTo)", namespaces=ns) == "M9"
+    assert replies[1].xpath("string(f:reason/f:reasonCode)", namespaces=ns) == "UnknownParty"
+    assert port.submissions == []
+
+
+async def test_a_message_not_yet_stored_is_redelivered_after_a_crash(mosquitto: tuple[str, int]) -> None:
+    """The intake dies while the store holds the message: no PUBACK went out, so the broker sends it again."""
+    source = f"SRC{uuid.uuid4().hex[:6]}"
+    client_id = f"gw-{source}"
+    stuck = RecordingPort(gate=asyncio.Event())
+    async with aiomqtt.Client(*mosquitto) as pub:
+        async with running_intake(mosquitto, stuck, client_id):
+            await pub.publish(f"ccp/in/{source}/fpml", _request("M1", "T1"), qos=1)
+            await asyncio.wait_for(stuck.entered.wait(), 10)
+        # The first intake is gone without having stored or acknowledged M1.
+        assert stuck.submissions == []
+        fresh = RecordingPort()
+        async with running_intake(mosquitto, fresh, client_id):
+            await _wait_for(lambda: len(fresh.submissions) == 1)
+        assert fresh.submissions[0].message_id == "M1"
+        # Acknowledged now: a third session receives nothing more.
+        again = RecordingPort()
+        async with running_intake(mosquitto, again, client_id):
+            await pub.publish(f"ccp/in/{source}/fpml", _request("M2", "T2"), qos=1)
+            await _wait_for(lambda: len(again.submissions) == 1)
+        assert [s.message_id for s in again.submissions] == ["M2"]

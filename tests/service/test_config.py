@@ -1,0 +1,83 @@
+"""Configuration: defaults, the deploy examples, and errors that name the offending key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gateway.config import BrokerMode, ConfigError, config_from_dict, load_config
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "config"
+
+
+def test_no_file_gives_the_embedded_defaults() -> None:
+    cfg = load_config(None)
+    assert cfg.mqtt.mode is BrokerMode.EMBEDDED
+    assert cfg.mqtt.host == "127.0.0.1"
+    assert cfg.store.url.startswith("sqlite+aiosqlite:///")
+    assert cfg.store.url.endswith("var/gateway.db")
+    assert cfg.fix.host == "127.0.0.1"
+
+
+@pytest.mark.parametrize("name", ["local.toml", "production.toml"])
+def test_deploy_examples_load(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GATEWAY_MQTT_PASSWORD", "secret")
+    monkeypatch.setenv("GATEWAY_DB_PASSWORD", "pw")
+    cfg = load_config(DEPLOY / name)
+    assert cfg.ccp_id
+
+
+def test_production_example_uses_mosquitto_and_postgres(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GATEWAY_MQTT_PASSWORD", "secret")
+    monkeypatch.setenv("GATEWAY_DB_PASSWORD", "p@ss")
+    cfg = load_config(DEPLOY / "production.toml")
+    assert cfg.mqtt.mode is BrokerMode.EXTERNAL
+    assert cfg.store.url.startswith("postgresql+asyncpg://")
+    assert "p%40ss@postgres" in cfg.store.dsn
+    assert "p@ss" not in cfg.store.url
+    assert cfg.mqtt.password == "secret"
+
+
+@pytest.mark.parametrize(
+    ("doc", "key", "fragment"),
+    [
+        ({"mqtt": {"port": "1883"}}, "mqtt.port", "expected an integer"),
+        ({"mqtt": {"port": 70000}}, "mqtt.port", "between 1 and 65535"),
+        ({"mqtt": {"port": True}}, "mqtt.port", "expected an integer"),
+        ({"mqtt": {"mode": "cloud"}}, "mqtt.mode", "embedded, external"),
+        ({"mqtt": {"hots": "x"}}, "mqtt.hots", "unknown key"),
+        ({"colour": "blue"}, "colour", "unknown key"),
+        ({"store": {"url": "mysql://x"}}, "store.url", "postgresql+asyncpg"),
+        ({"store": "sqlite"}, "store", "expected a table"),
+        ({"ccp_id": "  "}, "ccp_id", "must not be empty"),
+        ({"mqtt": {"password_env": "SURELY_NOT_SET_4711"}}, "mqtt.password_env", "is not set"),
+        (
+            {"publish": {"retry_initial_ms": 500, "retry_max_ms": 100}},
+            "publish.retry_max_ms",
+            "retry_initial_ms",
+        ),
+        ({"fix": {"enabled": "yes"}}, "fix.enabled", "true or false"),
+    ],
+)
+def test_errors_name_the_key(doc: dict[str, object], key: str, fragment: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        config_from_dict(doc)
+    assert info.value.key == key
+    assert fragment in str(info.value)
+
+
+def test_relative_paths_are_taken_from_the_file(tmp_path: Path) -> None:
+    (tmp_path / "g.toml").write_text('data_dir = "state"\n[fpml]\nschema_dir = "xsd"\n')
+    cfg = load_config(tmp_path / "g.toml")
+    assert cfg.data_dir == tmp_path / "state"
+    assert cfg.fpml.schema_dir == tmp_path / "xsd"
+    assert cfg.store.url == f"sqlite+aiosqlite:///{tmp_path / 'state' / 'gateway.db'}"
+
+
+def test_unreadable_and_invalid_files_are_reported(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_config(tmp_path / "missing.toml")
+    (tmp_path / "bad.toml").write_text("[mqtt\nport = 1")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(tmp_path / "bad.toml")
