@@ -1,0 +1,122 @@
+"""One ``StatusUpdate`` from the outbox -> the FpML message a recipient is sent.
+
+=========================================  =============================================================
+status of the update                       message
+=========================================  =============================================================
+Received (with ``in_reply_to``)            ``clearingAcknowledgement``
+Cleared / Registered with two cleared      ``clearingConfirmed`` (the CCP trade ids of ``ccp_trade_ids``
+trades                                     added to the cleared trades as the CCP's party trade ids)
+Rejected                                   ``clearingRefused`` with every reason
+anything else                              ``clearingStatus`` (value from ``schemes.CLEARING_STATUS``)
+=========================================  =============================================================
+
+The message id is ``{submission_id}-{sequence}-{recipient}``: stable across redeliveries of the same
+outbox item (so a recipient can drop duplicates) and distinct per recipient. The correlation id is
+the update's, else the source's trade id, which the source knows; the sequence number is the update's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from gateway.clearing.ports import StatusUpdate
+from gateway.domain.enums import ClearingStatusCode
+from gateway.domain.messages import (
+    ClearingConfirmation,
+    ClearingRefusal,
+    ClearingStatusReport,
+    MessageHeader,
+)
+from gateway.domain.reasons import ReasonCode
+from gateway.domain.trade import Party, PartyTradeId, Trade
+from gateway.publish.fpml import schemes
+from gateway.publish.fpml.messages import (
+    clearing_acknowledgement,
+    clearing_confirmed,
+    clearing_refused,
+    clearing_status,
+)
+from gateway.publish.fpml.xml import write_error
+
+_CONFIRMING = frozenset({ClearingStatusCode.CLEARED, ClearingStatusCode.REGISTERED})
+
+
+@dataclass(frozen=True, slots=True)
+class CcpIdentity:
+    """Who the CCP is in the messages it sends: its party (LEI), name and message address."""
+
+    party_id: str
+    name: str | None = None
+    address: str | None = None  # ``sentBy``; the party id when not given
+    scheme: str | None = None  # ``partyIdScheme``; LEI when the id looks like one
+
+    @property
+    def party(self) -> Party:
+        return Party(self.party_id, scheme=self.scheme, name=self.name)
+
+    @property
+    def sent_by(self) -> str:
+        return self.address or self.party_id
+
+
+def status_update_to_fpml(
+    update: StatusUpdate,
+    *,
+    ccp: CcpIdentity,
+    recipient: str,
+    message_id: str | None = None,
+    pretty: bool = True,
+) -> bytes:
+    """Render ``update`` as the FpML message owed to ``recipient`` (a trade source or member id)."""
+    header = MessageHeader(
+        message_id=message_id or f"{update.submission_id}-{update.sequence}-{recipient}",
+        sent_by=ccp.sent_by,
+        send_to=(recipient,),
+        creation_timestamp=update.at,
+        in_reply_to=update.in_reply_to,
+    )
+    correlation = update.correlation_id or update.trade.identifiers.source_trade_id
+    sequence = update.sequence if update.sequence >= 1 else None
+    extra = (ccp.party,)
+    if update.status is ClearingStatusCode.REJECTED:
+        refusal = ClearingRefusal(header, update.trade, update.reasons, correlation, sequence)
+        return clearing_refused(refusal, source=update.source, extra_parties=extra, pretty=pretty)
+    if update.status in _CONFIRMING and update.cleared is not None:
+        a, b = (
+            with_ccp_trade_id(trade, ccp.party_id, ccp_id)
+            for trade, ccp_id in zip(update.cleared, _ccp_ids(update), strict=True)
+        )
+        confirmation = ClearingConfirmation(header, update.trade, (a, b), ccp.party_id, correlation, sequence)
+        return clearing_confirmed(
+            confirmation,
+            source=update.source,
+            cleared_date=update.clearing_business_date,
+            extra_parties=extra,
+            pretty=pretty,
+        )
+    report = ClearingStatusReport(header, update.status, update.trade, correlation, sequence, update.reasons)
+    if update.status is ClearingStatusCode.RECEIVED and update.in_reply_to is not None:
+        return clearing_acknowledgement(report, source=update.source, extra_parties=extra, pretty=pretty)
+    return clearing_status(report, source=update.source, extra_parties=extra, pretty=pretty)
+
+
+def _ccp_ids(update: StatusUpdate) -> tuple[str | None, str | None]:
+    ids = update.ccp_trade_ids
+    if not ids:
+        return None, None
+    if len(ids) != 2:
+        raise write_error(
+            ReasonCode.FPML_INVALID_VALUE, "ccp_trade_ids", f"{len(ids)} CCP trade ids for two cleared trades"
+        )
+    return ids[0], ids[1]
+
+
+def with_ccp_trade_id(trade: Trade, ccp_party_id: str, ccp_trade_id: str | None) -> Trade:
+    """``trade`` with ``ccp_trade_id`` among its party trade ids as the CCP's (unchanged if already there)."""
+    if ccp_trade_id is None:
+        return trade
+    existing = trade.identifiers.party_trade_ids
+    if any(p.party_id == ccp_party_id and p.trade_id == ccp_trade_id for p in existing):
+        return trade
+    added = PartyTradeId(ccp_party_id, ccp_trade_id, schemes.CCP_TRADE_ID)
+    return replace(trade, identifiers=replace(trade.identifiers, party_trade_ids=(*existing, added)))

@@ -1,0 +1,130 @@
+"""Canonical ``Trade`` -> FpML ``<trade>`` (confirmation view), and a ``dataDocument`` around it.
+
+Identifiers go into ``tradeHeader`` as ``partyTradeIdentifier``s, always in this order:
+
+1. the trade source's id and version: ``partyReference`` to the source, ``versionedTradeId``
+   (scheme ``urn:clearing-gateway:source-trade-id``); the only one with a ``versionedTradeId``;
+2. each party trade id, in the trade's order (``tradeId`` in its own scheme, or
+   ``urn:clearing-gateway:party-trade-id``);
+3. the UTI, then the USI. A UTI built as ISO 23897 prescribes (the generating entity's LEI, then
+   the rest) is written as ``issuer`` (the LEI) + ``tradeId``; a USI as ``issuer`` (its 10-character
+   namespace) + ``tradeId``. An identifier without that structure is written whole, as a ``tradeId``
+   of the first party in the UTI/USI scheme, so no character is lost or invented.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from gateway.domain.enums import ProductClass
+from gateway.domain.trade import Trade
+from gateway.publish.fpml import schemes
+from gateway.publish.fpml.fra import write_fra
+from gateway.publish.fpml.parties import PartyTable
+from gateway.publish.fpml.swap import write_swap
+from gateway.publish.fpml.xml import Element, date_text, root, sub, to_bytes, xml_text
+
+USI_NAMESPACE_LENGTH = 10
+
+
+def write_trade(
+    parent: Element,
+    trade: Trade,
+    parties: PartyTable,
+    *,
+    source: str,
+    prefix: str = "",
+    cleared_date: date | None = None,
+) -> Element:
+    """Append ``<trade>`` to ``parent``, registering its parties and accounts in ``parties``.
+
+    ``source`` is the party id of the trade source whose ``source_trade_id`` the trade carries;
+    ``prefix`` makes element ids unique when a document holds several trades.
+    """
+    for party in trade.parties:
+        parties.add(party)
+    el = sub(parent, "trade")
+    header = sub(el, "tradeHeader")
+    write_identifiers(header, trade, parties, source)
+    sub(header, "tradeDate", date_text(trade.trade_date))
+    if cleared_date is not None:
+        sub(header, "clearedDate", date_text(cleared_date))
+    if trade.product is ProductClass.FRA:
+        write_fra(el, trade, parties, prefix)
+    else:
+        write_swap(el, trade, parties, prefix)
+    return el
+
+
+def write_identifiers(header: Element, trade: Trade, parties: PartyTable, source: str) -> None:
+    """Append the ``partyTradeIdentifier`` elements of ``trade`` (order in the module docstring)."""
+    ids = trade.identifiers
+    own = sub(header, "partyTradeIdentifier")
+    sub(own, "partyReference", href=parties.ref(xml_text(source, "source", coded=True)))
+    versioned = sub(own, "versionedTradeId")
+    sub(
+        versioned,
+        "tradeId",
+        xml_text(ids.source_trade_id, "tradeHeader.tradeId", coded=True),
+        tradeIdScheme=schemes.SOURCE_TRADE_ID,
+    )
+    sub(versioned, "version", str(ids.source_version))
+    for index, pti in enumerate(ids.party_trade_ids):
+        path = f"tradeHeader.partyTradeIdentifier[{index}]"
+        el = sub(header, "partyTradeIdentifier")
+        sub(el, "partyReference", href=parties.ref(xml_text(pti.party_id, f"{path}.party", coded=True)))
+        sub(
+            el,
+            "tradeId",
+            xml_text(pti.trade_id, f"{path}.tradeId", coded=True),
+            tradeIdScheme=pti.scheme or schemes.PARTY_TRADE_ID,
+        )
+    if ids.uti is not None:
+        issuer, rest = split_uti(ids.uti)
+        _regulatory(header, trade, parties, ids.uti, issuer, rest, schemes.UTI_ISSUER, schemes.UTI, "uti")
+    if ids.usi is not None:
+        issuer, rest = split_usi(ids.usi)
+        _regulatory(header, trade, parties, ids.usi, issuer, rest, schemes.USI_ISSUER, schemes.USI, "usi")
+
+
+def split_uti(uti: str) -> tuple[str | None, str]:
+    """(issuer LEI, remainder) of an ISO 23897 UTI, or (None, uti) if it does not start with an LEI."""
+    if len(uti) > 20 and schemes.is_lei(uti[:20]):
+        return uti[:20], uti[20:]
+    return None, uti
+
+
+def split_usi(usi: str) -> tuple[str | None, str]:
+    """(namespace, remainder) of a CFTC USI, or (None, usi) if it is too short to have both."""
+    if len(usi) > USI_NAMESPACE_LENGTH:
+        return usi[:USI_NAMESPACE_LENGTH], usi[USI_NAMESPACE_LENGTH:]
+    return None, usi
+
+
+def _regulatory(
+    header: Element,
+    trade: Trade,
+    parties: PartyTable,
+    whole: str,
+    issuer: str | None,
+    rest: str,
+    issuer_scheme: str,
+    scheme: str,
+    name: str,
+) -> None:
+    xml_text(whole, f"tradeHeader.{name}", coded=True)
+    el = sub(header, "partyTradeIdentifier")
+    if issuer is not None:
+        sub(el, "issuer", issuer, issuerIdScheme=issuer_scheme)
+    else:
+        sub(el, "partyReference", href=parties.add(trade.parties[0]))
+    sub(el, "tradeId", rest, tradeIdScheme=scheme)
+
+
+def trade_document(trade: Trade, *, source: str, pretty: bool = True) -> bytes:
+    """A ``dataDocument`` holding ``trade`` with its parties and accounts: the trade on its own, schema-valid."""
+    doc = root("dataDocument")
+    parties = PartyTable()
+    write_trade(doc, trade, parties, source=source)
+    parties.write(doc)
+    return to_bytes(doc, pretty=pretty)
