@@ -60,10 +60,8 @@ class LoadedSchema:
 
     def lxml_violations(self) -> list[SchemaViolation]:
         """Failures of the last ``is_valid`` call as lxml reports them."""
-        return [
-            SchemaViolation(e.path or "/", e.line or None, e.message)
-            for e in list(self.schema.error_log)[:_MAX_EXPLAINED]
-        ]
+        log: Any = self.schema.error_log
+        return [SchemaViolation(e.path or "/", e.line or None, e.message) for e in list(log)[:_MAX_EXPLAINED]]
 
     def explain(self, tree: etree._Element) -> list[SchemaViolation]:
         """Why ``tree`` is invalid, with element paths (call after ``is_valid`` returned False)."""

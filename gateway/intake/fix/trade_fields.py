@@ -1,0 +1,562 @@
+"""A swap in FIX 5.0 SP2 fields (sides, parties, StreamGrp/PaymentStream) to the canonical trade and back.
+
+``read_trade`` turns the body of a TradeCaptureReport into a ``Trade`` or raises ``InputRejected`` whose
+issues name the FIX field (``NoStreams[2].StreamNotional(40054)``) and the rule broken.
+``trade_items`` writes a trade as the same fields, so what we read we can also send.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import TypeVar
+
+from gateway.domain.enums import ProductClass
+from gateway.domain.errors import InputRejected, Issue, TradeInvalid
+from gateway.domain.reasons import ReasonCode
+from gateway.domain.trade import Party, PrincipalExchanges, Stream, Trade, TradeIdentifiers
+from gateway.domain.values import NO_ADJUSTMENT, DateAdjustment, Period, Step
+from gateway.intake.fix import codes
+from gateway.intake.fix.dictionary import Dictionary
+from gateway.intake.fix.tags import T
+from gateway.intake.fix.wire import FieldSet, Item
+
+V = TypeVar("V")
+
+# Where a canonical-trade invariant is stated in FIX terms.
+_STREAM_PATHS = {
+    "stream.payer": T.StreamPaySide,
+    "stream.notional": T.StreamNotional,
+    "stream.currency": T.StreamCurrency,
+    "stream.terminationDate": T.StreamTerminationDateUnadjusted,
+    "stream.rate": T.PaymentStreamRate,
+    "stream.indexTenor": T.PaymentStreamRateIndexCurvePeriod,
+    "stream.calculationPeriodFrequency": T.StreamCalculationFrequencyPeriod,
+    "stream.paymentFrequency": T.PaymentStreamPaymentFrequencyPeriod,
+    "stream.firstRegularPeriodStartDate": T.StreamFirstRegularPeriodStartDateUnadjusted,
+    "stream.lastRegularPeriodEndDate": T.StreamLastRegularPeriodEndDateUnadjusted,
+    "businessCenters": T.NoStreamCalculationPeriodBusinessCenters,
+    "period": T.StreamCalculationFrequencyUnit,
+}
+
+
+class Reader:
+    """Typed access to one ``FieldSet`` that collects every problem instead of stopping at the first."""
+
+    def __init__(self, fs: FieldSet, dictionary: Dictionary, issues: list[Issue]) -> None:
+        self.fs = fs
+        self.d = dictionary
+        self.issues = issues
+
+    def where(self, tag: int) -> str:
+        return f"{self.fs.path}.{self.d.label(tag)}"
+
+    def fail(self, code: ReasonCode, tag: int, message: str) -> None:
+        self.issues.append(Issue(code, self.where(tag), message))
+
+    def text(self, tag: int, required: bool = False) -> str | None:
+        value = self.fs.get(tag)
+        if value is None or value == "":
+            if required:
+                self.fail(ReasonCode.FIX_MISSING_FIELD, tag, "is required")
+            return None
+        return value
+
+    def _convert(self, tag: int, required: bool, kind: str, conv: Callable[[str], V]) -> V | None:
+        value = self.text(tag, required)
+        if value is None:
+            return None
+        try:
+            return conv(value)
+        except (ValueError, InvalidOperation, KeyError):
+            self.fail(ReasonCode.FIX_INVALID_VALUE, tag, f"{value!r} is not {kind}")
+            return None
+
+    def decimal(self, tag: int, required: bool = False) -> Decimal | None:
+        def conv(v: str) -> Decimal:
+            d = Decimal(v)
+            if not d.is_finite():
+                raise ValueError(v)
+            return d
+
+        return self._convert(tag, required, "a decimal number", conv)
+
+    def integer(self, tag: int, required: bool = False) -> int | None:
+        return self._convert(tag, required, "an integer", int)
+
+    def day(self, tag: int, required: bool = False) -> date | None:
+        def conv(v: str) -> date:
+            if len(v) != 8 or not v.isdigit():
+                raise ValueError(v)
+            return date(int(v[:4]), int(v[4:6]), int(v[6:]))
+
+        return self._convert(tag, required, "a date YYYYMMDD", conv)
+
+    def coded(self, tag: int, table: dict[str, V], required: bool = False) -> V | None:
+        value = self.text(tag, required)
+        if value is None:
+            return None
+        if value not in table:
+            self.fail(ReasonCode.FIX_INVALID_VALUE, tag, f"{value!r} is not one of {', '.join(table)}")
+            return None
+        return table[value]
+
+    def flag(self, tag: int) -> bool:
+        return self.coded(tag, {"Y": True, "N": False}) or False
+
+    def period(self, period_tag: int, unit_tag: int, required: bool = False) -> Period | None:
+        multiplier = self.integer(period_tag, required)
+        unit = self.coded(unit_tag, codes.UNIT, required or multiplier is not None)
+        if multiplier is None or unit is None:
+            return None
+        try:
+            return Period(multiplier, unit)
+        except TradeInvalid as exc:
+            self.fail(ReasonCode.FIX_INVALID_VALUE, unit_tag, exc.issues[0].message)
+            return None
+
+    def centres(self, count_tag: int, centre_tag: int) -> tuple[str, ...]:
+        return tuple(e.get(centre_tag) or "" for e in self.fs.group(count_tag))
+
+    def adjustment(self, bdc_tag: int, count_tag: int, centre_tag: int) -> DateAdjustment:
+        convention = self.coded(bdc_tag, codes.BDC)
+        centres = self.centres(count_tag, centre_tag)
+        if convention is None:
+            if centres:
+                self.fail(
+                    ReasonCode.FIX_MISSING_FIELD, bdc_tag, "business centres given without a convention"
+                )
+            return NO_ADJUSTMENT
+        try:
+            return DateAdjustment(convention, centres)
+        except TradeInvalid as exc:
+            self.fail(ReasonCode.FIX_MISSING_FIELD, count_tag, exc.issues[0].message)
+            return NO_ADJUSTMENT
+
+
+def _reject(issues: list[Issue]) -> InputRejected:
+    return InputRejected(issues)
+
+
+def read_parties(body: FieldSet, d: Dictionary, issues: list[Issue]) -> dict[str, Party]:
+    """The two sides of a trade report, keyed by Side (1 or 2)."""
+    sides = body.group(T.NoSides)
+    parties: dict[str, Party] = {}
+    if len(sides) != 2:
+        issues.append(
+            Issue(ReasonCode.FIX_INVALID_VALUE, f"{body.path}.{d.label(T.NoSides)}", "needs exactly 2 sides")
+        )
+        return parties
+    for entry in sides:
+        r = Reader(entry, d, issues)
+        side = r.coded(T.Side, {s: s for s in codes.SIDES}, required=True)
+        if side is None:
+            continue
+        if side in parties:
+            r.fail(ReasonCode.FIX_INVALID_VALUE, T.Side, f"side {side} appears twice")
+            continue
+        firms = [p for p in entry.group(T.NoPartyIDs) if p.get(T.PartyRole) == codes.ROLE_EXECUTING_FIRM]
+        others = [p for p in entry.group(T.NoPartyIDs) if p.get(T.PartyRole) != codes.ROLE_EXECUTING_FIRM]
+        for other in others:
+            Reader(other, d, issues).fail(
+                ReasonCode.FIX_INVALID_VALUE,
+                T.PartyRole,
+                f"role {other.get(T.PartyRole)} is not accepted on a side",
+            )
+        if len(firms) != 1:
+            r.fail(
+                ReasonCode.FIX_MISSING_FIELD,
+                T.NoPartyIDs,
+                "a side needs exactly one PartyRole 1 (executing firm)",
+            )
+            continue
+        pr = Reader(firms[0], d, issues)
+        party_id = pr.text(T.PartyID, required=True)
+        source = pr.text(T.PartyIDSource, required=True)
+        names = [
+            s.get(T.PartySubID) for s in firms[0].group(T.NoPartySubIDs) if s.get(T.PartySubIDType) == "5"
+        ]
+        if party_id is None or not party_id.strip():
+            continue
+        parties[side] = Party(
+            party_id=party_id,
+            scheme=codes.LEI_SCHEME if source == "N" else None,
+            name=names[0] if names else None,
+            account=r.text(T.Account),
+        )
+    return parties
+
+
+def _stream(entry: FieldSet, d: Dictionary, parties: dict[str, Party], issues: list[Issue]) -> Stream | None:
+    r = Reader(entry, d, issues)
+    before = len(issues)
+    pay = r.coded(T.StreamPaySide, {s: s for s in codes.SIDES}, required=True)
+    receive = r.coded(T.StreamReceiveSide, {s: s for s in codes.SIDES}, required=True)
+    notional = r.decimal(T.StreamNotional, required=True)
+    currency = r.text(T.StreamCurrency, required=True)
+    effective = r.day(T.StreamEffectiveDateUnadjusted, required=True)
+    termination = r.day(T.StreamTerminationDateUnadjusted, required=True)
+    calc_freq = r.period(T.StreamCalculationFrequencyPeriod, T.StreamCalculationFrequencyUnit, required=True)
+    pay_freq = r.period(
+        T.PaymentStreamPaymentFrequencyPeriod, T.PaymentStreamPaymentFrequencyUnit, required=True
+    )
+    day_count = r.coded(T.PaymentStreamDayCount, codes.DAY_COUNT, required=True)
+    fixed_rate = r.decimal(T.PaymentStreamRate)
+    index = r.text(T.PaymentStreamRateIndex)
+    tenor = r.period(T.PaymentStreamRateIndexCurvePeriod, T.PaymentStreamRateIndexCurveUnit)
+    spread = r.decimal(T.PaymentStreamRateSpread)
+    reset = r.period(T.PaymentStreamResetFrequencyPeriod, T.PaymentStreamResetFrequencyUnit)
+    fixing = _offset(
+        r,
+        T.PaymentStreamFixingDateOffsetPeriod,
+        T.PaymentStreamFixingDateOffsetUnit,
+        T.PaymentStreamFixingDateOffsetDayType,
+    )
+    pay_lag = _offset(
+        r,
+        T.PaymentStreamPaymentDateOffsetPeriod,
+        T.PaymentStreamPaymentDateOffsetUnit,
+        T.PaymentStreamPaymentDateOffsetDayType,
+    )
+    first_regular = r.day(T.StreamFirstRegularPeriodStartDateUnadjusted)
+    last_regular = r.day(T.StreamLastRegularPeriodEndDateUnadjusted)
+    compounding = r.coded(T.PaymentStreamCompoundingMethod, codes.COMPOUNDING)
+    r.coded(T.StreamType, {"0": "0"}, required=True)
+    r.coded(T.PaymentStreamType, {"0": "0"}, required=True)
+    if fixed_rate is not None and index is not None:
+        r.fail(
+            ReasonCode.FIX_INVALID_VALUE,
+            T.PaymentStreamRateIndex,
+            "a stream has a fixed rate or an index, not both",
+        )
+    if fixed_rate is None and index is None and len(issues) == before:
+        r.fail(
+            ReasonCode.FIX_MISSING_FIELD,
+            T.PaymentStreamRate,
+            "a stream needs PaymentStreamRate or PaymentStreamRateIndex",
+        )
+    if index is not None and tenor is None and len(issues) == before:
+        r.fail(
+            ReasonCode.FIX_MISSING_FIELD,
+            T.PaymentStreamRateIndexCurvePeriod,
+            "a floating stream needs the index tenor",
+        )
+    if fixed_rate is not None and (spread is not None or reset is not None):
+        r.fail(
+            ReasonCode.FIX_INVALID_VALUE, T.PaymentStreamRateSpread, "spread or reset dates on a fixed stream"
+        )
+    adjustments = (
+        r.adjustment(
+            T.StreamEffectiveDateBusinessDayConvention,
+            T.NoStreamEffectiveDateBusinessCenters,
+            T.StreamEffectiveDateBusinessCenter,
+        ),
+        r.adjustment(
+            T.StreamTerminationDateBusinessDayConvention,
+            T.NoStreamTerminationDateBusinessCenters,
+            T.StreamTerminationDateBusinessCenter,
+        ),
+        r.adjustment(
+            T.StreamCalculationPeriodBusinessDayConvention,
+            T.NoStreamCalculationPeriodBusinessCenters,
+            T.StreamCalculationPeriodBusinessCenter,
+        ),
+        r.adjustment(
+            T.PaymentStreamPaymentDateBusinessDayConvention,
+            T.NoPaymentStreamPaymentDateBusinessCenters,
+            T.PaymentStreamPaymentDateBusinessCenter,
+        ),
+    )
+    payer = parties.get(pay) if pay else None
+    receiver = parties.get(receive) if receive else None
+    if len(issues) > before:
+        return None
+    if payer is None or receiver is None:
+        r.fail(ReasonCode.FIX_INVALID_VALUE, T.StreamPaySide, "refers to a side without a party")
+        return None
+    if (
+        notional is None
+        or currency is None
+        or effective is None
+        or termination is None
+        or calc_freq is None
+        or pay_freq is None
+        or day_count is None
+    ):
+        return None  # unreachable: each missing value has added an issue above
+    try:
+        return Stream(
+            payer=payer.party_id,
+            receiver=receiver.party_id,
+            notional=notional,
+            currency=currency,
+            day_count=day_count,
+            effective_date=effective,
+            termination_date=termination,
+            calculation_frequency=calc_freq,
+            payment_frequency=pay_freq,
+            fixed_rate=fixed_rate,
+            floating_index=index,
+            index_tenor=tenor,
+            spread=spread if spread is not None else Decimal(0),
+            reset_frequency=reset,
+            fixing_offset_days=fixing,
+            roll_convention=r.text(T.StreamCalculationRollConvention),
+            effective_date_adjustment=adjustments[0],
+            termination_date_adjustment=adjustments[1],
+            calculation_adjustment=adjustments[2],
+            payment_adjustment=adjustments[3],
+            payment_offset_days=pay_lag,
+            first_regular_period_start=first_regular,
+            last_regular_period_end=last_regular,
+            compounding_method=compounding or codes.COMPOUNDING["0"],
+            principal_exchanges=PrincipalExchanges(
+                initial=r.flag(T.PaymentStreamInitialPrincipalExchangeIndicator),
+                intermediate=r.flag(T.PaymentStreamInterimPrincipalExchangeIndicator),
+                final=r.flag(T.PaymentStreamFinalPrincipalExchangeIndicator),
+            ),
+        )
+    except TradeInvalid as exc:
+        for issue in exc.issues:
+            tag = _STREAM_PATHS.get(issue.path)
+            path = r.where(tag) if tag is not None else f"{entry.path}: {issue.path}"
+            issues.append(Issue(issue.code, path, issue.message))
+        return None
+
+
+def _offset(r: Reader, period_tag: int, unit_tag: int, day_type_tag: int) -> int:
+    days = r.integer(period_tag)
+    if days is None:
+        return 0
+    r.coded(unit_tag, {"D": "D"}, required=True)
+    if r.coded(day_type_tag, {"0": "0", "1": "1"}, required=True) == "1":
+        r.fail(ReasonCode.FIX_INVALID_VALUE, day_type_tag, "offsets are counted in business days (0)")
+    return days
+
+
+def read_identifiers(body: FieldSet, d: Dictionary, issues: list[Issue]) -> TradeIdentifiers | None:
+    r = Reader(body, d, issues)
+    trade_id = r.text(T.TradeID, required=True)
+    version = r.integer(T.TradeVersion)
+    uti = None
+    for entry in body.group(T.NoRegulatoryTradeIDs):
+        if entry.get(T.RegulatoryTradeIDType) == codes.REGULATORY_ID_CURRENT:
+            uti = entry.get(T.RegulatoryTradeID)
+    if trade_id is None:
+        return None
+    try:
+        return TradeIdentifiers(source_trade_id=trade_id, source_version=version or 1, uti=uti)
+    except TradeInvalid as exc:
+        r.fail(ReasonCode.FIX_INVALID_VALUE, T.TradeVersion, exc.issues[0].message)
+        return None
+
+
+def read_trade(body: FieldSet, d: Dictionary) -> Trade:
+    """The canonical trade in a TradeCaptureReport's stream fields; every problem is reported at once."""
+    issues: list[Issue] = []
+    r = Reader(body, d, issues)
+    identifiers = read_identifiers(body, d, issues)
+    trade_date = r.day(T.TradeDate, required=True)
+    product = r.coded(T.SecuritySubType, codes.PRODUCT, required=True)
+    parties = read_parties(body, d, issues)
+    entries = body.group(T.NoStreams)
+    if not entries:
+        r.fail(
+            ReasonCode.FIX_MISSING_FIELD,
+            T.NoStreams,
+            "the swap needs its streams (or the FpML in SecurityXML)",
+        )
+    streams = [_stream(e, d, parties, issues) for e in entries]
+    if issues:
+        raise _reject(issues)
+    if identifiers is None or trade_date is None or product is None:
+        raise _reject([Issue(ReasonCode.INTERNAL_ERROR, body.path, "incomplete trade without an issue")])
+    try:
+        return Trade(
+            identifiers=identifiers,
+            trade_date=trade_date,
+            product=product,
+            parties=(parties["1"], parties["2"]),
+            streams=tuple(s for s in streams if s is not None),
+        )
+    except TradeInvalid as exc:
+        raise _reject([Issue(i.code, f"{body.path}: {i.path}", i.message) for i in exc.issues]) from None
+
+
+# --- writing ----------------------------------------------------------------------------------------------
+
+
+def _d(value: date) -> str:
+    return value.strftime("%Y%m%d")
+
+
+def _num(value: Decimal) -> str:
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _period(items: list[Item], period_tag: int, unit_tag: int, p: Period | None) -> None:
+    if p is not None:
+        items += [(period_tag, str(p.multiplier)), (unit_tag, codes.UNIT_CODE[p.unit])]
+
+
+def _adjust(items: list[Item], bdc_tag: int, count_tag: int, centre_tag: int, adj: DateAdjustment) -> None:
+    if adj == NO_ADJUSTMENT:
+        return
+    items.append((bdc_tag, codes.BDC_CODE[adj.convention]))
+    if adj.business_centers:
+        items.append((count_tag, [[(centre_tag, c)] for c in adj.business_centers]))
+
+
+def _steps(name: str, steps: tuple[Step, ...]) -> str:
+    return f"{name} " + ";".join(f"{_d(s.date)}={_num(s.value)}" for s in steps)
+
+
+def stream_items(s: Stream, side_of: dict[str, str]) -> list[Item]:
+    """One NoStreams entry for ``s``; ``side_of`` maps a party id to its Side (1 or 2)."""
+    items: list[Item] = [
+        (T.StreamType, "0"),
+        (T.StreamPaySide, side_of[s.payer]),
+        (T.StreamReceiveSide, side_of[s.receiver]),
+        (T.StreamNotional, _num(s.notional)),
+        (T.StreamCurrency, s.currency),
+        (T.StreamEffectiveDateUnadjusted, _d(s.effective_date)),
+    ]
+    _adjust(
+        items,
+        T.StreamEffectiveDateBusinessDayConvention,
+        T.NoStreamEffectiveDateBusinessCenters,
+        T.StreamEffectiveDateBusinessCenter,
+        s.effective_date_adjustment,
+    )
+    items.append((T.StreamTerminationDateUnadjusted, _d(s.termination_date)))
+    _adjust(
+        items,
+        T.StreamTerminationDateBusinessDayConvention,
+        T.NoStreamTerminationDateBusinessCenters,
+        T.StreamTerminationDateBusinessCenter,
+        s.termination_date_adjustment,
+    )
+    _adjust(
+        items,
+        T.StreamCalculationPeriodBusinessDayConvention,
+        T.NoStreamCalculationPeriodBusinessCenters,
+        T.StreamCalculationPeriodBusinessCenter,
+        s.calculation_adjustment,
+    )
+    if s.first_regular_period_start is not None:
+        items.append((T.StreamFirstRegularPeriodStartDateUnadjusted, _d(s.first_regular_period_start)))
+    if s.last_regular_period_end is not None:
+        items.append((T.StreamLastRegularPeriodEndDateUnadjusted, _d(s.last_regular_period_end)))
+    _period(
+        items, T.StreamCalculationFrequencyPeriod, T.StreamCalculationFrequencyUnit, s.calculation_frequency
+    )
+    if s.roll_convention is not None:
+        items.append((T.StreamCalculationRollConvention, s.roll_convention))
+    items += [(T.PaymentStreamType, "0"), (T.PaymentStreamDayCount, codes.DAY_COUNT_CODE[s.day_count])]
+    if s.compounding_method is not codes.COMPOUNDING["0"]:
+        items.append((T.PaymentStreamCompoundingMethod, codes.COMPOUNDING_CODE[s.compounding_method]))
+    pe = s.principal_exchanges
+    for tag, on in (
+        (T.PaymentStreamInitialPrincipalExchangeIndicator, pe.initial),
+        (T.PaymentStreamInterimPrincipalExchangeIndicator, pe.intermediate),
+        (T.PaymentStreamFinalPrincipalExchangeIndicator, pe.final),
+    ):
+        if on:
+            items.append((tag, "Y"))
+    _adjust(
+        items,
+        T.PaymentStreamPaymentDateBusinessDayConvention,
+        T.NoPaymentStreamPaymentDateBusinessCenters,
+        T.PaymentStreamPaymentDateBusinessCenter,
+        s.payment_adjustment,
+    )
+    _period(
+        items, T.PaymentStreamPaymentFrequencyPeriod, T.PaymentStreamPaymentFrequencyUnit, s.payment_frequency
+    )
+    if s.payment_offset_days:
+        items += [
+            (T.PaymentStreamPaymentDateOffsetPeriod, str(s.payment_offset_days)),
+            (T.PaymentStreamPaymentDateOffsetUnit, "D"),
+            (T.PaymentStreamPaymentDateOffsetDayType, "0"),
+        ]
+    _period(items, T.PaymentStreamResetFrequencyPeriod, T.PaymentStreamResetFrequencyUnit, s.reset_frequency)
+    if s.floating_index is not None:
+        items += [
+            (T.PaymentStreamFixingDateOffsetPeriod, str(s.fixing_offset_days)),
+            (T.PaymentStreamFixingDateOffsetUnit, "D"),
+            (T.PaymentStreamFixingDateOffsetDayType, "0"),
+        ]
+    if s.fixed_rate is not None:
+        items.append((T.PaymentStreamRate, _num(s.fixed_rate)))
+    if s.floating_index is not None:
+        items.append((T.PaymentStreamRateIndex, s.floating_index))
+        _period(items, T.PaymentStreamRateIndexCurvePeriod, T.PaymentStreamRateIndexCurveUnit, s.index_tenor)
+        if s.spread:
+            items.append((T.PaymentStreamRateSpread, _num(s.spread)))
+    notes = [
+        _steps(n, st)
+        for n, st in (("notionalSteps", s.notional_steps), ("fixedRateSteps", s.fixed_rate_steps))
+        if st
+    ]
+    if notes:
+        items.append((T.StreamText, " | ".join(notes)))
+    return items
+
+
+def instrument_items(trade: Trade) -> list[Item]:
+    """The Instrument component for ``trade``: product codes and its streams."""
+    side_of = {trade.parties[0].party_id: "1", trade.parties[1].party_id: "2"}
+    items: list[Item] = [(T.SecurityType, "IRS")]
+    if trade.product in codes.PRODUCT_CODE:
+        items.append((T.SecuritySubType, codes.PRODUCT_CODE[trade.product]))
+    items.append((T.NoStreams, [stream_items(s, side_of) for s in trade.streams]))
+    return items
+
+
+def side_items(trade: Trade) -> list[Item]:
+    """The NoSides group: side 1 is the trade's first party, side 2 its second."""
+    entries: list[list[Item]] = []
+    for side, party in zip(codes.SIDES, trade.parties, strict=True):
+        party_entry: list[Item] = [
+            (T.PartyID, party.party_id),
+            (T.PartyIDSource, "N" if party.scheme == codes.LEI_SCHEME else "D"),
+            (T.PartyRole, codes.ROLE_EXECUTING_FIRM),
+        ]
+        if party.name:
+            party_entry.append(
+                (T.NoPartySubIDs, [[(T.PartySubID, party.name), (T.PartySubIDType, codes.SUB_ID_FULL_NAME)]])
+            )
+        entry: list[Item] = [(T.Side, side), (T.NoPartyIDs, [party_entry])]
+        if party.account:
+            entry.append((T.Account, party.account))
+        entries.append(entry)
+    return [(T.NoSides, entries)]
+
+
+def trade_items(trade: Trade) -> list[Item]:
+    """Identifiers, instrument, trade date and sides of ``trade`` as TradeCaptureReport body items."""
+    ids = trade.identifiers
+    items: list[Item] = [(T.TradeID, ids.source_trade_id)]
+    if ids.uti:
+        items.append(
+            (
+                T.NoRegulatoryTradeIDs,
+                [[(T.RegulatoryTradeID, ids.uti), (T.RegulatoryTradeIDType, codes.REGULATORY_ID_CURRENT)]],
+            )
+        )
+    items += instrument_items(trade)
+    items.append((T.TradeDate, _d(trade.trade_date)))
+    items += side_items(trade)
+    if ids.source_version != 1:
+        items.append((T.TradeVersion, str(ids.source_version)))
+    return items
+
+
+def is_stream_expressible(trade: Trade) -> bool:
+    """Whether ``read_trade(trade_items(trade))`` gives ``trade`` back (no steps, no FRA, no ISMA)."""
+    return trade.product is not ProductClass.FRA and all(
+        not s.notional_steps and not s.fixed_rate_steps and s.day_count in codes.DAY_COUNT_CODE
+        for s in trade.streams
+    )

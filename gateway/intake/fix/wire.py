@@ -1,0 +1,235 @@
+"""FIX tag=value text to a tree of fields and groups, and outbound messages back to text.
+
+Inbound messages reach this code only after quickfix has validated them against our dictionary, so
+the parser is strict but simple: it needs the layout (which tags open which groups) and nothing else.
+Outbound messages are built as ``Out`` values (message type plus ordered body items) so that a golden
+file can show them as text and the acceptor can hand them to quickfix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from gateway.domain.errors import InputRejected, Issue
+from gateway.domain.reasons import ReasonCode
+from gateway.intake.fix.dictionary import Dictionary, GroupLayout
+
+SOH = "\x01"
+
+
+@dataclass(slots=True)
+class FieldSet:
+    """The fields of a message body or of one group entry; ``path`` names it in error texts."""
+
+    path: str
+    fields: dict[int, str] = field(default_factory=dict)
+    groups: dict[int, list[FieldSet]] = field(default_factory=dict)
+
+    def get(self, tag: int) -> str | None:
+        return self.fields.get(tag)
+
+    def group(self, count_tag: int) -> list[FieldSet]:
+        return self.groups.get(count_tag, [])
+
+
+@dataclass(slots=True)
+class Parsed:
+    msg_type: str
+    header: dict[int, str]
+    body: FieldSet
+
+
+def split(raw: str, data_length_tags: dict[int, int]) -> list[tuple[int, str]]:
+    """Tag/value pairs in order; a data field is read by its length so it may hold any character."""
+    pairs: list[tuple[int, str]] = []
+    pos = 0
+    pending_length: tuple[int, int] | None = None  # (data tag, length)
+    while pos < len(raw):
+        eq = raw.find("=", pos)
+        if eq < 0:
+            raise _garbled(f"no '=' after offset {pos}")
+        try:
+            tag = int(raw[pos:eq])
+        except ValueError:
+            raise _garbled(f"tag {raw[pos:eq]!r} is not a number") from None
+        if pending_length is not None and pending_length[0] == tag:
+            end = eq + 1 + pending_length[1]
+            if raw[end : end + 1] != SOH:
+                raise _garbled(f"tag {tag}: data does not end where its length field says")
+        else:
+            end = raw.find(SOH, eq + 1)
+            if end < 0:
+                end = len(raw)
+        value = raw[eq + 1 : end]
+        pending_length = None
+        if tag in data_length_tags:
+            try:
+                pending_length = (data_length_tags[tag], int(value))
+            except ValueError:
+                raise _garbled(f"tag {tag}: length {value!r} is not a number") from None
+        pairs.append((tag, value))
+        pos = end + 1
+    return pairs
+
+
+def _garbled(message: str) -> InputRejected:
+    return InputRejected([Issue(ReasonCode.FIX_INVALID_VALUE, "message", message)])
+
+
+def parse(raw: str, dictionary: Dictionary) -> Parsed:
+    """A validated FIX message as header fields plus a body tree shaped by the message's layout."""
+    pairs = split(raw, dictionary.data_length_tags)
+    header: dict[int, str] = {}
+    body_pairs: list[tuple[int, str]] = []
+    for tag, value in pairs:
+        if tag in dictionary.header_tags or tag in dictionary.trailer_tags:
+            header[tag] = value
+        else:
+            body_pairs.append((tag, value))
+    msg_type = header.get(35)
+    if msg_type is None:
+        raise _garbled("MsgType(35) is missing")
+    layout = dictionary.messages.get(msg_type)
+    if layout is None:
+        raise InputRejected(
+            [
+                Issue(
+                    ReasonCode.FIX_UNSUPPORTED_MESSAGE,
+                    "MsgType(35)",
+                    f"message type {msg_type} is not accepted",
+                )
+            ]
+        )
+    body = FieldSet(layout.name)
+    it = _Cursor(body_pairs)
+    _read(it, body, layout.tags, layout.groups, dictionary, delimiter=None)
+    if it.peek() is not None:
+        tag, _ = it.peek()  # type: ignore[misc]
+        raise InputRejected(
+            [Issue(ReasonCode.FIX_INVALID_VALUE, dictionary.label(tag), f"not expected in {layout.name}")]
+        )
+    return Parsed(msg_type, header, body)
+
+
+class _Cursor:
+    def __init__(self, pairs: Sequence[tuple[int, str]]) -> None:
+        self.pairs = pairs
+        self.i = 0
+
+    def peek(self) -> tuple[int, str] | None:
+        return self.pairs[self.i] if self.i < len(self.pairs) else None
+
+    def take(self) -> tuple[int, str]:
+        pair = self.pairs[self.i]
+        self.i += 1
+        return pair
+
+
+def _read(
+    it: _Cursor,
+    into: FieldSet,
+    tags: frozenset[int],
+    groups: dict[int, GroupLayout],
+    dictionary: Dictionary,
+    delimiter: int | None,
+) -> None:
+    first = True
+    while (pair := it.peek()) is not None:
+        tag, value = pair
+        if tag == delimiter and not first:
+            return  # the next entry of the enclosing group starts
+        if tag in groups:
+            it.take()
+            into.groups[tag] = _read_group(it, groups[tag], value, into.path, dictionary)
+        elif tag in tags:
+            if tag in into.fields:
+                raise InputRejected(
+                    [
+                        Issue(
+                            ReasonCode.FIX_INVALID_VALUE,
+                            f"{into.path}.{dictionary.label(tag)}",
+                            "appears twice",
+                        )
+                    ]
+                )
+            it.take()
+            into.fields[tag] = value
+        else:
+            return
+        first = False
+
+
+def _read_group(
+    it: _Cursor, layout: GroupLayout, count: str, path: str, dictionary: Dictionary
+) -> list[FieldSet]:
+    name = dictionary.names.get(layout.count_tag, str(layout.count_tag))
+    try:
+        n = int(count)
+    except ValueError:
+        raise InputRejected(
+            [Issue(ReasonCode.FIX_INVALID_VALUE, f"{path}.{name}", f"count {count!r} is not a number")]
+        ) from None
+    entries: list[FieldSet] = []
+    for i in range(n):
+        pair = it.peek()
+        if pair is None or pair[0] != layout.delimiter:
+            raise InputRejected(
+                [
+                    Issue(
+                        ReasonCode.FIX_INVALID_VALUE,
+                        f"{path}.{name}",
+                        f"declares {n} entries but entry {i + 1} does not start with "
+                        f"{dictionary.label(layout.delimiter)}",
+                    )
+                ]
+            )
+        entry = FieldSet(f"{path}.{name}[{i + 1}]")
+        _read(it, entry, layout.tags, layout.groups, dictionary, delimiter=layout.delimiter)
+        entries.append(entry)
+    return entries
+
+
+# --- outbound ---------------------------------------------------------------------------------------------
+
+Item = tuple[int, str] | tuple[int, "Sequence[Sequence[Item]]"]
+
+
+@dataclass(frozen=True, slots=True)
+class Out:
+    """An application message to send: type and body items in order (a group is ``(count_tag, entries)``)."""
+
+    msg_type: str
+    body: tuple[Item, ...]
+
+    def pairs(self) -> Iterator[tuple[int, str]]:
+        yield 35, self.msg_type
+        yield from _pairs(self.body)
+
+    def text(self, sep: str = "|") -> str:
+        """``35=AR|571=...|`` without header or trailer: the form golden files use."""
+        return "".join(f"{t}={v}{sep}" for t, v in self.pairs())
+
+    def get(self, tag: int) -> str | None:
+        for t, v in self.body:
+            if t == tag and isinstance(v, str):
+                return v
+        return None
+
+
+def _pairs(items: Sequence[Item]) -> Iterator[tuple[int, str]]:
+    for tag, value in items:
+        if isinstance(value, str):
+            yield tag, value
+        else:
+            yield tag, str(len(value))
+            for entry in value:
+                yield from _pairs(entry)
+
+
+def frame(out: Out, begin_string: str = "FIXT.1.1") -> str:
+    """The complete message text (header with BeginString/BodyLength/MsgType only, checksum computed)."""
+    body = "".join(f"{t}={v}{SOH}" for t, v in out.pairs())
+    head = f"8={begin_string}{SOH}9={len(body.encode())}{SOH}"
+    checksum = sum((head + body).encode()) % 256
+    return f"{head}{body}10={checksum:03d}{SOH}"

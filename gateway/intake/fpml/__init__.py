@@ -1,0 +1,145 @@
+"""FpML 5.10 intake: bytes -> validated business message and canonical trades.
+
+Layers, in order: XML safety (size, no DTD/entities, well-formed, namespace, known root), fpmlVersion
+and references, schema (the official set when installed and verified, else our clearing profile),
+then per trade: clearing scope, coded values, dates, amounts, and normalisation into
+``gateway.domain.Trade``. Every issue of every layer after the safety gate is collected.
+
+    parse_fpml(data) -> ParsedFpml        # any accepted message
+    parse_trade_xml(data) -> Trade        # a document carrying exactly one trade (FIX SecurityXML)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from gateway.domain.errors import InputRejected, Issue
+from gateway.domain.messages import InboundMessage, MessageType
+from gateway.domain.reasons import ReasonCode
+from gateway.domain.trade import Trade
+from gateway.intake.fpml.context import DocContext, index_ids
+from gateway.intake.fpml.messages import READERS, TradeFailure
+from gateway.intake.fpml.problems import Problems
+from gateway.intake.fpml.rules import check_references, check_version
+from gateway.intake.fpml.safety import DEFAULT_MAX_BYTES, message_type_of, parse_safely
+from gateway.intake.fpml.xml import child, child_text
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "FpmlOptions",
+    "ParsedFpml",
+    "TradeFailure",
+    "parse_fpml",
+    "parse_trade_xml",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class FpmlOptions:
+    """How strictly and against what a document is read.
+
+    ``schema_dir``: the official schema directory (else ``CLEARING_FPML_SCHEMA_DIR``, else the default);
+    ``profile``: validate with our clearing profile even when the official set is installed;
+    ``explain``: describe schema failures with xmlschema (slower, only on the failure path);
+    ``allow_partial``: a ``dataDocument`` with some unreadable trades returns the readable ones and
+    lists the rest in ``failures`` instead of being refused whole.
+    """
+
+    max_bytes: int = DEFAULT_MAX_BYTES
+    schema_dir: Path | None = None
+    profile: bool = False
+    validate: bool = True
+    explain: bool = True
+    allow_partial: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFpml:
+    message_type: MessageType
+    message: InboundMessage
+    trades: tuple[Trade, ...]
+    schema: str  # which schema validated it, e.g. "fpml-5-10-confirmation (official, verified)"
+    failures: tuple[TradeFailure, ...] = ()
+
+
+_DEFAULT = FpmlOptions()
+
+
+def parse_fpml(data: bytes, *, options: FpmlOptions | None = None) -> ParsedFpml:
+    """Read one FpML document; InputRejected carries every issue found."""
+    opts = options or _DEFAULT
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    root = parse_safely(data, max_bytes=opts.max_bytes)
+    kind = message_type_of(root)
+    problems = Problems()
+    check_version(root, problems)
+    if problems.issues:
+        raise InputRejected(problems.issues)
+    ids = index_ids(root)
+    check_references(root, ids, problems)
+    if problems.issues:
+        raise InputRejected(problems.issues)
+    label = "not validated"
+    if opts.validate:
+        label = _validate(root, opts)
+    header = child(root, "header")
+    ctx = DocContext(
+        root=root,
+        ids=ids,
+        sent_by=None if header is None else child_text(header, "sentBy"),
+        correlation_id=child_text(root, "correlationId"),
+    )
+    extracted = READERS[kind](root, ctx, problems)
+    failures = extracted.failures
+    partial_ok = opts.allow_partial and not extracted.atomic and extracted.trades
+    if failures and not partial_ok:
+        for failure in failures:
+            problems.issues.extend(failure.issues)
+    if problems.issues or extracted.message is None:
+        if not problems.issues:
+            problems.add(ReasonCode.FPML_MISSING_FIELD, f"/{kind.value}/header", "the message has no header")
+        raise InputRejected(problems.issues)
+    return ParsedFpml(
+        message_type=kind,
+        message=extracted.message,
+        trades=tuple(extracted.trades),
+        schema=label,
+        failures=tuple(failures) if partial_ok else (),
+    )
+
+
+def _validate(root: object, opts: FpmlOptions) -> str:
+    from fpml_schemas import SchemaSetError, load_schema
+
+    try:
+        schema = load_schema(opts.schema_dir, profile=opts.profile)
+    except SchemaSetError as exc:
+        raise InputRejected([Issue(ReasonCode.INTERNAL_ERROR, "schema", str(exc))]) from None
+    if schema.is_valid(root):  # type: ignore[arg-type]
+        return schema.label
+    violations = schema.explain(root) if opts.explain else schema.lxml_violations()  # type: ignore[arg-type]
+    raise InputRejected(
+        [
+            Issue(ReasonCode.SCHEMA_INVALID, v.path, f"{v.message} (line {v.line}; {schema.label})")
+            for v in violations
+        ]
+        or [Issue(ReasonCode.SCHEMA_INVALID, "/", f"invalid against {schema.label}")]
+    )
+
+
+def parse_trade_xml(data: bytes, *, options: FpmlOptions | None = None) -> Trade:
+    """The one trade of an FpML document (e.g. FIX SecurityXML); InputRejected when not exactly one."""
+    parsed = parse_fpml(data, options=options)
+    if len(parsed.trades) != 1:
+        raise InputRejected(
+            [
+                Issue(
+                    ReasonCode.SCOPE_NO_TRADE if not parsed.trades else ReasonCode.FPML_INVALID_VALUE,
+                    f"/{parsed.message_type.value}",
+                    f"expected exactly one trade, found {len(parsed.trades)}",
+                )
+            ]
+        )
+    return parsed.trades[0]

@@ -1,0 +1,74 @@
+"""What the readers of one document share: its id index, its parties, and the issue list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from gateway.domain.reasons import ReasonCode
+from gateway.domain.trade import Party
+from gateway.intake.fpml.problems import Problems
+from gateway.intake.fpml.xml import Element, child, child_text, children, local_name, text_of
+
+LEI_SCHEME_SUFFIX = "iso17442"
+
+
+def index_ids(root: Element) -> dict[str, Element]:
+    return {el.get("id", ""): el for el in root.iterfind(".//*[@id]")}
+
+
+@dataclass(slots=True)
+class DocContext:
+    root: Element
+    ids: dict[str, Element]
+    sent_by: str | None = None
+    correlation_id: str | None = None
+    _parties: dict[str, Party] = field(default_factory=dict)
+
+    def target(self, ref: Element, problems: Problems, expect: str | None = None) -> Element | None:
+        """The element a ``...Reference href`` points at (the rules layer reports dangling ones)."""
+        href = ref.get("href")
+        el = self.ids.get(href or "")
+        if el is None:
+            return None
+        if expect is not None and local_name(el) != expect:
+            problems.add(
+                ReasonCode.FPML_HREF_UNRESOLVED,
+                ref,
+                f"href {href!r} points at a {local_name(el)}, not a {expect}",
+            )
+            return None
+        return el
+
+    def party(self, party_el: Element, problems: Problems) -> Party | None:
+        """The canonical party of a ``party`` element: its LEI where it has one, else its first partyId."""
+        key = party_el.get("id", "")
+        hit = self._parties.get(key)
+        if hit is not None:
+            return hit
+        ids = children(party_el, "partyId")
+        chosen = next(
+            (p for p in ids if (p.get("partyIdScheme") or "").endswith(LEI_SCHEME_SUFFIX) and text_of(p)),
+            next((p for p in ids if text_of(p)), None),
+        )
+        if chosen is None:
+            problems.missing(party_el, "partyId")
+            return None
+        party = Party(
+            party_id=text_of(chosen) or "",
+            scheme=chosen.get("partyIdScheme"),
+            name=child_text(party_el, "partyName"),
+        )
+        self._parties[key] = party
+        return party
+
+    def account_of(self, account_el: Element) -> str | None:
+        return child_text(account_el, "accountId")
+
+    def accounts_for(self, party_key: str) -> list[Element]:
+        """Accounts whose beneficiary is the party with xml id ``party_key``."""
+        out = []
+        for account in children(self.root, "account"):
+            beneficiary = child(account, "accountBeneficiary")
+            if beneficiary is not None and beneficiary.get("href") == party_key:
+                out.append(account)
+        return out

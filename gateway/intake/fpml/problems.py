@@ -1,0 +1,33 @@
+"""Collecting every issue of a document instead of stopping at the first."""
+
+from __future__ import annotations
+
+from gateway.domain.errors import Issue, TradeInvalid
+from gateway.domain.reasons import ReasonCode
+from gateway.intake.fpml.xml import Element, path_of
+
+
+class Problems:
+    """An append-only list of issues; locations are element paths computed only when something is wrong."""
+
+    __slots__ = ("issues",)
+
+    def __init__(self) -> None:
+        self.issues: list[Issue] = []
+
+    def add(self, code: ReasonCode, where: Element | str, message: str) -> None:
+        path = where if isinstance(where, str) else path_of(where)
+        self.issues.append(Issue(code, path, message))
+
+    def missing(self, parent: Element, name: str, what: str | None = None) -> None:
+        self.add(ReasonCode.FPML_MISSING_FIELD, f"{path_of(parent)}/{name}", f"{what or name} is required")
+
+    def from_invalid(self, exc: TradeInvalid, base: Element) -> None:
+        """Re-home the issues of a domain invariant onto the element they came from."""
+        base_path = path_of(base)
+        for issue in exc.issues:
+            field = issue.path.split(".", 1)[-1]
+            self.issues.append(Issue(issue.code, f"{base_path}/{field}", issue.message))
+
+    def __len__(self) -> int:
+        return len(self.issues)

@@ -1,0 +1,29 @@
+"""One parser per FpML product element, behind a registry; unregistered products are refused by scope."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from gateway.domain.enums import ProductClass
+from gateway.domain.trade import Stream
+from gateway.intake.fpml.context import DocContext
+from gateway.intake.fpml.problems import Problems
+from gateway.intake.fpml.xml import Element
+
+
+@dataclass(frozen=True, slots=True)
+class ProductResult:
+    product: ProductClass
+    streams: tuple[Stream, ...]
+    accounts: dict[str, str]  # party xml id -> account id referenced by the product
+
+
+ProductParser = Callable[[Element, DocContext, Problems], ProductResult | None]
+
+
+def registry() -> dict[str, ProductParser]:
+    from gateway.intake.fpml.products.fra import read_fra
+    from gateway.intake.fpml.products.swap import read_swap
+
+    return {"swap": read_swap, "fra": read_fra}

@@ -1,0 +1,306 @@
+"""``swap``: each ``swapStream`` becomes a canonical Stream; the product class follows from the legs."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from gateway.domain.enums import CompoundingMethod, PeriodUnit, ProductClass
+from gateway.domain.errors import TradeInvalid
+from gateway.domain.reasons import ReasonCode
+from gateway.domain.trade import PrincipalExchanges, Stream
+from gateway.domain.values import Period, Step
+from gateway.intake.fpml import codes, readers
+from gateway.intake.fpml.context import DocContext
+from gateway.intake.fpml.problems import Problems
+from gateway.intake.fpml.products import ProductResult
+from gateway.intake.fpml.scope import check_swap
+from gateway.intake.fpml.xml import Element, child, child_text, children, q, text_of
+
+OVERNIGHT = Period(1, PeriodUnit.DAY)
+
+
+def read_swap(swap: Element, ctx: DocContext, problems: Problems) -> ProductResult | None:
+    before = len(problems)
+    check_swap(swap, problems)
+    if len(problems) > before:
+        return None
+    stream_els = children(swap, "swapStream")
+    if len(stream_els) != 2:
+        problems.add(
+            ReasonCode.SCOPE_UNSUPPORTED_FEATURE,
+            swap,
+            f"a swap with {len(stream_els)} streams (two are cleared)",
+        )
+        return None
+    accounts: dict[str, str] = {}
+    streams = [read_stream(s, ctx, problems, accounts) for s in stream_els]
+    if len(problems) > before:
+        return None
+    done = tuple(s for s in streams if s is not None)
+    return ProductResult(classify(done), done, accounts)
+
+
+def classify(streams: tuple[Stream, ...]) -> ProductClass:
+    """XCCY across currencies, BASIS for float/float, OIS on an overnight index, ZERO_COUPON when the
+    fixed leg pays once, else IRS."""
+    if len({s.currency for s in streams}) > 1:
+        return ProductClass.XCCY
+    fixed = [s for s in streams if s.is_fixed]
+    floating = [s for s in streams if not s.is_fixed]
+    if not fixed:
+        return ProductClass.BASIS
+    index = codes.floating_indices().get(floating[0].floating_index or "") if floating else None
+    if index is not None and index.kind is codes.IndexKind.OVERNIGHT:
+        return ProductClass.OIS
+    if any(s.payment_frequency.unit is PeriodUnit.TERM for s in fixed):
+        return ProductClass.ZERO_COUPON
+    return ProductClass.IRS
+
+
+def _party(ref: Element | None, ctx: DocContext, problems: Problems) -> tuple[str, str | None]:
+    """(xml id, canonical party id) of a payer/receiver reference."""
+    if ref is None:
+        return "", None
+    target = ctx.target(ref, problems, "party")
+    if target is None:
+        return "", None
+    party = ctx.party(target, problems)
+    return target.get("id", ""), None if party is None else party.party_id
+
+
+def _account(stream: Element, name: str, party_key: str, ctx: DocContext, accounts: dict[str, str]) -> None:
+    ref = child(stream, name)
+    if ref is None or not party_key:
+        return
+    target = ctx.ids.get(ref.get("href") or "")
+    if target is not None:
+        account = ctx.account_of(target)
+        if account:
+            accounts[party_key] = account
+
+
+def _steps(schedule: Element, problems: Problems) -> tuple[Step, ...]:
+    out = []
+    for step in children(schedule, "step"):
+        when = readers.date_value(readers.required(step, "stepDate", problems), problems)
+        value = readers.decimal_value(readers.required(step, "stepValue", problems), problems)
+        if when is not None and value is not None:
+            out.append(Step(when, value))
+    return tuple(out)
+
+
+def read_stream(
+    stream: Element, ctx: DocContext, problems: Problems, accounts: dict[str, str]
+) -> Stream | None:
+    before = len(problems)
+    payer_key, payer = _party(readers.required(stream, "payerPartyReference", problems), ctx, problems)
+    receiver_key, receiver = _party(
+        readers.required(stream, "receiverPartyReference", problems), ctx, problems
+    )
+    _account(stream, "payerAccountReference", payer_key, ctx, accounts)
+    _account(stream, "receiverAccountReference", receiver_key, ctx, accounts)
+
+    dates = readers.required(stream, "calculationPeriodDates", problems)
+    payment = readers.required(stream, "paymentDates", problems)
+    calc = None
+    amount = readers.required(stream, "calculationPeriodAmount", problems)
+    if amount is not None:
+        calc = readers.required(amount, "calculation", problems)
+    if dates is None or payment is None or calc is None:
+        return None
+
+    effective, effective_adj = readers.adjustable_date(
+        readers.required(dates, "effectiveDate", problems), ctx, problems
+    )
+    termination_el = readers.required(dates, "terminationDate", problems)
+    termination, termination_adj = readers.adjustable_date(termination_el, ctx, problems)
+    if effective is not None and termination is not None and termination <= effective:
+        problems.add(
+            ReasonCode.FPML_DATE_ORDER,
+            termination_el if termination_el is not None else dates,
+            f"termination date {termination} is not after the effective date {effective}",
+        )
+    calc_adj = readers.adjustment(child(dates, "calculationPeriodDatesAdjustments"), ctx, problems)
+    frequency_el = readers.required(dates, "calculationPeriodFrequency", problems)
+    calc_freq = readers.period_value(frequency_el, problems)
+    roll = child_text(frequency_el, "rollConvention") if frequency_el is not None else None
+    first_regular = readers.date_value(child(dates, "firstRegularPeriodStartDate"), problems)
+    last_regular = readers.date_value(child(dates, "lastRegularPeriodEndDate"), problems)
+
+    pay_freq = readers.period_value(readers.required(payment, "paymentFrequency", problems), problems)
+    pay_adj = readers.adjustment(child(payment, "paymentDatesAdjustments"), ctx, problems)
+    pay_offset = 0
+    offset_el = child(payment, "paymentDaysOffset")
+    if offset_el is not None:
+        lag = readers.period_value(offset_el, problems, positive=False)
+        if lag is not None and lag.unit is not PeriodUnit.DAY:
+            problems.add(
+                ReasonCode.SCOPE_UNSUPPORTED_FEATURE, offset_el, f"a payment lag of {lag} is not in days"
+            )
+        elif lag is not None:
+            pay_offset = lag.multiplier
+
+    notional, currency, notional_steps = _notional(calc, problems)
+    day_count = readers.day_count(readers.required(calc, "dayCountFraction", problems), problems)
+    compounding = CompoundingMethod.NONE
+    compounding_el = child(calc, "compoundingMethod")
+    if compounding_el is not None:
+        raw = text_of(compounding_el) or ""
+        found = codes.COMPOUNDING.get(raw)
+        if found is None:
+            problems.add(
+                ReasonCode.FPML_UNKNOWN_CODE, compounding_el, f"compounding method {raw!r} is not supported"
+            )
+        else:
+            compounding = found
+
+    fixed_rate: Decimal | None = None
+    fixed_steps: tuple[Step, ...] = ()
+    index: str | None = None
+    tenor: Period | None = None
+    spread = Decimal(0)
+    reset_freq: Period | None = None
+    fixing_offset = 0
+    fixed_el = child(calc, "fixedRateSchedule")
+    floating_el = child(calc, "floatingRateCalculation")
+    if fixed_el is not None:
+        fixed_rate = readers.decimal_value(readers.required(fixed_el, "initialValue", problems), problems)
+        fixed_steps = _steps(fixed_el, problems)
+    elif floating_el is not None:
+        index, tenor, spread = _floating(floating_el, problems)
+        reset_freq, fixing_offset = _resets(stream, index, problems)
+    else:
+        problems.missing(calc, "fixedRateSchedule", "a fixed rate schedule or a floating rate calculation")
+
+    exchanges = PrincipalExchanges()
+    px = child(stream, "principalExchanges")
+    if px is not None:
+        exchanges = PrincipalExchanges(
+            initial=bool(readers.bool_value(child(px, "initialExchange"), problems)),
+            intermediate=bool(readers.bool_value(child(px, "intermediateExchange"), problems)),
+            final=bool(readers.bool_value(child(px, "finalExchange"), problems)),
+        )
+
+    if len(problems) > before:
+        return None
+    assert payer is not None
+    assert receiver is not None
+    assert notional is not None
+    assert currency is not None
+    assert effective is not None
+    assert termination is not None
+    assert day_count is not None
+    assert calc_freq is not None
+    assert pay_freq is not None
+    try:
+        return Stream(
+            payer=payer,
+            receiver=receiver,
+            notional=notional,
+            currency=currency,
+            day_count=day_count,
+            effective_date=effective,
+            termination_date=termination,
+            calculation_frequency=calc_freq,
+            payment_frequency=pay_freq,
+            notional_steps=notional_steps,
+            fixed_rate=fixed_rate,
+            fixed_rate_steps=fixed_steps,
+            floating_index=index,
+            index_tenor=tenor,
+            spread=spread,
+            reset_frequency=reset_freq,
+            fixing_offset_days=fixing_offset,
+            roll_convention=roll,
+            effective_date_adjustment=effective_adj,
+            termination_date_adjustment=termination_adj,
+            calculation_adjustment=calc_adj,
+            payment_adjustment=pay_adj,
+            payment_offset_days=pay_offset,
+            first_regular_period_start=first_regular,
+            last_regular_period_end=last_regular,
+            compounding_method=compounding,
+            principal_exchanges=exchanges,
+        )
+    except TradeInvalid as exc:
+        problems.from_invalid(exc, stream)
+        return None
+
+
+def _notional(calc: Element, problems: Problems) -> tuple[Decimal | None, str | None, tuple[Step, ...]]:
+    schedule = calc.find(f"{q('notionalSchedule')}/{q('notionalStepSchedule')}")
+    if schedule is None:
+        problems.missing(calc, "notionalSchedule/notionalStepSchedule", "a notional schedule")
+        return None, None, ()
+    initial_el = readers.required(schedule, "initialValue", problems)
+    initial = readers.decimal_value(initial_el, problems)
+    currency = text_of(readers.required(schedule, "currency", problems))
+    steps = _steps(schedule, problems)
+    if initial is not None and initial <= 0 and initial_el is not None:
+        problems.add(ReasonCode.FPML_NOTIONAL_NOT_POSITIVE, initial_el, f"notional {initial} is not positive")
+    for step_el, step in zip(children(schedule, "step"), steps, strict=False):
+        if step.value <= 0:
+            problems.add(
+                ReasonCode.FPML_NOTIONAL_NOT_POSITIVE, step_el, f"step notional {step.value} is not positive"
+            )
+    return initial, currency, steps
+
+
+def _floating(floating: Element, problems: Problems) -> tuple[str | None, Period | None, Decimal]:
+    index_el = readers.required(floating, "floatingRateIndex", problems)
+    name = text_of(index_el)
+    info = codes.floating_indices().get(name or "")
+    if index_el is not None and info is None:
+        problems.add(ReasonCode.FPML_UNKNOWN_CODE, index_el, f"floating rate index {name!r} is not supported")
+    tenors = children(floating, "indexTenor")
+    tenor: Period | None = None
+    if len(tenors) > 1:
+        problems.add(
+            ReasonCode.SCOPE_UNSUPPORTED_FEATURE, tenors[1], "interpolated index tenors are not supported"
+        )
+    elif tenors:
+        tenor = readers.period_value(tenors[0], problems)
+    elif info is not None and info.kind is codes.IndexKind.OVERNIGHT:
+        tenor = OVERNIGHT  # an overnight index has no designated maturity in FpML
+    else:
+        problems.missing(floating, "indexTenor", "the index tenor of a term rate")
+    spread = Decimal(0)
+    schedule = child(floating, "spreadSchedule")
+    if schedule is not None:
+        value = readers.decimal_value(readers.required(schedule, "initialValue", problems), problems)
+        spread = value if value is not None else spread
+    return name, tenor, spread
+
+
+def _resets(stream: Element, index: str | None, problems: Problems) -> tuple[Period | None, int]:
+    resets = child(stream, "resetDates")
+    if resets is None:
+        problems.missing(stream, "resetDates", "reset dates of a floating stream")
+        return None, 0
+    frequency = readers.period_value(readers.required(resets, "resetFrequency", problems), problems)
+    relative_el = child(resets, "resetRelativeTo")
+    info = codes.floating_indices().get(index or "")
+    overnight = info is not None and info.kind is codes.IndexKind.OVERNIGHT
+    if relative_el is not None and text_of(relative_el) == "CalculationPeriodEndDate" and not overnight:
+        problems.add(
+            ReasonCode.SCOPE_UNSUPPORTED_FEATURE,
+            relative_el,
+            "fixing a term rate in arrears is not supported",
+        )
+    offset = 0
+    fixing = child(resets, "fixingDates")
+    if fixing is not None:
+        period = readers.period_value(fixing, problems, positive=False)
+        if period is not None and period.unit is not PeriodUnit.DAY:
+            problems.add(
+                ReasonCode.SCOPE_UNSUPPORTED_FEATURE, fixing, f"a fixing offset of {period} is not in days"
+            )
+        elif period is not None:
+            if child_text(fixing, "dayType") == "Calendar" and period.multiplier != 0:
+                problems.add(
+                    ReasonCode.SCOPE_UNSUPPORTED_FEATURE,
+                    fixing,
+                    "a fixing offset in calendar days is not supported",
+                )
+            offset = period.multiplier
+    return frequency, offset
