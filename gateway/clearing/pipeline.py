@@ -1,0 +1,610 @@
+"""The clearing service: the one place where the pipeline order is written.
+
+    parse -> validate -> normalise -> eligibility -> risk -> novate -> persist -> publish
+
+Intake channels parse and schema-validate, then call ``submit``, which stores the submission and its
+``Received`` status durably and answers at once. ``drain`` (driven by ``run``) takes every submission that is
+due and walks it through the remaining steps in one database transaction per submission: business
+validation, normalisation, eligibility, timing (service hours, backloading), the credit check per member
+side, novation, and the persistence of every resulting state together with its status history and its
+outbox items (publication is the publishers reading the outbox).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+import structlog
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from gateway.clearing.credit import CreditChecker, CreditPosition, decide, effective_tolerance
+from gateway.clearing.novation import novate, position_terms
+from gateway.clearing.ports import (
+    CreditDecision,
+    DeliveryChannel,
+    OutboxItem,
+    Position,
+    RecipientRole,
+    StatusUpdate,
+    Submission,
+)
+from gateway.clock import Clock, SystemClock
+from gateway.domain.enums import ClearingStatusCode
+from gateway.domain.errors import GatewayError, InputRejected, Issue, NotEligible
+from gateway.domain.reasons import ReasonCode
+from gateway.domain.trade import Party, Trade
+from gateway.refdata.fx import FxRates
+from gateway.refdata.model import Member
+from gateway.rules.eligibility import Side, resolve_sides, validate_dates
+from gateway.rules.hours import ServiceHours
+from gateway.rules.products import ProductTable
+from gateway.rules.settings import ClearingSettings, ShortfallAction
+from gateway.store import clearing_repo as repo
+from gateway.store import refdata_repo as ref
+from gateway.store.clearing_repo import Recipient, Stage, SubmissionRow
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class EodReport:
+    """What end of day did: trades refused for not being registered, and any that could not be handled."""
+
+    business_date: date
+    refused: tuple[str, ...]
+    reservations_expired: int
+    failures: tuple[tuple[str, str], ...] = ()  # (submission id, error)
+
+
+@dataclass(slots=True)
+class _RiskBook:
+    """Risk states read or updated during one transaction, so two sides in one account compound."""
+
+    states: dict[tuple[str, str], ref.RiskRow] = field(default_factory=dict)
+
+
+class ClearingService:
+    """Implements ``ClearingPort`` (for the intake channels) and ``Outbox`` (for the publishers)."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        credit: CreditChecker,
+        *,
+        clock: Clock | None = None,
+        settings: ClearingSettings | None = None,
+        products: ProductTable | None = None,
+        fx: FxRates | None = None,
+        hours: ServiceHours | None = None,
+    ) -> None:
+        self.engine = engine
+        self.credit = credit
+        self.clock: Clock = clock or SystemClock()
+        self.settings = settings or ClearingSettings.load()
+        self.products = products or ProductTable.load()
+        self.fx = fx or FxRates.load()
+        self.hours = hours or ServiceHours(self.settings.service_hours, self.settings.backload)
+        self.ccp = Party(self.settings.ccp.party_id, name=self.settings.ccp.name)
+        self._wake = asyncio.Event()
+        self._lock = asyncio.Lock()
+
+    # ------------------------------------------------------------ ClearingPort
+
+    async def submit(self, submission: Submission) -> StatusUpdate:
+        """Store the submission and its Received status; a known message or trade version gets its last status."""
+        for attempt in (1, 2):
+            try:
+                async with self.engine.begin() as conn:
+                    known = await self._known(conn, submission)
+                    if known is not None:
+                        return await repo.latest_update(conn, known.id)
+                    update = await self._store(conn, submission)
+                self._wake.set()
+                return update
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+                # A concurrent submit of the same message won the insert: answer with its outcome.
+        raise AssertionError("unreachable")
+
+    async def withdraw(self, source: str, source_trade_id: str, at: datetime, reason: str) -> StatusUpdate:
+        async with self.engine.begin() as conn:
+            subs = await repo.versions(conn, source, source_trade_id)
+            if not subs:
+                raise NotEligible.of(
+                    ReasonCode.FIX_UNKNOWN_TRADE,
+                    "tradeId",
+                    f"no trade {source_trade_id!r} submitted by {source!r}",
+                )
+            sub = await repo.get(conn, subs[-1].id, lock=True)
+            assert sub is not None
+            if sub.stage is Stage.CLEARED:
+                raise NotEligible.of(
+                    ReasonCode.LIFE_ALREADY_NOVATED,
+                    "tradeId",
+                    f"trade {source_trade_id!r} version {sub.source_version} is already novated",
+                )
+            if sub.stage in repo.TERMINAL:
+                return await repo.latest_update(conn, sub.id)
+            await repo.set_stage(conn, sub.id, Stage.WITHDRAWN, at)
+            recipients = await self._recipients(conn, sub)
+            return await repo.record(
+                conn,
+                sub,
+                ClearingStatusCode.WITHDRAWN,
+                at,
+                recipients,
+                reasons=[Issue(ReasonCode.LIFE_RETRACTED, "requestClearingRetracted", reason or "withdrawn")],
+            )
+
+    async def credit_check(self, member: str, account: str, trade: Trade, order_id: str) -> CreditDecision:
+        """Pre-trade check of one member side; an approval reserves the incremental margin until released."""
+        now = self.clock.now()
+        async with self.engine.begin() as conn:
+            m = await ref.get_member(conn, member)
+            acct = None if m is None else m.account(account)
+            if m is None or acct is None:
+                issue = Issue(
+                    ReasonCode.REF_UNKNOWN_MEMBER, "account", f"no account {account!r} of member {member!r}"
+                )
+                return CreditDecision(False, member, account, Decimal(0), Decimal(0), reasons=(issue,))
+            if not m.is_active:
+                issue = Issue(ReasonCode.ELIG_MEMBER_SUSPENDED, "member", f"member {member} is suspended")
+                return CreditDecision(False, member, account, Decimal(0), Decimal(0), reasons=(issue,))
+            held = await ref.get_reservation(conn, member, order_id)
+            if held is not None:
+                return CreditDecision(True, member, account, held, held)
+            party = next((p.party_id for p in trade.parties if p.party_id in m.party_ids), None)
+            if party is None:
+                issue = Issue(
+                    ReasonCode.ELIG_UNKNOWN_PARTY, "parties", f"member {member} is not a party of the trade"
+                )
+                return CreditDecision(False, member, account, Decimal(0), Decimal(0), reasons=(issue,))
+            trade = self.products.normalise(trade)
+            try:
+                risk = await ref.get_risk(conn, member, account, lock=True)
+                impact = self.credit.margin_impact(
+                    trade, party, acct.base_currency, risk.pnl_vector, now.date()
+                )
+            except GatewayError as exc:
+                return CreditDecision(False, member, account, Decimal(0), Decimal(0), reasons=exc.issues)
+            position = await self._credit_position(conn, m, account, {})
+            decision = decide(member, account, impact.incremental_margin, position)
+            if decision.approved and impact.incremental_margin > 0:
+                await ref.add_reservation(
+                    conn,
+                    member,
+                    account,
+                    order_id,
+                    impact.incremental_margin,
+                    self.hours.business_date(now),
+                    now,
+                )
+            return decision
+
+    async def release_credit(self, member: str, order_id: str) -> None:
+        async with self.engine.begin() as conn:
+            await ref.release_reservation(conn, member, order_id)
+
+    async def positions(self, member: str, account: str | None, business_date: date) -> Sequence[Position]:
+        async with self.engine.connect() as conn:
+            return await repo.positions(conn, member, account, business_date)
+
+    # ------------------------------------------------------------ Outbox
+
+    async def pending(self, channel: DeliveryChannel, limit: int) -> Sequence[OutboxItem]:
+        async with self.engine.connect() as conn:
+            return await repo.pending(conn, channel, limit)
+
+    async def mark_delivered(self, ids: Sequence[int]) -> None:
+        async with self.engine.begin() as conn:
+            await repo.mark_delivered(conn, ids, self.clock.now())
+
+    # ------------------------------------------------------------ reading
+
+    async def history(self, submission_id: str) -> list[StatusUpdate]:
+        """Every status of a submission, in order."""
+        row_id = repo.parse_submission_ref(submission_id)
+        if row_id is None:
+            raise InputRejected.of(
+                ReasonCode.REF_INVALID_INPUT, "submission_id", f"not a submission id: {submission_id!r}"
+            )
+        async with self.engine.connect() as conn:
+            return await repo.history(conn, row_id)
+
+    # ------------------------------------------------------------ running
+
+    def wake(self) -> None:
+        """Ask ``run`` to look for due work now (after a lodgement, for instance)."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event, poll_seconds: float = 1.0) -> None:
+        """Process due work until ``stop`` is set: on every wake-up and at least every ``poll_seconds``."""
+        while not stop.is_set():
+            try:
+                await self.drain()
+            except Exception:  # a database outage must not end the loop; it retries at the next tick
+                log.exception("clearing.drain_failed")
+            self._wake.clear()
+            waiter = asyncio.ensure_future(self._wake.wait())
+            stopper = asyncio.ensure_future(stop.wait())
+            try:
+                await asyncio.wait(
+                    {waiter, stopper}, timeout=poll_seconds, return_when=asyncio.FIRST_COMPLETED
+                )
+            finally:
+                waiter.cancel()
+                stopper.cancel()
+
+    async def drain(self, batch: int = 200) -> int:
+        """Process every submission that is due now; returns how many were processed."""
+        done = 0
+        async with self._lock:
+            while True:
+                now = self.clock.now()
+                async with self.engine.connect() as conn:
+                    ids = await repo.due(conn, now, open_now=self.hours.is_open(now), limit=batch)
+                if not ids:
+                    return done
+                for row_id in ids:
+                    await self._process_safely(row_id)
+                    done += 1
+                if len(ids) < batch:
+                    return done
+
+    async def end_of_day(self, business_date: date) -> EodReport:
+        """Refuse every trade of ``business_date`` (or earlier) not registered, backloads excepted."""
+        await self.drain()
+        refused: list[str] = []
+        failures: list[tuple[str, str]] = []
+        async with self._lock:
+            async with self.engine.connect() as conn:
+                ids = await repo.unregistered(conn, business_date)
+            for row_id in ids:
+                try:
+                    async with self.engine.begin() as conn:
+                        sub = await repo.get(conn, row_id, lock=True)
+                        if sub is None or sub.stage in repo.TERMINAL or sub.backload:
+                            continue
+                        last = await repo.latest_update(conn, row_id)
+                        reasons = [
+                            Issue(
+                                ReasonCode.LIFE_NOT_REGISTERED_BY_EOD,
+                                "businessDate",
+                                f"not registered by the end of {business_date}; resubmit",
+                            ),
+                            *last.reasons,
+                        ]
+                        await self._finish(conn, sub, Stage.REJECTED, ClearingStatusCode.REJECTED, reasons)
+                        refused.append(sub.ref)
+                except Exception as exc:  # batch: report and carry on with the next trade
+                    log.exception("clearing.eod_refusal_failed", submission=row_id)
+                    failures.append((repo.submission_ref(row_id), f"{type(exc).__name__}: {exc}"))
+            async with self.engine.begin() as conn:
+                expired = await ref.expire_reservations(conn, business_date)
+        log.info(
+            "clearing.eod", business_date=str(business_date), refused=len(refused), failures=len(failures)
+        )
+        return EodReport(business_date, tuple(refused), expired, tuple(failures))
+
+    # ------------------------------------------------------------ submit helpers
+
+    async def _known(self, conn: AsyncConnection, sub: Submission) -> SubmissionRow | None:
+        by_message = await repo.find_by_message(conn, sub.source, sub.message_id)
+        if by_message is not None:
+            return by_message
+        ids = sub.trade.identifiers
+        return await repo.find_by_version(conn, sub.source, ids.source_trade_id, ids.source_version)
+
+    async def _store(self, conn: AsyncConnection, sub: Submission) -> StatusUpdate:
+        now = self.clock.now()
+        members = await ref.members_by_party(conn, (p.party_id for p in sub.trade.parties))
+        a, b = (members.get(p.party_id) for p in sub.trade.parties)
+        row_id = await repo.insert(
+            conn,
+            sub,
+            member_a=None if a is None else a.member_id,
+            member_b=None if b is None else b.member_id,
+            business_date=self.hours.business_date(sub.received_at),
+            at=now,
+        )
+        row = await repo.get(conn, row_id)
+        assert row is not None
+        if sub.is_correction:
+            await self._supersede_earlier(conn, row, now)
+        recipients = await self._recipients(conn, row)
+        return await repo.record(conn, row, ClearingStatusCode.RECEIVED, now, recipients)
+
+    async def _supersede_earlier(self, conn: AsyncConnection, row: SubmissionRow, now: datetime) -> None:
+        """A correction withdraws the earlier versions still in progress (novated ones are left alone)."""
+        for earlier in await repo.versions(conn, row.source, row.source_trade_id):
+            if (
+                earlier.id == row.id
+                or earlier.source_version >= row.source_version
+                or earlier.stage in repo.TERMINAL
+            ):
+                continue
+            locked = await repo.get(conn, earlier.id, lock=True)
+            assert locked is not None
+            reason = Issue(
+                ReasonCode.LIFE_SUPERSEDED,
+                "tradeHeader.version",
+                f"replaced by corrected version {row.source_version} ({row.ref})",
+            )
+            await self._finish(conn, locked, Stage.WITHDRAWN, ClearingStatusCode.WITHDRAWN, [reason])
+
+    async def _recipients(self, conn: AsyncConnection, sub: SubmissionRow) -> list[Recipient]:
+        out = [Recipient(DeliveryChannel.MQTT, RecipientRole.SOURCE, sub.source)]
+        for member_id in sub.members:
+            out.append(Recipient(DeliveryChannel.MQTT, RecipientRole.MEMBER, member_id))
+        for member_id in sub.members:
+            m = await ref.get_member(conn, member_id)
+            for comp in () if m is None else m.comp_ids:
+                out.append(Recipient(DeliveryChannel.FIX, RecipientRole.MEMBER, comp))
+        return out
+
+    async def _finish(
+        self,
+        conn: AsyncConnection,
+        sub: SubmissionRow,
+        stage: Stage,
+        status: ClearingStatusCode,
+        reasons: Sequence[Issue],
+        **stage_kw: object,
+    ) -> StatusUpdate:
+        at = self.clock.now()
+        await repo.set_stage(conn, sub.id, stage, at, **stage_kw)  # type: ignore[arg-type]
+        recipients = await self._recipients(conn, sub)
+        return await repo.record(
+            conn, sub, status, at, recipients, reasons=reasons, business_date=sub.business_date
+        )
+
+    # ------------------------------------------------------------ the pipeline
+
+    async def _process_safely(self, row_id: int) -> None:
+        try:
+            async with self.engine.begin() as conn:
+                await self._process(conn, row_id)
+        except Exception as exc:
+            log.exception("clearing.process_failed", submission=row_id)
+            # Never leave a poison submission to loop: refuse it with an internal error the operator can see.
+            async with self.engine.begin() as conn:
+                sub = await repo.get(conn, row_id, lock=True)
+                if sub is not None and sub.stage not in repo.TERMINAL:
+                    issue = Issue(ReasonCode.INTERNAL_ERROR, "trade", f"{type(exc).__name__}: {exc}")
+                    await self._finish(conn, sub, Stage.REJECTED, ClearingStatusCode.REJECTED, [issue])
+
+    async def _process(self, conn: AsyncConnection, row_id: int) -> None:
+        sub = await repo.get(conn, row_id, lock=True)
+        if sub is None or sub.stage in repo.TERMINAL:
+            return
+        now = self.clock.now()
+        timing = self.hours.timing(sub.received_at, sub.trade.trade_date)
+
+        # validate: business rules the intake schema cannot check
+        issues = validate_dates(
+            sub.trade,
+            timing.business_date if not timing.backload else self.hours.business_date(sub.received_at),
+        )
+        # normalise: one spelling per index
+        trade = self.products.normalise(sub.trade)
+        # eligibility: scope, versions, parties and accounts
+        issues += self.products.check(trade)
+        issues += await self._version_issues(conn, sub)
+        members = await ref.members_by_party(conn, (p.party_id for p in trade.parties))
+        sides, party_issues = resolve_sides(trade, members)
+        issues += party_issues
+        if issues or sides is None:
+            await self._finish(conn, sub, Stage.REJECTED, ClearingStatusCode.REJECTED, issues)
+            return
+
+        # timing: outside service hours -> queued to the open; old trade date -> backload queue
+        if timing.due_at > now:
+            stage = Stage.QUEUED_BACKLOAD if timing.backload else Stage.QUEUED_HOURS
+            if sub.stage is not stage:
+                reason = (
+                    Issue(
+                        ReasonCode.LIFE_BACKLOAD_QUEUED,
+                        "tradeHeader.tradeDate",
+                        f"trade date {trade.trade_date} is more than "
+                        f"{self.settings.backload.stale_after_business_days} business days old: "
+                        f"backloading on {timing.business_date}",
+                    )
+                    if timing.backload
+                    else Issue(
+                        ReasonCode.ELIG_OUTSIDE_SERVICE_HOURS,
+                        "receivedAt",
+                        f"received outside service hours; queued for the open at {timing.due_at.isoformat()}",
+                    )
+                )
+                await self._finish(
+                    conn,
+                    sub,
+                    stage,
+                    ClearingStatusCode.PENDING,
+                    [reason],
+                    due_at=timing.due_at,
+                    business_date=timing.business_date,
+                    backload=timing.backload,
+                )
+            return
+        if not self.hours.is_open(now):
+            return  # due, but the window closed before it was reached: picked up at the next open
+
+        business_date = self.hours.business_date(now)
+        if sub.backload:
+            business_date = max(business_date, sub.business_date or business_date)
+
+        # risk: incremental margin per member side, sub-block venue trades excepted
+        book = _RiskBook()
+        impacts = []
+        refusals: list[Issue] = []
+        shortfalls: list[Issue] = []
+        for side in sides:
+            try:
+                before = await self._risk(conn, book, side)
+                impact = self.credit.margin_impact(
+                    trade, side.party_id, side.account.base_currency, before.pnl_vector, business_date
+                )
+            except GatewayError as exc:
+                refusals += exc.issues
+                continue
+            impacts.append((side, before, impact))
+            if not trade.sub_block:
+                position = await self._credit_position(
+                    conn, side.member, side.account.account_id, book.states
+                )
+                decision = decide(
+                    side.member.member_id, side.account.account_id, impact.incremental_margin, position
+                )
+                if not decision.approved:
+                    shortfalls += decision.reasons
+            book.states[(side.member.member_id, side.account.account_id)] = ref.RiskRow(
+                impact.margin_after, impact.pnl_after, before.trade_count + 1
+            )
+        if refusals:
+            await self._finish(conn, sub, Stage.REJECTED, ClearingStatusCode.REJECTED, refusals)
+            return
+        if shortfalls:
+            if self.settings.credit.on_shortfall is ShortfallAction.REFUSE:
+                await self._finish(conn, sub, Stage.REJECTED, ClearingStatusCode.REJECTED, shortfalls)
+            elif sub.stage is Stage.PENDING_COLLATERAL:
+                await repo.set_stage(conn, sub.id, Stage.PENDING_COLLATERAL, now)  # still short: wait on
+            else:
+                await self._finish(
+                    conn,
+                    sub,
+                    Stage.PENDING_COLLATERAL,
+                    ClearingStatusCode.PENDING,
+                    shortfalls,
+                    business_date=business_date,
+                )
+            return
+
+        # novate, then persist the cleared trades, the accounts' risk state, the status and the outbox at once
+        ids = (
+            f"{self.settings.ccp.trade_id_prefix}-{business_date:%Y%m%d}-{sub.id:08d}-1",
+            f"{self.settings.ccp.trade_id_prefix}-{business_date:%Y%m%d}-{sub.id:08d}-2",
+        )
+        cleared = novate(trade, self.ccp, ids)
+        rows = []
+        for (side, _before, _impact), ccp_id, cleared_trade in zip(impacts, ids, cleared, strict=True):
+            terms = position_terms(cleared_trade, side.party_id)
+            rows.append(
+                repo.ClearedRow(
+                    ccp_trade_id=ccp_id,
+                    member_id=side.member.member_id,
+                    account_id=side.account.account_id,
+                    party_id=side.party_id,
+                    trade=cleared_trade,
+                    uti=cleared_trade.identifiers.uti,
+                    product=trade.product.value,
+                    currency=terms.currency,
+                    notional=terms.notional,
+                    direction=terms.direction,
+                    fixed_rate=terms.fixed_rate,
+                    floating_index=terms.floating_index,
+                    index_tenor=terms.index_tenor,
+                    spread=terms.spread,
+                    effective_date=terms.effective_date,
+                    maturity_date=terms.maturity_date,
+                )
+            )
+        await repo.insert_cleared(conn, sub.id, rows, business_date, now)
+        for (member_id, account_id), state in book.states.items():
+            await ref.put_risk(conn, member_id, account_id, state, now)
+        await repo.set_stage(conn, sub.id, Stage.CLEARED, now, business_date=business_date)
+        recipients = await self._recipients(conn, sub)
+        await repo.record(
+            conn,
+            sub,
+            ClearingStatusCode.CLEARED,
+            now,
+            recipients,
+            ccp_trade_ids=ids,
+            business_date=business_date,
+            cleared=cleared,
+        )
+        log.info("clearing.novated", submission=sub.ref, ccp_trade_ids=list(ids))
+
+    async def _version_issues(self, conn: AsyncConnection, sub: SubmissionRow) -> list[Issue]:
+        issues = []
+        for other in await repo.versions(conn, sub.source, sub.source_trade_id):
+            if other.id == sub.id or other.stage in (Stage.REJECTED, Stage.WITHDRAWN):
+                continue
+            if other.source_version > sub.source_version:
+                issues.append(
+                    Issue(
+                        ReasonCode.ELIG_STALE_VERSION,
+                        "tradeHeader.version",
+                        f"version {other.source_version} of {sub.source_trade_id} is already submitted ({other.ref})",
+                    )
+                )
+            elif other.stage is Stage.CLEARED:
+                issues.append(
+                    Issue(
+                        ReasonCode.LIFE_ALREADY_NOVATED,
+                        "tradeHeader.version",
+                        f"version {other.source_version} of {sub.source_trade_id} is already novated ({other.ref})",
+                    )
+                )
+            else:
+                issues.append(
+                    Issue(
+                        ReasonCode.ELIG_DUPLICATE,
+                        "tradeHeader.tradeId",
+                        f"version {other.source_version} of {sub.source_trade_id} is in progress ({other.ref}); "
+                        "send a correction to replace it",
+                    )
+                )
+        return issues
+
+    async def _risk(self, conn: AsyncConnection, book: _RiskBook, side: Side) -> ref.RiskRow:
+        key = (side.member.member_id, side.account.account_id)
+        if key not in book.states:
+            book.states[key] = await ref.get_risk(conn, *key, lock=True)
+        return book.states[key]
+
+    async def _credit_position(
+        self,
+        conn: AsyncConnection,
+        member: Member,
+        account_id: str,
+        overrides: dict[tuple[str, str], ref.RiskRow],
+    ) -> CreditPosition:
+        """The figures of one account and of its member's tolerance, in the account's base currency."""
+        values: dict[str, Decimal] = {}
+        margins: dict[str, Decimal] = {}
+        reserves: dict[str, Decimal] = {}
+        stored = await ref.member_margins(conn, member.member_id)
+        target = member.account(account_id)
+        assert target is not None
+        for acct in member.accounts:
+            holdings = await ref.holdings(conn, member.member_id, acct.account_id)
+            values[acct.account_id] = self.fx.convert(
+                self.fx.value(holdings, acct.base_currency), acct.base_currency, target.base_currency
+            )
+            override = overrides.get((member.member_id, acct.account_id))
+            margin = override.margin if override is not None else stored.get(acct.account_id, Decimal(0))
+            margins[acct.account_id] = self.fx.convert(margin, acct.base_currency, target.base_currency)
+            reserves[acct.account_id] = self.fx.convert(
+                await ref.reserved(conn, member.member_id, acct.account_id),
+                acct.base_currency,
+                target.base_currency,
+            )
+        used = sum(
+            (max(margins[a] + reserves[a] - values[a], Decimal(0)) for a in values if a != account_id),
+            Decimal(0),
+        ) + max(margins[account_id] + reserves[account_id] - values[account_id], Decimal(0))
+        pool = await ref.tolerance_pool(conn)
+        limit = self.fx.convert(
+            effective_tolerance(member.tolerance_limit, pool, self.settings.credit.tolerance_pool_cap),
+            member.base_currency,
+            target.base_currency,
+        )
+        return CreditPosition(values[account_id], margins[account_id], reserves[account_id], limit, used)

@@ -1,0 +1,258 @@
+"""Reference data administration: onboard and suspend members, lodge and withdraw collateral.
+
+Used by ``clearing-gateway participant|collateral`` and by the running service. A lodgement flags the
+member's trades pending for collateral for a re-check (picked up by the clearing service's next pass);
+a withdrawal that would leave an account's margin uncovered is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from gateway.clock import Clock, SystemClock
+from gateway.domain.errors import InputRejected, NotEligible
+from gateway.domain.reasons import ReasonCode
+from gateway.refdata.fx import FxRates
+from gateway.refdata.model import Account, AssetKind, Holding, Member, MemberStatus
+from gateway.store import clearing_repo, refdata_repo
+
+
+@dataclass(frozen=True, slots=True)
+class AccountCollateral:
+    """An account's collateral and what it covers, in the account's base currency."""
+
+    member_id: str
+    account_id: str
+    base_currency: str
+    holdings: tuple[Holding, ...]
+    collateral_value: Decimal  # after haircuts
+    margin: Decimal
+    reserved: Decimal
+
+    @property
+    def excess(self) -> Decimal:
+        return self.collateral_value - self.margin - self.reserved
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "member": self.member_id,
+            "account": self.account_id,
+            "base_currency": self.base_currency,
+            "collateral_value": str(round(self.collateral_value, 2)),
+            "margin": str(round(self.margin, 2)),
+            "reserved": str(round(self.reserved, 2)),
+            "excess": str(round(self.excess, 2)),
+            "holdings": [
+                {
+                    "asset": h.asset_id,
+                    "kind": h.kind.value,
+                    "currency": h.currency,
+                    "quantity": str(h.quantity),
+                    "price": str(h.price),
+                    "haircut": str(h.haircut),
+                    "value_after_haircut": str(round(h.collateral_value, 2)),
+                }
+                for h in self.holdings
+            ],
+        }
+
+
+def member_to_dict(m: Member) -> dict[str, Any]:
+    return {
+        "member": m.member_id,
+        "name": m.name,
+        "status": m.status.value,
+        "party_ids": list(m.party_ids),
+        "comp_ids": list(m.comp_ids),
+        "accounts": [
+            {"account": a.account_id, "type": a.account_type.value, "base_currency": a.base_currency}
+            for a in m.accounts
+        ],
+        "base_currency": m.base_currency,
+        "tolerance_limit": str(m.tolerance_limit),
+        "credit_score": m.credit_score,
+    }
+
+
+class ReferenceData:
+    """The admin API over members, accounts and collateral."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        clock: Clock | None = None,
+        fx: FxRates | None = None,
+        on_lodged: Callable[[], None] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.clock: Clock = clock or SystemClock()
+        self.fx = fx or FxRates.load()
+        self.on_lodged = on_lodged
+
+    # ------------------------------------------------------------ members
+
+    async def add_participant(self, member: Member) -> Member:
+        async with self.engine.begin() as conn:
+            if await refdata_repo.get_member(conn, member.member_id) is not None:
+                raise InputRejected.of(
+                    ReasonCode.REF_ALREADY_EXISTS, "member", f"member {member.member_id} already exists"
+                )
+            taken = await refdata_repo.taken_identifiers(conn, member)
+            if taken:
+                raise InputRejected.of(
+                    ReasonCode.REF_ALREADY_EXISTS,
+                    "member",
+                    f"already registered to another member: {', '.join(taken)}",
+                )
+            await refdata_repo.insert_member(conn, member, self.clock.now())
+        return member
+
+    async def list_participants(self) -> list[Member]:
+        async with self.engine.connect() as conn:
+            return await refdata_repo.list_members(conn)
+
+    async def get(self, member_id: str) -> Member:
+        async with self.engine.connect() as conn:
+            return await self._member(conn, member_id)
+
+    async def member_for_party(self, party_id: str) -> Member | None:
+        async with self.engine.connect() as conn:
+            return await refdata_repo.member_by_party(conn, party_id)
+
+    async def member_for_comp_id(self, comp_id: str) -> Member | None:
+        """The member a FIX session's SenderCompID belongs to."""
+        async with self.engine.connect() as conn:
+            for m in await refdata_repo.list_members(conn):
+                if comp_id in m.comp_ids:
+                    return m
+        return None
+
+    async def suspend(self, member_id: str) -> Member:
+        return await self._set_status(member_id, MemberStatus.SUSPENDED)
+
+    async def reactivate(self, member_id: str) -> Member:
+        return await self._set_status(member_id, MemberStatus.ACTIVE)
+
+    async def _set_status(self, member_id: str, status: MemberStatus) -> Member:
+        async with self.engine.begin() as conn:
+            if not await refdata_repo.set_status(conn, member_id, status, self.clock.now()):
+                raise InputRejected.of(ReasonCode.REF_UNKNOWN_MEMBER, "member", f"no member {member_id!r}")
+            return await self._member(conn, member_id)
+
+    async def _member(self, conn: AsyncConnection, member_id: str) -> Member:
+        m = await refdata_repo.get_member(conn, member_id)
+        if m is None:
+            raise InputRejected.of(ReasonCode.REF_UNKNOWN_MEMBER, "member", f"no member {member_id!r}")
+        return m
+
+    async def _account(self, conn: AsyncConnection, member_id: str, account_id: str) -> Account:
+        m = await self._member(conn, member_id)
+        a = m.account(account_id)
+        if a is None:
+            raise InputRejected.of(
+                ReasonCode.REF_UNKNOWN_MEMBER,
+                "account",
+                f"member {member_id} has no account {account_id!r} (accounts: {', '.join(x.account_id for x in m.accounts)})",
+            )
+        return a
+
+    # ------------------------------------------------------------ collateral
+
+    async def lodge(self, member_id: str, account_id: str, holding: Holding) -> AccountCollateral:
+        """Add ``holding`` to the account (a security's price and haircut become the lodged ones)."""
+        if holding.quantity <= 0:
+            raise InputRejected.of(ReasonCode.REF_INVALID_INPUT, "quantity", "lodge a positive quantity")
+        now = self.clock.now()
+        async with self.engine.begin() as conn:
+            account = await self._account(conn, member_id, account_id)
+            await refdata_repo.get_risk(conn, member_id, account_id, lock=True)
+            current = {h.asset_id: h for h in await refdata_repo.holdings(conn, member_id, account_id)}
+            held = current.get(holding.asset_id)
+            if held is not None and (held.kind is not holding.kind or held.currency != holding.currency):
+                raise InputRejected.of(
+                    ReasonCode.REF_INVALID_INPUT,
+                    "asset",
+                    f"{holding.asset_id} is held as {held.kind.value} in {held.currency}",
+                )
+            total = holding.quantity + (held.quantity if held is not None else Decimal(0))
+            line = Holding(
+                holding.asset_id, holding.kind, holding.currency, total, holding.price, holding.haircut
+            )
+            self.fx.convert(
+                Decimal(1), holding.currency, account.base_currency
+            )  # refuse an unvalued currency
+            await refdata_repo.put_holding(conn, member_id, account_id, line, holding.quantity, now)
+            await clearing_repo.flag_recheck(conn, member_id)
+            summary = await self._summary(conn, account)
+        if self.on_lodged is not None:
+            self.on_lodged()
+        return summary
+
+    async def withdraw(
+        self, member_id: str, account_id: str, asset_id: str, quantity: Decimal
+    ) -> AccountCollateral:
+        """Take ``quantity`` of ``asset_id`` out, unless that leaves the account's margin uncovered."""
+        if quantity <= 0:
+            raise InputRejected.of(ReasonCode.REF_INVALID_INPUT, "quantity", "withdraw a positive quantity")
+        now = self.clock.now()
+        async with self.engine.begin() as conn:
+            account = await self._account(conn, member_id, account_id)
+            risk = await refdata_repo.get_risk(conn, member_id, account_id, lock=True)
+            current = {h.asset_id: h for h in await refdata_repo.holdings(conn, member_id, account_id)}
+            held = current.get(asset_id)
+            if held is None or held.quantity < quantity:
+                raise InputRejected.of(
+                    ReasonCode.REF_INSUFFICIENT_HOLDING,
+                    "quantity",
+                    f"account {member_id}/{account_id} holds {held.quantity if held else 0} of {asset_id}, "
+                    f"cannot withdraw {quantity}",
+                )
+            line = Holding(
+                held.asset_id, held.kind, held.currency, held.quantity - quantity, held.price, held.haircut
+            )
+            after = [line if h.asset_id == asset_id else h for h in current.values()]
+            value_after = self.fx.value(after, account.base_currency)
+            reserved = await refdata_repo.reserved(conn, member_id, account_id)
+            if value_after < risk.margin + reserved:
+                raise NotEligible.of(
+                    ReasonCode.RISK_INSUFFICIENT_COLLATERAL,
+                    "quantity",
+                    f"withdrawal would leave margin uncovered: collateral after withdrawal {value_after:.2f} "
+                    f"{account.base_currency} < margin {risk.margin:.2f} + reserved {reserved:.2f}",
+                )
+            await refdata_repo.put_holding(conn, member_id, account_id, line, -quantity, now)
+            return await self._summary(conn, account)
+
+    async def show(self, member_id: str, account_id: str | None = None) -> list[AccountCollateral]:
+        async with self.engine.connect() as conn:
+            m = await self._member(conn, member_id)
+            accounts = (
+                m.accounts if account_id is None else (await self._account(conn, member_id, account_id),)
+            )
+            return [await self._summary(conn, a) for a in accounts]
+
+    async def _summary(self, conn: AsyncConnection, account: Account) -> AccountCollateral:
+        holdings = tuple(await refdata_repo.holdings(conn, account.member_id, account.account_id))
+        risk = await refdata_repo.get_risk(conn, account.member_id, account.account_id)
+        return AccountCollateral(
+            member_id=account.member_id,
+            account_id=account.account_id,
+            base_currency=account.base_currency,
+            holdings=holdings,
+            collateral_value=self.fx.value(holdings, account.base_currency),
+            margin=risk.margin,
+            reserved=await refdata_repo.reserved(conn, account.member_id, account.account_id),
+        )
+
+
+def cash(currency: str, amount: Decimal) -> Holding:
+    return Holding(currency, AssetKind.CASH, currency, amount)
+
+
+__all__ = ["AccountCollateral", "ReferenceData", "cash", "member_to_dict"]

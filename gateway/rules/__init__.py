@@ -1,0 +1,1 @@
+"""Business rules: product scope table, service hours and calendar, backloading, eligibility of a trade."""

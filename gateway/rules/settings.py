@@ -1,0 +1,138 @@
+"""Clearing service settings: CCP identity, service hours, backloading, credit policy. Loaded from TOML."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from datetime import time
+from decimal import Decimal
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from gateway.domain.errors import InputRejected, Issue
+from gateway.domain.reasons import ReasonCode
+
+
+class ShortfallAction(StrEnum):
+    PEND = "pend"
+    REFUSE = "refuse"
+
+
+def _bad(path: str, message: str) -> InputRejected:
+    return InputRejected([Issue(ReasonCode.REF_INVALID_INPUT, path, message)])
+
+
+@dataclass(frozen=True, slots=True)
+class CcpSettings:
+    party_id: str = "CCP"
+    name: str = "Central Counterparty"
+    trade_id_prefix: str = "CCP"
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceHoursSettings:
+    timezone: str = "Australia/Sydney"
+    calendar: str = "AUSY"
+    open: time = time(6, 0)
+    close: time = time(21, 0)
+
+    def __post_init__(self) -> None:
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise _bad("service_hours.timezone", f"unknown time zone {self.timezone!r}") from None
+        if self.open >= self.close:
+            raise _bad("service_hours.close", "close must be after open")
+
+
+@dataclass(frozen=True, slots=True)
+class BackloadSettings:
+    stale_after_business_days: int = 2
+    schedule_after_business_days: int = 1
+
+    def __post_init__(self) -> None:
+        if self.stale_after_business_days < 0 or self.schedule_after_business_days < 0:
+            raise _bad("backload", "business day counts cannot be negative")
+
+
+@dataclass(frozen=True, slots=True)
+class CreditSettings:
+    on_shortfall: ShortfallAction = ShortfallAction.PEND
+    tolerance_pool_cap: Decimal = Decimal("0.5")
+
+    def __post_init__(self) -> None:
+        if not Decimal(0) <= self.tolerance_pool_cap <= Decimal(1):
+            raise _bad("credit.tolerance_pool_cap", "must be within [0, 1]")
+
+
+@dataclass(frozen=True, slots=True)
+class ClearingSettings:
+    ccp: CcpSettings = field(default_factory=CcpSettings)
+    service_hours: ServiceHoursSettings = field(default_factory=ServiceHoursSettings)
+    backload: BackloadSettings = field(default_factory=BackloadSettings)
+    credit: CreditSettings = field(default_factory=CreditSettings)
+
+    @classmethod
+    def from_toml(cls, text: str, where: str = "settings") -> ClearingSettings:
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise _bad(where, str(exc)) from None
+        unknown = set(data) - {"ccp", "service_hours", "backload", "credit"}
+        if unknown:
+            raise _bad(where, f"unknown sections: {', '.join(sorted(unknown))}")
+        return cls(
+            ccp=CcpSettings(**_section(data, "ccp", {"party_id": str, "name": str, "trade_id_prefix": str})),
+            service_hours=ServiceHoursSettings(
+                **_section(
+                    data, "service_hours", {"timezone": str, "calendar": str, "open": _time, "close": _time}
+                )
+            ),
+            backload=BackloadSettings(
+                **_section(
+                    data,
+                    "backload",
+                    {"stale_after_business_days": int, "schedule_after_business_days": int},
+                )
+            ),
+            credit=CreditSettings(
+                **_section(
+                    data,
+                    "credit",
+                    {"on_shortfall": ShortfallAction, "tolerance_pool_cap": lambda v: Decimal(str(v))},
+                )
+            ),
+        )
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> ClearingSettings:
+        """Settings from ``path``, or the ones shipped with the package."""
+        if path is None:
+            text = resources.files("gateway.rules").joinpath("settings.toml").read_text(encoding="utf-8")
+            return cls.from_toml(text, "gateway/rules/settings.toml")
+        return cls.from_toml(path.read_text(encoding="utf-8"), str(path))
+
+
+def _time(v: Any) -> time:
+    if isinstance(v, time):
+        return v
+    return time.fromisoformat(str(v))
+
+
+def _section(data: dict[str, Any], name: str, fields: dict[str, Any]) -> dict[str, Any]:
+    raw = data.get(name, {})
+    if not isinstance(raw, dict):
+        raise _bad(name, "expected a table")
+    unknown = set(raw) - set(fields)
+    if unknown:
+        raise _bad(f"{name}.{sorted(unknown)[0]}", "unknown setting")
+    out = {}
+    for key, value in raw.items():
+        try:
+            out[key] = fields[key](value)
+        except (ValueError, TypeError, ArithmeticError):
+            raise _bad(f"{name}.{key}", f"invalid value {value!r}") from None
+    return out

@@ -1,0 +1,558 @@
+"""Submissions, their status history, the outbox and cleared trades: rows <-> values.
+
+Functions take an open connection so that the pipeline writes one transition (state, history, outbox,
+cleared trades, risk state) in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from gateway.clearing.ports import (
+    Channel,
+    DeliveryChannel,
+    OutboxItem,
+    Position,
+    RecipientRole,
+    StatusUpdate,
+    Submission,
+)
+from gateway.domain import codec
+from gateway.domain.enums import ClearingStatusCode
+from gateway.domain.errors import Issue
+from gateway.domain.reasons import ReasonCode
+from gateway.domain.trade import Trade
+from gateway.store import tables as t
+
+
+class Stage(StrEnum):
+    """Where a submission is in the workflow (finer than the published status)."""
+
+    RECEIVED = "RECEIVED"  # stored, not yet processed
+    QUEUED_HOURS = "QUEUED_HOURS"  # eligible, waiting for the service to open
+    QUEUED_BACKLOAD = "QUEUED_BACKLOAD"  # eligible, waiting for its backload date
+    PENDING_COLLATERAL = "PENDING_COLLATERAL"  # short of collateral, re-checked on lodgement
+    CLEARED = "CLEARED"
+    REJECTED = "REJECTED"
+    WITHDRAWN = "WITHDRAWN"
+
+
+TERMINAL = frozenset({Stage.CLEARED, Stage.REJECTED, Stage.WITHDRAWN})
+LIVE = frozenset(Stage) - TERMINAL
+
+
+def submission_ref(row_id: int) -> str:
+    return f"S{row_id:010d}"
+
+
+def parse_submission_ref(ref: str) -> int | None:
+    if len(ref) == 11 and ref[0] == "S" and ref[1:].isdigit():
+        return int(ref[1:])
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class SubmissionRow:
+    id: int
+    source: str
+    channel: Channel
+    message_id: str
+    source_trade_id: str
+    source_version: int
+    is_correction: bool
+    correlation_id: str | None
+    received_at: datetime
+    trade: Trade
+    member_a: str | None
+    member_b: str | None
+    sub_block: bool
+    stage: Stage
+    status: ClearingStatusCode
+    last_sequence: int
+    due_at: datetime | None
+    business_date: date | None
+    backload: bool
+
+    @property
+    def ref(self) -> str:
+        return submission_ref(self.id)
+
+    @property
+    def members(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(m for m in (self.member_a, self.member_b) if m is not None))
+
+
+def _row(r: Any) -> SubmissionRow:
+    return SubmissionRow(
+        id=r.id,
+        source=r.source,
+        channel=Channel(r.channel),
+        message_id=r.message_id,
+        source_trade_id=r.source_trade_id,
+        source_version=r.source_version,
+        is_correction=r.is_correction,
+        correlation_id=r.correlation_id,
+        received_at=r.received_at,
+        trade=codec.loads(r.trade_json),
+        member_a=r.member_a,
+        member_b=r.member_b,
+        sub_block=r.sub_block,
+        stage=Stage(r.stage),
+        status=ClearingStatusCode(r.status),
+        last_sequence=r.last_sequence,
+        due_at=r.due_at,
+        business_date=r.business_date,
+        backload=r.backload,
+    )
+
+
+async def find_by_message(conn: AsyncConnection, source: str, message_id: str) -> SubmissionRow | None:
+    r = (
+        await conn.execute(
+            select(t.submissions).where(
+                t.submissions.c.source == source, t.submissions.c.message_id == message_id
+            )
+        )
+    ).one_or_none()
+    return None if r is None else _row(r)
+
+
+async def find_by_version(
+    conn: AsyncConnection, source: str, source_trade_id: str, version: int
+) -> SubmissionRow | None:
+    r = (
+        await conn.execute(
+            select(t.submissions).where(
+                t.submissions.c.source == source,
+                t.submissions.c.source_trade_id == source_trade_id,
+                t.submissions.c.source_version == version,
+            )
+        )
+    ).one_or_none()
+    return None if r is None else _row(r)
+
+
+async def versions(conn: AsyncConnection, source: str, source_trade_id: str) -> list[SubmissionRow]:
+    """Every submission of one source trade, oldest first."""
+    rows = await conn.execute(
+        select(t.submissions)
+        .where(t.submissions.c.source == source, t.submissions.c.source_trade_id == source_trade_id)
+        .order_by(t.submissions.c.id)
+    )
+    return [_row(r) for r in rows]
+
+
+async def get(conn: AsyncConnection, row_id: int, *, lock: bool = False) -> SubmissionRow | None:
+    q = select(t.submissions).where(t.submissions.c.id == row_id)
+    if lock:
+        q = q.with_for_update()
+    r = (await conn.execute(q)).one_or_none()
+    return None if r is None else _row(r)
+
+
+async def insert(
+    conn: AsyncConnection,
+    sub: Submission,
+    *,
+    member_a: str | None,
+    member_b: str | None,
+    business_date: date,
+    at: datetime,
+) -> int:
+    trade = sub.trade
+    result = await conn.execute(
+        t.submissions.insert()
+        .values(
+            source=sub.source,
+            channel=sub.channel.value,
+            message_id=sub.message_id,
+            source_trade_id=trade.identifiers.source_trade_id,
+            source_version=trade.identifiers.source_version,
+            is_correction=sub.is_correction,
+            correlation_id=sub.correlation_id,
+            package_id=sub.package_id,
+            received_at=sub.received_at,
+            raw=sub.raw,
+            trade_json=codec.dumps(trade),
+            trade_date=trade.trade_date,
+            product=trade.product.value,
+            currency=trade.currency,
+            party_a=trade.parties[0].party_id,
+            party_b=trade.parties[1].party_id,
+            member_a=member_a,
+            member_b=member_b,
+            sub_block=trade.sub_block,
+            stage=Stage.RECEIVED.value,
+            status=ClearingStatusCode.RECEIVED.value,
+            last_sequence=0,
+            due_at=sub.received_at,
+            business_date=business_date,
+            backload=False,
+            needs_recheck=False,
+            updated_at=at,
+        )
+        .returning(t.submissions.c.id)
+    )
+    return int(result.scalar_one())
+
+
+async def set_stage(
+    conn: AsyncConnection,
+    row_id: int,
+    stage: Stage,
+    at: datetime,
+    *,
+    due_at: datetime | None = None,
+    business_date: date | None = None,
+    backload: bool | None = None,
+) -> None:
+    values: dict[str, Any] = {"stage": stage.value, "needs_recheck": False, "updated_at": at}
+    if due_at is not None:
+        values["due_at"] = due_at
+    if business_date is not None:
+        values["business_date"] = business_date
+    if backload is not None:
+        values["backload"] = backload
+    await conn.execute(update(t.submissions).where(t.submissions.c.id == row_id).values(**values))
+
+
+async def due(conn: AsyncConnection, now: datetime, *, open_now: bool, limit: int) -> list[int]:
+    """Ids of submissions to process now, oldest first."""
+    s = t.submissions.c
+    conditions = [
+        s.stage == Stage.RECEIVED.value,
+        and_(s.stage.in_([Stage.QUEUED_HOURS.value, Stage.QUEUED_BACKLOAD.value]), s.due_at <= now),
+    ]
+    if open_now:
+        conditions.append(and_(s.stage == Stage.PENDING_COLLATERAL.value, s.needs_recheck.is_(True)))
+    rows = await conn.execute(select(s.id).where(or_(*conditions)).order_by(s.id).limit(limit))
+    return [int(r) for r in rows.scalars()]
+
+
+async def flag_recheck(conn: AsyncConnection, member_id: str) -> int:
+    """Mark the member's trades pending for collateral to be checked again."""
+    s = t.submissions.c
+    result = await conn.execute(
+        update(t.submissions)
+        .where(
+            s.stage == Stage.PENDING_COLLATERAL.value, or_(s.member_a == member_id, s.member_b == member_id)
+        )
+        .values(needs_recheck=True)
+    )
+    return int(result.rowcount or 0)
+
+
+async def unregistered(conn: AsyncConnection, business_date: date) -> list[int]:
+    """Live, non-backload submissions whose business date is ``business_date`` or earlier."""
+    s = t.submissions.c
+    rows = await conn.execute(
+        select(s.id)
+        .where(
+            s.stage.in_([Stage.RECEIVED.value, Stage.QUEUED_HOURS.value, Stage.PENDING_COLLATERAL.value]),
+            s.backload.is_(False),
+            s.business_date <= business_date,
+        )
+        .order_by(s.id)
+    )
+    return [int(r) for r in rows.scalars()]
+
+
+# ---------------------------------------------------------------- history and outbox
+
+
+def _issues_json(reasons: Iterable[Issue]) -> str:
+    return json.dumps([i.to_dict() for i in reasons])
+
+
+def _issues(text: str) -> tuple[Issue, ...]:
+    return tuple(Issue(ReasonCode(d["code"]), d["path"], d["message"]) for d in json.loads(text))
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    channel: DeliveryChannel
+    role: RecipientRole
+    recipient: str
+
+
+async def record(
+    conn: AsyncConnection,
+    sub: SubmissionRow,
+    status: ClearingStatusCode,
+    at: datetime,
+    recipients: Sequence[Recipient],
+    *,
+    reasons: Sequence[Issue] = (),
+    ccp_trade_ids: tuple[str, ...] = (),
+    business_date: date | None = None,
+    cleared: tuple[Trade, Trade] | None = None,
+) -> StatusUpdate:
+    """Append a transition to the history and owe it to every recipient in the outbox."""
+    sequence = sub.last_sequence + 1
+    await conn.execute(
+        update(t.submissions)
+        .where(t.submissions.c.id == sub.id)
+        .values(status=status.value, last_sequence=sequence, updated_at=at)
+    )
+    history_id = (
+        await conn.execute(
+            t.status_history.insert()
+            .values(
+                submission_id=sub.id,
+                sequence=sequence,
+                status=status.value,
+                at=at,
+                reasons=_issues_json(reasons),
+                ccp_trade_ids=json.dumps(list(ccp_trade_ids)),
+                business_date=business_date,
+            )
+            .returning(t.status_history.c.id)
+        )
+    ).scalar_one()
+    if recipients:
+        await conn.execute(
+            t.outbox.insert(),
+            [
+                {
+                    "channel": r.channel.value,
+                    "role": r.role.value,
+                    "recipient": r.recipient,
+                    "history_id": history_id,
+                    "created_at": at,
+                }
+                for r in recipients
+            ],
+        )
+    return StatusUpdate(
+        sequence=sequence,
+        submission_id=sub.ref,
+        source=sub.source,
+        channel=sub.channel,
+        status=status,
+        trade=sub.trade,
+        at=at,
+        reasons=tuple(reasons),
+        ccp_trade_ids=ccp_trade_ids,
+        cleared=cleared,
+        clearing_business_date=business_date,
+        correlation_id=sub.correlation_id,
+        in_reply_to=sub.message_id,
+    )
+
+
+async def _cleared_for(
+    conn: AsyncConnection, submission_ids: Iterable[int]
+) -> dict[int, tuple[Trade, Trade]]:
+    ids = list(set(submission_ids))
+    if not ids:
+        return {}
+    rows = await conn.execute(
+        select(t.cleared_trades.c.submission_id, t.cleared_trades.c.trade_json)
+        .where(t.cleared_trades.c.submission_id.in_(ids))
+        .order_by(t.cleared_trades.c.submission_id, t.cleared_trades.c.ccp_trade_id)
+    )
+    grouped: dict[int, list[Trade]] = {}
+    for r in rows:
+        grouped.setdefault(int(r.submission_id), []).append(codec.loads(r.trade_json))
+    return {k: (v[0], v[1]) for k, v in grouped.items() if len(v) == 2}
+
+
+def _update_from(r: Any, trade: Trade, cleared: tuple[Trade, Trade] | None) -> StatusUpdate:
+    status = ClearingStatusCode(r.status)
+    return StatusUpdate(
+        sequence=r.sequence,
+        submission_id=submission_ref(int(r.submission_id)),
+        source=r.source,
+        channel=Channel(r.sub_channel),
+        status=status,
+        trade=trade,
+        at=r.at,
+        reasons=_issues(r.reasons),
+        ccp_trade_ids=tuple(json.loads(r.ccp_trade_ids)),
+        cleared=cleared if status is ClearingStatusCode.CLEARED else None,
+        clearing_business_date=r.business_date,
+        correlation_id=r.correlation_id,
+        in_reply_to=r.message_id,
+    )
+
+
+_HISTORY_COLUMNS = (
+    t.status_history.c.id.label("history_id"),
+    t.status_history.c.submission_id,
+    t.status_history.c.sequence,
+    t.status_history.c.status,
+    t.status_history.c.at,
+    t.status_history.c.reasons,
+    t.status_history.c.ccp_trade_ids,
+    t.status_history.c.business_date,
+    t.submissions.c.source,
+    t.submissions.c.channel.label("sub_channel"),
+    t.submissions.c.correlation_id,
+    t.submissions.c.message_id,
+    t.submissions.c.trade_json,
+)
+
+
+async def latest_update(conn: AsyncConnection, row_id: int) -> StatusUpdate:
+    r = (
+        await conn.execute(
+            select(*_HISTORY_COLUMNS)
+            .join(t.submissions, t.submissions.c.id == t.status_history.c.submission_id)
+            .where(t.status_history.c.submission_id == row_id)
+            .order_by(t.status_history.c.sequence.desc())
+            .limit(1)
+        )
+    ).one()
+    cleared = await _cleared_for(conn, [row_id])
+    return _update_from(r, codec.loads(r.trade_json), cleared.get(row_id))
+
+
+async def history(conn: AsyncConnection, row_id: int) -> list[StatusUpdate]:
+    rows = (
+        await conn.execute(
+            select(*_HISTORY_COLUMNS)
+            .join(t.submissions, t.submissions.c.id == t.status_history.c.submission_id)
+            .where(t.status_history.c.submission_id == row_id)
+            .order_by(t.status_history.c.sequence)
+        )
+    ).fetchall()
+    cleared = await _cleared_for(conn, [row_id])
+    return [_update_from(r, codec.loads(r.trade_json), cleared.get(row_id)) for r in rows]
+
+
+async def pending(conn: AsyncConnection, channel: DeliveryChannel, limit: int) -> list[OutboxItem]:
+    rows = (
+        await conn.execute(
+            select(t.outbox.c.id, t.outbox.c.role, t.outbox.c.recipient, *_HISTORY_COLUMNS)
+            .join(t.status_history, t.status_history.c.id == t.outbox.c.history_id)
+            .join(t.submissions, t.submissions.c.id == t.status_history.c.submission_id)
+            .where(t.outbox.c.channel == channel.value, t.outbox.c.delivered_at.is_(None))
+            .order_by(t.outbox.c.id)
+            .limit(limit)
+        )
+    ).fetchall()
+    trades: dict[int, Trade] = {}
+    for r in rows:
+        if r.submission_id not in trades:
+            trades[r.submission_id] = codec.loads(r.trade_json)
+    cleared = await _cleared_for(
+        conn, [r.submission_id for r in rows if r.status == ClearingStatusCode.CLEARED.value]
+    )
+    return [
+        OutboxItem(
+            id=int(r.id),
+            channel=channel,
+            role=RecipientRole(r.role),
+            recipient=r.recipient,
+            update=_update_from(r, trades[r.submission_id], cleared.get(r.submission_id)),
+        )
+        for r in rows
+    ]
+
+
+async def mark_delivered(conn: AsyncConnection, ids: Sequence[int], at: datetime) -> None:
+    if ids:
+        await conn.execute(
+            update(t.outbox)
+            .where(t.outbox.c.id.in_(list(ids)), t.outbox.c.delivered_at.is_(None))
+            .values(delivered_at=at)
+        )
+
+
+# ---------------------------------------------------------------- cleared trades and positions
+
+
+@dataclass(frozen=True, slots=True)
+class ClearedRow:
+    ccp_trade_id: str
+    member_id: str
+    account_id: str
+    party_id: str
+    trade: Trade
+    uti: str | None
+    product: str
+    currency: str
+    notional: Decimal
+    direction: str
+    fixed_rate: Decimal | None
+    floating_index: str | None
+    index_tenor: str | None
+    spread: Decimal | None
+    effective_date: date
+    maturity_date: date
+
+
+async def insert_cleared(
+    conn: AsyncConnection, submission_id: int, rows: Sequence[ClearedRow], business_date: date, at: datetime
+) -> None:
+    await conn.execute(
+        t.cleared_trades.insert(),
+        [
+            {
+                "ccp_trade_id": c.ccp_trade_id,
+                "submission_id": submission_id,
+                "member_id": c.member_id,
+                "account_id": c.account_id,
+                "party_id": c.party_id,
+                "uti": c.uti,
+                "product": c.product,
+                "currency": c.currency,
+                "notional": c.notional,
+                "direction": c.direction,
+                "fixed_rate": c.fixed_rate,
+                "floating_index": c.floating_index,
+                "index_tenor": c.index_tenor,
+                "spread": c.spread,
+                "effective_date": c.effective_date,
+                "maturity_date": c.maturity_date,
+                "status": "CLEARED",
+                "npv": None,
+                "business_date": business_date,
+                "novated_at": at,
+                "trade_json": codec.dumps(c.trade),
+            }
+            for c in rows
+        ],
+    )
+
+
+async def positions(
+    conn: AsyncConnection, member_id: str | None, account_id: str | None, business_date: date
+) -> list[Position]:
+    c = t.cleared_trades.c
+    q = select(t.cleared_trades).where(c.business_date <= business_date, c.maturity_date >= business_date)
+    if member_id is not None:
+        q = q.where(c.member_id == member_id)
+    if account_id is not None:
+        q = q.where(c.account_id == account_id)
+    rows = await conn.execute(q.order_by(c.member_id, c.account_id, c.ccp_trade_id))
+    return [
+        Position(
+            trade_id=r.ccp_trade_id,
+            uti=r.uti,
+            member=r.member_id,
+            account=r.account_id,
+            product=r.product,
+            currency=r.currency,
+            notional=r.notional,
+            direction=r.direction,
+            fixed_rate=r.fixed_rate,
+            floating_index=r.floating_index,
+            index_tenor=r.index_tenor,
+            spread=r.spread,
+            effective_date=r.effective_date,
+            maturity_date=r.maturity_date,
+            status=r.status,
+            npv=r.npv,
+        )
+        for r in rows
+    ]

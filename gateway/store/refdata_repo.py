@@ -1,0 +1,339 @@
+"""Reference data rows <-> values: members, party ids, CompIDs, accounts, collateral, account risk state.
+
+Functions take an open connection so that callers compose them into one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from gateway.domain.enums import AccountType
+from gateway.refdata.model import Account, AssetKind, Holding, Member, MemberStatus
+from gateway.store import tables as t
+
+
+async def insert_member(conn: AsyncConnection, m: Member, at: datetime) -> None:
+    await conn.execute(
+        t.members.insert().values(
+            member_id=m.member_id,
+            name=m.name,
+            status=m.status.value,
+            base_currency=m.base_currency,
+            tolerance_limit=m.tolerance_limit,
+            credit_score=m.credit_score,
+            created_at=at,
+            updated_at=at,
+        )
+    )
+    if m.party_ids:
+        await conn.execute(
+            t.member_parties.insert(), [{"party_id": p, "member_id": m.member_id} for p in m.party_ids]
+        )
+    if m.comp_ids:
+        await conn.execute(
+            t.member_comp_ids.insert(), [{"comp_id": c, "member_id": m.member_id} for c in m.comp_ids]
+        )
+    await insert_accounts(conn, m.accounts)
+
+
+async def insert_accounts(conn: AsyncConnection, accounts: Iterable[Account]) -> None:
+    rows = [
+        {
+            "member_id": a.member_id,
+            "account_id": a.account_id,
+            "account_type": a.account_type.value,
+            "base_currency": a.base_currency,
+        }
+        for a in accounts
+    ]
+    if rows:
+        await conn.execute(t.accounts.insert(), rows)
+
+
+async def _assemble(conn: AsyncConnection, rows: Sequence[Any]) -> list[Member]:
+    ids = [r.member_id for r in rows]
+    if not ids:
+        return []
+    parties: dict[str, list[str]] = {i: [] for i in ids}
+    comps: dict[str, list[str]] = {i: [] for i in ids}
+    accts: dict[str, list[Account]] = {i: [] for i in ids}
+    for p in await conn.execute(
+        select(t.member_parties)
+        .where(t.member_parties.c.member_id.in_(ids))
+        .order_by(t.member_parties.c.party_id)
+    ):
+        parties[p.member_id].append(p.party_id)
+    for c in await conn.execute(
+        select(t.member_comp_ids)
+        .where(t.member_comp_ids.c.member_id.in_(ids))
+        .order_by(t.member_comp_ids.c.comp_id)
+    ):
+        comps[c.member_id].append(c.comp_id)
+    for a in await conn.execute(
+        select(t.accounts).where(t.accounts.c.member_id.in_(ids)).order_by(t.accounts.c.account_id)
+    ):
+        accts[a.member_id].append(
+            Account(a.member_id, a.account_id, AccountType(a.account_type), a.base_currency)
+        )
+    out = []
+    for r in rows:
+        mid = r.member_id
+        out.append(
+            Member(
+                member_id=mid,
+                name=r.name,
+                party_ids=tuple(parties[mid]),
+                comp_ids=tuple(comps[mid]),
+                accounts=tuple(accts[mid]),
+                status=MemberStatus(r.status),
+                base_currency=r.base_currency,
+                tolerance_limit=r.tolerance_limit,
+                credit_score=r.credit_score,
+            )
+        )
+    return out
+
+
+async def get_member(conn: AsyncConnection, member_id: str) -> Member | None:
+    rows = (await conn.execute(select(t.members).where(t.members.c.member_id == member_id))).fetchall()
+    found = await _assemble(conn, rows)
+    return found[0] if found else None
+
+
+async def member_by_party(conn: AsyncConnection, party_id: str) -> Member | None:
+    mid = (
+        await conn.execute(
+            select(t.member_parties.c.member_id).where(t.member_parties.c.party_id == party_id)
+        )
+    ).scalar_one_or_none()
+    return None if mid is None else await get_member(conn, mid)
+
+
+async def members_by_party(conn: AsyncConnection, party_ids: Iterable[str]) -> dict[str, Member]:
+    """Each known party id mapped to its member."""
+    ids = list(set(party_ids))
+    links = (
+        await conn.execute(select(t.member_parties).where(t.member_parties.c.party_id.in_(ids)))
+    ).fetchall()
+    member_ids = {row.member_id for row in links}
+    if not member_ids:
+        return {}
+    rows = (await conn.execute(select(t.members).where(t.members.c.member_id.in_(member_ids)))).fetchall()
+    by_id = {m.member_id: m for m in await _assemble(conn, rows)}
+    return {row.party_id: by_id[row.member_id] for row in links}
+
+
+async def list_members(conn: AsyncConnection) -> list[Member]:
+    rows = (await conn.execute(select(t.members).order_by(t.members.c.member_id))).fetchall()
+    return await _assemble(conn, rows)
+
+
+async def taken_identifiers(conn: AsyncConnection, m: Member) -> list[str]:
+    """Party ids and CompIDs of ``m`` that another member already holds."""
+    taken = [
+        f"party id {p}"
+        for p in (
+            await conn.execute(
+                select(t.member_parties.c.party_id).where(t.member_parties.c.party_id.in_(m.party_ids))
+            )
+        ).scalars()
+    ]
+    if m.comp_ids:
+        taken += [
+            f"CompID {c}"
+            for c in (
+                await conn.execute(
+                    select(t.member_comp_ids.c.comp_id).where(t.member_comp_ids.c.comp_id.in_(m.comp_ids))
+                )
+            ).scalars()
+        ]
+    return taken
+
+
+async def set_status(conn: AsyncConnection, member_id: str, status: MemberStatus, at: datetime) -> bool:
+    result = await conn.execute(
+        update(t.members).where(t.members.c.member_id == member_id).values(status=status.value, updated_at=at)
+    )
+    return bool(result.rowcount)
+
+
+async def tolerance_pool(conn: AsyncConnection) -> Decimal:
+    """Sum of the tolerance limits of the active members."""
+    limits = (
+        await conn.execute(
+            select(t.members.c.tolerance_limit).where(t.members.c.status == MemberStatus.ACTIVE.value)
+        )
+    ).scalars()
+    return sum(limits, Decimal(0))
+
+
+# ---------------------------------------------------------------- collateral
+
+
+async def holdings(conn: AsyncConnection, member_id: str, account_id: str) -> list[Holding]:
+    rows = await conn.execute(
+        select(t.collateral)
+        .where(t.collateral.c.member_id == member_id, t.collateral.c.account_id == account_id)
+        .order_by(t.collateral.c.asset_id)
+    )
+    return [
+        Holding(r.asset_id, AssetKind(r.kind), r.currency, r.quantity, r.price, r.haircut)
+        for r in rows
+        if r.quantity != 0
+    ]
+
+
+async def put_holding(
+    conn: AsyncConnection, member_id: str, account_id: str, h: Holding, delta: Decimal, at: datetime
+) -> None:
+    """Set an account's line ``h`` (its new quantity) and record the movement ``delta`` in the ledger."""
+    await conn.execute(
+        delete(t.collateral).where(
+            t.collateral.c.member_id == member_id,
+            t.collateral.c.account_id == account_id,
+            t.collateral.c.asset_id == h.asset_id,
+        )
+    )
+    await conn.execute(
+        t.collateral.insert().values(
+            member_id=member_id,
+            account_id=account_id,
+            asset_id=h.asset_id,
+            kind=h.kind.value,
+            currency=h.currency,
+            quantity=h.quantity,
+            price=h.price,
+            haircut=h.haircut,
+            updated_at=at,
+        )
+    )
+    await conn.execute(
+        t.collateral_movements.insert().values(
+            member_id=member_id,
+            account_id=account_id,
+            asset_id=h.asset_id,
+            kind=h.kind.value,
+            currency=h.currency,
+            quantity_delta=delta,
+            price=h.price,
+            haircut=h.haircut,
+            at=at,
+        )
+    )
+
+
+# ---------------------------------------------------------------- account risk state
+
+
+@dataclass(frozen=True, slots=True)
+class RiskRow:
+    """The stored risk state of one account: margin requirement and its portfolio's scenario P&L."""
+
+    margin: Decimal
+    pnl_vector: bytes | None
+    trade_count: int
+
+
+async def get_risk(conn: AsyncConnection, member_id: str, account_id: str, *, lock: bool = False) -> RiskRow:
+    q = select(t.account_risk).where(
+        t.account_risk.c.member_id == member_id, t.account_risk.c.account_id == account_id
+    )
+    if lock:
+        q = q.with_for_update()
+    row = (await conn.execute(q)).one_or_none()
+    if row is None:
+        return RiskRow(Decimal(0), None, 0)
+    return RiskRow(row.margin, row.pnl_vector, row.trade_count)
+
+
+async def put_risk(
+    conn: AsyncConnection, member_id: str, account_id: str, risk: RiskRow, at: datetime
+) -> None:
+    values = {
+        "margin": risk.margin,
+        "pnl_vector": risk.pnl_vector,
+        "trade_count": risk.trade_count,
+        "updated_at": at,
+    }
+    result = await conn.execute(
+        update(t.account_risk)
+        .where(t.account_risk.c.member_id == member_id, t.account_risk.c.account_id == account_id)
+        .values(**values)
+    )
+    if not result.rowcount:
+        await conn.execute(
+            t.account_risk.insert().values(member_id=member_id, account_id=account_id, **values)
+        )
+
+
+async def member_margins(conn: AsyncConnection, member_id: str) -> dict[str, Decimal]:
+    rows = await conn.execute(
+        select(t.account_risk.c.account_id, t.account_risk.c.margin).where(
+            t.account_risk.c.member_id == member_id
+        )
+    )
+    return {r.account_id: r.margin for r in rows}
+
+
+# ---------------------------------------------------------------- pre-trade credit reservations
+
+
+async def reserved(conn: AsyncConnection, member_id: str, account_id: str | None = None) -> Decimal:
+    q = select(t.credit_reservations.c.amount).where(t.credit_reservations.c.member_id == member_id)
+    if account_id is not None:
+        q = q.where(t.credit_reservations.c.account_id == account_id)
+    return sum((await conn.execute(q)).scalars(), Decimal(0))
+
+
+async def get_reservation(conn: AsyncConnection, member_id: str, order_id: str) -> Decimal | None:
+    amount: Decimal | None = (
+        await conn.execute(
+            select(t.credit_reservations.c.amount).where(
+                t.credit_reservations.c.member_id == member_id, t.credit_reservations.c.order_id == order_id
+            )
+        )
+    ).scalar_one_or_none()
+    return amount
+
+
+async def add_reservation(
+    conn: AsyncConnection,
+    member_id: str,
+    account_id: str,
+    order_id: str,
+    amount: Decimal,
+    business_date: date,
+    at: datetime,
+) -> None:
+    await conn.execute(
+        t.credit_reservations.insert().values(
+            member_id=member_id,
+            order_id=order_id,
+            account_id=account_id,
+            amount=amount,
+            business_date=business_date,
+            created_at=at,
+        )
+    )
+
+
+async def release_reservation(conn: AsyncConnection, member_id: str, order_id: str) -> None:
+    await conn.execute(
+        delete(t.credit_reservations).where(
+            t.credit_reservations.c.member_id == member_id, t.credit_reservations.c.order_id == order_id
+        )
+    )
+
+
+async def expire_reservations(conn: AsyncConnection, business_date: date) -> int:
+    result = await conn.execute(
+        delete(t.credit_reservations).where(t.credit_reservations.c.business_date <= business_date)
+    )
+    return int(result.rowcount or 0)
