@@ -1,0 +1,166 @@
+"""deploy/mosquitto with the real Mosquitto: each participant sees its own topics and nothing else.
+
+A second Mosquitto is started from the test on a free port with deploy's configuration, ACL, and a
+password file made by deploy's script; only file locations and the port are adapted to the test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import aiomqtt
+import pytest
+
+from tests.conftest import services_required
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "mosquitto"
+USERS = {"gateway": "gw-pw", "MW": "mw-pw", "BANKA": "a-pw", "BANKB": "b-pw"}
+
+pytestmark = pytest.mark.mosquitto
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def secured_broker() -> Iterator[int]:
+    if shutil.which("mosquitto") is None or shutil.which("mosquitto_passwd") is None:
+        if services_required():
+            pytest.fail("mosquitto and mosquitto_passwd are required under CI")
+        pytest.skip("mosquitto is not installed")
+    # Run as root, mosquitto drops to its own user before reading these files: a world-traversable folder.
+    with tempfile.TemporaryDirectory(prefix="acl-test-") as folder:
+        tmp_path = Path(folder)
+        tmp_path.chmod(0o755)
+        yield from _run_broker(tmp_path)
+
+
+def _run_broker(tmp_path: Path) -> Iterator[int]:
+    passwd = tmp_path / "passwd"
+    subprocess.run(
+        [str(DEPLOY / "make-passwd.sh"), str(passwd), *(f"{u}:{p}" for u, p in USERS.items())],
+        check=True,
+        capture_output=True,
+    )
+    passwd.chmod(0o644)
+    shutil.copy(DEPLOY / "acl", tmp_path / "acl")
+    (tmp_path / "data").mkdir(mode=0o777)
+    port = _free_port()
+    conf = (DEPLOY / "mosquitto.conf").read_text()
+    conf = (
+        conf.replace("/mosquitto/config/passwd", str(passwd))
+        .replace("/mosquitto/config/acl", str(tmp_path / "acl"))
+        .replace("/mosquitto/data/", f"{tmp_path / 'data'}/")
+        .replace("listener 1883", f"listener {port} 127.0.0.1")
+    )
+    assert str(passwd) in conf
+    assert f"listener {port}" in conf
+    (tmp_path / "mosquitto.conf").write_text(conf)
+    proc = subprocess.Popen(
+        ["mosquitto", "-c", str(tmp_path / "mosquitto.conf")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while not _listening(port):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                out = proc.stdout.read().decode() if proc.stdout else ""
+                pytest.fail(f"mosquitto did not start with deploy's configuration:\n{out}")
+            time.sleep(0.05)
+        yield port
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc.stdout:
+            proc.stdout.close()
+
+
+def _client(port: int, user: str) -> aiomqtt.Client:
+    return aiomqtt.Client("127.0.0.1", port, username=user, password=USERS[user], identifier=f"t-{user}")
+
+
+async def _drain(client: aiomqtt.Client, seconds: float) -> list[tuple[str, bytes]]:
+    """Everything delivered within ``seconds`` (used after a marker message proves delivery happened)."""
+    got: list[tuple[str, bytes]] = []
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            async for m in client.messages:
+                assert isinstance(m.payload, bytes)
+                got.append((m.topic.value, m.payload))
+    return got
+
+
+async def _until_marker(client: aiomqtt.Client, marker: bytes) -> list[tuple[str, bytes]]:
+    got: list[tuple[str, bytes]] = []
+    async with asyncio.timeout(10):
+        async for m in client.messages:
+            assert isinstance(m.payload, bytes)
+            got.append((m.topic.value, m.payload))
+            if m.payload == marker:
+                return got
+    return got
+
+
+async def test_a_member_reads_its_own_topic_and_never_another(secured_broker: int) -> None:
+    port = secured_broker
+    async with _client(port, "BANKA") as bank_a, _client(port, "gateway") as gateway:
+        await bank_a.subscribe("ccp/member/BANKA/fpml", qos=1)
+        await bank_a.subscribe("ccp/member/BANKB/fpml", qos=1)
+        await bank_a.subscribe("ccp/member/#", qos=1)
+        await bank_a.subscribe("ccp/out/MW/fpml", qos=1)
+        await gateway.publish("ccp/member/BANKB/fpml", b"secret-for-B", qos=1)
+        await gateway.publish("ccp/out/MW/fpml", b"secret-for-MW", qos=1)
+        await gateway.publish("ccp/member/BANKA/fpml", b"for-A", qos=1)
+        got = await _until_marker(bank_a, b"for-A")
+        got += await _drain(bank_a, 0.3)
+    payloads = [p for _, p in got]
+    assert b"for-A" in payloads
+    assert b"secret-for-B" not in payloads
+    assert b"secret-for-MW" not in payloads
+    assert {t for t, _ in got} == {"ccp/member/BANKA/fpml"}
+
+
+async def test_a_source_cannot_speak_for_another(secured_broker: int) -> None:
+    port = secured_broker
+    async with _client(port, "gateway") as gateway, _client(port, "MW") as mw:
+        await gateway.subscribe("ccp/in/+/fpml", qos=1)
+        await mw.publish("ccp/in/OTHER/fpml", b"forged", qos=1)
+        await mw.publish("ccp/member/BANKA/fpml", b"forged-status", qos=1)
+        await mw.publish("ccp/in/MW/fpml", b"genuine", qos=1)
+        got = await _until_marker(gateway, b"genuine")
+        got += await _drain(gateway, 0.3)
+    assert got == [("ccp/in/MW/fpml", b"genuine")]
+
+
+async def test_wrong_password_and_anonymous_are_refused(secured_broker: int) -> None:
+    port = secured_broker
+    with pytest.raises(aiomqtt.MqttError):
+        async with aiomqtt.Client("127.0.0.1", port, username="BANKA", password="wrong"):
+            pass
+    with pytest.raises(aiomqtt.MqttError):
+        async with aiomqtt.Client("127.0.0.1", port):
+            pass
