@@ -1,0 +1,1 @@
+"""Tests of the FpML 5.10 writers."""
