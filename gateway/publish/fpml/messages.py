@@ -28,7 +28,16 @@ from gateway.domain.trade import Party, PartyTradeId
 from gateway.publish.fpml import schemes
 from gateway.publish.fpml.parties import PartyTable
 from gateway.publish.fpml.trade import write_identifiers, write_trade
-from gateway.publish.fpml.xml import Element, root, sub, timestamp_text, to_bytes, write_error, xml_text
+from gateway.publish.fpml.xml import (
+    Element,
+    prose,
+    root,
+    sub,
+    timestamp_text,
+    to_bytes,
+    write_error,
+    xml_text,
+)
 
 ISSUE_CODE_SCHEME = "urn:clearing-gateway:issue-code"
 CLEARING_EVENT = "Clearing"  # originatingEvent of each cleared trade (scheme originating-event)
@@ -199,14 +208,13 @@ def clearing_refused(
 
 
 def write_reasons(parent: Element, issues: Sequence[Issue]) -> None:
-    for index, issue in enumerate(issues):
-        path = f"reason[{index}]"
+    for issue in issues:
         reason = sub(parent, "reason")
         sub(reason, "reasonCode", issue.info.fpml_reason, reasonCodeScheme=schemes.REASON_CODE)
         if issue.path:
-            sub(reason, "location", xml_text(issue.path, f"{path}.location"), locationType="xpath")
+            sub(reason, "location", prose(issue.path), locationType="xpath")
         if issue.message:
-            sub(reason, "description", xml_text(issue.message, f"{path}.description"))
+            sub(reason, "description", prose(issue.message))
         sub(reason, "validationRuleId", issue.code.value, validationScheme=ISSUE_CODE_SCHEME)
 
 

@@ -40,11 +40,32 @@ def sub(parent: Element, tag: str, text: str | None = None, **attrs: str) -> Ele
     return el
 
 
+def _unwritable(ch: str) -> bool:
+    code = ord(ch)
+    return (code < 0x20 and ch not in "\t\n\r") or 0xD800 <= code <= 0xDFFF or code in (0xFFFE, 0xFFFF)
+
+
+def prose(value: str) -> str:
+    """Free text (a reason's description or location): characters XML cannot carry become visible escapes.
+
+    A reason often quotes the bad input it is about; the refusal must still be sent, so nothing is refused here.
+    """
+    return "".join(_escape(ch) if _unwritable(ch) else ch for ch in value)
+
+
+def _escape(ch: str) -> str:
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
 def xml_text(value: str, path: str, *, coded: bool = False) -> str:
-    """``value`` if XML 1.0 can carry it (and, for ``coded`` scheme values, within 255 characters)."""
+    """``value`` if XML 1.0 can carry it (and, for ``coded`` scheme values, within 255 characters).
+
+    Identifiers are never altered: one that cannot be written is an error naming its path.
+    """
     for ch in value:
         code = ord(ch)
-        if (code < 0x20 and ch not in "\t\n\r") or 0xD800 <= code <= 0xDFFF or code in (0xFFFE, 0xFFFF):
+        if _unwritable(ch):
             raise write_error(
                 ReasonCode.FPML_INVALID_VALUE, path, f"U+{code:04X} cannot be written in an XML document"
             )
