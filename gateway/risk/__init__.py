@@ -1,0 +1,1 @@
+"""Risk engine: market data, trade resolution, vectorised valuation, scenarios, margin, credit check."""

@@ -1,0 +1,201 @@
+"""``RiskEngine``: prices trades, produces scenario P&L vectors, margins and credit checks.
+
+Resolution (schedules, calendars) happens once per trade and is cached; compilation against the
+market (terms) is cheap and vectorised; scenario revaluation is the ``Kernel``.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from gateway.domain.enums import AccountType
+from gateway.domain.errors import GatewayError
+from gateway.domain.trade import Trade
+from gateway.risk.config import RiskConfig
+from gateway.risk.credit import CreditCheckResult, incremental_check
+from gateway.risk.kernel import Kernel, bucketed_deltas, parallel_pv01
+from gateway.risk.margin import MarginResult, margin_report
+from gateway.risk.market.curves import FloatArray
+from gateway.risk.market.data import MarketData
+from gateway.risk.report import cashflow_rows
+from gateway.risk.resolve import ResolvedTrade, resolve
+from gateway.risk.scenarios import ScenarioSet, build_scenarios
+from gateway.risk.terms import TermSet, compile_terms, merge
+
+_CACHE_SIZE = 200_000
+
+
+@dataclass(frozen=True, slots=True)
+class Valuation:
+    trade_id: str
+    perspective: str
+    currency: str
+    npv: float
+    pv01: float  # NPV change for +1bp on every pillar of every curve
+    deltas: dict[str, dict[str, float]]  # curve -> tenor -> NPV change for +1bp on that pillar alone
+    cashflows: tuple[dict[str, Any], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "trade_id": self.trade_id,
+            "perspective": self.perspective,
+            "currency": self.currency,
+            "npv": self.npv,
+            "pv01": self.pv01,
+            "deltas": self.deltas,
+        }
+        if self.cashflows:
+            out["cashflows"] = list(self.cashflows)
+        return out
+
+
+class RiskEngine:
+    """Valuation and margin against one ``MarketData``; safe to share, not to mutate concurrently."""
+
+    def __init__(self, market: MarketData, config: RiskConfig | None = None) -> None:
+        self.market = market
+        self.config = config or RiskConfig()
+        self._resolved: OrderedDict[Trade, ResolvedTrade] = OrderedDict()
+        self._scenarios: dict[int, ScenarioSet] = {}
+
+    # -- resolution and compilation -------------------------------------------------------------
+    def resolve(self, trade: Trade) -> ResolvedTrade:
+        found = self._resolved.get(trade)
+        if found is None:
+            found = resolve(trade)
+            self._resolved[trade] = found
+            if len(self._resolved) > _CACHE_SIZE:
+                self._resolved.popitem(last=False)
+        return found
+
+    def terms(self, trades: Sequence[Trade], perspectives: Sequence[str]) -> TermSet:
+        return compile_terms(
+            [self.resolve(t) for t in trades],
+            perspectives,
+            self.market,
+            max_extrapolation_days=self.config.max_extrapolation_days,
+        )
+
+    # -- valuation -------------------------------------------------------------------------------
+    def price(self, trade: Trade, perspective: str, *, cashflows: bool = False) -> Valuation:
+        resolved = self.resolve(trade)
+        terms = self.terms([trade], [perspective])
+        labels = self.market.pillar_labels()
+        deltas_row = bucketed_deltas(terms, self.market.pillar_count)[0]
+        deltas: dict[str, dict[str, float]] = {}
+        for (curve, tenor), d in zip(labels, deltas_row, strict=True):
+            if d != 0.0:
+                deltas.setdefault(curve, {})[tenor] = float(d)
+        rows = tuple(cashflow_rows(resolved, perspective, self.market)) if cashflows else ()
+        return Valuation(
+            trade_id=resolved.trade_id,
+            perspective=perspective,
+            currency=resolved.currency,
+            npv=float(terms.npv()[0]),
+            pv01=float(parallel_pv01(terms)[0]),
+            deltas=deltas,
+            cashflows=rows,
+        )
+
+    # -- scenarios -------------------------------------------------------------------------------
+    def scenarios(self, account_type: AccountType = AccountType.HOUSE) -> ScenarioSet:
+        horizon = self.config.scenarios.horizon(account_type)
+        found = self._scenarios.get(horizon)
+        if found is None:
+            found = build_scenarios(self.market, self.config.scenarios, horizon)
+            self._scenarios[horizon] = found
+        return found
+
+    def kernel(self, trades: Sequence[Trade], perspectives: Sequence[str]) -> Kernel:
+        """Compiled revaluation of these trades, reusable across scenario sets."""
+        return Kernel.build(self.terms(trades, perspectives))
+
+    def trade_pnl(
+        self, trade: Trade, perspective: str, account_type: AccountType = AccountType.HOUSE
+    ) -> FloatArray:
+        """Scenario P&L vector of one trade from ``perspective``'s side, by full revaluation."""
+        return self.pnl_batch([trade], [perspective], account_type)[0]
+
+    def pnl_batch(
+        self,
+        trades: Sequence[Trade],
+        perspectives: Sequence[str],
+        account_type: AccountType = AccountType.HOUSE,
+    ) -> FloatArray:
+        """``(trades x scenarios)`` P&L; raises on the first unpriceable trade (see ``pnl_batch_collect``)."""
+        scen = self.scenarios(account_type)
+        return self.kernel(trades, perspectives).pnl(scen.shifts_t)
+
+    def pnl_batch_collect(
+        self,
+        trades: Sequence[Trade],
+        perspectives: Sequence[str],
+        account_type: AccountType = AccountType.HOUSE,
+    ) -> tuple[FloatArray, list[int], list[tuple[int, GatewayError]]]:
+        """P&L rows of the priceable trades, their indices, and every failure with its trade index."""
+        ok: list[int] = []
+        failures: list[tuple[int, GatewayError]] = []
+        for i, (t, who) in enumerate(zip(trades, perspectives, strict=True)):
+            try:
+                self.terms([t], [who])
+            except GatewayError as exc:
+                failures.append((i, exc))
+            else:
+                ok.append(i)
+        pnl = self.pnl_batch([trades[i] for i in ok], [perspectives[i] for i in ok], account_type)
+        return pnl, ok, failures
+
+    def account_pnl(
+        self,
+        trades: Sequence[Trade],
+        perspectives: Sequence[str],
+        accounts: Sequence[str],
+        account_type: AccountType = AccountType.HOUSE,
+    ) -> dict[str, FloatArray]:
+        """End-of-day form: every account's P&L vector, identical terms merged before revaluation."""
+        names = sorted(set(accounts))
+        index = {a: i for i, a in enumerate(names)}
+        terms = self.terms(trades, perspectives)
+        owner_map = np.array([index[a] for a in accounts], dtype=np.int64)
+        merged = merge(terms, owner_map, len(names))
+        pnl = Kernel.build(merged).pnl(self.scenarios(account_type).shifts_t)
+        return {a: pnl[i] for a, i in index.items()}
+
+    # -- margin and credit -------------------------------------------------------------------------
+    def margin(
+        self, pnl: FloatArray, account_type: AccountType = AccountType.HOUSE, member: str | None = None
+    ) -> MarginResult:
+        scen = self.scenarios(account_type)
+        return margin_report(
+            pnl,
+            self.config.margin,
+            dates=scen.dates,
+            starts=scen.starts,
+            horizon_days=scen.horizon_days,
+            member=member,
+        )
+
+    def incremental_check(
+        self,
+        account_pnl: FloatArray,
+        trade_pnl: FloatArray,
+        excess_collateral: float,
+        unused_tolerance: float,
+        *,
+        member: str | None = None,
+        im_before: float | None = None,
+    ) -> CreditCheckResult:
+        return incremental_check(
+            account_pnl,
+            trade_pnl,
+            excess_collateral,
+            unused_tolerance,
+            config=self.config.margin,
+            member=member,
+            im_before=im_before,
+        )

@@ -1,0 +1,367 @@
+"""Resolve a canonical trade into cash-flow arrays, once: schedules, calendars, day counts, steps.
+
+The result depends on the trade and reference conventions only, never on market data, so it can be
+cached for the life of the trade. Amounts are signed "paid by the stream's payer to its receiver".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+import QuantLib as ql
+
+from gateway.domain.enums import CompoundingMethod, DayCount, PeriodUnit, ProductClass
+from gateway.domain.reasons import ReasonCode
+from gateway.domain.trade import Stream, Trade
+from gateway.domain.values import NO_ADJUSTMENT, DateAdjustment, Period, Step
+from gateway.risk.conventions import (
+    bdc,
+    calendar_for,
+    day_counter,
+    from_ql,
+    ordinal_of,
+    ql_from_ordinal,
+    to_ql,
+    unpriceable,
+)
+from gateway.risk.indices import curve_name, index_info
+from gateway.risk.market.curves import FloatArray, IntArray
+
+_QL_UNIT = {
+    PeriodUnit.DAY: ql.Days,
+    PeriodUnit.WEEK: ql.Weeks,
+    PeriodUnit.MONTH: ql.Months,
+    PeriodUnit.YEAR: ql.Years,
+}
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ResolvedLeg:
+    """One stream as arrays over its (payment-grouped) calculation periods.
+
+    Dates are proleptic ordinals (``date.toordinal``). For a floating leg ``rate`` is NaN and the
+    coupon is ``notional * (forward + spread) * accrual`` with the forward over ``[start, end]``.
+    """
+
+    stream: int
+    payer: str
+    receiver: str
+    currency: str
+    projection: str | None  # curve name for a floating leg
+    day_count: str
+    start: IntArray
+    end: IntArray
+    pay: IntArray
+    fixing: IntArray  # the date from which the coupon's rate is known (term: fixing date; OIS: start)
+    accrual: FloatArray
+    notional: FloatArray
+    rate: FloatArray
+    spread: FloatArray
+    principal_dates: IntArray
+    principal_amounts: FloatArray  # positive when the payer pays
+
+    @property
+    def floating(self) -> bool:
+        return self.projection is not None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ResolvedTrade:
+    trade_id: str
+    parties: tuple[str, str]
+    currency: str
+    legs: tuple[ResolvedLeg, ...]
+    maturity: date
+
+
+def _ql_period(p: Period, path: str) -> Any:
+    return ql.Period(p.multiplier, _QL_UNIT[p.unit])
+
+
+def _adjust(d: date, adj: DateAdjustment, path: str) -> date:
+    cal = calendar_for(adj.business_centers, f"{path}.businessCenters")
+    return from_ql(cal.adjust(to_ql(d), bdc(adj.convention, f"{path}.businessDayConvention")))
+
+
+def _rule(stream: Stream, path: str) -> tuple[int, bool]:
+    roll = (stream.roll_convention or "NONE").upper()
+    eom = roll == "EOM"
+    if roll == "IMM":
+        return ql.DateGeneration.ThirdWednesday, False
+    if not (roll in ("NONE", "EOM") or (roll.isdigit() and 1 <= int(roll) <= 31)):
+        raise unpriceable(
+            ReasonCode.RISK_UNSUPPORTED_TERMS, f"{path}.rollConvention", f"roll convention {roll}"
+        )
+    if stream.first_regular_period_start is not None and stream.last_regular_period_end is None:
+        return ql.DateGeneration.Forward, eom
+    return ql.DateGeneration.Backward, eom
+
+
+def _schedule_dates(stream: Stream, path: str) -> tuple[list[date], list[date]]:
+    """Adjusted and unadjusted calculation period boundaries (the latter only when steps need them)."""
+    adj = stream.calculation_adjustment
+    cal = calendar_for(adj.business_centers, f"{path}.calculationPeriodDatesAdjustments.businessCenters")
+    conv = bdc(adj.convention, f"{path}.calculationPeriodDatesAdjustments")
+    term_adj = stream.termination_date_adjustment
+    if term_adj == NO_ADJUSTMENT and adj != NO_ADJUSTMENT:
+        term_adj = adj
+    effective = (
+        _adjust(stream.effective_date, stream.effective_date_adjustment, f"{path}.effectiveDate")
+        if stream.effective_date_adjustment != NO_ADJUSTMENT
+        else stream.effective_date
+    )
+    if stream.calculation_frequency.unit is PeriodUnit.TERM:
+        termination = _adjust(stream.termination_date, term_adj, f"{path}.terminationDate")
+        return [effective, termination], [stream.effective_date, stream.termination_date]
+    rule, eom = _rule(stream, path)
+    term_conv = bdc(term_adj.convention, f"{path}.terminationDate.dateAdjustments")
+    first = to_ql(stream.first_regular_period_start) if stream.first_regular_period_start else ql.Date()
+    last = to_ql(stream.last_regular_period_end) if stream.last_regular_period_end else ql.Date()
+    tenor = _ql_period(stream.calculation_frequency, f"{path}.calculationPeriodFrequency")
+    args = (to_ql(stream.effective_date), to_ql(stream.termination_date), tenor)
+    try:
+        adjusted = ql.Schedule(*args, cal, conv, term_conv, rule, eom, first, last)
+        dates = [from_ql(d) for d in adjusted]
+        raw = dates
+        if stream.notional_steps or stream.fixed_rate_steps:
+            unadjusted = ql.Schedule(
+                *args, ql.NullCalendar(), ql.Unadjusted, ql.Unadjusted, rule, eom, first, last
+            )
+            raw = [from_ql(d) for d in unadjusted]
+    except RuntimeError as exc:
+        raise unpriceable(
+            ReasonCode.RISK_UNSUPPORTED_TERMS,
+            f"{path}.calculationPeriodDates",
+            f"schedule cannot be built: {exc}",
+        ) from None
+    if len(dates) != len(raw):
+        raise unpriceable(
+            ReasonCode.RISK_UNSUPPORTED_TERMS, f"{path}.calculationPeriodDates", "schedule mismatch"
+        )
+    dates[0] = effective
+    return dates, raw
+
+
+def _stepped(base: float, steps: tuple[Step, ...], unadjusted_starts: list[date]) -> FloatArray:
+    values = np.full(len(unadjusted_starts), base)
+    for step in steps:
+        for i, s in enumerate(unadjusted_starts):
+            if s >= step.date:
+                values[i] = float(step.value)
+    return values
+
+
+def _group_size(stream: Stream, path: str) -> int | None:
+    """Calculation periods per payment period; None means one payment for the whole stream."""
+    calc, pay = stream.calculation_frequency, stream.payment_frequency
+    if pay.unit is PeriodUnit.TERM:
+        return None
+    if pay == calc:
+        return 1
+    if calc.months and pay.months and pay.months % calc.months == 0:
+        return pay.months // calc.months
+    if calc.unit is pay.unit and pay.multiplier % calc.multiplier == 0:
+        return pay.multiplier // calc.multiplier
+    raise unpriceable(
+        ReasonCode.RISK_UNSUPPORTED_TERMS,
+        f"{path}.paymentFrequency",
+        f"payment frequency {pay} is not a multiple of calculation frequency {calc}",
+    )
+
+
+def _resolve_leg(trade: Trade, i: int, stream: Stream) -> ResolvedLeg:
+    path = f"streams[{i}]"
+    projection: str | None = None
+    if stream.floating_index is not None:
+        info = index_info(stream.floating_index)
+        if info is None:
+            raise unpriceable(
+                ReasonCode.RISK_UNKNOWN_INDEX,
+                f"{path}.floatingRateIndex",
+                f"floating rate index {stream.floating_index!r} is not known",
+            )
+        if info.currency != stream.currency:
+            raise unpriceable(
+                ReasonCode.RISK_UNSUPPORTED_TERMS,
+                f"{path}.floatingRateIndex",
+                f"index {info.name} is not a {stream.currency} index",
+            )
+        if (
+            not info.overnight
+            and stream.reset_frequency is not None
+            and stream.reset_frequency != stream.calculation_frequency
+        ):
+            raise unpriceable(
+                ReasonCode.RISK_UNSUPPORTED_TERMS,
+                f"{path}.resetFrequency",
+                f"reset frequency {stream.reset_frequency} differs from the calculation period (averaging)",
+            )
+        projection = curve_name(info, stream.index_tenor)
+    dates, raw = _schedule_dates(stream, path)
+    calc_cal = calendar_for(stream.calculation_adjustment.business_centers, f"{path}.businessCenters")
+    if stream.day_count is DayCount.THIRTY_E_360_ISDA:
+        dc = ql.Thirty360(ql.Thirty360.ISDA, to_ql(dates[-1]))
+    else:
+        dc = day_counter(stream.day_count, f"{path}.dayCountFraction", calc_cal)
+    qd = [to_ql(d) for d in dates]
+    ords = np.array([d.toordinal() for d in dates], dtype=np.int64)
+    if stream.day_count is DayCount.ACT_360:
+        accrual = np.diff(ords) / 360.0
+    elif stream.day_count is DayCount.ACT_365_FIXED:
+        accrual = np.diff(ords) / 365.0
+    else:
+        accrual = np.array([dc.yearFraction(a, b) for a, b in zip(qd, qd[1:], strict=False)])
+    notional = _stepped(float(stream.notional), stream.notional_steps, raw[:-1])
+    spread = np.full(len(accrual), float(stream.spread))
+    rate = (
+        _stepped(float(stream.fixed_rate), stream.fixed_rate_steps, raw[:-1])
+        if stream.fixed_rate is not None
+        else np.full(len(accrual), np.nan)
+    )
+    start = ords[:-1].copy()
+    end = ords[1:].copy()
+    if projection is not None and not stream.is_overnight_compounded:
+        fixing = np.array(
+            [ordinal_of(calc_cal.advance(q, stream.fixing_offset_days, ql.Days)) for q in qd[:-1]],
+            dtype=np.int64,
+        )
+    else:
+        fixing = start.copy()
+    p_dates, p_amounts = _principal(stream, dates, notional)
+    size = _group_size(stream, path)
+    n = len(accrual)
+    if size is None:
+        group = np.zeros(n, dtype=np.int64)
+    else:
+        from_end = (n - 1 - np.arange(n)) // size
+        group = from_end.max() - from_end
+    pay_base = end
+    if size is None or size > 1:
+        start, end, pay_base, fixing, accrual, notional, rate, spread = _compound(
+            stream, path, group, start, end, fixing, accrual, notional, rate, spread
+        )
+    pay_cal = calendar_for(stream.payment_adjustment.business_centers, f"{path}.paymentDates.businessCenters")
+    pay_conv = bdc(stream.payment_adjustment.convention, f"{path}.paymentDates.paymentDatesAdjustments")
+    lag = stream.payment_offset_days
+    if lag == 0 and stream.payment_adjustment == stream.calculation_adjustment:
+        pay = pay_base.copy()  # already a good day of the same calendar under the same convention
+    else:
+        pay = np.array(
+            [ordinal_of(pay_cal.advance(ql_from_ordinal(e), lag, ql.Days, pay_conv)) for e in pay_base],
+            dtype=np.int64,
+        )
+    return ResolvedLeg(
+        stream=i,
+        payer=stream.payer,
+        receiver=stream.receiver,
+        currency=stream.currency,
+        projection=projection,
+        day_count=str(stream.day_count),
+        start=start,
+        end=end,
+        pay=pay,
+        fixing=fixing,
+        accrual=accrual,
+        notional=notional,
+        rate=rate,
+        spread=spread,
+        principal_dates=p_dates,
+        principal_amounts=p_amounts,
+    )
+
+
+def _compound(
+    stream: Stream,
+    path: str,
+    group: IntArray,
+    start: IntArray,
+    end: IntArray,
+    fixing: IntArray,
+    accrual: FloatArray,
+    notional: FloatArray,
+    rate: FloatArray,
+    spread: FloatArray,
+) -> tuple[IntArray, IntArray, IntArray, IntArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Merge the calculation periods of each payment period; also returns each row's payment period end.
+
+    No compounding: the amounts add up (one row per calculation period, sharing the payment date).
+    Compounding of a fixed rate: one row with the exactly compounded rate. Compounding of a floating
+    rate telescopes to one forward over the payment period when the spread is zero or excluded.
+    """
+    method = stream.compounding_method
+    if method is CompoundingMethod.NONE:
+        last = np.zeros_like(end)
+        for g in np.unique(group):
+            idx = np.flatnonzero(group == g)
+            last[idx] = end[idx[-1]]
+        return start, end, last, fixing, accrual, notional, rate, spread
+    groups = np.unique(group)
+    firsts = np.array([np.flatnonzero(group == g)[0] for g in groups])
+    lasts = np.array([np.flatnonzero(group == g)[-1] for g in groups])
+    tau = np.array([accrual[group == g].sum() for g in groups])
+    for g in groups:
+        ns = notional[group == g]
+        if not np.all(ns == ns[0]):
+            raise unpriceable(
+                ReasonCode.RISK_UNSUPPORTED_TERMS,
+                f"{path}.notionalStepSchedule",
+                "notional changes while compounding",
+            )
+    if stream.fixed_rate is not None:
+        eff = np.array(
+            [
+                (np.prod(1.0 + rate[group == g] * accrual[group == g]) - 1.0) / t
+                for g, t in zip(groups, tau, strict=True)
+            ]
+        )
+        new_spread = np.zeros(len(groups))
+    else:
+        if stream.spread != 0 and method is not CompoundingMethod.SPREAD_EXCLUSIVE:
+            raise unpriceable(
+                ReasonCode.RISK_UNSUPPORTED_TERMS,
+                f"{path}.compoundingMethod",
+                f"{method} compounding with a spread is not supported",
+            )
+        eff = np.full(len(groups), np.nan)
+        new_spread = np.full(len(groups), float(stream.spread))
+    return start[firsts], end[lasts], end[lasts], fixing[firsts], tau, notional[firsts], eff, new_spread
+
+
+def _principal(stream: Stream, dates: list[date], notional: FloatArray) -> tuple[IntArray, FloatArray]:
+    pe = stream.principal_exchanges
+    when: list[int] = []
+    amount: list[float] = []
+    if pe.initial:
+        when.append(dates[0].toordinal())
+        amount.append(-float(notional[0]))
+    if pe.intermediate:
+        for k in range(1, len(notional)):
+            change = notional[k - 1] - notional[k]
+            if change != 0:
+                when.append(dates[k].toordinal())
+                amount.append(float(change))
+    if pe.final:
+        when.append(dates[-1].toordinal())
+        amount.append(float(notional[-1]))
+    return np.array(when, dtype=np.int64), np.array(amount, dtype=np.float64)
+
+
+def resolve(trade: Trade) -> ResolvedTrade:
+    """Resolve every stream; raises ``Unpriceable`` (RISK_* codes) for terms that cannot be valued."""
+    if trade.product is ProductClass.XCCY:
+        raise unpriceable(
+            ReasonCode.RISK_UNSUPPORTED_TERMS,
+            "product",
+            "cross-currency swaps need FX rates; none are loaded",
+        )
+    legs = tuple(_resolve_leg(trade, i, s) for i, s in enumerate(trade.streams))
+    return ResolvedTrade(
+        trade_id=trade.identifiers.source_trade_id,
+        parties=(trade.parties[0].party_id, trade.parties[1].party_id),
+        currency=trade.currency,
+        legs=legs,
+        maturity=trade.maturity_date,
+    )
