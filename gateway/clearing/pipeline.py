@@ -360,9 +360,9 @@ class ClearingService:
         at = self.clock.now()
         await repo.set_stage(conn, sub.id, stage, at, **stage_kw)  # type: ignore[arg-type]
         recipients = await self._recipients(conn, sub)
-        return await repo.record(
-            conn, sub, status, at, recipients, reasons=reasons, business_date=sub.business_date
-        )
+        business_date = stage_kw.get("business_date", sub.business_date)
+        assert business_date is None or isinstance(business_date, date)
+        return await repo.record(conn, sub, status, at, recipients, reasons=reasons, business_date=business_date)
 
     # ------------------------------------------------------------ the pipeline
 
