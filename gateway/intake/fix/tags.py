@@ -96,6 +96,7 @@ class T(IntEnum):
     SecurityXML = 1185
     SecurityXMLSchema = 1186
     RejectText = 1328
+    SideTradeID = 1506
     TrdAckStatus = 1523
     ClearedIndicator = 1832
     RegulatoryTradeID = 1903

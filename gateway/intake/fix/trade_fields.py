@@ -15,7 +15,7 @@ from typing import TypeVar
 from gateway.domain.enums import ProductClass
 from gateway.domain.errors import InputRejected, Issue, TradeInvalid
 from gateway.domain.reasons import ReasonCode
-from gateway.domain.trade import Party, PrincipalExchanges, Stream, Trade, TradeIdentifiers
+from gateway.domain.trade import Party, PartyTradeId, PrincipalExchanges, Stream, Trade, TradeIdentifiers
 from gateway.domain.values import NO_ADJUSTMENT, DateAdjustment, Period, Step
 from gateway.intake.fix import codes
 from gateway.intake.fix.dictionary import Dictionary
@@ -335,8 +335,15 @@ def _offset(r: Reader, period_tag: int, unit_tag: int, day_type_tag: int) -> int
     return days
 
 
-def read_identifiers(body: FieldSet, d: Dictionary, issues: list[Issue]) -> TradeIdentifiers | None:
+def read_identifiers(
+    body: FieldSet, d: Dictionary, issues: list[Issue], parties: dict[str, Party]
+) -> TradeIdentifiers | None:
     r = Reader(body, d, issues)
+    party_trade_ids = tuple(
+        PartyTradeId(parties[side.get(T.Side) or ""].party_id, side.get(T.SideTradeID) or "")
+        for side in body.group(T.NoSides)
+        if side.get(T.SideTradeID) and side.get(T.Side) in parties
+    )
     trade_id = r.text(T.TradeID, required=True)
     version = r.integer(T.TradeVersion)
     uti = None
@@ -346,20 +353,38 @@ def read_identifiers(body: FieldSet, d: Dictionary, issues: list[Issue]) -> Trad
     if trade_id is None:
         return None
     try:
-        return TradeIdentifiers(source_trade_id=trade_id, source_version=version or 1, uti=uti)
+        return TradeIdentifiers(
+            source_trade_id=trade_id, source_version=version or 1, uti=uti, party_trade_ids=party_trade_ids
+        )
     except TradeInvalid as exc:
         r.fail(ReasonCode.FIX_INVALID_VALUE, T.TradeVersion, exc.issues[0].message)
         return None
+
+
+def read_streams(
+    body: FieldSet, d: Dictionary, parties: dict[str, Party], issues: list[Issue]
+) -> list[Stream | None]:
+    """The NoStreams entries of ``body``; ``parties`` maps Side (1, 2) to the party on that side."""
+    entries = body.group(T.NoStreams)
+    if not entries:
+        issues.append(
+            Issue(
+                ReasonCode.FIX_MISSING_FIELD,
+                f"{body.path}.{d.label(T.NoStreams)}",
+                "the swap needs its streams (or the FpML trade in SecurityXML)",
+            )
+        )
+    return [_stream(e, d, parties, issues) for e in entries]
 
 
 def read_trade(body: FieldSet, d: Dictionary) -> Trade:
     """The canonical trade in a TradeCaptureReport's stream fields; every problem is reported at once."""
     issues: list[Issue] = []
     r = Reader(body, d, issues)
-    identifiers = read_identifiers(body, d, issues)
+    parties = read_parties(body, d, issues)
+    identifiers = read_identifiers(body, d, issues, parties)
     trade_date = r.day(T.TradeDate, required=True)
     product = r.coded(T.SecuritySubType, codes.PRODUCT, required=True)
-    parties = read_parties(body, d, issues)
     entries = body.group(T.NoStreams)
     if not entries:
         r.fail(
@@ -528,7 +553,11 @@ def side_items(trade: Trade) -> list[Item]:
             party_entry.append(
                 (T.NoPartySubIDs, [[(T.PartySubID, party.name), (T.PartySubIDType, codes.SUB_ID_FULL_NAME)]])
             )
-        entry: list[Item] = [(T.Side, side), (T.NoPartyIDs, [party_entry])]
+        entry: list[Item] = [(T.Side, side)]
+        own_ids = [p.trade_id for p in trade.identifiers.party_trade_ids if p.party_id == party.party_id]
+        if own_ids:
+            entry.append((T.SideTradeID, own_ids[0]))
+        entry.append((T.NoPartyIDs, [party_entry]))
         if party.account:
             entry.append((T.Account, party.account))
         entries.append(entry)

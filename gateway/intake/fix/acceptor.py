@@ -1,0 +1,156 @@
+"""The FIX acceptor: quickfix sessions on one side, the clearing port on the other, asyncio in between.
+
+    async with FixAcceptor(config, port) as fix:      # sessions up, FileStore/FileLog under data_dir
+        ...
+        sent = fix.deliver(outbox_item)                # status AE to a member; False while logged out
+
+quickfix runs the sockets on its own thread and hands every event to one asyncio queue; one worker
+per member handles that member's messages in order, so a slow member never delays another. Replies
+and status reports are sent from the event loop with ``quickfix.Session.sendToTarget``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from types import TracebackType
+
+import quickfix
+
+from gateway.clearing.ports import ClearingPort, DeliveryChannel, OutboxItem, StatusUpdate
+from gateway.clock import Clock, SystemClock
+from gateway.intake.fix import replies
+from gateway.intake.fix.bridge import CallbackBridge, EventKind, Inbound
+from gateway.intake.fix.config import AcceptorConfig, settings_text
+from gateway.intake.fix.dictionary import Dictionary, load
+from gateway.intake.fix.handlers import FixHandlers, XmlReader
+from gateway.intake.fix.wire import Out, frame
+
+log = logging.getLogger(__name__)
+
+BEGIN_STRING = "FIXT.1.1"
+
+
+class FixAcceptor:
+    """One quickfix SocketAcceptor, one session per configured member."""
+
+    def __init__(
+        self,
+        config: AcceptorConfig,
+        port: ClearingPort,
+        *,
+        clock: Clock | None = None,
+        xml_reader: XmlReader | None = None,
+        on_logon: Callable[[str], None] | None = None,
+    ) -> None:
+        self.config = config
+        self.port = port
+        self.clock = clock or SystemClock()
+        self.dictionary: Dictionary = load(config.app_dictionary, config.transport_dictionary)
+        self.handlers = FixHandlers(port, config, self.dictionary, self.clock, xml_reader)
+        self.on_logon = on_logon
+        self._logged_on: set[str] = set()
+        self._acceptor: quickfix.SocketAcceptor | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._transport_dd = quickfix.DataDictionary(str(config.transport_dictionary))
+        self._app_dd = quickfix.DataDictionary(str(config.app_dictionary))
+        self.handled = 0  # application messages answered, for monitoring and the benchmark
+
+    # --- lifecycle ----------------------------------------------------------------------------------------
+
+    async def __aenter__(self) -> FixAcceptor:
+        queue: asyncio.Queue[Inbound] = asyncio.Queue()
+        loop = asyncio.get_running_loop()
+        for d in (self.config.store_dir, self.config.log_dir):
+            d.mkdir(parents=True, exist_ok=True)
+        settings_path = self.config.data_dir / "acceptor.cfg"
+        settings_path.write_text(settings_text(self.config), encoding="utf-8")
+        settings = quickfix.SessionSettings(str(settings_path))
+        self._bridge = CallbackBridge(loop, queue, self.config)
+        self._acceptor = quickfix.SocketAcceptor(
+            self._bridge, quickfix.FileStoreFactory(settings), settings, quickfix.FileLogFactory(settings)
+        )
+        await asyncio.to_thread(self._acceptor.start)
+        self._task = asyncio.create_task(self._run(queue), name="fix-acceptor")
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._acceptor is not None:
+            await asyncio.to_thread(self._acceptor.stop, True)
+            self._acceptor = None
+
+    async def _run(self, queue: asyncio.Queue[Inbound]) -> None:
+        member_queues: dict[str, asyncio.Queue[str]] = {
+            m.comp_id: asyncio.Queue() for m in self.config.members
+        }
+        async with asyncio.TaskGroup() as tg:
+            for comp_id, q in member_queues.items():
+                tg.create_task(self._worker(comp_id, q), name=f"fix-session-{comp_id}")
+            while True:
+                event = await queue.get()
+                if event.kind is EventKind.APP:
+                    target = member_queues.get(event.comp_id)
+                    if target is not None:
+                        target.put_nowait(event.raw)
+                elif event.kind is EventKind.LOGON:
+                    self._logged_on.add(event.comp_id)
+                    log.info("FIX %s logged on", event.comp_id)
+                    if self.on_logon is not None:
+                        self.on_logon(event.comp_id)
+                else:
+                    self._logged_on.discard(event.comp_id)
+                    log.info("FIX %s logged out", event.comp_id)
+
+    async def _worker(self, comp_id: str, q: asyncio.Queue[str]) -> None:
+        while True:
+            raw = await q.get()
+            try:
+                outs = await self.handlers.handle(comp_id, raw)
+            except Exception:  # handle() answers every failure itself; this is the last line of defence
+                log.exception("FIX handler failed for %s", comp_id)
+                continue
+            for out in outs:
+                self.send(comp_id, out)
+            self.handled += 1
+
+    # --- sending ------------------------------------------------------------------------------------------
+
+    def session_id(self, comp_id: str) -> quickfix.SessionID:
+        return quickfix.SessionID(BEGIN_STRING, self.config.comp_id, comp_id)
+
+    def is_logged_on(self, comp_id: str) -> bool:
+        session = quickfix.Session.lookupSession(self.session_id(comp_id))
+        return bool(session is not None and session.isLoggedOn())
+
+    def send(self, comp_id: str, out: Out) -> bool:
+        """Send ``out`` on the member's session now; False (and nothing queued) if it is not logged on."""
+        if not self.is_logged_on(comp_id):
+            return False
+        message = quickfix.Message(frame(out, BEGIN_STRING), self._transport_dd, self._app_dd, False)
+        try:
+            return bool(quickfix.Session.sendToTarget(message, self.session_id(comp_id)))
+        except quickfix.SessionNotFound:
+            return False
+
+    def send_status(self, update: StatusUpdate, comp_id: str) -> bool:
+        """Render ``update`` as the status TradeCaptureReport for ``comp_id`` and send it."""
+        member = self.config.member(comp_id)
+        if member is None:
+            log.error("status for unknown FIX recipient %s kept in the outbox", comp_id)
+            return False
+        out = replies.status_report(update, recipient_comp_id=comp_id, participant=member.participant)
+        return self.send(comp_id, out)
+
+    def deliver(self, item: OutboxItem) -> bool:
+        """For the outbox publisher: True once sent; False leaves the item in the outbox for later."""
+        if item.channel is not DeliveryChannel.FIX:
+            raise ValueError(f"outbox item {item.id} is for {item.channel}, not FIX")
+        return self.send_status(item.update, item.recipient)

@@ -1,0 +1,116 @@
+"""The quickfix Application: callbacks that only hand events to asyncio and never let an exception out.
+
+quickfix calls these on its own thread while holding the session lock; an exception escaping a
+callback would unwind into C++ and end the process, and a slow callback would stall every session.
+So each callback does one thing (post to the event loop, or answer a Logon check) inside try/except.
+The one exception raised on purpose is ``quickfix.RejectLogon``, quickfix's way to refuse a Logon with
+a reason (it answers with a Logout carrying the text and disconnects).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from enum import StrEnum
+
+import quickfix
+
+from gateway.intake.fix.config import AcceptorConfig
+
+log = logging.getLogger(__name__)
+
+_LOGON = "A"
+
+
+class EventKind(StrEnum):
+    APP = "app"
+    LOGON = "logon"
+    LOGOUT = "logout"
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    kind: EventKind
+    comp_id: str  # the member's CompID (our TargetCompID)
+    raw: str = ""
+
+
+def _field(message: quickfix.Message, tag: int, header: bool = False) -> str | None:
+    where = message.getHeader() if header else message
+    return where.getField(tag) if where.isSetField(tag) else None
+
+
+def logon_refusal(config: AcceptorConfig, comp_id: str, heartbeat: str | None) -> str | None:
+    """Why a Logon from ``comp_id`` is refused, or None to accept it."""
+    member = config.member(comp_id)
+    if member is None:
+        return f"SenderCompID {comp_id} is not a clearing member of this CCP"
+    if not member.enabled:
+        return f"SenderCompID {comp_id} ({member.participant}) is suspended"
+    try:
+        seconds = int(heartbeat or "")
+    except ValueError:
+        return f"HeartBtInt {heartbeat!r} is not a number"
+    if not config.heartbeat_min_s <= seconds <= config.heartbeat_max_s:
+        return f"HeartBtInt {seconds} outside {config.heartbeat_min_s}..{config.heartbeat_max_s} seconds"
+    return None
+
+
+class CallbackBridge(quickfix.Application):  # type: ignore[misc]
+    """Posts logons, logouts and application messages to ``queue`` on ``loop``."""
+
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[Inbound], config: AcceptorConfig
+    ) -> None:
+        super().__init__()
+        self.loop = loop
+        self.queue = queue
+        self.config = config
+
+    def _post(self, item: Inbound) -> None:
+        self.loop.call_soon_threadsafe(self.queue.put_nowait, item)
+
+    def onCreate(self, sessionID: quickfix.SessionID) -> None:
+        try:
+            log.info("FIX session %s ready", sessionID.toString())
+        except BaseException:
+            log.exception("onCreate failed")
+
+    def onLogon(self, sessionID: quickfix.SessionID) -> None:
+        try:
+            self._post(Inbound(EventKind.LOGON, sessionID.getTargetCompID().getValue()))
+        except BaseException:
+            log.exception("onLogon failed")
+
+    def onLogout(self, sessionID: quickfix.SessionID) -> None:
+        try:
+            self._post(Inbound(EventKind.LOGOUT, sessionID.getTargetCompID().getValue()))
+        except BaseException:
+            log.exception("onLogout failed")
+
+    def toAdmin(self, message: quickfix.Message, sessionID: quickfix.SessionID) -> None:
+        return None
+
+    def fromAdmin(self, message: quickfix.Message, sessionID: quickfix.SessionID) -> None:
+        refusal: str | None = None
+        try:
+            if _field(message, 35, header=True) == _LOGON:
+                refusal = logon_refusal(
+                    self.config, sessionID.getTargetCompID().getValue(), _field(message, 108)
+                )
+        except BaseException:
+            log.exception("fromAdmin failed")
+            refusal = "the CCP could not check this Logon; try again"
+        if refusal is not None:
+            log.warning("Logon refused: %s", refusal)
+            raise quickfix.RejectLogon(refusal)
+
+    def toApp(self, message: quickfix.Message, sessionID: quickfix.SessionID) -> None:
+        return None
+
+    def fromApp(self, message: quickfix.Message, sessionID: quickfix.SessionID) -> None:
+        try:
+            self._post(Inbound(EventKind.APP, sessionID.getTargetCompID().getValue(), message.toString()))
+        except BaseException:
+            log.exception("fromApp failed; the message was not handed on")

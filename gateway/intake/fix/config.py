@@ -1,0 +1,261 @@
+"""FIX acceptor configuration: members and their CompIDs, schedule, heartbeat bounds, files, limits.
+
+Read from a TOML file (``[acceptor]`` plus one ``[[members]]`` table per clearing member); unknown keys
+and wrong types are refused with ``FixConfigError`` naming the key. ``settings_text`` renders the
+quickfix session settings, one session per member, with every validation setting spelt out.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import time
+from pathlib import Path
+from typing import Any
+
+from fix_specs import APP_DICTIONARY, TRANSPORT_DICTIONARY
+
+_COMP_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,32}$")
+
+
+class FixConfigError(ValueError):
+    def __init__(self, key: str, message: str) -> None:
+        self.key = key
+        super().__init__(f"{key}: {message}")
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """One FIX session: a clearing member (or an approved trade source) behind one SenderCompID."""
+
+    comp_id: str
+    participant: str  # the member's party id (LEI): the trades it may report must name it as a side
+    accounts: tuple[str, ...] = ()  # clearing accounts it may use; empty means any
+    enabled: bool = True  # a suspended member's Logon is refused with a reason
+    trade_source: bool = False  # an approved trade source may report trades between other members
+
+    def __post_init__(self) -> None:
+        if not _COMP_ID.match(self.comp_id):
+            raise FixConfigError("members.comp_id", f"{self.comp_id!r} is not a valid CompID")
+        if not self.participant.strip():
+            raise FixConfigError("members.participant", "is empty")
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """Daily session window in UTC (00:00-00:00 means always up); a session resets outside it."""
+
+    start: time = time(0, 0)
+    end: time = time(0, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptorConfig:
+    port: int = 9878
+    comp_id: str = "CCP"
+    ccp_party_id: str = "CCP"  # the CCP's party id: the counterparty in a pre-trade credit check
+    members: tuple[Member, ...] = ()
+    data_dir: Path = Path("var/fix")  # quickfix FileStore (sequence numbers, resend store) and FileLog
+    schedule: Schedule = field(default_factory=Schedule)
+    heartbeat_min_s: int = 5
+    heartbeat_max_s: int = 60
+    max_latency_s: int = 120
+    max_message_bytes: int = 1_048_576  # larger application messages are refused with a business reject
+    allowed_remote_addresses: tuple[str, ...] = ()  # e.g. ("127.0.0.1",) when stunnel terminates TLS
+    transport_dictionary: Path = TRANSPORT_DICTIONARY
+    app_dictionary: Path = APP_DICTIONARY
+
+    def __post_init__(self) -> None:
+        if not 0 < self.port < 65536:
+            raise FixConfigError("acceptor.port", f"{self.port} is not a TCP port")
+        if not _COMP_ID.match(self.comp_id):
+            raise FixConfigError("acceptor.comp_id", f"{self.comp_id!r} is not a valid CompID")
+        seen: set[str] = set()
+        for m in self.members:
+            if m.comp_id in seen:
+                raise FixConfigError("members.comp_id", f"{m.comp_id} appears twice")
+            if m.comp_id == self.comp_id:
+                raise FixConfigError("members.comp_id", f"{m.comp_id} is the acceptor's own CompID")
+            seen.add(m.comp_id)
+        if not 1 <= self.heartbeat_min_s <= self.heartbeat_max_s:
+            raise FixConfigError("acceptor.heartbeat_min_s", "must be >= 1 and <= heartbeat_max_s")
+        if self.max_message_bytes < 1024:
+            raise FixConfigError("acceptor.max_message_bytes", "must be at least 1024")
+
+    def member(self, comp_id: str) -> Member | None:
+        for m in self.members:
+            if m.comp_id == comp_id:
+                return m
+        return None
+
+    @property
+    def store_dir(self) -> Path:
+        return self.data_dir / "store"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.data_dir / "log"
+
+    @classmethod
+    def from_toml(cls, path: Path) -> AcceptorConfig:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+        return cls.from_mapping(data, base=path.parent)
+
+    @classmethod
+    def from_mapping(cls, data: dict[str, Any], base: Path = Path()) -> AcceptorConfig:
+        unknown = set(data) - {"acceptor", "members"}
+        if unknown:
+            raise FixConfigError(sorted(unknown)[0], "unknown section")
+        a = _Table(data.get("acceptor", {}), "acceptor")
+        d = cls()
+        members = tuple(_member(m, i) for i, m in enumerate(data.get("members", [])))
+        config = cls(
+            port=a.integer("port", d.port),
+            comp_id=a.string("comp_id", d.comp_id),
+            ccp_party_id=a.string("ccp_party_id", d.ccp_party_id),
+            members=members,
+            data_dir=a.path("data_dir", d.data_dir, base),
+            schedule=Schedule(a.clock("start_time", time(0, 0)), a.clock("end_time", time(0, 0))),
+            heartbeat_min_s=a.integer("heartbeat_min_s", d.heartbeat_min_s),
+            heartbeat_max_s=a.integer("heartbeat_max_s", d.heartbeat_max_s),
+            max_latency_s=a.integer("max_latency_s", d.max_latency_s),
+            max_message_bytes=a.integer("max_message_bytes", d.max_message_bytes),
+            allowed_remote_addresses=tuple(a.strings("allowed_remote_addresses")),
+            transport_dictionary=a.path("transport_dictionary", d.transport_dictionary, base),
+            app_dictionary=a.path("app_dictionary", d.app_dictionary, base),
+        )
+        a.finish()
+        return config
+
+
+def _member(raw: Any, index: int) -> Member:
+    if not isinstance(raw, dict):
+        raise FixConfigError(f"members[{index}]", "must be a table")
+    t = _Table(raw, f"members[{index}]")
+    member = Member(
+        comp_id=t.string("comp_id", None),
+        participant=t.string("participant", None),
+        accounts=tuple(t.strings("accounts")),
+        enabled=t.boolean("enabled", True),
+        trade_source=t.boolean("trade_source", False),
+    )
+    t.finish()
+    return member
+
+
+class _Table:
+    def __init__(self, data: Any, prefix: str) -> None:
+        if not isinstance(data, dict):
+            raise FixConfigError(prefix, "must be a table")
+        self.data = data
+        self.prefix = prefix
+        self.read: set[str] = set()
+
+    def _get(self, key: str) -> Any:
+        self.read.add(key)
+        return self.data.get(key)
+
+    def string(self, key: str, default: str | None) -> str:
+        v = self._get(key)
+        if v is None:
+            if default is None:
+                raise FixConfigError(f"{self.prefix}.{key}", "is required")
+            return default
+        if not isinstance(v, str):
+            raise FixConfigError(f"{self.prefix}.{key}", f"expected a string, got {v!r}")
+        return v
+
+    def strings(self, key: str) -> list[str]:
+        v = self._get(key)
+        if v is None:
+            return []
+        if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+            raise FixConfigError(f"{self.prefix}.{key}", f"expected a list of strings, got {v!r}")
+        return v
+
+    def integer(self, key: str, default: int) -> int:
+        v = self._get(key)
+        if v is None:
+            return default
+        if not isinstance(v, int) or isinstance(v, bool):
+            raise FixConfigError(f"{self.prefix}.{key}", f"expected an integer, got {v!r}")
+        return v
+
+    def boolean(self, key: str, default: bool) -> bool:
+        v = self._get(key)
+        if v is None:
+            return default
+        if not isinstance(v, bool):
+            raise FixConfigError(f"{self.prefix}.{key}", f"expected true or false, got {v!r}")
+        return v
+
+    def path(self, key: str, default: Path, base: Path) -> Path:
+        v = self._get(key)
+        if v is None:
+            return default
+        if not isinstance(v, str):
+            raise FixConfigError(f"{self.prefix}.{key}", f"expected a path, got {v!r}")
+        p = Path(v)
+        return p if p.is_absolute() else base / p
+
+    def clock(self, key: str, default: time) -> time:
+        v = self._get(key)
+        if v is None:
+            return default
+        try:
+            return time.fromisoformat(v) if isinstance(v, str) else v if isinstance(v, time) else _bad()
+        except ValueError:
+            raise FixConfigError(f"{self.prefix}.{key}", f"expected HH:MM:SS, got {v!r}") from None
+
+    def finish(self) -> None:
+        unknown = set(self.data) - self.read
+        if unknown:
+            raise FixConfigError(f"{self.prefix}.{sorted(unknown)[0]}", "unknown key")
+
+
+def _bad() -> time:
+    raise ValueError("not a time")
+
+
+def settings_text(config: AcceptorConfig) -> str:
+    """The quickfix SessionSettings for ``config``: one [SESSION] per member, validation explicit."""
+    lines = [
+        "[DEFAULT]",
+        "ConnectionType=acceptor",
+        f"SocketAcceptPort={config.port}",
+        "SocketReuseAddress=Y",
+        "SocketNodelay=Y",
+        "BeginString=FIXT.1.1",
+        "DefaultApplVerID=9",
+        f"SenderCompID={config.comp_id}",
+        f"StartTime={config.schedule.start.strftime('%H:%M:%S')}",
+        f"EndTime={config.schedule.end.strftime('%H:%M:%S')}",
+        "UseLocalTime=N",
+        "UseDataDictionary=Y",
+        f"TransportDataDictionary={config.transport_dictionary.resolve()}",
+        f"AppDataDictionary={config.app_dictionary.resolve()}",
+        "ValidateLengthAndChecksum=Y",
+        "ValidateFieldsOutOfOrder=Y",
+        "ValidateFieldsHaveValues=Y",
+        "ValidateUserDefinedFields=Y",
+        "AllowUnknownMsgFields=N",
+        "PreserveMessageFieldsOrder=N",
+        "CheckCompID=Y",
+        "CheckLatency=Y",
+        f"MaxLatency={config.max_latency_s}",
+        "PersistMessages=Y",
+        "ResetOnLogon=N",
+        "ResetOnLogout=N",
+        "ResetOnDisconnect=N",
+        "RefreshOnLogon=Y",
+        "MillisecondsInTimeStamp=Y",
+        f"FileStorePath={config.store_dir.resolve()}",
+        f"FileLogPath={config.log_dir.resolve()}",
+    ]
+    if config.allowed_remote_addresses:
+        lines.append(f"AllowedRemoteAddresses={','.join(config.allowed_remote_addresses)}")
+    for m in config.members:
+        lines += ["", "[SESSION]", f"TargetCompID={m.comp_id}"]
+    return "\n".join(lines) + "\n"
