@@ -102,9 +102,17 @@ class RiskConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ClearingConfig:
+    """The clearing rules; None means the tables shipped in gateway/rules (CCP identity, hours, products)."""
+
+    settings_file: Path | None = None
+    products_file: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class GatewayConfig:
-    ccp_id: str = "CCP"  # the CCP's party id: sentBy on every status, the counterparty of novated trades
     data_dir: Path = Path("var")
+    clearing: ClearingConfig = field(default_factory=ClearingConfig)
     mqtt: MqttConfig = field(default_factory=MqttConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
     fix: FixConfig = field(default_factory=FixConfig)
@@ -192,8 +200,17 @@ def config_from_dict(data: Mapping[str, Any], *, base: Path | None = None) -> Ga
     base = base or Path.cwd()
     root = _Section(data, "")
     d = GatewayConfig()
-    ccp_id = root.string("ccp_id", d.ccp_id)
     data_dir = root.path("data_dir", d.data_dir, base)
+
+    c = root.table("clearing")
+    clearing = ClearingConfig(
+        settings_file=c.optional_path("settings_file", base),
+        products_file=c.optional_path("products_file", base),
+    )
+    for name, value in (("settings_file", clearing.settings_file), ("products_file", clearing.products_file)):
+        if value is not None and not value.is_file():
+            raise ConfigError(c.key(name), f"no such file: {value}")
+    c.finish()
 
     m = root.table("mqtt")
     dm = MqttConfig()
@@ -269,8 +286,8 @@ def config_from_dict(data: Mapping[str, Any], *, base: Path | None = None) -> Ga
 
     root.finish()
     return GatewayConfig(
-        ccp_id=ccp_id,
         data_dir=data_dir,
+        clearing=clearing,
         mqtt=mqtt,
         store=store,
         fix=fix,

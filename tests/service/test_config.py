@@ -25,7 +25,7 @@ def test_deploy_examples_load(name: str, monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("GATEWAY_MQTT_PASSWORD", "secret")
     monkeypatch.setenv("GATEWAY_DB_PASSWORD", "pw")
     cfg = load_config(DEPLOY / name)
-    assert cfg.ccp_id
+    assert cfg.mqtt.client_id == "clearing-gateway"
 
 
 def test_production_example_uses_mosquitto_and_postgres(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -50,7 +50,8 @@ def test_production_example_uses_mosquitto_and_postgres(monkeypatch: pytest.Monk
         ({"colour": "blue"}, "colour", "unknown key"),
         ({"store": {"url": "mysql://x"}}, "store.url", "postgresql+asyncpg"),
         ({"store": "sqlite"}, "store", "expected a table"),
-        ({"ccp_id": "  "}, "ccp_id", "must not be empty"),
+        ({"mqtt": {"host": "  "}}, "mqtt.host", "must not be empty"),
+        ({"clearing": {"settings_file": "nowhere.toml"}}, "clearing.settings_file", "no such file"),
         ({"mqtt": {"password_env": "SURELY_NOT_SET_4711"}}, "mqtt.password_env", "is not set"),
         (
             {"publish": {"retry_initial_ms": 500, "retry_max_ms": 100}},

@@ -1,0 +1,217 @@
+"""The gateway process: every component in one asyncio TaskGroup, with named tasks.
+
+    MQTT intake (FpML)  ─┐                          ┌─> MQTT publisher ─> ccp/out/{source}, ccp/member/{member}
+    FIX acceptor        ─┼─> ClearingService ─> outbox ┤
+                         │   (pipeline task)        └─> FIX publisher  ─> members' FIX sessions
+    ops HTTP (/healthz, /metrics)
+
+``Gateway`` builds the components from a ``GatewayConfig``; ``run`` starts the tasks and returns when
+``stop`` is set (SIGTERM/SIGINT in ``clearing-gateway serve``). A task that fails takes the process
+down with it (the TaskGroup cancels the others) rather than leaving a half-working gateway.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from functools import partial
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gateway.broker.connect import mqtt_client
+from gateway.broker.embedded import EmbeddedBroker
+from gateway.clearing.credit import CreditChecker
+from gateway.clearing.pipeline import ClearingService
+from gateway.clearing.ports import OutboxItem
+from gateway.clock import Clock, SystemClock
+from gateway.config import BrokerMode, GatewayConfig
+from gateway.domain.messages import InboundMessage
+from gateway.intake.mqtt.handler import FpmlIntake
+from gateway.intake.mqtt.loop import MqttIntake
+from gateway.ops.health import Health, State
+from gateway.ops.http import OpsServer
+from gateway.ops.metrics import Metrics
+from gateway.publish.fpml import CcpIdentity, status_update_to_fpml
+from gateway.publish.mqtt.publisher import OutboxPublisher
+from gateway.rules.products import ProductTable
+from gateway.rules.settings import ClearingSettings
+
+log = logging.getLogger(__name__)
+
+
+class _Stopped(Exception):
+    """Raised inside the TaskGroup to end every task when the gateway is asked to stop."""
+
+
+@dataclass
+class Gateway:
+    """The running components; ``clearing`` is the ClearingPort and the Outbox."""
+
+    config: GatewayConfig
+    clock: Clock
+    metrics: Metrics
+    health: Health
+    engine: AsyncEngine
+    clearing: ClearingService
+    ops: OpsServer | None
+    broker: EmbeddedBroker | None
+    mqtt_port: int
+
+    def render(self, item: OutboxItem) -> bytes:
+        s = self.clearing.settings.ccp
+        return status_update_to_fpml(
+            item.update, ccp=CcpIdentity(s.party_id, name=s.name), recipient=item.recipient, pretty=False
+        )
+
+    async def probe_db(self) -> None:
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    def intake(self) -> MqttIntake:
+        cfg = self.config
+        from gateway.intake.fpml import FpmlOptions, parse_fpml
+
+        options = FpmlOptions(schema_dir=cfg.fpml.schema_dir)
+
+        def parse(data: bytes) -> InboundMessage:
+            return parse_fpml(data, options=options).message
+
+        handler = FpmlIntake(
+            port=self.clearing,
+            parse=parse,
+            clock=self.clock,
+            max_attempts=cfg.mqtt.max_attempts,
+            retry_initial_s=cfg.publish.retry_initial_ms / 1000,
+            retry_max_s=cfg.publish.retry_max_ms / 1000,
+        )
+        return MqttIntake(
+            intake=handler,
+            connect=partial(
+                mqtt_client,
+                cfg.mqtt,
+                identifier=cfg.mqtt.client_id,
+                persistent=True,
+                manual_ack=True,
+                port=self.mqtt_port,
+            ),
+            ccp_id=self.clearing.settings.ccp.party_id,
+            clock=self.clock,
+            metrics=self.metrics,
+            health=self.health,
+            concurrency=cfg.mqtt.intake_concurrency,
+        )
+
+    def mqtt_publisher(self) -> OutboxPublisher:
+        cfg = self.config
+        return OutboxPublisher(
+            outbox=self.clearing,
+            render=self.render,
+            connect=partial(
+                mqtt_client, cfg.mqtt, identifier=f"{cfg.mqtt.client_id}-pub", port=self.mqtt_port
+            ),
+            metrics=self.metrics,
+            health=self.health,
+            batch_size=cfg.publish.batch_size,
+            poll_interval_s=cfg.publish.poll_interval_ms / 1000,
+            retry_initial_s=cfg.publish.retry_initial_ms / 1000,
+            retry_max_s=cfg.publish.retry_max_ms / 1000,
+        )
+
+    async def run(self, stop: asyncio.Event, started: asyncio.Event | None = None) -> None:
+        """Run every task until ``stop`` is set; ``started`` is set once intake is subscribed."""
+        intake = self.intake()
+        publisher = self.mqtt_publisher()
+
+        async def until_stopped() -> None:
+            await stop.wait()
+            raise _Stopped
+
+        async def announce() -> None:
+            await intake.subscribed.wait()
+            assert self.ops is not None
+            log.info(
+                "gateway ready: MQTT %s:%d, ops http://%s:%d",
+                self.config.mqtt.host,
+                self.mqtt_port,
+                self.ops.host,
+                self.ops.port,
+            )
+            if started is not None:
+                started.set()
+
+        try:
+            async with asyncio.TaskGroup() as tg:
+                tg.create_task(self.clearing.run(stop, poll_seconds=1.0), name="pipeline")
+                tg.create_task(intake.run(), name="mqtt-intake")
+                tg.create_task(publisher.run(), name="mqtt-publisher")
+                if self.ops is not None:
+                    tg.create_task(self.ops.serve_forever(), name="ops-http")
+                tg.create_task(announce(), name="announce")
+                tg.create_task(until_stopped(), name="stop-watch")
+        except* _Stopped:
+            log.info("gateway stopped")
+
+
+def credit_checker(config: GatewayConfig) -> CreditChecker:
+    """The production margin model for the credit check (gateway.risk)."""
+    from gateway.risk.credit import RiskCreditChecker  # type: ignore[import-not-found]
+
+    checker: CreditChecker = RiskCreditChecker.from_dir(config.risk.market_data_dir)
+    return checker
+
+
+@contextlib.asynccontextmanager
+async def open_gateway(
+    config: GatewayConfig, *, clock: Clock | None = None, credit: CreditChecker | None = None
+) -> AsyncIterator[Gateway]:
+    """Start the broker (embedded mode), open the store (migrating it) and the ops server."""
+    from gateway.store import open_store
+
+    clock = clock or SystemClock()
+    health = Health(clock)
+    metrics = Metrics()
+    async with contextlib.AsyncExitStack() as stack:
+        broker: EmbeddedBroker | None = None
+        mqtt_port = config.mqtt.port
+        if config.mqtt.mode is BrokerMode.EMBEDDED:
+            broker = await stack.enter_async_context(
+                EmbeddedBroker(host=config.mqtt.host, port=config.mqtt.port)
+            )
+            mqtt_port = broker.port
+            health.up("broker", f"embedded on {config.mqtt.host}:{mqtt_port}")
+        engine = await open_store(config.store.dsn)
+        stack.push_async_callback(engine.dispose)
+        c = config.clearing
+        clearing = ClearingService(
+            engine,
+            credit if credit is not None else credit_checker(config),
+            clock=clock,
+            settings=ClearingSettings.load(c.settings_file),
+            products=ProductTable.load(c.products_file),
+        )
+        health.set("fix", State.DISABLED, "not enabled" if not config.fix.enabled else "not wired")
+        gateway = Gateway(
+            config=config,
+            clock=clock,
+            metrics=metrics,
+            health=health,
+            engine=engine,
+            clearing=clearing,
+            ops=None,
+            broker=broker,
+            mqtt_port=mqtt_port,
+        )
+        gateway.ops = await stack.enter_async_context(
+            OpsServer(
+                health=health,
+                metrics=metrics,
+                host=config.ops.host,
+                port=config.ops.port,
+                probes={"db": gateway.probe_db},
+            )
+        )
+        yield gateway

@@ -1,0 +1,166 @@
+"""The gateway end to end: FpML over the real Mosquitto, the real clearing core on SQLite and PostgreSQL,
+statuses back to the source and to both members.
+
+The margin model is the clearing core's linear stand-in (tests/clearing/doubles.py): the risk engine's
+production checker is being built concurrently. Everything else is the production path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import aiomqtt
+import pytest
+
+from gateway.clock import FixedClock
+from gateway.config import BrokerMode, FixConfig, GatewayConfig, MqttConfig, OpsConfig, StoreConfig
+from gateway.demo.requests import request_clearing
+from gateway.refdata.admin import ReferenceData, cash
+from gateway.service import Gateway, open_gateway
+from tests.clearing.conftest import OPEN_NOW, aud_irs, member
+from tests.clearing.doubles import LinearMargin
+from tests.service.harness import Inbox, subscribed
+from tests.strategies import LEI_A, LEI_B
+
+pytestmark = pytest.mark.mosquitto
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+@dataclass
+class Running:
+    gateway: Gateway
+    refdata: ReferenceData
+    source: str
+    bank_a: str
+    bank_b: str
+    inbox: Inbox
+    publisher: aiomqtt.Client
+    clock: FixedClock
+    n: int = 0
+
+    async def send(self, trade_id: str, **kw: object) -> str:
+        self.n += 1
+        message_id = f"{self.source}-M{self.n}"
+        trade = aud_irs(trade_id, **kw)  # type: ignore[arg-type]
+        payload = request_clearing(trade, source=self.source, message_id=message_id, at=self.clock.now())
+        await self.publisher.publish(f"ccp/in/{self.source}/fpml", payload, qos=1)
+        return message_id
+
+    def topic(self, who: str) -> str:
+        return f"ccp/out/{who}/fpml" if who == self.source else f"ccp/member/{who}/fpml"
+
+
+@contextlib.asynccontextmanager
+async def running(
+    mosquitto: tuple[str, int], store_url: str, *, collateral_b: Decimal = Decimal(100_000_000)
+) -> AsyncIterator[Running]:
+    tag = uuid.uuid4().hex[:8]
+    host, port = mosquitto
+    config = GatewayConfig(
+        mqtt=MqttConfig(mode=BrokerMode.EXTERNAL, host=host, port=port, client_id=f"gw-{tag}"),
+        store=StoreConfig(url=store_url),
+        fix=FixConfig(enabled=False),
+        ops=OpsConfig(port=0),
+    )
+    clock = FixedClock(OPEN_NOW)
+    bank_a, bank_b, source = f"A{tag}", f"B{tag}", f"S{tag}"
+    async with open_gateway(config, clock=clock, credit=LinearMargin()) as gw:
+        refdata = ReferenceData(gw.engine, clock=clock, on_lodged=gw.clearing.wake)
+        await refdata.add_participant(member(bank_a, LEI_A))
+        await refdata.add_participant(member(bank_b, LEI_B))
+        await refdata.lodge(bank_a, "HOUSE", cash("AUD", Decimal(100_000_000)))
+        if collateral_b:
+            await refdata.lodge(bank_b, "HOUSE", cash("AUD", collateral_b))
+        topics = [f"ccp/out/{source}/fpml", f"ccp/member/{bank_a}/fpml", f"ccp/member/{bank_b}/fpml"]
+        stop, started = asyncio.Event(), asyncio.Event()
+        async with subscribed(host, port, topics) as inbox, aiomqtt.Client(host, port) as publisher:
+            task = asyncio.create_task(gw.run(stop, started))
+            try:
+                await asyncio.wait_for(started.wait(), 20)
+                yield Running(gw, refdata, source, bank_a, bank_b, inbox, publisher, clock)
+            finally:
+                stop.set()
+                await asyncio.wait_for(task, 20)
+
+
+def _final(r: Running, who: str, correlation: str, kind: str) -> bool:
+    return any(m.kind == kind and m.correlation == correlation for m in r.inbox.on(r.topic(who)))
+
+
+async def test_cleared_trade_is_confirmed_to_the_source_and_both_members(
+    mosquitto: tuple[str, int], store_url: str
+) -> None:
+    async with running(mosquitto, store_url) as r:
+        await r.send("T-CLEAR")
+        await r.inbox.wait_for(
+            lambda _: all(
+                _final(r, who, "T-CLEAR", "clearingConfirmed") for who in (r.source, r.bank_a, r.bank_b)
+            )
+        )
+        source_kinds = [m.kind for m in r.inbox.on(r.topic(r.source))]
+        assert source_kinds[0] == "clearingAcknowledgement"
+        assert source_kinds[-1] == "clearingConfirmed"
+        # The publisher counts a status once the broker has acknowledged it, which may be just after delivery.
+        async with asyncio.timeout(10):
+            while "gateway_decision_latency_seconds_count 1.0" not in r.gateway.metrics.render().decode():  # noqa: ASYNC110
+                await asyncio.sleep(0.02)
+        metrics = r.gateway.metrics.render().decode()
+        assert 'gateway_messages_in_total{channel="mqtt-fpml",outcome="submitted"} 1.0' in metrics
+
+
+async def test_refusal_carries_its_reason_codes(mosquitto: tuple[str, int], store_url: str) -> None:
+    async with running(mosquitto, store_url) as r:
+        await r.send("T-LONG", years=40)  # A$ IRS clear up to 30 years
+        await r.inbox.wait_for(
+            lambda _: all(
+                _final(r, who, "T-LONG", "clearingRefused") for who in (r.source, r.bank_a, r.bank_b)
+            )
+        )
+        refused = next(m for m in r.inbox.on(r.topic(r.source)) if m.kind == "clearingRefused")
+        assert refused.reason_codes == ["MaturityTooLong"]
+
+
+async def test_malformed_fpml_is_answered_with_message_rejected(
+    mosquitto: tuple[str, int], store_url: str
+) -> None:
+    async with running(mosquitto, store_url) as r:
+        await r.publisher.publish(f"ccp/in/{r.source}/fpml", b"<requestClearing xmlns='nope'>", qos=1)
+        msgs = await r.inbox.wait_for(lambda ms: any(m.kind == "messageRejected" for m in ms))
+        rejected = next(m for m in msgs if m.kind == "messageRejected")
+        assert rejected.topic == r.topic(r.source)
+        assert rejected.reason_codes
+
+
+async def test_pending_for_collateral_then_cleared_after_a_lodgement(
+    mosquitto: tuple[str, int], store_url: str
+) -> None:
+    async with running(mosquitto, store_url, collateral_b=Decimal(0)) as r:
+        await r.send("T-PEND")
+        await r.inbox.wait_for(
+            lambda _: any(
+                m.kind == "clearingStatus" and m.correlation == "T-PEND"
+                for m in r.inbox.on(r.topic(r.source))
+            )
+        )
+        assert not _final(r, r.source, "T-PEND", "clearingConfirmed")
+        r.clock.advance(timedelta(minutes=5))
+        await r.refdata.lodge(r.bank_b, "HOUSE", cash("AUD", Decimal(50_000_000)))
+        await r.inbox.wait_for(
+            lambda _: all(
+                _final(r, who, "T-PEND", "clearingConfirmed") for who in (r.source, r.bank_a, r.bank_b)
+            )
+        )
