@@ -38,20 +38,25 @@ async def test_cleared_trade_is_novated_into_two_ccp_trades_and_owed_to_everyone
     history = await world.service.history(receipt.submission_id)
     assert [u.status for u in history] == [S.RECEIVED, S.CLEARED]
     cleared = history[-1]
-    assert cleared.cleared is not None and len(cleared.ccp_trade_ids) == 2
+    assert cleared.cleared is not None
+    assert len(cleared.ccp_trade_ids) == 2
     a_ccp, ccp_b = cleared.cleared
     assert {p.party_id for p in a_ccp.parties} == {LEI_A, "CCP"}
     assert {p.party_id for p in ccp_b.parties} == {LEI_B, "CCP"}
-    assert a_ccp.streams[0].payer == LEI_A and a_ccp.streams[0].receiver == "CCP"
-    assert ccp_b.streams[0].payer == "CCP" and ccp_b.streams[0].receiver == LEI_B
+    assert a_ccp.streams[0].payer == LEI_A
+    assert a_ccp.streams[0].receiver == "CCP"
+    assert ccp_b.streams[0].payer == "CCP"
+    assert ccp_b.streams[0].receiver == LEI_B
     for c in cleared.cleared:
-        assert c.streams[0].notional == Decimal(10_000_000) and c.streams[0].fixed_rate == Decimal("0.0525")
+        assert c.streams[0].notional == Decimal(10_000_000)
+        assert c.streams[0].fixed_rate == Decimal("0.0525")
 
     a_pos = await world.service.positions("BANKA", None, TODAY)
     b_pos = await world.service.positions("BANKB", "HOUSE", TODAY)
     assert [(p.trade_id, p.direction) for p in a_pos] == [(cleared.ccp_trade_ids[0], "PAY")]
     assert [(p.trade_id, p.direction) for p in b_pos] == [(cleared.ccp_trade_ids[1], "RECEIVE")]
-    assert a_pos[0].floating_index == "AUD-BBR-BBSW" and a_pos[0].index_tenor == "6M"
+    assert a_pos[0].floating_index == "AUD-BBR-BBSW"
+    assert a_pos[0].index_tenor == "6M"
 
     mqtt = await world.service.pending(DeliveryChannel.MQTT, 100)
     by_recipient = {(i.role, i.recipient): [] for i in mqtt}  # type: dict[tuple[RecipientRole, str], list[S]]
@@ -67,7 +72,8 @@ async def test_cleared_trade_is_novated_into_two_ccp_trades_and_owed_to_everyone
         ("BANKA_FIX", S.RECEIVED),
         ("BANKA_FIX", S.CLEARED),
     ]
-    assert fix[1].update.cleared == cleared.cleared and fix[1].update.in_reply_to == "MSG-1"
+    assert fix[1].update.cleared == cleared.cleared
+    assert fix[1].update.in_reply_to == "MSG-1"
 
     await world.service.mark_delivered([i.id for i in mqtt])
     assert await world.service.pending(DeliveryChannel.MQTT, 100) == []
@@ -190,7 +196,8 @@ async def test_unpriceable_trade_is_refused(world: World) -> None:
     receipt = await world.service.submit(world.submission(aud_irs("T1")))
     await world.service.drain()
     last = (await world.service.history(receipt.submission_id))[-1]
-    assert last.status is S.REJECTED and last.reasons[0].code is R.RISK_UNPRICEABLE
+    assert last.status is S.REJECTED
+    assert last.reasons[0].code is R.RISK_UNPRICEABLE
 
 
 async def test_pending_for_collateral_then_cleared_after_lodgement(make_world) -> None:  # type: ignore[no-untyped-def]
@@ -247,7 +254,8 @@ async def test_outside_hours_is_queued_then_processed_at_the_open(world: World) 
     receipt = await world.service.submit(world.submission(aud_irs("T1")))
     await world.service.drain()
     last = (await world.service.history(receipt.submission_id))[-1]
-    assert last.status is S.PENDING and last.reasons[0].code is R.ELIG_OUTSIDE_SERVICE_HOURS
+    assert last.status is S.PENDING
+    assert last.reasons[0].code is R.ELIG_OUTSIDE_SERVICE_HOURS
     world.clock.advance(timedelta(hours=6))  # 05:00 Sydney: still closed
     await world.service.drain()
     assert await statuses(world, receipt.submission_id) == [S.RECEIVED, S.PENDING]
@@ -264,7 +272,8 @@ async def test_old_trade_is_backloaded_and_spared_by_end_of_day(world: World) ->
     )
     await world.service.drain()
     last = (await world.service.history(receipt.submission_id))[-1]
-    assert last.status is S.PENDING and last.reasons[0].code is R.LIFE_BACKLOAD_QUEUED
+    assert last.status is S.PENDING
+    assert last.reasons[0].code is R.LIFE_BACKLOAD_QUEUED
     assert last.clearing_business_date == TODAY + timedelta(days=1)
 
     report = await world.service.end_of_day(TODAY)
@@ -279,8 +288,10 @@ async def test_duplicates_get_the_same_answer_and_no_second_novation(world: Worl
     await world.service.drain()
     again = await world.service.submit(world.submission(aud_irs("T1"), message_id="M1"))
     other_message = await world.service.submit(world.submission(aud_irs("T1"), message_id="M2"))
-    assert again.status is S.CLEARED and again.submission_id == first.submission_id
-    assert other_message.status is S.CLEARED and other_message.ccp_trade_ids == again.ccp_trade_ids
+    assert again.status is S.CLEARED
+    assert again.submission_id == first.submission_id
+    assert other_message.status is S.CLEARED
+    assert other_message.ccp_trade_ids == again.ccp_trade_ids
     await world.service.drain()
     assert await count(world, t.cleared_trades) == 2
     assert await count(world, t.submissions) == 1
@@ -345,7 +356,8 @@ async def test_withdrawal_of_a_pending_trade_and_refusal_once_novated(world: Wor
     receipt = await world.service.submit(world.submission(aud_irs("T1")))
     await world.service.drain()
     withdrawn = await world.service.withdraw("MARKITWIRE", "T1", world.clock.now(), "booked in error")
-    assert withdrawn.status is S.WITHDRAWN and withdrawn.reasons[0].code is R.LIFE_RETRACTED
+    assert withdrawn.status is S.WITHDRAWN
+    assert withdrawn.reasons[0].code is R.LIFE_RETRACTED
     again = await world.service.withdraw("MARKITWIRE", "T1", world.clock.now(), "retry")
     assert again.sequence == withdrawn.sequence  # idempotent
     world.clock.advance(timedelta(hours=7))
@@ -370,7 +382,8 @@ async def test_end_of_day_refuses_pending_trades(make_world) -> None:  # type: i
     assert await statuses(w, receipt.submission_id) == [S.RECEIVED, S.PENDING]
     w.clock.current = w.clock.current.replace(hour=10, minute=30)  # 21:30 Sydney
     report = await w.service.end_of_day(TODAY)
-    assert report.refused == (receipt.submission_id,) and report.failures == ()
+    assert report.refused == (receipt.submission_id,)
+    assert report.failures == ()
     last = (await w.service.history(receipt.submission_id))[-1]
     assert last.status is S.REJECTED
     assert [i.code for i in last.reasons] == [
@@ -385,14 +398,17 @@ async def test_pre_trade_credit_check_reserves_headroom_until_released(world: Wo
     trade = aud_irs("ORDER", notional=Decimal(1_000_000_000), years=30)  # worst loss 150m > 100m lodged
     small = aud_irs("ORDER2", notional=Decimal(500_000_000), years=30)  # 75m
     refused = await world.service.credit_check("BANKA", "HOUSE", trade, "O-1")
-    assert not refused.approved and refused.reasons[0].code is R.RISK_INSUFFICIENT_COLLATERAL
+    assert not refused.approved
+    assert refused.reasons[0].code is R.RISK_INSUFFICIENT_COLLATERAL
     assert refused.shortfall == Decimal("50000000.00")
     ok = await world.service.credit_check("BANKA", "HOUSE", small, "O-2")
-    assert ok.approved and ok.incremental_margin == Decimal("75000000.00")
+    assert ok.approved
+    assert ok.incremental_margin == Decimal("75000000.00")
     assert (await world.service.credit_check("BANKA", "HOUSE", small, "O-2")).approved  # idempotent per order
     second = await world.service.credit_check("BANKA", "HOUSE", small, "O-3")
     assert not second.approved  # the first reservation uses the headroom
     await world.service.release_credit("BANKA", "O-2")
     assert (await world.service.credit_check("BANKA", "HOUSE", small, "O-3")).approved
     unknown = await world.service.credit_check("BANKA", "NOPE", small, "O-4")
-    assert not unknown.approved and unknown.reasons[0].code is R.REF_UNKNOWN_MEMBER
+    assert not unknown.approved
+    assert unknown.reasons[0].code is R.REF_UNKNOWN_MEMBER
