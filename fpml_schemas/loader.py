@@ -58,14 +58,17 @@ class LoadedSchema:
     def is_valid(self, tree: etree._Element) -> bool:
         return bool(self.schema.validate(tree))
 
-    def lxml_violations(self) -> list[SchemaViolation]:
-        """Failures of the last ``is_valid`` call as lxml reports them."""
+    def lxml_violations(self, tree: etree._Element | None = None) -> list[SchemaViolation]:
+        """Failures of the last ``is_valid`` call as lxml reports them (paths named when ``tree`` is given)."""
         log: Any = self.schema.error_log
-        return [SchemaViolation(e.path or "/", e.line or None, e.message) for e in list(log)[:_MAX_EXPLAINED]]
+        return [
+            SchemaViolation(_readable(tree, e.path), e.line or None, e.message)
+            for e in list(log)[:_MAX_EXPLAINED]
+        ]
 
     def explain(self, tree: etree._Element) -> list[SchemaViolation]:
         """Why ``tree`` is invalid, with element paths (call after ``is_valid`` returned False)."""
-        fallback = self.lxml_violations()
+        fallback = self.lxml_violations(tree)
         try:
             explainer = self._xmlschema()
             out = []
@@ -87,6 +90,32 @@ class LoadedSchema:
 
                 self._explainer = xmlschema.XMLSchema(str(self.main))
             return self._explainer
+
+
+def _readable(tree: etree._Element | None, path: str | None) -> str:
+    """lxml's ``/*/*[1]/*[2]`` as local names: ``/dataDocument/trade/swap``."""
+    if not path:
+        return "/"
+    if tree is None:
+        return path
+    try:
+        found = tree.getroottree().xpath(path)
+    except etree.XPathError:
+        return path
+    if not isinstance(found, list) or not found or not isinstance(found[0], etree._Element):
+        return path
+    parts = []
+    node: etree._Element | None = found[0]
+    while node is not None:
+        name = etree.QName(node).localname
+        parent = node.getparent()
+        if parent is not None:
+            same = [s for s in parent if s.tag == node.tag]
+            if len(same) > 1:
+                name += f"[{same.index(node) + 1}]"
+        parts.append(name)
+        node = parent
+    return "/" + "/".join(reversed(parts))
 
 
 _cache: dict[tuple[str, bool], LoadedSchema] = {}

@@ -11,6 +11,7 @@ then per trade: clearing scope, coded values, dates, amounts, and normalisation 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,11 +65,27 @@ class ParsedFpml:
 
 
 _DEFAULT = FpmlOptions()
+_log = logging.getLogger(__name__)
 
 
 def parse_fpml(data: bytes, *, options: FpmlOptions | None = None) -> ParsedFpml:
-    """Read one FpML document; InputRejected carries every issue found."""
-    opts = options or _DEFAULT
+    """Read one FpML document; InputRejected carries every issue found.
+
+    Nothing else escapes: a defect of the reader itself becomes an INTERNAL_ERROR issue (and is logged)
+    rather than a traceback to the sender.
+    """
+    try:
+        return _parse(data, options or _DEFAULT)
+    except InputRejected:
+        raise
+    except Exception as exc:
+        _log.exception("FpML reader defect")
+        raise InputRejected(
+            [Issue(ReasonCode.INTERNAL_ERROR, "/", f"the document could not be read ({type(exc).__name__})")]
+        ) from None
+
+
+def _parse(data: bytes, opts: FpmlOptions) -> ParsedFpml:
     if isinstance(data, str):
         data = data.encode("utf-8")
     root = parse_safely(data, max_bytes=opts.max_bytes)
@@ -119,7 +136,7 @@ def _validate(root: object, opts: FpmlOptions) -> str:
         raise InputRejected([Issue(ReasonCode.INTERNAL_ERROR, "schema", str(exc))]) from None
     if schema.is_valid(root):  # type: ignore[arg-type]
         return schema.label
-    violations = schema.explain(root) if opts.explain else schema.lxml_violations()  # type: ignore[arg-type]
+    violations = schema.explain(root) if opts.explain else schema.lxml_violations(root)  # type: ignore[arg-type]
     raise InputRejected(
         [
             Issue(ReasonCode.SCHEMA_INVALID, v.path, f"{v.message} (line {v.line}; {schema.label})")

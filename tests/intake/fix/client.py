@@ -78,7 +78,7 @@ class FixClient:
         self.writer.write(data)
         await self.writer.drain()
 
-    async def receive(self, timeout: float = WAIT_S) -> simplefix.FixMessage:
+    async def receive(self, wait_s: float = WAIT_S) -> simplefix.FixMessage:
         """The next message; ``Disconnected`` if the acceptor closes the connection first."""
         if self.reader is None:
             raise Disconnected("not connected")
@@ -86,17 +86,17 @@ class FixClient:
             msg = self.parser.get_message()
             if msg is not None:
                 return msg
-            chunk = await asyncio.wait_for(self.reader.read(65536), timeout)
+            chunk = await asyncio.wait_for(self.reader.read(65536), wait_s)
             if not chunk:
                 raise Disconnected("connection closed by the acceptor")
             self.parser.append_buffer(chunk)
 
-    async def expect_closed(self, timeout: float = WAIT_S) -> list[simplefix.FixMessage]:
+    async def expect_closed(self, wait_s: float = WAIT_S) -> list[simplefix.FixMessage]:
         """Read until the acceptor closes the socket; the messages it sent before closing."""
         got = []
         while True:
             try:
-                got.append(await self.receive(timeout))
+                got.append(await self.receive(wait_s))
             except (Disconnected, ConnectionResetError):
                 return got
 

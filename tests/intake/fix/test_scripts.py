@@ -1,0 +1,32 @@
+"""Golden conversations over real TCP: every script in tests/golden/fix/*.def against a fresh acceptor."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gateway.intake.fix.acceptor import FixAcceptor
+from tests.intake.fix.ports import MemoryClearingPort
+from tests.intake.fix.script import GOLDEN, run
+
+SCRIPTS = sorted(GOLDEN.glob("*.def"))
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=[p.stem for p in SCRIPTS])
+async def test_script(script: Path, acceptor: FixAcceptor) -> None:
+    await run(script, "127.0.0.1", acceptor.config.port)
+
+
+async def test_duplicate_submission_registers_once(
+    acceptor: FixAcceptor, memory_port: MemoryClearingPort
+) -> None:
+    await run(GOLDEN / "duplicate_submission.def", "127.0.0.1", acceptor.config.port)
+    assert [s.message_id for s in memory_port.submissions] == ["R1"]
+
+
+async def test_unknown_comp_id_is_logged(acceptor: FixAcceptor) -> None:
+    await run(GOLDEN / "unknown_comp_id.def", "127.0.0.1", acceptor.config.port)
+    events = (acceptor.config.log_dir / "GLOBAL.event.current.log").read_text()
+    assert "Session not found for incoming message" in events
+    assert "49=NOBODY" in events
