@@ -67,10 +67,13 @@ class FixAcceptor:
             d.mkdir(parents=True, exist_ok=True)
         settings_path = self.config.data_dir / "acceptor.cfg"
         settings_path.write_text(settings_text(self.config), encoding="utf-8")
-        settings = quickfix.SessionSettings(str(settings_path))
+        # quickfix holds these by reference: they must live as long as the acceptor does
+        self._settings = quickfix.SessionSettings(str(settings_path))
         self._bridge = CallbackBridge(loop, queue, self.config)
+        self._store_factory = quickfix.FileStoreFactory(self._settings)
+        self._log_factory = quickfix.FileLogFactory(self._settings)
         self._acceptor = quickfix.SocketAcceptor(
-            self._bridge, quickfix.FileStoreFactory(settings), settings, quickfix.FileLogFactory(settings)
+            self._bridge, self._store_factory, self._settings, self._log_factory
         )
         await asyncio.to_thread(self._acceptor.start)
         self._task = asyncio.create_task(self._run(queue), name="fix-acceptor")
