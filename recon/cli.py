@@ -14,7 +14,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-_COMMAND_MODULES: tuple[str, ...] = ()
+_COMMAND_MODULES: tuple[str, ...] = ("recon.cmd_run", "recon.cmd_schedule", "recon.cmd_bench")
 
 
 def main() -> None:

@@ -1,0 +1,134 @@
+"""The CCP position file (CSV or Parquet, standard layout) and the gateway database's ``ccp_positions`` view.
+
+``write_positions`` is what ``clearing-gateway export positions`` uses; ``read_positions`` and
+``fetch_ccp_positions`` are how reconciliation reads the CCP side.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterable
+from dataclasses import astuple
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from gateway.clearing.ports import Position
+from recon.errors import unusable
+from recon.layout import DATE_COLUMNS, NUMERIC_COLUMNS, POSITION_COLUMNS
+from recon.loader import LoadedBook, Side, load_book, normalise
+
+CCP_POSITIONS_VIEW = "ccp_positions"
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+__all__ = [
+    "CCP_POSITIONS_VIEW",
+    "POSITION_COLUMNS",
+    "fetch_ccp_positions",
+    "positions_frame",
+    "read_positions",
+    "write_positions",
+]
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def positions_frame(rows: Iterable[Position] | Any) -> pl.DataFrame:
+    """Positions (dataclasses, a pandas or a polars frame) as a text frame in the standard column order."""
+    if isinstance(rows, pl.DataFrame) or type(rows).__module__.startswith("pandas"):
+        frame = rows if isinstance(rows, pl.DataFrame) else pl.from_pandas(rows)
+        missing = [c for c in POSITION_COLUMNS if c not in frame.columns]
+        extra = [c for c in frame.columns if c not in POSITION_COLUMNS]
+        if missing or extra:
+            raise ValueError(f"not the standard position layout: missing {missing}, unexpected {extra}")
+        return frame.select(POSITION_COLUMNS)
+    data = [tuple(_text(v) for v in astuple(p)) for p in rows]
+    return pl.DataFrame(data, schema=dict.fromkeys(POSITION_COLUMNS, pl.String), orient="row")
+
+
+def write_positions(rows: Iterable[Position] | Any, path: str | Path) -> int:
+    """Write the CCP position file: Parquet for a ``.parquet`` path (typed columns), CSV otherwise (exact text).
+
+    Returns the number of rows written. The file is written to a temporary name and renamed, so a reader
+    never sees half a file.
+    """
+    target = Path(path)
+    frame = positions_frame(rows)
+    tmp = target.with_name(f".{target.name}.tmp")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.suffix.lower() in (".parquet", ".pq"):
+        typed = frame.select(
+            pl.col(c).cast(pl.Float64) if c in NUMERIC_COLUMNS
+            else pl.col(c).cast(pl.String).str.to_date("%Y-%m-%d") if c in DATE_COLUMNS and frame.schema[c] == pl.String
+            else pl.col(c).cast(pl.Date) if c in DATE_COLUMNS
+            else pl.col(c).cast(pl.String)
+            for c in POSITION_COLUMNS
+        )
+        typed.write_parquet(tmp)
+    else:
+        frame.select(
+            pl.col(c).cast(pl.String) if frame.schema[c] != pl.Date else pl.col(c).dt.strftime("%Y-%m-%d")
+            for c in POSITION_COLUMNS
+        ).write_csv(tmp)
+    tmp.replace(target)
+    return frame.height
+
+
+def read_positions(path: str | Path, member: str) -> LoadedBook:
+    """The CCP's position file for one member (rows of other members are set aside)."""
+    return load_book(Path(path), member=member, side=Side.CCP)
+
+
+async def fetch_ccp_positions(url: str, member: str, *, view: str = CCP_POSITIONS_VIEW) -> LoadedBook:
+    """Read ``view`` (exactly the standard columns) for ``member`` from the gateway database.
+
+    ``url`` is an async SQLAlchemy URL (``postgresql+asyncpg://...``, ``sqlite+aiosqlite:///...``). Any failure
+    to reach or read it is an ``InputRejected`` naming the database and view.
+    """
+    from sqlalchemy import column, select, table
+    from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    if not _IDENTIFIER.match(view):
+        raise unusable(f"db:{view}", "view", "not a plain SQL identifier")
+    source = f"db:{view}"
+    query = (
+        select(*[column(c) for c in POSITION_COLUMNS])
+        .select_from(table(view))
+        .where(column("member") == member)
+        .order_by(column("trade_id"))
+    )
+    try:
+        engine = create_async_engine(url)
+    except (SQLAlchemyError, ValueError, ImportError) as exc:
+        raise unusable(source, "url", f"cannot use database URL: {exc}") from None
+    try:
+        async with engine.connect() as conn:
+            result = await conn.execute(query)
+            data = [tuple(_text(v) for v in row) for row in result]
+    except (SQLAlchemyError, OSError, ConnectionError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise unusable(source, "query", f"cannot read {view} for {member}: {first}") from None
+    finally:
+        await engine.dispose()
+    raw = pl.DataFrame(data, schema=dict.fromkeys(POSITION_COLUMNS, pl.String), orient="row")
+    return normalise(raw, source=source, member=member, side=Side.CCP)
+
+
+def read_ccp_positions_db(url: str, member: str, *, view: str = CCP_POSITIONS_VIEW) -> LoadedBook:
+    """Blocking form of ``fetch_ccp_positions`` for the command line."""
+    return asyncio.run(fetch_ccp_positions(url, member, view=view))

@@ -1,0 +1,67 @@
+"""The standard position layout: one row per cleared trade, as the CCP reports it to a member.
+
+Every reader turns its input into this layout and every writer writes it; see docs/RECON_FORMATS.md.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Final
+
+from gateway.domain.enums import ClearingStatusCode
+
+POSITION_COLUMNS: Final[tuple[str, ...]] = (
+    "trade_id",
+    "uti",
+    "member",
+    "account",
+    "product",
+    "currency",
+    "notional",
+    "direction",
+    "fixed_rate",
+    "floating_index",
+    "index_tenor",
+    "spread",
+    "effective_date",
+    "maturity_date",
+    "status",
+    "npv",
+)
+
+NUMERIC_COLUMNS: Final[frozenset[str]] = frozenset({"notional", "fixed_rate", "spread", "npv"})
+DATE_COLUMNS: Final[frozenset[str]] = frozenset({"effective_date", "maturity_date"})
+# Columns that may be empty in a row (the column itself must still be present).
+OPTIONAL_VALUES: Final[frozenset[str]] = frozenset(
+    {"trade_id", "uti", "fixed_rate", "floating_index", "index_tenor", "spread", "npv"}
+)
+# Columns a member's own book may omit when the mapping gives a default (its own id, one account).
+DEFAULTABLE: Final[frozenset[str]] = frozenset({"member", "account", "product"})
+
+# Fields compared on a matched pair, and the break type each difference raises.
+ECONOMIC_FIELDS: Final[tuple[str, ...]] = (
+    "account",
+    "product",
+    "currency",
+    "notional",
+    "direction",
+    "fixed_rate",
+    "floating_index",
+    "index_tenor",
+    "spread",
+    "effective_date",
+    "maturity_date",
+)
+# The economics that pair rows carrying neither a CCP trade id nor a UTI.
+MATCH_ECONOMICS: Final[tuple[str, ...]] = ECONOMIC_FIELDS
+
+
+class Direction(StrEnum):
+    """The member's side of the fixed leg (leg 1 of a basis swap)."""
+
+    PAY = "PAY"
+    RECEIVE = "RECEIVE"
+
+
+# Status as the CCP reports it: the FpML clearingStatusScheme values.
+STATUSES: Final[frozenset[str]] = frozenset(s.value for s in ClearingStatusCode)

@@ -1,0 +1,102 @@
+"""One member's reconciliation for one business date, from files to outputs: the order of a run, in one place.
+
+load (member book, CCP positions) -> match and classify -> age in the store -> write outputs -> publish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from gateway.clock import Clock
+from gateway.domain.errors import InputRejected
+from gateway.domain.reasons import ReasonCode
+from recon.calendar import BusinessCalendar
+from recon.engine import reconcile
+from recon.errors import CellProblem
+from recon.formats import read_ccp_positions_db, read_positions
+from recon.loader import Side, load_book
+from recon.mapping import STANDARD, load_mapping
+from recon.publish import parse_broker, publish_summary, topic
+from recon.report import Outputs, summary, write_all
+from recon.store import BreakStore
+from recon.tolerances import Tolerances, load_tolerances
+
+DEFAULT_STORE = "var/recon/breaks.db"
+
+
+@dataclass(frozen=True, slots=True)
+class RunRequest:
+    business_date: date
+    member: str
+    member_book: Path
+    out: Path
+    ccp_positions: Path | None = None
+    db_url: str | None = None
+    mapping: Path | None = None
+    tolerances: Path | None = None
+    store: str = DEFAULT_STORE
+    calendar: str = "WeekendsOnly"
+    mqtt: str | None = None  # HOST:PORT
+    pdf: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class RunOutcome:
+    summary: dict[str, Any]
+    outputs: Outputs
+    problems: tuple[CellProblem, ...]
+    published: bool
+    publish_error: str | None = None
+
+
+def run_member(request: RunRequest, clock: Clock) -> RunOutcome:
+    """Reconcile; ``InputRejected`` when an input cannot be used at all (nothing is stored then)."""
+    try:
+        topic(request.member)
+    except ValueError as exc:
+        raise InputRejected.of(_code(), "--member", str(exc)) from None
+    if (request.ccp_positions is None) == (request.db_url is None):
+        raise InputRejected.of(_code(), "--ccp-positions", "give exactly one of --ccp-positions FILE or --db URL")
+    broker = None
+    if request.mqtt:
+        try:
+            broker = parse_broker(request.mqtt)
+        except ValueError as exc:
+            raise InputRejected.of(_code(), "--mqtt", str(exc)) from None
+    mapping = load_mapping(request.mapping) if request.mapping else STANDARD
+    tolerances = load_tolerances(request.tolerances) if request.tolerances else Tolerances()
+    try:
+        calendar = BusinessCalendar(request.calendar)
+    except ValueError as exc:
+        raise InputRejected.of(_code(), "--calendar", str(exc)) from None
+    member_book = load_book(request.member_book, member=request.member, side=Side.MEMBER, mapping=mapping)
+    if request.ccp_positions is not None:
+        ccp_book = read_positions(request.ccp_positions, request.member)
+    else:
+        assert request.db_url is not None
+        ccp_book = read_ccp_positions_db(request.db_url, request.member)
+    result = reconcile(request.member, member_book, ccp_book, tolerances)
+    store = BreakStore(request.store, calendar)
+    try:
+        aged, closed = store.age(request.member, request.business_date, result.breaks)
+        info = summary(result, aged, request.business_date, clock.now(), closed)
+        outputs = write_all(request.out, aged, info, pdf=request.pdf)
+        store.record_run(request.member, request.business_date, clock.now(), "reconciled", f"{aged.height} breaks")
+    finally:
+        store.close()
+    published, error = False, None
+    if broker is not None:
+        try:
+            asyncio.run(publish_summary(broker[0], broker[1], request.member, info))
+            published = True
+        except Exception as exc:  # noqa: BLE001 - any broker failure is reported, the run itself stands
+            error = f"summary not published to {request.mqtt}: {exc or type(exc).__name__}"
+    return RunOutcome(info, outputs, member_book.problems + ccp_book.problems, published, error)
+
+
+def _code() -> ReasonCode:
+    return ReasonCode.RECON_INPUT_ERROR
