@@ -17,19 +17,25 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from functools import partial
+from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.broker.connect import mqtt_client
 from gateway.broker.embedded import EmbeddedBroker
-from gateway.clearing.credit import CreditChecker
+from gateway.clearing.credit import CreditChecker, MarginImpact
 from gateway.clearing.pipeline import ClearingService
 from gateway.clearing.ports import OutboxItem
 from gateway.clock import Clock, SystemClock
 from gateway.config import BrokerMode, GatewayConfig
+from gateway.domain.errors import GatewayError, MarketDataError
 from gateway.domain.messages import InboundMessage
+from gateway.domain.reasons import ReasonCode
+from gateway.domain.trade import Trade
 from gateway.intake.mqtt.handler import FpmlIntake
 from gateway.intake.mqtt.loop import MqttIntake
 from gateway.ops.health import Health, State
@@ -37,8 +43,12 @@ from gateway.ops.http import OpsServer
 from gateway.ops.metrics import Metrics
 from gateway.publish.fpml import CcpIdentity, status_update_to_fpml
 from gateway.publish.mqtt.publisher import OutboxPublisher
+from gateway.refdata.fx import FxRates
 from gateway.rules.products import ProductTable
 from gateway.rules.settings import ClearingSettings
+
+if TYPE_CHECKING:
+    from gateway.risk.engine import RiskEngine
 
 log = logging.getLogger(__name__)
 
@@ -156,19 +166,80 @@ class Gateway:
             log.info("gateway stopped")
 
 
-def credit_checker(config: GatewayConfig) -> CreditChecker:
-    """The production margin model for the credit check (gateway.risk)."""
-    from gateway.risk.credit import RiskCreditChecker  # type: ignore[import-not-found]
+class StartupError(Exception):
+    """The gateway cannot start; the message says what to fix (a port in use, no market data, ...)."""
 
-    checker: CreditChecker = RiskCreditChecker.from_dir(config.risk.market_data_dir)
-    return checker
+
+class RiskMargin:
+    """The clearing core's ``CreditChecker`` backed by the risk engine (historical-simulation IM).
+
+    An account's portfolio is kept as its scenario P&L vector (float64, in the account's base currency);
+    a trade's vector is priced from the member's side, converted at the reference FX rate and added.
+    """
+
+    def __init__(self, engine: RiskEngine, fx: FxRates) -> None:
+        self._engine = engine
+        self._fx = fx
+
+    def margin_impact(
+        self, trade: Trade, party_id: str, base_currency: str, pnl_before: bytes | None, as_of: date
+    ) -> MarginImpact:
+        import numpy as np
+
+        pnl = self._engine.trade_pnl(trade, party_id)
+        if trade.currency != base_currency:
+            pnl = pnl * float(self._fx.convert(Decimal(1), trade.currency, base_currency))
+        if pnl_before is None:
+            before = np.zeros_like(pnl)
+        else:
+            before = np.frombuffer(pnl_before, dtype=np.float64)
+            if before.shape != pnl.shape:
+                raise MarketDataError.of(
+                    ReasonCode.RISK_UNPRICEABLE,
+                    "portfolio",
+                    f"the account's stored P&L has {before.size} scenarios, the market data {pnl.size}; "
+                    "run end of day to revalue the portfolio",
+                )
+        after = before + pnl
+        im_before = self._engine.margin(before).im
+        im_after = self._engine.margin(after).im
+        return MarginImpact(
+            incremental_margin=_money(im_after - im_before),
+            margin_after=_money(im_after),
+            pnl_after=after.astype(np.float64).tobytes(),
+        )
+
+
+def _money(x: float) -> Decimal:
+    return Decimal(repr(x)).quantize(Decimal("0.01"))
+
+
+def credit_checker(config: GatewayConfig) -> CreditChecker:
+    """The production margin model over the market data in ``risk.market_data_dir``."""
+    from gateway.risk.engine import RiskEngine
+    from gateway.risk.market.data import MarketData
+
+    directory = config.risk.market_data_dir
+    if not (directory / "market.toml").is_file():
+        raise StartupError(
+            f"no market data in {directory}: load some there, or for a trial run "
+            f"`clearing-gateway market synth --out {directory}`"
+        )
+    try:
+        market = MarketData.load(directory)
+    except GatewayError as exc:
+        raise StartupError(f"market data in {directory} cannot be used: {exc}") from None
+    return RiskMargin(RiskEngine(market), FxRates.load())
 
 
 @contextlib.asynccontextmanager
 async def open_gateway(
     config: GatewayConfig, *, clock: Clock | None = None, credit: CreditChecker | None = None
 ) -> AsyncIterator[Gateway]:
-    """Start the broker (embedded mode), open the store (migrating it) and the ops server."""
+    """Start the broker (embedded mode), open the store (migrating it) and the ops server.
+
+    ``credit`` replaces the risk engine's margin model (tests); every failure to start is a ``StartupError``.
+    """
     from gateway.store import open_store
 
     clock = clock or SystemClock()
@@ -178,21 +249,33 @@ async def open_gateway(
         broker: EmbeddedBroker | None = None
         mqtt_port = config.mqtt.port
         if config.mqtt.mode is BrokerMode.EMBEDDED:
-            broker = await stack.enter_async_context(
-                EmbeddedBroker(host=config.mqtt.host, port=config.mqtt.port)
-            )
+            where = f"{config.mqtt.host}:{config.mqtt.port}"
+            try:
+                broker = await stack.enter_async_context(
+                    EmbeddedBroker(host=config.mqtt.host, port=config.mqtt.port)
+                )
+            except Exception as exc:
+                raise StartupError(
+                    f"the embedded MQTT broker cannot listen on {where} ({exc}); choose another [mqtt] port "
+                    'in a --config file, or mode = "external" to use the broker already running there'
+                ) from None
             mqtt_port = broker.port
             health.up("broker", f"embedded on {config.mqtt.host}:{mqtt_port}")
-        engine = await open_store(config.store.dsn)
+        checker = credit if credit is not None else credit_checker(config)
+        try:
+            engine = await open_store(config.store.dsn)
+        except Exception as exc:
+            raise StartupError(
+                f"the database {_safe_url(config.store.url)} cannot be opened: {exc}"
+            ) from None
         stack.push_async_callback(engine.dispose)
         c = config.clearing
-        clearing = ClearingService(
-            engine,
-            credit if credit is not None else credit_checker(config),
-            clock=clock,
-            settings=ClearingSettings.load(c.settings_file),
-            products=ProductTable.load(c.products_file),
-        )
+        try:
+            settings = ClearingSettings.load(c.settings_file)
+            products = ProductTable.load(c.products_file)
+        except GatewayError as exc:
+            raise StartupError(f"clearing rules cannot be used: {exc}") from None
+        clearing = ClearingService(engine, checker, clock=clock, settings=settings, products=products)
         health.set("fix", State.DISABLED, "not enabled" if not config.fix.enabled else "not wired")
         gateway = Gateway(
             config=config,
@@ -205,13 +288,37 @@ async def open_gateway(
             broker=broker,
             mqtt_port=mqtt_port,
         )
-        gateway.ops = await stack.enter_async_context(
-            OpsServer(
-                health=health,
-                metrics=metrics,
-                host=config.ops.host,
-                port=config.ops.port,
-                probes={"db": gateway.probe_db},
-            )
+        ops = OpsServer(
+            health=health,
+            metrics=metrics,
+            host=config.ops.host,
+            port=config.ops.port,
+            probes={"db": gateway.probe_db},
         )
+        try:
+            gateway.ops = await stack.enter_async_context(ops)
+        except OSError as exc:
+            where = f"{config.ops.host}:{config.ops.port}"
+            raise StartupError(f"the ops server cannot listen on {where}: {exc}") from None
         yield gateway
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine.url import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "(unreadable URL)"
+
+
+async def serve_until_signalled(config: GatewayConfig) -> None:
+    """``clearing-gateway serve``: run until SIGTERM or SIGINT, then stop every task cleanly."""
+    import signal
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with open_gateway(config) as gateway:
+        await gateway.run(stop)

@@ -8,10 +8,18 @@ whose persistent sessions survive a gateway restart (see deploy/).
 from __future__ import annotations
 
 import logging
+import socket
 from types import TracebackType
 from typing import Any
 
 _LISTENER = "default"
+
+
+def _check_free(host: str, port: int) -> None:
+    """Raise ``OSError`` now if the port is taken, rather than let the broker log a traceback."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))
 
 
 class EmbeddedBroker:
@@ -30,6 +38,9 @@ class EmbeddedBroker:
 
     async def __aenter__(self) -> EmbeddedBroker:
         from amqtt.broker import Broker
+
+        if self.port != 0:
+            _check_free(self.host, self.port)
 
         # amqtt logs every packet at INFO; the gateway's own logs say what matters.
         logging.getLogger("amqtt").setLevel(logging.WARNING)

@@ -7,7 +7,9 @@ import importlib
 from gateway.cli.app import app
 
 # One line per command module. Modules register their commands on import.
-_COMMAND_MODULES: tuple[str, ...] = ()
+_COMMAND_MODULES: tuple[str, ...] = (
+    "gateway.cli.cmd_serve",
+)
 
 
 def main() -> None:

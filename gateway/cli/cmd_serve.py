@@ -1,0 +1,43 @@
+"""``clearing-gateway serve``: run the gateway until SIGTERM or SIGINT."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from gateway.cli.app import app
+
+
+@app.command("serve")
+def serve(
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="TOML configuration; without it, the embedded defaults."),
+    ] = None,
+    log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING or ERROR.")] = "INFO",
+) -> None:
+    """Run the gateway: MQTT intake and publication, FIX, the clearing pipeline, /healthz and /metrics."""
+    import asyncio
+    import logging
+
+    from gateway.config import ConfigError, load_config
+    from gateway.service import StartupError, serve_until_signalled
+
+    level = getattr(logging, log_level.upper(), None)
+    if not isinstance(level, int):
+        raise typer.BadParameter(f"unknown level {log_level!r}", param_hint="--log-level")
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        cfg = load_config(config)
+    except ConfigError as exc:
+        typer.echo(f"configuration error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    try:
+        asyncio.run(serve_until_signalled(cfg))
+    except StartupError as exc:
+        typer.echo(f"cannot start: {exc}", err=True)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        pass
