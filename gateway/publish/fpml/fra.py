@@ -3,7 +3,8 @@
 The buyer pays the fixed rate (the payer of the fixed stream) and the seller pays the index. The
 payment is on the effective date (FRAs settle at the start, discounted), adjusted with the fixed
 stream's payment adjustment; the fixing is the floating stream's offset from the effective date.
-``fraDiscounting`` follows the market: AFMA for AUD and NZD, ISDA elsewhere.
+``fraDiscounting`` is ISDA: the canonical FRA product class stands for ISDA settlement (the intake
+refuses other conventions, so an AFMA-discounted FRA never becomes a canonical trade).
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ from gateway.publish.fpml.dates import adjustable_date, fixing_offset, period
 from gateway.publish.fpml.parties import PartyTable
 from gateway.publish.fpml.swap import product_header
 from gateway.publish.fpml.xml import Element, date_text, decimal_text, sub, write_error, xml_text
-
-AFMA_CURRENCIES = frozenset({"AUD", "NZD"})
 
 
 def fra_legs(trade: Trade) -> tuple[Stream, Stream]:
@@ -81,5 +80,5 @@ def write_fra(parent: Element, trade: Trade, parties: PartyTable, prefix: str) -
     sub(el, "fixedRate", decimal_text(fixed.fixed_rate))
     sub(el, "floatingRateIndex", xml_text(floating.floating_index, "floatingRateIndex", coded=True))
     period(el, "indexTenor", floating.index_tenor)
-    sub(el, "fraDiscounting", "AFMA" if fixed.currency in AFMA_CURRENCIES else "ISDA")
+    sub(el, "fraDiscounting", "ISDA")
     return el

@@ -205,9 +205,11 @@ def fra(
     currency: str = "EUR",
     index: str = "EUR-EURIBOR-Telerate",
 ) -> Trade:
-    """A 3x9 FRA: Bank A buys (pays fixed), Bank B pays the index; fixing two days before the start."""
+    """A 3x9 FRA: Bank A buys (pays fixed), Bank B pays the index; fixing two days before the start.
+
+    An FRA's period dates are already adjusted, so only its payment date carries an adjustment.
+    """
     end = _add_months(effective, months)
-    adjustment = TARGET if currency == "EUR" else SYDNEY
     common = dict(
         notional=Decimal("25000000"),
         currency=currency,
@@ -216,9 +218,7 @@ def fra(
         termination_date=end,
         calculation_frequency=TERM,
         payment_frequency=TERM,
-        calculation_adjustment=adjustment,
-        payment_adjustment=adjustment,
-        termination_date_adjustment=adjustment,
+        payment_adjustment=TARGET if currency == "EUR" else SYDNEY,
     )
     fixed = Stream(payer=LEI_A, receiver=LEI_B, fixed_rate=rate, **common)  # type: ignore[arg-type]
     floating = Stream(
@@ -241,37 +241,18 @@ def _add_months(d: date, months: int) -> date:
 
 
 def zero_coupon(trade_id: str = "MW-700") -> Trade:
-    """A GBP zero-coupon swap: fixed compounded annually (Straight) and paid once at maturity."""
-    base = vanilla_irs(
-        currency="GBP",
-        index="GBP-SONIA-COMPOUND",
-        effective=date(2026, 9, 1),
-        years=5,
-        source_trade_id=trade_id,
-    )
+    """An A$ zero-coupon swap: fixed compounded annually (Straight) and paid once at maturity, against 6M BBSW."""
+    base = irs(trade_id, effective=date(2026, 9, 1), years=5)
     fixed, floating = base.streams
     fixed = replace(
         fixed,
         payment_frequency=TERM,
         compounding_method=CompoundingMethod.STRAIGHT,
         day_count=DayCount.ACT_365_FIXED,
+        roll_convention="1",
     )
-    floating = replace(
-        floating,
-        calculation_frequency=Period(1, Y),
-        payment_frequency=Period(1, Y),
-        reset_frequency=ONE_DAY,
-        index_tenor=ONE_DAY,
-        fixing_offset_days=0,
-        day_count=DayCount.ACT_365_FIXED,
-    )
-    return replace(
-        base,
-        identifiers=_ids(trade_id),
-        parties=members(),
-        product=ProductClass.ZERO_COUPON,
-        streams=(fixed, floating),
-    )
+    floating = replace(floating, day_count=DayCount.ACT_365_FIXED, roll_convention="1")
+    return replace(base, product=ProductClass.ZERO_COUPON, streams=(fixed, floating))
 
 
 def xccy(trade_id: str = "MW-800") -> Trade:

@@ -183,7 +183,7 @@ def test_fra(assert_valid: SchemaCheck) -> None:
     assert texts(fra, "f:indexTenor/*") == ["6", "M"]
     assert text(fra, "f:fraDiscounting") == "ISDA"
     aud = write(shapes.fra(currency="AUD", index="AUD-BBR-BBSW"), assert_valid)
-    assert text(aud, "//f:fraDiscounting") == "AFMA"
+    assert text(aud, "//f:fraDiscounting") == "ISDA"  # the canonical FRA is ISDA-settled
 
 
 def test_decimals_are_written_without_exponent(assert_valid: SchemaCheck) -> None:
