@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from gateway.clearing.ports import CreditDecision
+from gateway.domain.enums import AccountType
 from gateway.domain.errors import Issue
 from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import Trade
@@ -40,6 +41,7 @@ class CreditChecker(Protocol):
         base_currency: str,
         pnl_before: bytes | None,
         as_of: date,
+        account_type: AccountType = AccountType.HOUSE,
     ) -> MarginImpact:
         """Incremental IM of ``trade`` seen from ``party_id`` on a portfolio whose P&L vector is ``pnl_before``.
 

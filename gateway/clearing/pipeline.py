@@ -169,7 +169,7 @@ class ClearingService:
             try:
                 risk = await ref.get_risk(conn, member, account, lock=True)
                 impact = self.credit.margin_impact(
-                    trade, party, acct.base_currency, risk.pnl_vector, now.date()
+                    trade, party, acct.base_currency, risk.pnl_vector, now.date(), acct.account_type
                 )
             except GatewayError as exc:
                 return CreditDecision(False, member, account, Decimal(0), Decimal(0), reasons=exc.issues)
@@ -362,7 +362,9 @@ class ClearingService:
         recipients = await self._recipients(conn, sub)
         business_date = stage_kw.get("business_date", sub.business_date)
         assert business_date is None or isinstance(business_date, date)
-        return await repo.record(conn, sub, status, at, recipients, reasons=reasons, business_date=business_date)
+        return await repo.record(
+            conn, sub, status, at, recipients, reasons=reasons, business_date=business_date
+        )
 
     # ------------------------------------------------------------ the pipeline
 
@@ -449,7 +451,12 @@ class ClearingService:
             try:
                 before = await self._risk(conn, book, side)
                 impact = self.credit.margin_impact(
-                    trade, side.party_id, side.account.base_currency, before.pnl_vector, business_date
+                    trade,
+                    side.party_id,
+                    side.account.base_currency,
+                    before.pnl_vector,
+                    business_date,
+                    side.account.account_type,
                 )
             except GatewayError as exc:
                 refusals += exc.issues

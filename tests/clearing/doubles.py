@@ -13,6 +13,7 @@ from datetime import date
 from decimal import Decimal
 
 from gateway.clearing.credit import MarginImpact
+from gateway.domain.enums import AccountType
 from gateway.domain.errors import GatewayError
 from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import Trade
@@ -53,7 +54,13 @@ class LinearMargin:
         return [-sign * pv01 * shock for shock in SHOCKS_BP]
 
     def margin_impact(
-        self, trade: Trade, party_id: str, base_currency: str, pnl_before: bytes | None, as_of: date
+        self,
+        trade: Trade,
+        party_id: str,
+        base_currency: str,
+        pnl_before: bytes | None,
+        as_of: date,
+        account_type: AccountType = AccountType.HOUSE,
     ) -> MarginImpact:
         self.calls += 1
         if trade.currency == self.unpriceable_currency:

@@ -1,0 +1,77 @@
+"""The production ``CreditChecker``: scenario P&L and initial margin from ``gateway.risk.RiskEngine``.
+
+An account keeps its portfolio's scenario P&L vector (float64, little-endian, in the account's base
+currency). A new trade's vector, converted at the configured FX rate, is added to it and the margin
+recomputed: the incremental margin is the difference, in O(scenarios).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+
+from gateway.clearing.credit import MarginImpact
+from gateway.domain.enums import AccountType
+from gateway.domain.errors import GatewayError, Issue
+from gateway.domain.reasons import ReasonCode
+from gateway.domain.trade import Trade
+from gateway.refdata.fx import FxRates
+from gateway.risk.engine import RiskEngine
+
+_CENT = Decimal("0.01")
+_DTYPE = np.dtype("<f8")
+
+
+def _money(x: float) -> Decimal:
+    return Decimal(repr(float(x))).quantize(_CENT)
+
+
+class RiskCreditChecker:
+    """Margin impact of a trade on an account, valued by the risk engine."""
+
+    def __init__(self, engine: RiskEngine, fx: FxRates) -> None:
+        self.engine = engine
+        self.fx = fx
+
+    @classmethod
+    def from_market_dir(cls, directory: str | Path, fx: FxRates | None = None) -> RiskCreditChecker:
+        """A checker over the market data in ``directory`` (market.toml, curves.csv, history.csv)."""
+        from gateway.risk.market.data import MarketData
+
+        return cls(RiskEngine(MarketData.load(directory)), fx or FxRates.load())
+
+    def margin_impact(
+        self,
+        trade: Trade,
+        party_id: str,
+        base_currency: str,
+        pnl_before: bytes | None,
+        as_of: date,
+        account_type: AccountType = AccountType.HOUSE,
+    ) -> MarginImpact:
+        rate = float(self.fx.convert(Decimal(1), trade.currency, base_currency))
+        trade_pnl = np.asarray(self.engine.trade_pnl(trade, party_id, account_type), dtype=np.float64) * rate
+        if pnl_before is None:
+            before = np.zeros_like(trade_pnl)
+            im_before = 0.0
+        else:
+            before = np.frombuffer(pnl_before, dtype=_DTYPE).astype(np.float64)
+            if before.size != trade_pnl.size:
+                raise GatewayError(
+                    [
+                        Issue(
+                            ReasonCode.RISK_UNPRICEABLE,
+                            "account.pnl_vector",
+                            f"the account's stored P&L has {before.size} scenarios, the market {trade_pnl.size}: "
+                            "rebuild the account's risk state after a scenario-set change",
+                        )
+                    ]
+                )
+            im_before = self.engine.margin(before, account_type).im
+        after = before + trade_pnl
+        im_after = self.engine.margin(after, account_type).im
+        margin_after = _money(im_after)
+        return MarginImpact(margin_after - _money(im_before), margin_after, after.astype(_DTYPE).tobytes())
