@@ -17,6 +17,7 @@ from fpml_schemas.loader import (
     SchemaViolation,
     clear_cache,
     load_schema,
+    loader_roots,
     resolve_schema_dir,
 )
 from fpml_schemas.manifest import MANIFEST_PATH, build_manifest, load_manifest, verify_directory
@@ -34,6 +35,7 @@ __all__ = [
     "clear_cache",
     "load_manifest",
     "load_schema",
+    "loader_roots",
     "resolve_schema_dir",
     "verify_directory",
 ]

@@ -83,6 +83,10 @@ class LoadedSchema:
             return fallback
         return out or fallback
 
+    def warm(self) -> None:
+        """Build the explainer now (seconds for the official set) instead of on the first invalid message."""
+        self._xmlschema()
+
     def _xmlschema(self) -> Any:
         with self._lock:
             if self._explainer is None:
@@ -120,6 +124,17 @@ def _readable(tree: etree._Element | None, path: str | None) -> str:
 
 _cache: dict[tuple[str, bool], LoadedSchema] = {}
 _cache_lock = threading.Lock()
+
+
+def loader_roots() -> frozenset[str]:
+    """Message roots the clearing profile declares."""
+    tree = etree.parse(str(PROFILE_PATH), _parser())
+    ns = {"xs": "http://www.w3.org/2001/XMLSchema"}
+    return frozenset(
+        str(e.get("name"))
+        for e in tree.getroot().findall("xs:element", ns)
+        if e.get("type") in ("Message", "Document")
+    )
 
 
 def clear_cache() -> None:
