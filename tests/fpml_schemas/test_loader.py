@@ -56,12 +56,12 @@ def test_altered_official_file_is_refused(fpml_schema_dir: Path, tmp_path: Path)
     shutil.copytree(fpml_schema_dir, copy)
     target = copy / "fpml-ird-5-10.xsd"
     target.write_bytes(target.read_bytes().replace(b"</xsd:schema>", b"<!-- altered --></xsd:schema>"))
-    with pytest.raises(SchemaSetError, match="fpml-ird-5-10.xsd: sha256 differs"):
+    with pytest.raises(SchemaSetError, match=r"fpml-ird-5-10\.xsd: sha256 differs"):
         load_schema(copy)
 
 
 def test_missing_configured_directory_is_an_error(tmp_path: Path) -> None:
-    with pytest.raises(SchemaSetError, match="no fpml-main-5-10.xsd"):
+    with pytest.raises(SchemaSetError, match=r"no fpml-main-5-10\.xsd"):
         load_schema(tmp_path / "nowhere")
 
 
