@@ -34,6 +34,7 @@ class ReasonCode(StrEnum):
     XML_MALFORMED = "XML_MALFORMED"
     XML_WRONG_NAMESPACE = "XML_WRONG_NAMESPACE"
     XML_UNKNOWN_MESSAGE = "XML_UNKNOWN_MESSAGE"
+    XML_INPUT_UNREADABLE = "XML_INPUT_UNREADABLE"  # the file or stream itself cannot be read
     # Schema
     SCHEMA_INVALID = "SCHEMA_INVALID"
     # FpML rules the schema cannot express
@@ -123,6 +124,7 @@ REASONS: dict[ReasonCode, ReasonInfo] = {
         L.XML, "WrongNamespace", 99, 99, "root element is not in the FpML 5 confirmation namespace"
     ),
     ReasonCode.XML_UNKNOWN_MESSAGE: _R(L.XML, "UnsupportedMessage", 4, 99, "message type is not accepted"),
+    ReasonCode.XML_INPUT_UNREADABLE: _R(L.XML, "UnreadableInput", 99, 99, "the input could not be read"),
     ReasonCode.SCHEMA_INVALID: _R(
         L.SCHEMA, "SchemaInvalid", 99, 99, "document is not valid against the FpML schema"
     ),
