@@ -145,8 +145,10 @@ def clearing_confirmed(
     With a submitted trade there must be exactly two cleared trades (the schema's ``clearing``); each is
     written with ``originatingEvent`` (the confirmation's, else ``Clearing``). Without one, a single
     cleared trade is written on its own (e.g. a swap created by exercise), after its ``originatingEvent``
-    if the confirmation names one. Each cleared trade must face the CCP (``ccp_party_id``); its CCP trade
-    id is the party trade id the CCP holds in it. ``cleared_date`` becomes each cleared trade's ``clearedDate``.
+    if the confirmation names one. Each cleared trade must face the CCP (``ccp_party_id``). ``source`` owns
+    the submitted trade's id; a cleared trade's own id (its ``source_trade_id``, set at novation) is the
+    CCP's, so it is written as the CCP's ``versionedTradeId``, followed by the trade's party trade ids.
+    ``cleared_date`` becomes each cleared trade's ``clearedDate``.
     """
     for index, trade in enumerate(confirmation.cleared):
         if confirmation.ccp_party_id not in (p.party_id for p in trade.parties):
@@ -160,6 +162,7 @@ def clearing_confirmed(
     _correlation(doc, confirmation.correlation_id, confirmation.sequence_number)
     parties = PartyTable()
     event = confirmation.originating_event
+    ccp = confirmation.ccp_party_id
     if confirmation.submitted is not None:
         if len(confirmation.cleared) != 2:
             raise write_error(
@@ -176,12 +179,12 @@ def clearing_confirmed(
                 wrapper, "originatingEvent", xml_text(event or CLEARING_EVENT, "originatingEvent", coded=True)
             )
             write_trade(
-                wrapper, trade, parties, source=source, prefix=f"cleared{index}-", cleared_date=cleared_date
+                wrapper, trade, parties, source=ccp, prefix=f"cleared{index}-", cleared_date=cleared_date
             )
     elif len(confirmation.cleared) == 1:
         if event is not None:
             sub(doc, "originatingEvent", xml_text(event, "originatingEvent", coded=True))
-        write_trade(doc, confirmation.cleared[0], parties, source=source, cleared_date=cleared_date)
+        write_trade(doc, confirmation.cleared[0], parties, source=ccp, cleared_date=cleared_date)
     else:
         raise write_error(
             ReasonCode.FPML_INVALID_VALUE,

@@ -19,7 +19,6 @@ PARTICIPANT = "urn:clearing-gateway:participant"
 CORRELATION_ID = "urn:clearing-gateway:correlation-id"
 SOURCE_TRADE_ID = "urn:clearing-gateway:source-trade-id"
 PARTY_TRADE_ID = "urn:clearing-gateway:party-trade-id"
-CCP_TRADE_ID = "urn:clearing-gateway:ccp-trade-id"
 ACCOUNT_ID = "urn:clearing-gateway:account"
 REASON_CODE = "urn:clearing-gateway:reason-code"
 

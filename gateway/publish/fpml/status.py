@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from gateway.clearing.novation import CCP_TRADE_ID_SCHEME
 from gateway.clearing.ports import StatusUpdate
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.messages import (
@@ -29,7 +30,6 @@ from gateway.domain.messages import (
 )
 from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import Party, PartyTradeId, Trade
-from gateway.publish.fpml import schemes
 from gateway.publish.fpml.messages import (
     clearing_acknowledgement,
     clearing_confirmed,
@@ -118,5 +118,5 @@ def with_ccp_trade_id(trade: Trade, ccp_party_id: str, ccp_trade_id: str | None)
     existing = trade.identifiers.party_trade_ids
     if any(p.party_id == ccp_party_id and p.trade_id == ccp_trade_id for p in existing):
         return trade
-    added = PartyTradeId(ccp_party_id, ccp_trade_id, schemes.CCP_TRADE_ID)
+    added = PartyTradeId(ccp_party_id, ccp_trade_id, CCP_TRADE_ID_SCHEME)
     return replace(trade, identifiers=replace(trade.identifiers, party_trade_ids=(*existing, added)))

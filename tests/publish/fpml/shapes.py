@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from hypothesis import strategies as st
 
+from gateway.clearing.novation import novate as clearing_novate
 from gateway.domain import (
     BusinessDayConvention,
     DateAdjustment,
@@ -297,27 +298,8 @@ def ccp_party() -> Party:
 
 
 def novate(trade: Trade, ccp_ids: tuple[str, str] = ("CCP-1-A", "CCP-1-B")) -> tuple[Trade, Trade]:
-    """The two CCP-facing trades replacing ``trade``: each member keeps its side, the CCP takes the other."""
-    ccp = ccp_party()
-    a, b = trade.parties
-    out = []
-    for member, other, ccp_id in ((a, b, ccp_ids[0]), (b, a, ccp_ids[1])):
-        streams = tuple(
-            replace(
-                s,
-                payer=LEI_CCP if s.payer == other.party_id else s.payer,
-                receiver=LEI_CCP if s.receiver == other.party_id else s.receiver,
-            )
-            for s in trade.streams
-        )
-        ids = replace(
-            trade.identifiers,
-            uti=None,
-            party_trade_ids=(PartyTradeId(LEI_CCP, ccp_id, "urn:clearing-gateway:ccp-trade-id"),),
-        )
-        parties = (member, ccp) if member is a else (ccp, member)
-        out.append(replace(trade, identifiers=ids, parties=parties, streams=streams))
-    return out[0], out[1]
+    """The two CCP-facing trades replacing ``trade``, as the clearing service's novation makes them."""
+    return clearing_novate(trade, ccp_party(), ccp_ids)
 
 
 EXAMPLES = {

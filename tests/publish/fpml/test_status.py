@@ -8,11 +8,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from lxml import etree
 
+from gateway.clearing.novation import CCP_TRADE_ID_SCHEME as CCP_TRADE_ID
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.errors import Issue
 from gateway.domain.reasons import REASONS, ReasonCode
 from gateway.publish.fpml import CLEARING_STATUS, FpmlWriteError, status_update_to_fpml
-from gateway.publish.fpml.schemes import CCP_TRADE_ID, FPML_NS
+from gateway.publish.fpml.schemes import FPML_NS
 from tests.publish.fpml import shapes
 from tests.publish.fpml.cases import CCP, cleared_update, update
 from tests.publish.fpml.conftest import SchemaCheck
