@@ -38,13 +38,10 @@ class Kernel:
     def build(cls, terms: TermSet, block_terms: int = BLOCK_TERMS) -> Kernel:
         if terms.size == 0:
             return cls((), terms.owners)
-        # Group by the set of curves touched (curve ids of the three slots), then by owner.
-        signature = np.sort(terms.nodes[:, 0::2], axis=1)
-        sig_codes = np.unique(signature, axis=0, return_inverse=True)[1].reshape(-1)
-        order = np.lexsort((terms.owner, sig_codes))
+        signature = _owner_curve_sets(terms)
+        order = np.lexsort((terms.owner, signature))
         blocks: list[Block] = []
-        sig_sorted = sig_codes[order]
-        bounds = np.flatnonzero(np.diff(sig_sorted)) + 1
+        bounds = np.flatnonzero(np.diff(signature[order])) + 1
         for group in np.split(order, bounds):
             for lo in range(0, group.size, block_terms):
                 idx = group[lo : lo + block_terms]
@@ -57,12 +54,25 @@ class Kernel:
         for b in self.blocks:
             x = b.forms @ shifts_t[b.used]
             np.expm1(x, out=x)
-            x *= b.value[:, None]
             if b.run_starts.size == 1:
-                out[b.run_owners[0]] += x.sum(axis=0)
+                out[b.run_owners[0]] += b.value @ x
             else:
+                x *= b.value[:, None]
                 out[b.run_owners] += np.add.reduceat(x, b.run_starts, axis=0)
         return out
+
+
+def _owner_curve_sets(terms: TermSet) -> IntArray:
+    """For each term, a code of the set of curves its owner touches: one block per such set."""
+    curves = terms.nodes[:, 0::2]
+    top = int(curves.max()) + 1
+    if top > 62:  # too many curves for a bit mask: group by the term's own curves instead
+        return np.unique(np.sort(curves, axis=1), axis=0, return_inverse=True)[1].reshape(-1).astype(np.int64)
+    bits = np.where(curves >= 0, np.left_shift(1, np.maximum(curves, 0)), 0)
+    mask = np.bitwise_or.reduce(bits, axis=1)
+    per_owner = np.zeros(terms.owners, dtype=np.int64)
+    np.bitwise_or.at(per_owner, terms.owner, mask)
+    return per_owner[terms.owner]
 
 
 def _block(terms: TermSet, idx: IntArray) -> Block:

@@ -6,7 +6,8 @@ cached for the life of the trade. Amounts are signed "paid by the stream's payer
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import itertools
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -75,6 +76,7 @@ class ResolvedTrade:
     currency: str
     legs: tuple[ResolvedLeg, ...]
     maturity: date
+    fra: bool = False  # FRA discounting: the settlement is paid at the period start, discounted
 
 
 def _ql_period(p: Period, path: str) -> Any:
@@ -213,7 +215,7 @@ def _resolve_leg(trade: Trade, i: int, stream: Stream) -> ResolvedLeg:
     elif stream.day_count is DayCount.ACT_365_FIXED:
         accrual = np.diff(ords) / 365.0
     else:
-        accrual = np.array([dc.yearFraction(a, b) for a, b in zip(qd, qd[1:], strict=False)])
+        accrual = np.array([dc.yearFraction(a, b) for a, b in itertools.pairwise(qd)])
     notional = _stepped(float(stream.notional), stream.notional_steps, raw[:-1])
     spread = np.full(len(accrual), float(stream.spread))
     rate = (
@@ -358,10 +360,42 @@ def resolve(trade: Trade) -> ResolvedTrade:
             "cross-currency swaps need FX rates; none are loaded",
         )
     legs = tuple(_resolve_leg(trade, i, s) for i, s in enumerate(trade.streams))
+    fra = trade.product is ProductClass.FRA
+    if fra:
+        legs = _fra_legs(trade, legs)
     return ResolvedTrade(
         trade_id=trade.identifiers.source_trade_id,
         parties=(trade.parties[0].party_id, trade.parties[1].party_id),
         currency=trade.currency,
         legs=legs,
         maturity=trade.maturity_date,
+        fra=fra,
     )
+
+
+def _fra_legs(trade: Trade, legs: tuple[ResolvedLeg, ...]) -> tuple[ResolvedLeg, ...]:
+    """A FRA is one fixed and one floating single period on the same notional; both paid at the start."""
+    fixed = [leg for leg in legs if not leg.floating]
+    floating = [leg for leg in legs if leg.floating]
+    ok = (
+        len(fixed) == 1
+        and len(floating) == 1
+        and fixed[0].start.size == 1
+        and floating[0].start.size == 1
+        and fixed[0].notional[0] == floating[0].notional[0]
+        and fixed[0].payer == floating[0].receiver
+    )
+    if not ok:
+        raise unpriceable(
+            ReasonCode.RISK_UNSUPPORTED_TERMS,
+            "streams",
+            "a FRA needs one fixed and one floating single period",
+        )
+    out = []
+    for i, leg in enumerate(legs):
+        stream = trade.streams[i]
+        cal = calendar_for(stream.payment_adjustment.business_centers, f"streams[{i}].paymentDates")
+        conv = bdc(stream.payment_adjustment.convention, f"streams[{i}].paymentDates")
+        pay = np.array([ordinal_of(cal.adjust(ql_from_ordinal(leg.start[0]), conv))], dtype=np.int64)
+        out.append(replace(leg, pay=pay))
+    return tuple(out)

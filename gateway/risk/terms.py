@@ -77,6 +77,58 @@ def _sign(trade: ResolvedTrade, payer: str, receiver: str, perspective: str, pat
     )
 
 
+def _cancel(curve: IntArray, day: IntArray) -> None:
+    """Drop the discount node and the negative projection node where they are the same node."""
+    cancel = (curve[:, 0] == curve[:, 2]) & (day[:, 0] == day[:, 2])
+    curve[cancel, 0] = curve[cancel, 1]
+    day[cancel, 0] = day[cancel, 1]
+    curve[cancel, 1:] = NONE
+    day[cancel, 1:] = 0
+
+
+def _fra_rows(
+    rows: _Rows, n: int, trade: ResolvedTrade, who: str, market: MarketData, curve_ids: dict[str, int]
+) -> None:
+    """FRA discounting: ``N (F - K) tau / (1 + F tau)`` paid at the start ``p``.
+
+    With ``1 + F tau = P(s)/P(e)`` that is ``N DF(p) - N (1 + K tau) DF(p) P(e)/P(s)`` for the
+    floating receiver: two exponential terms, exact in every scenario.
+    """
+    fixed = next(leg for leg in trade.legs if leg.projection is None)
+    flt = next(leg for leg in trade.legs if leg.projection is not None)
+    path = f"{trade.trade_id}.streams[{flt.stream}]"
+    sign = _sign(trade, flt.payer, flt.receiver, who, path)
+    as_of = market.as_of.toordinal()
+    pay = int(flt.pay[0])
+    if pay <= as_of:
+        return
+    disc = market.discount_curve(flt.currency, f"{path}.currency")
+    proj = market.curve(flt.projection or "", f"{path}.floatingRateIndex")
+    d_id, p_id = curve_ids[disc.name], curve_ids[proj.name]
+    notional = float(flt.notional[0])
+    tau = float(fixed.accrual[0])
+    strike = float(fixed.rate[0])
+    s, e = int(flt.start[0]), int(flt.end[0])
+    if flt.fixing[0] < as_of:  # set: the settlement amount is known
+        ts, te = np.array([(s - as_of) / DAYS_PER_YEAR]), np.array([(e - as_of) / DAYS_PER_YEAR])
+        growth = float(proj.discount(ts)[0] / proj.discount(te)[0])
+        amount = notional * (growth - 1.0 - strike * tau) / growth
+        curve = np.array([[d_id, NONE, NONE]], dtype=np.int64)
+        day = np.array([[pay, 0, 0]], dtype=np.int64)
+        rows.owner.append(np.array([n], dtype=np.int64))
+        rows.coef.append(np.array([sign * amount]))
+        rows.curve.append(curve)
+        rows.day.append(day)
+        return
+    curve = np.array([[d_id, NONE, NONE], [d_id, p_id, p_id]], dtype=np.int64)
+    day = np.array([[pay, 0, 0], [pay, e, s]], dtype=np.int64)
+    _cancel(curve[1:], day[1:])
+    rows.owner.append(np.array([n, n], dtype=np.int64))
+    rows.coef.append(np.array([sign * notional, -sign * notional * (1.0 + strike * tau)]))
+    rows.curve.append(curve)
+    rows.day.append(day)
+
+
 def compile_terms(
     trades: Sequence[ResolvedTrade],
     perspectives: Sequence[str],
@@ -92,6 +144,9 @@ def compile_terms(
     curves = list(market.curves.values())
     rows = _Rows([], [], [], [])
     for n, (trade, who) in enumerate(zip(trades, perspectives, strict=True)):
+        if trade.fra:
+            _fra_rows(rows, n, trade, who, market, curve_ids)
+            continue
         for leg in trade.legs:
             path = f"{trade.trade_id}.streams[{leg.stream}]"
             sign = _sign(trade, leg.payer, leg.receiver, who, path)
@@ -124,11 +179,7 @@ def compile_terms(
                     n_fwd = notional[fwd]
                     curve = np.array([[d_id, p_id, p_id]] * m, dtype=np.int64)
                     day = np.column_stack([pay[fwd], start[fwd], end[fwd]])
-                    cancel = (d_id == p_id) & (pay[fwd] == end[fwd])
-                    curve[cancel, 0] = curve[cancel, 1]
-                    day[cancel, 0] = day[cancel, 1]
-                    curve[cancel, 1:] = NONE
-                    day[cancel, 1:] = 0
+                    _cancel(curve, day)
                     rows.owner.append(np.full(m, n, dtype=np.int64))
                     rows.coef.append(sign * n_fwd)
                     rows.curve.append(curve)

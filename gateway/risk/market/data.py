@@ -28,13 +28,13 @@ class History:
         return len(self.dates)
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class MarketData:
     """Curves keyed by name, in a fixed order that defines the pillar vector (``rates``)."""
 
     as_of: date
-    curves: Mapping[str, Curve]
-    history: History | None = None
+    curves: Mapping[str, Curve] = field(repr=False)
+    history: History | None = field(default=None, repr=False)
     discounting: Mapping[str, str] = field(
         default_factory=lambda: MappingProxyType(dict(DEFAULT_DISCOUNTING))
     )
@@ -47,6 +47,9 @@ class MarketData:
         from gateway.risk.market.loader import load_market
 
         return load_market(Path(directory))
+
+    def __repr__(self) -> str:
+        return f"MarketData(as_of={self.as_of}, curves={list(self.curves)}, source={self.source!r})"
 
     @property
     def rates(self) -> FloatArray:

@@ -8,6 +8,7 @@ labels the data set as synthetic.
 
 from __future__ import annotations
 
+import itertools
 import math
 import tomllib
 from collections.abc import Mapping
@@ -156,23 +157,61 @@ def _load_curves(directory: Path, as_of: date) -> tuple[dict[str, Curve], str | 
                 f"curves.csv row {first + i}: pillar {tenor} of curve {key} appears twice",
             )
         points[tenor] = float(values[i])
+    curves = build_curves(as_of, pillars)
+    return curves, label
+
+
+def build_curves(as_of: date, pillars: Mapping[str, Mapping[Period, float]]) -> dict[str, Curve]:
+    """Curves from ``{curve: {tenor: zero rate}}``, laid out in the given order."""
     curves: dict[str, Curve] = {}
     offset = 0
     for key, points in pillars.items():
+        if not points:
+            raise _fail(ReasonCode.MD_MISSING_PILLAR, key, f"curve {key} has no pillars")
         tenors = sorted(points, key=lambda p: add_period(as_of, p))
         dates = tuple(add_period(as_of, p) for p in tenors)
-        if len(set(dates)) != len(dates):
-            raise _fail(ReasonCode.MD_BAD_FILE, "curves.csv", f"curve {key} has two tenors on one date")
+        if len(set(dates)) != len(dates) or dates[0] <= as_of:
+            raise _fail(
+                ReasonCode.MD_BAD_FILE, key, f"curve {key} has two tenors on one date or a tenor of zero"
+            )
         curves[key] = Curve(
             name=key,
             tenors=tuple(tenors),
             dates=dates,
             times=np.array([year_time(as_of, d) for d in dates]),
-            zero_rates=np.array([points[p] for p in tenors]),
+            zero_rates=np.array([float(points[p]) for p in tenors]),
             offset=offset,
         )
         offset += len(tenors)
-    return curves, label
+    return curves
+
+
+def market_from_rates(
+    as_of: date,
+    rates: Mapping[str, Mapping[str, float]],
+    *,
+    discounting: Mapping[str, str] | None = None,
+    history: History | None = None,
+    label: str | None = None,
+) -> MarketData:
+    """Market data built in code (tests, what-if): ``{curve: {tenor: zero rate}}``, names checked."""
+    pillars: dict[str, dict[Period, float]] = {}
+    for name, points in rates.items():
+        for tenor_text, value in points.items():
+            key, tenor = _pillar_key(name, tenor_text, "rates", 0)
+            if not math.isfinite(value):
+                raise _fail(ReasonCode.MD_NOT_A_NUMBER, key, f"rate of {key} {tenor} is not finite")
+            pillars.setdefault(key, {})[tenor] = value
+    table = dict(DEFAULT_DISCOUNTING)
+    table.update(discounting or {})
+    return MarketData(
+        as_of=as_of,
+        curves=MappingProxyType(build_curves(as_of, pillars)),
+        history=history,
+        discounting=MappingProxyType(table),
+        label=label,
+        source="(built in code)",
+    )
 
 
 def _load_history(directory: Path, as_of: date, curves: Mapping[str, Curve]) -> History | None:
@@ -242,7 +281,7 @@ def _load_history(directory: Path, as_of: date, curves: Mapping[str, Curve]) -> 
         code = ReasonCode.MD_MISSING_PILLAR if whole else ReasonCode.MD_GAP
         when = "on any date" if whole else f"on {dates[d]}"
         raise _fail(code, "history.csv", f"history.csv has no rate for {_label(curves, int(p))} {when}")
-    for a, b in zip(dates, dates[1:], strict=False):
+    for a, b in itertools.pairwise(dates):
         if (b - a).days > MAX_GAP_DAYS:
             raise _fail(
                 ReasonCode.MD_GAP,
