@@ -77,7 +77,10 @@ async def _assemble(conn: AsyncConnection, rows: Sequence[Any]) -> list[Member]:
     ):
         comps[c.member_id].append(c.comp_id)
     for a in await conn.execute(
-        select(t.accounts).where(t.accounts.c.member_id.in_(ids)).order_by(t.accounts.c.account_id)
+        select(t.accounts)
+        .where(t.accounts.c.member_id.in_(ids))
+        # house account first, then client accounts by id
+        .order_by(t.accounts.c.account_type != AccountType.HOUSE.value, t.accounts.c.account_id)
     ):
         accts[a.member_id].append(
             Account(a.member_id, a.account_id, AccountType(a.account_type), a.base_currency)

@@ -1,0 +1,3 @@
+from tests.store.conftest import db_url, engine
+
+__all__ = ["db_url", "engine"]
