@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import cache
 
 from lxml import etree
 
@@ -32,17 +34,21 @@ def root(tag: str) -> Element:
     return etree.Element(f"{{{FPML_NS}}}{tag}", {"fpmlVersion": FPML_VERSION}, nsmap=nsmap)  # type: ignore[arg-type]
 
 
+@cache
+def _qualified(tag: str) -> str:
+    return f"{{{FPML_NS}}}{tag}"
+
+
 def sub(parent: Element, tag: str, text: str | None = None, **attrs: str) -> Element:
     """Append ``<tag attrs>text</tag>`` in the FpML namespace to ``parent``."""
-    el = etree.SubElement(parent, f"{{{FPML_NS}}}{tag}", attrs)
+    el = etree.SubElement(parent, _qualified(tag), attrs)
     if text is not None:
         el.text = text
     return el
 
 
-def _unwritable(ch: str) -> bool:
-    code = ord(ch)
-    return (code < 0x20 and ch not in "\t\n\r") or 0xD800 <= code <= 0xDFFF or code in (0xFFFE, 0xFFFF)
+_UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+"""Characters XML 1.0 cannot carry."""
 
 
 def prose(value: str) -> str:
@@ -50,7 +56,7 @@ def prose(value: str) -> str:
 
     A reason often quotes the bad input it is about; the refusal must still be sent, so nothing is refused here.
     """
-    return "".join(_escape(ch) if _unwritable(ch) else ch for ch in value)
+    return _UNWRITABLE.sub(lambda m: _escape(m.group()), value)
 
 
 def _escape(ch: str) -> str:
@@ -63,12 +69,13 @@ def xml_text(value: str, path: str, *, coded: bool = False) -> str:
 
     Identifiers are never altered: one that cannot be written is an error naming its path.
     """
-    for ch in value:
-        code = ord(ch)
-        if _unwritable(ch):
-            raise write_error(
-                ReasonCode.FPML_INVALID_VALUE, path, f"U+{code:04X} cannot be written in an XML document"
-            )
+    bad = _UNWRITABLE.search(value)
+    if bad is not None:
+        raise write_error(
+            ReasonCode.FPML_INVALID_VALUE,
+            path,
+            f"U+{ord(bad.group()):04X} cannot be written in an XML document",
+        )
     if coded:
         if not value.strip():
             raise write_error(ReasonCode.FPML_MISSING_FIELD, path, "empty value")
