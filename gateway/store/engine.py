@@ -51,10 +51,22 @@ def _upgrade(sync_conn: Connection, revision: str) -> None:
     command.upgrade(cfg, revision)
 
 
+def _downgrade(sync_conn: Connection, revision: str) -> None:
+    cfg = alembic_config()
+    cfg.attributes["connection"] = sync_conn
+    command.downgrade(cfg, revision)
+
+
 async def upgrade_schema(engine: AsyncEngine, revision: str = "head") -> None:
     """Create or upgrade the schema to ``revision``; safe to run at every start."""
     async with engine.begin() as conn:
         await conn.run_sync(_upgrade, revision)
+
+
+async def downgrade_schema(engine: AsyncEngine, revision: str) -> None:
+    """Step the schema back to ``revision`` (``base`` drops every table)."""
+    async with engine.begin() as conn:
+        await conn.run_sync(_downgrade, revision)
 
 
 async def open_store(url: str = DEFAULT_URL) -> AsyncEngine:

@@ -1,0 +1,83 @@
+"""Migrations and column types, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Column, Integer, MetaData, Table, inspect, select, text
+from sqlalchemy.exc import StatementError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gateway.store import upgrade_schema
+from gateway.store.engine import downgrade_schema
+from gateway.store.tables import metadata
+from gateway.store.types import ExactDecimal, UtcDateTime
+
+
+async def test_migrations_create_exactly_the_declared_schema(engine: AsyncEngine) -> None:
+    def diff(sync_conn):  # type: ignore[no-untyped-def]
+        return compare_metadata(MigrationContext.configure(sync_conn), metadata)
+
+    async with engine.connect() as conn:
+        assert await conn.run_sync(diff) == []
+        views = await conn.run_sync(lambda c: inspect(c).get_view_names())
+    assert "ccp_positions" in views
+
+
+async def test_upgrade_is_idempotent_and_downgrade_is_clean(engine: AsyncEngine) -> None:
+    await upgrade_schema(engine)  # second run at start-up: nothing to do
+    await downgrade_schema(engine, "base")
+    async with engine.connect() as conn:
+        tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+    assert tables <= {"alembic_version"}
+    await upgrade_schema(engine)
+    async with engine.connect() as conn:
+        version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar_one()
+    assert version == "0001"
+
+
+probe = Table(
+    "type_probe",
+    MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("amount", ExactDecimal()),
+    Column("at", UtcDateTime()),
+)
+
+exact = st.decimals(
+    min_value=Decimal("-1e20"), max_value=Decimal("1e20"), places=12, allow_nan=False, allow_infinity=False
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    amount=exact,
+    at=st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2090, 1, 1), timezones=st.just(UTC)),
+)
+async def test_decimals_and_times_round_trip_exactly(
+    engine: AsyncEngine, amount: Decimal, at: datetime
+) -> None:
+    async with engine.begin() as conn:
+        await conn.run_sync(lambda c: probe.create(c, checkfirst=True))
+        await conn.execute(probe.delete())
+        await conn.execute(
+            probe.insert().values(id=1, amount=amount, at=at.astimezone(timezone(timedelta(hours=11))))
+        )
+        row = (await conn.execute(select(probe.c.amount, probe.c.at))).one()
+    assert row.amount == amount
+    assert row.amount.as_tuple().exponent <= 0  # never 5E+7 for fifty million
+    assert row.at == at
+    assert row.at.tzinfo is not None
+
+
+async def test_naive_datetime_is_refused(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        await conn.run_sync(lambda c: probe.create(c, checkfirst=True))
+        with pytest.raises(StatementError, match="naive datetime"):
+            await conn.execute(probe.insert().values(id=2, at=datetime(2026, 1, 1)))
