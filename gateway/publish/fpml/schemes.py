@@ -21,6 +21,7 @@ SOURCE_TRADE_ID = "urn:clearing-gateway:source-trade-id"
 PARTY_TRADE_ID = "urn:clearing-gateway:party-trade-id"
 ACCOUNT_ID = "urn:clearing-gateway:account"
 REASON_CODE = "urn:clearing-gateway:reason-code"
+TRADE_CATEGORY = "urn:clearing-gateway:trade-category"
 
 LEI = "http://www.fpml.org/coding-scheme/external/iso17442"
 UTI = "http://www.fpml.org/coding-scheme/external/unique-transaction-identifier"

@@ -10,6 +10,10 @@ Identifiers go into ``tradeHeader`` as ``partyTradeIdentifier``s, always in this
    the rest) is written as ``issuer`` (the LEI) + ``tradeId``; a USI as ``issuer`` (its 10-character
    namespace) + ``tradeId``. An identifier without that structure is written whole, as a ``tradeId``
    of the first party in the UTI/USI scheme, so no character is lost or invented.
+
+The execution venue and the sub-block flag go into the first party's ``partyTradeInformation``: the
+venue as a ``relatedParty`` in role ExecutionFacility, the flag as ``category`` SubBlock (scheme
+``urn:clearing-gateway:trade-category``; FpML has no standard code for it).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from gateway.publish.fpml.swap import write_swap
 from gateway.publish.fpml.xml import Element, date_text, root, sub, to_bytes, xml_text
 
 USI_NAMESPACE_LENGTH = 10
+SUB_BLOCK = "SubBlock"  # a small venue trade registered without the credit check
 
 
 def write_trade(
@@ -46,6 +51,7 @@ def write_trade(
     el = sub(parent, "trade")
     header = sub(el, "tradeHeader")
     write_identifiers(header, trade, parties, source)
+    _venue(header, trade, parties)
     sub(header, "tradeDate", date_text(trade.trade_date))
     if cleared_date is not None:
         sub(header, "clearedDate", date_text(cleared_date))
@@ -85,6 +91,22 @@ def write_identifiers(header: Element, trade: Trade, parties: PartyTable, source
     if ids.usi is not None:
         issuer, rest = split_usi(ids.usi)
         _regulatory(header, trade, parties, ids.usi, issuer, rest, schemes.USI_ISSUER, schemes.USI, "usi")
+
+
+def _venue(header: Element, trade: Trade, parties: PartyTable) -> None:
+    """The execution venue (``relatedParty`` in role ExecutionFacility) and the sub-block flag (``category``),
+    as trade information of the first party; nothing when the trade has neither."""
+    if trade.execution_venue is None and not trade.sub_block:
+        return
+    info = sub(header, "partyTradeInformation")
+    sub(info, "partyReference", href=parties.add(trade.parties[0]))
+    if trade.execution_venue is not None:
+        related = sub(info, "relatedParty")
+        venue = xml_text(trade.execution_venue, "executionVenue", coded=True)
+        sub(related, "partyReference", href=parties.ref(venue))
+        sub(related, "role", "ExecutionFacility")
+    if trade.sub_block:
+        sub(info, "category", SUB_BLOCK, categoryScheme=schemes.TRADE_CATEGORY)
 
 
 def split_uti(uti: str) -> tuple[str | None, str]:

@@ -33,6 +33,7 @@ from tests.strategies import LEI_A, LEI_B, decimals, identifiers, rates, vanilla
 LEI_SCHEME = "http://www.fpml.org/coding-scheme/external/iso17442"
 LEI_CCP = "213800ZBKL9BHSL2K459"
 SOURCE = "MARKITWIRE"
+VENUE = "XASX"
 SYDNEY = DateAdjustment(BusinessDayConvention.MODFOLLOWING, ("AUSY",))
 TARGET = DateAdjustment(BusinessDayConvention.MODFOLLOWING, ("EUTA",))
 LONDON_NY = DateAdjustment(BusinessDayConvention.MODFOLLOWING, ("GBLO", "USNY"))
@@ -206,9 +207,9 @@ def fra(
     currency: str = "EUR",
     index: str = "EUR-EURIBOR-Telerate",
 ) -> Trade:
-    """A 3x9 FRA: Bank A buys (pays fixed), Bank B pays the index; fixing two days before the start.
-
-    An FRA's period dates are already adjusted, so only its payment date carries an adjustment.
+    """A 3x9 FRA executed on a venue as a sub-block trade: Bank A buys (pays fixed), Bank B pays the
+    index; fixing two days before the start. An FRA's period dates are already adjusted, so only its
+    payment date carries an adjustment.
     """
     end = _add_months(effective, months)
     common = dict(
@@ -232,7 +233,13 @@ def fra(
         **common,  # type: ignore[arg-type]
     )
     return Trade(
-        _ids(trade_id), effective - timedelta(days=92), ProductClass.FRA, members(), (fixed, floating)
+        _ids(trade_id),
+        effective - timedelta(days=92),
+        ProductClass.FRA,
+        members(),
+        (fixed, floating),
+        execution_venue=VENUE,
+        sub_block=True,
     )
 
 

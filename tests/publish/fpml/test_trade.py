@@ -186,6 +186,17 @@ def test_fra(assert_valid: SchemaCheck) -> None:
     assert text(aud, "//f:fraDiscounting") == "ISDA"  # the canonical FRA is ISDA-settled
 
 
+def test_venue_and_sub_block_flag(assert_valid: SchemaCheck) -> None:
+    root = write(shapes.fra(), assert_valid)
+    info = root.xpath("//f:tradeHeader/f:partyTradeInformation", namespaces=NS)
+    assert len(info) == 1
+    related = info[0].xpath("f:relatedParty", namespaces=NS)[0]
+    assert texts(related, "f:role") == ["ExecutionFacility"]
+    assert party_of(root, related.xpath("f:partyReference/@href", namespaces=NS)[0]) == shapes.VENUE
+    assert texts(info[0], "f:category") == ["SubBlock"]
+    assert not write(shapes.irs(), assert_valid).xpath("//f:partyTradeInformation", namespaces=NS)
+
+
 def test_decimals_are_written_without_exponent(assert_valid: SchemaCheck) -> None:
     trade = vanilla_irs(notional=Decimal("1E+7"), fixed_rate=Decimal("1E-5"))
     root = write(trade, assert_valid)
