@@ -128,8 +128,8 @@ class RiskEngine:
         account_type: AccountType = AccountType.HOUSE,
     ) -> FloatArray:
         """``(trades x scenarios)`` P&L; raises on the first unpriceable trade (see ``pnl_batch_collect``)."""
-        scen = self.scenarios(account_type)
-        return self.kernel(trades, perspectives).pnl(scen.shifts_t)
+        kernel = self.kernel(trades, perspectives)  # trade errors before market data errors
+        return kernel.pnl(self.scenarios(account_type).shifts_t)
 
     def pnl_batch_collect(
         self,

@@ -257,7 +257,16 @@ def merge(terms: TermSet, owner_map: IntArray, owners: int) -> TermSet:
     key = np.column_stack([new_owner, terms.nodes])
     uniq, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
     inverse = inverse.reshape(-1)
-    value = np.bincount(inverse, weights=terms.value, minlength=uniq.shape[0])
+    # Add each group's values smallest first: equal and opposite values (a trade and its mirror, the two
+    # sides of a novation) then cancel to exactly zero, so a flat book has exactly zero P&L.
+    order = np.lexsort((np.abs(terms.value), inverse))
+    value = np.bincount(inverse[order], weights=terms.value[order], minlength=uniq.shape[0])
+    live = value != 0.0  # cancelled terms cost nothing in the scenarios
     return TermSet(
-        uniq[:, 0].copy(), value, terms.pillars[first], terms.weights[first], terms.nodes[first], owners
+        uniq[live, 0].copy(),
+        value[live],
+        terms.pillars[first[live]],
+        terms.weights[first[live]],
+        terms.nodes[first[live]],
+        owners,
     )
