@@ -70,11 +70,14 @@ class StoreConfig:
 
 @dataclass(frozen=True, slots=True)
 class FixConfig:
+    """The FIX acceptor. Sessions are those of the members with a FIX CompID in the reference data at start,
+    unless ``config_file`` (the acceptor's own TOML: members, schedule, validation) says otherwise."""
+
     enabled: bool = True
-    host: str = "127.0.0.1"
     port: int = 9878
     comp_id: str = "CCP"
     data_dir: Path = Path("var/fix")  # quickfix message store and logs
+    config_file: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,11 +255,13 @@ def config_from_dict(data: Mapping[str, Any], *, base: Path | None = None) -> Ga
     dfx = FixConfig()
     fix = FixConfig(
         enabled=f.boolean("enabled", dfx.enabled),
-        host=f.string("host", dfx.host),
-        port=f.integer("port", dfx.port, **_PORT),
+        port=f.integer("port", dfx.port, low=0, high=65535),
         comp_id=f.string("comp_id", dfx.comp_id),
         data_dir=f.path("data_dir", data_dir / "fix", base),
+        config_file=f.optional_path("config_file", base),
     )
+    if fix.config_file is not None and not fix.config_file.is_file():
+        raise ConfigError(f.key("config_file"), f"no such file: {fix.config_file}")
     f.finish()
 
     o = root.table("ops")

@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import partial
@@ -29,9 +29,10 @@ from gateway.broker.connect import mqtt_client
 from gateway.broker.embedded import EmbeddedBroker
 from gateway.clearing.credit import CreditChecker, MarginImpact
 from gateway.clearing.pipeline import ClearingService
-from gateway.clearing.ports import OutboxItem
+from gateway.clearing.ports import DeliveryChannel, OutboxItem
 from gateway.clock import Clock, SystemClock
 from gateway.config import BrokerMode, GatewayConfig
+from gateway.domain.enums import AccountType
 from gateway.domain.errors import GatewayError, MarketDataError
 from gateway.domain.messages import InboundMessage
 from gateway.domain.reasons import ReasonCode
@@ -48,7 +49,11 @@ from gateway.rules.products import ProductTable
 from gateway.rules.settings import ClearingSettings
 
 if TYPE_CHECKING:
+    from gateway.intake.fix.acceptor import FixAcceptor
+    from gateway.intake.fix.config import AcceptorConfig
     from gateway.risk.engine import RiskEngine
+
+FIX_BATCH = 5000  # statuses read per pass; a logged-out member's backlog must not hide the others'
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +75,8 @@ class Gateway:
     ops: OpsServer | None
     broker: EmbeddedBroker | None
     mqtt_port: int
+    fix: FixAcceptor | None = None
+    fix_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
 
     def render(self, item: OutboxItem) -> bytes:
         s = self.clearing.settings.ccp
@@ -131,6 +138,38 @@ class Gateway:
             retry_max_s=cfg.publish.retry_max_ms / 1000,
         )
 
+    async def fix_publisher(self, fix: FixAcceptor) -> None:
+        """Outbox -> FIX sessions: in order per member; a member logged out keeps its items for its next logon."""
+        cfg = self.config.publish
+        delay = cfg.retry_initial_ms / 1000
+        while True:
+            try:
+                items = await self.clearing.pending(DeliveryChannel.FIX, FIX_BATCH)
+                self.metrics.outbox_backlog.labels("fix").set(len(items))
+                waiting: set[str] = set()
+                sent: list[OutboxItem] = []
+                for item in items:
+                    if item.recipient in waiting:
+                        continue  # keep this member's statuses in order
+                    if fix.deliver(item):
+                        sent.append(item)
+                    else:
+                        waiting.add(item.recipient)
+                if sent:
+                    await self.clearing.mark_delivered([i.id for i in sent])
+                    for i in sent:
+                        self.metrics.statuses_out.labels("fix", i.update.status.value).inc()
+                        self.metrics.observe_status(i.update.submission_id, i.update.status, i.update.at)
+                delay = cfg.retry_initial_ms / 1000
+                if len(sent) < len(items) or not items:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self.fix_wakeup.wait(), cfg.poll_interval_ms / 1000)
+                    self.fix_wakeup.clear()
+            except Exception:
+                log.exception("FIX publisher failed; retrying in %.1fs", delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, cfg.retry_max_ms / 1000)
+
     async def run(self, stop: asyncio.Event, started: asyncio.Event | None = None) -> None:
         """Run every task until ``stop`` is set; ``started`` is set once intake is subscribed."""
         intake = self.intake()
@@ -160,6 +199,8 @@ class Gateway:
                 tg.create_task(publisher.run(), name="mqtt-publisher")
                 if self.ops is not None:
                     tg.create_task(self.ops.serve_forever(), name="ops-http")
+                if self.fix is not None:
+                    tg.create_task(self.fix_publisher(self.fix), name="fix-publisher")
                 tg.create_task(announce(), name="announce")
                 tg.create_task(until_stopped(), name="stop-watch")
         except* _Stopped:
@@ -182,11 +223,17 @@ class RiskMargin:
         self._fx = fx
 
     def margin_impact(
-        self, trade: Trade, party_id: str, base_currency: str, pnl_before: bytes | None, as_of: date
+        self,
+        trade: Trade,
+        party_id: str,
+        base_currency: str,
+        pnl_before: bytes | None,
+        as_of: date,
+        account_type: AccountType = AccountType.HOUSE,
     ) -> MarginImpact:
         import numpy as np
 
-        pnl = self._engine.trade_pnl(trade, party_id)
+        pnl = self._engine.trade_pnl(trade, party_id, account_type)
         if trade.currency != base_currency:
             pnl = pnl * float(self._fx.convert(Decimal(1), trade.currency, base_currency))
         if pnl_before is None:
@@ -201,8 +248,8 @@ class RiskMargin:
                     "run end of day to revalue the portfolio",
                 )
         after = before + pnl
-        im_before = self._engine.margin(before).im
-        im_after = self._engine.margin(after).im
+        im_before = self._engine.margin(before, account_type).im
+        im_after = self._engine.margin(after, account_type).im
         return MarginImpact(
             incremental_margin=_money(im_after - im_before),
             margin_after=_money(im_after),
@@ -276,7 +323,6 @@ async def open_gateway(
         except GatewayError as exc:
             raise StartupError(f"clearing rules cannot be used: {exc}") from None
         clearing = ClearingService(engine, checker, clock=clock, settings=settings, products=products)
-        health.set("fix", State.DISABLED, "not enabled" if not config.fix.enabled else "not wired")
         gateway = Gateway(
             config=config,
             clock=clock,
@@ -295,12 +341,62 @@ async def open_gateway(
             port=config.ops.port,
             probes={"db": gateway.probe_db},
         )
+        if not config.fix.enabled:
+            health.set("fix", State.DISABLED, "not enabled")
+        else:
+            fix_config = await acceptor_config(config, clearing)
+            if not fix_config.members:
+                health.set("fix", State.DISABLED, "no member has a FIX CompID")
+            else:
+                gateway.fix = await stack.enter_async_context(
+                    _start_fix(fix_config, clearing, clock, gateway)
+                )
+                health.up("fix", f"port {fix_config.port}, {len(fix_config.members)} sessions")
         try:
             gateway.ops = await stack.enter_async_context(ops)
         except OSError as exc:
             where = f"{config.ops.host}:{config.ops.port}"
             raise StartupError(f"the ops server cannot listen on {where}: {exc}") from None
         yield gateway
+
+
+async def acceptor_config(config: GatewayConfig, clearing: ClearingService) -> AcceptorConfig:
+    """The FIX acceptor's configuration: its own file if given, else one session per member CompID."""
+    from gateway.intake.fix.config import AcceptorConfig, FixConfigError
+    from gateway.intake.fix.config import Member as FixMember
+    from gateway.refdata.admin import ReferenceData
+
+    if config.fix.config_file is not None:
+        try:
+            return AcceptorConfig.from_toml(config.fix.config_file)
+        except (FixConfigError, OSError, ValueError) as exc:
+            raise StartupError(f"FIX configuration {config.fix.config_file}: {exc}") from None
+    members = await ReferenceData(clearing.engine).list_participants()
+    sessions = tuple(
+        FixMember(
+            comp_id=comp_id,
+            participant=m.party_ids[0],
+            accounts=tuple(a.account_id for a in m.accounts),
+            enabled=m.is_active,
+        )
+        for m in members
+        for comp_id in m.comp_ids
+    )
+    return AcceptorConfig(
+        port=config.fix.port,
+        comp_id=config.fix.comp_id,
+        ccp_party_id=clearing.settings.ccp.party_id,
+        members=sessions,
+        data_dir=config.fix.data_dir,
+    )
+
+
+def _start_fix(
+    fix_config: AcceptorConfig, clearing: ClearingService, clock: Clock, gateway: Gateway
+) -> FixAcceptor:
+    from gateway.intake.fix.acceptor import FixAcceptor
+
+    return FixAcceptor(fix_config, clearing, clock=clock, on_logon=lambda _comp_id: gateway.fix_wakeup.set())
 
 
 def _safe_url(url: str) -> str:

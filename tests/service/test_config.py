@@ -17,7 +17,7 @@ def test_no_file_gives_the_embedded_defaults() -> None:
     assert cfg.mqtt.host == "127.0.0.1"
     assert cfg.store.url.startswith("sqlite+aiosqlite:///")
     assert cfg.store.url.endswith("var/gateway.db")
-    assert cfg.fix.host == "127.0.0.1"
+    assert cfg.fix.port == 9878
 
 
 @pytest.mark.parametrize("name", ["local.toml", "production.toml"])

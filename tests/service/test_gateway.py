@@ -24,8 +24,11 @@ from gateway.config import BrokerMode, FixConfig, GatewayConfig, MqttConfig, Ops
 from gateway.demo.requests import request_clearing
 from gateway.refdata.admin import ReferenceData, cash
 from gateway.service import Gateway, open_gateway
+from gateway.store import open_store
 from tests.clearing.conftest import OPEN_NOW, aud_irs, member
 from tests.clearing.doubles import LinearMargin
+from tests.intake.fix.client import FixClient
+from tests.intake.fix.conftest import free_port
 from tests.service.harness import Inbox, subscribed
 from tests.strategies import LEI_A, LEI_B
 
@@ -66,22 +69,38 @@ class Running:
 
 @contextlib.asynccontextmanager
 async def running(
-    mosquitto: tuple[str, int], store_url: str, *, collateral_b: Decimal = Decimal(100_000_000)
+    mosquitto: tuple[str, int],
+    store_url: str,
+    *,
+    collateral_b: Decimal = Decimal(100_000_000),
+    fix_dir: Path | None = None,
 ) -> AsyncIterator[Running]:
     tag = uuid.uuid4().hex[:8]
     host, port = mosquitto
+    bank_a, bank_b, source = f"A{tag}", f"B{tag}", f"S{tag}"
+    fix = FixConfig(enabled=False)
+    if fix_dir is not None:
+        fix = FixConfig(enabled=True, port=free_port(), comp_id="CCP", data_dir=fix_dir)
+        # The members are onboarded before the gateway starts: FIX sessions are those known at start.
+        engine = await open_store(store_url)
+        try:
+            refdata = ReferenceData(engine)
+            await refdata.add_participant(member(bank_a, LEI_A, (f"{bank_a}FIX",)))
+            await refdata.add_participant(member(bank_b, LEI_B))
+        finally:
+            await engine.dispose()
     config = GatewayConfig(
         mqtt=MqttConfig(mode=BrokerMode.EXTERNAL, host=host, port=port, client_id=f"gw-{tag}"),
         store=StoreConfig(url=store_url),
-        fix=FixConfig(enabled=False),
+        fix=fix,
         ops=OpsConfig(port=0),
     )
     clock = FixedClock(OPEN_NOW)
-    bank_a, bank_b, source = f"A{tag}", f"B{tag}", f"S{tag}"
     async with open_gateway(config, clock=clock, credit=LinearMargin()) as gw:
         refdata = ReferenceData(gw.engine, clock=clock, on_lodged=gw.clearing.wake)
-        await refdata.add_participant(member(bank_a, LEI_A))
-        await refdata.add_participant(member(bank_b, LEI_B))
+        if fix_dir is None:
+            await refdata.add_participant(member(bank_a, LEI_A))
+            await refdata.add_participant(member(bank_b, LEI_B))
         await refdata.lodge(bank_a, "HOUSE", cash("AUD", Decimal(100_000_000)))
         if collateral_b:
             await refdata.lodge(bank_b, "HOUSE", cash("AUD", collateral_b))
@@ -164,3 +183,28 @@ async def test_pending_for_collateral_then_cleared_after_a_lodgement(
                 _final(r, who, "T-PEND", "clearingConfirmed") for who in (r.source, r.bank_a, r.bank_b)
             )
         )
+
+
+async def test_a_member_fix_session_receives_the_statuses(
+    mosquitto: tuple[str, int], store_url: str, tmp_path: Path
+) -> None:
+    async with running(mosquitto, store_url, fix_dir=tmp_path / "fix") as r:
+        fix = r.gateway.config.fix
+        client = FixClient("127.0.0.1", fix.port, sender=f"{r.bank_a}FIX", target=fix.comp_id)
+        await client.connect()
+        try:
+            logon = await client.logon()
+            assert logon.get(35) == b"A"
+            await r.send("T-FIX")
+            reports = []
+            while not reports or reports[-1].get(939) != b"0":  # TrdRptStatus 0: accepted (cleared)
+                msg = await client.receive()
+                if msg.get(35) == b"AE":
+                    reports.append(msg)
+            assert all(m.get(1003) == b"T-FIX" for m in reports)
+            assert (reports[-1].get(1040) or b"").startswith(b"CCP-")  # the CCP's trade id
+        finally:
+            await client.logout()
+            await client.close()
+        health = r.gateway.health.to_dict()["components"]["fix"]
+        assert health["state"] == "up"
