@@ -19,12 +19,12 @@ from gateway.domain.errors import InputRejected, Issue
 from gateway.domain.messages import InboundMessage, MessageType
 from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import Trade
-from gateway.intake.fpml.context import DocContext, index_ids
+from gateway.intake.fpml.context import DocContext, index_ids, index_referenced
 from gateway.intake.fpml.messages import READERS, TradeFailure
 from gateway.intake.fpml.problems import Problems
-from gateway.intake.fpml.rules import check_references, check_version
+from gateway.intake.fpml.rules import check_references, check_version, dangling
 from gateway.intake.fpml.safety import DEFAULT_MAX_BYTES, message_type_of, parse_safely
-from gateway.intake.fpml.xml import child, child_text
+from gateway.intake.fpml.xml import Element, child, child_text
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -94,17 +94,13 @@ def _parse(data: bytes, opts: FpmlOptions) -> ParsedFpml:
     check_version(root, problems)
     if problems.issues:
         raise InputRejected(problems.issues)
-    ids = index_ids(root)
-    check_references(root, ids, problems)
-    if problems.issues:
-        raise InputRejected(problems.issues)
-    label = "not validated"
-    if opts.validate:
-        label = _validate(root, opts)
+    if dangling(root):
+        _check_references(root)
+    label = _validate(root, opts) if opts.validate else "not validated"
     header = child(root, "header")
     ctx = DocContext(
         root=root,
-        ids=ids,
+        ids=index_referenced(root),
         sent_by=None if header is None else child_text(header, "sentBy"),
         correlation_id=child_text(root, "correlationId"),
     )
@@ -127,16 +123,24 @@ def _parse(data: bytes, opts: FpmlOptions) -> ParsedFpml:
     )
 
 
-def _validate(root: object, opts: FpmlOptions) -> str:
+def _check_references(root: Element) -> None:
+    problems = Problems()
+    check_references(root, index_ids(root), problems)
+    if problems.issues:
+        raise InputRejected(problems.issues)
+
+
+def _validate(root: Element, opts: FpmlOptions) -> str:
+    """The label of the schema that validated ``root``; unresolved references are named as such first."""
     from fpml_schemas import SchemaSetError, load_schema
 
     try:
         schema = load_schema(opts.schema_dir, profile=opts.profile)
     except SchemaSetError as exc:
         raise InputRejected([Issue(ReasonCode.INTERNAL_ERROR, "schema", str(exc))]) from None
-    if schema.is_valid(root):  # type: ignore[arg-type]
+    if schema.is_valid(root):
         return schema.label
-    violations = schema.explain(root) if opts.explain else schema.lxml_violations(root)  # type: ignore[arg-type]
+    violations = schema.explain(root) if opts.explain else schema.lxml_violations(root)
     raise InputRejected(
         [
             Issue(ReasonCode.SCHEMA_INVALID, v.path, f"{v.message} (line {v.line}; {schema.label})")

@@ -4,16 +4,35 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from lxml import etree
+
 from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import Party
 from gateway.intake.fpml.problems import Problems
-from gateway.intake.fpml.xml import Element, child, child_text, children, local_name, text_of
+from gateway.intake.fpml.xml import NS, Element, child, child_text, children, local_name, text_of
 
 LEI_SCHEME_SUFFIX = "iso17442"
 
 
+_WITH_ID = etree.XPath("//*[@id]")
+_REFERENCED = etree.XPath(
+    "/*/f:party[@id] | /*/f:account[@id] | //f:businessCenters[@id]", namespaces={"f": NS}
+)
+
+
 def index_ids(root: Element) -> dict[str, Element]:
-    return {el.get("id", ""): el for el in root.iterfind(".//*[@id]")}
+    """Every element with an id (used to check every href of a document)."""
+    return _index(_WITH_ID(root))
+
+
+def index_referenced(root: Element) -> dict[str, Element]:
+    """The elements the normaliser follows references to: parties, accounts, business centres."""
+    return _index(_REFERENCED(root))
+
+
+def _index(found: object) -> dict[str, Element]:
+    assert isinstance(found, list)
+    return {el.get("id", ""): el for el in found if isinstance(el, etree._Element)}
 
 
 @dataclass(slots=True)
@@ -29,6 +48,8 @@ class DocContext:
         href = ref.get("href")
         el = self.ids.get(href or "")
         if el is None:
+            what = expect or "element"
+            problems.add(ReasonCode.FPML_HREF_UNRESOLVED, ref, f"href {href!r} does not point at a {what}")
             return None
         if expect is not None and local_name(el) != expect:
             problems.add(

@@ -16,14 +16,25 @@ from gateway.domain.values import NO_ADJUSTMENT, DateAdjustment, Period
 from gateway.intake.fpml import codes
 from gateway.intake.fpml.context import DocContext
 from gateway.intake.fpml.problems import Problems
-from gateway.intake.fpml.xml import Element, child, children, parse_date, parse_decimal, q, text_of
+from gateway.intake.fpml.xml import Element, child, children, parse_date, parse_decimal, text_of
 
 
 def required(parent: Element, name: str, problems: Problems) -> Element | None:
-    el = parent.find(q(name))
+    el = child(parent, name)
     if el is None:
         problems.missing(parent, name)
     return el
+
+
+def required_text(parent: Element, name: str, problems: Problems) -> str | None:
+    """The text of a required child; a missing or empty element is an issue."""
+    el = required(parent, name, problems)
+    if el is None:
+        return None
+    value = text_of(el)
+    if value is None:
+        problems.add(ReasonCode.FPML_MISSING_FIELD, el, f"{name} is empty")
+    return value
 
 
 def date_value(el: Element | None, problems: Problems) -> date | None:
@@ -73,10 +84,9 @@ def period_value(el: Element | None, problems: Problems, *, positive: bool = Tru
     """``periodMultiplier`` + ``period`` of an Interval/Frequency/Offset element."""
     if el is None:
         return None
-    mult_el = required(el, "periodMultiplier", problems)
-    unit_el = required(el, "period", problems)
-    mult = int_value(mult_el, problems)
-    unit = text_of(unit_el)
+    mult = int_value(required(el, "periodMultiplier", problems), problems)
+    unit_el = child(el, "period")
+    unit = required_text(el, "period", problems)
     if mult is None or unit is None:
         return None
     if unit not in ("D", "W", "M", "Y", "T"):

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+from lxml import etree
+
 from gateway.domain.reasons import ReasonCode
 from gateway.intake.fpml.problems import Problems
 from gateway.intake.fpml.xml import Element, local_name
 
 SUPPORTED_VERSION = "5-10"
+_WITH_HREF = etree.XPath("//*[@href]")
+_ALL_HREFS = etree.XPath("//@href", smart_strings=False)
+_ALL_IDS = etree.XPath("//@id", smart_strings=False)
+
+
+def dangling(root: Element) -> bool:
+    """Whether any href names no id (plain string sets: cheap enough for every message)."""
+    hrefs = _ALL_HREFS(root)
+    ids = _ALL_IDS(root)
+    assert isinstance(hrefs, list)
+    assert isinstance(ids, list)
+    return not set(hrefs) <= set(ids)
 
 
 def check_version(root: Element, problems: Problems) -> None:
@@ -22,7 +36,11 @@ def check_version(root: Element, problems: Problems) -> None:
 
 def check_references(root: Element, ids: dict[str, Element], problems: Problems) -> None:
     """Every ``href`` must name an element's ``id`` in the same document."""
-    for el in root.iterfind(".//*[@href]"):
+    found = _WITH_HREF(root)
+    assert isinstance(found, list)
+    for el in found:
+        if not isinstance(el, etree._Element):
+            continue
         href = el.get("href") or ""
         if href not in ids:
             problems.add(

@@ -26,11 +26,27 @@ def local_name(el: Element) -> str:
 
 
 def child(el: Element, name: str) -> Element | None:
-    return el.find(q(name))
+    """The first child element called ``name`` (a plain loop: cheaper than ElementPath here)."""
+    tag = q(name)
+    for c in el:
+        if c.tag == tag:
+            return c
+    return None
 
 
 def children(el: Element, name: str) -> list[Element]:
-    return el.findall(q(name))
+    tag = q(name)
+    return [c for c in el if c.tag == tag]
+
+
+def kids(el: Element) -> dict[str, Element]:
+    """The first child of each name, by local name, in one pass over the children."""
+    out: dict[str, Element] = {}
+    for c in el:
+        tag = c.tag
+        if isinstance(tag, str):
+            out.setdefault(tag[tag.find("}") + 1 :], c)
+    return out
 
 
 def text_of(el: Element | None) -> str | None:
@@ -41,7 +57,7 @@ def text_of(el: Element | None) -> str | None:
 
 
 def child_text(el: Element, name: str) -> str | None:
-    return text_of(el.find(q(name)))
+    return text_of(child(el, name))
 
 
 def path_of(el: Element) -> str:

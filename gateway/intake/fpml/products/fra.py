@@ -69,7 +69,7 @@ def read_fra(fra: Element, ctx: DocContext, problems: Problems) -> ProductResult
     if notional_el is not None:
         amount_el = readers.required(notional_el, "amount", problems)
         amount = readers.decimal_value(amount_el, problems)
-        currency = text_of(readers.required(notional_el, "currency", problems))
+        currency = readers.required_text(notional_el, "currency", problems)
         if amount is not None and amount <= 0 and amount_el is not None:
             problems.add(
                 ReasonCode.FPML_NOTIONAL_NOT_POSITIVE, amount_el, f"notional {amount} is not positive"

@@ -234,7 +234,7 @@ def _notional(calc: Element, problems: Problems) -> tuple[Decimal | None, str | 
         return None, None, ()
     initial_el = readers.required(schedule, "initialValue", problems)
     initial = readers.decimal_value(initial_el, problems)
-    currency = text_of(readers.required(schedule, "currency", problems))
+    currency = readers.required_text(schedule, "currency", problems)
     steps = _steps(schedule, problems)
     if initial is not None and initial <= 0 and initial_el is not None:
         problems.add(ReasonCode.FPML_NOTIONAL_NOT_POSITIVE, initial_el, f"notional {initial} is not positive")
