@@ -10,6 +10,11 @@ Rejected                                   ``clearingRefused`` with every reason
 anything else                              ``clearingStatus`` (value from ``schemes.CLEARING_STATUS``)
 =========================================  =============================================================
 
+A clearing member sees its own side only: given ``member_party`` (the recipient's party id), the other
+member's account and party trade ids are withheld, and a confirmation carries only the member's own
+CCP-facing trade (a single-trade ``clearingConfirmed``, ``originatingEvent`` Clearing). The source,
+which submitted both sides, gets everything.
+
 The message id is ``{submission_id}-{sequence}-{recipient}``: stable across redeliveries of the same
 outbox item (so a recipient can drop duplicates) and distinct per recipient. The correlation id is
 the update's, else the source's trade id, which the source knows; the sequence number is the update's.
@@ -31,6 +36,7 @@ from gateway.domain.messages import (
 from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import Party, PartyTradeId, Trade
 from gateway.publish.fpml.messages import (
+    CLEARING_EVENT,
     clearing_acknowledgement,
     clearing_confirmed,
     clearing_refused,
@@ -64,10 +70,17 @@ def status_update_to_fpml(
     *,
     ccp: CcpIdentity,
     recipient: str,
+    member_party: str | None = None,
     message_id: str | None = None,
     pretty: bool = True,
 ) -> bytes:
-    """Render ``update`` as the FpML message owed to ``recipient`` (a trade source or member id)."""
+    """Render ``update`` as the FpML message owed to ``recipient`` (a trade source or member id).
+
+    ``member_party``: when the recipient is a clearing member, its party id in the trade (its LEI), so
+    that it is shown its own side only.
+    """
+    if member_party is not None:
+        update = member_view(update, member_party, ccp.party_id)
     header = MessageHeader(
         message_id=message_id or f"{update.submission_id}-{update.sequence}-{recipient}",
         sent_by=ccp.sent_by,
@@ -82,11 +95,19 @@ def status_update_to_fpml(
         refusal = ClearingRefusal(header, update.trade, update.reasons, correlation, sequence)
         return clearing_refused(refusal, source=update.source, extra_parties=extra, pretty=pretty)
     if update.status in _CONFIRMING and update.cleared is not None:
-        a, b = (
+        cleared = tuple(
             with_ccp_trade_id(trade, ccp.party_id, ccp_id)
             for trade, ccp_id in zip(update.cleared, _ccp_ids(update), strict=True)
         )
-        confirmation = ClearingConfirmation(header, update.trade, (a, b), ccp.party_id, correlation, sequence)
+        if member_party is None:
+            confirmation = ClearingConfirmation(
+                header, update.trade, cleared, ccp.party_id, correlation, sequence
+            )
+        else:
+            own = tuple(t for t in cleared if member_party in (p.party_id for p in t.parties))
+            confirmation = ClearingConfirmation(
+                header, None, own, ccp.party_id, correlation, sequence, originating_event=CLEARING_EVENT
+            )
         return clearing_confirmed(
             confirmation,
             source=update.source,
@@ -98,6 +119,31 @@ def status_update_to_fpml(
     if update.status is ClearingStatusCode.RECEIVED and update.in_reply_to is not None:
         return clearing_acknowledgement(report, source=update.source, extra_parties=extra, pretty=pretty)
     return clearing_status(report, source=update.source, extra_parties=extra, pretty=pretty)
+
+
+def member_view(update: StatusUpdate, member_party: str, ccp_party_id: str) -> StatusUpdate:
+    """``update`` as clearing member ``member_party`` may see it: no other member's account or trade ids."""
+    if member_party not in (p.party_id for p in update.trade.parties):
+        raise write_error(
+            ReasonCode.ELIG_UNKNOWN_PARTY, "member_party", f"{member_party} is not a party of the trade"
+        )
+    keep = {member_party, ccp_party_id}
+
+    def own_side(trade: Trade) -> Trade:
+        parties = tuple(p if p.party_id in keep else replace(p, account=None) for p in trade.parties)
+        ids = tuple(p for p in trade.identifiers.party_trade_ids if p.party_id in keep)
+        return replace(
+            trade,
+            parties=(parties[0], parties[1]),
+            identifiers=replace(trade.identifiers, party_trade_ids=ids),
+        )
+
+    cleared = update.cleared
+    return replace(
+        update,
+        trade=own_side(update.trade),
+        cleared=None if cleared is None else (own_side(cleared[0]), own_side(cleared[1])),
+    )
 
 
 def _ccp_ids(update: StatusUpdate) -> tuple[str | None, str | None]:

@@ -98,6 +98,9 @@ CASES: dict[str, Callable[[], bytes]] = {
     "clearing-confirmed-irs": lambda: status_update_to_fpml(
         cleared_update(shapes.irs()), ccp=CCP, recipient=shapes.SOURCE
     ),
+    "clearing-confirmed-irs-member": lambda: status_update_to_fpml(
+        cleared_update(shapes.irs()), ccp=CCP, recipient="BANKA", member_party=shapes.LEI_A
+    ),
     "clearing-confirmed-fra": lambda: status_update_to_fpml(
         cleared_update(shapes.fra()), ccp=CCP, recipient=shapes.LEI_B
     ),

@@ -217,3 +217,21 @@ def test_parties_are_kept_as_written_when_their_scheme_is_given() -> None:
     assert _round_trip(trade).parties == tuple(
         Party(p.party_id, p.scheme, p.name, p.account) for p in trade.parties
     )
+
+
+def test_member_confirmation_survives_the_reader() -> None:
+    """A member's confirmation is a single-trade clearingConfirmed: the reader finds the CCP as its sender."""
+    from gateway.publish.fpml import CcpIdentity, status_update_to_fpml
+    from tests.publish.fpml.cases import cleared_update
+
+    u = cleared_update(shapes.irs())
+    ccp = CcpIdentity(shapes.LEI_CCP, name="Example Clearing House")  # sentBy is the CCP's party id
+    parsed = parse_fpml(
+        status_update_to_fpml(u, ccp=ccp, recipient="BANKA", member_party=shapes.LEI_A)
+    ).message
+    assert isinstance(parsed, ClearingConfirmation)
+    assert parsed.submitted is None
+    assert parsed.ccp_party_id == shapes.LEI_CCP
+    assert parsed.originating_event == "Clearing"
+    assert u.cleared is not None
+    assert parsed.cleared == (reader_view(u.cleared[0], source=shapes.LEI_CCP),)

@@ -179,3 +179,42 @@ def test_without_a_correlation_id_the_source_trade_id_correlates(assert_valid: S
     u = update(ClearingStatusCode.PENDING, correlation_id=None)
     root = assert_valid(status_update_to_fpml(u, ccp=CCP, recipient="M"))
     assert texts(root, "f:correlationId") == ["MW-100"]
+
+
+# ---------------------------------------------------------------- a member sees its own side only
+
+
+def test_member_confirmation_carries_only_its_own_cleared_trade(assert_valid: SchemaCheck) -> None:
+    data = status_update_to_fpml(
+        cleared_update(shapes.irs()), ccp=CCP, recipient="BANKB", member_party=shapes.LEI_B
+    )
+    root = assert_valid(data)
+    assert local(root) == "clearingConfirmed"
+    assert not root.xpath("f:clearing", namespaces=NS)
+    assert texts(root, "f:originatingEvent") == ["Clearing"]
+    (trade,) = root.xpath("f:trade", namespaces=NS)
+    sides = {party_id(root, h) for h in trade.xpath(".//f:payerPartyReference/@href", namespaces=NS)}
+    assert sides == {shapes.LEI_B, shapes.LEI_CCP}
+    assert texts(trade, f".//f:tradeId[@tradeIdScheme='{CCP_TRADE_ID}']") == ["CCP-1-B"]
+    assert texts(root, "f:account/f:accountId") == ["CLIENT-7"]  # its own account, not Bank A's HOUSE
+
+
+def test_member_status_withholds_the_other_members_account_and_ids(assert_valid: SchemaCheck) -> None:
+    data = status_update_to_fpml(
+        update(ClearingStatusCode.PENDING), ccp=CCP, recipient="BANKB", member_party=shapes.LEI_B
+    )
+    root = assert_valid(data)
+    assert texts(root, "f:account/f:accountId") == ["CLIENT-7"]
+    assert b"A-MW-100" not in data  # Bank A's own trade id
+    assert b"HOUSE" not in data
+    source_view = status_update_to_fpml(update(ClearingStatusCode.PENDING), ccp=CCP, recipient="MARKITWIRE")
+    assert b"A-MW-100" in source_view
+    assert b"HOUSE" in source_view
+
+
+def test_member_that_is_not_a_party_is_refused() -> None:
+    with pytest.raises(FpmlWriteError) as exc:
+        status_update_to_fpml(
+            update(ClearingStatusCode.PENDING), ccp=CCP, recipient="X", member_party="NOT-A-PARTY"
+        )
+    assert (exc.value.code, exc.value.path) == (ReasonCode.ELIG_UNKNOWN_PARTY, "member_party")
