@@ -74,7 +74,7 @@ class ClearingService:
     def __init__(
         self,
         engine: AsyncEngine,
-        credit: CreditChecker,
+        credit: CreditChecker | None,
         *,
         clock: Clock | None = None,
         settings: ClearingSettings | None = None,
@@ -168,7 +168,7 @@ class ClearingService:
             trade = self.products.normalise(trade)
             try:
                 risk = await ref.get_risk(conn, member, account, lock=True)
-                impact = self.credit.margin_impact(
+                impact = self._checker().margin_impact(
                     trade, party, acct.base_currency, risk.pnl_vector, now.date(), acct.account_type
                 )
             except GatewayError as exc:
@@ -243,6 +243,8 @@ class ClearingService:
 
     async def drain(self, batch: int = 200) -> int:
         """Process every submission that is due now; returns how many were processed."""
+        if self.credit is None:
+            raise RuntimeError("no credit checker configured: this service can store and report, not clear")
         done = 0
         async with self._lock:
             while True:
@@ -257,9 +259,13 @@ class ClearingService:
                 if len(ids) < batch:
                     return done
 
-    async def end_of_day(self, business_date: date) -> EodReport:
-        """Refuse every trade of ``business_date`` (or earlier) not registered, backloads excepted."""
-        await self.drain()
+    async def end_of_day(self, business_date: date, *, drain: bool = True) -> EodReport:
+        """Refuse every trade of ``business_date`` (or earlier) not registered, backloads excepted.
+
+        With ``drain`` (the default) whatever is due is processed first, so a trade that can clear does.
+        """
+        if drain:
+            await self.drain()
         refused: list[str] = []
         failures: list[tuple[str, str]] = []
         async with self._lock:
@@ -291,6 +297,11 @@ class ClearingService:
             "clearing.eod", business_date=str(business_date), refused=len(refused), failures=len(failures)
         )
         return EodReport(business_date, tuple(refused), expired, tuple(failures))
+
+    def _checker(self) -> CreditChecker:
+        if self.credit is None:
+            raise RuntimeError("no credit checker configured: this service can store and report, not clear")
+        return self.credit
 
     # ------------------------------------------------------------ submit helpers
 
@@ -450,7 +461,7 @@ class ClearingService:
         for side in sides:
             try:
                 before = await self._risk(conn, book, side)
-                impact = self.credit.margin_impact(
+                impact = self._checker().margin_impact(
                     trade,
                     side.party_id,
                     side.account.base_currency,

@@ -1,0 +1,365 @@
+"""``clearing-gateway participant|collateral|db``: reference data and collateral administration.
+
+Every command takes ``--db URL`` (default ``sqlite+aiosqlite:///./var/gateway.db``), upgrades the schema
+if needed, and prints a table or, with ``--json``, JSON. A refused request prints its reasons (code, path,
+message) as JSON on stderr and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+
+from gateway.cli.app import app
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from gateway.refdata.admin import ReferenceData
+
+DEFAULT_DB = "sqlite+aiosqlite:///./var/gateway.db"
+T = TypeVar("T")
+
+participant_app = typer.Typer(help="Clearing members: onboard, list, suspend.", no_args_is_help=True)
+collateral_app = typer.Typer(
+    help="Collateral ledger per account: lodge, withdraw, show.", no_args_is_help=True
+)
+db_app = typer.Typer(help="The gateway database.", no_args_is_help=True)
+app.add_typer(participant_app, name="participant")
+app.add_typer(collateral_app, name="collateral")
+app.add_typer(db_app, name="db")
+
+DbOption = Annotated[
+    str, typer.Option("--db", help="SQLAlchemy URL of the gateway database.", envvar="CLEARING_DB")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+# ---------------------------------------------------------------- helpers shared by the admin, eod and export commands
+
+
+def fail(issues: list[dict[str, str]]) -> typer.Exit:
+    sys.stderr.write(json.dumps({"error": issues}, indent=2) + "\n")
+    return typer.Exit(2)
+
+
+def run(body: Callable[[], Awaitable[T]]) -> T:
+    """Run ``body``; a refusal or a bad input becomes reasons on stderr and exit status 2, never a traceback."""
+    import structlog
+
+    from gateway.domain.errors import GatewayError
+
+    if not structlog.is_configured():  # logs to stderr: stdout carries the command's JSON or table
+        structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=sys.stderr))
+    try:
+        return asyncio.run(_call(body))
+    except GatewayError as exc:
+        raise fail([i.to_dict() for i in exc.issues]) from None
+    except OSError as exc:
+        raise fail([{"code": "INTERNAL_ERROR", "path": "db", "message": str(exc)}]) from None
+
+
+async def _call(body: Callable[[], Awaitable[T]]) -> T:
+    return await body()
+
+
+async def open_db(url: str) -> AsyncEngine:
+    from sqlalchemy.exc import ArgumentError
+
+    from gateway.domain.errors import InputRejected
+    from gateway.domain.reasons import ReasonCode
+    from gateway.store import open_store
+
+    try:
+        return await open_store(url)
+    except ArgumentError as exc:
+        raise InputRejected.of(ReasonCode.REF_INVALID_INPUT, "--db", f"not a database URL: {exc}") from None
+
+
+def decimal_arg(value: str, name: str) -> Decimal:
+    try:
+        d = Decimal(value)
+    except InvalidOperation:
+        raise typer.BadParameter(f"not a number: {value!r}", param_hint=name) from None
+    if not d.is_finite():
+        raise typer.BadParameter(f"not a finite number: {value!r}", param_hint=name)
+    return d
+
+
+def emit(data: Any, as_json: bool, columns: list[str] | None = None) -> None:
+    """Print ``data`` (a dict or a list of flat dicts) as JSON or as a table."""
+    if as_json or columns is None:
+        typer.echo(json.dumps(data, indent=2, default=str))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    rows = data if isinstance(data, list) else [data]
+    table = Table(*columns)
+    for row in rows:
+        table.add_row(*(_cell(row.get(c)) for c in columns))
+    Console(width=200).print(table)
+
+
+def _cell(v: Any) -> str:
+    if isinstance(v, list):
+        return ", ".join(_cell(x) for x in v)
+    if isinstance(v, dict):
+        return " ".join(f"{k}={x}" for k, x in v.items())
+    return "" if v is None else str(v)
+
+
+async def _admin(db: str) -> tuple[AsyncEngine, ReferenceData]:
+    from gateway.refdata.admin import ReferenceData
+
+    engine = await open_db(db)
+    return engine, ReferenceData(engine)
+
+
+# ---------------------------------------------------------------- participant
+
+
+@participant_app.command("add")
+def participant_add(
+    member: Annotated[str, typer.Argument(help="Member id, e.g. BANKA.")],
+    party: Annotated[list[str], typer.Option("--party", help="LEI / FpML party id (repeatable).")],
+    name: Annotated[str | None, typer.Option(help="Legal name.")] = None,
+    comp_id: Annotated[
+        list[str] | None, typer.Option("--comp-id", help="FIX SenderCompID (repeatable).")
+    ] = None,
+    house: Annotated[str, typer.Option(help="House account id.")] = "HOUSE",
+    client: Annotated[
+        list[str] | None, typer.Option("--client", help="Client account id (repeatable).")
+    ] = None,
+    base_currency: Annotated[str, typer.Option(help="Currency margin and collateral are valued in.")] = "AUD",
+    tolerance: Annotated[str, typer.Option(help="Tolerance limit (real-time registration limit).")] = "0",
+    credit_score: Annotated[int, typer.Option(help="Internal credit score, 1 (best) to 10.")] = 5,
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
+) -> None:
+    """Onboard a clearing member with its house account and any client accounts."""
+    limit = decimal_arg(tolerance, "--tolerance")
+
+    async def body() -> dict[str, Any]:
+        from gateway.domain.enums import AccountType
+        from gateway.refdata.admin import member_to_dict
+        from gateway.refdata.model import Account, Member
+
+        m = Member(
+            member_id=member,
+            name=name or member,
+            party_ids=tuple(party),
+            comp_ids=tuple(comp_id or ()),
+            accounts=(
+                Account(member, house, AccountType.HOUSE, base_currency),
+                *(Account(member, c, AccountType.CLIENT, base_currency) for c in client or ()),
+            ),
+            base_currency=base_currency,
+            tolerance_limit=limit,
+            credit_score=credit_score,
+        )
+        engine, admin = await _admin(db)
+        try:
+            return member_to_dict(await admin.add_participant(m))
+        finally:
+            await engine.dispose()
+
+    _members([run(body)], as_json, single=True)
+
+
+def _members(rows: list[dict[str, Any]], as_json: bool, *, single: bool = False) -> None:
+    if not as_json:
+        for r in rows:
+            r["accounts"] = [f"{a['account']} ({a['type']}, {a['base_currency']})" for a in r["accounts"]]
+    emit(rows[0] if single and as_json else rows, as_json, _MEMBER_COLUMNS)
+
+
+_MEMBER_COLUMNS = [
+    "member",
+    "name",
+    "status",
+    "party_ids",
+    "comp_ids",
+    "accounts",
+    "tolerance_limit",
+    "credit_score",
+]
+
+
+@participant_app.command("list")
+def participant_list(db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
+    """Every clearing member."""
+
+    async def body() -> list[dict[str, Any]]:
+        from gateway.refdata.admin import member_to_dict
+
+        engine, admin = await _admin(db)
+        try:
+            return [member_to_dict(m) for m in await admin.list_participants()]
+        finally:
+            await engine.dispose()
+
+    _members(run(body), as_json)
+
+
+@participant_app.command("suspend")
+def participant_suspend(member: str, db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
+    """Suspend a member: its new trades are refused (ELIG_MEMBER_SUSPENDED)."""
+    _status(member, db, as_json, suspend=True)
+
+
+@participant_app.command("reactivate")
+def participant_reactivate(member: str, db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
+    """Make a suspended member active again."""
+    _status(member, db, as_json, suspend=False)
+
+
+def _status(member: str, db: str, as_json: bool, *, suspend: bool) -> None:
+    async def body() -> dict[str, Any]:
+        from gateway.refdata.admin import member_to_dict
+
+        engine, admin = await _admin(db)
+        try:
+            m = await (admin.suspend(member) if suspend else admin.reactivate(member))
+            return member_to_dict(m)
+        finally:
+            await engine.dispose()
+
+    emit(run(body), as_json, ["member", "name", "status"])
+
+
+# ---------------------------------------------------------------- collateral
+
+_COLLATERAL_COLUMNS = [
+    "member",
+    "account",
+    "base_currency",
+    "collateral_value",
+    "margin",
+    "reserved",
+    "excess",
+    "holdings",
+]
+
+
+def _show_rows(rows: list[dict[str, Any]], as_json: bool) -> None:
+    if not as_json:
+        for r in rows:
+            r["holdings"] = [
+                f"{h['asset']} {h['quantity']} @ {h['price']} -{h['haircut']}" for h in r["holdings"]
+            ]
+    emit(rows, as_json, _COLLATERAL_COLUMNS)
+
+
+@collateral_app.command("lodge")
+def collateral_lodge(
+    member: str,
+    account: Annotated[str, typer.Option(help="Account id.")] = "HOUSE",
+    cash: Annotated[str | None, typer.Option(help="Cash amount (with --currency).")] = None,
+    security: Annotated[
+        str | None, typer.Option(help="ISIN of a security (with --quantity, --price).")
+    ] = None,
+    quantity: Annotated[str | None, typer.Option(help="Units of the security.")] = None,
+    price: Annotated[str | None, typer.Option(help="Price per unit of the security.")] = None,
+    haircut: Annotated[str, typer.Option(help="Haircut as a fraction, e.g. 0.02.")] = "0",
+    currency: Annotated[str, typer.Option(help="Currency of the cash or of the security's price.")] = "AUD",
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
+) -> None:
+    """Lodge cash or a security; trades pending for collateral are checked again."""
+    from gateway.refdata.model import AssetKind, Holding
+
+    if (cash is None) == (security is None):
+        raise typer.BadParameter("give either --cash or --security", param_hint="--cash/--security")
+    if cash is not None:
+        holding = Holding(
+            currency,
+            AssetKind.CASH,
+            currency,
+            decimal_arg(cash, "--cash"),
+            Decimal(1),
+            decimal_arg(haircut, "--haircut"),
+        )
+    else:
+        if quantity is None or price is None:
+            raise typer.BadParameter("a security needs --quantity and --price", param_hint="--security")
+        assert security is not None
+        holding = Holding(
+            security,
+            AssetKind.SECURITY,
+            currency,
+            decimal_arg(quantity, "--quantity"),
+            decimal_arg(price, "--price"),
+            decimal_arg(haircut, "--haircut"),
+        )
+
+    async def body() -> list[dict[str, Any]]:
+        engine, admin = await _admin(db)
+        try:
+            return [(await admin.lodge(member, account, holding)).to_dict()]
+        finally:
+            await engine.dispose()
+
+    _show_rows(run(body), as_json)
+
+
+@collateral_app.command("withdraw")
+def collateral_withdraw(
+    member: str,
+    asset: Annotated[str, typer.Option(help="Currency code for cash, ISIN for a security.")],
+    quantity: Annotated[str, typer.Option(help="Amount or units to withdraw.")],
+    account: Annotated[str, typer.Option(help="Account id.")] = "HOUSE",
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
+) -> None:
+    """Withdraw collateral; refused (RISK_INSUFFICIENT_COLLATERAL) if margin would be left uncovered."""
+    amount = decimal_arg(quantity, "--quantity")
+
+    async def body() -> list[dict[str, Any]]:
+        engine, admin = await _admin(db)
+        try:
+            return [(await admin.withdraw(member, account, asset, amount)).to_dict()]
+        finally:
+            await engine.dispose()
+
+    _show_rows(run(body), as_json)
+
+
+@collateral_app.command("show")
+def collateral_show(
+    member: str,
+    account: Annotated[str | None, typer.Option(help="One account (default: all of the member's).")] = None,
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
+) -> None:
+    """Collateral after haircuts, margin requirement and excess per account, in the account's base currency."""
+
+    async def body() -> list[dict[str, Any]]:
+        engine, admin = await _admin(db)
+        try:
+            return [s.to_dict() for s in await admin.show(member, account)]
+        finally:
+            await engine.dispose()
+
+    _show_rows(run(body), as_json)
+
+
+# ---------------------------------------------------------------- db
+
+
+@db_app.command("upgrade")
+def db_upgrade(db: DbOption = DEFAULT_DB) -> None:
+    """Create or upgrade the schema to the latest migration (the service also does this at start)."""
+
+    async def body() -> dict[str, str]:
+        engine = await open_db(db)
+        await engine.dispose()
+        return {"db": db, "schema": "up to date"}
+
+    emit(run(body), True)

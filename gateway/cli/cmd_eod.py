@@ -1,0 +1,57 @@
+"""``clearing-gateway eod --date D``: refuse the trades not registered by the end of a business day."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from gateway.cli.app import app
+from gateway.cli.cmd_admin import DEFAULT_DB, DbOption, emit, open_db, run
+
+
+def parse_date(value: str, name: str = "--date") -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"not an ISO date (YYYY-MM-DD): {value!r}", param_hint=name) from None
+
+
+@app.command("eod")
+def eod(
+    business_date: Annotated[str, typer.Option("--date", help="Business date, YYYY-MM-DD.")],
+    db: DbOption = DEFAULT_DB,
+    settings: Annotated[Path | None, typer.Option(help="Clearing settings TOML (default: shipped).")] = None,
+    market: Annotated[
+        Path | None,
+        typer.Option(help="Market data directory: process what is due with the risk engine before refusing."),
+    ] = None,
+) -> None:
+    """Refuse every pending trade of the day (backloads excepted) with LIFE_NOT_REGISTERED_BY_EOD; print JSON."""
+    day = parse_date(business_date)
+
+    async def body() -> dict[str, Any]:
+        from gateway.clearing.pipeline import ClearingService
+        from gateway.clearing.risk_checker import RiskCreditChecker
+        from gateway.rules.settings import ClearingSettings
+
+        engine = await open_db(db)
+        try:
+            checker = None if market is None else RiskCreditChecker.from_market_dir(market)
+            service = ClearingService(engine, checker, settings=ClearingSettings.load(settings))
+            report = await service.end_of_day(day, drain=checker is not None)
+        finally:
+            await engine.dispose()
+        return {
+            "business_date": report.business_date.isoformat(),
+            "refused": list(report.refused),
+            "reservations_expired": report.reservations_expired,
+            "failures": [{"submission": s, "error": e} for s, e in report.failures],
+        }
+
+    result = run(body)
+    emit(result, True)
+    if result["failures"]:
+        raise typer.Exit(1)

@@ -1,0 +1,44 @@
+"""``clearing-gateway export positions``: the CCP's positions in the standard position layout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from gateway.cli.app import app
+from gateway.cli.cmd_admin import DEFAULT_DB, DbOption, emit, open_db, run
+from gateway.cli.cmd_eod import parse_date
+
+export_app = typer.Typer(help="Exports for members and reconciliation.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("positions")
+def export_positions(
+    business_date: Annotated[str, typer.Option("--date", help="Business date, YYYY-MM-DD.")],
+    out: Annotated[Path, typer.Option(help="Output file: .csv, or .parquet for typed columns.")],
+    member: Annotated[str | None, typer.Option(help="One member (default: every member).")] = None,
+    account: Annotated[str | None, typer.Option(help="One account of the member.")] = None,
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Cleared trades live on the date, one row per member side, in the layout clearing-recon reads."""
+    day = parse_date(business_date)
+    if account is not None and member is None:
+        raise typer.BadParameter("--account needs --member", param_hint="--account")
+
+    async def body() -> dict[str, Any]:
+        from gateway.store import clearing_repo
+        from recon.formats import write_positions
+
+        engine = await open_db(db)
+        try:
+            async with engine.connect() as conn:
+                rows = await clearing_repo.positions(conn, member, account, day)
+        finally:
+            await engine.dispose()
+        written = write_positions(rows, out)
+        return {"business_date": day.isoformat(), "member": member, "rows": written, "out": str(out)}
+
+    emit(run(body), True)
