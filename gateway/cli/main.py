@@ -11,6 +11,9 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "gateway.cli.cmd_serve",
     "gateway.cli.cmd_fpml",
     "gateway.cli.cmd_fpml_out",
+    "gateway.cli.cmd_admin",
+    "gateway.cli.cmd_eod",
+    "gateway.cli.cmd_export",
 )
 
 
