@@ -297,7 +297,8 @@ def xccy(trade_id: str = "MW-800") -> Trade:
         spread=Decimal("-0.00125"),
         **common,  # type: ignore[arg-type]
     )
-    return Trade(_ids(trade_id), date(2026, 5, 1), ProductClass.XCCY, members(), (usd, eur))
+    ids = replace(_ids(trade_id), usi="1030084789XCCY" + trade_id.replace("-", ""))
+    return Trade(ids, date(2026, 5, 1), ProductClass.XCCY, members(), (usd, eur))
 
 
 def ccp_party() -> Party:

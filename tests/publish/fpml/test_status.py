@@ -6,12 +6,15 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
 from gateway.clearing.novation import CCP_TRADE_ID_SCHEME as CCP_TRADE_ID
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.errors import Issue
 from gateway.domain.reasons import REASONS, ReasonCode
+from gateway.domain.trade import Trade
 from gateway.publish.fpml import CLEARING_STATUS, FpmlWriteError, status_update_to_fpml
 from gateway.publish.fpml.schemes import FPML_NS
 from tests.publish.fpml import shapes
@@ -218,3 +221,31 @@ def test_member_that_is_not_a_party_is_refused() -> None:
             update(ClearingStatusCode.PENDING), ccp=CCP, recipient="X", member_party="NOT-A-PARTY"
         )
     assert (exc.value.code, exc.value.path) == (ReasonCode.ELIG_UNKNOWN_PARTY, "member_party")
+
+
+def _expected_root(status: ClearingStatusCode) -> str:
+    if status is ClearingStatusCode.RECEIVED:
+        return "clearingAcknowledgement"
+    if status is ClearingStatusCode.REJECTED:
+        return "clearingRefused"
+    if status in (ClearingStatusCode.CLEARED, ClearingStatusCode.REGISTERED):
+        return "clearingConfirmed"
+    return "clearingStatus"
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    trade=shapes.all_shapes(),
+    status=st.sampled_from(list(ClearingStatusCode)),
+    member=st.sampled_from([None, shapes.LEI_A, shapes.LEI_B]),
+    sequence=st.integers(0, 10**9),
+)
+def test_every_update_renders_a_valid_message_of_its_kind(
+    trade: Trade, status: ClearingStatusCode, member: str | None, sequence: int, assert_valid: SchemaCheck
+) -> None:
+    u = replace(cleared_update(trade), status=status, sequence=sequence)
+    root = assert_valid(status_update_to_fpml(u, ccp=CCP, recipient="R", member_party=member))
+    kind = local(root)
+    assert kind == _expected_root(status)
+    trades = {"clearingAcknowledgement": 0, "clearingConfirmed": 1 if member else 3}.get(kind, 1)
+    assert len(root.xpath("//f:trade", namespaces=NS)) == trades
