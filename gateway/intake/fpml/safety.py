@@ -35,8 +35,8 @@ SUPPORTED_ROOTS: dict[str, MessageType] = {
     )
 }
 
+_DECLARATION = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 _ENTITY = re.compile(rb"<!\s*ENTITY", re.IGNORECASE)
-_DOCTYPE = re.compile(rb"<!\s*DOCTYPE", re.IGNORECASE)
 _local = threading.local()
 
 
@@ -83,15 +83,15 @@ def parse_safely(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Element:
             ReasonCode.XML_TOO_LARGE, "/", f"document is {len(data)} bytes; the limit is {max_bytes} bytes"
         )
     scan = _ascii_view(data)
-    m = _ENTITY.search(scan)
+    m = _DECLARATION.search(scan)
     if m is not None:
-        raise _reject(
-            ReasonCode.XML_ENTITY_FORBIDDEN,
-            f"line {_line(scan, m.start())}",
-            "entity declarations are not accepted; the document was not parsed",
-        )
-    m = _DOCTYPE.search(scan)
-    if m is not None:
+        entity = _ENTITY.search(scan, m.start())
+        if entity is not None:
+            raise _reject(
+                ReasonCode.XML_ENTITY_FORBIDDEN,
+                f"line {_line(scan, entity.start())}",
+                "entity declarations are not accepted; the document was not parsed",
+            )
         raise _reject(
             ReasonCode.XML_DTD_FORBIDDEN,
             f"line {_line(scan, m.start())}",

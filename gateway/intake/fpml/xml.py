@@ -49,6 +49,22 @@ def kids(el: Element) -> dict[str, Element]:
     return out
 
 
+class Kids:
+    """An element with its children indexed by local name (first of each), built in one pass."""
+
+    __slots__ = ("el", "map")
+
+    def __init__(self, el: Element) -> None:
+        self.el = el
+        self.map = kids(el)
+
+    def get(self, name: str) -> Element | None:
+        return self.map.get(name)
+
+    def text(self, name: str) -> str | None:
+        return text_of(self.map.get(name))
+
+
 def text_of(el: Element | None) -> str | None:
     if el is None or el.text is None:
         return None

@@ -14,7 +14,7 @@ from gateway.intake.fpml.context import DocContext
 from gateway.intake.fpml.problems import Problems
 from gateway.intake.fpml.products import ProductResult
 from gateway.intake.fpml.scope import check_swap
-from gateway.intake.fpml.xml import Element, child, child_text, children, q, text_of
+from gateway.intake.fpml.xml import Element, Kids, child, child_text, children, q, text_of
 
 OVERNIGHT = Period(1, PeriodUnit.DAY)
 
@@ -68,8 +68,8 @@ def _party(ref: Element | None, ctx: DocContext, problems: Problems) -> tuple[st
     return target.get("id", ""), None if party is None else party.party_id
 
 
-def _account(stream: Element, name: str, party_key: str, ctx: DocContext, accounts: dict[str, str]) -> None:
-    ref = child(stream, name)
+def _account(stream: Kids, name: str, party_key: str, ctx: DocContext, accounts: dict[str, str]) -> None:
+    ref = stream.get(name)
     if ref is None or not party_key:
         return
     target = ctx.ids.get(ref.get("href") or "")
@@ -93,26 +93,24 @@ def read_stream(
     stream: Element, ctx: DocContext, problems: Problems, accounts: dict[str, str]
 ) -> Stream | None:
     before = len(problems)
-    payer_key, payer = _party(readers.required(stream, "payerPartyReference", problems), ctx, problems)
-    receiver_key, receiver = _party(
-        readers.required(stream, "receiverPartyReference", problems), ctx, problems
-    )
-    _account(stream, "payerAccountReference", payer_key, ctx, accounts)
-    _account(stream, "receiverAccountReference", receiver_key, ctx, accounts)
+    s_ = Kids(stream)
+    payer_key, payer = _party(_need(s_, "payerPartyReference", problems), ctx, problems)
+    receiver_key, receiver = _party(_need(s_, "receiverPartyReference", problems), ctx, problems)
+    _account(s_, "payerAccountReference", payer_key, ctx, accounts)
+    _account(s_, "receiverAccountReference", receiver_key, ctx, accounts)
 
-    dates = readers.required(stream, "calculationPeriodDates", problems)
-    payment = readers.required(stream, "paymentDates", problems)
+    dates = _need(s_, "calculationPeriodDates", problems)
+    payment = _need(s_, "paymentDates", problems)
     calc = None
-    amount = readers.required(stream, "calculationPeriodAmount", problems)
+    amount = _need(s_, "calculationPeriodAmount", problems)
     if amount is not None:
-        calc = readers.required(amount, "calculation", problems)
+        calc = _need(Kids(amount), "calculation", problems)
     if dates is None or payment is None or calc is None:
         return None
+    d_, p_, c_ = Kids(dates), Kids(payment), Kids(calc)
 
-    effective, effective_adj = readers.adjustable_date(
-        readers.required(dates, "effectiveDate", problems), ctx, problems
-    )
-    termination_el = readers.required(dates, "terminationDate", problems)
+    effective, effective_adj = readers.adjustable_date(_need(d_, "effectiveDate", problems), ctx, problems)
+    termination_el = _need(d_, "terminationDate", problems)
     termination, termination_adj = readers.adjustable_date(termination_el, ctx, problems)
     if effective is not None and termination is not None and termination <= effective:
         problems.add(
@@ -120,17 +118,17 @@ def read_stream(
             termination_el if termination_el is not None else dates,
             f"termination date {termination} is not after the effective date {effective}",
         )
-    calc_adj = readers.adjustment(child(dates, "calculationPeriodDatesAdjustments"), ctx, problems)
-    frequency_el = readers.required(dates, "calculationPeriodFrequency", problems)
+    calc_adj = readers.adjustment(d_.get("calculationPeriodDatesAdjustments"), ctx, problems)
+    frequency_el = _need(d_, "calculationPeriodFrequency", problems)
     calc_freq = readers.period_value(frequency_el, problems)
     roll = child_text(frequency_el, "rollConvention") if frequency_el is not None else None
-    first_regular = readers.date_value(child(dates, "firstRegularPeriodStartDate"), problems)
-    last_regular = readers.date_value(child(dates, "lastRegularPeriodEndDate"), problems)
+    first_regular = readers.date_value(d_.get("firstRegularPeriodStartDate"), problems)
+    last_regular = readers.date_value(d_.get("lastRegularPeriodEndDate"), problems)
 
-    pay_freq = readers.period_value(readers.required(payment, "paymentFrequency", problems), problems)
-    pay_adj = readers.adjustment(child(payment, "paymentDatesAdjustments"), ctx, problems)
+    pay_freq = readers.period_value(_need(p_, "paymentFrequency", problems), problems)
+    pay_adj = readers.adjustment(p_.get("paymentDatesAdjustments"), ctx, problems)
     pay_offset = 0
-    offset_el = child(payment, "paymentDaysOffset")
+    offset_el = p_.get("paymentDaysOffset")
     if offset_el is not None:
         lag = readers.period_value(offset_el, problems, positive=False)
         if lag is not None and lag.unit is not PeriodUnit.DAY:
@@ -141,9 +139,9 @@ def read_stream(
             pay_offset = lag.multiplier
 
     notional, currency, notional_steps = _notional(calc, problems)
-    day_count = readers.day_count(readers.required(calc, "dayCountFraction", problems), problems)
+    day_count = readers.day_count(_need(c_, "dayCountFraction", problems), problems)
     compounding = CompoundingMethod.NONE
-    compounding_el = child(calc, "compoundingMethod")
+    compounding_el = c_.get("compoundingMethod")
     if compounding_el is not None:
         raw = text_of(compounding_el) or ""
         found = codes.COMPOUNDING.get(raw)
@@ -161,24 +159,25 @@ def read_stream(
     spread = Decimal(0)
     reset_freq: Period | None = None
     fixing_offset = 0
-    fixed_el = child(calc, "fixedRateSchedule")
-    floating_el = child(calc, "floatingRateCalculation")
+    fixed_el = c_.get("fixedRateSchedule")
+    floating_el = c_.get("floatingRateCalculation")
     if fixed_el is not None:
         fixed_rate = readers.decimal_value(readers.required(fixed_el, "initialValue", problems), problems)
         fixed_steps = _steps(fixed_el, problems)
     elif floating_el is not None:
         index, tenor, spread = _floating(floating_el, problems)
-        reset_freq, fixing_offset = _resets(stream, index, problems)
+        reset_freq, fixing_offset = _resets(s_, index, problems)
     else:
         problems.missing(calc, "fixedRateSchedule", "a fixed rate schedule or a floating rate calculation")
 
     exchanges = PrincipalExchanges()
-    px = child(stream, "principalExchanges")
+    px = s_.get("principalExchanges")
     if px is not None:
+        x_ = Kids(px)
         exchanges = PrincipalExchanges(
-            initial=bool(readers.bool_value(child(px, "initialExchange"), problems)),
-            intermediate=bool(readers.bool_value(child(px, "intermediateExchange"), problems)),
-            final=bool(readers.bool_value(child(px, "finalExchange"), problems)),
+            initial=bool(readers.bool_value(x_.get("initialExchange"), problems)),
+            intermediate=bool(readers.bool_value(x_.get("intermediateExchange"), problems)),
+            final=bool(readers.bool_value(x_.get("finalExchange"), problems)),
         )
 
     if len(problems) > before:
@@ -227,6 +226,13 @@ def read_stream(
         return None
 
 
+def _need(k: Kids, name: str, problems: Problems) -> Element | None:
+    el = k.get(name)
+    if el is None:
+        problems.missing(k.el, name)
+    return el
+
+
 def _notional(calc: Element, problems: Problems) -> tuple[Decimal | None, str | None, tuple[Step, ...]]:
     schedule = calc.find(f"{q('notionalSchedule')}/{q('notionalStepSchedule')}")
     if schedule is None:
@@ -272,10 +278,10 @@ def _floating(floating: Element, problems: Problems) -> tuple[str | None, Period
     return name, tenor, spread
 
 
-def _resets(stream: Element, index: str | None, problems: Problems) -> tuple[Period | None, int]:
-    resets = child(stream, "resetDates")
+def _resets(stream: Kids, index: str | None, problems: Problems) -> tuple[Period | None, int]:
+    resets = stream.get("resetDates")
     if resets is None:
-        problems.missing(stream, "resetDates", "reset dates of a floating stream")
+        problems.missing(stream.el, "resetDates", "reset dates of a floating stream")
         return None, 0
     frequency = readers.period_value(readers.required(resets, "resetFrequency", problems), problems)
     relative_el = child(resets, "resetRelativeTo")
