@@ -12,7 +12,7 @@ import json
 import sys
 from collections.abc import Awaitable, Callable
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TextIO, TypeVar, cast
 
 import typer
 
@@ -56,13 +56,23 @@ def run(body: Callable[[], Awaitable[T]]) -> T:
     from gateway.domain.errors import GatewayError
 
     if not structlog.is_configured():  # logs to stderr: stdout carries the command's JSON or table
-        structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=sys.stderr))
+        structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=cast(TextIO, _Stderr())))
     try:
         return asyncio.run(_call(body))
     except GatewayError as exc:
         raise fail([i.to_dict() for i in exc.issues]) from None
     except OSError as exc:
         raise fail([{"code": "INTERNAL_ERROR", "path": "db", "message": str(exc)}]) from None
+
+
+class _Stderr:
+    """Whatever ``sys.stderr`` is at the time of writing (it is replaced under test runners)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
 
 
 async def _call(body: Callable[[], Awaitable[T]]) -> T:

@@ -1,0 +1,143 @@
+"""The admin, end-of-day and export commands, run as a user runs them, on a SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import importlib
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from gateway.clearing.pipeline import ClearingService
+from gateway.cli.app import app
+from gateway.domain.enums import ClearingStatusCode as S
+from gateway.store import open_store
+from tests.clearing.conftest import OPEN_NOW, World, aud_irs
+from tests.strategies import LEI_A, LEI_B
+
+for _module in ("gateway.cli.cmd_admin", "gateway.cli.cmd_eod", "gateway.cli.cmd_export"):
+    importlib.import_module(_module)
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+
+
+def cli(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def onboard(db: str) -> None:
+    assert (
+        cli(
+            "participant",
+            "add",
+            "BANKA",
+            "--party",
+            LEI_A,
+            "--comp-id",
+            "BANKA_FIX",
+            "--client",
+            "C1",
+            "--db",
+            db,
+        )[0]
+        == 0
+    )
+    assert cli("participant", "add", "BANKB", "--party", LEI_B, "--db", db)[0] == 0
+
+
+def test_participants_and_collateral(db: str) -> None:
+    onboard(db)
+    code, out, _ = cli("participant", "list", "--db", db, "--json")
+    assert code == 0
+    members = json.loads(out)
+    assert [m["member"] for m in members] == ["BANKA", "BANKB"]
+    assert [a["account"] for a in members[0]["accounts"]] == ["HOUSE", "C1"]
+    assert "BANKA_FIX" in cli("participant", "list", "--db", db)[1]  # the table form
+
+    code, out, _ = cli("participant", "suspend", "BANKB", "--db", db, "--json")
+    assert json.loads(out)["status"] == "SUSPENDED"
+
+    code, _, err = cli("participant", "add", "BANKC", "--party", LEI_A, "--db", db)
+    assert code == 2
+    assert json.loads(err)["error"][0]["code"] == "REF_ALREADY_EXISTS"
+
+    code, out, _ = cli(
+        "collateral", "lodge", "BANKA", "--cash", "1000000", "--currency", "AUD", "--db", db, "--json"
+    )
+    assert json.loads(out)[0]["collateral_value"] == "1000000.00"
+    code, out, _ = cli(
+        "collateral", "lodge", "BANKA", "--security", "AU000XCLWAB8", "--quantity", "1000",
+        "--price", "100", "--haircut", "0.05", "--db", db, "--json",
+    )  # fmt: skip
+    assert json.loads(out)[0]["collateral_value"] == "1095000.00"
+    code, _, err = cli(
+        "collateral", "withdraw", "BANKA", "--asset", "AUD", "--quantity", "2000000", "--db", db
+    )
+    assert code == 2
+    assert json.loads(err)["error"][0]["code"] == "REF_INSUFFICIENT_HOLDING"
+    code, out, _ = cli(
+        "collateral", "withdraw", "BANKA", "--asset", "AUD", "--quantity", "400000", "--db", db, "--json"
+    )
+    assert json.loads(out)[0]["excess"] == "695000.00"
+    code, out, _ = cli("collateral", "show", "BANKA", "--db", db, "--json")
+    assert [a["account"] for a in json.loads(out)] == ["HOUSE", "C1"]
+
+    code, _, err = cli("collateral", "lodge", "BANKA", "--cash", "lots", "--db", db)
+    assert code == 2
+    assert "--cash" in err
+
+
+def test_eod_refuses_pending_and_export_writes_positions(db: str, tmp_path: Path) -> None:
+    from tests.clearing.doubles import LinearMargin
+
+    onboard(db)
+    cli("participant", "reactivate", "BANKB", "--db", db)
+    cli("collateral", "lodge", "BANKA", "--cash", "100000000", "--db", db)
+    cli("collateral", "lodge", "BANKB", "--cash", "1000000", "--db", db)
+
+    async def trade_day() -> tuple[str, str]:
+        engine = await open_store(db)
+        try:
+            w = World(engine)
+            w.clock.current = OPEN_NOW
+            service = ClearingService(engine, LinearMargin(), clock=w.clock)
+            small = await service.submit(w.submission(aud_irs("SMALL")))
+            big = await service.submit(w.submission(aud_irs("BIG", notional=Decimal(500_000_000))))
+            await service.drain()
+            assert (await service.history(small.submission_id))[-1].status is S.CLEARED
+            assert (await service.history(big.submission_id))[-1].status is S.PENDING
+            return small.submission_id, big.submission_id
+        finally:
+            await engine.dispose()
+
+    _small, big = asyncio.run(trade_day())
+    code, out, _ = cli("eod", "--date", "2026-01-07", "--db", db)
+    assert code == 0
+    assert json.loads(out)["refused"] == [big]
+
+    out_file = tmp_path / "positions.csv"
+    code, out, _ = cli(
+        "export", "positions", "--date", "2026-01-07", "--member", "BANKB", "--out", str(out_file), "--db", db
+    )
+    assert code == 0
+    assert json.loads(out)["rows"] == 1
+    with out_file.open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert [(r["member"], r["direction"], r["floating_index"], r["status"]) for r in rows] == [
+        ("BANKB", "RECEIVE", "AUD-BBR-BBSW", "CLEARED")
+    ]
+    assert Decimal(rows[0]["notional"]) == Decimal(10_000_000)
+
+    code, _, err = cli("eod", "--date", "yesterday", "--db", db)
+    assert code == 2
+    assert "--date" in err
