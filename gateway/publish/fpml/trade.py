@@ -2,8 +2,9 @@
 
 Identifiers go into ``tradeHeader`` as ``partyTradeIdentifier``s, always in this order:
 
-1. the trade source's id and version: ``partyReference`` to the source, ``versionedTradeId``
-   (scheme ``urn:clearing-gateway:source-trade-id``); the only one with a ``versionedTradeId``;
+1. the trade's own id and version (``source_trade_id``, ``source_version``) as a ``versionedTradeId``
+   (scheme ``urn:clearing-gateway:source-trade-id``) of its owner ``source``: the trade source for a
+   submitted trade, the CCP for a cleared one; the only identifier written as a ``versionedTradeId``;
 2. each party trade id, in the trade's order (``tradeId`` in its own scheme, or
    ``urn:clearing-gateway:party-trade-id``);
 3. the UTI, then the USI. A UTI built as ISO 23897 prescribes (the generating entity's LEI, then
@@ -43,7 +44,8 @@ def write_trade(
 ) -> Element:
     """Append ``<trade>`` to ``parent``, registering its parties and accounts in ``parties``.
 
-    ``source`` is the party id of the trade source whose ``source_trade_id`` the trade carries;
+    ``source`` is the party id of the owner of the trade's ``source_trade_id`` (the trade source, or the
+    CCP for a cleared trade);
     ``prefix`` makes element ids unique when a document holds several trades.
     """
     for party in trade.parties:
