@@ -14,6 +14,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "gateway.cli.cmd_admin",
     "gateway.cli.cmd_eod",
     "gateway.cli.cmd_export",
+    "gateway.cli.cmd_risk",
 )
 
 

@@ -25,7 +25,7 @@ from gateway.risk.market.data import MarketData
 from gateway.risk.report import cashflow_rows
 from gateway.risk.resolve import ResolvedTrade, resolve
 from gateway.risk.scenarios import ScenarioSet, build_scenarios
-from gateway.risk.terms import TermSet, compile_terms, merge
+from gateway.risk.terms import TermSet, compile_terms, concat, merge
 
 _CACHE_SIZE = 200_000
 
@@ -156,13 +156,25 @@ class RiskEngine:
         perspectives: Sequence[str],
         accounts: Sequence[str],
         account_type: AccountType = AccountType.HOUSE,
+        *,
+        chunk: int = 10_000,
     ) -> dict[str, FloatArray]:
-        """End-of-day form: every account's P&L vector, identical terms merged before revaluation."""
+        """End-of-day form: every account's P&L vector, identical terms merged before revaluation.
+
+        Trades are compiled ``chunk`` at a time and merged as they go, so memory follows the number
+        of distinct terms in the book, not the number of trades.
+        """
         names = sorted(set(accounts))
         index = {a: i for i, a in enumerate(names)}
-        terms = self.terms(trades, perspectives)
-        owner_map = np.array([index[a] for a in accounts], dtype=np.int64)
-        merged = merge(terms, owner_map, len(names))
+        owner_of = np.array([index[a] for a in accounts], dtype=np.int64)
+        parts: list[TermSet] = []
+        for lo in range(0, len(trades), chunk):
+            terms = self.terms(trades[lo : lo + chunk], perspectives[lo : lo + chunk])
+            parts.append(merge(terms, owner_of[lo : lo + chunk], len(names)))
+        if not parts:
+            return {}
+        identity = np.arange(len(names), dtype=np.int64)
+        merged = merge(concat(parts, len(names)), identity, len(names)) if len(parts) > 1 else parts[0]
         pnl = Kernel.build(merged).pnl(self.scenarios(account_type).shifts_t)
         return {a: pnl[i] for a, i in index.items()}
 

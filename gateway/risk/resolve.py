@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -156,6 +157,99 @@ def _stepped(base: float, steps: tuple[Step, ...], unadjusted_starts: list[date]
     return values
 
 
+_PERIODS: dict[tuple[Any, ...], tuple[list[date], list[date], IntArray, IntArray, FloatArray]] = {}
+_PERIODS_MAX = 100_000
+
+
+def _periods(
+    stream: Stream, path: str, term_float: bool
+) -> tuple[list[date], list[date], IntArray, IntArray, FloatArray]:
+    """Adjusted and unadjusted boundaries, their ordinals, fixing ordinals and accruals of a stream.
+
+    Memoised on the fields that determine them: trades booked on the same day for standard tenors
+    share schedules, which makes resolving a whole book much cheaper than one trade at a time.
+    """
+    key = (
+        path,
+        stream.effective_date,
+        stream.termination_date,
+        stream.calculation_frequency,
+        stream.calculation_adjustment,
+        stream.termination_date_adjustment,
+        stream.effective_date_adjustment,
+        stream.roll_convention,
+        stream.first_regular_period_start,
+        stream.last_regular_period_end,
+        stream.day_count,
+        stream.fixing_offset_days if term_float else None,
+        bool(stream.notional_steps or stream.fixed_rate_steps),
+    )
+    found = _PERIODS.get(key)
+    if found is not None:
+        return found
+    dates, raw = _schedule_dates(stream, path)
+    calc_cal = calendar_for(stream.calculation_adjustment.business_centers, f"{path}.businessCenters")
+    if stream.day_count is DayCount.THIRTY_E_360_ISDA:
+        dc = ql.Thirty360(ql.Thirty360.ISDA, to_ql(dates[-1]))
+    else:
+        dc = day_counter(stream.day_count, f"{path}.dayCountFraction", calc_cal)
+    ords = np.array([d.toordinal() for d in dates], dtype=np.int64)
+    if stream.day_count is DayCount.ACT_360:
+        accrual = np.diff(ords) / 360.0
+    elif stream.day_count is DayCount.ACT_365_FIXED:
+        accrual = np.diff(ords) / 365.0
+    elif stream.day_count in (DayCount.THIRTY_360, DayCount.THIRTY_E_360):
+        accrual = thirty_360(ords, european=stream.day_count is DayCount.THIRTY_E_360)
+    else:
+        qd = [to_ql(d) for d in dates]
+        accrual = np.array([dc.yearFraction(a, b) for a, b in itertools.pairwise(qd)])
+    if term_float:
+        centres = stream.calculation_adjustment.business_centers
+        offset = stream.fixing_offset_days
+        fixing = np.array([_advance(int(o), centres, offset) for o in ords[:-1]], dtype=np.int64)
+    else:
+        fixing = ords[:-1].copy()
+    for arr in (ords, fixing, accrual):
+        arr.flags.writeable = False
+    if len(_PERIODS) >= _PERIODS_MAX:
+        _PERIODS.clear()
+    _PERIODS[key] = (dates, raw, ords, fixing, accrual)
+    return _PERIODS[key]
+
+
+def thirty_360(ords: IntArray, *, european: bool) -> FloatArray:
+    """30/360 (ISDA bond basis) or 30E/360 accruals between consecutive ordinals, as QuantLib counts them."""
+    days = (ords - _UNIX_EPOCH).astype("datetime64[D]")
+    months = days.astype("datetime64[M]")
+    years = months.astype("datetime64[Y]")
+    y = years.astype(np.int64) + 1970
+    m = (months - years).astype(np.int64) + 1
+    d = (days - months).astype(np.int64) + 1
+    y1, y2, m1, m2, d1, d2 = y[:-1], y[1:], m[:-1], m[1:], d[:-1].copy(), d[1:].copy()
+    if european:
+        d1[d1 == 31] = 30
+        d2[d2 == 31] = 30
+    else:
+        d1[d1 == 31] = 30
+        d2[(d2 == 31) & (d1 >= 30)] = 30
+    return (360 * (y2 - y1) + 30 * (m2 - m1) + (d2 - d1)) / 360.0
+
+
+_UNIX_EPOCH = date(1970, 1, 1).toordinal()
+
+
+@lru_cache(maxsize=400_000)
+def _advance(ordinal: int, centres: tuple[str, ...], days: int) -> int:
+    """``ordinal`` moved by ``days`` good business days of the centres' joint calendar."""
+    return ordinal_of(calendar_for(centres).advance(ql_from_ordinal(ordinal), days, ql.Days))
+
+
+@lru_cache(maxsize=200_000)
+def _pay_date(end: int, centres: tuple[str, ...], convention: int, lag: int) -> int:
+    cal = calendar_for(centres)
+    return ordinal_of(cal.advance(ql_from_ordinal(end), lag, ql.Days, convention))
+
+
 def _group_size(stream: Stream, path: str) -> int | None:
     """Calculation periods per payment period; None means one payment for the whole stream."""
     calc, pay = stream.calculation_frequency, stream.payment_frequency
@@ -202,20 +296,8 @@ def _resolve_leg(trade: Trade, i: int, stream: Stream) -> ResolvedLeg:
                 f"reset frequency {stream.reset_frequency} differs from the calculation period (averaging)",
             )
         projection = curve_name(info, stream.index_tenor)
-    dates, raw = _schedule_dates(stream, path)
-    calc_cal = calendar_for(stream.calculation_adjustment.business_centers, f"{path}.businessCenters")
-    if stream.day_count is DayCount.THIRTY_E_360_ISDA:
-        dc = ql.Thirty360(ql.Thirty360.ISDA, to_ql(dates[-1]))
-    else:
-        dc = day_counter(stream.day_count, f"{path}.dayCountFraction", calc_cal)
-    qd = [to_ql(d) for d in dates]
-    ords = np.array([d.toordinal() for d in dates], dtype=np.int64)
-    if stream.day_count is DayCount.ACT_360:
-        accrual = np.diff(ords) / 360.0
-    elif stream.day_count is DayCount.ACT_365_FIXED:
-        accrual = np.diff(ords) / 365.0
-    else:
-        accrual = np.array([dc.yearFraction(a, b) for a, b in itertools.pairwise(qd)])
+    term_float = projection is not None and not stream.is_overnight_compounded
+    dates, raw, ords, fixing_all, accrual = _periods(stream, path, term_float)
     notional = _stepped(float(stream.notional), stream.notional_steps, raw[:-1])
     spread = np.full(len(accrual), float(stream.spread))
     rate = (
@@ -223,15 +305,9 @@ def _resolve_leg(trade: Trade, i: int, stream: Stream) -> ResolvedLeg:
         if stream.fixed_rate is not None
         else np.full(len(accrual), np.nan)
     )
-    start = ords[:-1].copy()
-    end = ords[1:].copy()
-    if projection is not None and not stream.is_overnight_compounded:
-        fixing = np.array(
-            [ordinal_of(calc_cal.advance(q, stream.fixing_offset_days, ql.Days)) for q in qd[:-1]],
-            dtype=np.int64,
-        )
-    else:
-        fixing = start.copy()
+    start = ords[:-1]
+    end = ords[1:]
+    fixing = fixing_all
     p_dates, p_amounts = _principal(stream, dates, notional)
     size = _group_size(stream, path)
     n = len(accrual)
@@ -245,16 +321,14 @@ def _resolve_leg(trade: Trade, i: int, stream: Stream) -> ResolvedLeg:
         start, end, pay_base, fixing, accrual, notional, rate, spread = _compound(
             stream, path, group, start, end, fixing, accrual, notional, rate, spread
         )
-    pay_cal = calendar_for(stream.payment_adjustment.business_centers, f"{path}.paymentDates.businessCenters")
+    pay_cal = stream.payment_adjustment.business_centers
+    calendar_for(pay_cal, f"{path}.paymentDates.businessCenters")  # refuses an unknown centre
     pay_conv = bdc(stream.payment_adjustment.convention, f"{path}.paymentDates.paymentDatesAdjustments")
     lag = stream.payment_offset_days
     if lag == 0 and stream.payment_adjustment == stream.calculation_adjustment:
         pay = pay_base.copy()  # already a good day of the same calendar under the same convention
     else:
-        pay = np.array(
-            [ordinal_of(pay_cal.advance(ql_from_ordinal(e), lag, ql.Days, pay_conv)) for e in pay_base],
-            dtype=np.int64,
-        )
+        pay = np.array([_pay_date(int(e), pay_cal, pay_conv, lag) for e in pay_base], dtype=np.int64)
     return ResolvedLeg(
         stream=i,
         payer=stream.payer,

@@ -251,6 +251,18 @@ def compile_terms(
     return TermSet(owner, value, pillars, weights, nodes, len(trades))
 
 
+def concat(parts: Sequence[TermSet], owners: int) -> TermSet:
+    """Term sets already owned in one owner space, stacked."""
+    return TermSet(
+        np.concatenate([p.owner for p in parts]),
+        np.concatenate([p.value for p in parts]),
+        np.concatenate([p.pillars for p in parts]),
+        np.concatenate([p.weights for p in parts]),
+        np.concatenate([p.nodes for p in parts]),
+        owners,
+    )
+
+
 def merge(terms: TermSet, owner_map: IntArray, owners: int) -> TermSet:
     """Re-own terms (e.g. trade -> account) and add up terms with the same form and owner: exact."""
     new_owner = owner_map[terms.owner]

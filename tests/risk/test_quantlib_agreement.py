@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -257,3 +258,24 @@ def test_seasoned_swap_holds_the_running_coupon_at_todays_estimate(
     pay = date.fromisoformat(row["payment_date"]).toordinal()
     at_pay = terms.nodes[:, 1] == pay
     assert np.all(terms.nodes[at_pay][:, 2] == NONE)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    start=st.dates(min_value=date(1990, 1, 1), max_value=date(2080, 12, 31)),
+    gaps=st.lists(st.integers(min_value=1, max_value=800), min_size=1, max_size=30),
+    european=st.booleans(),
+)
+def test_thirty_360_equals_quantlib(start: date, gaps: list[int], european: bool) -> None:
+    import numpy as np
+    import QuantLib as ql
+
+    from gateway.risk.resolve import thirty_360
+
+    days = [start]
+    for g in gaps:
+        days.append(days[-1] + timedelta(days=g))
+    ords = np.array([d.toordinal() for d in days])
+    dc = ql.Thirty360(ql.Thirty360.European if european else ql.Thirty360.BondBasis)
+    want = [dc.yearFraction(ql.Date(a.day, a.month, a.year), ql.Date(b.day, b.month, b.year)) for a, b in itertools.pairwise(days)]
+    np.testing.assert_array_equal(thirty_360(ords, european=european), want)

@@ -1,0 +1,244 @@
+"""``clearing-gateway price|margin|market synth|bench risk``: the risk engine from the command line.
+
+Trade files are FpML documents (any message the intake accepts) or canonical JSON (one trade or a
+list). Every command prints JSON; a file or trade that cannot be read or priced is reported with its
+reason code and the others are still processed (exit status 1 when anything failed).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from gateway.cli.app import app, bench_app
+
+if TYPE_CHECKING:
+    from gateway.domain.trade import Trade
+
+market_app = typer.Typer(help="Market data for the risk engine.", no_args_is_help=True)
+app.add_typer(market_app, name="market")
+
+FilesArg = Annotated[list[Path], typer.Argument(help="FpML or canonical JSON trade files.", exists=False)]
+MarketOpt = Annotated[
+    Path, typer.Option("--market-data", help="Directory with market.toml, curves.csv, history.csv.")
+]
+ConfigOpt = Annotated[
+    Path | None, typer.Option("--config", help="Risk configuration TOML ([scenarios], [margin]).")
+]
+
+
+def _emit(payload: dict[str, Any]) -> None:
+    typer.echo(json.dumps(payload, indent=2, default=str))
+
+
+def _failure(source: str, exc: Exception) -> dict[str, Any]:
+    from gateway.domain.errors import GatewayError
+
+    if isinstance(exc, GatewayError):
+        return {"source": source, "issues": [i.to_dict() for i in exc.issues]}
+    return {"source": source, "issues": [{"code": "INTERNAL_ERROR", "path": "/", "message": str(exc)}]}
+
+
+def read_trades(path: Path) -> list[Trade]:
+    """Trades of one file: FpML when it starts with ``<``, canonical JSON otherwise."""
+    from gateway.domain import codec
+    from gateway.domain.errors import InputRejected
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputRejected.of(
+            _reason("RECON_INPUT_ERROR"), str(path), f"cannot read {path}: {exc}"
+        ) from None
+    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    if head == b"<":
+        from gateway.intake.fpml import parse_fpml
+
+        return list(parse_fpml(data).trades)
+    try:
+        doc = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputRejected.of(
+            _reason("FPML_INVALID_VALUE"), str(path), f"neither FpML nor JSON: {exc}"
+        ) from None
+    items = doc if isinstance(doc, list) else [doc]
+    return [codec.trade_from_dict(item, f"trade[{i}]") for i, item in enumerate(items)]
+
+
+def _reason(name: str) -> Any:
+    from gateway.domain.reasons import ReasonCode
+
+    return ReasonCode(name)
+
+
+def _load(market_dir: Path, config: Path | None) -> Any:
+    from gateway.risk import MarketData, RiskConfig, RiskEngine
+
+    market = MarketData.load(market_dir)
+    return RiskEngine(market, RiskConfig.load(config) if config else None)
+
+
+def _market_info(engine: Any) -> dict[str, Any]:
+    m = engine.market
+    return {"directory": m.source, "as_of": m.as_of.isoformat(), "synthetic": m.synthetic, "label": m.label}
+
+
+def _read_all(files: list[Path], failures: list[dict[str, Any]]) -> list[tuple[str, Trade]]:
+    from gateway.domain.errors import GatewayError
+
+    out: list[tuple[str, Trade]] = []
+    for f in files:
+        try:
+            out.extend((f"{f}#{i}", t) for i, t in enumerate(read_trades(f)))
+        except GatewayError as exc:
+            failures.append(_failure(str(f), exc))
+    return out
+
+
+@app.command("price")
+def price(
+    files: FilesArg,
+    market_data: MarketOpt,
+    perspective: Annotated[
+        str | None,
+        typer.Option("--perspective", help="Party id whose side is valued (default: first party)."),
+    ] = None,
+    cashflows: Annotated[bool, typer.Option("--cashflows", help="Include every resolved cash flow.")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """NPV, PV01 and bucketed deltas (+1bp per curve pillar) of each trade, as JSON."""
+    from gateway.domain.errors import GatewayError
+
+    failures: list[dict[str, Any]] = []
+    try:
+        engine = _load(market_data, config)
+    except GatewayError as exc:
+        _emit({"trades": [], "failures": [_failure(str(market_data), exc)]})
+        raise typer.Exit(1) from None
+    results = []
+    for source, t in _read_all(files, failures):
+        who = perspective or t.parties[0].party_id
+        try:
+            v = engine.price(t, who, cashflows=cashflows)
+        except GatewayError as exc:
+            failures.append(_failure(source, exc))
+            continue
+        results.append({"source": source, **v.to_dict()})
+    _emit({"market": _market_info(engine), "trades": results, "failures": failures})
+    if failures:
+        raise typer.Exit(1)
+
+
+@app.command("margin")
+def margin(
+    files: FilesArg,
+    market_data: MarketOpt,
+    account: Annotated[str, typer.Option("--account", help="Party id whose portfolio is margined.")],
+    client: Annotated[
+        bool, typer.Option("--client", help="A client account (client holding period).")
+    ] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Initial margin of the portfolio of these trades seen from ACCOUNT's side, as JSON."""
+    from gateway.domain.enums import AccountType
+    from gateway.domain.errors import GatewayError
+
+    failures: list[dict[str, Any]] = []
+    try:
+        engine = _load(market_data, config)
+    except GatewayError as exc:
+        _emit({"failures": [_failure(str(market_data), exc)]})
+        raise typer.Exit(1) from None
+    kind = AccountType.CLIENT if client else AccountType.HOUSE
+    chosen: list[tuple[str, Trade]] = []
+    for source, t in _read_all(files, failures):
+        if account not in (p.party_id for p in t.parties):
+            failures.append(
+                {"source": source, "issues": [{"code": "RISK_UNPRICEABLE", "path": "parties",
+                                               "message": f"{account} is not a party to this trade"}]}
+            )  # fmt: skip
+            continue
+        chosen.append((source, t))
+    try:
+        pnl, ok, failed = engine.pnl_batch_collect([t for _, t in chosen], [account] * len(chosen), kind)
+        failures.extend(_failure(chosen[i][0], e) for i, e in failed)
+        report = engine.margin(pnl.sum(axis=0), kind, account)
+    except GatewayError as exc:
+        _emit({"market": _market_info(engine), "failures": [*failures, _failure(str(market_data), exc)]})
+        raise typer.Exit(1) from None
+    cfg = engine.config
+    _emit(
+        {
+            "market": _market_info(engine),
+            "account": account,
+            "account_type": str(kind),
+            "trades": [chosen[i][0] for i in ok],
+            "initial_margin": report.im,
+            "base_margin": report.base,
+            "credit_addon": report.credit_addon,
+            "concentration_addon": report.concentration_addon,
+            "model": str(report.model),
+            "confidence": report.confidence,
+            "scenarios": report.scenarios,
+            "horizon_days": report.horizon_days,
+            "shift": str(cfg.scenarios.shift),
+            "ewma_decay": cfg.scenarios.ewma_decay,
+            "worst_scenarios": [
+                {"from": a.isoformat(), "to": b.isoformat(), "pnl": p} for a, b, p in report.worst
+            ],
+            "failures": failures,
+        }
+    )
+    if failures:
+        raise typer.Exit(1)
+
+
+@market_app.command("synth")
+def synth(
+    out: Annotated[Path, typer.Option("--out", help="Directory to write.")],
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="As-of date YYYY-MM-DD (default: today).")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 7,
+    days: Annotated[int, typer.Option("--days", min=1260, help="Business days of history.")] = 1300,
+) -> None:
+    """Write SYNTHETIC market data (curves and >= 1,255 days of history); not real rates."""
+    from gateway.risk.market.synth import write_market
+
+    try:
+        day = date.fromisoformat(as_of) if as_of else date.today()
+    except ValueError:
+        raise typer.BadParameter(f"not an ISO date: {as_of!r}", param_hint="--as-of") from None
+    _emit(write_market(out, day, seed=seed, days=days))
+
+
+_PIN = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+@bench_app.command("risk")
+def bench_risk(
+    market_data: Annotated[
+        Path | None, typer.Option("--market-data", help="Market directory (default: synthetic, generated).")
+    ] = None,
+    eod_trades: Annotated[
+        int, typer.Option("--eod-trades", help="Book size for the end-of-day run.")
+    ] = 100_000,
+    seed: Annotated[int, typer.Option("--seed")] = 7,
+) -> None:
+    """Risk engine figures on one core with BLAS pinned to one thread (re-executes itself to pin)."""
+    if any(os.environ.get(k) != v for k, v in _PIN.items()):
+        env = {**os.environ, **_PIN}
+        args = [sys.executable, "-m", "gateway.cli.main", "bench", "risk", "--eod-trades", str(eod_trades)]
+        args += ["--seed", str(seed)]
+        if market_data is not None:
+            args += ["--market-data", str(market_data)]
+        os.execve(sys.executable, args, env)  # noqa: S606
+    from gateway.risk.bench import run_bench
+
+    _emit(run_bench(market_data, eod_trades=eod_trades, seed=seed))
