@@ -1,0 +1,78 @@
+"""``clearing-gateway normalise`` and ``bench fpml``, run as the operator runs them (a subprocess)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.intake.fpml.helpers import EXAMPLES, VANILLA
+
+CLI = [sys.executable, "-m", "gateway.cli.main"]
+REPO = Path(__file__).resolve().parents[3]
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, cwd=REPO, timeout=120, check=False)
+
+
+def test_one_accepted_file_prints_its_canonical_trades() -> None:
+    result = _run("normalise", str(EXAMPLES / VANILLA))
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["ok"] is True
+    assert out["message_type"] == "dataDocument"
+    (trade,) = out["trades"]
+    assert trade["source_trade_id"] == "TW9235"
+    assert trade["streams"][1]["fixed_rate"] == 0.06
+
+
+def test_several_files_give_a_list_and_exit_2_when_any_is_refused(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.xml"
+    result = _run(
+        "normalise",
+        str(EXAMPLES / VANILLA),
+        str(EXAMPLES / "products/interest-rate-derivatives/ird-ex22-cap.xml"),
+        str(missing),
+        str(tmp_path),
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr + result.stdout
+    ok, cap, gone, directory = json.loads(result.stdout)
+    assert ok["ok"] is True
+    assert cap["ok"] is False
+    assert cap["errors"][0]["code"] == "SCOPE_CAP_FLOOR"
+    assert cap["errors"][0]["path"] == "/dataDocument/trade/capFloor"
+    assert gone == {
+        "file": str(missing),
+        "ok": False,
+        "errors": [{"code": "XML_INPUT_UNREADABLE", "path": str(missing), "message": "no such file"}],
+    }
+    assert directory["errors"][0]["code"] == "XML_INPUT_UNREADABLE"
+    assert "directory" in directory["errors"][0]["message"]
+
+
+def test_hostile_file_is_refused_without_traceback(tmp_path: Path) -> None:
+    secret = tmp_path / "secret"
+    secret.write_text("SECRET-VALUE-77")
+    bad = tmp_path / "xxe.xml"
+    bad.write_text(f'<!DOCTYPE x [<!ENTITY e SYSTEM "file://{secret}">]><x>&e;</x>')
+    result = _run("normalise", str(bad))
+    assert result.returncode == 2
+    assert "SECRET-VALUE-77" not in result.stdout + result.stderr
+    assert json.loads(result.stdout)["errors"][0]["code"] == "XML_ENTITY_FORBIDDEN"
+
+
+def test_bench_prints_both_figures_and_their_ratio() -> None:
+    result = _run("bench", "fpml", "--seconds", "0.2")
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    assert figures["documents_in_set"] == 10
+    assert figures["pipeline_parse_validate_normalise_docs_per_s"] > 0
+    assert figures["baseline_lxml_parse_validate_docs_per_s"] > 0
+    expected = (
+        figures["pipeline_parse_validate_normalise_docs_per_s"]
+        / figures["baseline_lxml_parse_validate_docs_per_s"]
+    )
+    assert abs(figures["ratio"] - expected) < 0.01
