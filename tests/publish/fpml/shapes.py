@@ -372,7 +372,31 @@ def amortising_trades(draw: st.DrawFn) -> Trade:
     return replace(trade, streams=(fixed, floating))
 
 
+def _with_economics(trade: Trade, notional: Decimal, rate: Decimal) -> Trade:
+    streams = tuple(
+        replace(s, notional=notional, fixed_rate=rate if s.is_fixed else None) for s in trade.streams
+    )
+    return replace(trade, streams=streams)
+
+
+@st.composite
+def stubbed_trades(draw: st.DrawFn) -> Trade:
+    return _with_economics(stubbed(draw(identifiers)), draw(decimals), draw(rates))
+
+
+@st.composite
+def zero_coupon_trades(draw: st.DrawFn) -> Trade:
+    return _with_economics(zero_coupon(draw(identifiers)), draw(decimals), draw(rates))
+
+
 def all_shapes() -> st.SearchStrategy[Trade]:
     """Every shape, with drawn identifiers and economics where the shape allows."""
-    fixed_examples = st.sampled_from([stubbed(), zero_coupon(), xccy(), irs()])
-    return st.one_of(ois_trades(), basis_trades(), fra_trades(), amortising_trades(), fixed_examples)
+    return st.one_of(
+        ois_trades(),
+        basis_trades(),
+        fra_trades(),
+        amortising_trades(),
+        stubbed_trades(),
+        zero_coupon_trades(),
+        st.sampled_from([xccy(), irs()]),
+    )
