@@ -17,7 +17,13 @@ from recon.layout import NUMERIC_COLUMNS
 from recon.tolerances import DEFAULT_TOLERANCES
 
 # The break types a single-key comparison can express, keyed as (type, trade id, field).
-_COMPARABLE = ("MISSING_AT_MEMBER", "MISSING_AT_CCP", "ECONOMIC_MISMATCH", "STATUS_MISMATCH", "VALUATION_MISMATCH")
+_COMPARABLE = (
+    "MISSING_AT_MEMBER",
+    "MISSING_AT_CCP",
+    "ECONOMIC_MISMATCH",
+    "STATUS_MISMATCH",
+    "VALUATION_MISMATCH",
+)
 
 
 def _field_type(column: str) -> str:
@@ -60,7 +66,11 @@ def _datacompy(member_path: str, ccp_path: str, member: str) -> dict[str, Any]:
     rel_tol: dict[str, float] = {c: DEFAULT_TOLERANCES[c].rel for c in NUMERIC_COLUMNS}
     start = time.perf_counter()
     compare = datacompy.PandasCompare(
-        mem, ccp, join_columns="trade_id", abs_tol={**abs_tol, "default": 0.0}, rel_tol={**rel_tol, "default": 0.0}
+        mem,
+        ccp,
+        join_columns="trade_id",
+        abs_tol={**abs_tol, "default": 0.0},
+        rel_tol={**rel_tol, "default": 0.0},
     )
     breaks: list[tuple[str, str, str]] = []
     breaks += [("MISSING_AT_CCP", str(t), "") for t in compare.df1_unq_rows["trade_id"].dropna()]

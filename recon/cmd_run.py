@@ -32,11 +32,14 @@ def run(
         Path | None, typer.Option("--ccp-positions", help="CCP position file (standard layout).")
     ] = None,
     db: Annotated[
-        str | None, typer.Option("--db", help="Gateway database (async SQLAlchemy URL) holding ccp_positions.")
+        str | None,
+        typer.Option("--db", help="Gateway database (async SQLAlchemy URL) holding ccp_positions."),
     ] = None,
     mapping: Annotated[Path | None, typer.Option(help="TOML mapping of the member's layout.")] = None,
     tolerances: Annotated[Path | None, typer.Option(help="TOML numeric tolerances per field.")] = None,
-    store: Annotated[str, typer.Option(help="Break store: SQLite path or SQLAlchemy URL.")] = "var/recon/breaks.db",
+    store: Annotated[
+        str, typer.Option(help="Break store: SQLite path or SQLAlchemy URL.")
+    ] = "var/recon/breaks.db",
     calendar: Annotated[str, typer.Option(help="Business-day calendar for ageing.")] = "WeekendsOnly",
     mqtt: Annotated[str | None, typer.Option(help="Publish the summary to this broker (HOST:PORT).")] = None,
     pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also write report.pdf.")] = True,
@@ -71,7 +74,9 @@ def run(
     for problem in outcome.problems[:_SHOWN_PROBLEMS]:
         typer.echo(f"unreadable: {problem}", err=True)
     if len(outcome.problems) > _SHOWN_PROBLEMS:
-        typer.echo(f"... {len(outcome.problems) - _SHOWN_PROBLEMS} more unreadable cells in breaks.csv", err=True)
+        typer.echo(
+            f"... {len(outcome.problems) - _SHOWN_PROBLEMS} more unreadable cells in breaks.csv", err=True
+        )
     counts = ", ".join(f"{k} {v}" for k, v in s["by_type"].items() if v)
     typer.echo(
         f"{s['member']} {s['business_date']}: matched {s['matched']} (rate {s['match_rate']:.4f}), "
@@ -88,7 +93,9 @@ def ack(
     break_id: Annotated[str, typer.Argument(help="The break's id (breaks.csv, report).")],
     comment: Annotated[str, typer.Option(help="Why it is acceptable or who is fixing it.")],
     by: Annotated[str, typer.Option(help="Who acknowledges.")] = "operations",
-    store: Annotated[str, typer.Option(help="Break store: SQLite path or SQLAlchemy URL.")] = "var/recon/breaks.db",
+    store: Annotated[
+        str, typer.Option(help="Break store: SQLite path or SQLAlchemy URL.")
+    ] = "var/recon/breaks.db",
 ) -> None:
     """Acknowledge a break with a comment; it stays open (and ageing) until it no longer appears."""
     from gateway.clock import SystemClock
@@ -107,4 +114,6 @@ def ack(
     finally:
         breaks.close()
     state = "open" if done.open else "closed"
-    typer.echo(f"acknowledged {done.break_id} ({done.member} {done.break_type}, {state}) at {datetime.isoformat(done.at)}")
+    typer.echo(
+        f"acknowledged {done.break_id} ({done.member} {done.break_type}, {state}) at {datetime.isoformat(done.at)}"
+    )

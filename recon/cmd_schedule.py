@@ -16,7 +16,8 @@ def schedule(
     config: Annotated[Path, typer.Option(help="Schedule TOML: time, calendar, members and their files.")],
     once: Annotated[bool, typer.Option("--once", help="Run the jobs due now and exit.")] = False,
     now: Annotated[
-        str | None, typer.Option(help="Pretend it is this moment (ISO 8601 with offset); for replays.", hidden=True)
+        str | None,
+        typer.Option(help="Pretend it is this moment (ISO 8601 with offset); for replays.", hidden=True),
     ] = None,
     pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also write report.pdf.")] = True,
 ) -> None:
@@ -46,7 +47,9 @@ def schedule(
     while True:
         results = run_due(cfg, clock, pdf=pdf)
         for r in results:
-            typer.echo(f"{r.business_date} {r.member}: {'ok' if r.ok else 'FAILED'}: {r.detail}", err=not r.ok)
+            typer.echo(
+                f"{r.business_date} {r.member}: {'ok' if r.ok else 'FAILED'}: {r.detail}", err=not r.ok
+            )
         if once:
             if not results:
                 typer.echo(f"nothing due; next run at {next_due(cfg, clock.now()).isoformat()}")

@@ -80,125 +80,94 @@ class Reconciliation:
 def reconcile(
     member: str, member_book: LoadedBook, ccp_book: LoadedBook, tolerances: Tolerances
 ) -> Reconciliation:
-    m = _set_aside(member_book.frame, ccp_book.problems).with_columns(
-        pl.lit(member_book.source).alias("_src")
-    )
-    c = _set_aside(ccp_book.frame, member_book.problems).with_columns(pl.lit(ccp_book.source).alias("_src"))
+    """Match and classify. Works on row positions and gathers each compared column once, so memory stays
+    close to the two books themselves."""
+    m, c = member_book.frame, ccp_book.frame
+    side_m = _Side(m, member_book.source, "_mi")
+    side_c = _Side(c, ccp_book.source, "_ci")
+    mk = side_m.keys(ccp_book.problems)
+    ck = side_c.keys(member_book.problems)
     parts: list[pl.DataFrame] = []
     pairs: list[pl.DataFrame] = []
 
     # 1. CCP trade id: unique on both sides or a DUPLICATE_KEY.
-    m_id = m.filter(pl.col("trade_id").is_not_null())
-    m_id, c_left = _drop_duplicates(m_id, c, "trade_id", parts, flag_ccp_alone=True)
-    paired, m_only, c_left = _match(m_id, c_left, "trade_id", MatchedBy.TRADE_ID)
+    m1 = mk.filter(pl.col("trade_id").is_not_null())
+    paired, m_only, c_left = _match(m1, ck, "trade_id", MatchedBy.TRADE_ID, side_m, side_c, parts)
     pairs.append(paired)
-    parts.append(_missing(m_only, BreakType.MISSING_AT_CCP))
+    parts.append(_missing(side_m, m_only, BreakType.MISSING_AT_CCP))
+    ck = ck.join(c_left, on="_ci", how="semi")
 
     # 2. UTI, for member rows without a CCP trade id.
-    m_uti = m.filter(pl.col("trade_id").is_null() & pl.col("uti").is_not_null())
-    m_uti, c_left = _drop_duplicates(m_uti, c_left, "uti", parts, flag_ccp_alone=False)
-    c_no_uti = c_left.filter(pl.col("uti").is_null())
-    paired, m_only, c_left = _match(m_uti, c_left.filter(pl.col("uti").is_not_null()), "uti", MatchedBy.UTI)
+    m2 = mk.filter(pl.col("trade_id").is_null() & pl.col("uti").is_not_null())
+    c2 = ck.filter(pl.col("uti").is_not_null())
+    paired, m_only, c_left = _match(m2, c2, "uti", MatchedBy.UTI, side_m, side_c, parts)
     pairs.append(paired)
-    parts.append(_missing(m_only, BreakType.MISSING_AT_CCP))
-    c_left = pl.concat([c_left, c_no_uti], how="vertical")
+    parts.append(_missing(side_m, m_only, BreakType.MISSING_AT_CCP))
+    ck = pl.concat(
+        [ck.filter(pl.col("uti").is_null()), c2.join(c_left, on="_ci", how="semi")], how="vertical"
+    )
 
     # 3. Exact economics, for member rows with neither identifier.
-    m_eco = _with_econ_key(m.filter(pl.col("trade_id").is_null() & pl.col("uti").is_null()))
-    m_eco, c_eco = _drop_duplicates(m_eco, _with_econ_key(c_left), "_econ", parts, flag_ccp_alone=False)
-    paired, m_only, c_only = _match(m_eco, c_eco, "_econ", MatchedBy.ECONOMICS)
+    m3 = side_m.with_econ(mk.filter(pl.col("trade_id").is_null() & pl.col("uti").is_null()))
+    paired, m_only, c_left = _match(
+        m3, side_c.with_econ(ck), "_econ", MatchedBy.ECONOMICS, side_m, side_c, parts
+    )
     pairs.append(paired)
-    parts.append(_missing(m_only.drop("_econ"), BreakType.MISSING_AT_CCP))
-    parts.append(_missing(c_only.drop("_econ"), BreakType.MISSING_AT_MEMBER))
+    parts.append(_missing(side_m, m_only, BreakType.MISSING_AT_CCP))
+    parts.append(_missing(side_c, c_left, BreakType.MISSING_AT_MEMBER))
 
     matched = pl.concat(pairs, how="vertical")
-    parts.append(_compare(matched, tolerances))
+    parts.extend(_compare(side_m, side_c, matched, tolerances))
     parts.append(_input_errors(member_book.problems, "member"))
     parts.append(_input_errors(ccp_book.problems, "ccp"))
-    breaks = pl.concat([p.select(list(BREAK_SCHEMA)[1:]) for p in parts if p.height], how="vertical")
-    breaks = _with_ids(member, breaks) if breaks.height else pl.DataFrame(schema=BREAK_SCHEMA)
+    found = [p.select(list(BREAK_SCHEMA)[1:]) for p in parts if p.height]
+    breaks = (
+        _with_ids(member, pl.concat(found, how="vertical")) if found else pl.DataFrame(schema=BREAK_SCHEMA)
+    )
     by = dict(matched.group_by("_by").len().iter_rows()) if matched.height else {}
     return Reconciliation(
         member=member,
         breaks=breaks,
         matched=matched.height,
         matched_by={b.value: int(by.get(b.value, 0)) for b in MatchedBy},
-        member_rows=member_book.frame.height,
-        ccp_rows=ccp_book.frame.height,
+        member_rows=m.height,
+        ccp_rows=c.height,
         member_sources=(member_book.source,),
         ccp_sources=(ccp_book.source,),
     )
 
 
-def _set_aside(frame: pl.DataFrame, other_side_problems: tuple[CellProblem, ...]) -> pl.DataFrame:
-    """Rows whose counterpart is unreadable are not reported missing: the INPUT_ERROR already covers them."""
-    ids = {p.trade_id for p in other_side_problems if p.trade_id}
-    utis = {p.uti for p in other_side_problems if p.uti and not p.trade_id}
-    if not ids and not utis:
-        return frame
-    hit = pl.col("trade_id").is_in(list(ids)).fill_null(False) | pl.col("uti").is_in(list(utis)).fill_null(
-        False
-    )
-    return frame.filter(~hit)
+class _Side:
+    """One book and how to address its rows by position (``_mi`` / ``_ci``)."""
 
+    def __init__(self, frame: pl.DataFrame, source: str, index: str) -> None:
+        self.frame, self.source, self.index = frame, source, index
 
-def _drop_duplicates(
-    m: pl.DataFrame, c: pl.DataFrame, key: str, parts: list[pl.DataFrame], *, flag_ccp_alone: bool
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Report keys carried by more than one row (member side, or CCP side where it matters) and remove them.
+    def keys(self, other_side_problems: tuple[CellProblem, ...]) -> pl.DataFrame:
+        """Row position, identifiers and row number of every row not set aside.
 
-    On the CCP side a repeated trade id is always a break; a repeated UTI or economics only when a member
-    row carries that key (otherwise each CCP row is simply missing at the member).
-    """
-    m_dup = m.filter(pl.col(key).is_duplicated()).select(key)
-    c_keyed = c.filter(pl.col(key).is_not_null())
-    c_dup = c_keyed.filter(pl.col(key).is_duplicated()).select(key)
-    if not flag_ccp_alone:
-        c_dup = c_dup.filter(pl.col(key).is_in(m.get_column(key).implode()))
-    keys = pl.concat([m_dup, c_dup], how="vertical").unique()
-    if keys.height == 0:
-        return m, c
-    wanted = pl.col(key).is_in(keys.get_column(key).implode())
-    mc = (
-        m.filter(wanted)
-        .group_by(key)
-        .agg(pl.len().alias("_m"), pl.col(ROW).min().alias("_mrow"), pl.col("_src").first().alias("_msrc"))
-    )
-    cc = (
-        c_keyed.filter(wanted)
-        .group_by(key)
-        .agg(pl.len().alias("_c"), pl.col(ROW).min().alias("_crow"), pl.col("_src").first().alias("_csrc"))
-    )
-    hit = (
-        keys.join(mc, on=key, how="left")
-        .join(cc, on=key, how="left")
-        .with_columns(pl.col("_m").fill_null(0), pl.col("_c").fill_null(0))
-    )
-    label = {"_econ": "economics"}.get(key, key)
-    parts.append(
-        hit.select(
-            pl.lit(BreakType.DUPLICATE_KEY.value).alias("break_type"),
-            (pl.lit(f"{label}=") + pl.col(key)).alias("key"),
-            (pl.col(key) if key == "trade_id" else pl.lit(None, dtype=pl.String)).alias("trade_id"),
-            (pl.col(key) if key == "uti" else pl.lit(None, dtype=pl.String)).alias("uti"),
-            pl.lit(label).alias("field"),
-            pl.format("{} rows", pl.col("_m")).alias("member_value"),
-            pl.format("{} rows", pl.col("_c")).alias("ccp_value"),
-            pl.lit(None, dtype=pl.Float64).alias("difference"),
-            pl.when(pl.col("_m") > 1).then(pl.col("_msrc")).otherwise(pl.col("_csrc")).alias("source_file"),
-            pl.when(pl.col("_m") > 1).then(pl.col("_mrow")).otherwise(pl.col("_crow")).alias("source_row"),
-            pl.format(
-                "{} member row(s) and {} CCP row(s) carry this {}; none of them is paired",
-                pl.col("_m"),
-                pl.col("_c"),
-                pl.lit(label.replace("_", " ")),
-            ).alias("message"),
+        Rows whose counterpart is unreadable are set aside: the INPUT_ERROR already covers them.
+        """
+        keys = self.frame.select(
+            pl.int_range(pl.len(), dtype=pl.UInt32).alias(self.index), "trade_id", "uti", ROW
         )
-    )
-    return m.filter(~wanted.fill_null(False)), c.filter(~wanted.fill_null(False))
+        ids = {p.trade_id for p in other_side_problems if p.trade_id}
+        utis = {p.uti for p in other_side_problems if p.uti and not p.trade_id}
+        if ids or utis:
+            hit = pl.col("trade_id").is_in(list(ids)).fill_null(False) | pl.col("uti").is_in(
+                list(utis)
+            ).fill_null(False)
+            keys = keys.filter(~hit)
+        return keys
+
+    def rows(self, keys: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+        return self.frame.select(pl.col(col).gather(keys[self.index]) for col in columns)
+
+    def with_econ(self, keys: pl.DataFrame) -> pl.DataFrame:
+        return keys.with_columns(_econ_key(self.rows(keys, list(MATCH_ECONOMICS))).alias("_econ"))
 
 
-def _with_econ_key(frame: pl.DataFrame) -> pl.DataFrame:
+def _econ_key(frame: pl.DataFrame) -> pl.Series:
     """A readable key of the matching economics (amounts rounded to cents, rates to 1e-10)."""
     parts = []
     for col in MATCH_ECONOMICS:
@@ -208,35 +177,80 @@ def _with_econ_key(frame: pl.DataFrame) -> pl.DataFrame:
         elif col in NUMERIC_COLUMNS:
             expr = expr.round(10)
         parts.append(expr.cast(pl.String).fill_null(""))
-    return frame.with_columns(pl.concat_str(parts, separator="|").alias("_econ"))
+    return frame.select(pl.concat_str(parts, separator="|")).to_series()
 
 
 def _match(
-    m: pl.DataFrame, c: pl.DataFrame, key: str, by: MatchedBy
+    m: pl.DataFrame,
+    c: pl.DataFrame,
+    key: str,
+    by: MatchedBy,
+    side_m: _Side,
+    side_c: _Side,
+    parts: list[pl.DataFrame],
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """Join on a key unique on both sides: (pairs as m.*/c.* columns, member-only rows, CCP-only rows).
+    """Pair key frames on ``key``: (pairs ``_mi, _ci, _by``, member-only ``_mi``, CCP-only ``_ci``).
 
-    Only the key and row positions go through the join; each row is gathered once afterwards.
+    A key carried by more than one member row, or by more than one CCP row where a member row carries it
+    (or, for the CCP trade id, at all), is reported as DUPLICATE_KEY and none of its rows goes further.
+    One join does the work; duplicates are found from repeated row positions in its result.
     """
-    cols = [col for col in m.columns if col != "_econ"]
-    mi = m.select(key).with_row_index("_mi")
-    ci = c.select(key).with_row_index("_ci")
-    j = mi.join(ci, on=key, how="full", coalesce=True).select("_mi", "_ci")
-    both = j.filter(pl.col("_mi").is_not_null() & pl.col("_ci").is_not_null())
-    pairs = pl.concat(
-        [
-            m.select(pl.col(col).gather(both["_mi"]).alias(f"m.{col}") for col in cols),
-            c.select(pl.col(col).gather(both["_ci"]).alias(f"c.{col}") for col in cols),
-        ],
-        how="horizontal",
-    ).with_columns(pl.lit(by.value).alias("_by"))
-    m_only = m.select(pl.all().gather(j.filter(pl.col("_ci").is_null())["_mi"]))
-    c_only = c.select(pl.all().gather(j.filter(pl.col("_mi").is_null())["_ci"]))
-    return pairs, m_only, c_only
+    j = m.select("_mi", key, pl.col(ROW).alias("_mrow")).join(
+        c.select("_ci", key, pl.col(ROW).alias("_crow")), on=key, how="full", coalesce=True
+    )
+    has_m, has_c = pl.col("_mi").is_not_null(), pl.col("_ci").is_not_null()
+    inner = j.filter(has_m & has_c)
+    m_only = j.filter(~has_c)
+    c_only = j.filter(~has_m)
+    inner_dup = inner.select(pl.col("_mi").is_duplicated() | pl.col("_ci").is_duplicated()).to_series()
+    m_dup = m_only.select(pl.col(key).is_duplicated()).to_series()
+    c_dup = c_only.select(pl.col(key).is_duplicated() & pl.lit(key == "trade_id")).to_series()
+    if inner_dup.any() or m_dup.any() or c_dup.any():
+        rows = pl.concat(
+            [inner.filter(inner_dup), m_only.filter(m_dup), c_only.filter(c_dup)], how="vertical"
+        )
+        parts.append(_duplicate_breaks(rows, key, side_m, side_c))
+        inner, m_only, c_only = inner.filter(~inner_dup), m_only.filter(~m_dup), c_only.filter(~c_dup)
+    pairs = inner.select("_mi", "_ci", pl.lit(by.value).alias("_by"))
+    return pairs, m_only.select("_mi"), c_only.select("_ci")
 
 
-def _missing(frame: pl.DataFrame, kind: BreakType) -> pl.DataFrame:
-    frame = _with_econ_key(frame)
+def _duplicate_breaks(rows: pl.DataFrame, key: str, side_m: _Side, side_c: _Side) -> pl.DataFrame:
+    counts = rows.group_by(key).agg(
+        pl.col("_mi").drop_nulls().n_unique().alias("_m"),
+        pl.col("_ci").drop_nulls().n_unique().alias("_c"),
+        pl.col("_mrow").min().alias("_mrow"),
+        pl.col("_crow").min().alias("_crow"),
+    )
+    label = {"_econ": "economics"}.get(key, key)
+    return counts.select(
+        pl.lit(BreakType.DUPLICATE_KEY.value).alias("break_type"),
+        (pl.lit(f"{label}=") + pl.col(key)).alias("key"),
+        (pl.col(key) if key == "trade_id" else pl.lit(None, dtype=pl.String)).alias("trade_id"),
+        (pl.col(key) if key == "uti" else pl.lit(None, dtype=pl.String)).alias("uti"),
+        pl.lit(label).alias("field"),
+        pl.format("{} rows", pl.col("_m")).alias("member_value"),
+        pl.format("{} rows", pl.col("_c")).alias("ccp_value"),
+        pl.lit(None, dtype=pl.Float64).alias("difference"),
+        pl.when(pl.col("_m") > 1)
+        .then(pl.lit(side_m.source))
+        .otherwise(pl.lit(side_c.source))
+        .alias("source_file"),
+        pl.when(pl.col("_m") > 1).then(pl.col("_mrow")).otherwise(pl.col("_crow")).alias("source_row"),
+        pl.format(
+            "{} member row(s) and {} CCP row(s) carry this {}; none of them is paired",
+            pl.col("_m"),
+            pl.col("_c"),
+            pl.lit(label.replace("_", " ")),
+        ).alias("message"),
+    )
+
+
+def _missing(side: _Side, keys: pl.DataFrame, kind: BreakType) -> pl.DataFrame:
+    if keys.height == 0:
+        return pl.DataFrame()
+    frame = side.rows(keys, ["trade_id", "uti", "direction", "currency", "notional", "maturity_date", ROW])
+    frame = frame.with_columns(_econ_key(side.rows(keys, list(MATCH_ECONOMICS))).alias("_econ"))
     key = (
         pl.when(pl.col("trade_id").is_not_null())
         .then(pl.lit("trade_id=") + pl.col("trade_id"))
@@ -244,7 +258,7 @@ def _missing(frame: pl.DataFrame, kind: BreakType) -> pl.DataFrame:
         .then(pl.lit("uti=") + pl.col("uti"))
         .otherwise(pl.lit("economics=") + pl.col("_econ"))
     )
-    side = "member" if kind is BreakType.MISSING_AT_CCP else "CCP"
+    where = "member" if kind is BreakType.MISSING_AT_CCP else "CCP"
     value = pl.format(
         "{} {} {} {}",
         pl.col("direction"),
@@ -260,29 +274,24 @@ def _missing(frame: pl.DataFrame, kind: BreakType) -> pl.DataFrame:
         pl.lit(None, dtype=pl.String).alias("field"),
         (value if kind is BreakType.MISSING_AT_CCP else pl.lit(None, dtype=pl.String)).alias("member_value"),
         (value if kind is BreakType.MISSING_AT_MEMBER else pl.lit(None, dtype=pl.String)).alias("ccp_value"),
-        pl.col("notional").alias("difference")
-        if kind is BreakType.MISSING_AT_CCP
-        else (-pl.col("notional")).alias("difference"),
-        pl.col("_src").alias("source_file"),
+        (pl.col("notional") if kind is BreakType.MISSING_AT_CCP else -pl.col("notional")).alias("difference"),
+        pl.lit(side.source).alias("source_file"),
         pl.col(ROW).alias("source_row"),
-        pl.lit(f"row found only in the {side} file").alias("message"),
+        pl.lit(f"row found only in the {where} file").alias("message"),
     )
 
 
-def _compare(pairs: pl.DataFrame, tolerances: Tolerances) -> pl.DataFrame:
-    if pairs.height == 0:
-        return pl.DataFrame(schema={k: v for k, v in BREAK_SCHEMA.items() if k != "break_id"})
-    key = (
-        pl.when(pl.col("_by") == MatchedBy.TRADE_ID.value)
-        .then(pl.lit("trade_id=") + pl.col("c.trade_id"))
-        .when(pl.col("_by") == MatchedBy.UTI.value)
-        .then(pl.lit("uti=") + pl.col("c.uti"))
-        .otherwise(pl.lit("trade_id=") + pl.col("c.trade_id"))
-    )
-    pairs = pairs.with_columns(key.alias("_key"))
+def _compare(side_m: _Side, side_c: _Side, pairs: pl.DataFrame, tolerances: Tolerances) -> list[pl.DataFrame]:
+    """One break per differing field of each pair; one column pair in memory at a time."""
     out: list[pl.DataFrame] = []
+    if pairs.height == 0:
+        return out
+    mi, ci = pairs["_mi"], pairs["_ci"]
     for col in _COMPARED:
-        m, c = pl.col(f"m.{col}"), pl.col(f"c.{col}")
+        both = pl.DataFrame(
+            [side_m.frame[col].gather(mi).alias("m"), side_c.frame[col].gather(ci).alias("c")]
+        )
+        m, c = pl.col("m"), pl.col("c")
         diff: pl.Expr
         if col in NUMERIC_COLUMNS:
             tol = tolerances.of(col)
@@ -304,30 +313,46 @@ def _compare(pairs: pl.DataFrame, tolerances: Tolerances) -> pl.DataFrame:
         else:
             diff = pl.lit(None, dtype=pl.Float64)
             differs = m.ne_missing(c)
+        mask = both.select(differs.fill_null(False)).to_series()
+        if not mask.any():
+            continue
+        hit = pairs.filter(mask)
+        values = both.filter(mask)
+        ids = side_c.rows(hit, ["trade_id", "uti"])
+        m_ids = side_m.rows(hit, ["uti", ROW])
         kind = {"status": BreakType.STATUS_MISMATCH, "npv": BreakType.VALUATION_MISMATCH}.get(
             col, BreakType.ECONOMIC_MISMATCH
         )
-        hit = pairs.filter(differs)
-        if hit.height == 0:
-            continue
+        frame = pl.DataFrame(
+            [
+                hit["_by"],
+                ids["trade_id"].alias("c_tid"),
+                ids["uti"].alias("c_uti"),
+                m_ids["uti"].alias("m_uti"),
+                m_ids[ROW].alias("m_row"),
+                values["m"],
+                values["c"],
+            ]
+        )
         out.append(
-            hit.select(
+            frame.select(
                 pl.lit(kind.value).alias("break_type"),
-                pl.col("_key").alias("key"),
-                pl.col("c.trade_id").alias("trade_id"),
-                pl.coalesce(pl.col("c.uti"), pl.col("m.uti")).alias("uti"),
+                pl.when(pl.col("_by") == MatchedBy.UTI.value)
+                .then(pl.lit("uti=") + pl.col("c_uti"))
+                .otherwise(pl.lit("trade_id=") + pl.col("c_tid"))
+                .alias("key"),
+                pl.col("c_tid").alias("trade_id"),
+                pl.coalesce(pl.col("c_uti"), pl.col("m_uti")).alias("uti"),
                 pl.lit(col).alias("field"),
                 m.cast(pl.String).alias("member_value"),
                 c.cast(pl.String).alias("ccp_value"),
                 diff.alias("difference"),
-                pl.col("m._src").alias("source_file"),
-                pl.col(f"m.{ROW}").alias("source_row"),
+                pl.lit(side_m.source).alias("source_file"),
+                pl.col("m_row").alias("source_row"),
                 pl.format("matched by {}; {} differs", pl.col("_by"), pl.lit(col)).alias("message"),
             )
         )
-    if not out:
-        return pl.DataFrame(schema={k: v for k, v in BREAK_SCHEMA.items() if k != "break_id"})
-    return pl.concat(out, how="vertical")
+    return out
 
 
 def _input_errors(problems: tuple[CellProblem, ...], side: str) -> pl.DataFrame:

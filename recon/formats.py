@@ -72,9 +72,12 @@ def write_positions(rows: Iterable[Position] | Any, path: str | Path) -> int:
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.suffix.lower() in (".parquet", ".pq"):
         typed = frame.select(
-            pl.col(c).cast(pl.Float64) if c in NUMERIC_COLUMNS
-            else pl.col(c).cast(pl.String).str.to_date("%Y-%m-%d") if c in DATE_COLUMNS and frame.schema[c] == pl.String
-            else pl.col(c).cast(pl.Date) if c in DATE_COLUMNS
+            pl.col(c).cast(pl.Float64)
+            if c in NUMERIC_COLUMNS
+            else pl.col(c).cast(pl.String).str.to_date("%Y-%m-%d")
+            if c in DATE_COLUMNS and frame.schema[c] == pl.String
+            else pl.col(c).cast(pl.Date)
+            if c in DATE_COLUMNS
             else pl.col(c).cast(pl.String)
             for c in POSITION_COLUMNS
         )

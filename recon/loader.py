@@ -25,7 +25,8 @@ from recon.layout import (
 )
 from recon.mapping import STANDARD, BookMapping
 
-ROW = "_row"  # 1-based data row number in the source (1 = first row after a CSV header)
+ROW = "_row"
+_SAMPLE = 4096  # rows looked at to decide whether a text column is low-cardinality (parse each value once)  # 1-based data row number in the source (1 = first row after a CSV header)
 _NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
 _CURRENCY = r"^[A-Z]{3}$"
 _TENOR = r"^\d+[DWMY]$"
@@ -176,14 +177,15 @@ def _column(series: pl.Series, column: str, mapping: BookMapping, side: Side) ->
             ).to_series()
         return value, error
     text = series.cast(pl.String)
-    unique = text.unique()
-    if len(unique) * 4 <= len(text):
+    sample = text.head(_SAMPLE)
+    if sample.n_unique() * 4 <= len(sample) and (unique := text.unique()).len() * 4 <= len(text):
         table = unique.to_frame("t").select(
             pl.col("t"), *_parse_text(column, pl.col("t"), mapping, required, missing)
         )
         if (
             table["e"].null_count() == table.height
-            and table.select((pl.col("v").eq_missing(pl.col("t"))).all()).item()
+            and table.schema["v"] == pl.String
+            and table.select(pl.col("v").eq_missing(pl.col("t")).all()).item()
         ):
             return text, pl.repeat(None, len(text), dtype=pl.String, eager=True)
         out = text.to_frame("t").join(table, on="t", how="left", nulls_equal=True, maintain_order="left")

@@ -11,7 +11,9 @@ _MEMBER_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 def topic(member: str) -> str:
     if not _MEMBER_ID.match(member):
-        raise ValueError(f"member id '{member}' cannot be used in an MQTT topic (letters, digits, _ . - only)")
+        raise ValueError(
+            f"member id '{member}' cannot be used in an MQTT topic (letters, digits, _ . - only)"
+        )
     return f"ccp/recon/{member}/summary"
 
 
@@ -23,7 +25,9 @@ def parse_broker(value: str) -> tuple[str, int]:
     return host, int(port)
 
 
-async def publish_summary(host: str, port: int, member: str, summary: dict[str, Any], *, timeout: float = 10.0) -> None:
+async def publish_summary(
+    host: str, port: int, member: str, summary: dict[str, Any], *, timeout: float = 10.0
+) -> None:
     """Deliver at least once (QoS 1: waits for the broker's PUBACK); raises aiomqtt.MqttError on failure."""
     import aiomqtt
 

@@ -52,14 +52,20 @@ class Outputs:
 
 def ordered(aged: pl.DataFrame) -> pl.DataFrame:
     """Oldest first, then largest absolute difference, then type and key: stable for diffs between days."""
-    return aged.with_columns(pl.col("difference").abs().alias("_size")).sort(
-        ["age_business_days", "_size", "break_type", "key", "field"],
-        descending=[True, True, False, False, False],
-        nulls_last=True,
-    ).drop("_size")
+    return (
+        aged.with_columns(pl.col("difference").abs().alias("_size"))
+        .sort(
+            ["age_business_days", "_size", "break_type", "key", "field"],
+            descending=[True, True, False, False, False],
+            nulls_last=True,
+        )
+        .drop("_size")
+    )
 
 
-def summary(result: Reconciliation, aged: pl.DataFrame, business_date: date, at: datetime, closed: int) -> dict[str, Any]:
+def summary(
+    result: Reconciliation, aged: pl.DataFrame, business_date: date, at: datetime, closed: int
+) -> dict[str, Any]:
     by_type = result.counts()
     ages = aged["age_business_days"] if aged.height else pl.Series([], dtype=pl.Int64)
     return {
@@ -102,13 +108,16 @@ def write_all(out: Path, aged: pl.DataFrame, info: dict[str, Any], *, pdf: bool 
 
 
 def render_html(rows: pl.DataFrame, info: dict[str, Any]) -> str:
-    env = Environment(loader=PackageLoader("recon", "templates"), autoescape=select_autoescape(["html", "j2"]))
+    env = Environment(
+        loader=PackageLoader("recon", "templates"), autoescape=select_autoescape(["html", "j2"])
+    )
     template = env.get_template("report.html.j2")
     kinds = [t.value for t in BreakType]
     ages = rows["age_business_days"] if rows.height else pl.Series([], dtype=pl.Int64)
     types = rows["break_type"] if rows.height else pl.Series([], dtype=pl.String)
     table = {
-        kind: [int(((types == kind) & (ages >= lo) & (ages <= hi)).sum()) for _, lo, hi in AGE_BUCKETS] for kind in kinds
+        kind: [int(((types == kind) & (ages >= lo) & (ages <= hi)).sum()) for _, lo, hi in AGE_BUCKETS]
+        for kind in kinds
     }
     shown = rows.head(REPORT_ROWS)
     return template.render(

@@ -60,7 +60,9 @@ def run_member(request: RunRequest, clock: Clock) -> RunOutcome:
     except ValueError as exc:
         raise InputRejected.of(_code(), "--member", str(exc)) from None
     if (request.ccp_positions is None) == (request.db_url is None):
-        raise InputRejected.of(_code(), "--ccp-positions", "give exactly one of --ccp-positions FILE or --db URL")
+        raise InputRejected.of(
+            _code(), "--ccp-positions", "give exactly one of --ccp-positions FILE or --db URL"
+        )
     broker = None
     if request.mqtt:
         try:
@@ -85,7 +87,9 @@ def run_member(request: RunRequest, clock: Clock) -> RunOutcome:
         aged, closed = store.age(request.member, request.business_date, result.breaks)
         info = summary(result, aged, request.business_date, clock.now(), closed)
         outputs = write_all(request.out, aged, info, pdf=request.pdf)
-        store.record_run(request.member, request.business_date, clock.now(), "reconciled", f"{aged.height} breaks")
+        store.record_run(
+            request.member, request.business_date, clock.now(), "reconciled", f"{aged.height} breaks"
+        )
     finally:
         store.close()
     published, error = False, None
@@ -93,7 +97,7 @@ def run_member(request: RunRequest, clock: Clock) -> RunOutcome:
         try:
             asyncio.run(publish_summary(broker[0], broker[1], request.member, info))
             published = True
-        except Exception as exc:  # noqa: BLE001 - any broker failure is reported, the run itself stands
+        except Exception as exc:
             error = f"summary not published to {request.mqtt}: {exc or type(exc).__name__}"
     return RunOutcome(info, outputs, member_book.problems + ccp_book.problems, published, error)
 

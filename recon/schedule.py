@@ -106,7 +106,9 @@ def load_config(path: Path) -> ScheduleConfig:
         if (ccp is None) == (db is None):
             raise unusable(name, where, "give exactly one of ccp_positions or db (here or in [schedule])")
         members.append(
-            MemberJob(str(entry["id"]), str(entry["book"]), ccp, db, entry.get("mapping"), entry.get("tolerances"))
+            MemberJob(
+                str(entry["id"]), str(entry["book"]), ccp, db, entry.get("mapping"), entry.get("tolerances")
+            )
         )
     return ScheduleConfig(
         at=at,
@@ -164,7 +166,9 @@ def run_due(config: ScheduleConfig, clock: Clock, *, pdf: bool = True) -> list[J
     return results
 
 
-def _run_one(config: ScheduleConfig, job: MemberJob, day: date, clock: Clock, store: str, pdf: bool) -> JobResult:
+def _run_one(
+    config: ScheduleConfig, job: MemberJob, day: date, clock: Clock, store: str, pdf: bool
+) -> JobResult:
     def path(value: str | None) -> Path | None:
         return None if value is None else Path(_fill(value, job.member, day, config.base))
 
@@ -188,7 +192,7 @@ def _run_one(config: ScheduleConfig, job: MemberJob, day: date, clock: Clock, st
         detail = "; ".join(f"{i.path}: {i.message}" for i in exc.issues)
         _record(store, config, job.member, day, clock, "unusable", detail)
         return JobResult(job.member, day, False, detail)
-    except (GatewayError, Exception) as exc:  # noqa: BLE001 - isolate this member; the others still run
+    except (GatewayError, Exception) as exc:
         detail = f"{type(exc).__name__}: {exc}"
         _record(store, config, job.member, day, clock, "failed", detail)
         return JobResult(job.member, day, False, detail)
@@ -199,7 +203,9 @@ def _run_one(config: ScheduleConfig, job: MemberJob, day: date, clock: Clock, st
     return JobResult(job.member, day, outcome.publish_error is None, detail)
 
 
-def _record(store: str, config: ScheduleConfig, member: str, day: date, clock: Clock, outcome: str, detail: str) -> None:
+def _record(
+    store: str, config: ScheduleConfig, member: str, day: date, clock: Clock, outcome: str, detail: str
+) -> None:
     breaks = BreakStore(store, BusinessCalendar(config.calendar))
     try:
         breaks.record_run(member, day, clock.now(), outcome, detail)

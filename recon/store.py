@@ -28,6 +28,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     create_engine,
     func,
     select,
@@ -45,7 +46,7 @@ breaks_table = Table(
     "recon_breaks",
     metadata,
     Column("break_id", String(16), primary_key=True),
-    Column("member", String(64), nullable=False),
+    Column("member", String(64), primary_key=True),
     Column("break_type", String(32), nullable=False),
     Column("key", Text, nullable=False),
     Column("trade_id", String(128)),
@@ -184,11 +185,9 @@ class BreakStore:
             if inserts:
                 conn.execute(breaks_table.insert(), inserts)
             if updates:
-                from sqlalchemy import bindparam
-
                 stmt = (
                     update(breaks_table)
-                    .where(breaks_table.c.break_id == bindparam("_id"))
+                    .where(breaks_table.c.break_id == bindparam("_id"), breaks_table.c.member == member)
                     .values(
                         {
                             k: bindparam(k)
@@ -242,7 +241,9 @@ class BreakStore:
         for start in range(0, len(gone), 500):
             conn.execute(
                 update(breaks_table)
-                .where(breaks_table.c.break_id.in_(gone[start : start + 500]))
+                .where(
+                    breaks_table.c.member == member, breaks_table.c.break_id.in_(gone[start : start + 500])
+                )
                 .values(closed_on=business_date)
             )
         return len(gone)
@@ -256,7 +257,7 @@ class BreakStore:
                 )
             conn.execute(
                 update(breaks_table)
-                .where(breaks_table.c.break_id == break_id)
+                .where(breaks_table.c.break_id == break_id, breaks_table.c.member == row.member)
                 .values(acknowledged=True, comment=comment, acknowledged_by=by, acknowledged_at=at)
             )
         return Acknowledged(break_id, row.member, row.break_type, comment, by, at, row.closed_on is None)

@@ -1,0 +1,154 @@
+"""The CCP position file writer/reader and the gateway database's ``ccp_positions`` view."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from gateway.clearing.ports import Position
+from gateway.domain.errors import InputRejected
+from recon.formats import (
+    CCP_POSITIONS_VIEW,
+    POSITION_COLUMNS,
+    fetch_ccp_positions,
+    read_positions,
+    write_positions,
+)
+
+
+def _positions() -> list[Position]:
+    return [
+        Position(
+            trade_id="CCP-000001",
+            uti="UTI-1",
+            member="CM1",
+            account="HOUSE",
+            product="IRS",
+            currency="AUD",
+            notional=Decimal("125000000.00"),
+            direction="PAY",
+            fixed_rate=Decimal("0.04125"),
+            floating_index="BBSW",
+            index_tenor="6M",
+            spread=None,
+            effective_date=date(2026, 1, 7),
+            maturity_date=date(2036, 1, 7),
+            status="Cleared",
+            npv=Decimal("-15234.17"),
+        ),
+        Position(
+            trade_id="CCP-000002",
+            uti=None,
+            member="CM1",
+            account="CLIENT1",
+            product="BASIS",
+            currency="AUD",
+            notional=Decimal("50000000"),
+            direction="RECEIVE",
+            fixed_rate=None,
+            floating_index="BBSW",
+            index_tenor="3M",
+            spread=Decimal("0.0012"),
+            effective_date=date(2026, 1, 7),
+            maturity_date=date(2029, 1, 7),
+            status="Pending",
+            npv=None,
+        ),
+    ]
+
+
+@pytest.mark.parametrize("name", ["positions.csv", "positions.parquet"])
+def test_written_positions_read_back_identically(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    assert write_positions(_positions(), path) == 2
+    book = read_positions(path, "CM1")
+    assert book.problems == ()
+    rows = book.frame.drop("_row").to_dicts()
+    assert rows[0]["notional"] == 125_000_000.0 and rows[0]["fixed_rate"] == 0.04125
+    assert rows[1]["uti"] is None and rows[1]["spread"] == 0.0012 and rows[1]["npv"] is None
+    assert rows[1]["maturity_date"] == date(2029, 1, 7)
+    assert list(book.frame.columns[:16]) == list(POSITION_COLUMNS)
+
+
+def test_csv_is_exact_text_in_the_standard_column_order(tmp_path: Path) -> None:
+    path = tmp_path / "positions.csv"
+    write_positions(_positions(), path)
+    lines = path.read_text().splitlines()
+    assert lines[0] == ",".join(POSITION_COLUMNS)
+    assert lines[1] == (
+        "CCP-000001,UTI-1,CM1,HOUSE,IRS,AUD,125000000.00,PAY,0.04125,BBSW,6M,,2026-01-07,2036-01-07,Cleared,-15234.17"
+    )
+
+
+def test_writer_accepts_a_frame_and_refuses_another_layout(tmp_path: Path) -> None:
+    frame = pl.DataFrame(
+        [{c: None for c in POSITION_COLUMNS}], schema=dict.fromkeys(POSITION_COLUMNS, pl.String)
+    )
+    assert write_positions(frame.to_pandas(), tmp_path / "p.csv") == 1
+    with pytest.raises(ValueError, match=r"missing \['npv'\]"):
+        write_positions(frame.drop("npv"), tmp_path / "q.csv")
+
+
+def _bind(url: str, value: object) -> object:
+    """asyncpg wants Decimal and date objects; SQLite's driver wants text for them."""
+    if url.startswith("sqlite") and isinstance(value, Decimal | date):
+        return str(value)
+    return value
+
+
+async def _create_view(url: str) -> None:
+    engine = create_async_engine(url)
+    columns = ", ".join(
+        f"{c} {'NUMERIC(24,8)' if c in ('notional', 'fixed_rate', 'spread', 'npv') else 'DATE' if c.endswith('_date') else 'VARCHAR(64)'}"
+        for c in POSITION_COLUMNS
+    )
+    async with engine.begin() as conn:
+        await conn.execute(text(f"CREATE TABLE {CCP_POSITIONS_VIEW} ({columns})"))
+        for p in _positions():
+            await conn.execute(
+                text(
+                    f"INSERT INTO {CCP_POSITIONS_VIEW} VALUES ({', '.join(':' + c for c in POSITION_COLUMNS)})"
+                ),
+                {c: _bind(url, getattr(p, c)) for c in POSITION_COLUMNS},
+            )
+        other = _positions()[0]
+        await conn.execute(
+            text(f"INSERT INTO {CCP_POSITIONS_VIEW} VALUES ({', '.join(':' + c for c in POSITION_COLUMNS)})"),
+            {
+                **{c: _bind(url, getattr(other, c)) for c in POSITION_COLUMNS},
+                "trade_id": "CCP-9",
+                "member": "CM2",
+            },
+        )
+    await engine.dispose()
+
+
+@pytest.mark.postgres
+async def test_ccp_positions_view_on_postgresql(postgres_url: str) -> None:
+    await _create_view(postgres_url)
+    book = await fetch_ccp_positions(postgres_url, "CM1")
+    assert book.problems == ()
+    assert book.source == "db:ccp_positions"
+    assert book.frame["trade_id"].to_list() == ["CCP-000001", "CCP-000002"]
+    assert book.frame["notional"].to_list() == [125_000_000.0, 50_000_000.0]
+    assert book.frame["effective_date"].to_list() == [date(2026, 1, 7)] * 2
+
+
+async def test_ccp_positions_view_on_sqlite(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}"
+    await _create_view(url)
+    book = await fetch_ccp_positions(url, "CM1")
+    assert book.frame.height == 2
+
+
+async def test_missing_view_is_a_clear_error(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+    with pytest.raises(InputRejected, match="cannot read ccp_positions for CM1") as err:
+        await fetch_ccp_positions(url, "CM1")
+    assert err.value.issues[0].path == "db:ccp_positions:query"
