@@ -1,6 +1,6 @@
 """Rewrite the FpML golden files from ``cases.py``; run it only after a deliberate change of output.
 
-    /work/venv/bin/python -m tests.publish.fpml.regenerate   (from the repository root)
+    python -m tests.publish.fpml.regenerate   (from the repository root, in the project venv)
 
 It prints each file it changes; review the diff (``git diff tests/golden/fpml_out``) before committing.
 """
