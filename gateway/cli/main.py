@@ -9,6 +9,7 @@ from gateway.cli.app import app
 # One line per command module. Modules register their commands on import.
 _COMMAND_MODULES: tuple[str, ...] = (
     "gateway.cli.cmd_serve",
+    "gateway.cli.cmd_demo",
     "gateway.cli.cmd_fpml",
     "gateway.cli.cmd_fpml_out",
     "gateway.cli.cmd_admin",

@@ -1,0 +1,63 @@
+"""What the trade source and the members see: every status on the broker, by trade."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import aiomqtt
+from lxml import etree
+
+_NS = {"f": "http://www.fpml.org/FpML-5/confirmation"}
+FINAL_KINDS = frozenset({"clearingConfirmed", "clearingRefused"})
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    topic: str
+    kind: str  # clearingAcknowledgement, clearingStatus, clearingConfirmed, clearingRefused, messageRejected
+    status: str  # clearingStatusValue where there is one
+    codes: tuple[str, ...]  # our reason codes (validationRuleId), else the FpML reason codes
+    at: float  # time.perf_counter() on receipt
+
+
+def read_status(topic: str, payload: bytes) -> tuple[str, Seen]:
+    """(correlation id, what was seen) of one status document."""
+    doc = etree.fromstring(payload, _PARSER)
+    kind = etree.QName(doc).localname
+    correlation = str(doc.xpath("string(f:correlationId)", namespaces=_NS))
+    status = str(doc.xpath("string(.//f:clearingStatusValue)", namespaces=_NS))
+    rules = [str(x) for x in doc.xpath(".//f:reason/f:validationRuleId/text()", namespaces=_NS)]
+    codes = rules or [str(x) for x in doc.xpath(".//f:reason/f:reasonCode/text()", namespaces=_NS)]
+    return correlation, Seen(topic, kind, status, tuple(codes), time.perf_counter())
+
+
+@dataclass
+class Observer:
+    """Subscribed to every status topic of the (embedded, ACL-free) demo broker."""
+
+    by_trade: dict[str, list[Seen]] = field(default_factory=lambda: defaultdict(list))
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+    count: int = 0
+
+    async def run(self, client: aiomqtt.Client) -> None:
+        await client.subscribe("ccp/out/+/fpml", qos=1)
+        await client.subscribe("ccp/member/+/fpml", qos=1)
+        async for message in client.messages:
+            if not isinstance(message.payload, bytes):
+                continue
+            correlation, seen = read_status(message.topic.value, message.payload)
+            self.by_trade[correlation].append(seen)
+            self.count += 1
+            self.changed.set()
+
+    def final(self, trade_id: str, topic: str) -> Seen | None:
+        return next(
+            (s for s in self.by_trade.get(trade_id, ()) if s.topic == topic and s.kind in FINAL_KINDS), None
+        )
+
+    def statuses(self, trade_id: str, topic: str) -> list[str]:
+        return [s.status or s.kind for s in self.by_trade.get(trade_id, ()) if s.topic == topic]

@@ -1,0 +1,377 @@
+"""The demo, end to end on the embedded defaults: one process, nothing to install.
+
+Onboard three members and lodge collateral, synthesise market data, start the gateway (in-process
+broker, SQLite, FIX), let a trade source publish a day of FpML over MQTT while Bank C reports its own
+trades over FIX, make a collateral call for the trade left pending, run end of day, and write the
+CCP position file the members reconcile against.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import socket
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
+from decimal import Decimal
+from pathlib import Path
+
+import aiomqtt
+
+from gateway.config import (
+    BrokerMode,
+    FixConfig,
+    GatewayConfig,
+    MqttConfig,
+    OpsConfig,
+    RiskConfig,
+    StoreConfig,
+)
+from gateway.demo.clock import ShiftedClock
+from gateway.demo.fix_member import FixMember
+from gateway.demo.observer import Observer
+from gateway.demo.requests import request_clearing
+from gateway.demo.scenario import MEMBERS, SOURCE, DemoTrade, Intent, Route, demo_day
+from gateway.domain.enums import AccountType
+from gateway.refdata.admin import ReferenceData, cash
+from gateway.refdata.model import Account, Member
+from gateway.rules.hours import ServiceHours
+from gateway.rules.settings import ClearingSettings
+
+Progress = Callable[[str, int, int], None]
+"""(phase description, done, total)."""
+
+WAIT_S = 120.0  # an upper bound for each phase, so a broken run ends with a report instead of hanging
+COLLATERAL_CALL_AUD = Decimal(25_000_000)
+PACE_S = 0.04  # between submissions: a busy venue, not a flood (the benchmark floods)
+
+
+@dataclass(frozen=True, slots=True)
+class MemberFigures:
+    member: str
+    collateral: Decimal  # after haircuts, all accounts (AUD)
+    initial_margin: Decimal
+    excess: Decimal
+    tolerance_limit: Decimal
+
+    @property
+    def headroom(self) -> Decimal:
+        uncovered = max(Decimal(0), self.initial_margin - self.collateral)
+        return max(self.excess, Decimal(0)) + max(self.tolerance_limit - uncovered, Decimal(0))
+
+
+@dataclass(frozen=True, slots=True)
+class TradeResult:
+    trade_id: str
+    intent: Intent
+    route: Route
+    outcome: str  # cleared, refused, pending, no answer
+    codes: tuple[str, ...]
+    statuses: tuple[str, ...]  # what the source saw, in order
+    latency_ms: float | None  # submission to final status, seen by the submitter
+
+
+@dataclass(frozen=True, slots=True)
+class DemoReport:
+    business_date: date
+    workdir: Path
+    results: tuple[TradeResult, ...]
+    members: tuple[MemberFigures, ...]
+    positions_file: Path
+    position_rows: int
+    fix_reports: int
+    statuses_seen: int
+    elapsed_s: float
+
+    @property
+    def outcomes(self) -> Counter[str]:
+        return Counter(r.outcome for r in self.results)
+
+    @property
+    def refusal_reasons(self) -> Counter[str]:
+        return Counter(code for r in self.results if r.outcome == "refused" for code in r.codes)
+
+    def latency_percentiles(self) -> dict[str, float]:
+        values = sorted(
+            r.latency_ms for r in self.results if r.latency_ms is not None and r.intent is Intent.CLEAR
+        )
+        if not values:
+            return {}
+
+        def pct(p: float) -> float:
+            return values[min(len(values) - 1, max(0, round(p / 100 * len(values)) - 1))]
+
+        return {"p50": pct(50), "p90": pct(90), "p99": pct(99), "max": values[-1]}
+
+    @property
+    def as_intended(self) -> bool:
+        expected = {
+            Intent.CLEAR: "cleared",
+            Intent.COLLATERAL_CALL: "cleared",
+            Intent.INELIGIBLE: "refused",
+            Intent.CREDIT: "refused",
+            Intent.BACKLOAD: "pending",
+        }
+        return all(r.outcome == expected[r.intent] for r in self.results)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def demo_start(settings: ClearingSettings, today: date) -> datetime:
+    """10:30 in the service's time zone on the latest business day up to ``today``."""
+    hours = ServiceHours(settings.service_hours, settings.backload)
+    d = today
+    while True:
+        at = datetime.combine(d, dtime(10, 30), hours.tz).astimezone(UTC)
+        if hours.is_open(at):
+            return at
+        d -= timedelta(days=1)
+
+
+def _previous_business_day(settings: ClearingSettings, d: date) -> date:
+    hours = ServiceHours(settings.service_hours, settings.backload)
+    d -= timedelta(days=1)
+    while not hours.is_business_day(d):
+        d -= timedelta(days=1)
+    return d
+
+
+def _prepare(workdir: Path, business_date: date, settings: ClearingSettings) -> Path:
+    """A fresh day in ``workdir`` (database and FIX state removed); market data made once per as-of date."""
+    from gateway.risk.market.synth import write_market
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    for stale in workdir.glob("gateway.db*"):
+        stale.unlink()
+    shutil.rmtree(workdir / "fix", ignore_errors=True)
+    market = workdir / "market"
+    as_of = _previous_business_day(settings, business_date)
+    stamp = market / ".as_of"
+    if (
+        not (market / "market.toml").is_file()
+        or not stamp.is_file()
+        or stamp.read_text() != as_of.isoformat()
+    ):
+        shutil.rmtree(market, ignore_errors=True)
+        write_market(market, as_of)
+        stamp.write_text(as_of.isoformat())
+    return market
+
+
+async def _onboard(store_url: str, clock: ShiftedClock) -> None:
+    from gateway.store import open_store
+
+    engine = await open_store(store_url)
+    try:
+        refdata = ReferenceData(engine, clock=clock)
+        for m in MEMBERS:
+            await refdata.add_participant(
+                Member(
+                    member_id=m.member_id,
+                    name=m.name,
+                    party_ids=(m.lei,),
+                    comp_ids=(m.fix_comp_id,) if m.fix_comp_id else (),
+                    accounts=(Account(m.member_id, "HOUSE", AccountType.HOUSE, "AUD"),),
+                    base_currency="AUD",
+                    tolerance_limit=m.tolerance_aud,
+                )
+            )
+            await refdata.lodge(m.member_id, "HOUSE", cash("AUD", m.collateral_aud))
+    finally:
+        await engine.dispose()
+
+
+def _resting(observer: Observer, dt: DemoTrade, topic: str) -> bool:
+    """Has the trade reached the state this phase waits for (final, or pending where it is meant to wait)?"""
+    tid = dt.trade.identifiers.source_trade_id
+    if observer.final(tid, topic) is not None:
+        return True
+    waits = dt.intent in (Intent.COLLATERAL_CALL, Intent.CREDIT, Intent.BACKLOAD)
+    return waits and "Pending" in observer.statuses(tid, topic)
+
+
+async def _until(
+    observer: Observer, done: Callable[[], int], total: int, phase: str, progress: Progress
+) -> None:
+    deadline = time.monotonic() + WAIT_S
+    while (n := done()) < total and time.monotonic() < deadline:
+        progress(phase, n, total)
+        observer.changed.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(observer.changed.wait(), 0.25)
+    progress(phase, done(), total)
+
+
+async def run_demo(
+    workdir: Path,
+    *,
+    trades: int = 60,
+    seed: int = 2026,
+    progress: Progress | None = None,
+    today: date | None = None,
+) -> DemoReport:
+    from gateway.service import open_gateway
+
+    report_progress: Progress = progress or (lambda _p, _d, _t: None)
+    started = time.perf_counter()
+    settings = ClearingSettings.load()
+    start = demo_start(settings, today or datetime.now(UTC).date())
+    clock = ShiftedClock(start)
+    business_date = ServiceHours(settings.service_hours, settings.backload).business_date(start)
+    report_progress("market data", 0, 1)
+    market = _prepare(workdir, business_date, settings)
+    store_url = f"sqlite+aiosqlite:///{workdir / 'gateway.db'}"
+    report_progress("onboarding members", 0, 1)
+    await _onboard(store_url, clock)
+    mqtt_port, fix_port = free_port(), free_port()
+    config = GatewayConfig(
+        data_dir=workdir,
+        mqtt=MqttConfig(mode=BrokerMode.EMBEDDED, host="127.0.0.1", port=mqtt_port),
+        store=StoreConfig(url=store_url),
+        fix=FixConfig(enabled=True, port=fix_port, comp_id="CCP", data_dir=workdir / "fix"),
+        ops=OpsConfig(port=0),
+        risk=RiskConfig(market_data_dir=market),
+    )
+    day = demo_day(business_date, trades=trades, seed=seed)
+    sent_at: dict[str, float] = {}
+    source_topic = {
+        Route.FPML_MQTT: f"ccp/out/{SOURCE}/fpml",
+        Route.FIX: f"ccp/out/{MEMBERS[2].fix_comp_id}/fpml",
+    }
+    report_progress("starting the gateway", 0, 1)
+    async with open_gateway(config, clock=clock) as gateway:
+        stop, up = asyncio.Event(), asyncio.Event()
+        service = asyncio.create_task(gateway.run(stop, up), name="gateway")
+        observer = Observer()
+        try:
+            await asyncio.wait_for(up.wait(), 60)
+            async with (
+                aiomqtt.Client("127.0.0.1", gateway.mqtt_port, identifier="demo-observer") as watch,
+                aiomqtt.Client("127.0.0.1", gateway.mqtt_port, identifier=SOURCE) as source,
+                FixMember("127.0.0.1", fix_port, MEMBERS[2].fix_comp_id or "", "CCP", clock) as bank_c,
+            ):
+                watcher = asyncio.create_task(observer.run(watch), name="observer")
+                await asyncio.sleep(0.2)  # the observer's subscriptions are in place before the first trade
+                for n, dt in enumerate(day, start=1):
+                    tid = dt.trade.identifiers.source_trade_id
+                    sent_at[tid] = time.perf_counter()
+                    if dt.route is Route.FIX:
+                        bank_c.report_trade(dt.trade, f"C-{n:05d}")
+                    else:
+                        payload = request_clearing(
+                            dt.trade, source=SOURCE, message_id=f"{SOURCE}-{n:06d}", at=clock.now()
+                        )
+                        await source.publish(f"ccp/in/{SOURCE}/fpml", payload, qos=1)
+                    report_progress("submitting the day's trades", n, len(day))
+                    await asyncio.sleep(PACE_S)
+
+                def resting() -> int:
+                    return sum(_resting(observer, dt, source_topic[dt.route]) for dt in day)
+
+                await _until(observer, resting, len(day), "clearing", report_progress)
+
+                # The collateral call: Bank C lodges cash; its pending trade is registered.
+                refdata = ReferenceData(gateway.engine, clock=clock, on_lodged=gateway.clearing.wake)
+                await refdata.lodge("BANKC", "HOUSE", cash("AUD", COLLATERAL_CALL_AUD))
+                calls = [dt for dt in day if dt.intent is Intent.COLLATERAL_CALL]
+
+                def answered() -> int:
+                    return sum(
+                        observer.final(dt.trade.identifiers.source_trade_id, source_topic[dt.route])
+                        is not None
+                        for dt in calls
+                    )
+
+                await _until(observer, answered, len(calls), "collateral call", report_progress)
+
+                # End of day: what is still pending (backloads excepted) is refused.
+                await gateway.clearing.end_of_day(business_date)
+                eod = [dt for dt in day if dt.intent is Intent.CREDIT]
+
+                def refused() -> int:
+                    return sum(
+                        observer.final(dt.trade.identifiers.source_trade_id, source_topic[dt.route])
+                        is not None
+                        for dt in eod
+                    )
+
+                await _until(observer, refused, len(eod), "end of day", report_progress)
+                fix_reports = len(bank_c.reports)
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
+            positions_file, rows = await _positions(gateway.engine, workdir, business_date)
+            members = await _figures(gateway.engine, clock)
+        finally:
+            stop.set()
+            await asyncio.wait_for(service, 30)
+    results = tuple(_result(observer, dt, source_topic[dt.route], sent_at) for dt in day)
+    return DemoReport(
+        business_date=business_date,
+        workdir=workdir,
+        results=results,
+        members=members,
+        positions_file=positions_file,
+        position_rows=rows,
+        fix_reports=fix_reports,
+        statuses_seen=observer.count,
+        elapsed_s=time.perf_counter() - started,
+    )
+
+
+def _result(observer: Observer, dt: DemoTrade, topic: str, sent_at: dict[str, float]) -> TradeResult:
+    tid = dt.trade.identifiers.source_trade_id
+    final = observer.final(tid, topic)
+    statuses = tuple(observer.statuses(tid, topic))
+    if final is not None:
+        outcome = "cleared" if final.kind == "clearingConfirmed" else "refused"
+        latency = (final.at - sent_at[tid]) * 1000 if tid in sent_at else None
+        return TradeResult(tid, dt.intent, dt.route, outcome, final.codes, statuses, latency)
+    pending = [s for s in observer.by_trade.get(tid, ()) if s.topic == topic and s.status == "Pending"]
+    if pending:
+        return TradeResult(tid, dt.intent, dt.route, "pending", pending[-1].codes, statuses, None)
+    return TradeResult(tid, dt.intent, dt.route, "no answer", (), statuses, None)
+
+
+async def _positions(engine: object, workdir: Path, business_date: date) -> tuple[Path, int]:
+    """The CCP position file for reconciliation, as ``clearing-gateway export positions`` writes it."""
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from gateway.store import clearing_repo
+    from recon.formats import write_positions
+
+    assert isinstance(engine, AsyncEngine)
+    async with engine.connect() as conn:
+        rows = await clearing_repo.positions(conn, None, None, business_date)
+    out = workdir / f"ccp-positions-{business_date.isoformat()}.csv"
+    return out, write_positions(rows, out)
+
+
+async def _figures(engine: object, clock: ShiftedClock) -> tuple[MemberFigures, ...]:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    assert isinstance(engine, AsyncEngine)
+    refdata = ReferenceData(engine, clock=clock)
+    out = []
+    for m in MEMBERS:
+        accounts = await refdata.show(m.member_id)
+        member = await refdata.get(m.member_id)
+        out.append(
+            MemberFigures(
+                member=m.member_id,
+                collateral=sum((a.collateral_value for a in accounts), Decimal(0)),
+                initial_margin=sum((a.margin for a in accounts), Decimal(0)),
+                excess=sum((a.excess for a in accounts), Decimal(0)),
+                tolerance_limit=member.tolerance_limit,
+            )
+        )
+    return tuple(out)
