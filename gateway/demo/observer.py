@@ -30,8 +30,8 @@ def read_status(topic: str, payload: bytes) -> tuple[str, Seen]:
     kind = etree.QName(doc).localname
     correlation = str(doc.xpath("string(f:correlationId)", namespaces=_NS))
     status = str(doc.xpath("string(.//f:clearingStatusValue)", namespaces=_NS))
-    rules = [str(x) for x in doc.xpath(".//f:reason/f:validationRuleId/text()", namespaces=_NS)]
-    codes = rules or [str(x) for x in doc.xpath(".//f:reason/f:reasonCode/text()", namespaces=_NS)]
+    rules = [el.text or "" for el in doc.iterfind(".//f:reason/f:validationRuleId", _NS)]
+    codes = rules or [el.text or "" for el in doc.iterfind(".//f:reason/f:reasonCode", _NS)]
     return correlation, Seen(topic, kind, status, tuple(codes), time.perf_counter())
 
 
