@@ -4,8 +4,9 @@
         ...
         sent = fix.deliver(outbox_item)                # status AE to a member; False while logged out
 
-quickfix runs the sockets on its own thread and hands every event to one asyncio queue; one worker
-per member handles that member's messages in order, so a slow member never delays another. Replies
+quickfix runs each session's socket on its own thread (ThreadedSocketAcceptor: a member that floods
+or stalls its connection never delays another's reads) and hands every event to one asyncio queue;
+one worker per member handles that member's messages in order, so a slow member never delays another. Replies
 and status reports are sent from the event loop with ``quickfix.Session.sendToTarget``.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import Callable
 from types import TracebackType
@@ -52,7 +54,7 @@ class FixAcceptor:
         self.handlers = FixHandlers(port, config, self.dictionary, self.clock, xml_reader)
         self.on_logon = on_logon
         self._logged_on: set[str] = set()
-        self._acceptor: quickfix.SocketAcceptor | None = None
+        self._acceptor: quickfix.ThreadedSocketAcceptor | None = None
         self._task: asyncio.Task[None] | None = None
         self._transport_dd = quickfix.DataDictionary(str(config.transport_dictionary))
         self._app_dd = quickfix.DataDictionary(str(config.app_dictionary))
@@ -72,7 +74,7 @@ class FixAcceptor:
         self._bridge = CallbackBridge(loop, queue, self.config)
         self._store_factory = quickfix.FileStoreFactory(self._settings)
         self._log_factory = quickfix.FileLogFactory(self._settings)
-        self._acceptor = quickfix.SocketAcceptor(
+        self._acceptor = quickfix.ThreadedSocketAcceptor(
             self._bridge, self._store_factory, self._settings, self._log_factory
         )
         await asyncio.to_thread(self._acceptor.start)
@@ -88,7 +90,10 @@ class FixAcceptor:
                 await self._task
         if self._acceptor is not None:
             await asyncio.to_thread(self._acceptor.stop, True)
+            # The SWIG director objects form a cycle; collect it now so this acceptor's sessions are
+            # unregistered before another acceptor (a restart in the same process) registers its own.
             self._acceptor = None
+            gc.collect()
 
     async def _run(self, queue: asyncio.Queue[Inbound]) -> None:
         member_queues: dict[str, asyncio.Queue[str]] = {
