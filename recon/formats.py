@@ -50,7 +50,7 @@ def _text(value: Any) -> str | None:
 def positions_frame(rows: Iterable[Position] | Any) -> pl.DataFrame:
     """Positions (dataclasses, a pandas or a polars frame) as a text frame in the standard column order."""
     if isinstance(rows, pl.DataFrame) or type(rows).__module__.startswith("pandas"):
-        frame = rows if isinstance(rows, pl.DataFrame) else pl.from_pandas(rows)
+        frame: pl.DataFrame = rows if isinstance(rows, pl.DataFrame) else pl.from_pandas(rows)  # type: ignore[arg-type]
         missing = [c for c in POSITION_COLUMNS if c not in frame.columns]
         extra = [c for c in frame.columns if c not in POSITION_COLUMNS]
         if missing or extra:
@@ -109,7 +109,7 @@ async def fetch_ccp_positions(url: str, member: str, *, view: str = CCP_POSITION
     if not _IDENTIFIER.match(view):
         raise unusable(f"db:{view}", "view", "not a plain SQL identifier")
     source = f"db:{view}"
-    query = (
+    query: Any = (
         select(*[column(c) for c in POSITION_COLUMNS])
         .select_from(table(view))
         .where(column("member") == member)

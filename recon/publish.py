@@ -26,11 +26,11 @@ def parse_broker(value: str) -> tuple[str, int]:
 
 
 async def publish_summary(
-    host: str, port: int, member: str, summary: dict[str, Any], *, timeout: float = 10.0
+    host: str, port: int, member: str, summary: dict[str, Any], *, wait_seconds: float = 10.0
 ) -> None:
     """Deliver at least once (QoS 1: waits for the broker's PUBACK); raises aiomqtt.MqttError on failure."""
     import aiomqtt
 
     payload = json.dumps(summary, sort_keys=True).encode()
-    async with aiomqtt.Client(hostname=host, port=port, timeout=timeout) as client:
-        await client.publish(topic(member), payload, qos=1, timeout=timeout)
+    async with aiomqtt.Client(hostname=host, port=port, timeout=wait_seconds) as client:
+        await client.publish(topic(member), payload, qos=1, timeout=wait_seconds)

@@ -37,7 +37,8 @@ def generate_books(
     product = rng.choice(np.array(["IRS", "OIS", "BASIS"]), n, p=[0.7, 0.2, 0.1])
     currency = rng.choice(np.array(["AUD", "USD", "EUR", "GBP"]), n)
     index = np.where(product == "OIS", "AONIA", "BBSW")
-    tenor = np.where(product == "OIS", None, rng.choice(np.array(["3M", "6M"]), n))
+    tenor = rng.choice(np.array(["3M", "6M"]), n).astype(object)
+    tenor[product == "OIS"] = None
     fixed = np.where(product == "BASIS", np.nan, np.round(rng.uniform(0.005, 0.06, n), 6))
     spread = np.where(product == "BASIS", np.round(rng.uniform(0.0001, 0.003, n), 6), np.nan)
     start = np.datetime64(date(2025, 1, 2)) + rng.integers(0, 700, n).astype("timedelta64[D]")
@@ -117,7 +118,8 @@ def generate_books(
     extra["trade_id"] = [f"X{i:010d}" for i in new]
     extra["uti"] = [f"UTIX{member}{i:012d}" for i in new]
     expected |= {(BreakType.MISSING_AT_CCP, t, "") for t in extra["trade_id"]}
-    mem = pd.concat([mem.drop(index=drop), mem.loc[dup], extra], ignore_index=True)
+    kept = mem.drop(index=list(drop))
+    mem = pd.concat([kept, mem.loc[dup], extra], ignore_index=True)
     mem = mem.sample(frac=1.0, random_state=seed).reset_index(drop=True)
     return (
         mem,

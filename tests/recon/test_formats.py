@@ -70,8 +70,11 @@ def test_written_positions_read_back_identically(tmp_path: Path, name: str) -> N
     book = read_positions(path, "CM1")
     assert book.problems == ()
     rows = book.frame.drop("_row").to_dicts()
-    assert rows[0]["notional"] == 125_000_000.0 and rows[0]["fixed_rate"] == 0.04125
-    assert rows[1]["uti"] is None and rows[1]["spread"] == 0.0012 and rows[1]["npv"] is None
+    assert rows[0]["notional"] == 125_000_000.0
+    assert rows[0]["fixed_rate"] == 0.04125
+    assert rows[1]["uti"] is None
+    assert rows[1]["spread"] == 0.0012
+    assert rows[1]["npv"] is None
     assert rows[1]["maturity_date"] == date(2029, 1, 7)
     assert list(book.frame.columns[:16]) == list(POSITION_COLUMNS)
 
@@ -95,6 +98,9 @@ def test_writer_accepts_a_frame_and_refuses_another_layout(tmp_path: Path) -> No
         write_positions(frame.drop("npv"), tmp_path / "q.csv")
 
 
+_INSERT = f"INSERT INTO {CCP_POSITIONS_VIEW} VALUES ({', '.join(':' + c for c in POSITION_COLUMNS)})"  # noqa: S608
+
+
 def _bind(url: str, value: object) -> object:
     """asyncpg wants Decimal and date objects; SQLite's driver wants text for them."""
     if url.startswith("sqlite") and isinstance(value, Decimal | date):
@@ -112,14 +118,12 @@ async def _create_view(url: str) -> None:
         await conn.execute(text(f"CREATE TABLE {CCP_POSITIONS_VIEW} ({columns})"))
         for p in _positions():
             await conn.execute(
-                text(
-                    f"INSERT INTO {CCP_POSITIONS_VIEW} VALUES ({', '.join(':' + c for c in POSITION_COLUMNS)})"
-                ),
+                text(_INSERT),
                 {c: _bind(url, getattr(p, c)) for c in POSITION_COLUMNS},
             )
         other = _positions()[0]
         await conn.execute(
-            text(f"INSERT INTO {CCP_POSITIONS_VIEW} VALUES ({', '.join(':' + c for c in POSITION_COLUMNS)})"),
+            text(_INSERT),
             {
                 **{c: _bind(url, getattr(other, c)) for c in POSITION_COLUMNS},
                 "trade_id": "CCP-9",

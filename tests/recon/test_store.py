@@ -51,7 +51,8 @@ def test_three_business_days_persist_fix_and_appear(tmp_path: Path) -> None:
     assert second["C3"][1:] == (MON, 0)
     assert "C2" not in second
     closed = store.get(first["C2"][0])
-    assert closed is not None and closed["closed_on"] == MON
+    assert closed is not None
+    assert closed["closed_on"] == MON
     # Tuesday: both still there, ageing by business days.
     day3 = _day(tmp_path, "d3", [position("C1", notional="1"), position("C2"), position("C3", npv="0")], ccp)
     aged3, closed3 = store.age("CM1", TUE, day3.breaks)
