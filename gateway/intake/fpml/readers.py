@@ -9,14 +9,14 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from gateway.domain.enums import BusinessDayConvention, DayCount
+from gateway.domain.enums import BusinessDayConvention, DayCount, PeriodUnit
 from gateway.domain.errors import TradeInvalid
 from gateway.domain.reasons import ReasonCode
 from gateway.domain.values import NO_ADJUSTMENT, DateAdjustment, Period
 from gateway.intake.fpml import codes
 from gateway.intake.fpml.context import DocContext
 from gateway.intake.fpml.problems import Problems
-from gateway.intake.fpml.xml import Element, child, children, parse_date, parse_decimal, text_of
+from gateway.intake.fpml.xml import Element, child, kids, parse_date, parse_decimal, q, text_of
 
 
 def required(parent: Element, name: str, problems: Problems) -> Element | None:
@@ -80,25 +80,50 @@ def bool_value(el: Element | None, problems: Problems) -> bool | None:
     return None
 
 
+_PERIODS: dict[tuple[str | None, str | None], Period] = {}
+
+
 def period_value(el: Element | None, problems: Problems, *, positive: bool = True) -> Period | None:
     """``periodMultiplier`` + ``period`` of an Interval/Frequency/Offset element."""
     if el is None:
         return None
-    mult = int_value(required(el, "periodMultiplier", problems), problems)
-    unit_el = child(el, "period")
-    unit = required_text(el, "period", problems)
-    if mult is None or unit is None:
+    k = kids(el)
+    mult_el, unit_el = k.get("periodMultiplier"), k.get("period")
+    key = (
+        None if mult_el is None else mult_el.text,
+        None if unit_el is None else unit_el.text,
+    )
+    period = _PERIODS.get(key)
+    if period is None:
+        period = _period_slow(el, mult_el, unit_el, problems)
+        if period is None:
+            return None
+        if len(_PERIODS) < 4096:
+            _PERIODS[key] = period
+    if positive and period.multiplier <= 0:
+        problems.add(ReasonCode.FPML_INVALID_VALUE, el, f"period {period} must be positive")
+        return None
+    return period
+
+
+def _period_slow(
+    el: Element, mult_el: Element | None, unit_el: Element | None, problems: Problems
+) -> Period | None:
+    if mult_el is None:
+        problems.missing(el, "periodMultiplier")
+    if unit_el is None:
+        problems.missing(el, "period")
+    mult = int_value(mult_el, problems)
+    unit = text_of(unit_el)
+    if unit_el is not None and unit is None:
+        problems.add(ReasonCode.FPML_MISSING_FIELD, unit_el, "period is empty")
+    if mult is None or unit is None or unit_el is None:
         return None
     if unit not in ("D", "W", "M", "Y", "T"):
-        problems.add(
-            ReasonCode.FPML_UNKNOWN_CODE, unit_el if unit_el is not None else el, f"unknown period {unit!r}"
-        )
-        return None
-    if positive and mult <= 0:
-        problems.add(ReasonCode.FPML_INVALID_VALUE, el, f"period {mult}{unit} must be positive")
+        problems.add(ReasonCode.FPML_UNKNOWN_CODE, unit_el, f"unknown period {unit!r}")
         return None
     try:
-        return Period.parse(f"{mult}{unit}")
+        return Period(mult, PeriodUnit(unit))
     except TradeInvalid as exc:
         problems.add(ReasonCode.FPML_INVALID_VALUE, el, exc.issues[0].message)
         return None
@@ -114,11 +139,11 @@ def day_count(el: Element | None, problems: Problems) -> DayCount | None:
     return value
 
 
-def business_centers(el: Element, ctx: DocContext, problems: Problems) -> tuple[str, ...]:
+def business_centers(k: dict[str, Element], ctx: DocContext, problems: Problems) -> tuple[str, ...]:
     """Centres given inline (``businessCenters``) or by ``businessCentersReference``."""
-    holder = child(el, "businessCenters")
+    holder = k.get("businessCenters")
     if holder is None:
-        ref = child(el, "businessCentersReference")
+        ref = k.get("businessCentersReference")
         if ref is None:
             return ()
         holder = ctx.target(ref, problems, "businessCenters")
@@ -126,7 +151,9 @@ def business_centers(el: Element, ctx: DocContext, problems: Problems) -> tuple[
             return ()
     known = codes.business_centers()
     out = []
-    for centre_el in children(holder, "businessCenter"):
+    for centre_el in holder:
+        if centre_el.tag != _CENTRE:
+            continue
         centre = text_of(centre_el) or ""
         if centre not in known:
             problems.add(
@@ -136,11 +163,16 @@ def business_centers(el: Element, ctx: DocContext, problems: Problems) -> tuple[
     return tuple(out)
 
 
+_CENTRE = q("businessCenter")
+_ADJUSTMENTS: dict[tuple[BusinessDayConvention, tuple[str, ...]], DateAdjustment] = {}
+
+
 def adjustment(el: Element | None, ctx: DocContext, problems: Problems) -> DateAdjustment:
     """A BusinessDayAdjustments element (convention + centres); absent means no adjustment."""
     if el is None:
         return NO_ADJUSTMENT
-    conv_el = child(el, "businessDayConvention")
+    k = kids(el)
+    conv_el = k.get("businessDayConvention")
     if conv_el is None:
         return NO_ADJUSTMENT
     raw = text_of(conv_el) or ""
@@ -150,13 +182,19 @@ def adjustment(el: Element | None, ctx: DocContext, problems: Problems) -> DateA
             ReasonCode.FPML_UNKNOWN_CODE, conv_el, f"business day convention {raw!r} is not supported"
         )
         return NO_ADJUSTMENT
-    centres = business_centers(el, ctx, problems)
+    centres = business_centers(k, ctx, problems)
     if not centres and conv not in (BusinessDayConvention.NONE, BusinessDayConvention.NOT_APPLICABLE):
         problems.add(
             ReasonCode.FPML_MISSING_FIELD, el, f"business day convention {raw} needs business centres"
         )
         return NO_ADJUSTMENT
-    return DateAdjustment(conv, centres)
+    key = (conv, centres)
+    found = _ADJUSTMENTS.get(key)
+    if found is None:
+        found = DateAdjustment(conv, centres)
+        if len(_ADJUSTMENTS) < 4096:
+            _ADJUSTMENTS[key] = found
+    return found
 
 
 def adjustable_date(
@@ -165,5 +203,8 @@ def adjustable_date(
     """An AdjustableDate: ``unadjustedDate`` and its ``dateAdjustments``."""
     if el is None:
         return None, NO_ADJUSTMENT
-    unadjusted = required(el, "unadjustedDate", problems)
-    return date_value(unadjusted, problems), adjustment(child(el, "dateAdjustments"), ctx, problems)
+    k = kids(el)
+    unadjusted = k.get("unadjustedDate")
+    if unadjusted is None:
+        problems.missing(el, "unadjustedDate")
+    return date_value(unadjusted, problems), adjustment(k.get("dateAdjustments"), ctx, problems)

@@ -79,12 +79,23 @@ def _account(stream: Kids, name: str, party_key: str, ctx: DocContext, accounts:
             accounts[party_key] = account
 
 
-def _steps(schedule: Element, problems: Problems) -> tuple[Step, ...]:
+_STEP = q("step")
+
+
+def _steps(schedule: Element, problems: Problems, *, positive: bool = False) -> tuple[Step, ...]:
     out = []
-    for step in children(schedule, "step"):
-        when = readers.date_value(readers.required(step, "stepDate", problems), problems)
-        value = readers.decimal_value(readers.required(step, "stepValue", problems), problems)
+    for step in schedule:
+        if step.tag != _STEP:
+            continue
+        k = Kids(step)
+        when = readers.date_value(_need(k, "stepDate", problems), problems)
+        value_el = _need(k, "stepValue", problems)
+        value = readers.decimal_value(value_el, problems)
         if when is not None and value is not None:
+            if positive and value <= 0 and value_el is not None:
+                problems.add(
+                    ReasonCode.FPML_NOTIONAL_NOT_POSITIVE, value_el, f"step notional {value} is not positive"
+                )
             out.append(Step(when, value))
     return tuple(out)
 
@@ -138,7 +149,7 @@ def read_stream(
         elif lag is not None:
             pay_offset = lag.multiplier
 
-    notional, currency, notional_steps = _notional(calc, problems)
+    notional, currency, notional_steps = _notional(c_, problems)
     day_count = readers.day_count(_need(c_, "dayCountFraction", problems), problems)
     compounding = CompoundingMethod.NONE
     compounding_el = c_.get("compoundingMethod")
@@ -162,7 +173,7 @@ def read_stream(
     fixed_el = c_.get("fixedRateSchedule")
     floating_el = c_.get("floatingRateCalculation")
     if fixed_el is not None:
-        fixed_rate = readers.decimal_value(readers.required(fixed_el, "initialValue", problems), problems)
+        fixed_rate = readers.decimal_value(_need(Kids(fixed_el), "initialValue", problems), problems)
         fixed_steps = _steps(fixed_el, problems)
     elif floating_el is not None:
         index, tenor, spread = _floating(floating_el, problems)
@@ -233,22 +244,22 @@ def _need(k: Kids, name: str, problems: Problems) -> Element | None:
     return el
 
 
-def _notional(calc: Element, problems: Problems) -> tuple[Decimal | None, str | None, tuple[Step, ...]]:
-    schedule = calc.find(f"{q('notionalSchedule')}/{q('notionalStepSchedule')}")
+def _notional(calc: Kids, problems: Problems) -> tuple[Decimal | None, str | None, tuple[Step, ...]]:
+    holder = calc.get("notionalSchedule")
+    schedule = None if holder is None else child(holder, "notionalStepSchedule")
     if schedule is None:
-        problems.missing(calc, "notionalSchedule/notionalStepSchedule", "a notional schedule")
+        problems.missing(calc.el, "notionalSchedule/notionalStepSchedule", "a notional schedule")
         return None, None, ()
-    initial_el = readers.required(schedule, "initialValue", problems)
+    k = Kids(schedule)
+    initial_el = _need(k, "initialValue", problems)
     initial = readers.decimal_value(initial_el, problems)
-    currency = readers.required_text(schedule, "currency", problems)
-    steps = _steps(schedule, problems)
+    currency_el = _need(k, "currency", problems)
+    currency = text_of(currency_el)
+    if currency_el is not None and currency is None:
+        problems.add(ReasonCode.FPML_MISSING_FIELD, currency_el, "currency is empty")
+    steps = _steps(schedule, problems, positive=True)
     if initial is not None and initial <= 0 and initial_el is not None:
         problems.add(ReasonCode.FPML_NOTIONAL_NOT_POSITIVE, initial_el, f"notional {initial} is not positive")
-    for step_el, step in zip(children(schedule, "step"), steps, strict=False):
-        if step.value <= 0:
-            problems.add(
-                ReasonCode.FPML_NOTIONAL_NOT_POSITIVE, step_el, f"step notional {step.value} is not positive"
-            )
     return initial, currency, steps
 
 
@@ -283,8 +294,9 @@ def _resets(stream: Kids, index: str | None, problems: Problems) -> tuple[Period
     if resets is None:
         problems.missing(stream.el, "resetDates", "reset dates of a floating stream")
         return None, 0
-    frequency = readers.period_value(readers.required(resets, "resetFrequency", problems), problems)
-    relative_el = child(resets, "resetRelativeTo")
+    r_ = Kids(resets)
+    frequency = readers.period_value(_need(r_, "resetFrequency", problems), problems)
+    relative_el = r_.get("resetRelativeTo")
     info = codes.floating_indices().get(index or "")
     overnight = info is not None and info.kind is codes.IndexKind.OVERNIGHT
     if relative_el is not None and text_of(relative_el) == "CalculationPeriodEndDate" and not overnight:
@@ -294,7 +306,7 @@ def _resets(stream: Kids, index: str | None, problems: Problems) -> tuple[Period
             "fixing a term rate in arrears is not supported",
         )
     offset = 0
-    fixing = child(resets, "fixingDates")
+    fixing = r_.get("fixingDates")
     if fixing is not None:
         period = readers.period_value(fixing, problems, positive=False)
         if period is not None and period.unit is not PeriodUnit.DAY:
