@@ -19,10 +19,10 @@ from gateway.domain.errors import InputRejected, Issue
 from gateway.domain.messages import InboundMessage, MessageType
 from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import Trade
-from gateway.intake.fpml.context import DocContext, index_ids, index_referenced
+from gateway.intake.fpml.context import DocContext, IdIndex, index_ids
 from gateway.intake.fpml.messages import READERS, TradeFailure
 from gateway.intake.fpml.problems import Problems
-from gateway.intake.fpml.rules import check_references, check_version, dangling
+from gateway.intake.fpml.rules import check_references, check_version
 from gateway.intake.fpml.safety import DEFAULT_MAX_BYTES, message_type_of, parse_safely
 from gateway.intake.fpml.xml import Element, child, child_text
 
@@ -94,13 +94,14 @@ def _parse(data: bytes, opts: FpmlOptions) -> ParsedFpml:
     check_version(root, problems)
     if problems.issues:
         raise InputRejected(problems.issues)
-    if dangling(root):
+    ids = IdIndex(root)
+    if ids.missing(root):
         _check_references(root)
     label = _validate(root, opts) if opts.validate else "not validated"
     header = child(root, "header")
     ctx = DocContext(
         root=root,
-        ids=index_referenced(root),
+        ids=ids,
         sent_by=None if header is None else child_text(header, "sentBy"),
         correlation_id=child_text(root, "correlationId"),
     )

@@ -3,42 +3,58 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from lxml import etree
 
 from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import Party
 from gateway.intake.fpml.problems import Problems
-from gateway.intake.fpml.xml import NS, Element, child, child_text, children, local_name, text_of
+from gateway.intake.fpml.xml import Element, child, child_text, children, local_name, text_of
 
 LEI_SCHEME_SUFFIX = "iso17442"
 
 
 _WITH_ID = etree.XPath("//*[@id]")
-_REFERENCED = etree.XPath(
-    "/*/f:party[@id] | /*/f:account[@id] | //f:businessCenters[@id]", namespaces={"f": NS}
-)
+_ID_ATTRS = etree.XPath("//@id")  # smart strings: each knows its element
+_HREFS = etree.XPath("//@href", smart_strings=False)
 
 
 def index_ids(root: Element) -> dict[str, Element]:
-    """Every element with an id (used to check every href of a document)."""
-    return _index(_WITH_ID(root))
-
-
-def index_referenced(root: Element) -> dict[str, Element]:
-    """The elements the normaliser follows references to: parties, accounts, business centres."""
-    return _index(_REFERENCED(root))
-
-
-def _index(found: object) -> dict[str, Element]:
+    """Every element with an id, as a plain dict."""
+    found = _WITH_ID(root)
     assert isinstance(found, list)
     return {el.get("id", ""): el for el in found if isinstance(el, etree._Element)}
+
+
+class IdIndex:
+    """id -> element, built from one XPath over the id attributes; elements are fetched on demand."""
+
+    __slots__ = ("_attrs",)
+
+    def __init__(self, root: Element) -> None:
+        found = _ID_ATTRS(root)
+        assert isinstance(found, list)
+        self._attrs: dict[str, Any] = {str(a): a for a in found}
+
+    def get(self, key: str) -> Element | None:
+        attr = self._attrs.get(key)
+        if attr is None:
+            return None
+        parent: Element | None = attr.getparent()
+        return parent
+
+    def missing(self, root: Element) -> bool:
+        """Whether some href of the document names no id."""
+        hrefs = _HREFS(root)
+        assert isinstance(hrefs, list)
+        return not set(hrefs) <= self._attrs.keys()
 
 
 @dataclass(slots=True)
 class DocContext:
     root: Element
-    ids: dict[str, Element]
+    ids: IdIndex
     sent_by: str | None = None
     correlation_id: str | None = None
     _parties: dict[str, Party] = field(default_factory=dict)

@@ -10,17 +10,6 @@ from gateway.intake.fpml.xml import Element, local_name
 
 SUPPORTED_VERSION = "5-10"
 _WITH_HREF = etree.XPath("//*[@href]")
-_ALL_HREFS = etree.XPath("//@href", smart_strings=False)
-_ALL_IDS = etree.XPath("//@id", smart_strings=False)
-
-
-def dangling(root: Element) -> bool:
-    """Whether any href names no id (plain string sets: cheap enough for every message)."""
-    hrefs = _ALL_HREFS(root)
-    ids = _ALL_IDS(root)
-    assert isinstance(hrefs, list)
-    assert isinstance(ids, list)
-    return not set(hrefs) <= set(ids)
 
 
 def check_version(root: Element, problems: Problems) -> None:

@@ -70,17 +70,7 @@ def read_trade(
         return None
     assert trade_date is not None
     assert identifiers is not None
-    keys: list[str] = []
-    for ref_name in (
-        "payerPartyReference",
-        "receiverPartyReference",
-        "buyerPartyReference",
-        "sellerPartyReference",
-    ):
-        for ref in product_el.iter(q(ref_name)):
-            key = ref.get("href") or ""
-            if key not in keys:
-                keys.append(key)
+    keys = list(result.party_keys)
     parties = _parties(keys, result.accounts, ctx, problems)
     if parties is None:
         problems.add(

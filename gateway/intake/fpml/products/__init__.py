@@ -17,6 +17,7 @@ class ProductResult:
     product: ProductClass
     streams: tuple[Stream, ...]
     accounts: dict[str, str]  # party xml id -> account id referenced by the product
+    party_keys: tuple[str, ...]  # xml ids of the parties the product names, in order of appearance
 
 
 ProductParser = Callable[[Element, DocContext, Problems], ProductResult | None]

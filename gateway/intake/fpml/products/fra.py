@@ -39,8 +39,10 @@ def read_fra(fra: Element, ctx: DocContext, problems: Problems) -> ProductResult
     if len(problems) > before:
         return None
 
-    buyer = _party(readers.required(fra, "buyerPartyReference", problems), ctx, problems)
-    seller = _party(readers.required(fra, "sellerPartyReference", problems), ctx, problems)
+    buyer_ref = readers.required(fra, "buyerPartyReference", problems)
+    seller_ref = readers.required(fra, "sellerPartyReference", problems)
+    buyer = _party(buyer_ref, ctx, problems)
+    seller = _party(seller_ref, ctx, problems)
     start = readers.date_value(readers.required(fra, "adjustedEffectiveDate", problems), problems)
     end_el = readers.required(fra, "adjustedTerminationDate", problems)
     end = readers.date_value(end_el, problems)
@@ -119,7 +121,8 @@ def read_fra(fra: Element, ctx: DocContext, problems: Problems) -> ProductResult
         problems.from_invalid(exc, fra)
         return None
     del payment_date  # the FRA pays at the start of its period; the schedule is implied by the product class
-    return ProductResult(ProductClass.FRA, (fixed, floating), {})
+    keys = tuple(dict.fromkeys(r.get("href", "") for r in (buyer_ref, seller_ref) if r is not None))
+    return ProductResult(ProductClass.FRA, (fixed, floating), {}, keys)
 
 
 def _party(ref: Element | None, ctx: DocContext, problems: Problems) -> str | None:

@@ -33,11 +33,12 @@ def read_swap(swap: Element, ctx: DocContext, problems: Problems) -> ProductResu
         )
         return None
     accounts: dict[str, str] = {}
-    streams = [read_stream(s, ctx, problems, accounts) for s in stream_els]
+    keys: list[str] = []
+    streams = [read_stream(s, ctx, problems, accounts, keys) for s in stream_els]
     if len(problems) > before:
         return None
     done = tuple(s for s in streams if s is not None)
-    return ProductResult(classify(done), done, accounts)
+    return ProductResult(classify(done), done, accounts, tuple(dict.fromkeys(keys)))
 
 
 def classify(streams: tuple[Stream, ...]) -> ProductClass:
@@ -101,12 +102,13 @@ def _steps(schedule: Element, problems: Problems, *, positive: bool = False) -> 
 
 
 def read_stream(
-    stream: Element, ctx: DocContext, problems: Problems, accounts: dict[str, str]
+    stream: Element, ctx: DocContext, problems: Problems, accounts: dict[str, str], keys: list[str]
 ) -> Stream | None:
     before = len(problems)
     s_ = Kids(stream)
     payer_key, payer = _party(_need(s_, "payerPartyReference", problems), ctx, problems)
     receiver_key, receiver = _party(_need(s_, "receiverPartyReference", problems), ctx, problems)
+    keys.extend((payer_key, receiver_key))
     _account(s_, "payerAccountReference", payer_key, ctx, accounts)
     _account(s_, "receiverAccountReference", receiver_key, ctx, accounts)
 
