@@ -15,6 +15,7 @@ from gateway.intake.fix.config import AcceptorConfig, Member
 from tests.intake.fix.ports import MemoryClearingPort
 from tests.strategies import LEI_A, LEI_B
 
+REPO = Path(__file__).resolve().parents[3]
 NOW = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
 MEMBERS = (
     Member("MEMBER1", LEI_A, accounts=("HOUSE", "CLIENT1")),

@@ -205,4 +205,5 @@ class SqliteClearingPort:
 
 def make_sqlite_port(config: Any) -> SqliteClearingPort:
     """Factory for ``python -m gateway.intake.fix --port-factory``: the database lives in the data dir."""
+    Path(config.data_dir).mkdir(parents=True, exist_ok=True)
     return SqliteClearingPort(Path(config.data_dir) / "submissions.sqlite")
