@@ -70,7 +70,8 @@ class RiskConfig:
         margin = _apply(MarginConfig(), doc.get("margin", {}), f"{where}:margin")
         top = {k: v for k, v in doc.items() if k not in ("scenarios", "margin")}
         base = cls(scenarios=scen, margin=margin)
-        return _apply(base, top, where)
+        out: RiskConfig = _apply(base, top, where)
+        return out
 
 
 def _bad() -> Any:

@@ -135,7 +135,7 @@ def incremental_check_batch(
     im_before: FloatArray | None = None,
 ) -> BatchCreditResult:
     """Row ``i`` checks trade ``i`` against account state ``i``, each independently of the others."""
-    after_base = base_margin_rows(account_pnls + trade_pnls, config)
+    after_base = base_margin_rows(account_pnls + trade_pnls, config, overwrite=True)
     before_base = base_margin_rows(account_pnls, config) if im_before is None else None
     mult = np.ones(after_base.size)
     if members is not None and config.credit_addon:

@@ -112,14 +112,20 @@ class RiskEngine:
         return found
 
     def kernel(self, trades: Sequence[Trade], perspectives: Sequence[str]) -> Kernel:
-        """Compiled revaluation of these trades, reusable across scenario sets."""
-        return Kernel.build(self.terms(trades, perspectives))
+        """Compiled revaluation of these trades, reusable across scenario sets.
+
+        A trade's terms with the same form (a fixed coupon and the floating leg's notional term paid
+        on the same day) are added up first, so each form costs one ``expm1`` per scenario.
+        """
+        terms = self.terms(trades, perspectives)
+        return Kernel.build(merge(terms, np.arange(terms.owners, dtype=np.int64), terms.owners))
 
     def trade_pnl(
         self, trade: Trade, perspective: str, account_type: AccountType = AccountType.HOUSE
     ) -> FloatArray:
         """Scenario P&L vector of one trade from ``perspective``'s side, by full revaluation."""
-        return self.pnl_batch([trade], [perspective], account_type)[0]
+        row: FloatArray = self.pnl_batch([trade], [perspective], account_type)[0]
+        return row
 
     def pnl_batch(
         self,

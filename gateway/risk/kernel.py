@@ -109,4 +109,5 @@ def parallel_pv01(terms: TermSet, bump: float = 1e-4, pillars: IntArray | None =
     """Exact NPV change per owner for a ``bump`` rise of every pillar (or only ``pillars``)."""
     weights = terms.weights if pillars is None else terms.weights * np.isin(terms.pillars, pillars)
     moves = np.expm1(weights.sum(axis=1) * bump) * terms.value
-    return np.bincount(terms.owner, weights=moves, minlength=terms.owners)
+    out: FloatArray = np.bincount(terms.owner, weights=moves, minlength=terms.owners).astype(np.float64)
+    return out

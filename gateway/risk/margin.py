@@ -47,13 +47,21 @@ def base_margin(pnl: FloatArray, config: MarginConfig) -> float:
     return max(0.0, -q)
 
 
-def base_margin_rows(pnl: FloatArray, config: MarginConfig) -> FloatArray:
-    """``base_margin`` of every row of a ``(accounts x scenarios)`` matrix at once."""
+def base_margin_rows(pnl: FloatArray, config: MarginConfig, *, overwrite: bool = False) -> FloatArray:
+    """``base_margin`` of every row of a ``(accounts x scenarios)`` matrix at once.
+
+    With ``overwrite`` the rows are partially sorted in place (no copy of the matrix).
+    """
     order = _order(pnl.shape[-1], config.confidence)
     if config.model is MarginModel.ES:
         worst = np.partition(pnl, order.tail - 1, axis=1)[:, : order.tail]
-        return np.maximum(0.0, -worst.mean(axis=1))
-    part = np.partition(pnl, (order.lo, order.hi), axis=1)
+        es: FloatArray = np.maximum(0.0, -worst.mean(axis=1))
+        return es
+    if overwrite:
+        pnl.partition((order.lo, order.hi), axis=1)
+        part = pnl
+    else:
+        part = np.partition(pnl, (order.lo, order.hi), axis=1)
     a = part[:, order.lo]
     q = a + order.frac * (part[:, order.hi] - a)
     return np.maximum(0.0, -q)

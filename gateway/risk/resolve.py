@@ -232,7 +232,8 @@ def thirty_360(ords: IntArray, *, european: bool) -> FloatArray:
     else:
         d1[d1 == 31] = 30
         d2[(d2 == 31) & (d1 >= 30)] = 30
-    return (360 * (y2 - y1) + 30 * (m2 - m1) + (d2 - d1)) / 360.0
+    out: FloatArray = (360 * (y2 - y1) + 30 * (m2 - m1) + (d2 - d1)) / 360.0
+    return out
 
 
 _UNIX_EPOCH = date(1970, 1, 1).toordinal()

@@ -22,7 +22,7 @@ import numpy as np
 
 from gateway.domain.reasons import ReasonCode
 from gateway.risk.conventions import unpriceable
-from gateway.risk.market.curves import DAYS_PER_YEAR, FloatArray, IntArray
+from gateway.risk.market.curves import DAYS_PER_YEAR, Curve, FloatArray, IntArray
 from gateway.risk.market.data import MarketData
 from gateway.risk.resolve import ResolvedTrade
 
@@ -46,7 +46,10 @@ class TermSet:
         return int(self.owner.size)
 
     def npv(self) -> FloatArray:
-        return np.bincount(self.owner, weights=self.value, minlength=self.owners)
+        out: FloatArray = np.bincount(self.owner, weights=self.value, minlength=self.owners).astype(
+            np.float64
+        )
+        return out
 
     def select(self, mask: np.ndarray) -> TermSet:
         return TermSet(
@@ -129,6 +132,63 @@ def _fra_rows(
     rows.day.append(day)
 
 
+def _known_rows(rows: _Rows, owner: IntArray, amount: FloatArray, d_id: IntArray, day_: IntArray) -> None:
+    """Known amounts paid on ``day_``: one discount node each."""
+    k = amount.size
+    if not k:
+        return
+    curve = np.full((k, SLOTS), NONE, dtype=np.int64)
+    curve[:, 0] = d_id
+    day = np.zeros((k, SLOTS), dtype=np.int64)
+    day[:, 0] = day_
+    rows.owner.append(owner.astype(np.int64))
+    rows.coef.append(amount)
+    rows.curve.append(curve)
+    rows.day.append(day)
+
+
+def _coupon_rows(
+    rows: _Rows,
+    legs: list[tuple[int, float, int, int, int]],
+    cols: dict[str, list[np.ndarray]],
+    as_of: int,
+    curves: list[Curve],
+) -> None:
+    """Coupons of every leg at once: fixed, set floating, and projected floating."""
+    meta = np.array([(n, sign, d, p) for n, sign, d, p, _ in legs])
+    sizes = np.array([k for *_, k in legs])
+    owner = np.repeat(meta[:, 0].astype(np.int64), sizes)
+    sign = np.repeat(meta[:, 1], sizes)
+    d_id = np.repeat(meta[:, 2].astype(np.int64), sizes)
+    p_id = np.repeat(meta[:, 3].astype(np.int64), sizes)
+    c = {k: np.concatenate(v) for k, v in cols.items()}
+    live = c["pay"] > as_of
+    owner, sign, d_id, p_id = owner[live], sign[live], d_id[live], p_id[live]
+    c = {k: v[live] for k, v in c.items()}
+    floating = p_id != NONE
+    known = floating & (c["fixing"] < as_of)
+    fwd = floating & ~known
+    n_acc = sign * c["notional"]
+    amount = np.where(
+        floating, n_acc * (c["spread"] * c["accrual"] - 1.0), n_acc * np.nan_to_num(c["rate"]) * c["accrual"]
+    )
+    for pid in np.unique(p_id[known]):
+        hit = known & (p_id == pid)
+        ts = (c["start"][hit] - as_of) / DAYS_PER_YEAR
+        te = (c["end"][hit] - as_of) / DAYS_PER_YEAR
+        growth = curves[int(pid)].discount(ts) / curves[int(pid)].discount(te) - 1.0
+        amount[hit] = n_acc[hit] * (growth + c["spread"][hit] * c["accrual"][hit])
+    _known_rows(rows, owner, amount, d_id, c["pay"])
+    if fwd.any():
+        curve = np.column_stack([d_id[fwd], p_id[fwd], p_id[fwd]])
+        day = np.column_stack([c["pay"][fwd], c["start"][fwd], c["end"][fwd]])
+        _cancel(curve, day)
+        rows.owner.append(owner[fwd])
+        rows.coef.append(n_acc[fwd])
+        rows.curve.append(curve)
+        rows.day.append(day)
+
+
 def compile_terms(
     trades: Sequence[ResolvedTrade],
     perspectives: Sequence[str],
@@ -143,6 +203,11 @@ def compile_terms(
     curve_ids = {name: i for i, name in enumerate(market.curves)}
     curves = list(market.curves.values())
     rows = _Rows([], [], [], [])
+    legs: list[tuple[int, float, int, int, int]] = []  # owner, sign, discount id, projection id, rows
+    cols: dict[str, list[np.ndarray]] = {
+        k: [] for k in ("pay", "start", "end", "fixing", "notional", "accrual", "rate", "spread")
+    }
+    principal: list[tuple[int, float, int, IntArray, FloatArray]] = []
     for n, (trade, who) in enumerate(zip(trades, perspectives, strict=True)):
         if trade.fra:
             _fra_rows(rows, n, trade, who, market, curve_ids)
@@ -150,58 +215,32 @@ def compile_terms(
         for leg in trade.legs:
             path = f"{trade.trade_id}.streams[{leg.stream}]"
             sign = _sign(trade, leg.payer, leg.receiver, who, path)
-            disc = market.discount_curve(leg.currency, f"{path}.currency")
-            d_id = curve_ids[disc.name]
-            live = leg.pay > as_of
-            pay = leg.pay[live]
-            notional = leg.notional[live]
-            accrual = leg.accrual[live]
-            amounts: list[FloatArray] = []
-            days: list[IntArray] = []
-            if leg.projection is None:
-                amounts.append(sign * notional * leg.rate[live] * accrual)
-                days.append(pay)
-            else:
-                proj = market.curve(leg.projection, f"{path}.floatingRateIndex")
-                p_id = curve_ids[proj.name]
-                start, end = leg.start[live], leg.end[live]
-                spread = leg.spread[live]
-                known = leg.fixing[live] < as_of
-                if known.any():
-                    ts = (start[known] - as_of) / DAYS_PER_YEAR
-                    te = (end[known] - as_of) / DAYS_PER_YEAR
-                    growth = proj.discount(ts) / proj.discount(te) - 1.0
-                    amounts.append(sign * notional[known] * (growth + spread[known] * accrual[known]))
-                    days.append(pay[known])
-                fwd = ~known
-                m = int(fwd.sum())
-                if m:
-                    n_fwd = notional[fwd]
-                    curve = np.array([[d_id, p_id, p_id]] * m, dtype=np.int64)
-                    day = np.column_stack([pay[fwd], start[fwd], end[fwd]])
-                    _cancel(curve, day)
-                    rows.owner.append(np.full(m, n, dtype=np.int64))
-                    rows.coef.append(sign * n_fwd)
-                    rows.curve.append(curve)
-                    rows.day.append(day)
-                    amounts.append(sign * n_fwd * (spread[fwd] * accrual[fwd] - 1.0))
-                    days.append(pay[fwd])
-            p_live = leg.principal_dates > as_of
-            if p_live.any():
-                amounts.append(sign * leg.principal_amounts[p_live])
-                days.append(leg.principal_dates[p_live])
-            for amount, day_ in zip(amounts, days, strict=True):
-                k = amount.size
-                if not k:
-                    continue
-                curve = np.full((k, SLOTS), NONE, dtype=np.int64)
-                curve[:, 0] = d_id
-                day = np.zeros((k, SLOTS), dtype=np.int64)
-                day[:, 0] = day_
-                rows.owner.append(np.full(k, n, dtype=np.int64))
-                rows.coef.append(amount)
-                rows.curve.append(curve)
-                rows.day.append(day)
+            d_id = curve_ids[market.discount_curve(leg.currency, f"{path}.currency").name]
+            p_id = NONE
+            if leg.projection is not None:
+                p_id = curve_ids[market.curve(leg.projection, f"{path}.floatingRateIndex").name]
+            legs.append((n, sign, d_id, p_id, leg.pay.size))
+            cols["pay"].append(leg.pay)
+            cols["start"].append(leg.start)
+            cols["end"].append(leg.end)
+            cols["fixing"].append(leg.fixing)
+            cols["notional"].append(leg.notional)
+            cols["accrual"].append(leg.accrual)
+            cols["rate"].append(leg.rate)
+            cols["spread"].append(leg.spread)
+            if leg.principal_dates.size:
+                principal.append((n, sign, d_id, leg.principal_dates, leg.principal_amounts))
+    if legs:
+        _coupon_rows(rows, legs, cols, as_of, curves)
+    for n, sign, d_id, days_, amounts_ in principal:
+        live = days_ > as_of
+        _known_rows(
+            rows,
+            np.full(int(live.sum()), n),
+            sign * amounts_[live],
+            np.full(int(live.sum()), d_id),
+            days_[live],
+        )
     if not rows.owner:
         empty_i = np.zeros((0, 2 * SLOTS), dtype=np.int64)
         return TermSet(

@@ -277,5 +277,8 @@ def test_thirty_360_equals_quantlib(start: date, gaps: list[int], european: bool
         days.append(days[-1] + timedelta(days=g))
     ords = np.array([d.toordinal() for d in days])
     dc = ql.Thirty360(ql.Thirty360.European if european else ql.Thirty360.BondBasis)
-    want = [dc.yearFraction(ql.Date(a.day, a.month, a.year), ql.Date(b.day, b.month, b.year)) for a, b in itertools.pairwise(days)]
+    want = [
+        dc.yearFraction(ql.Date(a.day, a.month, a.year), ql.Date(b.day, b.month, b.year))
+        for a, b in itertools.pairwise(days)
+    ]
     np.testing.assert_array_equal(thirty_360(ords, european=european), want)

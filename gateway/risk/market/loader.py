@@ -19,7 +19,7 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
-from gateway.domain.errors import Issue, MarketDataError
+from gateway.domain.errors import Issue, MarketDataError, TradeInvalid
 from gateway.domain.reasons import ReasonCode
 from gateway.domain.values import Period
 from gateway.risk.indices import DEFAULT_DISCOUNTING, curve_name, index_info, parse_curve_name
@@ -129,16 +129,14 @@ def _pillar_key(curve: str, tenor: str, file: str, line: int) -> tuple[str, Peri
         )
     info, index_tenor = parsed
     try:
-        tenor = Period.parse(tenor)
-    except MarketDataError:
-        raise
-    except Exception:
+        period = Period.parse(tenor)
+    except TradeInvalid:
         raise _fail(
             ReasonCode.MD_BAD_FILE, f"{file}:{line}", f"{file} row {line}: tenor {tenor!r} of curve {curve}"
         ) from None
-    if tenor.months is None and tenor.unit.value not in ("D", "W"):
+    if period.months is None and period.unit.value not in ("D", "W"):
         raise _fail(ReasonCode.MD_BAD_FILE, f"{file}:{line}", f"{file} row {line}: tenor {tenor} of {curve}")
-    return curve_name(info, index_tenor), tenor
+    return curve_name(info, index_tenor), period
 
 
 def _load_curves(directory: Path, as_of: date) -> tuple[dict[str, Curve], str | None]:

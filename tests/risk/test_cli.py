@@ -1,0 +1,107 @@
+"""The risk commands, run through the real ``clearing-gateway`` application."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from gateway.cli.app import app
+from gateway.cli.main import _COMMAND_MODULES
+from gateway.domain import codec
+from tests.risk import builders as b
+
+assert "gateway.cli.cmd_risk" in _COMMAND_MODULES
+import gateway.cli.cmd_risk  # noqa: E402,F401  (registers the commands)
+
+runner = CliRunner()
+
+
+def run(*args: str) -> tuple[int, dict[str, object]]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, json.loads(result.stdout)
+
+
+@pytest.fixture
+def trade_file(tmp_path: Path) -> Path:
+    path = tmp_path / "irs.json"
+    path.write_text(codec.dumps(b.irs("AUD", years=10)))
+    return path
+
+
+def test_price_json_with_cashflows(trade_file: Path, market_dir: Path) -> None:
+    code, out = run("price", str(trade_file), "--market-data", str(market_dir), "--cashflows")
+    assert code == 0, out
+    (t,) = out["trades"]  # type: ignore[misc]
+    assert t["perspective"] == b.A
+    assert t["currency"] == "AUD"
+    assert set(t["deltas"]) == {"AUD-AONIA-OIS-COMPOUND", "AUD-BBR-BBSW 6M"}
+    flows = t["cashflows"]
+    assert len(flows) == 40
+    assert {"payment_date", "year_fraction", "rate", "amount"} <= set(flows[0])
+    assert sum(f["present_value"] for f in flows) == pytest.approx(t["npv"], abs=1e-4)
+    assert out["market"]["synthetic"] is True  # type: ignore[index]
+
+
+def test_price_reads_fpml_and_reports_failures(fpml_examples: Path, market_dir: Path, tmp_path: Path) -> None:
+    ok = next(fpml_examples.rglob("msg-ex114-clearing-requested-from-swaption-exercise.xml"))
+    xccy = next(fpml_examples.rglob("ird-ex06-xccy-swap.xml"))
+    junk = tmp_path / "junk.txt"
+    junk.write_text("not a trade")
+    code, out = run("price", str(ok), str(xccy), str(junk), "--market-data", str(market_dir))
+    assert code == 1
+    assert len(out["trades"]) == 1  # type: ignore[arg-type]
+    codes = [f["issues"][0]["code"] for f in out["failures"]]  # type: ignore[index,union-attr]
+    assert sorted(codes) == ["FPML_INVALID_VALUE", "RISK_UNSUPPORTED_TERMS"]
+
+
+def test_margin_of_a_portfolio(tmp_path: Path, market_dir: Path) -> None:
+    files = []
+    for years in (5, 10):
+        p = tmp_path / f"t{years}.json"
+        p.write_text(codec.dumps(b.irs("AUD", years=years, trade_id=f"T{years}")))
+        files.append(str(p))
+    code, house = run("margin", *files, "--market-data", str(market_dir), "--account", b.A)
+    assert code == 0, house
+    assert house["scenarios"] == 1250
+    assert house["horizon_days"] == 5
+    assert house["confidence"] == 0.997
+    assert house["initial_margin"] > 0
+    assert len(house["worst_scenarios"]) == 5
+    code, client = run("margin", *files, "--market-data", str(market_dir), "--account", b.A, "--client")
+    assert client["horizon_days"] == 7
+    code, other = run("margin", *files, "--market-data", str(market_dir), "--account", b.B)
+    assert other["initial_margin"] != house["initial_margin"]
+    code, stranger = run("margin", *files, "--market-data", str(market_dir), "--account", "NOBODY")
+    assert code == 1
+    assert stranger["initial_margin"] == 0.0
+
+
+def test_bad_market_directory(trade_file: Path, tmp_path: Path) -> None:
+    code, out = run("price", str(trade_file), "--market-data", str(tmp_path / "missing"))
+    assert code == 1
+    assert out["failures"][0]["issues"][0]["code"] == "MD_BAD_FILE"  # type: ignore[index]
+
+
+def test_market_synth(tmp_path: Path) -> None:
+    code, out = run(
+        "market",
+        "synth",
+        "--out",
+        str(tmp_path / "m"),
+        "--as-of",
+        "2026-06-30",
+        "--seed",
+        "5",
+        "--days",
+        "1260",
+    )
+    assert code == 0
+    assert out["synthetic"] is True
+    assert out["business_days"] == 1260
+    assert (tmp_path / "m" / "history.csv").is_file()
+    from gateway.risk import MarketData
+
+    assert MarketData.load(tmp_path / "m").as_of.isoformat() == "2026-06-30"
