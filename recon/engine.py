@@ -295,7 +295,7 @@ def _compare(side_m: _Side, side_c: _Side, pairs: pl.DataFrame, tolerances: Tole
         diff: pl.Expr
         if col in NUMERIC_COLUMNS:
             tol = tolerances.of(col)
-            diff = m - c
+            diff = (m - c).round(10)
             beyond = diff.abs() > (tol.abs + tol.rel * c.abs())
             differs = (
                 pl.when(m.is_null() & c.is_null())
@@ -344,8 +344,8 @@ def _compare(side_m: _Side, side_c: _Side, pairs: pl.DataFrame, tolerances: Tole
                 pl.col("c_tid").alias("trade_id"),
                 pl.coalesce(pl.col("c_uti"), pl.col("m_uti")).alias("uti"),
                 pl.lit(col).alias("field"),
-                m.cast(pl.String).alias("member_value"),
-                c.cast(pl.String).alias("ccp_value"),
+                _shown(m, col).alias("member_value"),
+                _shown(c, col).alias("ccp_value"),
                 diff.alias("difference"),
                 pl.lit(side_m.source).alias("source_file"),
                 pl.col("m_row").alias("source_row"),
@@ -353,6 +353,11 @@ def _compare(side_m: _Side, side_c: _Side, pairs: pl.DataFrame, tolerances: Tole
             )
         )
     return out
+
+
+def _shown(value: pl.Expr, col: str) -> pl.Expr:
+    """A value as text, without binary floating-point noise (0.048405, not 0.048405000000000004)."""
+    return (value.round(10) if col in NUMERIC_COLUMNS else value).cast(pl.String)
 
 
 def _input_errors(problems: tuple[CellProblem, ...], side: str) -> pl.DataFrame:
