@@ -282,3 +282,33 @@ def test_thirty_360_equals_quantlib(start: date, gaps: list[int], european: bool
         for a, b in itertools.pairwise(days)
     ]
     np.testing.assert_array_equal(thirty_360(ords, european=european), want)
+
+
+def test_seasoned_swap_agrees_with_quantlib_given_the_same_fixing(
+    engine: RiskEngine, market: MarketData
+) -> None:
+    """QuantLib is handed, as the past fixing, the rate the engine documents it uses for the running period."""
+    import numpy as np
+    import QuantLib as ql
+
+    t = b.irs("AUD", start=market.as_of - timedelta(days=45), years=3, float_tenor="3M", fixed_freq="3M")
+    rows = [r for r in engine.price(t, b.A, cashflows=True).cashflows if r["kind"] == "floating-set"]
+    (row,) = rows
+    ref = QlMarket(market)
+    flt = t.streams[1]
+    leg = ref.leg(flt)
+    coupon = ql.as_floating_rate_coupon(leg[0])
+    start = date.fromisoformat(row["accrual_start"])
+    assert (
+        coupon.accrualStartDate().year(),
+        coupon.accrualStartDate().month(),
+        coupon.accrualStartDate().dayOfMonth(),
+    ) == (start.year, start.month, start.day)
+    coupon.index().addFixing(coupon.fixingDate(), row["rate"], True)
+    try:
+        got = engine.price(t, b.A).npv
+        want = ref.npv(t, b.A)
+    finally:
+        ql.IndexManager.instance().clearHistories()
+    assert abs(got - want) <= 1e-8 * float(t.notional), (got, want)
+    assert np.isfinite(got)
