@@ -38,16 +38,20 @@ def _read_until(proc: subprocess.Popen[str], marker: str) -> str:
     raise AssertionError(f"{marker!r} never appeared; output: {''.join(seen)}")
 
 
-async def test_escaping_exception_leaves_the_session_dead(tmp_path: Path) -> None:
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, str(Path(__file__).with_name("naive_acceptor.py")), str(port), str(tmp_path)],
+def _spawn(port: int, data: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("naive_acceptor.py")), str(port), str(data)],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )
+
+
+async def test_escaping_exception_leaves_the_session_dead(tmp_path: Path) -> None:
+    port = free_port()
+    proc = _spawn(port, tmp_path)
     try:
         await asyncio.to_thread(_read_until, proc, "listening")
         client = FixClient("127.0.0.1", port)
