@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from gateway.domain.errors import MarketDataError
 from gateway.domain.reasons import ReasonCode
@@ -220,3 +222,30 @@ def test_generated_files_round_trip_through_the_loader(tmp_path: Path, market_di
     shutil.copytree(market_dir, copy)
     m = MarketData.load(copy)
     assert m.pillar_count == 8 * len(TENORS)
+
+
+_cells = st.sampled_from(
+    ["AUD-AONIA-OIS-COMPOUND", "AUD-BBR-BBSW 6M", "USD-SOFR-OIS Compound", "1Y", "5Y", "0W", "-3M", "0.04", "nan",
+     "inf", "", "1e400", "x", '"', ",", "2026-11-20", "#"]
+)  # fmt: skip
+_lines = st.lists(st.lists(_cells, min_size=0, max_size=5).map(",".join), max_size=8)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(curves=_lines, history=st.one_of(st.none(), _lines), noise=st.text(max_size=30))
+def test_any_input_loads_or_is_refused_with_a_reason(
+    tmp_path: Path, curves: list[str], history: list[str] | None, noise: str
+) -> None:
+    d = tmp_path / "fuzz"
+    d.mkdir(exist_ok=True)
+    for f in d.iterdir():
+        f.unlink()
+    hist = None if history is None else "date,curve,tenor,zero_rate\n" + "\n".join(history) + noise
+    small_market(d, CURVES_HEAD + "\n".join(curves) + "\n", hist)
+    try:
+        m = MarketData.load(d)
+    except MarketDataError as err:
+        assert err.code.name.startswith("MD_")
+        assert err.path
+    else:
+        assert all(np.isfinite(c.zero_rates).all() for c in m.curves.values())
