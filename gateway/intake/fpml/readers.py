@@ -16,7 +16,7 @@ from gateway.domain.values import NO_ADJUSTMENT, DateAdjustment, Period
 from gateway.intake.fpml import codes
 from gateway.intake.fpml.context import DocContext
 from gateway.intake.fpml.problems import Problems
-from gateway.intake.fpml.xml import Element, child, kids, parse_date, parse_decimal, q, text_of
+from gateway.intake.fpml.xml import ChildIndex, Element, child, kids, parse_date, parse_decimal, q, text_of
 
 
 def required(parent: Element, name: str, problems: Problems) -> Element | None:
@@ -139,7 +139,7 @@ def day_count(el: Element | None, problems: Problems) -> DayCount | None:
     return value
 
 
-def business_centers(k: dict[str, Element], ctx: DocContext, problems: Problems) -> tuple[str, ...]:
+def business_centers(k: ChildIndex, ctx: DocContext, problems: Problems) -> tuple[str, ...]:
     """Centres given inline (``businessCenters``) or by ``businessCentersReference``."""
     holder = k.get("businessCenters")
     if holder is None:

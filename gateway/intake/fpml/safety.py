@@ -7,7 +7,6 @@ target never appears in any output.
 
 from __future__ import annotations
 
-import re
 import threading
 from typing import Any
 
@@ -35,8 +34,29 @@ SUPPORTED_ROOTS: dict[str, MessageType] = {
     )
 }
 
-_DECLARATION = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
-_ENTITY = re.compile(rb"<!\s*ENTITY", re.IGNORECASE)
+_KINDS = (b"DOCTYPE", b"ENTITY")
+_SPACE = b" \t\r\n"
+
+
+def _declaration(scan: bytes, start: int = 0, want: bytes | None = None) -> tuple[bytes, int] | None:
+    """The first ``<!DOCTYPE`` or ``<!ENTITY`` (any case, blanks allowed after ``<!``) from ``start``.
+
+    A plain ``find`` for ``<!`` and a look at what follows: FpML documents carry few ``<!`` (comments),
+    so this costs next to nothing on the documents that pass.
+    """
+    pos = scan.find(b"<!", start)
+    while pos != -1:
+        i = pos + 2
+        while i < len(scan) and scan[i] in _SPACE:
+            i += 1
+        word = scan[i : i + 7].upper()
+        for kind in _KINDS if want is None else (want,):
+            if word.startswith(kind):
+                return kind, pos
+        pos = scan.find(b"<!", pos + 2)
+    return None
+
+
 _local = threading.local()
 
 
@@ -83,18 +103,19 @@ def parse_safely(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Element:
             ReasonCode.XML_TOO_LARGE, "/", f"document is {len(data)} bytes; the limit is {max_bytes} bytes"
         )
     scan = _ascii_view(data)
-    m = _DECLARATION.search(scan)
-    if m is not None:
-        entity = _ENTITY.search(scan, m.start())
-        if entity is not None:
+    declaration = _declaration(scan)
+    if declaration is not None:
+        kind, pos = declaration
+        if kind == b"ENTITY" or _declaration(scan, pos + 2, want=b"ENTITY") is not None:
+            entity_pos = pos if kind == b"ENTITY" else scan.upper().find(b"ENTITY", pos)
             raise _reject(
                 ReasonCode.XML_ENTITY_FORBIDDEN,
-                f"line {_line(scan, entity.start())}",
+                f"line {_line(scan, entity_pos)}",
                 "entity declarations are not accepted; the document was not parsed",
             )
         raise _reject(
             ReasonCode.XML_DTD_FORBIDDEN,
-            f"line {_line(scan, m.start())}",
+            f"line {_line(scan, pos)}",
             "a DOCTYPE declaration is not accepted; the document was not parsed",
         )
     if not data.strip():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
+from typing import Any
 
 from lxml import etree
 
@@ -12,10 +12,15 @@ NS = "http://www.fpml.org/FpML-5/confirmation"
 Element = etree._Element
 
 
-@lru_cache(maxsize=512)
+_CLARK: dict[str, str] = {}
+
+
 def q(local: str) -> str:
     """Clark name of an FpML element."""
-    return f"{{{NS}}}{local}"
+    name = _CLARK.get(local)
+    if name is None:
+        name = _CLARK[local] = f"{{{NS}}}{local}"
+    return name
 
 
 def local_name(el: Element) -> str:
@@ -39,30 +44,34 @@ def children(el: Element, name: str) -> list[Element]:
     return [c for c in el if c.tag == tag]
 
 
-def kids(el: Element) -> dict[str, Element]:
-    """The first child of each name, by local name, in one pass over the children."""
-    out: dict[str, Element] = {}
-    for c in el:
-        tag = c.tag
-        if isinstance(tag, str):
-            out.setdefault(tag[tag.find("}") + 1 :], c)
-    return out
+class ChildIndex:
+    """The first child of each name, in one pass over the children; looked up by local name."""
 
-
-class Kids:
-    """An element with its children indexed by local name (first of each), built in one pass."""
-
-    __slots__ = ("el", "map")
+    __slots__ = ("_map",)
 
     def __init__(self, el: Element) -> None:
-        self.el = el
-        self.map = kids(el)
+        m: dict[Any, Element] = {}
+        for c in el:
+            if c.tag not in m:
+                m[c.tag] = c
+        self._map = m
 
     def get(self, name: str) -> Element | None:
-        return self.map.get(name)
+        return self._map.get(_CLARK.get(name) or q(name))
 
-    def text(self, name: str) -> str | None:
-        return text_of(self.map.get(name))
+
+def kids(el: Element) -> ChildIndex:
+    return ChildIndex(el)
+
+
+class Kids(ChildIndex):
+    """A ChildIndex that remembers its element (to name it in issues)."""
+
+    __slots__ = ("el",)
+
+    def __init__(self, el: Element) -> None:
+        super().__init__(el)
+        self.el = el
 
 
 def text_of(el: Element | None) -> str | None:
