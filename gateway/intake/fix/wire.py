@@ -42,6 +42,8 @@ class Parsed:
 
 def split(raw: str, data_length_tags: dict[int, int]) -> list[tuple[int, str]]:
     """Tag/value pairs in order; a data field is read by its length so it may hold any character."""
+    if not any(f"{SOH}{tag}=" in raw or raw.startswith(f"{tag}=") for tag in data_length_tags):
+        return _split_plain(raw)
     pairs: list[tuple[int, str]] = []
     pos = 0
     pending_length: tuple[int, int] | None = None  # (data tag, length)
@@ -70,6 +72,19 @@ def split(raw: str, data_length_tags: dict[int, int]) -> list[tuple[int, str]]:
                 raise _garbled(f"tag {tag}: length {value!r} is not a number") from None
         pairs.append((tag, value))
         pos = end + 1
+    return pairs
+
+
+def _split_plain(raw: str) -> list[tuple[int, str]]:
+    pairs: list[tuple[int, str]] = []
+    for chunk in raw.rstrip(SOH).split(SOH):
+        tag, eq, value = chunk.partition("=")
+        if not eq:
+            raise _garbled(f"no '=' in {chunk[:20]!r}")
+        try:
+            pairs.append((int(tag), value))
+        except ValueError:
+            raise _garbled(f"tag {tag!r} is not a number") from None
     return pairs
 
 
@@ -113,17 +128,15 @@ def parse(raw: str, dictionary: Dictionary) -> Parsed:
 
 
 class _Cursor:
+    __slots__ = ("i", "n", "pairs")
+
     def __init__(self, pairs: Sequence[tuple[int, str]]) -> None:
         self.pairs = pairs
         self.i = 0
+        self.n = len(pairs)
 
     def peek(self) -> tuple[int, str] | None:
-        return self.pairs[self.i] if self.i < len(self.pairs) else None
-
-    def take(self) -> tuple[int, str]:
-        pair = self.pairs[self.i]
-        self.i += 1
-        return pair
+        return self.pairs[self.i] if self.i < self.n else None
 
 
 def _read(
@@ -134,16 +147,18 @@ def _read(
     dictionary: Dictionary,
     delimiter: int | None,
 ) -> None:
+    pairs, n = it.pairs, it.n
+    fields = into.fields
     first = True
-    while (pair := it.peek()) is not None:
-        tag, value = pair
+    while it.i < n:
+        tag, value = pairs[it.i]
         if tag == delimiter and not first:
             return  # the next entry of the enclosing group starts
         if tag in groups:
-            it.take()
+            it.i += 1
             into.groups[tag] = _read_group(it, groups[tag], value, into.path, dictionary)
         elif tag in tags:
-            if tag in into.fields:
+            if tag in fields:
                 raise InputRejected(
                     [
                         Issue(
@@ -153,8 +168,8 @@ def _read(
                         )
                     ]
                 )
-            it.take()
-            into.fields[tag] = value
+            it.i += 1
+            fields[tag] = value
         else:
             return
         first = False

@@ -118,7 +118,7 @@ def parse_safely(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Element:
             f"line {_line(scan, pos)}",
             "a DOCTYPE declaration is not accepted; the document was not parsed",
         )
-    if not data.strip():
+    if not data or data.isspace():
         raise _reject(ReasonCode.XML_MALFORMED, "line 1, column 1", "the document is empty")
     try:
         root = etree.fromstring(data, _parser())

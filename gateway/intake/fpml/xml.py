@@ -57,7 +57,10 @@ class ChildIndex:
         self._map = m
 
     def get(self, name: str) -> Element | None:
-        return self._map.get(_CLARK.get(name) or q(name))
+        try:
+            return self._map.get(_CLARK[name])
+        except KeyError:
+            return self._map.get(q(name))
 
 
 def kids(el: Element) -> ChildIndex:

@@ -1,0 +1,233 @@
+"""``clearing-gateway bench fix``: TradeCaptureReport -> Ack round trips over loopback.
+
+Two acceptors are measured in the same run with the same dictionaries, validation settings, FileStore
+and FileLog: ours (quickfix -> asyncio -> parse -> canonical trade -> ``ClearingPort.submit`` -> AR) with
+a port that acknowledges at once, and a bare quickfix echo acceptor that answers each AE with a fixed AR
+from inside its fromApp callback. One client sends an AE, waits for the AR, sends the next.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import quickfix
+
+from gateway.clearing.ports import CreditDecision, Position, StatusUpdate, Submission
+from gateway.domain.enums import ClearingStatusCode
+from gateway.domain.errors import GatewayError, Issue
+from gateway.domain.reasons import ReasonCode
+from gateway.domain.trade import Trade
+from gateway.intake.fix.acceptor import FixAcceptor
+from gateway.intake.fix.config import AcceptorConfig, Member, settings_text
+from gateway.intake.fix.wire import SOH, split
+
+
+class AckPort:
+    """A ClearingPort for benchmarks only: every submission is received at once, nothing is stored."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    async def submit(self, submission: Submission) -> StatusUpdate:
+        self.count += 1
+        return StatusUpdate(
+            sequence=1,
+            submission_id=f"B{self.count}",
+            source=submission.source,
+            channel=submission.channel,
+            status=ClearingStatusCode.RECEIVED,
+            trade=submission.trade,
+            at=submission.received_at,
+            in_reply_to=submission.message_id,
+        )
+
+    def _refuse(self) -> GatewayError:
+        return GatewayError([Issue(ReasonCode.INTERNAL_ERROR, "bench", "not offered by the benchmark port")])
+
+    async def withdraw(self, source: str, source_trade_id: str, at: datetime, reason: str) -> StatusUpdate:
+        raise self._refuse()
+
+    async def credit_check(self, member: str, account: str, trade: Trade, order_id: str) -> CreditDecision:
+        raise self._refuse()
+
+    async def release_credit(self, member: str, order_id: str) -> None:
+        raise self._refuse()
+
+    async def positions(self, member: str, account: str | None, business_date: date) -> Sequence[Position]:
+        return []
+
+
+class EchoApplication(quickfix.Application):  # type: ignore[misc]
+    """The baseline: answers each AE with a fixed AR from the quickfix thread, nothing else."""
+
+    def onCreate(self, sessionID: Any) -> None:
+        pass
+
+    def onLogon(self, sessionID: Any) -> None:
+        pass
+
+    def onLogout(self, sessionID: Any) -> None:
+        pass
+
+    def toAdmin(self, message: Any, sessionID: Any) -> None:
+        pass
+
+    def fromAdmin(self, message: Any, sessionID: Any) -> None:
+        pass
+
+    def toApp(self, message: Any, sessionID: Any) -> None:
+        pass
+
+    def fromApp(self, message: Any, sessionID: Any) -> None:
+        try:
+            reply = quickfix.Message()
+            reply.getHeader().setField(35, "AR")
+            reply.setField(571, message.getField(571))
+            reply.setField(1523, "0")
+            reply.setField(167, "IRS")
+            quickfix.Session.sendToTarget(reply, sessionID)
+        except BaseException:  # noqa: S110 - a benchmark baseline must not kill its session either
+            pass
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+BENCH_TRADE_BODY = (
+    "1003=BENCH-1|167=IRS|762=IRS|40049=2|40050=0|40052=1|40053=2|40054=50000000|40055=EUR|40907=20260107|"
+    "40065=20360107|40066=4|40961=1|40067=EUTA|40073=4|40958=1|40074=EUTA|40082=1|40083=Yr|40738=0|40742=1|"
+    "40751=4|40947=1|40752=EUTA|40753=1|40754=Yr|40784=0.0525|40050=0|40052=2|40053=1|40054=50000000|"
+    "40055=EUR|40907=20260107|40065=20360107|40066=4|40961=1|40067=EUTA|40073=4|40958=1|40074=EUTA|40082=6|"
+    "40083=Mo|40738=0|40742=6|40751=4|40947=1|40752=EUTA|40753=6|40754=Mo|40764=6|40765=Mo|40777=-2|"
+    "40778=D|40779=0|40789=EUR-EURIBOR-Telerate|40792=6|40791=Mo|75=20260105|552=2|54=1|453=1|"
+    "448=549300VBWWV6BYQOWM67|447=N|452=1|1=HOUSE|54=2|453=1|448=529900DTJ5A7S5UCBB52|447=N|452=1|1=HOUSE|"
+)
+
+
+class _Client:
+    """A minimal FIX initiator over asyncio streams (header, checksum, framing by BodyLength)."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+        self.seq = 1
+        self.buffer = b""
+
+    async def send(self, msg_type: str, body: str) -> None:
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H:%M:%S.%f")[:-3]
+        head = f"35={msg_type}|49=MEMBER1|56=CCP|34={self.seq}|52={stamp}|"
+        inner = (head + body).replace("|", SOH)
+        length = len(inner.encode())
+        text = f"8=FIXT.1.1{SOH}9={length}{SOH}{inner}"
+        checksum = sum(text.encode()) % 256
+        self.writer.write(f"{text}10={checksum:03d}{SOH}".encode())
+        self.seq += 1
+
+    async def receive(self) -> dict[int, str]:
+        while True:
+            end = self.buffer.find(b"\x0110=")
+            if end >= 0 and self.buffer.find(SOH.encode(), end + 4) >= 0:
+                stop = self.buffer.find(SOH.encode(), end + 4) + 1
+                raw, self.buffer = self.buffer[:stop], self.buffer[stop:]
+                return dict(split(raw.decode(), {}))
+            chunk = await self.reader.read(65536)
+            if not chunk:
+                raise ConnectionError("acceptor closed the connection")
+            self.buffer += chunk
+
+
+async def _round_trips(port: int, count: int) -> float:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    client = _Client(reader, writer)
+    await client.send("A", "98=0|108=30|1137=9|")
+    logon = await client.receive()
+    if logon.get(35) != "A":
+        raise RuntimeError(f"logon refused: {logon}")
+    warmup = max(count // 10, 10)
+    started = 0.0
+    for i in range(warmup + count):
+        if i == warmup:
+            started = time.perf_counter()
+        await client.send("AE", f"571=B{i}|487=0|856=0|60=20260105-09:00:00.000|{BENCH_TRADE_BODY}")
+        reply = await client.receive()
+        while reply.get(35) != "AR":
+            reply = await client.receive()
+    elapsed = time.perf_counter() - started
+    await client.send("5", "")
+    writer.close()
+    return count / elapsed
+
+
+def _config(data: Path) -> AcceptorConfig:
+    return AcceptorConfig(
+        port=_free_port(),
+        members=(Member("MEMBER1", "549300VBWWV6BYQOWM67", trade_source=True),),
+        data_dir=data,
+    )
+
+
+async def _gateway_rate(data: Path, count: int) -> float:
+    config = _config(data)
+    async with FixAcceptor(config, AckPort()):
+        return await _round_trips(config.port, count)
+
+
+async def _echo_rate(data: Path, count: int) -> float:
+    config = _config(data)
+    for d in (config.store_dir, config.log_dir):
+        d.mkdir(parents=True, exist_ok=True)
+    (data / "acceptor.cfg").write_text(settings_text(config), encoding="utf-8")
+    settings = quickfix.SessionSettings(str(data / "acceptor.cfg"))
+    app = EchoApplication()
+    store, log = quickfix.FileStoreFactory(settings), quickfix.FileLogFactory(settings)
+    acceptor = quickfix.ThreadedSocketAcceptor(app, store, settings, log)
+    acceptor.start()
+    try:
+        return await _round_trips(config.port, count)
+    finally:
+        await asyncio.to_thread(acceptor.stop, True)
+        del acceptor
+        import gc
+
+        gc.collect()
+
+
+@dataclass(frozen=True, slots=True)
+class FixBenchResult:
+    messages: int
+    gateway_round_trips_per_s: float
+    echo_round_trips_per_s: float
+
+    @property
+    def ratio(self) -> float:
+        return self.gateway_round_trips_per_s / self.echo_round_trips_per_s
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "benchmark": "fix",
+            "messages": self.messages,
+            "gateway_round_trips_per_s": round(self.gateway_round_trips_per_s, 1),
+            "echo_round_trips_per_s": round(self.echo_round_trips_per_s, 1),
+            "ratio": round(self.ratio, 3),
+            "target_ratio": 0.5,
+            "meets_target": self.ratio >= 0.5,
+        }
+
+
+async def run(count: int) -> FixBenchResult:
+    """Echo first, then ours, each in a fresh directory (fresh sequence numbers)."""
+    with tempfile.TemporaryDirectory(prefix="fix-bench-") as tmp:
+        echo = await _echo_rate(Path(tmp) / "echo", count)
+        ours = await _gateway_rate(Path(tmp) / "gateway", count)
+    return FixBenchResult(count, ours, echo)
