@@ -123,6 +123,7 @@ def _readable(tree: etree._Element | None, path: str | None) -> str:
 
 
 _cache: dict[tuple[str, bool], LoadedSchema] = {}
+_by_request: dict[tuple[str, bool, str | None, str], LoadedSchema] = {}
 _cache_lock = threading.Lock()
 
 
@@ -140,6 +141,7 @@ def loader_roots() -> frozenset[str]:
 def clear_cache() -> None:
     with _cache_lock:
         _cache.clear()
+        _by_request.clear()
 
 
 def resolve_schema_dir(directory: Path | str | None = None) -> tuple[Path, bool]:
@@ -166,6 +168,16 @@ def load_schema(directory: Path | str | None = None, *, profile: bool = False) -
     directory is used; a directory that was configured explicitly must exist and match the manifest
     (``SchemaSetError`` if not), while an absent default directory falls back to the profile.
     """
+    fast_key = (str(directory), profile, os.environ.get(ENV_VAR), os.getcwd())
+    hit = _by_request.get(fast_key)
+    if hit is not None:
+        return hit
+    loaded = _load(directory, profile=profile)
+    _by_request[fast_key] = loaded
+    return loaded
+
+
+def _load(directory: Path | str | None, *, profile: bool) -> LoadedSchema:
     if profile:
         return _cached(PROFILE_PATH, official=False)
     resolved, explicit = resolve_schema_dir(directory)
