@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -115,5 +115,5 @@ def ack(
         breaks.close()
     state = "open" if done.open else "closed"
     typer.echo(
-        f"acknowledged {done.break_id} ({done.member} {done.break_type}, {state}) at {datetime.isoformat(done.at)}"
+        f"acknowledged {done.break_id} ({done.member} {done.break_type}, {state}) at {done.at.isoformat()}"
     )

@@ -30,7 +30,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from gateway.clock import Clock
-from gateway.domain.errors import GatewayError, InputRejected
+from gateway.domain.errors import InputRejected
 from recon.calendar import BusinessCalendar
 from recon.errors import unusable
 from recon.run import RunRequest, run_member
@@ -192,7 +192,7 @@ def _run_one(
         detail = "; ".join(f"{i.path}: {i.message}" for i in exc.issues)
         _record(store, config, job.member, day, clock, "unusable", detail)
         return JobResult(job.member, day, False, detail)
-    except (GatewayError, Exception) as exc:
+    except Exception as exc:  # isolate this member: the others still run
         detail = f"{type(exc).__name__}: {exc}"
         _record(store, config, job.member, day, clock, "failed", detail)
         return JobResult(job.member, day, False, detail)
