@@ -12,6 +12,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
@@ -115,6 +116,9 @@ class ClearingConfig:
 @dataclass(frozen=True, slots=True)
 class GatewayConfig:
     data_dir: Path = Path("var")
+    # Replays, demos and benchmarks on a weekend: business time starts here and runs with the wall clock.
+    # Never set in production; the gateway logs a warning when it is.
+    simulated_start: datetime | None = None
     clearing: ClearingConfig = field(default_factory=ClearingConfig)
     mqtt: MqttConfig = field(default_factory=MqttConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
@@ -204,6 +208,13 @@ def config_from_dict(data: Mapping[str, Any], *, base: Path | None = None) -> Ga
     root = _Section(data, "")
     d = GatewayConfig()
     data_dir = root.path("data_dir", d.data_dir, base)
+    root._used.add("simulated_start")
+    simulated = data.get("simulated_start")
+    if simulated is not None and (not isinstance(simulated, datetime) or simulated.tzinfo is None):
+        raise ConfigError(
+            "simulated_start",
+            f"expected an offset date-time such as 2026-01-07T10:30:00+11:00, got {simulated!r}",
+        )
 
     c = root.table("clearing")
     clearing = ClearingConfig(
@@ -292,6 +303,7 @@ def config_from_dict(data: Mapping[str, Any], *, base: Path | None = None) -> Ga
     root.finish()
     return GatewayConfig(
         data_dir=data_dir,
+        simulated_start=simulated,
         clearing=clearing,
         mqtt=mqtt,
         store=store,

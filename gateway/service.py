@@ -289,6 +289,11 @@ async def open_gateway(
     """
     from gateway.store import open_store
 
+    if clock is None and config.simulated_start is not None:
+        from gateway.demo.clock import ShiftedClock
+
+        log.warning("SIMULATED business time starting at %s (not for production)", config.simulated_start)
+        clock = ShiftedClock(config.simulated_start)
     clock = clock or SystemClock()
     health = Health(clock)
     metrics = Metrics()

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import aiomqtt
 
+from gateway.clock import Clock
 from gateway.config import (
     BrokerMode,
     FixConfig,
@@ -36,7 +37,7 @@ from gateway.demo.clock import ShiftedClock
 from gateway.demo.fix_member import FixMember
 from gateway.demo.observer import Observer
 from gateway.demo.requests import request_clearing
-from gateway.demo.scenario import MEMBERS, SOURCE, DemoTrade, Intent, Route, demo_day
+from gateway.demo.scenario import MEMBERS, SOURCE, DemoMember, DemoTrade, Intent, Route, demo_day
 from gateway.domain.enums import AccountType
 from gateway.refdata.admin import ReferenceData, cash
 from gateway.refdata.model import Account, Member
@@ -145,7 +146,7 @@ def _previous_business_day(settings: ClearingSettings, d: date) -> date:
     return d
 
 
-def _prepare(workdir: Path, business_date: date, settings: ClearingSettings) -> Path:
+def prepare(workdir: Path, business_date: date, settings: ClearingSettings) -> Path:
     """A fresh day in ``workdir`` (database and FIX state removed); market data made once per as-of date."""
     from gateway.risk.market.synth import write_market
 
@@ -167,13 +168,14 @@ def _prepare(workdir: Path, business_date: date, settings: ClearingSettings) -> 
     return market
 
 
-async def _onboard(store_url: str, clock: ShiftedClock) -> None:
+async def onboard(store_url: str, clock: Clock, members: tuple[DemoMember, ...] = MEMBERS) -> None:
+    """Create the members with their house accounts and lodge their opening collateral."""
     from gateway.store import open_store
 
     engine = await open_store(store_url)
     try:
         refdata = ReferenceData(engine, clock=clock)
-        for m in MEMBERS:
+        for m in members:
             await refdata.add_participant(
                 Member(
                     member_id=m.member_id,
@@ -228,10 +230,10 @@ async def run_demo(
     clock = ShiftedClock(start)
     business_date = ServiceHours(settings.service_hours, settings.backload).business_date(start)
     report_progress("market data", 0, 1)
-    market = _prepare(workdir, business_date, settings)
+    market = prepare(workdir, business_date, settings)
     store_url = f"sqlite+aiosqlite:///{workdir / 'gateway.db'}"
     report_progress("onboarding members", 0, 1)
-    await _onboard(store_url, clock)
+    await onboard(store_url, clock)
     mqtt_port, fix_port = free_port(), free_port()
     config = GatewayConfig(
         data_dir=workdir,

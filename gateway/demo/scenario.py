@@ -224,3 +224,26 @@ def demo_day(business_date: date, *, trades: int = 60, seed: int = 2026) -> list
     for i, extra in enumerate(exceptions):
         day.insert(min(len(day), (i + 1) * max(1, len(day) // (len(exceptions) + 1))), extra)
     return day
+
+
+def ab_trades(business_date: date, n: int, *, seed: int, prefix: str) -> list[Trade]:
+    """``n`` eligible A$ swaps between Bank A and Bank B (the benchmark's and the crash test's load)."""
+    rng = random.Random(seed)
+    a, b = MEMBERS[0], MEMBERS[1]
+    out = []
+    for i in range(1, n + 1):
+        payer, receiver = (a, b) if rng.random() < 0.5 else (b, a)
+        ois = i % 5 == 0
+        out.append(
+            _swap(
+                f"{prefix}-{i:06d}",
+                payer=payer,
+                receiver=receiver,
+                trade_date=business_date,
+                notional=Decimal(rng.choice((5, 10, 25, 50, 100))) * 1_000_000,
+                rate=Decimal(rng.randint(3600, 4600)) / Decimal(100_000),
+                years=rng.choice((1, 2, 3)) if ois else rng.choice((2, 5, 10, 30)),
+                ois=ois,
+            )
+        )
+    return out

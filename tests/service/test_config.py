@@ -82,3 +82,14 @@ def test_unreadable_and_invalid_files_are_reported(tmp_path: Path) -> None:
     (tmp_path / "bad.toml").write_text("[mqtt\nport = 1")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(tmp_path / "bad.toml")
+
+
+def test_simulated_start_must_be_an_offset_date_time() -> None:
+    import tomllib
+
+    cfg = config_from_dict(tomllib.loads("simulated_start = 2026-01-07T10:30:00+11:00"))
+    assert cfg.simulated_start is not None
+    assert cfg.simulated_start.utcoffset() is not None
+    with pytest.raises(ConfigError) as info:
+        config_from_dict(tomllib.loads("simulated_start = 2026-01-07T10:30:00"))
+    assert info.value.key == "simulated_start"
