@@ -5,8 +5,9 @@
         sent = fix.deliver(outbox_item)                # status AE to a member; False while logged out
 
 quickfix runs each session's socket on its own thread (ThreadedSocketAcceptor: a member that floods
-or stalls its connection never delays another's reads) and hands every event to one asyncio queue;
-one worker per member handles that member's messages in order, so a slow member never delays another. Replies
+or stalls its connection never delays another's reads) and hands each application message to that
+member's asyncio queue (logons and logouts to one event queue); one worker per member handles its
+messages in order, so a slow member never delays another. Replies
 and status reports are sent from the event loop with ``quickfix.Session.sendToTarget``.
 """
 
@@ -64,6 +65,9 @@ class FixAcceptor:
 
     async def __aenter__(self) -> FixAcceptor:
         queue: asyncio.Queue[Inbound] = asyncio.Queue()
+        member_queues: dict[str, asyncio.Queue[str]] = {
+            m.comp_id: asyncio.Queue() for m in self.config.members
+        }
         loop = asyncio.get_running_loop()
         for d in (self.config.store_dir, self.config.log_dir):
             d.mkdir(parents=True, exist_ok=True)
@@ -71,14 +75,14 @@ class FixAcceptor:
         settings_path.write_text(settings_text(self.config), encoding="utf-8")
         # quickfix holds these by reference: they must live as long as the acceptor does
         self._settings = quickfix.SessionSettings(str(settings_path))
-        self._bridge = CallbackBridge(loop, queue, self.config)
+        self._bridge = CallbackBridge(loop, queue, self.config, member_queues)
         self._store_factory = quickfix.FileStoreFactory(self._settings)
         self._log_factory = quickfix.FileLogFactory(self._settings)
         self._acceptor = quickfix.ThreadedSocketAcceptor(
             self._bridge, self._store_factory, self._settings, self._log_factory
         )
         await asyncio.to_thread(self._acceptor.start)
-        self._task = asyncio.create_task(self._run(queue), name="fix-acceptor")
+        self._task = asyncio.create_task(self._run(queue, member_queues), name="fix-acceptor")
         return self
 
     async def __aexit__(
@@ -95,20 +99,13 @@ class FixAcceptor:
             self._acceptor = None
             gc.collect()
 
-    async def _run(self, queue: asyncio.Queue[Inbound]) -> None:
-        member_queues: dict[str, asyncio.Queue[str]] = {
-            m.comp_id: asyncio.Queue() for m in self.config.members
-        }
+    async def _run(self, queue: asyncio.Queue[Inbound], member_queues: dict[str, asyncio.Queue[str]]) -> None:
         async with asyncio.TaskGroup() as tg:
             for comp_id, q in member_queues.items():
                 tg.create_task(self._worker(comp_id, q), name=f"fix-session-{comp_id}")
             while True:
                 event = await queue.get()
-                if event.kind is EventKind.APP:
-                    target = member_queues.get(event.comp_id)
-                    if target is not None:
-                        target.put_nowait(event.raw)
-                elif event.kind is EventKind.LOGON:
+                if event.kind is EventKind.LOGON:
                     self._logged_on.add(event.comp_id)
                     log.info("FIX %s logged on", event.comp_id)
                     if self.on_logon is not None:
@@ -126,7 +123,7 @@ class FixAcceptor:
                 log.exception("FIX handler failed for %s", comp_id)
                 continue
             for out in outs:
-                self.send(comp_id, out)
+                self.reply(comp_id, out)
             self.handled += 1
 
     # --- sending ------------------------------------------------------------------------------------------
@@ -138,15 +135,28 @@ class FixAcceptor:
         session = quickfix.Session.lookupSession(self.session_id(comp_id))
         return bool(session is not None and session.isLoggedOn())
 
+    def _message(self, out: Out) -> quickfix.Message:
+        if all(isinstance(v, str) for _, v in out.body):  # flat: set the fields directly
+            message = quickfix.Message()
+            message.getHeader().setField(35, out.msg_type)
+            for tag, value in out.body:
+                message.setField(tag, value)  # type: ignore[arg-type]
+            return message
+        return quickfix.Message(frame(out, BEGIN_STRING), self._transport_dd, self._app_dd, False)
+
+    def reply(self, comp_id: str, out: Out) -> bool:
+        """Send a reply on the member's session; if it has just logged out, quickfix stores the reply
+        under its sequence number and resends it when the member asks (ResendRequest)."""
+        try:
+            return bool(quickfix.Session.sendToTarget(self._message(out), self.session_id(comp_id)))
+        except quickfix.SessionNotFound:
+            return False
+
     def send(self, comp_id: str, out: Out) -> bool:
         """Send ``out`` on the member's session now; False (and nothing queued) if it is not logged on."""
         if not self.is_logged_on(comp_id):
             return False
-        message = quickfix.Message(frame(out, BEGIN_STRING), self._transport_dd, self._app_dd, False)
-        try:
-            return bool(quickfix.Session.sendToTarget(message, self.session_id(comp_id)))
-        except quickfix.SessionNotFound:
-            return False
+        return self.reply(comp_id, out)
 
     def send_status(self, update: StatusUpdate, comp_id: str) -> bool:
         """Render ``update`` as the status TradeCaptureReport for ``comp_id`` and send it."""

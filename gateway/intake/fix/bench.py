@@ -9,7 +9,10 @@ from inside its fromApp callback. One client sends an AE, waits for the AR, send
 from __future__ import annotations
 
 import asyncio
+import gc
+import json
 import socket
+import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -177,10 +180,26 @@ def _config(data: Path) -> AcceptorConfig:
     )
 
 
+async def _measure(port: int, count: int) -> float:
+    """Round trips per second seen by a client in its own process (as a member's engine would be)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "gateway.intake.fix.bench",
+        str(port),
+        str(count),
+        stdout=asyncio.subprocess.PIPE,
+    )
+    out, _ = await proc.communicate()
+    if proc.returncode != 0:
+        raise RuntimeError(f"benchmark client failed with exit status {proc.returncode}")
+    return float(json.loads(out)["round_trips_per_s"])
+
+
 async def _gateway_rate(data: Path, count: int) -> float:
     config = _config(data)
     async with FixAcceptor(config, AckPort()):
-        return await _round_trips(config.port, count)
+        return await _measure(config.port, count)
 
 
 async def _echo_rate(data: Path, count: int) -> float:
@@ -194,12 +213,10 @@ async def _echo_rate(data: Path, count: int) -> float:
     acceptor = quickfix.ThreadedSocketAcceptor(app, store, settings, log)
     acceptor.start()
     try:
-        return await _round_trips(config.port, count)
+        return await _measure(config.port, count)
     finally:
         await asyncio.to_thread(acceptor.stop, True)
         del acceptor
-        import gc
-
         gc.collect()
 
 
@@ -231,3 +248,15 @@ async def run(count: int) -> FixBenchResult:
         echo = await _echo_rate(Path(tmp) / "echo", count)
         ours = await _gateway_rate(Path(tmp) / "gateway", count)
     return FixBenchResult(count, ours, echo)
+
+
+def _client_main(argv: list[str]) -> int:
+    """``python -m gateway.intake.fix.bench PORT COUNT``: the client side, printing one JSON line."""
+    port, count = int(argv[0]), int(argv[1])
+    rate = asyncio.run(_round_trips(port, count))
+    print(json.dumps({"round_trips_per_s": rate}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_client_main(sys.argv[1:]))

@@ -61,15 +61,25 @@ class CallbackBridge(quickfix.Application):  # type: ignore[misc]
     """Posts logons, logouts and application messages to ``queue`` on ``loop``."""
 
     def __init__(
-        self, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[Inbound], config: AcceptorConfig
+        self,
+        loop: asyncio.AbstractEventLoop,
+        queue: asyncio.Queue[Inbound],
+        config: AcceptorConfig,
+        member_queues: dict[str, asyncio.Queue[str]],
     ) -> None:
         super().__init__()
         self.loop = loop
         self.queue = queue
         self.config = config
+        self.member_queues = member_queues
 
     def _post(self, item: Inbound) -> None:
-        self.loop.call_soon_threadsafe(self.queue.put_nowait, item)
+        """Application messages go to their member's queue, session events to the event queue."""
+        target = self.member_queues.get(item.comp_id) if item.kind is EventKind.APP else None
+        if target is not None:
+            self.loop.call_soon_threadsafe(target.put_nowait, item.raw)
+        else:
+            self.loop.call_soon_threadsafe(self.queue.put_nowait, item)
 
     def onCreate(self, sessionID: quickfix.SessionID) -> None:
         try:

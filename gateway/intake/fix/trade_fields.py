@@ -56,8 +56,8 @@ class Reader:
         self.issues.append(Issue(code, self.where(tag), message))
 
     def text(self, tag: int, required: bool = False) -> str | None:
-        value = self.fs.get(tag)
-        if value is None or value == "":
+        value = self.fs.fields.get(tag)
+        if not value:
             if required:
                 self.fail(ReasonCode.FIX_MISSING_FIELD, tag, "is required")
             return None

@@ -75,16 +75,29 @@ def split(raw: str, data_length_tags: dict[int, int]) -> list[tuple[int, str]]:
     return pairs
 
 
+_TAG_NUMBERS: dict[str, int] = {}  # tag text -> number, filled as tags are seen (bounded below)
+
+
+def _tag_number(text: str) -> int:
+    number = _TAG_NUMBERS.get(text)
+    if number is None:
+        try:
+            number = int(text)
+        except ValueError:
+            raise _garbled(f"tag {text!r} is not a number") from None
+        if len(_TAG_NUMBERS) < 4096 and text.isdigit():
+            _TAG_NUMBERS[text] = number
+    return number
+
+
 def _split_plain(raw: str) -> list[tuple[int, str]]:
     pairs: list[tuple[int, str]] = []
+    append = pairs.append
     for chunk in raw.rstrip(SOH).split(SOH):
         tag, eq, value = chunk.partition("=")
         if not eq:
             raise _garbled(f"no '=' in {chunk[:20]!r}")
-        try:
-            pairs.append((int(tag), value))
-        except ValueError:
-            raise _garbled(f"tag {tag!r} is not a number") from None
+        append((_tag_number(tag), value))
     return pairs
 
 
@@ -95,13 +108,15 @@ def _garbled(message: str) -> InputRejected:
 def parse(raw: str, dictionary: Dictionary) -> Parsed:
     """A validated FIX message as header fields plus a body tree shaped by the message's layout."""
     pairs = split(raw, dictionary.data_length_tags)
-    header: dict[int, str] = {}
-    body_pairs: list[tuple[int, str]] = []
-    for tag, value in pairs:
-        if tag in dictionary.header_tags or tag in dictionary.trailer_tags:
-            header[tag] = value
-        else:
-            body_pairs.append((tag, value))
+    header_tags, trailer_tags = dictionary.header_tags, dictionary.trailer_tags
+    start, end = 0, len(pairs)
+    while start < end and pairs[start][0] in header_tags:  # the header comes first ...
+        start += 1
+    while end > start and pairs[end - 1][0] in trailer_tags:  # ... and the trailer last
+        end -= 1
+    header = dict(pairs[:start])
+    header.update(pairs[end:])
+    body_pairs = pairs[start:end]
     msg_type = header.get(35)
     if msg_type is None:
         raise _garbled("MsgType(35) is missing")

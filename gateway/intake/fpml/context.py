@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from lxml import etree
 
 from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import Party
 from gateway.intake.fpml.problems import Problems
-from gateway.intake.fpml.xml import Element, child, child_text, children, local_name, text_of
+from gateway.intake.fpml.xml import NS, Element, child, child_text, children, local_name, text_of
 
 LEI_SCHEME_SUFFIX = "iso17442"
 
 
 _WITH_ID = etree.XPath("//*[@id]")
-_ID_ATTRS = etree.XPath("//@id")  # smart strings: each knows its element
 _HREFS = etree.XPath("//@href", smart_strings=False)
 
 
@@ -27,28 +25,33 @@ def index_ids(root: Element) -> dict[str, Element]:
     return {el.get("id", ""): el for el in found if isinstance(el, etree._Element)}
 
 
-class IdIndex:
-    """id -> element, built from one XPath over the id attributes; elements are fetched on demand."""
+_IDS = etree.XPath("//@id", smart_strings=False)
+_FOLLOWED = (f"{{{NS}}}party", f"{{{NS}}}account", f"{{{NS}}}businessCenters")
 
-    __slots__ = ("_attrs",)
+
+class IdIndex:
+    """id -> element for what the normaliser follows (parties, accounts, business centres), plus a cheap
+    test that every href of the document names some id."""
+
+    __slots__ = ("_by_id",)
 
     def __init__(self, root: Element) -> None:
-        found = _ID_ATTRS(root)
-        assert isinstance(found, list)
-        self._attrs: dict[str, Any] = {str(a): a for a in found}
+        self._by_id: dict[str, Element] = {}
+        for el in root.iter(*_FOLLOWED):  # a walk in C that yields only these elements
+            key = el.get("id")
+            if key is not None and key not in self._by_id:
+                self._by_id[key] = el
 
     def get(self, key: str) -> Element | None:
-        attr = self._attrs.get(key)
-        if attr is None:
-            return None
-        parent: Element | None = attr.getparent()
-        return parent
+        return self._by_id.get(key)
 
     def missing(self, root: Element) -> bool:
-        """Whether some href of the document names no id."""
+        """Whether some href of the document names no id (plain strings: no element is touched)."""
         hrefs = _HREFS(root)
+        ids = _IDS(root)
         assert isinstance(hrefs, list)
-        return not set(hrefs) <= self._attrs.keys()
+        assert isinstance(ids, list)
+        return not set(hrefs) <= set(ids)
 
 
 @dataclass(slots=True)

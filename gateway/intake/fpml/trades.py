@@ -127,12 +127,11 @@ def _identifiers(header: Element, ctx: DocContext, problems: Problems) -> TradeI
             if value is None:
                 continue
             scheme = trade_id_el.get("tradeIdScheme")
-            issuer = child_text(pti, "issuer") or ""
             if _is(scheme, _UTI_MARKERS):
-                uti = uti or issuer + value
+                uti = uti or (child_text(pti, "issuer") or "") + value
                 continue
             if _is(scheme, _USI_MARKERS):
-                usi = usi or issuer + value
+                usi = usi or (child_text(pti, "issuer") or "") + value
                 continue
             party_id = None
             ref = child(pti, "partyReference")
@@ -142,7 +141,8 @@ def _identifiers(header: Element, ctx: DocContext, problems: Problems) -> TradeI
                 party_id = None if party is None else party.party_id
             version = 1
             if versioned is not None:
-                version = readers.int_value(child(versioned, "version"), problems) or 1
+                given = readers.int_value(child(versioned, "version"), problems)
+                version = 1 if given is None else given
             candidates.append((party_id, value, version))
             if party_id is not None:
                 party_ids.append(PartyTradeId(party_id, value, scheme))
