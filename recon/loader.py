@@ -54,8 +54,20 @@ TYPED_SCHEMA: dict[str, Any] = {
 }
 
 
-def read_table(path: Path, mapping: BookMapping = STANDARD) -> pl.DataFrame:
-    """The file as it is (CSV cells as text), or ``InputRejected`` when it cannot be read at all."""
+@dataclass(frozen=True, slots=True)
+class RawTable:
+    """A file's cells before parsing; rows that could not even be split into fields are problems already."""
+
+    frame: pl.DataFrame
+    rows: pl.Series | None = None  # data row number of each frame row, when some rows were dropped
+    problems: tuple[CellProblem, ...] = ()
+
+
+def read_table(path: Path, mapping: BookMapping = STANDARD) -> RawTable:
+    """The file as it is (CSV cells as text), or ``InputRejected`` when it cannot be read at all.
+
+    A CSV row with more or fewer fields than the header is a problem of that row only.
+    """
     name = str(path)
     if not path.is_file():
         raise unusable(name, "file", "file does not exist")
@@ -65,24 +77,76 @@ def read_table(path: Path, mapping: BookMapping = STANDARD) -> pl.DataFrame:
     try:
         if fmt == "parquet":
             frame = pl.read_parquet(path)
-        else:
-            frame = pl.read_csv(
-                path,
-                infer_schema=False,
-                separator=mapping.delimiter,
-                encoding="utf8-lossy",
-                raise_if_empty=True,
-            )
-    except pl.exceptions.NoDataError:
-        raise unusable(name, "file", "file is empty (no header, no rows)") from None
-    except (pl.exceptions.PolarsError, OSError) as exc:
+            return RawTable(frame.rename({c: c.strip() for c in frame.columns}))
+        return _read_csv(path, mapping)
+    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise unusable(name, "file", f"cannot be read as {fmt.upper()}: {first}") from None
-    return frame.rename({c: c.lstrip("\ufeff").strip() for c in frame.columns})
+
+
+def _read_csv(path: Path, mapping: BookMapping) -> RawTable:
+    import csv
+
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    name = str(path)
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
+        header = next(csv.reader(handle, delimiter=mapping.delimiter), [])
+    names = [h.strip() for h in header]
+    if not any(names):
+        raise unusable(name, "file", "file is empty (no header, no rows)")
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise unusable(name, "header", f"column(s) {', '.join(repeated)} appear more than once")
+    ragged: list[CellProblem] = []
+
+    def skip(row: Any) -> str:
+        ragged.append(
+            CellProblem(
+                name,
+                int(row.number) - 1 if row.number is not None else 0,
+                "(row)",
+                row.text[:200],
+                f"has {row.actual_columns} fields where the header has {row.expected_columns}",
+            )
+        )
+        return "skip"
+
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(use_threads=False, column_names=names, skip_rows=1),
+            parse_options=pacsv.ParseOptions(delimiter=mapping.delimiter, invalid_row_handler=skip),
+            convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string())),
+        )
+    except pa.ArrowInvalid as exc:
+        if "UTF8" not in str(exc):
+            raise ValueError(str(exc)) from None
+        # Not UTF-8: read leniently (undecodable bytes become U+FFFD and fail their column's rule).
+        frame = pl.read_csv(path, infer_schema=False, separator=mapping.delimiter, encoding="utf8-lossy")
+        return RawTable(frame.rename(dict(zip(frame.columns, names, strict=True))))
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    if not ragged:
+        return RawTable(frame)
+    skipped = {p.row for p in ragged}
+    total = frame.height + len(skipped)
+    kept = pl.Series(ROW, [r for r in range(1, total + 1) if r not in skipped], dtype=pl.Int64)
+    return RawTable(frame, kept, tuple(sorted(ragged, key=lambda p: p.row)))
 
 
 def load_book(path: Path, *, member: str, side: Side, mapping: BookMapping = STANDARD) -> LoadedBook:
-    return normalise(read_table(path, mapping), source=str(path), member=member, side=side, mapping=mapping)
+    raw = read_table(path, mapping)
+    return normalise(
+        raw.frame,
+        source=str(path),
+        member=member,
+        side=side,
+        mapping=mapping,
+        row_numbers=raw.rows,
+        read_problems=raw.problems,
+    )
 
 
 def normalise(
@@ -92,8 +156,14 @@ def normalise(
     member: str,
     side: Side,
     mapping: BookMapping = STANDARD,
+    row_numbers: pl.Series | None = None,
+    read_problems: tuple[CellProblem, ...] = (),
 ) -> LoadedBook:
-    """Map, parse and check ``raw`` (polars or pandas) into the standard layout."""
+    """Map, parse and check ``raw`` (polars or pandas) into the standard layout.
+
+    ``row_numbers`` gives each row's number in the source when some were dropped while reading; their
+    ``read_problems`` are reported with the rest.
+    """
     if not isinstance(raw, pl.DataFrame):
         raw = pl.from_pandas(raw)
     missing = [
@@ -127,7 +197,8 @@ def normalise(
             .then(pl.lit("maturity date is not after the effective date"))
             .otherwise(current)
         ).to_series()
-    frame = pl.DataFrame([*values.values(), pl.int_range(1, n + 1, dtype=pl.Int64, eager=True).alias(ROW)])
+    rows = row_numbers if row_numbers is not None else pl.int_range(1, n + 1, dtype=pl.Int64, eager=True)
+    frame = pl.DataFrame([*values.values(), rows.alias(ROW)])
     foreign = _member_rule(frame, member, side, source)
     if side is Side.MEMBER and foreign.any():
         current = errors.get("member", pl.repeat(None, n, dtype=pl.String, eager=True))
@@ -151,7 +222,11 @@ def normalise(
         keep = ~foreign if keep is None else keep & ~foreign
     if keep is not None:
         frame = frame.filter(keep)
-    return LoadedBook(source=source, side=side, frame=frame, problems=problems, rows_read=n)
+    if read_problems:
+        problems = tuple(sorted((*read_problems, *problems), key=lambda p: p.row))
+    return LoadedBook(
+        source=source, side=side, frame=frame, problems=problems, rows_read=n + len(read_problems)
+    )
 
 
 def _column(series: pl.Series, column: str, mapping: BookMapping, side: Side) -> tuple[pl.Series, pl.Series]:

@@ -280,3 +280,32 @@ def test_any_text_in_a_numeric_or_date_cell_never_crashes(text: str) -> None:
     frame = pl.DataFrame([row], schema=dict.fromkeys(row, pl.String))
     book = normalise(frame, source="b.csv", member="CM1", side=Side.MEMBER)
     assert book.frame.height + len({p.row for p in book.problems}) == 1
+
+
+def test_rows_with_too_many_or_too_few_fields_are_reported_and_the_rest_read(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "book.csv", [position("C1"), position("C2"), position("C3"), position("C4")])
+    lines = path.read_text().splitlines()
+    lines[2] = lines[2] + ",surplus"  # data row 2
+    lines[3] = ",".join(lines[3].split(",")[:5])  # data row 3
+    path.write_text("\ufeff" + "\n".join(lines) + "\n")  # with a byte-order mark, as spreadsheets write
+    book = load_book(path, member="CM1", side=Side.MEMBER)
+    assert book.frame.select("trade_id", "_row").rows() == [("C1", 1), ("C4", 4)]
+    assert [(p.row, p.column, p.message) for p in book.problems] == [
+        (2, "(row)", "has 17 fields where the header has 16"),
+        (3, "(row)", "has 5 fields where the header has 16"),
+    ]
+
+
+def test_bytes_that_are_not_utf8_fail_only_their_cell(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "book.csv", [position("C1"), position("C2", currency="AUD")])
+    data = path.read_bytes().replace(b"C2,UTI-C2,CM1,HOUSE,IRS,AUD", b"C2,UTI-C2,CM1,HOUSE,IRS,A\xffD")
+    path.write_bytes(data)
+    book = load_book(path, member="CM1", side=Side.MEMBER)
+    assert book.frame["trade_id"].to_list() == ["C1"]
+    assert [(p.row, p.column) for p in book.problems] == [(2, "currency")]
+
+
+def test_a_column_named_twice_is_unusable(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "book.csv", [position("C1")], columns=[*position("x"), "npv"])
+    with pytest.raises(InputRejected, match="column\\(s\\) npv appear more than once"):
+        load_book(path, member="CM1", side=Side.MEMBER)

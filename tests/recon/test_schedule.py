@@ -64,7 +64,9 @@ def test_due_only_after_the_time_on_business_days(tmp_path: Path) -> None:
     assert str(due_date(config, DUE)) == "2026-01-12"
     assert due_date(config, datetime(2026, 1, 10, 9, 0, tzinfo=UTC)) is None  # Saturday
     assert due_date(config, datetime(2026, 1, 26, 9, 0, tzinfo=UTC)) is None  # Australia Day
-    assert next_due(config, datetime(2026, 1, 23, 9, 0, tzinfo=UTC)).isoformat() == "2026-01-27T19:00:00+11:00"
+    assert (
+        next_due(config, datetime(2026, 1, 23, 9, 0, tzinfo=UTC)).isoformat() == "2026-01-27T19:00:00+11:00"
+    )
 
 
 def test_each_member_runs_once_and_a_failure_stays_with_its_member(tmp_path: Path) -> None:
@@ -89,17 +91,21 @@ def test_each_member_runs_once_and_a_failure_stays_with_its_member(tmp_path: Pat
 def test_schedule_once_command(tmp_path: Path) -> None:
     config = _setup(tmp_path)
     runner = CliRunner()
-    early = runner.invoke(app, ["schedule", "--config", str(config), "--once", "--no-pdf",
-                                "--now", "2026-01-12T18:00:00+11:00"])
+    early = runner.invoke(
+        app, ["schedule", "--config", str(config), "--once", "--no-pdf", "--now", "2026-01-12T18:00:00+11:00"]
+    )
     assert early.exit_code == 0
     assert "nothing due; next run at 2026-01-12T19:00:00+11:00" in early.stdout
-    due = runner.invoke(app, ["schedule", "--config", str(config), "--once", "--no-pdf",
-                              "--now", "2026-01-12T19:30:00+11:00"])
+    due = runner.invoke(
+        app, ["schedule", "--config", str(config), "--once", "--no-pdf", "--now", "2026-01-12T19:30:00+11:00"]
+    )
     assert due.exit_code == 1  # CM2's book never arrived
     assert "2026-01-12 CM1: ok" in due.stdout
     assert "2026-01-12 CM2: FAILED" in due.stderr
     bad = tmp_path / "bad.toml"
-    bad.write_text('[schedule]\ntime = "7pm"\n[[members]]\nid = "CM1"\nbook = "b.csv"\nccp_positions = "c.csv"\n')
+    bad.write_text(
+        '[schedule]\ntime = "7pm"\n[[members]]\nid = "CM1"\nbook = "b.csv"\nccp_positions = "c.csv"\n'
+    )
     refused = runner.invoke(app, ["schedule", "--config", str(bad), "--once"])
     assert refused.exit_code == 2
     assert "schedule.time: time must be HH:MM" in refused.stderr
