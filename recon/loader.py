@@ -124,8 +124,8 @@ def _read_csv(path: Path, mapping: BookMapping) -> RawTable:
         if "UTF8" not in str(exc):
             raise ValueError(str(exc)) from None
         # Not UTF-8: read leniently (undecodable bytes become U+FFFD and fail their column's rule).
-        frame = pl.read_csv(path, infer_schema=False, separator=mapping.delimiter, encoding="utf8-lossy")
-        return RawTable(frame.rename(dict(zip(frame.columns, names, strict=True))))
+        lossy = pl.read_csv(path, infer_schema=False, separator=mapping.delimiter, encoding="utf8-lossy")
+        return RawTable(lossy.rename(dict(zip(lossy.columns, names, strict=True))))
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
     if not ragged:
