@@ -306,26 +306,18 @@ class ClearingService:
     # ------------------------------------------------------------ submit helpers
 
     async def _known(self, conn: AsyncConnection, sub: Submission) -> SubmissionRow | None:
-        by_message = await repo.find_by_message(conn, sub.source, sub.message_id)
-        if by_message is not None:
-            return by_message
         ids = sub.trade.identifiers
-        return await repo.find_by_version(conn, sub.source, ids.source_trade_id, ids.source_version)
+        return await repo.find_known(
+            conn, sub.source, sub.message_id, ids.source_trade_id, ids.source_version
+        )
 
     async def _store(self, conn: AsyncConnection, sub: Submission) -> StatusUpdate:
         now = self.clock.now()
-        members = await ref.members_by_party(conn, (p.party_id for p in sub.trade.parties))
+        members = await ref.member_ids_by_party(conn, (p.party_id for p in sub.trade.parties))
         a, b = (members.get(p.party_id) for p in sub.trade.parties)
-        row_id = await repo.insert(
-            conn,
-            sub,
-            member_a=None if a is None else a.member_id,
-            member_b=None if b is None else b.member_id,
-            business_date=self.hours.business_date(sub.received_at),
-            at=now,
+        row = await repo.insert(
+            conn, sub, member_a=a, member_b=b, business_date=self.hours.business_date(sub.received_at), at=now
         )
-        row = await repo.get(conn, row_id)
-        assert row is not None
         if sub.is_correction:
             await self._supersede_earlier(conn, row, now)
         recipients = await self._recipients(conn, row)
@@ -353,10 +345,8 @@ class ClearingService:
         out = [Recipient(DeliveryChannel.MQTT, RecipientRole.SOURCE, sub.source)]
         for member_id in sub.members:
             out.append(Recipient(DeliveryChannel.MQTT, RecipientRole.MEMBER, member_id))
-        for member_id in sub.members:
-            m = await ref.get_member(conn, member_id)
-            for comp in () if m is None else m.comp_ids:
-                out.append(Recipient(DeliveryChannel.FIX, RecipientRole.MEMBER, comp))
+        for comp in await ref.comp_ids_of(conn, sub.members):
+            out.append(Recipient(DeliveryChannel.FIX, RecipientRole.MEMBER, comp))
         return out
 
     async def _finish(
@@ -600,29 +590,25 @@ class ClearingService:
         margins: dict[str, Decimal] = {}
         reserves: dict[str, Decimal] = {}
         stored = await ref.member_margins(conn, member.member_id)
+        held = await ref.holdings_by_account(conn, member.member_id)
+        reserved = await ref.reserved_by_account(conn, member.member_id)
         target = member.account(account_id)
         assert target is not None
         for acct in member.accounts:
-            holdings = await ref.holdings(conn, member.member_id, acct.account_id)
-            values[acct.account_id] = self.fx.convert(
-                self.fx.value(holdings, acct.base_currency), acct.base_currency, target.base_currency
-            )
-            override = overrides.get((member.member_id, acct.account_id))
-            margin = override.margin if override is not None else stored.get(acct.account_id, Decimal(0))
-            margins[acct.account_id] = self.fx.convert(margin, acct.base_currency, target.base_currency)
-            reserves[acct.account_id] = self.fx.convert(
-                await ref.reserved(conn, member.member_id, acct.account_id),
-                acct.base_currency,
+            a, base, to = acct.account_id, acct.base_currency, target.base_currency
+            values[a] = self.fx.convert(self.fx.value(held.get(a, []), base), base, to)
+            override = overrides.get((member.member_id, a))
+            margin = override.margin if override is not None else stored.get(a, Decimal(0))
+            margins[a] = self.fx.convert(margin, base, to)
+            reserves[a] = self.fx.convert(reserved.get(a, Decimal(0)), base, to)
+        # tolerance in use: the member's requirement that its collateral does not cover, over all accounts
+        used = sum((max(margins[a] + reserves[a] - values[a], Decimal(0)) for a in values), Decimal(0))
+        limit = Decimal(0)
+        if member.tolerance_limit > 0:
+            pool = await ref.tolerance_pool(conn)
+            limit = self.fx.convert(
+                effective_tolerance(member.tolerance_limit, pool, self.settings.credit.tolerance_pool_cap),
+                member.base_currency,
                 target.base_currency,
             )
-        used = sum(
-            (max(margins[a] + reserves[a] - values[a], Decimal(0)) for a in values if a != account_id),
-            Decimal(0),
-        ) + max(margins[account_id] + reserves[account_id] - values[account_id], Decimal(0))
-        pool = await ref.tolerance_pool(conn)
-        limit = self.fx.convert(
-            effective_tolerance(member.tolerance_limit, pool, self.settings.credit.tolerance_pool_cap),
-            member.base_currency,
-            target.base_currency,
-        )
         return CreditPosition(values[account_id], margins[account_id], reserves[account_id], limit, used)

@@ -35,6 +35,19 @@ class RiskCreditChecker:
     def __init__(self, engine: RiskEngine, fx: FxRates) -> None:
         self.engine = engine
         self.fx = fx
+        self._last: tuple[Trade, str, AccountType, np.ndarray] | None = None
+
+    def _trade_pnl(self, trade: Trade, party_id: str, account_type: AccountType) -> np.ndarray:
+        """One revaluation per trade: the other side's scenario P&L of a bilateral trade is its negative."""
+        last = self._last
+        if last is not None and last[2] is account_type and last[0] == trade:
+            if last[1] == party_id:
+                return last[3]
+            if {last[1], party_id} == {p.party_id for p in trade.parties}:
+                return -last[3]
+        pnl = np.asarray(self.engine.trade_pnl(trade, party_id, account_type), dtype=np.float64)
+        self._last = (trade, party_id, account_type, pnl)
+        return pnl
 
     @classmethod
     def from_market_dir(cls, directory: str | Path, fx: FxRates | None = None) -> RiskCreditChecker:
@@ -53,7 +66,7 @@ class RiskCreditChecker:
         account_type: AccountType = AccountType.HOUSE,
     ) -> MarginImpact:
         rate = float(self.fx.convert(Decimal(1), trade.currency, base_currency))
-        trade_pnl = np.asarray(self.engine.trade_pnl(trade, party_id, account_type), dtype=np.float64) * rate
+        trade_pnl = self._trade_pnl(trade, party_id, account_type) * rate
         if pnl_before is None:
             before = np.zeros_like(trade_pnl)
             im_before = 0.0

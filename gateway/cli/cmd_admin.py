@@ -12,11 +12,12 @@ import json
 import sys
 from collections.abc import Awaitable, Callable
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TextIO, TypeVar, cast
 
 import typer
 
-from gateway.cli.app import app
+from gateway.cli.app import app, bench_app
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -371,5 +372,32 @@ def db_upgrade(db: DbOption = DEFAULT_DB) -> None:
         engine = await open_db(db)
         await engine.dispose()
         return {"db": db, "schema": "up to date"}
+
+    emit(run(body), True)
+
+
+# ---------------------------------------------------------------- bench
+
+
+@bench_app.command("clearing")
+def bench_clearing(
+    trades: Annotated[int, typer.Option(help="Trades in the batch (submit all, then clear all).")] = 500,
+    latency_trades: Annotated[int, typer.Option(help="Trades submitted and cleared one at a time.")] = 100,
+    members: Annotated[int, typer.Option(help="Clearing members trading with each other.")] = 8,
+    db: Annotated[
+        str | None, typer.Option("--db", help="Database URL (default: a temporary SQLite file).")
+    ] = None,
+    market: Annotated[Path | None, typer.Option(help="Market data directory (default: synthetic).")] = None,
+) -> None:
+    """Clearing throughput and single-trade latency with the real risk engine; prints JSON."""
+    if trades < 1 or latency_trades < 0 or members < 2:
+        raise typer.BadParameter("need trades >= 1, latency-trades >= 0, members >= 2")
+
+    async def body() -> dict[str, Any]:
+        from gateway.clearing.bench import run_bench
+
+        return await run_bench(
+            trades=trades, latency_trades=latency_trades, members=members, db_url=db, market_dir=market
+        )
 
     emit(run(body), True)

@@ -126,6 +126,28 @@ async def find_by_message(conn: AsyncConnection, source: str, message_id: str) -
     return None if r is None else _row(r)
 
 
+async def find_known(
+    conn: AsyncConnection, source: str, message_id: str, source_trade_id: str, version: int
+) -> SubmissionRow | None:
+    """The submission with this message id, else the one with this trade version (one query)."""
+    c = t.submissions.c
+    rows = (
+        await conn.execute(
+            select(t.submissions).where(
+                c.source == source,
+                or_(
+                    c.message_id == message_id,
+                    and_(c.source_trade_id == source_trade_id, c.source_version == version),
+                ),
+            )
+        )
+    ).fetchall()
+    if not rows:
+        return None
+    by_message = [r for r in rows if r.message_id == message_id]
+    return _row(by_message[0] if by_message else rows[0])
+
+
 async def find_by_version(
     conn: AsyncConnection, source: str, source_trade_id: str, version: int
 ) -> SubmissionRow | None:
@@ -167,7 +189,7 @@ async def insert(
     member_b: str | None,
     business_date: date,
     at: datetime,
-) -> int:
+) -> SubmissionRow:
     trade = sub.trade
     result = await conn.execute(
         t.submissions.insert()
@@ -200,9 +222,9 @@ async def insert(
             needs_recheck=False,
             updated_at=at,
         )
-        .returning(t.submissions.c.id)
+        .returning(*t.submissions.c)
     )
-    return int(result.scalar_one())
+    return _row(result.one())
 
 
 async def set_stage(

@@ -119,6 +119,14 @@ async def member_by_party(conn: AsyncConnection, party_id: str) -> Member | None
     return None if mid is None else await get_member(conn, mid)
 
 
+async def member_ids_by_party(conn: AsyncConnection, party_ids: Iterable[str]) -> dict[str, str]:
+    """Each known party id mapped to its member id, in one query."""
+    rows = await conn.execute(
+        select(t.member_parties).where(t.member_parties.c.party_id.in_(list(set(party_ids))))
+    )
+    return {r.party_id: r.member_id for r in rows}
+
+
 async def members_by_party(conn: AsyncConnection, party_ids: Iterable[str]) -> dict[str, Member]:
     """Each known party id mapped to its member."""
     ids = list(set(party_ids))
@@ -191,6 +199,35 @@ async def holdings(conn: AsyncConnection, member_id: str, account_id: str) -> li
         for r in rows
         if r.quantity != 0
     ]
+
+
+async def holdings_by_account(conn: AsyncConnection, member_id: str) -> dict[str, list[Holding]]:
+    """Every collateral line of a member, by account, in one query."""
+    rows = await conn.execute(
+        select(t.collateral).where(t.collateral.c.member_id == member_id).order_by(t.collateral.c.asset_id)
+    )
+    out: dict[str, list[Holding]] = {}
+    for r in rows:
+        if r.quantity != 0:
+            out.setdefault(r.account_id, []).append(
+                Holding(r.asset_id, AssetKind(r.kind), r.currency, r.quantity, r.price, r.haircut)
+            )
+    return out
+
+
+async def comp_ids_of(conn: AsyncConnection, member_ids: Iterable[str]) -> list[str]:
+    """FIX CompIDs of these members, in member order then CompID order."""
+    ids = list(member_ids)
+    if not ids:
+        return []
+    rows = (
+        await conn.execute(
+            select(t.member_comp_ids.c.member_id, t.member_comp_ids.c.comp_id).where(
+                t.member_comp_ids.c.member_id.in_(ids)
+            )
+        )
+    ).fetchall()
+    return [r.comp_id for r in sorted(rows, key=lambda r: (ids.index(r.member_id), r.comp_id))]
 
 
 async def put_holding(
@@ -293,6 +330,18 @@ async def reserved(conn: AsyncConnection, member_id: str, account_id: str | None
     if account_id is not None:
         q = q.where(t.credit_reservations.c.account_id == account_id)
     return sum((await conn.execute(q)).scalars(), Decimal(0))
+
+
+async def reserved_by_account(conn: AsyncConnection, member_id: str) -> dict[str, Decimal]:
+    rows = await conn.execute(
+        select(t.credit_reservations.c.account_id, t.credit_reservations.c.amount).where(
+            t.credit_reservations.c.member_id == member_id
+        )
+    )
+    out: dict[str, Decimal] = {}
+    for r in rows:
+        out[r.account_id] = out.get(r.account_id, Decimal(0)) + r.amount
+    return out
 
 
 async def get_reservation(conn: AsyncConnection, member_id: str, order_id: str) -> Decimal | None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import Context, Decimal
 from typing import Any
 
 from sqlalchemy import DateTime, Numeric, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
+
+_EXACT = Context(prec=80)  # never rounds a stored value (columns hold at most 38 digits)
 
 
 class ExactDecimal(TypeDecorator[Decimal]):
@@ -38,8 +40,8 @@ class ExactDecimal(TypeDecorator[Decimal]):
 
 def plain(d: Decimal) -> Decimal:
     """Drop the trailing zeros PostgreSQL pads to the column scale, never switching to an exponent."""
-    n = d.normalize()
-    return n.quantize(Decimal(1)) if n == n.to_integral_value() else n
+    n = d.normalize(_EXACT)
+    return n.quantize(Decimal(1), context=_EXACT) if n == n.to_integral_value() else n
 
 
 class UtcDateTime(TypeDecorator[datetime]):

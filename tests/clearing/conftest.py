@@ -19,10 +19,10 @@ from gateway.refdata.admin import ReferenceData, cash
 from gateway.refdata.model import Account, Member
 from gateway.rules.settings import ClearingSettings
 from tests.clearing.doubles import LinearMargin
-from tests.store.conftest import db_url, engine
+from tests.store.conftest import db_url, engine, postgres_session_url, sqlite_template
 from tests.strategies import LEI_A, LEI_B, vanilla_irs
 
-__all__ = ["db_url", "engine"]
+__all__ = ["db_url", "engine", "postgres_session_url", "sqlite_template"]
 
 # Wednesday 7 January 2026, 11:00 in Sydney (UTC+11): a business day, inside service hours.
 OPEN_NOW = datetime(2026, 1, 7, 0, 0, tzinfo=UTC)

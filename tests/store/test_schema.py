@@ -20,24 +20,24 @@ from gateway.store.tables import metadata
 from gateway.store.types import ExactDecimal, UtcDateTime
 
 
-async def test_migrations_create_exactly_the_declared_schema(engine: AsyncEngine) -> None:
+async def test_migrations_create_exactly_the_declared_schema(fresh_engine: AsyncEngine) -> None:
     def diff(sync_conn):  # type: ignore[no-untyped-def]
         return compare_metadata(MigrationContext.configure(sync_conn), metadata)
 
-    async with engine.connect() as conn:
+    async with fresh_engine.connect() as conn:
         assert await conn.run_sync(diff) == []
         views = await conn.run_sync(lambda c: inspect(c).get_view_names())
     assert "ccp_positions" in views
 
 
-async def test_upgrade_is_idempotent_and_downgrade_is_clean(engine: AsyncEngine) -> None:
-    await upgrade_schema(engine)  # second run at start-up: nothing to do
-    await downgrade_schema(engine, "base")
-    async with engine.connect() as conn:
+async def test_upgrade_is_idempotent_and_downgrade_is_clean(fresh_engine: AsyncEngine) -> None:
+    await upgrade_schema(fresh_engine)  # second run at start-up: nothing to do
+    await downgrade_schema(fresh_engine, "base")
+    async with fresh_engine.connect() as conn:
         tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
     assert tables <= {"alembic_version"}
-    await upgrade_schema(engine)
-    async with engine.connect() as conn:
+    await upgrade_schema(fresh_engine)
+    async with fresh_engine.connect() as conn:
         version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar_one()
     assert version == "0001"
 
