@@ -17,8 +17,6 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import date
-from decimal import Decimal
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -27,16 +25,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.broker.connect import mqtt_client
 from gateway.broker.embedded import EmbeddedBroker
-from gateway.clearing.credit import CreditChecker, MarginImpact
+from gateway.clearing.credit import CreditChecker
 from gateway.clearing.pipeline import ClearingService
 from gateway.clearing.ports import DeliveryChannel, OutboxItem
 from gateway.clock import Clock, SystemClock
 from gateway.config import BrokerMode, GatewayConfig
-from gateway.domain.enums import AccountType
-from gateway.domain.errors import GatewayError, MarketDataError
+from gateway.domain.errors import GatewayError
 from gateway.domain.messages import InboundMessage
-from gateway.domain.reasons import ReasonCode
-from gateway.domain.trade import Trade
 from gateway.intake.mqtt.handler import FpmlIntake
 from gateway.intake.mqtt.loop import MqttIntake
 from gateway.ops.health import Health, State
@@ -44,14 +39,12 @@ from gateway.ops.http import OpsServer
 from gateway.ops.metrics import Metrics
 from gateway.publish.fpml import CcpIdentity, status_update_to_fpml
 from gateway.publish.mqtt.publisher import OutboxPublisher
-from gateway.refdata.fx import FxRates
 from gateway.rules.products import ProductTable
 from gateway.rules.settings import ClearingSettings
 
 if TYPE_CHECKING:
     from gateway.intake.fix.acceptor import FixAcceptor
     from gateway.intake.fix.config import AcceptorConfig
-    from gateway.risk.engine import RiskEngine
 
 FIX_BATCH = 5000  # statuses read per pass; a logged-out member's backlog must not hide the others'
 
@@ -211,60 +204,9 @@ class StartupError(Exception):
     """The gateway cannot start; the message says what to fix (a port in use, no market data, ...)."""
 
 
-class RiskMargin:
-    """The clearing core's ``CreditChecker`` backed by the risk engine (historical-simulation IM).
-
-    An account's portfolio is kept as its scenario P&L vector (float64, in the account's base currency);
-    a trade's vector is priced from the member's side, converted at the reference FX rate and added.
-    """
-
-    def __init__(self, engine: RiskEngine, fx: FxRates) -> None:
-        self._engine = engine
-        self._fx = fx
-
-    def margin_impact(
-        self,
-        trade: Trade,
-        party_id: str,
-        base_currency: str,
-        pnl_before: bytes | None,
-        as_of: date,
-        account_type: AccountType = AccountType.HOUSE,
-    ) -> MarginImpact:
-        import numpy as np
-
-        pnl = self._engine.trade_pnl(trade, party_id, account_type)
-        if trade.currency != base_currency:
-            pnl = pnl * float(self._fx.convert(Decimal(1), trade.currency, base_currency))
-        if pnl_before is None:
-            before = np.zeros_like(pnl)
-        else:
-            before = np.frombuffer(pnl_before, dtype=np.float64)
-            if before.shape != pnl.shape:
-                raise MarketDataError.of(
-                    ReasonCode.RISK_UNPRICEABLE,
-                    "portfolio",
-                    f"the account's stored P&L has {before.size} scenarios, the market data {pnl.size}; "
-                    "run end of day to revalue the portfolio",
-                )
-        after = before + pnl
-        im_before = self._engine.margin(before, account_type).im
-        im_after = self._engine.margin(after, account_type).im
-        return MarginImpact(
-            incremental_margin=_money(im_after - im_before),
-            margin_after=_money(im_after),
-            pnl_after=after.astype(np.float64).tobytes(),
-        )
-
-
-def _money(x: float) -> Decimal:
-    return Decimal(repr(x)).quantize(Decimal("0.01"))
-
-
 def credit_checker(config: GatewayConfig) -> CreditChecker:
     """The production margin model over the market data in ``risk.market_data_dir``."""
-    from gateway.risk.engine import RiskEngine
-    from gateway.risk.market.data import MarketData
+    from gateway.clearing.risk_checker import RiskCreditChecker
 
     directory = config.risk.market_data_dir
     if not (directory / "market.toml").is_file():
@@ -273,10 +215,9 @@ def credit_checker(config: GatewayConfig) -> CreditChecker:
             f"`clearing-gateway market synth --out {directory}`"
         )
     try:
-        market = MarketData.load(directory)
+        return RiskCreditChecker.from_market_dir(directory)
     except GatewayError as exc:
         raise StartupError(f"market data in {directory} cannot be used: {exc}") from None
-    return RiskMargin(RiskEngine(market), FxRates.load())
 
 
 @contextlib.asynccontextmanager
