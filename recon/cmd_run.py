@@ -117,3 +117,40 @@ def ack(
     typer.echo(
         f"acknowledged {done.break_id} ({done.member} {done.break_type}, {state}) at {done.at.isoformat()}"
     )
+
+
+@app.command("breaks")
+def breaks(
+    member: Annotated[str, typer.Option(help="Clearing member id.")],
+    store: Annotated[
+        str, typer.Option(help="Break store: SQLite path or SQLAlchemy URL.")
+    ] = "var/recon/breaks.db",
+) -> None:
+    """List a member's open breaks from the store (oldest first), as CSV on standard output."""
+    import csv
+    import sys
+
+    from recon.store import BreakStore
+
+    columns = (
+        "break_id",
+        "break_type",
+        "trade_id",
+        "uti",
+        "field",
+        "member_value",
+        "ccp_value",
+        "first_seen",
+        "last_seen",
+        "acknowledged",
+        "comment",
+    )
+    found = BreakStore(store)
+    try:
+        rows = found.open_breaks(member)
+    finally:
+        found.close()
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(["" if row[c] is None else row[c] for c in columns])

@@ -198,6 +198,12 @@ def test_ack_comments_a_break_that_then_shows_in_the_next_run(tmp_path: Path) ->
         "CCP curve differs; accepted",
         "1",
     )
+    listed = runner.invoke(app, ["breaks", "--member", "CM1", "--store", str(tmp_path / "breaks.db")])
+    assert listed.exit_code == 0
+    lines = listed.stdout.splitlines()
+    assert lines[0].startswith("break_id,break_type,trade_id")
+    assert lines[1].startswith(f"{break_id},VALUATION_MISMATCH,C1,UTI-C1,npv,")
+    assert lines[1].endswith(",True,CCP curve differs; accepted")
     unknown = runner.invoke(app, ["ack", "0000", "--comment", "x", "--store", str(tmp_path / "breaks.db")])
     assert unknown.exit_code == 2
     assert "no break with id '0000'" in unknown.stderr

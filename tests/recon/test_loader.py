@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -309,3 +310,24 @@ def test_a_column_named_twice_is_unusable(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "book.csv", [position("C1")], columns=[*position("x"), "npv"])
     with pytest.raises(InputRejected, match="column\\(s\\) npv appear more than once"):
         load_book(path, member="CM1", side=Side.MEMBER)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    day=st.dates(min_value=date(1990, 1, 1), max_value=date(2090, 12, 31)),
+    fmt=st.sampled_from(["%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%Y%m%d", "%d-%b-%Y"]),
+)
+def test_dates_in_any_mapped_format_read_back(day: date, fmt: str) -> None:
+    row = position(
+        "C1", effective_date=day.strftime(fmt), maturity_date=(day + timedelta(days=400)).strftime(fmt)
+    )
+    frame = pl.DataFrame([row], schema=dict.fromkeys(row, pl.String))
+    book = normalise(
+        frame,
+        source="b.csv",
+        member="CM1",
+        side=Side.MEMBER,
+        mapping=parse_mapping({"dates": {"format": fmt}}),
+    )
+    assert book.problems == ()
+    assert book.frame["effective_date"].item() == day
