@@ -25,8 +25,8 @@ from recon.layout import (
 )
 from recon.mapping import STANDARD, BookMapping
 
-ROW = "_row"
-_SAMPLE = 4096  # rows looked at to decide whether a text column is low-cardinality (parse each value once)  # 1-based data row number in the source (1 = first row after a CSV header)
+ROW = "_row"  # 1-based data row number in the source (1 = first row after a CSV header)
+_SAMPLE = 4096  # rows looked at to decide whether a text column is low-cardinality (parse each value once)
 _NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
 _CURRENCY = r"^[A-Z]{3}$"
 _TENOR = r"^\d+[DWMY]$"
@@ -282,6 +282,11 @@ def _parse_text(
     stripped = cell.str.strip_chars()
     raw = pl.when(stripped == "").then(None).otherwise(stripped)
     value, error = _parse(column, raw, mapping)
+    error = (
+        pl.when(raw.str.contains("\ufffd", literal=True))
+        .then(pl.lit(f"{column} holds bytes that are not UTF-8 text"))
+        .otherwise(error)
+    )
     if required:
         error = pl.when(raw.is_null()).then(pl.lit(missing)).otherwise(error)
     else:

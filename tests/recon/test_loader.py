@@ -303,7 +303,9 @@ def test_bytes_that_are_not_utf8_fail_only_their_cell(tmp_path: Path) -> None:
     path.write_bytes(data)
     book = load_book(path, member="CM1", side=Side.MEMBER)
     assert book.frame["trade_id"].to_list() == ["C1"]
-    assert [(p.row, p.column) for p in book.problems] == [(2, "currency")]
+    assert [(p.row, p.column, p.message) for p in book.problems] == [
+        (2, "currency", "currency holds bytes that are not UTF-8 text")
+    ]
 
 
 def test_a_column_named_twice_is_unusable(tmp_path: Path) -> None:
