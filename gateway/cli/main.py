@@ -17,6 +17,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "gateway.cli.cmd_eod",
     "gateway.cli.cmd_export",
     "gateway.cli.cmd_risk",
+    "gateway.cli.cmd_fix",
 )
 
 

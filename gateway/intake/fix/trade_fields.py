@@ -24,6 +24,12 @@ from gateway.intake.fix.wire import FieldSet, Item
 
 V = TypeVar("V")
 
+_SIDES = {s: s for s in codes.SIDES}
+_ZERO = {"0": "0"}
+_FLAGS = {"Y": True, "N": False}
+_DAYS = {"D": "D"}
+_DAY_TYPES = {"0": "0", "1": "1"}
+
 # Where a canonical-trade invariant is stated in FIX terms.
 _STREAM_PATHS = {
     "stream.payer": T.StreamPaySide,
@@ -103,7 +109,7 @@ class Reader:
         return table[value]
 
     def flag(self, tag: int) -> bool:
-        return self.coded(tag, {"Y": True, "N": False}) or False
+        return self.coded(tag, _FLAGS) or False
 
     def period(self, period_tag: int, unit_tag: int, required: bool = False) -> Period | None:
         multiplier = self.integer(period_tag, required)
@@ -150,7 +156,7 @@ def read_parties(body: FieldSet, d: Dictionary, issues: list[Issue]) -> dict[str
         return parties
     for entry in sides:
         r = Reader(entry, d, issues)
-        side = r.coded(T.Side, {s: s for s in codes.SIDES}, required=True)
+        side = r.coded(T.Side, _SIDES, required=True)
         if side is None:
             continue
         if side in parties:
@@ -191,8 +197,8 @@ def read_parties(body: FieldSet, d: Dictionary, issues: list[Issue]) -> dict[str
 def _stream(entry: FieldSet, d: Dictionary, parties: dict[str, Party], issues: list[Issue]) -> Stream | None:
     r = Reader(entry, d, issues)
     before = len(issues)
-    pay = r.coded(T.StreamPaySide, {s: s for s in codes.SIDES}, required=True)
-    receive = r.coded(T.StreamReceiveSide, {s: s for s in codes.SIDES}, required=True)
+    pay = r.coded(T.StreamPaySide, _SIDES, required=True)
+    receive = r.coded(T.StreamReceiveSide, _SIDES, required=True)
     notional = r.decimal(T.StreamNotional, required=True)
     currency = r.text(T.StreamCurrency, required=True)
     effective = r.day(T.StreamEffectiveDateUnadjusted, required=True)
@@ -222,8 +228,8 @@ def _stream(entry: FieldSet, d: Dictionary, parties: dict[str, Party], issues: l
     first_regular = r.day(T.StreamFirstRegularPeriodStartDateUnadjusted)
     last_regular = r.day(T.StreamLastRegularPeriodEndDateUnadjusted)
     compounding = r.coded(T.PaymentStreamCompoundingMethod, codes.COMPOUNDING)
-    r.coded(T.StreamType, {"0": "0"}, required=True)
-    r.coded(T.PaymentStreamType, {"0": "0"}, required=True)
+    r.coded(T.StreamType, _ZERO, required=True)
+    r.coded(T.PaymentStreamType, _ZERO, required=True)
     if fixed_rate is not None and index is not None:
         r.fail(
             ReasonCode.FIX_INVALID_VALUE,
@@ -329,8 +335,8 @@ def _offset(r: Reader, period_tag: int, unit_tag: int, day_type_tag: int) -> int
     days = r.integer(period_tag)
     if days is None:
         return 0
-    r.coded(unit_tag, {"D": "D"}, required=True)
-    if r.coded(day_type_tag, {"0": "0", "1": "1"}, required=True) == "1":
+    r.coded(unit_tag, _DAYS, required=True)
+    if r.coded(day_type_tag, _DAY_TYPES, required=True) == "1":
         r.fail(ReasonCode.FIX_INVALID_VALUE, day_type_tag, "offsets are counted in business days (0)")
     return days
 

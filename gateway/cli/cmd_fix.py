@@ -1,0 +1,57 @@
+"""``clearing-gateway fix ...`` (acceptor, dictionaries) and ``clearing-gateway bench fix``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from gateway.cli.app import app, bench_app
+
+fix_app = typer.Typer(help="FIX 5.0 SP2 acceptor for clearing members.", no_args_is_help=True)
+app.add_typer(fix_app, name="fix")
+
+
+@fix_app.command("serve")
+def serve(
+    config: Annotated[Path, typer.Option(help="Acceptor TOML: [acceptor] and one [[members]] per CompID.")],
+    port_factory: Annotated[
+        str, typer.Option(help="module:function returning the ClearingPort for the AcceptorConfig.")
+    ],
+) -> None:
+    """Run the acceptor until SIGTERM/SIGINT."""
+    from gateway.intake.fix.__main__ import main
+
+    raise typer.Exit(main(["--config", str(config), "--port-factory", port_factory]))
+
+
+@fix_app.command("dictionary")
+def dictionary(
+    check: Annotated[bool, typer.Option(help="Only check the committed files are up to date.")] = False,
+    upstream: Annotated[
+        Path | None, typer.Option(help="Directory with FIX50SP2.xml and FIXT11.xml (default: quickfix's).")
+    ] = None,
+) -> None:
+    """Rebuild fix_specs/*-CCP.xml from the FIX repository files quickfix installs and fix_specs/roe.py."""
+    from fix_specs.build import main
+
+    argv = ["--check"] if check else []
+    if upstream is not None:
+        argv += ["--upstream", str(upstream)]
+    raise typer.Exit(main(argv))
+
+
+@bench_app.command("fix")
+def bench_fix(
+    messages: Annotated[int, typer.Option(min=10, help="Round trips measured per acceptor.")] = 3000,
+    rounds: Annotated[int, typer.Option(min=1, help="Alternating echo/gateway rounds.")] = 5,
+) -> None:
+    """AE -> AR round trips per second through our acceptor and through a bare quickfix echo acceptor."""
+    import asyncio
+    import json
+
+    from gateway.intake.fix.bench import run
+
+    result = asyncio.run(run(messages, rounds))
+    typer.echo(json.dumps(result.as_dict()))
