@@ -61,6 +61,13 @@ class DocContext:
     sent_by: str | None = None
     correlation_id: str | None = None
     _parties: dict[str, Party] = field(default_factory=dict)
+    _positions: dict[str, int] | None = None
+
+    def party_position(self, key: str) -> int:
+        """Where the party with xml id ``key`` stands among the document's ``party`` elements."""
+        if self._positions is None:
+            self._positions = {p.get("id", ""): i for i, p in enumerate(children(self.root, "party"))}
+        return self._positions.get(key, len(self._positions))
 
     def target(self, ref: Element, problems: Problems, expect: str | None = None) -> Element | None:
         """The element a ``...Reference href`` points at (the rules layer reports dangling ones)."""

@@ -168,7 +168,7 @@ def _status(root: Element, ctx: DocContext, problems: Problems) -> Extracted:
     reasons = []
     for reason in children(item, "reason"):
         code_text = child_text(reason, "reasonCode") or ""
-        code = _REASON_BY_FPML.get(code_text)
+        code = _exact_code(reason) or _REASON_BY_FPML.get(code_text)
         if code is None:
             problems.add(
                 ReasonCode.FPML_UNKNOWN_CODE,
@@ -228,6 +228,20 @@ def _confirmed(root: Element, ctx: DocContext, problems: Problems) -> Extracted:
                 originating_event=_originating_event(root, clearing),
             )
     return Extracted(message, collector.trades, collector.failures, atomic=True)
+
+
+ISSUE_CODE_SCHEME = "urn:clearing-gateway:issue-code"  # where our writers put the exact ReasonCode
+
+
+def _exact_code(reason: Element) -> ReasonCode | None:
+    """The ReasonCode a gateway wrote in ``validationRuleId`` (several codes share one FpML reasonCode)."""
+    for rule in children(reason, "validationRuleId"):
+        if rule.get("validationScheme") == ISSUE_CODE_SCHEME:
+            try:
+                return ReasonCode(text_of(rule) or "")
+            except ValueError:
+                return None
+    return None
 
 
 def _originating_event(root: Element, clearing: Element | None) -> str | None:

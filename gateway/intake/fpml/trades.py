@@ -15,6 +15,8 @@ the enclosing package's ``packageInformation``). ``sub_block`` is true when a
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from gateway.domain.errors import TradeInvalid
 from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import Party, PartyTradeId, Trade, TradeIdentifiers
@@ -70,7 +72,7 @@ def read_trade(
         return None
     assert trade_date is not None
     assert identifiers is not None
-    keys = list(result.party_keys)
+    keys = sorted(result.party_keys, key=ctx.party_position)
     parties = _parties(keys, result.accounts, ctx, problems)
     if parties is None:
         problems.add(
@@ -79,6 +81,10 @@ def read_trade(
             f"a cleared trade is between two distinct parties; this one names {len(keys)}",
         )
         return None
+    named = {p.party_id for p in parties}
+    identifiers = replace(  # only the trade's own parties' ids; the source's id is source_trade_id
+        identifiers, party_trade_ids=tuple(p for p in identifiers.party_trade_ids if p.party_id in named)
+    )
     try:
         return Trade(
             identifiers=identifiers,

@@ -77,10 +77,14 @@ class Kids(ChildIndex):
         self.el = el
 
 
+_XML_SPACE = " \t\r\n"
+
+
 def text_of(el: Element | None) -> str | None:
+    """The element's text without surrounding XML white space (space, tab, CR, LF; nothing else)."""
     if el is None or el.text is None:
         return None
-    value = el.text.strip()
+    value = el.text.strip(_XML_SPACE)
     return value or None
 
 

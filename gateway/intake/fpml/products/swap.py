@@ -135,6 +135,7 @@ def read_stream(
     frequency_el = _need(d_, "calculationPeriodFrequency", problems)
     calc_freq = readers.period_value(frequency_el, problems)
     roll = child_text(frequency_el, "rollConvention") if frequency_el is not None else None
+    roll = None if roll == "NONE" else roll  # FpML's "no roll convention"
     first_regular = readers.date_value(d_.get("firstRegularPeriodStartDate"), problems)
     last_regular = readers.date_value(d_.get("lastRegularPeriodEndDate"), problems)
 
