@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 from datetime import UTC, datetime
 
 import simplefix
@@ -21,7 +22,16 @@ class Disconnected(Exception):
 
 
 class FixClient:
-    def __init__(self, host: str, port: int, *, sender: str = "MEMBER1", target: str = "CCP") -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        sender: str = "MEMBER1",
+        target: str = "CCP",
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
+        self.tls = tls
         self.host = host
         self.port = port
         self.sender = sender
@@ -32,7 +42,7 @@ class FixClient:
         self.parser = simplefix.FixParser()
 
     async def connect(self) -> None:
-        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port, ssl=self.tls)
         self.parser = simplefix.FixParser()
 
     async def close(self) -> None:
