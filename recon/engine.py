@@ -1,8 +1,9 @@
 """Matching and break classification: pure, vectorised, deterministic.
 
-Pairs a member's rows with the CCP's by CCP trade id, then (rows without one) by UTI, then (rows with
-neither) by exact economics. A key carried by more than one row on either side is a DUPLICATE_KEY break and
-none of its rows is paired. Matched pairs are compared field by field within the tolerances.
+Pairs a member's rows with the CCP's by CCP trade id, then by UTI (rows without a trade id, or with one
+the CCP does not know: the differing id is then a break of its own), then (rows with neither) by exact
+economics. A key carried by more than one row on either side is a DUPLICATE_KEY break and none of its
+rows is paired. Matched pairs are compared field by field within the tolerances.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ BREAK_SCHEMA: Final[dict[str, pl.DataType | type[pl.DataType]]] = {
     "source_row": pl.Int64,
     "message": pl.String,
 }
-_COMPARED: Final[tuple[str, ...]] = ("uti", *ECONOMIC_FIELDS, "status", "npv")
+_COMPARED: Final[tuple[str, ...]] = ("trade_id", "uti", *ECONOMIC_FIELDS, "status", "npv")
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,11 +95,18 @@ def reconcile(
     m1 = mk.filter(pl.col("trade_id").is_not_null())
     paired, m_only, c_left = _match(m1, ck, "trade_id", MatchedBy.TRADE_ID, side_m, side_c, parts)
     pairs.append(paired)
-    parts.append(_missing(side_m, m_only, BreakType.MISSING_AT_CCP))
+    unknown_id = mk.join(m_only, on="_mi", how="semi")
+    parts.append(_missing(side_m, unknown_id.filter(pl.col("uti").is_null()), BreakType.MISSING_AT_CCP))
     ck = ck.join(c_left, on="_ci", how="semi")
 
-    # 2. UTI, for member rows without a CCP trade id.
-    m2 = mk.filter(pl.col("trade_id").is_null() & pl.col("uti").is_not_null())
+    # 2. UTI, for member rows without a CCP trade id or with one the CCP does not know.
+    m2 = pl.concat(
+        [
+            mk.filter(pl.col("trade_id").is_null() & pl.col("uti").is_not_null()),
+            unknown_id.filter(pl.col("uti").is_not_null()),
+        ],
+        how="vertical",
+    )
     c2 = ck.filter(pl.col("uti").is_not_null())
     paired, m_only, c_left = _match(m2, c2, "uti", MatchedBy.UTI, side_m, side_c, parts)
     pairs.append(paired)
@@ -307,7 +315,7 @@ def _compare(side_m: _Side, side_c: _Side, pairs: pl.DataFrame, tolerances: Tole
         elif col in DATE_COLUMNS:
             diff = (m - c).dt.total_days().cast(pl.Float64)
             differs = m.ne_missing(c)
-        elif col == "uti":
+        elif col in ("trade_id", "uti"):  # an identifier the member does not carry is not a break
             diff = pl.lit(None, dtype=pl.Float64)
             differs = m.is_not_null() & c.is_not_null() & (m != c)
         else:

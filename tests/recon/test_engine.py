@@ -226,3 +226,15 @@ def test_every_row_is_accounted_for_exactly_once(
     assert again.breaks.equals(b)  # deterministic
     self_check = reconcile("CM1", c, c, Tolerances())
     assert self_check.breaks.filter(pl.col("break_type") != "DUPLICATE_KEY").height == 0
+
+
+def test_a_ccp_trade_id_the_ccp_does_not_know_falls_back_to_the_uti(tmp_path: Path) -> None:
+    member = [position("C1-OLD", uti="U1"), position("C9", uti="U9")]
+    ccp = [position("C1", uti="U1")]
+    result = _run(tmp_path, member, ccp)
+    assert result.matched_by == {"trade_id": 0, "uti": 1, "economics": 0}
+    rows = {(r["break_type"], r["trade_id"], r["field"]): r for r in result.breaks.to_dicts()}
+    assert set(rows) == {("ECONOMIC_MISMATCH", "C1", "trade_id"), ("MISSING_AT_CCP", "C9", None)}
+    wrong = rows[("ECONOMIC_MISMATCH", "C1", "trade_id")]
+    assert (wrong["member_value"], wrong["ccp_value"], wrong["key"]) == ("C1-OLD", "C1", "uti=U1")
+    assert rows[("MISSING_AT_CCP", "C9", None)]["key"] == "trade_id=C9"
