@@ -137,3 +137,45 @@ def test_sender_trade_id_is_preferred_as_source_id() -> None:
     ptis = find_all(root, "trade/tradeHeader/partyTradeIdentifier")
     ptis[0].addprevious(ptis[1])  # party2's id first in document order
     assert parse_trade_xml(to_bytes(root)).identifiers.source_trade_id == "SW2000"
+
+
+def test_identifiers_keep_non_xml_white_space() -> None:
+    """Only space, tab, CR and LF are trimmed: a no-break space is part of the identifier."""
+    root = set_text(load(VANILLA), "trade/tradeHeader/partyTradeIdentifier/tradeId", " TW9235\u00a0\n", 0)
+    assert parse_trade_xml(to_bytes(root)).identifiers.source_trade_id == "TW9235\u00a0"
+
+
+def test_parties_follow_the_document_party_order() -> None:
+    root = load(VANILLA)
+    parties = find_all(root, "party")
+    parties[0].addprevious(parties[1])  # party2 first in the document
+    trade = parse_trade_xml(to_bytes(root))
+    assert [p.party_id for p in trade.parties] == ["529900DTJ5A7S5UCBB52", "549300VBWWV6BYQOWM67"]
+    assert trade.streams[0].payer == "549300VBWWV6BYQOWM67"  # economics unchanged
+
+
+def test_status_written_by_our_writer_reads_back_with_exact_reasons() -> None:
+    """A real round trip through gateway.publish.fpml (the writers), not a double."""
+    from gateway.domain.enums import ClearingStatusCode
+    from gateway.domain.errors import Issue
+    from gateway.domain.messages import ClearingStatusReport, MessageHeader
+    from gateway.domain.reasons import ReasonCode
+    from gateway.publish.fpml import clearing_status
+    from tests.strategies import vanilla_irs
+
+    trade = vanilla_irs()
+    reasons = (
+        Issue(ReasonCode.FIX_MISSING_FIELD, "tag 55", "Symbol missing"),
+        Issue(ReasonCode.RISK_INSUFFICIENT_COLLATERAL, "party[1]", "needs 1.2m more"),
+    )
+    from datetime import UTC, datetime
+
+    header = MessageHeader("M-1", "CCP", ("MARKITWIRE",), datetime(2026, 1, 5, 9, 0, tzinfo=UTC))
+    report = ClearingStatusReport(header, ClearingStatusCode.PENDING, trade, "C-1", 3, reasons)
+    parsed = parse_fpml(clearing_status(report, source="MARKITWIRE"))
+    message = parsed.message
+    assert parsed.trades[0].streams == trade.streams
+    assert parsed.trades[0].identifiers.source_trade_id == trade.identifiers.source_trade_id
+    assert message.status is ClearingStatusCode.PENDING  # type: ignore[union-attr]
+    assert message.reasons == reasons  # type: ignore[union-attr]
+    assert message.correlation_id == "C-1"  # type: ignore[union-attr]
