@@ -113,6 +113,37 @@ def _interleaved(first: Any, second: Any, docs: list[bytes], seconds: float) -> 
     return n / spent[0], n / spent[1], n
 
 
+def _hostile_documents() -> dict[str, bytes]:
+    ns = "http://www.fpml.org/FpML-5/confirmation"
+    lol = "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10))
+    return {
+        "billion_laughs": f'<!DOCTYPE d [<!ENTITY l0 "lol">{lol}]><dataDocument xmlns="{ns}">&l9;</dataDocument>'.encode(),
+        "external_entity": f'<!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]><d xmlns="{ns}">&x;</d>'.encode(),
+        "fifty_megabytes": b"<dataDocument>" + b" " * (50 * 1024 * 1024) + b"</dataDocument>",
+        "truncated": f'<dataDocument xmlns="{ns}" fpmlVersion="5-10"><trade><tradeHeader>'.encode() * 1000,
+        "wrong_namespace": b'<dataDocument xmlns="urn:other" fpmlVersion="5-10"/>',
+    }
+
+
+def _refusal_seconds() -> dict[str, dict[str, Any]]:
+    """How long each hostile document takes to be refused, and with which code."""
+    import time
+
+    from gateway.domain.errors import InputRejected
+    from gateway.intake.fpml import parse_fpml
+
+    out: dict[str, dict[str, Any]] = {}
+    for name, data in _hostile_documents().items():
+        start = time.perf_counter()
+        try:
+            parse_fpml(data)
+            code = "ACCEPTED"
+        except InputRejected as exc:
+            code = exc.code.value
+        out[name] = {"code": code, "seconds": round(time.perf_counter() - start, 4)}
+    return out
+
+
 @bench_app.command("fpml")
 def bench_fpml(
     seconds: Annotated[float, typer.Option(min=0.1, help="Seconds of measured work for each side.")] = 5.0,
@@ -151,6 +182,7 @@ def bench_fpml(
                 "pipeline_parse_validate_normalise_docs_per_s": round(full_rate, 1),
                 "ratio": round(full_rate / base_rate, 3),
                 "target_ratio": 0.5,
+                "hostile_refusals": _refusal_seconds(),
             }
         )
     )

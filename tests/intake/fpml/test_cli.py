@@ -76,3 +76,15 @@ def test_bench_prints_both_figures_and_their_ratio() -> None:
         / figures["baseline_lxml_parse_validate_docs_per_s"]
     )
     assert abs(figures["ratio"] - expected) < 0.01
+
+
+def test_bench_reports_each_hostile_document_refused_with_its_code() -> None:
+    result = _run("bench", "fpml", "--seconds", "0.1")
+    refusals = json.loads(result.stdout)["hostile_refusals"]
+    assert {name: r["code"] for name, r in refusals.items()} == {
+        "billion_laughs": "XML_ENTITY_FORBIDDEN",
+        "external_entity": "XML_ENTITY_FORBIDDEN",
+        "fifty_megabytes": "XML_TOO_LARGE",
+        "truncated": "XML_MALFORMED",
+        "wrong_namespace": "XML_WRONG_NAMESPACE",
+    }
