@@ -124,3 +124,7 @@ class CallbackBridge(quickfix.Application):  # type: ignore[misc]
             self._post(Inbound(EventKind.APP, sessionID.getTargetCompID().getValue(), message.toString()))
         except BaseException:
             log.exception("fromApp failed; the message was not handed on")
+            try:  # tell the member, so it re-sends instead of waiting for an answer that never comes
+                self._post(Inbound(EventKind.APP, sessionID.getTargetCompID().getValue(), ""))
+            except BaseException:
+                log.exception("fromApp could not report the failure")

@@ -63,6 +63,16 @@ class FixHandlers:
                     ref_msg_type=msg_type, ref_seq_num=seq, ref_id=None, reason="6", text="unknown session"
                 )
             ]
+        if not raw:  # the bridge could not read the message out of quickfix
+            return [
+                replies.business_reject(
+                    ref_msg_type=msg_type,
+                    ref_seq_num=None,
+                    ref_id=None,
+                    reason="0",
+                    text="the last message could not be read; send it again with PossResend=Y",
+                )
+            ]
         if len(raw) > self.config.max_message_bytes:
             return [
                 replies.business_reject(
@@ -159,7 +169,7 @@ class FixHandlers:
             received_at=now,
             trade=trade,
             package_id=body.get(T.PackageID),
-            raw=raw.encode("utf-8", "replace"),
+            raw=raw.encode("utf-8", "surrogateescape"),
         )
         try:
             update = await self.port.submit(submission)
@@ -188,7 +198,7 @@ class FixHandlers:
             raise InputRejected(issues)
         reader = self.xml_reader or default_xml_reader()
         try:
-            trade = reader(xml.encode("utf-8"))
+            trade = reader(xml.encode("utf-8", "surrogateescape"))
         except InputRejected as exc:
             raise InputRejected(
                 [Issue(i.code, f"{self.d.label(T.SecurityXML)}{i.path}", i.message) for i in exc.issues]

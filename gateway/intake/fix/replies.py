@@ -123,7 +123,7 @@ def status_report(update: StatusUpdate, *, recipient_comp_id: str, participant: 
         items.append((T.ClearingBusinessDate, fix_date(update.clearing_business_date)))
     items.append((T.TransactTime, timestamp(update.at)))
     items.append((T.ClearedIndicator, cleared))
-    if update.reasons:
+    if update.reasons and update.status is S.REJECTED:  # reasons of a pending trade show in 2343
         items += [
             (T.TradeReportRejectReason, str(update.reasons[0].info.fix_trade_report_reject)),
             (T.RejectText, explain(update.reasons)),

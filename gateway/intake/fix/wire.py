@@ -44,26 +44,24 @@ def split(raw: str, data_length_tags: dict[int, int]) -> list[tuple[int, str]]:
     """Tag/value pairs in order; a data field is read by its length so it may hold any character."""
     if not any(f"{SOH}{tag}=" in raw or raw.startswith(f"{tag}=") for tag in data_length_tags):
         return _split_plain(raw)
+    data = raw.encode("utf-8", "surrogateescape")  # lengths of data fields count bytes
     pairs: list[tuple[int, str]] = []
     pos = 0
-    pending_length: tuple[int, int] | None = None  # (data tag, length)
-    while pos < len(raw):
-        eq = raw.find("=", pos)
+    pending_length: tuple[int, int] | None = None  # (data tag, length in bytes)
+    while pos < len(data):
+        eq = data.find(b"=", pos)
         if eq < 0:
             raise _garbled(f"no '=' after offset {pos}")
-        try:
-            tag = int(raw[pos:eq])
-        except ValueError:
-            raise _garbled(f"tag {raw[pos:eq]!r} is not a number") from None
+        tag = _tag_number(data[pos:eq].decode("ascii", "replace"))
         if pending_length is not None and pending_length[0] == tag:
             end = eq + 1 + pending_length[1]
-            if raw[end : end + 1] != SOH:
+            if data[end : end + 1] != b"\x01":
                 raise _garbled(f"tag {tag}: data does not end where its length field says")
         else:
-            end = raw.find(SOH, eq + 1)
+            end = data.find(b"\x01", eq + 1)
             if end < 0:
-                end = len(raw)
-        value = raw[eq + 1 : end]
+                end = len(data)
+        value = data[eq + 1 : end].decode("utf-8", "surrogateescape")
         pending_length = None
         if tag in data_length_tags:
             try:

@@ -170,6 +170,11 @@ def _context(d: Path, name: str) -> ssl.SSLContext:
     return ctx
 
 
+async def _connect_and_logon(client: FixClient) -> None:
+    await client.connect()
+    await client.logon()
+
+
 async def test_session_runs_through_stunnel_with_a_member_certificate(tunnel: tuple[Path, int, int]) -> None:
     d, tls_port, fix_port = tunnel
     config = dataclasses.replace(make_config(d, allowed_remote_addresses=("127.0.0.1",)), port=fix_port)
@@ -185,8 +190,7 @@ async def test_session_runs_through_stunnel_with_a_member_certificate(tunnel: tu
 
         stranger = FixClient("localhost", tls_port, tls=_context(d, "stranger"))
         with pytest.raises((ssl.SSLError, ConnectionError, Disconnected)):
-            await stranger.connect()
-            await stranger.logon()
+            await _connect_and_logon(stranger)
         await stranger.close()
     log = (d / "stunnel.log").read_text()
     assert "certificate verify failed" in log or "CERT: Verification error" in log

@@ -1,0 +1,49 @@
+"""The tag=value reader never fails with anything but a reasoned InputRejected, whatever it is given."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gateway.domain.errors import InputRejected
+from gateway.domain.reasons import ReasonCode
+from gateway.intake.fix.dictionary import default
+from gateway.intake.fix.wire import SOH, Out, frame, parse, split
+
+D = default()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("0123456789=|\x01ABZ.-")), max_size=200))
+def test_junk_is_refused_with_a_reason(text: str) -> None:
+    try:
+        parse(text.replace("|", SOH), D)
+    except InputRejected as exc:
+        assert exc.issues[0].code in {ReasonCode.FIX_INVALID_VALUE, ReasonCode.FIX_UNSUPPORTED_MESSAGE}
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(min_size=0, max_size=300).filter(lambda s: SOH not in s))
+def test_data_field_may_hold_any_text(xml: str) -> None:
+    raw = frame(Out("AE", ((571, "R1"), (1184, str(len(xml.encode()))), (1185, xml))))
+    pairs = split(raw, D.data_length_tags)
+    assert (1185, xml) in pairs
+
+
+def test_data_field_with_separator_inside_is_read_by_its_length() -> None:
+    xml = "<a>1\x012</a>"
+    raw = f"8=FIXT.1.1{SOH}9=5{SOH}35=AE{SOH}1184={len(xml)}{SOH}1185={xml}{SOH}10=000{SOH}"
+    assert (1185, xml) in split(raw, D.data_length_tags)
+
+
+def test_group_count_larger_than_its_entries_is_refused() -> None:
+    raw = f"8=FIXT.1.1{SOH}35=AE{SOH}571=R1{SOH}552=3{SOH}54=1{SOH}54=2{SOH}10=000{SOH}"
+    with pytest.raises(InputRejected, match="declares 3 entries but entry 3 does not start with Side"):
+        parse(raw, D)
+
+
+def test_unknown_message_type_is_unsupported() -> None:
+    with pytest.raises(InputRejected) as err:
+        parse(f"8=FIXT.1.1{SOH}35=ZZ{SOH}10=000{SOH}", D)
+    assert err.value.code is ReasonCode.FIX_UNSUPPORTED_MESSAGE
