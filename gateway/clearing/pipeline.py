@@ -19,7 +19,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import structlog
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gateway.clearing.credit import CreditChecker, CreditPosition, decide, effective_tolerance
@@ -246,18 +246,20 @@ class ClearingService:
         if self.credit is None:
             raise RuntimeError("no credit checker configured: this service can store and report, not clear")
         done = 0
+        after = 0  # one pass: each submission is taken at most once, so a drain always ends
         async with self._lock:
             while True:
                 now = self.clock.now()
                 async with self.engine.connect() as conn:
-                    ids = await repo.due(conn, now, open_now=self.hours.is_open(now), limit=batch)
+                    ids = await repo.due(
+                        conn, now, open_now=self.hours.is_open(now), limit=batch, after_id=after
+                    )
                 if not ids:
                     return done
                 for row_id in ids:
-                    await self._process_safely(row_id)
-                    done += 1
-                if len(ids) < batch:
-                    return done
+                    if await self._process_safely(row_id):
+                        done += 1
+                after = ids[-1]
 
     async def end_of_day(self, business_date: date, *, drain: bool = True) -> EodReport:
         """Refuse every trade of ``business_date`` (or earlier) not registered, backloads excepted.
@@ -369,10 +371,17 @@ class ClearingService:
 
     # ------------------------------------------------------------ the pipeline
 
-    async def _process_safely(self, row_id: int) -> None:
+    async def _process_safely(self, row_id: int) -> bool:
+        """Process one submission; False when the database failed and it is left for the next pass."""
         try:
             async with self.engine.begin() as conn:
                 await self._process(conn, row_id)
+            return True
+        except DBAPIError as exc:
+            # A lock timeout, a deadlock with another instance, a lost connection: nothing was written;
+            # the submission stays due and is taken again at the next pass.
+            log.warning("clearing.process_deferred", submission=row_id, error=str(exc.orig))
+            return False
         except Exception as exc:
             log.exception("clearing.process_failed", submission=row_id)
             # Never leave a poison submission to loop: refuse it with an internal error the operator can see.
@@ -381,6 +390,7 @@ class ClearingService:
                 if sub is not None and sub.stage not in repo.TERMINAL:
                     issue = Issue(ReasonCode.INTERNAL_ERROR, "trade", f"{type(exc).__name__}: {exc}")
                     await self._finish(conn, sub, Stage.REJECTED, ClearingStatusCode.REJECTED, [issue])
+            return True
 
     async def _process(self, conn: AsyncConnection, row_id: int) -> None:
         sub = await repo.get(conn, row_id, lock=True)
@@ -445,6 +455,8 @@ class ClearingService:
 
         # risk: incremental margin per member side, sub-block venue trades excepted
         book = _RiskBook()
+        for side in sorted(sides, key=lambda x: (x.member.member_id, x.account.account_id)):
+            await self._risk(conn, book, side)  # lock both accounts' risk rows in one global order
         impacts = []
         refusals: list[Issue] = []
         shortfalls: list[Issue] = []

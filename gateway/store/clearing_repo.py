@@ -247,8 +247,10 @@ async def set_stage(
     await conn.execute(update(t.submissions).where(t.submissions.c.id == row_id).values(**values))
 
 
-async def due(conn: AsyncConnection, now: datetime, *, open_now: bool, limit: int) -> list[int]:
-    """Ids of submissions to process now, oldest first."""
+async def due(
+    conn: AsyncConnection, now: datetime, *, open_now: bool, limit: int, after_id: int = 0
+) -> list[int]:
+    """Ids (greater than ``after_id``) of submissions to process now, oldest first."""
     s = t.submissions.c
     conditions = [
         s.stage == Stage.RECEIVED.value,
@@ -256,7 +258,9 @@ async def due(conn: AsyncConnection, now: datetime, *, open_now: bool, limit: in
     ]
     if open_now:
         conditions.append(and_(s.stage == Stage.PENDING_COLLATERAL.value, s.needs_recheck.is_(True)))
-    rows = await conn.execute(select(s.id).where(or_(*conditions)).order_by(s.id).limit(limit))
+    rows = await conn.execute(
+        select(s.id).where(s.id > after_id, or_(*conditions)).order_by(s.id).limit(limit)
+    )
     return [int(r) for r in rows.scalars()]
 
 

@@ -1,7 +1,7 @@
 """Every store-backed test runs twice: on a SQLite file and on a real PostgreSQL database.
 
 The schema is migrated once per session (a SQLite template file, a PostgreSQL database); each test then
-gets its own copy of the file, or the PostgreSQL database emptied with TRUNCATE, so tests stay isolated
+gets its own copy of the file, or the PostgreSQL database emptied, so tests stay isolated
 and fast. The migration tests themselves use ``fresh_db_url``: an empty file or a brand-new database
 from the shared ``postgres_url`` fixture.
 """
@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.store import create_engine, open_store
@@ -73,9 +72,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
     eng = create_engine(db_url)
     if eng.dialect.name == "postgresql":
-        names = ", ".join(t.name for t in metadata.sorted_tables)
-        async with eng.begin() as conn:
-            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        async with eng.begin() as conn:  # DELETE beats TRUNCATE on a handful of rows
+            for table in reversed(metadata.sorted_tables):
+                await conn.execute(table.delete())
     try:
         yield eng
     finally:
