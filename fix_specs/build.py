@@ -209,6 +209,44 @@ def render(upstream: Path) -> tuple[str, str]:
     return _text(transport, "FIXT11.xml"), _text(app, "FIX50SP2.xml")
 
 
+def reference_markdown(app_path: Path = APP_DICTIONARY) -> str:
+    """Message and component tables for docs/FIX_ROE.md, from the dictionary we publish."""
+    app = ET.parse(app_path).getroot()  # noqa: S314 - our own file
+    fields = {f.attrib["name"]: f for f in app.iterfind("fields/field")}
+
+    def values(name: str) -> str:
+        return ", ".join(
+            f"`{v.attrib['enum']}` {v.attrib['description']}" for v in fields[name].iterfind("value")
+        )
+
+    def rows(el: ET.Element, depth: int, out: list[str]) -> None:
+        for child in el:
+            name = child.attrib["name"]
+            req = "Y" if child.attrib.get("required") == "Y" else ""
+            pad = "&emsp;" * depth
+            if child.tag == "component":
+                out.append(f"| {pad}[{name}](#{name.lower()}) | | {req} | component |")
+            elif child.tag == "group":
+                out.append(f"| {pad}{name} | {fields[name].attrib['number']} | {req} | group of: |")
+                rows(child, depth + 1, out)
+            else:
+                out.append(f"| {pad}{name} | {fields[name].attrib['number']} | {req} | {values(name)} |")
+
+    head = ["| field | tag | req | values |", "|---|---|---|---|"]
+    parts = ["### Messages", ""]
+    for m in app.iterfind("messages/message"):
+        name = m.attrib["name"]
+        out = [*head]
+        rows(m, 0, out)
+        parts += [f"#### {name} ({m.attrib['msgtype']}), {roe.DIRECTION[name]}", "", *out, ""]
+    parts += ["### Components", ""]
+    for c in app.iterfind("components/component"):
+        out = [*head]
+        rows(c, 0, out)
+        parts += [f"#### {c.attrib['name']}", "", *out, ""]
+    return "\n".join(parts)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--upstream", type=Path, default=None, help="directory with FIX50SP2.xml, FIXT11.xml")

@@ -61,3 +61,10 @@ def test_quickfix_loads_both_dictionaries(tmp_path: Path) -> None:
     assert (
         quickfix.DataDictionary(str(APP_DICTIONARY)).getVersion() == "FIX.5.0"
     )  # quickfix's name for 5.0 SPx
+
+
+def test_roe_document_carries_the_current_reference() -> None:
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "FIX_ROE.md").read_text()
+    start = doc.index("<!-- generated reference: start -->\n") + len("<!-- generated reference: start -->\n")
+    end = doc.index("<!-- generated reference: end -->")
+    assert doc[start:end].strip() == build.reference_markdown().strip()
