@@ -203,14 +203,15 @@ def _match(
     (or, for the CCP trade id, at all), is reported as DUPLICATE_KEY and none of its rows goes further.
     One join does the work; duplicates are found from repeated row positions in its result.
     """
-    j = m.select("_mi", key, pl.col(ROW).alias("_mrow")).join(
-        c.select("_ci", key, pl.col(ROW).alias("_crow")), on=key, how="full", coalesce=True
-    )
+    j = _join(m, c, key, side_m, side_c)
     has_m, has_c = pl.col("_mi").is_not_null(), pl.col("_ci").is_not_null()
     inner = j.filter(has_m & has_c)
     m_only = j.filter(~has_c)
     c_only = j.filter(~has_m)
-    inner_dup = inner.select(pl.col("_mi").is_duplicated() | pl.col("_ci").is_duplicated()).to_series()
+    if inner["_mi"].n_unique() == inner["_ci"].n_unique() == inner.height:
+        inner_dup = pl.repeat(False, inner.height, eager=True)
+    else:
+        inner_dup = inner.select(pl.col("_mi").is_duplicated() | pl.col("_ci").is_duplicated()).to_series()
     m_dup = m_only.select(pl.col(key).is_duplicated()).to_series()
     c_dup = c_only.select(pl.col(key).is_duplicated() & pl.lit(key == "trade_id")).to_series()
     if inner_dup.any() or m_dup.any() or c_dup.any():
@@ -221,6 +222,33 @@ def _match(
         inner, m_only, c_only = inner.filter(~inner_dup), m_only.filter(~m_dup), c_only.filter(~c_dup)
     pairs = inner.select("_mi", "_ci", pl.lit(by.value).alias("_by"))
     return pairs, m_only.select("_mi"), c_only.select("_ci")
+
+
+_HASH_JOIN_ROWS: Final[int] = 50_000
+
+
+def _join(m: pl.DataFrame, c: pl.DataFrame, key: str, side_m: _Side, side_c: _Side) -> pl.DataFrame:
+    """Full join of two key frames: ``_mi, key, _mrow, _ci, _crow``.
+
+    Large identifier joins go through a 64-bit hash of the key (much cheaper than hashing text twice), then
+    every joined pair is checked on the text itself; should two different ids ever share a hash, the join
+    is redone on the text.
+    """
+    left = m.select("_mi", key, pl.col(ROW).alias("_mrow"))
+    right = c.select("_ci", key, pl.col(ROW).alias("_crow"))
+    if key == "_econ" or max(m.height, c.height) < _HASH_JOIN_ROWS:
+        return left.join(right, on=key, how="full", coalesce=True)
+    hashed = left.select("_mi", pl.col(key).hash(seed=11).alias("_h"), "_mrow").join(
+        right.select("_ci", pl.col(key).hash(seed=11).alias("_h"), "_crow"),
+        on="_h",
+        how="full",
+        coalesce=True,
+    )
+    m_key = side_m.frame[key].gather(hashed["_mi"])
+    c_key = side_c.frame[key].gather(hashed["_ci"])
+    if (m_key.is_not_null() & c_key.is_not_null() & (m_key != c_key)).any():
+        return left.join(right, on=key, how="full", coalesce=True)
+    return hashed.select("_mi", pl.coalesce(m_key, c_key).alias(key), "_mrow", "_ci", "_crow")
 
 
 def _duplicate_breaks(rows: pl.DataFrame, key: str, side_m: _Side, side_c: _Side) -> pl.DataFrame:
@@ -294,8 +322,13 @@ def _compare(side_m: _Side, side_c: _Side, pairs: pl.DataFrame, tolerances: Tole
     out: list[pl.DataFrame] = []
     if pairs.height == 0:
         return out
-    mi, ci = pairs["_mi"], pairs["_ci"]
+    # Only pairs found by UTI can disagree on the CCP trade id (the others matched on it, or lack it).
+    by_uti = pairs.filter(pl.col("_by") == MatchedBy.UTI.value)
     for col in _COMPARED:
+        subset = by_uti if col == "trade_id" else pairs
+        if subset.height == 0:
+            continue
+        mi, ci = subset["_mi"], subset["_ci"]
         both = pl.DataFrame(
             [side_m.frame[col].gather(mi).alias("m"), side_c.frame[col].gather(ci).alias("c")]
         )
@@ -324,7 +357,7 @@ def _compare(side_m: _Side, side_c: _Side, pairs: pl.DataFrame, tolerances: Tole
         mask = both.select(differs.fill_null(False)).to_series()
         if not mask.any():
             continue
-        hit = pairs.filter(mask)
+        hit = subset.filter(mask)
         values = both.filter(mask)
         ids = side_c.rows(hit, ["trade_id", "uti"])
         m_ids = side_m.rows(hit, ["uti", ROW])

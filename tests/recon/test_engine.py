@@ -31,7 +31,12 @@ def _triples(result: Reconciliation) -> set[tuple[str, str | None, str | None]]:
     return set(result.breaks.select("break_type", "trade_id", "field").iter_rows())
 
 
-def test_generated_books_every_injected_break_found_and_no_false_break() -> None:
+@pytest.mark.parametrize("hash_join_from", [0, 10**9], ids=["hashed-ids", "text-ids"])
+def test_generated_books_every_injected_break_found_and_no_false_break(
+    monkeypatch: pytest.MonkeyPatch, hash_join_from: int
+) -> None:
+    """Both join paths (64-bit hash of the ids with a text check, and plain text) give the injected set."""
+    monkeypatch.setattr("recon.engine._HASH_JOIN_ROWS", hash_join_from)
     mem, ccp, injected = generate_books(6000, seed=11)
     m = normalise(mem, source="member.parquet", member="CM1", side=Side.MEMBER)
     c = normalise(ccp, source="ccp.parquet", member="CM1", side=Side.CCP)
