@@ -15,10 +15,12 @@ from typing import Any
 import numpy as np
 import QuantLib as ql
 
-from gateway.domain.enums import CompoundingMethod, DayCount, PeriodUnit, ProductClass
+from gateway.domain.enums import BusinessDayConvention, CompoundingMethod, DayCount, PeriodUnit, ProductClass
+from gateway.domain.errors import GatewayError
 from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import Stream, Trade
 from gateway.domain.values import NO_ADJUSTMENT, DateAdjustment, Period, Step
+from gateway.risk.business_days import SUPPORTED, BusinessDays, business_days
 from gateway.risk.conventions import (
     bdc,
     calendar_for,
@@ -103,6 +105,56 @@ def _rule(stream: Stream, path: str) -> tuple[int, bool]:
     return ql.DateGeneration.Backward, eom
 
 
+def _regular_dates(stream: Stream) -> tuple[IntArray, IntArray] | None:
+    """The schedule of a regular stream (no stubs, day of month <= 28) by array arithmetic.
+
+    Equal to QuantLib's ``Schedule`` for those streams (tests compare them); None for any other
+    stream, which then goes through QuantLib.
+    """
+    months = stream.calculation_frequency.months
+    eff, term = stream.effective_date, stream.termination_date
+    roll = (stream.roll_convention or "NONE").upper()
+    if (
+        not months
+        or stream.first_regular_period_start is not None
+        or stream.last_regular_period_end is not None
+        or eff.day > 28
+        or term.day != eff.day
+        or not (roll == "NONE" or (roll.isdigit() and int(roll) == eff.day))
+    ):
+        return None
+    span = (term.year - eff.year) * 12 + term.month - eff.month
+    if span <= 0 or span % months:
+        return None
+    adj = stream.calculation_adjustment
+    term_adj = stream.termination_date_adjustment
+    if term_adj == NO_ADJUSTMENT and adj != NO_ADJUSTMENT:
+        term_adj = adj
+    eff_adj = stream.effective_date_adjustment
+    if not {adj.convention, term_adj.convention, eff_adj.convention} <= SUPPORTED:
+        return None
+    base = (eff.year - 1970) * 12 + eff.month - 1
+    month_index = base + np.arange(0, span + 1, months, dtype=np.int64)
+    raw = (
+        month_index.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+        + (eff.day - 1)
+        + _UNIX_EPOCH
+    )
+    if not BusinessDays.in_range(raw):
+        return None
+    try:
+        table = business_days(adj.business_centers)
+        out = table.adjust(raw, adj.convention)
+        out[-1] = table.adjust(raw[-1:], term_adj.convention)[0]
+        if eff_adj != NO_ADJUSTMENT:
+            out[0] = business_days(eff_adj.business_centers).adjust(raw[:1], eff_adj.convention)[0]
+        else:
+            out[0] = raw[0]
+    except GatewayError:
+        return None  # an unknown centre: QuantLib's path reports it
+    return out, raw
+
+
 def _schedule_dates(stream: Stream, path: str) -> tuple[list[date], list[date]]:
     """Adjusted and unadjusted calculation period boundaries (the latter only when steps need them)."""
     adj = stream.calculation_adjustment
@@ -148,23 +200,20 @@ def _schedule_dates(stream: Stream, path: str) -> tuple[list[date], list[date]]:
     return dates, raw
 
 
-def _stepped(base: float, steps: tuple[Step, ...], unadjusted_starts: list[date]) -> FloatArray:
-    values = np.full(len(unadjusted_starts), base)
+def _stepped(base: float, steps: tuple[Step, ...], unadjusted_starts: IntArray) -> FloatArray:
+    """The value in force in each period: a step applies from the period starting on or after its date."""
+    values = np.full(unadjusted_starts.size, base)
     for step in steps:
-        for i, s in enumerate(unadjusted_starts):
-            if s >= step.date:
-                values[i] = float(step.value)
+        values[unadjusted_starts >= step.date.toordinal()] = float(step.value)
     return values
 
 
-_PERIODS: dict[tuple[Any, ...], tuple[list[date], list[date], IntArray, IntArray, FloatArray]] = {}
+_PERIODS: dict[tuple[Any, ...], tuple[IntArray, IntArray, IntArray, FloatArray]] = {}
 _PERIODS_MAX = 100_000
 
 
-def _periods(
-    stream: Stream, path: str, term_float: bool
-) -> tuple[list[date], list[date], IntArray, IntArray, FloatArray]:
-    """Adjusted and unadjusted boundaries, their ordinals, fixing ordinals and accruals of a stream.
+def _periods(stream: Stream, path: str, term_float: bool) -> tuple[IntArray, IntArray, IntArray, FloatArray]:
+    """Adjusted and unadjusted boundary ordinals, fixing ordinals and accruals of a stream.
 
     Memoised on the fields that determine them: trades booked on the same day for standard tenors
     share schedules, which makes resolving a whole book much cheaper than one trade at a time.
@@ -187,13 +236,13 @@ def _periods(
     found = _PERIODS.get(key)
     if found is not None:
         return found
-    dates, raw = _schedule_dates(stream, path)
-    calc_cal = calendar_for(stream.calculation_adjustment.business_centers, f"{path}.businessCenters")
-    if stream.day_count is DayCount.THIRTY_E_360_ISDA:
-        dc = ql.Thirty360(ql.Thirty360.ISDA, to_ql(dates[-1]))
+    regular = _regular_dates(stream)
+    if regular is None:
+        dates, raw_dates = _schedule_dates(stream, path)
+        ords = np.array([d.toordinal() for d in dates], dtype=np.int64)
+        raw = np.array([d.toordinal() for d in raw_dates], dtype=np.int64)
     else:
-        dc = day_counter(stream.day_count, f"{path}.dayCountFraction", calc_cal)
-    ords = np.array([d.toordinal() for d in dates], dtype=np.int64)
+        ords, raw = regular
     if stream.day_count is DayCount.ACT_360:
         accrual = np.diff(ords) / 360.0
     elif stream.day_count is DayCount.ACT_365_FIXED:
@@ -201,19 +250,28 @@ def _periods(
     elif stream.day_count in (DayCount.THIRTY_360, DayCount.THIRTY_E_360):
         accrual = thirty_360(ords, european=stream.day_count is DayCount.THIRTY_E_360)
     else:
-        qd = [to_ql(d) for d in dates]
+        calc_cal = calendar_for(stream.calculation_adjustment.business_centers, f"{path}.businessCenters")
+        qd = [ql_from_ordinal(o) for o in ords]
+        if stream.day_count is DayCount.THIRTY_E_360_ISDA:
+            dc = ql.Thirty360(ql.Thirty360.ISDA, qd[-1])
+        else:
+            dc = day_counter(stream.day_count, f"{path}.dayCountFraction", calc_cal)
         accrual = np.array([dc.yearFraction(a, b) for a, b in itertools.pairwise(qd)])
     if term_float:
         centres = stream.calculation_adjustment.business_centers
         offset = stream.fixing_offset_days
-        fixing = np.array([_advance(int(o), centres, offset) for o in ords[:-1]], dtype=np.int64)
+        if BusinessDays.in_range(ords):
+            table = business_days(centres)
+            fixing = table.advance(ords[:-1], offset, BusinessDayConvention.FOLLOWING)
+        else:
+            fixing = np.array([_advance(int(o), centres, offset) for o in ords[:-1]], dtype=np.int64)
     else:
         fixing = ords[:-1].copy()
-    for arr in (ords, fixing, accrual):
+    for arr in (ords, raw, fixing, accrual):
         arr.flags.writeable = False
     if len(_PERIODS) >= _PERIODS_MAX:
         _PERIODS.clear()
-    _PERIODS[key] = (dates, raw, ords, fixing, accrual)
+    _PERIODS[key] = (ords, raw, fixing, accrual)
     return _PERIODS[key]
 
 
@@ -298,7 +356,7 @@ def _resolve_leg(trade: Trade, i: int, stream: Stream) -> ResolvedLeg:
             )
         projection = curve_name(info, stream.index_tenor)
     term_float = projection is not None and not stream.is_overnight_compounded
-    dates, raw, ords, fixing_all, accrual = _periods(stream, path, term_float)
+    ords, raw, fixing_all, accrual = _periods(stream, path, term_float)
     notional = _stepped(float(stream.notional), stream.notional_steps, raw[:-1])
     spread = np.full(len(accrual), float(stream.spread))
     rate = (
@@ -309,7 +367,7 @@ def _resolve_leg(trade: Trade, i: int, stream: Stream) -> ResolvedLeg:
     start = ords[:-1]
     end = ords[1:]
     fixing = fixing_all
-    p_dates, p_amounts = _principal(stream, dates, notional)
+    p_dates, p_amounts = _principal(stream, ords, notional)
     size = _group_size(stream, path)
     n = len(accrual)
     if size is None:
@@ -329,7 +387,11 @@ def _resolve_leg(trade: Trade, i: int, stream: Stream) -> ResolvedLeg:
     if lag == 0 and stream.payment_adjustment == stream.calculation_adjustment:
         pay = pay_base.copy()  # already a good day of the same calendar under the same convention
     else:
-        pay = np.array([_pay_date(int(e), pay_cal, pay_conv, lag) for e in pay_base], dtype=np.int64)
+        pay_adj = stream.payment_adjustment.convention
+        if pay_adj in SUPPORTED and BusinessDays.in_range(pay_base):
+            pay = business_days(pay_cal).advance(pay_base, lag, pay_adj)
+        else:
+            pay = np.array([_pay_date(int(e), pay_cal, pay_conv, lag) for e in pay_base], dtype=np.int64)
     return ResolvedLeg(
         stream=i,
         payer=stream.payer,
@@ -407,21 +469,21 @@ def _compound(
     return start[firsts], end[lasts], end[lasts], fixing[firsts], tau, notional[firsts], eff, new_spread
 
 
-def _principal(stream: Stream, dates: list[date], notional: FloatArray) -> tuple[IntArray, FloatArray]:
+def _principal(stream: Stream, dates: IntArray, notional: FloatArray) -> tuple[IntArray, FloatArray]:
     pe = stream.principal_exchanges
     when: list[int] = []
     amount: list[float] = []
     if pe.initial:
-        when.append(dates[0].toordinal())
+        when.append(int(dates[0]))
         amount.append(-float(notional[0]))
     if pe.intermediate:
         for k in range(1, len(notional)):
             change = notional[k - 1] - notional[k]
             if change != 0:
-                when.append(dates[k].toordinal())
+                when.append(int(dates[k]))
                 amount.append(float(change))
     if pe.final:
-        when.append(dates[-1].toordinal())
+        when.append(int(dates[-1]))
         amount.append(float(notional[-1]))
     return np.array(when, dtype=np.int64), np.array(amount, dtype=np.float64)
 
