@@ -54,23 +54,49 @@ class LoadedSchema:
     schema: etree.XMLSchema
     _explainer: Any = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _validating: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _building: bool = field(default=False, repr=False)
 
     def is_valid(self, tree: etree._Element) -> bool:
-        return bool(self.schema.validate(tree))
+        with self._validating:
+            return bool(self.schema.validate(tree))
+
+    def check(self, tree: etree._Element) -> list[SchemaViolation] | None:
+        """None when ``tree`` is valid, else lxml's violations (validation and its log read together)."""
+        with self._validating:
+            if self.schema.validate(tree):
+                return None
+            return self.lxml_violations(tree)
 
     def lxml_violations(self, tree: etree._Element | None = None) -> list[SchemaViolation]:
-        """Failures of the last ``is_valid`` call as lxml reports them (paths named when ``tree`` is given)."""
+        """Failures of the last validation as lxml reports them (paths named when ``tree`` is given)."""
         log: Any = self.schema.error_log
         return [
             SchemaViolation(_readable(tree, e.path), e.line or None, e.message)
             for e in list(log)[:_MAX_EXPLAINED]
         ]
 
-    def explain(self, tree: etree._Element) -> list[SchemaViolation]:
-        """Why ``tree`` is invalid, with element paths (call after ``is_valid`` returned False)."""
-        fallback = self.lxml_violations(tree)
+    def explain(
+        self, tree: etree._Element, *, fallback: list[SchemaViolation] | None = None, wait: bool = False
+    ) -> list[SchemaViolation]:
+        """Why ``tree`` is invalid, explained by xmlschema with element paths.
+
+        Building xmlschema's model of the official set takes seconds. With ``wait=False`` (what a
+        service wants) a first failure starts that build in a background thread and is answered with
+        ``fallback`` (lxml's violations) so no message waits; later failures get xmlschema's answer.
+        """
+        if fallback is None:
+            fallback = self.check(tree) or []
+        explainer = self._explainer
+        if explainer is None:
+            if not wait:
+                self._build_in_background()
+                return fallback
+            try:
+                explainer = self._xmlschema()
+            except Exception:  # the explanation is a courtesy; lxml's log is always there
+                return fallback
         try:
-            explainer = self._xmlschema()
             out = []
             for err in explainer.iter_errors(tree):
                 elem = getattr(err, "elem", None)
@@ -79,13 +105,27 @@ class LoadedSchema:
                 out.append(SchemaViolation(err.path or "/", line, str(reason)))
                 if len(out) >= _MAX_EXPLAINED:
                     break
-        except Exception:  # the explanation is a courtesy; lxml's log is always there
+        except Exception:
             return fallback
         return out or fallback
 
     def warm(self) -> None:
-        """Build the explainer now (seconds for the official set) instead of on the first invalid message."""
+        """Build the explainer now (seconds for the official set), e.g. when a service starts."""
         self._xmlschema()
+
+    def _build_in_background(self) -> None:
+        with self._lock:
+            if self._building or self._explainer is not None:
+                return
+            self._building = True
+
+        def build() -> None:
+            try:
+                self._xmlschema()
+            except Exception:  # stays unexplained-by-xmlschema; lxml's violations still answer
+                return
+
+        threading.Thread(target=build, name="fpml-schema-explainer", daemon=True).start()
 
     def _xmlschema(self) -> Any:
         with self._lock:

@@ -41,7 +41,9 @@ def normalise_file(path: Path, *, schema_dir: Path | None = None, profile: bool 
     if isinstance(data, dict):
         return data
     try:
-        parsed = parse_fpml(data, options=FpmlOptions(schema_dir=schema_dir, profile=profile))
+        parsed = parse_fpml(
+            data, options=FpmlOptions(schema_dir=schema_dir, profile=profile, explain_wait=True)
+        )
     except InputRejected as exc:
         return {"file": str(path), "ok": False, "errors": [i.to_dict() for i in exc.issues]}
     return {

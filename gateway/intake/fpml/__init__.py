@@ -42,7 +42,9 @@ class FpmlOptions:
 
     ``schema_dir``: the official schema directory (else ``CLEARING_FPML_SCHEMA_DIR``, else the default);
     ``profile``: validate with our clearing profile even when the official set is installed;
-    ``explain``: describe schema failures with xmlschema (slower, only on the failure path);
+    ``explain``: describe schema failures with xmlschema (only on the failure path); its model of the
+    official set takes seconds to build, so by default the first failure starts that build in the
+    background and is described by lxml; ``explain_wait=True`` waits for it instead (the CLI does);
     ``allow_partial``: a ``dataDocument`` with some unreadable trades returns the readable ones and
     lists the rest in ``failures`` instead of being refused whole.
     """
@@ -52,6 +54,7 @@ class FpmlOptions:
     profile: bool = False
     validate: bool = True
     explain: bool = True
+    explain_wait: bool = False
     allow_partial: bool = False
 
 
@@ -132,16 +135,18 @@ def _check_references(root: Element) -> None:
 
 
 def _validate(root: Element, opts: FpmlOptions) -> str:
-    """The label of the schema that validated ``root``; unresolved references are named as such first."""
+    """The label of the schema that validated ``root``, or InputRejected with SCHEMA_INVALID issues."""
     from fpml_schemas import SchemaSetError, load_schema
 
     try:
         schema = load_schema(opts.schema_dir, profile=opts.profile)
     except SchemaSetError as exc:
         raise InputRejected([Issue(ReasonCode.INTERNAL_ERROR, "schema", str(exc))]) from None
-    if schema.is_valid(root):
+    violations = schema.check(root)
+    if violations is None:
         return schema.label
-    violations = schema.explain(root) if opts.explain else schema.lxml_violations(root)
+    if opts.explain:
+        violations = schema.explain(root, fallback=violations, wait=opts.explain_wait)
     raise InputRejected(
         [
             Issue(ReasonCode.SCHEMA_INVALID, v.path, f"{v.message} (line {v.line}; {schema.label})")
