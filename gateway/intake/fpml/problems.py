@@ -27,13 +27,15 @@ class Problems:
     def missing(self, parent: Element, name: str, what: str | None = None) -> None:
         self.add(ReasonCode.FPML_MISSING_FIELD, f"{path_of(parent)}/{name}", f"{what or name} is required")
 
-    def from_invalid(self, exc: TradeInvalid, base: Element) -> None:
-        """Re-home the issues of a domain invariant onto the element they came from."""
+    def from_invalid(self, exc: TradeInvalid, base: Element, where: dict[str, str] | None = None) -> None:
+        """Re-home the issues of a domain invariant onto the element they came from: ``where`` maps the
+        domain's field names (``stream.notional``) to paths below ``base``."""
         base_path = path_of(base)
         self._count += 1
         for issue in exc.issues:
             field = issue.path.split(".", 1)[-1]
-            self.issues.append(Issue(issue.code, f"{base_path}/{field}", issue.message))
+            relative = (where or {}).get(field, field)
+            self.issues.append(Issue(issue.code, f"{base_path}/{relative}", issue.message))
 
     def __len__(self) -> int:
         return self._count

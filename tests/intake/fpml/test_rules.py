@@ -62,8 +62,26 @@ def test_step_date_outside_the_stream_is_a_date_order_issue() -> None:
     root = load("products/interest-rate-derivatives/ird-ex02-stub-amort-swap.xml")
     set_text(root, f"{CALC}/notionalSchedule/notionalStepSchedule/step/stepDate", "2005-12-14", 0)
     issues = _issues(to_bytes(root))
-    assert issues[0][0] == "FPML_DATE_ORDER"
-    assert issues[0][1].startswith("/dataDocument/trade/swap/swapStream[1]/")
+    assert issues == [
+        (
+            "FPML_DATE_ORDER",
+            "/dataDocument/trade/swap/swapStream[1]/calculationPeriodAmount/calculation/notionalSchedule"
+            "/notionalStepSchedule/step",
+        )
+    ]
+
+
+def test_stub_date_outside_the_stream_names_its_element() -> None:
+    root = load("products/interest-rate-derivatives/ird-ex02-stub-amort-swap.xml")
+    set_text(
+        root, "trade/swap/swapStream/calculationPeriodDates/firstRegularPeriodStartDate", "1990-06-14", 0
+    )
+    assert _issues(to_bytes(root)) == [
+        (
+            "FPML_DATE_ORDER",
+            "/dataDocument/trade/swap/swapStream[1]/calculationPeriodDates/firstRegularPeriodStartDate",
+        )
+    ]
 
 
 def test_unresolved_href() -> None:

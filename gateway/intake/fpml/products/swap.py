@@ -17,6 +17,23 @@ from gateway.intake.fpml.scope import check_swap
 from gateway.intake.fpml.xml import Element, Kids, child, child_text, children, q, text_of
 
 OVERNIGHT = Period(1, PeriodUnit.DAY)
+_CALC = "calculationPeriodAmount/calculation"
+# Where each field a Stream invariant names lives in a swapStream.
+STREAM_FIELDS = {
+    "payer": "receiverPartyReference",
+    "notional": f"{_CALC}/notionalSchedule/notionalStepSchedule/initialValue",
+    "notionalSteps": f"{_CALC}/notionalSchedule/notionalStepSchedule/step",
+    "currency": f"{_CALC}/notionalSchedule/notionalStepSchedule/currency",
+    "fixedRateSchedule": f"{_CALC}/fixedRateSchedule",
+    "fixedRateSteps": f"{_CALC}/fixedRateSchedule/step",
+    "rate": _CALC,
+    "indexTenor": f"{_CALC}/floatingRateCalculation/indexTenor",
+    "terminationDate": "calculationPeriodDates/terminationDate",
+    "firstRegularPeriodStartDate": "calculationPeriodDates/firstRegularPeriodStartDate",
+    "lastRegularPeriodEndDate": "calculationPeriodDates/lastRegularPeriodEndDate",
+    "calculationPeriodFrequency": "calculationPeriodDates/calculationPeriodFrequency",
+    "paymentFrequency": "paymentDates/paymentFrequency",
+}
 
 
 def read_swap(swap: Element, ctx: DocContext, problems: Problems) -> ProductResult | None:
@@ -236,7 +253,7 @@ def read_stream(
             principal_exchanges=exchanges,
         )
     except TradeInvalid as exc:
-        problems.from_invalid(exc, stream)
+        problems.from_invalid(exc, stream, STREAM_FIELDS)
         return None
 
 
