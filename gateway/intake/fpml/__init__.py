@@ -21,7 +21,7 @@ from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import Trade
 from gateway.intake.fpml.context import DocContext, IdIndex, index_ids
 from gateway.intake.fpml.messages import READERS, TradeFailure
-from gateway.intake.fpml.problems import Problems
+from gateway.intake.fpml.problems import Problems, bounded
 from gateway.intake.fpml.rules import check_references, check_version
 from gateway.intake.fpml.safety import DEFAULT_MAX_BYTES, message_type_of, parse_safely
 from gateway.intake.fpml.xml import Element, child, child_text
@@ -111,13 +111,16 @@ def _parse(data: bytes, opts: FpmlOptions) -> ParsedFpml:
     extracted = READERS[kind](root, ctx, problems)
     failures = extracted.failures
     partial_ok = opts.allow_partial and not extracted.atomic and extracted.trades
+    issues = list(problems.issues)
     if failures and not partial_ok:
         for failure in failures:
-            problems.issues.extend(failure.issues)
-    if problems.issues or extracted.message is None:
-        if not problems.issues:
-            problems.add(ReasonCode.FPML_MISSING_FIELD, f"/{kind.value}/header", "the message has no header")
-        raise InputRejected(problems.issues)
+            issues.extend(failure.issues)
+    if issues or problems.dropped or extracted.message is None:
+        if not issues:
+            issues.append(
+                Issue(ReasonCode.FPML_MISSING_FIELD, f"/{kind.value}/header", "the message has no header")
+            )
+        raise InputRejected(bounded(issues, problems.dropped))
     return ParsedFpml(
         message_type=kind,
         message=extracted.message,
@@ -131,7 +134,7 @@ def _check_references(root: Element) -> None:
     problems = Problems()
     check_references(root, index_ids(root), problems)
     if problems.issues:
-        raise InputRejected(problems.issues)
+        raise InputRejected(bounded(problems.issues, problems.dropped))
 
 
 def _validate(root: Element, opts: FpmlOptions) -> str:

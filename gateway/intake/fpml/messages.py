@@ -20,7 +20,7 @@ from gateway.domain.reasons import REASONS, ReasonCode
 from gateway.domain.trade import PartyTradeId, Trade
 from gateway.intake.fpml import readers
 from gateway.intake.fpml.context import DocContext
-from gateway.intake.fpml.problems import Problems
+from gateway.intake.fpml.problems import Problems, bounded
 from gateway.intake.fpml.trades import read_trade
 from gateway.intake.fpml.xml import Element, child, child_text, children, parse_datetime, q, text_of
 
@@ -81,7 +81,7 @@ class _Collector:
         if trade is None or problems.issues:
             from gateway.intake.fpml.xml import path_of
 
-            issues = problems.issues or [
+            issues = bounded(problems.issues, problems.dropped) or [
                 Issue(ReasonCode.FPML_INVALID_VALUE, path_of(trade_el), "unreadable")
             ]
             self.failures.append(TradeFailure(index, path_of(trade_el), tuple(issues)))

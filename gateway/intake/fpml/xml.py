@@ -98,13 +98,14 @@ def path_of(el: Element) -> str:
     node: Element | None = el
     while node is not None:
         name = local_name(node)
-        parent = node.getparent()
-        if parent is not None:
-            same = [s for s in parent if s.tag == node.tag]
-            if len(same) > 1:
-                name += f"[{same.index(node) + 1}]"
+        tag = node.tag
+        if isinstance(tag, str) and node.getparent() is not None:
+            # count same-name siblings before this one only (C-filtered), so the k-th of n costs k, not n
+            before = sum(1 for _ in node.itersiblings(tag, preceding=True))
+            if before or next(node.itersiblings(tag), None) is not None:
+                name += f"[{before + 1}]"
         parts.append(name)
-        node = parent
+        node = node.getparent()
     return "/" + "/".join(reversed(parts))
 
 

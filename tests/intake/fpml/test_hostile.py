@@ -120,3 +120,18 @@ def test_unknown_day_count_names_the_field() -> None:
         == "/dataDocument/trade/swap/swapStream[2]/calculationPeriodAmount/calculation/dayCountFraction"
     )
     assert "ACT/366" in err.issues[0].message
+
+
+def test_a_flood_of_bad_values_gives_a_bounded_answer() -> None:
+    """Thousands of unknown centres: every one is looked at, the answer stays small and says how many more."""
+    root = load(VANILLA)
+    from lxml import etree
+
+    holder = root.find(f".//{{{NS}}}businessCenters")
+    assert holder is not None
+    for i in range(20_000):
+        etree.SubElement(holder, f"{{{NS}}}businessCenter").text = f"X{i:04d}"
+    err = _code(to_bytes(root), FpmlOptions(validate=False))
+    assert len(err.issues) <= 201
+    assert err.issues[0].code.value == "FPML_UNKNOWN_CODE"
+    assert err.issues[-1].message.endswith("further issues are not listed")
