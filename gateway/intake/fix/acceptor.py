@@ -136,13 +136,10 @@ class FixAcceptor:
         return bool(session is not None and session.isLoggedOn())
 
     def _message(self, out: Out) -> quickfix.Message:
-        if all(isinstance(v, str) for _, v in out.body):  # flat: set the fields directly
-            message = quickfix.Message()
-            message.getHeader().setField(35, out.msg_type)
-            for tag, value in out.body:
-                message.setField(tag, value)  # type: ignore[arg-type]
-            return message
-        return quickfix.Message(frame(out, BEGIN_STRING), self._transport_dd, self._app_dd, False)
+        text = frame(out, BEGIN_STRING)
+        if all(isinstance(v, str) for _, v in out.body):  # flat: no dictionary needed to parse it
+            return quickfix.Message(text, False)
+        return quickfix.Message(text, self._transport_dd, self._app_dd, False)
 
     def reply(self, comp_id: str, out: Out) -> bool:
         """Send a reply on the member's session; if it has just logged out, quickfix stores the reply
