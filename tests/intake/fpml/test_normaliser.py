@@ -179,3 +179,18 @@ def test_status_written_by_our_writer_reads_back_with_exact_reasons() -> None:
     assert message.status is ClearingStatusCode.PENDING  # type: ignore[union-attr]
     assert message.reasons == reasons  # type: ignore[union-attr]
     assert message.correlation_id == "C-1"  # type: ignore[union-attr]
+
+
+def test_consent_and_confirmation_requests_carry_their_trade() -> None:
+    for name in ("requestConsent", "requestConfirmation"):
+        root = load(
+            "business-processes/option-exercise-expiry/msg-ex114-clearing-requested-from-swaption-exercise.xml"
+        )
+        root.tag = f"{{http://www.fpml.org/FpML-5/confirmation}}{name}"
+        parsed = parse_fpml(to_bytes(root))
+        assert parsed.message_type.value == name
+        assert isinstance(parsed.message, TradeDocument)
+        assert parsed.message.trades == parsed.trades
+        assert parsed.message.header is not None
+        assert parsed.message.header.message_id == "R00ABC1"
+        assert parsed.trades[0].identifiers.source_trade_id == "123"
