@@ -30,8 +30,9 @@ from gateway.rules.settings import ClearingSettings
 from gateway.store import open_store
 
 pytestmark = [pytest.mark.mosquitto, pytest.mark.slow]
-TRADES = int(os.environ.get("CLEARING_CRASH_TRADES", "100"))
-PACE_S = 0.03  # the burst lasts long enough for the kill to land in the middle of it
+TRADES = int(os.environ.get("CLEARING_CRASH_TRADES", "60"))
+PACE_S = max(0.005, 8.0 / TRADES)  # the burst lasts ~8 s, so the kill lands in the middle of it
+KILL_AFTER = min(max(1, TRADES // 10), 20)  # trades decided before the SIGKILL
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -115,7 +116,7 @@ async def test_sigkill_mid_burst_then_restart_decides_every_trade_once(
 
             publishing = asyncio.create_task(publish_burst())
             # Kill once the gateway is visibly busy: some trades decided, the burst still being published.
-            await watcher.until(out_topic, ids, max(1, TRADES // 10), within_s=120)
+            await watcher.until(out_topic, ids, KILL_AFTER, within_s=120)
             assert not publishing.done(), "the burst ended before the kill; raise CLEARING_CRASH_TRADES"
             await asyncio.to_thread(gateway.kill)
             decided_before = watcher.confirmed(out_topic, ids)
