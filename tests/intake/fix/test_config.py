@@ -1,0 +1,94 @@
+"""Acceptor configuration: TOML in, explicit quickfix settings out, every mistake named by its key."""
+
+from __future__ import annotations
+
+from datetime import time
+from pathlib import Path
+
+import pytest
+
+from gateway.intake.fix.bridge import logon_refusal
+from gateway.intake.fix.config import AcceptorConfig, FixConfigError, Member, settings_text
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "fix.toml"
+    path.write_text(text)
+    return path
+
+
+def test_toml_with_members_schedule_and_tls_guard(tmp_path: Path) -> None:
+    config = AcceptorConfig.from_toml(
+        _write(
+            tmp_path,
+            """
+[acceptor]
+port = 9878
+comp_id = "ASXCCP"
+start_time = "06:00:00"
+end_time = "21:00:00"
+heartbeat_max_s = 30
+allowed_remote_addresses = ["127.0.0.1"]
+data_dir = "state"
+
+[[members]]
+comp_id = "BANKA01"
+participant = "549300VBWWV6BYQOWM67"
+accounts = ["HOUSE", "CLIENT-7"]
+
+[[members]]
+comp_id = "SEF1"
+participant = "SEF-LEI"
+trade_source = true
+""",
+        )
+    )
+    assert config.schedule.start == time(6, 0)
+    assert config.member("BANKA01") == Member("BANKA01", "549300VBWWV6BYQOWM67", ("HOUSE", "CLIENT-7"))
+    assert config.data_dir == tmp_path / "state"
+    text = settings_text(config)
+    for line in (
+        "BeginString=FIXT.1.1",
+        "DefaultApplVerID=9",
+        "SenderCompID=ASXCCP",
+        "StartTime=06:00:00",
+        "EndTime=21:00:00",
+        "ValidateUserDefinedFields=Y",
+        "AllowUnknownMsgFields=N",
+        "ResetOnLogon=N",
+        "AllowedRemoteAddresses=127.0.0.1",
+        "TargetCompID=BANKA01",
+        "TargetCompID=SEF1",
+    ):
+        assert line in text.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ('[acceptor]\nport = "x"\n', "acceptor.port"),
+        ("[acceptor]\nprot = 1\n", "acceptor.prot"),
+        ('[[members]]\ncomp_id = "A"\n', "members[0].participant"),
+        ('[[members]]\ncomp_id = "A B"\nparticipant = "X"\n', "members.comp_id"),
+        (
+            '[[members]]\ncomp_id = "A"\nparticipant = "X"\n[[members]]\ncomp_id = "A"\nparticipant = "Y"\n',
+            "members.comp_id",
+        ),
+        ('[acceptor]\nstart_time = "25:00"\n', "acceptor.start_time"),
+        ("[acceptor]\nheartbeat_min_s = 90\n", "acceptor.heartbeat_min_s"),
+        ("[fix]\n", "fix"),
+    ],
+)
+def test_mistakes_are_named_by_key(tmp_path: Path, text: str, key: str) -> None:
+    with pytest.raises(FixConfigError) as err:
+        AcceptorConfig.from_toml(_write(tmp_path, text))
+    assert err.value.key == key
+
+
+def test_logon_refusals() -> None:
+    config = AcceptorConfig(members=(Member("A", "LEI-A"), Member("S", "LEI-S", enabled=False)))
+    assert logon_refusal(config, "A", "30") is None
+    assert logon_refusal(config, "S", "30") == "SenderCompID S (LEI-S) is suspended"
+    assert logon_refusal(config, "A", "2") == "HeartBtInt 2 outside 5..60 seconds"
+    assert logon_refusal(config, "A", None) == "HeartBtInt None is not a number"
+    assert logon_refusal(config, "Z", "30") == "SenderCompID Z is not a clearing member of this CCP"
