@@ -150,7 +150,7 @@ class FixHandlers:
                 )
             try:
                 update = await self.port.withdraw(
-                    member.comp_id, trade_id, now, body.get(T.RejectText) or "cancelled by the submitter"
+                    member.comp_id, trade_id, now, f"cancelled by {member.comp_id}"
                 )
             except GatewayError as exc:
                 return rejected(exc.issues)
@@ -296,7 +296,15 @@ class FixHandlers:
         }
         product = r.coded(T.SecuritySubType, codes.PRODUCT, required=True)
         trade_date = r.day(T.TradeDate) or today
+        quantity = r.decimal(T.OrderQty, required=True)
         streams = read_streams(body, self.d, parties, issues)
+        first = next((s for s in streams if s is not None), None)
+        if quantity is not None and first is not None and quantity != first.notional:
+            r.fail(
+                ReasonCode.FIX_INVALID_VALUE,
+                T.OrderQty,
+                f"{quantity} differs from the swap's notional {first.notional}",
+            )
         if issues or product is None:
             raise InputRejected(
                 issues
