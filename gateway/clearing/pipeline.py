@@ -33,6 +33,7 @@ from gateway.clearing.ports import (
     StatusUpdate,
     Submission,
 )
+from gateway.clearing.revaluation import PortfolioValuer, RevaluationReport
 from gateway.clock import Clock, SystemClock
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.errors import GatewayError, InputRejected, Issue, NotEligible
@@ -59,6 +60,7 @@ class EodReport:
     refused: tuple[str, ...]
     reservations_expired: int
     failures: tuple[tuple[str, str], ...] = ()  # (submission id, error)
+    revaluation: RevaluationReport | None = None  # None when the margin model cannot value accounts
 
 
 @dataclass(slots=True)
@@ -295,10 +297,58 @@ class ClearingService:
                     failures.append((repo.submission_ref(row_id), f"{type(exc).__name__}: {exc}"))
             async with self.engine.begin() as conn:
                 expired = await ref.expire_reservations(conn, business_date)
+            revaluation = (
+                await self._revalue(business_date) if isinstance(self.credit, PortfolioValuer) else None
+            )
         log.info(
             "clearing.eod", business_date=str(business_date), refused=len(refused), failures=len(failures)
         )
-        return EodReport(business_date, tuple(refused), expired, tuple(failures))
+        return EodReport(business_date, tuple(refused), expired, tuple(failures), revaluation)
+
+    async def revalue(self, business_date: date) -> RevaluationReport:
+        """Value every live cleared trade and rebuild each account's P&L vector and margin."""
+        if not isinstance(self.credit, PortfolioValuer):
+            raise RuntimeError("the configured margin model cannot revalue accounts")
+        async with self._lock:
+            return await self._revalue(business_date)
+
+    async def _revalue(self, business_date: date) -> RevaluationReport:
+        valuer = self.credit
+        assert isinstance(valuer, PortfolioValuer)
+        async with self.engine.connect() as conn:
+            accounts = await repo.cleared_accounts(conn, business_date)
+        valued = 0
+        failures: list[tuple[str, str]] = []
+        for member_id, account_id in accounts:
+            try:
+                async with self.engine.begin() as conn:
+                    member = await ref.get_member(conn, member_id)
+                    account = None if member is None else member.account(account_id)
+                    if account is None:
+                        failures.append(
+                            (f"{member_id}/{account_id}", "account no longer in the reference data")
+                        )
+                        continue
+                    await ref.get_risk(conn, member_id, account_id, lock=True)
+                    rows = await repo.cleared_in_account(conn, member_id, account_id, business_date)
+                    result = valuer.revalue_account(
+                        [(trade, party) for _, party, trade in rows],
+                        account.base_currency,
+                        account.account_type,
+                        business_date,
+                    )
+                    npvs = [(ccp_id, npv) for (ccp_id, _, _), npv in zip(rows, result.npvs, strict=True)]
+                    await repo.set_npvs(conn, npvs)
+                    state = ref.RiskRow(result.margin, result.pnl_vector, len(rows))
+                    await ref.put_risk(conn, member_id, account_id, state, self.clock.now())
+                    valued += sum(1 for v in result.npvs if v is not None)
+                    failures += [
+                        (rows[i][0], f"{issue.code}: {issue.message}") for i, issue in result.failures
+                    ]
+            except Exception as exc:  # batch: report the account and carry on
+                log.exception("clearing.revalue_failed", member=member_id, account=account_id)
+                failures.append((f"{member_id}/{account_id}", f"{type(exc).__name__}: {exc}"))
+        return RevaluationReport(len(accounts), valued, tuple(failures))
 
     def _checker(self) -> CreditChecker:
         if self.credit is None:

@@ -7,6 +7,7 @@ recomputed: the incremental margin is the difference, in O(scenarios).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from gateway.clearing.credit import MarginImpact
+from gateway.clearing.revaluation import AccountValuation
 from gateway.domain.enums import AccountType
 from gateway.domain.errors import GatewayError, Issue
 from gateway.domain.reasons import ReasonCode
@@ -88,3 +90,31 @@ class RiskCreditChecker:
         im_after = self.engine.margin(after, account_type).im
         margin_after = _money(im_after)
         return MarginImpact(margin_after - _money(im_before), margin_after, after.astype(_DTYPE).tobytes())
+
+    def revalue_account(
+        self,
+        trades: Sequence[tuple[Trade, str]],
+        base_currency: str,
+        account_type: AccountType,
+        as_of: date,
+    ) -> AccountValuation:
+        """NPVs and the account's P&L vector by full revaluation; unpriceable trades are reported, not valued."""
+        n = len(self.engine.scenarios(account_type).dates)
+        if not trades:
+            return AccountValuation(np.zeros(n, dtype=_DTYPE).tobytes(), Decimal(0), ())
+        portfolio = [t for t, _ in trades]
+        sides = [p for _, p in trades]
+        pnl, ok, failed = self.engine.pnl_batch_collect(portfolio, sides, account_type)
+        total = np.zeros(n, dtype=np.float64)
+        npvs: list[Decimal | None] = [None] * len(trades)
+        if ok:
+            rates = np.array(
+                [float(self.fx.convert(Decimal(1), portfolio[i].currency, base_currency)) for i in ok]
+            )
+            total = (np.asarray(pnl, dtype=np.float64) * rates[:, None]).sum(axis=0)
+            values = self.engine.terms([portfolio[i] for i in ok], [sides[i] for i in ok]).npv()
+            for i, v in zip(ok, values, strict=True):
+                npvs[i] = _money(float(v))
+        margin = _money(self.engine.margin(total, account_type).im) if ok else Decimal(0)
+        failures = tuple((i, exc.issues[0]) for i, exc in failed)
+        return AccountValuation(total.astype(_DTYPE).tobytes(), margin, tuple(npvs), failures)

@@ -26,7 +26,9 @@ def eod(
     settings: Annotated[Path | None, typer.Option(help="Clearing settings TOML (default: shipped).")] = None,
     market: Annotated[
         Path | None,
-        typer.Option(help="Market data directory: process what is due with the risk engine before refusing."),
+        typer.Option(
+            help="Market data directory: process what is due first, and revalue every account after (NPV, margin)."
+        ),
     ] = None,
 ) -> None:
     """Refuse every pending trade of the day (backloads excepted) with LIFE_NOT_REGISTERED_BY_EOD; print JSON."""
@@ -49,9 +51,16 @@ def eod(
             "refused": list(report.refused),
             "reservations_expired": report.reservations_expired,
             "failures": [{"submission": s, "error": e} for s, e in report.failures],
+            "revaluation": None
+            if report.revaluation is None
+            else {
+                "accounts": report.revaluation.accounts,
+                "trades_valued": report.revaluation.trades_valued,
+                "failures": [{"item": i, "error": e} for i, e in report.revaluation.failures],
+            },
         }
 
     result = run(body)
     emit(result, True)
-    if result["failures"]:
+    if result["failures"] or (result["revaluation"] and result["revaluation"]["failures"]):
         raise typer.Exit(1)

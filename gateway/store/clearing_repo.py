@@ -582,3 +582,41 @@ async def positions(
         )
         for r in rows
     ]
+
+
+async def cleared_accounts(conn: AsyncConnection, business_date: date) -> list[tuple[str, str]]:
+    """(member, account) of every account with cleared trades live on ``business_date``."""
+    c = t.cleared_trades.c
+    rows = await conn.execute(
+        select(c.member_id, c.account_id)
+        .where(c.business_date <= business_date, c.maturity_date >= business_date, c.status == "CLEARED")
+        .distinct()
+        .order_by(c.member_id, c.account_id)
+    )
+    return [(r.member_id, r.account_id) for r in rows]
+
+
+async def cleared_in_account(
+    conn: AsyncConnection, member_id: str, account_id: str, business_date: date
+) -> list[tuple[str, str, Trade]]:
+    """(CCP trade id, the member's party id, cleared trade) of an account's live cleared trades."""
+    c = t.cleared_trades.c
+    rows = await conn.execute(
+        select(c.ccp_trade_id, c.party_id, c.trade_json)
+        .where(
+            c.member_id == member_id,
+            c.account_id == account_id,
+            c.business_date <= business_date,
+            c.maturity_date >= business_date,
+            c.status == "CLEARED",
+        )
+        .order_by(c.ccp_trade_id)
+    )
+    return [(r.ccp_trade_id, r.party_id, codec.loads(r.trade_json)) for r in rows]
+
+
+async def set_npvs(conn: AsyncConnection, npvs: Sequence[tuple[str, Decimal | None]]) -> None:
+    for ccp_trade_id, npv in npvs:
+        await conn.execute(
+            update(t.cleared_trades).where(t.cleared_trades.c.ccp_trade_id == ccp_trade_id).values(npv=npv)
+        )

@@ -84,3 +84,37 @@ async def test_trade_without_a_curve_is_refused_as_unpriceable(risk_world: World
     decision = await risk_world.service.credit_check("BANKA", "HOUSE", nzd, "O-1")
     assert not decision.approved
     assert decision.reasons[0].code is R.MD_MISSING_CURVE
+
+
+async def test_end_of_day_values_each_cleared_trade_and_rebuilds_account_margin(
+    risk_world: World, risk_engine: RiskEngine
+) -> None:
+    from sqlalchemy import text
+
+    t1 = aud_irs("T1", notional=Decimal(50_000_000), years=10)
+    t2 = aud_irs("T2", notional=Decimal(20_000_000), years=5, fixed_payer=LEI_B)
+    r1 = await risk_world.service.submit(risk_world.submission(t1))
+    await risk_world.service.submit(risk_world.submission(t2))
+    await risk_world.service.drain()
+    a_t1_id = (await risk_world.service.history(r1.submission_id))[-1].ccp_trade_ids[0]
+    margin_after_novation = (await risk_world.refdata.show("BANKA", "HOUSE"))[0].margin
+
+    report = await risk_world.service.end_of_day(date(2026, 1, 7))
+    assert report.revaluation is not None
+    assert (report.revaluation.accounts, report.revaluation.trades_valued) == (2, 4)
+    assert report.revaluation.failures == ()
+    async with risk_world.engine.connect() as conn:
+        rows = (
+            await conn.execute(text("SELECT trade_id, member, npv FROM ccp_positions ORDER BY trade_id"))
+        ).fetchall()
+    npv = {r.trade_id: Decimal(str(r.npv)) for r in rows}
+    assert len(npv) == 4
+    assert all(v is not None for v in npv.values())
+    by_member: dict[str, Decimal] = {}
+    for r in rows:
+        by_member[r.member] = by_member.get(r.member, Decimal(0)) + Decimal(str(r.npv))
+    assert by_member["BANKA"] == -by_member["BANKB"]  # what one member gains the other loses
+    expected = risk_engine.price(t1, LEI_A).npv
+    assert abs(float(npv[a_t1_id]) - expected) < 0.01
+    # the account's margin is rebuilt from both trades on the day's market: same market, same figure
+    assert (await risk_world.refdata.show("BANKA", "HOUSE"))[0].margin == margin_after_novation
