@@ -14,8 +14,9 @@ from recon.cli import app
 def bench(
     rows: Annotated[int, typer.Option(min=1000, help="Trades in the CCP book.")] = 1_000_000,
     seed: Annotated[int, typer.Option(help="Seed of the generated books.")] = 7,
+    repeat: Annotated[int, typer.Option(min=1, help="Runs of each engine; the best is reported.")] = 3,
 ) -> None:
     """Time both engines on the same books with injected breaks of every type; print JSON."""
     from recon.bench import run_bench
 
-    typer.echo(json.dumps(run_bench(rows, seed=seed), indent=2))
+    typer.echo(json.dumps(run_bench(rows, seed=seed, repeat=repeat), indent=2))

@@ -14,7 +14,7 @@ for _module in _COMMAND_MODULES:
 
 
 def test_bench_reports_both_engines_and_identical_breaks() -> None:
-    result = CliRunner().invoke(app, ["bench", "--rows", "3000", "--seed", "3"])
+    result = CliRunner().invoke(app, ["bench", "--rows", "3000", "--seed", "3", "--repeat", "1"])
     assert result.exit_code == 0, result.stderr
     figures = json.loads(result.stdout)
     assert figures["rows"] == 3000
@@ -26,3 +26,5 @@ def test_bench_reports_both_engines_and_identical_breaks() -> None:
     assert figures["ours_seconds"] > 0
     assert figures["datacompy_seconds"] > 0
     assert figures["ours_peak_mb"] > 0
+    assert figures["ours_same_every_run"] is True
+    assert len(figures["ours_all_seconds"]) == 1
