@@ -17,6 +17,9 @@ import asyncio
 import contextlib
 import gc
 import logging
+import statistics
+import time
+from collections import deque
 from collections.abc import Callable
 from types import TracebackType
 
@@ -34,6 +37,31 @@ from gateway.intake.fix.wire import Out, frame
 log = logging.getLogger(__name__)
 
 BEGIN_STRING = "FIXT.1.1"
+
+
+class Timings:
+    """Per application message: queue wait (quickfix thread -> event loop), handling, sending (seconds).
+
+    Keeps the last ``keep`` observations of each, enough for medians and tail figures.
+    """
+
+    def __init__(self, keep: int = 10_000) -> None:
+        self.handoff: deque[float] = deque(maxlen=keep)
+        self.handle: deque[float] = deque(maxlen=keep)
+        self.send: deque[float] = deque(maxlen=keep)
+        self.count = 0
+
+    def observe(self, handoff: float, handle: float, send: float) -> None:
+        self.handoff.append(handoff)
+        self.handle.append(handle)
+        self.send.append(send)
+        self.count += 1
+
+    def medians_us(self) -> dict[str, float]:
+        return {
+            name: round(statistics.median(values) * 1e6, 1) if values else 0.0
+            for name, values in (("handoff", self.handoff), ("handle", self.handle), ("send", self.send))
+        }
 
 
 class FixAcceptor:
@@ -59,13 +87,13 @@ class FixAcceptor:
         self._task: asyncio.Task[None] | None = None
         self._transport_dd = quickfix.DataDictionary(str(config.transport_dictionary))
         self._app_dd = quickfix.DataDictionary(str(config.app_dictionary))
-        self.handled = 0  # application messages answered, for monitoring and the benchmark
+        self.timings = Timings()  # where an application message spends its time, for monitoring
 
     # --- lifecycle ----------------------------------------------------------------------------------------
 
     async def __aenter__(self) -> FixAcceptor:
         queue: asyncio.Queue[Inbound] = asyncio.Queue()
-        member_queues: dict[str, asyncio.Queue[str]] = {
+        member_queues: dict[str, asyncio.Queue[tuple[str, float]]] = {
             m.comp_id: asyncio.Queue() for m in self.config.members
         }
         loop = asyncio.get_running_loop()
@@ -99,7 +127,9 @@ class FixAcceptor:
             self._acceptor = None
             gc.collect()
 
-    async def _run(self, queue: asyncio.Queue[Inbound], member_queues: dict[str, asyncio.Queue[str]]) -> None:
+    async def _run(
+        self, queue: asyncio.Queue[Inbound], member_queues: dict[str, asyncio.Queue[tuple[str, float]]]
+    ) -> None:
         async with asyncio.TaskGroup() as tg:
             for comp_id, q in member_queues.items():
                 tg.create_task(self._worker(comp_id, q), name=f"fix-session-{comp_id}")
@@ -114,17 +144,19 @@ class FixAcceptor:
                     self._logged_on.discard(event.comp_id)
                     log.info("FIX %s logged out", event.comp_id)
 
-    async def _worker(self, comp_id: str, q: asyncio.Queue[str]) -> None:
+    async def _worker(self, comp_id: str, q: asyncio.Queue[tuple[str, float]]) -> None:
         while True:
-            raw = await q.get()
+            raw, posted = await q.get()
+            started = time.perf_counter()
             try:
                 outs = await self.handlers.handle(comp_id, raw)
             except Exception:  # handle() answers every failure itself; this is the last line of defence
                 log.exception("FIX handler failed for %s", comp_id)
                 continue
+            handled = time.perf_counter()
             for out in outs:
                 self.reply(comp_id, out)
-            self.handled += 1
+            self.timings.observe(started - posted, handled - started, time.perf_counter() - handled)
 
     # --- sending ------------------------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ import asyncio
 import gc
 import json
 import socket
+import statistics
 import sys
 import tempfile
 import time
@@ -196,10 +197,12 @@ async def _measure(port: int, count: int) -> float:
     return float(json.loads(out)["round_trips_per_s"])
 
 
-async def _gateway_rate(data: Path, count: int) -> float:
+async def _gateway_rate(data: Path, count: int, timings: list[dict[str, float]]) -> float:
     config = _config(data)
-    async with FixAcceptor(config, AckPort()):
-        return await _measure(config.port, count)
+    async with FixAcceptor(config, AckPort()) as acceptor:
+        rate = await _measure(config.port, count)
+        timings.append(acceptor.timings.medians_us())
+        return rate
 
 
 async def _echo_rate(data: Path, count: int) -> float:
@@ -225,6 +228,7 @@ class FixBenchResult:
     messages: int
     gateway_round_trips_per_s: float
     echo_round_trips_per_s: float
+    gateway_median_us: dict[str, float]  # handoff (quickfix thread -> event loop), handle, send
 
     @property
     def ratio(self) -> float:
@@ -237,6 +241,7 @@ class FixBenchResult:
             "gateway_round_trips_per_s": round(self.gateway_round_trips_per_s, 1),
             "echo_round_trips_per_s": round(self.echo_round_trips_per_s, 1),
             "ratio": round(self.ratio, 3),
+            "gateway_median_us": self.gateway_median_us,
             "target_ratio": 0.5,
             "meets_target": self.ratio >= 0.5,
         }
@@ -247,12 +252,14 @@ async def run(count: int, rounds: int = 5) -> FixBenchResult:
     in a fresh directory; the rates are total messages over total time per acceptor."""
     per_round = max(count // rounds, 1)
     echo_s = ours_s = 0.0
+    timings: list[dict[str, float]] = []
     with tempfile.TemporaryDirectory(prefix="fix-bench-") as tmp:
         for r in range(rounds):
             echo_s += per_round / await _echo_rate(Path(tmp) / f"echo-{r}", per_round)
-            ours_s += per_round / await _gateway_rate(Path(tmp) / f"gateway-{r}", per_round)
+            ours_s += per_round / await _gateway_rate(Path(tmp) / f"gateway-{r}", per_round, timings)
     total = per_round * rounds
-    return FixBenchResult(total, total / ours_s, total / echo_s)
+    medians = {k: round(statistics.median(t[k] for t in timings), 1) for k in timings[0]}
+    return FixBenchResult(total, total / ours_s, total / echo_s, medians)
 
 
 def _client_main(argv: list[str]) -> int:

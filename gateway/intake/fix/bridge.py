@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -65,7 +66,7 @@ class CallbackBridge(quickfix.Application):  # type: ignore[misc]
         loop: asyncio.AbstractEventLoop,
         queue: asyncio.Queue[Inbound],
         config: AcceptorConfig,
-        member_queues: dict[str, asyncio.Queue[str]],
+        member_queues: dict[str, asyncio.Queue[tuple[str, float]]],
     ) -> None:
         super().__init__()
         self.loop = loop
@@ -77,7 +78,7 @@ class CallbackBridge(quickfix.Application):  # type: ignore[misc]
         """Application messages go to their member's queue, session events to the event queue."""
         target = self.member_queues.get(item.comp_id) if item.kind is EventKind.APP else None
         if target is not None:
-            self.loop.call_soon_threadsafe(target.put_nowait, item.raw)
+            self.loop.call_soon_threadsafe(target.put_nowait, (item.raw, time.perf_counter()))
         else:
             self.loop.call_soon_threadsafe(self.queue.put_nowait, item)
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import TypeVar
 
-from gateway.domain.enums import ProductClass
+from gateway.domain.enums import BusinessDayConvention, PeriodUnit, ProductClass
 from gateway.domain.errors import InputRejected, Issue, TradeInvalid
 from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import Party, PartyTradeId, PrincipalExchanges, Stream, Trade, TradeIdentifiers
@@ -45,6 +46,32 @@ _STREAM_PATHS = {
     "businessCenters": T.NoStreamCalculationPeriodBusinessCenters,
     "period": T.StreamCalculationFrequencyUnit,
 }
+
+
+# Values repeat from message to message (dates, conventions, tenors) and are immutable: parse each once.
+@lru_cache(maxsize=4096)
+def _to_day(v: str) -> date:
+    if len(v) != 8 or not v.isdigit():
+        raise ValueError(v)
+    return date(int(v[:4]), int(v[4:6]), int(v[6:]))
+
+
+@lru_cache(maxsize=4096)
+def _to_decimal(v: str) -> Decimal:
+    d = Decimal(v)
+    if not d.is_finite():
+        raise ValueError(v)
+    return d
+
+
+@lru_cache(maxsize=256)
+def _period_of(multiplier: int, unit: PeriodUnit) -> Period:
+    return Period(multiplier, unit)
+
+
+@lru_cache(maxsize=256)
+def _adjustment_of(convention: BusinessDayConvention, centres: tuple[str, ...]) -> DateAdjustment:
+    return DateAdjustment(convention, centres)
 
 
 class Reader:
@@ -80,24 +107,13 @@ class Reader:
             return None
 
     def decimal(self, tag: int, required: bool = False) -> Decimal | None:
-        def conv(v: str) -> Decimal:
-            d = Decimal(v)
-            if not d.is_finite():
-                raise ValueError(v)
-            return d
-
-        return self._convert(tag, required, "a decimal number", conv)
+        return self._convert(tag, required, "a decimal number", _to_decimal)
 
     def integer(self, tag: int, required: bool = False) -> int | None:
         return self._convert(tag, required, "an integer", int)
 
     def day(self, tag: int, required: bool = False) -> date | None:
-        def conv(v: str) -> date:
-            if len(v) != 8 or not v.isdigit():
-                raise ValueError(v)
-            return date(int(v[:4]), int(v[4:6]), int(v[6:]))
-
-        return self._convert(tag, required, "a date YYYYMMDD", conv)
+        return self._convert(tag, required, "a date YYYYMMDD", _to_day)
 
     def coded(self, tag: int, table: dict[str, V], required: bool = False) -> V | None:
         value = self.text(tag, required)
@@ -117,7 +133,7 @@ class Reader:
         if multiplier is None or unit is None:
             return None
         try:
-            return Period(multiplier, unit)
+            return _period_of(multiplier, unit)
         except TradeInvalid as exc:
             self.fail(ReasonCode.FIX_INVALID_VALUE, unit_tag, exc.issues[0].message)
             return None
@@ -135,7 +151,7 @@ class Reader:
                 )
             return NO_ADJUSTMENT
         try:
-            return DateAdjustment(convention, centres)
+            return _adjustment_of(convention, centres)
         except TradeInvalid as exc:
             self.fail(ReasonCode.FIX_MISSING_FIELD, count_tag, exc.issues[0].message)
             return NO_ADJUSTMENT
