@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import structlog
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -25,8 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from gateway.clearing.credit import CreditChecker, CreditPosition, decide, effective_tolerance
 from gateway.clearing.novation import novate, position_terms
 from gateway.clearing.ports import (
+    ClearingPort,
     CreditDecision,
     DeliveryChannel,
+    Outbox,
     OutboxItem,
     Position,
     RecipientRole,
@@ -228,11 +231,11 @@ class ClearingService:
     async def run(self, stop: asyncio.Event, poll_seconds: float = 1.0) -> None:
         """Process due work until ``stop`` is set: on every wake-up and at least every ``poll_seconds``."""
         while not stop.is_set():
+            self._wake.clear()  # before the pass: a submit during the pass wakes the next one at once
             try:
                 await self.drain()
             except Exception:  # a database outage must not end the loop; it retries at the next tick
                 log.exception("clearing.drain_failed")
-            self._wake.clear()
             waiter = asyncio.ensure_future(self._wake.wait())
             stopper = asyncio.ensure_future(stop.wait())
             try:
@@ -674,3 +677,9 @@ class ClearingService:
                 target.base_currency,
             )
         return CreditPosition(values[account_id], margins[account_id], reserves[account_id], limit, used)
+
+
+if TYPE_CHECKING:  # mypy checks that the service honours both contracts
+
+    def _contracts(service: ClearingService) -> tuple[ClearingPort, Outbox]:
+        return service, service

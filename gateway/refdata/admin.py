@@ -171,7 +171,10 @@ class ReferenceData:
         now = self.clock.now()
         async with self.engine.begin() as conn:
             account = await self._account(conn, member_id, account_id)
-            await refdata_repo.get_risk(conn, member_id, account_id, lock=True)
+            # Flag the member's pending trades first: the pipeline locks a submission before any account,
+            # and taking locks in the same order keeps a lodgement from deadlocking with a novation.
+            await clearing_repo.flag_recheck(conn, member_id)
+            await refdata_repo.lock_account(conn, member_id, account_id)
             current = {h.asset_id: h for h in await refdata_repo.holdings(conn, member_id, account_id)}
             held = current.get(holding.asset_id)
             if held is not None and (held.kind is not holding.kind or held.currency != holding.currency):
@@ -188,7 +191,6 @@ class ReferenceData:
                 Decimal(1), holding.currency, account.base_currency
             )  # refuse an unvalued currency
             await refdata_repo.put_holding(conn, member_id, account_id, line, holding.quantity, now)
-            await clearing_repo.flag_recheck(conn, member_id)
             summary = await self._summary(conn, account)
         if self.on_lodged is not None:
             self.on_lodged()
@@ -203,6 +205,7 @@ class ReferenceData:
         now = self.clock.now()
         async with self.engine.begin() as conn:
             account = await self._account(conn, member_id, account_id)
+            await refdata_repo.lock_account(conn, member_id, account_id)
             risk = await refdata_repo.get_risk(conn, member_id, account_id, lock=True)
             current = {h.asset_id: h for h in await refdata_repo.holdings(conn, member_id, account_id)}
             held = current.get(asset_id)

@@ -230,6 +230,15 @@ async def comp_ids_of(conn: AsyncConnection, member_ids: Iterable[str]) -> list[
     return [r.comp_id for r in sorted(rows, key=lambda r: (ids.index(r.member_id), r.comp_id))]
 
 
+async def lock_account(conn: AsyncConnection, member_id: str, account_id: str) -> None:
+    """Serialise changes to one account's collateral (a no-op on SQLite, whose writers are serial)."""
+    await conn.execute(
+        select(t.accounts.c.account_id)
+        .where(t.accounts.c.member_id == member_id, t.accounts.c.account_id == account_id)
+        .with_for_update()
+    )
+
+
 async def put_holding(
     conn: AsyncConnection, member_id: str, account_id: str, h: Holding, delta: Decimal, at: datetime
 ) -> None:

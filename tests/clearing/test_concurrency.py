@@ -41,3 +41,35 @@ async def test_the_same_message_submitted_twice_at_once_is_stored_once(world: Wo
     assert a.submission_id == b.submission_id
     async with world.engine.connect() as conn:
         assert (await conn.execute(select(func.count()).select_from(t.submissions))).scalar_one() == 1
+
+
+async def _until(w: World, submission_id: str, status: S) -> list[S]:
+    """Wait (bounded, not timed) until the running service has moved the trade to ``status``."""
+    for _ in range(1000):
+        history = [u.status for u in await w.service.history(submission_id)]
+        if history[-1] is status:
+            return history
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{submission_id} never reached {status}: {history}")
+
+
+async def test_running_service_clears_what_arrives_and_rechecks_after_a_lodgement(make_world) -> None:  # type: ignore[no-untyped-def]
+    from decimal import Decimal
+
+    from gateway.refdata.admin import cash
+
+    w: World = make_world()
+    await w.onboard(collateral=Decimal(0))
+    stop = asyncio.Event()
+    runner = asyncio.create_task(w.service.run(stop, poll_seconds=30.0), name="pipeline")
+    try:
+        small = await w.service.submit(w.submission(aud_irs("SMALL", sub_block=True)))
+        assert await _until(w, small.submission_id, S.CLEARED) == [S.RECEIVED, S.CLEARED]
+        big = await w.service.submit(w.submission(aud_irs("BIG")))
+        await _until(w, big.submission_id, S.PENDING)
+        for m in ("BANKA", "BANKB"):
+            await w.refdata.lodge(m, "HOUSE", cash("AUD", Decimal(10_000_000)))  # wakes the loop
+        assert await _until(w, big.submission_id, S.CLEARED) == [S.RECEIVED, S.PENDING, S.CLEARED]
+    finally:
+        stop.set()
+        await runner

@@ -152,3 +152,11 @@ def test_fx_conversion_and_shipped_rates() -> None:
     with pytest.raises(InputRejected) as err:
         FxRates.from_toml("pivot = 'USD'\n[rates]\nAUD = 'x'\n")
     assert err.value.code is R.MD_BAD_FILE
+
+
+async def test_concurrent_lodgements_all_count(admin: ReferenceData) -> None:
+    import asyncio
+
+    await admin.add_participant(bank())
+    await asyncio.gather(*(admin.lodge("BANKA", "HOUSE", cash("AUD", Decimal(1000))) for _ in range(10)))
+    assert (await admin.show("BANKA", "HOUSE"))[0].collateral_value == Decimal(10_000)
