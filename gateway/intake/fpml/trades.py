@@ -7,7 +7,9 @@ Identifier rule (documented in docs/ARCHITECTURE.md):
   then the USI, then the message's ``correlationId``.
 - ``uti``/``usi``: a ``tradeId`` whose scheme is the unique transaction (swap) identifier scheme; the
   identifier is the ``issuer`` prefix followed by the ``tradeId``.
-- ``party_trade_ids``: every other ``tradeId`` that names its party.
+- ``party_trade_ids``: every other ``tradeId`` that names one of the trade's two parties (the sender's
+  own id, already the source id, is not repeated).
+Parties come in the order of the document's ``party`` elements.
 Venue rule: the party playing ``ExecutionFacility`` in ``partyTradeInformation/relatedParty`` (or in
 the enclosing package's ``packageInformation``). ``sub_block`` is true when a
 ``partyTradeInformation/category`` says ``SubBlock`` (our profile's flag; FpML has no standard one).
@@ -123,7 +125,7 @@ def _parties(
 
 def _identifiers(header: Element, ctx: DocContext, problems: Problems) -> TradeIdentifiers | None:
     uti = usi = None
-    candidates: list[tuple[str | None, str, int]] = []  # (party id, trade id, version)
+    candidates: list[tuple[str | None, str, int, PartyTradeId | None]] = []  # party, id, version, as pti
     party_ids: list[PartyTradeId] = []
     for pti in children(header, "partyTradeIdentifier"):
         versioned = child(pti, "versionedTradeId")
@@ -149,10 +151,14 @@ def _identifiers(header: Element, ctx: DocContext, problems: Problems) -> TradeI
             if versioned is not None:
                 given = readers.int_value(child(versioned, "version"), problems)
                 version = 1 if given is None else given
-            candidates.append((party_id, value, version))
-            if party_id is not None:
-                party_ids.append(PartyTradeId(party_id, value, scheme))
+            pti_value = None if party_id is None else PartyTradeId(party_id, value, scheme)
+            candidates.append((party_id, value, version, pti_value))
+            if pti_value is not None:
+                party_ids.append(pti_value)
     chosen = next((c for c in candidates if ctx.sent_by and c[0] == ctx.sent_by), None)
+    if chosen is not None and chosen[3] is not None:
+        # the sender's own id is the source id; it is not repeated among the parties' ids
+        party_ids = [p for p in party_ids if p is not chosen[3]]
     chosen = chosen or (candidates[0] if candidates else None)
     if chosen is not None:
         source_id, version = chosen[1], chosen[2]
