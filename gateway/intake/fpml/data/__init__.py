@@ -1,0 +1,1 @@
+"""Coded-value tables of the FpML reader (configuration, read with importlib.resources)."""
