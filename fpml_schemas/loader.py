@@ -208,7 +208,11 @@ def load_schema(directory: Path | str | None = None, *, profile: bool = False) -
     directory is used; a directory that was configured explicitly must exist and match the manifest
     (``SchemaSetError`` if not), while an absent default directory falls back to the profile.
     """
-    fast_key = (str(directory), profile, os.environ.get(ENV_VAR), os.getcwd())
+    try:
+        cwd = os.getcwd()
+    except OSError:  # the working directory was removed: resolve afresh
+        return _load(directory, profile=profile)
+    fast_key = (str(directory), profile, os.environ.get(ENV_VAR), cwd)
     hit = _by_request.get(fast_key)
     if hit is not None:
         return hit
