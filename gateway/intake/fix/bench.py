@@ -151,7 +151,8 @@ class _Client:
             self.buffer += chunk
 
 
-async def _round_trips(port: int, count: int) -> float:
+async def _round_trips(port: int, count: int) -> dict[str, float]:
+    """Rate and median/p90 round trip (microseconds) of ``count`` sequential AE -> AR exchanges."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     client = _Client(reader, writer)
     await client.send("A", "98=0|108=30|1137=9|")
@@ -160,17 +161,26 @@ async def _round_trips(port: int, count: int) -> float:
         raise RuntimeError(f"logon refused: {logon}")
     warmup = max(count // 10, 10)
     started = 0.0
+    latencies: list[float] = []
     for i in range(warmup + count):
         if i == warmup:
             started = time.perf_counter()
+        sent = time.perf_counter()
         await client.send("AE", f"571=B{i}|487=0|856=0|60=20260105-09:00:00.000|{BENCH_TRADE_BODY}")
         reply = await client.receive()
         while reply.get(35) != "AR":
             reply = await client.receive()
+        if i >= warmup:
+            latencies.append(time.perf_counter() - sent)
     elapsed = time.perf_counter() - started
     await client.send("5", "")
     writer.close()
-    return count / elapsed
+    latencies.sort()
+    return {
+        "round_trips_per_s": count / elapsed,
+        "median_us": latencies[len(latencies) // 2] * 1e6,
+        "p90_us": latencies[int(len(latencies) * 0.9)] * 1e6,
+    }
 
 
 def _config(data: Path) -> AcceptorConfig:
@@ -181,7 +191,7 @@ def _config(data: Path) -> AcceptorConfig:
     )
 
 
-async def _measure(port: int, count: int) -> float:
+async def _measure(port: int, count: int) -> dict[str, float]:
     """Round trips per second seen by a client in its own process (as a member's engine would be)."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -194,18 +204,19 @@ async def _measure(port: int, count: int) -> float:
     out, _ = await proc.communicate()
     if proc.returncode != 0:
         raise RuntimeError(f"benchmark client failed with exit status {proc.returncode}")
-    return float(json.loads(out)["round_trips_per_s"])
+    result: dict[str, float] = json.loads(out)
+    return result
 
 
-async def _gateway_rate(data: Path, count: int, timings: list[dict[str, float]]) -> float:
+async def _gateway_rate(data: Path, count: int, timings: list[dict[str, float]]) -> dict[str, float]:
     config = _config(data)
     async with FixAcceptor(config, AckPort()) as acceptor:
-        rate = await _measure(config.port, count)
+        result = await _measure(config.port, count)
         timings.append(acceptor.timings.medians_us())
-        return rate
+        return result
 
 
-async def _echo_rate(data: Path, count: int) -> float:
+async def _echo_rate(data: Path, count: int) -> dict[str, float]:
     config = _config(data)
     for d in (config.store_dir, config.log_dir):
         d.mkdir(parents=True, exist_ok=True)
@@ -229,6 +240,8 @@ class FixBenchResult:
     gateway_round_trips_per_s: float
     echo_round_trips_per_s: float
     gateway_median_us: dict[str, float]  # handoff (quickfix thread -> event loop), handle, send
+    gateway_rtt_us: dict[str, float]
+    echo_rtt_us: dict[str, float]
 
     @property
     def ratio(self) -> float:
@@ -241,6 +254,8 @@ class FixBenchResult:
             "gateway_round_trips_per_s": round(self.gateway_round_trips_per_s, 1),
             "echo_round_trips_per_s": round(self.echo_round_trips_per_s, 1),
             "ratio": round(self.ratio, 3),
+            "gateway_rtt_us": self.gateway_rtt_us,
+            "echo_rtt_us": self.echo_rtt_us,
             "gateway_median_us": self.gateway_median_us,
             "target_ratio": 0.5,
             "meets_target": self.ratio >= 0.5,
@@ -249,24 +264,37 @@ class FixBenchResult:
 
 async def run(count: int, rounds: int = 5) -> FixBenchResult:
     """Echo and ours alternate in ``rounds`` rounds (so load from elsewhere hits both alike), each round
-    in a fresh directory; the rates are total messages over total time per acceptor."""
+    in a fresh directory; rates are total messages over total time, latencies the rounds' medians."""
     per_round = max(count // rounds, 1)
-    echo_s = ours_s = 0.0
+    echo: list[dict[str, float]] = []
+    ours: list[dict[str, float]] = []
     timings: list[dict[str, float]] = []
     with tempfile.TemporaryDirectory(prefix="fix-bench-") as tmp:
         for r in range(rounds):
-            echo_s += per_round / await _echo_rate(Path(tmp) / f"echo-{r}", per_round)
-            ours_s += per_round / await _gateway_rate(Path(tmp) / f"gateway-{r}", per_round, timings)
+            echo.append(await _echo_rate(Path(tmp) / f"echo-{r}", per_round))
+            ours.append(await _gateway_rate(Path(tmp) / f"gateway-{r}", per_round, timings))
     total = per_round * rounds
-    medians = {k: round(statistics.median(t[k] for t in timings), 1) for k in timings[0]}
-    return FixBenchResult(total, total / ours_s, total / echo_s, medians)
+
+    def rate(results: list[dict[str, float]]) -> float:
+        return total / sum(per_round / x["round_trips_per_s"] for x in results)
+
+    def median(results: list[dict[str, float]], key: str) -> float:
+        return round(statistics.median(x[key] for x in results), 1)
+
+    return FixBenchResult(
+        messages=total,
+        gateway_round_trips_per_s=rate(ours),
+        echo_round_trips_per_s=rate(echo),
+        gateway_median_us={k: median(timings, k) for k in timings[0]},
+        gateway_rtt_us={"median": median(ours, "median_us"), "p90": median(ours, "p90_us")},
+        echo_rtt_us={"median": median(echo, "median_us"), "p90": median(echo, "p90_us")},
+    )
 
 
 def _client_main(argv: list[str]) -> int:
     """``python -m gateway.intake.fix.bench PORT COUNT``: the client side, printing one JSON line."""
     port, count = int(argv[0]), int(argv[1])
-    rate = asyncio.run(_round_trips(port, count))
-    print(json.dumps({"round_trips_per_s": rate}))
+    print(json.dumps(asyncio.run(_round_trips(port, count))))
     return 0
 
 
