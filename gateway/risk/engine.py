@@ -18,7 +18,7 @@ from gateway.domain.errors import GatewayError
 from gateway.domain.trade import Trade
 from gateway.risk.config import RiskConfig
 from gateway.risk.credit import CreditCheckResult, incremental_check
-from gateway.risk.kernel import Kernel, bucketed_deltas, parallel_pv01
+from gateway.risk.kernel import Kernel, SharedKernel, bucketed_deltas, parallel_pv01
 from gateway.risk.margin import MarginResult, margin_report
 from gateway.risk.market.curves import FloatArray
 from gateway.risk.market.data import MarketData
@@ -165,10 +165,10 @@ class RiskEngine:
         *,
         chunk: int = 10_000,
     ) -> dict[str, FloatArray]:
-        """End-of-day form: every account's P&L vector, identical terms merged before revaluation.
+        """End-of-day form: every account's P&L vector; each distinct term is revalued once for all.
 
-        Trades are compiled ``chunk`` at a time and merged as they go, so memory follows the number
-        of distinct terms in the book, not the number of trades.
+        Trades are compiled ``chunk`` at a time and merged per account as they go, so memory follows
+        the number of distinct terms in the book, not the number of trades.
         """
         names = sorted(set(accounts))
         index = {a: i for i, a in enumerate(names)}
@@ -179,9 +179,8 @@ class RiskEngine:
             parts.append(merge(terms, owner_of[lo : lo + chunk], len(names)))
         if not parts:
             return {}
-        identity = np.arange(len(names), dtype=np.int64)
-        merged = merge(concat(parts, len(names)), identity, len(names)) if len(parts) > 1 else parts[0]
-        pnl = Kernel.build(merged).pnl(self.scenarios(account_type).shifts_t)
+        kernel = SharedKernel.build(concat(parts, len(names)))
+        pnl = kernel.pnl(self.scenarios(account_type).shifts_t)
         return {a: pnl[i] for a, i in index.items()}
 
     # -- margin and credit -------------------------------------------------------------------------

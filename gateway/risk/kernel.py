@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gateway.risk.market.curves import FloatArray, IntArray
-from gateway.risk.terms import TermSet
+from gateway.risk.terms import TermSet, group_rows
 
 BLOCK_TERMS = 2048
 
@@ -111,3 +111,60 @@ def parallel_pv01(terms: TermSet, bump: float = 1e-4, pillars: IntArray | None =
     moves = np.expm1(weights.sum(axis=1) * bump) * terms.value
     out: FloatArray = np.bincount(terms.owner, weights=moves, minlength=terms.owners).astype(np.float64)
     return out
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class SharedBlock:
+    used: IntArray
+    forms: FloatArray  # (forms, used)
+    holdings: FloatArray  # (forms, owners): today's value of each form in each owner's book
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class SharedKernel:
+    """Revaluation of many books that share forms (the end-of-day case: every account at once).
+
+    Each distinct form ``exp(L . z)`` is revalued once per scenario, whatever the number of accounts
+    holding it; each account's P&L is then ``holdings.T @ expm1(forms @ shifts)``, a matrix product.
+    """
+
+    blocks: tuple[SharedBlock, ...]
+    owners: int
+    forms: int
+
+    @classmethod
+    def build(cls, terms: TermSet, block_forms: int = BLOCK_TERMS) -> SharedKernel:
+        if terms.size == 0:
+            return cls((), terms.owners, 0)
+        first, inverse, count = group_rows(terms.nodes)
+        uniq = terms.nodes[first]
+        holdings = np.zeros((count, terms.owners))
+        # Smallest first within each (form, owner): a trade and its mirror cancel exactly.
+        order = np.lexsort((np.abs(terms.value), terms.owner, inverse))
+        np.add.at(holdings, (inverse[order], terms.owner[order]), terms.value[order])
+        curves = np.sort(uniq[:, 0::2], axis=1)
+        signature = np.unique(curves, axis=0, return_inverse=True)[1].reshape(-1)
+        form_order = np.argsort(signature, kind="stable")
+        bounds = np.flatnonzero(np.diff(signature[form_order])) + 1
+        blocks: list[SharedBlock] = []
+        for group in np.split(form_order, bounds):
+            for lo in range(0, group.size, block_forms):
+                idx = group[lo : lo + block_forms]
+                rows = first[idx]
+                pillars = terms.pillars[rows]
+                used = np.unique(pillars)
+                col = np.searchsorted(used, pillars)
+                dense = np.zeros((idx.size, used.size))
+                r = np.repeat(np.arange(idx.size), pillars.shape[1])
+                np.add.at(dense, (r, col.reshape(-1)), terms.weights[rows].reshape(-1))
+                blocks.append(SharedBlock(used, dense, np.ascontiguousarray(holdings[idx])))
+        return cls(tuple(blocks), terms.owners, count)
+
+    def pnl(self, shifts_t: FloatArray) -> FloatArray:
+        """P&L ``(owners x scenarios)``."""
+        out = np.zeros((self.owners, shifts_t.shape[1]))
+        for b in self.blocks:
+            x = b.forms @ shifts_t[b.used]
+            np.expm1(x, out=x)
+            out += b.holdings.T @ x
+        return out
