@@ -57,10 +57,11 @@ class FixHandlers:
         member = self.config.member(comp_id)
         msg_type = _msg_type(raw)
         seq = _header_value(raw, "34")
+        ref_id = _business_id(raw, msg_type)
         if member is None:  # quickfix only creates sessions for configured members; defensive
             return [
                 replies.business_reject(
-                    ref_msg_type=msg_type, ref_seq_num=seq, ref_id=None, reason="6", text="unknown session"
+                    ref_msg_type=msg_type, ref_seq_num=seq, ref_id=ref_id, reason="6", text="unknown session"
                 )
             ]
         if not raw:  # the bridge could not read the message out of quickfix
@@ -68,7 +69,7 @@ class FixHandlers:
                 replies.business_reject(
                     ref_msg_type=msg_type,
                     ref_seq_num=None,
-                    ref_id=None,
+                    ref_id=ref_id,
                     reason="0",
                     text="the last message could not be read; send it again with PossResend=Y",
                 )
@@ -78,7 +79,7 @@ class FixHandlers:
                 replies.business_reject(
                     ref_msg_type=msg_type,
                     ref_seq_num=seq,
-                    ref_id=None,
+                    ref_id=ref_id,
                     reason="0",
                     text=f"message of {len(raw)} bytes exceeds the limit of {self.config.max_message_bytes}",
                 )
@@ -88,7 +89,7 @@ class FixHandlers:
                 replies.business_reject(
                     ref_msg_type=msg_type,
                     ref_seq_num=seq,
-                    ref_id=None,
+                    ref_id=ref_id,
                     reason="3",
                     text=f"MsgType {msg_type} is sent by the CCP, not accepted from members",
                 )
@@ -100,7 +101,7 @@ class FixHandlers:
                 replies.business_reject(
                     ref_msg_type=msg_type,
                     ref_seq_num=seq,
-                    ref_id=None,
+                    ref_id=ref_id,
                     reason="0",
                     text=replies.explain(exc.issues),
                 )
@@ -119,7 +120,7 @@ class FixHandlers:
                 replies.business_reject(
                     ref_msg_type=msg_type,
                     ref_seq_num=seq,
-                    ref_id=None,
+                    ref_id=ref_id,
                     reason="4",
                     text="internal error; the message was not processed, send it again with PossResend=Y",
                 )
@@ -395,6 +396,15 @@ def _header_value(raw: str, tag: str) -> str | None:
     start += len(tag) + 2
     end = raw.find("\x01", start)
     return raw[start:end] if end >= 0 else raw[start:]
+
+
+_BUSINESS_ID_TAG = {"AE": "571", "D": "11", "F": "11", "AN": "710"}
+
+
+def _business_id(raw: str, msg_type: str) -> str | None:
+    """The message's own id (TradeReportID, ClOrdID, PosReqID) for BusinessRejectRefID."""
+    tag = _BUSINESS_ID_TAG.get(msg_type)
+    return _header_value(raw, tag) if tag else None
 
 
 def _msg_type(raw: str) -> str:
