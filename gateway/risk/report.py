@@ -19,6 +19,8 @@ def _iso(ordinal: int) -> str:
 def cashflow_rows(trade: ResolvedTrade, perspective: str, market: MarketData) -> list[dict[str, Any]]:
     """Every unpaid coupon and principal flow, signed from ``perspective``'s side (+ received)."""
     as_of = market.as_of.toordinal()
+    if trade.fra:
+        return _fra_rows(trade, perspective, market)
     out: list[dict[str, Any]] = []
     for leg in trade.legs:
         sign = 1.0 if perspective == leg.receiver else -1.0
@@ -78,6 +80,46 @@ def cashflow_rows(trade: ResolvedTrade, perspective: str, market: MarketData) ->
                 )
     out.sort(key=lambda r: (r["payment_date"], r["stream"]))
     return out
+
+
+def _fra_rows(trade: ResolvedTrade, perspective: str, market: MarketData) -> list[dict[str, Any]]:
+    """The FRA's one settlement: ``N (F - K) tau / (1 + F tau)`` paid at the start, to the floating receiver."""
+    as_of = market.as_of.toordinal()
+    fixed = next(leg for leg in trade.legs if leg.projection is None)
+    flt = next(leg for leg in trade.legs if leg.projection is not None)
+    pay = int(flt.pay[0])
+    if pay <= as_of:
+        return []
+    proj = market.curve(flt.projection or "")
+    disc = market.discount_curve(flt.currency)
+    ts = np.array([(int(flt.start[0]) - as_of) / DAYS_PER_YEAR])
+    te = np.array([(int(flt.end[0]) - as_of) / DAYS_PER_YEAR])
+    tau = float(fixed.accrual[0])
+    growth = float(proj.discount(ts)[0] / proj.discount(te)[0])
+    forward = (growth - 1.0) / tau
+    strike = float(fixed.rate[0])
+    sign = 1.0 if perspective == flt.receiver else -1.0
+    amount = sign * float(flt.notional[0]) * (forward - strike) * tau / growth
+    df = float(disc.discount(np.array([(pay - as_of) / DAYS_PER_YEAR]))[0])
+    return [
+        {
+            "stream": flt.stream,
+            "kind": "fra-settlement",
+            "payer": flt.payer,
+            "receiver": flt.receiver,
+            "accrual_start": _iso(flt.start[0]),
+            "accrual_end": _iso(flt.end[0]),
+            "payment_date": _iso(pay),
+            "year_fraction": tau,
+            "notional": float(flt.notional[0]),
+            "rate": forward,
+            "fixed_rate": strike,
+            "index": flt.projection,
+            "amount": amount,
+            "discount_factor": df,
+            "present_value": amount * df,
+        }
+    ]
 
 
 def total_pv(rows: list[dict[str, Any]]) -> float:

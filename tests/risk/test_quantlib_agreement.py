@@ -201,6 +201,8 @@ def test_fpml_examples_agree_with_quantlib(fpml_examples: Path, name: str) -> No
     engine = RiskEngine(market)
     for who in (t.parties[0].party_id, t.parties[1].party_id):
         check(engine, market, t, who)
+        v = engine.price(t, who, cashflows=True)
+        assert sum(r["present_value"] for r in v.cashflows) == pytest.approx(v.npv, rel=1e-12, abs=1e-6)
     assert engine.price(t, t.parties[0].party_id).npv != 0.0
 
 
