@@ -412,3 +412,18 @@ async def test_pre_trade_credit_check_reserves_headroom_until_released(world: Wo
     unknown = await world.service.credit_check("BANKA", "NOPE", small, "O-4")
     assert not unknown.approved
     assert unknown.reasons[0].code is R.REF_UNKNOWN_MEMBER
+
+
+async def test_reconciliation_reads_the_ccp_positions_view(world: World) -> None:
+    """The contract with clearing-recon --db: its reader takes our view as it is, with no problems."""
+    from recon.formats import fetch_ccp_positions
+
+    receipt = await world.service.submit(world.submission(aud_irs("T1")))
+    await world.service.drain()
+    ccp_ids = (await world.service.history(receipt.submission_id))[-1].ccp_trade_ids
+    book = await fetch_ccp_positions(world.engine.url.render_as_string(hide_password=False), "BANKB")
+    assert book.problems == ()
+    rows = book.frame.to_dicts()
+    assert [(r["trade_id"], r["direction"], r["notional"], r["fixed_rate"]) for r in rows] == [
+        (ccp_ids[1], "RECEIVE", 10_000_000.0, 0.0525)
+    ]

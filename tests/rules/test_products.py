@@ -7,13 +7,15 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gateway.domain import DayCount, Period, PeriodUnit, ProductClass, Stream, Trade, TradeIdentifiers
 from gateway.domain.errors import InputRejected
 from gateway.domain.reasons import ReasonCode as R
 from gateway.domain.trade import Party
 from gateway.rules.products import ProductTable, add_period
-from tests.strategies import LEI_A, LEI_B, vanilla_irs
+from tests.strategies import LEI_A, LEI_B, irs_trades, vanilla_irs
 
 TABLE = ProductTable.load()
 
@@ -161,3 +163,23 @@ def test_bad_product_table_names_the_offending_key(text: str, path: str) -> None
         ProductTable.from_toml(text, "t")
     assert err.value.code is R.REF_INVALID_INPUT
     assert err.value.path == path
+
+
+@settings(max_examples=150, deadline=None)
+@given(irs_trades(), st.sampled_from([*sorted(TABLE.aliases), "AUD-BBR-BBSW", "XYZ-NOT-AN-INDEX"]))
+def test_any_trade_gets_an_answer_with_eligibility_reasons_only(trade: Trade, index: str) -> None:
+    trade = replace(trade, streams=(trade.streams[0], replace(trade.streams[1], floating_index=index)))
+    once = TABLE.normalise(trade)
+    assert TABLE.normalise(once) == once  # normalising is idempotent
+    issues = TABLE.check(once)
+    assert {i.code for i in issues} <= {
+        R.ELIG_PRODUCT_NOT_ELIGIBLE,
+        R.ELIG_CURRENCY_NOT_ELIGIBLE,
+        R.ELIG_INDEX_NOT_ELIGIBLE,
+        R.ELIG_MATURITY_TOO_LONG,
+    }
+    if once.streams[1].floating_index not in {i for r in TABLE.rules for i in r.indices}:
+        assert (
+            R.ELIG_INDEX_NOT_ELIGIBLE in {i.code for i in issues}
+            or issues[0].code is R.ELIG_CURRENCY_NOT_ELIGIBLE
+        )
