@@ -40,6 +40,10 @@ DbOption = Annotated[
     str, typer.Option("--db", help="SQLAlchemy URL of the gateway database.", envvar="CLEARING_DB")
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+FxOption = Annotated[
+    Path | None,
+    typer.Option("--fx", help="FX rates TOML for valuing collateral (default: the shipped rates)."),
+]
 
 
 # ---------------------------------------------------------------- helpers shared by the admin, eod and export commands
@@ -126,11 +130,13 @@ def _cell(v: Any) -> str:
     return "" if v is None else str(v)
 
 
-async def _admin(db: str) -> tuple[AsyncEngine, ReferenceData]:
+async def _admin(db: str, fx: Path | None = None) -> tuple[AsyncEngine, ReferenceData]:
     from gateway.refdata.admin import ReferenceData
+    from gateway.refdata.fx import FxRates
 
+    rates = FxRates.load(fx)  # before the database: a bad file is reported without touching anything
     engine = await open_db(db)
-    return engine, ReferenceData(engine)
+    return engine, ReferenceData(engine, fx=rates)
 
 
 # ---------------------------------------------------------------- participant
@@ -219,6 +225,35 @@ def participant_list(db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> 
     _members(run(body), as_json)
 
 
+@participant_app.command("add-account")
+def participant_add_account(
+    member: str,
+    account: Annotated[str, typer.Argument(help="New account id.")],
+    account_type: Annotated[str, typer.Option("--type", help="HOUSE or CLIENT.")] = "CLIENT",
+    base_currency: Annotated[str | None, typer.Option(help="Default: the member's base currency.")] = None,
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
+) -> None:
+    """Open another account (a new client, typically) for an existing member."""
+    from gateway.domain.enums import AccountType
+
+    try:
+        kind = AccountType(account_type.upper())
+    except ValueError:
+        raise typer.BadParameter("HOUSE or CLIENT", param_hint="--type") from None
+
+    async def body() -> dict[str, Any]:
+        from gateway.refdata.admin import member_to_dict
+
+        engine, admin = await _admin(db)
+        try:
+            return member_to_dict(await admin.add_account(member, account, kind, base_currency))
+        finally:
+            await engine.dispose()
+
+    _members([run(body)], as_json, single=True)
+
+
 @participant_app.command("suspend")
 def participant_suspend(member: str, db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
     """Suspend a member: its new trades are refused (ELIG_MEMBER_SUSPENDED)."""
@@ -281,6 +316,7 @@ def collateral_lodge(
     haircut: Annotated[str, typer.Option(help="Haircut as a fraction, e.g. 0.02.")] = "0",
     currency: Annotated[str, typer.Option(help="Currency of the cash or of the security's price.")] = "AUD",
     db: DbOption = DEFAULT_DB,
+    fx: FxOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Lodge cash or a security; trades pending for collateral are checked again."""
@@ -311,7 +347,7 @@ def collateral_lodge(
         )
 
     async def body() -> list[dict[str, Any]]:
-        engine, admin = await _admin(db)
+        engine, admin = await _admin(db, fx)
         try:
             return [(await admin.lodge(member, account, holding)).to_dict()]
         finally:
@@ -327,13 +363,14 @@ def collateral_withdraw(
     quantity: Annotated[str, typer.Option(help="Amount or units to withdraw.")],
     account: Annotated[str, typer.Option(help="Account id.")] = "HOUSE",
     db: DbOption = DEFAULT_DB,
+    fx: FxOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Withdraw collateral; refused (RISK_INSUFFICIENT_COLLATERAL) if margin would be left uncovered."""
     amount = decimal_arg(quantity, "--quantity")
 
     async def body() -> list[dict[str, Any]]:
-        engine, admin = await _admin(db)
+        engine, admin = await _admin(db, fx)
         try:
             return [(await admin.withdraw(member, account, asset, amount)).to_dict()]
         finally:
@@ -347,12 +384,13 @@ def collateral_show(
     member: str,
     account: Annotated[str | None, typer.Option(help="One account (default: all of the member's).")] = None,
     db: DbOption = DEFAULT_DB,
+    fx: FxOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Collateral after haircuts, margin requirement and excess per account, in the account's base currency."""
 
     async def body() -> list[dict[str, Any]]:
-        engine, admin = await _admin(db)
+        engine, admin = await _admin(db, fx)
         try:
             return [s.to_dict() for s in await admin.show(member, account)]
         finally:

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gateway.clock import Clock, SystemClock
+from gateway.domain.enums import AccountType
 from gateway.domain.errors import InputRejected, NotEligible
 from gateway.domain.reasons import ReasonCode
 from gateway.refdata.fx import FxRates
@@ -132,6 +133,28 @@ class ReferenceData:
                 if comp_id in m.comp_ids:
                     return m
         return None
+
+    async def add_account(
+        self, member_id: str, account_id: str, account_type: AccountType, base_currency: str | None = None
+    ) -> Member:
+        """Open another account for a member; a member has at most one house account."""
+        async with self.engine.begin() as conn:
+            m = await self._member(conn, member_id)
+            if m.account(account_id) is not None:
+                raise InputRejected.of(
+                    ReasonCode.REF_ALREADY_EXISTS,
+                    "account",
+                    f"member {member_id} already has account {account_id}",
+                )
+            if account_type is AccountType.HOUSE and m.house_account is not None:
+                raise InputRejected.of(
+                    ReasonCode.REF_ALREADY_EXISTS,
+                    "account",
+                    f"member {member_id} already has house account {m.house_account.account_id}",
+                )
+            account = Account(member_id, account_id, account_type, base_currency or m.base_currency)
+            await refdata_repo.insert_accounts(conn, [account])
+            return await self._member(conn, member_id)
 
     async def suspend(self, member_id: str) -> Member:
         return await self._set_status(member_id, MemberStatus.SUSPENDED)

@@ -75,4 +75,8 @@ class FxRates:
         if path is None:
             text = resources.files("gateway.refdata").joinpath("fx.toml").read_text(encoding="utf-8")
             return cls.from_toml(text, "gateway/refdata/fx.toml")
-        return cls.from_toml(path.read_text(encoding="utf-8"), str(path))
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputRejected([Issue(ReasonCode.MD_BAD_FILE, str(path), f"cannot read: {exc}")]) from None
+        return cls.from_toml(text, str(path))

@@ -171,7 +171,11 @@ class ProductTable:
         if path is None:
             text = resources.files("gateway.rules").joinpath("products.toml").read_text(encoding="utf-8")
             return cls.from_toml(text, "gateway/rules/products.toml")
-        return cls.from_toml(path.read_text(encoding="utf-8"), str(path))
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputRejected([Issue(ReasonCode.REF_INVALID_INPUT, str(path), f"cannot read: {exc}")]) from None
+        return cls.from_toml(text, str(path))
 
 
 def _rule(row: Any, path: str) -> ProductRule:

@@ -55,7 +55,7 @@ def onboard(db: str) -> None:
     assert cli("participant", "add", "BANKB", "--party", LEI_B, "--db", db)[0] == 0
 
 
-def test_participants_and_collateral(db: str) -> None:
+def test_participants_and_collateral(db: str, tmp_path: Path) -> None:
     onboard(db)
     code, out, _ = cli("participant", "list", "--db", db, "--json")
     assert code == 0
@@ -91,6 +91,30 @@ def test_participants_and_collateral(db: str) -> None:
     assert json.loads(out)[0]["excess"] == "695000.00"
     code, out, _ = cli("collateral", "show", "BANKA", "--db", db, "--json")
     assert [a["account"] for a in json.loads(out)] == ["HOUSE", "C1"]
+
+    rates = tmp_path / "fx.toml"
+    rates.write_text("pivot = 'AUD'\n[rates]\nEUR = 2\n")
+    code, out, _ = cli(
+        "collateral",
+        "lodge",
+        "BANKA",
+        "--cash",
+        "1000",
+        "--currency",
+        "EUR",
+        "--fx",
+        str(rates),
+        "--db",
+        db,
+        "--json",
+    )
+    assert json.loads(out)[0]["collateral_value"] == "697000.00"  # 695,000 + 1,000 EUR at 2 AUD
+    code, _, err = cli("collateral", "show", "BANKA", "--fx", str(tmp_path / "missing.toml"), "--db", db)
+    assert code == 2
+    assert json.loads(err)["error"][0]["code"] == "MD_BAD_FILE"
+
+    code, out, _ = cli("participant", "add-account", "BANKA", "C2", "--db", db, "--json")
+    assert [a["account"] for a in json.loads(out)["accounts"]] == ["HOUSE", "C1", "C2"]
 
     code, _, err = cli("collateral", "lodge", "BANKA", "--cash", "lots", "--db", db)
     assert code == 2

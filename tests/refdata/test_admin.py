@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -160,3 +161,32 @@ async def test_concurrent_lodgements_all_count(admin: ReferenceData) -> None:
     await admin.add_participant(bank())
     await asyncio.gather(*(admin.lodge("BANKA", "HOUSE", cash("AUD", Decimal(1000))) for _ in range(10)))
     assert (await admin.show("BANKA", "HOUSE"))[0].collateral_value == Decimal(10_000)
+
+
+async def test_add_account_for_a_new_client(admin: ReferenceData) -> None:
+    await admin.add_participant(bank())
+    m = await admin.add_account("BANKA", "C2", AccountType.CLIENT)
+    assert [(a.account_id, a.base_currency) for a in m.accounts] == [
+        ("HOUSE", "AUD"),
+        ("C1", "EUR"),
+        ("C2", "AUD"),
+    ]
+    for account_id, kind in (("C2", AccountType.CLIENT), ("H2", AccountType.HOUSE)):
+        with pytest.raises(InputRejected) as err:
+            await admin.add_account("BANKA", account_id, kind)
+        assert err.value.code is R.REF_ALREADY_EXISTS
+
+
+def test_unreadable_rate_or_rule_files_are_named(tmp_path: Path) -> None:
+    from gateway.rules.products import ProductTable
+    from gateway.rules.settings import ClearingSettings
+
+    missing = tmp_path / "nope.toml"
+    for load, code in (
+        (FxRates.load, R.MD_BAD_FILE),
+        (ProductTable.load, R.REF_INVALID_INPUT),
+        (ClearingSettings.load, R.REF_INVALID_INPUT),
+    ):
+        with pytest.raises(InputRejected) as err:
+            load(missing)  # type: ignore[operator]
+        assert (err.value.code, err.value.path) == (code, str(missing))
