@@ -29,12 +29,12 @@ SHIPPED = REPO / "deploy" / "stunnel" / "fix-acceptor.conf"
 
 def _stunnel() -> str:
     path = shutil.which("stunnel") or shutil.which("stunnel4")
-    if path is None:
-        message = "stunnel is not installed (apt-get install -y stunnel4)"
+    if path is None or shutil.which("openssl") is None:
+        message = "stunnel and openssl are needed (apt-get install -y stunnel4 openssl)"
         if services_required():
             pytest.fail(message)
         pytest.skip(message)
-    return path
+    return path or ""
 
 
 def _openssl(*args: str, cwd: Path) -> None:
