@@ -34,7 +34,7 @@ def _stunnel() -> str:
         if services_required():
             pytest.fail(message)
         pytest.skip(message)
-    return path or ""
+    return path
 
 
 def _openssl(*args: str, cwd: Path) -> None:
