@@ -155,13 +155,26 @@ def participant_add(
         list[str] | None, typer.Option("--client", help="Client account id (repeatable).")
     ] = None,
     base_currency: Annotated[str, typer.Option(help="Currency margin and collateral are valued in.")] = "AUD",
-    tolerance: Annotated[str, typer.Option(help="Tolerance limit (real-time registration limit).")] = "0",
+    tolerance: Annotated[
+        str | None,
+        typer.Option(help="Tolerance limit (real-time registration limit); default: from the credit score."),
+    ] = None,
     credit_score: Annotated[int, typer.Option(help="Internal credit score, 1 (best) to 10.")] = 5,
+    settings: Annotated[Path | None, typer.Option(help="Clearing settings TOML (default: shipped).")] = None,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
 ) -> None:
     """Onboard a clearing member with its house account and any client accounts."""
-    limit = decimal_arg(tolerance, "--tolerance")
+    if tolerance is not None:
+        limit = decimal_arg(tolerance, "--tolerance")
+    else:
+        from gateway.domain.errors import GatewayError
+        from gateway.rules.settings import ClearingSettings
+
+        try:
+            limit = ClearingSettings.load(settings).credit.tolerance_for(credit_score)
+        except GatewayError as exc:
+            raise fail([i.to_dict() for i in exc.issues]) from None
 
     async def body() -> dict[str, Any]:
         from gateway.domain.enums import AccountType

@@ -174,7 +174,9 @@ class ProductTable:
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise InputRejected([Issue(ReasonCode.REF_INVALID_INPUT, str(path), f"cannot read: {exc}")]) from None
+            raise InputRejected(
+                [Issue(ReasonCode.REF_INVALID_INPUT, str(path), f"cannot read: {exc}")]
+            ) from None
         return cls.from_toml(text, str(path))
 
 

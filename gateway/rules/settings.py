@@ -62,10 +62,22 @@ class BackloadSettings:
 class CreditSettings:
     on_shortfall: ShortfallAction = ShortfallAction.PEND
     tolerance_pool_cap: Decimal = Decimal("0.5")
+    # Tolerance limit by internal credit score 1 (best) .. 10, in the member's base currency: used when a
+    # member is onboarded without an explicit limit.
+    tolerance_by_score: tuple[Decimal, ...] = tuple(
+        Decimal(x) for x in (100e6, 75e6, 50e6, 35e6, 25e6, 15e6, 10e6, 5e6, 0, 0)
+    )
 
     def __post_init__(self) -> None:
         if not Decimal(0) <= self.tolerance_pool_cap <= Decimal(1):
             raise _bad("credit.tolerance_pool_cap", "must be within [0, 1]")
+        if len(self.tolerance_by_score) != 10 or any(x < 0 for x in self.tolerance_by_score):
+            raise _bad("credit.tolerance_by_score", "ten non-negative limits, for scores 1 to 10")
+
+    def tolerance_for(self, credit_score: int) -> Decimal:
+        if not 1 <= credit_score <= 10:
+            raise _bad("credit_score", f"credit score {credit_score} is not within 1..10")
+        return self.tolerance_by_score[credit_score - 1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +114,11 @@ class ClearingSettings:
                 **_section(
                     data,
                     "credit",
-                    {"on_shortfall": ShortfallAction, "tolerance_pool_cap": lambda v: Decimal(str(v))},
+                    {
+                        "on_shortfall": ShortfallAction,
+                        "tolerance_pool_cap": lambda v: Decimal(str(v)),
+                        "tolerance_by_score": lambda v: tuple(Decimal(str(x)) for x in v),
+                    },
                 )
             ),
         )
@@ -116,7 +132,9 @@ class ClearingSettings:
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise InputRejected([Issue(ReasonCode.REF_INVALID_INPUT, str(path), f"cannot read: {exc}")]) from None
+            raise InputRejected(
+                [Issue(ReasonCode.REF_INVALID_INPUT, str(path), f"cannot read: {exc}")]
+            ) from None
         return cls.from_toml(text, str(path))
 
 

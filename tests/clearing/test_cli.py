@@ -36,23 +36,9 @@ def cli(*args: str) -> tuple[int, str, str]:
 
 
 def onboard(db: str) -> None:
-    assert (
-        cli(
-            "participant",
-            "add",
-            "BANKA",
-            "--party",
-            LEI_A,
-            "--comp-id",
-            "BANKA_FIX",
-            "--client",
-            "C1",
-            "--db",
-            db,
-        )[0]
-        == 0
-    )
-    assert cli("participant", "add", "BANKB", "--party", LEI_B, "--db", db)[0] == 0
+    a = ("BANKA", "--party", LEI_A, "--comp-id", "BANKA_FIX", "--client", "C1", "--tolerance", "0")
+    assert cli("participant", "add", *a, "--db", db)[0] == 0
+    assert cli("participant", "add", "BANKB", "--party", LEI_B, "--tolerance", "0", "--db", db)[0] == 0
 
 
 def test_participants_and_collateral(db: str, tmp_path: Path) -> None:
@@ -61,12 +47,17 @@ def test_participants_and_collateral(db: str, tmp_path: Path) -> None:
     assert code == 0
     members = json.loads(out)
     assert [m["member"] for m in members] == ["BANKA", "BANKB"]
+    assert [m["tolerance_limit"] for m in members] == ["0", "0"]
     assert [a["account"] for a in members[0]["accounts"]] == ["HOUSE", "C1"]
     assert "BANKA_FIX" in cli("participant", "list", "--db", db)[1]  # the table form
 
     code, out, _ = cli("participant", "suspend", "BANKB", "--db", db, "--json")
     assert json.loads(out)["status"] == "SUSPENDED"
 
+    code, out, _ = cli(
+        "participant", "add", "BANKD", "--party", "LEI-D", "--credit-score", "3", "--db", db, "--json"
+    )
+    assert json.loads(out)["tolerance_limit"] == "50000000"  # from the shipped score table
     code, _, err = cli("participant", "add", "BANKC", "--party", LEI_A, "--db", db)
     assert code == 2
     assert json.loads(err)["error"][0]["code"] == "REF_ALREADY_EXISTS"

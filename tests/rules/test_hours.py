@@ -86,5 +86,9 @@ def test_shipped_settings_and_bad_settings() -> None:
         ClearingSettings.from_toml("[service_hours]\ntimezone = 'Mars/Olympus'\n")
     assert err.value.path == "service_hours.timezone"
     with pytest.raises(InputRejected) as err:
+        ClearingSettings.from_toml("[credit]\ntolerance_by_score = [1, 2, 3]\n")
+    assert err.value.path == "credit.tolerance_by_score"
+    assert s.credit.tolerance_for(3) == 50_000_000
+    with pytest.raises(InputRejected) as err:
         calendar_for("XXXX")
     assert err.value.path == "service_hours.calendar"
