@@ -228,12 +228,21 @@ class ClearingService:
         """Ask ``run`` to look for due work now (after a lodgement, for instance)."""
         self._wake.set()
 
-    async def run(self, stop: asyncio.Event, poll_seconds: float = 1.0) -> None:
-        """Process due work until ``stop`` is set: on every wake-up and at least every ``poll_seconds``."""
+    async def run(
+        self, stop: asyncio.Event, poll_seconds: float = 1.0, *, end_of_day_at_close: bool = False
+    ) -> None:
+        """Process due work until ``stop`` is set: on every wake-up and at least every ``poll_seconds``.
+
+        With ``end_of_day_at_close`` the loop also runs ``end_of_day`` once each business day, at the
+        first pass after the service closes (and again after a restart that evening; it is idempotent).
+        """
+        last_eod: date | None = None
         while not stop.is_set():
             self._wake.clear()  # before the pass: a submit during the pass wakes the next one at once
             try:
                 await self.drain()
+                if end_of_day_at_close:
+                    last_eod = await self._end_of_day_if_closed(last_eod)
             except Exception:  # a database outage must not end the loop; it retries at the next tick
                 log.exception("clearing.drain_failed")
             waiter = asyncio.ensure_future(self._wake.wait())
@@ -245,6 +254,16 @@ class ClearingService:
             finally:
                 waiter.cancel()
                 stopper.cancel()
+
+    async def _end_of_day_if_closed(self, last: date | None) -> date | None:
+        now = self.clock.now()
+        today = now.astimezone(self.hours.tz).date()
+        if today == last or not self.hours.is_business_day(today) or now < self.hours.close_of(today):
+            return last
+        report = await self.end_of_day(today, drain=False)
+        if report.failures:
+            log.error("clearing.eod_failures", business_date=str(today), failures=len(report.failures))
+        return today
 
     async def drain(self, batch: int = 200) -> int:
         """Process every submission that is due now; returns how many were processed."""

@@ -73,3 +73,28 @@ async def test_running_service_clears_what_arrives_and_rechecks_after_a_lodgemen
     finally:
         stop.set()
         await runner
+
+
+async def test_running_service_runs_end_of_day_at_the_close(make_world) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from gateway.domain.reasons import ReasonCode
+
+    w: World = make_world()
+    await w.onboard(collateral=Decimal(0))
+    pending = await w.service.submit(w.submission(aud_irs("BIG")))
+    await w.service.drain()
+    stop = asyncio.Event()
+    runner = asyncio.create_task(w.service.run(stop, poll_seconds=0.01, end_of_day_at_close=True))
+    try:
+        await asyncio.sleep(0.05)  # 11:00 Sydney: the loop runs, nothing is refused before the close
+        assert [u.status for u in await w.service.history(pending.submission_id)][-1] is S.PENDING
+        w.clock.advance(timedelta(hours=10))  # 21:00 Sydney
+        history = await _until(w, pending.submission_id, S.REJECTED)
+        assert history == [S.RECEIVED, S.PENDING, S.REJECTED]
+        last = (await w.service.history(pending.submission_id))[-1]
+        assert last.reasons[0].code is ReasonCode.LIFE_NOT_REGISTERED_BY_EOD
+    finally:
+        stop.set()
+        await runner
