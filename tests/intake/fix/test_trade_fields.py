@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gateway.domain.errors import InputRejected
 from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import PartyTradeId, Trade
-from gateway.intake.fix.dictionary import default
+from gateway.intake.fix.dictionary import GroupLayout, default
 from gateway.intake.fix.tags import T
 from gateway.intake.fix.trade_fields import read_trade, trade_items
 from gateway.intake.fix.wire import Out, frame, parse
@@ -135,3 +136,62 @@ def test_sides_must_name_two_parties() -> None:
         "TradeCaptureReport.NoSides[2].NoPartyIDs[1].PartyRole(452)",
         "role 21 is not accepted on a side",
     ) in found
+
+
+def _count_tags(groups: dict[int, GroupLayout]) -> set[int]:
+    found = set(groups)
+    for g in groups.values():
+        found |= _count_tags(g.groups)
+    return found
+
+
+_COUNT_TAGS = _count_tags(default().messages["AE"].groups)
+_VALUES = st.one_of(
+    st.sampled_from(
+        [
+            "",
+            "0",
+            "-1",
+            "1",
+            "2",
+            "99",
+            "Y",
+            "N",
+            "Mo",
+            "T",
+            "D",
+            "ABC",
+            "1E+9999",
+            "NaN",
+            "-0",
+            "20260230",
+            "99999999",
+            "1.5",
+            "0.0000001",
+            "20360107",
+            "EUR",
+            "eur",
+        ]
+    ),
+    st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=0x2FF), max_size=12),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.integers(min_value=0, max_value=200), _VALUES), min_size=1, max_size=6))
+def test_any_value_in_any_field_is_refused_with_a_reason_or_read(changes: list[tuple[int, str]]) -> None:
+    pairs = list(_golden("vanilla_trade"))
+    for index, value in changes:
+        at = index % len(pairs)
+        tag = pairs[at][0]
+        if tag in _COUNT_TAGS:
+            continue  # group counts are checked by the session layer before we see the message
+        pairs[at] = (tag, value)
+    try:
+        result: Trade | InputRejected = _read(tuple(pairs))
+    except InputRejected as exc:
+        result = exc
+    if isinstance(result, InputRejected):
+        assert all(i.path and i.message for i in result.issues)
+    else:
+        assert isinstance(result, Trade)
