@@ -64,6 +64,8 @@ class Reconciliation:
     matched_by: dict[str, int] = field(default_factory=dict)
     member_rows: int = 0  # readable rows
     ccp_rows: int = 0
+    member_unreadable: int = 0  # rows left out as INPUT_ERROR
+    ccp_unreadable: int = 0
     member_sources: tuple[str, ...] = ()
     ccp_sources: tuple[str, ...] = ()
 
@@ -73,8 +75,9 @@ class Reconciliation:
 
     @property
     def match_rate(self) -> float:
-        """Share of readable rows, both sides together, that found their pair (1.0 when both are empty)."""
-        total = self.member_rows + self.ccp_rows
+        """Share of rows, both sides together, that found their pair (unreadable rows count as unpaired;
+        1.0 when both books are empty)."""
+        total = self.member_rows + self.ccp_rows + self.member_unreadable + self.ccp_unreadable
         return 1.0 if total == 0 else round(2 * self.matched / total, 6)
 
 
@@ -140,6 +143,8 @@ def reconcile(
         matched_by={b.value: int(by.get(b.value, 0)) for b in MatchedBy},
         member_rows=m.height,
         ccp_rows=c.height,
+        member_unreadable=member_book.unreadable_rows,
+        ccp_unreadable=ccp_book.unreadable_rows,
         member_sources=(member_book.source,),
         ccp_sources=(ccp_book.source,),
     )

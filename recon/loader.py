@@ -47,6 +47,10 @@ class LoadedBook:
     problems: tuple[CellProblem, ...]
     rows_read: int
 
+    @property
+    def unreadable_rows(self) -> int:
+        return len({p.row for p in self.problems})
+
 
 TYPED_SCHEMA: dict[str, Any] = {
     c: (pl.Float64 if c in NUMERIC_COLUMNS else pl.Date if c in DATE_COLUMNS else pl.String)

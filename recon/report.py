@@ -74,6 +74,8 @@ def summary(
         "generated_at": at.isoformat(timespec="seconds"),
         "member_rows": result.member_rows,
         "ccp_rows": result.ccp_rows,
+        "member_unreadable_rows": result.member_unreadable,
+        "ccp_unreadable_rows": result.ccp_unreadable,
         "matched": result.matched,
         "matched_by": result.matched_by,
         "match_rate": result.match_rate,

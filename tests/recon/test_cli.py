@@ -110,6 +110,9 @@ def test_unreadable_rows_are_reported_and_the_rest_reconciled(tmp_path: Path) ->
         ("INPUT_ERROR", "C3", "notional", "3"),
     ]
     assert all(r["source_file"] == str(member) for r in rows)
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert (summary["member_rows"], summary["member_unreadable_rows"], summary["matched"]) == (1, 2, 1)
+    assert summary["match_rate"] == pytest.approx(2 / 6, abs=1e-6)  # unreadable rows count as unpaired
 
 
 @pytest.mark.parametrize(
