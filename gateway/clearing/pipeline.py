@@ -64,6 +64,7 @@ class EodReport:
     reservations_expired: int
     failures: tuple[tuple[str, str], ...] = ()  # (submission id, error)
     revaluation: RevaluationReport | None = None  # None when the margin model cannot value accounts
+    matured: int = 0  # cleared trades that reached their maturity date
 
 
 @dataclass(slots=True)
@@ -319,13 +320,14 @@ class ClearingService:
                     failures.append((repo.submission_ref(row_id), f"{type(exc).__name__}: {exc}"))
             async with self.engine.begin() as conn:
                 expired = await ref.expire_reservations(conn, business_date)
+                matured = await repo.mature(conn, business_date)
             revaluation = (
                 await self._revalue(business_date) if isinstance(self.credit, PortfolioValuer) else None
             )
         log.info(
             "clearing.eod", business_date=str(business_date), refused=len(refused), failures=len(failures)
         )
-        return EodReport(business_date, tuple(refused), expired, tuple(failures), revaluation)
+        return EodReport(business_date, tuple(refused), expired, tuple(failures), revaluation, matured)
 
     async def revalue(self, business_date: date) -> RevaluationReport:
         """Value every live cleared trade and rebuild each account's P&L vector and margin."""

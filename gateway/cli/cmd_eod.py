@@ -50,6 +50,7 @@ def eod(
             "business_date": report.business_date.isoformat(),
             "refused": list(report.refused),
             "reservations_expired": report.reservations_expired,
+            "matured": report.matured,
             "failures": [{"submission": s, "error": e} for s, e in report.failures],
             "revaluation": None
             if report.revaluation is None

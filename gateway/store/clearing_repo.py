@@ -555,7 +555,11 @@ async def positions(
     conn: AsyncConnection, member_id: str | None, account_id: str | None, business_date: date
 ) -> list[Position]:
     c = t.cleared_trades.c
-    q = select(t.cleared_trades).where(c.business_date <= business_date, c.maturity_date >= business_date)
+    q = select(t.cleared_trades).where(
+        c.business_date <= business_date,
+        c.maturity_date >= business_date,
+        c.status.in_(["CLEARED", "MATURED"]),
+    )
     if member_id is not None:
         q = q.where(c.member_id == member_id)
     if account_id is not None:
@@ -620,3 +624,14 @@ async def set_npvs(conn: AsyncConnection, npvs: Sequence[tuple[str, Decimal | No
         await conn.execute(
             update(t.cleared_trades).where(t.cleared_trades.c.ccp_trade_id == ccp_trade_id).values(npv=npv)
         )
+
+
+async def mature(conn: AsyncConnection, business_date: date) -> int:
+    """Mark cleared trades whose maturity date is ``business_date`` or earlier as MATURED."""
+    c = t.cleared_trades.c
+    result = await conn.execute(
+        update(t.cleared_trades)
+        .where(c.status == "CLEARED", c.maturity_date <= business_date)
+        .values(status="MATURED")
+    )
+    return int(result.rowcount or 0)

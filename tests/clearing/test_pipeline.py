@@ -427,3 +427,20 @@ async def test_reconciliation_reads_the_ccp_positions_view(world: World) -> None
     assert [(r["trade_id"], r["direction"], r["notional"], r["fixed_rate"]) for r in rows] == [
         (ccp_ids[1], "RECEIVE", 10_000_000.0, 0.0525)
     ]
+
+
+async def test_matured_trades_leave_the_positions_at_end_of_day(world: World) -> None:
+    from datetime import date
+
+    receipt = await world.service.submit(world.submission(aud_irs("T1", years=1)))
+    await world.service.drain()
+    assert (await world.service.history(receipt.submission_id))[-1].status is S.CLEARED
+    maturity = date(2027, 1, 9)
+    assert len(await world.service.positions("BANKA", None, maturity)) == 1
+    report = await world.service.end_of_day(maturity)
+    assert report.matured == 2
+    async with world.engine.connect() as conn:
+        live = (await conn.execute(text("SELECT count(*) FROM ccp_positions"))).scalar_one()
+    assert live == 0
+    assert [p.status for p in await world.service.positions("BANKA", None, maturity)] == ["MATURED"]
+    assert await world.service.positions("BANKA", None, date(2027, 1, 10)) == []
