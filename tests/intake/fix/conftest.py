@@ -1,4 +1,8 @@
-"""Fixtures for the FIX acceptor tests: a fresh acceptor on a free port, with a test double of the port."""
+"""Fixtures for the FIX acceptor tests: a fresh acceptor on a free port.
+
+The ClearingPort behind it is ``MemoryClearingPort`` (tests/intake/fix/ports.py), a test double standing in
+for the clearing service that is being built concurrently; the service wires the real one.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""Whole flows over real TCP: FpML in SecurityXML, cancel, positions, status delivery, authorisation, size."""
+"""Whole flows over real TCP: FpML in SecurityXML, cancel, positions, status delivery, authorisation, size.
+
+The clearing port is the in-memory test double of tests/intake/fix/ports.py, standing in for the clearing
+service being built concurrently.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""Golden conversations over real TCP: every script in tests/golden/fix/*.def against a fresh acceptor."""
+"""Golden conversations over real TCP: every script in tests/golden/fix/*.def against a fresh acceptor.
+
+The clearing port is the in-memory test double of tests/intake/fix/ports.py (the clearing service is being
+built concurrently); it de-duplicates as the real one does.
+"""
 
 from __future__ import annotations
 
