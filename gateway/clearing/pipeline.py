@@ -397,7 +397,9 @@ class ClearingService:
         if sub.is_correction:
             await self._supersede_earlier(conn, row, now)
         recipients = await self._recipients(conn, row)
-        return await repo.record(conn, row, ClearingStatusCode.RECEIVED, now, recipients)
+        return await repo.record(
+            conn, row, ClearingStatusCode.RECEIVED, now, recipients, business_date=row.business_date
+        )
 
     async def _supersede_earlier(self, conn: AsyncConnection, row: SubmissionRow, now: datetime) -> None:
         """A correction withdraws the earlier versions still in progress (novated ones are left alone)."""

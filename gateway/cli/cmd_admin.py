@@ -452,3 +452,157 @@ def bench_clearing(
         )
 
     emit(run(body), True)
+
+
+# ---------------------------------------------------------------- trades (operations views)
+
+trade_app = typer.Typer(help="Submitted trades: status history and work queues.", no_args_is_help=True)
+app.add_typer(trade_app, name="trade")
+
+
+@trade_app.command("show")
+def trade_show(
+    submission: Annotated[str | None, typer.Argument(help="Submission id, e.g. S0000000042.")] = None,
+    source: Annotated[str | None, typer.Option(help="Trade source (with --trade-id).")] = None,
+    trade_id: Annotated[
+        str | None, typer.Option("--trade-id", help="The source's trade id: every version.")
+    ] = None,
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
+) -> None:
+    """Every status of a submission (or of every version of a source trade), with time and reasons."""
+    if (submission is None) == (trade_id is None) or (trade_id is not None and source is None):
+        raise typer.BadParameter("give a submission id, or --source and --trade-id")
+
+    async def body() -> list[dict[str, Any]]:
+        from gateway.domain.errors import InputRejected
+        from gateway.domain.reasons import ReasonCode
+        from gateway.store import clearing_repo
+
+        engine = await open_db(db)
+        try:
+            async with engine.connect() as conn:
+                if submission is not None:
+                    row_id = clearing_repo.parse_submission_ref(submission)
+                    if row_id is None or await clearing_repo.get(conn, row_id) is None:
+                        raise InputRejected.of(
+                            ReasonCode.FIX_UNKNOWN_TRADE, "submission", f"no submission {submission!r}"
+                        )
+                    ids = [row_id]
+                else:
+                    assert source is not None
+                    assert trade_id is not None
+                    ids = [s.id for s in await clearing_repo.versions(conn, source, trade_id)]
+                    if not ids:
+                        raise InputRejected.of(
+                            ReasonCode.FIX_UNKNOWN_TRADE, "trade_id", f"no trade {trade_id!r} from {source!r}"
+                        )
+                out = []
+                for row_id in ids:
+                    for u in await clearing_repo.history(conn, row_id):
+                        out.append(
+                            {
+                                "submission": u.submission_id,
+                                "trade_id": u.trade.identifiers.source_trade_id,
+                                "version": u.trade.identifiers.source_version,
+                                "sequence": u.sequence,
+                                "status": u.status.value,
+                                "at": u.at.isoformat(),
+                                "business_date": None
+                                if u.clearing_business_date is None
+                                else u.clearing_business_date.isoformat(),
+                                "ccp_trade_ids": list(u.ccp_trade_ids),
+                                "reasons": [i.to_dict() for i in u.reasons],
+                            }
+                        )
+                return out
+        finally:
+            await engine.dispose()
+
+    rows = run(body)
+    if not as_json:
+        for r in rows:
+            r["reasons"] = [f"{i['code']} at {i['path']}: {i['message']}" for i in r["reasons"]]
+    emit(
+        rows,
+        as_json,
+        ["submission", "version", "sequence", "status", "at", "business_date", "ccp_trade_ids", "reasons"],
+    )
+
+
+@trade_app.command("list")
+def trade_list(
+    stage: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="RECEIVED, QUEUED_HOURS, QUEUED_BACKLOAD, PENDING_COLLATERAL, CLEARED, REJECTED, WITHDRAWN."
+        ),
+    ] = None,
+    member: Annotated[str | None, typer.Option(help="Trades with this member on either side.")] = None,
+    source: Annotated[str | None, typer.Option(help="Trades from this source.")] = None,
+    business_date: Annotated[str | None, typer.Option("--date", help="Business date, YYYY-MM-DD.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 200,
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
+) -> None:
+    """Submitted trades by stage (the work queues: pending for collateral, queued, backloads ...)."""
+    from datetime import date as date_type
+
+    from gateway.store.clearing_repo import Stage
+
+    try:
+        stages = [Stage(s.upper()) for s in stage or ()]
+    except ValueError:
+        raise typer.BadParameter(
+            f"one of {', '.join(s.value for s in Stage)}", param_hint="--stage"
+        ) from None
+    try:
+        day = None if business_date is None else date_type.fromisoformat(business_date)
+    except ValueError:
+        raise typer.BadParameter(f"not an ISO date: {business_date!r}", param_hint="--date") from None
+
+    async def body() -> list[dict[str, Any]]:
+        from gateway.store import clearing_repo
+
+        engine = await open_db(db)
+        try:
+            async with engine.connect() as conn:
+                found = await clearing_repo.search(
+                    conn, source=source, stages=stages, member_id=member, business_date=day, limit=limit
+                )
+                out = []
+                for s in found:
+                    last = await clearing_repo.latest_update(conn, s.id)
+                    out.append(
+                        {
+                            "submission": s.ref,
+                            "source": s.source,
+                            "trade_id": s.source_trade_id,
+                            "version": s.source_version,
+                            "members": list(s.members),
+                            "stage": s.stage.value,
+                            "status": s.status.value,
+                            "business_date": None if s.business_date is None else s.business_date.isoformat(),
+                            "since": last.at.isoformat(),
+                            "reasons": [i.code.value for i in last.reasons],
+                        }
+                    )
+                return out
+        finally:
+            await engine.dispose()
+
+    emit(
+        run(body),
+        as_json,
+        [
+            "submission",
+            "source",
+            "trade_id",
+            "version",
+            "members",
+            "stage",
+            "business_date",
+            "since",
+            "reasons",
+        ],
+    )

@@ -635,3 +635,30 @@ async def mature(conn: AsyncConnection, business_date: date) -> int:
         .values(status="MATURED")
     )
     return int(result.rowcount or 0)
+
+
+async def search(
+    conn: AsyncConnection,
+    *,
+    source: str | None = None,
+    source_trade_id: str | None = None,
+    stages: Sequence[Stage] = (),
+    member_id: str | None = None,
+    business_date: date | None = None,
+    limit: int = 500,
+) -> list[SubmissionRow]:
+    """Submissions matching every given filter, newest first."""
+    c = t.submissions.c
+    q = select(t.submissions)
+    if source is not None:
+        q = q.where(c.source == source)
+    if source_trade_id is not None:
+        q = q.where(c.source_trade_id == source_trade_id)
+    if stages:
+        q = q.where(c.stage.in_([s.value for s in stages]))
+    if member_id is not None:
+        q = q.where(or_(c.member_a == member_id, c.member_b == member_id))
+    if business_date is not None:
+        q = q.where(c.business_date == business_date)
+    rows = await conn.execute(q.order_by(c.id.desc()).limit(limit))
+    return [_row(r) for r in rows]

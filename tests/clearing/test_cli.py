@@ -140,6 +140,19 @@ def test_eod_refuses_pending_and_export_writes_positions(db: str, tmp_path: Path
     assert code == 0
     assert json.loads(out)["refused"] == [big]
 
+    code, out, _ = cli("trade", "list", "--stage", "rejected", "--member", "BANKB", "--db", db, "--json")
+    assert [(t["submission"], t["reasons"]) for t in json.loads(out)] == [
+        (big, ["LIFE_NOT_REGISTERED_BY_EOD", "RISK_INSUFFICIENT_COLLATERAL"])
+    ]
+    code, out, _ = cli("trade", "show", "--source", "MARKITWIRE", "--trade-id", "BIG", "--db", db, "--json")
+    assert [s["status"] for s in json.loads(out)] == ["Received", "Pending", "Rejected"]
+    assert json.loads(out)[0]["business_date"] == "2026-01-07"
+    code, _, err = cli("trade", "show", "S9999999999", "--db", db)
+    assert code == 2
+    assert json.loads(err)["error"][0]["path"] == "submission"
+    code, _, err = cli("trade", "list", "--stage", "LIMBO", "--db", db)
+    assert code == 2
+
     out_file = tmp_path / "positions.csv"
     code, out, _ = cli(
         "export", "positions", "--date", "2026-01-07", "--member", "BANKB", "--out", str(out_file), "--db", db
