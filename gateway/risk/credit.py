@@ -107,7 +107,7 @@ def incremental_check(
     """Check one trade; pass ``im_before`` when the account's current IM is known (it usually is)."""
     if im_before is None:
         im_before = with_addons(base_margin(account_pnl, config), config, member)[0]
-    im_after = with_addons(base_margin(account_pnl + trade_pnl, config), config, member)[0]
+    im_after = with_addons(base_margin(account_pnl + trade_pnl, config, overwrite=True), config, member)[0]
     return _decide(im_before, im_after, float(excess_collateral), float(unused_tolerance))
 
 

@@ -35,13 +35,20 @@ def _order(n: int, confidence: float) -> _Order:
     return _Order(lo, hi, h - lo, tail)
 
 
-def base_margin(pnl: FloatArray, config: MarginConfig) -> float:
-    """The model's loss at the configured confidence, floored at zero (before add-ons)."""
+def base_margin(pnl: FloatArray, config: MarginConfig, *, overwrite: bool = False) -> float:
+    """The model's loss at the configured confidence, floored at zero (before add-ons).
+
+    With ``overwrite`` the vector is partially sorted in place (for a scratch vector: no copy).
+    """
     order = _order(pnl.shape[-1], config.confidence)
     if config.model is MarginModel.ES:
         worst = np.partition(pnl, order.tail - 1)[: order.tail]
         return max(0.0, -float(worst.mean()))
-    part = np.partition(pnl, (order.lo, order.hi))
+    if overwrite:
+        pnl.partition((order.lo, order.hi))
+        part = pnl
+    else:
+        part = np.partition(pnl, (order.lo, order.hi))
     a = float(part[order.lo])
     q = a + order.frac * (float(part[order.hi]) - a)
     return max(0.0, -q)
