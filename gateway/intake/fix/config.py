@@ -3,6 +3,26 @@
 Read from a TOML file (``[acceptor]`` plus one ``[[members]]`` table per clearing member); unknown keys
 and wrong types are refused with ``FixConfigError`` naming the key. ``settings_text`` renders the
 quickfix session settings, one session per member, with every validation setting spelt out.
+
+    [acceptor]
+    port = 9878                        # plain FIX; members reach it through stunnel (deploy/stunnel)
+    comp_id = "CCP"
+    ccp_party_id = "CCP-LEI"
+    data_dir = "/var/lib/clearing/fix" # FileStore (sequence numbers) and FileLog
+    start_time = "05:30:00"            # UTC
+    end_time = "21:30:00"
+    start_day = "mon"                  # optional: a weekly window instead of a daily one
+    end_day = "fri"
+    heartbeat_min_s = 5
+    heartbeat_max_s = 60
+    allowed_remote_addresses = ["127.0.0.1"]
+
+    [[members]]
+    comp_id = "BANKA01"
+    participant = "549300VBWWV6BYQOWM67"  # LEI
+    accounts = ["HOUSE", "CLIENT-7"]
+    # enabled = false                    # suspended: Logon refused with the reason
+    # trade_source = true                # an approved venue reporting other members' trades
 """
 
 from __future__ import annotations
@@ -42,12 +62,25 @@ class Member:
             raise FixConfigError("members.participant", "is empty")
 
 
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
 @dataclass(frozen=True, slots=True)
 class Schedule:
-    """Daily session window in UTC (00:00-00:00 means always up); a session resets outside it."""
+    """Session window in UTC: daily from ``start`` to ``end`` (00:00-00:00 means always up), or weekly
+    from ``start_day`` ``start`` to ``end_day`` ``end`` when both days are given (e.g. mon..fri)."""
 
     start: time = time(0, 0)
     end: time = time(0, 0)
+    start_day: str | None = None
+    end_day: str | None = None
+
+    def __post_init__(self) -> None:
+        for key, day in (("acceptor.start_day", self.start_day), ("acceptor.end_day", self.end_day)):
+            if day is not None and day.lower()[:3] not in _DAYS:
+                raise FixConfigError(key, f"{day!r} is not a weekday (mon..sun)")
+        if (self.start_day is None) != (self.end_day is None):
+            raise FixConfigError("acceptor.start_day", "give both start_day and end_day, or neither")
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +150,12 @@ class AcceptorConfig:
             ccp_party_id=a.string("ccp_party_id", d.ccp_party_id),
             members=members,
             data_dir=a.path("data_dir", d.data_dir, base),
-            schedule=Schedule(a.clock("start_time", time(0, 0)), a.clock("end_time", time(0, 0))),
+            schedule=Schedule(
+                a.clock("start_time", time(0, 0)),
+                a.clock("end_time", time(0, 0)),
+                a.optional("start_day"),
+                a.optional("end_day"),
+            ),
             heartbeat_min_s=a.integer("heartbeat_min_s", d.heartbeat_min_s),
             heartbeat_max_s=a.integer("heartbeat_max_s", d.heartbeat_max_s),
             max_latency_s=a.integer("max_latency_s", d.max_latency_s),
@@ -164,6 +202,12 @@ class _Table:
                 raise FixConfigError(f"{self.prefix}.{key}", "is required")
             return default
         if not isinstance(v, str):
+            raise FixConfigError(f"{self.prefix}.{key}", f"expected a string, got {v!r}")
+        return v
+
+    def optional(self, key: str) -> str | None:
+        v = self._get(key)
+        if v is not None and not isinstance(v, str):
             raise FixConfigError(f"{self.prefix}.{key}", f"expected a string, got {v!r}")
         return v
 
@@ -233,6 +277,11 @@ def settings_text(config: AcceptorConfig) -> str:
         f"StartTime={config.schedule.start.strftime('%H:%M:%S')}",
         f"EndTime={config.schedule.end.strftime('%H:%M:%S')}",
         "UseLocalTime=N",
+        *(
+            [f"StartDay={config.schedule.start_day}", f"EndDay={config.schedule.end_day}"]
+            if config.schedule.start_day and config.schedule.end_day
+            else []
+        ),
         "UseDataDictionary=Y",
         f"TransportDataDictionary={config.transport_dictionary.resolve()}",
         f"AppDataDictionary={config.app_dictionary.resolve()}",

@@ -27,6 +27,8 @@ port = 9878
 comp_id = "ASXCCP"
 start_time = "06:00:00"
 end_time = "21:00:00"
+start_day = "mon"
+end_day = "fri"
 heartbeat_max_s = 30
 allowed_remote_addresses = ["127.0.0.1"]
 data_dir = "state"
@@ -77,6 +79,8 @@ trade_source = true
         ('[acceptor]\nstart_time = "25:00"\n', "acceptor.start_time"),
         ("[acceptor]\nheartbeat_min_s = 90\n", "acceptor.heartbeat_min_s"),
         ("[fix]\n", "fix"),
+        ('[acceptor]\nstart_day = "someday"\nend_day = "fri"\n', "acceptor.start_day"),
+        ('[acceptor]\nend_day = "fri"\n', "acceptor.start_day"),
     ],
 )
 def test_mistakes_are_named_by_key(tmp_path: Path, text: str, key: str) -> None:

@@ -340,3 +340,25 @@ async def test_oversized_message_gets_a_business_reject_and_the_session_lives(tm
         alive = await _ask(client, [(35, "1"), (112, "ALIVE")])
         assert alive[112] == "ALIVE"
         await client.close()
+
+
+async def test_logon_outside_the_session_window_is_answered_with_logout(tmp_path: Path) -> None:
+    import dataclasses
+    from datetime import timedelta
+
+    from gateway.intake.fix.config import Schedule
+    from tests.intake.fix.conftest import make_config
+
+    now = datetime.now(UTC)  # quickfix checks the window against the wall clock
+    window = Schedule(
+        (now + timedelta(hours=2)).time().replace(microsecond=0),
+        (now + timedelta(hours=3)).time().replace(microsecond=0),
+    )
+    config = dataclasses.replace(make_config(tmp_path), schedule=window)
+    async with FixAcceptor(config, MemoryClearingPort()) as acceptor:
+        client = FixClient("127.0.0.1", acceptor.config.port)
+        await client.connect()
+        await client.send([(35, "A"), (98, "0"), (108, "30"), (1137, "9")])
+        replies_before_close = [dict(pairs_of(m)) for m in await client.expect_closed()]
+        assert [m[35] for m in replies_before_close] == ["5"]
+        await client.close()
