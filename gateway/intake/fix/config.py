@@ -67,7 +67,7 @@ _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 @dataclass(frozen=True, slots=True)
 class Schedule:
-    """Session window in UTC: daily from ``start`` to ``end`` (00:00-00:00 means always up), or weekly
+    """Session window in UTC: daily from ``start`` to ``end`` (00:00-00:00, the default, means always up), or weekly
     from ``start_day`` ``start`` to ``end_day`` ``end`` when both days are given (e.g. mon..fri)."""
 
     start: time = time(0, 0)
@@ -263,6 +263,21 @@ def _bad() -> time:
     raise ValueError("not a time")
 
 
+def _schedule_lines(schedule: Schedule) -> list[str]:
+    """Always up (the default) is a non-stop session: sequence numbers are never reset by the clock.
+    A window resets them when a new window starts, as FIX daily and weekly sessions do."""
+    if schedule == Schedule():
+        return ["NonStopSession=Y"]
+    lines = [
+        f"StartTime={schedule.start.strftime('%H:%M:%S')}",
+        f"EndTime={schedule.end.strftime('%H:%M:%S')}",
+        "UseLocalTime=N",
+    ]
+    if schedule.start_day and schedule.end_day:
+        lines += [f"StartDay={schedule.start_day}", f"EndDay={schedule.end_day}"]
+    return lines
+
+
 def settings_text(config: AcceptorConfig) -> str:
     """The quickfix SessionSettings for ``config``: one [SESSION] per member, validation explicit."""
     lines = [
@@ -274,14 +289,7 @@ def settings_text(config: AcceptorConfig) -> str:
         "BeginString=FIXT.1.1",
         "DefaultApplVerID=9",
         f"SenderCompID={config.comp_id}",
-        f"StartTime={config.schedule.start.strftime('%H:%M:%S')}",
-        f"EndTime={config.schedule.end.strftime('%H:%M:%S')}",
-        "UseLocalTime=N",
-        *(
-            [f"StartDay={config.schedule.start_day}", f"EndDay={config.schedule.end_day}"]
-            if config.schedule.start_day and config.schedule.end_day
-            else []
-        ),
+        *_schedule_lines(config.schedule),
         "UseDataDictionary=Y",
         f"TransportDataDictionary={config.transport_dictionary.resolve()}",
         f"AppDataDictionary={config.app_dictionary.resolve()}",

@@ -89,6 +89,12 @@ def test_mistakes_are_named_by_key(tmp_path: Path, text: str, key: str) -> None:
     assert err.value.key == key
 
 
+def test_default_schedule_is_a_non_stop_session() -> None:
+    lines = settings_text(AcceptorConfig()).splitlines()
+    assert "NonStopSession=Y" in lines
+    assert not [line for line in lines if line.startswith(("StartTime", "EndTime"))]
+
+
 def test_logon_refusals() -> None:
     config = AcceptorConfig(members=(Member("A", "LEI-A"), Member("S", "LEI-S", enabled=False)))
     assert logon_refusal(config, "A", "30") is None
