@@ -103,6 +103,9 @@ class ClearingService:
 
     async def submit(self, submission: Submission) -> StatusUpdate:
         """Store the submission and its Received status; a known message or trade version gets its last status."""
+        too_long = repo.oversized(submission)
+        if too_long:
+            raise InputRejected(too_long)
         for attempt in (1, 2):
             try:
                 async with self.engine.begin() as conn:

@@ -662,3 +662,27 @@ async def search(
         q = q.where(c.business_date == business_date)
     rows = await conn.execute(q.order_by(c.id.desc()).limit(limit))
     return [_row(r) for r in rows]
+
+
+def oversized(sub: Submission) -> list[Issue]:
+    """Identifiers longer than the columns that store them: refused up front, never truncated or half-stored."""
+    c = t.submissions.c
+    trade = sub.trade
+    values: list[tuple[str, str | None, Any]] = [
+        ("source", sub.source, c.source),
+        ("messageId", sub.message_id, c.message_id),
+        ("tradeHeader.tradeId", trade.identifiers.source_trade_id, c.source_trade_id),
+        ("correlationId", sub.correlation_id, c.correlation_id),
+        ("packageId", sub.package_id, c.package_id),
+        ("parties[0].partyId", trade.parties[0].party_id, c.party_a),
+        ("parties[1].partyId", trade.parties[1].party_id, c.party_b),
+    ]
+    cc = t.cleared_trades.c
+    for i, s in enumerate(trade.streams):
+        values.append((f"streams[{i}].floatingRateIndex", s.floating_index, cc.floating_index))
+    issues = []
+    for path, value, column in values:
+        limit = getattr(column.type, "length", None)
+        if value is not None and limit is not None and len(value) > limit:
+            issues.append(Issue(ReasonCode.FPML_INVALID_VALUE, path, f"longer than {limit} characters"))
+    return issues

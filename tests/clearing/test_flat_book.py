@@ -83,3 +83,21 @@ async def test_stored_ccp_book_nets_to_zero(
     stored = [codec.loads(r) for r in rows]
     assert len(stored) % 2 == 0
     assert all(v == 0 for v in ccp_signed_flows(stored).values())
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(trade=irs_trades())
+async def test_any_trade_gets_a_reasoned_answer_never_an_internal_error(world: World, trade: Trade) -> None:
+    from gateway.domain.enums import ClearingStatusCode as S
+    from gateway.domain.reasons import ReasonCode
+
+    n = next(_ids)
+    receipt = await world.service.submit(world.submission(trade, message_id=f"P{n}"))
+    await world.service.drain()
+    last = (await world.service.history(receipt.submission_id))[-1]
+    assert last.status in {S.CLEARED, S.REJECTED, S.PENDING, S.RECEIVED}
+    assert ReasonCode.INTERNAL_ERROR not in {i.code for i in last.reasons}
+    if last.status in {S.REJECTED, S.PENDING}:
+        assert last.reasons
+    if last.status is S.CLEARED:
+        assert last.cleared is not None

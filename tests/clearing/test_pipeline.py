@@ -444,3 +444,20 @@ async def test_matured_trades_leave_the_positions_at_end_of_day(world: World) ->
     assert live == 0
     assert [p.status for p in await world.service.positions("BANKA", None, maturity)] == ["MATURED"]
     assert await world.service.positions("BANKA", None, date(2027, 1, 10)) == []
+
+
+async def test_identifiers_too_long_to_store_are_refused_before_anything_is_written(world: World) -> None:
+    from dataclasses import replace as _replace
+
+    from gateway.domain.errors import InputRejected
+    from gateway.domain.trade import TradeIdentifiers
+
+    long_id = aud_irs("T1")
+    long_id = _replace(long_id, identifiers=TradeIdentifiers("X" * 300))
+    with pytest.raises(InputRejected) as err:
+        await world.service.submit(world.submission(long_id, message_id="M" * 300))
+    assert [(i.code, i.path) for i in err.value.issues] == [
+        (R.FPML_INVALID_VALUE, "messageId"),
+        (R.FPML_INVALID_VALUE, "tradeHeader.tradeId"),
+    ]
+    assert await count(world, t.submissions) == 0
