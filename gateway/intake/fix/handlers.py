@@ -158,6 +158,16 @@ class FixHandlers:
             return replies.trade_report_ack(
                 report_id=report_id, trade_id=trade_id, trans_type=trans, at=now, update=update
             )
+        if body.get(T.TradeReportType) != "0":
+            return rejected(
+                [
+                    Issue(
+                        ReasonCode.FIX_INVALID_VALUE,
+                        self.d.label(T.TradeReportType),
+                        "a new report is a Submit (0)",
+                    )
+                ]
+            )
         try:
             trade = self._trade_of(body)
             self._authorise(member, trade)

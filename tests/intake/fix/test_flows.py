@@ -362,3 +362,13 @@ async def test_logon_outside_the_session_window_is_answered_with_logout(tmp_path
         replies_before_close = [dict(pairs_of(m)) for m in await client.expect_closed()]
         assert [m[35] for m in replies_before_close] == ["5"]
         await client.close()
+
+
+async def test_new_report_must_be_a_submit(acceptor: FixAcceptor, memory_port: MemoryClearingPort) -> None:
+    client = await _session(acceptor)
+    ack = await _ask(
+        client, [(35, "AE"), (571, "R1"), (487, "0"), (856, "6"), (60, "20260105-09:00:00.000"), *TRADE]
+    )
+    assert (ack[1523], ack[1328]) == ("1", "TradeReportType(856): a new report is a Submit (0)")
+    assert memory_port.submissions == []
+    await client.close()
