@@ -173,12 +173,23 @@ class FixHandlers:
             self._authorise(member, trade)
         except InputRejected as exc:
             return rejected(exc.issues)
+        if trans == "2" and trade.identifiers.source_version < 2:
+            return rejected(
+                [
+                    Issue(
+                        ReasonCode.FIX_MISSING_FIELD,
+                        self.d.label(T.TradeVersion),
+                        "a replacement carries the new version (2 or more)",
+                    )
+                ]
+            )
         submission = Submission(
             channel=Channel.FIX,
             source=member.comp_id,
             message_id=report_id,
             received_at=now,
             trade=trade,
+            is_correction=trans == "2",
             package_id=body.get(T.PackageID),
             raw=raw.encode("utf-8", "surrogateescape"),
         )

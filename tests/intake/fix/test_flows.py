@@ -372,3 +372,24 @@ async def test_new_report_must_be_a_submit(acceptor: FixAcceptor, memory_port: M
     assert (ack[1523], ack[1328]) == ("1", "TradeReportType(856): a new report is a Submit (0)")
     assert memory_port.submissions == []
     await client.close()
+
+
+async def test_replace_submits_a_correction_with_its_new_version(
+    acceptor: FixAcceptor, memory_port: MemoryClearingPort
+) -> None:
+    client = await _session(acceptor)
+    without_version = await _ask(
+        client, [(35, "AE"), (571, "R2"), (487, "2"), (856, "0"), (60, "20260105-09:00:00.000"), *TRADE]
+    )
+    assert (without_version[1523], without_version[1328]) == (
+        "1",
+        "TradeVersion(2302): a replacement carries the new version (2 or more)",
+    )
+    ack = await _ask(
+        client,
+        [(35, "AE"), (571, "R3"), (487, "2"), (856, "0"), (60, "20260105-09:00:00.000"), *TRADE, (2302, "2")],
+    )
+    assert (ack[487], ack[1523]) == ("2", "0")
+    (sub,) = memory_port.submissions
+    assert (sub.is_correction, sub.trade.identifiers.source_version) == (True, 2)
+    await client.close()
