@@ -65,7 +65,7 @@ class Timings:
 
 
 class FixAcceptor:
-    """One quickfix SocketAcceptor, one session per configured member."""
+    """One quickfix ThreadedSocketAcceptor, one session per configured member."""
 
     def __init__(
         self,
@@ -157,6 +157,11 @@ class FixAcceptor:
             for out in outs:
                 self.reply(comp_id, out)
             self.timings.observe(started - posted, handled - started, time.perf_counter() - handled)
+
+    @property
+    def logged_on(self) -> frozenset[str]:
+        """CompIDs whose sessions are logged on, as last reported by quickfix (for health and metrics)."""
+        return frozenset(self._logged_on)
 
     # --- sending ------------------------------------------------------------------------------------------
 
