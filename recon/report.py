@@ -39,7 +39,8 @@ AGE_BUCKETS: Final[tuple[tuple[str, int, int], ...]] = (
     ("6-10", 6, 10),
     (">10", 11, 1 << 30),
 )
-REPORT_ROWS: Final[int] = 500
+REPORT_ROWS: Final[int] = 500  # breaks listed in report.html (all of them are in breaks.csv)
+PDF_ROWS: Final[int] = 100  # breaks listed in report.pdf: the printable page for the morning meeting
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,19 +98,18 @@ def write_all(out: Path, aged: pl.DataFrame, info: dict[str, Any], *, pdf: bool 
     ).write_csv(csv_path)
     summary_path = out / "summary.json"
     summary_path.write_text(json.dumps(info, indent=2, sort_keys=False) + "\n", encoding="utf-8")
-    html = render_html(rows, info)
     html_path = out / "report.html"
-    html_path.write_text(html, encoding="utf-8")
+    html_path.write_text(render_html(rows, info, REPORT_ROWS), encoding="utf-8")
     pdf_path: Path | None = None
     if pdf:
         from weasyprint import HTML
 
         pdf_path = out / "report.pdf"
-        HTML(string=html, base_url=str(out)).write_pdf(pdf_path)
+        HTML(string=render_html(rows, info, PDF_ROWS), base_url=str(out)).write_pdf(pdf_path)
     return Outputs(csv_path, summary_path, html_path, pdf_path)
 
 
-def render_html(rows: pl.DataFrame, info: dict[str, Any]) -> str:
+def render_html(rows: pl.DataFrame, info: dict[str, Any], limit: int = REPORT_ROWS) -> str:
     env = Environment(
         loader=PackageLoader("recon", "templates"), autoescape=select_autoescape(["html", "j2"])
     )
@@ -121,7 +121,7 @@ def render_html(rows: pl.DataFrame, info: dict[str, Any]) -> str:
         kind: [int(((types == kind) & (ages >= lo) & (ages <= hi)).sum()) for _, lo, hi in AGE_BUCKETS]
         for kind in kinds
     }
-    shown = rows.head(REPORT_ROWS)
+    shown = rows.head(limit)
     return template.render(
         s=info,
         age_buckets=[name for name, _, _ in AGE_BUCKETS],

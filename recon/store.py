@@ -95,6 +95,9 @@ _VALUE_COLUMNS = (
 )
 
 
+_CHUNK = 900  # ids per IN (...) list: under SQLite's oldest limit of 999 parameters
+
+
 def store_url(location: str) -> str:
     """A SQLAlchemy URL from a URL or a plain path (SQLite file, parent folders created)."""
     if "://" in location:
@@ -133,13 +136,15 @@ class BreakStore:
         """Record today's breaks; return them with first_seen, age_business_days, comment, and how many closed.
 
         Refuses a date earlier than one already reconciled for the member (ageing would run backwards).
+        Statements are bulk: one pass over the open breaks, row-by-row writes only for new, reopened or
+        changed ones, so a bad day with hundreds of thousands of breaks stays a matter of seconds.
         """
         current: list[dict[str, Any]] = breaks.to_dicts()
         ids = [b["break_id"] for b in current]
+        seen = set(ids)
+        t = breaks_table.c
         with self._tx() as conn:
-            latest = conn.execute(
-                select(func.max(breaks_table.c.last_seen)).where(breaks_table.c.member == member)
-            ).scalar()
+            latest = conn.execute(select(func.max(t.last_seen)).where(t.member == member)).scalar()
             if latest is not None and business_date < latest:
                 raise InputRejected(
                     [
@@ -150,13 +155,39 @@ class BreakStore:
                         )
                     ]
                 )
-            known = self._known(conn, member, ids)
+            open_rows = {
+                r.break_id: r._mapping
+                for r in conn.execute(
+                    select(t.break_id, t.first_seen, t.comment, *[t[k] for k in _VALUE_COLUMNS]).where(
+                        t.member == member, t.closed_on.is_(None)
+                    )
+                )
+            }
+            earlier = self._known(conn, member, [i for i in ids if i not in open_rows])  # closed before
+            gone = [i for i in open_rows if i not in seen]
+            for start in range(0, len(gone), _CHUNK):
+                conn.execute(
+                    update(breaks_table)
+                    .where(t.member == member, t.break_id.in_(gone[start : start + _CHUNK]))
+                    .values(closed_on=business_date)
+                )
+            conn.execute(
+                update(breaks_table)
+                .where(t.member == member, t.closed_on.is_(None))
+                .values(last_seen=business_date)
+            )
             inserts: list[dict[str, Any]] = []
-            updates: list[dict[str, Any]] = []
+            changed: list[dict[str, Any]] = []
+            reopened: list[dict[str, Any]] = []
             for b in current:
                 values = {k: b.get(k) for k in _VALUE_COLUMNS}
-                row = known.get(b["break_id"])
-                if row is None:
+                stored = open_rows.get(b["break_id"])
+                if stored is not None:
+                    if any(stored[k] != values[k] for k in _VALUE_COLUMNS):
+                        changed.append({**values, "_id": b["break_id"]})
+                elif b["break_id"] in earlier:
+                    reopened.append({**values, "_id": b["break_id"]})
+                else:
                     inserts.append(
                         {
                             **values,
@@ -168,85 +199,54 @@ class BreakStore:
                             "acknowledged": False,
                         }
                     )
-                    continue
-                reopened = row["closed_on"] is not None
-                first = business_date if reopened else row["first_seen"]
-                updates.append(
-                    {
-                        **values,
-                        "_id": b["break_id"],
-                        "first_seen": first,
-                        "last_seen": business_date,
-                        "closed_on": None,
-                        "acknowledged": False if reopened else row["acknowledged"],
-                    }
-                )
-                row["first_seen"] = first
             if inserts:
                 conn.execute(breaks_table.insert(), inserts)
-            if updates:
-                stmt = (
+            by_id = (t.break_id == bindparam("_id")) & (t.member == member)
+            if changed:
+                conn.execute(
+                    update(breaks_table).where(by_id).values({k: bindparam(k) for k in _VALUE_COLUMNS}),
+                    changed,
+                )
+            if reopened:
+                conn.execute(
                     update(breaks_table)
-                    .where(breaks_table.c.break_id == bindparam("_id"), breaks_table.c.member == member)
+                    .where(by_id)
                     .values(
                         {
-                            k: bindparam(k)
-                            for k in (*_VALUE_COLUMNS, "first_seen", "last_seen", "closed_on", "acknowledged")
+                            **{k: bindparam(k) for k in _VALUE_COLUMNS},
+                            "first_seen": business_date,
+                            "last_seen": business_date,
+                            "closed_on": None,
+                            "acknowledged": False,
                         }
-                    )
+                    ),
+                    reopened,
                 )
-                conn.execute(stmt, updates)
-            closed = self._close_missing(conn, member, business_date, set(ids))
-            first_seen = {i: (known[i]["first_seen"] if i in known else business_date) for i in ids}
-            notes = {i: known[i]["comment"] for i in ids if i in known}
+        first_seen = {i: (open_rows[i]["first_seen"] if i in open_rows else business_date) for i in ids}
+        notes = {i: (open_rows.get(i) or earlier.get(i) or {}).get("comment") for i in ids}
+        ages: dict[date, int] = {}
+        for day in set(first_seen.values()):
+            ages[day] = self.calendar.business_days_between(day, business_date)
         aged = breaks.with_columns(
             pl.Series("first_seen", [first_seen[i] for i in ids], dtype=pl.Date),
-            pl.Series(
-                "age_business_days",
-                [self.calendar.business_days_between(first_seen[i], business_date) for i in ids],
-                dtype=pl.Int64,
-            ),
-            pl.Series("comment", [notes.get(i) for i in ids], dtype=pl.String),
+            pl.Series("age_business_days", [ages[first_seen[i]] for i in ids], dtype=pl.Int64),
+            pl.Series("comment", [notes[i] for i in ids], dtype=pl.String),
         )
-        return aged, closed
+        return aged, len(gone)
 
     def _known(self, conn: Connection, member: str, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-        cols = (
-            breaks_table.c.break_id,
-            breaks_table.c.first_seen,
-            breaks_table.c.closed_on,
-            breaks_table.c.acknowledged,
-            breaks_table.c.comment,
-        )
+        t = breaks_table.c
         known: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            for row in conn.execute(
-                select(*cols).where(breaks_table.c.member == member, breaks_table.c.break_id.in_(chunk))
-            ):
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            rows = conn.execute(
+                select(t.break_id, t.first_seen, t.closed_on, t.comment).where(
+                    t.member == member, t.break_id.in_(chunk)
+                )
+            )
+            for row in rows:
                 known[row.break_id] = dict(row._mapping)
         return known
-
-    def _close_missing(self, conn: Connection, member: str, business_date: date, seen: set[str]) -> int:
-        open_ids = (
-            conn.execute(
-                select(breaks_table.c.break_id).where(
-                    breaks_table.c.member == member, breaks_table.c.closed_on.is_(None)
-                )
-            )
-            .scalars()
-            .all()
-        )
-        gone = [i for i in open_ids if i not in seen]
-        for start in range(0, len(gone), 500):
-            conn.execute(
-                update(breaks_table)
-                .where(
-                    breaks_table.c.member == member, breaks_table.c.break_id.in_(gone[start : start + 500])
-                )
-                .values(closed_on=business_date)
-            )
-        return len(gone)
 
     def acknowledge(self, break_id: str, comment: str, by: str, at: datetime) -> Acknowledged:
         with self._tx() as conn:

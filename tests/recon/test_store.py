@@ -53,14 +53,17 @@ def test_three_business_days_persist_fix_and_appear(tmp_path: Path) -> None:
     closed = store.get(first["C2"][0])
     assert closed is not None
     assert closed["closed_on"] == MON
-    # Tuesday: both still there, ageing by business days.
-    day3 = _day(tmp_path, "d3", [position("C1", notional="1"), position("C2"), position("C3", npv="0")], ccp)
+    # Tuesday: both still there, ageing by business days; C1's member value moved and is kept current.
+    day3 = _day(tmp_path, "d3", [position("C1", notional="2"), position("C2"), position("C3", npv="0")], ccp)
     aged3, closed3 = store.age("CM1", TUE, day3.breaks)
     third = _by_trade(aged3)
     assert closed3 == 0
     assert third["C1"] == (first["C1"][0], FRI, 2)
     assert third["C3"] == (second["C3"][0], MON, 1)
     assert [b["break_id"] for b in store.open_breaks("CM1")] == [first["C1"][0], second["C3"][0]]
+    stored = store.get(first["C1"][0])
+    assert stored is not None
+    assert (stored["member_value"], stored["last_seen"], stored["first_seen"]) == ("2.0", TUE, FRI)
     store.close()
 
 
