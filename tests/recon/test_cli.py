@@ -163,6 +163,9 @@ def test_mapping_and_tolerances_options(tmp_path: Path) -> None:
     code, _, err = _run(tmp_path, member, ccp, "--mapping", str(mapping), "--tolerances", str(tolerances))
     assert code == 0, err
     assert _breaks(tmp_path) == []
+    assert "No open breaks: the member's book agrees with the CCP's positions." in (
+        tmp_path / "out" / "report.html"
+    ).read_text().replace("&#39;", "'")
     tolerances.write_text("[npv]\nabs = 10\n")
     code, _, _ = _run(
         tmp_path, member, ccp, "--mapping", str(mapping), "--tolerances", str(tolerances), day="2026-01-13"
