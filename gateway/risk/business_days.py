@@ -46,28 +46,21 @@ class BusinessDays:
     prev_good: IntArray  # ordinal of the last good day on or before
     rank: IntArray  # number of good days strictly before
     positions: IntArray  # ordinals of the good days
+    adjusted: dict[BusinessDayConvention, IntArray]  # every day of the range adjusted, per convention
 
     @staticmethod
     def in_range(ords: IntArray, margin: int = 40) -> bool:
-        return bool(ords.size == 0 or (ords.min() >= FIRST + margin and ords.max() <= LAST - margin))
+        """Whether ascending ``ords`` lie inside the table (with room for a few days' moves)."""
+        return bool(ords.size == 0 or (ords[0] >= FIRST + margin and ords[-1] <= LAST - margin))
 
     def adjust(self, ords: IntArray, convention: BusinessDayConvention) -> IntArray:
         if convention in (BusinessDayConvention.NONE, BusinessDayConvention.NOT_APPLICABLE):
             return ords.copy()
-        i = ords - FIRST
-        nxt, prv = self.next_good[i], self.prev_good[i]
-        if convention is BusinessDayConvention.FOLLOWING:
-            return nxt
-        if convention is BusinessDayConvention.PRECEDING:
-            return prv
-        month = months_of(ords)
-        if convention is BusinessDayConvention.MODFOLLOWING:
-            out: IntArray = np.where(months_of(nxt) == month, nxt, prv)
-            return out
-        if convention is BusinessDayConvention.MODPRECEDING:
-            out = np.where(months_of(prv) == month, prv, nxt)
-            return out
-        raise ValueError(f"{convention} is not supported by the table")
+        table = self.adjusted.get(convention)
+        if table is None:
+            raise ValueError(f"{convention} is not supported by the table")
+        out: IntArray = table[ords - FIRST]
+        return out
 
     def advance(self, ords: IntArray, days: int, convention: BusinessDayConvention) -> IntArray:
         """QuantLib ``advance(d, days, Days, convention)``: ``days`` good days on (adjust when 0)."""
@@ -96,4 +89,11 @@ def business_days(centres: tuple[str, ...]) -> BusinessDays:
     idx_next = np.minimum(rank, positions.size - 1)
     next_good = np.where(good, ords, positions[idx_next])
     prev_good = np.where(good, ords, positions[np.maximum(rank - 1, 0)])
-    return BusinessDays(good, next_good, prev_good, rank, positions)
+    month = months_of(ords)
+    adjusted = {
+        BusinessDayConvention.FOLLOWING: next_good,
+        BusinessDayConvention.PRECEDING: prev_good,
+        BusinessDayConvention.MODFOLLOWING: np.where(months_of(next_good) == month, next_good, prev_good),
+        BusinessDayConvention.MODPRECEDING: np.where(months_of(prev_good) == month, prev_good, next_good),
+    }
+    return BusinessDays(good, next_good, prev_good, rank, positions, adjusted)

@@ -369,14 +369,14 @@ def _resolve_leg(trade: Trade, i: int, stream: Stream) -> ResolvedLeg:
     fixing = fixing_all
     p_dates, p_amounts = _principal(stream, ords, notional)
     size = _group_size(stream, path)
-    n = len(accrual)
-    if size is None:
-        group = np.zeros(n, dtype=np.int64)
-    else:
-        from_end = (n - 1 - np.arange(n)) // size
-        group = from_end.max() - from_end
     pay_base = end
     if size is None or size > 1:
+        n = len(accrual)
+        if size is None:
+            group = np.zeros(n, dtype=np.int64)
+        else:
+            from_end = (n - 1 - np.arange(n)) // size
+            group = from_end.max() - from_end
         start, end, pay_base, fixing, accrual, notional, rate, spread = _compound(
             stream, path, group, start, end, fixing, accrual, notional, rate, spread
         )
@@ -385,7 +385,7 @@ def _resolve_leg(trade: Trade, i: int, stream: Stream) -> ResolvedLeg:
     pay_conv = bdc(stream.payment_adjustment.convention, f"{path}.paymentDates.paymentDatesAdjustments")
     lag = stream.payment_offset_days
     if lag == 0 and stream.payment_adjustment == stream.calculation_adjustment:
-        pay = pay_base.copy()  # already a good day of the same calendar under the same convention
+        pay = pay_base  # already a good day of the same calendar under the same convention
     else:
         pay_adj = stream.payment_adjustment.convention
         if pay_adj in SUPPORTED and BusinessDays.in_range(pay_base):
@@ -469,8 +469,14 @@ def _compound(
     return start[firsts], end[lasts], end[lasts], fixing[firsts], tau, notional[firsts], eff, new_spread
 
 
+_NO_DATES = np.zeros(0, dtype=np.int64)
+_NO_AMOUNTS = np.zeros(0, dtype=np.float64)
+
+
 def _principal(stream: Stream, dates: IntArray, notional: FloatArray) -> tuple[IntArray, FloatArray]:
     pe = stream.principal_exchanges
+    if not (pe.initial or pe.intermediate or pe.final):
+        return _NO_DATES, _NO_AMOUNTS
     when: list[int] = []
     amount: list[float] = []
     if pe.initial:
