@@ -113,7 +113,7 @@ def margin_report(
     base = base_margin(pnl, config)
     total, credit, conc = with_addons(base, config, member)
     k = min(config.worst_reported, pnl.size)
-    worst_idx = np.argpartition(pnl, k - 1)[:k] if 0 < k < pnl.size else np.arange(pnl.size)
+    worst_idx = np.argpartition(pnl, k - 1)[:k] if 0 < k < pnl.size else np.arange(pnl.size)[:k]
     worst_idx = worst_idx[np.argsort(pnl[worst_idx], kind="stable")]
     return MarginResult(
         im=total,
