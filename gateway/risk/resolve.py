@@ -330,6 +330,7 @@ def _group_size(stream: Stream, path: str) -> int | None:
 def _resolve_leg(trade: Trade, i: int, stream: Stream) -> ResolvedLeg:
     path = f"streams[{i}]"
     projection: str | None = None
+    overnight = False
     if stream.floating_index is not None:
         info = index_info(stream.floating_index)
         if info is None:
@@ -355,7 +356,8 @@ def _resolve_leg(trade: Trade, i: int, stream: Stream) -> ResolvedLeg:
                 f"reset frequency {stream.reset_frequency} differs from the calculation period (averaging)",
             )
         projection = curve_name(info, stream.index_tenor)
-    term_float = projection is not None and not stream.is_overnight_compounded
+        overnight = info.overnight  # the index table knows; the name need not contain "OIS"
+    term_float = projection is not None and not overnight
     ords, raw, fixing_all, accrual = _periods(stream, path, term_float)
     notional = _stepped(float(stream.notional), stream.notional_steps, raw[:-1])
     spread = np.full(len(accrual), float(stream.spread))
