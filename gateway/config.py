@@ -41,6 +41,7 @@ class MqttConfig:
     host: str = "127.0.0.1"
     port: int = 1883
     client_id: str = "clearing-gateway"  # fixed, so the broker keeps our session across restarts
+    topic_root: str = "ccp"  # first level(s) of every topic (docs/TOPICS.md), e.g. "uat/ccp"
     username: str | None = None
     password_env: str | None = None
     tls_ca_file: Path | None = None
@@ -239,6 +240,7 @@ def config_from_dict(data: Mapping[str, Any], *, base: Path | None = None) -> Ga
         host=m.string("host", dm.host),
         port=m.integer("port", dm.port, **_PORT),
         client_id=m.string("client_id", dm.client_id),
+        topic_root=m.string("topic_root", dm.topic_root),
         username=m.optional_string("username"),
         password_env=m.optional_string("password_env"),
         tls_ca_file=m.optional_path("tls_ca_file", base),
@@ -246,6 +248,12 @@ def config_from_dict(data: Mapping[str, Any], *, base: Path | None = None) -> Ga
         intake_concurrency=m.integer("intake_concurrency", dm.intake_concurrency, low=1, high=10_000),
         max_attempts=m.integer("max_attempts", dm.max_attempts, low=1, high=1000),
     )
+    try:
+        from gateway.publish.mqtt.topics import check_root
+
+        check_root(mqtt.topic_root)
+    except ValueError as exc:
+        raise ConfigError(m.key("topic_root"), str(exc)) from None
     if mqtt.password_env and mqtt.password_env not in os.environ:
         raise ConfigError(m.key("password_env"), f"environment variable {mqtt.password_env} is not set")
     if mqtt.tls_ca_file is not None and not mqtt.tls_ca_file.is_file():

@@ -113,6 +113,7 @@ class Gateway:
             metrics=self.metrics,
             health=self.health,
             concurrency=cfg.mqtt.intake_concurrency,
+            topic_root=cfg.mqtt.topic_root,
         )
 
     def mqtt_publisher(self) -> OutboxPublisher:
@@ -129,6 +130,7 @@ class Gateway:
             poll_interval_s=cfg.publish.poll_interval_ms / 1000,
             retry_initial_s=cfg.publish.retry_initial_ms / 1000,
             retry_max_s=cfg.publish.retry_max_ms / 1000,
+            topic_root=cfg.mqtt.topic_root,
         )
 
     async def fix_publisher(self, fix: FixAcceptor) -> None:

@@ -119,6 +119,7 @@ def write_config(
     ops_port: int,
     market: Path,
     start: datetime,
+    topic_root: str = "ccp",
 ) -> None:
     """A gateway configuration on an external broker, FIX off, business time from ``start``."""
     path.write_text(
@@ -131,6 +132,7 @@ def write_config(
                 f'host = "{mqtt[0]}"',
                 f"port = {mqtt[1]}",
                 f'client_id = "{client_id}"',
+                f'topic_root = "{topic_root}"',
                 "[store]",
                 f'url = "{store_url}"',
                 "[fix]",
@@ -150,9 +152,10 @@ def write_config(
 class Source:
     """The trade source: publishes requests, times each trade to its clearingConfirmed."""
 
-    def __init__(self, client: aiomqtt.Client, source: str) -> None:
+    def __init__(self, client: aiomqtt.Client, source: str, root: str) -> None:
         self.client = client
         self.source = source
+        self.root = root
         self.sent: dict[str, float] = {}
         self.done: dict[str, float] = {}
         self.refused: dict[str, tuple[str, ...]] = {}
@@ -160,7 +163,7 @@ class Source:
         self.expected = 0
 
     async def listen(self, listener: aiomqtt.Client) -> None:
-        await listener.subscribe(f"ccp/out/{self.source}/fpml", qos=1)
+        await listener.subscribe(f"{self.root}/out/{self.source}/fpml", qos=1)
         async for m in listener.messages:
             if not isinstance(m.payload, bytes):
                 continue
@@ -215,6 +218,7 @@ async def run_bench(settings: BenchSettings) -> dict[str, Any]:
         await onboard(store_url, clock, RICH_MEMBERS)
         ops_port = free_port()
         tag = uuid.uuid4().hex[:8]
+        root = f"bench-{tag}/ccp"  # its own topics: a shared broker may carry other gateways' traffic
         config = workdir / "gateway.toml"
         write_config(
             config,
@@ -224,6 +228,7 @@ async def run_bench(settings: BenchSettings) -> dict[str, Any]:
             ops_port=ops_port,
             market=market,
             start=clock.now(),
+            topic_root=root,
         )
         source_id = f"BENCH{tag}"
         burst = payloads(source_id, business_date, settings.trades, "S", clock, seed=1)
@@ -237,7 +242,7 @@ async def run_bench(settings: BenchSettings) -> dict[str, Any]:
                 aiomqtt.Client(*mqtt, identifier=f"{source_id}-sub") as sub,
             ):
                 pub.pending_calls_threshold = 100_000
-                source = Source(pub, source_id)
+                source = Source(pub, source_id, root)
                 listener = asyncio.create_task(source.listen(sub))
                 await asyncio.sleep(0.3)
                 # Sustained: everything at once.
@@ -245,7 +250,7 @@ async def run_bench(settings: BenchSettings) -> dict[str, Any]:
                 t0 = time.perf_counter()
                 for tid, payload in burst:
                     source.sent[tid] = time.perf_counter()
-                    await pub.publish(f"ccp/in/{source_id}/fpml", payload, qos=1)
+                    await pub.publish(f"{root}/in/{source_id}/fpml", payload, qos=1)
                 published = time.perf_counter()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(source.all_done.wait(), 600)
@@ -271,7 +276,7 @@ async def run_bench(settings: BenchSettings) -> dict[str, Any]:
                     if delay > 0:
                         await asyncio.sleep(delay)
                     source.sent[tid] = time.perf_counter()
-                    await pub.publish(f"ccp/in/{source_id}/fpml", payload, qos=1)
+                    await pub.publish(f"{root}/in/{source_id}/fpml", payload, qos=1)
                 offered_s = time.perf_counter() - t0
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(source.all_done.wait(), 600)

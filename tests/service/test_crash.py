@@ -18,7 +18,7 @@ from pathlib import Path
 
 import aiomqtt
 import pytest
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 
 from gateway.demo.bench import RICH_MEMBERS, payloads, write_config
 from gateway.demo.clock import ShiftedClock
@@ -30,8 +30,8 @@ from gateway.rules.settings import ClearingSettings
 from gateway.store import open_store
 
 pytestmark = [pytest.mark.mosquitto, pytest.mark.slow]
-TRADES = int(os.environ.get("CLEARING_CRASH_TRADES", "60"))
-PACE_S = max(0.005, 8.0 / TRADES)  # the burst lasts ~8 s, so the kill lands in the middle of it
+TRADES = int(os.environ.get("CLEARING_CRASH_TRADES", "40"))
+PACE_S = max(0.005, 6.0 / TRADES)  # the burst lasts ~6 s, so the kill lands in the middle of it
 KILL_AFTER = min(max(1, TRADES // 10), 20)  # trades decided before the SIGKILL
 
 
@@ -93,11 +93,13 @@ async def test_sigkill_mid_burst_then_restart_decides_every_trade_once(
         ops_port=ops_port,
         market=market,
         start=start,
+        topic_root=f"test-{tag}/ccp",
     )
     burst = payloads(source, business_date, TRADES, "K", clock, seed=11)
     ids = [tid for tid, _ in burst]
-    out_topic = f"ccp/out/{source}/fpml"
-    member_topics = [f"ccp/member/{m.member_id}/fpml" for m in RICH_MEMBERS]
+    root = f"test-{tag}/ccp"  # a broker shared with other runs: every gateway reads all intake topics
+    out_topic = f"{root}/out/{source}/fpml"
+    member_topics = [f"{root}/member/{m.member_id}/fpml" for m in RICH_MEMBERS]
     gateway = GatewayProcess(config, ops_port, tmp_path / "gateway.log")
     watcher = Watcher()
     async with (
@@ -111,7 +113,7 @@ async def test_sigkill_mid_burst_then_restart_decides_every_trade_once(
 
             async def publish_burst() -> None:
                 for _tid, payload in burst:
-                    await pub.publish(f"ccp/in/{source}/fpml", payload, qos=1)
+                    await pub.publish(f"{root}/in/{source}/fpml", payload, qos=1)
                     await asyncio.sleep(PACE_S)
 
             publishing = asyncio.create_task(publish_burst())
@@ -166,8 +168,23 @@ async def test_sigkill_mid_burst_then_restart_decides_every_trade_once(
                     {"s": source},
                 )
             ).scalar_one()
+            stored = {tid for tid, _ in submissions}
+            missing = [i for i in ids if i not in stored]
+            elsewhere = (
+                (
+                    await conn.execute(
+                        text(
+                            "SELECT source, source_trade_id, message_id, stage FROM submissions WHERE source_trade_id IN :ids"
+                        ).bindparams(bindparam("ids", expanding=True)),
+                        {"ids": missing},
+                    )
+                ).all()
+                if missing
+                else []
+            )
     finally:
         await engine.dispose()
+    assert not missing, f"trades confirmed but not stored under {source}: {missing}; found: {elsewhere}"
     assert sorted(tid for tid, _ in submissions) == sorted(ids)
     assert all(n == 1 for _, n in submissions), "a trade was stored twice"
     assert dict(cleared) == dict.fromkeys(ids, 1), "a trade was decided more than once (or never)"

@@ -53,6 +53,7 @@ class Running:
     inbox: Inbox
     publisher: aiomqtt.Client
     clock: FixedClock
+    root: str
     n: int = 0
 
     async def send(self, trade_id: str, **kw: object) -> str:
@@ -60,11 +61,11 @@ class Running:
         message_id = f"{self.source}-M{self.n}"
         trade = aud_irs(trade_id, **kw)  # type: ignore[arg-type]
         payload = request_clearing(trade, source=self.source, message_id=message_id, at=self.clock.now())
-        await self.publisher.publish(f"ccp/in/{self.source}/fpml", payload, qos=1)
+        await self.publisher.publish(f"{self.root}/in/{self.source}/fpml", payload, qos=1)
         return message_id
 
     def topic(self, who: str) -> str:
-        return f"ccp/out/{who}/fpml" if who == self.source else f"ccp/member/{who}/fpml"
+        return f"{self.root}/out/{who}/fpml" if who == self.source else f"{self.root}/member/{who}/fpml"
 
 
 @contextlib.asynccontextmanager
@@ -90,7 +91,14 @@ async def running(
         finally:
             await engine.dispose()
     config = GatewayConfig(
-        mqtt=MqttConfig(mode=BrokerMode.EXTERNAL, host=host, port=port, client_id=f"gw-{tag}"),
+        # Its own topic root: other runs may share the broker, and every gateway reads all intake topics.
+        mqtt=MqttConfig(
+            mode=BrokerMode.EXTERNAL,
+            host=host,
+            port=port,
+            client_id=f"gw-{tag}",
+            topic_root=f"test-{tag}/ccp",
+        ),
         store=StoreConfig(url=store_url),
         fix=fix,
         ops=OpsConfig(port=0),
@@ -104,13 +112,14 @@ async def running(
         await refdata.lodge(bank_a, "HOUSE", cash("AUD", Decimal(100_000_000)))
         if collateral_b:
             await refdata.lodge(bank_b, "HOUSE", cash("AUD", collateral_b))
-        topics = [f"ccp/out/{source}/fpml", f"ccp/member/{bank_a}/fpml", f"ccp/member/{bank_b}/fpml"]
+        root = config.mqtt.topic_root
+        topics = [f"{root}/out/{source}/fpml", f"{root}/member/{bank_a}/fpml", f"{root}/member/{bank_b}/fpml"]
         stop, started = asyncio.Event(), asyncio.Event()
         async with subscribed(host, port, topics) as inbox, aiomqtt.Client(host, port) as publisher:
             task = asyncio.create_task(gw.run(stop, started))
             try:
                 await asyncio.wait_for(started.wait(), 20)
-                yield Running(gw, refdata, source, bank_a, bank_b, inbox, publisher, clock)
+                yield Running(gw, refdata, source, bank_a, bank_b, inbox, publisher, clock, root)
             finally:
                 stop.set()
                 await asyncio.wait_for(task, 20)
@@ -157,7 +166,7 @@ async def test_malformed_fpml_is_answered_with_message_rejected(
     mosquitto: tuple[str, int], store_url: str
 ) -> None:
     async with running(mosquitto, store_url) as r:
-        await r.publisher.publish(f"ccp/in/{r.source}/fpml", b"<requestClearing xmlns='nope'>", qos=1)
+        await r.publisher.publish(f"{r.root}/in/{r.source}/fpml", b"<requestClearing xmlns='nope'>", qos=1)
         msgs = await r.inbox.wait_for(lambda ms: any(m.kind == "messageRejected" for m in ms))
         rejected = next(m for m in msgs if m.kind == "messageRejected")
         assert rejected.topic == r.topic(r.source)

@@ -1,4 +1,4 @@
-"""The MQTT intake loop: subscribe to ``ccp/in/+/fpml``, store each message, then acknowledge it.
+"""The MQTT intake loop: subscribe to ``{root}/in/+/fpml``, store each message, then acknowledge it.
 
 The session is persistent (fixed client id, clean session off) and PUBACK is held back until the
 clearing port has stored the message (or its refusal has been published). A crash before that leaves
@@ -22,7 +22,13 @@ from gateway.intake.mqtt.sequencer import KeyedSequencer
 from gateway.ops.health import Health
 from gateway.ops.metrics import Metrics
 from gateway.publish.mqtt.rejection import message_rejected
-from gateway.publish.mqtt.topics import INTAKE_FILTER, source_of_intake_topic, source_status_topic
+from gateway.publish.mqtt.topics import (
+    DEFAULT_ROOT,
+    check_root,
+    intake_filter,
+    source_of_intake_topic,
+    source_status_topic,
+)
 
 log = logging.getLogger(__name__)
 HEALTH_KEY = "mqtt_intake"
@@ -41,7 +47,9 @@ class MqttIntake:
         concurrency: int = 64,
         reconnect_initial_s: float = 0.2,
         reconnect_max_s: float = 5.0,
+        topic_root: str = DEFAULT_ROOT,
     ) -> None:
+        self._topic_root = check_root(topic_root)
         self._intake = intake
         self._connect = connect
         self._ccp_id = ccp_id
@@ -60,8 +68,8 @@ class MqttIntake:
         while True:
             try:
                 async with self._connect() as client:
-                    await client.subscribe(INTAKE_FILTER, qos=1)
-                    self._health.up(HEALTH_KEY, f"subscribed to {INTAKE_FILTER}")
+                    await client.subscribe(intake_filter(self._topic_root), qos=1)
+                    self._health.up(HEALTH_KEY, f"subscribed to {intake_filter(self._topic_root)}")
                     self.subscribed.set()
                     delay = self._reconnect_initial_s
                     await self._consume(client)
@@ -93,7 +101,7 @@ class MqttIntake:
         self, client: aiomqtt.Client, message: aiomqtt.Message, sequencer: KeyedSequencer
     ) -> Callable[[], Coroutine[Any, Any, None]]:
         topic = message.topic.value
-        source = source_of_intake_topic(topic)
+        source = source_of_intake_topic(topic, self._topic_root)
         payload = message.payload if isinstance(message.payload, bytes | bytearray) else b""
         if source is None:
 
@@ -148,5 +156,5 @@ class MqttIntake:
             in_reply_to=refused.in_reply_to,
             original=refused.raw,
         )
-        await client.publish(source_status_topic(refused.source), document, qos=1)
+        await client.publish(source_status_topic(refused.source, self._topic_root), document, qos=1)
         self._metrics.statuses_out.labels("mqtt", "messageRejected").inc()

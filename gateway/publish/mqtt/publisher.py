@@ -18,7 +18,7 @@ import aiomqtt
 from gateway.clearing.ports import DeliveryChannel, Outbox, OutboxItem
 from gateway.ops.health import Health
 from gateway.ops.metrics import Metrics
-from gateway.publish.mqtt.topics import topic_for
+from gateway.publish.mqtt.topics import DEFAULT_ROOT, check_root, topic_for
 
 log = logging.getLogger(__name__)
 HEALTH_KEY = "mqtt_publisher"
@@ -40,7 +40,9 @@ class OutboxPublisher:
         poll_interval_s: float = 0.02,
         retry_initial_s: float = 0.2,
         retry_max_s: float = 10.0,
+        topic_root: str = DEFAULT_ROOT,
     ) -> None:
+        self._topic_root = check_root(topic_root)
         self._outbox = outbox
         self._render = render
         self._connect = connect
@@ -99,7 +101,7 @@ class OutboxPublisher:
             if item.id in self._unrenderable:
                 continue
             try:
-                ready.append((item, topic_for(item), self._render(item)))
+                ready.append((item, topic_for(item, self._topic_root), self._render(item)))
             except Exception:
                 # A status we cannot render is a defect: keep it pending (not lost), say so once.
                 self._unrenderable.add(item.id)

@@ -1,19 +1,20 @@
 """The MQTT topic scheme, written once; docs/TOPICS.md describes it for participants.
 
-``ccp/in/{source}/fpml``      a trade source publishes requestClearing / requestClearingRetracted
-``ccp/out/{source}/fpml``     the CCP answers that source: acknowledgement, statuses, confirmed/refused,
-                              messageRejected for input it could not read
-``ccp/member/{member}/fpml``   every status of a trade a clearing member is party to
+``{root}/in/{source}/fpml``       a trade source publishes requestClearing / requestClearingRetracted
+``{root}/out/{source}/fpml``      the CCP answers that source: acknowledgement, statuses, confirmed/refused,
+                                 messageRejected for input it could not read
+``{root}/member/{member}/fpml``   every status of a trade a clearing member is party to
 
-Identifiers become single topic levels, so they may not contain ``/``, ``+``, ``#`` or NUL and may
-not be empty; the broker's ACL grants each principal its own levels only (deploy/mosquitto).
+``root`` is ``ccp`` unless configured (``mqtt.topic_root``: one broker for several environments, such
+as ``uat/ccp``). Identifiers become single topic levels, so they may not contain ``/``, ``+``, ``#`` or
+NUL and may not be empty; the broker's ACL grants each principal its own levels only (deploy/mosquitto).
 """
 
 from __future__ import annotations
 
 from gateway.clearing.ports import OutboxItem, RecipientRole
 
-INTAKE_FILTER = "ccp/in/+/fpml"
+DEFAULT_ROOT = "ccp"
 _FORBIDDEN = frozenset("/+#\x00")
 
 
@@ -29,28 +30,42 @@ def check_segment(name: str) -> str:
     return name
 
 
-def intake_topic(source: str) -> str:
-    return f"ccp/in/{check_segment(source)}/fpml"
+def check_root(root: str) -> str:
+    """A topic root is one or more valid levels separated by ``/``."""
+    for level in root.split("/"):
+        check_segment(level)
+    return root
 
 
-def source_status_topic(source: str) -> str:
-    return f"ccp/out/{check_segment(source)}/fpml"
+def intake_filter(root: str = DEFAULT_ROOT) -> str:
+    return f"{root}/in/+/fpml"
 
 
-def member_status_topic(member: str) -> str:
-    return f"ccp/member/{check_segment(member)}/fpml"
+def intake_topic(source: str, root: str = DEFAULT_ROOT) -> str:
+    return f"{root}/in/{check_segment(source)}/fpml"
 
 
-def source_of_intake_topic(topic: str) -> str | None:
+def source_status_topic(source: str, root: str = DEFAULT_ROOT) -> str:
+    return f"{root}/out/{check_segment(source)}/fpml"
+
+
+def member_status_topic(member: str, root: str = DEFAULT_ROOT) -> str:
+    return f"{root}/member/{check_segment(member)}/fpml"
+
+
+def source_of_intake_topic(topic: str, root: str = DEFAULT_ROOT) -> str | None:
     """The source id of an intake topic, or None if ``topic`` is not one."""
-    parts = topic.split("/")
-    if len(parts) == 4 and parts[0] == "ccp" and parts[1] == "in" and parts[3] == "fpml" and parts[2]:
-        return parts[2]
-    return None
+    prefix = f"{root}/in/"
+    if not topic.startswith(prefix) or not topic.endswith("/fpml"):
+        return None
+    source = topic[len(prefix) : -len("/fpml")]
+    if not source or "/" in source:
+        return None
+    return source
 
 
-def topic_for(item: OutboxItem) -> str:
+def topic_for(item: OutboxItem, root: str = DEFAULT_ROOT) -> str:
     """Where an outbox item is published."""
     if item.role is RecipientRole.SOURCE:
-        return source_status_topic(item.recipient)
-    return member_status_topic(item.recipient)
+        return source_status_topic(item.recipient, root)
+    return member_status_topic(item.recipient, root)

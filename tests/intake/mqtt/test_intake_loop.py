@@ -40,7 +40,7 @@ def _request(message_id: str, *trade_ids: str, retracted: bool = False) -> bytes
 
 @contextlib.asynccontextmanager
 async def running_intake(
-    broker: tuple[str, int], port: RecordingPort, client_id: str
+    broker: tuple[str, int], port: RecordingPort, client_id: str, root: str
 ) -> AsyncIterator[MqttIntake]:
     host, p = broker
     cfg = MqttConfig(mode=BrokerMode.EXTERNAL, host=host, port=p, client_id=client_id)
@@ -52,6 +52,7 @@ async def running_intake(
         clock=clock,
         metrics=Metrics(),
         health=Health(clock),
+        topic_root=root,
     )
     task = asyncio.create_task(intake.run())
     try:
@@ -73,10 +74,11 @@ async def _wait_for(predicate: Callable[[], bool]) -> None:
 
 async def test_requests_are_submitted_per_trade(mosquitto: tuple[str, int]) -> None:
     source = f"SRC{uuid.uuid4().hex[:6]}"
+    root = f"test-{source}/ccp"  # a broker shared with other runs: topics of this test only
     port = RecordingPort()
-    async with running_intake(mosquitto, port, f"gw-{source}"), aiomqtt.Client(*mosquitto) as pub:
-        await pub.publish(f"ccp/in/{source}/fpml", _request("M1", "T1"), qos=1)
-        await pub.publish(f"ccp/in/{source}/fpml", _request("M2", "T2", "T3"), qos=1)
+    async with running_intake(mosquitto, port, f"gw-{source}", root), aiomqtt.Client(*mosquitto) as pub:
+        await pub.publish(f"{root}/in/{source}/fpml", _request("M1", "T1"), qos=1)
+        await pub.publish(f"{root}/in/{source}/fpml", _request("M2", "T2", "T3"), qos=1)
         await _wait_for(lambda: len(port.submissions) == 3)
     by_id = {s.message_id: s for s in port.submissions}
     assert set(by_id) == {"M1", "M2#1", "M2#2"}
@@ -86,10 +88,11 @@ async def test_requests_are_submitted_per_trade(mosquitto: tuple[str, int]) -> N
 
 async def test_retraction_follows_its_request(mosquitto: tuple[str, int]) -> None:
     source = f"SRC{uuid.uuid4().hex[:6]}"
+    root = f"test-{source}/ccp"  # a broker shared with other runs: topics of this test only
     port = RecordingPort()
-    async with running_intake(mosquitto, port, f"gw-{source}"), aiomqtt.Client(*mosquitto) as pub:
-        await pub.publish(f"ccp/in/{source}/fpml", _request("M1", "T1"), qos=1)
-        await pub.publish(f"ccp/in/{source}/fpml", _request("M2", "T1", retracted=True), qos=1)
+    async with running_intake(mosquitto, port, f"gw-{source}", root), aiomqtt.Client(*mosquitto) as pub:
+        await pub.publish(f"{root}/in/{source}/fpml", _request("M1", "T1"), qos=1)
+        await pub.publish(f"{root}/in/{source}/fpml", _request("M2", "T1", retracted=True), qos=1)
         await _wait_for(lambda: len(port.withdrawals) == 1)
     assert port.withdrawals == [(source, "T1")]
 
@@ -107,15 +110,16 @@ async def _rejections(sub: aiomqtt.Client, n: int) -> list[etree._Element]:
 
 async def test_unreadable_input_is_answered_not_dropped(mosquitto: tuple[str, int]) -> None:
     source = f"SRC{uuid.uuid4().hex[:6]}"
+    root = f"test-{source}/ccp"  # a broker shared with other runs: topics of this test only
     port = RecordingPort(refuse={"BAD": Issue(ReasonCode.ELIG_UNKNOWN_PARTY, "party[1]", "no such member")})
     async with (
-        running_intake(mosquitto, port, f"gw-{source}"),
+        running_intake(mosquitto, port, f"gw-{source}", root),
         aiomqtt.Client(*mosquitto) as pub,
         aiomqtt.Client(*mosquitto) as sub,
     ):
-        await sub.subscribe(f"ccp/out/{source}/fpml", qos=1)
-        await pub.publish(f"ccp/in/{source}/fpml", b"<requestClearing", qos=1)
-        await pub.publish(f"ccp/in/{source}/fpml", _request("M9", "BAD"), qos=1)
+        await sub.subscribe(f"{root}/out/{source}/fpml", qos=1)
+        await pub.publish(f"{root}/in/{source}/fpml", b"<requestClearing", qos=1)
+        await pub.publish(f"{root}/in/{source}/fpml", _request("M9", "BAD"), qos=1)
         replies = await _rejections(sub, 2)
     ns = {"f": FPML_NS}
     assert [r.tag for r in replies] == [f"{{{FPML_NS}}}messageRejected"] * 2
@@ -128,21 +132,22 @@ async def test_unreadable_input_is_answered_not_dropped(mosquitto: tuple[str, in
 async def test_a_message_not_yet_stored_is_redelivered_after_a_crash(mosquitto: tuple[str, int]) -> None:
     """The intake dies while the store holds the message: no PUBACK went out, so the broker sends it again."""
     source = f"SRC{uuid.uuid4().hex[:6]}"
+    root = f"test-{source}/ccp"  # a broker shared with other runs: topics of this test only
     client_id = f"gw-{source}"
     stuck = RecordingPort(gate=asyncio.Event())
     async with aiomqtt.Client(*mosquitto) as pub:
-        async with running_intake(mosquitto, stuck, client_id):
-            await pub.publish(f"ccp/in/{source}/fpml", _request("M1", "T1"), qos=1)
+        async with running_intake(mosquitto, stuck, client_id, root):
+            await pub.publish(f"{root}/in/{source}/fpml", _request("M1", "T1"), qos=1)
             await asyncio.wait_for(stuck.entered.wait(), 10)
         # The first intake is gone without having stored or acknowledged M1.
         assert stuck.submissions == []
         fresh = RecordingPort()
-        async with running_intake(mosquitto, fresh, client_id):
+        async with running_intake(mosquitto, fresh, client_id, root):
             await _wait_for(lambda: len(fresh.submissions) == 1)
         assert fresh.submissions[0].message_id == "M1"
         # Acknowledged now: a third session receives nothing more.
         again = RecordingPort()
-        async with running_intake(mosquitto, again, client_id):
-            await pub.publish(f"ccp/in/{source}/fpml", _request("M2", "T2"), qos=1)
+        async with running_intake(mosquitto, again, client_id, root):
+            await pub.publish(f"{root}/in/{source}/fpml", _request("M2", "T2"), qos=1)
             await _wait_for(lambda: len(again.submissions) == 1)
         assert [s.message_id for s in again.submissions] == ["M2"]

@@ -7,7 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gateway.publish.mqtt.topics import (
+    check_root,
     check_segment,
+    intake_filter,
     intake_topic,
     member_status_topic,
     source_of_intake_topic,
@@ -19,9 +21,18 @@ ids = st.text(st.characters(blacklist_characters="/+#\x00", blacklist_categories
 )
 
 
-@given(ids)
-def test_intake_topic_round_trips(source: str) -> None:
+@given(ids, st.lists(ids, min_size=1, max_size=3).map("/".join))
+def test_intake_topic_round_trips(source: str, root: str) -> None:
     assert source_of_intake_topic(intake_topic(source)) == source
+    assert source_of_intake_topic(intake_topic(source, root), root) == source
+    assert source_of_intake_topic(intake_topic(source, root)) is None or root == "ccp"
+
+
+def test_a_root_prefixes_every_topic() -> None:
+    assert intake_filter("uat/ccp") == "uat/ccp/in/+/fpml"
+    assert member_status_topic("BANKA", "uat/ccp") == "uat/ccp/member/BANKA/fpml"
+    with pytest.raises(ValueError, match="topic level"):
+        check_root("uat//ccp")
 
 
 def test_topics_follow_the_documented_scheme() -> None:
