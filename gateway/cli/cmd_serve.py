@@ -41,3 +41,8 @@ def serve(
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         pass
+    except Exception:
+        # A component failed and the TaskGroup stopped the others: the log says which and why.
+        logging.getLogger("gateway").exception("the gateway stopped after an internal failure")
+        typer.echo("the gateway stopped after an internal failure (see the log above)", err=True)
+        raise typer.Exit(1) from None
