@@ -51,6 +51,7 @@ from gateway.rules.settings import ClearingSettings, ShortfallAction
 from gateway.store import clearing_repo as repo
 from gateway.store import refdata_repo as ref
 from gateway.store.clearing_repo import Recipient, Stage, SubmissionRow
+from gateway.store.engine import reading
 
 log = structlog.get_logger(__name__)
 
@@ -201,13 +202,13 @@ class ClearingService:
             await ref.release_reservation(conn, member, order_id)
 
     async def positions(self, member: str, account: str | None, business_date: date) -> Sequence[Position]:
-        async with self.engine.connect() as conn:
+        async with reading(self.engine) as conn:
             return await repo.positions(conn, member, account, business_date)
 
     # ------------------------------------------------------------ Outbox
 
     async def pending(self, channel: DeliveryChannel, limit: int) -> Sequence[OutboxItem]:
-        async with self.engine.connect() as conn:
+        async with reading(self.engine) as conn:
             return await repo.pending(conn, channel, limit)
 
     async def mark_delivered(self, ids: Sequence[int]) -> None:
@@ -223,7 +224,7 @@ class ClearingService:
             raise InputRejected.of(
                 ReasonCode.REF_INVALID_INPUT, "submission_id", f"not a submission id: {submission_id!r}"
             )
-        async with self.engine.connect() as conn:
+        async with reading(self.engine) as conn:
             return await repo.history(conn, row_id)
 
     # ------------------------------------------------------------ running
@@ -278,7 +279,7 @@ class ClearingService:
         async with self._lock:
             while True:
                 now = self.clock.now()
-                async with self.engine.connect() as conn:
+                async with reading(self.engine) as conn:
                     ids = await repo.due(
                         conn, now, open_now=self.hours.is_open(now), limit=batch, after_id=after
                     )
@@ -299,7 +300,7 @@ class ClearingService:
         refused: list[str] = []
         failures: list[tuple[str, str]] = []
         async with self._lock:
-            async with self.engine.connect() as conn:
+            async with reading(self.engine) as conn:
                 ids = await repo.unregistered(conn, business_date)
             for row_id in ids:
                 try:
@@ -342,7 +343,7 @@ class ClearingService:
     async def _revalue(self, business_date: date) -> RevaluationReport:
         valuer = self.credit
         assert isinstance(valuer, PortfolioValuer)
-        async with self.engine.connect() as conn:
+        async with reading(self.engine) as conn:
             accounts = await repo.cleared_accounts(conn, business_date)
         valued = 0
         failures: list[tuple[str, str]] = []

@@ -478,10 +478,11 @@ def trade_show(
         from gateway.domain.errors import InputRejected
         from gateway.domain.reasons import ReasonCode
         from gateway.store import clearing_repo
+        from gateway.store.engine import reading
 
         engine = await open_db(db)
         try:
-            async with engine.connect() as conn:
+            async with reading(engine) as conn:
                 if submission is not None:
                     row_id = clearing_repo.parse_submission_ref(submission)
                     if row_id is None or await clearing_repo.get(conn, row_id) is None:
@@ -563,10 +564,11 @@ def trade_list(
 
     async def body() -> list[dict[str, Any]]:
         from gateway.store import clearing_repo
+        from gateway.store.engine import reading
 
         engine = await open_db(db)
         try:
-            async with engine.connect() as conn:
+            async with reading(engine) as conn:
                 found = await clearing_repo.search(
                     conn, source=source, stages=stages, member_id=member, business_date=day, limit=limit
                 )

@@ -30,11 +30,12 @@ def export_positions(
 
     async def body() -> dict[str, Any]:
         from gateway.store import clearing_repo
+        from gateway.store.engine import reading
         from recon.formats import write_positions
 
         engine = await open_db(db)
         try:
-            async with engine.connect() as conn:
+            async with reading(engine) as conn:
                 rows = await clearing_repo.positions(conn, member, account, day)
         finally:
             await engine.dispose()

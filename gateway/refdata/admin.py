@@ -21,6 +21,7 @@ from gateway.domain.reasons import ReasonCode
 from gateway.refdata.fx import FxRates
 from gateway.refdata.model import Account, AssetKind, Holding, Member, MemberStatus
 from gateway.store import clearing_repo, refdata_repo
+from gateway.store.engine import reading
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,20 +116,20 @@ class ReferenceData:
         return member
 
     async def list_participants(self) -> list[Member]:
-        async with self.engine.connect() as conn:
+        async with reading(self.engine) as conn:
             return await refdata_repo.list_members(conn)
 
     async def get(self, member_id: str) -> Member:
-        async with self.engine.connect() as conn:
+        async with reading(self.engine) as conn:
             return await self._member(conn, member_id)
 
     async def member_for_party(self, party_id: str) -> Member | None:
-        async with self.engine.connect() as conn:
+        async with reading(self.engine) as conn:
             return await refdata_repo.member_by_party(conn, party_id)
 
     async def member_for_comp_id(self, comp_id: str) -> Member | None:
         """The member a FIX session's SenderCompID belongs to."""
-        async with self.engine.connect() as conn:
+        async with reading(self.engine) as conn:
             for m in await refdata_repo.list_members(conn):
                 if comp_id in m.comp_ids:
                     return m
@@ -256,7 +257,7 @@ class ReferenceData:
             return await self._summary(conn, account)
 
     async def show(self, member_id: str, account_id: str | None = None) -> list[AccountCollateral]:
-        async with self.engine.connect() as conn:
+        async with reading(self.engine) as conn:
             m = await self._member(conn, member_id)
             accounts = (
                 m.accounts if account_id is None else (await self._account(conn, member_id, account_id),)
