@@ -54,7 +54,7 @@ def read_trades(path: Path) -> list[Trade]:
         data = path.read_bytes()
     except OSError as exc:
         raise InputRejected.of(
-            _reason("RECON_INPUT_ERROR"), str(path), f"cannot read {path}: {exc}"
+            _reason("FPML_INVALID_VALUE"), str(path), f"cannot read {path}: {exc}"
         ) from None
     head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     if head == b"<":
