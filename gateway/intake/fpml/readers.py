@@ -16,7 +16,7 @@ from gateway.domain.values import NO_ADJUSTMENT, DateAdjustment, Period
 from gateway.intake.fpml import codes
 from gateway.intake.fpml.context import DocContext
 from gateway.intake.fpml.problems import Problems
-from gateway.intake.fpml.xml import ChildIndex, Element, child, kids, parse_date, parse_decimal, q, text_of
+from gateway.intake.fpml.xml import Element, child, parse_date, parse_decimal, q, text_of
 
 
 def required(parent: Element, name: str, problems: Problems) -> Element | None:
@@ -81,14 +81,20 @@ def bool_value(el: Element | None, problems: Problems) -> bool | None:
 
 
 _PERIODS: dict[tuple[str | None, str | None], Period] = {}
+_MULT, _UNIT = q("periodMultiplier"), q("period")
 
 
 def period_value(el: Element | None, problems: Problems, *, positive: bool = True) -> Period | None:
     """``periodMultiplier`` + ``period`` of an Interval/Frequency/Offset element."""
     if el is None:
         return None
-    k = kids(el)
-    mult_el, unit_el = k.get("periodMultiplier"), k.get("period")
+    mult_el = unit_el = None
+    for c in el:  # two to four children: one pass, no index
+        tag = c.tag
+        if tag == _MULT:
+            mult_el = mult_el if mult_el is not None else c
+        elif tag == _UNIT:
+            unit_el = unit_el if unit_el is not None else c
     key = (
         None if mult_el is None else mult_el.text,
         None if unit_el is None else unit_el.text,
@@ -139,31 +145,50 @@ def day_count(el: Element | None, problems: Problems) -> DayCount | None:
     return value
 
 
-def business_centers(k: ChildIndex, ctx: DocContext, problems: Problems) -> tuple[str, ...]:
-    """Centres given inline (``businessCenters``) or by ``businessCentersReference``."""
-    holder = k.get("businessCenters")
+def business_centers(el: Element, ctx: DocContext, problems: Problems) -> tuple[str, ...]:
+    """Centres of ``el`` given inline (``businessCenters``) or by ``businessCentersReference``.
+
+    A referenced group is read once per document (streams share one or two groups)."""
+    holder = ref = None
+    for c in el:  # a loop over the few children is cheaper than an iterchildren iterator
+        tag = c.tag
+        if tag == _CENTRES:
+            holder = c
+            break
+        if tag == _CENTRES_REF and ref is None:
+            ref = c
+    href = None
     if holder is None:
-        ref = k.get("businessCentersReference")
         if ref is None:
             return ()
+        href = ref.get("href") or ""
+        known_centres = ctx.centres.get(href)
+        if known_centres is not None:
+            return known_centres
         holder = ctx.target(ref, problems, "businessCenters")
         if holder is None:
             return ()
     known = codes.business_centers()
     out = []
+    clean = True
     for centre_el in holder:
         if centre_el.tag != _CENTRE:
             continue
         centre = text_of(centre_el) or ""
         if centre not in known:
+            clean = False
             problems.add(
                 ReasonCode.FPML_UNKNOWN_CODE, centre_el, f"business centre {centre!r} is not supported"
             )
         out.append(centre)
-    return tuple(out)
+    centres = tuple(out)
+    if href is not None and clean:
+        ctx.centres[href] = centres
+    return centres
 
 
-_CENTRE = q("businessCenter")
+_CENTRE, _CENTRES, _CENTRES_REF = q("businessCenter"), q("businessCenters"), q("businessCentersReference")
+_CONVENTION = q("businessDayConvention")
 _ADJUSTMENTS: dict[tuple[BusinessDayConvention, tuple[str, ...]], DateAdjustment] = {}
 
 
@@ -171,8 +196,11 @@ def adjustment(el: Element | None, ctx: DocContext, problems: Problems) -> DateA
     """A BusinessDayAdjustments element (convention + centres); absent means no adjustment."""
     if el is None:
         return NO_ADJUSTMENT
-    k = kids(el)
-    conv_el = k.get("businessDayConvention")
+    conv_el = None
+    for c in el:
+        if c.tag == _CONVENTION:
+            conv_el = c
+            break
     if conv_el is None:
         return NO_ADJUSTMENT
     raw = text_of(conv_el) or ""
@@ -182,7 +210,7 @@ def adjustment(el: Element | None, ctx: DocContext, problems: Problems) -> DateA
             ReasonCode.FPML_UNKNOWN_CODE, conv_el, f"business day convention {raw!r} is not supported"
         )
         return NO_ADJUSTMENT
-    centres = business_centers(k, ctx, problems)
+    centres = business_centers(el, ctx, problems)
     if not centres and conv not in (BusinessDayConvention.NONE, BusinessDayConvention.NOT_APPLICABLE):
         problems.add(
             ReasonCode.FPML_MISSING_FIELD, el, f"business day convention {raw} needs business centres"
@@ -197,14 +225,22 @@ def adjustment(el: Element | None, ctx: DocContext, problems: Problems) -> DateA
     return found
 
 
+_UNADJUSTED, _DATE_ADJUSTMENTS = q("unadjustedDate"), q("dateAdjustments")
+
+
 def adjustable_date(
     el: Element | None, ctx: DocContext, problems: Problems
 ) -> tuple[date | None, DateAdjustment]:
     """An AdjustableDate: ``unadjustedDate`` and its ``dateAdjustments``."""
     if el is None:
         return None, NO_ADJUSTMENT
-    k = kids(el)
-    unadjusted = k.get("unadjustedDate")
+    unadjusted = adjustments = None
+    for c in el:  # two or three children: one pass, no index
+        tag = c.tag
+        if tag == _UNADJUSTED:
+            unadjusted = unadjusted if unadjusted is not None else c
+        elif tag == _DATE_ADJUSTMENTS:
+            adjustments = adjustments if adjustments is not None else c
     if unadjusted is None:
         problems.missing(el, "unadjustedDate")
-    return date_value(unadjusted, problems), adjustment(k.get("dateAdjustments"), ctx, problems)
+    return date_value(unadjusted, problems), adjustment(adjustments, ctx, problems)

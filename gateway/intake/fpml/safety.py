@@ -36,24 +36,26 @@ SUPPORTED_ROOTS: dict[str, MessageType] = {
 
 _KINDS = (b"DOCTYPE", b"ENTITY")
 _SPACE = b" \t\r\n"
+_LT = ord("<")
 
 
 def _declaration(scan: bytes, start: int = 0, want: bytes | None = None) -> tuple[bytes, int] | None:
     """The first ``<!DOCTYPE`` or ``<!ENTITY`` (any case, blanks allowed after ``<!``) from ``start``.
 
-    A plain ``find`` for ``<!`` and a look at what follows: FpML documents carry few ``<!`` (comments),
-    so this costs next to nothing on the documents that pass.
+    A ``find`` for ``!`` (rare in FpML, unlike ``<``, so the C search runs at memory speed) and a look
+    at the byte before and the word after: this costs next to nothing on the documents that pass.
     """
-    pos = scan.find(b"<!", start)
-    while pos != -1:
-        i = pos + 2
-        while i < len(scan) and scan[i] in _SPACE:
-            i += 1
-        word = scan[i : i + 7].upper()
-        for kind in _KINDS if want is None else (want,):
-            if word.startswith(kind):
-                return kind, pos
-        pos = scan.find(b"<!", pos + 2)
+    pos = scan.find(b"!", start + 1) - 1
+    while pos >= 0:
+        if scan[pos] == _LT:
+            i = pos + 2
+            while i < len(scan) and scan[i] in _SPACE:
+                i += 1
+            word = scan[i : i + 7].upper()
+            for kind in _KINDS if want is None else (want,):
+                if word.startswith(kind):
+                    return kind, pos
+        pos = scan.find(b"!", pos + 2) - 1
     return None
 
 

@@ -31,7 +31,8 @@ def local_name(el: Element) -> str:
 
 
 def child(el: Element, name: str) -> Element | None:
-    """The first child element called ``name`` (a plain loop: cheaper than ElementPath here)."""
+    """The first child element called ``name`` (a plain loop: cheaper than ElementPath or an
+    ``iterchildren`` iterator on the few children FpML elements have)."""
     tag = q(name)
     for c in el:
         if c.tag == tag:
@@ -52,8 +53,9 @@ class ChildIndex:
     def __init__(self, el: Element) -> None:
         m: dict[Any, Element] = {}
         for c in el:
-            if c.tag not in m:
-                m[c.tag] = c
+            tag = c.tag
+            if tag not in m:
+                m[tag] = c
         self._map = m
 
     def get(self, name: str) -> Element | None:
@@ -73,7 +75,12 @@ class Kids(ChildIndex):
     __slots__ = ("el",)
 
     def __init__(self, el: Element) -> None:
-        super().__init__(el)
+        m: dict[Any, Element] = {}
+        for c in el:
+            tag = c.tag
+            if tag not in m:
+                m[tag] = c
+        self._map = m
         self.el = el
 
 
