@@ -31,7 +31,7 @@ from gateway.store import open_store
 
 pytestmark = [pytest.mark.mosquitto, pytest.mark.slow]
 TRADES = int(os.environ.get("CLEARING_CRASH_TRADES", "40"))
-PACE_S = max(0.005, 6.0 / TRADES)  # the burst lasts ~6 s, so the kill lands in the middle of it
+PACE_S = max(0.02, 6.0 / TRADES)  # >= 6 s of burst, faster than the gateway decides: the kill lands mid-burst
 KILL_AFTER = min(max(1, TRADES // 10), 20)  # trades decided before the SIGKILL
 
 
