@@ -124,3 +124,20 @@ class FixClient:
 
 def pairs_of(msg: simplefix.FixMessage) -> list[tuple[int, str]]:
     return [(int(t), v.decode("utf-8", "replace")) for t, v in msg.pairs]
+
+
+async def reconnect(client: FixClient, *, attempts: int = 50, **logon: str) -> simplefix.FixMessage:
+    """Connect and log on, retrying while the acceptor still holds the previous connection of the session
+    (quickfix refuses a second Logon until it has finished tearing the old connection down)."""
+    seq = client.next_seq  # a refused Logon was not processed: the retry uses the same number
+    for _ in range(attempts - 1):
+        client.next_seq = seq
+        await client.connect()
+        try:
+            return await client.logon(**logon)
+        except (Disconnected, ConnectionError):
+            await client.close()
+            await asyncio.sleep(0.05)
+    client.next_seq = seq
+    await client.connect()
+    return await client.logon(**logon)

@@ -12,7 +12,7 @@ import pytest
 
 from gateway.intake.fix.acceptor import FixAcceptor
 from gateway.intake.fix.bridge import EventKind, Inbound
-from tests.intake.fix.client import Disconnected, FixClient, pairs_of
+from tests.intake.fix.client import Disconnected, FixClient, pairs_of, reconnect
 from tests.intake.fix.conftest import REPO, free_port
 
 POSITIONS_REQUEST = [
@@ -97,6 +97,5 @@ async def test_our_callbacks_catch_everything(acceptor: FixAcceptor) -> None:
     await client.close()
     again = FixClient("127.0.0.1", acceptor.config.port)
     again.next_seq = client.next_seq
-    await again.connect()
-    assert dict(pairs_of(await again.logon()))[35] == "A"
+    assert dict(pairs_of(await reconnect(again)))[35] == "A"
     await again.close()

@@ -7,7 +7,7 @@ import contextlib
 import pytest
 
 from gateway.intake.fix.acceptor import FixAcceptor
-from tests.intake.fix.client import Disconnected, FixClient, pairs_of
+from tests.intake.fix.client import Disconnected, FixClient, pairs_of, reconnect
 
 SOH = b"\x01"
 LOGON = b"8=FIXT.1.1\x019=72\x0135=A\x0134=1\x0149=MEMBER1\x0152=20260105-09:00:00.000\x0156=CCP\x0198=0\x01108=30\x011137=9\x01"
@@ -35,8 +35,7 @@ PAYLOADS = {
 async def _recover(acceptor: FixAcceptor) -> None:
     """A fresh connection logs on (resetting sequence numbers) and is answered."""
     client = FixClient("127.0.0.1", acceptor.config.port)
-    await client.connect()
-    logon = dict(pairs_of(await client.logon(_141="Y")))
+    logon = dict(pairs_of(await reconnect(client, _141="Y")))
     assert logon[35] == "A"
     await client.send([(35, "1"), (112, "ALIVE")])
     assert dict(pairs_of(await client.receive()))[112] == "ALIVE"
