@@ -39,6 +39,19 @@ def _is(scheme: str | None, markers: tuple[str, ...]) -> bool:
     return any(s.endswith(m) or (m in s and not m.startswith("/")) for m in markers)
 
 
+_KIND_OF_SCHEME: dict[str | None, str] = {}  # tradeIdScheme -> "uti" / "usi" / "" (a party's own id)
+
+
+def _id_kind(scheme: str | None) -> str:
+    """What a ``tradeIdScheme`` says a ``tradeId`` is; schemes repeat, so each is classified once."""
+    kind = _KIND_OF_SCHEME.get(scheme)
+    if kind is None:
+        kind = "uti" if _is(scheme, _UTI_MARKERS) else "usi" if _is(scheme, _USI_MARKERS) else ""
+        if len(_KIND_OF_SCHEME) < 1024:
+            _KIND_OF_SCHEME[scheme] = kind
+    return kind
+
+
 def product_of(trade: Element) -> Element | None:
     """The product element: the first child after ``tradeHeader``."""
     header_seen = False
@@ -135,10 +148,11 @@ def _identifiers(header: Element, ctx: DocContext, problems: Problems) -> TradeI
             if value is None:
                 continue
             scheme = trade_id_el.get("tradeIdScheme")
-            if _is(scheme, _UTI_MARKERS):
+            kind = _id_kind(scheme)
+            if kind == "uti":
                 uti = uti or (child_text(pti, "issuer") or "") + value
                 continue
-            if _is(scheme, _USI_MARKERS):
+            if kind == "usi":
                 usi = usi or (child_text(pti, "issuer") or "") + value
                 continue
             party_id = None

@@ -65,6 +65,17 @@ class ChildIndex:
             return self._map.get(q(name))
 
 
+def first_children(el: Element) -> dict[str, Element]:
+    """The first child of each Clark name, in one pass over the children (look up with ``q(name)``
+    constants: a plain dict lookup)."""
+    m: dict[str, Element] = {}
+    for c in el:
+        tag = c.tag
+        if tag not in m:
+            m[tag] = c
+    return m
+
+
 def kids(el: Element) -> ChildIndex:
     return ChildIndex(el)
 

@@ -14,7 +14,7 @@ from gateway.intake.fpml.context import DocContext
 from gateway.intake.fpml.problems import Problems
 from gateway.intake.fpml.products import ProductResult
 from gateway.intake.fpml.scope import check_swap
-from gateway.intake.fpml.xml import Element, Kids, child, child_text, children, q, text_of
+from gateway.intake.fpml.xml import Element, child, child_text, children, first_children, q, text_of
 
 OVERNIGHT = Period(1, PeriodUnit.DAY)
 _CALC = "calculationPeriodAmount/calculation"
@@ -86,8 +86,7 @@ def _party(ref: Element | None, ctx: DocContext, problems: Problems) -> tuple[st
     return target.get("id", ""), None if party is None else party.party_id
 
 
-def _account(stream: Kids, name: str, party_key: str, ctx: DocContext, accounts: dict[str, str]) -> None:
-    ref = stream.get(name)
+def _account(ref: Element | None, party_key: str, ctx: DocContext, accounts: dict[str, str]) -> None:
     if ref is None or not party_key:
         return
     target = ctx.ids.get(ref.get("href") or "")
@@ -97,7 +96,7 @@ def _account(stream: Kids, name: str, party_key: str, ctx: DocContext, accounts:
             accounts[party_key] = account
 
 
-_STEP = q("step")
+_STEP, _STEP_DATE, _STEP_VALUE = q("step"), q("stepDate"), q("stepValue")
 
 
 def _steps(schedule: Element, problems: Problems, *, positive: bool = False) -> tuple[Step, ...]:
@@ -105,9 +104,9 @@ def _steps(schedule: Element, problems: Problems, *, positive: bool = False) -> 
     for step in schedule:
         if step.tag != _STEP:
             continue
-        k = Kids(step)
-        when = readers.date_value(_need(k, "stepDate", problems), problems)
-        value_el = _need(k, "stepValue", problems)
+        k = first_children(step)
+        when = readers.date_value(_need(k, step, _STEP_DATE, problems), problems)
+        value_el = _need(k, step, _STEP_VALUE, problems)
         value = readers.decimal_value(value_el, problems)
         if when is not None and value is not None:
             if positive and value <= 0 and value_el is not None:
@@ -118,29 +117,71 @@ def _steps(schedule: Element, problems: Problems, *, positive: bool = False) -> 
     return tuple(out)
 
 
+# Clark names of what a stream reader looks up (a dict lookup each, no name building)
+_PAYER, _RECEIVER = q("payerPartyReference"), q("receiverPartyReference")
+_PAYER_ACCOUNT, _RECEIVER_ACCOUNT = q("payerAccountReference"), q("receiverAccountReference")
+_DATES, _PAYMENT, _AMOUNT, _CALCULATION = (
+    q("calculationPeriodDates"),
+    q("paymentDates"),
+    q("calculationPeriodAmount"),
+    q("calculation"),
+)
+_EFFECTIVE, _TERMINATION = q("effectiveDate"), q("terminationDate")
+_DATES_ADJ, _FREQUENCY, _ROLL = (
+    q("calculationPeriodDatesAdjustments"),
+    q("calculationPeriodFrequency"),
+    q("rollConvention"),
+)
+_FIRST_REGULAR, _LAST_REGULAR = q("firstRegularPeriodStartDate"), q("lastRegularPeriodEndDate")
+_PAY_FREQUENCY, _PAY_ADJ, _PAY_OFFSET = (
+    q("paymentFrequency"),
+    q("paymentDatesAdjustments"),
+    q("paymentDaysOffset"),
+)
+_DAY_COUNT, _COMPOUNDING = q("dayCountFraction"), q("compoundingMethod")
+_FIXED, _FLOATING, _INITIAL = q("fixedRateSchedule"), q("floatingRateCalculation"), q("initialValue")
+_EXCHANGES, _INITIAL_X, _INTERMEDIATE_X, _FINAL_X = (
+    q("principalExchanges"),
+    q("initialExchange"),
+    q("intermediateExchange"),
+    q("finalExchange"),
+)
+_NOTIONAL_SCHEDULE, _NOTIONAL_STEPS, _CURRENCY = (
+    q("notionalSchedule"),
+    q("notionalStepSchedule"),
+    q("currency"),
+)
+_RESETS, _RESET_FREQUENCY, _RESET_RELATIVE, _FIXING = (
+    q("resetDates"),
+    q("resetFrequency"),
+    q("resetRelativeTo"),
+    q("fixingDates"),
+)
+
+
 def read_stream(
     stream: Element, ctx: DocContext, problems: Problems, accounts: dict[str, str], keys: list[str]
 ) -> Stream | None:
     before = len(problems)
-    s_ = Kids(stream)
-    payer_key, payer = _party(_need(s_, "payerPartyReference", problems), ctx, problems)
-    receiver_key, receiver = _party(_need(s_, "receiverPartyReference", problems), ctx, problems)
+    s_ = first_children(stream)
+    payer_key, payer = _party(_need(s_, stream, _PAYER, problems), ctx, problems)
+    receiver_key, receiver = _party(_need(s_, stream, _RECEIVER, problems), ctx, problems)
     keys.extend((payer_key, receiver_key))
-    _account(s_, "payerAccountReference", payer_key, ctx, accounts)
-    _account(s_, "receiverAccountReference", receiver_key, ctx, accounts)
+    _account(s_.get(_PAYER_ACCOUNT), payer_key, ctx, accounts)
+    _account(s_.get(_RECEIVER_ACCOUNT), receiver_key, ctx, accounts)
 
-    dates = _need(s_, "calculationPeriodDates", problems)
-    payment = _need(s_, "paymentDates", problems)
+    dates = _need(s_, stream, _DATES, problems)
+    payment = _need(s_, stream, _PAYMENT, problems)
     calc = None
-    amount = _need(s_, "calculationPeriodAmount", problems)
+    amount = _need(s_, stream, _AMOUNT, problems)
     if amount is not None:
-        calc = _need(Kids(amount), "calculation", problems)
+        calc = _need(first_children(amount), amount, _CALCULATION, problems)
     if dates is None or payment is None or calc is None:
         return None
-    d_, p_, c_ = Kids(dates), Kids(payment), Kids(calc)
+    d_, p_, c_ = first_children(dates), first_children(payment), first_children(calc)
 
-    effective, effective_adj = readers.adjustable_date(_need(d_, "effectiveDate", problems), ctx, problems)
-    termination_el = _need(d_, "terminationDate", problems)
+    effective, effective_adj = readers.adjustable_date(_need(d_, dates, _EFFECTIVE, problems), ctx, problems)
+    termination_el = _need(d_, dates, _TERMINATION, problems)
     termination, termination_adj = readers.adjustable_date(termination_el, ctx, problems)
     if effective is not None and termination is not None and termination <= effective:
         problems.add(
@@ -148,18 +189,18 @@ def read_stream(
             termination_el if termination_el is not None else dates,
             f"termination date {termination} is not after the effective date {effective}",
         )
-    calc_adj = readers.adjustment(d_.get("calculationPeriodDatesAdjustments"), ctx, problems)
-    frequency_el = _need(d_, "calculationPeriodFrequency", problems)
+    calc_adj = readers.adjustment(d_.get(_DATES_ADJ), ctx, problems)
+    frequency_el = _need(d_, dates, _FREQUENCY, problems)
     calc_freq = readers.period_value(frequency_el, problems)
     roll = child_text(frequency_el, "rollConvention") if frequency_el is not None else None
     roll = None if roll == "NONE" else roll  # FpML's "no roll convention"
-    first_regular = readers.date_value(d_.get("firstRegularPeriodStartDate"), problems)
-    last_regular = readers.date_value(d_.get("lastRegularPeriodEndDate"), problems)
+    first_regular = readers.date_value(d_.get(_FIRST_REGULAR), problems)
+    last_regular = readers.date_value(d_.get(_LAST_REGULAR), problems)
 
-    pay_freq = readers.period_value(_need(p_, "paymentFrequency", problems), problems)
-    pay_adj = readers.adjustment(p_.get("paymentDatesAdjustments"), ctx, problems)
+    pay_freq = readers.period_value(_need(p_, payment, _PAY_FREQUENCY, problems), problems)
+    pay_adj = readers.adjustment(p_.get(_PAY_ADJ), ctx, problems)
     pay_offset = 0
-    offset_el = p_.get("paymentDaysOffset")
+    offset_el = p_.get(_PAY_OFFSET)
     if offset_el is not None:
         lag = readers.period_value(offset_el, problems, positive=False)
         if lag is not None and lag.unit is not PeriodUnit.DAY:
@@ -169,10 +210,10 @@ def read_stream(
         elif lag is not None:
             pay_offset = lag.multiplier
 
-    notional, currency, notional_steps = _notional(c_, problems)
-    day_count = readers.day_count(_need(c_, "dayCountFraction", problems), problems)
+    notional, currency, notional_steps = _notional(c_, calc, problems)
+    day_count = readers.day_count(_need(c_, calc, _DAY_COUNT, problems), problems)
     compounding = CompoundingMethod.NONE
-    compounding_el = c_.get("compoundingMethod")
+    compounding_el = c_.get(_COMPOUNDING)
     if compounding_el is not None:
         raw = text_of(compounding_el) or ""
         found = codes.COMPOUNDING.get(raw)
@@ -190,25 +231,27 @@ def read_stream(
     spread = Decimal(0)
     reset_freq: Period | None = None
     fixing_offset = 0
-    fixed_el = c_.get("fixedRateSchedule")
-    floating_el = c_.get("floatingRateCalculation")
+    fixed_el = c_.get(_FIXED)
+    floating_el = c_.get(_FLOATING)
     if fixed_el is not None:
-        fixed_rate = readers.decimal_value(_need(Kids(fixed_el), "initialValue", problems), problems)
+        fixed_rate = readers.decimal_value(
+            _need(first_children(fixed_el), fixed_el, _INITIAL, problems), problems
+        )
         fixed_steps = _steps(fixed_el, problems)
     elif floating_el is not None:
         index, tenor, spread = _floating(floating_el, problems)
-        reset_freq, fixing_offset = _resets(s_, index, problems)
+        reset_freq, fixing_offset = _resets(s_, stream, index, problems)
     else:
         problems.missing(calc, "fixedRateSchedule", "a fixed rate schedule or a floating rate calculation")
 
     exchanges = PrincipalExchanges()
-    px = s_.get("principalExchanges")
+    px = s_.get(_EXCHANGES)
     if px is not None:
-        x_ = Kids(px)
+        x_ = first_children(px)
         exchanges = PrincipalExchanges(
-            initial=bool(readers.bool_value(x_.get("initialExchange"), problems)),
-            intermediate=bool(readers.bool_value(x_.get("intermediateExchange"), problems)),
-            final=bool(readers.bool_value(x_.get("finalExchange"), problems)),
+            initial=bool(readers.bool_value(x_.get(_INITIAL_X), problems)),
+            intermediate=bool(readers.bool_value(x_.get(_INTERMEDIATE_X), problems)),
+            final=bool(readers.bool_value(x_.get(_FINAL_X), problems)),
         )
 
     if len(problems) > before:
@@ -257,23 +300,26 @@ def read_stream(
         return None
 
 
-def _need(k: Kids, name: str, problems: Problems) -> Element | None:
-    el = k.get(name)
+def _need(k: dict[str, Element], parent: Element, tag: str, problems: Problems) -> Element | None:
+    """``parent``'s first child with Clark name ``tag`` from its index ``k``; missing is an issue."""
+    el = k.get(tag)
     if el is None:
-        problems.missing(k.el, name)
+        problems.missing(parent, tag.rpartition("}")[2])
     return el
 
 
-def _notional(calc: Kids, problems: Problems) -> tuple[Decimal | None, str | None, tuple[Step, ...]]:
-    holder = calc.get("notionalSchedule")
+def _notional(
+    calc: dict[str, Element], calc_el: Element, problems: Problems
+) -> tuple[Decimal | None, str | None, tuple[Step, ...]]:
+    holder = calc.get(_NOTIONAL_SCHEDULE)
     schedule = None if holder is None else child(holder, "notionalStepSchedule")
     if schedule is None:
-        problems.missing(calc.el, "notionalSchedule/notionalStepSchedule", "a notional schedule")
+        problems.missing(calc_el, "notionalSchedule/notionalStepSchedule", "a notional schedule")
         return None, None, ()
-    k = Kids(schedule)
-    initial_el = _need(k, "initialValue", problems)
+    k = first_children(schedule)
+    initial_el = _need(k, schedule, _INITIAL, problems)
     initial = readers.decimal_value(initial_el, problems)
-    currency_el = _need(k, "currency", problems)
+    currency_el = _need(k, schedule, _CURRENCY, problems)
     currency = text_of(currency_el)
     if currency_el is not None and currency is None:
         problems.add(ReasonCode.FPML_MISSING_FIELD, currency_el, "currency is empty")
@@ -309,14 +355,16 @@ def _floating(floating: Element, problems: Problems) -> tuple[str | None, Period
     return name, tenor, spread
 
 
-def _resets(stream: Kids, index: str | None, problems: Problems) -> tuple[Period | None, int]:
-    resets = stream.get("resetDates")
+def _resets(
+    stream: dict[str, Element], stream_el: Element, index: str | None, problems: Problems
+) -> tuple[Period | None, int]:
+    resets = stream.get(_RESETS)
     if resets is None:
-        problems.missing(stream.el, "resetDates", "reset dates of a floating stream")
+        problems.missing(stream_el, "resetDates", "reset dates of a floating stream")
         return None, 0
-    r_ = Kids(resets)
-    frequency = readers.period_value(_need(r_, "resetFrequency", problems), problems)
-    relative_el = r_.get("resetRelativeTo")
+    r_ = first_children(resets)
+    frequency = readers.period_value(_need(r_, resets, _RESET_FREQUENCY, problems), problems)
+    relative_el = r_.get(_RESET_RELATIVE)
     info = codes.floating_indices().get(index or "")
     overnight = info is not None and info.kind is codes.IndexKind.OVERNIGHT
     if relative_el is not None and text_of(relative_el) == "CalculationPeriodEndDate" and not overnight:
@@ -326,7 +374,7 @@ def _resets(stream: Kids, index: str | None, problems: Problems) -> tuple[Period
             "fixing a term rate in arrears is not supported",
         )
     offset = 0
-    fixing = r_.get("fixingDates")
+    fixing = r_.get(_FIXING)
     if fixing is not None:
         period = readers.period_value(fixing, problems, positive=False)
         if period is not None and period.unit is not PeriodUnit.DAY:
