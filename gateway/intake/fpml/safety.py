@@ -37,17 +37,19 @@ SUPPORTED_ROOTS: dict[str, MessageType] = {
 _KINDS = (b"DOCTYPE", b"ENTITY")
 _SPACE = b" \t\r\n"
 _LT = ord("<")
+_COMMENT_OR_CDATA = (b"-", b"[")  # what follows "<!" in a comment or a CDATA section
 
 
 def _declaration(scan: bytes, start: int = 0, want: bytes | None = None) -> tuple[bytes, int] | None:
     """The first ``<!DOCTYPE`` or ``<!ENTITY`` (any case, blanks allowed after ``<!``) from ``start``.
 
-    A ``find`` for ``!`` (rare in FpML, unlike ``<``, so the C search runs at memory speed) and a look
-    at the byte before and the word after: this costs next to nothing on the documents that pass.
+    A ``find`` for ``!`` (rare in FpML, unlike ``<``, so the C search runs at memory speed), a look at
+    the byte before, and past comments and CDATA sections (``<!-``, ``<![``) a look at the word after:
+    this costs next to nothing on the documents that pass.
     """
     pos = scan.find(b"!", start + 1) - 1
     while pos >= 0:
-        if scan[pos] == _LT:
+        if scan[pos] == _LT and scan[pos + 2 : pos + 3] not in _COMMENT_OR_CDATA:
             i = pos + 2
             while i < len(scan) and scan[i] in _SPACE:
                 i += 1
