@@ -105,3 +105,24 @@ def test_market_synth(tmp_path: Path) -> None:
     from gateway.risk import MarketData
 
     assert MarketData.load(tmp_path / "m").as_of.isoformat() == "2026-06-30"
+
+
+def test_margin_with_a_configuration_file(tmp_path: Path, trade_file: Path, market_dir: Path) -> None:
+    cfg = tmp_path / "risk.toml"
+    cfg.write_text(
+        '[scenarios]\newma_decay = 0.97\n[margin]\nmodel = "es"\ncredit_addon = {"549300VBWWV6BYQOWM67" = 0.1}\n'
+    )
+    code, es = run(
+        "margin", str(trade_file), "--market-data", str(market_dir), "--account", b.A, "--config", str(cfg)
+    )
+    assert code == 0, es
+    assert es["model"] == "es"
+    assert es["ewma_decay"] == 0.97
+    assert es["credit_addon"] == pytest.approx(0.1 * es["base_margin"])  # type: ignore[operator]
+    cfg.write_text("[margin]\nconfidence = 7\n")
+    result = runner.invoke(
+        app,
+        ["margin", str(trade_file), "--market-data", str(market_dir), "--account", b.A, "--config", str(cfg)],
+    )
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["failures"][0]["issues"][0]["path"].endswith("margin.confidence")
