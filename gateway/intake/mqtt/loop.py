@@ -32,6 +32,7 @@ from gateway.publish.mqtt.topics import (
 
 log = logging.getLogger(__name__)
 HEALTH_KEY = "mqtt_intake"
+BROKER_KEY = "broker"
 
 
 class MqttIntake:
@@ -70,12 +71,14 @@ class MqttIntake:
                 async with self._connect() as client:
                     await client.subscribe(intake_filter(self._topic_root), qos=1)
                     self._health.up(HEALTH_KEY, f"subscribed to {intake_filter(self._topic_root)}")
+                    self._health.up(BROKER_KEY, "connected")
                     self.subscribed.set()
                     delay = self._reconnect_initial_s
                     await self._consume(client)
             except aiomqtt.MqttError as exc:
                 self.subscribed.clear()
                 self._health.down(HEALTH_KEY, f"broker: {exc}")
+                self._health.down(BROKER_KEY, f"unreachable: {exc}")
                 log.warning("MQTT intake disconnected (%s); retrying in %.1fs", exc, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, self._reconnect_max_s)
