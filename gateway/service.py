@@ -35,7 +35,7 @@ from gateway.domain.messages import InboundMessage
 from gateway.intake.mqtt.handler import FpmlIntake
 from gateway.intake.mqtt.loop import MqttIntake
 from gateway.ops.health import Health, State
-from gateway.ops.http import OpsServer
+from gateway.ops.http import OpsServer, Probe
 from gateway.ops.metrics import Metrics
 from gateway.publish.fpml import CcpIdentity, status_update_to_fpml
 from gateway.publish.mqtt.publisher import OutboxPublisher
@@ -77,9 +77,19 @@ class Gateway:
             item.update, ccp=CcpIdentity(s.party_id, name=s.name), recipient=item.recipient, pretty=False
         )
 
-    async def probe_db(self) -> None:
+    async def probe_db(self) -> str | None:
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
+        return None
+
+    async def probe_fix(self) -> str | None:
+        """FIX is up while the acceptor listens; the detail says which member sessions are logged on."""
+        if self.fix is None:
+            raise RuntimeError("the FIX acceptor is not running")
+        sessions = sorted(m.comp_id for m in self.fix.config.members)
+        on = self.fix.logged_on
+        listed = ", ".join(f"{c}{'' if c in on else ' (logged out)'}" for c in sessions)
+        return f"port {self.fix.config.port}: {len(on)} of {len(sessions)} sessions logged on: {listed}"
 
     def intake(self) -> MqttIntake:
         cfg = self.config
@@ -282,13 +292,6 @@ async def open_gateway(
             broker=broker,
             mqtt_port=mqtt_port,
         )
-        ops = OpsServer(
-            health=health,
-            metrics=metrics,
-            host=config.ops.host,
-            port=config.ops.port,
-            probes={"db": gateway.probe_db},
-        )
         if not config.fix.enabled:
             health.set("fix", State.DISABLED, "not enabled")
         else:
@@ -300,6 +303,16 @@ async def open_gateway(
                     _start_fix(fix_config, clearing, clock, gateway)
                 )
                 health.up("fix", f"port {fix_config.port}, {len(fix_config.members)} sessions")
+        probes: dict[str, Probe] = {"db": gateway.probe_db}
+        if gateway.fix is not None:
+            probes["fix"] = gateway.probe_fix
+        ops = OpsServer(
+            health=health,
+            metrics=metrics,
+            host=config.ops.host,
+            port=config.ops.port,
+            probes=probes,
+        )
         try:
             gateway.ops = await stack.enter_async_context(ops)
         except OSError as exc:

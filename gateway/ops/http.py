@@ -16,7 +16,8 @@ from gateway.ops.health import Health
 from gateway.ops.metrics import Metrics
 
 log = logging.getLogger(__name__)
-Probe = Callable[[], Awaitable[None]]
+Probe = Callable[[], Awaitable[str | None]]
+"""Checks one component; returns a detail for /healthz, raises if the component is not usable."""
 PROBE_TIMEOUT_S = 2.0
 _MAX_REQUEST_LINE = 8192
 _REASONS = {
@@ -68,11 +69,11 @@ class OpsServer:
     async def _run_probes(self) -> None:
         for name, probe in self._probes.items():
             try:
-                await asyncio.wait_for(probe(), PROBE_TIMEOUT_S)
+                detail = await asyncio.wait_for(probe(), PROBE_TIMEOUT_S)
             except Exception as exc:
                 self._health.down(name, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
             else:
-                self._health.up(name)
+                self._health.up(name, detail or "")
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:

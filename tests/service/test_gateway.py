@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -215,5 +216,12 @@ async def test_a_member_fix_session_receives_the_statuses(
         finally:
             await client.logout()
             await client.close()
-        health = r.gateway.health.to_dict()["components"]["fix"]
-        assert health["state"] == "up"
+        assert r.gateway.ops is not None
+        reader, writer = await asyncio.open_connection("127.0.0.1", r.gateway.ops.port)
+        writer.write(b"GET /healthz HTTP/1.1\r\n\r\n")
+        await writer.drain()
+        body = (await reader.read()).partition(b"\r\n\r\n")[2]
+        writer.close()
+        fix_health = json.loads(body)["components"]["fix"]
+        assert fix_health["state"] == "up"
+        assert f"{r.bank_a}FIX (logged out)" in fix_health["detail"]

@@ -26,9 +26,10 @@ async def test_health_reflects_components_and_probes() -> None:
     health.up("mqtt_intake", "subscribed")
     db_ok = True
 
-    async def db() -> None:
+    async def db() -> str | None:
         if not db_ok:
             raise ConnectionRefusedError("connection refused")
+        return "3 connections"
 
     async with OpsServer(health=health, metrics=Metrics(), port=0, probes={"db": db}) as ops:
         status, body = await _get(ops.port, "/healthz")
@@ -36,6 +37,7 @@ async def test_health_reflects_components_and_probes() -> None:
         doc = json.loads(body)
         assert doc["status"] == "ok"
         assert doc["components"]["db"]["state"] == "up"
+        assert doc["components"]["db"]["detail"] == "3 connections"
         db_ok = False
         status, body = await _get(ops.port, "/healthz")
         assert status == 503
