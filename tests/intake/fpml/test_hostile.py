@@ -48,6 +48,36 @@ def test_doctype_without_entities_is_refused() -> None:
     assert _code(data).code.value == "XML_DTD_FORBIDDEN"
 
 
+_ROOT = f'<dataDocument xmlns="{NS}" fpmlVersion="5-10"/>'
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "line"),
+    [
+        (f"<!DOCTYPE dataDocument>{_ROOT}", "XML_DTD_FORBIDDEN", 1),
+        (f"<!-- a comment! --><!doctype dataDocument>{_ROOT}", "XML_DTD_FORBIDDEN", 1),
+        (f"<!--x-->\n<!-- y -->\n<!\t DocType dataDocument>{_ROOT}", "XML_DTD_FORBIDDEN", 3),
+        (f"<!-- <!DOCTYPE inside a comment is refused too --><x/>{_ROOT}", "XML_DTD_FORBIDDEN", 1),
+        (f'<!--c-->\n<!DOCTYPE d [\n<!-- e -->\n<!entity a "b">]>{_ROOT}', "XML_ENTITY_FORBIDDEN", 4),
+        (f'<!ENTITY a "b">{_ROOT}', "XML_ENTITY_FORBIDDEN", 1),
+    ],
+)
+def test_declarations_are_found_past_comments_in_any_case(text: str, code: str, line: int) -> None:
+    err = _code(text.encode())
+    assert err.code.value == code
+    assert err.issues[0].path == f"line {line}"
+
+
+def test_comments_and_cdata_with_exclamation_marks_are_read() -> None:
+    data = (EXAMPLES / VANILLA).read_bytes()
+    edited = data.replace(
+        b"<tradeDate>1994-12-12</tradeDate>",
+        b"<!-- <!- not a declaration! --><tradeDate><![CDATA[1994-12-12]]></tradeDate>",
+    )
+    assert edited != data
+    assert parse_fpml(edited).trades == parse_fpml(data).trades
+
+
 def test_utf16_doctype_is_refused_too() -> None:
     text = (
         f'<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE x [<!ENTITY a "b">]><dataDocument xmlns="{NS}"/>'
