@@ -8,10 +8,11 @@ of the pool of all active members' limits.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from gateway.clearing.ports import CreditDecision
 from gateway.domain.enums import AccountType
@@ -48,6 +49,13 @@ class CreditChecker(Protocol):
         Raises ``GatewayError`` (``RISK_UNPRICEABLE``, ``MD_*``) when the trade cannot be valued.
         """
         ...
+
+
+@runtime_checkable
+class BatchPricing(Protocol):
+    """Optional for a ``CreditChecker``: price a batch of new trades at once before their ``margin_impact``."""
+
+    def prepare(self, items: Sequence[tuple[Trade, AccountType]]) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

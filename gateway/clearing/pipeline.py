@@ -23,7 +23,7 @@ import structlog
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from gateway.clearing.credit import CreditChecker, CreditPosition, decide, effective_tolerance
+from gateway.clearing.credit import BatchPricing, CreditChecker, CreditPosition, decide, effective_tolerance
 from gateway.clearing.novation import novate, position_terms
 from gateway.clearing.ports import (
     ClearingPort,
@@ -45,7 +45,7 @@ from gateway.domain.trade import Party, Trade
 from gateway.refdata.fx import FxRates
 from gateway.refdata.model import Member
 from gateway.rules.eligibility import Side, resolve_sides, validate_dates
-from gateway.rules.hours import ServiceHours
+from gateway.rules.hours import ServiceHours, Timing
 from gateway.rules.products import ProductTable
 from gateway.rules.settings import ClearingSettings, ShortfallAction
 from gateway.store import clearing_repo as repo
@@ -66,13 +66,6 @@ class EodReport:
     failures: tuple[tuple[str, str], ...] = ()  # (submission id, error)
     revaluation: RevaluationReport | None = None  # None when the margin model cannot value accounts
     matured: int = 0  # cleared trades that reached their maturity date
-
-
-@dataclass(slots=True)
-class _RiskBook:
-    """Risk states read or updated during one transaction, so two sides in one account compound."""
-
-    states: dict[tuple[str, str], ref.RiskRow] = field(default_factory=dict)
 
 
 class ClearingService:
@@ -183,7 +176,7 @@ class ClearingService:
                 )
             except GatewayError as exc:
                 return CreditDecision(False, member, account, Decimal(0), Decimal(0), reasons=exc.issues)
-            position = await self._credit_position(conn, m, account, {})
+            position = await self._credit_position(conn, m, account)
             decision = decide(member, account, impact.incremental_margin, position)
             if decision.approved and impact.incremental_margin > 0:
                 await ref.add_reservation(
@@ -285,9 +278,7 @@ class ClearingService:
                     )
                 if not ids:
                     return done
-                for row_id in ids:
-                    if await self._process_safely(row_id):
-                        done += 1
+                done += await self._process_batch(ids)
                 after = ids[-1]
 
     async def end_of_day(self, business_date: date, *, drain: bool = True) -> EodReport:
@@ -451,11 +442,34 @@ class ClearingService:
 
     # ------------------------------------------------------------ the pipeline
 
+    async def _process_batch(self, ids: Sequence[int]) -> int:
+        """Decide these submissions in one transaction; how many were processed (not left for the next pass).
+
+        When the batch cannot be written (a database error, or a defect that escaped one trade's decision),
+        nothing of it is: the transaction is rolled back whole and each submission is then taken alone, so
+        one bad trade never holds up the others and a crash never leaves half a batch.
+        """
+        if len(ids) > 1:
+            try:
+                async with self.engine.begin() as conn:
+                    novated = await self._decide_batch(conn, ids)
+            except Exception:
+                log.warning("clearing.batch_retried_one_by_one", first=ids[0], size=len(ids), exc_info=True)
+            else:
+                self._log_novated(novated)
+                return len(ids)
+        done = 0
+        for row_id in ids:
+            if await self._process_safely(row_id):
+                done += 1
+        return done
+
     async def _process_safely(self, row_id: int) -> bool:
         """Process one submission; False when the database failed and it is left for the next pass."""
         try:
             async with self.engine.begin() as conn:
-                await self._process(conn, row_id)
+                novated = await self._decide_batch(conn, [row_id])
+            self._log_novated(novated)
             return True
         except DBAPIError as exc:
             # A lock timeout, a deadlock with another instance, a lost connection: nothing was written;
@@ -472,13 +486,74 @@ class ClearingService:
                     await self._finish(conn, sub, Stage.REJECTED, ClearingStatusCode.REJECTED, [issue])
             return True
 
-    async def _process(self, conn: AsyncConnection, row_id: int) -> None:
-        sub = await repo.get(conn, row_id, lock=True)
-        if sub is None or sub.stage in repo.TERMINAL:
-            return
-        now = self.clock.now()
-        timing = self.hours.timing(sub.received_at, sub.trade.trade_date)
+    @staticmethod
+    def _log_novated(novated: Sequence[tuple[str, tuple[str, str]]]) -> None:
+        for ref_, ccp_ids in novated:
+            log.info("clearing.novated", submission=ref_, ccp_trade_ids=list(ccp_ids))
 
+    async def _decide_batch(
+        self, conn: AsyncConnection, ids: Sequence[int]
+    ) -> list[tuple[str, tuple[str, str]]]:
+        """Decide every submission of ``ids`` in order, in memory, then write every outcome at once.
+
+        Reads are one query per kind for the whole batch (the submissions, locked; the versions of their
+        trades; members and CompIDs; the accounts' risk states, locked in one global order; collateral,
+        margins and reservations), the new trades are priced in one kernel, and each trade is then decided
+        in turn against the state the trades before it left (so two trades on one account compound, and a
+        version decided earlier in the batch counts for a later one). A trade whose decision fails on a
+        defect is refused with INTERNAL_ERROR; the others are unaffected.
+        """
+        subs = [s for s in await repo.get_many(conn, ids, lock=True) if s.stage not in repo.TERMINAL]
+        if not subs:
+            return []
+        now = self.clock.now()
+        open_now = self.hours.is_open(now)
+        checker = self._checker()
+        batch = _Batch(now=now, open_now=open_now)
+        batch.members = await ref.members_by_party(conn, {p.party_id for s in subs for p in s.trade.parties})
+        batch.versions = await repo.versions_of(conn, {(s.source, s.source_trade_id) for s in subs})
+        batch.comp_ids = await ref.comp_ids_by_member(conn, {m for s in subs for m in s.members})
+
+        # what may reach the credit check: its accounts are locked and read, its trade priced, up front
+        plans: dict[int, _Plan | Exception] = {}
+        for s in subs:
+            try:
+                plans[s.id] = self._plan(s, batch)
+            except Exception as exc:  # refused with INTERNAL_ERROR in the loop below
+                plans[s.id] = exc
+        priced = [
+            p
+            for p in plans.values()
+            if isinstance(p, _Plan) and p.sides is not None and open_now and p.timing.due_at <= now
+        ]
+        keys = {(d.member.member_id, d.account.account_id) for p in priced for d in p.sides or ()}
+        stored = await ref.get_risk_many(conn, keys, lock=True)
+        batch.book = {k: stored.get(k, _NO_RISK) for k in keys}
+        batch.figures = await ref.member_figures(conn, {m for m, _ in keys})
+        if any(batch.members_by_id()[m].tolerance_limit > 0 for m, _ in keys):
+            batch.pool = await ref.tolerance_pool(conn)
+        if isinstance(checker, BatchPricing) and priced:
+            checker.prepare([(p.trade, d.account.account_type) for p in priced for d in p.sides or ()])
+
+        for s in subs:
+            try:
+                plan = plans[s.id]
+                if isinstance(plan, Exception):
+                    raise plan
+                self._decide(s, plan, batch)
+            except Exception as exc:
+                log.exception("clearing.process_failed", submission=s.id)
+                issue = Issue(ReasonCode.INTERNAL_ERROR, "trade", f"{type(exc).__name__}: {exc}")
+                batch.add(self._transition(s, batch, Stage.REJECTED, ClearingStatusCode.REJECTED, [issue]))
+
+        await repo.write_transitions(conn, batch.transitions)
+        await repo.insert_cleared_many(conn, batch.cleared, batch.cleared_dates, now)
+        await ref.put_risk_many(conn, {k: batch.book[k] for k in batch.touched}, stored.keys(), now)
+        return batch.novated
+
+    def _plan(self, sub: SubmissionRow, batch: _Batch) -> _Plan:
+        """The parts of a decision that depend on the submission and the reference data only."""
+        timing = self.hours.timing(sub.received_at, sub.trade.trade_date)
         # validate: business rules the intake schema cannot check
         issues = validate_dates(
             sub.trade,
@@ -486,14 +561,53 @@ class ClearingService:
         )
         # normalise: one spelling per index
         trade = self.products.normalise(sub.trade)
-        # eligibility: scope, versions, parties and accounts
+        # eligibility: scope, parties and accounts (versions are checked in turn, in _decide)
         issues += self.products.check(trade)
-        issues += await self._version_issues(conn, sub)
-        members = await ref.members_by_party(conn, (p.party_id for p in trade.parties))
-        sides, party_issues = resolve_sides(trade, members)
-        issues += party_issues
+        sides, party_issues = resolve_sides(trade, batch.members)
+        return _Plan(timing, trade, issues, party_issues, sides)
+
+    def _transition(
+        self,
+        sub: SubmissionRow,
+        batch: _Batch,
+        stage: Stage,
+        status: ClearingStatusCode | None,
+        reasons: Sequence[Issue] = (),
+        *,
+        due_at: datetime | None = None,
+        business_date: date | None = None,
+        backload: bool | None = None,
+        ccp_trade_ids: tuple[str, ...] = (),
+    ) -> repo.Transition:
+        recipients: list[Recipient] = []
+        if status is not None:
+            recipients.append(Recipient(DeliveryChannel.MQTT, RecipientRole.SOURCE, sub.source))
+            recipients += [Recipient(DeliveryChannel.MQTT, RecipientRole.MEMBER, m) for m in sub.members]
+            recipients += [
+                Recipient(DeliveryChannel.FIX, RecipientRole.MEMBER, c)
+                for m in sub.members
+                for c in batch.comp_ids.get(m, ())
+            ]
+        return repo.Transition(
+            sub=sub,
+            stage=stage,
+            at=batch.now,
+            due_at=sub.due_at if due_at is None else due_at,
+            business_date=sub.business_date if business_date is None else business_date,
+            backload=sub.backload if backload is None else backload,
+            status=status,
+            reasons=tuple(reasons),
+            ccp_trade_ids=ccp_trade_ids,
+            recipients=recipients,
+        )
+
+    def _decide(self, sub: SubmissionRow, plan: _Plan, batch: _Batch) -> None:
+        """One trade, in the pipeline order, against the batch's state; its effects are added at the end only."""
+        now = batch.now
+        trade, timing, sides = plan.trade, plan.timing, plan.sides
+        issues = [*plan.issues, *self._version_issues(sub, batch), *plan.party_issues]
         if issues or sides is None:
-            await self._finish(conn, sub, Stage.REJECTED, ClearingStatusCode.REJECTED, issues)
+            batch.add(self._transition(sub, batch, Stage.REJECTED, ClearingStatusCode.REJECTED, issues))
             return
 
         # timing: outside service hours -> queued to the open; old trade date -> backload queue
@@ -515,18 +629,20 @@ class ClearingService:
                         f"received outside service hours; queued for the open at {timing.due_at.isoformat()}",
                     )
                 )
-                await self._finish(
-                    conn,
-                    sub,
-                    stage,
-                    ClearingStatusCode.PENDING,
-                    [reason],
-                    due_at=timing.due_at,
-                    business_date=timing.business_date,
-                    backload=timing.backload,
+                batch.add(
+                    self._transition(
+                        sub,
+                        batch,
+                        stage,
+                        ClearingStatusCode.PENDING,
+                        [reason],
+                        due_at=timing.due_at,
+                        business_date=timing.business_date,
+                        backload=timing.backload,
+                    )
                 )
             return
-        if not self.hours.is_open(now):
+        if not batch.open_now:
             return  # due, but the window closed before it was reached: picked up at the next open
 
         business_date = self.hours.business_date(now)
@@ -534,15 +650,14 @@ class ClearingService:
             business_date = max(business_date, sub.business_date or business_date)
 
         # risk: incremental margin per member side, sub-block venue trades excepted
-        book = _RiskBook()
-        for side in sorted(sides, key=lambda x: (x.member.member_id, x.account.account_id)):
-            await self._risk(conn, book, side)  # lock both accounts' risk rows in one global order
+        states: dict[tuple[str, str], ref.RiskRow] = {}  # this trade's effects, added to the batch at the end
         impacts = []
         refusals: list[Issue] = []
         shortfalls: list[Issue] = []
         for side in sides:
+            key = (side.member.member_id, side.account.account_id)
             try:
-                before = await self._risk(conn, book, side)
+                before = states.get(key) or batch.book[key]
                 impact = self._checker().margin_impact(
                     trade,
                     side.party_id,
@@ -554,46 +669,47 @@ class ClearingService:
             except GatewayError as exc:
                 refusals += exc.issues
                 continue
-            impacts.append((side, before, impact))
+            impacts.append(side)
             if not trade.sub_block:
-                position = await self._credit_position(
-                    conn, side.member, side.account.account_id, book.states
-                )
+                position = self._position(side.member, side.account.account_id, batch, states)
                 decision = decide(
                     side.member.member_id, side.account.account_id, impact.incremental_margin, position
                 )
                 if not decision.approved:
                     shortfalls += decision.reasons
-            book.states[(side.member.member_id, side.account.account_id)] = ref.RiskRow(
-                impact.margin_after, impact.pnl_after, before.trade_count + 1
-            )
+            states[key] = ref.RiskRow(impact.margin_after, impact.pnl_after, before.trade_count + 1)
         if refusals:
-            await self._finish(conn, sub, Stage.REJECTED, ClearingStatusCode.REJECTED, refusals)
+            batch.add(self._transition(sub, batch, Stage.REJECTED, ClearingStatusCode.REJECTED, refusals))
             return
         if shortfalls:
             if self.settings.credit.on_shortfall is ShortfallAction.REFUSE:
-                await self._finish(conn, sub, Stage.REJECTED, ClearingStatusCode.REJECTED, shortfalls)
+                batch.add(
+                    self._transition(sub, batch, Stage.REJECTED, ClearingStatusCode.REJECTED, shortfalls)
+                )
             elif sub.stage is Stage.PENDING_COLLATERAL:
-                await repo.set_stage(conn, sub.id, Stage.PENDING_COLLATERAL, now)  # still short: wait on
+                # still short: wait on, without a new status
+                batch.add(self._transition(sub, batch, Stage.PENDING_COLLATERAL, None))
             else:
-                await self._finish(
-                    conn,
-                    sub,
-                    Stage.PENDING_COLLATERAL,
-                    ClearingStatusCode.PENDING,
-                    shortfalls,
-                    business_date=business_date,
+                batch.add(
+                    self._transition(
+                        sub,
+                        batch,
+                        Stage.PENDING_COLLATERAL,
+                        ClearingStatusCode.PENDING,
+                        shortfalls,
+                        business_date=business_date,
+                    )
                 )
             return
 
-        # novate, then persist the cleared trades, the accounts' risk state, the status and the outbox at once
+        # novate: the cleared trades, the accounts' risk state, the status and the outbox go with the batch
         ids = (
             f"{self.settings.ccp.trade_id_prefix}-{business_date:%Y%m%d}-{sub.id:08d}-1",
             f"{self.settings.ccp.trade_id_prefix}-{business_date:%Y%m%d}-{sub.id:08d}-2",
         )
         cleared = novate(trade, self.ccp, ids)
         rows = []
-        for (side, _before, _impact), ccp_id, cleared_trade in zip(impacts, ids, cleared, strict=True):
+        for side, ccp_id, cleared_trade in zip(impacts, ids, cleared, strict=True):
             terms = position_terms(cleared_trade, side.party_id)
             rows.append(
                 repo.ClearedRow(
@@ -615,27 +731,21 @@ class ClearingService:
                     maturity_date=terms.maturity_date,
                 )
             )
-        await repo.insert_cleared(conn, sub.id, rows, business_date, now)
-        for (member_id, account_id), state in book.states.items():
-            await ref.put_risk(conn, member_id, account_id, state, now)
-        await repo.set_stage(conn, sub.id, Stage.CLEARED, now, business_date=business_date)
-        recipients = await self._recipients(conn, sub)
-        await repo.record(
-            conn,
+        transition = self._transition(
             sub,
+            batch,
+            Stage.CLEARED,
             ClearingStatusCode.CLEARED,
-            now,
-            recipients,
-            ccp_trade_ids=ids,
             business_date=business_date,
-            cleared=cleared,
+            ccp_trade_ids=ids,
         )
-        log.info("clearing.novated", submission=sub.ref, ccp_trade_ids=list(ids))
+        batch.add(transition, states=states, cleared=rows, novated=(sub.ref, ids))
 
-    async def _version_issues(self, conn: AsyncConnection, sub: SubmissionRow) -> list[Issue]:
+    def _version_issues(self, sub: SubmissionRow, batch: _Batch) -> list[Issue]:
         issues = []
-        for other in await repo.versions(conn, sub.source, sub.source_trade_id):
-            if other.id == sub.id or other.stage in (Stage.REJECTED, Stage.WITHDRAWN):
+        for other in batch.versions.get((sub.source, sub.source_trade_id), ()):
+            stage = batch.stages.get(other.id, other.stage)
+            if other.id == sub.id or stage in (Stage.REJECTED, Stage.WITHDRAWN):
                 continue
             if other.source_version > sub.source_version:
                 issues.append(
@@ -645,7 +755,7 @@ class ClearingService:
                         f"version {other.source_version} of {sub.source_trade_id} is already submitted ({other.ref})",
                     )
                 )
-            elif other.stage is Stage.CLEARED:
+            elif stage is Stage.CLEARED:
                 issues.append(
                     Issue(
                         ReasonCode.LIFE_ALREADY_NOVATED,
@@ -664,46 +774,118 @@ class ClearingService:
                 )
         return issues
 
-    async def _risk(self, conn: AsyncConnection, book: _RiskBook, side: Side) -> ref.RiskRow:
-        key = (side.member.member_id, side.account.account_id)
-        if key not in book.states:
-            book.states[key] = await ref.get_risk(conn, *key, lock=True)
-        return book.states[key]
-
-    async def _credit_position(
+    def _position(
         self,
-        conn: AsyncConnection,
         member: Member,
         account_id: str,
-        overrides: dict[tuple[str, str], ref.RiskRow],
+        batch: _Batch,
+        states: dict[tuple[str, str], ref.RiskRow],
+    ) -> CreditPosition:
+        """The figures of one account and its member's tolerance, as the batch has left them."""
+        figures = batch.figures.get(member.member_id) or ref.MemberFigures({}, {}, {})
+        overrides = {
+            a.account_id: (states.get(k) or batch.book.get(k))
+            for a in member.accounts
+            for k in [(member.member_id, a.account_id)]
+        }
+        return self._credit_figures(member, account_id, figures, overrides, batch.pool)
+
+    def _credit_figures(
+        self,
+        member: Member,
+        account_id: str,
+        figures: ref.MemberFigures,
+        overrides: dict[str, ref.RiskRow | None],
+        pool: Decimal,
     ) -> CreditPosition:
         """The figures of one account and of its member's tolerance, in the account's base currency."""
         values: dict[str, Decimal] = {}
         margins: dict[str, Decimal] = {}
         reserves: dict[str, Decimal] = {}
-        stored = await ref.member_margins(conn, member.member_id)
-        held = await ref.holdings_by_account(conn, member.member_id)
-        reserved = await ref.reserved_by_account(conn, member.member_id)
         target = member.account(account_id)
         assert target is not None
         for acct in member.accounts:
             a, base, to = acct.account_id, acct.base_currency, target.base_currency
-            values[a] = self.fx.convert(self.fx.value(held.get(a, []), base), base, to)
-            override = overrides.get((member.member_id, a))
-            margin = override.margin if override is not None else stored.get(a, Decimal(0))
+            values[a] = self.fx.convert(self.fx.value(figures.holdings.get(a, []), base), base, to)
+            override = overrides.get(a)
+            margin = override.margin if override is not None else figures.margins.get(a, Decimal(0))
             margins[a] = self.fx.convert(margin, base, to)
-            reserves[a] = self.fx.convert(reserved.get(a, Decimal(0)), base, to)
+            reserves[a] = self.fx.convert(figures.reserved.get(a, Decimal(0)), base, to)
         # tolerance in use: the member's requirement that its collateral does not cover, over all accounts
         used = sum((max(margins[a] + reserves[a] - values[a], Decimal(0)) for a in values), Decimal(0))
         limit = Decimal(0)
         if member.tolerance_limit > 0:
-            pool = await ref.tolerance_pool(conn)
             limit = self.fx.convert(
                 effective_tolerance(member.tolerance_limit, pool, self.settings.credit.tolerance_pool_cap),
                 member.base_currency,
                 target.base_currency,
             )
         return CreditPosition(values[account_id], margins[account_id], reserves[account_id], limit, used)
+
+    async def _credit_position(
+        self, conn: AsyncConnection, member: Member, account_id: str
+    ) -> CreditPosition:
+        """The stored figures of one account (the pre-trade check)."""
+        figures = (await ref.member_figures(conn, [member.member_id]))[member.member_id]
+        pool = await ref.tolerance_pool(conn) if member.tolerance_limit > 0 else Decimal(0)
+        return self._credit_figures(member, account_id, figures, {}, pool)
+
+
+_NO_RISK = ref.RiskRow(Decimal(0), None, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    timing: Timing
+    trade: Trade
+    issues: list[Issue]
+    party_issues: list[Issue]
+    sides: tuple[Side, Side] | None
+
+
+@dataclass(slots=True)
+class _Batch:
+    """The state of one clearing pass: what was read up front, and what the trades decided so far."""
+
+    now: datetime
+    open_now: bool
+    members: dict[str, Member] = field(default_factory=dict)  # by party id
+    versions: dict[tuple[str, str], list[repo.VersionRow]] = field(default_factory=dict)
+    comp_ids: dict[str, list[str]] = field(default_factory=dict)
+    book: dict[tuple[str, str], ref.RiskRow] = field(default_factory=dict)  # accounts' risk, as decided
+    figures: dict[str, ref.MemberFigures] = field(default_factory=dict)
+    pool: Decimal = Decimal(0)
+    transitions: list[repo.Transition] = field(default_factory=list)
+    stages: dict[int, Stage] = field(default_factory=dict)  # submission id -> stage decided in this batch
+    touched: set[tuple[str, str]] = field(default_factory=set)
+    cleared: list[tuple[int, repo.ClearedRow]] = field(default_factory=list)
+    cleared_dates: dict[int, date] = field(default_factory=dict)
+    novated: list[tuple[str, tuple[str, str]]] = field(default_factory=list)
+
+    def members_by_id(self) -> dict[str, Member]:
+        return {m.member_id: m for m in self.members.values()}
+
+    def add(
+        self,
+        transition: repo.Transition,
+        *,
+        states: dict[tuple[str, str], ref.RiskRow] | None = None,
+        cleared: Sequence[repo.ClearedRow] = (),
+        novated: tuple[str, tuple[str, str]] | None = None,
+    ) -> None:
+        """One trade's decision, with every effect it has on the state later trades are decided against."""
+        sub = transition.sub
+        self.transitions.append(transition)
+        self.stages[sub.id] = transition.stage
+        for key, state in (states or {}).items():
+            self.book[key] = state
+            self.touched.add(key)
+        if cleared:
+            assert transition.business_date is not None
+            self.cleared += [(sub.id, row) for row in cleared]
+            self.cleared_dates[sub.id] = transition.business_date
+        if novated is not None:
+            self.novated.append(novated)
 
 
 if TYPE_CHECKING:  # mypy checks that the service honours both contracts

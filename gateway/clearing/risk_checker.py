@@ -38,9 +38,44 @@ class RiskCreditChecker:
         self.engine = engine
         self.fx = fx
         self._last: tuple[Trade, str, AccountType, np.ndarray] | None = None
+        # Rows priced by ``prepare`` for the batch at hand: id(trade) -> (trade, party, {type: row} | error)
+        self._prepared: dict[int, tuple[Trade, str, dict[AccountType, np.ndarray] | GatewayError]] = {}
+
+    def prepare(self, items: Sequence[tuple[Trade, AccountType]]) -> None:
+        """Price a batch of new trades in one kernel, ahead of their ``margin_impact`` calls.
+
+        Each trade is revalued once per scenario set, from its first party's side (the other side's P&L
+        is the negative); a trade that cannot be valued keeps its error for ``margin_impact`` to raise.
+        Replaces what the previous batch prepared.
+        """
+        wanted: dict[int, tuple[Trade, set[AccountType]]] = {}
+        for trade, account_type in items:
+            wanted.setdefault(id(trade), (trade, set()))[1].add(account_type)
+        trades = [t for t, _ in wanted.values()]
+        sides = [t.parties[0].party_id for t in trades]
+        types = sorted({a for _, kinds in wanted.values() for a in kinds})
+        prepared: dict[int, tuple[Trade, str, dict[AccountType, np.ndarray] | GatewayError]] = {}
+        if trades:
+            rows, ok, failed = self.engine.pnl_rows(trades, sides, types)
+            for n, i in enumerate(ok):
+                prepared[id(trades[i])] = (trades[i], sides[i], {a: rows[a][n] for a in types})
+            for i, exc in failed:
+                prepared[id(trades[i])] = (trades[i], sides[i], exc)
+        self._prepared = prepared
 
     def _trade_pnl(self, trade: Trade, party_id: str, account_type: AccountType) -> np.ndarray:
         """One revaluation per trade: the other side's scenario P&L of a bilateral trade is its negative."""
+        found = self._prepared.get(id(trade))
+        if found is not None and found[0] is trade:
+            _, side, rows = found
+            if isinstance(rows, GatewayError):
+                raise rows
+            row = rows.get(account_type)
+            if row is not None:
+                if side == party_id:
+                    return row
+                if {side, party_id} == {p.party_id for p in trade.parties}:
+                    return -row
         last = self._last
         if last is not None and last[2] is account_type and last[0] == trade:
             if last[1] == party_id:

@@ -25,9 +25,13 @@ from gateway.risk.market.data import MarketData
 from gateway.risk.report import cashflow_rows
 from gateway.risk.resolve import ResolvedTrade, resolve
 from gateway.risk.scenarios import ScenarioSet, build_scenarios
-from gateway.risk.terms import TermSet, compile_terms, concat, merge
+from gateway.risk.terms import TermSet, compile_terms, concat, group_rows, merge
 
 _CACHE_SIZE = 200_000
+# Relative cost of one ``expm1`` against one multiply-add of the shared kernel's holdings product: it
+# decides whether a batch of new trades shares enough forms (same dates, same curves) to revalue each
+# distinct form once (``SharedKernel``) rather than each term (``Kernel``). Both are full revaluations.
+_EXPM1_COST = 50.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +159,52 @@ class RiskEngine:
                 ok.append(i)
         pnl = self.pnl_batch([trades[i] for i in ok], [perspectives[i] for i in ok], account_type)
         return pnl, ok, failures
+
+    def pnl_rows(
+        self,
+        trades: Sequence[Trade],
+        perspectives: Sequence[str],
+        account_types: Sequence[AccountType] = (AccountType.HOUSE,),
+    ) -> tuple[dict[AccountType, FloatArray], list[int], list[tuple[int, GatewayError]]]:
+        """Batch form for new trades: ``(trades x scenarios)`` P&L per scenario set, of the priceable trades.
+
+        Each trade is compiled on its own (an unpriceable one is reported with its index and costs the
+        others nothing), once; the batch is then revalued in one kernel. Trades of one day share most of
+        their forms (the same spot date, standard tenors), so when that makes it cheaper each distinct form
+        is revalued once for the whole batch; either way every row is a full revaluation of its trade.
+        """
+        ok: list[int] = []
+        failures: list[tuple[int, GatewayError]] = []
+        parts: list[TermSet] = []
+        for i, (t, who) in enumerate(zip(trades, perspectives, strict=True)):
+            try:
+                terms = self.terms([t], [who])
+            except GatewayError as exc:
+                failures.append((i, exc))
+                continue
+            parts.append(
+                TermSet(
+                    np.full(terms.size, len(ok), dtype=np.int64),
+                    terms.value,
+                    terms.pillars,
+                    terms.weights,
+                    terms.nodes,
+                    1,
+                )
+            )
+            ok.append(i)
+        out: dict[AccountType, FloatArray] = {}
+        if not ok:
+            for at in account_types:
+                out[at] = np.zeros((0, self.scenarios(at).shifts_t.shape[1]))
+            return out, ok, failures
+        merged = merge(concat(parts, len(ok)), np.arange(len(ok), dtype=np.int64), len(ok))
+        forms = group_rows(merged.nodes)[2]
+        shared = forms * (_EXPM1_COST + len(ok)) < merged.size * _EXPM1_COST
+        kernel: Kernel | SharedKernel = SharedKernel.build(merged) if shared else Kernel.build(merged)
+        for at in account_types:
+            out[at] = kernel.pnl(self.scenarios(at).shifts_t)
+        return out, ok, failures
 
     def account_pnl(
         self,

@@ -14,7 +14,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.clearing.ports import (
@@ -179,6 +179,49 @@ async def get(conn: AsyncConnection, row_id: int, *, lock: bool = False) -> Subm
         q = q.with_for_update()
     r = (await conn.execute(q)).one_or_none()
     return None if r is None else _row(r)
+
+
+async def get_many(
+    conn: AsyncConnection, row_ids: Sequence[int], *, lock: bool = False
+) -> list[SubmissionRow]:
+    """These submissions, oldest first; with ``lock`` taken ``FOR UPDATE``, skipping rows another
+    instance holds (it is deciding them; they are due again at the next pass if it does not)."""
+    q = select(t.submissions).where(t.submissions.c.id.in_(list(row_ids))).order_by(t.submissions.c.id)
+    if lock:
+        q = q.with_for_update(skip_locked=True)
+    return [_row(r) for r in await conn.execute(q)]
+
+
+@dataclass(frozen=True, slots=True)
+class VersionRow:
+    """One submitted version of a source trade, as the version rules need it."""
+
+    id: int
+    source_version: int
+    stage: Stage
+
+    @property
+    def ref(self) -> str:
+        return submission_ref(self.id)
+
+
+async def versions_of(
+    conn: AsyncConnection, trades: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], list[VersionRow]]:
+    """Every version of each ``(source, source_trade_id)``, oldest first, in one query."""
+    keys = list(set(trades))
+    out: dict[tuple[str, str], list[VersionRow]] = {k: [] for k in keys}
+    if not keys:
+        return out
+    c = t.submissions.c
+    rows = await conn.execute(
+        select(c.id, c.source, c.source_trade_id, c.source_version, c.stage)
+        .where(tuple_(c.source, c.source_trade_id).in_(keys))
+        .order_by(c.id)
+    )
+    for r in rows:
+        out[(r.source, r.source_trade_id)].append(VersionRow(int(r.id), r.source_version, Stage(r.stage)))
+    return out
 
 
 async def insert(
@@ -375,6 +418,100 @@ async def record(
     )
 
 
+@dataclass(slots=True)
+class Transition:
+    """What one pass decided for one submission: its new stage and, when the published status changes,
+    the status to append to the history and owe to every recipient. Written with the others of its batch."""
+
+    sub: SubmissionRow
+    stage: Stage
+    at: datetime
+    due_at: datetime | None
+    business_date: date | None
+    backload: bool
+    status: ClearingStatusCode | None = None  # None: stage only, no new status
+    reasons: Sequence[Issue] = ()
+    ccp_trade_ids: tuple[str, ...] = ()
+    recipients: Sequence[Recipient] = ()
+
+
+_SET_STAGE = (
+    update(t.submissions)
+    .where(t.submissions.c.id == bindparam("row_id"))
+    .values(
+        stage=bindparam("stage"),
+        status=bindparam("status"),
+        last_sequence=bindparam("last_sequence"),
+        due_at=bindparam("due_at"),
+        business_date=bindparam("business_date"),
+        backload=bindparam("backload"),
+        needs_recheck=False,
+        updated_at=bindparam("updated_at"),
+    )
+)
+
+
+async def write_transitions(conn: AsyncConnection, transitions: Sequence[Transition]) -> None:
+    """Every submission's new stage, its new history row and outbox items: three statements for a batch.
+
+    History rows and outbox items are inserted in the order given, so each trade's statuses keep their order
+    in the outbox (the publishers deliver in outbox id order).
+    """
+    if not transitions:
+        return
+    stages = []
+    history = []
+    for tr in transitions:
+        sub = tr.sub
+        sequence = sub.last_sequence + (1 if tr.status is not None else 0)
+        stages.append(
+            {
+                "row_id": sub.id,
+                "stage": tr.stage.value,
+                "status": (tr.status or sub.status).value,
+                "last_sequence": sequence,
+                "due_at": tr.due_at,
+                "business_date": tr.business_date,
+                "backload": tr.backload,
+                "updated_at": tr.at,
+            }
+        )
+        if tr.status is not None:
+            history.append(
+                {
+                    "submission_id": sub.id,
+                    "sequence": sequence,
+                    "status": tr.status.value,
+                    "at": tr.at,
+                    "reasons": _issues_json(tr.reasons),
+                    "ccp_trade_ids": json.dumps(list(tr.ccp_trade_ids)),
+                    "business_date": tr.business_date,
+                }
+            )
+    await conn.execute(_SET_STAGE, stages)
+    if not history:
+        return
+    h = t.status_history
+    ids = (
+        (await conn.execute(h.insert().returning(h.c.id, sort_by_parameter_order=True), history))
+        .scalars()
+        .all()
+    )
+    outbox = [
+        {
+            "channel": r.channel.value,
+            "role": r.role.value,
+            "recipient": r.recipient,
+            "history_id": history_id,
+            "created_at": tr.at,
+        }
+        for tr, history_id in zip((x for x in transitions if x.status is not None), ids, strict=True)
+        for r in tr.recipients
+    ]
+    if outbox:
+        await conn.execute(t.outbox.insert(), outbox)
+
+
 async def _cleared_for(
     conn: AsyncConnection, submission_ids: Iterable[int]
 ) -> dict[int, tuple[Trade, Trade]]:
@@ -521,34 +658,49 @@ async def insert_cleared(
     conn: AsyncConnection, submission_id: int, rows: Sequence[ClearedRow], business_date: date, at: datetime
 ) -> None:
     await conn.execute(
-        t.cleared_trades.insert(),
-        [
-            {
-                "ccp_trade_id": c.ccp_trade_id,
-                "submission_id": submission_id,
-                "member_id": c.member_id,
-                "account_id": c.account_id,
-                "party_id": c.party_id,
-                "uti": c.uti,
-                "product": c.product,
-                "currency": c.currency,
-                "notional": c.notional,
-                "direction": c.direction,
-                "fixed_rate": c.fixed_rate,
-                "floating_index": c.floating_index,
-                "index_tenor": c.index_tenor,
-                "spread": c.spread,
-                "effective_date": c.effective_date,
-                "maturity_date": c.maturity_date,
-                "status": "CLEARED",
-                "npv": None,
-                "business_date": business_date,
-                "novated_at": at,
-                "trade_json": codec.dumps(c.trade),
-            }
-            for c in rows
-        ],
+        t.cleared_trades.insert(), [_cleared_values(submission_id, c, business_date, at) for c in rows]
     )
+
+
+async def insert_cleared_many(
+    conn: AsyncConnection,
+    rows: Sequence[tuple[int, ClearedRow]],
+    business_date_of: dict[int, date],
+    at: datetime,
+) -> None:
+    """The cleared trades of a batch of novations, ``(submission id, row)``, in one statement."""
+    if not rows:
+        return
+    await conn.execute(
+        t.cleared_trades.insert(),
+        [_cleared_values(submission_id, c, business_date_of[submission_id], at) for submission_id, c in rows],
+    )
+
+
+def _cleared_values(submission_id: int, c: ClearedRow, business_date: date, at: datetime) -> dict[str, Any]:
+    return {
+        "ccp_trade_id": c.ccp_trade_id,
+        "submission_id": submission_id,
+        "member_id": c.member_id,
+        "account_id": c.account_id,
+        "party_id": c.party_id,
+        "uti": c.uti,
+        "product": c.product,
+        "currency": c.currency,
+        "notional": c.notional,
+        "direction": c.direction,
+        "fixed_rate": c.fixed_rate,
+        "floating_index": c.floating_index,
+        "index_tenor": c.index_tenor,
+        "spread": c.spread,
+        "effective_date": c.effective_date,
+        "maturity_date": c.maturity_date,
+        "status": "CLEARED",
+        "npv": None,
+        "business_date": business_date,
+        "novated_at": at,
+        "trade_json": codec.dumps(c.trade),
+    }
 
 
 async def positions(

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.domain.enums import AccountType
@@ -398,3 +398,137 @@ async def expire_reservations(conn: AsyncConnection, business_date: date) -> int
         delete(t.credit_reservations).where(t.credit_reservations.c.business_date <= business_date)
     )
     return int(result.rowcount or 0)
+
+
+# ---------------------------------------------------------------- batch reads and writes (the clearing pass)
+
+
+async def comp_ids_by_member(conn: AsyncConnection, member_ids: Iterable[str]) -> dict[str, list[str]]:
+    """FIX CompIDs of each of these members, in CompID order, in one query."""
+    ids = list(set(member_ids))
+    out: dict[str, list[str]] = {i: [] for i in ids}
+    if not ids:
+        return out
+    rows = await conn.execute(
+        select(t.member_comp_ids.c.member_id, t.member_comp_ids.c.comp_id)
+        .where(t.member_comp_ids.c.member_id.in_(ids))
+        .order_by(t.member_comp_ids.c.comp_id)
+    )
+    for r in rows:
+        out[r.member_id].append(r.comp_id)
+    return out
+
+
+async def parties_and_comp_ids(
+    conn: AsyncConnection, party_ids: Iterable[str]
+) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """Each known party id's member, and those members' CompIDs (in CompID order): one query."""
+    mp, mc = t.member_parties, t.member_comp_ids
+    rows = await conn.execute(
+        select(mp.c.party_id, mp.c.member_id, mc.c.comp_id)
+        .select_from(mp.outerjoin(mc, mc.c.member_id == mp.c.member_id))
+        .where(mp.c.party_id.in_(list(set(party_ids))))
+        .order_by(mc.c.comp_id)
+    )
+    members: dict[str, str] = {}
+    comps: dict[str, list[str]] = {}
+    for r in rows:
+        members[r.party_id] = r.member_id
+        found = comps.setdefault(r.member_id, [])
+        if r.comp_id is not None and r.comp_id not in found:
+            found.append(r.comp_id)
+    return members, comps
+
+
+async def get_risk_many(
+    conn: AsyncConnection, keys: Iterable[tuple[str, str]], *, lock: bool = False
+) -> dict[tuple[str, str], RiskRow]:
+    """The stored risk state of these accounts (those that have one), in one query.
+
+    With ``lock`` the rows are taken ``FOR UPDATE`` in (member, account) order, the one global order in
+    which every pass locks accounts.
+    """
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
+    r = t.account_risk.c
+    q = (
+        select(r.member_id, r.account_id, r.margin, r.pnl_vector, r.trade_count)
+        .where(tuple_(r.member_id, r.account_id).in_(wanted))
+        .order_by(r.member_id, r.account_id)
+    )
+    if lock:
+        q = q.with_for_update()
+    return {
+        (row.member_id, row.account_id): RiskRow(row.margin, row.pnl_vector, row.trade_count)
+        for row in await conn.execute(q)
+    }
+
+
+_PUT_RISK = (
+    update(t.account_risk)
+    .where(t.account_risk.c.member_id == bindparam("m_id"), t.account_risk.c.account_id == bindparam("a_id"))
+    .values(
+        margin=bindparam("margin"),
+        pnl_vector=bindparam("pnl_vector"),
+        trade_count=bindparam("trade_count"),
+        updated_at=bindparam("updated_at"),
+    )
+)
+
+
+async def put_risk_many(
+    conn: AsyncConnection,
+    states: dict[tuple[str, str], RiskRow],
+    existing: Iterable[tuple[str, str]],
+    at: datetime,
+) -> None:
+    """Write these accounts' risk states: an update of the ``existing`` rows, an insert of the others."""
+    have = set(existing)
+    updates = [
+        {"m_id": m, "a_id": a, "margin": s.margin, "pnl_vector": s.pnl_vector, "trade_count": s.trade_count,
+         "updated_at": at}
+        for (m, a), s in sorted(states.items()) if (m, a) in have
+    ]  # fmt: skip
+    inserts = [
+        {"member_id": m, "account_id": a, "margin": s.margin, "pnl_vector": s.pnl_vector,
+         "trade_count": s.trade_count, "updated_at": at}
+        for (m, a), s in sorted(states.items()) if (m, a) not in have
+    ]  # fmt: skip
+    if updates:
+        await conn.execute(_PUT_RISK, updates)
+    if inserts:
+        await conn.execute(t.account_risk.insert(), inserts)
+
+
+@dataclass(frozen=True, slots=True)
+class MemberFigures:
+    """What a credit position is built from, for one member: margins, collateral and reservations by account."""
+
+    margins: dict[str, Decimal]
+    holdings: dict[str, list[Holding]]
+    reserved: dict[str, Decimal]
+
+
+async def member_figures(conn: AsyncConnection, member_ids: Iterable[str]) -> dict[str, MemberFigures]:
+    """Margins, collateral lines and reservations of each of these members: three queries in all."""
+    ids = list(set(member_ids))
+    out = {i: MemberFigures({}, {}, {}) for i in ids}
+    if not ids:
+        return out
+    r = t.account_risk.c
+    for row in await conn.execute(select(r.member_id, r.account_id, r.margin).where(r.member_id.in_(ids))):
+        out[row.member_id].margins[row.account_id] = row.margin
+    c = t.collateral.c
+    for row in await conn.execute(
+        select(t.collateral).where(c.member_id.in_(ids)).order_by(c.member_id, c.asset_id)
+    ):
+        if row.quantity != 0:
+            out[row.member_id].holdings.setdefault(row.account_id, []).append(
+                Holding(row.asset_id, AssetKind(row.kind), row.currency, row.quantity, row.price, row.haircut)
+            )
+    v = t.credit_reservations.c
+    for row in await conn.execute(select(v.member_id, v.account_id, v.amount).where(v.member_id.in_(ids))):
+        found = out[row.member_id].reserved
+        found[row.account_id] = found.get(row.account_id, Decimal(0)) + row.amount
+    return out
