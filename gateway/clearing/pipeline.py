@@ -13,6 +13,7 @@ outbox items (publication is the publishers reading the outbox).
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -20,7 +21,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import structlog
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gateway.clearing.credit import BatchPricing, CreditChecker, CreditPosition, decide, effective_tolerance
@@ -92,6 +93,8 @@ class ClearingService:
         self.ccp = Party(self.settings.ccp.party_id, name=self.settings.ccp.name)
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
+        # Trades this process stored, by submission id, until decided: the pass need not decode them again.
+        self._trades: OrderedDict[int, Trade] = OrderedDict()
 
     # ------------------------------------------------------------ ClearingPort
 
@@ -100,20 +103,18 @@ class ClearingService:
         too_long = repo.oversized(submission)
         if too_long:
             raise InputRejected(too_long)
-        for attempt in (1, 2):
-            try:
-                async with self.engine.begin() as conn:
-                    known = await self._known(conn, submission)
-                    if known is not None:
-                        return await repo.latest_update(conn, known.id)
-                    update = await self._store(conn, submission)
-                self._wake.set()
-                return update
-            except IntegrityError:
-                if attempt == 2:
-                    raise
-                # A concurrent submit of the same message won the insert: answer with its outcome.
-        raise AssertionError("unreachable")
+        async with self.engine.begin() as conn:
+            update, row_id = await self._store(conn, submission)
+            if update is None:  # a known message or trade version: its last status
+                known = await self._known(conn, submission)
+                if known is None:  # pragma: no cover - the insert was refused by a unique key
+                    raise RuntimeError("submission refused by a unique key but not found")
+                return await repo.latest_update(conn, known.id)
+        self._trades[row_id] = submission.trade  # committed: the pass may use it instead of the stored JSON
+        while len(self._trades) > _TRADE_CACHE:
+            self._trades.popitem(last=False)
+        self._wake.set()
+        return update
 
     async def withdraw(self, source: str, source_trade_id: str, at: datetime, reason: str) -> StatusUpdate:
         async with self.engine.begin() as conn:
@@ -382,19 +383,26 @@ class ClearingService:
             conn, sub.source, sub.message_id, ids.source_trade_id, ids.source_version
         )
 
-    async def _store(self, conn: AsyncConnection, sub: Submission) -> StatusUpdate:
+    async def _store(self, conn: AsyncConnection, sub: Submission) -> tuple[StatusUpdate | None, int]:
+        """Store a new submission Received, with its outbox items; None when it is already known."""
         now = self.clock.now()
-        members = await ref.member_ids_by_party(conn, (p.party_id for p in sub.trade.parties))
+        members, comp_ids = await ref.parties_and_comp_ids(conn, (p.party_id for p in sub.trade.parties))
         a, b = (members.get(p.party_id) for p in sub.trade.parties)
-        row = await repo.insert(
+        row = await repo.insert_new(
             conn, sub, member_a=a, member_b=b, business_date=self.hours.business_date(sub.received_at), at=now
         )
+        if row is None:
+            return None, 0
         if sub.is_correction:
             await self._supersede_earlier(conn, row, now)
-        recipients = await self._recipients(conn, row)
-        return await repo.record(
-            conn, row, ClearingStatusCode.RECEIVED, now, recipients, business_date=row.business_date
-        )
+        recipients = [Recipient(DeliveryChannel.MQTT, RecipientRole.SOURCE, row.source)]
+        recipients += [Recipient(DeliveryChannel.MQTT, RecipientRole.MEMBER, m) for m in row.members]
+        recipients += [
+            Recipient(DeliveryChannel.FIX, RecipientRole.MEMBER, c)
+            for m in row.members
+            for c in comp_ids.get(m, ())
+        ]
+        return await repo.record_received(conn, row, now, recipients), row.id
 
     async def _supersede_earlier(self, conn: AsyncConnection, row: SubmissionRow, now: datetime) -> None:
         """A correction withdraws the earlier versions still in progress (novated ones are left alone)."""
@@ -456,7 +464,7 @@ class ClearingService:
             except Exception:
                 log.warning("clearing.batch_retried_one_by_one", first=ids[0], size=len(ids), exc_info=True)
             else:
-                self._log_novated(novated)
+                self._decided(ids, novated)
                 return len(ids)
         done = 0
         for row_id in ids:
@@ -469,7 +477,7 @@ class ClearingService:
         try:
             async with self.engine.begin() as conn:
                 novated = await self._decide_batch(conn, [row_id])
-            self._log_novated(novated)
+            self._decided([row_id], novated)
             return True
         except DBAPIError as exc:
             # A lock timeout, a deadlock with another instance, a lost connection: nothing was written;
@@ -486,8 +494,10 @@ class ClearingService:
                     await self._finish(conn, sub, Stage.REJECTED, ClearingStatusCode.REJECTED, [issue])
             return True
 
-    @staticmethod
-    def _log_novated(novated: Sequence[tuple[str, tuple[str, str]]]) -> None:
+    def _decided(self, ids: Sequence[int], novated: Sequence[tuple[str, tuple[str, str]]]) -> None:
+        """After a pass has committed: trades decided for good leave the cache; novations are logged."""
+        for row_id in ids:
+            self._trades.pop(row_id, None)
         for ref_, ccp_ids in novated:
             log.info("clearing.novated", submission=ref_, ccp_trade_ids=list(ccp_ids))
 
@@ -503,7 +513,8 @@ class ClearingService:
         version decided earlier in the batch counts for a later one). A trade whose decision fails on a
         defect is refused with INTERNAL_ERROR; the others are unaffected.
         """
-        subs = [s for s in await repo.get_many(conn, ids, lock=True) if s.stage not in repo.TERMINAL]
+        rows = await repo.get_many(conn, ids, lock=True, trades=self._trades)
+        subs = [s for s in rows if s.stage not in repo.TERMINAL]
         if not subs:
             return []
         now = self.clock.now()
@@ -512,7 +523,10 @@ class ClearingService:
         batch = _Batch(now=now, open_now=open_now)
         batch.members = await ref.members_by_party(conn, {p.party_id for s in subs for p in s.trade.parties})
         batch.versions = await repo.versions_of(conn, {(s.source, s.source_trade_id) for s in subs})
-        batch.comp_ids = await ref.comp_ids_by_member(conn, {m for s in subs for m in s.members})
+        batch.comp_ids = {m.member_id: list(m.comp_ids) for m in batch.members.values()}
+        unknown = {m for s in subs for m in s.members} - batch.comp_ids.keys()
+        if unknown:  # a member named at receipt whose party is no longer known
+            batch.comp_ids |= await ref.comp_ids_by_member(conn, unknown)
 
         # what may reach the credit check: its accounts are locked and read, its trade priced, up front
         plans: dict[int, _Plan | Exception] = {}
@@ -832,6 +846,7 @@ class ClearingService:
 
 
 _NO_RISK = ref.RiskRow(Decimal(0), None, 0)
+_TRADE_CACHE = 100_000
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ from gateway.risk.engine import RiskEngine
 
 _CENT = Decimal("0.01")
 _DTYPE = np.dtype("<f8")
+_IM_MEMO = 10_000
 
 
 def _money(x: float) -> Decimal:
@@ -40,6 +41,9 @@ class RiskCreditChecker:
         self._last: tuple[Trade, str, AccountType, np.ndarray] | None = None
         # Rows priced by ``prepare`` for the batch at hand: id(trade) -> (trade, party, {type: row} | error)
         self._prepared: dict[int, tuple[Trade, str, dict[AccountType, np.ndarray] | GatewayError]] = {}
+        # IM of the P&L vectors this checker returned, by the identity of the returned bytes: the next trade
+        # on the same account starts from that vector, whose IM is then not recomputed (same value).
+        self._ims: dict[int, tuple[bytes, AccountType, float]] = {}
 
     def prepare(self, items: Sequence[tuple[Trade, AccountType]]) -> None:
         """Price a batch of new trades in one kernel, ahead of their ``margin_impact`` calls.
@@ -62,6 +66,7 @@ class RiskCreditChecker:
             for i, exc in failed:
                 prepared[id(trades[i])] = (trades[i], sides[i], exc)
         self._prepared = prepared
+        self._ims = {}
 
     def _trade_pnl(self, trade: Trade, party_id: str, account_type: AccountType) -> np.ndarray:
         """One revaluation per trade: the other side's scenario P&L of a bilateral trade is its negative."""
@@ -120,11 +125,19 @@ class RiskCreditChecker:
                         )
                     ]
                 )
-            im_before = self.engine.margin(before, account_type).im
+            known = self._ims.get(id(pnl_before))
+            if known is not None and known[0] is pnl_before and known[1] is account_type:
+                im_before = known[2]
+            else:
+                im_before = self.engine.margin(before, account_type).im
         after = before + trade_pnl
         im_after = self.engine.margin(after, account_type).im
         margin_after = _money(im_after)
-        return MarginImpact(margin_after - _money(im_before), margin_after, after.astype(_DTYPE).tobytes())
+        blob = after.astype(_DTYPE).tobytes()
+        if len(self._ims) >= _IM_MEMO:
+            self._ims.clear()
+        self._ims[id(blob)] = (blob, account_type, im_after)
+        return MarginImpact(margin_after - _money(im_before), margin_after, blob)
 
     def revalue_account(
         self,

@@ -168,37 +168,37 @@ class RiskEngine:
     ) -> tuple[dict[AccountType, FloatArray], list[int], list[tuple[int, GatewayError]]]:
         """Batch form for new trades: ``(trades x scenarios)`` P&L per scenario set, of the priceable trades.
 
-        Each trade is compiled on its own (an unpriceable one is reported with its index and costs the
-        others nothing), once; the batch is then revalued in one kernel. Trades of one day share most of
-        their forms (the same spot date, standard tenors), so when that makes it cheaper each distinct form
-        is revalued once for the whole batch; either way every row is a full revaluation of its trade.
+        The batch is compiled at once; when a trade cannot be valued, each is compiled on its own and an
+        unpriceable one is reported with its index, costing the others nothing. The batch is then revalued
+        in one kernel. Trades of one day share most of their forms (the same spot date, standard tenors), so
+        when that makes it cheaper each distinct form is revalued once for the whole batch; either way every
+        row is a full revaluation of its trade.
         """
         ok: list[int] = []
         failures: list[tuple[int, GatewayError]] = []
-        parts: list[TermSet] = []
-        for i, (t, who) in enumerate(zip(trades, perspectives, strict=True)):
-            try:
-                terms = self.terms([t], [who])
-            except GatewayError as exc:
-                failures.append((i, exc))
-                continue
-            parts.append(
-                TermSet(
-                    np.full(terms.size, len(ok), dtype=np.int64),
-                    terms.value,
-                    terms.pillars,
-                    terms.weights,
-                    terms.nodes,
-                    1,
-                )
-            )
-            ok.append(i)
+        batch: TermSet | None
+        try:  # the usual case, every trade priceable: one compilation for the batch
+            batch = self.terms(trades, perspectives)
+            ok = list(range(len(trades)))
+        except GatewayError:  # find the unpriceable ones; the others are compiled on their own
+            parts: list[TermSet] = []
+            for i, (t, who) in enumerate(zip(trades, perspectives, strict=True)):
+                try:
+                    terms = self.terms([t], [who])
+                except GatewayError as exc:
+                    failures.append((i, exc))
+                    continue
+                owner = np.full(terms.size, len(ok), dtype=np.int64)
+                parts.append(TermSet(owner, terms.value, terms.pillars, terms.weights, terms.nodes, 1))
+                ok.append(i)
+            batch = concat(parts, len(ok)) if parts else None
         out: dict[AccountType, FloatArray] = {}
         if not ok:
             for at in account_types:
                 out[at] = np.zeros((0, self.scenarios(at).shifts_t.shape[1]))
             return out, ok, failures
-        merged = merge(concat(parts, len(ok)), np.arange(len(ok), dtype=np.int64), len(ok))
+        assert batch is not None
+        merged = merge(batch, np.arange(len(ok), dtype=np.int64), len(ok))
         forms = group_rows(merged.nodes)[2]
         shared = forms * (_EXPM1_COST + len(ok)) < merged.size * _EXPM1_COST
         kernel: Kernel | SharedKernel = SharedKernel.build(merged) if shared else Kernel.build(merged)

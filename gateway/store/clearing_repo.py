@@ -7,7 +7,7 @@ cleared trades, risk state) in one transaction.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -15,6 +15,8 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import and_, bindparam, or_, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.clearing.ports import (
@@ -91,7 +93,7 @@ class SubmissionRow:
         return tuple(dict.fromkeys(m for m in (self.member_a, self.member_b) if m is not None))
 
 
-def _row(r: Any) -> SubmissionRow:
+def _row(r: Any, trade: Trade | None = None) -> SubmissionRow:
     return SubmissionRow(
         id=r.id,
         source=r.source,
@@ -102,7 +104,7 @@ def _row(r: Any) -> SubmissionRow:
         is_correction=r.is_correction,
         correlation_id=r.correlation_id,
         received_at=r.received_at,
-        trade=codec.loads(r.trade_json),
+        trade=codec.loads(r.trade_json) if trade is None else trade,
         member_a=r.member_a,
         member_b=r.member_b,
         sub_block=r.sub_block,
@@ -181,15 +183,27 @@ async def get(conn: AsyncConnection, row_id: int, *, lock: bool = False) -> Subm
     return None if r is None else _row(r)
 
 
+_WORK_COLUMNS = tuple(c for c in t.submissions.c if c.name != "raw")  # the message as received stays put
+
+
 async def get_many(
-    conn: AsyncConnection, row_ids: Sequence[int], *, lock: bool = False
+    conn: AsyncConnection,
+    row_ids: Sequence[int],
+    *,
+    lock: bool = False,
+    trades: Mapping[int, Trade] | None = None,
 ) -> list[SubmissionRow]:
     """These submissions, oldest first; with ``lock`` taken ``FOR UPDATE``, skipping rows another
-    instance holds (it is deciding them; they are due again at the next pass if it does not)."""
-    q = select(t.submissions).where(t.submissions.c.id.in_(list(row_ids))).order_by(t.submissions.c.id)
+    instance holds (it is deciding them; they are due again at the next pass if it does not).
+
+    ``trades`` holds trades already known by submission id (what this process stored: a submission's
+    trade never changes once stored), which are then not decoded again.
+    """
+    q = select(*_WORK_COLUMNS).where(t.submissions.c.id.in_(list(row_ids))).order_by(t.submissions.c.id)
     if lock:
         q = q.with_for_update(skip_locked=True)
-    return [_row(r) for r in await conn.execute(q)]
+    known = trades or {}
+    return [_row(r, known.get(int(r.id))) for r in await conn.execute(q)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,6 +282,130 @@ async def insert(
         .returning(*t.submissions.c)
     )
     return _row(result.one())
+
+
+async def insert_new(
+    conn: AsyncConnection,
+    sub: Submission,
+    *,
+    member_a: str | None,
+    member_b: str | None,
+    business_date: date,
+    at: datetime,
+) -> SubmissionRow | None:
+    """Store a submission already Received (sequence 1), or None when its message or trade version is known.
+
+    One statement: the unique keys decide (``ON CONFLICT DO NOTHING``), so a repeat costs no extra read and
+    two concurrent inserts of one message store it once. The caller records the Received status.
+    """
+    trade = sub.trade
+    values: dict[str, Any] = {
+        "source": sub.source,
+        "channel": sub.channel.value,
+        "message_id": sub.message_id,
+        "source_trade_id": trade.identifiers.source_trade_id,
+        "source_version": trade.identifiers.source_version,
+        "is_correction": sub.is_correction,
+        "correlation_id": sub.correlation_id,
+        "package_id": sub.package_id,
+        "received_at": sub.received_at,
+        "raw": sub.raw,
+        "trade_json": codec.dumps(trade),
+        "trade_date": trade.trade_date,
+        "product": trade.product.value,
+        "currency": trade.currency,
+        "party_a": trade.parties[0].party_id,
+        "party_b": trade.parties[1].party_id,
+        "member_a": member_a,
+        "member_b": member_b,
+        "sub_block": trade.sub_block,
+        "stage": Stage.RECEIVED.value,
+        "status": ClearingStatusCode.RECEIVED.value,
+        "last_sequence": 1,
+        "due_at": sub.received_at,
+        "business_date": business_date,
+        "backload": False,
+        "needs_recheck": False,
+        "updated_at": at,
+    }
+    if conn.dialect.name == "postgresql":
+        stmt: Any = pg_insert(t.submissions).values(**values).on_conflict_do_nothing()
+    elif conn.dialect.name == "sqlite":
+        stmt = sqlite_insert(t.submissions).values(**values).on_conflict_do_nothing()
+    else:  # pragma: no cover - the two supported databases are above
+        raise RuntimeError(f"unsupported database {conn.dialect.name}")
+    row_id = (await conn.execute(stmt.returning(t.submissions.c.id))).scalar_one_or_none()
+    if row_id is None:
+        return None
+    return SubmissionRow(
+        id=int(row_id),
+        source=sub.source,
+        channel=sub.channel,
+        message_id=sub.message_id,
+        source_trade_id=trade.identifiers.source_trade_id,
+        source_version=trade.identifiers.source_version,
+        is_correction=sub.is_correction,
+        correlation_id=sub.correlation_id,
+        received_at=sub.received_at,
+        trade=trade,
+        member_a=member_a,
+        member_b=member_b,
+        sub_block=trade.sub_block,
+        stage=Stage.RECEIVED,
+        status=ClearingStatusCode.RECEIVED,
+        last_sequence=1,
+        due_at=sub.received_at,
+        business_date=business_date,
+        backload=False,
+    )
+
+
+async def record_received(
+    conn: AsyncConnection, sub: SubmissionRow, at: datetime, recipients: Sequence[Recipient]
+) -> StatusUpdate:
+    """The history row and outbox items of a submission stored by ``insert_new`` (already at sequence 1)."""
+    h = t.status_history
+    history_id = (
+        await conn.execute(
+            h.insert()
+            .values(
+                submission_id=sub.id,
+                sequence=1,
+                status=ClearingStatusCode.RECEIVED.value,
+                at=at,
+                reasons="[]",
+                ccp_trade_ids="[]",
+                business_date=sub.business_date,
+            )
+            .returning(h.c.id)
+        )
+    ).scalar_one()
+    if recipients:
+        await conn.execute(
+            t.outbox.insert(),
+            [
+                {
+                    "channel": r.channel.value,
+                    "role": r.role.value,
+                    "recipient": r.recipient,
+                    "history_id": history_id,
+                    "created_at": at,
+                }
+                for r in recipients
+            ],
+        )
+    return StatusUpdate(
+        sequence=1,
+        submission_id=sub.ref,
+        source=sub.source,
+        channel=sub.channel,
+        status=ClearingStatusCode.RECEIVED,
+        trade=sub.trade,
+        at=at,
+        clearing_business_date=sub.business_date,
+        correlation_id=sub.correlation_id,
+        in_reply_to=sub.message_id,
+    )
 
 
 async def set_stage(
