@@ -92,6 +92,7 @@ def _sample_updates() -> dict[str, Any]:
 
     return {
         "ccp": ccp,
+        "members": (a, b),
         "updates": {
             "clearingAcknowledgement": update(ClearingStatusCode.RECEIVED),
             "clearingStatus": update(
@@ -156,6 +157,7 @@ def bench_fpml_write(
         valid = None if schema is None else schema.is_valid(root)
         rate, n = _rate(render, seconds)
         results[kind] = {"messages_per_s": round(rate, 1), "messages": n, "bytes": len(data), "valid": valid}
+    per_trade = _per_trade(sample, ccp, schema, seconds)
     typer.echo(
         json.dumps(
             {
@@ -163,6 +165,46 @@ def bench_fpml_write(
                 "schema": None if schema is None else schema.label,
                 "seconds_per_kind": seconds,
                 "results": results,
+                "per_trade": per_trade,
             }
         )
     )
+
+
+def _per_trade(sample: dict[str, Any], ccp: Any, schema: Any, seconds: float) -> dict[str, Any]:
+    """The documents one cleared trade costs: Received and Cleared, each to the source and both members."""
+    from gateway.publish.fpml import status_update_to_fpml
+
+    updates = sample["updates"]
+    jobs = [
+        (update, recipient, member)
+        for update in (updates["clearingAcknowledgement"], updates["clearingConfirmed"])
+        for recipient, member in (("SOURCE", None), *((m, m) for m in sample["members"]))
+    ]
+
+    def render_all() -> bytes:
+        out = b""
+        for update, recipient, member in jobs:
+            out = status_update_to_fpml(
+                update, ccp=ccp, recipient=recipient, member_party=member, pretty=False
+            )
+        return out
+
+    valid = None
+    if schema is not None:
+        from lxml import etree
+
+        valid = all(
+            schema.is_valid(
+                etree.fromstring(status_update_to_fpml(u, ccp=ccp, recipient=r, member_party=m, pretty=False))
+            )
+            for u, r, m in jobs
+        )
+    rate, n = _rate(render_all, seconds)
+    return {
+        "documents_per_trade": len(jobs),
+        "trades_per_s": round(rate, 1),
+        "ms_per_trade": round(1000 / rate, 3),
+        "trades": n,
+        "valid": valid,
+    }

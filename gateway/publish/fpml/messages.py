@@ -25,19 +25,10 @@ from gateway.domain.messages import (
 )
 from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import Party, PartyTradeId
-from gateway.publish.fpml import schemes
+from gateway.publish.fpml import render, schemes
 from gateway.publish.fpml.parties import PartyTable
-from gateway.publish.fpml.trade import write_identifiers, write_trade
-from gateway.publish.fpml.xml import (
-    Element,
-    prose,
-    root,
-    sub,
-    timestamp_text,
-    to_bytes,
-    write_error,
-    xml_text,
-)
+from gateway.publish.fpml.render import Emit, attr, inner, text
+from gateway.publish.fpml.xml import Element, prose, sub, timestamp_text, write_error, xml_text
 
 ISSUE_CODE_SCHEME = "urn:clearing-gateway:issue-code"
 CLEARING_EVENT = "Clearing"  # originatingEvent of each cleared trade (scheme originating-event)
@@ -51,33 +42,39 @@ def clearing_acknowledgement(
     The schema requires ``inReplyTo`` and a ``correlationId``; without a correlation id of its own the
     acknowledgement correlates on the source's trade id (or the first trade id it names).
     """
-    doc = root("clearingAcknowledgement")
-    _header(doc, report.header, response=True)
-    trade = report.trade
-    correlation = report.correlation_id
-    if correlation is None:
+
+    def body(emit: Emit, ind: str) -> None:
+        _header(emit, ind, report.header, response=True)
+        trade = report.trade
+        correlation = report.correlation_id
+        if correlation is None:
+            if trade is not None:
+                correlation = trade.identifiers.source_trade_id
+            elif report.trade_ids:
+                correlation = report.trade_ids[0].trade_id
+            else:
+                raise write_error(
+                    ReasonCode.FPML_MISSING_FIELD, "correlationId", "nothing to correlate the receipt on"
+                )
+        _correlation(emit, ind, correlation, report.sequence_number)
+        parties = PartyTable()
+        i2 = inner(ind)
         if trade is not None:
-            correlation = trade.identifiers.source_trade_id
+            for party in trade.parties:
+                parties.add(party)
+            emit(f"{ind}<tradeReferenceInformation>")
+            render.identifiers(emit, i2, trade, parties, source)
+            emit(f"{ind}</tradeReferenceInformation>")
         elif report.trade_ids:
-            correlation = report.trade_ids[0].trade_id
-        else:
-            raise write_error(
-                ReasonCode.FPML_MISSING_FIELD, "correlationId", "nothing to correlate the receipt on"
-            )
-    _correlation(doc, correlation, report.sequence_number)
-    parties = PartyTable()
-    if trade is not None:
-        for party in trade.parties:
-            parties.add(party)
-        write_identifiers(sub(doc, "tradeReferenceInformation"), trade, parties, source)
-    elif report.trade_ids:
-        reference = sub(doc, "tradeReferenceInformation")
-        for index, pti in enumerate(report.trade_ids):
-            _trade_id(
-                sub(reference, "partyTradeIdentifier"), pti, parties, f"tradeReferenceInformation[{index}]"
-            )
-    _finish_parties(doc, parties, extra_parties)
-    return to_bytes(doc, pretty=pretty)
+            emit(f"{ind}<tradeReferenceInformation>")
+            for index, pti in enumerate(report.trade_ids):
+                _trade_id(
+                    emit, i2, "partyTradeIdentifier", pti, parties, f"tradeReferenceInformation[{index}]"
+                )
+            emit(f"{ind}</tradeReferenceInformation>")
+        _finish_parties(emit, ind, parties, extra_parties)
+
+    return render.document("clearingAcknowledgement", body, pretty=pretty)
 
 
 def clearing_status(
@@ -88,47 +85,45 @@ def clearing_status(
     The status value comes from ``schemes.CLEARING_STATUS``; ``status_applies_to`` becomes
     ``statusAppliesTo`` (at most two parties, as the schema allows).
     """
-    doc = root("clearingStatus")
-    _header(doc, report.header, response=False)
-    _correlation(doc, report.correlation_id, report.sequence_number)
-    parties = PartyTable()
-    item = sub(doc, "clearingStatusItem")
-    if report.trade is not None:
-        write_trade(item, report.trade, parties, source=source)
-    elif report.trade_ids:
-        for index, pti in enumerate(report.trade_ids):
-            _trade_id(sub(item, "tradeIdentifier"), pti, parties, f"tradeIdentifier[{index}]")
-    else:
-        raise write_error(
-            ReasonCode.SCOPE_NO_TRADE, "clearingStatusItem", "a status names a trade or its ids"
-        )
-    sub(item, "clearingStatusValue", schemes.CLEARING_STATUS[report.status])
-    write_reasons(item, report.reasons)
-    if len(report.status_applies_to) > 2:
-        raise write_error(
-            ReasonCode.FPML_INVALID_VALUE, "statusAppliesTo", "a status applies to at most two parties"
-        )
-    for index, party_id in enumerate(report.status_applies_to):
-        sub(
-            item,
-            "statusAppliesTo",
-            href=parties.ref(xml_text(party_id, f"statusAppliesTo[{index}]", coded=True)),
-        )
-    _finish_parties(doc, parties, extra_parties)
-    return to_bytes(doc, pretty=pretty)
+
+    def body(emit: Emit, ind: str) -> None:
+        _header(emit, ind, report.header, response=False)
+        _correlation(emit, ind, report.correlation_id, report.sequence_number)
+        parties = PartyTable()
+        i2 = inner(ind)
+        emit(f"{ind}<clearingStatusItem>")
+        if report.trade is not None:
+            render.trade(emit, i2, report.trade, parties, source=source)
+        elif report.trade_ids:
+            for index, pti in enumerate(report.trade_ids):
+                _trade_id(emit, i2, "tradeIdentifier", pti, parties, f"tradeIdentifier[{index}]")
+        else:
+            raise write_error(
+                ReasonCode.SCOPE_NO_TRADE, "clearingStatusItem", "a status names a trade or its ids"
+            )
+        emit(f"{i2}<clearingStatusValue>{schemes.CLEARING_STATUS[report.status]}</clearingStatusValue>")
+        _reasons(emit, i2, report.reasons)
+        if len(report.status_applies_to) > 2:
+            raise write_error(
+                ReasonCode.FPML_INVALID_VALUE, "statusAppliesTo", "a status applies to at most two parties"
+            )
+        for index, party_id in enumerate(report.status_applies_to):
+            href = parties.ref(xml_text(party_id, f"statusAppliesTo[{index}]", coded=True))
+            emit(f'{i2}<statusAppliesTo href="{href}"/>')
+        emit(f"{ind}</clearingStatusItem>")
+        _finish_parties(emit, ind, parties, extra_parties)
+
+    return render.document("clearingStatus", body, pretty=pretty)
 
 
-def _trade_id(parent: Element, pti: PartyTradeId, parties: PartyTable, path: str) -> None:
-    sub(
-        parent,
-        "partyReference",
-        href=parties.ref(xml_text(pti.party_id, f"{path}.partyReference", coded=True)),
-    )
-    sub(
-        parent,
-        "tradeId",
-        xml_text(pti.trade_id, f"{path}.tradeId", coded=True),
-        tradeIdScheme=pti.scheme or schemes.PARTY_TRADE_ID,
+def _trade_id(emit: Emit, ind: str, tag: str, pti: PartyTradeId, parties: PartyTable, path: str) -> None:
+    i2 = inner(ind)
+    href = parties.ref(xml_text(pti.party_id, f"{path}.partyReference", coded=True))
+    value = text(xml_text(pti.trade_id, f"{path}.tradeId", coded=True))
+    scheme = attr(pti.scheme or schemes.PARTY_TRADE_ID)
+    emit(
+        f'{ind}<{tag}>{i2}<partyReference href="{href}"/>'
+        f'{i2}<tradeId tradeIdScheme="{scheme}">{value}</tradeId>{ind}</{tag}>'
     )
 
 
@@ -157,60 +152,68 @@ def clearing_confirmed(
                 f"clearing.cleared[{index}]",
                 f"cleared trade is not facing the CCP {confirmation.ccp_party_id}",
             )
-    doc = root("clearingConfirmed")
-    _header(doc, confirmation.header, response=False)
-    _correlation(doc, confirmation.correlation_id, confirmation.sequence_number)
-    parties = PartyTable()
-    event = confirmation.originating_event
-    ccp = confirmation.ccp_party_id
-    if confirmation.submitted is not None:
-        if len(confirmation.cleared) != 2:
+
+    def body(emit: Emit, ind: str) -> None:
+        _header(emit, ind, confirmation.header, response=False)
+        _correlation(emit, ind, confirmation.correlation_id, confirmation.sequence_number)
+        parties = PartyTable()
+        event = confirmation.originating_event
+        ccp = confirmation.ccp_party_id
+        if confirmation.submitted is not None:
+            if len(confirmation.cleared) != 2:
+                raise write_error(
+                    ReasonCode.FPML_INVALID_VALUE,
+                    "clearing.cleared",
+                    f"novation gives two cleared trades, not {len(confirmation.cleared)}",
+                )
+            i2 = inner(ind)
+            i3 = inner(i2)
+            emit(f"{ind}<clearing>{i2}<submitted>")
+            render.trade(emit, i3, confirmation.submitted, parties, source=source, prefix="submitted-")
+            emit(f"{i2}</submitted>")
+            for index, trade in enumerate(confirmation.cleared, start=1):
+                value = text(xml_text(event or CLEARING_EVENT, "originatingEvent", coded=True))
+                emit(f"{i2}<cleared>{i3}<originatingEvent>{value}</originatingEvent>")
+                render.trade(
+                    emit, i3, trade, parties, source=ccp, prefix=f"cleared{index}-", cleared_date=cleared_date
+                )
+                emit(f"{i2}</cleared>")
+            emit(f"{ind}</clearing>")
+        elif len(confirmation.cleared) == 1:
+            if event is not None:
+                value = text(xml_text(event, "originatingEvent", coded=True))
+                emit(f"{ind}<originatingEvent>{value}</originatingEvent>")
+            render.trade(emit, ind, confirmation.cleared[0], parties, source=ccp, cleared_date=cleared_date)
+        else:
             raise write_error(
                 ReasonCode.FPML_INVALID_VALUE,
                 "clearing.cleared",
-                f"novation gives two cleared trades, not {len(confirmation.cleared)}",
+                f"without the submitted trade a confirmation carries one trade, not {len(confirmation.cleared)}",
             )
-        clearing = sub(doc, "clearing")
-        submitted = sub(clearing, "submitted")
-        write_trade(submitted, confirmation.submitted, parties, source=source, prefix="submitted-")
-        for index, trade in enumerate(confirmation.cleared, start=1):
-            wrapper = sub(clearing, "cleared")
-            sub(
-                wrapper, "originatingEvent", xml_text(event or CLEARING_EVENT, "originatingEvent", coded=True)
-            )
-            write_trade(
-                wrapper, trade, parties, source=ccp, prefix=f"cleared{index}-", cleared_date=cleared_date
-            )
-    elif len(confirmation.cleared) == 1:
-        if event is not None:
-            sub(doc, "originatingEvent", xml_text(event, "originatingEvent", coded=True))
-        write_trade(doc, confirmation.cleared[0], parties, source=ccp, cleared_date=cleared_date)
-    else:
-        raise write_error(
-            ReasonCode.FPML_INVALID_VALUE,
-            "clearing.cleared",
-            f"without the submitted trade a confirmation carries one trade, not {len(confirmation.cleared)}",
-        )
-    parties.ref(confirmation.ccp_party_id)
-    _finish_parties(doc, parties, extra_parties)
-    return to_bytes(doc, pretty=pretty)
+        parties.ref(confirmation.ccp_party_id)
+        _finish_parties(emit, ind, parties, extra_parties)
+
+    return render.document("clearingConfirmed", body, pretty=pretty)
 
 
 def clearing_refused(
     refusal: ClearingRefusal, *, source: str, extra_parties: Sequence[Party] = (), pretty: bool = True
 ) -> bytes:
     """``clearingRefused``: the trade and every reason it is not cleared."""
-    doc = root("clearingRefused")
-    _header(doc, refusal.header, response=False)
-    _correlation(doc, refusal.correlation_id, refusal.sequence_number)
-    parties = PartyTable()
-    write_trade(doc, refusal.trade, parties, source=source)
-    _finish_parties(doc, parties, extra_parties)
-    write_reasons(doc, refusal.reasons)
-    return to_bytes(doc, pretty=pretty)
+
+    def body(emit: Emit, ind: str) -> None:
+        _header(emit, ind, refusal.header, response=False)
+        _correlation(emit, ind, refusal.correlation_id, refusal.sequence_number)
+        parties = PartyTable()
+        render.trade(emit, ind, refusal.trade, parties, source=source)
+        _finish_parties(emit, ind, parties, extra_parties)
+        _reasons(emit, ind, refusal.reasons)
+
+    return render.document("clearingRefused", body, pretty=pretty)
 
 
 def write_reasons(parent: Element, issues: Sequence[Issue]) -> None:
+    """Append a ``reason`` element to ``parent`` for each issue (the lxml form of what the messages write)."""
     for issue in issues:
         reason = sub(parent, "reason")
         sub(reason, "reasonCode", issue.info.fpml_reason, reasonCodeScheme=schemes.REASON_CODE)
@@ -221,51 +224,49 @@ def write_reasons(parent: Element, issues: Sequence[Issue]) -> None:
         sub(reason, "validationRuleId", issue.code.value, validationScheme=ISSUE_CODE_SCHEME)
 
 
-def _header(doc: Element, header: MessageHeader, *, response: bool) -> None:
-    el = sub(doc, "header")
-    sub(
-        el,
-        "messageId",
-        xml_text(header.message_id, "header.messageId", coded=True),
-        messageIdScheme=schemes.MESSAGE_ID,
-    )
-    if header.in_reply_to is not None:
-        sub(
-            el,
-            "inReplyTo",
-            xml_text(header.in_reply_to, "header.inReplyTo", coded=True),
-            messageIdScheme=schemes.MESSAGE_ID,
+def _reasons(emit: Emit, ind: str, issues: Sequence[Issue]) -> None:
+    i2 = inner(ind)
+    for issue in issues:
+        emit(
+            f'{ind}<reason>{i2}<reasonCode reasonCodeScheme="{schemes.REASON_CODE}">'
+            f"{text(issue.info.fpml_reason)}</reasonCode>"
         )
+        if issue.path:
+            emit(f'{i2}<location locationType="xpath">{text(prose(issue.path))}</location>')
+        if issue.message:
+            emit(f"{i2}<description>{text(prose(issue.message))}</description>")
+        emit(
+            f'{i2}<validationRuleId validationScheme="{ISSUE_CODE_SCHEME}">{text(issue.code.value)}'
+            f"</validationRuleId>{ind}</reason>"
+        )
+
+
+def _header(emit: Emit, ind: str, header: MessageHeader, *, response: bool) -> None:
+    i2 = inner(ind)
+    message_id = text(xml_text(header.message_id, "header.messageId", coded=True))
+    emit(f'{ind}<header>{i2}<messageId messageIdScheme="{schemes.MESSAGE_ID}">{message_id}</messageId>')
+    if header.in_reply_to is not None:
+        in_reply_to = text(xml_text(header.in_reply_to, "header.inReplyTo", coded=True))
+        emit(f'{i2}<inReplyTo messageIdScheme="{schemes.MESSAGE_ID}">{in_reply_to}</inReplyTo>')
     elif response:
         raise write_error(ReasonCode.FPML_MISSING_FIELD, "header.inReplyTo", "a response needs inReplyTo")
-    sub(
-        el,
-        "sentBy",
-        xml_text(header.sent_by, "header.sentBy", coded=True),
-        messageAddressScheme=schemes.PARTICIPANT,
-    )
+    sent_by = text(xml_text(header.sent_by, "header.sentBy", coded=True))
+    emit(f'{i2}<sentBy messageAddressScheme="{schemes.PARTICIPANT}">{sent_by}</sentBy>')
     for index, recipient in enumerate(header.send_to):
-        sub(
-            el,
-            "sendTo",
-            xml_text(recipient, f"header.sendTo[{index}]", coded=True),
-            messageAddressScheme=schemes.PARTICIPANT,
-        )
+        value = text(xml_text(recipient, f"header.sendTo[{index}]", coded=True))
+        emit(f'{i2}<sendTo messageAddressScheme="{schemes.PARTICIPANT}">{value}</sendTo>')
     if header.creation_timestamp is None:
         raise write_error(
             ReasonCode.FPML_MISSING_FIELD, "header.creationTimestamp", "the message has no creation time"
         )
-    sub(el, "creationTimestamp", timestamp_text(header.creation_timestamp, "header.creationTimestamp"))
+    created = timestamp_text(header.creation_timestamp, "header.creationTimestamp")
+    emit(f"{i2}<creationTimestamp>{created}</creationTimestamp>{ind}</header>")
 
 
-def _correlation(doc: Element, correlation_id: str | None, sequence_number: int | None) -> None:
+def _correlation(emit: Emit, ind: str, correlation_id: str | None, sequence_number: int | None) -> None:
     if correlation_id is not None:
-        sub(
-            doc,
-            "correlationId",
-            xml_text(correlation_id, "correlationId", coded=True),
-            correlationIdScheme=schemes.CORRELATION_ID,
-        )
+        value = text(xml_text(correlation_id, "correlationId", coded=True))
+        emit(f'{ind}<correlationId correlationIdScheme="{schemes.CORRELATION_ID}">{value}</correlationId>')
     if sequence_number is not None:
         if correlation_id is None:
             raise write_error(
@@ -277,10 +278,10 @@ def _correlation(doc: Element, correlation_id: str | None, sequence_number: int 
                 "sequenceNumber",
                 f"{sequence_number} is not a positive integer",
             )
-        sub(doc, "sequenceNumber", str(sequence_number))
+        emit(f"{ind}<sequenceNumber>{sequence_number}</sequenceNumber>")
 
 
-def _finish_parties(doc: Element, parties: PartyTable, extra: Sequence[Party]) -> None:
+def _finish_parties(emit: Emit, ind: str, parties: PartyTable, extra: Sequence[Party]) -> None:
     for party in extra:
         parties.add(party)
-    parties.write(doc)
+    render.party_elements(emit, ind, parties)

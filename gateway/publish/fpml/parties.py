@@ -7,13 +7,16 @@ same input always gives the same document.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from gateway.domain.trade import Party
 from gateway.publish.fpml.schemes import ACCOUNT_ID, LEI, PARTICIPANT, is_lei
 from gateway.publish.fpml.xml import Element, sub, xml_text
 
 
+@lru_cache(maxsize=4096)
 def default_party_scheme(party_id: str) -> str:
     """The ``partyIdScheme`` for a party whose scheme is not given: LEI if it looks like one."""
     return LEI if is_lei(party_id) else PARTICIPANT
@@ -51,7 +54,8 @@ class PartyTable:
 
     def ref(self, party_id: str) -> str:
         """Document id of a party known only by its id (a trade source, a party trade id's owner)."""
-        return self.add(Party(party_id))
+        entry = self._parties.get(party_id)
+        return entry.xml_id if entry is not None else self.add(Party(party_id))
 
     def account(self, party: Party) -> str | None:
         """Document id of ``party``'s clearing account, or None if the trade names none."""
@@ -64,6 +68,16 @@ class PartyTable:
             xml_id = f"account{len(self._accounts) + 1}"
             self._accounts[key] = xml_id
         return xml_id
+
+    def parties(self) -> Iterator[tuple[str, Party]]:
+        """(document id, party) of every party, in order of first use."""
+        for entry in self._parties.values():
+            yield entry.xml_id, entry.party
+
+    def accounts(self) -> Iterator[tuple[str, str, str]]:
+        """(document id, account id, document id of its party) of every account, in order of first use."""
+        for (party_id, account), xml_id in self._accounts.items():
+            yield xml_id, account, self._parties[party_id].xml_id
 
     def write(self, parent: Element) -> None:
         """Append every ``party`` then every ``account`` element (the schema's PartiesAndAccounts order)."""

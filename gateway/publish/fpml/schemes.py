@@ -7,6 +7,7 @@ schemes, the same ones ``gateway.publish.mqtt.rejection`` writes, so a participa
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from types import MappingProxyType
 
 from gateway.domain.enums import ClearingStatusCode
@@ -33,9 +34,27 @@ PRODUCT_TAXONOMY = "http://www.fpml.org/coding-scheme/product-taxonomy"
 _LEI_RE = re.compile(r"^[A-Z0-9]{18}[0-9]{2}$")
 
 
+@lru_cache(maxsize=4096)
 def is_lei(value: str) -> bool:
     """True if ``value`` has the ISO 17442 shape (18 alphanumerics and two check digits)."""
     return _LEI_RE.fullmatch(value) is not None
+
+
+USI_NAMESPACE_LENGTH = 10
+
+
+def split_uti(uti: str) -> tuple[str | None, str]:
+    """(issuer LEI, remainder) of an ISO 23897 UTI, or (None, uti) if it does not start with an LEI."""
+    if len(uti) > 20 and is_lei(uti[:20]):
+        return uti[:20], uti[20:]
+    return None, uti
+
+
+def split_usi(usi: str) -> tuple[str | None, str]:
+    """(namespace, remainder) of a CFTC USI, or (None, usi) if it is too short to have both."""
+    if len(usi) > USI_NAMESPACE_LENGTH:
+        return usi[:USI_NAMESPACE_LENGTH], usi[USI_NAMESPACE_LENGTH:]
+    return None, usi
 
 
 CLEARING_STATUS: MappingProxyType[ClearingStatusCode, str] = MappingProxyType(

@@ -79,8 +79,11 @@ def status_update_to_fpml(
     ``member_party``: when the recipient is a clearing member, its party id in the trade (its LEI), so
     that it is shown its own side only.
     """
+    confirming = update.status in _CONFIRMING and update.cleared is not None
     if member_party is not None:
-        update = member_view(update, member_party, ccp.party_id)
+        _require_party(update.trade, member_party)
+        if not confirming:  # a confirmation shows the member its own cleared trade only: nothing else to hide
+            update = member_view(update, member_party, ccp.party_id)
     header = MessageHeader(
         message_id=message_id or f"{update.submission_id}-{update.sequence}-{recipient}",
         sent_by=ccp.sent_by,
@@ -94,17 +97,21 @@ def status_update_to_fpml(
     if update.status is ClearingStatusCode.REJECTED:
         refusal = ClearingRefusal(header, update.trade, update.reasons, correlation, sequence)
         return clearing_refused(refusal, source=update.source, extra_parties=extra, pretty=pretty)
-    if update.status in _CONFIRMING and update.cleared is not None:
-        cleared = tuple(
-            with_ccp_trade_id(trade, ccp.party_id, ccp_id)
-            for trade, ccp_id in zip(update.cleared, _ccp_ids(update), strict=True)
-        )
+    if confirming:
+        assert update.cleared is not None
+        ids = zip(update.cleared, _ccp_ids(update), strict=True)
         if member_party is None:
+            cleared = tuple(with_ccp_trade_id(trade, ccp.party_id, ccp_id) for trade, ccp_id in ids)
             confirmation = ClearingConfirmation(
                 header, update.trade, cleared, ccp.party_id, correlation, sequence
             )
         else:
-            own = tuple(t for t in cleared if member_party in (p.party_id for p in t.parties))
+            keep = {member_party, ccp.party_id}
+            own = tuple(
+                _own_side(with_ccp_trade_id(trade, ccp.party_id, ccp_id), keep)
+                for trade, ccp_id in ids
+                if member_party in (p.party_id for p in trade.parties)
+            )
             confirmation = ClearingConfirmation(
                 header, None, own, ccp.party_id, correlation, sequence, originating_event=CLEARING_EVENT
             )
@@ -123,26 +130,37 @@ def status_update_to_fpml(
 
 def member_view(update: StatusUpdate, member_party: str, ccp_party_id: str) -> StatusUpdate:
     """``update`` as clearing member ``member_party`` may see it: no other member's account or trade ids."""
-    if member_party not in (p.party_id for p in update.trade.parties):
-        raise write_error(
-            ReasonCode.ELIG_UNKNOWN_PARTY, "member_party", f"{member_party} is not a party of the trade"
-        )
+    _require_party(update.trade, member_party)
     keep = {member_party, ccp_party_id}
-
-    def own_side(trade: Trade) -> Trade:
-        parties = tuple(p if p.party_id in keep else replace(p, account=None) for p in trade.parties)
-        ids = tuple(p for p in trade.identifiers.party_trade_ids if p.party_id in keep)
-        return replace(
-            trade,
-            parties=(parties[0], parties[1]),
-            identifiers=replace(trade.identifiers, party_trade_ids=ids),
-        )
-
     cleared = update.cleared
     return replace(
         update,
-        trade=own_side(update.trade),
-        cleared=None if cleared is None else (own_side(cleared[0]), own_side(cleared[1])),
+        trade=_own_side(update.trade, keep),
+        cleared=None if cleared is None else (_own_side(cleared[0], keep), _own_side(cleared[1], keep)),
+    )
+
+
+def _require_party(trade: Trade, member_party: str) -> None:
+    if member_party not in (p.party_id for p in trade.parties):
+        raise write_error(
+            ReasonCode.ELIG_UNKNOWN_PARTY, "member_party", f"{member_party} is not a party of the trade"
+        )
+
+
+def _own_side(trade: Trade, keep: set[str]) -> Trade:
+    """``trade`` without the accounts and party trade ids of parties outside ``keep`` (itself if none)."""
+    withheld = [p.party_id not in keep and p.account is not None for p in trade.parties]
+    ids = trade.identifiers.party_trade_ids
+    kept = tuple(p for p in ids if p.party_id in keep)
+    if not any(withheld) and len(kept) == len(ids) and len(trade.parties) == 2:
+        return trade
+    parties = tuple(
+        replace(p, account=None) if hide else p for p, hide in zip(trade.parties, withheld, strict=True)
+    )
+    return replace(
+        trade,
+        parties=(parties[0], parties[1]),
+        identifiers=replace(trade.identifiers, party_trade_ids=kept),
     )
 
 

@@ -23,13 +23,13 @@ from datetime import date
 
 from gateway.domain.enums import ProductClass
 from gateway.domain.trade import Trade
-from gateway.publish.fpml import schemes
+from gateway.publish.fpml import render, schemes
 from gateway.publish.fpml.fra import write_fra
 from gateway.publish.fpml.parties import PartyTable
+from gateway.publish.fpml.schemes import USI_NAMESPACE_LENGTH, split_usi, split_uti
 from gateway.publish.fpml.swap import write_swap
-from gateway.publish.fpml.xml import Element, date_text, root, sub, to_bytes, xml_text
+from gateway.publish.fpml.xml import Element, date_text, sub, xml_text
 
-USI_NAMESPACE_LENGTH = 10
 SUB_BLOCK = "SubBlock"  # a small venue trade registered without the credit check
 
 
@@ -111,20 +111,6 @@ def _venue(header: Element, trade: Trade, parties: PartyTable) -> None:
         sub(info, "category", SUB_BLOCK, categoryScheme=schemes.TRADE_CATEGORY)
 
 
-def split_uti(uti: str) -> tuple[str | None, str]:
-    """(issuer LEI, remainder) of an ISO 23897 UTI, or (None, uti) if it does not start with an LEI."""
-    if len(uti) > 20 and schemes.is_lei(uti[:20]):
-        return uti[:20], uti[20:]
-    return None, uti
-
-
-def split_usi(usi: str) -> tuple[str | None, str]:
-    """(namespace, remainder) of a CFTC USI, or (None, usi) if it is too short to have both."""
-    if len(usi) > USI_NAMESPACE_LENGTH:
-        return usi[:USI_NAMESPACE_LENGTH], usi[USI_NAMESPACE_LENGTH:]
-    return None, usi
-
-
 def _regulatory(
     header: Element,
     trade: Trade,
@@ -147,8 +133,21 @@ def _regulatory(
 
 def trade_document(trade: Trade, *, source: str, pretty: bool = True) -> bytes:
     """A ``dataDocument`` holding ``trade`` with its parties and accounts: the trade on its own, schema-valid."""
-    doc = root("dataDocument")
     parties = PartyTable()
-    write_trade(doc, trade, parties, source=source)
-    parties.write(doc)
-    return to_bytes(doc, pretty=pretty)
+
+    def body(emit: render.Emit, ind: str) -> None:
+        render.trade(emit, ind, trade, parties, source=source)
+        render.party_elements(emit, ind, parties)
+
+    return render.document("dataDocument", body, pretty=pretty)
+
+
+__all__ = [
+    "SUB_BLOCK",
+    "USI_NAMESPACE_LENGTH",
+    "split_usi",
+    "split_uti",
+    "trade_document",
+    "write_identifiers",
+    "write_trade",
+]

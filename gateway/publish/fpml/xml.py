@@ -67,8 +67,11 @@ def _escape(ch: str) -> str:
 def xml_text(value: str, path: str, *, coded: bool = False) -> str:
     """``value`` if XML 1.0 can carry it (and, for ``coded`` scheme values, within 255 characters).
 
-    Identifiers are never altered: one that cannot be written is an error naming its path.
+    Identifiers are never altered: one that cannot be written is an error naming its path. Coded values
+    that passed are remembered (a bounded set), so party ids, centres and schemes are checked once.
     """
+    if coded and value in _CODED_OK:
+        return value
     bad = _UNWRITABLE.search(value)
     if bad is not None:
         raise write_error(
@@ -85,7 +88,14 @@ def xml_text(value: str, path: str, *, coded: bool = False) -> str:
                 path,
                 f"{len(value)} characters, FpML allows {_MAX_SCHEME_VALUE}",
             )
+        if len(_CODED_OK) >= _CODED_OK_MAX:
+            _CODED_OK.clear()
+        _CODED_OK.add(value)
     return value
+
+
+_CODED_OK: set[str] = set()
+_CODED_OK_MAX = 4096
 
 
 def decimal_text(value: Decimal) -> str:

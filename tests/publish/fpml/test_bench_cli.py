@@ -22,3 +22,7 @@ def test_bench_fpml_write_prints_valid_figures_for_each_message_kind() -> None:
         assert row["valid"] is True, kind
         assert row["messages"] >= 1
         assert row["bytes"] > 0
+    per_trade = figures["per_trade"]
+    assert per_trade["documents_per_trade"] == 6
+    assert per_trade["valid"] is True
+    assert per_trade["trades"] >= 1
