@@ -802,7 +802,26 @@ class ClearingService:
             for a in member.accounts
             for k in [(member.member_id, a.account_id)]
         }
-        return self._credit_figures(member, account_id, figures, overrides, batch.pool)
+        key = (member.member_id, account_id)
+        fixed = batch.fixed_figures.get(key)
+        if fixed is None:  # collateral and reservations do not change during a pass
+            fixed = batch.fixed_figures[key] = self._fixed_figures(member, account_id, figures)
+        return self._credit_figures(member, account_id, figures, overrides, batch.pool, fixed)
+
+    def _fixed_figures(
+        self, member: Member, account_id: str, figures: ref.MemberFigures
+    ) -> tuple[dict[str, Decimal], dict[str, Decimal]]:
+        """Collateral after haircuts and reservations of each of the member's accounts, in the currency
+        of ``account_id``."""
+        target = member.account(account_id)
+        assert target is not None
+        values: dict[str, Decimal] = {}
+        reserves: dict[str, Decimal] = {}
+        for acct in member.accounts:
+            a, base, to = acct.account_id, acct.base_currency, target.base_currency
+            values[a] = self.fx.convert(self.fx.value(figures.holdings.get(a, []), base), base, to)
+            reserves[a] = self.fx.convert(figures.reserved.get(a, Decimal(0)), base, to)
+        return values, reserves
 
     def _credit_figures(
         self,
@@ -811,20 +830,18 @@ class ClearingService:
         figures: ref.MemberFigures,
         overrides: dict[str, ref.RiskRow | None],
         pool: Decimal,
+        fixed: tuple[dict[str, Decimal], dict[str, Decimal]] | None = None,
     ) -> CreditPosition:
         """The figures of one account and of its member's tolerance, in the account's base currency."""
-        values: dict[str, Decimal] = {}
+        values, reserves = fixed or self._fixed_figures(member, account_id, figures)
         margins: dict[str, Decimal] = {}
-        reserves: dict[str, Decimal] = {}
         target = member.account(account_id)
         assert target is not None
         for acct in member.accounts:
             a, base, to = acct.account_id, acct.base_currency, target.base_currency
-            values[a] = self.fx.convert(self.fx.value(figures.holdings.get(a, []), base), base, to)
             override = overrides.get(a)
             margin = override.margin if override is not None else figures.margins.get(a, Decimal(0))
             margins[a] = self.fx.convert(margin, base, to)
-            reserves[a] = self.fx.convert(figures.reserved.get(a, Decimal(0)), base, to)
         # tolerance in use: the member's requirement that its collateral does not cover, over all accounts
         used = sum((max(margins[a] + reserves[a] - values[a], Decimal(0)) for a in values), Decimal(0))
         limit = Decimal(0)
@@ -869,6 +886,9 @@ class _Batch:
     comp_ids: dict[str, list[str]] = field(default_factory=dict)
     book: dict[tuple[str, str], ref.RiskRow] = field(default_factory=dict)  # accounts' risk, as decided
     figures: dict[str, ref.MemberFigures] = field(default_factory=dict)
+    fixed_figures: dict[tuple[str, str], tuple[dict[str, Decimal], dict[str, Decimal]]] = field(
+        default_factory=dict
+    )
     pool: Decimal = Decimal(0)
     transitions: list[repo.Transition] = field(default_factory=list)
     stages: dict[int, Stage] = field(default_factory=dict)  # submission id -> stage decided in this batch

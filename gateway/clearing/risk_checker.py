@@ -22,6 +22,7 @@ from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import Trade
 from gateway.refdata.fx import FxRates
 from gateway.risk.engine import RiskEngine
+from gateway.risk.margin import initial_margin
 
 _CENT = Decimal("0.01")
 _DTYPE = np.dtype("<f8")
@@ -129,9 +130,9 @@ class RiskCreditChecker:
             if known is not None and known[0] is pnl_before and known[1] is account_type:
                 im_before = known[2]
             else:
-                im_before = self.engine.margin(before, account_type).im
+                im_before = initial_margin(before, self.engine.config.margin)
         after = before + trade_pnl
-        im_after = self.engine.margin(after, account_type).im
+        im_after = initial_margin(after, self.engine.config.margin)  # = engine.margin(...).im, no report
         margin_after = _money(im_after)
         blob = after.astype(_DTYPE).tobytes()
         if len(self._ims) >= _IM_MEMO:
