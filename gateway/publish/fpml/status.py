@@ -80,10 +80,11 @@ def status_update_to_fpml(
     that it is shown its own side only.
     """
     confirming = update.status in _CONFIRMING and update.cleared is not None
+    trade = update.trade  # the submitted trade, as this recipient may see it
     if member_party is not None:
-        _require_party(update.trade, member_party)
+        _require_party(trade, member_party)
         if not confirming:  # a confirmation shows the member its own cleared trade only: nothing else to hide
-            update = member_view(update, member_party, ccp.party_id)
+            trade = _own_side(trade, {member_party, ccp.party_id})
     header = MessageHeader(
         message_id=message_id or f"{update.submission_id}-{update.sequence}-{recipient}",
         sent_by=ccp.sent_by,
@@ -91,26 +92,24 @@ def status_update_to_fpml(
         creation_timestamp=update.at,
         in_reply_to=update.in_reply_to,
     )
-    correlation = update.correlation_id or update.trade.identifiers.source_trade_id
+    correlation = update.correlation_id or trade.identifiers.source_trade_id
     sequence = update.sequence if update.sequence >= 1 else None
     extra = (ccp.party,)
     if update.status is ClearingStatusCode.REJECTED:
-        refusal = ClearingRefusal(header, update.trade, update.reasons, correlation, sequence)
+        refusal = ClearingRefusal(header, trade, update.reasons, correlation, sequence)
         return clearing_refused(refusal, source=update.source, extra_parties=extra, pretty=pretty)
     if confirming:
         assert update.cleared is not None
         ids = zip(update.cleared, _ccp_ids(update), strict=True)
         if member_party is None:
-            cleared = tuple(with_ccp_trade_id(trade, ccp.party_id, ccp_id) for trade, ccp_id in ids)
-            confirmation = ClearingConfirmation(
-                header, update.trade, cleared, ccp.party_id, correlation, sequence
-            )
+            cleared = tuple(with_ccp_trade_id(t, ccp.party_id, ccp_id) for t, ccp_id in ids)
+            confirmation = ClearingConfirmation(header, trade, cleared, ccp.party_id, correlation, sequence)
         else:
             keep = {member_party, ccp.party_id}
             own = tuple(
-                _own_side(with_ccp_trade_id(trade, ccp.party_id, ccp_id), keep)
-                for trade, ccp_id in ids
-                if member_party in (p.party_id for p in trade.parties)
+                _own_side(with_ccp_trade_id(t, ccp.party_id, ccp_id), keep)
+                for t, ccp_id in ids
+                if member_party in (p.party_id for p in t.parties)
             )
             confirmation = ClearingConfirmation(
                 header, None, own, ccp.party_id, correlation, sequence, originating_event=CLEARING_EVENT
@@ -122,7 +121,7 @@ def status_update_to_fpml(
             extra_parties=extra,
             pretty=pretty,
         )
-    report = ClearingStatusReport(header, update.status, update.trade, correlation, sequence, update.reasons)
+    report = ClearingStatusReport(header, update.status, trade, correlation, sequence, update.reasons)
     if update.status is ClearingStatusCode.RECEIVED and update.in_reply_to is not None:
         return clearing_acknowledgement(report, source=update.source, extra_parties=extra, pretty=pretty)
     return clearing_status(report, source=update.source, extra_parties=extra, pretty=pretty)
