@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import structlog
 from sqlalchemy.exc import DBAPIError
@@ -93,8 +93,11 @@ class ClearingService:
         self.ccp = Party(self.settings.ccp.party_id, name=self.settings.ccp.name)
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
-        # Trades this process stored, by submission id, until decided: the pass need not decode them again.
+        # Trades this process stored (by submission id) and the pairs it novated, most recent first out of
+        # mind: the pass and the publishers' outbox reads use them instead of decoding the stored JSON (a
+        # stored trade never changes; an older one is decoded as before).
         self._trades: OrderedDict[int, Trade] = OrderedDict()
+        self._cleared: OrderedDict[int, tuple[Trade, Trade]] = OrderedDict()
 
     # ------------------------------------------------------------ ClearingPort
 
@@ -110,9 +113,7 @@ class ClearingService:
                 if known is None:  # pragma: no cover - the insert was refused by a unique key
                     raise RuntimeError("submission refused by a unique key but not found")
                 return await repo.latest_update(conn, known.id)
-        self._trades[row_id] = submission.trade  # committed: the pass may use it instead of the stored JSON
-        while len(self._trades) > _TRADE_CACHE:
-            self._trades.popitem(last=False)
+        _remember(self._trades, row_id, submission.trade)  # committed: usable instead of the stored JSON
         self._wake.set()
         return update
 
@@ -203,7 +204,7 @@ class ClearingService:
 
     async def pending(self, channel: DeliveryChannel, limit: int) -> Sequence[OutboxItem]:
         async with reading(self.engine) as conn:
-            return await repo.pending(conn, channel, limit)
+            return await repo.pending(conn, channel, limit, trades=self._trades, cleared=self._cleared)
 
     async def mark_delivered(self, ids: Sequence[int]) -> None:
         async with self.engine.begin() as conn:
@@ -280,6 +281,8 @@ class ClearingService:
                 if not ids:
                     return done
                 done += await self._process_batch(ids)
+                if len(ids) < batch:  # that was all that was due; what arrived since wakes ``run`` again
+                    return done
                 after = ids[-1]
 
     async def end_of_day(self, business_date: date, *, drain: bool = True) -> EodReport:
@@ -464,7 +467,7 @@ class ClearingService:
             except Exception:
                 log.warning("clearing.batch_retried_one_by_one", first=ids[0], size=len(ids), exc_info=True)
             else:
-                self._decided(ids, novated)
+                self._decided(novated)
                 return len(ids)
         done = 0
         for row_id in ids:
@@ -477,7 +480,7 @@ class ClearingService:
         try:
             async with self.engine.begin() as conn:
                 novated = await self._decide_batch(conn, [row_id])
-            self._decided([row_id], novated)
+            self._decided(novated)
             return True
         except DBAPIError as exc:
             # A lock timeout, a deadlock with another instance, a lost connection: nothing was written;
@@ -494,16 +497,13 @@ class ClearingService:
                     await self._finish(conn, sub, Stage.REJECTED, ClearingStatusCode.REJECTED, [issue])
             return True
 
-    def _decided(self, ids: Sequence[int], novated: Sequence[tuple[str, tuple[str, str]]]) -> None:
-        """After a pass has committed: trades decided for good leave the cache; novations are logged."""
-        for row_id in ids:
-            self._trades.pop(row_id, None)
-        for ref_, ccp_ids in novated:
-            log.info("clearing.novated", submission=ref_, ccp_trade_ids=list(ccp_ids))
+    def _decided(self, novated: Sequence[_Novated]) -> None:
+        """After a pass has committed: its novations are logged and their cleared trades remembered."""
+        for n in novated:
+            _remember(self._cleared, n.row_id, n.cleared)
+            log.info("clearing.novated", submission=n.ref, ccp_trade_ids=list(n.ccp_trade_ids))
 
-    async def _decide_batch(
-        self, conn: AsyncConnection, ids: Sequence[int]
-    ) -> list[tuple[str, tuple[str, str]]]:
+    async def _decide_batch(self, conn: AsyncConnection, ids: Sequence[int]) -> list[_Novated]:
         """Decide every submission of ``ids`` in order, in memory, then write every outcome at once.
 
         Reads are one query per kind for the whole batch (the submissions, locked; the versions of their
@@ -753,7 +753,7 @@ class ClearingService:
             business_date=business_date,
             ccp_trade_ids=ids,
         )
-        batch.add(transition, states=states, cleared=rows, novated=(sub.ref, ids))
+        batch.add(transition, states=states, cleared=rows, novated=_Novated(sub.id, sub.ref, ids, cleared))
 
     def _version_issues(self, sub: SubmissionRow, batch: _Batch) -> list[Issue]:
         issues = []
@@ -863,7 +863,25 @@ class ClearingService:
 
 
 _NO_RISK = ref.RiskRow(Decimal(0), None, 0)
-_TRADE_CACHE = 100_000
+_REMEMBERED = 10_000  # trades per cache: about ten seconds of flow at 1,000 trades/s
+
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+def _remember(cache: OrderedDict[_K, _V], key: _K, value: _V) -> None:
+    cache[key] = value
+    while len(cache) > _REMEMBERED:
+        cache.popitem(last=False)
+
+
+@dataclass(frozen=True, slots=True)
+class _Novated:
+    row_id: int
+    ref: str
+    ccp_trade_ids: tuple[str, str]
+    cleared: tuple[Trade, Trade]
 
 
 @dataclass(frozen=True, slots=True)
@@ -895,7 +913,7 @@ class _Batch:
     touched: set[tuple[str, str]] = field(default_factory=set)
     cleared: list[tuple[int, repo.ClearedRow]] = field(default_factory=list)
     cleared_dates: dict[int, date] = field(default_factory=dict)
-    novated: list[tuple[str, tuple[str, str]]] = field(default_factory=list)
+    novated: list[_Novated] = field(default_factory=list)
 
     def members_by_id(self) -> dict[str, Member]:
         return {m.member_id: m for m in self.members.values()}
@@ -906,7 +924,7 @@ class _Batch:
         *,
         states: dict[tuple[str, str], ref.RiskRow] | None = None,
         cleared: Sequence[repo.ClearedRow] = (),
-        novated: tuple[str, tuple[str, str]] | None = None,
+        novated: _Novated | None = None,
     ) -> None:
         """One trade's decision, with every effect it has on the state later trades are decided against."""
         sub = transition.sub

@@ -730,10 +730,22 @@ async def history(conn: AsyncConnection, row_id: int) -> list[StatusUpdate]:
     return [_update_from(r, codec.loads(r.trade_json), cleared.get(row_id)) for r in rows]
 
 
-async def pending(conn: AsyncConnection, channel: DeliveryChannel, limit: int) -> list[OutboxItem]:
+async def pending(
+    conn: AsyncConnection,
+    channel: DeliveryChannel,
+    limit: int,
+    *,
+    trades: Mapping[int, Trade] | None = None,
+    cleared: Mapping[int, tuple[Trade, Trade]] | None = None,
+) -> list[OutboxItem]:
+    """Undelivered items of ``channel`` in outbox order. ``trades`` (submitted trades) and ``cleared``
+    (novated pairs), by submission id, are used instead of decoding the stored JSON where they hold it."""
+    known_trades = trades or {}
+    known_cleared = cleared or {}
+    columns = [c for c in _HISTORY_COLUMNS if c.name != "trade_json"]
     rows = (
         await conn.execute(
-            select(t.outbox.c.id, t.outbox.c.role, t.outbox.c.recipient, *_HISTORY_COLUMNS)
+            select(t.outbox.c.id, t.outbox.c.role, t.outbox.c.recipient, *columns)
             .join(t.status_history, t.status_history.c.id == t.outbox.c.history_id)
             .join(t.submissions, t.submissions.c.id == t.status_history.c.submission_id)
             .where(t.outbox.c.channel == channel.value, t.outbox.c.delivered_at.is_(None))
@@ -741,20 +753,27 @@ async def pending(conn: AsyncConnection, channel: DeliveryChannel, limit: int) -
             .limit(limit)
         )
     ).fetchall()
-    trades: dict[int, Trade] = {}
+    found: dict[int, Trade] = {}
     for r in rows:
-        if r.submission_id not in trades:
-            trades[r.submission_id] = codec.loads(r.trade_json)
-    cleared = await _cleared_for(
-        conn, [r.submission_id for r in rows if r.status == ClearingStatusCode.CLEARED.value]
-    )
+        sid = int(r.submission_id)
+        if sid not in found and sid in known_trades:
+            found[sid] = known_trades[sid]
+    missing = {int(r.submission_id) for r in rows} - found.keys()
+    if missing:
+        for r in await conn.execute(
+            select(t.submissions.c.id, t.submissions.c.trade_json).where(t.submissions.c.id.in_(missing))
+        ):
+            found[int(r.id)] = codec.loads(r.trade_json)
+    novated = {int(r.submission_id) for r in rows if r.status == ClearingStatusCode.CLEARED.value}
+    pairs = {i: known_cleared[i] for i in novated if i in known_cleared}
+    pairs |= await _cleared_for(conn, novated - pairs.keys())
     return [
         OutboxItem(
             id=int(r.id),
             channel=channel,
             role=RecipientRole(r.role),
             recipient=r.recipient,
-            update=_update_from(r, trades[r.submission_id], cleared.get(r.submission_id)),
+            update=_update_from(r, found[int(r.submission_id)], pairs.get(int(r.submission_id))),
         )
         for r in rows
     ]

@@ -203,3 +203,18 @@ async def test_a_repeat_in_the_same_batch_window_never_novates_twice(world: Worl
     repeat = await world.service.submit(sub)
     assert repeat.status is S.CLEARED
     assert repeat.submission_id == first.submission_id
+
+
+async def test_outbox_read_from_memory_equals_the_outbox_read_from_the_store(world: World) -> None:
+    from gateway.clearing.pipeline import ClearingService
+    from gateway.clearing.ports import DeliveryChannel
+
+    for n in range(1, 4):
+        await world.service.submit(world.submission(aud_irs(f"T{n}")))
+    await world.service.drain()
+    fresh = ClearingService(world.engine, world.margin, clock=world.clock)  # remembers nothing
+    for channel in (DeliveryChannel.MQTT, DeliveryChannel.FIX):
+        remembered = await world.service.pending(channel, 100)
+        stored = await fresh.pending(channel, 100)
+        assert remembered == stored
+        assert any(item.update.cleared is not None for item in stored)
