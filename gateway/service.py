@@ -15,8 +15,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -27,7 +27,8 @@ from gateway.broker.connect import mqtt_client
 from gateway.broker.embedded import EmbeddedBroker
 from gateway.clearing.credit import CreditChecker
 from gateway.clearing.pipeline import ClearingService
-from gateway.clearing.ports import DeliveryChannel, OutboxItem
+from gateway.clearing.ports import DeliveryChannel, OutboxItem, RecipientRole, StatusUpdate
+from gateway.clearing.visibility import reasons_for_member
 from gateway.clock import Clock, SystemClock
 from gateway.config import BrokerMode, GatewayConfig
 from gateway.domain.errors import GatewayError
@@ -71,10 +72,41 @@ class Gateway:
     fix: FixAcceptor | None = None
     fix_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
 
+    member_parties: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    async def learn_members(self, items: Sequence[OutboxItem]) -> None:
+        """Load the party ids of members the outbox names that this process has not seen yet."""
+        unknown = {i.recipient for i in items if i.role is RecipientRole.MEMBER} - self.member_parties.keys()
+        if not unknown:
+            return
+        from gateway.refdata.admin import ReferenceData
+
+        for member in await ReferenceData(self.engine, clock=self.clock).list_participants():
+            self.member_parties[member.member_id] = member.party_ids
+
+    def member_view(self, item: OutboxItem) -> tuple[StatusUpdate, str | None]:
+        """What a recipient may see: a source sees the whole update, a member its own side and figures only."""
+        if item.role is not RecipientRole.MEMBER:
+            return item.update, None
+        update = item.update
+        trade_parties = {p.party_id for p in update.trade.parties}
+        own = [p for p in self.member_parties.get(item.recipient, ()) if p in trade_parties]
+        if not own:
+            raise LookupError(f"member {item.recipient} is not a party of submission {update.submission_id}")
+        redacted = reasons_for_member(update.reasons, item.recipient)
+        if redacted != update.reasons:
+            update = replace(update, reasons=redacted)
+        return update, own[0]
+
     def render(self, item: OutboxItem) -> bytes:
         s = self.clearing.settings.ccp
+        update, member_party = self.member_view(item)
         return status_update_to_fpml(
-            item.update, ccp=CcpIdentity(s.party_id, name=s.name), recipient=item.recipient, pretty=False
+            update,
+            ccp=CcpIdentity(s.party_id, name=s.name),
+            recipient=item.recipient,
+            member_party=member_party,
+            pretty=False,
         )
 
     async def probe_db(self) -> str | None:
@@ -141,6 +173,7 @@ class Gateway:
             retry_initial_s=cfg.publish.retry_initial_ms / 1000,
             retry_max_s=cfg.publish.retry_max_ms / 1000,
             topic_root=cfg.mqtt.topic_root,
+            prepare=self.learn_members,
         )
 
     async def fix_publisher(self, fix: FixAcceptor) -> None:
@@ -153,9 +186,15 @@ class Gateway:
                 self.metrics.outbox_backlog.labels("fix").set(len(items))
                 waiting: set[str] = set()
                 sent: list[OutboxItem] = []
+                participants = {m.comp_id: m.participant for m in fix.config.members}
                 for item in items:
                     if item.recipient in waiting:
                         continue  # keep this member's statuses in order
+                    member = participants.get(item.recipient)
+                    if member is not None:  # another member's shortfall figures are not this member's to see
+                        redacted = reasons_for_member(item.update.reasons, member)
+                        if redacted != item.update.reasons:
+                            item = replace(item, update=replace(item.update, reasons=redacted))
                     if fix.deliver(item):
                         sent.append(item)
                     else:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import aiomqtt
 import pytest
+from lxml import etree
 
 from gateway.clock import FixedClock
 from gateway.config import BrokerMode, FixConfig, GatewayConfig, MqttConfig, OpsConfig, StoreConfig
@@ -30,7 +31,7 @@ from tests.clearing.conftest import OPEN_NOW, aud_irs, member
 from tests.clearing.doubles import LinearMargin
 from tests.intake.fix.client import FixClient
 from tests.intake.fix.conftest import free_port
-from tests.service.harness import Inbox, subscribed
+from tests.service.harness import FPML, Inbox, Received, subscribed
 from tests.strategies import LEI_A, LEI_B
 
 pytestmark = pytest.mark.mosquitto
@@ -149,6 +150,42 @@ async def test_cleared_trade_is_confirmed_to_the_source_and_both_members(
                 await asyncio.sleep(0.02)
         metrics = r.gateway.metrics.render().decode()
         assert 'gateway_messages_in_total{channel="mqtt-fpml",outcome="submitted"} 1.0' in metrics
+
+
+def _party_ids(m: Received) -> set[str]:
+    return {str(x) for x in m.doc.xpath("//f:party/f:partyId/text()", namespaces={"f": FPML[1:-1]})}
+
+
+async def test_each_member_is_shown_only_its_own_side(mosquitto: tuple[str, int], store_url: str) -> None:
+    """The source sees both sides; a member sees its own cleared trade and never the other member's ids or figures."""
+    async with running(mosquitto, store_url, collateral_b=Decimal(0)) as r:
+        await r.send("T-VIEW")
+        await r.inbox.wait_for(
+            lambda _: all(
+                any(
+                    m.kind == "clearingStatus" and m.correlation == "T-VIEW" for m in r.inbox.on(r.topic(who))
+                )
+                for who in (r.source, r.bank_a)
+            )
+        )
+        r.clock.advance(timedelta(minutes=5))
+        await r.refdata.lodge(r.bank_b, "HOUSE", cash("AUD", Decimal(50_000_000)))
+        await r.inbox.wait_for(
+            lambda _: all(
+                _final(r, who, "T-VIEW", "clearingConfirmed") for who in (r.source, r.bank_a, r.bank_b)
+            )
+        )
+        ccp = r.gateway.clearing.settings.ccp.party_id
+
+        def confirmed(who: str) -> Received:
+            return next(m for m in r.inbox.on(r.topic(who)) if m.kind == "clearingConfirmed")
+
+        assert _party_ids(confirmed(r.source)) >= {LEI_A, LEI_B, ccp}
+        assert _party_ids(confirmed(r.bank_a)) == {LEI_A, ccp}
+        assert _party_ids(confirmed(r.bank_b)) == {LEI_B, ccp}
+        # Bank B's collateral shortfall held the trade: Bank A is told it waits, not Bank B's figures.
+        for m in r.inbox.on(r.topic(r.bank_a)):
+            assert r.bank_b.encode() not in etree.tostring(m.doc), m.kind
 
 
 async def test_refusal_carries_its_reason_codes(mosquitto: tuple[str, int], store_url: str) -> None:

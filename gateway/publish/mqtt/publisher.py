@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 import aiomqtt
 
@@ -25,6 +25,9 @@ HEALTH_KEY = "mqtt_publisher"
 
 Render = Callable[[OutboxItem], bytes]
 """Renders one outbox item for its recipient (gateway.publish.fpml for FpML)."""
+
+Prepare = Callable[[Sequence[OutboxItem]], Awaitable[None]]
+"""Loads what rendering a batch needs (e.g. members' party ids) before the synchronous renders run."""
 
 
 class OutboxPublisher:
@@ -41,8 +44,10 @@ class OutboxPublisher:
         retry_initial_s: float = 0.2,
         retry_max_s: float = 10.0,
         topic_root: str = DEFAULT_ROOT,
+        prepare: Prepare | None = None,
     ) -> None:
         self._topic_root = check_root(topic_root)
+        self._prepare = prepare
         self._outbox = outbox
         self._render = render
         self._connect = connect
@@ -88,6 +93,8 @@ class OutboxPublisher:
         self._metrics.outbox_backlog.labels("mqtt").set(len(items))
         if not items:
             return 0
+        if self._prepare is not None:
+            await self._prepare(items)
         delivered = await self._publish(client, items)
         await self._outbox.mark_delivered([i.id for i in delivered])
         for item in delivered:
