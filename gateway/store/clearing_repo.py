@@ -6,6 +6,7 @@ cleared trades, risk state) in one transaction.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -284,6 +285,21 @@ async def insert(
     return _row(result.one())
 
 
+@functools.cache
+def _insert_new(dialect: str) -> Any:
+    """``INSERT ... ON CONFLICT DO NOTHING RETURNING id``, built once (the values are parameters)."""
+    if dialect == "postgresql":
+        stmt: Any = pg_insert(t.submissions).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        stmt = sqlite_insert(t.submissions).on_conflict_do_nothing()
+    else:
+        raise RuntimeError(f"unsupported database {dialect}")
+    return stmt.returning(t.submissions.c.id)
+
+
+_INSERT_HISTORY = t.status_history.insert().returning(t.status_history.c.id)
+
+
 async def insert_new(
     conn: AsyncConnection,
     sub: Submission,
@@ -328,13 +344,7 @@ async def insert_new(
         "needs_recheck": False,
         "updated_at": at,
     }
-    if conn.dialect.name == "postgresql":
-        stmt: Any = pg_insert(t.submissions).values(**values).on_conflict_do_nothing()
-    elif conn.dialect.name == "sqlite":
-        stmt = sqlite_insert(t.submissions).values(**values).on_conflict_do_nothing()
-    else:  # pragma: no cover - the two supported databases are above
-        raise RuntimeError(f"unsupported database {conn.dialect.name}")
-    row_id = (await conn.execute(stmt.returning(t.submissions.c.id))).scalar_one_or_none()
+    row_id = (await conn.execute(_insert_new(conn.dialect.name), values)).scalar_one_or_none()
     if row_id is None:
         return None
     return SubmissionRow(
@@ -364,20 +374,18 @@ async def record_received(
     conn: AsyncConnection, sub: SubmissionRow, at: datetime, recipients: Sequence[Recipient]
 ) -> StatusUpdate:
     """The history row and outbox items of a submission stored by ``insert_new`` (already at sequence 1)."""
-    h = t.status_history
     history_id = (
         await conn.execute(
-            h.insert()
-            .values(
-                submission_id=sub.id,
-                sequence=1,
-                status=ClearingStatusCode.RECEIVED.value,
-                at=at,
-                reasons="[]",
-                ccp_trade_ids="[]",
-                business_date=sub.business_date,
-            )
-            .returning(h.c.id)
+            _INSERT_HISTORY,
+            {
+                "submission_id": sub.id,
+                "sequence": 1,
+                "status": ClearingStatusCode.RECEIVED.value,
+                "at": at,
+                "reasons": "[]",
+                "ccp_trade_ids": "[]",
+                "business_date": sub.business_date,
+            },
         )
     ).scalar_one()
     if recipients:

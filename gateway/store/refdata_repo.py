@@ -419,17 +419,23 @@ async def comp_ids_by_member(conn: AsyncConnection, member_ids: Iterable[str]) -
     return out
 
 
+_PARTIES_AND_COMP_IDS = (
+    select(t.member_parties.c.party_id, t.member_parties.c.member_id, t.member_comp_ids.c.comp_id)
+    .select_from(
+        t.member_parties.outerjoin(
+            t.member_comp_ids, t.member_comp_ids.c.member_id == t.member_parties.c.member_id
+        )
+    )
+    .where(t.member_parties.c.party_id.in_(bindparam("party_ids", expanding=True)))
+    .order_by(t.member_comp_ids.c.comp_id)
+)
+
+
 async def parties_and_comp_ids(
     conn: AsyncConnection, party_ids: Iterable[str]
 ) -> tuple[dict[str, str], dict[str, list[str]]]:
     """Each known party id's member, and those members' CompIDs (in CompID order): one query."""
-    mp, mc = t.member_parties, t.member_comp_ids
-    rows = await conn.execute(
-        select(mp.c.party_id, mp.c.member_id, mc.c.comp_id)
-        .select_from(mp.outerjoin(mc, mc.c.member_id == mp.c.member_id))
-        .where(mp.c.party_id.in_(list(set(party_ids))))
-        .order_by(mc.c.comp_id)
-    )
+    rows = await conn.execute(_PARTIES_AND_COMP_IDS, {"party_ids": list(set(party_ids))})
     members: dict[str, str] = {}
     comps: dict[str, list[str]] = {}
     for r in rows:
