@@ -185,6 +185,12 @@ async def get(conn: AsyncConnection, row_id: int, *, lock: bool = False) -> Subm
 
 
 _WORK_COLUMNS = tuple(c for c in t.submissions.c if c.name != "raw")  # the message as received stays put
+_GET = (
+    select(*_WORK_COLUMNS)
+    .where(t.submissions.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(t.submissions.c.id)
+)
+_GET_LOCKED = _GET.with_for_update(skip_locked=True)
 
 
 async def get_many(
@@ -200,11 +206,9 @@ async def get_many(
     ``trades`` holds trades already known by submission id (what this process stored: a submission's
     trade never changes once stored), which are then not decoded again.
     """
-    q = select(*_WORK_COLUMNS).where(t.submissions.c.id.in_(list(row_ids))).order_by(t.submissions.c.id)
-    if lock:
-        q = q.with_for_update(skip_locked=True)
     known = trades or {}
-    return [_row(r, known.get(int(r.id))) for r in await conn.execute(q)]
+    result = await conn.execute(_GET_LOCKED if lock else _GET, {"ids": list(row_ids)})
+    return [_row(r, known.get(int(r.id))) for r in result]
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +224,21 @@ class VersionRow:
         return submission_ref(self.id)
 
 
+_VERSIONS_OF = (
+    select(
+        t.submissions.c.id,
+        t.submissions.c.source,
+        t.submissions.c.source_trade_id,
+        t.submissions.c.source_version,
+        t.submissions.c.stage,
+    )
+    .where(
+        tuple_(t.submissions.c.source, t.submissions.c.source_trade_id).in_(bindparam("keys", expanding=True))
+    )
+    .order_by(t.submissions.c.id)
+)
+
+
 async def versions_of(
     conn: AsyncConnection, trades: Iterable[tuple[str, str]]
 ) -> dict[tuple[str, str], list[VersionRow]]:
@@ -228,13 +247,7 @@ async def versions_of(
     out: dict[tuple[str, str], list[VersionRow]] = {k: [] for k in keys}
     if not keys:
         return out
-    c = t.submissions.c
-    rows = await conn.execute(
-        select(c.id, c.source, c.source_trade_id, c.source_version, c.stage)
-        .where(tuple_(c.source, c.source_trade_id).in_(keys))
-        .order_by(c.id)
-    )
-    for r in rows:
+    for r in await conn.execute(_VERSIONS_OF, {"keys": keys}):
         out[(r.source, r.source_trade_id)].append(VersionRow(int(r.id), r.source_version, Stage(r.stage)))
     return out
 

@@ -57,6 +57,24 @@ async def insert_accounts(conn: AsyncConnection, accounts: Iterable[Account]) ->
         await conn.execute(t.accounts.insert(), rows)
 
 
+_MEMBER_PARTIES = (
+    select(t.member_parties)
+    .where(t.member_parties.c.member_id.in_(bindparam("ids", expanding=True)))
+    .order_by(t.member_parties.c.party_id)
+)
+_MEMBER_COMP_IDS = (
+    select(t.member_comp_ids)
+    .where(t.member_comp_ids.c.member_id.in_(bindparam("ids", expanding=True)))
+    .order_by(t.member_comp_ids.c.comp_id)
+)
+_MEMBER_ACCOUNTS = (
+    select(t.accounts)
+    .where(t.accounts.c.member_id.in_(bindparam("ids", expanding=True)))
+    # house account first, then client accounts by id
+    .order_by(t.accounts.c.account_type != AccountType.HOUSE.value, t.accounts.c.account_id)
+)
+
+
 async def _assemble(conn: AsyncConnection, rows: Sequence[Any]) -> list[Member]:
     ids = [r.member_id for r in rows]
     if not ids:
@@ -64,24 +82,11 @@ async def _assemble(conn: AsyncConnection, rows: Sequence[Any]) -> list[Member]:
     parties: dict[str, list[str]] = {i: [] for i in ids}
     comps: dict[str, list[str]] = {i: [] for i in ids}
     accts: dict[str, list[Account]] = {i: [] for i in ids}
-    for p in await conn.execute(
-        select(t.member_parties)
-        .where(t.member_parties.c.member_id.in_(ids))
-        .order_by(t.member_parties.c.party_id)
-    ):
+    for p in await conn.execute(_MEMBER_PARTIES, {"ids": ids}):
         parties[p.member_id].append(p.party_id)
-    for c in await conn.execute(
-        select(t.member_comp_ids)
-        .where(t.member_comp_ids.c.member_id.in_(ids))
-        .order_by(t.member_comp_ids.c.comp_id)
-    ):
+    for c in await conn.execute(_MEMBER_COMP_IDS, {"ids": ids}):
         comps[c.member_id].append(c.comp_id)
-    for a in await conn.execute(
-        select(t.accounts)
-        .where(t.accounts.c.member_id.in_(ids))
-        # house account first, then client accounts by id
-        .order_by(t.accounts.c.account_type != AccountType.HOUSE.value, t.accounts.c.account_id)
-    ):
+    for a in await conn.execute(_MEMBER_ACCOUNTS, {"ids": ids}):
         accts[a.member_id].append(
             Account(a.member_id, a.account_id, AccountType(a.account_type), a.base_currency)
         )
@@ -129,16 +134,19 @@ async def member_ids_by_party(conn: AsyncConnection, party_ids: Iterable[str]) -
 
 async def members_by_party(conn: AsyncConnection, party_ids: Iterable[str]) -> dict[str, Member]:
     """Each known party id mapped to its member."""
-    ids = list(set(party_ids))
-    links = (
-        await conn.execute(select(t.member_parties).where(t.member_parties.c.party_id.in_(ids)))
-    ).fetchall()
-    member_ids = {row.member_id for row in links}
-    if not member_ids:
+    found = (await conn.execute(_MEMBERS_BY_PARTY, {"ids": list(set(party_ids))})).fetchall()
+    if not found:
         return {}
-    rows = (await conn.execute(select(t.members).where(t.members.c.member_id.in_(member_ids)))).fetchall()
+    rows = list({r.member_id: r for r in found}.values())
     by_id = {m.member_id: m for m in await _assemble(conn, rows)}
-    return {row.party_id: by_id[row.member_id] for row in links}
+    return {row.party_id: by_id[row.member_id] for row in found}
+
+
+_MEMBERS_BY_PARTY = (
+    select(t.member_parties.c.party_id, t.members)
+    .join(t.members, t.members.c.member_id == t.member_parties.c.member_id)
+    .where(t.member_parties.c.party_id.in_(bindparam("ids", expanding=True)))
+)
 
 
 async def list_members(conn: AsyncConnection) -> list[Member]:
@@ -457,18 +465,26 @@ async def get_risk_many(
     wanted = sorted(set(keys))
     if not wanted:
         return {}
-    r = t.account_risk.c
-    q = (
-        select(r.member_id, r.account_id, r.margin, r.pnl_vector, r.trade_count)
-        .where(tuple_(r.member_id, r.account_id).in_(wanted))
-        .order_by(r.member_id, r.account_id)
-    )
-    if lock:
-        q = q.with_for_update()
     return {
         (row.member_id, row.account_id): RiskRow(row.margin, row.pnl_vector, row.trade_count)
-        for row in await conn.execute(q)
+        for row in await conn.execute(_RISK_LOCKED if lock else _RISK, {"keys": wanted})
     }
+
+
+_RISK = (
+    select(
+        t.account_risk.c.member_id,
+        t.account_risk.c.account_id,
+        t.account_risk.c.margin,
+        t.account_risk.c.pnl_vector,
+        t.account_risk.c.trade_count,
+    )
+    .where(
+        tuple_(t.account_risk.c.member_id, t.account_risk.c.account_id).in_(bindparam("keys", expanding=True))
+    )
+    .order_by(t.account_risk.c.member_id, t.account_risk.c.account_id)
+)
+_RISK_LOCKED = _RISK.with_for_update()
 
 
 _PUT_RISK = (
@@ -522,19 +538,27 @@ async def member_figures(conn: AsyncConnection, member_ids: Iterable[str]) -> di
     out = {i: MemberFigures({}, {}, {}) for i in ids}
     if not ids:
         return out
-    r = t.account_risk.c
-    for row in await conn.execute(select(r.member_id, r.account_id, r.margin).where(r.member_id.in_(ids))):
+    for row in await conn.execute(_FIGURES_MARGINS, {"ids": ids}):
         out[row.member_id].margins[row.account_id] = row.margin
-    c = t.collateral.c
-    for row in await conn.execute(
-        select(t.collateral).where(c.member_id.in_(ids)).order_by(c.member_id, c.asset_id)
-    ):
+    for row in await conn.execute(_FIGURES_COLLATERAL, {"ids": ids}):
         if row.quantity != 0:
             out[row.member_id].holdings.setdefault(row.account_id, []).append(
                 Holding(row.asset_id, AssetKind(row.kind), row.currency, row.quantity, row.price, row.haircut)
             )
-    v = t.credit_reservations.c
-    for row in await conn.execute(select(v.member_id, v.account_id, v.amount).where(v.member_id.in_(ids))):
+    for row in await conn.execute(_FIGURES_RESERVED, {"ids": ids}):
         found = out[row.member_id].reserved
         found[row.account_id] = found.get(row.account_id, Decimal(0)) + row.amount
     return out
+
+
+_FIGURES_MARGINS = select(
+    t.account_risk.c.member_id, t.account_risk.c.account_id, t.account_risk.c.margin
+).where(t.account_risk.c.member_id.in_(bindparam("ids", expanding=True)))
+_FIGURES_COLLATERAL = (
+    select(t.collateral)
+    .where(t.collateral.c.member_id.in_(bindparam("ids", expanding=True)))
+    .order_by(t.collateral.c.member_id, t.collateral.c.asset_id)
+)
+_FIGURES_RESERVED = select(
+    t.credit_reservations.c.member_id, t.credit_reservations.c.account_id, t.credit_reservations.c.amount
+).where(t.credit_reservations.c.member_id.in_(bindparam("ids", expanding=True)))
