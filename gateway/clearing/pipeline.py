@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -93,11 +94,24 @@ class ClearingService:
         self.ccp = Party(self.settings.ccp.party_id, name=self.settings.ccp.name)
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
+        # SQLite has one writer at a time: this service's writers queue here rather than in SQLite's busy
+        # handler, which sleeps between retries (PostgreSQL writers run side by side)
+        self._writer = asyncio.Lock() if engine.dialect.name == "sqlite" else None
         # Trades this process stored (by submission id) and the pairs it novated, most recent first out of
         # mind: the pass and the publishers' outbox reads use them instead of decoding the stored JSON (a
         # stored trade never changes; an older one is decoded as before).
         self._trades: OrderedDict[int, Trade] = OrderedDict()
         self._cleared: OrderedDict[int, tuple[Trade, Trade]] = OrderedDict()
+
+    @asynccontextmanager
+    async def _writing(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction (committed on success, rolled back on any exception)."""
+        if self._writer is None:
+            async with self.engine.begin() as conn:
+                yield conn
+            return
+        async with self._writer, self.engine.begin() as conn:
+            yield conn
 
     # ------------------------------------------------------------ ClearingPort
 
@@ -106,7 +120,7 @@ class ClearingService:
         too_long = repo.oversized(submission)
         if too_long:
             raise InputRejected(too_long)
-        async with self.engine.begin() as conn:
+        async with self._writing() as conn:
             update, row_id = await self._store(conn, submission)
             if update is None:  # a known message or trade version: its last status
                 known = await self._known(conn, submission)
@@ -118,7 +132,7 @@ class ClearingService:
         return update
 
     async def withdraw(self, source: str, source_trade_id: str, at: datetime, reason: str) -> StatusUpdate:
-        async with self.engine.begin() as conn:
+        async with self._writing() as conn:
             subs = await repo.versions(conn, source, source_trade_id)
             if not subs:
                 raise NotEligible.of(
@@ -150,7 +164,7 @@ class ClearingService:
     async def credit_check(self, member: str, account: str, trade: Trade, order_id: str) -> CreditDecision:
         """Pre-trade check of one member side; an approval reserves the incremental margin until released."""
         now = self.clock.now()
-        async with self.engine.begin() as conn:
+        async with self._writing() as conn:
             m = await ref.get_member(conn, member)
             acct = None if m is None else m.account(account)
             if m is None or acct is None:
@@ -193,7 +207,7 @@ class ClearingService:
             return decision
 
     async def release_credit(self, member: str, order_id: str) -> None:
-        async with self.engine.begin() as conn:
+        async with self._writing() as conn:
             await ref.release_reservation(conn, member, order_id)
 
     async def positions(self, member: str, account: str | None, business_date: date) -> Sequence[Position]:
@@ -207,7 +221,7 @@ class ClearingService:
             return await repo.pending(conn, channel, limit, trades=self._trades, cleared=self._cleared)
 
     async def mark_delivered(self, ids: Sequence[int]) -> None:
-        async with self.engine.begin() as conn:
+        async with self._writing() as conn:
             await repo.mark_delivered(conn, ids, self.clock.now())
 
     # ------------------------------------------------------------ reading
@@ -299,7 +313,7 @@ class ClearingService:
                 ids = await repo.unregistered(conn, business_date)
             for row_id in ids:
                 try:
-                    async with self.engine.begin() as conn:
+                    async with self._writing() as conn:
                         sub = await repo.get(conn, row_id, lock=True)
                         if sub is None or sub.stage in repo.TERMINAL or sub.backload:
                             continue
@@ -317,7 +331,7 @@ class ClearingService:
                 except Exception as exc:  # batch: report and carry on with the next trade
                     log.exception("clearing.eod_refusal_failed", submission=row_id)
                     failures.append((repo.submission_ref(row_id), f"{type(exc).__name__}: {exc}"))
-            async with self.engine.begin() as conn:
+            async with self._writing() as conn:
                 expired = await ref.expire_reservations(conn, business_date)
                 matured = await repo.mature(conn, business_date)
             revaluation = (
@@ -344,7 +358,7 @@ class ClearingService:
         failures: list[tuple[str, str]] = []
         for member_id, account_id in accounts:
             try:
-                async with self.engine.begin() as conn:
+                async with self._writing() as conn:
                     member = await ref.get_member(conn, member_id)
                     account = None if member is None else member.account(account_id)
                     if account is None:
@@ -462,7 +476,7 @@ class ClearingService:
         """
         if len(ids) > 1:
             try:
-                async with self.engine.begin() as conn:
+                async with self._writing() as conn:
                     novated = await self._decide_batch(conn, ids)
             except Exception:
                 log.warning("clearing.batch_retried_one_by_one", first=ids[0], size=len(ids), exc_info=True)
@@ -478,7 +492,7 @@ class ClearingService:
     async def _process_safely(self, row_id: int) -> bool:
         """Process one submission; False when the database failed and it is left for the next pass."""
         try:
-            async with self.engine.begin() as conn:
+            async with self._writing() as conn:
                 novated = await self._decide_batch(conn, [row_id])
             self._decided(novated)
             return True
@@ -490,7 +504,7 @@ class ClearingService:
         except Exception as exc:
             log.exception("clearing.process_failed", submission=row_id)
             # Never leave a poison submission to loop: refuse it with an internal error the operator can see.
-            async with self.engine.begin() as conn:
+            async with self._writing() as conn:
                 sub = await repo.get(conn, row_id, lock=True)
                 if sub is not None and sub.stage not in repo.TERMINAL:
                     issue = Issue(ReasonCode.INTERNAL_ERROR, "trade", f"{type(exc).__name__}: {exc}")
