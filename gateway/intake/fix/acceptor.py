@@ -4,23 +4,43 @@
         ...
         sent = fix.deliver(outbox_item)                # status AE to a member; False while logged out
 
-quickfix runs each session's socket on its own thread (ThreadedSocketAcceptor: a member that floods
-or stalls its connection never delays another's reads) and hands each application message to that
-member's asyncio queue (logons and logouts to one event queue); one worker per member handles its
-messages in order, so a slow member never delays another. Replies
-and status reports are sent from the event loop with ``quickfix.Session.sendToTarget``.
+Members connect to the logon gate (``gate.py``: bind address, a Logout with a reason for an unknown
+CompID), which hands each connection to quickfix on an internal loopback port. quickfix runs each
+session's socket on its own thread (ThreadedSocketAcceptor: a member that floods or stalls its
+connection never delays another's reads) and hands each application message to that member's asyncio
+queue (logons and logouts to one event queue); one worker per member handles its messages in order, so
+a slow member never delays another. Replies and status reports are sent from the event loop with
+``quickfix.Session.sendToTarget``.
+
+Stopping. ``ThreadedSocketAcceptor.stop`` in quickfix 1.16 is only safe when it has no connection to
+deal with: a connection it accepts while stopping gets a thread that stop neither closes nor joins, and
+which goes on using the sessions after the acceptor is deleted (heap corruption, segfault); a
+connection that ends while it stops has its descriptor closed a second time by stop, closing whatever
+file or socket of the process has since reused the number. So ``__aexit__`` first sends logged-on
+members a Logout (waiting up to ``LOGOUT_WAIT_S`` for their answers), stops the callbacks from posting
+and the workers, closes the gate (no new connection reaches quickfix; every connection is ended and
+quickfix's side seen closed), waits until quickfix's connection threads have exited, and only then
+calls ``stop`` (on a worker thread: it blocks, and callbacks need the GIL). The acceptor is then
+deleted while the application, settings and factories it points to are still referenced.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import ctypes.util
 import gc
 import logging
+import os
+import socket
 import statistics
+import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from pathlib import Path
 from types import TracebackType
 
 import quickfix
@@ -31,12 +51,64 @@ from gateway.intake.fix import replies
 from gateway.intake.fix.bridge import CallbackBridge, EventKind, Inbound
 from gateway.intake.fix.config import AcceptorConfig, settings_text
 from gateway.intake.fix.dictionary import Dictionary, load
+from gateway.intake.fix.gate import LogonGate
 from gateway.intake.fix.handlers import FixHandlers, XmlReader
 from gateway.intake.fix.wire import Out, frame
 
 log = logging.getLogger(__name__)
 
 BEGIN_STRING = "FIXT.1.1"
+QUICKFIX_THREAD_NAME = b"fix-quickfix"  # the native name quickfix's own threads inherit (Linux)
+STOP_WAIT_S = 5.0  # the longest a stop waits for members' connections and quickfix's threads to end
+LOGOUT_WAIT_S = 2.0  # the longest a stop waits for logged-on members to answer the CCP's Logout
+
+
+def _free_loopback_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _set_thread_name(name: bytes) -> bytes | None:
+    """Set the calling thread's native name (Linux ``prctl(PR_SET_NAME)``); the previous one, or None
+    where that is not possible. Threads a thread creates inherit its name, which is how quickfix's
+    threads are found again when the acceptor stops."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        previous = Path(f"/proc/self/task/{threading.get_native_id()}/comm").read_bytes().strip()
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        if libc.prctl(15, ctypes.c_char_p(name[:15]), 0, 0, 0) != 0:  # 15 = PR_SET_NAME
+            return None
+        return previous
+    except OSError:
+        return None
+
+
+def quickfix_threads() -> int | None:
+    """How many threads of this process carry quickfix's thread name; None where it cannot be told."""
+    try:
+        tasks = os.listdir("/proc/self/task")
+    except OSError:
+        return None
+    count = 0
+    for tid in tasks:
+        with contextlib.suppress(OSError):
+            if Path(f"/proc/self/task/{tid}/comm").read_bytes().strip() == QUICKFIX_THREAD_NAME:
+                count += 1
+    return count
+
+
+def _start_named(acceptor: quickfix.ThreadedSocketAcceptor) -> bool:
+    """``acceptor.start()`` with this thread renamed meanwhile, so quickfix's threads carry the name;
+    True if they do."""
+    previous = _set_thread_name(QUICKFIX_THREAD_NAME)
+    try:
+        acceptor.start()
+    finally:
+        if previous is not None:
+            _set_thread_name(previous)
+    return previous is not None
 
 
 class Timings:
@@ -67,6 +139,8 @@ class Timings:
 class FixAcceptor:
     """One quickfix ThreadedSocketAcceptor, one session per configured member."""
 
+    _started = 0  # quickfix acceptors of this process started and not yet stopped: one accept thread each
+
     def __init__(
         self,
         config: AcceptorConfig,
@@ -83,8 +157,14 @@ class FixAcceptor:
         self.handlers = FixHandlers(port, config, self.dictionary, self.clock, xml_reader)
         self.on_logon = on_logon
         self._logged_on: set[str] = set()
+        self._nobody_logged_on = asyncio.Event()
         self._acceptor: quickfix.ThreadedSocketAcceptor | None = None
+        self._bridge: CallbackBridge | None = None
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._threads_named = False
+        self.gate: LogonGate | None = None
+        self.internal_port = 0
         self._transport_dd = quickfix.DataDictionary(str(config.transport_dictionary))
         self._app_dd = quickfix.DataDictionary(str(config.app_dictionary))
         self.timings = Timings()  # where an application message spends its time, for monitoring
@@ -99,9 +179,13 @@ class FixAcceptor:
         loop = asyncio.get_running_loop()
         for d in (self.config.store_dir, self.config.log_dir):
             d.mkdir(parents=True, exist_ok=True)
+        self.internal_port = _free_loopback_port()  # quickfix's own port, for the gate alone
         settings_path = self.config.data_dir / "acceptor.cfg"
-        settings_path.write_text(settings_text(self.config), encoding="utf-8")
-        # quickfix holds these by reference: they must live as long as the acceptor does
+        settings_path.write_text(
+            settings_text(self.config, internal_port=self.internal_port), encoding="utf-8"
+        )
+        # quickfix holds these by reference: they stay referenced here for the FixAcceptor's whole life,
+        # so they outlive the C++ acceptor (deleted in _shutdown, before any of them can be)
         self._settings = quickfix.SessionSettings(str(settings_path))
         self._bridge = CallbackBridge(loop, queue, self.config, member_queues)
         self._store_factory = quickfix.FileStoreFactory(self._settings)
@@ -109,23 +193,74 @@ class FixAcceptor:
         self._acceptor = quickfix.ThreadedSocketAcceptor(
             self._bridge, self._store_factory, self._settings, self._log_factory
         )
-        await asyncio.to_thread(self._acceptor.start)
+        self._threads_named = await asyncio.to_thread(_start_named, self._acceptor)
+        FixAcceptor._started += 1
+        self.gate = LogonGate(self.config, upstream_port=self.internal_port)
+        try:
+            await self.gate.start()
+        except BaseException:
+            await self._shutdown()
+            raise
         self._task = asyncio.create_task(self._run(queue, member_queues), name="fix-acceptor")
         return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        await self._shutdown()
+
+    async def _shutdown(self) -> None:
+        """Stop in the one order quickfix 1.16 survives (see the module docstring)."""
+        await self._log_out_members(LOGOUT_WAIT_S)
+        self._stopping = True
+        if self._bridge is not None:
+            self._bridge.stopping = True
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+            self._task = None
+        if self.gate is not None:
+            await self.gate.close(STOP_WAIT_S)
         if self._acceptor is not None:
+            await self._quickfix_quiet(STOP_WAIT_S)
             await asyncio.to_thread(self._acceptor.stop, True)
-            # The SWIG director objects form a cycle; collect it now so this acceptor's sessions are
-            # unregistered before another acceptor (a restart in the same process) registers its own.
-            self._acceptor = None
+            FixAcceptor._started -= 1
+            # Delete the C++ acceptor now, while the application, settings and factories it uses are still
+            # referenced by self: its sessions are unregistered before another acceptor (a restart in the
+            # same process) registers the same SessionIDs. Its SWIG proxy may sit in a reference cycle.
+            acceptor, self._acceptor = self._acceptor, None
+            del acceptor
             gc.collect()
+        self._logged_on.clear()
+
+    async def _log_out_members(self, wait_s: float) -> None:
+        """Send every logged-on member a Logout (quickfix does at its next timer tick, within a second)
+        and wait until they are logged out or ``wait_s`` has passed; the gate then ends what is left."""
+        if self._acceptor is None or self._stopping or not self._logged_on:
+            return
+        for comp_id in sorted(self._logged_on):
+            session = quickfix.Session.lookupSession(self.session_id(comp_id))
+            if session is not None:
+                session.logout("the CCP is shutting down")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._nobody_logged_on.wait(), wait_s)
+
+    async def _quickfix_quiet(self, wait_s: float) -> None:
+        """Wait until only quickfix's accept threads are left (one per running acceptor of this process):
+        every connection thread has ended, so ``stop`` has no connection to race with."""
+        if not self._threads_named:
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait_s
+        while (count := quickfix_threads()) is not None and count > FixAcceptor._started:
+            if loop.time() >= deadline:
+                log.warning(
+                    "FIX: %d quickfix connection threads still running; stopping anyway",
+                    count - FixAcceptor._started,
+                )
+                return
+            await asyncio.sleep(0.01)
 
     async def _run(
         self, queue: asyncio.Queue[Inbound], member_queues: dict[str, asyncio.Queue[tuple[str, float]]]
@@ -137,11 +272,14 @@ class FixAcceptor:
                 event = await queue.get()
                 if event.kind is EventKind.LOGON:
                     self._logged_on.add(event.comp_id)
+                    self._nobody_logged_on.clear()
                     log.info("FIX %s logged on", event.comp_id)
                     if self.on_logon is not None:
                         self.on_logon(event.comp_id)
                 else:
                     self._logged_on.discard(event.comp_id)
+                    if not self._logged_on:
+                        self._nobody_logged_on.set()
                     log.info("FIX %s logged out", event.comp_id)
 
     async def _worker(self, comp_id: str, q: asyncio.Queue[tuple[str, float]]) -> None:
@@ -169,6 +307,8 @@ class FixAcceptor:
         return quickfix.SessionID(BEGIN_STRING, self.config.comp_id, comp_id)
 
     def is_logged_on(self, comp_id: str) -> bool:
+        if self._stopping or self._acceptor is None:
+            return False
         session = quickfix.Session.lookupSession(self.session_id(comp_id))
         return bool(session is not None and session.isLoggedOn())
 
@@ -180,7 +320,10 @@ class FixAcceptor:
 
     def reply(self, comp_id: str, out: Out) -> bool:
         """Send a reply on the member's session; if it has just logged out, quickfix stores the reply
-        under its sequence number and resends it when the member asks (ResendRequest)."""
+        under its sequence number and resends it when the member asks (ResendRequest). Nothing is sent
+        once the acceptor is stopping (quickfix's sessions are going away): False."""
+        if self._stopping or self._acceptor is None:
+            return False
         try:
             return bool(quickfix.Session.sendToTarget(self._message(out), self.session_id(comp_id)))
         except quickfix.SessionNotFound:

@@ -4,6 +4,8 @@ Two acceptors are measured in the same run with the same dictionaries, validatio
 and FileLog: ours (quickfix -> asyncio -> parse -> canonical trade -> ``ClearingPort.submit`` -> AR) with
 a port that acknowledges at once, and a bare quickfix echo acceptor that answers each AE with a fixed AR
 from inside its fromApp callback. One client sends an AE, waits for the AR, sends the next.
+Ours is measured twice per round, alternately: through the logon gate (the port members use) and
+straight to quickfix's internal port, so the gate's cost is measured in the same run.
 """
 
 from __future__ import annotations
@@ -155,7 +157,7 @@ async def _round_trips(port: int, count: int) -> dict[str, float]:
     """Rate and median/p90 round trip (microseconds) of ``count`` sequential AE -> AR exchanges."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     client = _Client(reader, writer)
-    await client.send("A", "98=0|108=30|1137=9|")
+    await client.send("A", "98=0|108=30|141=Y|1137=9|")  # each measurement starts its sequence at 1
     logon = await client.receive()
     if logon.get(35) != "A":
         raise RuntimeError(f"logon refused: {logon}")
@@ -208,12 +210,16 @@ async def _measure(port: int, count: int) -> dict[str, float]:
     return result
 
 
-async def _gateway_rate(data: Path, count: int, timings: list[dict[str, float]]) -> dict[str, float]:
+async def _gateway_rate(
+    data: Path, count: int, timings: list[dict[str, float]], gate_first: bool
+) -> tuple[dict[str, float], dict[str, float]]:
+    """(through the gate, straight to quickfix), measured one after the other on one acceptor."""
     config = _config(data)
     async with FixAcceptor(config, AckPort()) as acceptor:
-        result = await _measure(config.port, count)
+        ports = [config.port, acceptor.internal_port]
+        results = {p: await _measure(p, count) for p in (ports if gate_first else ports[::-1])}
         timings.append(acceptor.timings.medians_us())
-        return result
+        return results[config.port], results[acceptor.internal_port]
 
 
 async def _echo_rate(data: Path, count: int) -> dict[str, float]:
@@ -242,6 +248,8 @@ class FixBenchResult:
     gateway_median_us: dict[str, float]  # handoff (quickfix thread -> event loop), handle, send
     gateway_rtt_us: dict[str, float]
     echo_rtt_us: dict[str, float]
+    direct_round_trips_per_s: float  # ours without the logon gate (straight to quickfix's port)
+    direct_rtt_us: dict[str, float]
 
     @property
     def ratio(self) -> float:
@@ -256,6 +264,9 @@ class FixBenchResult:
             "ratio": round(self.ratio, 3),
             "gateway_rtt_us": self.gateway_rtt_us,
             "echo_rtt_us": self.echo_rtt_us,
+            "direct_round_trips_per_s": round(self.direct_round_trips_per_s, 1),
+            "direct_rtt_us": self.direct_rtt_us,
+            "gate_cost": round(1 - self.gateway_round_trips_per_s / self.direct_round_trips_per_s, 3),
             "gateway_median_us": self.gateway_median_us,
             "target_ratio": 0.5,
             "meets_target": self.ratio >= 0.5,
@@ -268,11 +279,14 @@ async def run(count: int, rounds: int = 5) -> FixBenchResult:
     per_round = max(count // rounds, 1)
     echo: list[dict[str, float]] = []
     ours: list[dict[str, float]] = []
+    direct: list[dict[str, float]] = []
     timings: list[dict[str, float]] = []
     with tempfile.TemporaryDirectory(prefix="fix-bench-") as tmp:
         for r in range(rounds):
             echo.append(await _echo_rate(Path(tmp) / f"echo-{r}", per_round))
-            ours.append(await _gateway_rate(Path(tmp) / f"gateway-{r}", per_round, timings))
+            gated, straight = await _gateway_rate(Path(tmp) / f"gateway-{r}", per_round, timings, r % 2 == 0)
+            ours.append(gated)
+            direct.append(straight)
     total = per_round * rounds
 
     def rate(results: list[dict[str, float]]) -> float:
@@ -288,6 +302,8 @@ async def run(count: int, rounds: int = 5) -> FixBenchResult:
         gateway_median_us={k: median(timings, k) for k in timings[0]},
         gateway_rtt_us={"median": median(ours, "median_us"), "p90": median(ours, "p90_us")},
         echo_rtt_us={"median": median(echo, "median_us"), "p90": median(echo, "p90_us")},
+        direct_round_trips_per_s=rate(direct),
+        direct_rtt_us={"median": median(direct, "median_us"), "p90": median(direct, "p90_us")},
     )
 
 

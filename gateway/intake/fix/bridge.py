@@ -3,6 +3,8 @@
 quickfix calls these on its own thread while holding the session lock; an exception escaping a
 callback would unwind into C++ and end the process, and a slow callback would stall every session.
 So each callback does one thing (post to the event loop, or answer a Logon check) inside try/except.
+Once ``stopping`` is set (the acceptor is shutting down) callbacks post nothing and every Logon is
+refused: nothing is handed to an event loop that may be closing, and no session comes up during stop.
 The one exception raised on purpose is ``quickfix.RejectLogon``, quickfix's way to refuse a Logon with
 a reason (it answers with a Logout carrying the text and disconnects).
 """
@@ -42,6 +44,10 @@ def _field(message: quickfix.Message, tag: int, header: bool = False) -> str | N
     return where.getField(tag) if where.isSetField(tag) else None
 
 
+def _is_logon(message: quickfix.Message) -> bool:
+    return _field(message, 35, header=True) == _LOGON
+
+
 def logon_refusal(config: AcceptorConfig, comp_id: str, heartbeat: str | None) -> str | None:
     """Why a Logon from ``comp_id`` is refused, or None to accept it."""
     member = config.member(comp_id)
@@ -73,14 +79,21 @@ class CallbackBridge(quickfix.Application):  # type: ignore[misc]
         self.queue = queue
         self.config = config
         self.member_queues = member_queues
+        self.stopping = False  # set by the acceptor before it stops quickfix; read on quickfix threads
 
     def _post(self, item: Inbound) -> None:
         """Application messages go to their member's queue, session events to the event queue."""
+        if self.stopping:
+            return
         target = self.member_queues.get(item.comp_id) if item.kind is EventKind.APP else None
-        if target is not None:
-            self.loop.call_soon_threadsafe(target.put_nowait, (item.raw, time.perf_counter()))
-        else:
-            self.loop.call_soon_threadsafe(self.queue.put_nowait, item)
+        try:
+            if target is not None:
+                self.loop.call_soon_threadsafe(target.put_nowait, (item.raw, time.perf_counter()))
+            else:
+                self.loop.call_soon_threadsafe(self.queue.put_nowait, item)
+        except RuntimeError:  # the event loop is closed: the acceptor is gone, nobody is listening
+            if not self.stopping:
+                raise
 
     def onCreate(self, sessionID: quickfix.SessionID) -> None:
         try:
@@ -89,12 +102,16 @@ class CallbackBridge(quickfix.Application):  # type: ignore[misc]
             log.exception("onCreate failed")
 
     def onLogon(self, sessionID: quickfix.SessionID) -> None:
+        if self.stopping:
+            return
         try:
             self._post(Inbound(EventKind.LOGON, sessionID.getTargetCompID().getValue()))
         except BaseException:
             log.exception("onLogon failed")
 
     def onLogout(self, sessionID: quickfix.SessionID) -> None:
+        if self.stopping:
+            return
         try:
             self._post(Inbound(EventKind.LOGOUT, sessionID.getTargetCompID().getValue()))
         except BaseException:
@@ -106,7 +123,9 @@ class CallbackBridge(quickfix.Application):  # type: ignore[misc]
     def fromAdmin(self, message: quickfix.Message, sessionID: quickfix.SessionID) -> None:
         refusal: str | None = None
         try:
-            if _field(message, 35, header=True) == _LOGON:
+            if self.stopping:
+                refusal = "the CCP is shutting down; log on again later" if _is_logon(message) else None
+            elif _field(message, 35, header=True) == _LOGON:
                 refusal = logon_refusal(
                     self.config, sessionID.getTargetCompID().getValue(), _field(message, 108)
                 )
@@ -121,6 +140,8 @@ class CallbackBridge(quickfix.Application):  # type: ignore[misc]
         return None
 
     def fromApp(self, message: quickfix.Message, sessionID: quickfix.SessionID) -> None:
+        if self.stopping:
+            return
         try:
             self._post(Inbound(EventKind.APP, sessionID.getTargetCompID().getValue(), message.toString()))
         except BaseException:

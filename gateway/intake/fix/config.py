@@ -6,6 +6,7 @@ quickfix session settings, one session per member, with every validation setting
 
     [acceptor]
     port = 9878                        # plain FIX; members reach it through stunnel (deploy/stunnel)
+    bind_host = "127.0.0.1"            # the address the port listens on; "0.0.0.0" for every interface
     comp_id = "CCP"
     ccp_party_id = "CCP-LEI"
     data_dir = "/var/lib/clearing/fix" # FileStore (sequence numbers) and FileLog
@@ -27,6 +28,7 @@ quickfix session settings, one session per member, with every validation setting
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -86,6 +88,7 @@ class Schedule:
 @dataclass(frozen=True, slots=True)
 class AcceptorConfig:
     port: int = 9878
+    bind_host: str = "127.0.0.1"  # listening address (an IP literal); "0.0.0.0" or "::" for every interface
     comp_id: str = "CCP"
     ccp_party_id: str = "CCP"  # the CCP's party id: the counterparty in a pre-trade credit check
     members: tuple[Member, ...] = ()
@@ -102,6 +105,10 @@ class AcceptorConfig:
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
             raise FixConfigError("acceptor.port", f"{self.port} is not a TCP port")
+        try:
+            ipaddress.ip_address(self.bind_host)
+        except ValueError:
+            raise FixConfigError("acceptor.bind_host", f"{self.bind_host!r} is not an IP address") from None
         if not _COMP_ID.match(self.comp_id):
             raise FixConfigError("acceptor.comp_id", f"{self.comp_id!r} is not a valid CompID")
         seen: set[str] = set()
@@ -146,6 +153,7 @@ class AcceptorConfig:
         members = tuple(_member(m, i) for i, m in enumerate(data.get("members", [])))
         config = cls(
             port=a.integer("port", d.port),
+            bind_host=a.string("bind_host", d.bind_host),
             comp_id=a.string("comp_id", d.comp_id),
             ccp_party_id=a.string("ccp_party_id", d.ccp_party_id),
             members=members,
@@ -278,12 +286,22 @@ def _schedule_lines(schedule: Schedule) -> list[str]:
     return lines
 
 
-def settings_text(config: AcceptorConfig) -> str:
-    """The quickfix SessionSettings for ``config``: one [SESSION] per member, validation explicit."""
+def settings_text(config: AcceptorConfig, *, internal_port: int | None = None) -> str:
+    """The quickfix SessionSettings for ``config``: one [SESSION] per member, validation explicit.
+
+    With ``internal_port`` quickfix sits behind the logon gate (``gate.py``): it listens on that port for
+    the gate alone, which owns ``config.port``, ``config.bind_host`` and ``allowed_remote_addresses``.
+    Without it quickfix listens on ``config.port`` itself (the benchmark's bare echo acceptor).
+    ``SocketAcceptHost`` is written for engines that read it; the quickfix 1.16 build from PyPI does not
+    (it listens on every interface whatever the setting says), which is one reason the gate exists.
+    """
+    behind_gate = internal_port is not None
+    allowed = ("127.0.0.1",) if behind_gate else config.allowed_remote_addresses
     lines = [
         "[DEFAULT]",
         "ConnectionType=acceptor",
-        f"SocketAcceptPort={config.port}",
+        f"SocketAcceptPort={internal_port if behind_gate else config.port}",
+        f"SocketAcceptHost={'127.0.0.1' if behind_gate else config.bind_host}",
         "SocketReuseAddress=Y",
         "SocketNodelay=Y",
         "BeginString=FIXT.1.1",
@@ -311,8 +329,8 @@ def settings_text(config: AcceptorConfig) -> str:
         f"FileStorePath={config.store_dir.resolve()}",
         f"FileLogPath={config.log_dir.resolve()}",
     ]
-    if config.allowed_remote_addresses:
-        lines.append(f"AllowedRemoteAddresses={','.join(config.allowed_remote_addresses)}")
+    if allowed:
+        lines.append(f"AllowedRemoteAddresses={','.join(allowed)}")
     for m in config.members:
         lines += ["", "[SESSION]", f"TargetCompID={m.comp_id}"]
     return "\n".join(lines) + "\n"

@@ -134,10 +134,10 @@ async def reconnect(client: FixClient, *, attempts: int = 50, **logon: str) -> s
         client.next_seq = seq
         await client.connect()
         try:
-            return await client.logon(**logon)
+            return await client.logon(30, **logon)
         except (Disconnected, ConnectionError):
             await client.close()
             await asyncio.sleep(0.05)
     client.next_seq = seq
     await client.connect()
-    return await client.logon(**logon)
+    return await client.logon(30, **logon)

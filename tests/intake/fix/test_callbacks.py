@@ -74,6 +74,7 @@ async def test_escaping_exception_leaves_the_session_dead(tmp_path: Path) -> Non
 
 async def test_our_callbacks_catch_everything(acceptor: FixAcceptor) -> None:
     bridge = acceptor._bridge
+    assert bridge is not None
     original = bridge._post
 
     def failing_post(item: Inbound) -> None:

@@ -81,6 +81,8 @@ trade_source = true
         ("[fix]\n", "fix"),
         ('[acceptor]\nstart_day = "someday"\nend_day = "fri"\n', "acceptor.start_day"),
         ('[acceptor]\nend_day = "fri"\n', "acceptor.start_day"),
+        ('[acceptor]\nbind_host = "fix.example.com"\n', "acceptor.bind_host"),
+        ("[acceptor]\nbind_host = 1\n", "acceptor.bind_host"),
     ],
 )
 def test_mistakes_are_named_by_key(tmp_path: Path, text: str, key: str) -> None:
@@ -102,3 +104,24 @@ def test_logon_refusals() -> None:
     assert logon_refusal(config, "A", "2") == "HeartBtInt 2 outside 5..60 seconds"
     assert logon_refusal(config, "A", None) == "HeartBtInt None is not a number"
     assert logon_refusal(config, "Z", "30") == "SenderCompID Z is not a clearing member of this CCP"
+
+
+def test_bind_host_defaults_to_loopback_and_is_read_from_toml(tmp_path: Path) -> None:
+    assert AcceptorConfig().bind_host == "127.0.0.1"
+    config = AcceptorConfig.from_toml(_write(tmp_path, '[acceptor]\nbind_host = "10.1.2.3"\n'))
+    assert config.bind_host == "10.1.2.3"
+    assert "SocketAcceptHost=10.1.2.3" in settings_text(config).splitlines()  # quickfix on its own
+
+
+def test_behind_the_gate_quickfix_listens_for_the_gate_only() -> None:
+    config = AcceptorConfig(
+        port=9878,
+        bind_host="0.0.0.0",  # noqa: S104 - members connect from elsewhere; quickfix still listens for the gate only
+        allowed_remote_addresses=("10.0.0.7",),
+        members=(Member("A", "LEI-A"),),
+    )
+    lines = settings_text(config, internal_port=41000).splitlines()
+    assert "SocketAcceptPort=41000" in lines
+    assert "SocketAcceptHost=127.0.0.1" in lines
+    assert "AllowedRemoteAddresses=127.0.0.1" in lines  # the members' addresses are checked by the gate
+    assert not [line for line in lines if "9878" in line or "10.0.0.7" in line]

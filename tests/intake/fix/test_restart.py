@@ -134,8 +134,8 @@ async def test_sigkill_and_restart_keeps_sequence_numbers_and_submissions(
     client = FixClient("127.0.0.1", port)
     client.next_seq = 3
     await client.connect()
-    logon = dict(pairs_of(await client.logon()))
-    assert (logon[35], logon[34]) == ("A", "3")  # the acceptor's numbers continue after 1 (Logon) and 2 (AR)
+    again = dict(pairs_of(await client.logon()))
+    assert (again[35], again[34]) == ("A", "3")  # the acceptor's numbers continue after 1 (Logon) and 2 (AR)
     # The member re-sends R1 (it cannot know the ack was durable) and sends R2.
     await client.send(_ae("R1", 4, (97, "Y")))
     again = dict(pairs_of(await client.receive()))

@@ -6,6 +6,7 @@ built concurrently); it de-duplicates as the real one does.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -29,8 +30,13 @@ async def test_duplicate_submission_registers_once(
     assert [s.message_id for s in memory_port.submissions] == ["R1"]
 
 
-async def test_unknown_comp_id_is_logged(acceptor: FixAcceptor) -> None:
-    await run(GOLDEN / "unknown_comp_id.def", "127.0.0.1", acceptor.config.port)
+async def test_unknown_comp_id_is_logged_and_never_reaches_quickfix(
+    acceptor: FixAcceptor, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="gateway.intake.fix.gate"):
+        await run(GOLDEN / "unknown_comp_id.def", "127.0.0.1", acceptor.config.port)
+    assert any("refused at the gate" in r.getMessage() and "NOBODY" in r.getMessage() for r in caplog.records)
+    assert acceptor.gate is not None
+    assert acceptor.gate.refused == 1
     events = (acceptor.config.log_dir / "GLOBAL.event.current.log").read_text()
-    assert "Session not found for incoming message" in events
-    assert "49=NOBODY" in events
+    assert "NOBODY" not in events  # answered by the gate: quickfix had no connection to log

@@ -1,0 +1,298 @@
+"""The logon gate: the FIX port members connect to, a thin asyncio layer in front of quickfix.
+
+    gate = LogonGate(config, upstream_port=quickfix_port)
+    await gate.start()            # listens on config.bind_host:config.port
+    ...
+    await gate.close()            # no new connections; every connection ended, quickfix's side included
+
+The quickfix 1.16 build from PyPI cannot do three things the CCP needs, so the gate does them:
+
+- **bind address**: it does not read ``SocketAcceptHost`` and listens on every interface; the gate
+  listens on ``bind_host`` and quickfix on a loopback-only internal port (``AllowedRemoteAddresses``).
+- **unknown CompID**: quickfix has no session for it and drops the connection without a word; the gate
+  reads the first message and answers a Logon whose SenderCompID (or TargetCompID) names no session with
+  a Logout (35=5) whose Text says why, then closes. Suspended members and wrong heartbeat intervals have
+  a session and stay with quickfix (``bridge.logon_refusal``), which keeps their sequence numbers right.
+- **orderly stop**: ``ThreadedSocketAcceptor.stop`` races with connections it accepts or closes while it
+  stops (see ``FixAcceptor.__aexit__``); the gate stops accepting first and ends every connection,
+  waiting until quickfix has closed its side, so that quickfix stops with no connection left.
+
+Everything else passes through unchanged: once the first message is complete (or 8 KiB have arrived
+without one) the gate connects to quickfix, writes what it read, and from then on only copies bytes
+both ways (``asyncio.Protocol``, no parsing), pausing one side while the other cannot take more.
+The member's address is checked against ``allowed_remote_addresses`` here, since quickfix sees only
+the gate's loopback address.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from gateway.intake.fix.bridge import logon_refusal
+from gateway.intake.fix.config import AcceptorConfig
+
+log = logging.getLogger(__name__)
+
+BEGIN_STRING = "FIXT.1.1"
+FIRST_MESSAGE_LIMIT = 8192  # bytes read looking for the first message before quickfix decides instead
+_SOH = b"\x01"
+_CHECKSUM = re.compile(rb"\x0110=\d{3}\x01")
+_PRINTABLE = re.compile(r"[^\x20-\x7e]")
+
+
+def first_message(buffer: bytes) -> bytes | None:
+    """The first complete message in ``buffer`` (up to and including its CheckSum), or None yet."""
+    end = _CHECKSUM.search(buffer)
+    return buffer[: end.end()] if end else None
+
+
+def header_fields(message: bytes) -> dict[int, str]:
+    """Tag -> value of ``message``, the first occurrence of each tag (only header tags are looked at)."""
+    fields: dict[int, str] = {}
+    for chunk in message.split(_SOH):
+        tag, sep, value = chunk.partition(b"=")
+        if sep and tag.isdigit():
+            fields.setdefault(int(tag), _PRINTABLE.sub("?", value.decode("latin-1"))[:64])
+    return fields
+
+
+def gate_refusal(config: AcceptorConfig, fields: dict[int, str]) -> str | None:
+    """Why the gate answers this first message itself, or None to hand the connection to quickfix.
+
+    Only a Logon in our BeginString naming both CompIDs is judged here; anything else (garbage, another
+    message type, another BeginString) goes to quickfix, which refuses it as it always has.
+    """
+    if fields.get(8) != BEGIN_STRING or fields.get(35) != "A":
+        return None
+    sender, target = fields.get(49), fields.get(56)
+    if not sender or not target:
+        return None
+    if target != config.comp_id:
+        return f"TargetCompID {target} is not this CCP"
+    if config.member(sender) is None:
+        return logon_refusal(config, sender, None)
+    return None
+
+
+def logout_message(config: AcceptorConfig, to_comp_id: str, text: str, at: datetime) -> bytes:
+    """A Logout from the CCP to a peer that has no session (so MsgSeqNum 1: there is no sequence)."""
+    stamp = at.astimezone(UTC).strftime("%Y%m%d-%H:%M:%S.%f")[:-3]
+    body = (
+        f"35=5\x0134=1\x0149={config.comp_id}\x0152={stamp}\x0156={to_comp_id}\x01"
+        f"58=Rejected Logon Attempt: {text}\x01"
+    ).encode("ascii", "replace")
+    head = f"8={BEGIN_STRING}\x019={len(body)}\x01".encode()
+    checksum = sum(head + body) % 256
+    return head + body + f"10={checksum:03d}\x01".encode()
+
+
+class _Upstream(asyncio.Protocol):
+    """The gate's connection to quickfix for one member connection."""
+
+    def __init__(self, member: _Member) -> None:
+        self.member = member
+        self.transport: asyncio.Transport | None = None
+        self.ended: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.member.write(data)
+
+    def eof_received(self) -> bool:
+        return False  # quickfix closed its socket: close ours, then the member's
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.member.close()
+        if not self.ended.done():
+            self.ended.set_result(None)
+
+    def pause_writing(self) -> None:
+        self.member.pause_reading()
+
+    def resume_writing(self) -> None:
+        self.member.resume_reading()
+
+    def end(self) -> None:
+        """Half-close: quickfix reads end-of-stream, disconnects and closes its socket, which ends ours."""
+        if self.transport is None or self.transport.is_closing():
+            return
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        else:
+            self.transport.close()
+
+
+class _Member(asyncio.Protocol):
+    """A connection from a member: first message checked, then bytes copied to and from quickfix."""
+
+    def __init__(self, gate: LogonGate) -> None:
+        self.gate = gate
+        self.transport: asyncio.Transport | None = None
+        self.peer = "?"
+        self.buffer = bytearray()
+        self.upstream: _Upstream | None = None
+        self.connecting: asyncio.Task[None] | None = None
+
+    # member side
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        peer = transport.get_extra_info("peername")
+        self.peer = str(peer[0]) if peer else "?"
+        allowed = self.gate.config.allowed_remote_addresses
+        if self.gate.stopping or (allowed and self.peer not in allowed):
+            log.warning(
+                "FIX connection from %s refused (%s)",
+                self.peer,
+                "stopping" if self.gate.stopping else "address not allowed",
+            )
+            transport.abort()
+            return
+        self.gate.members.add(self)
+
+    def data_received(self, data: bytes) -> None:
+        if self.upstream is not None and self.upstream.transport is not None:
+            self.upstream.transport.write(data)
+            return
+        self.buffer += data
+        if self.connecting is not None:
+            return  # quickfix's side is being opened; reading is paused, this is what was in flight
+        message = first_message(bytes(self.buffer))
+        if message is None and len(self.buffer) < FIRST_MESSAGE_LIMIT:
+            return
+        fields = header_fields(message) if message is not None else {}
+        refusal = gate_refusal(self.gate.config, fields)
+        if refusal is not None:
+            self._refuse(fields.get(49, "?"), refusal)
+            return
+        assert self.transport is not None
+        self.transport.pause_reading()
+        self.connecting = asyncio.get_running_loop().create_task(self._open(), name=f"fix-gate-{self.peer}")
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.gate.members.discard(self)
+        if self.connecting is not None and not self.connecting.done():
+            self.connecting.cancel()
+        if self.upstream is not None:
+            self.upstream.end()
+
+    def pause_writing(self) -> None:
+        if self.upstream is not None and self.upstream.transport is not None:
+            self.upstream.transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        if self.upstream is not None and self.upstream.transport is not None:
+            self.upstream.transport.resume_reading()
+
+    # used by the upstream side
+
+    def write(self, data: bytes) -> None:
+        if self.transport is not None:
+            self.transport.write(data)
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()  # after what is buffered has been written (a Logout, typically)
+
+    def pause_reading(self) -> None:
+        if self.transport is not None:
+            self.transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        if self.transport is not None:
+            self.transport.resume_reading()
+
+    # internals
+
+    def _refuse(self, comp_id: str, reason: str) -> None:
+        log.warning("FIX Logon from %s refused at the gate: %s", self.peer, reason)
+        self.gate.refused += 1
+        assert self.transport is not None
+        self.transport.write(logout_message(self.gate.config, comp_id, reason, self.gate.now()))
+        self.transport.close()
+
+    async def _open(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            if self.gate.stopping:
+                raise ConnectionRefusedError("the gate is stopping")
+            _, upstream = await loop.create_connection(
+                lambda: _Upstream(self), "127.0.0.1", self.gate.upstream_port
+            )
+        except OSError:
+            log.exception("FIX connection from %s: quickfix could not be reached", self.peer)
+            self.close()
+            return
+        self.upstream = upstream
+        if self.transport is None or self.transport.is_closing() or self.gate.stopping:
+            upstream.end()  # the member left (or we are stopping) while quickfix's side was opening
+            return
+        assert upstream.transport is not None
+        upstream.transport.write(bytes(self.buffer))
+        self.buffer.clear()
+        self.transport.resume_reading()
+
+
+class LogonGate:
+    """Listens on ``config.bind_host:config.port``; hands accepted members to quickfix on ``upstream_port``."""
+
+    def __init__(
+        self, config: AcceptorConfig, *, upstream_port: int, now: Callable[[], datetime] | None = None
+    ) -> None:
+        self.config = config
+        self.upstream_port = upstream_port
+        self.now = now or (lambda: datetime.now(UTC))
+        self.members: set[_Member] = set()
+        self.stopping = False
+        self.refused = 0  # Logons answered by the gate itself (no session for the CompIDs)
+        self._server: asyncio.Server | None = None
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            lambda: _Member(self), self.config.bind_host, self.config.port, reuse_address=True
+        )
+
+    @property
+    def sockets(self) -> list[tuple[str, int]]:
+        """The addresses listened on (for logs and tests)."""
+        if self._server is None:
+            return []
+        return [s.getsockname()[:2] for s in self._server.sockets]
+
+    async def close(self, wait_s: float = 5.0) -> None:
+        """Stop accepting, end every connection and wait (at most ``wait_s``) until quickfix has closed
+        its side of each; a connection still open after that is aborted."""
+        self.stopping = True
+        if self._server is not None:
+            self._server.close()
+        ending: list[asyncio.Future[None]] = []
+        for member in list(self.members):
+            if member.connecting is not None and not member.connecting.done():
+                member.connecting.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await member.connecting
+            if member.upstream is not None:
+                member.upstream.end()
+                ending.append(member.upstream.ended)
+            if member.transport is not None:
+                member.transport.abort()
+        if ending:
+            _, late = await asyncio.wait(ending, timeout=wait_s)
+            for fut in late:
+                log.warning("FIX gate: quickfix kept a connection open after %.1f s", wait_s)
+                fut.cancel()
+        for member in list(self.members):
+            if member.upstream is not None and member.upstream.transport is not None:
+                member.upstream.transport.abort()
+        if self._server is not None:
+            await self._server.wait_closed()
