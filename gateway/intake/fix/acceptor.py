@@ -99,7 +99,23 @@ def quickfix_threads() -> int | None:
     return count
 
 
-def _start_named(acceptor: quickfix.ThreadedSocketAcceptor) -> bool:
+async def quickfix_quiet(accept_threads: int, wait_s: float) -> bool:
+    """Wait (at most ``wait_s``) until no more than ``accept_threads`` threads carry quickfix's thread
+    name, i.e. every connection thread of the acceptors started with ``start_named`` has ended. True if
+    they have (or where threads cannot be counted), False after logging a warning if the wait ran out."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait_s
+    while (count := quickfix_threads()) is not None and count > accept_threads:
+        if loop.time() >= deadline:
+            log.warning(
+                "FIX: %d quickfix connection threads still running; stopping anyway", count - accept_threads
+            )
+            return False
+        await asyncio.sleep(0.01)
+    return True
+
+
+def start_named(acceptor: quickfix.ThreadedSocketAcceptor) -> bool:
     """``acceptor.start()`` with this thread renamed meanwhile, so quickfix's threads carry the name;
     True if they do."""
     previous = _set_thread_name(QUICKFIX_THREAD_NAME)
@@ -193,7 +209,7 @@ class FixAcceptor:
         self._acceptor = quickfix.ThreadedSocketAcceptor(
             self._bridge, self._store_factory, self._settings, self._log_factory
         )
-        self._threads_named = await asyncio.to_thread(_start_named, self._acceptor)
+        self._threads_named = await asyncio.to_thread(start_named, self._acceptor)
         FixAcceptor._started += 1
         self.gate = LogonGate(self.config, upstream_port=self.internal_port)
         try:
@@ -249,18 +265,8 @@ class FixAcceptor:
     async def _quickfix_quiet(self, wait_s: float) -> None:
         """Wait until only quickfix's accept threads are left (one per running acceptor of this process):
         every connection thread has ended, so ``stop`` has no connection to race with."""
-        if not self._threads_named:
-            return
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + wait_s
-        while (count := quickfix_threads()) is not None and count > FixAcceptor._started:
-            if loop.time() >= deadline:
-                log.warning(
-                    "FIX: %d quickfix connection threads still running; stopping anyway",
-                    count - FixAcceptor._started,
-                )
-                return
-            await asyncio.sleep(0.01)
+        if self._threads_named:
+            await quickfix_quiet(FixAcceptor._started, wait_s)
 
     async def _run(
         self, queue: asyncio.Queue[Inbound], member_queues: dict[str, asyncio.Queue[tuple[str, float]]]

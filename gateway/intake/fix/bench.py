@@ -31,7 +31,7 @@ from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.errors import GatewayError, Issue
 from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import Trade
-from gateway.intake.fix.acceptor import FixAcceptor
+from gateway.intake.fix.acceptor import FixAcceptor, quickfix_quiet, start_named
 from gateway.intake.fix.config import AcceptorConfig, Member, settings_text
 from gateway.intake.fix.wire import SOH, split
 
@@ -231,10 +231,12 @@ async def _echo_rate(data: Path, count: int) -> dict[str, float]:
     app = EchoApplication()
     store, log = quickfix.FileStoreFactory(settings), quickfix.FileLogFactory(settings)
     acceptor = quickfix.ThreadedSocketAcceptor(app, store, settings, log)
-    acceptor.start()
+    await asyncio.to_thread(start_named, acceptor)
     try:
         return await _measure(config.port, count)
     finally:
+        # the client has gone; stop only once quickfix has finished with its connection (see acceptor.py)
+        await quickfix_quiet(FixAcceptor._started + 1, 5.0)
         await asyncio.to_thread(acceptor.stop, True)
         del acceptor
         gc.collect()

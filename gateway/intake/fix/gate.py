@@ -233,6 +233,7 @@ class _Member(asyncio.Protocol):
             self.close()
             return
         self.upstream = upstream
+        log.info("FIX connection from %s handed to quickfix", self.peer)  # quickfix sees only the gate
         if self.transport is None or self.transport.is_closing() or self.gate.stopping:
             upstream.end()  # the member left (or we are stopping) while quickfix's side was opening
             return
