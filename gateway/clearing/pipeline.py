@@ -432,6 +432,8 @@ class ClearingService:
                 continue
             locked = await repo.get(conn, earlier.id, lock=True)
             assert locked is not None
+            if locked.stage in repo.TERMINAL:  # decided by a pass while this waited for its lock
+                continue
             reason = Issue(
                 ReasonCode.LIFE_SUPERSEDED,
                 "tradeHeader.version",
