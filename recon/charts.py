@@ -10,6 +10,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
 
 _COLOURS = ("#1f4e79", "#2e75b6", "#9dc3e6", "#f4b183", "#c55a11", "#7f7f7f", "#a50021")
 
@@ -29,6 +30,7 @@ def by_type(counts: Mapping[str, int]) -> str:
     bars = ax.barh(labels[::-1], values[::-1], color=_COLOURS[1])
     ax.bar_label(bars, padding=3, fontsize=8)
     ax.set_xlabel("breaks")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # break counts are whole numbers
     ax.set_title("Breaks by type", fontsize=10)
     ax.tick_params(labelsize=8)
     ax.spines[["top", "right"]].set_visible(False)
@@ -46,6 +48,7 @@ def by_age(buckets: Sequence[str], per_type: Mapping[str, Sequence[int]]) -> str
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     ax.set_xlabel("age (business days)")
     ax.set_ylabel("breaks")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title("Breaks by age", fontsize=10)
     ax.tick_params(labelsize=8)
     ax.spines[["top", "right"]].set_visible(False)
