@@ -60,6 +60,7 @@ log = logging.getLogger(__name__)
 BEGIN_STRING = "FIXT.1.1"
 QUICKFIX_THREAD_NAME = b"fix-quickfix"  # the native name quickfix's own threads inherit (Linux)
 STOP_WAIT_S = 5.0  # the longest a stop waits for members' connections and quickfix's threads to end
+BIND_ATTEMPTS = 5  # internal ports tried before giving up
 LOGOUT_WAIT_S = 2.0  # the longest a stop waits for logged-on members to answer the CCP's Logout
 
 
@@ -152,6 +153,15 @@ class Timings:
         }
 
 
+def _try_start(acceptor: quickfix.ThreadedSocketAcceptor) -> tuple[bool, str | None]:
+    """``start_named`` with a failure returned as text: no traceback is left holding the acceptor, which
+    must be deletable at once when its port turns out to be taken."""
+    try:
+        return start_named(acceptor), None
+    except quickfix.RuntimeError as exc:
+        return False, str(exc)
+
+
 class FixAcceptor:
     """One quickfix ThreadedSocketAcceptor, one session per configured member."""
 
@@ -195,21 +205,31 @@ class FixAcceptor:
         loop = asyncio.get_running_loop()
         for d in (self.config.store_dir, self.config.log_dir):
             d.mkdir(parents=True, exist_ok=True)
-        self.internal_port = _free_loopback_port()  # quickfix's own port, for the gate alone
         settings_path = self.config.data_dir / "acceptor.cfg"
-        settings_path.write_text(
-            settings_text(self.config, internal_port=self.internal_port), encoding="utf-8"
-        )
-        # quickfix holds these by reference: they stay referenced here for the FixAcceptor's whole life,
-        # so they outlive the C++ acceptor (deleted in _shutdown, before any of them can be)
-        self._settings = quickfix.SessionSettings(str(settings_path))
-        self._bridge = CallbackBridge(loop, queue, self.config, member_queues)
-        self._store_factory = quickfix.FileStoreFactory(self._settings)
-        self._log_factory = quickfix.FileLogFactory(self._settings)
-        self._acceptor = quickfix.ThreadedSocketAcceptor(
-            self._bridge, self._store_factory, self._settings, self._log_factory
-        )
-        self._threads_named = await asyncio.to_thread(start_named, self._acceptor)
+        for attempt in range(1, BIND_ATTEMPTS + 1):
+            # quickfix's own port, for the gate alone; chosen free, but another socket may take it before
+            # quickfix binds it (an outgoing connection gets a port from the same range): then choose again
+            self.internal_port = _free_loopback_port()
+            settings_path.write_text(
+                settings_text(self.config, internal_port=self.internal_port), encoding="utf-8"
+            )
+            # quickfix holds these by reference: they stay referenced here for the FixAcceptor's whole life,
+            # so they outlive the C++ acceptor (deleted in _shutdown, before any of them can be)
+            self._settings = quickfix.SessionSettings(str(settings_path))
+            self._bridge = CallbackBridge(loop, queue, self.config, member_queues)
+            self._store_factory = quickfix.FileStoreFactory(self._settings)
+            self._log_factory = quickfix.FileLogFactory(self._settings)
+            self._acceptor = quickfix.ThreadedSocketAcceptor(
+                self._bridge, self._store_factory, self._settings, self._log_factory
+            )
+            self._threads_named, failure = await asyncio.to_thread(_try_start, self._acceptor)
+            if failure is None:
+                break
+            if attempt == BIND_ATTEMPTS or "Unable to create, bind, or listen" not in failure:
+                raise quickfix.RuntimeError(failure.removeprefix("Runtime error: "))
+            log.warning("FIX: internal port %d taken before quickfix bound it; another", self.internal_port)
+            self._acceptor = None  # deleted, its sessions unregistered, before the next registers the same
+            gc.collect()
         FixAcceptor._started += 1
         self.gate = LogonGate(self.config, upstream_port=self.internal_port)
         try:

@@ -10,12 +10,14 @@ of the pytest run.
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from gateway.intake.fix import acceptor as acceptor_module
 from gateway.intake.fix import replies
 from gateway.intake.fix.acceptor import FixAcceptor, quickfix_threads
 from gateway.intake.fix.config import AcceptorConfig
@@ -74,3 +76,26 @@ async def test_stop_leaves_no_quickfix_thread_and_refuses_sends(
     assert fix.logged_on == frozenset()
     reject = replies.business_reject(ref_msg_type="AE", ref_seq_num=None, ref_id="X", reason="0", text="late")
     assert fix.send("MEMBER1", reject) is False  # nothing reaches quickfix once it is stopped
+
+
+async def test_an_internal_port_taken_before_quickfix_binds_it_is_replaced(
+    fix_config: AcceptorConfig, memory_port: MemoryClearingPort, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))  # noqa: S104 - quickfix binds every interface: so must the squatter
+        taken.listen()
+        chosen = [int(taken.getsockname()[1])]
+        real = acceptor_module._free_loopback_port
+
+        def first_taken() -> int:
+            chosen.append(real())
+            return chosen.pop(0)
+
+        monkeypatch.setattr(acceptor_module, "_free_loopback_port", first_taken)
+        async with FixAcceptor(fix_config, memory_port) as fix:
+            assert fix.internal_port != taken.getsockname()[1]
+            client = FixClient("127.0.0.1", fix_config.port)
+            await client.connect()
+            assert dict(pairs_of(await client.logon()))[35] == "A"
+            await client.logout()
+            await client.close()
