@@ -97,6 +97,9 @@ class ClearingService:
         # SQLite has one writer at a time: this service's writers queue here rather than in SQLite's busy
         # handler, which sleeps between retries (PostgreSQL writers run side by side)
         self._writer = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+        # Group commit of concurrent submits (see submit): who holds the lock stores everything queued.
+        self._submit_lock = asyncio.Lock()
+        self._submit_queue: list[tuple[Submission, asyncio.Future[StatusUpdate]]] = []
         # Trades this process stored (by submission id) and the pairs it novated, most recent first out of
         # mind: the pass and the publishers' outbox reads use them instead of decoding the stored JSON (a
         # stored trade never changes; an older one is decoded as before).
@@ -116,20 +119,120 @@ class ClearingService:
     # ------------------------------------------------------------ ClearingPort
 
     async def submit(self, submission: Submission) -> StatusUpdate:
-        """Store the submission and its Received status; a known message or trade version gets its last status."""
+        """Store the submission and its Received status; a known message or trade version gets its last status.
+
+        Group commit: submissions that arrive while another group's transaction runs are stored together
+        in the next one (in arrival order), so concurrent callers share its BEGIN, member lookup and COMMIT.
+        Each caller returns only once its own submission is committed. If a group's transaction fails,
+        each of its submissions is stored again in a transaction of its own, so one bad submission fails
+        alone, exactly as if it had been submitted by itself.
+        """
         too_long = repo.oversized(submission)
         if too_long:
             raise InputRejected(too_long)
-        async with self._writing() as conn:
-            update, row_id = await self._store(conn, submission)
-            if update is None:  # a known message or trade version: its last status
-                known = await self._known(conn, submission)
-                if known is None:  # pragma: no cover - the insert was refused by a unique key
-                    raise RuntimeError("submission refused by a unique key but not found")
-                return await repo.latest_update(conn, known.id)
-        _remember(self._trades, row_id, submission.trade)  # committed: usable instead of the stored JSON
-        self._wake.set()
-        return update
+        mine: asyncio.Future[StatusUpdate] = asyncio.get_running_loop().create_future()
+        self._submit_queue.append((submission, mine))
+        async with self._submit_lock:
+            if not mine.done():
+                group, self._submit_queue = self._submit_queue, []
+                await self._submit_group(group, mine)
+        return mine.result()
+
+    async def _submit_group(
+        self, group: list[tuple[Submission, asyncio.Future[StatusUpdate]]], mine: asyncio.Future[StatusUpdate]
+    ) -> None:
+        """Store ``group`` in one transaction, else one transaction each; settles every future of it."""
+        try:
+            async with self._writing() as conn:
+                parties = {p.party_id for sub, _ in group for p in sub.trade.parties}
+                found = await ref.parties_and_comp_ids(conn, parties)
+                stored = await self._submit_many_in(conn, [sub for sub, _ in group], found)
+                done = [(one, fut) for one, (_, fut) in zip(stored, group, strict=True)]
+        except asyncio.CancelledError:
+            # Nothing of the group was committed: the others go back to the queue for the next holder.
+            self._submit_queue[:0] = [(s, f) for s, f in group if f is not mine]
+            raise
+        except Exception:
+            if len(group) == 1:
+                sub, fut = group[0]
+                done = []
+                try:
+                    async with self._writing() as conn:
+                        done.append((await self._submit_in(conn, sub), fut))
+                except Exception as exc:
+                    fut.set_exception(exc)
+            else:
+                log.warning("clearing.submit_group_failed", submissions=len(group))
+                for n, (sub, fut) in enumerate(group):
+                    try:
+                        await self._submit_group([(sub, fut)], mine)
+                    except asyncio.CancelledError:
+                        at = 0 if fut is mine else 1  # after the one just put back, if it was put back
+                        self._submit_queue[at:at] = [(s, f) for s, f in group[n + 1 :] if f is not mine]
+                        raise
+                return
+        for (update, row_id, sub), fut in done:
+            if row_id:
+                _remember(self._trades, row_id, sub.trade)  # committed: usable instead of the stored JSON
+            fut.set_result(update)
+        if any(row_id for (_u, row_id, _s), _f in done):
+            self._wake.set()
+
+    async def _submit_many_in(
+        self,
+        conn: AsyncConnection,
+        submissions: Sequence[Submission],
+        found: tuple[dict[str, str], dict[str, list[str]]],
+    ) -> list[tuple[StatusUpdate, int, Submission]]:
+        """``_submit_in`` for each, in order, with the Received history and outbox rows written together.
+
+        The rows written so far are flushed before anything that reads them or writes another status
+        (a repeat reads its stored submission's last status; a correction withdraws earlier versions), so
+        every trade's statuses keep their order in the history and the outbox.
+        """
+        out: list[tuple[StatusUpdate, int, Submission] | None] = [None] * len(submissions)
+        waiting: list[tuple[int, SubmissionRow, datetime, list[Recipient]]] = []
+
+        async def flush() -> None:
+            updates = await repo.record_received_many(conn, [(r, at, rs) for _, r, at, rs in waiting])
+            for (n, row, _, _), update in zip(waiting, updates, strict=True):
+                out[n] = (update, row.id, submissions[n])
+            waiting.clear()
+
+        for n, sub in enumerate(submissions):
+            now = self.clock.now()
+            row, recipients = await self._insert(conn, sub, now, found)
+            if row is None:  # a repeat (perhaps of one earlier in this group): its last status
+                await flush()
+                out[n] = (await self._repeat(conn, sub), 0, sub)
+                continue
+            if sub.is_correction:
+                await flush()
+                await self._supersede_earlier(conn, row, now)
+            waiting.append((n, row, now, recipients))
+        await flush()
+        settled = [one for one in out if one is not None]
+        assert len(settled) == len(submissions)
+        return settled
+
+    async def _repeat(self, conn: AsyncConnection, submission: Submission) -> StatusUpdate:
+        """The last status of the stored submission that a refused insert repeats."""
+        known = await self._known(conn, submission)
+        if known is None:  # pragma: no cover - the insert was refused by a unique key
+            raise RuntimeError("submission refused by a unique key but not found")
+        return await repo.latest_update(conn, known.id)
+
+    async def _submit_in(
+        self,
+        conn: AsyncConnection,
+        submission: Submission,
+        found: tuple[dict[str, str], dict[str, list[str]]] | None = None,
+    ) -> tuple[StatusUpdate, int, Submission]:
+        """One submission inside the caller's transaction: (its update, its new row id or 0, it)."""
+        update, row_id = await self._store(conn, submission, found)
+        if update is None:  # a known message or trade version: its last status
+            return await self._repeat(conn, submission), 0, submission
+        return update, row_id, submission
 
     async def withdraw(self, source: str, source_trade_id: str, at: datetime, reason: str) -> StatusUpdate:
         async with self._writing() as conn:
@@ -400,18 +503,46 @@ class ClearingService:
             conn, sub.source, sub.message_id, ids.source_trade_id, ids.source_version
         )
 
-    async def _store(self, conn: AsyncConnection, sub: Submission) -> tuple[StatusUpdate | None, int]:
-        """Store a new submission Received, with its outbox items; None when it is already known."""
+    async def _store(
+        self,
+        conn: AsyncConnection,
+        sub: Submission,
+        found: tuple[dict[str, str], dict[str, list[str]]] | None = None,
+    ) -> tuple[StatusUpdate | None, int]:
+        """Store a new submission Received, with its outbox items; None when it is already known.
+
+        ``found``: the members and CompIDs of (at least) the trade's parties, read in this transaction.
+        """
         now = self.clock.now()
-        members, comp_ids = await ref.parties_and_comp_ids(conn, (p.party_id for p in sub.trade.parties))
-        a, b = (members.get(p.party_id) for p in sub.trade.parties)
-        row = await repo.insert_new(
-            conn, sub, member_a=a, member_b=b, business_date=self.hours.business_date(sub.received_at), at=now
-        )
+        row, recipients = await self._insert(conn, sub, now, found)
         if row is None:
             return None, 0
         if sub.is_correction:
             await self._supersede_earlier(conn, row, now)
+        return await repo.record_received(conn, row, now, recipients), row.id
+
+    async def _insert(
+        self,
+        conn: AsyncConnection,
+        sub: Submission,
+        now: datetime,
+        found: tuple[dict[str, str], dict[str, list[str]]] | None = None,
+    ) -> tuple[SubmissionRow | None, list[Recipient]]:
+        """Insert a new submission (None when already known) and name who is owed its statuses."""
+        if found is None:
+            found = await ref.parties_and_comp_ids(conn, (p.party_id for p in sub.trade.parties))
+        members, comp_ids = found
+        a, b = (members.get(p.party_id) for p in sub.trade.parties)
+        row = await repo.insert_new(
+            conn,
+            sub,
+            member_a=a,
+            member_b=b,
+            business_date=self.hours.business_date(sub.received_at),
+            at=now,
+        )
+        if row is None:
+            return None, []
         recipients = [Recipient(DeliveryChannel.MQTT, RecipientRole.SOURCE, row.source)]
         recipients += [Recipient(DeliveryChannel.MQTT, RecipientRole.MEMBER, m) for m in row.members]
         recipients += [
@@ -419,7 +550,7 @@ class ClearingService:
             for m in row.members
             for c in comp_ids.get(m, ())
         ]
-        return await repo.record_received(conn, row, now, recipients), row.id
+        return row, recipients
 
     async def _supersede_earlier(self, conn: AsyncConnection, row: SubmissionRow, now: datetime) -> None:
         """A correction withdraws the earlier versions still in progress (novated ones are left alone)."""

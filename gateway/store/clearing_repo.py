@@ -383,6 +383,46 @@ async def insert_new(
     )
 
 
+_INSERT_HISTORY_MANY = t.status_history.insert().returning(
+    t.status_history.c.id, sort_by_parameter_order=True
+)
+
+
+async def record_received_many(
+    conn: AsyncConnection, received: Sequence[tuple[SubmissionRow, datetime, Sequence[Recipient]]]
+) -> list[StatusUpdate]:
+    """``record_received`` for several submissions in two statements; history and outbox in the order given."""
+    if not received:
+        return []
+    history = [
+        {
+            "submission_id": sub.id,
+            "sequence": 1,
+            "status": ClearingStatusCode.RECEIVED.value,
+            "at": at,
+            "reasons": "[]",
+            "ccp_trade_ids": "[]",
+            "business_date": sub.business_date,
+        }
+        for sub, at, _ in received
+    ]
+    ids = (await conn.execute(_INSERT_HISTORY_MANY, history)).scalars().all()
+    outbox = [
+        {
+            "channel": r.channel.value,
+            "role": r.role.value,
+            "recipient": r.recipient,
+            "history_id": history_id,
+            "created_at": at,
+        }
+        for (_, at, recipients), history_id in zip(received, ids, strict=True)
+        for r in recipients
+    ]
+    if outbox:
+        await conn.execute(t.outbox.insert(), outbox)
+    return [_received_update(sub, at) for sub, at, _ in received]
+
+
 async def record_received(
     conn: AsyncConnection, sub: SubmissionRow, at: datetime, recipients: Sequence[Recipient]
 ) -> StatusUpdate:
@@ -415,6 +455,10 @@ async def record_received(
                 for r in recipients
             ],
         )
+    return _received_update(sub, at)
+
+
+def _received_update(sub: SubmissionRow, at: datetime) -> StatusUpdate:
     return StatusUpdate(
         sequence=1,
         submission_id=sub.ref,
