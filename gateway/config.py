@@ -8,6 +8,7 @@ Secrets never live in the file: ``password_env`` names the environment variable 
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -77,6 +78,7 @@ class FixConfig:
 
     enabled: bool = True
     port: int = 9878
+    bind_host: str = "127.0.0.1"  # an IP address; 0.0.0.0 to accept members from other hosts
     comp_id: str = "CCP"
     data_dir: Path = Path("var/fix")  # quickfix message store and logs
     config_file: Path | None = None
@@ -275,10 +277,15 @@ def config_from_dict(data: Mapping[str, Any], *, base: Path | None = None) -> Ga
     fix = FixConfig(
         enabled=f.boolean("enabled", dfx.enabled),
         port=f.integer("port", dfx.port, low=0, high=65535),
+        bind_host=f.string("bind_host", dfx.bind_host),
         comp_id=f.string("comp_id", dfx.comp_id),
         data_dir=f.path("data_dir", data_dir / "fix", base),
         config_file=f.optional_path("config_file", base),
     )
+    try:
+        ipaddress.ip_address(fix.bind_host)
+    except ValueError:
+        raise ConfigError(f.key("bind_host"), f"not an IP address: {fix.bind_host!r}") from None
     if fix.config_file is not None and not fix.config_file.is_file():
         raise ConfigError(f.key("config_file"), f"no such file: {fix.config_file}")
     f.finish()

@@ -72,17 +72,20 @@ class Gateway:
     fix: FixAcceptor | None = None
     fix_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
 
-    member_parties: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    member_parties: dict[str, tuple[str, ...]] = field(default_factory=dict)  # member id -> its party ids
+    comp_members: dict[str, str] = field(default_factory=dict)  # FIX CompID -> member id
 
     async def learn_members(self, items: Sequence[OutboxItem]) -> None:
-        """Load the party ids of members the outbox names that this process has not seen yet."""
-        unknown = {i.recipient for i in items if i.role is RecipientRole.MEMBER} - self.member_parties.keys()
-        if not unknown:
+        """Load the members the outbox names (by member id on MQTT, CompID on FIX) that this process has not seen."""
+        known = self.member_parties.keys() | self.comp_members.keys()
+        if not {i.recipient for i in items if i.role is RecipientRole.MEMBER} - known:
             return
         from gateway.refdata.admin import ReferenceData
 
         for member in await ReferenceData(self.engine, clock=self.clock).list_participants():
             self.member_parties[member.member_id] = member.party_ids
+            for comp_id in member.comp_ids:
+                self.comp_members[comp_id] = member.member_id
 
     def member_view(self, item: OutboxItem) -> tuple[StatusUpdate, str | None]:
         """What a recipient may see: a source sees the whole update, a member its own side and figures only."""
@@ -186,15 +189,22 @@ class Gateway:
                 self.metrics.outbox_backlog.labels("fix").set(len(items))
                 waiting: set[str] = set()
                 sent: list[OutboxItem] = []
-                participants = {m.comp_id: m.participant for m in fix.config.members}
+                await self.learn_members(items)
                 for item in items:
                     if item.recipient in waiting:
                         continue  # keep this member's statuses in order
-                    member = participants.get(item.recipient)
-                    if member is not None:  # another member's shortfall figures are not this member's to see
-                        redacted = reasons_for_member(item.update.reasons, member)
-                        if redacted != item.update.reasons:
-                            item = replace(item, update=replace(item.update, reasons=redacted))
+                    member = self.comp_members.get(item.recipient)
+                    if member is None:
+                        log.error(
+                            "FIX recipient %s is no member's CompID; status kept in the outbox",
+                            item.recipient,
+                        )
+                        waiting.add(item.recipient)
+                        continue
+                    # Another member's shortfall figures are not this member's to see.
+                    redacted = reasons_for_member(item.update.reasons, member)
+                    if redacted != item.update.reasons:
+                        item = replace(item, update=replace(item.update, reasons=redacted))
                     if fix.deliver(item):
                         sent.append(item)
                     else:
@@ -384,6 +394,7 @@ async def acceptor_config(config: GatewayConfig, clearing: ClearingService) -> A
     )
     return AcceptorConfig(
         port=config.fix.port,
+        bind_host=config.fix.bind_host,
         comp_id=config.fix.comp_id,
         ccp_party_id=clearing.settings.ccp.party_id,
         members=sessions,

@@ -18,6 +18,7 @@ def test_no_file_gives_the_embedded_defaults() -> None:
     assert cfg.store.url.startswith("sqlite+aiosqlite:///")
     assert cfg.store.url.endswith("var/gateway.db")
     assert cfg.fix.port == 9878
+    assert cfg.fix.bind_host == "127.0.0.1"  # FIX listens on loopback unless told otherwise
 
 
 @pytest.mark.parametrize("name", ["local.toml", "production.toml"])
@@ -37,6 +38,7 @@ def test_production_example_uses_mosquitto_and_postgres(monkeypatch: pytest.Monk
     assert "p%40ss@postgres" in cfg.store.dsn
     assert "p@ss" not in cfg.store.url
     assert cfg.mqtt.password == "secret"
+    assert cfg.fix.bind_host == "0.0.0.0"  # members connect from other hosts
 
 
 @pytest.mark.parametrize(
@@ -59,6 +61,7 @@ def test_production_example_uses_mosquitto_and_postgres(monkeypatch: pytest.Monk
             "retry_initial_ms",
         ),
         ({"fix": {"enabled": "yes"}}, "fix.enabled", "true or false"),
+        ({"fix": {"bind_host": "gateway.local"}}, "fix.bind_host", "not an IP address"),
     ],
 )
 def test_errors_name_the_key(doc: dict[str, object], key: str, fragment: str) -> None:
