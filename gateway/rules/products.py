@@ -8,7 +8,6 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from gateway.domain.errors import InputRejected, Issue, TradeInvalid
 from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import Trade
 from gateway.domain.values import Period
+from gateway.rules.files import read_rules_text
 
 
 def _bad(path: str, message: str) -> InputRejected:
@@ -168,16 +168,8 @@ class ProductTable:
 
     @classmethod
     def load(cls, path: Path | None = None) -> ProductTable:
-        if path is None:
-            text = resources.files("gateway.rules").joinpath("products.toml").read_text(encoding="utf-8")
-            return cls.from_toml(text, "gateway/rules/products.toml")
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputRejected(
-                [Issue(ReasonCode.REF_INVALID_INPUT, str(path), f"cannot read: {exc}")]
-            ) from None
-        return cls.from_toml(text, str(path))
+        text, where = read_rules_text(path, "products.toml")
+        return cls.from_toml(text, where)
 
 
 def _rule(row: Any, path: str) -> ProductRule:

@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from datetime import time
 from decimal import Decimal
 from enum import StrEnum
-from importlib import resources
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from gateway.domain.errors import InputRejected, Issue
 from gateway.domain.reasons import ReasonCode
+from gateway.rules.files import read_rules_text
 
 
 class ShortfallAction(StrEnum):
@@ -126,16 +126,8 @@ class ClearingSettings:
     @classmethod
     def load(cls, path: Path | None = None) -> ClearingSettings:
         """Settings from ``path``, or the ones shipped with the package."""
-        if path is None:
-            text = resources.files("gateway.rules").joinpath("settings.toml").read_text(encoding="utf-8")
-            return cls.from_toml(text, "gateway/rules/settings.toml")
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputRejected(
-                [Issue(ReasonCode.REF_INVALID_INPUT, str(path), f"cannot read: {exc}")]
-            ) from None
-        return cls.from_toml(text, str(path))
+        text, where = read_rules_text(path, "settings.toml")
+        return cls.from_toml(text, where)
 
 
 def _time(v: Any) -> time:
