@@ -185,7 +185,10 @@ class Gateway:
         delay = cfg.retry_initial_ms / 1000
         while True:
             try:
-                items = await self.clearing.pending(DeliveryChannel.FIX, FIX_BATCH)
+                # Members logged out keep their statuses for their next logon; leave them out of the read
+                # so that a long backlog of one member never holds up the others.
+                logged_out = {m.comp_id for m in fix.config.members} - set(fix.logged_on)
+                items = await self.clearing.pending(DeliveryChannel.FIX, FIX_BATCH, exclude=logged_out)
                 self.metrics.outbox_backlog.labels("fix").set(len(items))
                 waiting: set[str] = set()
                 sent: list[OutboxItem] = []

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -319,9 +319,14 @@ class ClearingService:
 
     # ------------------------------------------------------------ Outbox
 
-    async def pending(self, channel: DeliveryChannel, limit: int) -> Sequence[OutboxItem]:
+    async def pending(
+        self, channel: DeliveryChannel, limit: int, *, exclude: Collection[str] = ()
+    ) -> Sequence[OutboxItem]:
+        """Undelivered items of a channel, oldest first, without the recipients in ``exclude``."""
         async with reading(self.engine) as conn:
-            return await repo.pending(conn, channel, limit, trades=self._trades, cleared=self._cleared)
+            return await repo.pending(
+                conn, channel, limit, trades=self._trades, cleared=self._cleared, exclude=exclude
+            )
 
     async def mark_delivered(self, ids: Sequence[int]) -> None:
         async with self._writing() as conn:

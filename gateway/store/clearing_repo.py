@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -802,22 +802,24 @@ async def pending(
     *,
     trades: Mapping[int, Trade] | None = None,
     cleared: Mapping[int, tuple[Trade, Trade]] | None = None,
+    exclude: Collection[str] = (),
 ) -> list[OutboxItem]:
-    """Undelivered items of ``channel`` in outbox order. ``trades`` (submitted trades) and ``cleared``
-    (novated pairs), by submission id, are used instead of decoding the stored JSON where they hold it."""
+    """Undelivered items of ``channel`` in outbox order, leaving out the recipients in ``exclude`` (those
+    that cannot take delivery now, so their backlog does not hold up everyone else's). ``trades``
+    (submitted trades) and ``cleared`` (novated pairs), by submission id, are used instead of decoding
+    the stored JSON where they hold it."""
     known_trades = trades or {}
     known_cleared = cleared or {}
     columns = [c for c in _HISTORY_COLUMNS if c.name != "trade_json"]
-    rows = (
-        await conn.execute(
-            select(t.outbox.c.id, t.outbox.c.role, t.outbox.c.recipient, *columns)
-            .join(t.status_history, t.status_history.c.id == t.outbox.c.history_id)
-            .join(t.submissions, t.submissions.c.id == t.status_history.c.submission_id)
-            .where(t.outbox.c.channel == channel.value, t.outbox.c.delivered_at.is_(None))
-            .order_by(t.outbox.c.id)
-            .limit(limit)
-        )
-    ).fetchall()
+    query = (
+        select(t.outbox.c.id, t.outbox.c.role, t.outbox.c.recipient, *columns)
+        .join(t.status_history, t.status_history.c.id == t.outbox.c.history_id)
+        .join(t.submissions, t.submissions.c.id == t.status_history.c.submission_id)
+        .where(t.outbox.c.channel == channel.value, t.outbox.c.delivered_at.is_(None))
+    )
+    if exclude:
+        query = query.where(t.outbox.c.recipient.not_in(sorted(exclude)))
+    rows = (await conn.execute(query.order_by(t.outbox.c.id).limit(limit))).fetchall()
     found: dict[int, Trade] = {}
     for r in rows:
         sid = int(r.submission_id)

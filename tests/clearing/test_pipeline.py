@@ -84,6 +84,16 @@ async def test_cleared_trade_is_novated_into_two_ccp_trades_and_owed_to_everyone
     assert shown["BANKB"].margin == Decimal("250000.00")
 
 
+async def test_a_recipient_that_cannot_take_delivery_does_not_hold_up_the_others(world: World) -> None:
+    """A FIX member logged out with a backlog older than everyone else's: the others' statuses still flow."""
+    await world.service.submit(world.submission(aud_irs("T1")))
+    await world.service.drain()
+    assert {i.recipient for i in await world.service.pending(DeliveryChannel.FIX, 100)} == {"BANKA_FIX"}
+    assert await world.service.pending(DeliveryChannel.FIX, 100, exclude={"BANKA_FIX"}) == []
+    mqtt = await world.service.pending(DeliveryChannel.MQTT, 1, exclude={"MARKITWIRE", "BANKA"})
+    assert [(i.recipient, i.update.status) for i in mqtt] == [("BANKB", S.RECEIVED)]
+
+
 async def test_ccp_positions_view_has_the_standard_columns(world: World) -> None:
     await world.service.submit(world.submission(aud_irs("T1")))
     await world.service.drain()
