@@ -38,7 +38,7 @@ def test_production_example_uses_mosquitto_and_postgres(monkeypatch: pytest.Monk
     assert "p%40ss@postgres" in cfg.store.dsn
     assert "p@ss" not in cfg.store.url
     assert cfg.mqtt.password == "secret"
-    assert cfg.fix.bind_host == "0.0.0.0"  # members connect from other hosts
+    assert cfg.fix.bind_host == "0.0.0.0"  # noqa: S104 - members connect from other hosts
 
 
 @pytest.mark.parametrize(
