@@ -93,7 +93,10 @@ class OpsConfig:
 @dataclass(frozen=True, slots=True)
 class PublishConfig:
     batch_size: int = 500
-    poll_interval_ms: int = 20
+    poll_interval_ms: int = 20  # first poll after the outbox was found empty; each empty poll doubles it
+    # ... up to this. The clearing core wakes the publishers when it commits outbox items, so polling is
+    # only for items other processes write (the eod command, a second instance on the same database).
+    idle_poll_max_ms: int = 1000
     retry_initial_ms: int = 200
     retry_max_ms: int = 10_000
 
@@ -300,6 +303,7 @@ def config_from_dict(data: Mapping[str, Any], *, base: Path | None = None) -> Ga
     publish = PublishConfig(
         batch_size=p.integer("batch_size", dp.batch_size, low=1, high=100_000),
         poll_interval_ms=p.integer("poll_interval_ms", dp.poll_interval_ms, low=1, high=60_000),
+        idle_poll_max_ms=p.integer("idle_poll_max_ms", dp.idle_poll_max_ms, low=1, high=600_000),
         retry_initial_ms=p.integer("retry_initial_ms", dp.retry_initial_ms, low=1, high=60_000),
         retry_max_ms=p.integer("retry_max_ms", dp.retry_max_ms, low=1, high=600_000),
     )

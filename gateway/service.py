@@ -173,6 +173,7 @@ class Gateway:
             health=self.health,
             batch_size=cfg.publish.batch_size,
             poll_interval_s=cfg.publish.poll_interval_ms / 1000,
+            idle_poll_max_s=cfg.publish.idle_poll_max_ms / 1000,
             retry_initial_s=cfg.publish.retry_initial_ms / 1000,
             retry_max_s=cfg.publish.retry_max_ms / 1000,
             topic_root=cfg.mqtt.topic_root,
@@ -231,6 +232,9 @@ class Gateway:
         """Run every task until ``stop`` is set; ``started`` is set once intake is subscribed."""
         intake = self.intake()
         publisher = self.mqtt_publisher()
+        # Publishers are woken by the clearing core's commits instead of waiting for their next poll.
+        self.clearing.watch_outbox(publisher.wakeup)
+        self.clearing.watch_outbox(self.fix_wakeup)
 
         async def until_stopped() -> None:
             await stop.wait()

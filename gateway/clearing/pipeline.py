@@ -105,16 +105,31 @@ class ClearingService:
         # stored trade never changes; an older one is decoded as before).
         self._trades: OrderedDict[int, Trade] = OrderedDict()
         self._cleared: OrderedDict[int, tuple[Trade, Trade]] = OrderedDict()
+        self._outbox_watchers: list[asyncio.Event] = []
 
     @asynccontextmanager
-    async def _writing(self) -> AsyncIterator[AsyncConnection]:
-        """A write transaction (committed on success, rolled back on any exception)."""
+    async def _writing(self, *, outbox: bool = True) -> AsyncIterator[AsyncConnection]:
+        """A write transaction (committed on success, rolled back on any exception).
+
+        ``outbox``: the transaction may write outbox items, so the publishers are woken once it has committed.
+        """
         if self._writer is None:
             async with self.engine.begin() as conn:
                 yield conn
-            return
-        async with self._writer, self.engine.begin() as conn:
-            yield conn
+        else:
+            async with self._writer, self.engine.begin() as conn:
+                yield conn
+        if outbox:
+            for event in self._outbox_watchers:
+                event.set()
+
+    def watch_outbox(self, event: asyncio.Event) -> None:
+        """Set ``event`` after every committed transaction of this service that may have written outbox items.
+
+        The publishers wait on it instead of polling; items written by other processes (the ``eod`` command,
+        another instance on the same database) are still found by their poll.
+        """
+        self._outbox_watchers.append(event)
 
     # ------------------------------------------------------------ ClearingPort
 
@@ -190,6 +205,8 @@ class ClearingService:
         (a repeat reads its stored submission's last status; a correction withdraws earlier versions), so
         every trade's statuses keep their order in the history and the outbox.
         """
+        if len(submissions) > 1 and _independent(submissions):
+            return await self._submit_independent(conn, submissions, found)
         out: list[tuple[StatusUpdate, int, Submission] | None] = [None] * len(submissions)
         waiting: list[tuple[int, SubmissionRow, datetime, list[Recipient]]] = []
 
@@ -214,6 +231,39 @@ class ClearingService:
         settled = [one for one in out if one is not None]
         assert len(settled) == len(submissions)
         return settled
+
+    async def _submit_independent(
+        self,
+        conn: AsyncConnection,
+        submissions: Sequence[Submission],
+        found: tuple[dict[str, str], dict[str, list[str]]],
+    ) -> list[tuple[StatusUpdate, int, Submission]]:
+        """``_submit_many_in`` for a group without corrections whose submissions do not repeat one another.
+
+        No submission of such a group writes a status other than its own Received, so all of them are
+        inserted in one statement and their Received rows written in two more; a repeat of something stored
+        earlier then reads its last status (as it would have after the rows before it were written).
+        """
+        members, comp_ids = found
+        new = []
+        for sub in submissions:
+            a, b = (members.get(p.party_id) for p in sub.trade.parties)
+            business_date = self.hours.business_date(sub.received_at)
+            new.append(repo.NewSubmission(sub, a, b, business_date, self.clock.now()))
+        rows = await repo.insert_new_many(conn, new)
+        stored = [(row, n.at) for row, n in zip(rows, new, strict=True) if row is not None]
+        updates = iter(
+            await repo.record_received_many(
+                conn, [(row, at, _recipients_of(row, comp_ids)) for row, at in stored]
+            )
+        )
+        out = []
+        for row, sub in zip(rows, submissions, strict=True):
+            if row is None:
+                out.append((await self._repeat(conn, sub), 0, sub))
+            else:
+                out.append((next(updates), row.id, sub))
+        return out
 
     async def _repeat(self, conn: AsyncConnection, submission: Submission) -> StatusUpdate:
         """The last status of the stored submission that a refused insert repeats."""
@@ -267,7 +317,7 @@ class ClearingService:
     async def credit_check(self, member: str, account: str, trade: Trade, order_id: str) -> CreditDecision:
         """Pre-trade check of one member side; an approval reserves the incremental margin until released."""
         now = self.clock.now()
-        async with self._writing() as conn:
+        async with self._writing(outbox=False) as conn:
             m = await ref.get_member(conn, member)
             acct = None if m is None else m.account(account)
             if m is None or acct is None:
@@ -310,7 +360,7 @@ class ClearingService:
             return decision
 
     async def release_credit(self, member: str, order_id: str) -> None:
-        async with self._writing() as conn:
+        async with self._writing(outbox=False) as conn:
             await ref.release_reservation(conn, member, order_id)
 
     async def positions(self, member: str, account: str | None, business_date: date) -> Sequence[Position]:
@@ -329,7 +379,7 @@ class ClearingService:
             )
 
     async def mark_delivered(self, ids: Sequence[int]) -> None:
-        async with self._writing() as conn:
+        async with self._writing(outbox=False) as conn:
             await repo.mark_delivered(conn, ids, self.clock.now())
 
     # ------------------------------------------------------------ reading
@@ -548,14 +598,7 @@ class ClearingService:
         )
         if row is None:
             return None, []
-        recipients = [Recipient(DeliveryChannel.MQTT, RecipientRole.SOURCE, row.source)]
-        recipients += [Recipient(DeliveryChannel.MQTT, RecipientRole.MEMBER, m) for m in row.members]
-        recipients += [
-            Recipient(DeliveryChannel.FIX, RecipientRole.MEMBER, c)
-            for m in row.members
-            for c in comp_ids.get(m, ())
-        ]
-        return row, recipients
+        return row, _recipients_of(row, comp_ids)
 
     async def _supersede_earlier(self, conn: AsyncConnection, row: SubmissionRow, now: datetime) -> None:
         """A correction withdraws the earlier versions still in progress (novated ones are left alone)."""
@@ -1012,6 +1055,33 @@ class ClearingService:
         figures = (await ref.member_figures(conn, [member.member_id]))[member.member_id]
         pool = await ref.tolerance_pool(conn) if member.tolerance_limit > 0 else Decimal(0)
         return self._credit_figures(member, account_id, figures, {}, pool)
+
+
+def _independent(submissions: Sequence[Submission]) -> bool:
+    """No correction, and no two submissions with the same message id or the same trade version."""
+    messages: set[tuple[str, str]] = set()
+    versions: set[tuple[str, str, int]] = set()
+    for sub in submissions:
+        ids = sub.trade.identifiers
+        message = (sub.source, sub.message_id)
+        version = (sub.source, ids.source_trade_id, ids.source_version)
+        if sub.is_correction or message in messages or version in versions:
+            return False
+        messages.add(message)
+        versions.add(version)
+    return True
+
+
+def _recipients_of(row: SubmissionRow, comp_ids: dict[str, list[str]]) -> list[Recipient]:
+    """Who is owed a new submission's statuses: its source, its members on MQTT, their CompIDs on FIX."""
+    recipients = [Recipient(DeliveryChannel.MQTT, RecipientRole.SOURCE, row.source)]
+    recipients += [Recipient(DeliveryChannel.MQTT, RecipientRole.MEMBER, m) for m in row.members]
+    recipients += [
+        Recipient(DeliveryChannel.FIX, RecipientRole.MEMBER, c)
+        for m in row.members
+        for c in comp_ids.get(m, ())
+    ]
+    return recipients
 
 
 _NO_RISK = ref.RiskRow(Decimal(0), None, 0)

@@ -327,8 +327,55 @@ async def insert_new(
     One statement: the unique keys decide (``ON CONFLICT DO NOTHING``), so a repeat costs no extra read and
     two concurrent inserts of one message store it once. The caller records the Received status.
     """
+    values = _new_values(sub, member_a, member_b, business_date, at)
+    row_id = (await conn.execute(_insert_new(conn.dialect.name), values)).scalar_one_or_none()
+    if row_id is None:
+        return None
+    return _new_row(int(row_id), sub, member_a, member_b, business_date)
+
+
+@dataclass(frozen=True, slots=True)
+class NewSubmission:
+    """One submission for ``insert_new_many``: who its members are and when it is stored."""
+
+    sub: Submission
+    member_a: str | None
+    member_b: str | None
+    business_date: date
+    at: datetime
+
+
+@functools.cache
+def _insert_new_keyed(dialect: str) -> Any:
+    """``_insert_new`` that also returns the message key, to match the rows of a multi-row insert."""
+    return _insert_new(dialect).returning(t.submissions.c.source, t.submissions.c.message_id)
+
+
+async def insert_new_many(conn: AsyncConnection, new: Sequence[NewSubmission]) -> list[SubmissionRow | None]:
+    """``insert_new`` for several submissions in one statement; None for each one already known.
+
+    The submissions must not repeat one another's keys (message id, or trade id and version): which of
+    two such rows a multi-row insert keeps is not the order given. Rows come back by their message key.
+    """
+    if not new:
+        return []
+    values = [_new_values(n.sub, n.member_a, n.member_b, n.business_date, n.at) for n in new]
+    result = await conn.execute(_insert_new_keyed(conn.dialect.name), values)
+    ids = {(r.source, r.message_id): int(r.id) for r in result}
+    out: list[SubmissionRow | None] = []
+    for n in new:
+        row_id = ids.get((n.sub.source, n.sub.message_id))
+        out.append(
+            None if row_id is None else _new_row(row_id, n.sub, n.member_a, n.member_b, n.business_date)
+        )
+    return out
+
+
+def _new_values(
+    sub: Submission, member_a: str | None, member_b: str | None, business_date: date, at: datetime
+) -> dict[str, Any]:
     trade = sub.trade
-    values: dict[str, Any] = {
+    return {
         "source": sub.source,
         "channel": sub.channel.value,
         "message_id": sub.message_id,
@@ -357,11 +404,14 @@ async def insert_new(
         "needs_recheck": False,
         "updated_at": at,
     }
-    row_id = (await conn.execute(_insert_new(conn.dialect.name), values)).scalar_one_or_none()
-    if row_id is None:
-        return None
+
+
+def _new_row(
+    row_id: int, sub: Submission, member_a: str | None, member_b: str | None, business_date: date
+) -> SubmissionRow:
+    trade = sub.trade
     return SubmissionRow(
-        id=int(row_id),
+        id=row_id,
         source=sub.source,
         channel=sub.channel,
         message_id=sub.message_id,

@@ -86,7 +86,15 @@ async def test_one_failing_submission_fails_alone_and_the_rest_of_its_group_is_s
             raise RuntimeError("disk on fire")
         return await real(conn, sub, **kw)
 
+    real_many = repo.insert_new_many
+
+    async def insert_new_many(conn: Any, new: Any) -> Any:  # a group stored in one statement
+        if any(n.sub.message_id == "BAD" for n in new):
+            raise RuntimeError("disk on fire")
+        return await real_many(conn, new)
+
     monkeypatch.setattr(repo, "insert_new", insert_new)
+    monkeypatch.setattr(repo, "insert_new_many", insert_new_many)
     subs = [world.submission(aud_irs(f"F{i}"), message_id="BAD" if i == 2 else f"F{i}") for i in range(5)]
     results = await asyncio.gather(*(world.service.submit(s) for s in subs), return_exceptions=True)
     assert isinstance(results[2], RuntimeError)
@@ -102,3 +110,44 @@ async def test_one_failing_submission_fails_alone_and_the_rest_of_its_group_is_s
     for r in stored:
         assert not isinstance(r, BaseException)
         assert [u.status for u in await world.service.history(r.submission_id)] == [S.RECEIVED, S.CLEARED]
+
+
+async def test_a_group_without_corrections_is_inserted_in_one_statement_and_repeats_get_their_status(
+    world: World,
+) -> None:
+    stored = await world.service.submit(world.submission(aud_irs("R1"), message_id="R1-m"))
+    stored4 = await world.service.submit(world.submission(aud_irs("R4"), message_id="R4-m"))
+    inserts = []
+
+    def on_execute(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO SUBMISSIONS"):
+            inserts.append(statement)
+
+    event.listen(world.engine.sync_engine, "before_cursor_execute", on_execute)
+    blocker = world.submission(aud_irs("R0"), message_id="R0-m")
+    group = [
+        world.submission(aud_irs("R2"), message_id="R2-m"),
+        world.submission(aud_irs("R1"), message_id="R1-m"),  # redelivery of the stored message
+        world.submission(aud_irs("R4"), message_id="R4-other"),  # a stored trade version, another message
+        world.submission(aud_irs("R3"), message_id="R3-m"),
+    ]
+    answers = await asyncio.gather(*(world.service.submit(s) for s in [blocker, *group]))
+    new2, rep1, rep2, new3 = answers[1:]
+    assert len(inserts) == 2  # the blocker alone, then the queued four in one statement
+    assert rep1.submission_id == stored.submission_id
+    assert rep2.submission_id == stored4.submission_id
+    assert rep1.status is rep2.status is S.RECEIVED
+    assert new2.status is new3.status is S.RECEIVED
+    assert len({stored.submission_id, stored4.submission_id, new2.submission_id, new3.submission_id}) == 4
+    assert [r.in_reply_to for r in (new2, new3)] == ["R2-m", "R3-m"]
+    async with world.engine.connect() as conn:
+        assert (await conn.execute(select(func.count()).select_from(t.submissions))).scalar_one() == 5
+        assert (await conn.execute(select(func.count()).select_from(t.status_history))).scalar_one() == 5
+    # the source is owed one Received per stored submission, in the order they were stored
+    source_items = [
+        i.update.submission_id
+        for i in await world.service.pending(DeliveryChannel.MQTT, 1000)
+        if i.recipient == "MARKITWIRE"
+    ]
+    order = [stored, stored4, answers[0], new2, new3]
+    assert source_items == [a.submission_id for a in order]

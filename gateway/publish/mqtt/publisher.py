@@ -41,6 +41,7 @@ class OutboxPublisher:
         health: Health,
         batch_size: int = 500,
         poll_interval_s: float = 0.02,
+        idle_poll_max_s: float | None = None,
         retry_initial_s: float = 0.2,
         retry_max_s: float = 10.0,
         topic_root: str = DEFAULT_ROOT,
@@ -55,6 +56,10 @@ class OutboxPublisher:
         self._health = health
         self._batch_size = batch_size
         self._poll_interval_s = poll_interval_s
+        # While nothing arrives the poll backs off to this; ``wakeup`` (set by the clearing core when it
+        # commits outbox items) ends any wait at once, so the poll only matters for other processes' writes.
+        self._idle_poll_max_s = max(poll_interval_s, idle_poll_max_s or poll_interval_s)
+        self._idle_s = poll_interval_s
         self._retry_initial_s = retry_initial_s
         self._retry_max_s = retry_max_s
         self._unrenderable: set[int] = set()
@@ -69,7 +74,10 @@ class OutboxPublisher:
                     self._health.up(HEALTH_KEY, "connected")
                     delay = self._retry_initial_s
                     while True:
-                        if not await self.publish_pending(client):
+                        # Less than a batch was all that was pending (or nothing could be sent): wait for
+                        # the next wake-up or poll.
+                        read, delivered = await self._publish_batch(client)
+                        if read < self._batch_size or not delivered:
                             await self._idle()
             except aiomqtt.MqttError as exc:
                 self._health.down(HEALTH_KEY, f"broker: {exc}")
@@ -83,13 +91,29 @@ class OutboxPublisher:
             delay = min(delay * 2, self._retry_max_s)
 
     async def _idle(self) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.wakeup.wait(), self._poll_interval_s)
+        if not self.wakeup.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wakeup.wait(), self._idle_s)
+        if self.wakeup.is_set():
+            self._idle_s = self._poll_interval_s
+        else:  # nothing said there was work: poll less often, up to the configured bound
+            self._idle_s = min(self._idle_s * 2, self._idle_poll_max_s)
         self.wakeup.clear()
 
     async def publish_pending(self, client: aiomqtt.Client) -> int:
         """Publish one batch of pending items; returns how many were delivered."""
         items = await self._outbox.pending(DeliveryChannel.MQTT, self._batch_size)
+        return await self._deliver(client, items)
+
+    async def _publish_batch(self, client: aiomqtt.Client) -> tuple[int, int]:
+        """Publish one batch of pending items: (how many were pending and read, how many were delivered)."""
+        self.wakeup.clear()  # what is committed from here on sets it again
+        items = await self._outbox.pending(DeliveryChannel.MQTT, self._batch_size)
+        if items:
+            self._idle_s = self._poll_interval_s
+        return len(items), await self._deliver(client, items)
+
+    async def _deliver(self, client: aiomqtt.Client, items: Sequence[OutboxItem]) -> int:
         self._metrics.outbox_backlog.labels("mqtt").set(len(items))
         if not items:
             return 0
