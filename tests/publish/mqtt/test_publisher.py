@@ -12,6 +12,7 @@ import socket
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import aiomqtt
 import pytest
@@ -161,3 +162,29 @@ async def test_a_broker_outage_delays_but_loses_nothing() -> None:
     for messages in got.values():
         for t in range(3):
             assert [m.split(":", 2)[2] for m in messages if m.startswith(f"T{t}:")] == [s.value for s in FLOW]
+
+
+@pytest.mark.mosquitto
+async def test_publish_all_returns_once_every_message_is_acknowledged(mosquitto: tuple[str, int]) -> None:
+    from gateway.publish.mqtt.publisher import publish_all
+
+    topic = f"ccp/test/{uuid.uuid4().hex[:8]}"
+    cfg = MqttConfig(mode=BrokerMode.EXTERNAL, host=mosquitto[0], port=mosquitto[1])
+    async with aiomqtt.Client(*mosquitto) as sub, mqtt_client(cfg, identifier=None) as pub:
+        await sub.subscribe(topic, qos=1)
+        acked: list[int] = []
+        pub._client.on_publish = _counting(pub._client.on_publish, acked)
+        messages = [(topic, f"m{n}".encode()) for n in range(300)]
+        await publish_all(pub, messages)
+        assert len(acked) == 300  # every PUBACK arrived before it returned
+        assert not pub._pending_publishes  # nothing left waiting in aiomqtt's table
+        got = await _collect(sub, 300)
+    assert got[topic] == [f"m{n}" for n in range(300)]  # in order
+
+
+def _counting(inner: Any, acked: list[int]) -> Any:
+    def on_publish(*args: Any) -> None:
+        acked.append(args[2])
+        inner(*args)
+
+    return on_publish
