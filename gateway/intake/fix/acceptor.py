@@ -7,9 +7,10 @@
 Members connect to the logon gate (``gate.py``: bind address, a Logout with a reason for an unknown
 CompID), which hands each connection to quickfix on an internal loopback port. quickfix runs each
 session's socket on its own thread (ThreadedSocketAcceptor: a member that floods or stalls its
-connection never delays another's reads) and hands each application message to that member's asyncio
-queue (logons and logouts to one event queue); one worker per member handles its messages in order, so
-a slow member never delays another. Replies and status reports are sent from the event loop with
+connection never delays another's reads) and hands each application message to that member's inbox
+(``bridge.Inbox``: one event-loop wake-up takes every message queued since the last; logons and logouts
+go to one event queue); one worker per member handles its messages in order, so a slow member never
+delays another. Replies and status reports are sent from the event loop with
 ``quickfix.Session.sendToTarget``.
 
 Stopping. ``ThreadedSocketAcceptor.stop`` in quickfix 1.16 is only safe when it has no connection to
@@ -48,7 +49,7 @@ import quickfix
 from gateway.clearing.ports import ClearingPort, DeliveryChannel, OutboxItem, StatusUpdate
 from gateway.clock import Clock, SystemClock
 from gateway.intake.fix import replies
-from gateway.intake.fix.bridge import CallbackBridge, EventKind, Inbound
+from gateway.intake.fix.bridge import CallbackBridge, EventKind, Inbound, Inbox
 from gateway.intake.fix.config import AcceptorConfig, settings_text
 from gateway.intake.fix.dictionary import Dictionary, load
 from gateway.intake.fix.gate import LogonGate
@@ -191,6 +192,7 @@ class FixAcceptor:
         self._threads_named = False
         self.gate: LogonGate | None = None
         self.internal_port = 0
+        self._session_ids = {m.comp_id: self._new_session_id(m.comp_id) for m in config.members}
         self._transport_dd = quickfix.DataDictionary(str(config.transport_dictionary))
         self._app_dd = quickfix.DataDictionary(str(config.app_dictionary))
         self.timings = Timings()  # where an application message spends its time, for monitoring
@@ -199,10 +201,8 @@ class FixAcceptor:
 
     async def __aenter__(self) -> FixAcceptor:
         queue: asyncio.Queue[Inbound] = asyncio.Queue()
-        member_queues: dict[str, asyncio.Queue[tuple[str, float]]] = {
-            m.comp_id: asyncio.Queue() for m in self.config.members
-        }
         loop = asyncio.get_running_loop()
+        inboxes = {m.comp_id: Inbox(loop) for m in self.config.members}
         for d in (self.config.store_dir, self.config.log_dir):
             d.mkdir(parents=True, exist_ok=True)
         settings_path = self.config.data_dir / "acceptor.cfg"
@@ -216,7 +216,7 @@ class FixAcceptor:
             # quickfix holds these by reference: they stay referenced here for the FixAcceptor's whole life,
             # so they outlive the C++ acceptor (deleted in _shutdown, before any of them can be)
             self._settings = quickfix.SessionSettings(str(settings_path))
-            self._bridge = CallbackBridge(loop, queue, self.config, member_queues)
+            self._bridge = CallbackBridge(loop, queue, self.config, inboxes)
             self._store_factory = quickfix.FileStoreFactory(self._settings)
             self._log_factory = quickfix.FileLogFactory(self._settings)
             self._acceptor = quickfix.ThreadedSocketAcceptor(
@@ -237,7 +237,7 @@ class FixAcceptor:
         except BaseException:
             await self._shutdown()
             raise
-        self._task = asyncio.create_task(self._run(queue, member_queues), name="fix-acceptor")
+        self._task = asyncio.create_task(self._run(queue, inboxes), name="fix-acceptor")
         return self
 
     async def __aexit__(
@@ -288,15 +288,15 @@ class FixAcceptor:
         if self._threads_named:
             await quickfix_quiet(FixAcceptor._started, wait_s)
 
-    async def _run(
-        self, queue: asyncio.Queue[Inbound], member_queues: dict[str, asyncio.Queue[tuple[str, float]]]
-    ) -> None:
+    async def _run(self, queue: asyncio.Queue[Inbound], inboxes: dict[str, Inbox]) -> None:
         async with asyncio.TaskGroup() as tg:
-            for comp_id, q in member_queues.items():
-                tg.create_task(self._worker(comp_id, q), name=f"fix-session-{comp_id}")
+            for comp_id, inbox in inboxes.items():
+                tg.create_task(self._worker(comp_id, inbox), name=f"fix-session-{comp_id}")
             while True:
                 event = await queue.get()
-                if event.kind is EventKind.LOGON:
+                if event.kind is EventKind.APP:  # quickfix has sessions only for configured members
+                    log.error("FIX message from %s, which has no worker, dropped", event.comp_id)
+                elif event.kind is EventKind.LOGON:
                     self._logged_on.add(event.comp_id)
                     self._nobody_logged_on.clear()
                     log.info("FIX %s logged on", event.comp_id)
@@ -308,19 +308,25 @@ class FixAcceptor:
                         self._nobody_logged_on.set()
                     log.info("FIX %s logged out", event.comp_id)
 
-    async def _worker(self, comp_id: str, q: asyncio.Queue[tuple[str, float]]) -> None:
+    async def _worker(self, comp_id: str, inbox: Inbox) -> None:
+        """The member's messages in the order quickfix received them: each handled, then answered."""
+        items = inbox.items
+        handle, reply, observe = self.handlers.handle, self.reply, self.timings.observe
+        clock = time.perf_counter
         while True:
-            raw, posted = await q.get()
-            started = time.perf_counter()
-            try:
-                outs = await self.handlers.handle(comp_id, raw)
-            except Exception:  # handle() answers every failure itself; this is the last line of defence
-                log.exception("FIX handler failed for %s", comp_id)
-                continue
-            handled = time.perf_counter()
-            for out in outs:
-                self.reply(comp_id, out)
-            self.timings.observe(started - posted, handled - started, time.perf_counter() - handled)
+            while items:
+                raw, posted = items.popleft()
+                started = clock()
+                try:
+                    outs = await handle(comp_id, raw)
+                except Exception:  # handle() answers every failure itself; this is the last line of defence
+                    log.exception("FIX handler failed for %s", comp_id)
+                    continue
+                handled = clock()
+                for out in outs:
+                    reply(comp_id, out)
+                observe(started - posted, handled - started, clock() - handled)
+            await inbox.wait()
 
     @property
     def logged_on(self) -> frozenset[str]:
@@ -329,8 +335,13 @@ class FixAcceptor:
 
     # --- sending ------------------------------------------------------------------------------------------
 
-    def session_id(self, comp_id: str) -> quickfix.SessionID:
+    def _new_session_id(self, comp_id: str) -> quickfix.SessionID:
         return quickfix.SessionID(BEGIN_STRING, self.config.comp_id, comp_id)
+
+    def session_id(self, comp_id: str) -> quickfix.SessionID:
+        """The member's SessionID (made once per configured member: a value, not a session)."""
+        sid = self._session_ids.get(comp_id)
+        return sid if sid is not None else self._new_session_id(comp_id)
 
     def is_logged_on(self, comp_id: str) -> bool:
         if self._stopping or self._acceptor is None:

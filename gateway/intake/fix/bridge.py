@@ -3,6 +3,8 @@
 quickfix calls these on its own thread while holding the session lock; an exception escaping a
 callback would unwind into C++ and end the process, and a slow callback would stall every session.
 So each callback does one thing (post to the event loop, or answer a Logon check) inside try/except.
+An application message is appended to its member's ``Inbox``; the event loop is woken only when no
+wake-up is already on its way, so one wake-up hands over every message queued since the last.
 Once ``stopping`` is set (the acceptor is shutting down) callbacks post nothing and every Logon is
 refused: nothing is handed to an event loop that may be closing, and no session comes up during stop.
 The one exception raised on purpose is ``quickfix.RejectLogon``, quickfix's way to refuse a Logon with
@@ -14,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -37,6 +40,43 @@ class Inbound:
     kind: EventKind
     comp_id: str  # the member's CompID (our TargetCompID)
     raw: str = ""
+
+
+class Inbox:
+    """One member's application messages on their way from quickfix's thread to the member's worker.
+
+    ``put`` runs on quickfix's thread: it appends ``(raw, time posted)`` and, unless a wake-up is already
+    scheduled, schedules one on the event loop. ``_wake`` (on the loop) clears that mark before it sets
+    ``ready``, so a message appended after a wake-up has run schedules another, and one appended before
+    is seen by the worker that wake-up releases: no message waits for a wake-up that never comes.
+    """
+
+    __slots__ = ("_wake_scheduled", "items", "loop", "ready")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.items: deque[tuple[str, float]] = deque()
+        self.ready = asyncio.Event()  # set and cleared on the event loop only
+        self._wake_scheduled = False
+
+    def put(self, raw: str) -> None:
+        self.items.append((raw, time.perf_counter()))
+        if not self._wake_scheduled:
+            self._wake_scheduled = True
+            try:
+                self.loop.call_soon_threadsafe(self._wake)
+            except BaseException:
+                self._wake_scheduled = False
+                raise
+
+    def _wake(self) -> None:
+        self._wake_scheduled = False
+        self.ready.set()
+
+    async def wait(self) -> None:
+        """Until something may have been put since the last call (on the event loop)."""
+        await self.ready.wait()
+        self.ready.clear()
 
 
 def _field(message: quickfix.Message, tag: int, header: bool = False) -> str | None:
@@ -65,30 +105,31 @@ def logon_refusal(config: AcceptorConfig, comp_id: str, heartbeat: str | None) -
 
 
 class CallbackBridge(quickfix.Application):  # type: ignore[misc]
-    """Posts logons, logouts and application messages to ``queue`` on ``loop``."""
+    """Posts application messages to their member's inbox, logons and logouts to ``queue``, on ``loop``."""
 
     def __init__(
         self,
         loop: asyncio.AbstractEventLoop,
         queue: asyncio.Queue[Inbound],
         config: AcceptorConfig,
-        member_queues: dict[str, asyncio.Queue[tuple[str, float]]],
+        inboxes: dict[str, Inbox],
     ) -> None:
         super().__init__()
         self.loop = loop
         self.queue = queue
         self.config = config
-        self.member_queues = member_queues
+        self.inboxes = inboxes
         self.stopping = False  # set by the acceptor before it stops quickfix; read on quickfix threads
 
     def _post(self, item: Inbound) -> None:
-        """Application messages go to their member's queue, session events to the event queue."""
+        """Application messages go to their member's inbox, session events (and an application message
+        of a CompID without an inbox, which quickfix never gives) to the event queue."""
         if self.stopping:
             return
-        target = self.member_queues.get(item.comp_id) if item.kind is EventKind.APP else None
+        inbox = self.inboxes.get(item.comp_id) if item.kind is EventKind.APP else None
         try:
-            if target is not None:
-                self.loop.call_soon_threadsafe(target.put_nowait, (item.raw, time.perf_counter()))
+            if inbox is not None:
+                inbox.put(item.raw)
             else:
                 self.loop.call_soon_threadsafe(self.queue.put_nowait, item)
         except RuntimeError:  # the event loop is closed: the acceptor is gone, nobody is listening

@@ -399,8 +399,297 @@ def read_streams(
     return [_stream(e, d, parties, issues) for e in entries]
 
 
+# --- the common case, read directly -------------------------------------------------------------------
+#
+# ``read_trade`` first tries ``_fast_trade``: the same rules as the ``Reader`` code above applied to a
+# message with nothing wrong in it, with plain-int tags and no issue bookkeeping. It gives up (None) at the
+# first thing it does not expect, and ``read_trade`` then reads the message again with the ``Reader`` code,
+# which names every problem. ``tests/intake/fix/test_trade_fields.py`` holds both to the same result.
+
+_ACCOUNT = int(T.Account)
+_SIDE = int(T.Side)
+_NO_SIDES = int(T.NoSides)
+_NO_PARTY_IDS = int(T.NoPartyIDs)
+_PARTY_ID = int(T.PartyID)
+_PARTY_ID_SOURCE = int(T.PartyIDSource)
+_PARTY_ROLE = int(T.PartyRole)
+_NO_PARTY_SUB_IDS = int(T.NoPartySubIDs)
+_PARTY_SUB_ID = int(T.PartySubID)
+_PARTY_SUB_ID_TYPE = int(T.PartySubIDType)
+_SIDE_TRADE_ID = int(T.SideTradeID)
+_TRADE_ID = int(T.TradeID)
+_TRADE_VERSION = int(T.TradeVersion)
+_NO_REGULATORY_TRADE_IDS = int(T.NoRegulatoryTradeIDs)
+_REGULATORY_TRADE_ID = int(T.RegulatoryTradeID)
+_REGULATORY_TRADE_ID_TYPE = int(T.RegulatoryTradeIDType)
+_TRADE_DATE = int(T.TradeDate)
+_SECURITY_SUB_TYPE = int(T.SecuritySubType)
+_NO_STREAMS = int(T.NoStreams)
+_ADJUSTMENT_TAGS = tuple(
+    (int(bdc), int(count), int(centre))
+    for bdc, count, centre in (
+        (
+            T.StreamEffectiveDateBusinessDayConvention,
+            T.NoStreamEffectiveDateBusinessCenters,
+            T.StreamEffectiveDateBusinessCenter,
+        ),
+        (
+            T.StreamTerminationDateBusinessDayConvention,
+            T.NoStreamTerminationDateBusinessCenters,
+            T.StreamTerminationDateBusinessCenter,
+        ),
+        (
+            T.StreamCalculationPeriodBusinessDayConvention,
+            T.NoStreamCalculationPeriodBusinessCenters,
+            T.StreamCalculationPeriodBusinessCenter,
+        ),
+        (
+            T.PaymentStreamPaymentDateBusinessDayConvention,
+            T.NoPaymentStreamPaymentDateBusinessCenters,
+            T.PaymentStreamPaymentDateBusinessCenter,
+        ),
+    )
+)
+_EXECUTING_FIRM = codes.ROLE_EXECUTING_FIRM
+_NO_COMPOUNDING = codes.COMPOUNDING["0"]
+_UNIT, _BDC, _DAY_COUNT, _PRODUCT, _COMPOUNDING = (
+    codes.UNIT,
+    codes.BDC,
+    codes.DAY_COUNT,
+    codes.PRODUCT,
+    codes.COMPOUNDING,
+)
+_NO_ENTRIES: list[FieldSet] = []
+_STREAM_TYPE = int(T.StreamType)
+_PAYMENT_STREAM_TYPE = int(T.PaymentStreamType)
+_PAY_SIDE = int(T.StreamPaySide)
+_RECEIVE_SIDE = int(T.StreamReceiveSide)
+_NOTIONAL = int(T.StreamNotional)
+_CURRENCY = int(T.StreamCurrency)
+_EFFECTIVE = int(T.StreamEffectiveDateUnadjusted)
+_TERMINATION = int(T.StreamTerminationDateUnadjusted)
+_CALC_FREQ_PERIOD = int(T.StreamCalculationFrequencyPeriod)
+_CALC_FREQ_UNIT = int(T.StreamCalculationFrequencyUnit)
+_PAY_FREQ_PERIOD = int(T.PaymentStreamPaymentFrequencyPeriod)
+_PAY_FREQ_UNIT = int(T.PaymentStreamPaymentFrequencyUnit)
+_DAY_COUNT_TAG = int(T.PaymentStreamDayCount)
+_RATE = int(T.PaymentStreamRate)
+_RATE_INDEX = int(T.PaymentStreamRateIndex)
+_INDEX_TENOR_PERIOD = int(T.PaymentStreamRateIndexCurvePeriod)
+_INDEX_TENOR_UNIT = int(T.PaymentStreamRateIndexCurveUnit)
+_SPREAD = int(T.PaymentStreamRateSpread)
+_RESET_PERIOD = int(T.PaymentStreamResetFrequencyPeriod)
+_RESET_UNIT = int(T.PaymentStreamResetFrequencyUnit)
+_FIXING_PERIOD = int(T.PaymentStreamFixingDateOffsetPeriod)
+_FIXING_UNIT = int(T.PaymentStreamFixingDateOffsetUnit)
+_FIXING_DAY_TYPE = int(T.PaymentStreamFixingDateOffsetDayType)
+_PAY_LAG_PERIOD = int(T.PaymentStreamPaymentDateOffsetPeriod)
+_PAY_LAG_UNIT = int(T.PaymentStreamPaymentDateOffsetUnit)
+_PAY_LAG_DAY_TYPE = int(T.PaymentStreamPaymentDateOffsetDayType)
+_FIRST_REGULAR = int(T.StreamFirstRegularPeriodStartDateUnadjusted)
+_LAST_REGULAR = int(T.StreamLastRegularPeriodEndDateUnadjusted)
+_COMPOUNDING_TAG = int(T.PaymentStreamCompoundingMethod)
+_ROLL = int(T.StreamCalculationRollConvention)
+_INITIAL_EXCHANGE = int(T.PaymentStreamInitialPrincipalExchangeIndicator)
+_INTERIM_EXCHANGE = int(T.PaymentStreamInterimPrincipalExchangeIndicator)
+_FINAL_EXCHANGE = int(T.PaymentStreamFinalPrincipalExchangeIndicator)
+
+
+class _Unexpected(Exception):
+    """The fast reader met something it leaves to the Reader code (which explains it)."""
+
+
+def _fast_period(f: dict[int, str], period_tag: int, unit_tag: int) -> Period | None:
+    """``Reader.period`` without a problem: None only where neither field is there."""
+    multiplier, unit = f.get(period_tag), f.get(unit_tag)
+    if not multiplier:
+        if unit and unit not in _UNIT:
+            raise _Unexpected
+        return None
+    if not unit or unit not in _UNIT:
+        raise _Unexpected
+    return _period_of(int(multiplier), _UNIT[unit])  # ValueError, TradeInvalid: left to the Reader code
+
+
+def _fast_offset(f: dict[int, str], period_tag: int, unit_tag: int, day_type_tag: int) -> int:
+    days = f.get(period_tag)
+    if not days:
+        return 0
+    if f.get(unit_tag) != "D" or f.get(day_type_tag) != "0":
+        raise _Unexpected
+    return int(days)
+
+
+def _fast_day(f: dict[int, str], tag: int) -> date | None:
+    value = f.get(tag)
+    return _to_day(value) if value else None
+
+
+def _fast_decimal(f: dict[int, str], tag: int) -> Decimal | None:
+    value = f.get(tag)
+    return _to_decimal(value) if value else None
+
+
+def _fast_flag(f: dict[int, str], tag: int) -> bool:
+    value = f.get(tag)
+    if not value:
+        return False
+    if value == "Y":
+        return True
+    if value == "N":
+        return False
+    raise _Unexpected
+
+
+def _fast_stream(entry: FieldSet, parties: dict[str, Party]) -> Stream:
+    f = entry.fields
+    groups = entry.groups
+    if f.get(_STREAM_TYPE) != "0" or f.get(_PAYMENT_STREAM_TYPE) != "0":
+        raise _Unexpected
+    payer = parties[f[_PAY_SIDE]]  # KeyError: a missing side or one without its party
+    receiver = parties[f[_RECEIVE_SIDE]]
+    notional = _to_decimal(f[_NOTIONAL] or "?")
+    currency = f[_CURRENCY]
+    effective = _to_day(f[_EFFECTIVE] or "?")
+    termination = _to_day(f[_TERMINATION] or "?")
+    calc_freq = _fast_period(f, _CALC_FREQ_PERIOD, _CALC_FREQ_UNIT)
+    pay_freq = _fast_period(f, _PAY_FREQ_PERIOD, _PAY_FREQ_UNIT)
+    day_count = _DAY_COUNT[f[_DAY_COUNT_TAG]]
+    fixed_rate = _fast_decimal(f, _RATE)
+    index = f.get(_RATE_INDEX) or None
+    tenor = _fast_period(f, _INDEX_TENOR_PERIOD, _INDEX_TENOR_UNIT)
+    spread = _fast_decimal(f, _SPREAD)
+    reset = _fast_period(f, _RESET_PERIOD, _RESET_UNIT)
+    fixing = _fast_offset(f, _FIXING_PERIOD, _FIXING_UNIT, _FIXING_DAY_TYPE)
+    pay_lag = _fast_offset(f, _PAY_LAG_PERIOD, _PAY_LAG_UNIT, _PAY_LAG_DAY_TYPE)
+    first_regular = _fast_day(f, _FIRST_REGULAR)
+    last_regular = _fast_day(f, _LAST_REGULAR)
+    compounding_code = f.get(_COMPOUNDING_TAG)
+    compounding = _COMPOUNDING[compounding_code] if compounding_code else None
+    if not currency or calc_freq is None or pay_freq is None or (fixed_rate is None) == (index is None):
+        raise _Unexpected
+    if index is not None and tenor is None:
+        raise _Unexpected
+    if fixed_rate is not None and (spread is not None or reset is not None):
+        raise _Unexpected
+    adjustments: list[DateAdjustment] = []
+    for bdc_tag, count_tag, centre_tag in _ADJUSTMENT_TAGS:
+        code = f.get(bdc_tag)
+        centres = tuple(e.fields.get(centre_tag) or "" for e in groups.get(count_tag, _NO_ENTRIES))
+        if not code:
+            if centres:
+                raise _Unexpected
+            adjustments.append(NO_ADJUSTMENT)
+        else:
+            adjustments.append(_adjustment_of(_BDC[code], centres))
+    return Stream(
+        payer=payer.party_id,
+        receiver=receiver.party_id,
+        notional=notional,
+        currency=currency,
+        day_count=day_count,
+        effective_date=effective,
+        termination_date=termination,
+        calculation_frequency=calc_freq,
+        payment_frequency=pay_freq,
+        fixed_rate=fixed_rate,
+        floating_index=index,
+        index_tenor=tenor,
+        spread=spread if spread is not None else Decimal(0),
+        reset_frequency=reset,
+        fixing_offset_days=fixing,
+        roll_convention=f.get(_ROLL) or None,
+        effective_date_adjustment=adjustments[0],
+        termination_date_adjustment=adjustments[1],
+        calculation_adjustment=adjustments[2],
+        payment_adjustment=adjustments[3],
+        payment_offset_days=pay_lag,
+        first_regular_period_start=first_regular,
+        last_regular_period_end=last_regular,
+        compounding_method=compounding or _NO_COMPOUNDING,
+        principal_exchanges=PrincipalExchanges(
+            initial=_fast_flag(f, _INITIAL_EXCHANGE),
+            intermediate=_fast_flag(f, _INTERIM_EXCHANGE),
+            final=_fast_flag(f, _FINAL_EXCHANGE),
+        ),
+    )
+
+
+def _fast_trade(body: FieldSet) -> Trade | None:
+    """The trade in ``body`` if nothing in it is wrong or unusual; None leaves it to the Reader code."""
+    try:
+        fields, groups = body.fields, body.groups
+        sides = groups.get(_NO_SIDES, _NO_ENTRIES)
+        if len(sides) != 2:
+            return None
+        parties: dict[str, Party] = {}
+        party_trade_ids: list[PartyTradeId] = []
+        for entry in sides:
+            f = entry.fields
+            side = f.get(_SIDE)
+            if side not in _SIDES or side in parties:
+                return None
+            firms = entry.groups.get(_NO_PARTY_IDS, _NO_ENTRIES)
+            if len(firms) != 1 or firms[0].fields.get(_PARTY_ROLE) != _EXECUTING_FIRM:
+                return None
+            firm = firms[0].fields
+            party_id, source = firm.get(_PARTY_ID), firm.get(_PARTY_ID_SOURCE)
+            if not party_id or not source or not party_id.strip():
+                return None
+            names = [
+                s.fields.get(_PARTY_SUB_ID)
+                for s in firms[0].groups.get(_NO_PARTY_SUB_IDS, _NO_ENTRIES)
+                if s.fields.get(_PARTY_SUB_ID_TYPE) == "5"
+            ]
+            parties[side] = Party(
+                party_id=party_id,
+                scheme=codes.LEI_SCHEME if source == "N" else None,
+                name=names[0] if names else None,
+                account=f.get(_ACCOUNT) or None,
+            )
+        for entry in sides:  # in message order, as read_identifiers lists them
+            f = entry.fields
+            side_trade_id = f.get(_SIDE_TRADE_ID)
+            if side_trade_id:
+                party_trade_ids.append(PartyTradeId(parties[f[_SIDE]].party_id, side_trade_id))
+        trade_id = fields.get(_TRADE_ID)
+        version_text = fields.get(_TRADE_VERSION)
+        version = int(version_text) if version_text else None
+        uti = None
+        for entry in groups.get(_NO_REGULATORY_TRADE_IDS, _NO_ENTRIES):
+            if entry.fields.get(_REGULATORY_TRADE_ID_TYPE) == codes.REGULATORY_ID_CURRENT:
+                uti = entry.fields.get(_REGULATORY_TRADE_ID)
+        trade_date = fields.get(_TRADE_DATE)
+        product = fields.get(_SECURITY_SUB_TYPE)
+        entries = groups.get(_NO_STREAMS)
+        if not trade_id or not trade_date or not product or not entries:
+            return None
+        return Trade(
+            identifiers=TradeIdentifiers(
+                source_trade_id=trade_id,
+                source_version=version or 1,
+                uti=uti,
+                party_trade_ids=tuple(party_trade_ids),
+            ),
+            trade_date=_to_day(trade_date),
+            product=_PRODUCT[product],
+            parties=(parties["1"], parties["2"]),
+            streams=tuple([_fast_stream(e, parties) for e in entries]),
+        )
+    except (_Unexpected, KeyError, ValueError, InvalidOperation, TradeInvalid):
+        return None
+
+
 def read_trade(body: FieldSet, d: Dictionary) -> Trade:
     """The canonical trade in a TradeCaptureReport's stream fields; every problem is reported at once."""
+    trade = _fast_trade(body)
+    if trade is not None:
+        return trade
+    return read_trade_checked(body, d)
+
+
+def read_trade_checked(body: FieldSet, d: Dictionary) -> Trade:
+    """``read_trade`` by the Reader code alone: every field checked, every problem collected."""
     issues: list[Issue] = []
     r = Reader(body, d, issues)
     parties = read_parties(body, d, issues)

@@ -8,6 +8,7 @@ file can show them as text and the acceptor can hand them to quickfix.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -88,10 +89,20 @@ def _tag_number(text: str) -> int:
     return number
 
 
+_PAIR = re.compile("([^\x01=]*)=([^\x01]*)\x01")  # one tag=value and its separator
+
+
 def _split_plain(raw: str) -> list[tuple[int, str]]:
+    text = raw.rstrip(SOH) + SOH
+    found = _PAIR.findall(text)
+    # Every chunk between separators holding an '=' is matched once, from its start: as many pairs as
+    # separators means every chunk had one. Otherwise the loop below names the first chunk without.
+    if len(found) == text.count(SOH):
+        known = _TAG_NUMBERS.get  # a tag not seen before (or tag 0) is converted, or refused, by _tag_number
+        return [(known(tag) or _tag_number(tag), value) for tag, value in found]
     pairs: list[tuple[int, str]] = []
     append = pairs.append
-    for chunk in raw.rstrip(SOH).split(SOH):
+    for chunk in text[:-1].split(SOH):
         tag, eq, value = chunk.partition("=")
         if not eq:
             raise _garbled(f"no '=' in {chunk[:20]!r}")
@@ -130,46 +141,38 @@ def parse(raw: str, dictionary: Dictionary) -> Parsed:
             ]
         )
     body = FieldSet(layout.name)
-    it = _Cursor(body_pairs)
-    _read(it, body, layout.tags, layout.groups, dictionary, delimiter=None)
-    if it.peek() is not None:
-        tag, _ = it.peek()  # type: ignore[misc]
+    n = len(body_pairs)
+    i = _read(body_pairs, 0, n, body, layout.tags, layout.groups, dictionary, None)
+    if i < n:
+        tag = body_pairs[i][0]
         raise InputRejected(
             [Issue(ReasonCode.FIX_INVALID_VALUE, dictionary.label(tag), f"not expected in {layout.name}")]
         )
     return Parsed(msg_type, header, body)
 
 
-class _Cursor:
-    __slots__ = ("i", "n", "pairs")
-
-    def __init__(self, pairs: Sequence[tuple[int, str]]) -> None:
-        self.pairs = pairs
-        self.i = 0
-        self.n = len(pairs)
-
-    def peek(self) -> tuple[int, str] | None:
-        return self.pairs[self.i] if self.i < self.n else None
-
-
 def _read(
-    it: _Cursor,
+    pairs: Sequence[tuple[int, str]],
+    i: int,
+    n: int,
     into: FieldSet,
     tags: frozenset[int],
     groups: dict[int, GroupLayout],
     dictionary: Dictionary,
     delimiter: int | None,
-) -> None:
-    pairs, n = it.pairs, it.n
+) -> int:
+    """Read ``pairs[i:]`` into ``into`` until a tag that does not belong there (or, in a group entry, the
+    next entry's delimiter); the index of that tag."""
     fields = into.fields
     first = True
-    while it.i < n:
-        tag, value = pairs[it.i]
+    while i < n:
+        tag, value = pairs[i]
         if tag == delimiter and not first:
-            return  # the next entry of the enclosing group starts
-        if tag in groups:
-            it.i += 1
-            into.groups[tag] = _read_group(it, groups[tag], value, into.path, dictionary)
+            return i  # the next entry of the enclosing group starts
+        first = False
+        layout = groups.get(tag)
+        if layout is not None:
+            i = _read_group(pairs, i + 1, n, into, layout, value, dictionary)
         elif tag in tags:
             if tag in fields:
                 raise InputRejected(
@@ -181,41 +184,50 @@ def _read(
                         )
                     ]
                 )
-            it.i += 1
             fields[tag] = value
+            i += 1
         else:
-            return
-        first = False
+            return i
+    return i
 
 
 def _read_group(
-    it: _Cursor, layout: GroupLayout, count: str, path: str, dictionary: Dictionary
-) -> list[FieldSet]:
+    pairs: Sequence[tuple[int, str]],
+    i: int,
+    n: int,
+    parent: FieldSet,
+    layout: GroupLayout,
+    count: str,
+    dictionary: Dictionary,
+) -> int:
+    """Read the entries of the group whose count field was just read; the index after its last entry."""
+    path = parent.path
     name = dictionary.names.get(layout.count_tag, str(layout.count_tag))
     try:
-        n = int(count)
+        expected = int(count)
     except ValueError:
         raise InputRejected(
             [Issue(ReasonCode.FIX_INVALID_VALUE, f"{path}.{name}", f"count {count!r} is not a number")]
         ) from None
     entries: list[FieldSet] = []
-    for i in range(n):
-        pair = it.peek()
-        if pair is None or pair[0] != layout.delimiter:
+    delimiter, tags, groups = layout.delimiter, layout.tags, layout.groups
+    for k in range(expected):
+        if i >= n or pairs[i][0] != delimiter:
             raise InputRejected(
                 [
                     Issue(
                         ReasonCode.FIX_INVALID_VALUE,
                         f"{path}.{name}",
-                        f"declares {n} entries but entry {i + 1} does not start with "
-                        f"{dictionary.label(layout.delimiter)}",
+                        f"declares {expected} entries but entry {k + 1} does not start with "
+                        f"{dictionary.label(delimiter)}",
                     )
                 ]
             )
-        entry = FieldSet(f"{path}.{name}[{i + 1}]")
-        _read(it, entry, layout.tags, layout.groups, dictionary, delimiter=layout.delimiter)
+        entry = FieldSet(f"{path}.{name}[{k + 1}]")
+        i = _read(pairs, i, n, entry, tags, groups, dictionary, delimiter)
         entries.append(entry)
-    return entries
+    parent.groups[layout.count_tag] = entries
+    return i
 
 
 # --- outbound ---------------------------------------------------------------------------------------------

@@ -14,8 +14,8 @@ from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import PartyTradeId, Trade
 from gateway.intake.fix.dictionary import GroupLayout, default
 from gateway.intake.fix.tags import T
-from gateway.intake.fix.trade_fields import read_trade, trade_items
-from gateway.intake.fix.wire import Out, frame, parse
+from gateway.intake.fix.trade_fields import _fast_trade, read_trade, read_trade_checked, trade_items
+from gateway.intake.fix.wire import FieldSet, Out, frame, parse
 from gateway.intake.fpml import parse_trade_xml
 from tests.intake.fix.script import GOLDEN, parse_pairs
 from tests.strategies import irs_trades, vanilla_irs
@@ -70,6 +70,29 @@ def test_same_swap_as_fpml_and_as_fix_stream_fields_is_the_same_canonical_trade(
 @given(irs_trades())
 def test_round_trip_through_stream_fields(trade: Trade) -> None:
     assert _read(_body(trade)) == trade
+    body = _parsed(_body(trade))
+    assert _fast_trade(body) is not None  # the direct reading takes every valid trade ...
+    assert _fast_trade(body) == read_trade_checked(body, default()) == trade  # ... and reads it the same
+
+
+def _assert_fast_reads_as_checked(pairs: tuple[tuple[int, str], ...], result: Trade | InputRejected) -> None:
+    """The direct reading either leaves the message to the checked one or reads exactly what it reads."""
+    try:
+        body = _parsed(pairs)
+    except InputRejected:
+        assert isinstance(result, InputRejected)
+        return
+    fast = _fast_trade(body)
+    try:
+        checked: Trade | InputRejected = read_trade_checked(body, default())
+    except InputRejected as exc:
+        checked = exc
+    assert fast is None or fast == checked
+    assert (result == checked) if isinstance(checked, Trade) else isinstance(result, InputRejected)
+
+
+def _parsed(pairs: tuple[tuple[int, str], ...]) -> FieldSet:
+    return parse(frame(Out("AE", HEAD + pairs)), default()).body  # type: ignore[arg-type]
 
 
 def _issues(pairs: tuple[tuple[int, str], ...]) -> list[tuple[ReasonCode, str, str]]:
@@ -191,7 +214,26 @@ def test_any_value_in_any_field_is_refused_with_a_reason_or_read(changes: list[t
         result: Trade | InputRejected = _read(tuple(pairs))
     except InputRejected as exc:
         result = exc
+    _assert_fast_reads_as_checked(tuple(pairs), result)
     if isinstance(result, InputRejected):
         assert all(i.path and i.message for i in result.issues)
     else:
         assert isinstance(result, Trade)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sampled_from(["vanilla_trade", "ird_ex01_trade"]),
+    st.lists(st.integers(min_value=0, max_value=200), min_size=1, max_size=4),
+)
+def test_without_any_field_the_direct_reading_defers_or_agrees(name: str, drops: list[int]) -> None:
+    pairs = list(_golden(name))
+    for index in drops:
+        at = index % len(pairs)
+        if pairs[at][0] not in _COUNT_TAGS:
+            del pairs[at]
+    try:
+        result: Trade | InputRejected = _read(tuple(pairs))
+    except InputRejected as exc:
+        result = exc
+    _assert_fast_reads_as_checked(tuple(pairs), result)

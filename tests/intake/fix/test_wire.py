@@ -50,3 +50,29 @@ def test_unknown_message_type_is_unsupported() -> None:
     with pytest.raises(InputRejected) as err:
         parse(f"8=FIXT.1.1{SOH}35=ZZ{SOH}10=000{SOH}", D)
     assert err.value.code is ReasonCode.FIX_UNSUPPORTED_MESSAGE
+
+
+def _reference_split(raw: str) -> list[tuple[int, str]] | str:
+    """The plain reading spelled out chunk by chunk: pairs, or the text of the refusal."""
+    pairs: list[tuple[int, str]] = []
+    for chunk in raw.rstrip(SOH).split(SOH):
+        tag, eq, value = chunk.partition("=")
+        if not eq:
+            return f"no '=' in {chunk[:20]!r}"
+        try:
+            pairs.append((int(tag), value))
+        except ValueError:
+            return f"tag {tag!r} is not a number"
+    return pairs
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("0123456789=|\x01AZ -+_")), max_size=80))
+def test_split_reads_as_the_chunk_by_chunk_reference(text: str) -> None:
+    raw = text.replace("|", SOH)
+    expected = _reference_split(raw)
+    try:
+        got: list[tuple[int, str]] | str = split(raw, {})
+    except InputRejected as exc:
+        got = exc.issues[0].message
+    assert got == expected
