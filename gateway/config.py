@@ -49,6 +49,7 @@ class MqttConfig:
     keepalive_s: int = 30
     intake_concurrency: int = 64  # inbound messages being stored at once (each one unacked until stored)
     max_attempts: int = 8  # tries to store one message before it is refused as INTERNAL_ERROR
+    read_thread: bool = True  # parse and validate FpML on a thread of its own, beside the event loop
 
     @property
     def password(self) -> str | None:
@@ -252,6 +253,7 @@ def config_from_dict(data: Mapping[str, Any], *, base: Path | None = None) -> Ga
         keepalive_s=m.integer("keepalive_s", dm.keepalive_s, low=5, high=3600),
         intake_concurrency=m.integer("intake_concurrency", dm.intake_concurrency, low=1, high=10_000),
         max_attempts=m.integer("max_attempts", dm.max_attempts, low=1, high=1000),
+        read_thread=m.boolean("read_thread", dm.read_thread),
     )
     try:
         from gateway.publish.mqtt.topics import check_root

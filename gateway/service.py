@@ -159,6 +159,7 @@ class Gateway:
             health=self.health,
             concurrency=cfg.mqtt.intake_concurrency,
             topic_root=cfg.mqtt.topic_root,
+            read_thread=cfg.mqtt.read_thread,
         )
 
     def mqtt_publisher(self) -> OutboxPublisher:

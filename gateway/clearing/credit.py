@@ -53,7 +53,10 @@ class CreditChecker(Protocol):
 
 @runtime_checkable
 class BatchPricing(Protocol):
-    """Optional for a ``CreditChecker``: price a batch of new trades at once before their ``margin_impact``."""
+    """Optional for a ``CreditChecker``: price a batch of new trades at once before their ``margin_impact``.
+
+    The clearing pass calls ``prepare`` on a worker thread (one at a time), while the event loop goes on.
+    """
 
     def prepare(self, items: Sequence[tuple[Trade, AccountType]]) -> None: ...
 

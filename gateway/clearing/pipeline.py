@@ -742,7 +742,10 @@ class ClearingService:
         if any(batch.members_by_id()[m].tolerance_limit > 0 for m, _ in keys):
             batch.pool = await ref.tolerance_pool(conn)
         if isinstance(checker, BatchPricing) and priced:
-            checker.prepare([(p.trade, d.account.account_type) for p in priced for d in p.sides or ()])
+            # On a worker thread: the kernel's numpy work releases the GIL, so intake and the publishers run
+            # on the other core meanwhile. Only this pass (under ``_lock``) prepares.
+            items = [(p.trade, d.account.account_type) for p in priced for d in p.sides or ()]
+            await asyncio.to_thread(checker.prepare, items)
 
         for s in subs:
             try:

@@ -9,6 +9,7 @@ the message unacknowledged at the broker, which delivers it again on reconnect; 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -32,6 +33,8 @@ from gateway.publish.mqtt.topics import (
 
 log = logging.getLogger(__name__)
 HEALTH_KEY = "mqtt_intake"
+
+Read = Accepted | Refused | None  # None: not an intake topic
 BROKER_KEY = "broker"
 
 
@@ -49,6 +52,7 @@ class MqttIntake:
         reconnect_initial_s: float = 0.2,
         reconnect_max_s: float = 5.0,
         topic_root: str = DEFAULT_ROOT,
+        read_thread: bool = True,
     ) -> None:
         self._topic_root = check_root(topic_root)
         self._intake = intake
@@ -62,6 +66,11 @@ class MqttIntake:
         self._reconnect_max_s = reconnect_max_s
         self._reply_seq = 0
         self.subscribed = asyncio.Event()
+        # One thread reads (parses and validates) while the event loop stores and publishes: lxml releases
+        # the GIL while it parses and validates. ``read_thread=False`` reads on the event loop.
+        self._reader = (
+            concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="fpml-read") if read_thread else None
+        )
 
     async def run(self) -> None:
         """Consume until cancelled, reconnecting with backoff while the broker is away."""
@@ -87,33 +96,62 @@ class MqttIntake:
         slots = asyncio.Semaphore(self._concurrency)
         sequencer = KeyedSequencer()
         lost: aiomqtt.MqttError | None = None
+        # Reads (parse and validation) run on the reader thread, overlapping with the event loop; they are
+        # handed on in arrival order, so the sequencer sees each message's keys in the order it arrived.
+        reads: asyncio.Queue[tuple[aiomqtt.Message, asyncio.Future[Read]] | None] = asyncio.Queue()
         # In-flight messages finish even if the connection drops: their acks fail and the broker redelivers.
         async with asyncio.TaskGroup() as tg:
+
+            async def dispatch() -> None:
+                while (entry := await reads.get()) is not None:
+                    message, read = entry
+                    job = self._job(client, message, await read, sequencer)
+                    task = tg.create_task(job(), name=f"intake mid={message.mid}")
+                    task.add_done_callback(lambda _t: slots.release())
+
+            dispatcher = tg.create_task(dispatch(), name="intake-dispatch")
             try:
                 async for message in client.messages:
                     await slots.acquire()
-                    job = self._job(client, message, sequencer)
-                    task = tg.create_task(job(), name=f"intake mid={message.mid}")
-                    task.add_done_callback(lambda _t: slots.release())
+                    reads.put_nowait((message, self._read(message)))
             except aiomqtt.MqttError as exc:
                 lost = exc
+            finally:
+                reads.put_nowait(None)
+            await dispatcher
         if lost is not None:
             raise lost
 
+    def _read(self, message: aiomqtt.Message) -> asyncio.Future[Read]:
+        """Start reading ``message`` (on the reader thread when there is one); None for a foreign topic."""
+        loop = asyncio.get_running_loop()
+        source = source_of_intake_topic(message.topic.value, self._topic_root)
+        if source is None:
+            done: asyncio.Future[Read] = loop.create_future()
+            done.set_result(None)
+            return done
+        payload = bytes(message.payload) if isinstance(message.payload, bytes | bytearray) else b""
+        if self._reader is None:
+            done = loop.create_future()
+            try:
+                done.set_result(self._intake.read(source, payload))
+            except Exception as exc:  # read() answers bad input itself; this is a defect
+                done.set_exception(exc)
+            return done
+        return loop.run_in_executor(self._reader, self._intake.read, source, payload)
+
     def _job(
-        self, client: aiomqtt.Client, message: aiomqtt.Message, sequencer: KeyedSequencer
+        self, client: aiomqtt.Client, message: aiomqtt.Message, read: Read, sequencer: KeyedSequencer
     ) -> Callable[[], Coroutine[Any, Any, None]]:
         topic = message.topic.value
         source = source_of_intake_topic(topic, self._topic_root)
-        payload = message.payload if isinstance(message.payload, bytes | bytearray) else b""
-        if source is None:
+        if source is None or read is None:
 
             async def ignore() -> None:
                 log.warning("message on unexpected topic %s acknowledged and ignored", topic)
                 ack(client, message)
 
             return ignore
-        read = self._intake.read(source, bytes(payload))
         self._metrics.messages_in.labels("mqtt-fpml", "received").inc()
 
         async def work() -> None:

@@ -9,8 +9,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import threading
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import aiomqtt
 import pytest
@@ -40,19 +43,26 @@ def _request(message_id: str, *trade_ids: str, retracted: bool = False) -> bytes
 
 @contextlib.asynccontextmanager
 async def running_intake(
-    broker: tuple[str, int], port: RecordingPort, client_id: str, root: str
+    broker: tuple[str, int],
+    port: RecordingPort,
+    client_id: str,
+    root: str,
+    *,
+    read_thread: bool = True,
+    parse: Callable[[bytes], Any] = json_parse,
 ) -> AsyncIterator[MqttIntake]:
     host, p = broker
     cfg = MqttConfig(mode=BrokerMode.EXTERNAL, host=host, port=p, client_id=client_id)
     clock = FixedClock()
     intake = MqttIntake(
-        intake=FpmlIntake(port=port, parse=json_parse, clock=clock, max_attempts=2, retry_initial_s=0.01),
+        intake=FpmlIntake(port=port, parse=parse, clock=clock, max_attempts=2, retry_initial_s=0.01),
         connect=lambda: mqtt_client(cfg, identifier=client_id, persistent=True, manual_ack=True),
         ccp_id="CCP",
         clock=clock,
         metrics=Metrics(),
         health=Health(clock),
         topic_root=root,
+        read_thread=read_thread,
     )
     task = asyncio.create_task(intake.run())
     try:
@@ -72,11 +82,13 @@ async def _wait_for(predicate: Callable[[], bool]) -> None:
     await asyncio.wait_for(poll(), 10)
 
 
-async def test_requests_are_submitted_per_trade(mosquitto: tuple[str, int]) -> None:
+@pytest.mark.parametrize("read_thread", [True, False])
+async def test_requests_are_submitted_per_trade(mosquitto: tuple[str, int], read_thread: bool) -> None:
     source = f"SRC{uuid.uuid4().hex[:6]}"
     root = f"test-{source}/ccp"  # a broker shared with other runs: topics of this test only
     port = RecordingPort()
-    async with running_intake(mosquitto, port, f"gw-{source}", root), aiomqtt.Client(*mosquitto) as pub:
+    intake = running_intake(mosquitto, port, f"gw-{source}", root, read_thread=read_thread)
+    async with intake, aiomqtt.Client(*mosquitto) as pub:
         await pub.publish(f"{root}/in/{source}/fpml", _request("M1", "T1"), qos=1)
         await pub.publish(f"{root}/in/{source}/fpml", _request("M2", "T2", "T3"), qos=1)
         await _wait_for(lambda: len(port.submissions) == 3)
@@ -86,15 +98,52 @@ async def test_requests_are_submitted_per_trade(mosquitto: tuple[str, int]) -> N
     assert by_id["M2#2"].trade.identifiers.source_trade_id == "T3"
 
 
-async def test_retraction_follows_its_request(mosquitto: tuple[str, int]) -> None:
+@pytest.mark.parametrize("read_thread", [True, False])
+async def test_retraction_follows_its_request(mosquitto: tuple[str, int], read_thread: bool) -> None:
     source = f"SRC{uuid.uuid4().hex[:6]}"
     root = f"test-{source}/ccp"  # a broker shared with other runs: topics of this test only
     port = RecordingPort()
-    async with running_intake(mosquitto, port, f"gw-{source}", root), aiomqtt.Client(*mosquitto) as pub:
+    intake = running_intake(mosquitto, port, f"gw-{source}", root, read_thread=read_thread)
+    async with intake, aiomqtt.Client(*mosquitto) as pub:
         await pub.publish(f"{root}/in/{source}/fpml", _request("M1", "T1"), qos=1)
         await pub.publish(f"{root}/in/{source}/fpml", _request("M2", "T1", retracted=True), qos=1)
         await _wait_for(lambda: len(port.withdrawals) == 1)
     assert port.withdrawals == [(source, "T1")]
+
+
+async def test_reads_run_off_the_event_loop_and_are_handed_on_in_arrival_order(
+    mosquitto: tuple[str, int],
+) -> None:
+    """Reads on the reader thread, one slower than the next, still reach the port in arrival order per trade."""
+    source = f"SRC{uuid.uuid4().hex[:6]}"
+    root = f"test-{source}/ccp"
+    port = RecordingPort()
+    threads: list[str] = []
+
+    def slow_first(data: bytes) -> Any:
+        threads.append(threading.current_thread().name)
+        if b'"M1"' in data:
+            time.sleep(0.2)  # the request is read slowly; its retraction right behind it must still wait
+        return json_parse(data)
+
+    seen_at_withdrawal: list[int] = []
+    withdraw = port.withdraw
+
+    async def recording_withdraw(*args: Any) -> Any:
+        seen_at_withdrawal.append(len(port.submissions))
+        return await withdraw(*args)
+
+    port.withdraw = recording_withdraw  # type: ignore[method-assign]
+    intake = running_intake(mosquitto, port, f"gw-{source}", root, parse=slow_first)
+    async with intake, aiomqtt.Client(*mosquitto) as pub:
+        await pub.publish(f"{root}/in/{source}/fpml", _request("M1", "T1"), qos=1)
+        await pub.publish(f"{root}/in/{source}/fpml", _request("M2", "T1", retracted=True), qos=1)
+        await _wait_for(lambda: len(port.withdrawals) == 1)
+    assert [s.message_id for s in port.submissions] == ["M1"]
+    assert seen_at_withdrawal == [1]  # the retraction reached the port only after its request
+    assert port.withdrawals == [(source, "T1")]
+    assert len(threads) == 2
+    assert all(name.startswith("fpml-read") for name in threads)
 
 
 async def _rejections(sub: aiomqtt.Client, n: int) -> list[etree._Element]:
