@@ -8,7 +8,6 @@ file can show them as text and the acceptor can hand them to quickfix.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -89,25 +88,15 @@ def _tag_number(text: str) -> int:
     return number
 
 
-_PAIR = re.compile("([^\x01=]*)=([^\x01]*)\x01")  # one tag=value and its separator
-
-
 def _split_plain(raw: str) -> list[tuple[int, str]]:
-    text = raw.rstrip(SOH) + SOH
-    found = _PAIR.findall(text)
-    # Every chunk between separators holding an '=' is matched once, from its start: as many pairs as
-    # separators means every chunk had one. Otherwise the loop below names the first chunk without.
-    if len(found) == text.count(SOH):
-        known = _TAG_NUMBERS.get  # a tag not seen before (or tag 0) is converted, or refused, by _tag_number
-        return [(known(tag) or _tag_number(tag), value) for tag, value in found]
-    pairs: list[tuple[int, str]] = []
-    append = pairs.append
-    for chunk in text[:-1].split(SOH):
-        tag, eq, value = chunk.partition("=")
-        if not eq:
-            raise _garbled(f"no '=' in {chunk[:20]!r}")
-        append((_tag_number(tag), value))
-    return pairs
+    known = _TAG_NUMBERS.get  # a tag not seen before (or tag 0) is converted, or refused, by _tag_number
+    chunks = [chunk.partition("=") for chunk in raw.rstrip(SOH).split(SOH)]
+    # in order, chunk by chunk: the first chunk without '=' or with a tag that is no number is refused
+    return [(known(tag) or _tag_number(tag), value) for tag, eq, value in chunks if eq or _no_separator(tag)]
+
+
+def _no_separator(chunk: str) -> bool:
+    raise _garbled(f"no '=' in {chunk[:20]!r}")
 
 
 def _garbled(message: str) -> InputRejected:
