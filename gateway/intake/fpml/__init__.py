@@ -24,7 +24,7 @@ from gateway.intake.fpml.messages import READERS, TradeFailure
 from gateway.intake.fpml.problems import Problems, bounded
 from gateway.intake.fpml.rules import check_references, check_version
 from gateway.intake.fpml.safety import DEFAULT_MAX_BYTES, message_type_of, parse_safely
-from gateway.intake.fpml.xml import Element, child, child_text
+from gateway.intake.fpml.xml import Element, child_text, group_children, q, text_of
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -68,6 +68,7 @@ class ParsedFpml:
 
 
 _DEFAULT = FpmlOptions()
+_HEADER, _CORRELATION_ID = q("header"), q("correlationId")
 _log = logging.getLogger(__name__)
 
 
@@ -101,12 +102,15 @@ def _parse(data: bytes, opts: FpmlOptions) -> ParsedFpml:
     if ids.missing(root):
         _check_references(root)
     label = _validate(root, opts) if opts.validate else "not validated"
-    header = child(root, "header")
+    top = group_children(root)
+    header = top.get(_HEADER)
+    correlation = top.get(_CORRELATION_ID)
     ctx = DocContext(
         root=root,
         ids=ids,
-        sent_by=None if header is None else child_text(header, "sentBy"),
-        correlation_id=child_text(root, "correlationId"),
+        sent_by=None if not header else child_text(header[0], "sentBy"),
+        correlation_id=None if not correlation else text_of(correlation[0]),
+        top=top,
     )
     extracted = READERS[kind](root, ctx, problems)
     failures = extracted.failures

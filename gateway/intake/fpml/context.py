@@ -9,7 +9,7 @@ from lxml import etree
 from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import Party
 from gateway.intake.fpml.problems import Problems
-from gateway.intake.fpml.xml import NS, Element, child, child_text, children, local_name, text_of
+from gateway.intake.fpml.xml import NS, Element, child, child_text, children, local_name, q, text_of
 
 LEI_SCHEME_SUFFIX = "iso17442"
 
@@ -55,20 +55,40 @@ class IdIndex:
         return not set(hrefs) <= set(ids)
 
 
+_NONE: list[Element] = []
+
+
 @dataclass(slots=True)
 class DocContext:
     root: Element
     ids: IdIndex
     sent_by: str | None = None
     correlation_id: str | None = None
+    # the root's children by Clark name (``xml.group_children``): the message readers look up many
+    # names on the root, whose children include every party and account
+    top: dict[str, list[Element]] | None = None
     _parties: dict[str, Party] = field(default_factory=dict)
     centres: dict[str, tuple[str, ...]] = field(default_factory=dict)  # href -> its centres, once read
     _positions: dict[str, int] | None = None
 
+    def first(self, holder: Element, name: str) -> Element | None:
+        """``xml.child(holder, name)``; from the root index when ``holder`` is the root."""
+        if holder is self.root and self.top is not None:
+            found = self.top.get(q(name))
+            return found[0] if found else None
+        return child(holder, name)
+
+    def every(self, holder: Element, name: str) -> list[Element]:
+        """``xml.children(holder, name)`` (not to be changed by the caller); indexed for the root."""
+        if holder is self.root and self.top is not None:
+            return self.top.get(q(name), _NONE)
+        return children(holder, name)
+
     def party_position(self, key: str) -> int:
         """Where the party with xml id ``key`` stands among the document's ``party`` elements."""
         if self._positions is None:
-            self._positions = {p.get("id", ""): i for i, p in enumerate(children(self.root, "party"))}
+            parties = self.every(self.root, "party")
+            self._positions = {p.get("id", ""): i for i, p in enumerate(parties)}
         return self._positions.get(key, len(self._positions))
 
     def target(self, ref: Element, problems: Problems, expect: str | None = None) -> Element | None:
@@ -116,7 +136,7 @@ class DocContext:
     def accounts_for(self, party_key: str) -> list[Element]:
         """Accounts whose beneficiary is the party with xml id ``party_key``."""
         out = []
-        for account in children(self.root, "account"):
+        for account in self.every(self.root, "account"):
             beneficiary = child(account, "accountBeneficiary")
             if beneficiary is not None and beneficiary.get("href") == party_key:
                 out.append(account)

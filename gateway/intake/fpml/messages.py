@@ -22,7 +22,16 @@ from gateway.intake.fpml import readers
 from gateway.intake.fpml.context import DocContext
 from gateway.intake.fpml.problems import Problems, bounded
 from gateway.intake.fpml.trades import read_trade
-from gateway.intake.fpml.xml import Element, child, child_text, children, parse_datetime, q, text_of
+from gateway.intake.fpml.xml import (
+    Element,
+    child,
+    child_text,
+    children,
+    group_children,
+    parse_datetime,
+    q,
+    text_of,
+)
 
 _REASON_BY_FPML: dict[str, ReasonCode] = {}
 for _code, _info in REASONS.items():
@@ -46,22 +55,32 @@ class Extracted:
     atomic: bool  # all trades or none (a clearing request, a package, a confirmation)
 
 
-def header_of(root: Element, problems: Problems) -> MessageHeader | None:
-    header = child(root, "header")
+_MESSAGE_ID, _SENT_BY, _SEND_TO = q("messageId"), q("sentBy"), q("sendTo")
+_CREATED, _IN_REPLY_TO = q("creationTimestamp"), q("inReplyTo")
+
+
+def _first_text(groups: dict[str, list[Element]], tag: str) -> str | None:
+    found = groups.get(tag)
+    return text_of(found[0]) if found else None
+
+
+def header_of(root: Element, problems: Problems, ctx: DocContext | None = None) -> MessageHeader | None:
+    header = child(root, "header") if ctx is None else ctx.first(root, "header")
     if header is None:
         return None
-    created = child_text(header, "creationTimestamp")
+    fields = group_children(header)  # one pass over the header's children
+    created = _first_text(fields, _CREATED)
     return MessageHeader(
-        message_id=child_text(header, "messageId") or "",
-        sent_by=child_text(header, "sentBy") or "",
-        send_to=tuple(t for t in (text_of(e) for e in children(header, "sendTo")) if t),
+        message_id=_first_text(fields, _MESSAGE_ID) or "",
+        sent_by=_first_text(fields, _SENT_BY) or "",
+        send_to=tuple(t for t in (text_of(e) for e in fields.get(_SEND_TO, ())) if t),
         creation_timestamp=parse_datetime(created) if created else None,
-        in_reply_to=child_text(header, "inReplyTo"),
+        in_reply_to=_first_text(fields, _IN_REPLY_TO),
     )
 
 
-def _sequence(root: Element, problems: Problems) -> int | None:
-    return readers.int_value(child(root, "sequenceNumber"), problems)
+def _sequence(root: Element, ctx: DocContext, problems: Problems) -> int | None:
+    return readers.int_value(ctx.first(root, "sequenceNumber"), problems)
 
 
 class _Collector:
@@ -92,11 +111,11 @@ class _Collector:
     def read_events(self, holder: Element) -> list[Trade]:
         """``trade`` or ``tradePackage/trade`` children of ``holder`` (TradingEvents.model)."""
         out = []
-        for trade_el in children(holder, "trade"):
+        for trade_el in self.ctx.every(holder, "trade"):
             t = self.read(trade_el)
             if t is not None:
                 out.append(t)
-        for package in children(holder, "tradePackage"):
+        for package in self.ctx.every(holder, "tradePackage"):
             for trade_el in children(package, "trade"):
                 t = self.read(trade_el, package)
                 if t is not None:
@@ -104,9 +123,13 @@ class _Collector:
         return out
 
 
-def _package_id(root: Element) -> str | None:
-    ident = root.find(f"{q('tradePackage')}/{q('packageHeader')}/{q('packageIdentifier')}")
-    return None if ident is None else child_text(ident, "tradeId")
+def _package_id(root: Element, ctx: DocContext) -> str | None:
+    """``tradeId`` of the first ``tradePackage/packageHeader/packageIdentifier`` in document order."""
+    for package in ctx.every(root, "tradePackage"):
+        for package_header in children(package, "packageHeader"):
+            for ident in children(package_header, "packageIdentifier"):
+                return child_text(ident, "tradeId")
+    return None
 
 
 def _request(root: Element, ctx: DocContext, problems: Problems, *, retracted: bool) -> Extracted:
@@ -114,16 +137,16 @@ def _request(root: Element, ctx: DocContext, problems: Problems, *, retracted: b
     trades = collector.read_events(root)
     if collector.count == 0 and not retracted:
         problems.add(ReasonCode.SCOPE_NO_TRADE, root, "the clearing request carries no trade")
-    header = header_of(root, problems)
+    header = header_of(root, problems, ctx)
     message = None
     if header is not None:
         message = ClearingRequest(
             header=header,
             trades=tuple(trades),
             correlation_id=ctx.correlation_id,
-            sequence_number=_sequence(root, problems),
-            is_correction=child_text(root, "isCorrection") == "true",
-            package_id=_package_id(root),
+            sequence_number=_sequence(root, ctx, problems),
+            is_correction=text_of(ctx.first(root, "isCorrection")) == "true",
+            package_id=_package_id(root, ctx),
             retracted=retracted,
         )
     return Extracted(message, collector.trades, collector.failures, atomic=True)
@@ -131,8 +154,8 @@ def _request(root: Element, ctx: DocContext, problems: Problems, *, retracted: b
 
 def _status(root: Element, ctx: DocContext, problems: Problems) -> Extracted:
     collector = _Collector(ctx)
-    item = child(root, "clearingStatusItem")
-    header = header_of(root, problems)
+    item = ctx.first(root, "clearingStatusItem")
+    header = header_of(root, problems, ctx)
     if item is None:
         problems.missing(root, "clearingStatusItem", "a clearing status item")
         return Extracted(None, [], [], atomic=True)
@@ -187,7 +210,7 @@ def _status(root: Element, ctx: DocContext, problems: Problems) -> Extracted:
             status=status,
             trade=trades[0] if trades else None,
             correlation_id=ctx.correlation_id,
-            sequence_number=_sequence(root, problems),
+            sequence_number=_sequence(root, ctx, problems),
             reasons=tuple(reasons),
             trade_ids=tuple(trade_ids),
             status_applies_to=tuple(applies),
@@ -199,7 +222,7 @@ def _confirmed(root: Element, ctx: DocContext, problems: Problems) -> Extracted:
     collector = _Collector(ctx)
     submitted: Trade | None = None
     cleared: list[Trade] = []
-    clearing = child(root, "clearing")
+    clearing = ctx.first(root, "clearing")
     if clearing is not None:
         sub = child(clearing, "submitted")
         if sub is not None:
@@ -211,7 +234,7 @@ def _confirmed(root: Element, ctx: DocContext, problems: Problems) -> Extracted:
         cleared.extend(collector.read_events(root))
     if collector.count == 0:
         problems.add(ReasonCode.SCOPE_NO_TRADE, root, "the confirmation carries no trade")
-    header = header_of(root, problems)
+    header = header_of(root, problems, ctx)
     message = None
     if header is not None and cleared and not collector.failures:
         ccp = _ccp_party(cleared, header)
@@ -224,8 +247,8 @@ def _confirmed(root: Element, ctx: DocContext, problems: Problems) -> Extracted:
                 cleared=tuple(cleared),
                 ccp_party_id=ccp,
                 correlation_id=ctx.correlation_id,
-                sequence_number=_sequence(root, problems),
-                originating_event=_originating_event(root, clearing),
+                sequence_number=_sequence(root, ctx, problems),
+                originating_event=_originating_event(root, clearing, ctx),
             )
     return Extracted(message, collector.trades, collector.failures, atomic=True)
 
@@ -244,8 +267,8 @@ def _exact_code(reason: Element) -> ReasonCode | None:
     return None
 
 
-def _originating_event(root: Element, clearing: Element | None) -> str | None:
-    event = child_text(root, "originatingEvent")
+def _originating_event(root: Element, clearing: Element | None, ctx: DocContext) -> str | None:
+    event = text_of(ctx.first(root, "originatingEvent"))
     if event is None and clearing is not None:
         first = child(clearing, "cleared")
         event = None if first is None else child_text(first, "originatingEvent")
@@ -270,7 +293,7 @@ def _document(kind: MessageType) -> Callable[[Element, DocContext, Problems], Ex
         collector.read_events(root)
         if collector.count == 0:
             problems.add(ReasonCode.SCOPE_NO_TRADE, root, f"the {kind.value} carries no trade")
-        header = header_of(root, problems)
+        header = header_of(root, problems, ctx)
         message = TradeDocument(kind, tuple(collector.trades), header)
         atomic = kind is not MessageType.DATA_DOCUMENT
         return Extracted(message, collector.trades, collector.failures, atomic=atomic)

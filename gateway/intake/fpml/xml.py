@@ -76,6 +76,20 @@ def first_children(el: Element) -> dict[str, Element]:
     return m
 
 
+def group_children(el: Element) -> dict[Any, list[Element]]:
+    """Every child of each Clark name, in document order, in one pass (``child``/``children`` of many
+    names on one element each walk all its children; this walks them once)."""
+    groups: dict[Any, list[Element]] = {}
+    for c in el:
+        tag = c.tag
+        found = groups.get(tag)
+        if found is None:
+            groups[tag] = [c]
+        else:
+            found.append(c)
+    return groups
+
+
 def kids(el: Element) -> ChildIndex:
     return ChildIndex(el)
 
