@@ -373,12 +373,18 @@ class ClearingService:
         self, channel: DeliveryChannel, limit: int, *, exclude: Collection[str] = ()
     ) -> Sequence[OutboxItem]:
         """Undelivered items of a channel, oldest first, without the recipients in ``exclude``."""
-        async with reading(self.engine) as conn:
+        # No common snapshot needed: an item's history row and cleared trades were committed with it.
+        async with reading(self.engine, snapshot=False) as conn:
             return await repo.pending(
                 conn, channel, limit, trades=self._trades, cleared=self._cleared, exclude=exclude
             )
 
     async def mark_delivered(self, ids: Sequence[int]) -> None:
+        if self.engine.dialect.name == "postgresql":  # one UPDATE is its own transaction: no BEGIN, COMMIT
+            async with self.engine.connect() as conn:
+                await conn.execution_options(isolation_level="AUTOCOMMIT")
+                await repo.mark_delivered(conn, ids, self.clock.now())
+            return
         async with self._writing(outbox=False) as conn:
             await repo.mark_delivered(conn, ids, self.clock.now())
 
@@ -446,7 +452,7 @@ class ClearingService:
         async with self._lock:
             while True:
                 now = self.clock.now()
-                async with reading(self.engine) as conn:
+                async with reading(self.engine, snapshot=False) as conn:
                     ids = await repo.due(
                         conn, now, open_now=self.hours.is_open(now), limit=batch, after_id=after
                     )
