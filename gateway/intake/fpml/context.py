@@ -9,7 +9,17 @@ from lxml import etree
 from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import Party
 from gateway.intake.fpml.problems import Problems
-from gateway.intake.fpml.xml import NS, Element, child, child_text, children, local_name, q, text_of
+from gateway.intake.fpml.xml import (
+    NS,
+    Element,
+    child,
+    child_text,
+    children,
+    group_children,
+    local_name,
+    q,
+    text_of,
+)
 
 LEI_SCHEME_SUFFIX = "iso17442"
 
@@ -56,6 +66,7 @@ class IdIndex:
 
 
 _NONE: list[Element] = []
+_PARTY_ID, _PARTY_NAME = q("partyId"), q("partyName")
 
 
 @dataclass(slots=True)
@@ -114,18 +125,28 @@ class DocContext:
         hit = self._parties.get(key)
         if hit is not None:
             return hit
-        ids = children(party_el, "partyId")
-        chosen = next(
-            (p for p in ids if (p.get("partyIdScheme") or "").endswith(LEI_SCHEME_SUFFIX) and text_of(p)),
-            next((p for p in ids if text_of(p)), None),
-        )
+        own = group_children(party_el)
+        chosen = first = None  # the first partyId with text in the LEI scheme, else the first with text
+        chosen_text = first_text = None
+        for p in own.get(_PARTY_ID, _NONE):
+            value = text_of(p)
+            if not value:
+                continue
+            if first is None:
+                first, first_text = p, value
+            if (p.get("partyIdScheme") or "").endswith(LEI_SCHEME_SUFFIX):
+                chosen, chosen_text = p, value
+                break
+        if chosen is None:
+            chosen, chosen_text = first, first_text
         if chosen is None:
             problems.missing(party_el, "partyId")
             return None
+        names = own.get(_PARTY_NAME)
         party = Party(
-            party_id=text_of(chosen) or "",
+            party_id=chosen_text or "",
             scheme=chosen.get("partyIdScheme"),
-            name=child_text(party_el, "partyName"),
+            name=text_of(names[0]) if names else None,
         )
         self._parties[key] = party
         return party

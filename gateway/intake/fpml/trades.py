@@ -17,8 +17,6 @@ the enclosing package's ``packageInformation``). ``sub_block`` is true when a
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from gateway.domain.errors import TradeInvalid
 from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import Party, PartyTradeId, Trade, TradeIdentifiers
@@ -27,7 +25,16 @@ from gateway.intake.fpml.context import DocContext
 from gateway.intake.fpml.problems import Problems
 from gateway.intake.fpml.products import registry
 from gateway.intake.fpml.scope import refuse_product
-from gateway.intake.fpml.xml import Element, child, child_text, children, local_name, q, text_of
+from gateway.intake.fpml.xml import (
+    Element,
+    child,
+    child_text,
+    children,
+    group_children,
+    local_name,
+    q,
+    text_of,
+)
 
 _UTI_MARKERS = ("unique-transaction-identifier", "/uti")
 _USI_MARKERS = ("unique-swap-identifier", "/usi")
@@ -79,10 +86,14 @@ def read_trade(
     if parser is None:
         refuse_product(product_el, problems)
         return None
-    trade_date = readers.date_value(readers.required(header, "tradeDate", problems), problems)
+    fields = group_children(header)  # one pass over the header for the date, identifiers and venue
+    dates = fields.get(_TRADE_DATE)
+    if dates is None:
+        problems.missing(header, "tradeDate")
+    trade_date = readers.date_value(dates[0] if dates else None, problems)
     result = parser(product_el, ctx, problems)
-    identifiers = _identifiers(header, ctx, problems)
-    venue, sub_block = _venue(header, package, ctx, problems)
+    identifiers = _identifiers(header, ctx, problems, fields)
+    venue, sub_block = _venue(header, package, ctx, problems, fields)
     if result is None or len(problems) > before:
         return None
     assert trade_date is not None
@@ -97,8 +108,12 @@ def read_trade(
         )
         return None
     named = {p.party_id for p in parties}
-    identifiers = replace(  # only the trade's own parties' ids; the source's id is source_trade_id
-        identifiers, party_trade_ids=tuple(p for p in identifiers.party_trade_ids if p.party_id in named)
+    identifiers = TradeIdentifiers(  # only the trade's own parties' ids; the source's is source_trade_id
+        source_trade_id=identifiers.source_trade_id,
+        source_version=identifiers.source_version,
+        uti=identifiers.uti,
+        usi=identifiers.usi,
+        party_trade_ids=tuple(p for p in identifiers.party_trade_ids if p.party_id in named),
     )
     try:
         return Trade(
@@ -136,27 +151,54 @@ def _parties(
     return out[0], out[1]
 
 
-def _identifiers(header: Element, ctx: DocContext, problems: Problems) -> TradeIdentifiers | None:
+_TRADE_DATE, _PTI, _PT_INFO = q("tradeDate"), q("partyTradeIdentifier"), q("partyTradeInformation")
+_VERSIONED, _TRADE_ID, _ISSUER, _PARTY_REF = (
+    q("versionedTradeId"),
+    q("tradeId"),
+    q("issuer"),
+    q("partyReference"),
+)
+_RELATED, _CATEGORY = q("relatedParty"), q("category")
+_NO_ELEMENTS: list[Element] = []
+
+
+def _first(fields: dict[str, list[Element]], tag: str) -> Element | None:
+    found = fields.get(tag)
+    return found[0] if found else None
+
+
+def _identifiers(
+    header: Element,
+    ctx: DocContext,
+    problems: Problems,
+    fields: dict[str, list[Element]] | None = None,
+) -> TradeIdentifiers | None:
+    """``fields``: the header's children by name (``group_children``), when the caller has them."""
+    if fields is None:
+        fields = group_children(header)
     uti = usi = None
     candidates: list[tuple[str | None, str, int, PartyTradeId | None]] = []  # party, id, version, as pti
     party_ids: list[PartyTradeId] = []
-    for pti in children(header, "partyTradeIdentifier"):
-        versioned = child(pti, "versionedTradeId")
-        holder = versioned if versioned is not None else pti
-        for trade_id_el in children(holder, "tradeId"):
+    for pti in fields.get(_PTI, _NO_ELEMENTS):
+        own = group_children(pti)  # one pass for its ids, issuer and party reference
+        versioned = _first(own, _VERSIONED)
+        trade_id_els = (
+            own.get(_TRADE_ID, _NO_ELEMENTS) if versioned is None else children(versioned, "tradeId")
+        )
+        for trade_id_el in trade_id_els:
             value = text_of(trade_id_el)
             if value is None:
                 continue
             scheme = trade_id_el.get("tradeIdScheme")
             kind = _id_kind(scheme)
             if kind == "uti":
-                uti = uti or (child_text(pti, "issuer") or "") + value
+                uti = uti or (text_of(_first(own, _ISSUER)) or "") + value
                 continue
             if kind == "usi":
-                usi = usi or (child_text(pti, "issuer") or "") + value
+                usi = usi or (text_of(_first(own, _ISSUER)) or "") + value
                 continue
             party_id = None
-            ref = child(pti, "partyReference")
+            ref = _first(own, _PARTY_REF)
             if ref is not None:
                 target = ctx.target(ref, problems, "party")
                 party = None if target is None else ctx.party(target, problems)
@@ -194,24 +236,29 @@ def _identifiers(header: Element, ctx: DocContext, problems: Problems) -> TradeI
 
 
 def _venue(
-    header: Element, package: Element | None, ctx: DocContext, problems: Problems
+    header: Element,
+    package: Element | None,
+    ctx: DocContext,
+    problems: Problems,
+    fields: dict[str, list[Element]] | None = None,
 ) -> tuple[str | None, bool]:
     venue = None
     sub_block = False
-    holders = children(header, "partyTradeInformation")
+    holders = list((fields if fields is not None else group_children(header)).get(_PT_INFO, ()))
     if package is not None:
         info = package.find(f"{q('packageHeader')}/{q('packageInformation')}")
         if info is not None:
             holders.append(info)
     for holder in holders:
-        for related in children(holder, "relatedParty"):
+        own = group_children(holder)
+        for related in own.get(_RELATED, _NO_ELEMENTS):
             if child_text(related, "role") != "ExecutionFacility" or venue is not None:
                 continue
             ref = child(related, "partyReference")
             target = None if ref is None else ctx.target(ref, problems, "party")
             party = None if target is None else ctx.party(target, problems)
             venue = None if party is None else party.party_id
-        for category in children(holder, "category"):
+        for category in own.get(_CATEGORY, _NO_ELEMENTS):
             if (text_of(category) or "").lower() in ("subblock", "sub-block"):
                 sub_block = True
     return venue, sub_block
