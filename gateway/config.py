@@ -110,6 +110,9 @@ class FpmlConfig:
 @dataclass(frozen=True, slots=True)
 class RiskConfig:
     market_data_dir: Path = Path("var/market")
+    # numpy's BLAS threads in the gateway process (0: the library's default, a spinning thread per core);
+    # the pass's matrices are small, and spare cores serve the database and the broker better
+    blas_threads: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,7 +321,10 @@ def config_from_dict(data: Mapping[str, Any], *, base: Path | None = None) -> Ga
     x.finish()
 
     r = root.table("risk")
-    risk = RiskConfig(market_data_dir=r.path("market_data_dir", data_dir / "market", base))
+    risk = RiskConfig(
+        market_data_dir=r.path("market_data_dir", data_dir / "market", base),
+        blas_threads=r.integer("blas_threads", RiskConfig().blas_threads, low=0, high=1024),
+    )
     r.finish()
 
     root.finish()

@@ -14,14 +14,17 @@ import random
 import statistics
 import tempfile
 import time
+from collections.abc import Awaitable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import event
+
 from gateway.clearing.pipeline import ClearingService
-from gateway.clearing.ports import Channel, Submission
+from gateway.clearing.ports import Channel, DeliveryChannel, Submission
 from gateway.clearing.risk_checker import RiskCreditChecker
 from gateway.clock import FixedClock
 from gateway.domain import (
@@ -94,6 +97,9 @@ async def run_bench(
     seed: int = 1,
 ) -> dict[str, Any]:
     from gateway.risk.market.synth import write_market
+    from gateway.service import limit_blas_threads
+
+    limit_blas_threads(1)  # as the service runs (config risk.blas_threads)
 
     with tempfile.TemporaryDirectory(prefix="clearing-bench-") as tmp:
         market = market_dir
@@ -152,13 +158,32 @@ async def run_bench(
             t4 = time.perf_counter()
             cleared_again = await service.drain()
 
+            statements = [0]
+
+            def count(*_args: Any) -> None:
+                statements[0] += 1
+
+            event.listen(engine.sync_engine, "before_cursor_execute", count)
+            stages = {k: [0, 0.0] for k in ("submit", "drain", "outbox_read", "outbox_mark")}
+
+            async def stage(name: str, call: Awaitable[Any]) -> Any:
+                n0, c0 = statements[0], time.process_time()
+                out = await call
+                stages[name][0] += statements[0] - n0
+                stages[name][1] += time.process_time() - c0
+                return out
+
             latencies = []
             for n in range(latency_trades):
                 sub = submission(f"L{n}")
                 s0 = time.perf_counter()
-                await service.submit(sub)
-                await service.drain()
+                await stage("submit", service.submit(sub))
+                await stage("drain", service.drain())
                 latencies.append((time.perf_counter() - s0) * 1000)
+                # what the MQTT publisher does for this trade's statuses (rendering and the broker aside)
+                items = await stage("outbox_read", service.pending(DeliveryChannel.MQTT, 500))
+                await stage("outbox_mark", service.mark_delivered([i.id for i in items]))
+            event.remove(engine.sync_engine, "before_cursor_execute", count)
             latencies.sort()
             scenarios = len(checker.engine.scenarios().dates)
         finally:
@@ -182,4 +207,13 @@ async def run_bench(
             "max": round(latencies[-1], 2) if latencies else None,
         },
         "risk_scenarios": scenarios,
+        "blas_threads": 1,
+        # per single trade: database statements sent (BEGIN and COMMIT are not counted) and CPU ms here
+        "single_trade_stages": {
+            k: {
+                "statements": round(v[0] / max(latency_trades, 1), 2),
+                "cpu_ms": round(v[1] * 1000 / max(latency_trades, 1), 3),
+            }
+            for k, v in stages.items()
+        },
     }

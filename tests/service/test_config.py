@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -62,6 +63,9 @@ def test_production_example_uses_mosquitto_and_postgres(monkeypatch: pytest.Monk
         ),
         ({"fix": {"enabled": "yes"}}, "fix.enabled", "true or false"),
         ({"fix": {"bind_host": "gateway.local"}}, "fix.bind_host", "not an IP address"),
+        ({"risk": {"blas_threads": -1}}, "risk.blas_threads", "between 0 and 1024"),
+        ({"mqtt": {"read_thread": 1}}, "mqtt.read_thread", "true or false"),
+        ({"publish": {"idle_poll_max_ms": 0}}, "publish.idle_poll_max_ms", "between 1 and 600000"),
     ],
 )
 def test_errors_name_the_key(doc: dict[str, object], key: str, fragment: str) -> None:
@@ -96,3 +100,49 @@ def test_simulated_start_must_be_an_offset_date_time() -> None:
     with pytest.raises(ConfigError) as info:
         config_from_dict(tomllib.loads("simulated_start = 2026-01-07T10:30:00"))
     assert info.value.key == "simulated_start"
+
+
+def test_throughput_settings_have_defaults_and_are_read() -> None:
+    cfg = load_config(None)
+    assert (cfg.risk.blas_threads, cfg.mqtt.read_thread, cfg.publish.idle_poll_max_ms) == (1, True, 1000)
+    cfg = config_from_dict(
+        {"risk": {"blas_threads": 0}, "mqtt": {"read_thread": False}, "publish": {"idle_poll_max_ms": 250}}
+    )
+    assert (cfg.risk.blas_threads, cfg.mqtt.read_thread, cfg.publish.idle_poll_max_ms) == (0, False, 250)
+
+
+def _run_probe(probe: str) -> str:
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")}
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True)
+    return out.stdout.strip()
+
+
+def test_blas_is_held_to_one_thread_when_limited_before_numpy_is_imported() -> None:
+    """OpenBLAS otherwise starts a thread per core (this machine has more than one: threads are counted)."""
+    probe = (
+        "import os\n"
+        "from gateway.service import limit_blas_threads\n"
+        "assert limit_blas_threads(1)\n"
+        "import numpy as np\n"
+        "a = np.ones((400, 400)); a @ a\n"
+        "print(len(os.listdir('/proc/self/task')))\n"
+    )
+    if (os.cpu_count() or 1) > 1:
+        assert _run_probe(probe.replace("assert limit_blas_threads(1)", "pass")) != "1"
+    assert _run_probe(probe) == "1"
+
+
+def test_blas_is_told_its_thread_count_when_numpy_was_imported_first() -> None:
+    probe = (
+        "import ctypes, numpy as np\n"
+        "from gateway.service import limit_blas_threads\n"
+        "assert limit_blas_threads(1)\n"
+        "paths = {l.split()[-1] for l in open('/proc/self/maps') if 'openblas' in l.lower() and '/' in l}\n"
+        "lib = ctypes.CDLL(paths.pop())\n"
+        "get = getattr(lib, 'scipy_openblas_get_num_threads64_', None) or lib.openblas_get_num_threads\n"
+        "print(get())\n"
+    )
+    assert _run_probe(probe) == "1"
