@@ -845,6 +845,26 @@ async def history(conn: AsyncConnection, row_id: int) -> list[StatusUpdate]:
     return [_update_from(r, codec.loads(r.trade_json), cleared.get(row_id)) for r in rows]
 
 
+_PENDING_QUERY = (
+    select(
+        t.outbox.c.id,
+        t.outbox.c.role,
+        t.outbox.c.recipient,
+        *[c for c in _HISTORY_COLUMNS if c.name != "trade_json"],
+    )
+    .join(t.status_history, t.status_history.c.id == t.outbox.c.history_id)
+    .join(t.submissions, t.submissions.c.id == t.status_history.c.submission_id)
+    .where(t.outbox.c.channel == bindparam("channel"), t.outbox.c.delivered_at.is_(None))
+)
+# built once (the values are parameters): the publishers run this read many times a second
+_PENDING = _PENDING_QUERY.order_by(t.outbox.c.id).limit(bindparam("limit"))
+_PENDING_EXCLUDING = (
+    _PENDING_QUERY.where(t.outbox.c.recipient.not_in(bindparam("exclude", expanding=True)))
+    .order_by(t.outbox.c.id)
+    .limit(bindparam("limit"))
+)
+
+
 async def pending(
     conn: AsyncConnection,
     channel: DeliveryChannel,
@@ -860,16 +880,10 @@ async def pending(
     the stored JSON where they hold it."""
     known_trades = trades or {}
     known_cleared = cleared or {}
-    columns = [c for c in _HISTORY_COLUMNS if c.name != "trade_json"]
-    query = (
-        select(t.outbox.c.id, t.outbox.c.role, t.outbox.c.recipient, *columns)
-        .join(t.status_history, t.status_history.c.id == t.outbox.c.history_id)
-        .join(t.submissions, t.submissions.c.id == t.status_history.c.submission_id)
-        .where(t.outbox.c.channel == channel.value, t.outbox.c.delivered_at.is_(None))
-    )
+    params: dict[str, Any] = {"channel": channel.value, "limit": limit}
     if exclude:
-        query = query.where(t.outbox.c.recipient.not_in(sorted(exclude)))
-    rows = (await conn.execute(query.order_by(t.outbox.c.id).limit(limit))).fetchall()
+        params["exclude"] = sorted(exclude)
+    rows = (await conn.execute(_PENDING_EXCLUDING if exclude else _PENDING, params)).fetchall()
     found: dict[int, Trade] = {}
     for r in rows:
         sid = int(r.submission_id)
