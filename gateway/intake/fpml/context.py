@@ -110,7 +110,7 @@ class DocContext:
             what = expect or "element"
             problems.add(ReasonCode.FPML_HREF_UNRESOLVED, ref, f"href {href!r} does not point at a {what}")
             return None
-        if expect is not None and local_name(el) != expect:
+        if expect is not None and el.tag != q(expect):  # the index holds FpML elements only
             problems.add(
                 ReasonCode.FPML_HREF_UNRESOLVED,
                 ref,

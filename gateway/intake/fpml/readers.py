@@ -157,6 +157,14 @@ def business_centers(el: Element, ctx: DocContext, problems: Problems) -> tuple[
             break
         if tag == _CENTRES_REF and ref is None:
             ref = c
+    return _centres(holder, ref, ctx, problems)
+
+
+def _centres(
+    holder: Element | None, ref: Element | None, ctx: DocContext, problems: Problems
+) -> tuple[str, ...]:
+    """The centres of the first inline ``businessCenters`` (``holder``), else of the group that the
+    first ``businessCentersReference`` (``ref``) names."""
     href = None
     if holder is None:
         if ref is None:
@@ -196,11 +204,17 @@ def adjustment(el: Element | None, ctx: DocContext, problems: Problems) -> DateA
     """A BusinessDayAdjustments element (convention + centres); absent means no adjustment."""
     if el is None:
         return NO_ADJUSTMENT
-    conv_el = None
-    for c in el:
-        if c.tag == _CONVENTION:
-            conv_el = c
-            break
+    conv_el = holder = ref = None
+    for c in el:  # one pass for the convention and the centres (inline, else referenced)
+        tag = c.tag
+        if tag == _CONVENTION:
+            if conv_el is None:
+                conv_el = c
+        elif tag == _CENTRES:
+            if holder is None:
+                holder = c
+        elif tag == _CENTRES_REF and ref is None:
+            ref = c
     if conv_el is None:
         return NO_ADJUSTMENT
     raw = text_of(conv_el) or ""
@@ -210,7 +224,7 @@ def adjustment(el: Element | None, ctx: DocContext, problems: Problems) -> DateA
             ReasonCode.FPML_UNKNOWN_CODE, conv_el, f"business day convention {raw!r} is not supported"
         )
         return NO_ADJUSTMENT
-    centres = business_centers(el, ctx, problems)
+    centres = _centres(holder, ref, ctx, problems)
     if not centres and conv not in (BusinessDayConvention.NONE, BusinessDayConvention.NOT_APPLICABLE):
         problems.add(
             ReasonCode.FPML_MISSING_FIELD, el, f"business day convention {raw} needs business centres"

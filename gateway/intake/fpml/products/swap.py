@@ -14,7 +14,16 @@ from gateway.intake.fpml.context import DocContext
 from gateway.intake.fpml.problems import Problems
 from gateway.intake.fpml.products import ProductResult
 from gateway.intake.fpml.scope import check_swap
-from gateway.intake.fpml.xml import Element, child, child_text, children, first_children, q, text_of
+from gateway.intake.fpml.xml import (
+    Element,
+    child,
+    child_text,
+    children,
+    first_children,
+    group_children,
+    q,
+    text_of,
+)
 
 OVERNIGHT = Period(1, PeriodUnit.DAY)
 _CALC = "calculationPeriodAmount/calculation"
@@ -97,13 +106,21 @@ def _account(ref: Element | None, party_key: str, ctx: DocContext, accounts: dic
 
 
 _STEP, _STEP_DATE, _STEP_VALUE = q("step"), q("stepDate"), q("stepValue")
+_INDEX, _TENOR, _SPREAD = q("floatingRateIndex"), q("indexTenor"), q("spreadSchedule")
+_NO_ELEMENTS: list[Element] = []
+_ZERO = Decimal(0)
 
 
 def _steps(schedule: Element, problems: Problems, *, positive: bool = False) -> tuple[Step, ...]:
+    return _read_steps([s for s in schedule if s.tag == _STEP], problems, positive=positive)
+
+
+def _read_steps(steps: list[Element], problems: Problems, *, positive: bool = False) -> tuple[Step, ...]:
+    """The ``step`` elements of a schedule (in document order) as Steps."""
+    if not steps:
+        return ()
     out = []
-    for step in schedule:
-        if step.tag != _STEP:
-            continue
+    for step in steps:
         k = first_children(step)
         when = readers.date_value(_need(k, step, _STEP_DATE, problems), problems)
         value_el = _need(k, step, _STEP_VALUE, problems)
@@ -300,6 +317,15 @@ def read_stream(
         return None
 
 
+def _need_first(k: dict[str, list[Element]], parent: Element, tag: str, problems: Problems) -> Element | None:
+    """``_need`` over ``group_children``: the first child with Clark name ``tag``."""
+    found = k.get(tag)
+    if not found:
+        problems.missing(parent, tag.rpartition("}")[2])
+        return None
+    return found[0]
+
+
 def _need(k: dict[str, Element], parent: Element, tag: str, problems: Problems) -> Element | None:
     """``parent``'s first child with Clark name ``tag`` from its index ``k``; missing is an issue."""
     el = k.get(tag)
@@ -316,26 +342,27 @@ def _notional(
     if schedule is None:
         problems.missing(calc_el, "notionalSchedule/notionalStepSchedule", "a notional schedule")
         return None, None, ()
-    k = first_children(schedule)
-    initial_el = _need(k, schedule, _INITIAL, problems)
+    k = group_children(schedule)  # one pass: value, currency and steps
+    initial_el = _need_first(k, schedule, _INITIAL, problems)
     initial = readers.decimal_value(initial_el, problems)
-    currency_el = _need(k, schedule, _CURRENCY, problems)
+    currency_el = _need_first(k, schedule, _CURRENCY, problems)
     currency = text_of(currency_el)
     if currency_el is not None and currency is None:
         problems.add(ReasonCode.FPML_MISSING_FIELD, currency_el, "currency is empty")
-    steps = _steps(schedule, problems, positive=True)
+    steps = _read_steps(k.get(_STEP, _NO_ELEMENTS), problems, positive=True)
     if initial is not None and initial <= 0 and initial_el is not None:
         problems.add(ReasonCode.FPML_NOTIONAL_NOT_POSITIVE, initial_el, f"notional {initial} is not positive")
     return initial, currency, steps
 
 
 def _floating(floating: Element, problems: Problems) -> tuple[str | None, Period | None, Decimal]:
-    index_el = readers.required(floating, "floatingRateIndex", problems)
+    k = group_children(floating)  # one pass: index, tenors, spread
+    index_el = _need_first(k, floating, _INDEX, problems)
     name = text_of(index_el)
     info = codes.floating_indices().get(name or "")
     if index_el is not None and info is None:
         problems.add(ReasonCode.FPML_UNKNOWN_CODE, index_el, f"floating rate index {name!r} is not supported")
-    tenors = children(floating, "indexTenor")
+    tenors = k.get(_TENOR, _NO_ELEMENTS)
     tenor: Period | None = None
     if len(tenors) > 1:
         problems.add(
@@ -347,8 +374,9 @@ def _floating(floating: Element, problems: Problems) -> tuple[str | None, Period
         tenor = OVERNIGHT  # an overnight index has no designated maturity in FpML
     else:
         problems.missing(floating, "indexTenor", "the index tenor of a term rate")
-    spread = Decimal(0)
-    schedule = child(floating, "spreadSchedule")
+    spread = _ZERO
+    spreads = k.get(_SPREAD)
+    schedule = spreads[0] if spreads else None
     if schedule is not None:
         value = readers.decimal_value(readers.required(schedule, "initialValue", problems), problems)
         spread = value if value is not None else spread
