@@ -50,6 +50,7 @@ class MqttConfig:
     intake_concurrency: int = 64  # inbound messages being stored at once (each one unacked until stored)
     max_attempts: int = 8  # tries to store one message before it is refused as INTERNAL_ERROR
     read_thread: bool = True  # parse and validate FpML on a thread of its own, beside the event loop
+    read_processes: int = 0  # > 0: in that many worker processes instead (other cores), results in order
 
     @property
     def password(self) -> str | None:
@@ -257,6 +258,7 @@ def config_from_dict(data: Mapping[str, Any], *, base: Path | None = None) -> Ga
         intake_concurrency=m.integer("intake_concurrency", dm.intake_concurrency, low=1, high=10_000),
         max_attempts=m.integer("max_attempts", dm.max_attempts, low=1, high=1000),
         read_thread=m.boolean("read_thread", dm.read_thread),
+        read_processes=m.integer("read_processes", dm.read_processes, low=0, high=64),
     )
     try:
         from gateway.publish.mqtt.topics import check_root

@@ -33,7 +33,7 @@ from gateway.clock import Clock, SystemClock
 from gateway.config import BrokerMode, GatewayConfig
 from gateway.domain.errors import GatewayError
 from gateway.domain.messages import InboundMessage
-from gateway.intake.mqtt.handler import FpmlIntake
+from gateway.intake.mqtt.handler import FpmlIntake, parse_fpml_message
 from gateway.intake.mqtt.loop import MqttIntake
 from gateway.ops.health import Health, State
 from gateway.ops.http import OpsServer, Probe
@@ -160,6 +160,9 @@ class Gateway:
             concurrency=cfg.mqtt.intake_concurrency,
             topic_root=cfg.mqtt.topic_root,
             read_thread=cfg.mqtt.read_thread,
+            read_processes=cfg.mqtt.read_processes,
+            worker_parse=partial(parse_fpml_message, schema_dir=cfg.fpml.schema_dir),
+            worker_schema_dir=cfg.fpml.schema_dir,
         )
 
     def mqtt_publisher(self) -> OutboxPublisher:

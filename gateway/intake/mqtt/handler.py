@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from functools import partial
+from pathlib import Path
 
 from gateway.clearing.ports import Channel, ClearingPort, Submission
 from gateway.clock import Clock
@@ -76,6 +78,46 @@ def _internal(path: str, message: str) -> tuple[Issue, ...]:
     return (Issue(ReasonCode.INTERNAL_ERROR, path, message),)
 
 
+@dataclass(frozen=True, slots=True)
+class ParseFailure:
+    """Why a payload gave no message: its issues (and, for a defect of the reader, what went wrong)."""
+
+    issues: tuple[Issue, ...]
+    too_large: bool = False
+    defect: str | None = None
+
+
+def attempt_parse(parse: Parse, payload: bytes) -> InboundMessage | ParseFailure:
+    """``parse`` with every failure turned into a value: runs on the event loop, a thread or a worker process
+    (both the arguments and the result pickle, when ``parse`` does)."""
+    if len(payload) > MAX_MESSAGE_BYTES:
+        issue = Issue(
+            ReasonCode.XML_TOO_LARGE, "/", f"{len(payload)} bytes; the limit is {MAX_MESSAGE_BYTES}"
+        )
+        return ParseFailure((issue,), too_large=True)
+    try:
+        return parse(payload)
+    except GatewayError as exc:
+        return ParseFailure(tuple(exc.issues))
+    except Exception:
+        return ParseFailure(_internal("/", "the message could not be read"), defect=traceback.format_exc())
+
+
+def parse_fpml_message(payload: bytes, schema_dir: Path | None = None) -> InboundMessage:
+    """The FpML reader with the configured schema set, as a module-level function (a worker process can run
+    it: ``functools.partial(parse_fpml_message, schema_dir=...)`` pickles)."""
+    from gateway.intake.fpml import FpmlOptions, parse_fpml
+
+    return parse_fpml(payload, options=FpmlOptions(schema_dir=schema_dir)).message
+
+
+def warm_reader(schema_dir: Path | None = None) -> None:
+    """Compile the schema set now (a worker process's initializer: its first message should not wait)."""
+    from fpml_schemas import load_schema
+
+    load_schema(schema_dir)
+
+
 class FpmlIntake:
     """Turns FpML from one trade source into clearing-port calls."""
 
@@ -97,19 +139,19 @@ class FpmlIntake:
         self._retry_max_s = retry_max_s
 
     def read(self, source: str, payload: bytes) -> Accepted | Refused:
-        now = self._clock.now()
-        if len(payload) > MAX_MESSAGE_BYTES:
-            issue = Issue(
-                ReasonCode.XML_TOO_LARGE, "/", f"{len(payload)} bytes; the limit is {MAX_MESSAGE_BYTES}"
-            )
-            return Refused(source, (issue,), now, b"")
-        try:
-            message = self._parse(payload)
-        except GatewayError as exc:
-            return Refused(source, exc.issues, now, payload)
-        except Exception:
-            log.exception("FpML reader failed on a message from %s", source)
-            return Refused(source, _internal("/", "the message could not be read"), now, payload)
+        return self.finish_read(source, payload, self._clock.now(), attempt_parse(self._parse, payload))
+
+    def finish_read(
+        self, source: str, payload: bytes, now: datetime, parsed: InboundMessage | ParseFailure
+    ) -> Accepted | Refused:
+        """The second half of ``read``, given what ``attempt_parse`` made of the payload (here or elsewhere)."""
+        if isinstance(parsed, ParseFailure):
+            if parsed.too_large:
+                return Refused(source, parsed.issues, now, b"")
+            if parsed.defect:
+                log.error("FpML reader failed on a message from %s: %s", source, parsed.defect)
+            return Refused(source, parsed.issues, now, payload)
+        message = parsed
         if not isinstance(message, ClearingRequest):
             name = getattr(getattr(message, "message_type", None), "value", None) or type(message).__name__
             issue = Issue(

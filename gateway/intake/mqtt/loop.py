@@ -10,15 +10,26 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import concurrent.futures.process
 import logging
+import multiprocessing
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any
 
 import aiomqtt
 
 from gateway.broker.connect import ack
 from gateway.clock import Clock
-from gateway.intake.mqtt.handler import Accepted, FpmlIntake, Outcome, Refused
+from gateway.intake.mqtt.handler import (
+    Accepted,
+    FpmlIntake,
+    Outcome,
+    Parse,
+    Refused,
+    attempt_parse,
+    warm_reader,
+)
 from gateway.intake.mqtt.sequencer import KeyedSequencer
 from gateway.ops.health import Health
 from gateway.ops.metrics import Metrics
@@ -53,6 +64,9 @@ class MqttIntake:
         reconnect_max_s: float = 5.0,
         topic_root: str = DEFAULT_ROOT,
         read_thread: bool = True,
+        read_processes: int = 0,
+        worker_parse: Parse | None = None,
+        worker_schema_dir: Path | None = None,
     ) -> None:
         self._topic_root = check_root(topic_root)
         self._intake = intake
@@ -66,14 +80,43 @@ class MqttIntake:
         self._reconnect_max_s = reconnect_max_s
         self._reply_seq = 0
         self.subscribed = asyncio.Event()
-        # One thread reads (parses and validates) while the event loop stores and publishes: lxml releases
-        # the GIL while it parses and validates. ``read_thread=False`` reads on the event loop.
-        self._reader = (
-            concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="fpml-read") if read_thread else None
-        )
+        # Reads (parse and validation) run beside the event loop while it stores and publishes: in
+        # ``read_processes`` worker processes when given a picklable ``worker_parse`` (the other cores),
+        # else on one thread (lxml releases the GIL while it parses and validates), else
+        # (``read_thread=False``) on the event loop itself.
+        self._reader: concurrent.futures.Executor | None = None
+        self._worker_parse = worker_parse
+        self._worker_schema_dir = worker_schema_dir
+        self._read_processes = read_processes
+        if worker_parse is not None and read_processes > 0:
+            self._reader = concurrent.futures.ProcessPoolExecutor(
+                read_processes,
+                mp_context=multiprocessing.get_context("spawn"),  # never fork a process with threads
+                initializer=warm_reader,
+                initargs=(worker_schema_dir,),
+            )
+        elif read_thread:
+            self._reader = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="fpml-read")
 
     async def run(self) -> None:
         """Consume until cancelled, reconnecting with backoff while the broker is away."""
+        try:
+            if isinstance(self._reader, concurrent.futures.ProcessPoolExecutor):
+                # start the workers (schema compiled) before subscribing: the first message does not wait
+                try:
+                    await asyncio.get_running_loop().run_in_executor(
+                        self._reader, warm_reader, self._worker_schema_dir
+                    )
+                except concurrent.futures.process.BrokenProcessPool:
+                    log.exception("FpML reader processes cannot start; reading on a thread instead")
+                    self._reader.shutdown(wait=False, cancel_futures=True)
+                    self._reader = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="fpml-read")
+            await self._run()
+        finally:
+            if self._reader is not None:
+                self._reader.shutdown(wait=False, cancel_futures=True)
+
+    async def _run(self) -> None:
         delay = self._reconnect_initial_s
         while True:
             try:
@@ -138,7 +181,36 @@ class MqttIntake:
             except Exception as exc:  # read() answers bad input itself; this is a defect
                 done.set_exception(exc)
             return done
+        if isinstance(self._reader, concurrent.futures.ProcessPoolExecutor):
+            assert self._worker_parse is not None
+            return asyncio.ensure_future(self._read_in_worker(self._reader, source, payload))
         return loop.run_in_executor(self._reader, self._intake.read, source, payload)
+
+    async def _read_in_worker(
+        self, pool: concurrent.futures.ProcessPoolExecutor, source: str, payload: bytes
+    ) -> Read:
+        received = self._clock.now()  # on arrival, as a read on the event loop would say
+        assert self._worker_parse is not None
+        try:
+            parsed = await asyncio.get_running_loop().run_in_executor(
+                pool, attempt_parse, self._worker_parse, payload
+            )
+        except concurrent.futures.process.BrokenProcessPool:
+            # a worker died (killed, out of memory): this message is read here, the pool replaced
+            log.error("FpML reader process died; reading on the event loop until the pool is replaced")
+            self._replace_pool(pool)
+            parsed = attempt_parse(self._worker_parse, payload)
+        return self._intake.finish_read(source, payload, received, parsed)
+
+    def _replace_pool(self, broken: concurrent.futures.ProcessPoolExecutor) -> None:
+        if self._reader is broken:
+            broken.shutdown(wait=False, cancel_futures=True)
+            self._reader = concurrent.futures.ProcessPoolExecutor(
+                self._read_processes,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=warm_reader,
+                initargs=(self._worker_schema_dir,),
+            )
 
     def _job(
         self, client: aiomqtt.Client, message: aiomqtt.Message, read: Read, sequencer: KeyedSequencer

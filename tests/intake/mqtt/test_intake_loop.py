@@ -50,6 +50,7 @@ async def running_intake(
     *,
     read_thread: bool = True,
     parse: Callable[[bytes], Any] = json_parse,
+    read_processes: int = 0,
 ) -> AsyncIterator[MqttIntake]:
     host, p = broker
     cfg = MqttConfig(mode=BrokerMode.EXTERNAL, host=host, port=p, client_id=client_id)
@@ -63,10 +64,12 @@ async def running_intake(
         health=Health(clock),
         topic_root=root,
         read_thread=read_thread,
+        read_processes=read_processes,
+        worker_parse=parse if read_processes else None,
     )
     task = asyncio.create_task(intake.run())
     try:
-        await asyncio.wait_for(intake.subscribed.wait(), 10)
+        await asyncio.wait_for(intake.subscribed.wait(), 60)  # a worker process compiles the schema first
         yield intake
     finally:
         task.cancel()
@@ -200,3 +203,23 @@ async def test_a_message_not_yet_stored_is_redelivered_after_a_crash(mosquitto: 
             await pub.publish(f"{root}/in/{source}/fpml", _request("M2", "T2"), qos=1)
             await _wait_for(lambda: len(again.submissions) == 1)
         assert [s.message_id for s in again.submissions] == ["M2"]
+
+
+async def test_reads_in_a_worker_process_keep_arrival_order_and_answer_bad_input(
+    mosquitto: tuple[str, int],
+) -> None:
+    source = f"SRC{uuid.uuid4().hex[:6]}"
+    root = f"test-{source}/ccp"
+    port = RecordingPort()
+    intake = running_intake(mosquitto, port, f"gw-{source}", root, read_processes=1)
+    async with intake, aiomqtt.Client(*mosquitto) as pub, aiomqtt.Client(*mosquitto) as sub:
+        await sub.subscribe(f"{root}/out/{source}/fpml", qos=1)
+        await pub.publish(f"{root}/in/{source}/fpml", _request("M1", "T1"), qos=1)
+        await pub.publish(f"{root}/in/{source}/fpml", b"not json", qos=1)
+        await pub.publish(f"{root}/in/{source}/fpml", _request("M2", "T1", retracted=True), qos=1)
+        await pub.publish(f"{root}/in/{source}/fpml", _request("M3", "T2", "T3"), qos=1)
+        await _wait_for(lambda: len(port.submissions) == 3 and len(port.withdrawals) == 1)
+        rejected = await _rejections(sub, 1)
+    assert [s.message_id for s in port.submissions] == ["M1", "M3#1", "M3#2"]
+    assert port.withdrawals == [(source, "T1")]
+    assert rejected[0].tag == f"{{{FPML_NS}}}messageRejected"
