@@ -321,11 +321,15 @@ class FixAcceptor:
                     outs = await handle(comp_id, raw)
                 except Exception:  # handle() answers every failure itself; this is the last line of defence
                     log.exception("FIX handler failed for %s", comp_id)
-                    continue
-                handled = clock()
-                for out in outs:
-                    reply(comp_id, out)
-                observe(started - posted, handled - started, clock() - handled)
+                else:
+                    handled = clock()
+                    for out in outs:
+                        reply(comp_id, out)
+                    observe(started - posted, handled - started, clock() - handled)
+                if items:
+                    # Let the loop run between two messages of a batch: the gate must carry the replies out
+                    # (quickfix's send blocks once its socket is full, and only this loop empties it).
+                    await asyncio.sleep(0)
             await inbox.wait()
 
     @property
