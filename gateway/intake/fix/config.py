@@ -98,6 +98,9 @@ class AcceptorConfig:
     heartbeat_max_s: int = 60
     max_latency_s: int = 120
     max_message_bytes: int = 1_048_576  # larger application messages are refused with a business reject
+    # Bytes the gate holds for a member that is not reading its socket; past this it is disconnected
+    # (its messages stay in the store and are resent when it logs on again).
+    max_unread_bytes: int = 8 * 1_048_576
     allowed_remote_addresses: tuple[str, ...] = ()  # e.g. ("127.0.0.1",) when stunnel terminates TLS
     transport_dictionary: Path = TRANSPORT_DICTIONARY
     app_dictionary: Path = APP_DICTIONARY
@@ -122,6 +125,8 @@ class AcceptorConfig:
             raise FixConfigError("acceptor.heartbeat_min_s", "must be >= 1 and <= heartbeat_max_s")
         if self.max_message_bytes < 1024:
             raise FixConfigError("acceptor.max_message_bytes", "must be at least 1024")
+        if self.max_unread_bytes < 65536:
+            raise FixConfigError("acceptor.max_unread_bytes", "must be at least 65536")
 
     def member(self, comp_id: str) -> Member | None:
         for m in self.members:

@@ -19,7 +19,12 @@ The quickfix 1.16 build from PyPI cannot do three things the CCP needs, so the g
 
 Everything else passes through unchanged: once the first message is complete (or 8 KiB have arrived
 without one) the gate connects to quickfix, writes what it read, and from then on only copies bytes
-both ways (``asyncio.Protocol``, no parsing), pausing one side while the other cannot take more.
+both ways (``asyncio.Protocol``, no parsing). When quickfix cannot take more, the gate stops reading
+from the member. The other way it never stops reading from quickfix: quickfix's send blocks once its
+socket is full, and sends are made on the event loop, so a paused read there would freeze every
+session. A member that does not read what it is sent is disconnected instead once the gate holds
+``max_unread_bytes`` for it (a slow consumer); its messages stay in quickfix's store and are resent
+when it logs on again.
 The member's address is checked against ``allowed_remote_addresses`` here, since quickfix sees only
 the gate's loopback address.
 """
@@ -185,19 +190,26 @@ class _Member(asyncio.Protocol):
         if self.upstream is not None:
             self.upstream.end()
 
-    def pause_writing(self) -> None:
-        if self.upstream is not None and self.upstream.transport is not None:
-            self.upstream.transport.pause_reading()
-
-    def resume_writing(self) -> None:
-        if self.upstream is not None and self.upstream.transport is not None:
-            self.upstream.transport.resume_reading()
+    # No pause_writing/resume_writing: reading from quickfix never stops (see the module docstring);
+    # write() bounds what is held for a member that does not read.
 
     # used by the upstream side
 
     def write(self, data: bytes) -> None:
-        if self.transport is not None:
-            self.transport.write(data)
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        transport.write(data)
+        held = transport.get_write_buffer_size()
+        if held > self.gate.config.max_unread_bytes:
+            log.warning(
+                "FIX connection from %s disconnected: %d bytes sent to it are unread (limit %d)",
+                self.peer,
+                held,
+                self.gate.config.max_unread_bytes,
+            )
+            self.gate.slow_consumers += 1
+            transport.abort()  # connection_lost ends quickfix's side: the session disconnects
 
     def close(self) -> None:
         if self.transport is not None:
@@ -255,6 +267,7 @@ class LogonGate:
         self.members: set[_Member] = set()
         self.stopping = False
         self.refused = 0  # Logons answered by the gate itself (no session for the CompIDs)
+        self.slow_consumers = 0  # connections ended because the member did not read what it was sent
         self._server: asyncio.Server | None = None
 
     async def start(self) -> None:

@@ -40,9 +40,10 @@ async def _answers(client: FixClient, count: int) -> list[dict[int, str]]:
     return got
 
 
-def _spawn(port: int, data: Path) -> subprocess.Popen[str]:
+def _spawn(port: int, data: Path, max_unread: int | None = None) -> subprocess.Popen[str]:
+    extra = [] if max_unread is None else [str(max_unread)]
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.intake.fix.burst_acceptor", str(port), str(data)],
+        [sys.executable, "-m", "tests.intake.fix.burst_acceptor", str(port), str(data), *extra],
         cwd=REPO,
         stdout=subprocess.PIPE,
         text=True,
