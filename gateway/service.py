@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from gateway.intake.fix.acceptor import FixAcceptor
     from gateway.intake.fix.config import AcceptorConfig
 
+FIX_YIELD_EVERY = 64  # statuses sent between two turns of the event loop (about 50 KB)
 FIX_BATCH = 5000  # statuses read per pass; a logged-out member's backlog must not hide the others'
 
 log = logging.getLogger(__name__)
@@ -198,9 +199,13 @@ class Gateway:
                 waiting: set[str] = set()
                 sent: list[OutboxItem] = []
                 await self.learn_members(items)
-                for item in items:
+                for n, item in enumerate(items, 1):
                     if item.recipient in waiting:
                         continue  # keep this member's statuses in order
+                    if n % FIX_YIELD_EVERY == 0:
+                        # quickfix's send blocks once its socket is full, and only this loop (the logon
+                        # gate) empties that socket: let it run before a batch can fill it.
+                        await asyncio.sleep(0)
                     member = self.comp_members.get(item.recipient)
                     if member is None:
                         log.error(
