@@ -6,6 +6,7 @@ cash flows. Every invariant is checked in ``__post_init__`` so an invalid trade 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -23,6 +24,24 @@ def _fail(code: ReasonCode, path: str, message: str) -> TradeInvalid:
     return TradeInvalid([Issue(code, path, message)])
 
 
+# Characters XML 1.0 cannot carry: an identifier holding one could never be written into a status.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def uncarried(value: str | None) -> str | None:
+    """Why ``value`` could not be repeated in an FpML status (a character XML cannot carry), or None."""
+    if value is None or (bad := _NOT_XML.search(value)) is None:
+        return None
+    return f"character U+{ord(bad.group()):04X} cannot be carried in an FpML message"
+
+
+def _carried(path: str, *values: str | None) -> None:
+    """Refuse text that no FpML status could repeat (the intakes differ in what they let through)."""
+    for value in values:
+        if (why := uncarried(value)) is not None:
+            raise _fail(ReasonCode.FPML_INVALID_VALUE, path, why)
+
+
 @dataclass(frozen=True, slots=True)
 class Party:
     """A counterparty, identified by ``party_id`` (an LEI where there is one) in its scheme."""
@@ -35,6 +54,7 @@ class Party:
     def __post_init__(self) -> None:
         if not self.party_id.strip():
             raise _fail(ReasonCode.FPML_MISSING_FIELD, "party.partyId", "party id is empty")
+        _carried("party", self.party_id, self.scheme, self.name, self.account)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +62,9 @@ class PartyTradeId:
     party_id: str
     trade_id: str
     scheme: str | None = None
+
+    def __post_init__(self) -> None:
+        _carried("partyTradeIdentifier", self.party_id, self.trade_id, self.scheme)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +82,7 @@ class TradeIdentifiers:
             raise _fail(ReasonCode.FPML_MISSING_FIELD, "tradeHeader.tradeId", "source trade id is empty")
         if self.source_version < 1:
             raise _fail(ReasonCode.FPML_INVALID_VALUE, "tradeHeader.version", "version must be >= 1")
+        _carried("tradeHeader", self.source_trade_id, self.uti, self.usi)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,15 @@ from typing import TypeVar
 from gateway.domain.enums import BusinessDayConvention, PeriodUnit, ProductClass
 from gateway.domain.errors import InputRejected, Issue, TradeInvalid
 from gateway.domain.reasons import ReasonCode
-from gateway.domain.trade import Party, PartyTradeId, PrincipalExchanges, Stream, Trade, TradeIdentifiers
+from gateway.domain.trade import (
+    Party,
+    PartyTradeId,
+    PrincipalExchanges,
+    Stream,
+    Trade,
+    TradeIdentifiers,
+    uncarried,
+)
 from gateway.domain.values import NO_ADJUSTMENT, DateAdjustment, Period, Step
 from gateway.intake.fix import codes
 from gateway.intake.fix.dictionary import Dictionary
@@ -93,6 +101,9 @@ class Reader:
         if not value:
             if required:
                 self.fail(ReasonCode.FIX_MISSING_FIELD, tag, "is required")
+            return None
+        if (why := uncarried(value)) is not None:
+            self.fail(ReasonCode.FIX_INVALID_VALUE, tag, why)  # its statuses could never be published
             return None
         return value
 
@@ -197,7 +208,9 @@ def read_parties(body: FieldSet, d: Dictionary, issues: list[Issue]) -> dict[str
         party_id = pr.text(T.PartyID, required=True)
         source = pr.text(T.PartyIDSource, required=True)
         names = [
-            s.get(T.PartySubID) for s in firms[0].group(T.NoPartySubIDs) if s.get(T.PartySubIDType) == "5"
+            Reader(s, d, issues).text(T.PartySubID) if s.get(T.PartySubID) else s.get(T.PartySubID)
+            for s in firms[0].group(T.NoPartySubIDs)
+            if s.get(T.PartySubIDType) == "5"
         ]
         if party_id is None or not party_id.strip():
             continue
@@ -362,16 +375,16 @@ def read_identifiers(
 ) -> TradeIdentifiers | None:
     r = Reader(body, d, issues)
     party_trade_ids = tuple(
-        PartyTradeId(parties[side.get(T.Side) or ""].party_id, side.get(T.SideTradeID) or "")
+        PartyTradeId(parties[side.get(T.Side) or ""].party_id, side_trade_id)
         for side in body.group(T.NoSides)
-        if side.get(T.SideTradeID) and side.get(T.Side) in parties
+        if side.get(T.Side) in parties and (side_trade_id := Reader(side, d, issues).text(T.SideTradeID))
     )
     trade_id = r.text(T.TradeID, required=True)
     version = r.integer(T.TradeVersion)
     uti = None
     for entry in body.group(T.NoRegulatoryTradeIDs):
         if entry.get(T.RegulatoryTradeIDType) == codes.REGULATORY_ID_CURRENT:
-            uti = entry.get(T.RegulatoryTradeID)
+            uti = Reader(entry, d, issues).text(T.RegulatoryTradeID)
     if trade_id is None:
         return None
     try:

@@ -237,3 +237,46 @@ def test_without_any_field_the_direct_reading_defers_or_agrees(name: str, drops:
     except InputRejected as exc:
         result = exc
     _assert_fast_reads_as_checked(tuple(pairs), result)
+
+
+@pytest.mark.parametrize("char", ["\ufffe", "\x02", "\x1f"])
+def test_an_identifier_no_status_could_carry_is_refused(char: str) -> None:
+    """A TradeID that FpML cannot carry is refused at intake: its statuses could never be published."""
+    pairs = _replace(_golden("vanilla_trade"), T.TradeID, f"MW{char}1")
+    found = _issues(pairs)
+    assert len(found) == 1
+    assert found == [
+        (
+            ReasonCode.FIX_INVALID_VALUE,
+            "TradeCaptureReport.TradeID(1003)",
+            f"character U+{ord(char):04X} cannot be carried in an FpML message",
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("tag", "nth"), [(T.PartyID, 1), (T.PartySubID, 2), (T.Account, 1), (T.SideTradeID, 1)]
+)
+def test_party_fields_no_status_could_carry_are_refused_with_their_field(tag: int, nth: int) -> None:
+    pairs = _golden("vanilla_trade")
+    if tag == T.SideTradeID:
+        pairs = _with_side_trade_id(pairs, "B\ufffe1")
+    else:
+        pairs = _replace(pairs, tag, "X\ufffeY", nth=nth)
+    found = _issues(pairs)
+    assert any(
+        code is ReasonCode.FIX_INVALID_VALUE and path.endswith(f"({tag})") and "U+FFFE" in message
+        for code, path, message in found
+    ), found
+
+
+def _with_side_trade_id(pairs: tuple[tuple[int, str], ...], value: str) -> tuple[tuple[int, str], ...]:
+    """The first side gets a SideTradeID (1506) right after its Side (54)."""
+    out: list[tuple[int, str]] = []
+    done = False
+    for t, v in pairs:
+        out.append((t, v))
+        if t == T.Side and not done:
+            out.append((T.SideTradeID, value))
+            done = True
+    return tuple(out)

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from lxml import etree
 
+from gateway.domain.errors import TradeInvalid
 from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import Trade
 from gateway.publish.fpml import FpmlWriteError, trade_document
@@ -211,10 +212,17 @@ def _issue(exc: pytest.ExceptionInfo[FpmlWriteError]) -> tuple[ReasonCode, str]:
     return exc.value.code, exc.value.path
 
 
-def test_control_character_in_an_identifier_is_refused_with_its_path() -> None:
+def test_control_character_in_an_identifier_cannot_reach_the_writer() -> None:
+    """The canonical trade refuses an identifier no status could carry, so no status is left unwritable."""
+    with pytest.raises(TradeInvalid) as exc:
+        vanilla_irs(source_trade_id="MW\x01")
+    assert [(i.code, i.path) for i in exc.value.issues] == [(ReasonCode.FPML_INVALID_VALUE, "tradeHeader")]
+    assert "U+0001" in exc.value.issues[0].message
+
+
+def test_control_character_in_the_source_is_refused_by_the_writer() -> None:
     with pytest.raises(FpmlWriteError) as exc:
-        trade_document(vanilla_irs(source_trade_id="MW\x01"), source="S")
-    assert _issue(exc) == (ReasonCode.FPML_INVALID_VALUE, "tradeHeader.tradeId")
+        trade_document(vanilla_irs(), source="S\x01")
     assert "U+0001" in exc.value.issues[0].message
 
 
