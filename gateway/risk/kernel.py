@@ -1,6 +1,6 @@
 """The numeric hot path: scenario P&L of term sets, as matrix products and one ``expm1`` per term.
 
-Terms are grouped by the curves they touch (a term touches at most its discount and projection
+Terms are grouped by the pillars they touch (a trade touches at most its discount and projection
 curves) and cut into blocks; each block is a dense ``(terms x used pillars)`` matrix, so a block's
 scenario moves are one GEMM and P&L per owner a segmented sum. No Python loop runs over cash flows
 or scenarios: only over blocks, whose count depends on the curves involved, not on the book size.
@@ -38,7 +38,7 @@ class Kernel:
     def build(cls, terms: TermSet, block_terms: int = BLOCK_TERMS) -> Kernel:
         if terms.size == 0:
             return cls((), terms.owners)
-        signature = _term_curve_sets(terms)
+        signature = _owner_curve_sets(terms)
         order = np.lexsort((terms.owner, signature))
         blocks: list[Block] = []
         bounds = np.flatnonzero(np.diff(signature[order])) + 1
@@ -62,16 +62,17 @@ class Kernel:
         return out
 
 
-def _term_curve_sets(terms: TermSet) -> IntArray:
-    """For each term, a code of the set of curves it touches: one block per such set.
-
-    A block is as wide as the pillars its terms use, so a trade's discount-only terms (one curve) and
-    its forward terms (two curves) go to different blocks: a narrower product for most terms. An owner
-    whose terms fall in several blocks has its P&L summed over them.
-    """
-    curves = np.sort(terms.nodes[:, 0::2], axis=1)
-    codes: IntArray = np.unique(curves, axis=0, return_inverse=True)[1].reshape(-1).astype(np.int64)
-    return codes
+def _owner_curve_sets(terms: TermSet) -> IntArray:
+    """For each term, a code of the set of curves its owner touches: one block per such set."""
+    curves = terms.nodes[:, 0::2]
+    top = int(curves.max()) + 1
+    if top > 62:  # too many curves for a bit mask: group by the term's own curves instead
+        return np.unique(np.sort(curves, axis=1), axis=0, return_inverse=True)[1].reshape(-1).astype(np.int64)
+    bits = np.where(curves >= 0, np.left_shift(1, np.maximum(curves, 0)), 0)
+    mask = np.bitwise_or.reduce(bits, axis=1)
+    per_owner = np.zeros(terms.owners, dtype=np.int64)
+    np.bitwise_or.at(per_owner, terms.owner, mask)
+    return per_owner[terms.owner]
 
 
 def _block(terms: TermSet, idx: IntArray) -> Block:
