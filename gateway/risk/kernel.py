@@ -1,4 +1,12 @@
-"""The numeric hot path: scenario P&L of term sets, as matrix products and one ``expm1`` per term.
+"""The numeric hot path: scenario P&L of term sets, as matrix products and one exponential per term.
+
+A term worth ``v`` today is worth ``v * exp(L . z)`` under pillar shifts ``z``. The per-owner kernel
+sums ``v * exp(L . z)`` and subtracts the owner's ``sum(v)`` once, rather than summing
+``v * expm1(L . z)``: numpy's vectorised ``exp`` is about a quarter cheaper than ``expm1`` and the
+difference is rounding at the scale of the terms' value (about 1e-16 of the notional: 2e-7 on a
+4e6 P&L of a 100m swap, 5e-14 relative), far inside the tolerances the risk tests hold it to.
+Identical forms of one owner are merged before (``terms.merge``), so a trade and its mirror in one book
+give exactly zero, as before. The end-of-day kernel keeps ``expm1``.
 
 Terms are grouped by the pillars they touch (a trade touches at most its discount and projection
 curves) and cut into blocks; each block is a dense ``(terms x used pillars)`` matrix, so a block's
@@ -33,11 +41,13 @@ class Kernel:
 
     blocks: tuple[Block, ...]
     owners: int
+    base: FloatArray  # (owners,): today's value of each owner's terms, subtracted once per scenario
 
     @classmethod
     def build(cls, terms: TermSet, block_terms: int = BLOCK_TERMS) -> Kernel:
+        base = np.bincount(terms.owner, weights=terms.value, minlength=terms.owners).astype(np.float64)
         if terms.size == 0:
-            return cls((), terms.owners)
+            return cls((), terms.owners, base)
         signature = _owner_curve_sets(terms)
         order = np.lexsort((terms.owner, signature))
         blocks: list[Block] = []
@@ -46,19 +56,26 @@ class Kernel:
             for lo in range(0, group.size, block_terms):
                 idx = group[lo : lo + block_terms]
                 blocks.append(_block(terms, idx))
-        return cls(tuple(blocks), terms.owners)
+        return cls(tuple(blocks), terms.owners, base)
 
     def pnl(self, shifts_t: FloatArray) -> FloatArray:
         """P&L ``(owners x scenarios)`` for pillar shifts given transposed: ``shifts_t[pillar, scenario]``."""
+        if self.owners == 1 and len(self.blocks) == 1:  # one trade or one account: no segmented sum
+            b = self.blocks[0]
+            x = b.forms @ shifts_t[b.used]
+            np.exp(x, out=x)
+            one: FloatArray = (b.value @ x - self.base[0])[None, :]
+            return one
         out = np.zeros((self.owners, shifts_t.shape[1]))
         for b in self.blocks:
             x = b.forms @ shifts_t[b.used]
-            np.expm1(x, out=x)
+            np.exp(x, out=x)
             if b.run_starts.size == 1:
                 out[b.run_owners[0]] += b.value @ x
             else:
                 x *= b.value[:, None]
                 out[b.run_owners] += np.add.reduceat(x, b.run_starts, axis=0)
+        out -= self.base[:, None]
         return out
 
 

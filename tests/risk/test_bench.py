@@ -23,7 +23,7 @@ def test_bench_risk_reports_each_target_with_a_consistent_revaluation() -> None:
     # Re-executed with BLAS on one thread and pinned to one CPU.
     assert out["machine"]["blas_threads"] == "1"
     assert len(out["machine"]["cpu_affinity"]) == 1
-    assert out["machine"]["expm1_float64_loop"] != ""
+    assert out["machine"]["exp_float64_loop"] != ""
     assert out["market"]["synthetic"] is True
     assert out["market"]["scenarios"] == 1250
     reval = out["revaluation_10y_swap"]
