@@ -671,7 +671,7 @@ def _fast_trade(body: FieldSet) -> Trade | None:
         uti = None
         for entry in groups.get(_NO_REGULATORY_TRADE_IDS, _NO_ENTRIES):
             if entry.fields.get(_REGULATORY_TRADE_ID_TYPE) == codes.REGULATORY_ID_CURRENT:
-                uti = entry.fields.get(_REGULATORY_TRADE_ID)
+                uti = entry.fields.get(_REGULATORY_TRADE_ID) or None  # empty: none, as the checked reader
         trade_date = fields.get(_TRADE_DATE)
         product = fields.get(_SECURITY_SUB_TYPE)
         entries = groups.get(_NO_STREAMS)
