@@ -152,7 +152,10 @@ COMPONENTS: dict[str, list[Node]] = {
         "PaymentStreamRateIndexCurvePeriod",
         "PaymentStreamRateSpread",
     ],
-    "TrdCapRptSideGrp": [("NoSides*", ["Side*", "SideTradeID", "@Parties", "Account"])],
+    "TradeReportOrderDetail": ["ClOrdID"],
+    "TrdCapRptSideGrp": [
+        ("NoSides*", ["Side*", "SideTradeID", "@Parties", "Account", "@TradeReportOrderDetail"])
+    ],
     "OrderQtyData": ["OrderQty"],
     "PositionQty": [("NoPositions", ["PosType*", "LongQty", "ShortQty"])],
     "PositionAmountData": [("NoPosAmt", ["PosAmtType*", "PosAmt*", "PositionCurrency"])],

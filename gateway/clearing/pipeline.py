@@ -162,6 +162,7 @@ class ClearingService:
                 parties = {p.party_id for sub, _ in group for p in sub.trade.parties}
                 found = await ref.parties_and_comp_ids(conn, parties)
                 stored = await self._submit_many_in(conn, [sub for sub, _ in group], found)
+                await _release_orders(conn, stored)
                 done = [(one, fut) for one, (_, fut) in zip(stored, group, strict=True)]
         except asyncio.CancelledError:
             # Nothing of the group was committed: the others go back to the queue for the next holder.
@@ -173,7 +174,9 @@ class ClearingService:
                 done = []
                 try:
                     async with self._writing() as conn:
-                        done.append((await self._submit_in(conn, sub), fut))
+                        one = await self._submit_in(conn, sub)
+                        await _release_orders(conn, [one])
+                        done.append((one, fut))
                 except Exception as exc:
                     fut.set_exception(exc)
             else:
@@ -318,7 +321,7 @@ class ClearingService:
         """Pre-trade check of one member side; an approval reserves the incremental margin until released."""
         now = self.clock.now()
         async with self._writing(outbox=False) as conn:
-            m = await ref.get_member(conn, member)
+            m = await _member(conn, member)
             acct = None if m is None else m.account(account)
             if m is None or acct is None:
                 issue = Issue(
@@ -328,6 +331,7 @@ class ClearingService:
             if not m.is_active:
                 issue = Issue(ReasonCode.ELIG_MEMBER_SUSPENDED, "member", f"member {member} is suspended")
                 return CreditDecision(False, member, account, Decimal(0), Decimal(0), reasons=(issue,))
+            member = m.member_id  # reservations are the member's, whichever id the channel knows it by
             held = await ref.get_reservation(conn, member, order_id)
             if held is not None:
                 return CreditDecision(True, member, account, held, held)
@@ -361,11 +365,16 @@ class ClearingService:
 
     async def release_credit(self, member: str, order_id: str) -> None:
         async with self._writing(outbox=False) as conn:
-            await ref.release_reservation(conn, member, order_id)
+            m = await _member(conn, member)
+            if m is not None:
+                await ref.release_reservation(conn, m.member_id, order_id)
 
     async def positions(self, member: str, account: str | None, business_date: date) -> Sequence[Position]:
         async with reading(self.engine) as conn:
-            return await repo.positions(conn, member, account, business_date)
+            m = await _member(conn, member)
+            if m is None:
+                return []
+            return await repo.positions(conn, m.member_id, account, business_date)
 
     # ------------------------------------------------------------ Outbox
 
@@ -1176,3 +1185,24 @@ if TYPE_CHECKING:  # mypy checks that the service honours both contracts
 
     def _contracts(service: ClearingService) -> tuple[ClearingPort, Outbox]:
         return service, service
+
+
+async def _member(conn: AsyncConnection, member: str) -> Member | None:
+    """The member a channel names: by member id, else by one of its party ids (FIX sessions know the LEI)."""
+    found = await ref.get_member(conn, member)
+    return found if found is not None else await ref.member_by_party(conn, member)
+
+
+async def _release_orders(
+    conn: AsyncConnection, stored: Sequence[tuple[StatusUpdate, int, Submission]]
+) -> None:
+    """A trade stored for clearing takes the place of the pre-trade checks of the orders it was executed
+    from: their reservations go (in the same transaction), so the trade's own credit check does not count
+    its margin twice. A repeat (row id 0) releases nothing again."""
+    for _update, row_id, sub in stored:
+        if not row_id:
+            continue
+        for member, order_id in sub.orders:
+            m = await _member(conn, member)
+            if m is not None:
+                await ref.release_reservation(conn, m.member_id, order_id)

@@ -39,6 +39,9 @@ class Submission:
     correlation_id: str | None = None
     package_id: str | None = None
     raw: bytes = b""  # the message as received, kept for audit
+    # (member, order id) of the pre-trade credit checks the trade was executed from (FIX side ClOrdID):
+    # their reservations are released when the trade is stored
+    orders: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

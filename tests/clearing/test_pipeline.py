@@ -424,6 +424,36 @@ async def test_pre_trade_credit_check_reserves_headroom_until_released(world: Wo
     assert unknown.reasons[0].code is R.REF_UNKNOWN_MEMBER
 
 
+async def test_channels_may_name_the_member_by_its_party_id(world: World) -> None:
+    """FIX sessions know a member by its LEI: credit checks, releases and positions accept either id."""
+    small = aud_irs("ORDER2", notional=Decimal(500_000_000), years=30)  # 75m of a 100m headroom
+    assert (await world.service.credit_check(LEI_A, "HOUSE", small, "O-2")).approved
+    assert not (await world.service.credit_check("BANKA", "HOUSE", small, "O-3")).approved  # one reservation
+    await world.service.release_credit(LEI_A, "O-2")
+    assert (await world.service.credit_check("BANKA", "HOUSE", small, "O-3")).approved
+    receipt = await world.service.submit(world.submission(aud_irs("T1")))
+    await world.service.drain()
+    assert (await world.service.history(receipt.submission_id))[-1].status is S.CLEARED
+    by_id = await world.service.positions("BANKA", None, TODAY)
+    assert by_id
+    assert await world.service.positions(LEI_A, None, TODAY) == by_id
+    assert await world.service.positions("NOBODY", None, TODAY) == []
+
+
+async def test_a_trade_stored_for_clearing_releases_the_order_it_was_executed_from(world: World) -> None:
+    order = aud_irs("FROM-ORDER", notional=Decimal(500_000_000), years=30)  # 75m of a 100m headroom
+    assert (await world.service.credit_check(LEI_A, "HOUSE", order, "O-1")).approved
+    other = aud_irs("OTHER", notional=Decimal(500_000_000), years=30)
+    assert not (await world.service.credit_check(LEI_A, "HOUSE", other, "O-2")).approved  # O-1 holds it
+    sub = replace(world.submission(order), orders=((LEI_A, "O-1"),))
+    receipt = await world.service.submit(sub)
+    # The trade's own check will count its margin; the order's reservation is gone with the submission.
+    assert (await world.service.credit_check(LEI_A, "HOUSE", other, "O-2")).approved
+    await world.service.release_credit(LEI_A, "O-2")
+    await world.service.drain()
+    assert (await world.service.history(receipt.submission_id))[-1].status is S.CLEARED
+
+
 async def test_reconciliation_reads_the_ccp_positions_view(world: World) -> None:
     """The contract with clearing-recon --db: its reader takes our view as it is, with no problems."""
     from recon.formats import fetch_ccp_positions

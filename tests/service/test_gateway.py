@@ -249,7 +249,23 @@ async def test_a_member_fix_session_receives_the_statuses(
                 if msg.get(35) == b"AE":
                     reports.append(msg)
             assert all(m.get(1003) == b"T-FIX" for m in reports)
-            assert (reports[-1].get(1040) or b"").startswith(b"CCP-")  # the CCP's trade id
+            ccp_id = reports[-1].get(1040) or b""
+            assert ccp_id.startswith(b"CCP-")  # the CCP's trade id
+            # Positions through the session: it knows the member by its LEI, the store by its member id.
+            day = r.clock.now().strftime("%Y%m%d")
+            await client.send(
+                [
+                    *[(35, "AN"), (710, "P1"), (724, "0"), (715, day), (60, f"{day}-12:00:00")],
+                    *[(453, "1"), (448, LEI_A), (447, "N"), (452, "1")],
+                ]
+            )
+            ack = await client.receive()
+            while ack.get(35) != b"AO":  # statuses of other trades may come first
+                ack = await client.receive()
+            assert ack.get(728) == b"0"  # accepted, with positions
+            report = await client.receive()
+            assert report.get(35) == b"AP"
+            assert (report.get(48) or b"").startswith(b"CCP-")  # the member's cleared trade
         finally:
             await client.logout()
             await client.close()

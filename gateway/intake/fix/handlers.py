@@ -192,6 +192,7 @@ class FixHandlers:
             is_correction=trans == "2",
             package_id=body.get(T.PackageID),
             raw=raw.encode("utf-8", "surrogateescape"),
+            orders=_orders_of(body, member),
         )
         try:
             update = await self.port.submit(submission)
@@ -430,3 +431,24 @@ def _business_id(raw: str, msg_type: str) -> str | None:
 
 def _msg_type(raw: str) -> str:
     return _header_value(raw, "35") or "?"
+
+
+def _orders_of(body: FieldSet, member: Member) -> tuple[tuple[str, str], ...]:
+    """(party, ClOrdID) of each side that names the order it was executed from: the pre-trade reservations
+    the trade releases. A member names only its own side's order; a trade source any side's."""
+    out: list[tuple[str, str]] = []
+    for side in body.group(T.NoSides):
+        order = side.get(T.ClOrdID)
+        if not order:
+            continue
+        firm = next(
+            (
+                p.get(T.PartyID)
+                for p in side.group(T.NoPartyIDs)
+                if p.get(T.PartyRole) == codes.ROLE_EXECUTING_FIRM
+            ),
+            None,
+        )
+        if firm and (member.trade_source or firm == member.participant):
+            out.append((firm, order))
+    return tuple(out)

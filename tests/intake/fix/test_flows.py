@@ -396,3 +396,30 @@ async def test_replace_submits_a_correction_with_its_new_version(
     (sub,) = memory_port.submissions
     assert (sub.is_correction, sub.trade.identifiers.source_version) == (True, 2)
     await client.close()
+
+
+def _with_side_orders(pairs: list[tuple[int, str]], orders: list[str]) -> list[tuple[int, str]]:
+    """Each side's ClOrdID (11) after its Account (1), in side order."""
+    out: list[tuple[int, str]] = []
+    left = list(orders)
+    for tag, value in pairs:
+        out.append((tag, value))
+        if tag == 1 and left:
+            out.append((11, left.pop(0)))
+    return out
+
+
+async def test_a_report_names_the_order_it_was_executed_from(
+    acceptor: FixAcceptor, memory_port: MemoryClearingPort
+) -> None:
+    """The side's ClOrdID goes with the submission, so that the order's pre-trade reservation is released;
+    a member names only its own side's order (the other side's ClOrdID is not its to release)."""
+    client = await _session(acceptor)
+    ack = await _ask(
+        client,
+        [(35, "AE"), (571, "R-ORD"), *HEAD, *_with_side_orders(list(TRADE), ["ORD-A", "ORD-B"])],
+    )
+    assert ack[1523] == "0"
+    (sub,) = memory_port.submissions
+    assert sub.orders == ((LEI_A, "ORD-A"),)
+    await client.close()
