@@ -364,10 +364,20 @@ class ClearingService:
             return decision
 
     async def release_credit(self, member: str, order_id: str) -> None:
+        """Release an open pre-trade reservation; an order with none (unknown, refused, already released or
+        registered) is an error the channel reports (FIX: OrderCancelReject)."""
         async with self._writing(outbox=False) as conn:
             m = await _member(conn, member)
-            if m is not None:
-                await ref.release_reservation(conn, m.member_id, order_id)
+            if m is None or not await ref.release_reservation(conn, m.member_id, order_id):
+                raise GatewayError(
+                    [
+                        Issue(
+                            ReasonCode.FIX_UNKNOWN_TRADE,
+                            "order",
+                            f"no open credit reservation for order {order_id!r}",
+                        )
+                    ]
+                )
 
     async def positions(self, member: str, account: str | None, business_date: date) -> Sequence[Position]:
         async with reading(self.engine) as conn:

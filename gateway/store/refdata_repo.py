@@ -393,12 +393,14 @@ async def add_reservation(
     )
 
 
-async def release_reservation(conn: AsyncConnection, member_id: str, order_id: str) -> None:
-    await conn.execute(
+async def release_reservation(conn: AsyncConnection, member_id: str, order_id: str) -> bool:
+    """Drop the member's reservation for ``order_id``; False if it holds none."""
+    result = await conn.execute(
         delete(t.credit_reservations).where(
             t.credit_reservations.c.member_id == member_id, t.credit_reservations.c.order_id == order_id
         )
     )
+    return bool(result.rowcount)
 
 
 async def expire_reservations(conn: AsyncConnection, business_date: date) -> int:

@@ -12,7 +12,7 @@ from sqlalchemy import func, select, text
 from gateway.clearing.ports import DeliveryChannel, RecipientRole
 from gateway.domain.enums import ClearingStatusCode as S
 from gateway.domain.enums import ProductClass
-from gateway.domain.errors import NotEligible
+from gateway.domain.errors import GatewayError, NotEligible
 from gateway.domain.reasons import ReasonCode as R
 from gateway.refdata.admin import cash
 from gateway.rules.settings import ClearingSettings, CreditSettings, ShortfallAction
@@ -419,6 +419,9 @@ async def test_pre_trade_credit_check_reserves_headroom_until_released(world: Wo
     assert not second.approved  # the first reservation uses the headroom
     await world.service.release_credit("BANKA", "O-2")
     assert (await world.service.credit_check("BANKA", "HOUSE", small, "O-3")).approved
+    with pytest.raises(GatewayError) as err:  # released already: nothing left to release
+        await world.service.release_credit("BANKA", "O-2")
+    assert err.value.issues[0].code is R.FIX_UNKNOWN_TRADE
     unknown = await world.service.credit_check("BANKA", "NOPE", small, "O-4")
     assert not unknown.approved
     assert unknown.reasons[0].code is R.REF_UNKNOWN_MEMBER
