@@ -19,6 +19,7 @@ from pathlib import Path
 
 import aiomqtt
 import pytest
+import simplefix
 from lxml import etree
 
 from gateway.clock import FixedClock
@@ -278,3 +279,67 @@ async def test_a_member_fix_session_receives_the_statuses(
         fix_health = json.loads(body)["components"]["fix"]
         assert fix_health["state"] == "up"
         assert f"{r.bank_a}FIX (logged out)" in fix_health["detail"]
+
+
+async def test_an_order_checked_over_fix_is_released_by_its_registered_trade(
+    mosquitto: tuple[str, int], store_url: str, tmp_path: Path
+) -> None:
+    """Pre-trade check (D) through the real service, the executed trade reported with the order's ClOrdID
+    on the member's side (AE), then a cancel of the order (F): nothing is left to cancel."""
+    from gateway.intake.fix.trade_fields import trade_items
+    from gateway.intake.fix.wire import Out
+
+    async with running(mosquitto, store_url, fix_dir=tmp_path / "fix") as r:
+        fix = r.gateway.config.fix
+        client = FixClient("127.0.0.1", fix.port, sender=f"{r.bank_a}FIX", target=fix.comp_id)
+        await client.connect()
+        try:
+            assert (await client.logon()).get(35) == b"A"
+            trade = aud_irs("T-ORD")  # LEI_A (side 1) pays fixed
+            body = [(int(t), v) for t, v in list(Out("AE", tuple(trade_items(trade))).pairs())[1:]]
+            tags = [t for t, _ in body]
+            streams = body[tags.index(40049) : tags.index(75)]
+            now = r.clock.now().strftime("%Y%m%d-%H:%M:%S")
+
+            async def answer(kind: bytes) -> simplefix.FixMessage:
+                while True:  # statuses of the trade may come in between
+                    msg = await client.receive()
+                    if msg.get(35) == kind:
+                        return msg
+
+            await client.send(
+                [
+                    *[(35, "D"), (11, "O-E2E"), (1, "HOUSE"), (54, "1"), (60, now), (38, "10000000")],
+                    *[
+                        (40, "1"),
+                        (167, "IRS"),
+                        (762, "IRS"),
+                        (453, "1"),
+                        (448, LEI_A),
+                        (447, "N"),
+                        (452, "1"),
+                    ],
+                    *streams,
+                ]
+            )
+            accepted = await answer(b"8")
+            assert (accepted.get(150), accepted.get(39)) == (b"0", b"0"), accepted.get(58)
+
+            report = [(35, "AE"), (571, "R-ORD"), (487, "0"), (856, "0"), (60, now)]
+            with_order: list[tuple[int, str]] = []
+            for tag, value in body:
+                with_order.append((tag, value))
+                if tag == 1 and not any(t == 11 for t, _ in with_order):
+                    with_order.append((11, "O-E2E"))  # the member's side (the first) names its order
+            await client.send(report + with_order)
+            ack = await answer(b"AR")
+            assert ack.get(1523) == b"0", ack.get(1328)
+
+            await client.send(
+                [(35, "F"), (41, "O-E2E"), (11, "C-E2E"), (1, "HOUSE"), (54, "1"), (60, now), (167, "IRS")]
+            )
+            refused = await answer(b"9")  # the trade took the order's place: nothing to cancel
+            assert refused.get(41) == b"O-E2E"
+        finally:
+            await client.logout()
+            await client.close()
