@@ -76,6 +76,10 @@ def test_bench_prints_both_figures_and_their_ratio() -> None:
         / figures["baseline_lxml_parse_validate_docs_per_s"]
     )
     assert abs(figures["ratio"] - expected) < 0.01
+    stages = figures["stages_us_per_document"]
+    assert set(stages["bare"]) == {"parse", "validate"}
+    assert set(stages["pipeline"]) == {"parse", "rules", "validate", "read", "release"}
+    assert all(v > 0 for side in stages.values() for v in side.values())
 
 
 def test_bench_reports_each_hostile_document_refused_with_its_code() -> None:
