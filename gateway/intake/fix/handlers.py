@@ -404,7 +404,12 @@ class FixHandlers:
         out = [ack(len(positions), "0")]
         out += [
             replies.position_report(
-                p, req_id=req_id, index=i, total=len(positions), business_date=business_date
+                p,
+                req_id=req_id,
+                index=i,
+                total=len(positions),
+                business_date=business_date,
+                participant=member.participant,
             )
             for i, p in enumerate(positions, start=1)
         ]

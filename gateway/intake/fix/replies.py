@@ -236,8 +236,20 @@ def positions_ack(
     return Out("AO", tuple(items))
 
 
-def position_report(p: Position, *, req_id: str, index: int, total: int, business_date: date) -> Out:
-    """PositionReport (AP): one cleared trade from the member's side, the reconciliation layout."""
+def position_report(
+    p: Position,
+    *,
+    req_id: str,
+    index: int,
+    total: int,
+    business_date: date,
+    participant: str | None = None,
+) -> Out:
+    """PositionReport (AP): one cleared trade from the member's side, the reconciliation layout.
+
+    ``participant`` is the member's party id (LEI) for Parties; the clearing service's positions name
+    the member by its member id, which is not a party id. ``p.status`` is compared case-insensitively,
+    as the position layout reads it (the store says ``CLEARED``)."""
     instrument: list[Item] = [
         (T.SecurityID, p.trade_id),
         (T.SecurityIDSource, "H"),
@@ -279,8 +291,8 @@ def position_report(p: Position, *, req_id: str, index: int, total: int, busines
         (T.TotalNumPosReports, str(total)),
         (T.PosReqResult, "0"),
         (T.ClearingBusinessDate, fix_date(business_date)),
-        (T.ClearedIndicator, "1" if p.status == S.CLEARED.value else "0"),
-        _member_parties(p.member),
+        (T.ClearedIndicator, "1" if p.status.casefold() == S.CLEARED.value.casefold() else "0"),
+        _member_parties(participant or p.member),
         (T.Account, p.account),
         *instrument,
         (T.Currency, p.currency),

@@ -1,0 +1,432 @@
+"""The FIX acceptor's contract (docs/FIX_ROE.md) against the real clearing service.
+
+The acceptor's own tests (tests/intake/fix/) run against a test double of the clearing port; here every
+flow goes over a real FIX session (the independent simplefix client, real TCP, the acceptor built by the
+gateway from the reference data) into the real ``ClearingService`` on a SQLite file and on PostgreSQL,
+and each test asserts what the member is sent and what the service then holds. The margin model is the
+clearing tests' linear one (tests/clearing/doubles.py), so credit figures are known in advance: a trade's
+initial margin is notional x whole years x 1bp x 50.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gateway.refdata.admin import cash
+from gateway.store import tables as t
+from tests.clearing.conftest import LEI_C, member
+from tests.intake.fix.script import GOLDEN, parse_pairs
+from tests.service.fix_world import FixCcp, Msg, Pairs, fix_ccp
+from tests.store.conftest import db_url, engine, postgres_session_url, sqlite_template
+from tests.strategies import LEI_A, LEI_B
+
+__all__ = ["db_url", "engine", "postgres_session_url", "sqlite_template"]
+
+LEI_D = "5493000000000000SUSP"
+MEMBERS = (
+    member("BANKA", LEI_A, ("BANKA_FIX",)),
+    member("BANKB", LEI_B, ("BANKB_FIX",)),
+    member("BANKC", LEI_C, ("BANKC_FIX",)),
+    member("BANKD", LEI_D, ("BANKD_FIX",)),
+)
+COLLATERAL = {"BANKA": Decimal(100_000_000), "BANKB": Decimal(100_000_000), "BANKC": Decimal(100_000_000)}
+DAY = "20260107"  # the business date of the service's clock (tests.clearing.conftest.OPEN_NOW)
+NOW = f"{DAY}-00:00:00.000"
+
+# The rules of engagement's example swap: Bank A (LEI_A, side 1) pays 5.25% fixed on EUR 50m for 10 years.
+VANILLA = parse_pairs((GOLDEN / "vanilla_trade.fix").read_text(encoding="utf-8"))
+
+
+def swap(
+    trade_id: str, *, maturity: str | None = None, version: int | None = None, **swap_party: str
+) -> Pairs:
+    """The example swap under ``trade_id`` (UTI ``UTI-<trade_id>``); ``maturity`` (YYYYMMDD) moves both
+    streams' termination date; ``swap_party`` replaces party ids (``LEI_B=...``)."""
+    replace = {LEI_A: swap_party.get("LEI_A", LEI_A), LEI_B: swap_party.get("LEI_B", LEI_B)}
+    out: Pairs = []
+    for tag, value in VANILLA:
+        if tag == 1003:
+            value = trade_id
+        elif tag == 1903:
+            value = f"UTI-{trade_id}"
+        elif tag == 40065 and maturity is not None:
+            value = maturity
+        elif tag == 448:
+            value = replace.get(value, value)
+        out.append((tag, value))
+    if version is not None:
+        out.append((2302, str(version)))
+    return out
+
+
+def report(report_id: str, trade: Pairs, *, trans: str = "0", **header: str) -> Pairs:
+    """A TradeCaptureReport (AE) submitting (``trans`` 0), replacing (2) ``trade``; ``header`` adds e.g.
+    ``PossResend="Y"`` (tag 97)."""
+    extra = [(97, v) for k, v in header.items() if k == "PossResend"]
+    return [(35, "AE"), *extra, (571, report_id), (487, trans), (856, "0"), (60, NOW), *trade]
+
+
+def cancel(report_id: str, trade_id: str) -> Pairs:
+    return [
+        *[(35, "AE"), (571, report_id), (1003, trade_id), (487, "1"), (856, "6"), (60, NOW)],
+        *[(167, "IRS"), (75, DAY), (552, "2"), (54, "1"), (54, "2")],
+    ]
+
+
+@pytest.fixture
+async def ccp(engine: AsyncEngine, db_url: str, tmp_path: Path) -> AsyncIterator[FixCcp]:
+    async with fix_ccp(
+        engine, db_url, tmp_path / "fix", MEMBERS, collateral=COLLATERAL, suspended=["BANKD"]
+    ) as running:
+        yield running
+
+
+async def ccp_trade_ids(ccp: FixCcp) -> dict[str, str]:
+    """Member id -> its cleared trade's CCP trade id."""
+    c = t.cleared_trades.c
+    async with ccp.gateway.engine.connect() as conn:
+        return {m: tid for tid, m in await conn.execute(select(c.ccp_trade_id, c.member_id))}
+
+
+# --- 1. a swap reported in stream fields: received, cleared, then in the positions ----------------------
+
+
+async def test_a_reported_swap_is_received_then_cleared_to_both_members(ccp: FixCcp) -> None:
+    a = await ccp.session("BANKA_FIX")
+    b = await ccp.session("BANKB_FIX")
+    ack = await a.ask(report("R1", swap("T1")), "AR")
+    assert ack.pick(571, 1003, 487, 856, 939, 1523, 58) == ("R1", "T1", "0", "0", "4", "0", "status Received")
+    assert ack.get(751) is None
+    assert ack.get(1328) is None
+
+    assert await ccp.clear() == 1
+    ids = await ccp_trade_ids(ccp)
+    assert set(ids) == {"BANKA", "BANKB"}
+    for session, member_id in ((a, "BANKA"), (b, "BANKB")):
+        received, cleared = await ccp.statuses(session)
+        assert received.pick(35, 1003, 939, 1832, 1040) == ("AE", "T1", "4", "2", None)
+        assert cleared.pick(1003, 939, 1832, 2343, 715) == ("T1", "0", "1", "0", DAY)
+        assert cleared[1040] == ids[member_id]  # the member's own trade with the CCP
+        # TradeReportRefID names the member's report only to the member that sent it
+        assert (received.get(572), cleared.get(572)) == (("R1", "R1") if session is a else (None, None))
+
+
+async def test_positions_show_the_cleared_swap_from_each_members_side(ccp: FixCcp) -> None:
+    a = await ccp.session("BANKA_FIX")
+    b = await ccp.session("BANKB_FIX")
+    await a.ask(report("R1", swap("T1")), "AR")
+    await ccp.clear()
+    ids = await ccp_trade_ids(ccp)
+
+    def request(req_id: str, lei: str, *account: str) -> Pairs:
+        return [
+            *[(35, "AN"), (710, req_id), (724, "0"), (715, DAY), (60, NOW)],
+            *[(453, "1"), (448, lei), (447, "N"), (452, "1")],
+            *[(1, acct) for acct in account],
+        ]
+
+    for session, lei, member_id, qty_tag in ((a, LEI_A, "BANKA", 705), (b, LEI_B, "BANKB", 704)):
+        ack = await session.ask(request("P1", lei), "AO")
+        assert ack.pick(710, 727, 728, 729, 715, 448) == ("P1", "1", "0", "0", DAY, lei)
+        position = await session.reply("AP")
+        assert position.pick(710, 48, 22, 762, 541, 715, 1832, 448, 1) == (
+            *("P1", ids[member_id], "H", "IRS", "20360107", DAY, "1", lei, "HOUSE"),
+        )
+        # Bank A pays the fixed leg (ShortQty), Bank B receives it (LongQty): gross notional, fixed rate
+        assert position.pick(qty_tag, 40784, 15) == ("50000000", "0.0525", "EUR")
+        assert position[1903] == f"CCP{ids[member_id]}"  # the cleared trade's UTI: CCP party id + trade id
+
+    none_on_client = await a.ask(request("P2", LEI_A, "CLIENT1"), "AO")
+    assert none_on_client.pick(727, 728, 729) == ("0", "2", "0")
+    others = await a.ask(request("P3", LEI_B), "AO")
+    assert others.pick(727, 728, 729) == ("0", "3", "2")
+    c = await ccp.session("BANKC_FIX")
+    nothing = await c.ask(request("P4", LEI_C), "AO")
+    assert nothing.pick(727, 728, 729, 58) == ("0", "2", "0", "no positions for the request")
+
+
+# --- 2. duplicates ------------------------------------------------------------------------------------------
+
+
+async def test_a_report_sent_again_is_answered_with_its_outcome_and_registered_once(ccp: FixCcp) -> None:
+    a = await ccp.session("BANKA_FIX")
+    first = await a.ask(report("R1", swap("T2")), "AR")
+    resent = await a.ask(report("R1", swap("T2"), PossResend="Y"), "AR")
+    again = await a.ask(report("R1", swap("T2")), "AR")
+    renamed = await a.ask(report("R2", swap("T2")), "AR")  # the same trade and version, a new report id
+    for ack, report_id in ((first, "R1"), (resent, "R1"), (again, "R1"), (renamed, "R2")):
+        assert ack.pick(571, 1003, 939, 1523, 58) == (report_id, "T2", "4", "0", "status Received")
+    assert await ccp.count(t.submissions) == 1
+
+    assert await ccp.clear() == 1
+    after = await a.ask(report("R1", swap("T2"), PossResend="Y"), "AR")
+    assert after.pick(571, 939, 1523, 715, 58, 2343) == ("R1", "0", "0", DAY, "status Cleared", "0")
+    assert await ccp.count(t.submissions) == 1
+    assert await ccp.count(t.cleared_trades) == 2  # one novation: A-CCP and CCP-B
+    assert [m.pick(939, 1832) for m in await ccp.statuses(a)] == [("4", "2"), ("0", "1")]
+
+
+# --- 3. cancel ------------------------------------------------------------------------------------------------
+
+
+async def test_a_cancel_withdraws_a_trade_the_clearing_pass_has_not_reached(ccp: FixCcp) -> None:
+    a = await ccp.session("BANKA_FIX")
+    b = await ccp.session("BANKB_FIX")
+    await a.ask(report("R1", swap("T3")), "AR")
+    ack = await a.ask(cancel("R1-CXL", "T3"), "AR")
+    assert ack.pick(571, 1003, 487, 939, 1523, 58) == ("R1-CXL", "T3", "1", "2", "0", "status Withdrawn")
+    assert await ccp.clear() == 0  # nothing left to clear
+    assert await ccp.stages("BANKA_FIX", "T3") == [(1, "WITHDRAWN")]
+    assert await ccp.count(t.cleared_trades) == 0
+    for session in (a, b):
+        assert [m.pick(1003, 939, 1832) for m in await ccp.statuses(session)] == [
+            ("T3", "4", "2"),
+            ("T3", "2", "0"),
+        ]
+    again = await a.ask(cancel("R2-CXL", "T3"), "AR")  # already withdrawn: its outcome again
+    assert again.pick(939, 1523) == ("2", "0")
+
+
+async def test_a_cancel_of_an_unknown_or_another_members_trade_is_refused(ccp: FixCcp) -> None:
+    a = await ccp.session("BANKA_FIX")
+    b = await ccp.session("BANKB_FIX")
+    await a.ask(report("R1", swap("T3")), "AR")
+    unknown = await a.ask(cancel("X1", "NOPE"), "AR")
+    assert unknown.pick(571, 1003, 487, 939, 1523, 751) == ("X1", "NOPE", "1", "1", "1", "99")
+    assert "no trade 'NOPE'" in unknown[1328]
+    not_theirs = await b.ask(cancel("X2", "T3"), "AR")  # Bank B is a side, but Bank A reported it
+    assert not_theirs.pick(939, 1523, 751) == ("1", "1", "99")
+    assert "no trade 'T3'" in not_theirs[1328]
+    assert await ccp.stages("BANKA_FIX", "T3") == [(1, "RECEIVED")]
+
+
+async def test_a_cancel_of_a_cleared_trade_is_refused_as_already_novated(ccp: FixCcp) -> None:
+    a = await ccp.session("BANKA_FIX")
+    await a.ask(report("R1", swap("T3")), "AR")
+    await ccp.clear()
+    refused = await a.ask(cancel("R1-CXL", "T3"), "AR")
+    assert refused.pick(571, 1003, 487, 939, 1523, 751) == ("R1-CXL", "T3", "1", "1", "1", "99")
+    assert "already novated" in refused[1328]
+    assert await ccp.stages("BANKA_FIX", "T3") == [(1, "CLEARED")]
+    assert await ccp.count(t.cleared_trades) == 2
+
+
+# --- 4. replace -------------------------------------------------------------------------------------------------
+
+
+async def test_a_replacement_withdraws_the_version_in_progress_and_clears_the_new_one(ccp: FixCcp) -> None:
+    a = await ccp.session("BANKA_FIX")
+    await a.ask(report("R1", swap("T4")), "AR")
+    no_version = await a.ask(report("R2", swap("T4"), trans="2"), "AR")
+    assert no_version.pick(487, 939, 1523, 751, 1328) == (
+        *("2", "1", "1", "99"),
+        "TradeVersion(2302): a replacement carries the new version (2 or more)",
+    )
+    replaced = await a.ask(report("R3", swap("T4", version=2), trans="2"), "AR")
+    assert replaced.pick(571, 487, 939, 1523) == ("R3", "2", "4", "0")
+    assert await ccp.stages("BANKA_FIX", "T4") == [(1, "WITHDRAWN"), (2, "RECEIVED")]
+    assert await ccp.clear() == 1
+    assert await ccp.stages("BANKA_FIX", "T4") == [(1, "WITHDRAWN"), (2, "CLEARED")]
+    statuses = await ccp.statuses(a)
+    assert [m.pick(572, 939, 1832) for m in statuses] == [
+        ("R1", "4", "2"),
+        ("R1", "2", "0"),  # version 1 withdrawn: superseded
+        ("R3", "4", "2"),
+        ("R3", "0", "1"),
+    ]
+    assert statuses[-1].get(2302) == "2"
+
+
+async def test_a_replacement_of_a_cleared_version_leaves_it_alone(ccp: FixCcp) -> None:
+    a = await ccp.session("BANKA_FIX")
+    await a.ask(report("R1", swap("T4")), "AR")
+    await ccp.clear()
+    await ccp.statuses(a)
+    ack = await a.ask(report("R2", swap("T4", version=2), trans="2"), "AR")
+    assert ack.pick(487, 939, 1523) == ("2", "4", "0")
+    await ccp.clear()
+    assert await ccp.stages("BANKA_FIX", "T4") == [(1, "CLEARED"), (2, "REJECTED")]
+    received, refused = await ccp.statuses(a)
+    assert received.pick(939, 1832) == ("4", "2")
+    assert refused.pick(572, 939, 1832, 751) == ("R2", "1", "3", "99")
+    assert "already novated" in refused[1328]
+    assert await ccp.count(t.cleared_trades) == 2
+
+
+# --- 5. pre-trade credit check ----------------------------------------------------------------------------------
+
+STREAMS = [(tag, value) for tag, value in VANILLA if tag >= 40000]  # the example swap's two legs
+
+
+def order(cl_ord_id: str, *, notional: int = 50_000_000, side: str = "1", lei: str = LEI_A) -> Pairs:
+    """NewOrderSingle (D) for the example swap on ``notional``; side 1 pays its fixed leg."""
+    legs = [(tag, str(notional) if tag == 40054 else value) for tag, value in STREAMS]
+    return [
+        *[(35, "D"), (11, cl_ord_id), (1, "HOUSE"), (54, side), (60, NOW), (38, str(notional)), (40, "1")],
+        *[(167, "IRS"), (762, "IRS"), (453, "1"), (448, lei), (447, "N"), (452, "1")],
+        *legs,
+    ]
+
+
+def cancel_order(cl_ord_id: str, orig: str) -> Pairs:
+    return [(35, "F"), (41, orig), (11, cl_ord_id), (1, "HOUSE"), (54, "1"), (60, NOW), (167, "IRS")]
+
+
+async def reserved(ccp: FixCcp) -> dict[tuple[str, str], Decimal]:
+    c = t.credit_reservations.c
+    async with ccp.gateway.engine.connect() as conn:
+        rows = await conn.execute(select(c.member_id, c.order_id, c.amount))
+        return {(m, o): Decimal(str(amount)) for m, o, amount in rows}
+
+
+async def test_an_order_within_headroom_is_accepted_and_reserves_its_margin_until_cancelled(
+    ccp: FixCcp,
+) -> None:
+    a = await ccp.session("BANKA_FIX")
+    accepted = await a.ask(order("O1"), "8")
+    assert accepted.pick(37, 11, 17, 150, 39, 1, 54, 38, 151, 14) == (
+        *("BANKA_FIX-O1", "O1", "BANKA_FIX-O1-N", "0", "0", "HOUSE", "1", "50000000", "50000000", "0"),
+    )
+    # 50m x 10 years x 1bp x 50 against 100m of cash and no tolerance
+    assert accepted[58] == "incremental margin 2500000; headroom 100000000"
+    assert await reserved(ccp) == {("BANKA", "O1"): Decimal(2_500_000)}
+
+    beyond = await a.ask(order("O2", notional=2_000_000_000), "8")
+    assert beyond.pick(37, 11, 150, 39, 103, 151) == ("BANKA_FIX-O2", "O2", "8", "8", "3", "0")
+    assert "incremental margin 100000000; headroom 97500000; shortfall 2500000" in beyond[58]
+    assert set(await reserved(ccp)) == {("BANKA", "O1")}
+
+    released = await a.ask(cancel_order("C1", "O1"), "8")
+    assert released.pick(37, 11, 41, 150, 39, 58) == (
+        *("BANKA_FIX-O1", "C1", "O1", "4", "4", "credit reservation released"),
+    )
+    assert await reserved(ccp) == {}
+    after = await a.ask(order("O3", notional=2_000_000_000), "8")  # the headroom is whole again
+    assert after.pick(150, 39, 58) == ("0", "0", "incremental margin 100000000; headroom 100000000")
+
+
+async def test_a_cancel_of_an_order_with_no_reservation_is_rejected(ccp: FixCcp) -> None:
+    a = await ccp.session("BANKA_FIX")
+    b = await ccp.session("BANKB_FIX")
+    unknown = await a.ask(cancel_order("C1", "NOPE"), "9")
+    assert unknown.pick(37, 11, 41, 39, 434, 102) == ("NONE", "C1", "NOPE", "8", "1", "1")
+    await a.ask(order("O1"), "8")
+    refused = await a.ask(order("O2", notional=2_000_000_000), "8")
+    assert refused[150] == "8"
+    not_reserved = await a.ask(cancel_order("C2", "O2"), "9")  # a refused order holds nothing
+    assert not_reserved.pick(41, 434, 102) == ("O2", "1", "1")
+    other_member = await b.ask(cancel_order("C3", "O1"), "9")  # Bank A's order is not Bank B's to release
+    assert other_member.pick(41, 434, 102) == ("O1", "1", "1")
+    await a.ask(cancel_order("C4", "O1"), "8")
+    twice = await a.ask(cancel_order("C5", "O1"), "9")
+    assert twice.pick(41, 434, 102) == ("O1", "1", "1")
+    assert await reserved(ccp) == {}
+
+
+async def test_an_order_of_a_member_suspended_after_logon_is_rejected(ccp: FixCcp) -> None:
+    b = await ccp.session("BANKB_FIX")
+    await ccp.refdata.suspend("BANKB")
+    refused = await b.ask(order("O1", lei=LEI_B), "8")
+    assert refused.pick(150, 39, 103) == ("8", "8", "99")
+    assert refused[58].startswith(f"member: member {LEI_B} is suspended")
+    assert await reserved(ccp) == {}
+
+
+# --- 6. trades the service refuses, or holds ----------------------------------------------------------------------
+
+
+async def test_a_trade_out_of_the_product_scope_is_refused_with_its_reason(ccp: FixCcp) -> None:
+    a = await ccp.session("BANKA_FIX")
+    b = await ccp.session("BANKB_FIX")
+    ack = await a.ask(report("R1", swap("T6", maturity="20860107")), "AR")  # EUR IRS clear up to 50 years
+    assert ack.pick(939, 1523) == ("4", "0")
+    await ccp.clear()
+    for session in (a, b):
+        received, refused = await ccp.statuses(session)
+        assert received.pick(939, 1832) == ("4", "2")
+        assert refused.pick(1003, 939, 1832, 751) == ("T6", "1", "3", "2")  # 2: unknown instrument
+        assert refused.get(2343) is None  # not a credit refusal
+        assert refused[1328].startswith("streams.terminationDate:")
+        assert refused.get(1040) is None
+    assert await ccp.stages("BANKA_FIX", "T6") == [(1, "REJECTED")]
+    again = await a.ask(report("R1", swap("T6", maturity="20860107"), PossResend="Y"), "AR")
+    assert again.pick(939, 1523, 751) == ("1", "1", "2")
+    assert again[1328] == refused[1328]
+
+
+async def test_a_trade_with_a_suspended_member_is_refused(ccp: FixCcp) -> None:
+    a = await ccp.session("BANKA_FIX")
+    await ccp.refdata.suspend("BANKB")
+    await a.ask(report("R1", swap("T6")), "AR")
+    await ccp.clear()
+    received, refused = await ccp.statuses(a)
+    assert received.pick(939, 1832) == ("4", "2")
+    assert refused.pick(1003, 939, 1832, 751) == ("T6", "1", "3", "3")  # 3: not authorised
+    assert "suspended" in refused[1328]
+    assert await ccp.count(t.cleared_trades) == 0
+
+
+async def test_a_suspended_members_logon_is_refused_with_the_reason(ccp: FixCcp) -> None:
+    from tests.intake.fix.client import FixClient, pairs_of
+
+    client = FixClient("127.0.0.1", ccp.port, sender="BANKD_FIX", target="CCP")
+    await client.connect()
+    try:
+        await client.send([(35, "A"), (98, "0"), (108, "30"), (1137, "9")])
+        answers = [Msg(tuple(pairs_of(m))) for m in await client.expect_closed()]
+    finally:
+        await client.close()
+    assert [m.type for m in answers] == ["5"]
+    assert answers[0][58] == f"Rejected Logon Attempt: SenderCompID BANKD_FIX ({LEI_D}) is suspended"
+
+
+async def test_a_trade_short_of_collateral_waits_and_clears_after_a_lodgement(
+    engine: AsyncEngine, db_url: str, tmp_path: Path
+) -> None:
+    async with fix_ccp(
+        engine, db_url, tmp_path / "fix", MEMBERS[:2], collateral={"BANKA": Decimal(100_000_000)}
+    ) as ccp:
+        a = await ccp.session("BANKA_FIX")
+        b = await ccp.session("BANKB_FIX")
+        await a.ask(report("R1", swap("T6")), "AR")
+        await ccp.clear()
+        for session in (a, b):
+            received, pending = await ccp.statuses(session)
+            assert received.pick(939, 1832) == ("4", "2")
+            assert pending.pick(1003, 939, 1832, 2343, 751, 1328) == ("T6", "4", "2", "9", None, None)
+        await ccp.refdata.lodge("BANKB", "HOUSE", cash("AUD", Decimal(100_000_000)))
+        assert await ccp.clear() == 1
+        for session in (a, b):
+            (cleared,) = await ccp.statuses(session)
+            assert cleared.pick(1003, 939, 1832, 2343, 715) == ("T6", "0", "1", "0", DAY)
+
+
+# --- 7. who may report what ----------------------------------------------------------------------------------------
+
+
+async def test_a_member_may_not_report_a_trade_between_two_others(ccp: FixCcp) -> None:
+    c = await ccp.session("BANKC_FIX")
+    ack = await c.ask(report("R1", swap("T7")), "AR")
+    assert ack.pick(571, 1003, 939, 1523, 751) == ("R1", "T7", "1", "1", "1")
+    assert ack[1328] == f"PartyID(448): SenderCompID BANKC_FIX reports for {LEI_C}, which is neither side"
+    assert await ccp.count(t.submissions) == 0
+
+
+async def test_a_member_may_report_only_on_its_own_accounts(ccp: FixCcp) -> None:
+    a = await ccp.session("BANKA_FIX")
+    trade: Pairs = []
+    first_account = True
+    for tag, value in swap("T7"):
+        if tag == 1 and first_account:
+            value, first_account = "OTHER", False
+        trade.append((tag, value))
+    ack = await a.ask(report("R1", trade), "AR")
+    assert ack.pick(939, 1523, 751) == ("1", "1", "1")
+    assert ack[1328] == f"Account(1): 'OTHER' is not an account of {LEI_A}"
+    assert await ccp.count(t.submissions) == 0
