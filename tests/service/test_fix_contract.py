@@ -430,3 +430,27 @@ async def test_a_member_may_report_only_on_its_own_accounts(ccp: FixCcp) -> None
     assert ack.pick(939, 1523, 751) == ("1", "1", "1")
     assert ack[1328] == f"Account(1): 'OTHER' is not an account of {LEI_A}"
     assert await ccp.count(t.submissions) == 0
+
+
+async def test_a_trade_reported_with_its_orders_clordid_takes_the_place_of_the_reservation(
+    ccp: FixCcp,
+) -> None:
+    """ROE 5: the side's ClOrdID releases the order's reservation when the trade is stored; a member names
+    only its own side's order, so Bank B's reservation stays."""
+    a = await ccp.session("BANKA_FIX")
+    b = await ccp.session("BANKB_FIX")
+    assert (await a.ask(order("OA"), "8"))[150] == "0"
+    assert (await b.ask(order("OB", side="2", lei=LEI_B), "8"))[150] == "0"
+    assert set(await reserved(ccp)) == {("BANKA", "OA"), ("BANKB", "OB")}
+    trade: Pairs = []
+    orders = ["OA", "OB"]  # Bank A names both sides' orders: only its own counts
+    for tag, value in swap("T5"):
+        trade.append((tag, value))
+        if tag == 1:
+            trade.append((11, orders.pop(0)))
+    ack = await a.ask(report("R1", trade), "AR")
+    assert ack.pick(939, 1523) == ("4", "0")
+    assert set(await reserved(ccp)) == {("BANKB", "OB")}
+    assert (await a.ask(cancel_order("C1", "OA"), "9"))[434] == "1"  # nothing left to cancel
+    assert await ccp.clear() == 1
+    assert [m.pick(1003, 939, 1832) for m in await ccp.statuses(a)] == [("T5", "4", "2"), ("T5", "0", "1")]
