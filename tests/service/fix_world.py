@@ -22,7 +22,15 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from gateway.clearing.ports import DeliveryChannel
 from gateway.clock import FixedClock
-from gateway.config import BrokerMode, FixConfig, GatewayConfig, MqttConfig, OpsConfig, StoreConfig
+from gateway.config import (
+    BrokerMode,
+    ClearingConfig,
+    FixConfig,
+    GatewayConfig,
+    MqttConfig,
+    OpsConfig,
+    StoreConfig,
+)
 from gateway.refdata.admin import ReferenceData, cash
 from gateway.refdata.model import Member
 from gateway.service import Gateway, open_gateway
@@ -183,10 +191,12 @@ async def fix_ccp(
     *,
     collateral: dict[str, Decimal],
     suspended: Sequence[str] = (),
+    settings_file: Path | None = None,
 ) -> AsyncIterator[FixCcp]:
     """The gateway's FIX side over ``db_url`` (migrated, empty; ``engine`` is on it) with ``members``
     onboarded before it starts (FIX sessions are those known at start), ``suspended`` suspended, and
-    ``collateral`` lodged in each member's HOUSE account."""
+    ``collateral`` lodged in each member's HOUSE account; ``settings_file`` replaces the shipped clearing
+    settings (gateway/rules/settings.toml)."""
     refdata = ReferenceData(engine)
     for m in members:
         await refdata.add_participant(m)
@@ -197,6 +207,7 @@ async def fix_ccp(
         store=StoreConfig(url=db_url),
         fix=FixConfig(enabled=True, port=free_port(), comp_id="CCP", data_dir=fix_dir),
         ops=OpsConfig(port=0),
+        clearing=ClearingConfig(settings_file=settings_file),
     )
     clock = FixedClock(OPEN_NOW)
     async with open_gateway(config, clock=clock, credit=LinearMargin()) as gw:

@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+import gateway.rules
 from gateway.refdata.admin import cash
 from gateway.store import tables as t
 from tests.clearing.conftest import LEI_C, member
@@ -454,3 +455,34 @@ async def test_a_trade_reported_with_its_orders_clordid_takes_the_place_of_the_r
     assert (await a.ask(cancel_order("C1", "OA"), "9"))[434] == "1"  # nothing left to cancel
     assert await ccp.clear() == 1
     assert [m.pick(1003, 939, 1832) for m in await ccp.statuses(a)] == [("T5", "4", "2"), ("T5", "0", "1")]
+
+
+async def test_a_trade_short_of_collateral_is_refused_on_credit_when_the_ccp_refuses_shortfalls(
+    engine: AsyncEngine, db_url: str, tmp_path: Path
+) -> None:
+    shipped = Path(gateway.rules.__file__).with_name("settings.toml").read_text(encoding="utf-8")
+    assert 'on_shortfall = "pend"' in shipped
+    settings = tmp_path / "settings.toml"
+    settings.write_text(shipped.replace('on_shortfall = "pend"', 'on_shortfall = "refuse"'), encoding="utf-8")
+    async with fix_ccp(
+        engine,
+        db_url,
+        tmp_path / "fix",
+        MEMBERS[:2],
+        collateral={"BANKA": Decimal(100_000_000)},
+        settings_file=settings,
+    ) as ccp:
+        a = await ccp.session("BANKA_FIX")
+        b = await ccp.session("BANKB_FIX")
+        await a.ask(report("R1", swap("T6")), "AR")
+        await ccp.clear()
+        texts = {}
+        for session in (a, b):
+            received, refused = await ccp.statuses(session)
+            assert received.pick(939, 1832) == ("4", "2")
+            assert refused.pick(1003, 939, 1832, 2343, 751) == ("T6", "1", "3", "1", "99")
+            texts[session.comp_id] = refused[1328]
+        assert "incremental initial margin 2500000.00 exceeds headroom 0.00" in texts["BANKB_FIX"]
+        # Bank A is told the trade was refused on its counterparty's credit, not Bank B's figures
+        assert texts["BANKA_FIX"] == "counterparty: the counterparty's side is not yet covered"
+        assert await ccp.stages("BANKA_FIX", "T6") == [(1, "REJECTED")]
