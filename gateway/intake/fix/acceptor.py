@@ -51,6 +51,7 @@ from gateway.clock import Clock, SystemClock
 from gateway.intake.fix import replies
 from gateway.intake.fix.bridge import CallbackBridge, EventKind, Inbound, Inbox
 from gateway.intake.fix.config import AcceptorConfig, settings_text
+from gateway.intake.fix.descriptors import DescriptorGuard
 from gateway.intake.fix.dictionary import Dictionary, load
 from gateway.intake.fix.gate import LogonGate
 from gateway.intake.fix.handlers import FixHandlers, XmlReader
@@ -192,6 +193,7 @@ class FixAcceptor:
         self._threads_named = False
         self.gate: LogonGate | None = None
         self.internal_port = 0
+        self.guard = DescriptorGuard(0)  # replaced once the internal port is chosen
         self._session_ids = {m.comp_id: self._new_session_id(m.comp_id) for m in config.members}
         self._transport_dd = quickfix.DataDictionary(str(config.transport_dictionary))
         self._app_dd = quickfix.DataDictionary(str(config.app_dictionary))
@@ -216,7 +218,8 @@ class FixAcceptor:
             # quickfix holds these by reference: they stay referenced here for the FixAcceptor's whole life,
             # so they outlive the C++ acceptor (deleted in _shutdown, before any of them can be)
             self._settings = quickfix.SessionSettings(str(settings_path))
-            self._bridge = CallbackBridge(loop, queue, self.config, inboxes)
+            self.guard = DescriptorGuard(self.internal_port)
+            self._bridge = CallbackBridge(loop, queue, self.config, inboxes, self.guard)
             self._store_factory = quickfix.FileStoreFactory(self._settings)
             self._log_factory = quickfix.FileLogFactory(self._settings)
             self._acceptor = quickfix.ThreadedSocketAcceptor(
@@ -231,7 +234,7 @@ class FixAcceptor:
             self._acceptor = None  # deleted, its sessions unregistered, before the next registers the same
             gc.collect()
         FixAcceptor._started += 1
-        self.gate = LogonGate(self.config, upstream_port=self.internal_port)
+        self.gate = LogonGate(self.config, upstream_port=self.internal_port, on_upstream=self.guard.note_peer)
         try:
             await self.gate.start()
         except BaseException:
@@ -268,6 +271,7 @@ class FixAcceptor:
             acceptor, self._acceptor = self._acceptor, None
             del acceptor
             gc.collect()
+            self.guard.release_all()
         self._logged_on.clear()
 
     async def _log_out_members(self, wait_s: float) -> None:

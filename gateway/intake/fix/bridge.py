@@ -23,6 +23,7 @@ from enum import StrEnum
 import quickfix
 
 from gateway.intake.fix.config import AcceptorConfig
+from gateway.intake.fix.descriptors import DescriptorGuard
 
 log = logging.getLogger(__name__)
 
@@ -113,12 +114,14 @@ class CallbackBridge(quickfix.Application):  # type: ignore[misc]
         queue: asyncio.Queue[Inbound],
         config: AcceptorConfig,
         inboxes: dict[str, Inbox],
+        guard: DescriptorGuard | None = None,
     ) -> None:
         super().__init__()
         self.loop = loop
         self.queue = queue
         self.config = config
         self.inboxes = inboxes
+        self.guard = guard  # holds a closed session's descriptor number through quickfix's last read
         self.stopping = False  # set by the acceptor before it stops quickfix; read on quickfix threads
 
     def _post(self, item: Inbound) -> None:
@@ -146,15 +149,27 @@ class CallbackBridge(quickfix.Application):  # type: ignore[misc]
         if self.stopping:
             return
         try:
-            self._post(Inbound(EventKind.LOGON, sessionID.getTargetCompID().getValue()))
+            comp_id = sessionID.getTargetCompID().getValue()
+            if self.guard is not None:
+                self.guard.learn(comp_id)
+            self._post(Inbound(EventKind.LOGON, comp_id))
         except BaseException:
             log.exception("onLogon failed")
 
     def onLogout(self, sessionID: quickfix.SessionID) -> None:
+        # quickfix has just closed the session's socket and reads its number once more after this returns:
+        # hold the number first (also while stopping), before anything else of the process can take it
+        try:
+            comp_id = sessionID.getTargetCompID().getValue()
+            if self.guard is not None:
+                self.guard.hold(comp_id)
+        except BaseException:
+            log.exception("onLogout could not hold the closed descriptor")
+            return
         if self.stopping:
             return
         try:
-            self._post(Inbound(EventKind.LOGOUT, sessionID.getTargetCompID().getValue()))
+            self._post(Inbound(EventKind.LOGOUT, comp_id))
         except BaseException:
             log.exception("onLogout failed")
 

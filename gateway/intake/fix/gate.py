@@ -181,7 +181,9 @@ class _Member(asyncio.Protocol):
             return
         assert self.transport is not None
         self.transport.pause_reading()
-        self.connecting = asyncio.get_running_loop().create_task(self._open(), name=f"fix-gate-{self.peer}")
+        self.connecting = asyncio.get_running_loop().create_task(
+            self._open(fields.get(49)), name=f"fix-gate-{self.peer}"
+        )
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.gate.members.discard(self)
@@ -232,7 +234,7 @@ class _Member(asyncio.Protocol):
         self.transport.write(logout_message(self.gate.config, comp_id, reason, self.gate.now()))
         self.transport.close()
 
-    async def _open(self) -> None:
+    async def _open(self, comp_id: str | None) -> None:
         loop = asyncio.get_running_loop()
         try:
             if self.gate.stopping:
@@ -246,6 +248,10 @@ class _Member(asyncio.Protocol):
             return
         self.upstream = upstream
         log.info("FIX connection from %s handed to quickfix", self.peer)  # quickfix sees only the gate
+        if comp_id is not None and self.gate.on_upstream is not None and upstream.transport is not None:
+            sockname = upstream.transport.get_extra_info("sockname")
+            if sockname:
+                self.gate.on_upstream(comp_id, int(sockname[1]))
         if self.transport is None or self.transport.is_closing() or self.gate.stopping:
             upstream.end()  # the member left (or we are stopping) while quickfix's side was opening
             return
@@ -259,10 +265,17 @@ class LogonGate:
     """Listens on ``config.bind_host:config.port``; hands accepted members to quickfix on ``upstream_port``."""
 
     def __init__(
-        self, config: AcceptorConfig, *, upstream_port: int, now: Callable[[], datetime] | None = None
+        self,
+        config: AcceptorConfig,
+        *,
+        upstream_port: int,
+        now: Callable[[], datetime] | None = None,
+        on_upstream: Callable[[str, int], None] | None = None,
     ) -> None:
         self.config = config
         self.upstream_port = upstream_port
+        # told (CompID of the first message, local port) for each connection opened to quickfix
+        self.on_upstream = on_upstream
         self.now = now or (lambda: datetime.now(UTC))
         self.members: set[_Member] = set()
         self.stopping = False

@@ -1,0 +1,173 @@
+"""Keep quickfix from reading another socket's bytes after it closes a session's socket.
+
+quickfix 1.16's connection thread ends a session by closing its socket and then calling ``onLogout``;
+when that callback returns, the thread polls and reads the same descriptor number once more before it
+notices the session is gone. ``onLogout`` waits for the GIL, and while it waits any other part of the
+process (the database driver, the MQTT client, the gate's next member) may open a socket and be given
+that number: quickfix then reads bytes meant for it, and goes on reading while they keep coming.
+
+``DescriptorGuard`` closes that window. At Logon it finds the descriptor of the session's socket (the
+gate says which of its connections carries which CompID; quickfix's end of it is the socket whose local
+port is quickfix's internal port and whose peer port is the gate's, looked up in the kernel's TCP
+table and matched to a descriptor by inode); at Logout, which runs right after
+quickfix closed it, it takes the same number again (``F_DUPFD``: the lowest free number from it, never
+one in use) for a socket that reads end-of-stream at once. quickfix's last poll then sees end-of-stream
+and its thread ends. The number is given back once ``hold_s`` has passed (at the gate's next connection,
+or when the acceptor stops), and only if it still is the guard's own socket (quickfix may close a number twice while it stops). Linux only (``/proc/self/fd``); elsewhere, or
+when a socket cannot be identified, nothing is held and quickfix behaves as it always has.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+_FD_DIR = Path("/proc/self/fd")
+_TCP_TABLES = (Path("/proc/self/net/tcp"), Path("/proc/self/net/tcp6"))
+HOLD_S = 5.0
+
+
+def _inodes(local_port: int, peer_port: int) -> set[str]:
+    """Inodes of the TCP sockets (IPv4 and IPv6) from ``local_port`` to ``peer_port``, from the
+    kernel's tables: nothing of the process is opened or copied to find them."""
+    found: set[str] = set()
+    want = (f"{local_port:04X}", f"{peer_port:04X}")
+    for table in _TCP_TABLES:
+        try:
+            lines = table.read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            cols = line.split()
+            if len(cols) > 9 and (cols[1].rpartition(":")[2], cols[2].rpartition(":")[2]) == want:
+                found.add(cols[9])
+    return found
+
+
+def socket_descriptor(local_port: int, peer_port: int) -> int | None:
+    """The descriptor of this process's TCP socket from ``local_port`` to ``peer_port``, or None."""
+    inodes = _inodes(local_port, peer_port)
+    if not inodes:
+        return None
+    links = {f"socket:[{inode}]" for inode in inodes}
+    try:
+        names = os.listdir(_FD_DIR)
+    except OSError:
+        return None
+    for name in names:
+        try:
+            if os.readlink(_FD_DIR / name) in links:
+                return int(name)
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+def _end_of_stream() -> socket.socket:
+    """A socket that reads end-of-stream at once (its peer is closed)."""
+    ours, theirs = socket.socketpair()
+    theirs.close()
+    return ours
+
+
+def _identity(fd: int) -> tuple[int, int]:
+    st = os.fstat(fd)
+    return st.st_dev, st.st_ino
+
+
+class DescriptorGuard:
+    """Learns each session's quickfix descriptor at Logon and holds its number through quickfix's last
+    read after Logout. ``note_peer`` runs on the event loop (the gate), ``learn`` and ``hold`` on
+    quickfix's threads (its callbacks), ``release_all`` once quickfix has stopped (after it nothing is
+    held any more). A held number is a copy of one end-of-stream socket made when the guard is."""
+
+    def __init__(self, internal_port: int, *, hold_s: float = HOLD_S) -> None:
+        self.internal_port = internal_port
+        self.hold_s = hold_s
+        self._peer_ports: dict[str, int] = {}  # CompID -> the gate's local port towards quickfix
+        self._descriptors: dict[str, int] = {}  # CompID -> quickfix's descriptor of the logged-on session
+        # number held -> (identity of the guard's socket there, monotonic time it may be given back)
+        self._held: dict[int, tuple[tuple[int, int], float]] = {}
+        self._lock = threading.Lock()
+        self.held_total = 0  # numbers taken back at a Logout (for tests and monitoring)
+        # made ahead: a socket made inside ``hold`` would itself be given the number just closed
+        self._eof: socket.socket | None = _end_of_stream()
+
+    def note_peer(self, comp_id: str, gate_port: int) -> None:
+        """The gate has opened ``gate_port`` -> quickfix for a connection whose Logon names ``comp_id``."""
+        self._peer_ports[comp_id] = gate_port
+        self.sweep()
+
+    def learn(self, comp_id: str) -> int | None:
+        """At Logon: find and remember the session's descriptor (None when it cannot be identified)."""
+        peer = self._peer_ports.get(comp_id)
+        fd = None if peer is None else socket_descriptor(self.internal_port, peer)
+        with self._lock:
+            if fd is None:
+                self._descriptors.pop(comp_id, None)
+            else:
+                self._descriptors[comp_id] = fd
+        return fd
+
+    def descriptor(self, comp_id: str) -> int | None:
+        with self._lock:
+            return self._descriptors.get(comp_id)
+
+    def hold(self, comp_id: str) -> int | None:
+        """At Logout (quickfix has just closed the session's socket): take its number back for ``hold_s``.
+        Returns the number held, or None (unknown session, or the number is already someone else's)."""
+        with self._lock:
+            fd = self._descriptors.pop(comp_id, None)
+        eof = self._eof
+        if fd is None or eof is None:
+            return None
+        try:
+            held = fcntl.fcntl(eof.fileno(), fcntl.F_DUPFD_CLOEXEC, fd)
+        except OSError:
+            return None
+        if held != fd:  # the number was taken again before this ran: nothing left to protect
+            os.close(held)
+            return None
+        with self._lock:
+            self._held[held] = (_identity(held), time.monotonic() + self.hold_s)
+            self.held_total += 1
+        return held
+
+    def sweep(self) -> None:
+        """Give back the numbers held for ``hold_s`` or longer. Run at the gate's next connection and at
+        stop, never on a thread of its own: a thread started from a quickfix callback would carry
+        quickfix's thread name, which the acceptor's stop counts to know quickfix is quiet."""
+        now = time.monotonic()
+        with self._lock:
+            due = [fd for fd, (_, until) in self._held.items() if until <= now]
+        for fd in due:
+            self.release(fd)
+
+    def release(self, fd: int) -> None:
+        """Give a held number back, unless it no longer is the guard's socket (quickfix closed it again
+        and it was reused): closing it then would close someone else's descriptor."""
+        with self._lock:
+            entry = self._held.pop(fd, None)
+            if entry is None:
+                return
+            try:
+                if _identity(fd) == entry[0]:
+                    os.close(fd)
+            except OSError:
+                pass
+
+    def release_all(self) -> None:
+        with self._lock:
+            held = list(self._held)
+        for fd in held:
+            self.release(fd)
+        eof, self._eof = self._eof, None
+        if eof is not None:
+            eof.close()
