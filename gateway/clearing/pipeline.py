@@ -327,10 +327,14 @@ class ClearingService:
                 issue = Issue(
                     ReasonCode.REF_UNKNOWN_MEMBER, "account", f"no account {account!r} of member {member!r}"
                 )
-                return CreditDecision(False, member, account, Decimal(0), Decimal(0), reasons=(issue,))
+                return CreditDecision(
+                    False, member, account, Decimal(0), Decimal(0), reasons=(issue,), assessed=False
+                )
             if not m.is_active:
                 issue = Issue(ReasonCode.ELIG_MEMBER_SUSPENDED, "member", f"member {member} is suspended")
-                return CreditDecision(False, member, account, Decimal(0), Decimal(0), reasons=(issue,))
+                return CreditDecision(
+                    False, member, account, Decimal(0), Decimal(0), reasons=(issue,), assessed=False
+                )
             member = m.member_id  # reservations are the member's, whichever id the channel knows it by
             held = await ref.get_reservation(conn, member, order_id)
             if held is not None:
@@ -340,7 +344,9 @@ class ClearingService:
                 issue = Issue(
                     ReasonCode.ELIG_UNKNOWN_PARTY, "parties", f"member {member} is not a party of the trade"
                 )
-                return CreditDecision(False, member, account, Decimal(0), Decimal(0), reasons=(issue,))
+                return CreditDecision(
+                    False, member, account, Decimal(0), Decimal(0), reasons=(issue,), assessed=False
+                )
             trade = self.products.normalise(trade)
             try:
                 risk = await ref.get_risk(conn, member, account, lock=True)
@@ -348,7 +354,9 @@ class ClearingService:
                     trade, party, acct.base_currency, risk.pnl_vector, now.date(), acct.account_type
                 )
             except GatewayError as exc:
-                return CreditDecision(False, member, account, Decimal(0), Decimal(0), reasons=exc.issues)
+                return CreditDecision(
+                    False, member, account, Decimal(0), Decimal(0), reasons=exc.issues, assessed=False
+                )
             position = await self._credit_position(conn, m, account)
             decision = decide(member, account, impact.incremental_margin, position)
             if decision.approved and impact.incremental_margin > 0:

@@ -74,6 +74,9 @@ class CreditDecision:
     headroom_before: Decimal  # excess collateral + unused tolerance before this trade
     shortfall: Decimal = Decimal(0)
     reasons: tuple[Issue, ...] = ()
+    # False when refused before any margin was computed (no such account, member suspended, not a party,
+    # the trade could not be valued): the figures above are then not figures and are not shown
+    assessed: bool = True
 
 
 @dataclass(frozen=True, slots=True)

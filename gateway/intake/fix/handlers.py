@@ -135,9 +135,16 @@ class FixHandlers:
         trans = body.get(T.TradeReportTransType) or "0"
         now = self.clock.now()
 
+        report_type = body.get(T.TradeReportType) or "0"
+
         def rejected(issues: Sequence[Issue]) -> Out:
             return replies.trade_report_ack(
-                report_id=report_id, trade_id=trade_id, trans_type=trans, at=now, issues=issues
+                report_id=report_id,
+                trade_id=trade_id,
+                trans_type=trans,
+                at=now,
+                issues=issues,
+                report_type=report_type,
             )
 
         if trans == "1":
@@ -153,10 +160,16 @@ class FixHandlers:
                 update = await self.port.withdraw(
                     member.comp_id, trade_id, now, f"cancelled by {member.comp_id}"
                 )
-            except GatewayError as exc:
-                return rejected(exc.issues)
+            except GatewayError as exc:  # named by the field the member gave, whatever the port calls it
+                label = self.d.label(T.TradeID)
+                return rejected([Issue(i.code, label, i.message) for i in exc.issues])
             return replies.trade_report_ack(
-                report_id=report_id, trade_id=trade_id, trans_type=trans, at=now, update=update
+                report_id=report_id,
+                trade_id=trade_id,
+                trans_type=trans,
+                at=now,
+                update=update,
+                report_type=report_type,
             )
         if body.get(T.TradeReportType) != "0":
             return rejected(

@@ -75,12 +75,14 @@ def trade_report_ack(
     at: datetime,
     update: StatusUpdate | None = None,
     issues: Sequence[Issue] = (),
+    report_type: str = "0",
 ) -> Out:
-    """TradeCaptureReportAck (AR): the submission's outcome so far, or its rejection with the reason."""
+    """TradeCaptureReportAck (AR): the submission's outcome so far, or its rejection with the reason.
+    ``report_type`` echoes the report's TradeReportType (a cancel may say 6, Trade Report Cancel)."""
     items: list[Item] = [(T.TradeReportID, report_id)]
     if trade_id:
         items.append((T.TradeID, trade_id))
-    items += [(T.TradeReportTransType, trans_type), (T.TradeReportType, "0")]
+    items += [(T.TradeReportTransType, trans_type), (T.TradeReportType, report_type)]
     reasons = tuple(issues) or (update.reasons if update and update.status is S.REJECTED else ())
     if reasons:
         items += [
@@ -166,7 +168,7 @@ def execution_report(
         items.append((T.OrderQty, order_qty))
     leaves = order_qty if exec_type == "0" and order_qty is not None else "0"
     items += [(T.LeavesQty, leaves), (T.CumQty, "0"), (T.TransactTime, timestamp(at))]
-    text = _credit_text(decision) if decision is not None else ""
+    text = _credit_text(decision) if decision is not None and decision.assessed else ""
     if reasons:
         text = f"{explain(reasons)}; {text}" if text else explain(reasons)
     if cancelled_from is not None:

@@ -126,7 +126,7 @@ async def test_cancel_withdraws_a_submitted_trade(
             (54, "2"),
         ],
     )
-    assert (ack[35], ack[487], ack[1523], ack[939]) == ("AR", "1", "0", "2")
+    assert (ack[35], ack[487], ack[856], ack[1523], ack[939]) == ("AR", "1", "6", "0", "2")
     unknown = await _ask(
         client,
         [
@@ -143,7 +143,13 @@ async def test_cancel_withdraws_a_submitted_trade(
             (54, "2"),
         ],
     )
-    assert (unknown[1523], unknown[939], unknown[1328]) == ("1", "1", "id: no such trade")
+    # named by the field the member sent, whatever the clearing service calls it
+    assert (unknown[856], unknown[1523], unknown[939], unknown[1328]) == (
+        "6",
+        "1",
+        "1",
+        "TradeID(1003): no such trade",
+    )
     await client.close()
 
 
