@@ -238,6 +238,10 @@ def positions_ack(
     return Out("AO", tuple(items))
 
 
+# a position still listed on its maturity date was cleared all the same
+_CLEARED_POSITIONS = frozenset({S.CLEARED.value.casefold(), "matured"})
+
+
 def position_report(
     p: Position,
     *,
@@ -293,7 +297,7 @@ def position_report(
         (T.TotalNumPosReports, str(total)),
         (T.PosReqResult, "0"),
         (T.ClearingBusinessDate, fix_date(business_date)),
-        (T.ClearedIndicator, "1" if p.status.casefold() == S.CLEARED.value.casefold() else "0"),
+        (T.ClearedIndicator, "1" if p.status.casefold() in _CLEARED_POSITIONS else "0"),
         _member_parties(participant or p.member),
         (T.Account, p.account),
         *instrument,

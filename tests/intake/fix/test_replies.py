@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -32,6 +33,25 @@ def _update(status: S, **kw: object) -> StatusUpdate:
         **kw,  # type: ignore[arg-type]
     )
 
+
+POSITION = Position(
+    "CCP-A-9",
+    "UTI-MW-1",
+    LEI_A,
+    "HOUSE",
+    "IRS",
+    "EUR",
+    Decimal(50_000_000),
+    "PAY",
+    Decimal("0.0525"),
+    None,
+    None,
+    None,
+    date(2026, 1, 7),
+    date(2036, 1, 7),
+    "Cleared",
+    Decimal("-1250.50"),
+)
 
 CASES: dict[str, Out] = {
     "status_cleared_member1": replies.status_report(
@@ -70,24 +90,7 @@ CASES: dict[str, Out] = {
         decision=CreditDecision(True, LEI_A, "HOUSE", Decimal("125000.00"), Decimal("4000000")),
     ),
     "position_report": replies.position_report(
-        Position(
-            "CCP-A-9",
-            "UTI-MW-1",
-            LEI_A,
-            "HOUSE",
-            "IRS",
-            "EUR",
-            Decimal(50_000_000),
-            "PAY",
-            Decimal("0.0525"),
-            None,
-            None,
-            None,
-            date(2026, 1, 7),
-            date(2036, 1, 7),
-            "Cleared",
-            Decimal("-1250.50"),
-        ),
+        POSITION,
         req_id="P1",
         index=1,
         total=1,
@@ -100,3 +103,15 @@ CASES: dict[str, Out] = {
 def test_rendering_matches_golden(name: str) -> None:
     golden = (GOLDEN / f"{name}.fix").read_text(encoding="utf-8").strip()
     assert CASES[name].text() == golden
+
+
+@pytest.mark.parametrize(
+    ("status", "cleared"),
+    [("Cleared", "1"), ("CLEARED", "1"), ("MATURED", "1"), ("Pending", "0"), ("REJECTED", "0")],
+)
+def test_a_position_report_says_cleared_for_a_cleared_or_matured_trade(status: str, cleared: str) -> None:
+    """The store says CLEARED, or MATURED for a position still listed on its maturity date: both were
+    cleared by the CCP (ClearedIndicator 1)."""
+    position = dataclasses.replace(POSITION, status=status)
+    out = replies.position_report(position, req_id="P1", index=1, total=1, business_date=date(2026, 1, 5))
+    assert dict(out.pairs())[1832] == cleared
