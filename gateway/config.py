@@ -76,7 +76,8 @@ class StoreConfig:
 @dataclass(frozen=True, slots=True)
 class FixConfig:
     """The FIX acceptor. Sessions are those of the members with a FIX CompID in the reference data at start,
-    unless ``config_file`` (the acceptor's own TOML: members, schedule, validation) says otherwise."""
+    unless ``config_file`` (the acceptor's own TOML: members, schedule, validation) says otherwise; whether
+    a member may log on is read again from the reference data every ``member_refresh_s`` seconds."""
 
     enabled: bool = True
     port: int = 9878
@@ -84,6 +85,9 @@ class FixConfig:
     comp_id: str = "CCP"
     data_dir: Path = Path("var/fix")  # quickfix message store and logs
     config_file: Path | None = None
+    # how often the members' status (suspended, reinstated) is read again from the reference data for
+    # Logons; 0: never (the status at start holds until a restart)
+    member_refresh_s: int = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,6 +295,7 @@ def config_from_dict(data: Mapping[str, Any], *, base: Path | None = None) -> Ga
         comp_id=f.string("comp_id", dfx.comp_id),
         data_dir=f.path("data_dir", data_dir / "fix", base),
         config_file=f.optional_path("config_file", base),
+        member_refresh_s=f.integer("member_refresh_s", dfx.member_refresh_s, low=0, high=3600),
     )
     try:
         ipaddress.ip_address(fix.bind_host)

@@ -75,6 +75,8 @@ class Gateway:
 
     member_parties: dict[str, tuple[str, ...]] = field(default_factory=dict)  # member id -> its party ids
     comp_members: dict[str, str] = field(default_factory=dict)  # FIX CompID -> member id
+    # CompIDs the reference data gained after start: quickfix has no session for them until a restart
+    fix_without_session: tuple[str, ...] = ()
 
     async def learn_members(self, items: Sequence[OutboxItem]) -> None:
         """Load the members the outbox names (by member id on MQTT, CompID on FIX) that this process has not seen."""
@@ -119,13 +121,45 @@ class Gateway:
         return None
 
     async def probe_fix(self) -> str | None:
-        """FIX is up while the acceptor listens; the detail says which member sessions are logged on."""
+        """FIX is up while the acceptor listens; the detail says which member sessions are logged on, and
+        which CompIDs added since start wait for a restart to get a session."""
         if self.fix is None:
             raise RuntimeError("the FIX acceptor is not running")
         sessions = sorted(m.comp_id for m in self.fix.config.members)
         on = self.fix.logged_on
         listed = ", ".join(f"{c}{'' if c in on else ' (logged out)'}" for c in sessions)
-        return f"port {self.fix.config.port}: {len(on)} of {len(sessions)} sessions logged on: {listed}"
+        detail = f"port {self.fix.config.port}: {len(on)} of {len(sessions)} sessions logged on: {listed}"
+        if self.fix_without_session:
+            detail += f"; no session until a restart: {', '.join(self.fix_without_session)}"
+        return detail
+
+    async def refresh_fix_members(self) -> None:
+        """Members' status from the reference data to the FIX acceptor's Logon check (a member suspended
+        or reinstated after start is treated as it now is), and the CompIDs added since start noted."""
+        fix = self.fix
+        if fix is None or self.config.fix.config_file is not None:
+            return  # an acceptor file of its own is the whole truth about its sessions
+        from gateway.refdata.admin import ReferenceData
+
+        members = await ReferenceData(self.engine, clock=self.clock).list_participants()
+        active = {comp_id: m.is_active for m in members for comp_id in m.comp_ids}
+        fix.set_member_status(active)
+        sessions = {m.comp_id for m in fix.config.members}
+        added = tuple(sorted(set(active) - sessions))
+        if added != self.fix_without_session and added:
+            log.warning(
+                "FIX: %s have a CompID but no FIX session until the gateway restarts", ", ".join(added)
+            )
+        self.fix_without_session = added
+
+    async def fix_member_watch(self, every_s: float) -> None:
+        """``refresh_fix_members`` every ``every_s`` seconds; a failed read keeps the last status."""
+        while True:
+            await asyncio.sleep(every_s)
+            try:
+                await self.refresh_fix_members()
+            except Exception:
+                log.exception("FIX: members' status could not be read; the last one read holds")
 
     def intake(self) -> MqttIntake:
         cfg = self.config
@@ -271,6 +305,10 @@ class Gateway:
                     tg.create_task(self.ops.serve_forever(), name="ops-http")
                 if self.fix is not None:
                     tg.create_task(self.fix_publisher(self.fix), name="fix-publisher")
+                    if self.config.fix.member_refresh_s > 0:
+                        tg.create_task(
+                            self.fix_member_watch(self.config.fix.member_refresh_s), name="fix-members"
+                        )
                 tg.create_task(announce(), name="announce")
                 tg.create_task(until_stopped(), name="stop-watch")
         except* _Stopped:

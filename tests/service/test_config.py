@@ -66,6 +66,7 @@ def test_production_example_uses_mosquitto_and_postgres(monkeypatch: pytest.Monk
         ({"risk": {"blas_threads": -1}}, "risk.blas_threads", "between 0 and 1024"),
         ({"mqtt": {"read_thread": 1}}, "mqtt.read_thread", "true or false"),
         ({"publish": {"idle_poll_max_ms": 0}}, "publish.idle_poll_max_ms", "between 1 and 600000"),
+        ({"fix": {"member_refresh_s": -1}}, "fix.member_refresh_s", "between 0 and 3600"),
     ],
 )
 def test_errors_name_the_key(doc: dict[str, object], key: str, fragment: str) -> None:
@@ -109,6 +110,11 @@ def test_throughput_settings_have_defaults_and_are_read() -> None:
         {"risk": {"blas_threads": 0}, "mqtt": {"read_thread": False}, "publish": {"idle_poll_max_ms": 250}}
     )
     assert (cfg.risk.blas_threads, cfg.mqtt.read_thread, cfg.publish.idle_poll_max_ms) == (0, False, 250)
+
+
+def test_members_status_for_fix_logons_is_read_again_every_five_seconds_unless_told() -> None:
+    assert load_config(None).fix.member_refresh_s == 5
+    assert config_from_dict({"fix": {"member_refresh_s": 0}}).fix.member_refresh_s == 0  # never
 
 
 def _run_probe(probe: str) -> str:

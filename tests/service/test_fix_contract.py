@@ -388,6 +388,68 @@ async def test_a_suspended_members_logon_is_refused_with_the_reason(ccp: FixCcp)
     assert answers[0][58] == f"Rejected Logon Attempt: SenderCompID BANKD_FIX ({LEI_D}) is suspended"
 
 
+async def _logon_answers(ccp: FixCcp, comp_id: str) -> list[Msg]:
+    """What the CCP answers a Logon from ``comp_id`` with, up to its closing the connection."""
+    from tests.intake.fix.client import FixClient, pairs_of
+
+    client = FixClient("127.0.0.1", ccp.port, sender=comp_id, target="CCP")
+    await client.connect()
+    try:
+        await client.send([(35, "A"), (98, "0"), (108, "30"), (1137, "9")])
+        return [Msg(tuple(pairs_of(m))) for m in await client.expect_closed()]
+    finally:
+        await client.close()
+
+
+async def test_a_member_reinstated_after_start_may_log_on_and_one_suspended_after_start_may_not(
+    ccp: FixCcp,
+) -> None:
+    """Sessions are fixed at start, but whether a member may log on follows the reference data."""
+    await ccp.refdata.reactivate("BANKD")
+    await ccp.refdata.suspend("BANKC")
+    await ccp.gateway.refresh_fix_members()
+    d = await ccp.session("BANKD_FIX")  # refused at start (suspended), now logged on
+    assert d.comp_id in ccp.gateway.fix.logged_on  # type: ignore[union-attr]
+    answers = await _logon_answers(ccp, "BANKC_FIX")
+    assert [m.type for m in answers] == ["5"]
+    assert answers[0][58] == f"Rejected Logon Attempt: SenderCompID BANKC_FIX ({LEI_C}) is suspended"
+
+
+async def test_the_member_watch_reads_the_reference_data_again(ccp: FixCcp) -> None:
+    """What the gateway's fix-members task runs every ``fix.member_refresh_s`` seconds."""
+    import asyncio
+
+    fix = ccp.gateway.fix
+    assert fix is not None
+    watch = asyncio.create_task(ccp.gateway.fix_member_watch(0.01))
+    try:
+        await ccp.refdata.reactivate("BANKD")
+        for _ in range(1000):  # bounded wait for the next read, not a timing assertion
+            if fix._bridge is not None and fix._bridge.enabled.get("BANKD_FIX"):
+                break
+            await asyncio.sleep(0.01)
+        else:
+            raise AssertionError("the watch never read BANKD's reinstatement")
+    finally:
+        watch.cancel()
+    assert (await ccp.session("BANKD_FIX")).comp_id == "BANKD_FIX"
+
+
+async def test_a_compid_added_after_start_waits_for_a_restart_and_health_says_so(ccp: FixCcp) -> None:
+    await ccp.refdata.add_participant(member("BANKE", "5493000000000000BNKE", ("BANKE_FIX",)))
+    await ccp.gateway.refresh_fix_members()
+    assert ccp.gateway.fix_without_session == ("BANKE_FIX",)
+    detail = await ccp.gateway.probe_fix()
+    assert detail is not None
+    assert detail.endswith("; no session until a restart: BANKE_FIX")
+    answers = await _logon_answers(ccp, "BANKE_FIX")  # no session yet: the gate answers
+    assert [m.type for m in answers] == ["5"]
+    assert (
+        answers[0][58]
+        == "Rejected Logon Attempt: SenderCompID BANKE_FIX is not a clearing member of this CCP"
+    )
+
+
 async def test_a_trade_short_of_collateral_waits_and_clears_after_a_lodgement(
     engine: AsyncEngine, db_url: str, tmp_path: Path
 ) -> None:

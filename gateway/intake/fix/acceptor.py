@@ -343,6 +343,13 @@ class FixAcceptor:
 
     # --- sending ------------------------------------------------------------------------------------------
 
+    def set_member_status(self, active: dict[str, bool]) -> None:
+        """Members' status as the reference data says it now (CompID -> active), for the next Logons:
+        a member reinstated after start may log on, one suspended may not. Sessions are quickfix's and
+        fixed at start: a CompID without one still needs a restart."""
+        if self._bridge is not None:
+            self._bridge.enabled.update({c: a for c, a in active.items() if c in self._session_ids})
+
     def _new_session_id(self, comp_id: str) -> quickfix.SessionID:
         return quickfix.SessionID(BEGIN_STRING, self.config.comp_id, comp_id)
 

@@ -89,12 +89,15 @@ def _is_logon(message: quickfix.Message) -> bool:
     return _field(message, 35, header=True) == _LOGON
 
 
-def logon_refusal(config: AcceptorConfig, comp_id: str, heartbeat: str | None) -> str | None:
-    """Why a Logon from ``comp_id`` is refused, or None to accept it."""
+def logon_refusal(
+    config: AcceptorConfig, comp_id: str, heartbeat: str | None, enabled: bool | None = None
+) -> str | None:
+    """Why a Logon from ``comp_id`` is refused, or None to accept it. ``enabled`` is the member's status
+    as the reference data says it now (None: as the configuration said at start)."""
     member = config.member(comp_id)
     if member is None:
         return f"SenderCompID {comp_id} is not a clearing member of this CCP"
-    if not member.enabled:
+    if not (member.enabled if enabled is None else enabled):
         return f"SenderCompID {comp_id} ({member.participant}) is suspended"
     try:
         seconds = int(heartbeat or "")
@@ -122,6 +125,8 @@ class CallbackBridge(quickfix.Application):  # type: ignore[misc]
         self.config = config
         self.inboxes = inboxes
         self.guard = guard  # holds a closed session's descriptor number through quickfix's last read
+        # CompID -> active, as last read from the reference data (written on the event loop, read here)
+        self.enabled: dict[str, bool] = {}
         self.stopping = False  # set by the acceptor before it stops quickfix; read on quickfix threads
 
     def _post(self, item: Inbound) -> None:
@@ -182,9 +187,8 @@ class CallbackBridge(quickfix.Application):  # type: ignore[misc]
             if self.stopping:
                 refusal = "the CCP is shutting down; log on again later" if _is_logon(message) else None
             elif _field(message, 35, header=True) == _LOGON:
-                refusal = logon_refusal(
-                    self.config, sessionID.getTargetCompID().getValue(), _field(message, 108)
-                )
+                comp_id = sessionID.getTargetCompID().getValue()
+                refusal = logon_refusal(self.config, comp_id, _field(message, 108), self.enabled.get(comp_id))
         except BaseException:
             log.exception("fromAdmin failed")
             refusal = "the CCP could not check this Logon; try again"
