@@ -34,8 +34,9 @@ from gateway.demo.clock import ShiftedClock
 from gateway.demo.observer import read_status
 from gateway.demo.process import GatewayProcess
 from gateway.demo.requests import request_clearing
-from gateway.demo.runner import demo_start, free_port, onboard, prepare
+from gateway.demo.runner import demo_start, onboard, prepare
 from gateway.demo.scenario import MEMBERS, ab_trades
+from gateway.loopback import free_port
 from gateway.rules.hours import ServiceHours
 from gateway.rules.settings import ClearingSettings
 

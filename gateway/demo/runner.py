@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
-import socket
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -39,6 +38,7 @@ from gateway.demo.observer import Observer
 from gateway.demo.requests import request_clearing
 from gateway.demo.scenario import MEMBERS, SOURCE, DemoMember, DemoTrade, Intent, Route, demo_day
 from gateway.domain.enums import AccountType
+from gateway.loopback import free_port
 from gateway.refdata.admin import ReferenceData, cash
 from gateway.refdata.model import Account, Member
 from gateway.rules.hours import ServiceHours
@@ -119,12 +119,6 @@ class DemoReport:
             Intent.BACKLOAD: "pending",
         }
         return all(r.outcome == expected[r.intent] for r in self.results)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def demo_start(settings: ClearingSettings, today: date) -> datetime:

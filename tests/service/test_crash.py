@@ -24,7 +24,8 @@ from gateway.demo.bench import RICH_MEMBERS, payloads, write_config
 from gateway.demo.clock import ShiftedClock
 from gateway.demo.observer import read_status
 from gateway.demo.process import GatewayProcess
-from gateway.demo.runner import demo_start, free_port, onboard, prepare
+from gateway.demo.runner import demo_start, onboard, prepare
+from gateway.loopback import free_port
 from gateway.rules.hours import ServiceHours
 from gateway.rules.settings import ClearingSettings
 from gateway.store import open_store

@@ -12,7 +12,7 @@ from pathlib import Path
 from gateway.broker.embedded import EmbeddedBroker
 from gateway.clock import FixedClock
 from gateway.config import BrokerMode, FixConfig, GatewayConfig, MqttConfig, OpsConfig, StoreConfig
-from gateway.demo.runner import free_port
+from gateway.loopback import free_port
 from gateway.service import open_gateway
 from tests.clearing.doubles import LinearMargin
 

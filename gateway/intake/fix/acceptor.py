@@ -34,7 +34,6 @@ import ctypes.util
 import gc
 import logging
 import os
-import socket
 import statistics
 import sys
 import threading
@@ -56,6 +55,7 @@ from gateway.intake.fix.dictionary import Dictionary, load
 from gateway.intake.fix.gate import LogonGate
 from gateway.intake.fix.handlers import FixHandlers, XmlReader
 from gateway.intake.fix.wire import Out, frame
+from gateway.loopback import free_port
 
 log = logging.getLogger(__name__)
 
@@ -67,9 +67,7 @@ LOGOUT_WAIT_S = 2.0  # the longest a stop waits for logged-on members to answer 
 
 
 def _free_loopback_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return free_port("127.0.0.1")
 
 
 def _set_thread_name(name: bytes) -> bytes | None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
-import socket
 import statistics
 import sys
 import tempfile
@@ -34,6 +33,7 @@ from gateway.domain.trade import Trade
 from gateway.intake.fix.acceptor import FixAcceptor, quickfix_quiet, start_named
 from gateway.intake.fix.config import AcceptorConfig, Member, settings_text
 from gateway.intake.fix.wire import SOH, split
+from gateway.loopback import free_port
 
 
 class AckPort:
@@ -105,9 +105,7 @@ class EchoApplication(quickfix.Application):  # type: ignore[misc]
 
 
 def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return free_port("127.0.0.1")
 
 
 BENCH_TRADE_BODY = (

@@ -6,13 +6,13 @@ for the clearing service that is being built concurrently; the service wires the
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from gateway import loopback
 from gateway.clock import FixedClock
 from gateway.intake.fix.acceptor import FixAcceptor
 from gateway.intake.fix.config import AcceptorConfig, Member
@@ -30,9 +30,7 @@ MEMBERS = (
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return loopback.free_port()
 
 
 def make_config(tmp_path: Path, **kw: object) -> AcceptorConfig:
