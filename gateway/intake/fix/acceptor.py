@@ -67,6 +67,7 @@ LOGOUT_WAIT_S = 2.0  # the longest a stop waits for logged-on members to answer 
 
 
 def _free_loopback_port() -> int:
+    """quickfix's internal port (a seam: tests make the first choice a taken port)."""
     return free_port("127.0.0.1")
 
 
@@ -191,7 +192,7 @@ class FixAcceptor:
         self._threads_named = False
         self.gate: LogonGate | None = None
         self.internal_port = 0
-        self.guard = DescriptorGuard(0)  # replaced once the internal port is chosen
+        self.guard = DescriptorGuard()  # told quickfix's internal port once it is chosen
         self._session_ids = {m.comp_id: self._new_session_id(m.comp_id) for m in config.members}
         self._transport_dd = quickfix.DataDictionary(str(config.transport_dictionary))
         self._app_dd = quickfix.DataDictionary(str(config.app_dictionary))
@@ -216,7 +217,7 @@ class FixAcceptor:
             # quickfix holds these by reference: they stay referenced here for the FixAcceptor's whole life,
             # so they outlive the C++ acceptor (deleted in _shutdown, before any of them can be)
             self._settings = quickfix.SessionSettings(str(settings_path))
-            self.guard = DescriptorGuard(self.internal_port)
+            self.guard.internal_port = self.internal_port
             self._bridge = CallbackBridge(loop, queue, self.config, inboxes, self.guard)
             self._store_factory = quickfix.FileStoreFactory(self._settings)
             self._log_factory = quickfix.FileLogFactory(self._settings)

@@ -104,10 +104,6 @@ class EchoApplication(quickfix.Application):  # type: ignore[misc]
             pass
 
 
-def _free_port() -> int:
-    return free_port("127.0.0.1")
-
-
 BENCH_TRADE_BODY = (
     "1003=BENCH-1|167=IRS|762=IRS|40049=2|40050=0|40052=1|40053=2|40054=50000000|40055=EUR|40907=20260107|"
     "40065=20360107|40066=4|40961=1|40067=EUTA|40073=4|40958=1|40074=EUTA|40082=1|40083=Yr|40738=0|40742=1|"
@@ -185,7 +181,7 @@ async def _round_trips(port: int, count: int) -> dict[str, float]:
 
 def _config(data: Path) -> AcceptorConfig:
     return AcceptorConfig(
-        port=_free_port(),
+        port=free_port("127.0.0.1"),
         members=(Member("MEMBER1", "549300VBWWV6BYQOWM67", trade_source=True),),
         data_dir=data,
     )

@@ -6,28 +6,26 @@ notices the session is gone. ``onLogout`` waits for the GIL, and while it waits 
 process (the database driver, the MQTT client, the gate's next member) may open a socket and be given
 that number: quickfix then reads bytes meant for it, and goes on reading while they keep coming.
 
-``DescriptorGuard`` closes that window. At Logon it finds the descriptor of the session's socket (the
-gate says which of its connections carries which CompID; quickfix's end of it is the socket whose local
-port is quickfix's internal port and whose peer port is the gate's, looked up in the kernel's TCP
-table and matched to a descriptor by inode); at Logout, which runs right after
-quickfix closed it, it takes the same number again (``F_DUPFD``: the lowest free number from it, never
-one in use) for a socket that reads end-of-stream at once. quickfix's last poll then sees end-of-stream
-and its thread ends. The number is given back once ``hold_s`` has passed (at the gate's next connection,
-or when the acceptor stops), and only if it still is the guard's own socket (quickfix may close a number twice while it stops). Linux only (``/proc/self/fd``); elsewhere, or
-when a socket cannot be identified, nothing is held and quickfix behaves as it always has.
+``DescriptorGuard`` closes that window. At Logon it finds the descriptor of the session's socket: the
+gate says which of its connections carries which CompID, and quickfix's end of it is the socket from
+quickfix's internal port to the gate's port, looked up in the kernel's TCP table and matched to a
+descriptor by inode. At Logout, which runs right after quickfix closed it, it takes the same number
+again (``F_DUPFD``: the lowest free number from it, never one in use) for a socket that reads
+end-of-stream at once; quickfix's last poll then sees end-of-stream and its thread ends. The number is
+given back once ``hold_s`` has passed (at the gate's next connection, or when the acceptor stops), and
+only if it still is the guard's own socket (quickfix may close a number twice while it stops). Linux
+only (``/proc``); elsewhere, or when a socket cannot be identified, nothing is held and quickfix behaves
+as it always has.
 """
 
 from __future__ import annotations
 
 import fcntl
-import logging
 import os
 import socket
 import threading
 import time
 from pathlib import Path
-
-log = logging.getLogger(__name__)
 
 _FD_DIR = Path("/proc/self/fd")
 _TCP_TABLES = (Path("/proc/self/net/tcp"), Path("/proc/self/net/tcp6"))
@@ -88,7 +86,7 @@ class DescriptorGuard:
     quickfix's threads (its callbacks), ``release_all`` once quickfix has stopped (after it nothing is
     held any more). A held number is a copy of one end-of-stream socket made when the guard is."""
 
-    def __init__(self, internal_port: int, *, hold_s: float = HOLD_S) -> None:
+    def __init__(self, internal_port: int = 0, *, hold_s: float = HOLD_S) -> None:
         self.internal_port = internal_port
         self.hold_s = hold_s
         self._peer_ports: dict[str, int] = {}  # CompID -> the gate's local port towards quickfix
