@@ -58,6 +58,14 @@ class ReasonCode(StrEnum):
     FIX_UNKNOWN_COMP_ID = "FIX_UNKNOWN_COMP_ID"
     FIX_UNSUPPORTED_MESSAGE = "FIX_UNSUPPORTED_MESSAGE"
     FIX_UNKNOWN_TRADE = "FIX_UNKNOWN_TRADE"
+    FIX_LOGON_REQUIRED = "FIX_LOGON_REQUIRED"  # the first message of a connection is not a Logon
+    FIX_LOGON_TIMEOUT = "FIX_LOGON_TIMEOUT"
+    FIX_TOO_MANY_PENDING = "FIX_TOO_MANY_PENDING"  # the cap on connections not yet logged on is reached
+    FIX_ALREADY_LOGGED_ON = "FIX_ALREADY_LOGGED_ON"
+    FIX_ADDRESS_NOT_ALLOWED = "FIX_ADDRESS_NOT_ALLOWED"
+    # Identity (certificates)
+    AUTH_TLS_HANDSHAKE_FAILED = "AUTH_TLS_HANDSHAKE_FAILED"  # no, or no valid, client certificate
+    AUTH_CERT_COMPID_MISMATCH = "AUTH_CERT_COMPID_MISMATCH"
     # Eligibility
     ELIG_PRODUCT_NOT_ELIGIBLE = "ELIG_PRODUCT_NOT_ELIGIBLE"
     ELIG_CURRENCY_NOT_ELIGIBLE = "ELIG_CURRENCY_NOT_ELIGIBLE"
@@ -164,6 +172,25 @@ REASONS: dict[ReasonCode, ReasonInfo] = {
         L.FIX, "UnsupportedMessage", 4, 99, "message type is not accepted"
     ),
     ReasonCode.FIX_UNKNOWN_TRADE: _R(L.FIX, "UnknownTrade", 99, 5, "no such trade or order"),
+    ReasonCode.FIX_LOGON_REQUIRED: _R(
+        L.FIX, "LogonRequired", 3, 99, "the first message of a connection must be a Logon"
+    ),
+    ReasonCode.FIX_LOGON_TIMEOUT: _R(L.FIX, "LogonTimeout", 3, 99, "no Logon within the logon timeout"),
+    ReasonCode.FIX_TOO_MANY_PENDING: _R(
+        L.FIX, "TooManyPendingConnections", 3, 99, "too many connections are waiting to log on"
+    ),
+    ReasonCode.FIX_ALREADY_LOGGED_ON: _R(
+        L.FIX, "AlreadyLoggedOn", 3, 99, "the CompID already has a session logged on"
+    ),
+    ReasonCode.FIX_ADDRESS_NOT_ALLOWED: _R(
+        L.FIX, "AddressNotAllowed", 3, 99, "the peer address may not connect"
+    ),
+    ReasonCode.AUTH_TLS_HANDSHAKE_FAILED: _R(
+        L.FIX, "TlsHandshakeFailed", 3, 99, "TLS handshake failed: no valid client certificate"
+    ),
+    ReasonCode.AUTH_CERT_COMPID_MISMATCH: _R(
+        L.FIX, "CertificateCompIdMismatch", 3, 99, "the client certificate does not name the SenderCompID"
+    ),
     ReasonCode.ELIG_PRODUCT_NOT_ELIGIBLE: _R(
         L.ELIGIBILITY, "ProductNotEligible", 2, 1, "product is not in the clearing scope"
     ),

@@ -5,7 +5,7 @@ and wrong types are refused with ``FixConfigError`` naming the key. ``settings_t
 quickfix session settings, one session per member, with every validation setting spelt out.
 
     [acceptor]
-    port = 9878                        # plain FIX; members reach it through stunnel (deploy/stunnel)
+    port = 9878                        # FIX, with mutual TLS when [tls] is given
     bind_host = "127.0.0.1"            # the address the port listens on; "0.0.0.0" for every interface
     comp_id = "CCP"
     ccp_party_id = "CCP-LEI"
@@ -16,7 +16,17 @@ quickfix session settings, one session per member, with every validation setting
     end_day = "fri"
     heartbeat_min_s = 5
     heartbeat_max_s = 60
-    allowed_remote_addresses = ["127.0.0.1"]
+    allowed_remote_addresses = []
+    logon_timeout_s = 10               # a connection that has not sent its Logon by then is closed
+    max_pending_connections = 32       # connections not yet logged on; the next one is closed at once
+    # insecure_plaintext = true        # plain TCP on a non-loopback bind_host (no [tls]): never in production
+
+    [tls]                              # mutual TLS at the gate; a certificate's name must be the CompID
+    certfile = "ccp-server.crt"
+    keyfile = "ccp-server.key"
+    cafile = "member-ca.crt"           # the CA issuing member certificates
+    [tls.names]                        # certificate name (CN or SAN) -> the CompIDs it may log on as
+    BANKA = ["BANKA01"]
 
     [[members]]
     comp_id = "BANKA01"
@@ -37,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from fix_specs import APP_DICTIONARY, TRANSPORT_DICTIONARY
+from gateway.intake.fix.tls import TlsConfig
 
 _COMP_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,32}$")
 
@@ -101,7 +112,13 @@ class AcceptorConfig:
     # Bytes the gate holds for a member that is not reading its socket; past this it is disconnected
     # (its messages stay in the store and are resent when it logs on again).
     max_unread_bytes: int = 8 * 1_048_576
-    allowed_remote_addresses: tuple[str, ...] = ()  # e.g. ("127.0.0.1",) when stunnel terminates TLS
+    allowed_remote_addresses: tuple[str, ...] = ()  # peers the gate lets in; empty: any
+    # A connection must have sent its Logon within this time (TLS handshake included), or it is closed.
+    logon_timeout_s: float = 10.0
+    # Connections not yet logged on (handshaking or waiting for the Logon); one more is closed at once.
+    max_pending_connections: int = 32
+    tls: TlsConfig | None = None  # mutual TLS at the gate, certificate bound to the CompID
+    insecure_plaintext: bool = False  # plain TCP on a non-loopback bind_host: refused unless this is set
     transport_dictionary: Path = TRANSPORT_DICTIONARY
     app_dictionary: Path = APP_DICTIONARY
 
@@ -127,6 +144,20 @@ class AcceptorConfig:
             raise FixConfigError("acceptor.max_message_bytes", "must be at least 1024")
         if self.max_unread_bytes < 65536:
             raise FixConfigError("acceptor.max_unread_bytes", "must be at least 65536")
+        if not 0 < self.logon_timeout_s <= 600:
+            raise FixConfigError("acceptor.logon_timeout_s", "must be more than 0 and at most 600 seconds")
+        if not 1 <= self.max_pending_connections <= 10_000:
+            raise FixConfigError("acceptor.max_pending_connections", "must be between 1 and 10000")
+        if (
+            self.tls is None
+            and not self.insecure_plaintext
+            and not ipaddress.ip_address(self.bind_host).is_loopback
+        ):
+            raise FixConfigError(
+                "acceptor.bind_host",
+                f"{self.bind_host} is reachable from other hosts: give [tls] (a certificate binds each CompID) "
+                "or set insecure_plaintext = true",
+            )
 
     def member(self, comp_id: str) -> Member | None:
         for m in self.members:
@@ -150,7 +181,7 @@ class AcceptorConfig:
 
     @classmethod
     def from_mapping(cls, data: dict[str, Any], base: Path = Path()) -> AcceptorConfig:
-        unknown = set(data) - {"acceptor", "members"}
+        unknown = set(data) - {"acceptor", "members", "tls"}
         if unknown:
             raise FixConfigError(sorted(unknown)[0], "unknown section")
         a = _Table(data.get("acceptor", {}), "acceptor")
@@ -174,11 +205,45 @@ class AcceptorConfig:
             max_latency_s=a.integer("max_latency_s", d.max_latency_s),
             max_message_bytes=a.integer("max_message_bytes", d.max_message_bytes),
             allowed_remote_addresses=tuple(a.strings("allowed_remote_addresses")),
+            logon_timeout_s=a.number("logon_timeout_s", d.logon_timeout_s),
+            max_pending_connections=a.integer("max_pending_connections", d.max_pending_connections),
+            tls=_tls(data.get("tls"), base),
+            insecure_plaintext=a.boolean("insecure_plaintext", d.insecure_plaintext),
             transport_dictionary=a.path("transport_dictionary", d.transport_dictionary, base),
             app_dictionary=a.path("app_dictionary", d.app_dictionary, base),
         )
         a.finish()
         return config
+
+
+def _tls(raw: Any, base: Path) -> TlsConfig | None:
+    if raw is None:
+        return None
+    t = _Table(raw, "tls")
+    names_raw = t.table("names")
+    names: dict[str, list[str]] = {}
+    for name in list(names_raw):
+        names[name] = _comp_ids_of(names_raw, name)
+    tls = TlsConfig(
+        certfile=t.path("certfile", None, base),
+        keyfile=t.path("keyfile", None, base),
+        cafile=t.path("cafile", None, base),
+        names=TlsConfig.mapping(names),
+    )
+    t.finish()
+    for key, path in (("certfile", tls.certfile), ("keyfile", tls.keyfile), ("cafile", tls.cafile)):
+        if not path.is_file():
+            raise FixConfigError(f"tls.{key}", f"no such file: {path}")
+    return tls
+
+
+def _comp_ids_of(table: dict[str, Any], name: str) -> list[str]:
+    value = table[name]
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(x, str) and _COMP_ID.match(x) for x in value):
+        raise FixConfigError(f"tls.names.{name}", f"expected a list of CompIDs, got {value!r}")
+    return value
 
 
 def _member(raw: Any, index: int) -> Member:
@@ -232,6 +297,22 @@ class _Table:
             raise FixConfigError(f"{self.prefix}.{key}", f"expected a list of strings, got {v!r}")
         return v
 
+    def number(self, key: str, default: float) -> float:
+        v = self._get(key)
+        if v is None:
+            return default
+        if not isinstance(v, int | float) or isinstance(v, bool):
+            raise FixConfigError(f"{self.prefix}.{key}", f"expected a number, got {v!r}")
+        return float(v)
+
+    def table(self, key: str) -> dict[str, Any]:
+        v = self._get(key)
+        if v is None:
+            return {}
+        if not isinstance(v, dict):
+            raise FixConfigError(f"{self.prefix}.{key}", "must be a table")
+        return v
+
     def integer(self, key: str, default: int) -> int:
         v = self._get(key)
         if v is None:
@@ -248,9 +329,11 @@ class _Table:
             raise FixConfigError(f"{self.prefix}.{key}", f"expected true or false, got {v!r}")
         return v
 
-    def path(self, key: str, default: Path, base: Path) -> Path:
+    def path(self, key: str, default: Path | None, base: Path) -> Path:
         v = self._get(key)
         if v is None:
+            if default is None:
+                raise FixConfigError(f"{self.prefix}.{key}", "is required")
             return default
         if not isinstance(v, str):
             raise FixConfigError(f"{self.prefix}.{key}", f"expected a path, got {v!r}")

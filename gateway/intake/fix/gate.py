@@ -35,11 +35,17 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections.abc import Callable
+import ssl
+from collections.abc import Callable, Container
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
+from gateway import security_log
+from gateway.domain.reasons import ReasonCode
 from gateway.intake.fix.bridge import logon_refusal
 from gateway.intake.fix.config import AcceptorConfig
+from gateway.intake.fix.tls import certificate_names, server_context, subject_text
 
 log = logging.getLogger(__name__)
 
@@ -66,21 +72,46 @@ def header_fields(message: bytes) -> dict[int, str]:
     return fields
 
 
-def gate_refusal(config: AcceptorConfig, fields: dict[int, str]) -> str | None:
-    """Why the gate answers this first message itself, or None to hand the connection to quickfix.
+@dataclass(frozen=True, slots=True)
+class GateRefusal:
+    """Why the gate refuses a connection by its first message; ``logout``: answer with a Logout first."""
 
-    Only a Logon in our BeginString naming both CompIDs is judged here; anything else (garbage, another
-    message type, another BeginString) goes to quickfix, which refuses it as it always has.
+    reason: ReasonCode
+    text: str
+    logout: bool = True
+
+
+def gate_refusal(
+    config: AcceptorConfig,
+    fields: dict[int, str],
+    *,
+    cert_names: tuple[str, ...] = (),
+    active: Container[str] = frozenset(),
+) -> GateRefusal | None:
+    """Why the gate refuses this first message, or None to hand the connection to quickfix.
+
+    Only a Logon in our BeginString naming both CompIDs goes to quickfix; anything else is refused here,
+    so no quickfix thread is ever spent on a connection that has not asked to log on. A Logon is refused
+    when its CompIDs name no session, when (with TLS) the member's certificate does not name its
+    SenderCompID (``cert_names``), or when the CompID already has a connection handed to quickfix
+    (``active``). Suspended members and heartbeat bounds stay with quickfix (``bridge.logon_refusal``).
     """
-    if fields.get(8) != BEGIN_STRING or fields.get(35) != "A":
-        return None
     sender, target = fields.get(49), fields.get(56)
-    if not sender or not target:
-        return None
+    if fields.get(8) != BEGIN_STRING or fields.get(35) != "A" or not sender or not target:
+        return GateRefusal(ReasonCode.FIX_LOGON_REQUIRED, "the first message must be a Logon", logout=False)
     if target != config.comp_id:
-        return f"TargetCompID {target} is not this CCP"
+        return GateRefusal(ReasonCode.FIX_UNKNOWN_COMP_ID, f"TargetCompID {target} is not this CCP")
+    if config.tls is not None and not config.tls.allows(cert_names, sender):
+        named = ", ".join(cert_names) or "no name"
+        return GateRefusal(
+            ReasonCode.AUTH_CERT_COMPID_MISMATCH,
+            f"the client certificate ({named}) does not name SenderCompID {sender}",
+        )
     if config.member(sender) is None:
-        return logon_refusal(config, sender, None)
+        text = logon_refusal(config, sender, None) or f"SenderCompID {sender} has no session"
+        return GateRefusal(ReasonCode.FIX_UNKNOWN_COMP_ID, text)
+    if sender in active:
+        return GateRefusal(ReasonCode.FIX_ALREADY_LOGGED_ON, f"SenderCompID {sender} is already logged on")
     return None
 
 
@@ -115,6 +146,7 @@ class _Upstream(asyncio.Protocol):
         return False  # quickfix closed its socket: close ours, then the member's
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self.member._forget_session()  # quickfix ended the session: the CompID may log on again
         self.member.close()
         if not self.ended.done():
             self.ended.set_result(None)
@@ -136,15 +168,21 @@ class _Upstream(asyncio.Protocol):
 
 
 class _Member(asyncio.Protocol):
-    """A connection from a member: first message checked, then bytes copied to and from quickfix."""
+    """A connection from a member: TLS (if configured), first message checked, then bytes copied to and
+    from quickfix. Until its Logon is handed on it is *pending*: counted against the cap, and closed when
+    the logon timeout runs out."""
 
     def __init__(self, gate: LogonGate) -> None:
         self.gate = gate
         self.transport: asyncio.Transport | None = None
         self.peer = "?"
+        self.peercert: dict[str, Any] | None = None
+        self.comp_id: str | None = None  # once its Logon has been handed to quickfix
         self.buffer = bytearray()
         self.upstream: _Upstream | None = None
         self.connecting: asyncio.Task[None] | None = None
+        self.handshake: asyncio.Task[None] | None = None
+        self.deadline: asyncio.TimerHandle | None = None
 
     # member side
 
@@ -153,42 +191,72 @@ class _Member(asyncio.Protocol):
         self.transport = transport
         peer = transport.get_extra_info("peername")
         self.peer = str(peer[0]) if peer else "?"
-        allowed = self.gate.config.allowed_remote_addresses
-        if self.gate.stopping or (allowed and self.peer not in allowed):
-            log.warning(
-                "FIX connection from %s refused (%s)",
-                self.peer,
-                "stopping" if self.gate.stopping else "address not allowed",
+        gate = self.gate
+        allowed = gate.config.allowed_remote_addresses
+        if gate.stopping:
+            transport.abort()
+            return
+        if allowed and self.peer not in allowed:
+            security_log.refused(
+                "fix", None, ReasonCode.FIX_ADDRESS_NOT_ALLOWED, f"connection from {self.peer}"
             )
             transport.abort()
             return
-        self.gate.members.add(self)
+        if len(gate.pending) >= gate.config.max_pending_connections:
+            gate.refused += 1
+            security_log.refused(
+                "fix",
+                None,
+                ReasonCode.FIX_TOO_MANY_PENDING,
+                f"connection from {self.peer} closed: {len(gate.pending)} connections are already waiting "
+                f"to log on (max_pending_connections {gate.config.max_pending_connections})",
+            )
+            transport.abort()
+            return
+        gate.members.add(self)
+        gate.pending.add(self)
+        loop = asyncio.get_running_loop()
+        self.deadline = loop.call_later(gate.config.logon_timeout_s, self._timed_out)
+        if gate.ssl_context is not None:
+            # reading waits for start_tls: the first bytes are the ClientHello, for the TLS layer
+            transport.pause_reading()
+            self.handshake = loop.create_task(self._start_tls(gate.ssl_context), name=f"fix-tls-{self.peer}")
 
     def data_received(self, data: bytes) -> None:
         if self.upstream is not None and self.upstream.transport is not None:
             self.upstream.transport.write(data)
             return
         self.buffer += data
-        if self.connecting is not None:
-            return  # quickfix's side is being opened; reading is paused, this is what was in flight
+        if self.connecting is not None or self not in self.gate.pending:
+            return  # quickfix's side is being opened (reading is paused), or the connection was refused
         message = first_message(bytes(self.buffer))
         if message is None and len(self.buffer) < FIRST_MESSAGE_LIMIT:
             return
         fields = header_fields(message) if message is not None else {}
-        refusal = gate_refusal(self.gate.config, fields)
+        refusal = gate_refusal(
+            self.gate.config,
+            fields,
+            cert_names=certificate_names(self.peercert),
+            active=self.gate.sessions,
+        )
         if refusal is not None:
-            self._refuse(fields.get(49, "?"), refusal)
+            self._refuse(fields.get(49), refusal)
             return
+        comp_id = fields[49]
+        self._logged_on(comp_id)
         assert self.transport is not None
         self.transport.pause_reading()
         self.connecting = asyncio.get_running_loop().create_task(
-            self._open(fields.get(49)), name=f"fix-gate-{self.peer}"
+            self._open(comp_id), name=f"fix-gate-{self.peer}"
         )
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self._not_pending()
         self.gate.members.discard(self)
-        if self.connecting is not None and not self.connecting.done():
-            self.connecting.cancel()
+        self._forget_session()
+        for task in (self.handshake, self.connecting):
+            if task is not None and not task.done():
+                task.cancel()
         if self.upstream is not None:
             self.upstream.end()
 
@@ -227,14 +295,84 @@ class _Member(asyncio.Protocol):
 
     # internals
 
-    def _refuse(self, comp_id: str, reason: str) -> None:
-        log.warning("FIX Logon from %s refused at the gate: %s", self.peer, reason)
+    def _not_pending(self) -> None:
+        self.gate.pending.discard(self)
+        if self.deadline is not None:
+            self.deadline.cancel()
+            self.deadline = None
+
+    def _logged_on(self, comp_id: str) -> None:
+        """The Logon is handed to quickfix: no longer pending; the CompID is taken while this lasts."""
+        self._not_pending()
+        self.comp_id = comp_id
+        self.gate.sessions[comp_id] = self
+
+    def _forget_session(self) -> None:
+        if self.comp_id is not None and self.gate.sessions.get(self.comp_id) is self:
+            del self.gate.sessions[self.comp_id]
+
+    def _detail(self, text: str) -> str:
+        if self.gate.ssl_context is None:
+            return f"{text} (from {self.peer})"
+        return f"{text} (from {self.peer}, certificate {subject_text(self.peercert)})"
+
+    def _timed_out(self) -> None:
+        self.deadline = None
+        if self not in self.gate.pending:
+            return
         self.gate.refused += 1
+        security_log.refused(
+            "fix",
+            None,
+            ReasonCode.FIX_LOGON_TIMEOUT,
+            self._detail(f"no Logon within {self.gate.config.logon_timeout_s:g} s"),
+        )
+        self._not_pending()
+        if self.handshake is not None and not self.handshake.done():
+            self.handshake.cancel()
+        if self.transport is not None:
+            self.transport.abort()
+
+    async def _start_tls(self, context: ssl.SSLContext) -> None:
+        loop = asyncio.get_running_loop()
         assert self.transport is not None
-        self.transport.write(logout_message(self.gate.config, comp_id, reason, self.gate.now()))
+        try:
+            secure = await loop.start_tls(
+                self.transport,
+                self,
+                context,
+                server_side=True,
+                ssl_handshake_timeout=self.gate.config.logon_timeout_s,
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # any failure of the handshake ends this connection
+            self.gate.refused += 1
+            security_log.refused(
+                "fix",
+                None,
+                ReasonCode.AUTH_TLS_HANDSHAKE_FAILED,
+                f"from {self.peer}: {type(exc).__name__}: {exc}",
+            )
+            self._not_pending()
+            self.transport.abort()
+            return
+        if secure is None or secure.is_closing():
+            return
+        assert isinstance(secure, asyncio.Transport)
+        self.transport = secure
+        self.peercert = secure.get_extra_info("peercert")
+
+    def _refuse(self, comp_id: str | None, refusal: GateRefusal) -> None:
+        self.gate.refused += 1
+        security_log.refused("fix", comp_id, refusal.reason, self._detail(refusal.text))
+        self._not_pending()
+        assert self.transport is not None
+        if refusal.logout and comp_id:
+            self.transport.write(logout_message(self.gate.config, comp_id, refusal.text, self.gate.now()))
         self.transport.close()
 
-    async def _open(self, comp_id: str | None) -> None:
+    async def _open(self, comp_id: str) -> None:
         loop = asyncio.get_running_loop()
         try:
             if self.gate.stopping:
@@ -248,7 +386,7 @@ class _Member(asyncio.Protocol):
             return
         self.upstream = upstream
         log.info("FIX connection from %s handed to quickfix", self.peer)  # quickfix sees only the gate
-        if comp_id is not None and self.gate.on_upstream is not None and upstream.transport is not None:
+        if self.gate.on_upstream is not None and upstream.transport is not None:
             sockname = upstream.transport.get_extra_info("sockname")
             if sockname:
                 self.gate.on_upstream(comp_id, int(sockname[1]))
@@ -278,8 +416,11 @@ class LogonGate:
         self.on_upstream = on_upstream
         self.now = now or (lambda: datetime.now(UTC))
         self.members: set[_Member] = set()
+        self.pending: set[_Member] = set()  # connected, no Logon handed to quickfix yet
+        self.sessions: dict[str, _Member] = {}  # CompID -> its connection handed to quickfix
+        self.ssl_context = server_context(config.tls) if config.tls is not None else None
         self.stopping = False
-        self.refused = 0  # Logons answered by the gate itself (no session for the CompIDs)
+        self.refused = 0  # connections refused by the gate itself (see gate_refusal, timeouts, the cap)
         self.slow_consumers = 0  # connections ended because the member did not read what it was sent
         self._server: asyncio.Server | None = None
 
@@ -304,6 +445,11 @@ class LogonGate:
             self._server.close()
         ending: list[asyncio.Future[None]] = []
         for member in list(self.members):
+            member._not_pending()
+            if member.handshake is not None and not member.handshake.done():
+                member.handshake.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await member.handshake
             if member.connecting is not None and not member.connecting.done():
                 member.connecting.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

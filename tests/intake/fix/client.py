@@ -128,16 +128,20 @@ def pairs_of(msg: simplefix.FixMessage) -> list[tuple[int, str]]:
 
 async def reconnect(client: FixClient, *, attempts: int = 50, **logon: str) -> simplefix.FixMessage:
     """Connect and log on, retrying while the acceptor still holds the previous connection of the session
-    (quickfix refuses a second Logon until it has finished tearing the old connection down)."""
+    (the gate answers a second Logon with a Logout, and quickfix refuses one, until the old connection is
+    torn down)."""
     seq = client.next_seq  # a refused Logon was not processed: the retry uses the same number
     for _ in range(attempts - 1):
         client.next_seq = seq
         await client.connect()
         try:
-            return await client.logon(30, **logon)
+            answer = await client.logon(30, **logon)
         except (Disconnected, ConnectionError):
-            await client.close()
-            await asyncio.sleep(0.05)
+            answer = None
+        if answer is not None and b"already logged on" not in (answer.get(58) or b""):
+            return answer
+        await client.close()
+        await asyncio.sleep(0.05)
     client.next_seq = seq
     await client.connect()
     return await client.logon(30, **logon)

@@ -108,7 +108,9 @@ def test_logon_refusals() -> None:
 
 def test_bind_host_defaults_to_loopback_and_is_read_from_toml(tmp_path: Path) -> None:
     assert AcceptorConfig().bind_host == "127.0.0.1"
-    config = AcceptorConfig.from_toml(_write(tmp_path, '[acceptor]\nbind_host = "10.1.2.3"\n'))
+    config = AcceptorConfig.from_toml(
+        _write(tmp_path, '[acceptor]\nbind_host = "10.1.2.3"\ninsecure_plaintext = true\n')
+    )
     assert config.bind_host == "10.1.2.3"
     assert "SocketAcceptHost=10.1.2.3" in settings_text(config).splitlines()  # quickfix on its own
 
@@ -118,6 +120,7 @@ def test_behind_the_gate_quickfix_listens_for_the_gate_only() -> None:
         port=9878,
         bind_host="0.0.0.0",  # noqa: S104 - members connect from elsewhere; quickfix still listens for the gate only
         allowed_remote_addresses=("10.0.0.7",),
+        insecure_plaintext=True,
         members=(Member("A", "LEI-A"),),
     )
     lines = settings_text(config, internal_port=41000).splitlines()
@@ -125,3 +128,30 @@ def test_behind_the_gate_quickfix_listens_for_the_gate_only() -> None:
     assert "SocketAcceptHost=127.0.0.1" in lines
     assert "AllowedRemoteAddresses=127.0.0.1" in lines  # the members' addresses are checked by the gate
     assert not [line for line in lines if "9878" in line or "10.0.0.7" in line]
+
+
+def test_plain_tcp_on_another_interface_needs_tls_or_an_explicit_flag(tmp_path: Path) -> None:
+    with pytest.raises(FixConfigError, match="acceptor.bind_host: 10.1.2.3 is reachable from other hosts"):
+        AcceptorConfig.from_toml(_write(tmp_path, '[acceptor]\nbind_host = "10.1.2.3"\n'))
+
+
+def test_tls_table_with_a_name_mapping_is_read(tmp_path: Path) -> None:
+    for name in ("ccp.crt", "ccp.key", "ca.crt"):
+        (tmp_path / name).write_text("x")
+    config = AcceptorConfig.from_toml(
+        _write(
+            tmp_path,
+            '[acceptor]\nbind_host = "0.0.0.0"\nlogon_timeout_s = 2.5\nmax_pending_connections = 4\n'
+            '[tls]\ncertfile = "ccp.crt"\nkeyfile = "ccp.key"\ncafile = "ca.crt"\n'
+            '[tls.names]\n"bank-a.example" = ["BANKA_FIX", "BANKA_FIX2"]\n',
+        )
+    )
+    assert (config.logon_timeout_s, config.max_pending_connections) == (2.5, 4)
+    assert config.tls is not None and config.tls.cafile == tmp_path / "ca.crt"
+    assert config.tls.allows(("bank-a.example",), "BANKA_FIX2")
+    assert config.tls.allows(("BANKB_FIX",), "BANKB_FIX")  # a name that is the CompID itself
+    assert not config.tls.allows(("bank-a.example",), "BANKB_FIX")
+    with pytest.raises(FixConfigError, match=r"tls.cafile: no such file"):
+        AcceptorConfig.from_toml(
+            _write(tmp_path, '[tls]\ncertfile = "ccp.crt"\nkeyfile = "ccp.key"\ncafile = "none.crt"\n')
+        )

@@ -11,7 +11,8 @@ import pytest
 from gateway.clock import FixedClock
 from gateway.intake.fix.acceptor import FixAcceptor
 from gateway.intake.fix.config import AcceptorConfig
-from gateway.intake.fix.gate import first_message, gate_refusal, header_fields, logout_message
+from gateway.domain.reasons import ReasonCode
+from gateway.intake.fix.gate import GateRefusal, first_message, gate_refusal, header_fields, logout_message
 from tests.intake.fix.client import Disconnected, FixClient, pairs_of
 from tests.intake.fix.conftest import MEMBERS, NOW, make_config
 from tests.intake.fix.ports import MemoryClearingPort
@@ -31,23 +32,38 @@ def test_header_fields_keep_the_first_value_and_make_it_printable() -> None:
     assert fields == {8: "FIXT.1.1", 35: "A", 49: "A?B"}
 
 
+NOT_A_LOGON = GateRefusal(ReasonCode.FIX_LOGON_REQUIRED, "the first message must be a Logon", logout=False)
+
+
 @pytest.mark.parametrize(
-    ("fields", "reason"),
+    ("fields", "refusal"),
     [
         (
             {8: "FIXT.1.1", 35: "A", 49: "NOBODY", 56: "CCP"},
-            "SenderCompID NOBODY is not a clearing member of this CCP",
+            GateRefusal(
+                ReasonCode.FIX_UNKNOWN_COMP_ID, "SenderCompID NOBODY is not a clearing member of this CCP"
+            ),
         ),
-        ({8: "FIXT.1.1", 35: "A", 49: "MEMBER1", 56: "OTHER"}, "TargetCompID OTHER is not this CCP"),
+        (
+            {8: "FIXT.1.1", 35: "A", 49: "MEMBER1", 56: "OTHER"},
+            GateRefusal(ReasonCode.FIX_UNKNOWN_COMP_ID, "TargetCompID OTHER is not this CCP"),
+        ),
         ({8: "FIXT.1.1", 35: "A", 49: "MEMBER1", 56: "CCP"}, None),  # a session: quickfix decides
         ({8: "FIXT.1.1", 35: "A", 49: "SUSPENDED", 56: "CCP"}, None),  # has a session: quickfix refuses it
-        ({8: "FIXT.1.1", 35: "0", 49: "NOBODY", 56: "CCP"}, None),  # not a Logon: quickfix's business
-        ({8: "FIX.4.2", 35: "A", 49: "NOBODY", 56: "CCP"}, None),  # another BeginString: quickfix's too
-        ({}, None),  # garbage
+        ({8: "FIXT.1.1", 35: "0", 49: "NOBODY", 56: "CCP"}, NOT_A_LOGON),  # never handed to quickfix
+        ({8: "FIX.4.2", 35: "A", 49: "NOBODY", 56: "CCP"}, NOT_A_LOGON),  # another BeginString
+        ({}, NOT_A_LOGON),  # garbage
     ],
 )
-def test_gate_refusal(fields: dict[int, str], reason: str | None) -> None:
-    assert gate_refusal(CONFIG, fields) == reason
+def test_gate_refusal(fields: dict[int, str], refusal: GateRefusal | None) -> None:
+    assert gate_refusal(CONFIG, fields) == refusal
+
+
+def test_a_compid_with_a_connection_is_refused_a_second_one() -> None:
+    fields = {8: "FIXT.1.1", 35: "A", 49: "MEMBER1", 56: "CCP"}
+    assert gate_refusal(CONFIG, fields, active={"MEMBER1"}) == GateRefusal(
+        ReasonCode.FIX_ALREADY_LOGGED_ON, "SenderCompID MEMBER1 is already logged on"
+    )
 
 
 def test_logout_message_is_a_framed_fix_message() -> None:
@@ -81,7 +97,7 @@ async def test_listens_on_the_bind_address_only(tmp_path: Path) -> None:
 
 
 async def test_every_interface_when_asked(tmp_path: Path) -> None:
-    config = make_config(tmp_path, bind_host=EVERY_INTERFACE)
+    config = make_config(tmp_path, bind_host=EVERY_INTERFACE, insecure_plaintext=True)
     async with FixAcceptor(config, MemoryClearingPort(), clock=FixedClock(NOW)) as fix:
         assert fix.gate is not None
         assert fix.gate.sockets == [(EVERY_INTERFACE, config.port)]
@@ -89,7 +105,9 @@ async def test_every_interface_when_asked(tmp_path: Path) -> None:
 
 
 async def test_only_allowed_addresses_reach_quickfix(tmp_path: Path) -> None:
-    config = make_config(tmp_path, bind_host=EVERY_INTERFACE, allowed_remote_addresses=("127.0.0.3",))
+    config = make_config(
+        tmp_path, bind_host=EVERY_INTERFACE, insecure_plaintext=True, allowed_remote_addresses=("127.0.0.3",)
+    )
     async with FixAcceptor(config, MemoryClearingPort(), clock=FixedClock(NOW)):
         with pytest.raises((Disconnected, ConnectionError)):
             await _logon_answer("127.0.0.1", config.port)  # from 127.0.0.1: dropped unanswered
