@@ -227,8 +227,14 @@ class _Member(asyncio.Protocol):
             self.upstream.transport.write(data)
             return
         self.buffer += data
+        self._examine()
+
+    def _examine(self) -> None:
+        """Decide on the first message once it is complete (and the TLS handshake is done)."""
         if self.connecting is not None or self not in self.gate.pending:
             return  # quickfix's side is being opened (reading is paused), or the connection was refused
+        if self.handshake is not None and not self.handshake.done():
+            return  # data that arrived with the end of the handshake: decided once the peer is known
         message = first_message(bytes(self.buffer))
         if message is None and len(self.buffer) < FIRST_MESSAGE_LIMIT:
             return
@@ -362,6 +368,8 @@ class _Member(asyncio.Protocol):
         assert isinstance(secure, asyncio.Transport)
         self.transport = secure
         self.peercert = secure.get_extra_info("peercert")
+        if self.buffer:
+            loop.call_soon(self._examine)  # after this task is done: _examine waits for it
 
     def _refuse(self, comp_id: str | None, refusal: GateRefusal) -> None:
         self.gate.refused += 1

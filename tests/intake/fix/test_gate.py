@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from gateway.clock import FixedClock
+from gateway.domain.reasons import ReasonCode
 from gateway.intake.fix.acceptor import FixAcceptor
 from gateway.intake.fix.config import AcceptorConfig
-from gateway.domain.reasons import ReasonCode
 from gateway.intake.fix.gate import GateRefusal, first_message, gate_refusal, header_fields, logout_message
 from tests.intake.fix.client import Disconnected, FixClient, pairs_of
 from tests.intake.fix.conftest import MEMBERS, NOW, make_config

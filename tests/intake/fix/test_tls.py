@@ -1,196 +1,154 @@
-"""A FIX session through stunnel with mutual TLS, using deploy/stunnel/fix-acceptor.conf.
+"""Mutual TLS at the logon gate: a member is who its certificate says.
 
-Throwaway certificates are made with openssl; the shipped configuration is used with only its paths
-and ports replaced, so the TLS options tested are the ones deployed.
+Throwaway CA and certificates are made with openssl; sessions run over real TLS sockets. The member
+certificates: ``CN=BANKA`` (mapped to MEMBER1 in ``[tls.names]``) and ``CN=Bank B Ltd`` with the SAN
+``DNS:MEMBER2`` (naming its CompID directly).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-import shutil
-import socket
+import logging
 import ssl
-import subprocess
-import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from gateway.clearing.ports import Channel, DeliveryChannel, OutboxItem, RecipientRole, StatusUpdate
 from gateway.clock import FixedClock
+from gateway.domain.enums import ClearingStatusCode
 from gateway.intake.fix.acceptor import FixAcceptor
-from tests.conftest import services_required
+from gateway.intake.fix.tls import TlsConfig
+from gateway.security_log import LOGGER_NAME
+from tests.certs import Pki
 from tests.intake.fix.client import Disconnected, FixClient, pairs_of
-from tests.intake.fix.conftest import NOW, REPO, free_port, make_config
+from tests.intake.fix.conftest import NOW, make_config
 from tests.intake.fix.ports import MemoryClearingPort
+from tests.intake.fix.script import GOLDEN, parse_pairs
+from tests.strategies import vanilla_irs
 
-SHIPPED = REPO / "deploy" / "stunnel" / "fix-acceptor.conf"
-
-
-def _stunnel() -> str:
-    path = shutil.which("stunnel") or shutil.which("stunnel4")
-    if path is None or shutil.which("openssl") is None:
-        message = "stunnel and openssl are needed (apt-get install -y stunnel4 openssl)"
-        if services_required():
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
+TRADE = parse_pairs((GOLDEN / "vanilla_trade.fix").read_text())
+HEAD = [(487, "0"), (856, "0"), (60, "20260105-09:00:00.000")]
 
 
-def _openssl(*args: str, cwd: Path) -> None:
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
+@dataclass
+class Tls:
+    pki: Pki
+    fix: FixAcceptor
+    port: MemoryClearingPort
 
+    def context(self, name: str | None) -> ssl.SSLContext:
+        ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=str(self.pki.dir / "server.crt"))
+        if name is not None:
+            ctx.load_cert_chain(str(self.pki.dir / f"{name}.crt"), str(self.pki.dir / f"{name}.key"))
+        return ctx
 
-def _certificates(d: Path) -> None:
-    days = ["-days", "2"]
-    _openssl(
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        *days,
-        "-subj",
-        "/CN=test-member-ca",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "member-ca.crt",
-        cwd=d,
-    )
-    _openssl(
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        *days,
-        "-subj",
-        "/CN=localhost",
-        "-addext",
-        "subjectAltName=DNS:localhost,IP:127.0.0.1",
-        "-keyout",
-        "ccp-server.key",
-        "-out",
-        "ccp-server.crt",
-        cwd=d,
-    )
-    for name in ("member", "stranger"):
-        _openssl(
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-subj",
-            f"/CN={name}",
-            "-keyout",
-            f"{name}.key",
-            "-out",
-            f"{name}.csr",
-            cwd=d,
-        )
-    _openssl(
-        "x509",
-        "-req",
-        "-in",
-        "member.csr",
-        "-CA",
-        "member-ca.crt",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        *days,
-        "-out",
-        "member.crt",
-        cwd=d,
-    )
-    _openssl(
-        "x509",
-        "-req",
-        "-in",
-        "stranger.csr",
-        "-signkey",
-        "stranger.key",
-        *days,
-        "-out",
-        "stranger.crt",
-        cwd=d,
-    )
-
-
-def _render(d: Path, tls_port: int, fix_port: int) -> Path:
-    replace = {
-        "accept": f"127.0.0.1:{tls_port}",
-        "connect": f"127.0.0.1:{fix_port}",
-        "cert": str(d / "ccp-server.crt"),
-        "key": str(d / "ccp-server.key"),
-        "CAfile": str(d / "member-ca.crt"),
-        "output": str(d / "stunnel.log"),
-    }
-    lines = []
-    for line in SHIPPED.read_text().splitlines():
-        key = line.split("=", 1)[0].strip()
-        lines.append(f"{key} = {replace[key]}" if "=" in line and key in replace else line)
-    path = d / "stunnel.conf"
-    path.write_text("\n".join(lines) + "\n")
-    return path
-
-
-def _wait_listening(port: int, proc: subprocess.Popen[bytes]) -> None:
-    while proc.poll() is None:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.05)  # stunnel is still starting
-    raise AssertionError(f"stunnel exited with {proc.returncode}")
+    def client(self, certificate: str | None, sender: str) -> FixClient:
+        return FixClient("localhost", self.fix.config.port, sender=sender, tls=self.context(certificate))
 
 
 @pytest.fixture
-def tunnel(tmp_path: Path) -> Iterator[tuple[Path, int, int]]:
-    binary = _stunnel()
-    _certificates(tmp_path)
-    tls_port, fix_port = free_port(), free_port()
-    proc = subprocess.Popen(
-        [binary, str(_render(tmp_path, tls_port, fix_port))],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+async def tls(tmp_path: Path) -> AsyncIterator[Tls]:
+    pki = Pki(tmp_path / "pki")
+    pki.self_signed("server", "/CN=localhost")  # the members trust the CCP's certificate itself
+    pki.issue("banka", "/CN=BANKA")
+    pki.issue("bankb", "/CN=Bank B Ltd", san="DNS:MEMBER2")
+    pki.self_signed("stranger", "/CN=BANKA")  # the right name, but not issued by the member CA
+    tls_config = TlsConfig(
+        certfile=pki.dir / "server.crt",
+        keyfile=pki.dir / "server.key",
+        cafile=pki.ca,
+        names=TlsConfig.mapping({"BANKA": ["MEMBER1"]}),
     )
-    try:
-        _wait_listening(tls_port, proc)
-        yield tmp_path, tls_port, fix_port
-    finally:
-        proc.terminate()
-        proc.wait()
+    config = dataclasses.replace(make_config(tmp_path), tls=tls_config)
+    port = MemoryClearingPort()
+    async with FixAcceptor(config, port, clock=FixedClock(NOW)) as fix:
+        yield Tls(pki, fix, port)
 
 
-def _context(d: Path, name: str) -> ssl.SSLContext:
-    ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=str(d / "ccp-server.crt"))
-    ctx.load_cert_chain(str(d / f"{name}.crt"), str(d / f"{name}.key"))
-    return ctx
+def _refusals(caplog: pytest.LogCaptureFixture, reason: str) -> list[logging.LogRecord]:
+    return [
+        r
+        for r in caplog.records
+        if r.name == LOGGER_NAME
+        and getattr(r, "reason_code", None) == reason
+        and r.__dict__["channel"] == "fix"
+    ]
 
 
-async def _connect_and_logon(client: FixClient) -> None:
+def _backlog_for_member2() -> OutboxItem:
+    update = StatusUpdate(
+        sequence=1,
+        submission_id="S9",
+        source="MEMBER2",
+        channel=Channel.FIX,
+        status=ClearingStatusCode.RECEIVED,
+        trade=vanilla_irs(),
+        at=datetime(2026, 1, 5, 9, 31, tzinfo=UTC),
+    )
+    return OutboxItem(1, DeliveryChannel.FIX, RecipientRole.MEMBER, "MEMBER2", update)
+
+
+async def test_a_member_logs_on_and_clears_with_its_own_certificate(tls: Tls) -> None:
+    client = tls.client("banka", "MEMBER1")  # CN=BANKA, mapped to MEMBER1
     await client.connect()
-    await client.logon()
+    logon = dict(pairs_of(await client.logon()))
+    assert (logon[35], logon[56]) == ("A", "MEMBER1")
+    await client.send([(35, "AE"), (571, "R1"), *HEAD, *TRADE])
+    ack = dict(pairs_of(await client.receive()))
+    assert (ack[35], ack[1523], ack[939]) == ("AR", "0", "4")
+    assert [s.source for s in tls.port.submissions] == ["MEMBER1"]
+    await client.logout()
+    await client.close()
+
+    other = tls.client("bankb", "MEMBER2")  # its CompID in the certificate's SAN
+    await other.connect()
+    assert dict(pairs_of(await other.logon()))[35] == "A"
+    await other.close()
 
 
-async def test_session_runs_through_stunnel_with_a_member_certificate(tunnel: tuple[Path, int, int]) -> None:
-    d, tls_port, fix_port = tunnel
-    config = dataclasses.replace(make_config(d, allowed_remote_addresses=("127.0.0.1",)), port=fix_port)
-    async with FixAcceptor(config, MemoryClearingPort(), clock=FixedClock(NOW)):
-        client = FixClient("localhost", tls_port, tls=_context(d, "member"))
-        await client.connect()
-        logon = dict(pairs_of(await client.logon()))
-        assert (logon[35], logon[56]) == ("A", "MEMBER1")
-        await client.send([(35, "1"), (112, "OVER-TLS")])
-        assert dict(pairs_of(await client.receive()))[112] == "OVER-TLS"
-        await client.logout()
-        await client.close()
+async def test_a_certificate_naming_another_member_is_refused_with_a_logout(
+    tls: Tls, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger=LOGGER_NAME)
+    backlog = _backlog_for_member2()
+    assert tls.fix.deliver(backlog) is False  # MEMBER2's status waits for MEMBER2
+    attacker = tls.client("banka", "MEMBER2")  # a valid certificate CN=BANKA logging on as MEMBER2
+    await attacker.connect()
+    answer = dict(pairs_of(await attacker.logon()))
+    assert answer[35] == "5"
+    assert (
+        answer[58]
+        == "Rejected Logon Attempt: the client certificate (BANKA) does not name SenderCompID MEMBER2"
+    )
+    with contextlib.suppress(Disconnected, ConnectionError, ssl.SSLError):
+        await attacker.send([(35, "AE"), (571, "R1"), *HEAD, *TRADE])  # registering a trade as MEMBER2
+    assert await attacker.expect_closed() == []  # closed: no acknowledgement, no status
+    await attacker.close()
+    assert tls.port.submissions == []
+    assert tls.fix.deliver(backlog) is False  # still nobody logged on as MEMBER2
+    (record,) = _refusals(caplog, "AUTH_CERT_COMPID_MISMATCH")
+    assert record.__dict__["identity"] == "MEMBER2"
+    assert "certificate CN=BANKA" in record.getMessage()
 
-        stranger = FixClient("localhost", tls_port, tls=_context(d, "stranger"))
-        with pytest.raises((ssl.SSLError, ConnectionError, Disconnected)):
-            await _connect_and_logon(stranger)
-        await stranger.close()
-    log = (d / "stunnel.log").read_text()
-    assert "certificate verify failed" in log or "CERT: Verification error" in log
+
+@pytest.mark.parametrize("certificate", [None, "stranger"])
+async def test_a_client_without_a_member_certificate_never_reaches_logon(
+    tls: Tls, caplog: pytest.LogCaptureFixture, certificate: str | None
+) -> None:
+    caplog.set_level(logging.WARNING, logger=LOGGER_NAME)
+    client = tls.client(certificate, "MEMBER1")
+    answers = []
+    with contextlib.suppress(Disconnected, ConnectionError, ssl.SSLError):
+        await client.connect()  # TLS 1.3: the client may finish before the server has read its certificate
+        await client.send([(35, "A"), (98, "0"), (108, "30"), (1137, "9")])
+        answers = await client.expect_closed()
+    await client.close()
+    assert answers == []
+    assert _refusals(caplog, "AUTH_TLS_HANDSHAKE_FAILED")
+    assert not tls.fix.is_logged_on("MEMBER1")
+    assert tls.port.submissions == []
