@@ -18,6 +18,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
+from gateway.intake.fix.tls import TlsConfig
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SCHEMA_DIR = REPO_ROOT.parent / "shared" / "fpml" / "schema" / "5-10-confirmation"
 
@@ -88,6 +90,11 @@ class FixConfig:
     # how often the members' status (suspended, reinstated) is read again from the reference data for
     # Logons; 0: never (the status at start holds until a restart)
     member_refresh_s: int = 5
+    logon_timeout_s: int = 10  # a connection that has not sent its Logon by then is closed
+    max_pending_connections: int = 32  # connections not yet logged on; one more is closed at once
+    # [fix.tls]: mutual TLS at the gate, each member certificate bound to its CompIDs ([fix.tls.names])
+    tls: TlsConfig | None = None
+    insecure_plaintext: bool = False  # plain TCP on a non-loopback bind_host (refused unless set)
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +224,31 @@ class _Section:
 _PORT = {"low": 1, "high": 65535}
 
 
+def _fix_tls(fix: _Section, base: Path) -> TlsConfig | None:
+    """``[fix.tls]``: certfile, keyfile, cafile and ``[fix.tls.names]`` (certificate name -> CompIDs)."""
+    if "tls" not in fix._data:
+        fix._used.add("tls")
+        return None
+    t = fix.table("tls")
+    paths = {}
+    for name in ("certfile", "keyfile", "cafile"):
+        path = t.optional_path(name, base)
+        if path is None:
+            raise ConfigError(t.key(name), "is required")
+        paths[name] = path
+    n = t.table("names")
+    names: dict[str, list[str]] = {}
+    for cert_name, comp_ids in n._data.items():
+        n._used.add(cert_name)
+        if isinstance(comp_ids, str):
+            comp_ids = [comp_ids]
+        if not isinstance(comp_ids, list) or not all(isinstance(c, str) and c for c in comp_ids):
+            raise ConfigError(n.key(cert_name), f"expected a list of CompIDs, got {comp_ids!r}")
+        names[cert_name] = comp_ids
+    t.finish()
+    return TlsConfig(names=TlsConfig.mapping(names), **paths)
+
+
 def config_from_dict(data: Mapping[str, Any], *, base: Path | None = None) -> GatewayConfig:
     """Validate a parsed TOML document; relative paths are taken from ``base`` (the file's directory)."""
     base = base or Path.cwd()
@@ -296,11 +328,29 @@ def config_from_dict(data: Mapping[str, Any], *, base: Path | None = None) -> Ga
         data_dir=f.path("data_dir", data_dir / "fix", base),
         config_file=f.optional_path("config_file", base),
         member_refresh_s=f.integer("member_refresh_s", dfx.member_refresh_s, low=0, high=3600),
+        logon_timeout_s=f.integer("logon_timeout_s", dfx.logon_timeout_s, low=1, high=600),
+        max_pending_connections=f.integer(
+            "max_pending_connections", dfx.max_pending_connections, low=1, high=10_000
+        ),
+        tls=_fix_tls(f, base),
+        insecure_plaintext=f.boolean("insecure_plaintext", dfx.insecure_plaintext),
     )
     try:
         ipaddress.ip_address(fix.bind_host)
     except ValueError:
         raise ConfigError(f.key("bind_host"), f"not an IP address: {fix.bind_host!r}") from None
+    if (
+        fix.enabled
+        and fix.config_file is None
+        and fix.tls is None
+        and not fix.insecure_plaintext
+        and not ipaddress.ip_address(fix.bind_host).is_loopback
+    ):
+        raise ConfigError(
+            f.key("bind_host"),
+            f"{fix.bind_host} is reachable from other hosts: give [fix.tls] (a member certificate binds each "
+            "CompID) or set insecure_plaintext = true",
+        )
     if fix.config_file is not None and not fix.config_file.is_file():
         raise ConfigError(f.key("config_file"), f"no such file: {fix.config_file}")
     f.finish()

@@ -453,6 +453,10 @@ async def acceptor_config(config: GatewayConfig, clearing: ClearingService) -> A
         ccp_party_id=clearing.settings.ccp.party_id,
         members=sessions,
         data_dir=config.fix.data_dir,
+        logon_timeout_s=float(config.fix.logon_timeout_s),
+        max_pending_connections=config.fix.max_pending_connections,
+        tls=config.fix.tls,
+        insecure_plaintext=config.fix.insecure_plaintext,
     )
 
 

@@ -40,6 +40,33 @@ def test_production_example_uses_mosquitto_and_postgres(monkeypatch: pytest.Monk
     assert "p@ss" not in cfg.store.url
     assert cfg.mqtt.password == "secret"
     assert cfg.fix.bind_host == "0.0.0.0"  # noqa: S104 - members connect from other hosts
+    assert cfg.fix.tls is not None  # so over mutual TLS, each certificate bound to its CompIDs
+    assert cfg.fix.tls.cafile == Path("/etc/clearing-gateway/fix/member-ca.crt")
+    assert (cfg.fix.logon_timeout_s, cfg.fix.max_pending_connections) == (10, 32)
+
+
+def test_fix_on_every_interface_needs_tls_or_an_explicit_plaintext_flag() -> None:
+    with pytest.raises(ConfigError) as err:
+        config_from_dict({"fix": {"bind_host": "0.0.0.0"}})  # noqa: S104 - the refusal is the point
+    assert err.value.key == "fix.bind_host"
+    plain = config_from_dict({"fix": {"bind_host": "0.0.0.0", "insecure_plaintext": True}})  # noqa: S104
+    assert plain.fix.tls is None
+    tls = config_from_dict(
+        {
+            "fix": {
+                "bind_host": "0.0.0.0",  # noqa: S104
+                "tls": {
+                    "certfile": "/x/ccp.crt",
+                    "keyfile": "/x/ccp.key",
+                    "cafile": "/x/ca.crt",
+                    "names": {"banka.example": ["BANKA_FIX"]},
+                },
+            }
+        }
+    )
+    assert tls.fix.tls is not None
+    assert tls.fix.tls.allows(("banka.example",), "BANKA_FIX")
+    assert not tls.fix.tls.allows(("banka.example",), "BANKB_FIX")
 
 
 @pytest.mark.parametrize(

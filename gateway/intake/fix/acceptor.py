@@ -233,8 +233,11 @@ class FixAcceptor:
             self._acceptor = None  # deleted, its sessions unregistered, before the next registers the same
             gc.collect()
         FixAcceptor._started += 1
-        self.gate = LogonGate(self.config, upstream_port=self.internal_port, on_upstream=self.guard.note_peer)
         try:
+            # the TLS context is made here: a missing or unreadable certificate stops the start cleanly
+            self.gate = LogonGate(
+                self.config, upstream_port=self.internal_port, on_upstream=self.guard.note_peer
+            )
             await self.gate.start()
         except BaseException:
             await self._shutdown()
