@@ -24,7 +24,7 @@ def test_compose_mounts_exist_and_every_service_has_a_health_check() -> None:
     mounts = re.findall(r"- \./([^:]+):", text)
     assert mounts
     for m in mounts:
-        if m == "mosquitto/passwd":  # made by make-passwd.sh at deploy time, never committed
+        if m in ("mosquitto/passwd", "mosquitto/certs", "fix-tls"):  # made at deploy time, never committed
             continue
         assert (DEPLOY / m).exists(), f"compose.yaml mounts ./{m}, which does not exist"
     services = re.findall(r"^  (\w+):\n", text, flags=re.MULTILINE)

@@ -20,6 +20,7 @@ import aiomqtt
 import pytest
 
 from tests.conftest import services_required
+from tests.deploy.mosquitto_conf import render
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "mosquitto"
 USERS = {"gateway": "gw-pw", "MW": "mw-pw", "BANKA": "a-pw", "BANKB": "b-pw"}
@@ -65,15 +66,7 @@ def _run_broker(tmp_path: Path) -> Iterator[int]:
     shutil.copy(DEPLOY / "acl", tmp_path / "acl")
     (tmp_path / "data").mkdir(mode=0o777)
     port = _free_port()
-    conf = (DEPLOY / "mosquitto.conf").read_text()
-    conf = (
-        conf.replace("/mosquitto/config/passwd", str(passwd))
-        .replace("/mosquitto/config/acl", str(tmp_path / "acl"))
-        .replace("/mosquitto/data/", f"{tmp_path / 'data'}/")
-        .replace("listener 1883", f"listener {port} 127.0.0.1")
-    )
-    assert str(passwd) in conf
-    assert f"listener {port}" in conf
+    conf = render(tmp_path, port=port, passwd=passwd, acl=tmp_path / "acl")
     (tmp_path / "mosquitto.conf").write_text(conf)
     proc = subprocess.Popen(
         ["mosquitto", "-c", str(tmp_path / "mosquitto.conf")],
