@@ -28,7 +28,7 @@ from gateway.broker.embedded import EmbeddedBroker
 from gateway.clearing.credit import CreditChecker
 from gateway.clearing.pipeline import ClearingService
 from gateway.clearing.ports import DeliveryChannel, OutboxItem, RecipientRole, StatusUpdate
-from gateway.clearing.visibility import reasons_for_member
+from gateway.clearing.visibility import member_view
 from gateway.clock import Clock, SystemClock
 from gateway.config import BrokerMode, GatewayConfig
 from gateway.domain.errors import GatewayError
@@ -91,18 +91,20 @@ class Gateway:
                 self.comp_members[comp_id] = member.member_id
 
     def member_view(self, item: OutboxItem) -> tuple[StatusUpdate, str | None]:
-        """What a recipient may see: a source sees the whole update, a member its own side and figures only."""
+        """What a recipient may see (``gateway.clearing.visibility``, for MQTT and FIX alike): a source sees
+        the whole update, a member its own side and figures only; with the member's party id."""
         if item.role is not RecipientRole.MEMBER:
             return item.update, None
         update = item.update
+        member_id = (
+            item.recipient if item.channel is DeliveryChannel.MQTT else self.comp_members[item.recipient]
+        )
         trade_parties = {p.party_id for p in update.trade.parties}
-        own = [p for p in self.member_parties.get(item.recipient, ()) if p in trade_parties]
+        own = [p for p in self.member_parties.get(member_id, ()) if p in trade_parties]
         if not own:
-            raise LookupError(f"member {item.recipient} is not a party of submission {update.submission_id}")
-        redacted = reasons_for_member(update.reasons, item.recipient)
-        if redacted != update.reasons:
-            update = replace(update, reasons=redacted)
-        return update, own[0]
+            raise LookupError(f"member {member_id} is not a party of submission {update.submission_id}")
+        ccp = self.clearing.settings.ccp.party_id
+        return member_view(update, member_id=member_id, member_party=own[0], ccp_party_id=ccp), own[0]
 
     def render(self, item: OutboxItem) -> bytes:
         s = self.clearing.settings.ccp
@@ -248,11 +250,14 @@ class Gateway:
                         )
                         waiting.add(item.recipient)
                         continue
-                    # Another member's shortfall figures are not this member's to see.
-                    redacted = reasons_for_member(item.update.reasons, member)
-                    if redacted != item.update.reasons:
-                        item = replace(item, update=replace(item.update, reasons=redacted))
-                    if fix.deliver(item):
+                    # The other member's accounts, trade ids and shortfall figures are not this member's.
+                    try:
+                        view, _ = self.member_view(item)
+                    except LookupError:
+                        log.exception("FIX status for %s kept in the outbox", item.recipient)
+                        waiting.add(item.recipient)
+                        continue
+                    if fix.deliver(item if view is item.update else replace(item, update=view)):
                         sent.append(item)
                     else:
                         waiting.add(item.recipient)

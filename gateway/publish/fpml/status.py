@@ -11,9 +11,10 @@ anything else                              ``clearingStatus`` (value from ``sche
 =========================================  =============================================================
 
 A clearing member sees its own side only: given ``member_party`` (the recipient's party id), the other
-member's account and party trade ids are withheld, and a confirmation carries only the member's own
-CCP-facing trade (a single-trade ``clearingConfirmed``, ``originatingEvent`` Clearing). The source,
-which submitted both sides, gets everything.
+member's account and party trade ids are withheld (``gateway.clearing.visibility``, which decides what a
+member may see on every channel), and a confirmation carries only the member's own CCP-facing trade (a
+single-trade ``clearingConfirmed``, ``originatingEvent`` Clearing). The source, which submitted both
+sides, gets everything.
 
 The message id is ``{submission_id}-{sequence}-{recipient}``: stable across redeliveries of the same
 outbox item (so a recipient can drop duplicates) and distinct per recipient. The correlation id is
@@ -26,6 +27,7 @@ from dataclasses import dataclass, replace
 
 from gateway.clearing.novation import CCP_TRADE_ID_SCHEME
 from gateway.clearing.ports import StatusUpdate
+from gateway.clearing.visibility import own_side
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.messages import (
     ClearingConfirmation,
@@ -84,7 +86,7 @@ def status_update_to_fpml(
     if member_party is not None:
         _require_party(trade, member_party)
         if not confirming:  # a confirmation shows the member its own cleared trade only: nothing else to hide
-            trade = _own_side(trade, {member_party, ccp.party_id})
+            trade = own_side(trade, {member_party, ccp.party_id})
     header = MessageHeader(
         message_id=message_id or f"{update.submission_id}-{update.sequence}-{recipient}",
         sent_by=ccp.sent_by,
@@ -107,7 +109,7 @@ def status_update_to_fpml(
         else:
             keep = {member_party, ccp.party_id}
             own = tuple(
-                _own_side(with_ccp_trade_id(t, ccp.party_id, ccp_id), keep)
+                own_side(with_ccp_trade_id(t, ccp.party_id, ccp_id), keep)
                 for t, ccp_id in ids
                 if member_party in (p.party_id for p in t.parties)
             )
@@ -127,40 +129,11 @@ def status_update_to_fpml(
     return clearing_status(report, source=update.source, extra_parties=extra, pretty=pretty)
 
 
-def member_view(update: StatusUpdate, member_party: str, ccp_party_id: str) -> StatusUpdate:
-    """``update`` as clearing member ``member_party`` may see it: no other member's account or trade ids."""
-    _require_party(update.trade, member_party)
-    keep = {member_party, ccp_party_id}
-    cleared = update.cleared
-    return replace(
-        update,
-        trade=_own_side(update.trade, keep),
-        cleared=None if cleared is None else (_own_side(cleared[0], keep), _own_side(cleared[1], keep)),
-    )
-
-
 def _require_party(trade: Trade, member_party: str) -> None:
     if member_party not in (p.party_id for p in trade.parties):
         raise write_error(
             ReasonCode.ELIG_UNKNOWN_PARTY, "member_party", f"{member_party} is not a party of the trade"
         )
-
-
-def _own_side(trade: Trade, keep: set[str]) -> Trade:
-    """``trade`` without the accounts and party trade ids of parties outside ``keep`` (itself if none)."""
-    withheld = [p.party_id not in keep and p.account is not None for p in trade.parties]
-    ids = trade.identifiers.party_trade_ids
-    kept = tuple(p for p in ids if p.party_id in keep)
-    if not any(withheld) and len(kept) == len(ids) and len(trade.parties) == 2:
-        return trade
-    parties = tuple(
-        replace(p, account=None) if hide else p for p, hide in zip(trade.parties, withheld, strict=True)
-    )
-    return replace(
-        trade,
-        parties=(parties[0], parties[1]),
-        identifiers=replace(trade.identifiers, party_trade_ids=kept),
-    )
 
 
 def _ccp_ids(update: StatusUpdate) -> tuple[str | None, str | None]:
