@@ -22,6 +22,7 @@ from gateway.clock import Clock
 from gateway.domain.errors import GatewayError, Issue
 from gateway.domain.messages import ClearingRequest, InboundMessage
 from gateway.domain.reasons import ReasonCode
+from gateway.intake.mqtt.message_id import readable_message_id
 
 log = logging.getLogger(__name__)
 
@@ -146,11 +147,13 @@ class FpmlIntake:
     ) -> Accepted | Refused:
         """The second half of ``read``, given what ``attempt_parse`` made of the payload (here or elsewhere)."""
         if isinstance(parsed, ParseFailure):
+            # no second parse of a refused document: a bounded scan of its head for the messageId
+            in_reply_to = readable_message_id(payload)
             if parsed.too_large:
-                return Refused(source, parsed.issues, now, b"")
+                return Refused(source, parsed.issues, now, b"", in_reply_to)
             if parsed.defect:
                 log.error("FpML reader failed on a message from %s: %s", source, parsed.defect)
-            return Refused(source, parsed.issues, now, payload)
+            return Refused(source, parsed.issues, now, payload, in_reply_to)
         message = parsed
         if not isinstance(message, ClearingRequest):
             name = getattr(getattr(message, "message_type", None), "value", None) or type(message).__name__

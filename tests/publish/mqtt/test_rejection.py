@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from fpml_schemas import load_schema
 from gateway.domain.errors import Issue
 from gateway.domain.reasons import REASONS, ReasonCode
 from gateway.publish.mqtt.rejection import FPML_NS, message_rejected
@@ -74,3 +76,66 @@ def test_any_issue_text_gives_a_valid_document(
 def test_a_rejection_without_issues_is_a_programming_error() -> None:
     with pytest.raises(ValueError, match="at least one issue"):
         _render([])
+
+
+@pytest.fixture(scope="module")
+def profile() -> etree.XMLSchema:
+    return load_schema(profile=True).schema
+
+
+def test_a_672_character_description_is_cut_to_the_schemas_limit_and_logged_whole(
+    schema: etree.XMLSchema, profile: etree.XMLSchema, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="gateway.publish.mqtt.rejection")
+    long = "a reason that goes on " + "x" * 650
+    assert len(long) == 672
+    doc = etree.fromstring(_render([Issue(ReasonCode.SCHEMA_INVALID, "/requestClearing", long)]))
+    schema.assertValid(doc)
+    profile.assertValid(doc)
+    description = doc.xpath("string(f:reason/f:description)", namespaces=NS)
+    assert len(description) == 255
+    assert description.startswith("SCHEMA_INVALID: a reason that goes on xxx")
+    assert description.endswith("...")
+    assert any(f"SCHEMA_INVALID: {long}" in r.getMessage() for r in caplog.records)
+
+
+def test_an_in_reply_to_longer_than_a_message_id_is_left_out(
+    schema: etree.XMLSchema, profile: etree.XMLSchema
+) -> None:
+    doc = etree.fromstring(_render([Issue(ReasonCode.XML_MALFORMED, "/", "x")], in_reply_to="M" * 256))
+    schema.assertValid(doc)
+    profile.assertValid(doc)
+    assert doc.xpath("f:header/f:inReplyTo", namespaces=NS) == []
+    doc = etree.fromstring(
+        _render([Issue(ReasonCode.XML_MALFORMED, "/", "x")], in_reply_to=" M\t" + "M" * 253)
+    )
+    profile.assertValid(doc)
+    assert doc.xpath("string(f:header/f:inReplyTo)", namespaces=NS) == "M " + "M" * 253
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    message=st.text(max_size=1000),
+    path=st.text(max_size=60),
+    reply=st.one_of(st.none(), st.text(min_size=1, max_size=400)),
+    send_to=st.text(min_size=1, max_size=400).filter(lambda s: s.strip() != ""),
+)
+def test_any_text_of_any_length_gives_a_document_valid_against_both_schemas(
+    schema: etree.XMLSchema,
+    profile: etree.XMLSchema,
+    message: str,
+    path: str,
+    reply: str | None,
+    send_to: str,
+) -> None:
+    text = message_rejected(
+        message_id="CCP-REJ-1",
+        sent_by="CCP",
+        send_to=send_to,
+        at=AT,
+        issues=[Issue(ReasonCode.XML_MALFORMED, path, message)],
+        in_reply_to=reply,
+    )
+    doc = etree.fromstring(text)
+    schema.assertValid(doc)
+    profile.assertValid(doc)
