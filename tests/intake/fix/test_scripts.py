@@ -33,9 +33,11 @@ async def test_duplicate_submission_registers_once(
 async def test_unknown_comp_id_is_logged_and_never_reaches_quickfix(
     acceptor: FixAcceptor, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="gateway.intake.fix.gate"):
+    with caplog.at_level(logging.WARNING, logger="gateway.security"):
         await run(GOLDEN / "unknown_comp_id.def", "127.0.0.1", acceptor.config.port)
-    assert any("refused at the gate" in r.getMessage() and "NOBODY" in r.getMessage() for r in caplog.records)
+    assert any(
+        "channel=fix identity=NOBODY reason=FIX_UNKNOWN_COMP_ID" in r.getMessage() for r in caplog.records
+    )
     assert acceptor.gate is not None
     assert acceptor.gate.refused == 1
     events = (acceptor.config.log_dir / "GLOBAL.event.current.log").read_text()
