@@ -1,32 +1,39 @@
 """The logon gate: the FIX port members connect to, a thin asyncio layer in front of quickfix.
 
     gate = LogonGate(config, upstream_port=quickfix_port)
-    await gate.start()            # listens on config.bind_host:config.port
+    await gate.start()            # listens on config.bind_host:config.port (TLS when config.tls is set)
     ...
     await gate.close()            # no new connections; every connection ended, quickfix's side included
 
-The quickfix 1.16 build from PyPI cannot do three things the CCP needs, so the gate does them:
+The gate owns the members' port; quickfix sits behind it on a loopback-only internal port. The gate:
 
-- **bind address**: it does not read ``SocketAcceptHost`` and listens on every interface; the gate
-  listens on ``bind_host`` and quickfix on a loopback-only internal port (``AllowedRemoteAddresses``).
-- **unknown CompID**: quickfix has no session for it and drops the connection without a word; the gate
-  reads the first message and answers a Logon whose SenderCompID (or TargetCompID) names no session with
-  a Logout (35=5) whose Text says why, then closes. Suspended members and wrong heartbeat intervals have
-  a session and stay with quickfix (``bridge.logon_refusal``), which keeps their sequence numbers right.
-- **orderly stop**: ``ThreadedSocketAcceptor.stop`` races with connections it accepts or closes while it
-  stops (see ``FixAcceptor.__aexit__``); the gate stops accepting first and ends every connection,
+- **binds**: quickfix 1.16 from PyPI does not read ``SocketAcceptHost`` and listens on every interface;
+  the gate listens on ``bind_host`` and checks the peer against ``allowed_remote_addresses``.
+- **terminates mutual TLS** (``config.tls``; the PyPI quickfix has no SSL): TLS 1.2 minimum, a client
+  certificate from the member CA required, and a Logon admitted only if a name of that certificate
+  (subject CN, SAN DNS/URI/email) is its SenderCompID or is mapped to it (``tls.TlsConfig.names``).
+- **admits Logons only**: a connection is *pending* until its first message, a Logon in FIXT.1.1 naming
+  both CompIDs, is handed to quickfix. Anything else (junk, another message type, 8 KiB without a
+  complete message) is closed here, so no quickfix thread is ever spent on it. A pending connection is
+  closed after ``logon_timeout_s``; with ``max_pending_connections`` pending, the next is closed at once.
+- **answers a refused Logon** with a Logout (35=5) whose Text says why, then closes: CompIDs naming no
+  session (quickfix would drop the connection without a word), a certificate that does not name the
+  SenderCompID, and a CompID that already has a connection handed to quickfix (quickfix would close the
+  second after about 5 s with no reason). Suspended members and heartbeat bounds have a session and stay
+  with quickfix (``bridge.logon_refusal``), which keeps their sequence numbers right.
+- **logs every refusal** with ``security_log.refused`` (channel ``fix``, the claimed CompID, a reason
+  code, the peer address and certificate subject in the detail).
+- **stops in order**: ``ThreadedSocketAcceptor.stop`` races with connections it accepts or closes while
+  it stops (see ``FixAcceptor.__aexit__``); the gate stops accepting first and ends every connection,
   waiting until quickfix has closed its side, so that quickfix stops with no connection left.
 
-Everything else passes through unchanged: once the first message is complete (or 8 KiB have arrived
-without one) the gate connects to quickfix, writes what it read, and from then on only copies bytes
-both ways (``asyncio.Protocol``, no parsing). When quickfix cannot take more, the gate stops reading
+Once a Logon is handed on, the gate connects to quickfix, writes what it read, and from then on only copies
+bytes both ways (``asyncio.Protocol``, no parsing). When quickfix cannot take more, the gate stops reading
 from the member. The other way it never stops reading from quickfix: quickfix's send blocks once its
 socket is full, and sends are made on the event loop, so a paused read there would freeze every
 session. A member that does not read what it is sent is disconnected instead once the gate holds
 ``max_unread_bytes`` for it (a slow consumer); its messages stay in quickfix's store and are resent
 when it logs on again.
-The member's address is checked against ``allowed_remote_addresses`` here, since quickfix sees only
-the gate's loopback address.
 """
 
 from __future__ import annotations
@@ -50,7 +57,7 @@ from gateway.intake.fix.tls import certificate_names, server_context, subject_te
 log = logging.getLogger(__name__)
 
 BEGIN_STRING = "FIXT.1.1"
-FIRST_MESSAGE_LIMIT = 8192  # bytes read looking for the first message before quickfix decides instead
+FIRST_MESSAGE_LIMIT = 8192  # bytes read looking for the first message (a Logon) before the connection is closed
 _SOH = b"\x01"
 _CHECKSUM = re.compile(rb"\x0110=\d{3}\x01")
 _PRINTABLE = re.compile(r"[^\x20-\x7e]")
