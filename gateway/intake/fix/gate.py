@@ -57,7 +57,7 @@ from gateway.intake.fix.tls import certificate_names, server_context, subject_te
 log = logging.getLogger(__name__)
 
 BEGIN_STRING = "FIXT.1.1"
-FIRST_MESSAGE_LIMIT = 8192  # bytes read looking for the first message (a Logon) before the connection is closed
+FIRST_MESSAGE_LIMIT = 8192  # bytes read looking for the first message (a Logon) before closing
 _SOH = b"\x01"
 _CHECKSUM = re.compile(rb"\x0110=\d{3}\x01")
 _PRINTABLE = re.compile(r"[^\x20-\x7e]")
