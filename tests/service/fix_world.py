@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -31,6 +32,7 @@ from gateway.config import (
     OpsConfig,
     StoreConfig,
 )
+from gateway.intake.fix.tls import TlsConfig
 from gateway.refdata.admin import ReferenceData, cash
 from gateway.refdata.model import Member
 from gateway.service import Gateway, open_gateway
@@ -123,9 +125,12 @@ class FixCcp:
         assert self.gateway.fix is not None
         return self.gateway.fix.config.port
 
-    async def session(self, comp_id: str) -> Session:
-        """Log ``comp_id`` on, and return once the gateway counts it logged on (its statuses flow)."""
-        client = FixClient("127.0.0.1", self.port, sender=comp_id, target=self.gateway.config.fix.comp_id)
+    async def session(self, comp_id: str, *, tls: ssl.SSLContext | None = None) -> Session:
+        """Log ``comp_id`` on (over ``tls`` when given), and return once the gateway counts it logged on
+        (its statuses flow)."""
+        client = FixClient(
+            "127.0.0.1", self.port, sender=comp_id, target=self.gateway.config.fix.comp_id, tls=tls
+        )
         await client.connect()
         logon = Msg(tuple(pairs_of(await client.logon())))
         assert logon.type == "A", logon
@@ -192,11 +197,12 @@ async def fix_ccp(
     collateral: dict[str, Decimal],
     suspended: Sequence[str] = (),
     settings_file: Path | None = None,
+    tls: TlsConfig | None = None,
 ) -> AsyncIterator[FixCcp]:
     """The gateway's FIX side over ``db_url`` (migrated, empty; ``engine`` is on it) with ``members``
     onboarded before it starts (FIX sessions are those known at start), ``suspended`` suspended, and
     ``collateral`` lodged in each member's HOUSE account; ``settings_file`` replaces the shipped clearing
-    settings (gateway/rules/settings.toml)."""
+    settings (gateway/rules/settings.toml); ``tls`` makes the FIX port mutual TLS (``[fix.tls]``)."""
     refdata = ReferenceData(engine)
     for m in members:
         await refdata.add_participant(m)
@@ -205,7 +211,7 @@ async def fix_ccp(
     config = GatewayConfig(
         mqtt=MqttConfig(mode=BrokerMode.EXTERNAL),  # not connected: only ``run`` starts the MQTT tasks
         store=StoreConfig(url=db_url),
-        fix=FixConfig(enabled=True, port=free_port(), comp_id="CCP", data_dir=fix_dir),
+        fix=FixConfig(enabled=True, port=free_port(), comp_id="CCP", data_dir=fix_dir, tls=tls),
         ops=OpsConfig(port=0),
         clearing=ClearingConfig(settings_file=settings_file),
     )
