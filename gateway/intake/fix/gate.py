@@ -355,7 +355,9 @@ class _Member(asyncio.Protocol):
                 self,
                 context,
                 server_side=True,
-                ssl_handshake_timeout=self.gate.config.logon_timeout_s,
+                # the logon deadline (the same time, counted from the connection) ends a slow handshake;
+                # this bound only backs it up
+                ssl_handshake_timeout=self.gate.config.logon_timeout_s + 5.0,
             )
         except asyncio.CancelledError:
             raise

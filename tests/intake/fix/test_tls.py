@@ -7,6 +7,7 @@ certificates: ``CN=BANKA`` (mapped to MEMBER1 in ``[tls.names]``) and ``CN=Bank 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import logging
@@ -152,3 +153,24 @@ async def test_a_client_without_a_member_certificate_never_reaches_logon(
     assert _refusals(caplog, "AUTH_TLS_HANDSHAKE_FAILED")
     assert not tls.fix.is_logged_on("MEMBER1")
     assert tls.port.submissions == []
+
+
+async def test_a_tls_connection_that_never_handshakes_is_closed_after_the_logon_timeout(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger=LOGGER_NAME)
+    pki = Pki(tmp_path / "pki")
+    pki.self_signed("server", "/CN=localhost")
+    tls_config = TlsConfig(certfile=pki.dir / "server.crt", keyfile=pki.dir / "server.key", cafile=pki.ca)
+    config = dataclasses.replace(make_config(tmp_path), tls=tls_config, logon_timeout_s=0.3)
+    async with FixAcceptor(config, MemoryClearingPort(), clock=FixedClock(NOW)) as fix:
+        reader, writer = await asyncio.open_connection("127.0.0.1", config.port)  # no ClientHello, ever
+        async with asyncio.timeout(10):  # a bound against hanging, not a timing
+            with contextlib.suppress(ConnectionError):
+                while await reader.read(1024):
+                    pass
+        writer.close()
+        assert fix.gate is not None
+        assert not fix.gate.pending
+    assert _refusals(caplog, "FIX_LOGON_TIMEOUT")
+    assert not _refusals(caplog, "AUTH_TLS_HANDSHAKE_FAILED")
