@@ -65,11 +65,13 @@ def member_view(
     if member_party not in (p.party_id for p in update.trade.parties):
         raise LookupError(f"{member_party} is not a party of submission {update.submission_id}")
     keep = {member_party, ccp_party_id}
+    trade = own_side(update.trade, keep)
     cleared = update.cleared
-    view = replace(
-        update,
-        trade=own_side(update.trade, keep),
-        cleared=None if cleared is None else (own_side(cleared[0], keep), own_side(cleared[1], keep)),
-        reasons=reasons_for_member(update.reasons, member_id),
-    )
-    return update if view == update else view
+    if cleared is not None:
+        first, second = own_side(cleared[0], keep), own_side(cleared[1], keep)
+        if first is not cleared[0] or second is not cleared[1]:
+            cleared = (first, second)
+    reasons = reasons_for_member(update.reasons, member_id)
+    if trade is update.trade and cleared is update.cleared and reasons == update.reasons:
+        return update  # nothing to withhold (own_side returns the trade itself then)
+    return replace(update, trade=trade, cleared=cleared, reasons=reasons)
