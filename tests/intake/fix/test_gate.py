@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -104,7 +105,10 @@ async def test_every_interface_when_asked(tmp_path: Path) -> None:
         assert (await _logon_answer("127.0.0.2", config.port))[35] == "A"
 
 
-async def test_only_allowed_addresses_reach_quickfix(tmp_path: Path) -> None:
+async def test_only_allowed_addresses_reach_quickfix(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="gateway.security")
     config = make_config(
         tmp_path, bind_host=EVERY_INTERFACE, insecure_plaintext=True, allowed_remote_addresses=("127.0.0.3",)
     )
@@ -112,6 +116,9 @@ async def test_only_allowed_addresses_reach_quickfix(tmp_path: Path) -> None:
         with pytest.raises((Disconnected, ConnectionError)):
             await _logon_answer("127.0.0.1", config.port)  # from 127.0.0.1: dropped unanswered
         assert (await _logon_answer("127.0.0.1", config.port, local="127.0.0.3"))[35] == "A"
+    assert [
+        r.getMessage() for r in caplog.records if getattr(r, "reason_code", None) == "FIX_ADDRESS_NOT_ALLOWED"
+    ] == ["refused channel=fix identity=- reason=FIX_ADDRESS_NOT_ALLOWED: connection from 127.0.0.1"]
 
 
 async def test_a_member_after_a_refused_stranger_is_served(acceptor: FixAcceptor) -> None:
