@@ -32,7 +32,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("affirm_member", sa.String(length=64), nullable=True))
     conn = op.get_bind()
     rows = conn.execute(
-        sa.text(f"SELECT id, trade_json FROM submissions WHERE {LIVE_UTI} ORDER BY id")
+        sa.text(
+            "SELECT id, trade_json FROM submissions WHERE stage NOT IN ('REJECTED', 'WITHDRAWN') ORDER BY id"
+        )
     ).fetchall()
     seen: set[str] = set()
     for row_id, trade_json in rows:
