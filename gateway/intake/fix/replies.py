@@ -83,7 +83,9 @@ def trade_report_ack(
     if trade_id:
         items.append((T.TradeID, trade_id))
     items += [(T.TradeReportTransType, trans_type), (T.TradeReportType, report_type)]
-    reasons = tuple(issues) or (update.reasons if update and update.status is S.REJECTED else ())
+    # a Decline (856=3) taken is acknowledged (1523=0) with the trade it refused (939=1)
+    declined = report_type == "3"
+    reasons = tuple(issues) or (update.reasons if update and update.status is S.REJECTED and not declined else ())
     if reasons:
         items += [
             (T.TrdRptStatus, "1"),
