@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from decimal import Decimal
 
 from gateway.domain.trade import Party, PartyTradeId, Stream, Trade
 
@@ -62,8 +63,15 @@ def differences(alleged: Trade, own: Trade) -> list[str]:
         other = mine[key]
         for name, value in _STREAM_TERMS:
             if value(stream) != value(other):
-                out.append(f"streams[{n}].{name} ({value(stream)} / {value(other)})")
+                out.append(f"streams[{n}].{name} ({_text(value(stream))} / {_text(value(other))})")
     return out
+
+
+def _text(value: object) -> str:
+    """A term as a member would write it (``50000000``, not ``5.0E+7`` or ``50000000.0``)."""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return str(value)
 
 
 def with_side(trade: Trade, party_id: str, account: str | None, side_trade_id: str | None) -> Trade:

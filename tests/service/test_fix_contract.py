@@ -10,7 +10,9 @@ initial margin is notional x whole years x 1bp x 50.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 import gateway.rules
 from gateway.clearing.ports import DeliveryChannel
 from gateway.domain.enums import ClearingStatusCode
+from gateway.domain.reasons import ReasonCode
 from gateway.publish.fpml.status import CcpIdentity, status_update_to_fpml
 from gateway.refdata.admin import cash
 from gateway.store import tables as t
@@ -662,3 +665,162 @@ async def test_a_trade_short_of_collateral_is_refused_on_credit_when_the_ccp_ref
         # Bank A is told the trade was refused on its counterparty's credit, not Bank B's figures
         assert texts["BANKA_FIX"] == "counterparty: the counterparty's side is not yet covered"
         assert await ccp.stages("BANKA_FIX", "T6") == [(1, "REJECTED")]
+
+
+# --- 8. two-sided reporting: decline, end of day, the counterparty's own report, who may answer -----------------
+
+
+async def test_a_declined_trade_is_refused_to_both_and_never_cleared(ccp: FixCcp) -> None:
+    a = await ccp.session("BANKA_FIX")
+    b = await ccp.session("BANKB_FIX")
+    await a.ask(report("R1", swap("T8")), "AR")
+    declined = await b.ask(answer("B-NO", trade_id="T8", report_type="3"), "AR")  # named by its TradeID
+    assert declined.pick(571, 856, 939, 1523) == (
+        "B-NO",
+        "3",
+        "1",
+        "0",
+    )  # the decline taken, the trade refused
+    assert await ccp.clear() == 0
+    assert await ccp.stages("BANKA_FIX", "T8") == [(1, "REJECTED")]
+    assert await ccp.count(t.cleared_trades) == 0
+    for session in (a, b):
+        refused = (await ccp.statuses(session))[-1]
+        assert refused.pick(1003, 939, 1832) == ("T8", "1", "3")
+        assert refused[1328] == "tradeReportType: declined by BANKB_FIX"
+    history = await ccp.gateway.clearing.history("S0000000001")
+    assert history[-1].reasons[0].code is ReasonCode.LIFE_DECLINED_BY_COUNTERPARTY
+    too_late = await b.ask(answer("B-YES", ref="R1"), "AR")  # accepting a declined trade: still refused
+    assert too_late.pick(939, 1523) == ("1", "1")
+    assert await ccp.clear() == 0
+
+
+async def test_a_trade_still_alleged_at_end_of_day_is_refused(ccp: FixCcp) -> None:
+    a = await ccp.session("BANKA_FIX")
+    b = await ccp.session("BANKB_FIX")
+    await a.ask(report("R1", swap("T9")), "AR")
+    eod = await ccp.gateway.clearing.end_of_day(date(2026, 1, 7))
+    assert eod.refused == ("S0000000001",)
+    assert await ccp.stages("BANKA_FIX", "T9") == [(1, "REJECTED")]
+    for session in (a, b):
+        refused = (await ccp.statuses(session))[-1]
+        assert refused.pick(1003, 939, 1832) == ("T9", "1", "3")
+        assert "not affirmed by the counterparty by the end of 2026-01-07" in refused[1328]
+    history = await ccp.gateway.clearing.history("S0000000001")
+    assert history[-1].reasons[0].code is ReasonCode.LIFE_NOT_AFFIRMED_BY_EOD
+    assert (await b.ask(answer("B1", ref="R1"), "AR")).pick(939, 1523) == ("1", "1")
+    assert await ccp.count(t.cleared_trades) == 0
+
+
+async def test_the_counterpartys_own_matching_report_affirms_the_trade(ccp: FixCcp) -> None:
+    a = await ccp.session("BANKA_FIX")
+    b = await ccp.session("BANKB_FIX")
+    await a.ask(report("R1", swap("T10")), "AR")
+    # Bank B reports the same trade under its own trade id: the same UTI and economics, its own account
+    own = swap("B-10", uti="UTI-T10", reporter=LEI_B, accounts={LEI_B: "CLIENT1"})
+    ack = await b.ask(report("BR1", own), "AR")
+    assert ack.pick(571, 1003, 939, 1523, 58) == ("BR1", "B-10", "0", "0", "status Accepted")
+    assert await ccp.count(t.submissions) == 1  # an affirmation, not a second trade
+    await ccp.refdata.lodge("BANKB", "CLIENT1", cash("AUD", Decimal(100_000_000)))
+    assert await ccp.clear() == 1
+    c = t.cleared_trades.c
+    async with ccp.gateway.engine.connect() as conn:
+        accounts = dict((await conn.execute(select(c.member_id, c.account_id))).all())
+    assert accounts == {"BANKA": "HOUSE", "BANKB": "CLIENT1"}
+    for session in (a, b):
+        assert (await ccp.statuses(session))[-1].pick(939, 1832) == ("0", "1")
+    again = await b.ask(report("BR1", own, PossResend="Y"), "AR")  # its report again: where the trade is
+    assert again.pick(939, 1523, 58) == ("0", "0", "status Cleared")
+    assert await ccp.count(t.cleared_trades) == 2
+
+
+async def test_a_report_with_the_same_uti_and_other_economics_is_refused_naming_what_differs(
+    ccp: FixCcp,
+) -> None:
+    a = await ccp.session("BANKA_FIX")
+    b = await ccp.session("BANKB_FIX")
+    await a.ask(report("R1", swap("T11")), "AR")
+    other = swap("B-11", uti="UTI-T11", reporter=LEI_B, notional="60000000", maturity="20310107")
+    refused = await b.ask(report("BR1", other), "AR")
+    assert refused.pick(939, 1523, 751) == ("1", "1", "99")
+    text = refused[1328]
+    assert "UTI UTI-T11 is alleged as submission S0000000001 with other terms" in text
+    assert "streams[0].notional (50000000 / 60000000)" in text
+    assert "streams[0].terminationDate (2036-01-07 / 2031-01-07)" in text
+    assert await ccp.stages("BANKA_FIX", "T11") == [(1, "ALLEGED")]  # still waiting for Bank B
+    assert await ccp.count(t.submissions) == 1
+
+
+async def test_only_the_counterparty_may_accept_or_decline_and_a_refusal_is_logged(
+    ccp: FixCcp, caplog: pytest.LogCaptureFixture
+) -> None:
+    a = await ccp.session("BANKA_FIX")
+    c = await ccp.session("BANKC_FIX")
+    await a.ask(report("R1", swap("T12")), "AR")
+    with caplog.at_level(logging.WARNING, logger="gateway.security"):
+        own = await a.ask(answer("A-OK", ref="R1", lei=LEI_A), "AR")  # the reporter accepting itself
+        third = await c.ask(answer("C-OK", ref="R1", lei=LEI_C), "AR")  # a member that is not a side
+        third_declines = await c.ask(answer("C-NO", trade_id="T12", lei=LEI_C, report_type="3"), "AR")
+    for ack in (own, third, third_declines):
+        assert ack.pick(939, 1523, 751) == ("1", "1", "3")  # 3: not authorised
+    assert own[1328] == (
+        f"TradeReportRefID(572): report 'R1' is not alleged against {LEI_A}: "
+        "only its counterparty may accept or decline it"
+    )
+    assert third_declines[1328].startswith("TradeID(1003): trade 'T12' is not alleged against")
+    lines = [r.getMessage() for r in caplog.records if r.name == "gateway.security"]
+    assert any("channel=fix identity=BANKA_FIX reason=ELIG_NOT_COUNTERPARTY" in m for m in lines)
+    assert any("channel=fix identity=BANKC_FIX reason=ELIG_NOT_COUNTERPARTY" in m for m in lines)
+    assert await ccp.stages("BANKA_FIX", "T12") == [(1, "ALLEGED")]
+    assert await ccp.clear() == 0
+
+
+async def test_a_member_naming_the_other_sides_account_is_refused_and_logged(
+    ccp: FixCcp, caplog: pytest.LogCaptureFixture
+) -> None:
+    a = await ccp.session("BANKA_FIX")
+    b = await ccp.session("BANKB_FIX")
+    with caplog.at_level(logging.WARNING, logger="gateway.security"):
+        # Bank A books Bank B's side into Bank B's client account
+        refused = await a.ask(report("R1", swap("T13", accounts={LEI_A: "HOUSE", LEI_B: "CLIENT1"})), "AR")
+        await a.ask(report("R2", swap("T14")), "AR")
+        # Bank B's accept naming Bank A's account as well as its own
+        head = answer("B-OK", ref="R2")[:-6]  # without NoSides and Bank B's side
+        accept = [
+            *head,
+            (552, "2"),
+            *[(54, "1"), (453, "1"), (448, LEI_A), (447, "N"), (452, "1"), (1, "CLIENT1")],
+            *[(54, "2"), (453, "1"), (448, LEI_B), (447, "N"), (452, "1"), (1, "HOUSE")],
+        ]
+        refused_accept = await b.ask(accept, "AR")
+    assert refused.pick(939, 1523, 751) == ("1", "1", "3")
+    assert refused[1328] == (
+        f"Account(1): BANKA_FIX may name only the accounts of {LEI_A}, not 'CLIENT1' of {LEI_B}"
+    )
+    assert refused_accept.pick(939, 1523, 751) == ("1", "1", "3")
+    assert refused_accept[1328] == f"Account(1): BANKB_FIX may name only the accounts of {LEI_B}"
+    lines = [r.getMessage() for r in caplog.records if r.name == "gateway.security"]
+    assert any("channel=fix identity=BANKA_FIX reason=ELIG_ACCOUNT_NOT_YOURS" in m for m in lines)
+    assert any("channel=fix identity=BANKB_FIX reason=ELIG_ACCOUNT_NOT_YOURS" in m for m in lines)
+    assert await ccp.stages("BANKA_FIX", "T13") == []
+    assert await ccp.stages("BANKA_FIX", "T14") == [(1, "ALLEGED")]
+
+
+async def test_a_second_live_trade_with_one_uti_is_refused_naming_the_first(ccp: FixCcp) -> None:
+    a = await ccp.session("BANKA_FIX")
+    b = await ccp.session("BANKB_FIX")
+    c = await ccp.session("BANKC_FIX")
+    await registered(ccp, a, b, "R1", swap("T15"))
+    await ccp.clear()
+    ids = await ccp_trade_ids(ccp)
+    # the same UTI again: Bank A under a new trade id, Bank C in a trade of its own with Bank A
+    again = await a.ask(report("R2", swap("T15-BIS", uti="UTI-T15")), "AR")
+    other = await c.ask(report("C1", swap("C-15", uti="UTI-T15", reporter=LEI_C, LEI_B=LEI_C)), "AR")
+    for ack in (again, other):
+        assert ack.pick(939, 1523, 751) == ("1", "1", "99")
+        assert ack[1328] == (
+            "tradeHeader.uti: UTI UTI-T15 is live as submission S0000000001 "
+            f"(Cleared, CCP trade ids {ids['BANKA']} and {ids['BANKB']})"
+        )
+    assert await ccp.count(t.submissions) == 1
+    assert await ccp.count(t.cleared_trades) == 2

@@ -85,7 +85,9 @@ def trade_report_ack(
     items += [(T.TradeReportTransType, trans_type), (T.TradeReportType, report_type)]
     # a Decline (856=3) taken is acknowledged (1523=0) with the trade it refused (939=1)
     declined = report_type == "3"
-    reasons = tuple(issues) or (update.reasons if update and update.status is S.REJECTED and not declined else ())
+    reasons = tuple(issues) or (
+        update.reasons if update and update.status is S.REJECTED and not declined else ()
+    )
     if reasons:
         items += [
             (T.TrdRptStatus, "1"),
