@@ -82,13 +82,12 @@ def swap(
         elif tag == 448:
             value = side = replace.get(value, value)
         elif tag == 1:
-            if accounts is not None:
-                if side not in accounts:
-                    continue
-                value = accounts[side]
-            elif side != reporter:
-                continue
+            continue  # each side's account is set below, after its party
         out.append((tag, value))
+        if tag == 803:  # the side's last party field: its account follows
+            account = accounts.get(side) if accounts is not None else ("HOUSE" if side == reporter else None)
+            if account is not None:
+                out.append((1, account))
     if version is not None:
         out.append((2302, str(version)))
     return out
@@ -125,6 +124,18 @@ def answer(
         *[(35, "AE"), (571, report_id), (1003, trade_id), (487, "0"), (856, report_type), *named],
         *[(60, NOW), (167, "IRS"), (75, DAY), (552, "1"), *side],
     ]
+
+
+async def submission_ref(ccp: FixCcp, source: str, trade_id: str) -> str:
+    """The service's id of the (first) submission of a trade."""
+    s = t.submissions.c
+    async with ccp.gateway.engine.connect() as conn:
+        row_id = (
+            await conn.execute(
+                select(s.id).where(s.source == source, s.source_trade_id == trade_id).order_by(s.id).limit(1)
+            )
+        ).scalar_one()
+    return f"S{row_id:010d}"
 
 
 async def registered(ccp: FixCcp, a: Session, b: Session, report_id: str, trade: Pairs) -> None:
@@ -210,7 +221,9 @@ async def test_a_members_report_is_alleged_to_its_counterparty_and_cleared_once_
     async with ccp.gateway.engine.connect() as conn:
         accounts = dict((await conn.execute(select(c.member_id, c.account_id))).all())
     assert accounts == {"BANKA": "HOUSE", "BANKB": "CLIENT1"}
-    cleared_pair = (await ccp.gateway.clearing.history("S0000000001"))[-1].cleared
+    cleared_pair = (await ccp.gateway.clearing.history(await submission_ref(ccp, "BANKA_FIX", "T1")))[
+        -1
+    ].cleared
     assert cleared_pair is not None
     b_trade = cleared_pair[1]  # CCP-B
     assert any(p.trade_id == "B-77" and p.party_id == LEI_B for p in b_trade.identifiers.party_trade_ids)
@@ -688,7 +701,7 @@ async def test_a_declined_trade_is_refused_to_both_and_never_cleared(ccp: FixCcp
         refused = (await ccp.statuses(session))[-1]
         assert refused.pick(1003, 939, 1832) == ("T8", "1", "3")
         assert refused[1328] == "tradeReportType: declined by BANKB_FIX"
-    history = await ccp.gateway.clearing.history("S0000000001")
+    history = await ccp.gateway.clearing.history(await submission_ref(ccp, "BANKA_FIX", "T8"))
     assert history[-1].reasons[0].code is ReasonCode.LIFE_DECLINED_BY_COUNTERPARTY
     too_late = await b.ask(answer("B-YES", ref="R1"), "AR")  # accepting a declined trade: still refused
     assert too_late.pick(939, 1523) == ("1", "1")
@@ -700,13 +713,14 @@ async def test_a_trade_still_alleged_at_end_of_day_is_refused(ccp: FixCcp) -> No
     b = await ccp.session("BANKB_FIX")
     await a.ask(report("R1", swap("T9")), "AR")
     eod = await ccp.gateway.clearing.end_of_day(date(2026, 1, 7))
-    assert eod.refused == ("S0000000001",)
+    ref = await submission_ref(ccp, "BANKA_FIX", "T9")
+    assert eod.refused == (ref,)
     assert await ccp.stages("BANKA_FIX", "T9") == [(1, "REJECTED")]
     for session in (a, b):
         refused = (await ccp.statuses(session))[-1]
         assert refused.pick(1003, 939, 1832) == ("T9", "1", "3")
         assert "not affirmed by the counterparty by the end of 2026-01-07" in refused[1328]
-    history = await ccp.gateway.clearing.history("S0000000001")
+    history = await ccp.gateway.clearing.history(ref)
     assert history[-1].reasons[0].code is ReasonCode.LIFE_NOT_AFFIRMED_BY_EOD
     assert (await b.ask(answer("B1", ref="R1"), "AR")).pick(939, 1523) == ("1", "1")
     assert await ccp.count(t.cleared_trades) == 0
@@ -744,7 +758,8 @@ async def test_a_report_with_the_same_uti_and_other_economics_is_refused_naming_
     refused = await b.ask(report("BR1", other), "AR")
     assert refused.pick(939, 1523, 751) == ("1", "1", "99")
     text = refused[1328]
-    assert "UTI UTI-T11 is alleged as submission S0000000001 with other terms" in text
+    ref = await submission_ref(ccp, "BANKA_FIX", "T11")
+    assert f"UTI UTI-T11 is alleged as submission {ref} with other terms" in text
     assert "streams[0].notional (50000000 / 60000000)" in text
     assert "streams[0].terminationDate (2036-01-07 / 2031-01-07)" in text
     assert await ccp.stages("BANKA_FIX", "T11") == [(1, "ALLEGED")]  # still waiting for Bank B
@@ -816,10 +831,11 @@ async def test_a_second_live_trade_with_one_uti_is_refused_naming_the_first(ccp:
     # the same UTI again: Bank A under a new trade id, Bank C in a trade of its own with Bank A
     again = await a.ask(report("R2", swap("T15-BIS", uti="UTI-T15")), "AR")
     other = await c.ask(report("C1", swap("C-15", uti="UTI-T15", reporter=LEI_C, LEI_B=LEI_C)), "AR")
+    ref = await submission_ref(ccp, "BANKA_FIX", "T15")
     for ack in (again, other):
         assert ack.pick(939, 1523, 751) == ("1", "1", "99")
         assert ack[1328] == (
-            "tradeHeader.uti: UTI UTI-T15 is live as submission S0000000001 "
+            f"tradeHeader.uti: UTI UTI-T15 is live as submission {ref} "
             f"(Cleared, CCP trade ids {ids['BANKA']} and {ids['BANKB']})"
         )
     assert await ccp.count(t.submissions) == 1

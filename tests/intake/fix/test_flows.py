@@ -22,7 +22,7 @@ from tests.intake.fix.script import GOLDEN, parse_pairs
 from tests.intake.fix.test_trade_fields import EX01
 from tests.strategies import LEI_A, LEI_B, vanilla_irs
 
-TRADE = parse_pairs((GOLDEN / "vanilla_trade.fix").read_text())
+TRADE = parse_pairs((GOLDEN / "vanilla_report.fix").read_text())
 HEAD = [(487, "0"), (856, "0"), (60, "20260105-09:00:00.000")]
 
 
@@ -378,7 +378,11 @@ async def test_new_report_must_be_a_submit(acceptor: FixAcceptor, memory_port: M
     ack = await _ask(
         client, [(35, "AE"), (571, "R1"), (487, "0"), (856, "6"), (60, "20260105-09:00:00.000"), *TRADE]
     )
-    assert (ack[1523], ack[1328]) == ("1", "TradeReportType(856): a new report is a Submit (0)")
+    assert (ack[1523], ack[1328]) == (
+        "1",
+        "TradeReportType(856): a new report is a Submit (0), or the Accept (2) or Decline (3) of a trade "
+        "alleged against you; a replacement is a Submit (0)",
+    )
     assert memory_port.submissions == []
     await client.close()
 
