@@ -56,7 +56,12 @@ def differences(alleged: Trade, own: Trade) -> list[str]:
         return [*out, f"streams ({len(alleged.streams)} / {len(own.streams)})"]
     theirs = {(s.payer, s.receiver): s for s in alleged.streams}
     mine = {(s.payer, s.receiver): s for s in own.streams}
-    if len(theirs) != len(alleged.streams) or theirs.keys() != mine.keys():
+    swapped = theirs.keys() == mine.keys() and any(
+        (t.fixed_rate is None) != (mine[k].fixed_rate is None)
+        or (t.floating_index is None) != (mine[k].floating_index is None)
+        for k, t in theirs.items()
+    )
+    if len(theirs) != len(alleged.streams) or theirs.keys() != mine.keys() or swapped:
         # the same parties but the other way round: each leg paid by the other side
         return [*out, "direction (payer and receiver of the streams)"]
     for n, (key, stream) in enumerate(theirs.items()):
