@@ -426,3 +426,47 @@ async def test_one_uti_clears_once_across_sources_and_channels_and_a_repeat_is_a
             assert (
                 await conn.execute(select(func.count()).select_from(tables.submissions))
             ).scalar_one() == 1
+
+
+async def test_a_members_fix_report_is_alleged_on_the_counterpartys_member_topic(
+    mosquitto: tuple[str, int], store_url: str, tmp_path: Path
+) -> None:
+    """Bank A reports its own trade over FIX: Bank B is told on its MQTT member topic that the trade
+    awaits its acceptance, and nothing is cleared."""
+    from gateway.intake.fix.trade_fields import trade_items
+    from gateway.intake.fix.wire import Out
+
+    async with running(mosquitto, store_url, fix_dir=tmp_path / "fix") as r:
+        fix = r.gateway.config.fix
+        client = FixClient("127.0.0.1", fix.port, sender=f"{r.bank_a}FIX", target=fix.comp_id)
+        await client.connect()
+        try:
+            assert (await client.logon()).get(35) == b"A"
+            trade = _own_account_only(aud_irs("T-ALLEGE"))
+            body = [(int(t), v) for t, v in list(Out("AE", tuple(trade_items(trade))).pairs())[1:]]
+            now = r.clock.now().strftime("%Y%m%d-%H:%M:%S")
+            await client.send([(35, "AE"), (571, "RA-1"), (487, "0"), (856, "0"), (60, now), *body])
+            ack = await client.receive()
+            while ack.get(35) != b"AR":
+                ack = await client.receive()
+            assert (ack.get(1523), ack.get(939)) == (b"0", b"4")
+        finally:
+            await client.logout()
+            await client.close()
+        to_b = r.topic(r.bank_b)
+        await r.inbox.wait_for(
+            lambda _: any(
+                m.kind == "clearingStatus"
+                and m.correlation == "T-ALLEGE"
+                and m.doc.xpath("string(//f:clearingStatusValue)", namespaces={"f": FPML[1:-1]})
+                == "AwaitingAcceptance"
+                for m in r.inbox.on(to_b)
+            )
+        )
+        await r.gateway.clearing.drain()
+        async with r.gateway.engine.connect() as conn:
+            assert (
+                await conn.execute(select(func.count()).select_from(tables.cleared_trades))
+            ).scalar_one() == 0
+            stage = (await conn.execute(select(tables.submissions.c.stage))).scalar_one()
+        assert stage == "ALLEGED"

@@ -433,3 +433,22 @@ async def test_a_report_names_the_order_it_was_executed_from(
     (sub,) = memory_port.submissions
     assert sub.orders == ((LEI_A, "ORD-A"),)
     await client.close()
+
+
+async def test_a_members_report_is_two_sided_and_a_trade_sources_is_not(
+    acceptor: FixAcceptor, memory_port: MemoryClearingPort
+) -> None:
+    """A member's own report goes to the clearing service as one the other side must affirm; an approved
+    trade source's (a session flagged as a source) is registered as it is, with both sides' accounts."""
+    member = await _session(acceptor, "MEMBER1")
+    assert (await _ask(member, [(35, "AE"), (571, "R1"), *HEAD, *TRADE]))[1523] == "0"
+    venue = await _session(acceptor, "VENUE")
+    both = parse_pairs((GOLDEN / "vanilla_trade.fix").read_text())  # both accounts named
+    assert (await _ask(venue, [(35, "AE"), (571, "V1"), *HEAD, *both]))[1523] == "0"
+    by_member, by_venue = memory_port.submissions
+    assert (by_member.source, by_member.reporter_party) == ("MEMBER1", LEI_A)
+    assert (by_venue.source, by_venue.reporter_party) == ("VENUE", None)
+    assert [p.account for p in by_venue.trade.parties] == ["HOUSE", "HOUSE"]
+    assert [p.account for p in by_member.trade.parties] == ["HOUSE", None]
+    await member.close()
+    await venue.close()
