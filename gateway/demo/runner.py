@@ -2,7 +2,7 @@
 
 Onboard three members and lodge collateral, synthesise market data, start the gateway (in-process
 broker, SQLite, FIX), let a trade source publish a day of FpML over MQTT while Bank C reports its own
-trades over FIX, make a collateral call for the trade left pending, run end of day, and write the
+trades over FIX (alleged to Bank A or Bank B, whose FIX sessions accept them), make a collateral call for the trade left pending, run end of day, and write the
 CCP position file the members reconcile against.
 """
 
