@@ -328,7 +328,13 @@ _SIDE = [("1", "BUY"), ("2", "SELL")]
 # Enumerations we accept. Where upstream defines values ours must be a subset (checked by the build).
 ENUMS: dict[str, list[tuple[str, str]]] = {
     "TradeReportTransType": [("0", "NEW"), ("1", "CANCEL"), ("2", "REPLACE")],
-    "TradeReportType": [("0", "SUBMIT"), ("6", "TRADE_REPORT_CANCEL")],
+    "TradeReportType": [
+        ("0", "SUBMIT"),
+        ("1", "ALLEGED"),
+        ("2", "ACCEPT"),
+        ("3", "DECLINE"),
+        ("6", "TRADE_REPORT_CANCEL"),
+    ],
     "TrdRptStatus": [
         ("0", "ACCEPTED"),
         ("1", "REJECTED"),

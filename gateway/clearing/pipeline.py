@@ -13,6 +13,7 @@ outbox items (publication is the publishers reading the outbox).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
@@ -25,9 +26,12 @@ import structlog
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from gateway.clearing import affirmation
 from gateway.clearing.credit import BatchPricing, CreditChecker, CreditPosition, decide, effective_tolerance
 from gateway.clearing.novation import novate, position_terms
 from gateway.clearing.ports import (
+    Affirmation,
+    Channel,
     ClearingPort,
     CreditDecision,
     DeliveryChannel,
@@ -159,7 +163,7 @@ class ClearingService:
         """Store ``group`` in one transaction, else one transaction each; settles every future of it."""
         try:
             async with self._writing() as conn:
-                parties = {p.party_id for sub, _ in group for p in sub.trade.parties}
+                parties = {p.party_id for sub, _ in group for p in _parties_of(sub)}
                 found = await ref.parties_and_comp_ids(conn, parties)
                 stored = await self._submit_many_in(conn, [sub for sub, _ in group], found)
                 await _release_orders(conn, stored)
@@ -174,7 +178,8 @@ class ClearingService:
                 done = []
                 try:
                     async with self._writing() as conn:
-                        one = await self._submit_in(conn, sub)
+                        found = await ref.parties_and_comp_ids(conn, (p.party_id for p in _parties_of(sub)))
+                        (one,) = await self._submit_many_in(conn, [sub], found)
                         await _release_orders(conn, [one])
                         done.append((one, fut))
                 except Exception as exc:
@@ -190,9 +195,14 @@ class ClearingService:
                         raise
                 return
         for (update, row_id, sub), fut in done:
-            if row_id:
-                _remember(self._trades, row_id, sub.trade)  # committed: usable instead of the stored JSON
-            fut.set_result(update)
+            # committed: usable instead of the stored JSON (not a member's report: its counterparty's
+            # affirmation completes the stored trade, perhaps in another process)
+            if row_id and sub.reporter_party is None:
+                _remember(self._trades, row_id, sub.trade)
+            if isinstance(update, GatewayError):
+                fut.set_exception(update)
+            else:
+                fut.set_result(update)
         if any(row_id for (_u, row_id, _s), _f in done):
             self._wake.set()
 
@@ -201,16 +211,18 @@ class ClearingService:
         conn: AsyncConnection,
         submissions: Sequence[Submission],
         found: tuple[dict[str, str], dict[str, list[str]]],
-    ) -> list[tuple[StatusUpdate, int, Submission]]:
-        """``_submit_in`` for each, in order, with the Received history and outbox rows written together.
+    ) -> list[Stored]:
+        """Each submission stored in order, with the Received history and outbox rows written together;
+        a submission refused at receipt (a duplicate UTI) carries its error instead of a status.
 
         The rows written so far are flushed before anything that reads them or writes another status
-        (a repeat reads its stored submission's last status; a correction withdraws earlier versions), so
-        every trade's statuses keep their order in the history and the outbox.
+        (a repeat reads its stored submission's last status; a correction withdraws earlier versions; a
+        member's report is alleged to its counterparty), so every trade's statuses keep their order in
+        the history and the outbox.
         """
         if len(submissions) > 1 and _independent(submissions):
             return await self._submit_independent(conn, submissions, found)
-        out: list[tuple[StatusUpdate, int, Submission] | None] = [None] * len(submissions)
+        out: list[Stored | None] = [None] * len(submissions)
         waiting: list[tuple[int, SubmissionRow, datetime, list[Recipient]]] = []
 
         async def flush() -> None:
@@ -221,15 +233,25 @@ class ClearingService:
 
         for n, sub in enumerate(submissions):
             now = self.clock.now()
+            if sub.is_correction:
+                refusal = await self._correction_uti_taken(conn, sub)
+                if refusal is not None:
+                    await flush()
+                    out[n] = (refusal, 0, sub)
+                    continue
             row, recipients = await self._insert(conn, sub, now, found)
-            if row is None:  # a repeat (perhaps of one earlier in this group): its last status
+            if row is None:  # a repeat (perhaps of one earlier in this group), an affirmation, a duplicate
                 await flush()
-                out[n] = (await self._repeat(conn, sub), 0, sub)
+                out[n] = await self._conflict(conn, sub, found[0])
                 continue
             if sub.is_correction:
                 await flush()
                 await self._supersede_earlier(conn, row, now)
+                await self._claim_uti(conn, row)
             waiting.append((n, row, now, recipients))
+            if row.stage is Stage.ALLEGED:
+                await flush()
+                await self._allege(conn, row, now, recipients)
         await flush()
         settled = [one for one in out if one is not None]
         assert len(settled) == len(submissions)
@@ -240,7 +262,7 @@ class ClearingService:
         conn: AsyncConnection,
         submissions: Sequence[Submission],
         found: tuple[dict[str, str], dict[str, list[str]]],
-    ) -> list[tuple[StatusUpdate, int, Submission]]:
+    ) -> list[Stored]:
         """``_submit_many_in`` for a group without corrections whose submissions do not repeat one another.
 
         No submission of such a group writes a status other than its own Received, so all of them are
@@ -260,32 +282,140 @@ class ClearingService:
                 conn, [(row, at, _recipients_of(row, comp_ids)) for row, at in stored]
             )
         )
-        out = []
+        out: list[Stored] = []
         for row, sub in zip(rows, submissions, strict=True):
             if row is None:
-                out.append((await self._repeat(conn, sub), 0, sub))
+                out.append(await self._conflict(conn, sub, members))
             else:
                 out.append((next(updates), row.id, sub))
         return out
 
-    async def _repeat(self, conn: AsyncConnection, submission: Submission) -> StatusUpdate:
-        """The last status of the stored submission that a refused insert repeats."""
-        known = await self._known(conn, submission)
-        if known is None:  # pragma: no cover - the insert was refused by a unique key
+    async def _conflict(self, conn: AsyncConnection, sub: Submission, members: dict[str, str]) -> Stored:
+        """A submission a unique key refused: a repeat gets its last status (owed again on MQTT); the
+        counterparty's own report of a trade alleged against it affirms that trade; anything else with a
+        live UTI is a duplicate, refused naming the trade that holds the UTI."""
+        known = await self._known(conn, sub)
+        if known is not None:
+            if sub.channel is Channel.MQTT_FPML:  # the same answer again, on the source's topic too
+                source = Recipient(DeliveryChannel.MQTT, RecipientRole.SOURCE, sub.source)
+                await repo.owe_latest_again(conn, known.id, source, self.clock.now())
+            return await repo.latest_update(conn, known.id), 0, sub
+        uti = sub.trade.identifiers.uti
+        holder = None if uti is None else await repo.live_by_uti(conn, uti, lock=True)
+        if holder is None:  # pragma: no cover - the insert was refused by a unique key
             raise RuntimeError("submission refused by a unique key but not found")
-        return await repo.latest_update(conn, known.id)
+        affirming = (
+            sub.reporter_party is not None
+            and holder.affirm_member is not None
+            and holder.source != sub.source
+            and members.get(sub.reporter_party) == holder.affirm_member
+        )
+        if affirming:
+            return await self._affirm_by_report(conn, sub, holder)
+        return await self._duplicate(conn, holder), 0, sub
 
-    async def _submit_in(
+    async def _duplicate(self, conn: AsyncConnection, holder: SubmissionRow) -> NotEligible:
+        """The refusal of a second trade with ``holder``'s live UTI, naming ``holder``."""
+        ids = await repo.ccp_trade_ids_of(conn, holder.id) if holder.stage is Stage.CLEARED else []
+        cleared = f", CCP trade ids {' and '.join(ids)}" if ids else ""
+        state = "alleged" if holder.stage is Stage.ALLEGED else holder.status.value
+        return NotEligible(
+            [
+                Issue(
+                    ReasonCode.ELIG_DUPLICATE_UTI,
+                    "tradeHeader.uti",
+                    f"UTI {holder.trade.identifiers.uti} is live as submission {holder.ref} ({state}{cleared})",
+                )
+            ]
+        )
+
+    async def _correction_uti_taken(self, conn: AsyncConnection, sub: Submission) -> NotEligible | None:
+        """A correction keeps its trade's UTI; it may not take one live as another trade."""
+        uti = sub.trade.identifiers.uti
+        holder = None if uti is None else await repo.live_by_uti(conn, uti)
+        if holder is None or (holder.source, holder.source_trade_id) == (
+            sub.source,
+            sub.trade.identifiers.source_trade_id,
+        ):
+            return None
+        return await self._duplicate(conn, holder)
+
+    async def _claim_uti(self, conn: AsyncConnection, row: SubmissionRow) -> None:
+        """A stored correction holds its UTI once the versions it replaces are withdrawn; while an earlier
+        version is novated it does not (the pass refuses it as a correction of a novated trade)."""
+        uti = row.trade.identifiers.uti
+        if uti is not None and await repo.live_by_uti(conn, uti) is None:
+            await repo.claim_uti(conn, row.id, uti)
+
+    async def _allege(
+        self, conn: AsyncConnection, row: SubmissionRow, now: datetime, recipients: Sequence[Recipient]
+    ) -> None:
+        """A member's report, stored Received, is alleged to its counterparty: AwaitingAcceptance to every
+        recipient (the counterparty's FIX sessions read it as TradeReportType Alleged)."""
+        received = dataclasses.replace(row, last_sequence=1)
+        await repo.record(
+            conn,
+            received,
+            ClearingStatusCode.AWAITING_ACCEPTANCE,
+            now,
+            recipients,
+            business_date=row.business_date,
+        )
+
+    async def _affirm_by_report(
+        self, conn: AsyncConnection, sub: Submission, holder: SubmissionRow
+    ) -> Stored:
+        """The counterparty's own report of a trade alleged against it: the same trade (UTI and economics)
+        affirms it with the counterparty's side as reported; a report that differs is refused, naming what."""
+        assert sub.reporter_party is not None
+        differ = affirmation.differences(holder.trade, sub.trade)
+        if differ:
+            return (
+                NotEligible(
+                    [
+                        Issue(
+                            ReasonCode.ELIG_ECONOMICS_MISMATCH,
+                            "tradeHeader.uti",
+                            f"UTI {holder.trade.identifiers.uti} is alleged as submission {holder.ref} "
+                            f"with other terms: {'; '.join(differ)}",
+                        )
+                    ]
+                ),
+                0,
+                sub,
+            )
+        if holder.stage is not Stage.ALLEGED:  # affirmed already (this report again): where it is now
+            return await repo.latest_update(conn, holder.id), 0, sub
+        party = sub.reporter_party
+        own = sub.trade.party(party)
+        side_ids = [i.trade_id for i in sub.trade.identifiers.party_trade_ids if i.party_id == party]
+        side_id = side_ids[0] if side_ids else sub.trade.identifiers.source_trade_id
+        return await self._accept(conn, holder, party, own.account, side_id), 0, sub
+
+    async def _accept(
         self,
         conn: AsyncConnection,
-        submission: Submission,
-        found: tuple[dict[str, str], dict[str, list[str]]] | None = None,
-    ) -> tuple[StatusUpdate, int, Submission]:
-        """One submission inside the caller's transaction: (its update, its new row id or 0, it)."""
-        update, row_id = await self._store(conn, submission, found)
-        if update is None:  # a known message or trade version: its last status
-            return await self._repeat(conn, submission), 0, submission
-        return update, row_id, submission
+        holder: SubmissionRow,
+        party: str,
+        account: str | None,
+        side_trade_id: str | None,
+    ) -> StatusUpdate:
+        """An alleged trade completed with its counterparty's side, due for the clearing pass now."""
+        now = self.clock.now()
+        trade = affirmation.with_side(holder.trade, party, account, side_trade_id)
+        await repo.affirm(conn, holder.id, trade, now)
+        accepted = dataclasses.replace(holder, trade=trade, stage=Stage.RECEIVED)
+        recipients = await self._recipients(conn, accepted)
+        update = await repo.record(
+            conn,
+            accepted,
+            ClearingStatusCode.ACCEPTED,
+            now,
+            recipients,
+            business_date=holder.business_date,
+        )
+        self._wake.set()
+        return update
 
     async def withdraw(self, source: str, source_trade_id: str, at: datetime, reason: str) -> StatusUpdate:
         async with self._writing() as conn:
@@ -316,6 +446,47 @@ class ClearingService:
                 recipients,
                 reasons=[Issue(ReasonCode.LIFE_RETRACTED, "requestClearingRetracted", reason or "withdrawn")],
             )
+
+    async def affirm(self, affirmation: Affirmation) -> StatusUpdate:
+        """The counterparty's answer to a trade alleged against it: accepted with its own side (the trade is
+        then due for the clearing pass), or declined (refused, LIFE_DECLINED_BY_COUNTERPARTY). Only the
+        member the trade is alleged against may answer (ELIG_NOT_COUNTERPARTY otherwise); an answer to a
+        trade no longer alleged gets the trade's current status."""
+        a = affirmation
+        what = f"report {a.report_id!r}" if a.report_id else f"trade {a.trade_id!r}"
+        path = "tradeReportRefId" if a.report_id else "tradeId"
+        async with self._writing() as conn:
+            me = await ref.member_by_party(conn, a.party_id)
+            named = await repo.reported_for_affirmation(conn, report_id=a.report_id, trade_id=a.trade_id)
+            if not named:
+                raise NotEligible.of(ReasonCode.FIX_UNKNOWN_TRADE, path, f"no {what} was alleged")
+            mine = [r for r in named if me is not None and r.affirm_member == me.member_id]
+            if me is None or not mine:
+                raise NotEligible.of(
+                    ReasonCode.ELIG_NOT_COUNTERPARTY,
+                    path,
+                    f"{what} is not alleged against {a.party_id}: only its counterparty may accept or decline it",
+                )
+            live = [r for r in mine if r.stage not in (Stage.REJECTED, Stage.WITHDRAWN)]
+            if len(live) > 1:
+                raise NotEligible.of(
+                    ReasonCode.FIX_INVALID_VALUE,
+                    path,
+                    f"{len(live)} trades alleged against {a.party_id} match {what}: name one by its report id",
+                )
+            row = await repo.get(conn, (live or mine)[0].id, lock=True)
+            assert row is not None
+            if row.stage is not Stage.ALLEGED:  # answered already, withdrawn, or refused: where it is now
+                return await repo.latest_update(conn, row.id)
+            if not a.accept:
+                reason = Issue(
+                    ReasonCode.LIFE_DECLINED_BY_COUNTERPARTY,
+                    "tradeReportType",
+                    a.reason or f"declined by {a.comp_id}",
+                )
+                return await self._finish(conn, row, Stage.REJECTED, ClearingStatusCode.REJECTED, [reason])
+            party = next(p.party_id for p in row.trade.parties if p.party_id in me.party_ids)
+            return await self._accept(conn, row, party, a.account, a.side_trade_id)
 
     async def credit_check(self, member: str, account: str, trade: Trade, order_id: str) -> CreditDecision:
         """Pre-trade check of one member side; an approval reserves the incremental margin until released."""
@@ -511,6 +682,12 @@ class ClearingService:
                         last = await repo.latest_update(conn, row_id)
                         reasons = [
                             Issue(
+                                ReasonCode.LIFE_NOT_AFFIRMED_BY_EOD,
+                                "businessDate",
+                                f"not affirmed by the counterparty by the end of {business_date}; report it again",
+                            )
+                            if sub.stage is Stage.ALLEGED
+                            else Issue(
                                 ReasonCode.LIFE_NOT_REGISTERED_BY_EOD,
                                 "businessDate",
                                 f"not registered by the end of {business_date}; resubmit",
@@ -591,24 +768,6 @@ class ClearingService:
             conn, sub.source, sub.message_id, ids.source_trade_id, ids.source_version
         )
 
-    async def _store(
-        self,
-        conn: AsyncConnection,
-        sub: Submission,
-        found: tuple[dict[str, str], dict[str, list[str]]] | None = None,
-    ) -> tuple[StatusUpdate | None, int]:
-        """Store a new submission Received, with its outbox items; None when it is already known.
-
-        ``found``: the members and CompIDs of (at least) the trade's parties, read in this transaction.
-        """
-        now = self.clock.now()
-        row, recipients = await self._insert(conn, sub, now, found)
-        if row is None:
-            return None, 0
-        if sub.is_correction:
-            await self._supersede_earlier(conn, row, now)
-        return await repo.record_received(conn, row, now, recipients), row.id
-
     async def _insert(
         self,
         conn: AsyncConnection,
@@ -616,11 +775,20 @@ class ClearingService:
         now: datetime,
         found: tuple[dict[str, str], dict[str, list[str]]] | None = None,
     ) -> tuple[SubmissionRow | None, list[Recipient]]:
-        """Insert a new submission (None when already known) and name who is owed its statuses."""
+        """Insert a new submission (None when already known) and name who is owed its statuses.
+
+        A member's own report (``reporter_party``) whose other side is another member is stored ALLEGED,
+        naming that member as the one to affirm it."""
         if found is None:
-            found = await ref.parties_and_comp_ids(conn, (p.party_id for p in sub.trade.parties))
+            found = await ref.parties_and_comp_ids(conn, (p.party_id for p in _parties_of(sub)))
         members, comp_ids = found
         a, b = (members.get(p.party_id) for p in sub.trade.parties)
+        affirm_member = None
+        if sub.reporter_party is not None:
+            other = affirmation.counterparty(sub.trade, sub.reporter_party)
+            other_member = None if other is None else members.get(other.party_id)
+            if other_member is not None and other_member != members.get(sub.reporter_party):
+                affirm_member = other_member
         row = await repo.insert_new(
             conn,
             sub,
@@ -628,6 +796,7 @@ class ClearingService:
             member_b=b,
             business_date=self.hours.business_date(sub.received_at),
             at=now,
+            affirm_member=affirm_member,
         )
         if row is None:
             return None, []
@@ -1094,18 +1263,35 @@ class ClearingService:
 
 
 def _independent(submissions: Sequence[Submission]) -> bool:
-    """No correction, and no two submissions with the same message id or the same trade version."""
+    """No correction, no member's own report (it may be alleged), and no two submissions with the same
+    message id, the same trade version or the same UTI."""
     messages: set[tuple[str, str]] = set()
     versions: set[tuple[str, str, int]] = set()
+    utis: set[str] = set()
     for sub in submissions:
         ids = sub.trade.identifiers
         message = (sub.source, sub.message_id)
         version = (sub.source, ids.source_trade_id, ids.source_version)
-        if sub.is_correction or message in messages or version in versions:
+        if sub.is_correction or sub.reporter_party is not None or message in messages or version in versions:
             return False
+        if ids.uti is not None:
+            if ids.uti in utis:
+                return False
+            utis.add(ids.uti)
         messages.add(message)
         versions.add(version)
     return True
+
+
+def _parties_of(sub: Submission) -> tuple[Party, ...]:
+    """The parties whose members and CompIDs storing ``sub`` reads (the reporter's, for a member's report)."""
+    if sub.reporter_party is None:
+        return sub.trade.parties
+    return (*sub.trade.parties, Party(sub.reporter_party))
+
+
+Stored = tuple[StatusUpdate | GatewayError, int, Submission]
+"""One submission as stored: its status (or the error refusing it at receipt), its new row id or 0, it."""
 
 
 def _recipients_of(row: SubmissionRow, comp_ids: dict[str, list[str]]) -> list[Recipient]:
@@ -1211,9 +1397,7 @@ async def _member(conn: AsyncConnection, member: str) -> Member | None:
     return found if found is not None else await ref.member_by_party(conn, member)
 
 
-async def _release_orders(
-    conn: AsyncConnection, stored: Sequence[tuple[StatusUpdate, int, Submission]]
-) -> None:
+async def _release_orders(conn: AsyncConnection, stored: Sequence[Stored]) -> None:
     """A trade stored for clearing takes the place of the pre-trade checks of the orders it was executed
     from: their reservations go (in the same transaction), so the trade's own credit check does not count
     its margin twice. A repeat (row id 0) releases nothing again."""

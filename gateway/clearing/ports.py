@@ -42,6 +42,28 @@ class Submission:
     # (member, order id) of the pre-trade credit checks the trade was executed from (FIX side ClOrdID):
     # their reservations are released when the trade is stored
     orders: tuple[tuple[str, str], ...] = ()
+    # Two-sided reporting: the reporter's party id when a clearing member reports its own trade (a FIX
+    # session that is not an approved trade source). The trade is then alleged to the other side and
+    # registered only once that member affirms it. None: an approved source, whose trades are affirmed.
+    reporter_party: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Affirmation:
+    """A member's answer to a trade alleged against it: accept (with its own side) or decline.
+
+    The trade is named by the reporter's TradeReportID (``report_id``), else by its trade id as the
+    alleged report carried it (``trade_id``)."""
+
+    comp_id: str  # the session that answers
+    party_id: str  # the answering member's party id (its side of the trade)
+    accept: bool
+    at: datetime
+    report_id: str | None = None
+    trade_id: str | None = None
+    account: str | None = None  # the member's own clearing account; None: its house account
+    side_trade_id: str | None = None  # the member's own id for the trade
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +163,10 @@ class ClearingPort(Protocol):
 
     async def withdraw(self, source: str, source_trade_id: str, at: datetime, reason: str) -> StatusUpdate:
         """Withdraw a submitted trade that is not yet novated (FIX AE cancel, FpML requestClearingRetracted)."""
+        ...
+
+    async def affirm(self, affirmation: Affirmation) -> StatusUpdate:
+        """Accept or decline a trade alleged against the affirming member (two-sided reporting)."""
         ...
 
     async def credit_check(self, member: str, account: str, trade: Trade, order_id: str) -> CreditDecision:

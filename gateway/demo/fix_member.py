@@ -33,6 +33,10 @@ class FixMember:
     clock: Clock  # business time: TransactTime of the reports
     acks: list[dict[int, str]] = field(default_factory=list)  # TradeCaptureReportAck (AR)
     reports: list[dict[int, str]] = field(default_factory=list)  # status TradeCaptureReports (AE)
+    # the member's party id, to accept every trade alleged against it (TradeReportType 1) on its house
+    # account; None: it only reports
+    affirms_as: str | None = None
+    accepted: list[str] = field(default_factory=list)  # TradeReportIDs of the reports it accepted
     _seq: int = 1
     _reader: asyncio.StreamReader | None = None
     _writer: asyncio.StreamWriter | None = None
@@ -69,6 +73,22 @@ class FixMember:
         body: list[Item] = [(571, report_id), (487, "0"), (856, "0"), (60, _stamp(self.clock))]
         body += trade_items(trade)
         self._send(Out("AE", tuple(body)))
+
+    def accept(self, alleged: dict[int, str]) -> None:
+        """Accept (856=2) a trade alleged against the member, naming it by the alleged report's id (572),
+        with the member's own side only (no account: its house account)."""
+        assert self.affirms_as is not None
+        ref = alleged.get(572, "")
+        party: list[Item] = [(448, self.affirms_as), (447, "N"), (452, "1")]
+        parties: Item = (453, [party])
+        side: list[Item] = [(54, "1"), parties]
+        sides: Item = (552, [side])
+        body: list[Item] = [
+            *[(571, f"ACC-{ref}"), (1003, alleged.get(1003, "")), (487, "0"), (856, "2"), (572, ref)],
+            *[(60, _stamp(self.clock)), (167, "IRS"), (75, alleged.get(75, "")), sides],
+        ]
+        self._send(Out("AE", tuple(body)))
+        self.accepted.append(ref)
 
     def _send(self, out: Out) -> None:
         if self._writer is None:
@@ -117,3 +137,5 @@ class FixMember:
             self.acks.append(fields)
         elif kind == "AE":
             self.reports.append(fields)
+            if self.affirms_as is not None and fields.get(856) == "1" and fields.get(572):
+                self.accept(fields)

@@ -2,7 +2,7 @@
 
 Onboard three members and lodge collateral, synthesise market data, start the gateway (in-process
 broker, SQLite, FIX), let a trade source publish a day of FpML over MQTT while Bank C reports its own
-trades over FIX, make a collateral call for the trade left pending, run end of day, and write the
+trades over FIX (alleged to Bank A or Bank B, whose FIX sessions accept them), make a collateral call for the trade left pending, run end of day, and write the
 CCP position file the members reconcile against.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import shutil
 import time
 from collections import Counter
@@ -38,6 +39,7 @@ from gateway.demo.observer import Observer
 from gateway.demo.requests import request_clearing
 from gateway.demo.scenario import MEMBERS, SOURCE, DemoMember, DemoTrade, Intent, Route, demo_day
 from gateway.domain.enums import AccountType
+from gateway.domain.trade import Trade
 from gateway.loopback import free_port
 from gateway.refdata.admin import ReferenceData, cash
 from gateway.refdata.model import Account, Member
@@ -186,6 +188,12 @@ async def onboard(store_url: str, clock: Clock, members: tuple[DemoMember, ...] 
         await engine.dispose()
 
 
+def _own_account_only(trade: Trade, reporter: str) -> Trade:
+    """``trade`` as a member reports it: a member names only its own account."""
+    a, b = (p if p.party_id == reporter else dataclasses.replace(p, account=None) for p in trade.parties)
+    return dataclasses.replace(trade, parties=(a, b))
+
+
 def _resting(observer: Observer, dt: DemoTrade, topic: str) -> bool:
     """Has the trade reached the state this phase waits for (final, or pending where it is meant to wait)?"""
     tid = dt.trade.identifiers.source_trade_id
@@ -254,6 +262,23 @@ async def run_demo(
                 aiomqtt.Client("127.0.0.1", gateway.mqtt_port, identifier="demo-observer") as watch,
                 aiomqtt.Client("127.0.0.1", gateway.mqtt_port, identifier=SOURCE) as source,
                 FixMember("127.0.0.1", fix_port, MEMBERS[2].fix_comp_id or "", "CCP", clock) as bank_c,
+                # Bank C's reports are alleged to Bank A or Bank B, whose FIX sessions accept them
+                FixMember(
+                    "127.0.0.1",
+                    fix_port,
+                    MEMBERS[0].fix_comp_id or "",
+                    "CCP",
+                    clock,
+                    affirms_as=MEMBERS[0].lei,
+                ),
+                FixMember(
+                    "127.0.0.1",
+                    fix_port,
+                    MEMBERS[1].fix_comp_id or "",
+                    "CCP",
+                    clock,
+                    affirms_as=MEMBERS[1].lei,
+                ),
             ):
                 watcher = asyncio.create_task(observer.run(watch), name="observer")
                 await asyncio.sleep(0.2)  # the observer's subscriptions are in place before the first trade
@@ -261,7 +286,7 @@ async def run_demo(
                     tid = dt.trade.identifiers.source_trade_id
                     sent_at[tid] = time.perf_counter()
                     if dt.route is Route.FIX:
-                        bank_c.report_trade(dt.trade, f"C-{n:05d}")
+                        bank_c.report_trade(_own_account_only(dt.trade, MEMBERS[2].lei), f"C-{n:05d}")
                     else:
                         payload = request_clearing(
                             dt.trade, source=SOURCE, message_id=f"{SOURCE}-{n:06d}", at=clock.now()

@@ -28,8 +28,22 @@ class DemoMember:
 
 # Illustrative LEIs (well-formed ISO 17442 codes, not those of real banks).
 MEMBERS = (
-    DemoMember("BANKA", "Bank A", "549300VBWWV6BYQOWM67", Decimal(900_000_000), Decimal(50_000_000)),
-    DemoMember("BANKB", "Bank B", "529900DTJ5A7S5UCBB52", Decimal(150_000_000), Decimal(25_000_000)),
+    DemoMember(
+        "BANKA",
+        "Bank A",
+        "549300VBWWV6BYQOWM67",
+        Decimal(900_000_000),
+        Decimal(50_000_000),
+        fix_comp_id="BANKA_FIX",
+    ),
+    DemoMember(
+        "BANKB",
+        "Bank B",
+        "529900DTJ5A7S5UCBB52",
+        Decimal(150_000_000),
+        Decimal(25_000_000),
+        fix_comp_id="BANKB_FIX",
+    ),
     DemoMember(
         "BANKC", "Bank C", "5493001KJTIIGC8Y1R12", Decimal(5_000_000), Decimal(0), fix_comp_id="BANKC_FIX"
     ),

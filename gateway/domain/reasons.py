@@ -77,6 +77,10 @@ class ReasonCode(StrEnum):
     ELIG_DUPLICATE = "ELIG_DUPLICATE"
     ELIG_OUTSIDE_SERVICE_HOURS = "ELIG_OUTSIDE_SERVICE_HOURS"
     ELIG_STALE_VERSION = "ELIG_STALE_VERSION"
+    ELIG_DUPLICATE_UTI = "ELIG_DUPLICATE_UTI"  # the UTI is live as another trade
+    ELIG_ACCOUNT_NOT_YOURS = "ELIG_ACCOUNT_NOT_YOURS"  # a member named the other side's account
+    ELIG_NOT_COUNTERPARTY = "ELIG_NOT_COUNTERPARTY"  # only the alleged counterparty affirms a trade
+    ELIG_ECONOMICS_MISMATCH = "ELIG_ECONOMICS_MISMATCH"  # a matching report differs from the alleged trade
     # Risk / credit
     RISK_INSUFFICIENT_COLLATERAL = "RISK_INSUFFICIENT_COLLATERAL"
     RISK_TOLERANCE_EXCEEDED = "RISK_TOLERANCE_EXCEEDED"
@@ -90,6 +94,8 @@ class ReasonCode(StrEnum):
     LIFE_ALREADY_NOVATED = "LIFE_ALREADY_NOVATED"
     LIFE_BACKLOAD_QUEUED = "LIFE_BACKLOAD_QUEUED"
     LIFE_SUPERSEDED = "LIFE_SUPERSEDED"
+    LIFE_DECLINED_BY_COUNTERPARTY = "LIFE_DECLINED_BY_COUNTERPARTY"
+    LIFE_NOT_AFFIRMED_BY_EOD = "LIFE_NOT_AFFIRMED_BY_EOD"
     # Reference data and collateral administration
     REF_INVALID_INPUT = "REF_INVALID_INPUT"
     REF_UNKNOWN_MEMBER = "REF_UNKNOWN_MEMBER"
@@ -217,6 +223,18 @@ REASONS: dict[ReasonCode, ReasonInfo] = {
     ReasonCode.ELIG_STALE_VERSION: _R(
         L.ELIGIBILITY, "StaleVersion", 99, 99, "a newer version of the trade exists"
     ),
+    ReasonCode.ELIG_DUPLICATE_UTI: _R(
+        L.ELIGIBILITY, "DuplicateUTI", 99, 6, "the UTI is already live as another trade"
+    ),
+    ReasonCode.ELIG_ACCOUNT_NOT_YOURS: _R(
+        L.ELIGIBILITY, "AccountNotYours", 3, 99, "a member may name only its own accounts"
+    ),
+    ReasonCode.ELIG_NOT_COUNTERPARTY: _R(
+        L.ELIGIBILITY, "NotCounterparty", 3, 99, "only the alleged counterparty may accept or decline"
+    ),
+    ReasonCode.ELIG_ECONOMICS_MISMATCH: _R(
+        L.ELIGIBILITY, "EconomicsMismatch", 99, 99, "the report differs from the alleged trade with its UTI"
+    ),
     ReasonCode.RISK_INSUFFICIENT_COLLATERAL: _R(
         L.RISK, "InsufficientCollateral", 99, 3, "incremental margin exceeds excess collateral and tolerance"
     ),
@@ -242,6 +260,12 @@ REASONS: dict[ReasonCode, ReasonInfo] = {
         L.LIFECYCLE, "QueuedForBackloading", 99, 99, "trade date is old: queued until the backload date"
     ),
     ReasonCode.LIFE_SUPERSEDED: _R(L.LIFECYCLE, "Superseded", 99, 99, "replaced by a corrected version"),
+    ReasonCode.LIFE_DECLINED_BY_COUNTERPARTY: _R(
+        L.LIFECYCLE, "DeclinedByCounterparty", 99, 99, "the alleged counterparty declined the trade"
+    ),
+    ReasonCode.LIFE_NOT_AFFIRMED_BY_EOD: _R(
+        L.LIFECYCLE, "NotAffirmedByEndOfDay", 99, 99, "the counterparty had not affirmed it by end of day"
+    ),
     ReasonCode.REF_INVALID_INPUT: _R(
         L.REFDATA, "InvalidReferenceData", 99, 99, "reference data input is invalid"
     ),

@@ -15,7 +15,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, select, tuple_, update
+from sqlalchemy import and_, bindparam, literal, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -35,12 +35,14 @@ from gateway.domain.errors import Issue
 from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import Trade
 from gateway.store import tables as t
+from gateway.store.types import UtcDateTime
 
 
 class Stage(StrEnum):
     """Where a submission is in the workflow (finer than the published status)."""
 
     RECEIVED = "RECEIVED"  # stored, not yet processed
+    ALLEGED = "ALLEGED"  # reported by one member, waiting for the other to affirm it (not processed)
     QUEUED_HOURS = "QUEUED_HOURS"  # eligible, waiting for the service to open
     QUEUED_BACKLOAD = "QUEUED_BACKLOAD"  # eligible, waiting for its backload date
     PENDING_COLLATERAL = "PENDING_COLLATERAL"  # short of collateral, re-checked on lodgement
@@ -84,6 +86,7 @@ class SubmissionRow:
     due_at: datetime | None
     business_date: date | None
     backload: bool
+    affirm_member: str | None = None  # the member that must affirm a member's report (two-sided FIX)
 
     @property
     def ref(self) -> str:
@@ -115,6 +118,7 @@ def _row(r: Any, trade: Trade | None = None) -> SubmissionRow:
         due_at=r.due_at,
         business_date=r.business_date,
         backload=r.backload,
+        affirm_member=r.affirm_member,
     )
 
 
@@ -252,52 +256,6 @@ async def versions_of(
     return out
 
 
-async def insert(
-    conn: AsyncConnection,
-    sub: Submission,
-    *,
-    member_a: str | None,
-    member_b: str | None,
-    business_date: date,
-    at: datetime,
-) -> SubmissionRow:
-    trade = sub.trade
-    result = await conn.execute(
-        t.submissions.insert()
-        .values(
-            source=sub.source,
-            channel=sub.channel.value,
-            message_id=sub.message_id,
-            source_trade_id=trade.identifiers.source_trade_id,
-            source_version=trade.identifiers.source_version,
-            is_correction=sub.is_correction,
-            correlation_id=sub.correlation_id,
-            package_id=sub.package_id,
-            received_at=sub.received_at,
-            raw=sub.raw,
-            trade_json=codec.dumps(trade),
-            trade_date=trade.trade_date,
-            product=trade.product.value,
-            currency=trade.currency,
-            party_a=trade.parties[0].party_id,
-            party_b=trade.parties[1].party_id,
-            member_a=member_a,
-            member_b=member_b,
-            sub_block=trade.sub_block,
-            stage=Stage.RECEIVED.value,
-            status=ClearingStatusCode.RECEIVED.value,
-            last_sequence=0,
-            due_at=sub.received_at,
-            business_date=business_date,
-            backload=False,
-            needs_recheck=False,
-            updated_at=at,
-        )
-        .returning(*t.submissions.c)
-    )
-    return _row(result.one())
-
-
 @functools.cache
 def _insert_new(dialect: str) -> Any:
     """``INSERT ... ON CONFLICT DO NOTHING RETURNING id``, built once (the values are parameters)."""
@@ -321,17 +279,20 @@ async def insert_new(
     member_b: str | None,
     business_date: date,
     at: datetime,
+    affirm_member: str | None = None,
 ) -> SubmissionRow | None:
-    """Store a submission already Received (sequence 1), or None when its message or trade version is known.
+    """Store a submission already Received (sequence 1), or None when its message or trade version is
+    known or its UTI is live as another submission.
 
     One statement: the unique keys decide (``ON CONFLICT DO NOTHING``), so a repeat costs no extra read and
-    two concurrent inserts of one message store it once. The caller records the Received status.
+    two concurrent inserts of one message (or of one UTI) store it once. The caller records the Received
+    status. With ``affirm_member`` the trade is stored ALLEGED: it waits for that member to affirm it.
     """
-    values = _new_values(sub, member_a, member_b, business_date, at)
+    values = _new_values(sub, member_a, member_b, business_date, at, affirm_member)
     row_id = (await conn.execute(_insert_new(conn.dialect.name), values)).scalar_one_or_none()
     if row_id is None:
         return None
-    return _new_row(int(row_id), sub, member_a, member_b, business_date)
+    return _new_row(int(row_id), sub, member_a, member_b, business_date, affirm_member)
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,6 +304,7 @@ class NewSubmission:
     member_b: str | None
     business_date: date
     at: datetime
+    affirm_member: str | None = None
 
 
 @functools.cache
@@ -359,22 +321,30 @@ async def insert_new_many(conn: AsyncConnection, new: Sequence[NewSubmission]) -
     """
     if not new:
         return []
-    values = [_new_values(n.sub, n.member_a, n.member_b, n.business_date, n.at) for n in new]
+    values = [_new_values(n.sub, n.member_a, n.member_b, n.business_date, n.at, n.affirm_member) for n in new]
     result = await conn.execute(_insert_new_keyed(conn.dialect.name), values)
     ids = {(r.source, r.message_id): int(r.id) for r in result}
     out: list[SubmissionRow | None] = []
     for n in new:
         row_id = ids.get((n.sub.source, n.sub.message_id))
         out.append(
-            None if row_id is None else _new_row(row_id, n.sub, n.member_a, n.member_b, n.business_date)
+            None
+            if row_id is None
+            else _new_row(row_id, n.sub, n.member_a, n.member_b, n.business_date, n.affirm_member)
         )
     return out
 
 
 def _new_values(
-    sub: Submission, member_a: str | None, member_b: str | None, business_date: date, at: datetime
+    sub: Submission,
+    member_a: str | None,
+    member_b: str | None,
+    business_date: date,
+    at: datetime,
+    affirm_member: str | None = None,
 ) -> dict[str, Any]:
     trade = sub.trade
+    stage = Stage.ALLEGED if affirm_member is not None else Stage.RECEIVED
     return {
         "source": sub.source,
         "channel": sub.channel.value,
@@ -395,7 +365,7 @@ def _new_values(
         "member_a": member_a,
         "member_b": member_b,
         "sub_block": trade.sub_block,
-        "stage": Stage.RECEIVED.value,
+        "stage": stage.value,
         "status": ClearingStatusCode.RECEIVED.value,
         "last_sequence": 1,
         "due_at": sub.received_at,
@@ -403,11 +373,19 @@ def _new_values(
         "backload": False,
         "needs_recheck": False,
         "updated_at": at,
+        # a correction claims its UTI only once the versions it replaces are withdrawn (claim_uti)
+        "uti": None if sub.is_correction else trade.identifiers.uti,
+        "affirm_member": affirm_member,
     }
 
 
 def _new_row(
-    row_id: int, sub: Submission, member_a: str | None, member_b: str | None, business_date: date
+    row_id: int,
+    sub: Submission,
+    member_a: str | None,
+    member_b: str | None,
+    business_date: date,
+    affirm_member: str | None = None,
 ) -> SubmissionRow:
     trade = sub.trade
     return SubmissionRow(
@@ -424,12 +402,13 @@ def _new_row(
         member_a=member_a,
         member_b=member_b,
         sub_block=trade.sub_block,
-        stage=Stage.RECEIVED,
+        stage=Stage.ALLEGED if affirm_member is not None else Stage.RECEIVED,
         status=ClearingStatusCode.RECEIVED,
         last_sequence=1,
         due_at=sub.received_at,
         business_date=business_date,
         backload=False,
+        affirm_member=affirm_member,
     )
 
 
@@ -579,7 +558,14 @@ async def unregistered(conn: AsyncConnection, business_date: date) -> list[int]:
     rows = await conn.execute(
         select(s.id)
         .where(
-            s.stage.in_([Stage.RECEIVED.value, Stage.QUEUED_HOURS.value, Stage.PENDING_COLLATERAL.value]),
+            s.stage.in_(
+                [
+                    Stage.RECEIVED.value,
+                    Stage.ALLEGED.value,
+                    Stage.QUEUED_HOURS.value,
+                    Stage.PENDING_COLLATERAL.value,
+                ]
+            ),
             s.backload.is_(False),
             s.business_date <= business_date,
         )
@@ -1116,6 +1102,7 @@ def oversized(sub: Submission) -> list[Issue]:
         ("packageId", sub.package_id, c.package_id),
         ("parties[0].partyId", trade.parties[0].party_id, c.party_a),
         ("parties[1].partyId", trade.parties[1].party_id, c.party_b),
+        ("tradeHeader.uti", trade.identifiers.uti, c.uti),
     ]
     cc = t.cleared_trades.c
     for i, s in enumerate(trade.streams):
@@ -1126,3 +1113,91 @@ def oversized(sub: Submission) -> list[Issue]:
         if value is not None and limit is not None and len(value) > limit:
             issues.append(Issue(ReasonCode.FPML_INVALID_VALUE, path, f"longer than {limit} characters"))
     return issues
+
+
+# ---------------------------------------------------------------- one live UTI; two-sided reports
+
+_LIVE = (Stage.REJECTED.value, Stage.WITHDRAWN.value)
+
+
+async def live_by_uti(conn: AsyncConnection, uti: str, *, lock: bool = False) -> SubmissionRow | None:
+    """The submission that holds ``uti`` while live (the unique index allows one)."""
+    c = t.submissions.c
+    q = select(t.submissions).where(c.uti == uti, c.stage.not_in(_LIVE))
+    if lock:
+        q = q.with_for_update()
+    r = (await conn.execute(q)).one_or_none()
+    return None if r is None else _row(r)
+
+
+async def live_with_trade_uti(conn: AsyncConnection, uti: str) -> list[SubmissionRow]:
+    """Live submissions whose trade carries ``uti`` (also a correction that has not claimed it)."""
+    c = t.submissions.c
+    rows = await conn.execute(
+        select(t.submissions).where(c.stage.not_in(_LIVE), or_(c.uti == uti, c.uti.is_(None))).order_by(c.id)
+    )
+    return [row for row in map(_row, rows) if row.trade.identifiers.uti == uti]
+
+
+async def claim_uti(conn: AsyncConnection, row_id: int, uti: str) -> None:
+    """Give a stored correction its UTI (the unique index refuses it if another live trade holds it)."""
+    await conn.execute(update(t.submissions).where(t.submissions.c.id == row_id).values(uti=uti))
+
+
+async def ccp_trade_ids_of(conn: AsyncConnection, row_id: int) -> list[str]:
+    c = t.cleared_trades.c
+    rows = await conn.execute(
+        select(c.ccp_trade_id).where(c.submission_id == row_id).order_by(c.ccp_trade_id)
+    )
+    return [str(r) for r in rows.scalars()]
+
+
+async def owe_latest_again(conn: AsyncConnection, row_id: int, recipient: Recipient, at: datetime) -> None:
+    """Owe a submission's last status to ``recipient`` once more (a repeated request is answered again)."""
+    h = t.status_history.c
+    latest = (
+        select(
+            literal(recipient.channel.value),
+            literal(recipient.role.value),
+            literal(recipient.recipient),
+            h.id,
+            literal(at, UtcDateTime()),
+        )
+        .where(h.submission_id == row_id)
+        .order_by(h.sequence.desc())
+        .limit(1)
+    )
+    o = t.outbox.c
+    await conn.execute(
+        t.outbox.insert().from_select([o.channel, o.role, o.recipient, o.history_id, o.created_at], latest)
+    )
+
+
+async def reported_for_affirmation(
+    conn: AsyncConnection, *, report_id: str | None, trade_id: str | None
+) -> list[SubmissionRow]:
+    """Member reports waiting for (or given) an affirmation, named by the reporter's TradeReportID or its
+    TradeID; newest first."""
+    c = t.submissions.c
+    q = select(t.submissions).where(c.affirm_member.is_not(None))
+    if report_id:
+        q = q.where(c.message_id == report_id)
+    elif trade_id:
+        q = q.where(c.source_trade_id == trade_id)
+    else:
+        return []
+    return [_row(r) for r in await conn.execute(q.order_by(c.id.desc()))]
+
+
+async def affirm(conn: AsyncConnection, row_id: int, trade: Trade, at: datetime) -> None:
+    """An alleged trade affirmed by its counterparty: its completed trade, due for the pass now."""
+    await conn.execute(
+        update(t.submissions)
+        .where(t.submissions.c.id == row_id)
+        .values(
+            trade_json=codec.dumps(trade),
+            stage=Stage.RECEIVED.value,
+            due_at=at,
+            updated_at=at,
+        )
+    )

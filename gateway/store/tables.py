@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from gateway.store.types import ExactDecimal, UtcDateTime
@@ -33,6 +34,9 @@ metadata = MetaData(
         "pk": "pk_%(table_name)s",
     }
 )
+
+# a submission whose stage is not terminal-and-dead holds its UTI (cleared trades keep it)
+LIVE_UTI = text("stage NOT IN ('REJECTED', 'WITHDRAWN')")
 
 Id = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements only INTEGER PRIMARY KEY
 
@@ -157,9 +161,21 @@ submissions = Table(
     Column("backload", Boolean, nullable=False),
     Column("needs_recheck", Boolean, nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
+    # the trade's UTI while it may be live as this submission (NULL for a correction until its earlier
+    # versions are withdrawn, and for a trade without a UTI): one live UTI is one trade
+    Column("uti", String(128), nullable=True),
+    # a trade reported by a member (not an approved source): the member that must affirm it
+    Column("affirm_member", String(64), nullable=True),
     UniqueConstraint("source", "message_id"),
     UniqueConstraint("source", "source_trade_id", "source_version"),
     Index("ix_submissions_stage_due", "stage", "due_at"),
+    Index(
+        "uq_submissions_live_uti",
+        "uti",
+        unique=True,
+        sqlite_where=LIVE_UTI,
+        postgresql_where=LIVE_UTI,
+    ),
 )
 
 status_history = Table(

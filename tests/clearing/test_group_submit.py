@@ -61,13 +61,15 @@ async def test_a_group_with_a_repeat_and_a_correction_keeps_every_answer_and_ord
     assert len({a0.submission_id, a1.submission_id, a2.submission_id, a4.submission_id}) == 4
     assert [u.status for u in await world.service.history(a1.submission_id)] == [S.RECEIVED, S.WITHDRAWN]
     assert [u.status for u in await world.service.history(a4.submission_id)] == [S.RECEIVED]
-    # the outbox owes the source v1's Received, then its Withdrawn, then v2's Received
+    # the outbox owes the source v1's Received, again for the redelivery (a repeat is answered again on
+    # MQTT), then its Withdrawn, then v2's Received
     source_items = [
         (i.update.submission_id, i.update.status)
         for i in await world.service.pending(DeliveryChannel.MQTT, 1000)
         if i.recipient == "MARKITWIRE" and i.update.submission_id in (a1.submission_id, a4.submission_id)
     ]
     assert source_items == [
+        (a1.submission_id, S.RECEIVED),
         (a1.submission_id, S.RECEIVED),
         (a1.submission_id, S.WITHDRAWN),
         (a4.submission_id, S.RECEIVED),
@@ -143,11 +145,12 @@ async def test_a_group_without_corrections_is_inserted_in_one_statement_and_repe
     async with world.engine.connect() as conn:
         assert (await conn.execute(select(func.count()).select_from(t.submissions))).scalar_one() == 5
         assert (await conn.execute(select(func.count()).select_from(t.status_history))).scalar_one() == 5
-    # the source is owed one Received per stored submission, in the order they were stored
+    # the source is owed one Received per stored submission, in the order they were stored, then each
+    # repeat's status once more (the same answer again, on MQTT too)
     source_items = [
         i.update.submission_id
         for i in await world.service.pending(DeliveryChannel.MQTT, 1000)
         if i.recipient == "MARKITWIRE"
     ]
-    order = [stored, stored4, answers[0], new2, new3]
+    order = [stored, stored4, answers[0], new2, new3, rep1, rep2]
     assert source_items == [a.submission_id for a in order]

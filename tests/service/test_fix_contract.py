@@ -10,7 +10,9 @@ initial margin is notional x whole years x 1bp x 50.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,11 +21,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import gateway.rules
+from gateway.clearing.ports import DeliveryChannel
+from gateway.domain.enums import ClearingStatusCode
+from gateway.domain.reasons import ReasonCode
+from gateway.publish.fpml.status import CcpIdentity, status_update_to_fpml
 from gateway.refdata.admin import cash
 from gateway.store import tables as t
 from tests.clearing.conftest import LEI_C, member
 from tests.intake.fix.script import GOLDEN, parse_pairs
-from tests.service.fix_world import FixCcp, Msg, Pairs, fix_ccp
+from tests.service.fix_world import FixCcp, Msg, Pairs, Session, fix_ccp
 from tests.store.conftest import db_url, engine, postgres_session_url, sqlite_template
 from tests.strategies import LEI_A, LEI_B
 
@@ -41,26 +47,47 @@ DAY = "20260107"  # the business date of the service's clock (tests.clearing.con
 NOW = f"{DAY}-00:00:00.000"
 
 # The rules of engagement's example swap: Bank A (LEI_A, side 1) pays 5.25% fixed on EUR 50m for 10 years.
+CCP_IDENTITY = CcpIdentity("CCP")
 VANILLA = parse_pairs((GOLDEN / "vanilla_trade.fix").read_text(encoding="utf-8"))
 
 
 def swap(
-    trade_id: str, *, maturity: str | None = None, version: int | None = None, **swap_party: str
+    trade_id: str,
+    *,
+    maturity: str | None = None,
+    version: int | None = None,
+    reporter: str = LEI_A,
+    uti: str | None = None,
+    notional: str | None = None,
+    accounts: dict[str, str] | None = None,
+    **swap_party: str,
 ) -> Pairs:
-    """The example swap under ``trade_id`` (UTI ``UTI-<trade_id>``); ``maturity`` (YYYYMMDD) moves both
-    streams' termination date; ``swap_party`` replaces party ids (``LEI_B=...``)."""
+    """The example swap under ``trade_id`` (UTI ``UTI-<trade_id>`` unless ``uti``), as the member whose
+    party is ``reporter`` reports it: with an account on its own side only (a member names only its own
+    accounts; ``accounts`` sets them by party, naming the other side's too). ``maturity`` (YYYYMMDD)
+    moves both streams' termination date, ``notional`` both notionals; ``swap_party`` replaces party ids
+    (``LEI_B=...``)."""
     replace = {LEI_A: swap_party.get("LEI_A", LEI_A), LEI_B: swap_party.get("LEI_B", LEI_B)}
     out: Pairs = []
+    side = ""
     for tag, value in VANILLA:
         if tag == 1003:
             value = trade_id
         elif tag == 1903:
-            value = f"UTI-{trade_id}"
+            value = uti or f"UTI-{trade_id}"
         elif tag == 40065 and maturity is not None:
             value = maturity
+        elif tag == 40054 and notional is not None:
+            value = notional
         elif tag == 448:
-            value = replace.get(value, value)
+            value = side = replace.get(value, value)
+        elif tag == 1:
+            continue  # each side's account is set below, after its party
         out.append((tag, value))
+        if tag == 803:  # the side's last party field: its account follows
+            account = accounts.get(side) if accounts is not None else ("HOUSE" if side == reporter else None)
+            if account is not None:
+                out.append((1, account))
     if version is not None:
         out.append((2302, str(version)))
     return out
@@ -71,6 +98,55 @@ def report(report_id: str, trade: Pairs, *, trans: str = "0", **header: str) -> 
     ``PossResend="Y"`` (tag 97)."""
     extra = [(97, v) for k, v in header.items() if k == "PossResend"]
     return [(35, "AE"), *extra, (571, report_id), (487, trans), (856, "0"), (60, NOW), *trade]
+
+
+def answer(
+    report_id: str,
+    *,
+    ref: str | None = None,
+    trade_id: str = "-",
+    lei: str = LEI_B,
+    account: str | None = None,
+    side_trade_id: str | None = None,
+    report_type: str = "2",
+) -> Pairs:
+    """A member's Accept (856=2) or Decline (3) of a trade alleged against it, named by the alleged
+    report's TradeReportID (``ref``, 572) or by ``trade_id`` (1003), with its own side: party ``lei``,
+    ``account`` and ``side_trade_id``."""
+    side: Pairs = [(54, "2")]
+    if side_trade_id is not None:
+        side.append((1506, side_trade_id))
+    side += [(453, "1"), (448, lei), (447, "N"), (452, "1")]
+    if account is not None:
+        side.append((1, account))
+    named = [(572, ref)] if ref is not None else []
+    return [
+        *[(35, "AE"), (571, report_id), (1003, trade_id), (487, "0"), (856, report_type), *named],
+        *[(60, NOW), (167, "IRS"), (75, DAY), (552, "1"), *side],
+    ]
+
+
+async def submission_ref(ccp: FixCcp, source: str, trade_id: str) -> str:
+    """The service's id of the (first) submission of a trade."""
+    s = t.submissions.c
+    async with ccp.gateway.engine.connect() as conn:
+        row_id = (
+            await conn.execute(
+                select(s.id).where(s.source == source, s.source_trade_id == trade_id).order_by(s.id).limit(1)
+            )
+        ).scalar_one()
+    return f"S{row_id:010d}"
+
+
+async def registered(ccp: FixCcp, a: Session, b: Session, report_id: str, trade: Pairs) -> None:
+    """Bank A reports ``trade``, Bank B accepts it (its house account): the trade is due for the clearing
+    pass. Every status sent so far is read, so a test sees what comes after."""
+    ack = await a.ask(report(report_id, trade), "AR")
+    assert ack.pick(939, 1523) == ("4", "0"), ack.get(1328)
+    accepted = await b.ask(answer(f"{report_id}-OK", ref=report_id), "AR")
+    assert accepted.pick(856, 939, 1523) == ("2", "0", "0"), accepted.get(1328)
+    for session in (a, b):
+        await ccp.statuses(session)
 
 
 def cancel(report_id: str, trade_id: str) -> Pairs:
@@ -98,7 +174,9 @@ async def ccp_trade_ids(ccp: FixCcp) -> dict[str, str]:
 # --- 1. a swap reported in stream fields: received, cleared, then in the positions ----------------------
 
 
-async def test_a_reported_swap_is_received_then_cleared_to_both_members(ccp: FixCcp) -> None:
+async def test_a_members_report_is_alleged_to_its_counterparty_and_cleared_once_it_accepts(
+    ccp: FixCcp,
+) -> None:
     a = await ccp.session("BANKA_FIX")
     b = await ccp.session("BANKB_FIX")
     ack = await a.ask(report("R1", swap("T1")), "AR")
@@ -106,22 +184,55 @@ async def test_a_reported_swap_is_received_then_cleared_to_both_members(ccp: Fix
     assert ack.get(751) is None
     assert ack.get(1328) is None
 
+    # Bank B is told the trade is alleged against it (856=1), with the report id to accept it by
+    received, alleged = await ccp.statuses(b)
+    assert received.pick(856, 1003, 939, 1832) == ("0", "T1", "4", "2")
+    assert alleged.pick(856, 572, 1003, 939, 1832) == ("1", "R1", "T1", "4", "2")
+    sent, awaiting = await ccp.statuses(a)  # to the reporter it is its own report, awaiting acceptance
+    assert [m.pick(856, 572, 939) for m in (sent, awaiting)] == [("0", "R1", "4"), ("0", "R1", "4")]
+    # ... and on its MQTT member topic as a clearingStatus AwaitingAcceptance
+    to_b = [
+        i
+        for i in await ccp.gateway.clearing.pending(DeliveryChannel.MQTT, 100)
+        if i.recipient == "BANKB" and i.update.status is ClearingStatusCode.AWAITING_ACCEPTANCE
+    ]
+    assert len(to_b) == 1
+    xml = status_update_to_fpml(to_b[0].update, ccp=CCP_IDENTITY, recipient="BANKB", member_party=LEI_B)
+    assert b"<clearingStatus " in xml
+    assert b">AwaitingAcceptance</clearingStatusValue>" in xml
+    assert await ccp.clear() == 0  # not registered: nothing is due until Bank B affirms it
+    assert await ccp.stages("BANKA_FIX", "T1") == [(1, "ALLEGED")]
+
+    await ccp.refdata.lodge("BANKB", "CLIENT1", cash("AUD", Decimal(100_000_000)))
+    accepted = await b.ask(answer("B-ACC-1", ref="R1", account="CLIENT1", side_trade_id="B-77"), "AR")
+    assert accepted.pick(571, 856, 939, 1523, 58) == ("B-ACC-1", "2", "0", "0", "status Accepted")
     assert await ccp.clear() == 1
     ids = await ccp_trade_ids(ccp)
     assert set(ids) == {"BANKA", "BANKB"}
     for session, member_id in ((a, "BANKA"), (b, "BANKB")):
-        received, cleared = await ccp.statuses(session)
-        assert received.pick(35, 1003, 939, 1832, 1040) == ("AE", "T1", "4", "2", None)
+        affirmed, cleared = await ccp.statuses(session)
+        assert affirmed.pick(1003, 939, 1832) == ("T1", "0", "2")  # Accepted
         assert cleared.pick(1003, 939, 1832, 2343, 715) == ("T1", "0", "1", "0", DAY)
         assert cleared[1040] == ids[member_id]  # the member's own trade with the CCP
         # TradeReportRefID names the member's report only to the member that sent it
-        assert (received.get(572), cleared.get(572)) == (("R1", "R1") if session is a else (None, None))
+        assert cleared.get(572) == ("R1" if session is a else None)
+    # Bank B chose its own account and trade id when it accepted
+    c = t.cleared_trades.c
+    async with ccp.gateway.engine.connect() as conn:
+        accounts = dict((await conn.execute(select(c.member_id, c.account_id))).all())
+    assert accounts == {"BANKA": "HOUSE", "BANKB": "CLIENT1"}
+    cleared_pair = (await ccp.gateway.clearing.history(await submission_ref(ccp, "BANKA_FIX", "T1")))[
+        -1
+    ].cleared
+    assert cleared_pair is not None
+    b_trade = cleared_pair[1]  # CCP-B
+    assert any(p.trade_id == "B-77" and p.party_id == LEI_B for p in b_trade.identifiers.party_trade_ids)
 
 
 async def test_positions_show_the_cleared_swap_from_each_members_side(ccp: FixCcp) -> None:
     a = await ccp.session("BANKA_FIX")
     b = await ccp.session("BANKB_FIX")
-    await a.ask(report("R1", swap("T1")), "AR")
+    await registered(ccp, a, b, "R1", swap("T1"))
     await ccp.clear()
     ids = await ccp_trade_ids(ccp)
 
@@ -161,22 +272,31 @@ async def test_a_report_sent_again_is_answered_with_its_outcome_and_registered_o
     resent = await a.ask(report("R1", swap("T2"), PossResend="Y"), "AR")
     again = await a.ask(report("R1", swap("T2")), "AR")
     renamed = await a.ask(report("R2", swap("T2")), "AR")  # the same trade and version, a new report id
-    for ack, report_id in ((first, "R1"), (resent, "R1"), (again, "R1"), (renamed, "R2")):
-        assert ack.pick(571, 1003, 939, 1523, 58) == (report_id, "T2", "4", "0", "status Received")
+    assert first.pick(571, 1003, 939, 1523, 58) == ("R1", "T2", "4", "0", "status Received")
+    for ack, report_id in ((resent, "R1"), (again, "R1"), (renamed, "R2")):  # where the trade is now
+        assert ack.pick(571, 1003, 939, 1523, 58) == (report_id, "T2", "4", "0", "status AwaitingAcceptance")
     assert await ccp.count(t.submissions) == 1
 
+    b = await ccp.session("BANKB_FIX")
+    assert (await b.ask(answer("B1", ref="R1"), "AR"))[1523] == "0"
     assert await ccp.clear() == 1
     after = await a.ask(report("R1", swap("T2"), PossResend="Y"), "AR")
     assert after.pick(571, 939, 1523, 715, 58, 2343) == ("R1", "0", "0", DAY, "status Cleared", "0")
     assert await ccp.count(t.submissions) == 1
     assert await ccp.count(t.cleared_trades) == 2  # one novation: A-CCP and CCP-B
-    assert [m.pick(939, 1832) for m in await ccp.statuses(a)] == [("4", "2"), ("0", "1")]
+    # Received, AwaitingAcceptance, Accepted, Cleared
+    assert [m.pick(939, 1832) for m in await ccp.statuses(a)] == [
+        ("4", "2"),
+        ("4", "2"),
+        ("0", "2"),
+        ("0", "1"),
+    ]
 
 
 # --- 3. cancel ------------------------------------------------------------------------------------------------
 
 
-async def test_a_cancel_withdraws_a_trade_the_clearing_pass_has_not_reached(ccp: FixCcp) -> None:
+async def test_the_reporter_may_withdraw_its_report_before_it_is_affirmed(ccp: FixCcp) -> None:
     a = await ccp.session("BANKA_FIX")
     b = await ccp.session("BANKB_FIX")
     await a.ask(report("R1", swap("T3")), "AR")
@@ -188,10 +308,14 @@ async def test_a_cancel_withdraws_a_trade_the_clearing_pass_has_not_reached(ccp:
     for session in (a, b):
         assert [m.pick(1003, 939, 1832) for m in await ccp.statuses(session)] == [
             ("T3", "4", "2"),
+            ("T3", "4", "2"),  # alleged
             ("T3", "2", "0"),
         ]
     again = await a.ask(cancel("R2-CXL", "T3"), "AR")  # already withdrawn: its outcome again
     assert again.pick(939, 1523) == ("2", "0")
+    late = await b.ask(answer("B1", ref="R1"), "AR")  # accepting a withdrawn trade: where it is now
+    assert late.pick(939, 1523) == ("2", "0")
+    assert await ccp.clear() == 0
 
 
 async def test_a_cancel_of_an_unknown_or_another_members_trade_is_refused(ccp: FixCcp) -> None:
@@ -204,12 +328,13 @@ async def test_a_cancel_of_an_unknown_or_another_members_trade_is_refused(ccp: F
     not_theirs = await b.ask(cancel("X2", "T3"), "AR")  # Bank B is a side, but Bank A reported it
     assert not_theirs.pick(939, 1523, 751) == ("1", "1", "99")
     assert not_theirs[1328] == "TradeID(1003): no trade 'T3' submitted by 'BANKB_FIX'"
-    assert await ccp.stages("BANKA_FIX", "T3") == [(1, "RECEIVED")]
+    assert await ccp.stages("BANKA_FIX", "T3") == [(1, "ALLEGED")]
 
 
 async def test_a_cancel_of_a_cleared_trade_is_refused_as_already_novated(ccp: FixCcp) -> None:
     a = await ccp.session("BANKA_FIX")
-    await a.ask(report("R1", swap("T3")), "AR")
+    b = await ccp.session("BANKB_FIX")
+    await registered(ccp, a, b, "R1", swap("T3"))
     await ccp.clear()
     refused = await a.ask(cancel("R1-CXL", "T3"), "AR")
     assert refused.pick(571, 1003, 487, 939, 1523, 751) == ("R1-CXL", "T3", "1", "1", "1", "99")
@@ -231,14 +356,19 @@ async def test_a_replacement_withdraws_the_version_in_progress_and_clears_the_ne
     )
     replaced = await a.ask(report("R3", swap("T4", version=2), trans="2"), "AR")
     assert replaced.pick(571, 487, 939, 1523) == ("R3", "2", "4", "0")
-    assert await ccp.stages("BANKA_FIX", "T4") == [(1, "WITHDRAWN"), (2, "RECEIVED")]
+    assert await ccp.stages("BANKA_FIX", "T4") == [(1, "WITHDRAWN"), (2, "ALLEGED")]
+    b = await ccp.session("BANKB_FIX")
+    assert (await b.ask(answer("B1", ref="R3"), "AR"))[1523] == "0"  # the new version is accepted
     assert await ccp.clear() == 1
     assert await ccp.stages("BANKA_FIX", "T4") == [(1, "WITHDRAWN"), (2, "CLEARED")]
     statuses = await ccp.statuses(a)
     assert [m.pick(572, 939, 1832) for m in statuses] == [
         ("R1", "4", "2"),
+        ("R1", "4", "2"),  # alleged
         ("R1", "2", "0"),  # version 1 withdrawn: superseded
         ("R3", "4", "2"),
+        ("R3", "4", "2"),  # alleged
+        ("R3", "0", "2"),  # accepted
         ("R3", "0", "1"),
     ]
     assert statuses[-1].get(2302) == "2"
@@ -246,15 +376,17 @@ async def test_a_replacement_withdraws_the_version_in_progress_and_clears_the_ne
 
 async def test_a_replacement_of_a_cleared_version_leaves_it_alone(ccp: FixCcp) -> None:
     a = await ccp.session("BANKA_FIX")
-    await a.ask(report("R1", swap("T4")), "AR")
+    b = await ccp.session("BANKB_FIX")
+    await registered(ccp, a, b, "R1", swap("T4"))
     await ccp.clear()
     await ccp.statuses(a)
     ack = await a.ask(report("R2", swap("T4", version=2), trans="2"), "AR")
     assert ack.pick(487, 939, 1523) == ("2", "4", "0")
+    assert (await b.ask(answer("B2", ref="R2"), "AR"))[1523] == "0"
     await ccp.clear()
     assert await ccp.stages("BANKA_FIX", "T4") == [(1, "CLEARED"), (2, "REJECTED")]
-    received, refused = await ccp.statuses(a)
-    assert received.pick(939, 1832) == ("4", "2")
+    received, alleged, accepted, refused = await ccp.statuses(a)
+    assert [m.pick(939, 1832) for m in (received, alleged, accepted)] == [("4", "2"), ("4", "2"), ("0", "2")]
     assert refused.pick(572, 939, 1832, 751) == ("R2", "1", "3", "99")
     assert "already novated" in refused[1328]
     assert await ccp.count(t.cleared_trades) == 2
@@ -346,12 +478,10 @@ async def test_an_order_of_a_member_suspended_after_logon_is_rejected(ccp: FixCc
 async def test_a_trade_out_of_the_product_scope_is_refused_with_its_reason(ccp: FixCcp) -> None:
     a = await ccp.session("BANKA_FIX")
     b = await ccp.session("BANKB_FIX")
-    ack = await a.ask(report("R1", swap("T6", maturity="20860107")), "AR")  # EUR IRS clear up to 50 years
-    assert ack.pick(939, 1523) == ("4", "0")
+    await registered(ccp, a, b, "R1", swap("T6", maturity="20860107"))  # EUR IRS clear up to 50 years
     await ccp.clear()
     for session in (a, b):
-        received, refused = await ccp.statuses(session)
-        assert received.pick(939, 1832) == ("4", "2")
+        (refused,) = await ccp.statuses(session)
         assert refused.pick(1003, 939, 1832, 751) == ("T6", "1", "3", "2")  # 2: unknown instrument
         assert refused.get(2343) is None  # not a credit refusal
         assert refused[1328].startswith("streams.terminationDate:")
@@ -364,11 +494,11 @@ async def test_a_trade_out_of_the_product_scope_is_refused_with_its_reason(ccp: 
 
 async def test_a_trade_with_a_suspended_member_is_refused(ccp: FixCcp) -> None:
     a = await ccp.session("BANKA_FIX")
-    await ccp.refdata.suspend("BANKB")
-    await a.ask(report("R1", swap("T6")), "AR")
+    b = await ccp.session("BANKB_FIX")
+    await registered(ccp, a, b, "R1", swap("T6"))
+    await ccp.refdata.suspend("BANKB")  # after it affirmed, before the clearing pass
     await ccp.clear()
-    received, refused = await ccp.statuses(a)
-    assert received.pick(939, 1832) == ("4", "2")
+    (refused,) = await ccp.statuses(a)
     assert refused.pick(1003, 939, 1832, 751) == ("T6", "1", "3", "3")  # 3: not authorised
     assert "suspended" in refused[1328]
     assert await ccp.count(t.cleared_trades) == 0
@@ -458,11 +588,10 @@ async def test_a_trade_short_of_collateral_waits_and_clears_after_a_lodgement(
     ) as ccp:
         a = await ccp.session("BANKA_FIX")
         b = await ccp.session("BANKB_FIX")
-        await a.ask(report("R1", swap("T6")), "AR")
+        await registered(ccp, a, b, "R1", swap("T6"))
         await ccp.clear()
         for session in (a, b):
-            received, pending = await ccp.statuses(session)
-            assert received.pick(939, 1832) == ("4", "2")
+            (pending,) = await ccp.statuses(session)
             assert pending.pick(1003, 939, 1832, 2343, 751, 1328) == ("T6", "4", "2", "9", None, None)
         await ccp.refdata.lodge("BANKB", "HOUSE", cash("AUD", Decimal(100_000_000)))
         assert await ccp.clear() == 1
@@ -516,8 +645,9 @@ async def test_a_trade_reported_with_its_orders_clordid_takes_the_place_of_the_r
     assert ack.pick(939, 1523) == ("4", "0")
     assert set(await reserved(ccp)) == {("BANKB", "OB")}
     assert (await a.ask(cancel_order("C1", "OA"), "9"))[434] == "1"  # nothing left to cancel
+    assert (await b.ask(answer("B1", ref="R1"), "AR"))[1523] == "0"
     assert await ccp.clear() == 1
-    assert [m.pick(1003, 939, 1832) for m in await ccp.statuses(a)] == [("T5", "4", "2"), ("T5", "0", "1")]
+    assert [m.pick(1003, 939, 1832) for m in await ccp.statuses(a)][-1] == ("T5", "0", "1")
 
 
 async def test_a_trade_short_of_collateral_is_refused_on_credit_when_the_ccp_refuses_shortfalls(
@@ -537,15 +667,176 @@ async def test_a_trade_short_of_collateral_is_refused_on_credit_when_the_ccp_ref
     ) as ccp:
         a = await ccp.session("BANKA_FIX")
         b = await ccp.session("BANKB_FIX")
-        await a.ask(report("R1", swap("T6")), "AR")
+        await registered(ccp, a, b, "R1", swap("T6"))
         await ccp.clear()
         texts = {}
         for session in (a, b):
-            received, refused = await ccp.statuses(session)
-            assert received.pick(939, 1832) == ("4", "2")
+            (refused,) = await ccp.statuses(session)
             assert refused.pick(1003, 939, 1832, 2343, 751) == ("T6", "1", "3", "1", "99")
             texts[session.comp_id] = refused[1328]
         assert "incremental initial margin 2500000.00 exceeds headroom 0.00" in texts["BANKB_FIX"]
         # Bank A is told the trade was refused on its counterparty's credit, not Bank B's figures
         assert texts["BANKA_FIX"] == "counterparty: the counterparty's side is not yet covered"
         assert await ccp.stages("BANKA_FIX", "T6") == [(1, "REJECTED")]
+
+
+# --- 8. two-sided reporting: decline, end of day, the counterparty's own report, who may answer -----------------
+
+
+async def test_a_declined_trade_is_refused_to_both_and_never_cleared(ccp: FixCcp) -> None:
+    a = await ccp.session("BANKA_FIX")
+    b = await ccp.session("BANKB_FIX")
+    await a.ask(report("R1", swap("T8")), "AR")
+    declined = await b.ask(answer("B-NO", trade_id="T8", report_type="3"), "AR")  # named by its TradeID
+    assert declined.pick(571, 856, 939, 1523) == (
+        "B-NO",
+        "3",
+        "1",
+        "0",
+    )  # the decline taken, the trade refused
+    assert await ccp.clear() == 0
+    assert await ccp.stages("BANKA_FIX", "T8") == [(1, "REJECTED")]
+    assert await ccp.count(t.cleared_trades) == 0
+    for session in (a, b):
+        refused = (await ccp.statuses(session))[-1]
+        assert refused.pick(1003, 939, 1832) == ("T8", "1", "3")
+        assert refused[1328] == "tradeReportType: declined by BANKB_FIX"
+    history = await ccp.gateway.clearing.history(await submission_ref(ccp, "BANKA_FIX", "T8"))
+    assert history[-1].reasons[0].code is ReasonCode.LIFE_DECLINED_BY_COUNTERPARTY
+    too_late = await b.ask(answer("B-YES", ref="R1"), "AR")  # accepting a declined trade: still refused
+    assert too_late.pick(939, 1523) == ("1", "1")
+    assert await ccp.clear() == 0
+
+
+async def test_a_trade_still_alleged_at_end_of_day_is_refused(ccp: FixCcp) -> None:
+    a = await ccp.session("BANKA_FIX")
+    b = await ccp.session("BANKB_FIX")
+    await a.ask(report("R1", swap("T9")), "AR")
+    eod = await ccp.gateway.clearing.end_of_day(date(2026, 1, 7))
+    ref = await submission_ref(ccp, "BANKA_FIX", "T9")
+    assert eod.refused == (ref,)
+    assert await ccp.stages("BANKA_FIX", "T9") == [(1, "REJECTED")]
+    for session in (a, b):
+        refused = (await ccp.statuses(session))[-1]
+        assert refused.pick(1003, 939, 1832) == ("T9", "1", "3")
+        assert "not affirmed by the counterparty by the end of 2026-01-07" in refused[1328]
+    history = await ccp.gateway.clearing.history(ref)
+    assert history[-1].reasons[0].code is ReasonCode.LIFE_NOT_AFFIRMED_BY_EOD
+    assert (await b.ask(answer("B1", ref="R1"), "AR")).pick(939, 1523) == ("1", "1")
+    assert await ccp.count(t.cleared_trades) == 0
+
+
+async def test_the_counterpartys_own_matching_report_affirms_the_trade(ccp: FixCcp) -> None:
+    a = await ccp.session("BANKA_FIX")
+    b = await ccp.session("BANKB_FIX")
+    await a.ask(report("R1", swap("T10")), "AR")
+    # Bank B reports the same trade under its own trade id: the same UTI and economics, its own account
+    own = swap("B-10", uti="UTI-T10", reporter=LEI_B, accounts={LEI_B: "CLIENT1"})
+    ack = await b.ask(report("BR1", own), "AR")
+    assert ack.pick(571, 1003, 939, 1523, 58) == ("BR1", "B-10", "0", "0", "status Accepted")
+    assert await ccp.count(t.submissions) == 1  # an affirmation, not a second trade
+    await ccp.refdata.lodge("BANKB", "CLIENT1", cash("AUD", Decimal(100_000_000)))
+    assert await ccp.clear() == 1
+    c = t.cleared_trades.c
+    async with ccp.gateway.engine.connect() as conn:
+        accounts = dict((await conn.execute(select(c.member_id, c.account_id))).all())
+    assert accounts == {"BANKA": "HOUSE", "BANKB": "CLIENT1"}
+    for session in (a, b):
+        assert (await ccp.statuses(session))[-1].pick(939, 1832) == ("0", "1")
+    again = await b.ask(report("BR1", own, PossResend="Y"), "AR")  # its report again: where the trade is
+    assert again.pick(939, 1523, 58) == ("0", "0", "status Cleared")
+    assert await ccp.count(t.cleared_trades) == 2
+
+
+async def test_a_report_with_the_same_uti_and_other_economics_is_refused_naming_what_differs(
+    ccp: FixCcp,
+) -> None:
+    a = await ccp.session("BANKA_FIX")
+    b = await ccp.session("BANKB_FIX")
+    await a.ask(report("R1", swap("T11")), "AR")
+    other = swap("B-11", uti="UTI-T11", reporter=LEI_B, notional="60000000", maturity="20310107")
+    refused = await b.ask(report("BR1", other), "AR")
+    assert refused.pick(939, 1523, 751) == ("1", "1", "99")
+    text = refused[1328]
+    ref = await submission_ref(ccp, "BANKA_FIX", "T11")
+    assert f"UTI UTI-T11 is alleged as submission {ref} with other terms" in text
+    assert "streams[0].notional (50000000 / 60000000)" in text
+    assert "streams[0].terminationDate (2036-01-07 / 2031-01-07)" in text
+    assert await ccp.stages("BANKA_FIX", "T11") == [(1, "ALLEGED")]  # still waiting for Bank B
+    assert await ccp.count(t.submissions) == 1
+
+
+async def test_only_the_counterparty_may_accept_or_decline_and_a_refusal_is_logged(
+    ccp: FixCcp, caplog: pytest.LogCaptureFixture
+) -> None:
+    a = await ccp.session("BANKA_FIX")
+    c = await ccp.session("BANKC_FIX")
+    await a.ask(report("R1", swap("T12")), "AR")
+    with caplog.at_level(logging.WARNING, logger="gateway.security"):
+        own = await a.ask(answer("A-OK", ref="R1", lei=LEI_A), "AR")  # the reporter accepting itself
+        third = await c.ask(answer("C-OK", ref="R1", lei=LEI_C), "AR")  # a member that is not a side
+        third_declines = await c.ask(answer("C-NO", trade_id="T12", lei=LEI_C, report_type="3"), "AR")
+    for ack in (own, third, third_declines):
+        assert ack.pick(939, 1523, 751) == ("1", "1", "3")  # 3: not authorised
+    assert own[1328] == (
+        f"TradeReportRefID(572): report 'R1' is not alleged against {LEI_A}: "
+        "only its counterparty may accept or decline it"
+    )
+    assert third_declines[1328].startswith("TradeID(1003): trade 'T12' is not alleged against")
+    lines = [r.getMessage() for r in caplog.records if r.name == "gateway.security"]
+    assert any("channel=fix identity=BANKA_FIX reason=ELIG_NOT_COUNTERPARTY" in m for m in lines)
+    assert any("channel=fix identity=BANKC_FIX reason=ELIG_NOT_COUNTERPARTY" in m for m in lines)
+    assert await ccp.stages("BANKA_FIX", "T12") == [(1, "ALLEGED")]
+    assert await ccp.clear() == 0
+
+
+async def test_a_member_naming_the_other_sides_account_is_refused_and_logged(
+    ccp: FixCcp, caplog: pytest.LogCaptureFixture
+) -> None:
+    a = await ccp.session("BANKA_FIX")
+    b = await ccp.session("BANKB_FIX")
+    with caplog.at_level(logging.WARNING, logger="gateway.security"):
+        # Bank A books Bank B's side into Bank B's client account
+        refused = await a.ask(report("R1", swap("T13", accounts={LEI_A: "HOUSE", LEI_B: "CLIENT1"})), "AR")
+        await a.ask(report("R2", swap("T14")), "AR")
+        # Bank B's accept naming Bank A's account as well as its own
+        head = answer("B-OK", ref="R2")[:-6]  # without NoSides and Bank B's side
+        accept = [
+            *head,
+            (552, "2"),
+            *[(54, "1"), (453, "1"), (448, LEI_A), (447, "N"), (452, "1"), (1, "CLIENT1")],
+            *[(54, "2"), (453, "1"), (448, LEI_B), (447, "N"), (452, "1"), (1, "HOUSE")],
+        ]
+        refused_accept = await b.ask(accept, "AR")
+    assert refused.pick(939, 1523, 751) == ("1", "1", "3")
+    assert refused[1328] == (
+        f"Account(1): BANKA_FIX may name only the accounts of {LEI_A}, not 'CLIENT1' of {LEI_B}"
+    )
+    assert refused_accept.pick(939, 1523, 751) == ("1", "1", "3")
+    assert refused_accept[1328] == f"Account(1): BANKB_FIX may name only the accounts of {LEI_B}"
+    lines = [r.getMessage() for r in caplog.records if r.name == "gateway.security"]
+    assert any("channel=fix identity=BANKA_FIX reason=ELIG_ACCOUNT_NOT_YOURS" in m for m in lines)
+    assert any("channel=fix identity=BANKB_FIX reason=ELIG_ACCOUNT_NOT_YOURS" in m for m in lines)
+    assert await ccp.stages("BANKA_FIX", "T13") == []
+    assert await ccp.stages("BANKA_FIX", "T14") == [(1, "ALLEGED")]
+
+
+async def test_a_second_live_trade_with_one_uti_is_refused_naming_the_first(ccp: FixCcp) -> None:
+    a = await ccp.session("BANKA_FIX")
+    b = await ccp.session("BANKB_FIX")
+    c = await ccp.session("BANKC_FIX")
+    await registered(ccp, a, b, "R1", swap("T15"))
+    await ccp.clear()
+    ids = await ccp_trade_ids(ccp)
+    # the same UTI again: Bank A under a new trade id, Bank C in a trade of its own with Bank A
+    again = await a.ask(report("R2", swap("T15-BIS", uti="UTI-T15")), "AR")
+    other = await c.ask(report("C1", swap("C-15", uti="UTI-T15", reporter=LEI_C, LEI_B=LEI_C)), "AR")
+    ref = await submission_ref(ccp, "BANKA_FIX", "T15")
+    for ack in (again, other):
+        assert ack.pick(939, 1523, 751) == ("1", "1", "99")
+        assert ack[1328] == (
+            f"tradeHeader.uti: UTI UTI-T15 is live as submission {ref} "
+            f"(Cleared, CCP trade ids {ids['BANKA']} and {ids['BANKB']})"
+        )
+    assert await ccp.count(t.submissions) == 1
+    assert await ccp.count(t.cleared_trades) == 2

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -21,13 +22,15 @@ import aiomqtt
 import pytest
 import simplefix
 from lxml import etree
+from sqlalchemy import func, select
 
 from gateway.clock import FixedClock
 from gateway.config import BrokerMode, FixConfig, GatewayConfig, MqttConfig, OpsConfig, StoreConfig
 from gateway.demo.requests import request_clearing
+from gateway.domain.trade import Trade, TradeIdentifiers
 from gateway.refdata.admin import ReferenceData, cash
 from gateway.service import Gateway, open_gateway
-from gateway.store import open_store
+from gateway.store import open_store, tables
 from tests.clearing.conftest import OPEN_NOW, aud_irs, member
 from tests.clearing.doubles import LinearMargin
 from tests.intake.fix.client import FixClient
@@ -295,7 +298,7 @@ async def test_an_order_checked_over_fix_is_released_by_its_registered_trade(
         await client.connect()
         try:
             assert (await client.logon()).get(35) == b"A"
-            trade = aud_irs("T-ORD")  # LEI_A (side 1) pays fixed
+            trade = _own_account_only(aud_irs("T-ORD"))  # LEI_A (side 1) pays fixed
             body = [(int(t), v) for t, v in list(Out("AE", tuple(trade_items(trade))).pairs())[1:]]
             tags = [t for t, _ in body]
             streams = body[tags.index(40049) : tags.index(75)]
@@ -343,3 +346,127 @@ async def test_an_order_checked_over_fix_is_released_by_its_registered_trade(
         finally:
             await client.logout()
             await client.close()
+
+
+def _own_account_only(trade: Trade) -> Trade:
+    """``trade`` as Bank A reports it over FIX: a member names only its own account."""
+    a, b = trade.parties
+    return dataclasses.replace(trade, parties=(a, dataclasses.replace(b, account=None)))
+
+
+def _with_uti(trade_id: str, uti: str) -> Trade:
+    return dataclasses.replace(aud_irs(trade_id), identifiers=TradeIdentifiers(trade_id, 1, uti=uti))
+
+
+async def test_one_uti_clears_once_across_sources_and_channels_and_a_repeat_is_answered_again(
+    mosquitto: tuple[str, int], store_url: str, tmp_path: Path
+) -> None:
+    """The same UTI from the trade source over MQTT, from a member over FIX, and from the source again
+    under a new trade id: one trade cleared, the other two refused naming it. The source's first message
+    sent again is answered again on its topic with the trade's current status."""
+    from gateway.intake.fix.trade_fields import trade_items
+    from gateway.intake.fix.wire import Out
+
+    async with running(mosquitto, store_url, fix_dir=tmp_path / "fix") as r:
+        out = r.topic(r.source)
+        first = request_clearing(
+            aud_irs("T-UTI"), source=r.source, message_id=f"{r.source}-U1", at=r.clock.now()
+        )
+        await r.publisher.publish(f"{r.root}/in/{r.source}/fpml", first, qos=1)
+        await r.inbox.wait_for(lambda _: _final(r, r.source, "T-UTI", "clearingConfirmed"))
+        uti = "UTI-T-UTI-1"
+        async with r.gateway.engine.connect() as conn:
+            sub_id = (
+                await conn.execute(select(tables.submissions.c.id).where(tables.submissions.c.uti == uti))
+            ).scalar_one()
+            ccp_ids = sorted((await conn.execute(select(tables.cleared_trades.c.ccp_trade_id))).scalars())
+        named = f"UTI {uti} is live as submission S{sub_id:010d} (Cleared, CCP trade ids {ccp_ids[0]} and {ccp_ids[1]})"
+
+        # Bank A reports the same trade over FIX under its own trade id
+        fix = r.gateway.config.fix
+        client = FixClient("127.0.0.1", fix.port, sender=f"{r.bank_a}FIX", target=fix.comp_id)
+        await client.connect()
+        try:
+            assert (await client.logon()).get(35) == b"A"
+            trade = _own_account_only(_with_uti("A-UTI", uti))
+            body = [(int(t), v) for t, v in list(Out("AE", tuple(trade_items(trade))).pairs())[1:]]
+            now = r.clock.now().strftime("%Y%m%d-%H:%M:%S")
+            await client.send([(35, "AE"), (571, "RA-1"), (487, "0"), (856, "0"), (60, now), *body])
+            ack = await client.receive()
+            while ack.get(35) != b"AR":  # statuses of the source's trade may come first
+                ack = await client.receive()
+            assert (ack.get(1523), ack.get(939)) == (b"1", b"1")
+            assert ack.get(1328) == f"tradeHeader.uti: {named}".encode()
+        finally:
+            await client.logout()
+            await client.close()
+
+        # the source again, under a new trade id, the same UTI
+        again = request_clearing(
+            _with_uti("T-UTI-2", uti), source=r.source, message_id=f"{r.source}-U2", at=r.clock.now()
+        )
+        await r.publisher.publish(f"{r.root}/in/{r.source}/fpml", again, qos=1)
+        msgs = await r.inbox.wait_for(lambda ms: any(m.kind == "messageRejected" for m in ms))
+        rejected = next(m for m in msgs if m.kind == "messageRejected")
+        assert rejected.topic == out
+        assert rejected.reason_codes == ["DuplicateUTI"]
+        assert named.encode() in etree.tostring(rejected.doc)
+
+        # the first message again: its current status again, on the source's topic
+        def confirmations() -> int:
+            return sum(m.kind == "clearingConfirmed" and m.correlation == "T-UTI" for m in r.inbox.on(out))
+
+        assert confirmations() == 1
+        await r.publisher.publish(f"{r.root}/in/{r.source}/fpml", first, qos=1)
+        await r.inbox.wait_for(lambda _: confirmations() == 2)
+        async with r.gateway.engine.connect() as conn:
+            assert (
+                await conn.execute(select(func.count()).select_from(tables.cleared_trades))
+            ).scalar_one() == 2
+            assert (
+                await conn.execute(select(func.count()).select_from(tables.submissions))
+            ).scalar_one() == 1
+
+
+async def test_a_members_fix_report_is_alleged_on_the_counterpartys_member_topic(
+    mosquitto: tuple[str, int], store_url: str, tmp_path: Path
+) -> None:
+    """Bank A reports its own trade over FIX: Bank B is told on its MQTT member topic that the trade
+    awaits its acceptance, and nothing is cleared."""
+    from gateway.intake.fix.trade_fields import trade_items
+    from gateway.intake.fix.wire import Out
+
+    async with running(mosquitto, store_url, fix_dir=tmp_path / "fix") as r:
+        fix = r.gateway.config.fix
+        client = FixClient("127.0.0.1", fix.port, sender=f"{r.bank_a}FIX", target=fix.comp_id)
+        await client.connect()
+        try:
+            assert (await client.logon()).get(35) == b"A"
+            trade = _own_account_only(aud_irs("T-ALLEGE"))
+            body = [(int(t), v) for t, v in list(Out("AE", tuple(trade_items(trade))).pairs())[1:]]
+            now = r.clock.now().strftime("%Y%m%d-%H:%M:%S")
+            await client.send([(35, "AE"), (571, "RA-1"), (487, "0"), (856, "0"), (60, now), *body])
+            ack = await client.receive()
+            while ack.get(35) != b"AR":
+                ack = await client.receive()
+            assert (ack.get(1523), ack.get(939)) == (b"0", b"4")
+        finally:
+            await client.logout()
+            await client.close()
+        to_b = r.topic(r.bank_b)
+        await r.inbox.wait_for(
+            lambda _: any(
+                m.kind == "clearingStatus"
+                and m.correlation == "T-ALLEGE"
+                and m.doc.xpath("string(//f:clearingStatusValue)", namespaces={"f": FPML[1:-1]})
+                == "AwaitingAcceptance"
+                for m in r.inbox.on(to_b)
+            )
+        )
+        await r.gateway.clearing.drain()
+        async with r.gateway.engine.connect() as conn:
+            assert (
+                await conn.execute(select(func.count()).select_from(tables.cleared_trades))
+            ).scalar_one() == 0
+            stage = (await conn.execute(select(tables.submissions.c.stage))).scalar_one()
+        assert stage == "ALLEGED"

@@ -25,7 +25,7 @@ from typing import Any
 
 import quickfix
 
-from gateway.clearing.ports import CreditDecision, Position, StatusUpdate, Submission
+from gateway.clearing.ports import Affirmation, CreditDecision, Position, StatusUpdate, Submission
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.errors import GatewayError, Issue
 from gateway.domain.reasons import ReasonCode
@@ -59,6 +59,9 @@ class AckPort:
         return GatewayError([Issue(ReasonCode.INTERNAL_ERROR, "bench", "not offered by the benchmark port")])
 
     async def withdraw(self, source: str, source_trade_id: str, at: datetime, reason: str) -> StatusUpdate:
+        raise self._refuse()
+
+    async def affirm(self, affirmation: Affirmation) -> StatusUpdate:
         raise self._refuse()
 
     async def credit_check(self, member: str, account: str, trade: Trade, order_id: str) -> CreditDecision:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, datetime
 
-from gateway.clearing.ports import Channel, ClearingPort, CreditDecision, Submission
+from gateway import security_log
+from gateway.clearing.ports import Affirmation, Channel, ClearingPort, CreditDecision, Submission
 from gateway.clock import Clock
 from gateway.domain.errors import GatewayError, InputRejected, Issue, TradeInvalid
 from gateway.domain.reasons import ReasonCode
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 XmlReader = Callable[[bytes], Trade]
 FPML_SCHEMA_HINT = "http://www.fpml.org/FpML-5/confirmation"
 INBOUND = frozenset({"AE", "D", "F", "AN"})
+ACCEPT, DECLINE = "2", "3"  # TradeReportType of a member's answer to a trade alleged against it
 
 
 def default_xml_reader() -> XmlReader:
@@ -171,13 +173,16 @@ class FixHandlers:
                 update=update,
                 report_type=report_type,
             )
-        if body.get(T.TradeReportType) != "0":
+        if trans == "0" and report_type in (ACCEPT, DECLINE):
+            return await self._affirm(member, body, report_id, trade_id, now, rejected)
+        if report_type != "0":
             return rejected(
                 [
                     Issue(
                         ReasonCode.FIX_INVALID_VALUE,
                         self.d.label(T.TradeReportType),
-                        "a new report is a Submit (0)",
+                        "a new report is a Submit (0), or the Accept (2) or Decline (3) of a trade alleged "
+                        "against you; a replacement is a Submit (0)",
                     )
                 ]
             )
@@ -185,6 +190,7 @@ class FixHandlers:
             trade = self._trade_of(body)
             self._authorise(member, trade)
         except InputRejected as exc:
+            _log_identity_refusals(member, exc.issues)
             return rejected(exc.issues)
         if trans == "2" and trade.identifiers.source_version < 2:
             return rejected(
@@ -206,13 +212,80 @@ class FixHandlers:
             package_id=body.get(T.PackageID),
             raw=raw.encode("utf-8", "surrogateescape"),
             orders=_orders_of(body, member),
+            # a member's own report is alleged to the other side; an approved source's is affirmed already
+            reporter_party=None if member.trade_source else member.participant,
         )
         try:
             update = await self.port.submit(submission)
         except GatewayError as exc:
+            _log_identity_refusals(member, exc.issues)
             return rejected(exc.issues)
         return replies.trade_report_ack(
             report_id=report_id, trade_id=trade_id, trans_type=trans, at=now, update=update
+        )
+
+    async def _affirm(
+        self,
+        member: Member,
+        body: FieldSet,
+        report_id: str,
+        trade_id: str | None,
+        now: datetime,
+        rejected: Callable[[Sequence[Issue]], Out],
+    ) -> Out:
+        """Accept (856=2) or Decline (856=3) of a trade alleged against the member: named by
+        TradeReportRefID (the alleged report's TradeReportID) or TradeID; an Accept gives the member's own
+        side (its Account, none for its house account, and its SideTradeID) and nothing of the other's."""
+        report_type = body.get(T.TradeReportType) or ""
+        account: str | None = None
+        side_trade_id: str | None = None
+        for side in body.group(T.NoSides):
+            firms = {p.get(T.PartyID) for p in side.group(T.NoPartyIDs)}
+            if member.participant in firms:
+                account = side.get(T.Account)
+                side_trade_id = side.get(T.SideTradeID)
+            elif side.get(T.Account):
+                issue = Issue(
+                    ReasonCode.ELIG_ACCOUNT_NOT_YOURS,
+                    self.d.label(T.Account),
+                    f"{member.comp_id} may name only the accounts of {member.participant}",
+                )
+                _log_identity_refusals(member, [issue])
+                return rejected([issue])
+        if account and member.accounts and account not in member.accounts:
+            return rejected(
+                [
+                    Issue(
+                        ReasonCode.ELIG_UNKNOWN_ACCOUNT,
+                        self.d.label(T.Account),
+                        f"{account!r} is not an account of {member.participant}",
+                    )
+                ]
+            )
+        affirmation = Affirmation(
+            comp_id=member.comp_id,
+            party_id=member.participant,
+            accept=report_type == ACCEPT,
+            at=now,
+            report_id=body.get(T.TradeReportRefID),
+            trade_id=trade_id,
+            account=account,
+            side_trade_id=side_trade_id,
+        )
+        try:
+            update = await self.port.affirm(affirmation)
+        except GatewayError as exc:
+            label = self.d.label(T.TradeReportRefID if affirmation.report_id else T.TradeID)
+            issues = [Issue(i.code, label, i.message) for i in exc.issues]
+            _log_identity_refusals(member, issues)
+            return rejected(issues)
+        return replies.trade_report_ack(
+            report_id=report_id,
+            trade_id=trade_id,
+            trans_type="0",
+            at=now,
+            update=update,
+            report_type=report_type,
         )
 
     def _trade_of(self, body: FieldSet) -> Trade:
@@ -267,6 +340,18 @@ class FixHandlers:
                     )
                 ]
             )
+        for other in trade.parties:
+            if other.party_id != member.participant and other.account:
+                raise InputRejected(
+                    [
+                        Issue(
+                            ReasonCode.ELIG_ACCOUNT_NOT_YOURS,
+                            self.d.label(T.Account),
+                            f"{member.comp_id} may name only the accounts of {member.participant}, "
+                            f"not {other.account!r} of {other.party_id}",
+                        )
+                    ]
+                )
         account = own[0].account
         if member.accounts and account not in member.accounts:
             raise InputRejected(
@@ -427,6 +512,18 @@ class FixHandlers:
             for i, p in enumerate(positions, start=1)
         ]
         return out
+
+
+# Refusals of who the session is, not of what it sent: each leaves a security log line.
+_IDENTITY_REFUSALS = frozenset(
+    {ReasonCode.ELIG_ACCOUNT_NOT_YOURS, ReasonCode.ELIG_NOT_COUNTERPARTY, ReasonCode.ELIG_UNKNOWN_PARTY}
+)
+
+
+def _log_identity_refusals(member: Member, issues: Sequence[Issue]) -> None:
+    for issue in issues:
+        if issue.code in _IDENTITY_REFUSALS:
+            security_log.refused("fix", member.comp_id, issue.code, f"{issue.path}: {issue.message}")
 
 
 def _header_value(raw: str, tag: str) -> str | None:

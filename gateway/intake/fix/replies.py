@@ -83,7 +83,11 @@ def trade_report_ack(
     if trade_id:
         items.append((T.TradeID, trade_id))
     items += [(T.TradeReportTransType, trans_type), (T.TradeReportType, report_type)]
-    reasons = tuple(issues) or (update.reasons if update and update.status is S.REJECTED else ())
+    # a Decline (856=3) taken is acknowledged (1523=0) with the trade it refused (939=1)
+    declined = report_type == "3"
+    reasons = tuple(issues) or (
+        update.reasons if update and update.status is S.REJECTED and not declined else ()
+    )
     if reasons:
         items += [
             (T.TrdRptStatus, "1"),
@@ -109,13 +113,16 @@ def status_report(update: StatusUpdate, *, recipient_comp_id: str, participant: 
     """The unsolicited TradeCaptureReport (AE) telling a member where a trade is: pending, cleared, refused."""
     trade = update.trade
     trd_rpt_status, cleared = TRADE_STATUS[update.status]
+    # a trade reported by another session and waiting for this member's affirmation is Alleged (1) to it
+    alleged = update.status is S.AWAITING_ACCEPTANCE and recipient_comp_id != update.source
     items: list[Item] = [
         (T.TradeReportID, f"{update.submission_id}.{update.sequence}"),
         (T.TradeReportTransType, "0"),
-        (T.TradeReportType, "0"),
+        (T.TradeReportType, "1" if alleged else "0"),
         (T.TrdRptStatus, trd_rpt_status),
     ]
-    if update.in_reply_to and recipient_comp_id == update.source:
+    # the report's own id to its sender; to the member it is alleged against, the id to accept it by
+    if update.in_reply_to and (recipient_comp_id == update.source or alleged):
         items.append((T.TradeReportRefID, update.in_reply_to))
     own = [i for i, p in enumerate(trade.parties) if p.party_id == participant]
     if update.ccp_trade_ids and own and own[0] < len(update.ccp_trade_ids):

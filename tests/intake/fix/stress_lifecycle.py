@@ -30,7 +30,7 @@ from tests.intake.fix.conftest import MEMBERS, NOW, free_port
 from tests.intake.fix.ports import MemoryClearingPort
 from tests.intake.fix.script import GOLDEN, parse_pairs
 
-TRADE = parse_pairs((GOLDEN / "vanilla_trade.fix").read_text(encoding="utf-8"))
+TRADE = parse_pairs((GOLDEN / "vanilla_report.fix").read_text(encoding="utf-8"))
 SENDERS = [m.comp_id for m in MEMBERS if m.enabled and not m.trade_source]
 _ENDED = (Disconnected, ConnectionError, TimeoutError, OSError)
 

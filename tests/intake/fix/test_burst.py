@@ -18,7 +18,7 @@ from tests.intake.fix.client import FixClient, pairs_of
 from tests.intake.fix.conftest import REPO, free_port
 from tests.intake.fix.script import GOLDEN, parse_pairs
 
-TRADE = parse_pairs((GOLDEN / "vanilla_trade.fix").read_text(encoding="utf-8"))
+TRADE = parse_pairs((GOLDEN / "vanilla_report.fix").read_text(encoding="utf-8"))
 BURST = 3000  # answers of about 300 bytes each: far more than the sockets between quickfix and the gate hold
 HANG_GUARD_S = 120.0  # an upper bound so that a frozen acceptor fails the test, not a timing assertion
 

@@ -22,7 +22,7 @@ from tests.intake.fix.script import GOLDEN, parse_pairs
 from tests.intake.fix.test_trade_fields import EX01
 from tests.strategies import LEI_A, LEI_B, vanilla_irs
 
-TRADE = parse_pairs((GOLDEN / "vanilla_trade.fix").read_text())
+TRADE = parse_pairs((GOLDEN / "vanilla_report.fix").read_text())
 HEAD = [(487, "0"), (856, "0"), (60, "20260105-09:00:00.000")]
 
 
@@ -378,7 +378,11 @@ async def test_new_report_must_be_a_submit(acceptor: FixAcceptor, memory_port: M
     ack = await _ask(
         client, [(35, "AE"), (571, "R1"), (487, "0"), (856, "6"), (60, "20260105-09:00:00.000"), *TRADE]
     )
-    assert (ack[1523], ack[1328]) == ("1", "TradeReportType(856): a new report is a Submit (0)")
+    assert (ack[1523], ack[1328]) == (
+        "1",
+        "TradeReportType(856): a new report is a Submit (0), or the Accept (2) or Decline (3) of a trade "
+        "alleged against you; a replacement is a Submit (0)",
+    )
     assert memory_port.submissions == []
     await client.close()
 
@@ -429,3 +433,22 @@ async def test_a_report_names_the_order_it_was_executed_from(
     (sub,) = memory_port.submissions
     assert sub.orders == ((LEI_A, "ORD-A"),)
     await client.close()
+
+
+async def test_a_members_report_is_two_sided_and_a_trade_sources_is_not(
+    acceptor: FixAcceptor, memory_port: MemoryClearingPort
+) -> None:
+    """A member's own report goes to the clearing service as one the other side must affirm; an approved
+    trade source's (a session flagged as a source) is registered as it is, with both sides' accounts."""
+    member = await _session(acceptor, "MEMBER1")
+    assert (await _ask(member, [(35, "AE"), (571, "R1"), *HEAD, *TRADE]))[1523] == "0"
+    venue = await _session(acceptor, "VENUE")
+    both = parse_pairs((GOLDEN / "vanilla_trade.fix").read_text())  # both accounts named
+    assert (await _ask(venue, [(35, "AE"), (571, "V1"), *HEAD, *both]))[1523] == "0"
+    by_member, by_venue = memory_port.submissions
+    assert (by_member.source, by_member.reporter_party) == ("MEMBER1", LEI_A)
+    assert (by_venue.source, by_venue.reporter_party) == ("VENUE", None)
+    assert [p.account for p in by_venue.trade.parties] == ["HOUSE", "HOUSE"]
+    assert [p.account for p in by_member.trade.parties] == ["HOUSE", None]
+    await member.close()
+    await venue.close()

@@ -156,7 +156,7 @@ def _expected_trade() -> Trade:
         product=ProductClass.IRS,
         parties=(
             Party(LEI_A, scheme=codes.LEI_SCHEME, name="Bank A", account="CLIENT1"),
-            Party(LEI_B, scheme=codes.LEI_SCHEME, name="Bank B", account="HOUSE"),
+            Party(LEI_B, scheme=codes.LEI_SCHEME, name="Bank B"),  # Bank B gives its account when it accepts
         ),
         streams=(
             leg(

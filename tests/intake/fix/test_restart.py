@@ -21,7 +21,7 @@ from tests.intake.fix.client import FixClient, pairs_of
 from tests.intake.fix.conftest import REPO, free_port
 from tests.intake.fix.script import GOLDEN, parse_pairs
 
-TRADE = parse_pairs((GOLDEN / "vanilla_trade.fix").read_text())
+TRADE = parse_pairs((GOLDEN / "vanilla_report.fix").read_text())
 
 
 def _config(tmp_path: Path, port: int) -> Path:

@@ -86,7 +86,7 @@ async def test_a_member_that_does_not_read_is_disconnected_and_others_are_served
         flood = asyncio.create_task(_flood(slow))  # it never reads the answers
         await asyncio.sleep(1.0)
 
-        other = FixClient("127.0.0.1", port, sender="MEMBER2")
+        other = FixClient("127.0.0.1", port, sender="VENUE")  # a trade source: reports any members' trade
         await other.connect()
         await other.logon()
         await other.send(_report(FLOOD_MAX))

@@ -103,7 +103,7 @@ function side (sideValue, lei, name, account, sideTradeId) {
         PtysSubGrp: { NoPartySubIDs: [{ PartySubID: name, PartySubIDType: 5 }] }
       }]
     },
-    Account: account
+    ...(account ? { Account: account } : {})
   }
 }
 
@@ -161,7 +161,7 @@ function tradeCaptureReport (reportId, tradeId, { fixedDayCount = 1, floatingNot
     TrdCapRptSideGrp: {
       NoSides: [
         side('1', LEI_A, 'Bank A', 'CLIENT1', 'A-77'),
-        side('2', LEI_B, 'Bank B', 'HOUSE', 'B-77')
+        side('2', LEI_B, 'Bank B', undefined, 'B-77') // a member names only its own account
       ]
     }
   }
