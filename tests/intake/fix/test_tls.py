@@ -32,7 +32,7 @@ from tests.intake.fix.ports import MemoryClearingPort
 from tests.intake.fix.script import GOLDEN, parse_pairs
 from tests.strategies import vanilla_irs
 
-TRADE = parse_pairs((GOLDEN / "vanilla_trade.fix").read_text())
+TRADE = parse_pairs((GOLDEN / "vanilla_report.fix").read_text())  # the reporter names its own account only
 HEAD = [(487, "0"), (856, "0"), (60, "20260105-09:00:00.000")]
 
 
