@@ -98,7 +98,10 @@ class BrokerAccess:
         self.refresh()
         if not user:
             security_log.refused(
-                CHANNEL, None, ReasonCode.MQTT_NOT_AUTHENTICATED, f"anonymous connection (client id {client_id!r})"
+                CHANNEL,
+                None,
+                ReasonCode.MQTT_NOT_AUTHENTICATED,
+                f"anonymous connection (client id {client_id!r})",
             )
             return False
         passwords = self._passwords
@@ -106,13 +109,19 @@ class BrokerAccess:
         if await asyncio.to_thread(passwords.verify, user, password):
             return True
         security_log.refused(
-            CHANNEL, user, ReasonCode.MQTT_NOT_AUTHENTICATED, f"unknown user or wrong password (client id {client_id!r})"
+            CHANNEL,
+            user,
+            ReasonCode.MQTT_NOT_AUTHENTICATED,
+            f"unknown user or wrong password (client id {client_id!r})",
         )
         return False
 
     def client_id_refused(self, user: str, client_id: str, owner: str | None) -> None:
         security_log.refused(
-            CHANNEL, user, ReasonCode.MQTT_CLIENT_ID_TAKEN, f"client id {client_id!r} is held by user {owner!r}"
+            CHANNEL,
+            user,
+            ReasonCode.MQTT_CLIENT_ID_TAKEN,
+            f"client id {client_id!r} is held by user {owner!r}",
         )
 
     def may_publish(self, user: str | None, client_id: str | None, topic: str) -> bool:
@@ -124,11 +133,15 @@ class BrokerAccess:
     def may_subscribe(self, user: str | None, client_id: str | None, topic_filter: str) -> bool:
         if self._acl.allows_subscribe(user, client_id, topic_filter):
             return True
-        security_log.refused(CHANNEL, user, ReasonCode.MQTT_TOPIC_DENIED, f"subscription to {topic_filter!r} refused")
+        security_log.refused(
+            CHANNEL, user, ReasonCode.MQTT_TOPIC_DENIED, f"subscription to {topic_filter!r} refused"
+        )
         return False
 
     def may_receive(self, user: str | None, client_id: str | None, topic: str) -> bool:
         if self._acl.allows_receive(user, client_id, topic):
             return True
-        security_log.refused(CHANNEL, user, ReasonCode.MQTT_TOPIC_DENIED, f"message on {topic!r} not delivered")
+        security_log.refused(
+            CHANNEL, user, ReasonCode.MQTT_TOPIC_DENIED, f"message on {topic!r} not delivered"
+        )
         return False

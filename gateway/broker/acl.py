@@ -139,7 +139,9 @@ def _check_filter(topic: str, number: int) -> None:
     levels = topic.split("/")
     for i, level in enumerate(levels):
         if ("#" in level and (level != "#" or i != len(levels) - 1)) or ("+" in level and level != "+"):
-            raise AclError(f"line {number}: {topic!r}: '+' and '#' must fill a whole level, '#' only the last")
+            raise AclError(
+                f"line {number}: {topic!r}: '+' and '#' must fill a whole level, '#' only the last"
+            )
 
 
 def matches(topic_filter: str, topic: str) -> bool:

@@ -80,7 +80,7 @@ class _HeldIncoming(IncomingApplicationMessage):  # type: ignore[misc]
 
     def __init__(self, original: Any, held: Held) -> None:
         super().__init__(original.packet_id, original.topic, original.qos, original.data, original.retain)
-        self.publish_packet = original.publish_packet
+        self.publish_packet = original.publish_packet  # type: ignore[misc]  # a slot of the amqtt base class
         self.held = held
 
 
@@ -105,7 +105,8 @@ class _Handler(BrokerProtocolHandler):  # type: ignore[misc]
 
     async def _hand_over(self, message: Any) -> bool:
         """Queue ``message`` for the broker and wait for the consumer: True stored, False dropped."""
-        assert self.handoff is not None and self.session is not None
+        assert self.handoff is not None
+        assert self.session is not None
         held = Handoff.new(message.topic, bytes(message.data), self.session.username)
         try:
             await self.session.delivered_message_queue.put(_HeldIncoming(message, held))
@@ -143,13 +144,17 @@ class _Handler(BrokerProtocolHandler):  # type: ignore[misc]
         await self._send_packet(PubcompPacket.build(packet_id))
 
 
-_delivering: contextvars.ContextVar[_HeldIncoming | None] = contextvars.ContextVar("_delivering", default=None)
+_delivering: contextvars.ContextVar[_HeldIncoming | None] = contextvars.ContextVar(
+    "_delivering", default=None
+)
 
 
 class _Broker(Broker):  # type: ignore[misc]
     """amqtt's broker with authentication before sessions, ACL checks and the intake hand-off."""
 
-    def __init__(self, config: dict[str, Any], *, access: BrokerAccess, intake_filter: str, consumer: str) -> None:
+    def __init__(
+        self, config: dict[str, Any], *, access: BrokerAccess, intake_filter: str, consumer: str
+    ) -> None:
         super().__init__(config)
         self.access = access
         self.intake_filter = intake_filter
@@ -233,7 +238,9 @@ class _Broker(Broker):  # type: ignore[misc]
             return allowed
         return self.access.may_receive(user, client_id, topic)
 
-    async def _publish_retained_messages_for_subscription(self, subscription: tuple[str, int], session: Any) -> None:
+    async def _publish_retained_messages_for_subscription(
+        self, subscription: tuple[str, int], session: Any
+    ) -> None:
         """Retained messages for one of ``session``'s own subscriptions, on topics it may read."""
         topic_filter, qos = subscription
         own = any(s.client_id == session.client_id for s, _ in self._subscriptions.get(topic_filter, ()))
@@ -243,7 +250,8 @@ class _Broker(Broker):  # type: ignore[misc]
         sends = [
             handler.mqtt_publish(m.topic, m.data, min(qos, m.qos or qos), retain=True)
             for topic, m in list(self._retained_messages.items())
-            if matches(topic_filter, topic) and self.access.acl.allows_receive(session.username, session.client_id, topic)
+            if matches(topic_filter, topic)
+            and self.access.acl.allows_receive(session.username, session.client_id, topic)
         ]
         if sends:
             await asyncio.gather(*sends, return_exceptions=True)
@@ -278,7 +286,11 @@ class _Broker(Broker):  # type: ignore[misc]
             if not covers(topic_filter, self.intake_filter):
                 continue
             for session, qos in subscribers:
-                if session.username != self.consumer or qos == QOS_0 or session.transitions.state != "connected":
+                if (
+                    session.username != self.consumer
+                    or qos == QOS_0
+                    or session.transitions.state != "connected"
+                ):
                     continue
                 entry = self._sessions.get(session.client_id)
                 if entry is not None and entry[0] is session and not getattr(entry[1], "closing", True):
@@ -319,7 +331,11 @@ class _Broker(Broker):  # type: ignore[misc]
                 raise  # the broker is shutting down
             return
         except Exception as exc:
-            log.warning("intake message to %s not delivered (%s); kept for the next connection", session.client_id, exc)
+            log.warning(
+                "intake message to %s not delivered (%s); kept for the next connection",
+                session.client_id,
+                exc,
+            )
             self.handoff.returned(held)
             return
         finally:
@@ -397,4 +413,3 @@ class EmbeddedBroker:
         broker, self._broker = self._broker, None
         if broker is not None:
             await broker.shutdown()
-

@@ -61,11 +61,8 @@ class Handoff:
 
     def forget(self, held: Held) -> None:
         """The source went away before its message was passed on: it will send it again itself."""
-        if not held.sent:
-            try:
-                self._waiting.remove(held)
-            except ValueError:
-                pass
+        if not held.sent and held in self._waiting:
+            self._waiting.remove(held)
         if not held.acknowledged.done():
             held.acknowledged.cancel()
 

@@ -55,7 +55,9 @@ def _digest(kind: int, password: bytes, salt: bytes, iterations: int) -> bytes:
     return hashlib.pbkdf2_hmac("sha512", password, salt, iterations)
 
 
-def hash_password(password: str, *, iterations: int = PBKDF2_ITERATIONS, salt: bytes | None = None) -> PasswordHash:
+def hash_password(
+    password: str, *, iterations: int = PBKDF2_ITERATIONS, salt: bytes | None = None
+) -> PasswordHash:
     """A new ``$7$`` hash of ``password`` with a random salt."""
     if not password:
         raise PasswordFileError("the password must not be empty")
@@ -71,22 +73,32 @@ def parse_hash(text: str) -> PasswordHash:
             iterations = int(parts[2])
             if iterations < 1:
                 raise PasswordFileError(f"iteration count must be positive, got {iterations}")
-            salt, digest = base64.b64decode(parts[3], validate=True), base64.b64decode(parts[4], validate=True)
+            salt, digest = (
+                base64.b64decode(parts[3], validate=True),
+                base64.b64decode(parts[4], validate=True),
+            )
             return PasswordHash(7, iterations, salt, digest)
         if len(parts) == 4 and parts[0] == "" and parts[1] == "6":
-            salt, digest = base64.b64decode(parts[2], validate=True), base64.b64decode(parts[3], validate=True)
+            salt, digest = (
+                base64.b64decode(parts[2], validate=True),
+                base64.b64decode(parts[3], validate=True),
+            )
             return PasswordHash(6, 0, salt, digest)
     except (ValueError, binascii.Error) as exc:
         if isinstance(exc, PasswordFileError):
             raise
         raise PasswordFileError(f"unreadable hash ({exc})") from None
-    raise PasswordFileError("not a $7$ (PBKDF2-SHA512) or $6$ (SHA-512) hash; plain-text passwords are not accepted")
+    raise PasswordFileError(
+        "not a $7$ (PBKDF2-SHA512) or $6$ (SHA-512) hash; plain-text passwords are not accepted"
+    )
 
 
 def check_name(name: str) -> str:
     """A user name is a topic id: not empty, no '/', '+', '#', ':' or line breaks."""
     if not name or any(c in _FORBIDDEN_IN_NAME for c in name):
-        raise PasswordFileError(f"invalid user name {name!r}: it must not be empty or contain / + # : or a line break")
+        raise PasswordFileError(
+            f"invalid user name {name!r}: it must not be empty or contain / + # : or a line break"
+        )
     return name
 
 
@@ -118,6 +130,14 @@ class PasswordFile:
         self._users: dict[str, PasswordHash] = dict(users or {})
         # a hash that every unknown user is checked against, so a wrong name costs as much as a wrong password
         self._decoy = hash_password(secrets.token_hex(8))
+
+    @classmethod
+    def with_passwords(cls, passwords: Mapping[str, str]) -> PasswordFile:
+        """A file holding these users and (plain) passwords, hashed: tests and tools."""
+        users = cls()
+        for name, password in passwords.items():
+            users.add(name, password)
+        return users
 
     @classmethod
     def load(cls, path: Path) -> PasswordFile:
