@@ -68,7 +68,8 @@ def test_deny_wins_and_access_defaults_to_readwrite() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["topic", "user", "topic read", "group x", "topic read a/#/b", "topic read a/b+", "topic read a b"]
+    "text",
+    ["topic", "user", "topic read", "group x", "topic read a/#/b", "topic read a/b+", "topic read a b"],
 )
 def test_unreadable_acl_lines_are_refused(text: str) -> None:
     with pytest.raises(AclError, match="line 1"):

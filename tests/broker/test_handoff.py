@@ -62,16 +62,19 @@ async def test_a_message_the_gateway_did_not_acknowledge_comes_again_on_its_next
 @pytest.mark.slow
 async def test_a_slow_gateway_is_waited_for_without_a_timeout() -> None:
     """amqtt alone gives up on a subscriber's PUBACK after 5 s; storing a burst can take longer."""
-    async with EmbeddedBroker(access=access(), port=0) as broker, client(broker.port, "MW") as mw:
-        async with _gateway(broker.port) as gw:
-            await gw.subscribe("ccp/in/+/fpml", qos=1)
-            published = asyncio.create_task(mw.publish("ccp/in/MW/fpml", b"trade-3", qos=1))
-            message = await _next(gw)
-            await asyncio.sleep(6)
-            assert not published.done()
-            assert ack(gw, message)
-            async with asyncio.timeout(10):
-                await published
+    async with (
+        EmbeddedBroker(access=access(), port=0) as broker,
+        client(broker.port, "MW") as mw,
+        _gateway(broker.port) as gw,
+    ):
+        await gw.subscribe("ccp/in/+/fpml", qos=1)
+        published = asyncio.create_task(mw.publish("ccp/in/MW/fpml", b"trade-3", qos=1))
+        message = await _next(gw)
+        await asyncio.sleep(6)
+        assert not published.done()
+        assert ack(gw, message)
+        async with asyncio.timeout(10):
+            await published
 
 
 async def test_a_source_that_leaves_before_delivery_leaves_nothing_held() -> None:

@@ -33,7 +33,9 @@ def test_a_file_made_by_mosquitto_passwd_is_read_and_verified(tmp_path: Path, al
     path.touch()
     for user, password in (("MW", "mw-secret"), ("BANKA", "pässwörd with spaces")):
         subprocess.run(
-            ["mosquitto_passwd", "-H", algorithm, "-b", str(path), user, password], check=True, capture_output=True
+            ["mosquitto_passwd", "-H", algorithm, "-b", str(path), user, password],
+            check=True,
+            capture_output=True,
         )
     text = path.read_text()
     assert text.startswith("MW:$7$" if algorithm == "sha512-pbkdf2" else "MW:$6$")

@@ -82,7 +82,7 @@ class Source:
 async def _until(condition: object, within_s: float, what: str) -> None:
     assert callable(condition)
     async with asyncio.timeout(within_s):
-        while not condition():
+        while not condition():  # noqa: ASYNC110 - the condition is fed by paho's thread
             await asyncio.sleep(0.05)
 
 
@@ -103,7 +103,8 @@ async def test_sigkill_mid_burst_loses_no_acknowledged_trade(
         f"simulated_start = {start.isoformat()}\n"
         f"[mqtt]\nport = {mqtt_port}\n[fix]\nport = {free_port()}\n[ops]\nport = {ops_port}\n"
     )
-    added = subprocess.run(
+    added = await asyncio.to_thread(
+        subprocess.run,
         [sys.executable, "-m", "gateway.cli.main", "mqtt", "user", "add", SOURCE, "--source"],
         capture_output=True,
         text=True,
@@ -138,7 +139,9 @@ async def test_sigkill_mid_burst_loses_no_acknowledged_trade(
         async with engine.connect() as conn:
             rows = (
                 await conn.execute(
-                    text("SELECT source_trade_id, count(*) FROM submissions WHERE source = :s GROUP BY source_trade_id"),
+                    text(
+                        "SELECT source_trade_id, count(*) FROM submissions WHERE source = :s GROUP BY source_trade_id"
+                    ),
                     {"s": SOURCE},
                 )
             ).all()
@@ -146,6 +149,8 @@ async def test_sigkill_mid_burst_loses_no_acknowledged_trade(
         await engine.dispose()
     stored = dict(rows)
     lost = sorted(acked_before_kill - stored.keys())
-    assert not lost, f"{len(lost)} trades acknowledged before the SIGKILL are not in the database: {lost[:10]}"
+    assert not lost, (
+        f"{len(lost)} trades acknowledged before the SIGKILL are not in the database: {lost[:10]}"
+    )
     assert sorted(stored) == sorted(ids)
     assert all(n == 1 for n in stored.values()), "a trade was stored twice"
