@@ -9,7 +9,8 @@ Users and topics
     A CONNECT is checked before amqtt touches any session: no user name, an unknown user or a wrong
     password gets CONNACK 5 (not authorised) and a ``refused`` log line, and cannot disturb the session
     of the client id it named. A client id already held by another user's session is refused the same
-    way (a member cannot take over the gateway's session). SUBSCRIBE, PUBLISH and every delivery are
+    way (a member cannot take over the gateway's session), and so is a will on a topic the user may not
+    publish on (amqtt would publish it unchecked). SUBSCRIBE, PUBLISH and every delivery are
     checked against the ACL: a refused subscription gets 0x80 in SUBACK, a refused publication is
     dropped (its sender still gets PUBACK, as from Mosquitto), and retained messages reach only clients
     whose rules let them read the topic.
@@ -195,6 +196,10 @@ class _Broker(Broker):  # type: ignore[misc]
                 assert user is not None
                 self.access.client_id_refused(user, session.client_id, owner)
                 refused = True
+        if not refused and session.will_flag and session.will_topic is not None:
+            # amqtt publishes a will without asking the topic rules: a will is allowed only where the
+            # user may publish (as Mosquitto does), else the CONNECT is refused
+            refused = not self.access.may_publish(user, session.client_id, session.will_topic)
         if refused:
             await ConnackPacket.build(0, NOT_AUTHORIZED).to_stream(writer)
             await writer.close()

@@ -158,3 +158,22 @@ async def test_the_rules_can_be_replaced_while_the_broker_runs(caplog: pytest.Lo
         await b.publish("ccp/in/BANKB/fpml", b"withdrawn", qos=1)
         assert await nothing_more(gw) == []
     assert [(i, r) for _, i, r, _ in refusals(caplog)] == [("BANKB", "MQTT_TOPIC_DENIED")] * 2
+
+
+async def test_a_will_on_an_intake_topic_is_refused_at_connect(caplog: pytest.LogCaptureFixture) -> None:
+    """amqtt publishes a will without asking the rules: a member's forged trade as its will must not pass."""
+    async with (
+        EmbeddedBroker(access=access(), port=0) as broker,
+        client(broker.port, "gateway", identifier="clearing-gateway") as gw,
+    ):
+        await gw.subscribe("ccp/in/+/fpml", qos=1)
+        will = aiomqtt.Will("ccp/in/MW/fpml", b"forged by will", qos=1)
+        with pytest.raises(aiomqtt.MqttCodeError, match="Not authorized"):
+            async with client(broker.port, "BANKA", will=will):
+                pass
+        async with client(broker.port, "MW", will=aiomqtt.Will("ccp/in/MW/fpml", b"own will", qos=1)):
+            pass  # a source's will on its own intake topic is allowed (and not sent: it disconnected cleanly)
+        async with client(broker.port, "MW") as mw:
+            await mw.publish("ccp/in/MW/fpml", b"marker", qos=1)
+            assert await until_marker(gw, b"marker") == [("ccp/in/MW/fpml", b"marker")]
+    assert [(i, r) for _, i, r, _ in refusals(caplog)] == [("BANKA", "MQTT_TOPIC_DENIED")]
