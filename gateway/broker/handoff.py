@@ -3,10 +3,11 @@
 A trade source's QoS 1 PUBLISH on an intake topic is not acknowledged when the broker has read it, but
 when the intake consumer (the gateway's own user) has acknowledged it, which the gateway does only
 after the submission is stored (gateway/intake/mqtt/loop.py). ``Handoff`` keeps the messages between
-those two points: ``new`` makes a ``Held`` when the source's PUBLISH is read and ``enqueue`` queues it once the topic
-rules allowed it; its future ``acknowledged`` is what the source's PUBACK waits on; the broker's pump takes them with ``next_batch`` while a consumer is
-connected and reports each with ``delivered`` (the consumer's PUBACK came) or ``returned`` (its
-connection went before that: the message goes back to the front, for the next connection).
+those two points: ``new`` makes a ``Held`` when the source's PUBLISH is read, ``enqueue`` queues it once
+the topic rules allowed it, and its future ``acknowledged`` is what the source's PUBACK waits on. The
+broker's pump takes the queue with ``next_batch`` while a consumer is connected and reports each
+message with ``delivered`` (the consumer's PUBACK came) or ``returned`` (its connection went before
+that: the message goes back in arrival order, for the next connection).
 
 Nothing here is written to disk: a SIGKILL loses the held messages, but none of them was acknowledged
 to its source, which sends it again when it reconnects (QoS 1, clean_session=false).
