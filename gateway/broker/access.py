@@ -74,8 +74,13 @@ class BrokerAccess:
         return self._acl
 
     def reload_acl(self, text: str) -> None:
-        """Replace the topic rules (``AclError`` if the text cannot be read; the old rules then stay)."""
+        """Replace the topic rules with ``text`` (``AclError`` if it cannot be read; the old rules then stay).
+
+        From then on the rules are the ones given here: the ACL file is no longer watched, so a feed
+        (the reference data's sources) is never overwritten by an older file.
+        """
         self._acl = Acl.parse(text)
+        self._acl_file = None
         log.info("MQTT topic rules replaced")
 
     def refresh(self) -> None:

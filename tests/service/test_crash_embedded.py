@@ -50,15 +50,15 @@ class Source:
         self.client.reconnect_delay_set(0.1, 1)
         self.client.on_publish = self._acked
         self.port = port
+        # guards only these two; never held while calling paho (whose loop thread calls _acked with its
+        # own lock held: holding ours around publish() would deadlock)
         self.lock = threading.Lock()
         self.trade_of: dict[int, str] = {}
-        self.acked: set[str] = set()
+        self.acked_mids: set[int] = set()
 
     def _acked(self, _c: paho.Client, _u: object, mid: int, _rc: object, _p: object) -> None:
         with self.lock:
-            tid = self.trade_of.get(mid)
-            if tid is not None:
-                self.acked.add(tid)
+            self.acked_mids.add(mid)
 
     def start(self) -> None:
         self.client.connect("127.0.0.1", self.port, keepalive=5)
@@ -66,13 +66,13 @@ class Source:
 
     def publish(self, burst: list[tuple[str, bytes]]) -> None:
         for tid, payload in burst:
-            with self.lock:  # the PUBACK may come before publish() returns
-                info = self.client.publish(f"ccp/in/{SOURCE}/fpml", payload, qos=1)
+            info = self.client.publish(f"ccp/in/{SOURCE}/fpml", payload, qos=1)
+            with self.lock:  # the PUBACK may have come already: acknowledged() joins the two
                 self.trade_of[info.mid] = tid
 
     def acknowledged(self) -> set[str]:
         with self.lock:
-            return set(self.acked)
+            return {self.trade_of[mid] for mid in self.acked_mids if mid in self.trade_of}
 
     def stop(self) -> None:
         self.client.disconnect()
@@ -81,9 +81,12 @@ class Source:
 
 async def _until(condition: object, within_s: float, what: str) -> None:
     assert callable(condition)
-    async with asyncio.timeout(within_s):
-        while not condition():  # noqa: ASYNC110 - the condition is fed by paho's thread
-            await asyncio.sleep(0.05)
+    try:
+        async with asyncio.timeout(within_s):
+            while not condition():  # noqa: ASYNC110 - the condition is fed by paho's thread
+                await asyncio.sleep(0.05)
+    except TimeoutError:
+        raise AssertionError(f"no {what} within {within_s}s") from None
 
 
 async def test_sigkill_mid_burst_loses_no_acknowledged_trade(
