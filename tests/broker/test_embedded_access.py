@@ -7,11 +7,15 @@ Each refusal is checked on the wire (CONNACK, SUBACK, nothing delivered) and in 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import aiomqtt
 import pytest
 
+from gateway.broker.access import BrokerAccess
+from gateway.broker.defaults import source_acl
 from gateway.broker.embedded import EmbeddedBroker
+from gateway.broker.passwd import PasswordFile
 from tests.broker.world import ACL, USERS, access, client, nothing_more, refusals, until_marker
 
 SUBACK_FAILURE = 0x80
@@ -177,3 +181,27 @@ async def test_a_will_on_an_intake_topic_is_refused_at_connect(caplog: pytest.Lo
             await mw.publish("ccp/in/MW/fpml", b"marker", qos=1)
             assert await until_marker(gw, b"marker") == [("ccp/in/MW/fpml", b"marker")]
     assert [(i, r) for _, i, r, _ in refusals(caplog)] == [("BANKA", "MQTT_TOPIC_DENIED")]
+
+
+async def test_the_files_are_read_again_when_they_change(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    passwd, acl = tmp_path / "passwd", tmp_path / "acl"
+    PasswordFile.with_passwords({"gateway": USERS["gateway"]}).save(passwd)
+    acl.write_text(ACL)
+    async with (
+        EmbeddedBroker(access=BrokerAccess.from_files(passwd, acl), port=0) as broker,
+        client(broker.port, "gateway", identifier="clearing-gateway") as gw,
+    ):
+        await gw.subscribe("ccp/in/+/fpml", qos=1)
+        with pytest.raises(aiomqtt.MqttCodeError, match="Not authorized"):
+            async with client(broker.port, "BANKB"):
+                pass
+        users = PasswordFile.load(passwd)
+        users.add("BANKB", USERS["BANKB"])
+        users.save(passwd)
+        acl.write_text(ACL + source_acl("BANKB"))
+        async with client(broker.port, "BANKB") as b:  # the CONNECT reads both files again
+            await b.publish("ccp/in/BANKB/fpml", b"now a source", qos=1)
+            assert await until_marker(gw, b"now a source") == [("ccp/in/BANKB/fpml", b"now a source")]
+    assert [(i, r) for _, i, r, _ in refusals(caplog)] == [("BANKB", "MQTT_NOT_AUTHENTICATED")]

@@ -66,7 +66,11 @@ def test_production_example_uses_mosquitto_and_postgres(monkeypatch: pytest.Monk
         ({"mqtt": {"host": "  "}}, "mqtt.host", "must not be empty"),
         ({"clearing": {"settings_file": "nowhere.toml"}}, "clearing.settings_file", "no such file"),
         ({"mqtt": {"password_env": "SURELY_NOT_SET_4711"}}, "mqtt.password_env", "is not set"),
-        ({"mqtt": {"mode": "external", "acl_file": "acl"}}, "mqtt.acl_file", 'only used with mode = "embedded"'),
+        (
+            {"mqtt": {"mode": "external", "acl_file": "acl"}},
+            "mqtt.acl_file",
+            'only used with mode = "embedded"',
+        ),
         ({"mqtt": {"mode": "external", "password_file": "p"}}, "mqtt.password_file", "only used with"),
         (
             {"publish": {"retry_initial_ms": 500, "retry_max_ms": 100}},
