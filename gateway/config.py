@@ -45,18 +45,26 @@ class MqttConfig:
     port: int = 1883
     client_id: str = "clearing-gateway"  # fixed, so the broker keeps our session across restarts
     topic_root: str = "ccp"  # first level(s) of every topic (docs/TOPICS.md), e.g. "uat/ccp"
-    username: str | None = None
+    username: str | None = None  # embedded mode: the gateway's own user, "gateway" unless set
     password_env: str | None = None
     tls_ca_file: Path | None = None
+    # embedded mode: Mosquitto-format password file and ACL (defaults: data_dir/mqtt/passwd, data_dir/mqtt/acl,
+    # created on first start; docs/TOPICS.md "Access")
+    password_file: Path | None = None
+    acl_file: Path | None = None
     keepalive_s: int = 30
     intake_concurrency: int = 64  # inbound messages being stored at once (each one unacked until stored)
     max_attempts: int = 8  # tries to store one message before it is refused as INTERNAL_ERROR
     read_thread: bool = True  # parse and validate FpML on a thread of its own, beside the event loop
     read_processes: int = 0  # > 0: in that many worker processes instead (other cores), results in order
+    # never read from a file: the password the embedded broker gave the gateway's user at start
+    secret: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def password(self) -> str | None:
-        return os.environ.get(self.password_env) if self.password_env else None
+        if self.password_env:
+            return os.environ.get(self.password_env)
+        return self.secret
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,6 +298,8 @@ def config_from_dict(data: Mapping[str, Any], *, base: Path | None = None) -> Ga
         username=m.optional_string("username"),
         password_env=m.optional_string("password_env"),
         tls_ca_file=m.optional_path("tls_ca_file", base),
+        password_file=m.optional_path("password_file", base),
+        acl_file=m.optional_path("acl_file", base),
         keepalive_s=m.integer("keepalive_s", dm.keepalive_s, low=5, high=3600),
         intake_concurrency=m.integer("intake_concurrency", dm.intake_concurrency, low=1, high=10_000),
         max_attempts=m.integer("max_attempts", dm.max_attempts, low=1, high=1000),
@@ -304,6 +314,11 @@ def config_from_dict(data: Mapping[str, Any], *, base: Path | None = None) -> Ga
         raise ConfigError(m.key("topic_root"), str(exc)) from None
     if mqtt.password_env and mqtt.password_env not in os.environ:
         raise ConfigError(m.key("password_env"), f"environment variable {mqtt.password_env} is not set")
+    for name in ("password_file", "acl_file"):
+        if getattr(mqtt, name) is not None and mqtt.mode is not BrokerMode.EMBEDDED:
+            raise ConfigError(
+                m.key(name), 'only used with mode = "embedded" (Mosquitto has its own configuration)'
+            )
     if mqtt.tls_ca_file is not None and not mqtt.tls_ca_file.is_file():
         raise ConfigError(m.key("tls_ca_file"), f"no such file: {mqtt.tls_ca_file}")
     m.finish()

@@ -362,10 +362,26 @@ async def open_gateway(
         broker: EmbeddedBroker | None = None
         mqtt_port = config.mqtt.port
         if config.mqtt.mode is BrokerMode.EMBEDDED:
+            from gateway.broker.defaults import prepare_embedded
+
             where = f"{config.mqtt.host}:{config.mqtt.port}"
             try:
+                access, mqtt_cfg = prepare_embedded(config.mqtt, config.data_dir)
+            except (OSError, ValueError) as exc:
+                raise StartupError(
+                    f"the embedded MQTT broker's users or topic rules cannot be used: {exc}"
+                ) from None
+            # the gateway's own clients connect as its user, with the password given at start
+            config = replace(config, mqtt=mqtt_cfg)
+            try:
                 broker = await stack.enter_async_context(
-                    EmbeddedBroker(host=config.mqtt.host, port=config.mqtt.port)
+                    EmbeddedBroker(
+                        access=access,
+                        host=config.mqtt.host,
+                        port=config.mqtt.port,
+                        consumer=mqtt_cfg.username or "gateway",
+                        topic_root=mqtt_cfg.topic_root,
+                    )
                 )
             except Exception as exc:
                 raise StartupError(

@@ -37,15 +37,21 @@ def read_status(topic: str, payload: bytes) -> tuple[str, Seen]:
 
 @dataclass
 class Observer:
-    """Subscribed to every status topic of the (embedded, ACL-free) demo broker."""
+    """Subscribed to the status topics of the demo's source and members, each with that participant's user."""
 
     by_trade: dict[str, list[Seen]] = field(default_factory=lambda: defaultdict(list))
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     count: int = 0
 
-    async def run(self, client: aiomqtt.Client) -> None:
-        await client.subscribe("ccp/out/+/fpml", qos=1)
-        await client.subscribe("ccp/member/+/fpml", qos=1)
+    async def run_all(self, watches: list[tuple[aiomqtt.Client, str]]) -> None:
+        """Each client reads its one topic (the broker grants a participant its own topics only)."""
+        async with asyncio.TaskGroup() as tg:
+            for client, topic in watches:
+                tg.create_task(self.run(client, (topic,)))
+
+    async def run(self, client: aiomqtt.Client, topics: tuple[str, ...]) -> None:
+        for topic in topics:
+            await client.subscribe(topic, qos=1)
         async for message in client.messages:
             if not isinstance(message.payload, bytes):
                 continue

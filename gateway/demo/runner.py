@@ -164,6 +164,26 @@ def prepare(workdir: Path, business_date: date, settings: ClearingSettings) -> P
     return market
 
 
+def demo_users(workdir: Path) -> dict[str, str]:
+    """The demo's broker users (its trade source, the members, Bank C's FIX CompID) with new random
+    passwords, in the embedded broker's password file; the source may publish on its intake topic."""
+    from gateway.broker.defaults import ensure_acl_file, grants_source, source_acl
+    from gateway.broker.passwd import PasswordFile, new_password
+
+    password_file, acl_file = workdir / "mqtt" / "passwd", workdir / "mqtt" / "acl"
+    users = [SOURCE, *(m.member_id for m in MEMBERS), *(m.fix_comp_id for m in MEMBERS if m.fix_comp_id)]
+    credentials = {user: new_password() for user in users}
+    passwords = PasswordFile.load(password_file) if password_file.exists() else PasswordFile()
+    for user, password in credentials.items():
+        passwords.add(user, password)
+    passwords.save(password_file)
+    ensure_acl_file(acl_file)
+    if not grants_source(acl_file.read_text(encoding="utf-8"), SOURCE):
+        with acl_file.open("a", encoding="utf-8") as out:
+            out.write(source_acl(SOURCE))
+    return credentials
+
+
 async def onboard(store_url: str, clock: Clock, members: tuple[DemoMember, ...] = MEMBERS) -> None:
     """Create the members with their house accounts and lodge their opening collateral."""
     from gateway.store import open_store
@@ -251,6 +271,7 @@ async def run_demo(
         Route.FPML_MQTT: f"ccp/out/{SOURCE}/fpml",
         Route.FIX: f"ccp/out/{MEMBERS[2].fix_comp_id}/fpml",
     }
+    credentials = demo_users(workdir)
     report_progress("starting the gateway", 0, 1)
     async with open_gateway(config, clock=clock) as gateway:
         stop, up = asyncio.Event(), asyncio.Event()
@@ -258,29 +279,44 @@ async def run_demo(
         observer = Observer()
         try:
             await asyncio.wait_for(up.wait(), 60)
-            async with (
-                aiomqtt.Client("127.0.0.1", gateway.mqtt_port, identifier="demo-observer") as watch,
-                aiomqtt.Client("127.0.0.1", gateway.mqtt_port, identifier=SOURCE) as source,
-                FixMember("127.0.0.1", fix_port, MEMBERS[2].fix_comp_id or "", "CCP", clock) as bank_c,
+
+            def client(user: str, identifier: str) -> aiomqtt.Client:
+                return aiomqtt.Client(
+                    "127.0.0.1",
+                    gateway.mqtt_port,
+                    identifier=identifier,
+                    username=user,
+                    password=credentials[user],
+                )
+
+            # each participant watches its own status topic with its own user (the broker allows no other)
+            watched = {SOURCE: f"ccp/out/{SOURCE}/fpml"} | {
+                m.member_id: f"ccp/member/{m.member_id}/fpml" for m in MEMBERS
+            }
+            fix_source = MEMBERS[2].fix_comp_id or ""
+            watched[fix_source] = f"ccp/out/{fix_source}/fpml"
+            async with contextlib.AsyncExitStack() as clients:
+                watches = [
+                    (await clients.enter_async_context(client(user, f"demo-watch-{user}")), topic)
+                    for user, topic in watched.items()
+                ]
+                source = await clients.enter_async_context(client(SOURCE, SOURCE))
+                bank_c = await clients.enter_async_context(
+                    FixMember("127.0.0.1", fix_port, fix_source, "CCP", clock)
+                )
                 # Bank C's reports are alleged to Bank A or Bank B, whose FIX sessions accept them
-                FixMember(
-                    "127.0.0.1",
-                    fix_port,
-                    MEMBERS[0].fix_comp_id or "",
-                    "CCP",
-                    clock,
-                    affirms_as=MEMBERS[0].lei,
-                ),
-                FixMember(
-                    "127.0.0.1",
-                    fix_port,
-                    MEMBERS[1].fix_comp_id or "",
-                    "CCP",
-                    clock,
-                    affirms_as=MEMBERS[1].lei,
-                ),
-            ):
-                watcher = asyncio.create_task(observer.run(watch), name="observer")
+                for affirming in MEMBERS[:2]:
+                    await clients.enter_async_context(
+                        FixMember(
+                            "127.0.0.1",
+                            fix_port,
+                            affirming.fix_comp_id or "",
+                            "CCP",
+                            clock,
+                            affirms_as=affirming.lei,
+                        )
+                    )
+                watcher = asyncio.create_task(observer.run_all(watches), name="observer")
                 await asyncio.sleep(0.2)  # the observer's subscriptions are in place before the first trade
                 for n, dt in enumerate(day, start=1):
                     tid = dt.trade.identifiers.source_trade_id

@@ -23,6 +23,7 @@ class Layer(StrEnum):
     MARKET_DATA = "market-data"
     RECON = "recon"
     REFDATA = "refdata"
+    BROKER = "broker"  # the embedded MQTT broker's own refusals (users and topic rules)
     INTERNAL = "internal"
 
 
@@ -110,6 +111,10 @@ class ReasonCode(StrEnum):
     MD_NOT_A_NUMBER = "MD_NOT_A_NUMBER"
     # Reconciliation input
     RECON_INPUT_ERROR = "RECON_INPUT_ERROR"
+    # The embedded MQTT broker
+    MQTT_NOT_AUTHENTICATED = "MQTT_NOT_AUTHENTICATED"
+    MQTT_CLIENT_ID_TAKEN = "MQTT_CLIENT_ID_TAKEN"
+    MQTT_TOPIC_DENIED = "MQTT_TOPIC_DENIED"
     # Internal
     INTERNAL_ERROR = "INTERNAL_ERROR"
 
@@ -289,6 +294,15 @@ REASONS: dict[ReasonCode, ReasonInfo] = {
     ),
     ReasonCode.MD_NOT_A_NUMBER: _R(L.MARKET_DATA, "NotANumber", 99, 99, "a rate is missing, NaN or infinite"),
     ReasonCode.RECON_INPUT_ERROR: _R(L.RECON, "InputError", 99, 99, "input row cannot be read"),
+    ReasonCode.MQTT_NOT_AUTHENTICATED: _R(
+        L.BROKER, "NotAuthenticated", 3, 99, "anonymous, unknown user or wrong password: connection refused"
+    ),
+    ReasonCode.MQTT_CLIENT_ID_TAKEN: _R(
+        L.BROKER, "ClientIdTaken", 3, 99, "the client id belongs to another user's session"
+    ),
+    ReasonCode.MQTT_TOPIC_DENIED: _R(
+        L.BROKER, "TopicNotAuthorized", 3, 99, "the topic rules do not allow this publish or subscription"
+    ),
     ReasonCode.INTERNAL_ERROR: _R(
         L.INTERNAL, "InternalError", 99, 99, "internal error; the message was not processed"
     ),

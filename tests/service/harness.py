@@ -54,9 +54,11 @@ class Inbox:
 
 
 @contextlib.asynccontextmanager
-async def subscribed(host: str, port: int, topics: Iterable[str]) -> AsyncIterator[Inbox]:
+async def subscribed(
+    host: str, port: int, topics: Iterable[str], *, username: str | None = None, password: str | None = None
+) -> AsyncIterator[Inbox]:
     inbox = Inbox()
-    async with aiomqtt.Client(host, port) as client:
+    async with aiomqtt.Client(host, port, username=username, password=password) as client:
         for t in topics:
             await client.subscribe(t, qos=1)
 

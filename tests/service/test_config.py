@@ -12,6 +12,16 @@ from gateway.config import BrokerMode, ConfigError, config_from_dict, load_confi
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "config"
 
 
+def test_the_embedded_brokers_files_are_read_from_the_configuration(tmp_path: Path) -> None:
+    cfg = config_from_dict(
+        {"mqtt": {"password_file": "etc/passwd", "acl_file": "/abs/acl", "username": "gw"}}, base=tmp_path
+    )
+    assert cfg.mqtt.password_file == tmp_path / "etc" / "passwd"
+    assert cfg.mqtt.acl_file == Path("/abs/acl")
+    assert cfg.mqtt.username == "gw"
+    assert "secret" not in repr(cfg.mqtt)
+
+
 def test_no_file_gives_the_embedded_defaults() -> None:
     cfg = load_config(None)
     assert cfg.mqtt.mode is BrokerMode.EMBEDDED
@@ -83,6 +93,12 @@ def test_fix_on_every_interface_needs_tls_or_an_explicit_plaintext_flag() -> Non
         ({"mqtt": {"host": "  "}}, "mqtt.host", "must not be empty"),
         ({"clearing": {"settings_file": "nowhere.toml"}}, "clearing.settings_file", "no such file"),
         ({"mqtt": {"password_env": "SURELY_NOT_SET_4711"}}, "mqtt.password_env", "is not set"),
+        (
+            {"mqtt": {"mode": "external", "acl_file": "acl"}},
+            "mqtt.acl_file",
+            'only used with mode = "embedded"',
+        ),
+        ({"mqtt": {"mode": "external", "password_file": "p"}}, "mqtt.password_file", "only used with"),
         (
             {"publish": {"retry_initial_ms": 500, "retry_max_ms": 100}},
             "publish.retry_max_ms",

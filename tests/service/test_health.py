@@ -14,6 +14,7 @@ from gateway.clock import FixedClock
 from gateway.config import BrokerMode, FixConfig, GatewayConfig, MqttConfig, OpsConfig, StoreConfig
 from gateway.loopback import free_port
 from gateway.service import open_gateway
+from tests.broker.world import USERS, access
 from tests.clearing.doubles import LinearMargin
 
 
@@ -30,7 +31,13 @@ async def _health(port: int) -> tuple[int, dict[str, object]]:
 async def test_health_reports_the_broker_outage_and_the_recovery(tmp_path: Path) -> None:
     broker_port = free_port()
     config = GatewayConfig(
-        mqtt=MqttConfig(mode=BrokerMode.EXTERNAL, port=broker_port, client_id="health-test"),
+        mqtt=MqttConfig(
+            mode=BrokerMode.EXTERNAL,
+            port=broker_port,
+            client_id="health-test",
+            username="gateway",
+            secret=USERS["gateway"],
+        ),
         store=StoreConfig(url=f"sqlite+aiosqlite:///{tmp_path / 'g.db'}"),
         fix=FixConfig(enabled=False),
         ops=OpsConfig(port=0),
@@ -53,7 +60,7 @@ async def test_health_reports_the_broker_outage_and_the_recovery(tmp_path: Path)
             assert "broker" in components["mqtt_intake"]["detail"]
             assert components["db"]["state"] == "up"
             assert components["broker"]["state"] == "down"
-            async with EmbeddedBroker(port=broker_port):
+            async with EmbeddedBroker(access=access(), port=broker_port):
                 async with asyncio.timeout(30):
                     while (await _health(gw.ops.port))[0] != 200:  # noqa: ASYNC110 - polling over HTTP
                         await asyncio.sleep(0.1)

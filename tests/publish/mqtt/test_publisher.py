@@ -26,6 +26,7 @@ from gateway.domain.enums import ClearingStatusCode
 from gateway.ops.health import Health, State
 from gateway.ops.metrics import Metrics
 from gateway.publish.mqtt.publisher import HEALTH_KEY, OutboxPublisher
+from tests.broker.world import ACL, USERS, access, client
 from tests.service.doubles import MemoryOutbox, status_update
 from tests.strategies import vanilla_irs
 
@@ -67,8 +68,17 @@ async def publishing(publisher: OutboxPublisher) -> AsyncIterator[asyncio.Task[N
             await task
 
 
-def _publisher(box: MemoryOutbox, host: str, port: int, health: Health, metrics: Metrics) -> OutboxPublisher:
-    cfg = MqttConfig(mode=BrokerMode.EXTERNAL, host=host, port=port)
+def _publisher(
+    box: MemoryOutbox,
+    host: str,
+    port: int,
+    health: Health,
+    metrics: Metrics,
+    *,
+    username: str | None = None,
+    password: str | None = None,
+) -> OutboxPublisher:
+    cfg = MqttConfig(mode=BrokerMode.EXTERNAL, host=host, port=port, username=username, secret=password)
     return OutboxPublisher(
         outbox=box,
         render=_render,
@@ -139,7 +149,9 @@ async def test_a_broker_outage_delays_but_loses_nothing() -> None:
     box = _outbox("SRC", ("MA", "MB"), trades=3)
     box.fail_next_pending = 2  # and the store is briefly away too
     health = Health(FixedClock())
-    publisher = _publisher(box, "127.0.0.1", port, health, Metrics())
+    publisher = _publisher(
+        box, "127.0.0.1", port, health, Metrics(), username="gateway", password=USERS["gateway"]
+    )
     subscribed = asyncio.Event()
     real_connect = publisher._connect
     dead = MqttConfig(mode=BrokerMode.EXTERNAL, host="127.0.0.1", port=_free_port())
@@ -150,7 +162,9 @@ async def test_a_broker_outage_delays_but_loses_nothing() -> None:
         while HEALTH_KEY not in health.components or health.components[HEALTH_KEY].state is not State.DOWN:  # noqa: ASYNC110
             await asyncio.sleep(0.01)
         assert box.delivered == set()
-        async with EmbeddedBroker(port=port), aiomqtt.Client("127.0.0.1", port) as sub:
+        # a watcher allowed to read every status topic (the embedded broker requires users and rules)
+        watcher_rules = ACL + "\nuser BANKA\ntopic read ccp/#\n"
+        async with EmbeddedBroker(access=access(acl=watcher_rules), port=port), client(port, "BANKA") as sub:
             await sub.subscribe("ccp/#", qos=1)
             subscribed.set()
             got = await _collect(sub, 27)

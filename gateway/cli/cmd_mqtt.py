@@ -1,0 +1,118 @@
+"""``clearing-gateway mqtt user add|list``: users of the broker's password file, without Mosquitto installed.
+
+The file is Mosquitto's own format (``mosquitto_passwd``), so the same file serves the embedded broker
+and a production Mosquitto. Without ``--file`` the command works on the embedded broker's file of
+``--config`` (default: the no-config defaults, ``var/mqtt/passwd`` under the working directory).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from gateway.cli.app import app
+
+mqtt_app = typer.Typer(help="The MQTT broker's users (Mosquitto password file format).", no_args_is_help=True)
+user_app = typer.Typer(help="Users of the password file.", no_args_is_help=True)
+mqtt_app.add_typer(user_app, name="user")
+app.add_typer(mqtt_app, name="mqtt")
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", "-c", help="The gateway's TOML configuration; without it, the embedded defaults."
+    ),
+]
+FileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--file", help="The password file (default: the embedded broker's, from the configuration)."
+    ),
+]
+
+
+def _files(config: Path | None, file: Path | None) -> tuple[Path, Path, str]:
+    """(password file, ACL file, topic root) the command works on."""
+    from gateway.broker.defaults import embedded_paths
+    from gateway.config import ConfigError, load_config
+
+    try:
+        cfg = load_config(config)
+    except ConfigError as exc:
+        typer.echo(f"configuration error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    password_file, acl_file = embedded_paths(cfg.mqtt, cfg.data_dir)
+    return file or password_file, acl_file, cfg.mqtt.topic_root
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="The user name: a trade source's or member's topic id.")],
+    password_env: Annotated[
+        str | None,
+        typer.Option(
+            "--password-env",
+            help="Take the password from this environment variable instead of generating one.",
+        ),
+    ] = None,
+    source: Annotated[
+        bool,
+        typer.Option(
+            "--source", help="Also let NAME publish on its intake topic (a trade source) in the embedded ACL."
+        ),
+    ] = False,
+    config: ConfigOption = None,
+    file: FileOption = None,
+) -> None:
+    """Add NAME (or give it a new password). A generated password is printed once, as NAME=PASSWORD."""
+    from gateway.broker.defaults import ensure_acl_file, grants_source, source_acl
+    from gateway.broker.passwd import PasswordFile, PasswordFileError, check_name, new_password
+
+    password_file, acl_file, root = _files(config, file)
+    try:
+        check_name(name)
+    except PasswordFileError as exc:
+        raise typer.BadParameter(str(exc), param_hint="NAME") from None
+    if password_env is not None:
+        password = os.environ.get(password_env, "")
+        if not password:
+            typer.echo(f"environment variable {password_env} is not set or empty", err=True)
+            raise typer.Exit(2)
+        generated = False
+    else:
+        password, generated = new_password(), True
+    try:
+        users = PasswordFile.load(password_file) if password_file.exists() else PasswordFile()
+        users.add(name, password)
+        users.save(password_file)
+    except (OSError, PasswordFileError) as exc:
+        typer.echo(f"cannot update {password_file}: {exc}", err=True)
+        raise typer.Exit(1) from None
+    if generated:
+        typer.echo(f"{name}={password}")
+    typer.echo(f"user {name} written to {password_file}", err=True)
+    if source:
+        ensure_acl_file(acl_file, root=root)
+        text = acl_file.read_text(encoding="utf-8")
+        if not grants_source(text, name, root):
+            with acl_file.open("a", encoding="utf-8") as out:
+                out.write(source_acl(name, root))
+        typer.echo(f"{name} may publish on {root}/in/{name}/fpml ({acl_file})", err=True)
+
+
+@user_app.command("list")
+def user_list(config: ConfigOption = None, file: FileOption = None) -> None:
+    """The user names in the password file, one a line."""
+    from gateway.broker.passwd import PasswordFile, PasswordFileError
+
+    password_file, _, _ = _files(config, file)
+    try:
+        users = PasswordFile.load(password_file)
+    except (OSError, PasswordFileError) as exc:
+        typer.echo(f"cannot read {password_file}: {exc}", err=True)
+        raise typer.Exit(1) from None
+    for name in users.users:
+        typer.echo(name)
