@@ -23,6 +23,7 @@ class Layer(StrEnum):
     MARKET_DATA = "market-data"
     RECON = "recon"
     REFDATA = "refdata"
+    AUTH = "auth"
     INTERNAL = "internal"
 
 
@@ -96,6 +97,15 @@ class ReasonCode(StrEnum):
     MD_NOT_A_NUMBER = "MD_NOT_A_NUMBER"
     # Reconciliation input
     RECON_INPUT_ERROR = "RECON_INPUT_ERROR"
+    # Who may do what: identities refused at the edge
+    AUTH_UNKNOWN_SOURCE = "AUTH_UNKNOWN_SOURCE"
+    AUTH_SOURCE_SUSPENDED = "AUTH_SOURCE_SUSPENDED"
+    AUTH_OPS_TOKEN = "AUTH_OPS_TOKEN"
+    # Sub-block flag not honoured (the trade gets the normal credit check)
+    RISK_SUB_BLOCK_NOT_HONOURED = "RISK_SUB_BLOCK_NOT_HONOURED"
+    # Trade sources administration
+    REF_INVALID_SOURCE = "REF_INVALID_SOURCE"
+    REF_UNKNOWN_SOURCE = "REF_UNKNOWN_SOURCE"
     # Internal
     INTERNAL_ERROR = "INTERNAL_ERROR"
 
@@ -238,6 +248,26 @@ REASONS: dict[ReasonCode, ReasonInfo] = {
     ),
     ReasonCode.MD_NOT_A_NUMBER: _R(L.MARKET_DATA, "NotANumber", 99, 99, "a rate is missing, NaN or infinite"),
     ReasonCode.RECON_INPUT_ERROR: _R(L.RECON, "InputError", 99, 99, "input row cannot be read"),
+    ReasonCode.AUTH_UNKNOWN_SOURCE: _R(
+        L.AUTH, "UnknownSource", 3, 99, "not a registered trade source: only an approved source may submit"
+    ),
+    ReasonCode.AUTH_SOURCE_SUSPENDED: _R(
+        L.AUTH, "SourceSuspended", 3, 99, "the trade source is suspended"
+    ),
+    ReasonCode.AUTH_OPS_TOKEN: _R(
+        L.AUTH, "Unauthorised", 3, 99, "the operator token is missing or wrong"
+    ),
+    ReasonCode.RISK_SUB_BLOCK_NOT_HONOURED: _R(
+        L.RISK,
+        "SubBlockNotHonoured",
+        99,
+        99,
+        "sub-block flag not honoured (not a venue source, or at or above the block threshold): credit checked",
+    ),
+    ReasonCode.REF_INVALID_SOURCE: _R(
+        L.REFDATA, "InvalidSource", 99, 99, "trade source id is not a single topic level"
+    ),
+    ReasonCode.REF_UNKNOWN_SOURCE: _R(L.REFDATA, "UnknownSource", 99, 99, "no such trade source"),
     ReasonCode.INTERNAL_ERROR: _R(
         L.INTERNAL, "InternalError", 99, 99, "internal error; the message was not processed"
     ),
