@@ -42,7 +42,8 @@ def source_add(
         str | None, typer.Option("--fix-comp-id", help="Its FIX SenderCompID (a source session).")
     ] = None,
     venue: Annotated[
-        bool, typer.Option("--venue", help="An execution venue: its sub-block trades may skip the credit check.")
+        bool,
+        typer.Option("--venue", help="An execution venue: its sub-block trades may skip the credit check."),
     ] = False,
     party: Annotated[str | None, typer.Option("--party", help="Its party id (LEI).")] = None,
     db: DbOption = DEFAULT_DB,
@@ -50,7 +51,13 @@ def source_add(
     operator: OperatorOption = None,
 ) -> None:
     """Register an approved trade source (refused: an id or CompID a member or source already holds)."""
-    args = {"source": source, "mqtt_user": mqtt_user, "fix_comp_id": fix_comp_id, "venue": venue, "party": party}
+    args = {
+        "source": source,
+        "mqtt_user": mqtt_user,
+        "fix_comp_id": fix_comp_id,
+        "venue": venue,
+        "party": party,
+    }
 
     async def body() -> dict[str, Any]:
         from gateway.refdata.sources import TradeSource
@@ -115,7 +122,9 @@ def _status(source: str, db: str, as_json: bool, operator: str | None, *, suspen
 def source_acl(
     out: Annotated[Path, typer.Option("--out", help="Where to write the Mosquitto ACL file.")],
     topic_root: Annotated[str, typer.Option("--topic-root", help="The MQTT topic root.")] = "ccp",
-    gateway_user: Annotated[str, typer.Option("--gateway-user", help="The gateway's broker user.")] = "gateway",
+    gateway_user: Annotated[
+        str, typer.Option("--gateway-user", help="The gateway's broker user.")
+    ] = "gateway",
     db: DbOption = DEFAULT_DB,
     operator: OperatorOption = None,
 ) -> None:

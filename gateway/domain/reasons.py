@@ -100,7 +100,7 @@ class ReasonCode(StrEnum):
     # Who may do what: identities refused at the edge
     AUTH_UNKNOWN_SOURCE = "AUTH_UNKNOWN_SOURCE"
     AUTH_SOURCE_SUSPENDED = "AUTH_SOURCE_SUSPENDED"
-    AUTH_OPS_TOKEN = "AUTH_OPS_TOKEN"
+    AUTH_OPERATOR_UNAUTHENTICATED = "AUTH_OPERATOR_UNAUTHENTICATED"
     # Sub-block flag not honoured (the trade gets the normal credit check)
     RISK_SUB_BLOCK_NOT_HONOURED = "RISK_SUB_BLOCK_NOT_HONOURED"
     # Trade sources administration
@@ -251,10 +251,8 @@ REASONS: dict[ReasonCode, ReasonInfo] = {
     ReasonCode.AUTH_UNKNOWN_SOURCE: _R(
         L.AUTH, "UnknownSource", 3, 99, "not a registered trade source: only an approved source may submit"
     ),
-    ReasonCode.AUTH_SOURCE_SUSPENDED: _R(
-        L.AUTH, "SourceSuspended", 3, 99, "the trade source is suspended"
-    ),
-    ReasonCode.AUTH_OPS_TOKEN: _R(
+    ReasonCode.AUTH_SOURCE_SUSPENDED: _R(L.AUTH, "SourceSuspended", 3, 99, "the trade source is suspended"),
+    ReasonCode.AUTH_OPERATOR_UNAUTHENTICATED: _R(
         L.AUTH, "Unauthorised", 3, 99, "the operator token is missing or wrong"
     ),
     ReasonCode.RISK_SUB_BLOCK_NOT_HONOURED: _R(

@@ -34,7 +34,9 @@ def source_acl_lines(sources: Iterable[TradeSource], root: str = DEFAULT_ROOT) -
     return lines
 
 
-def acl_file(sources: Iterable[TradeSource], root: str = DEFAULT_ROOT, gateway_user: str = GATEWAY_USER) -> str:
+def acl_file(
+    sources: Iterable[TradeSource], root: str = DEFAULT_ROOT, gateway_user: str = GATEWAY_USER
+) -> str:
     """The whole Mosquitto ACL file (text, ending in a newline)."""
     check_root(root)
     head = [

@@ -17,13 +17,16 @@ from enum import StrEnum
 from functools import partial
 from pathlib import Path
 
+from gateway import security_log
 from gateway.clearing.ports import Channel, ClearingPort, Submission
 from gateway.clock import Clock
 from gateway.domain.errors import GatewayError, Issue
 from gateway.domain.messages import ClearingRequest, InboundMessage
 from gateway.domain.reasons import ReasonCode
+from gateway.refdata.source_directory import SourceDirectory
 
 log = logging.getLogger(__name__)
+CHANNEL = "mqtt"
 
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 RETRACTION_REASON = "requestClearingRetracted"
@@ -118,6 +121,15 @@ def warm_reader(schema_dir: Path | None = None) -> None:
     load_schema(schema_dir)
 
 
+def _log_refused(source: str, issues: tuple[Issue, ...]) -> None:
+    """One security log line for input refused before it reached the clearing port (hostile or broken)."""
+    if not issues:
+        return
+    first = issues[0]
+    more = f" (+{len(issues) - 1} more)" if len(issues) > 1 else ""
+    security_log.refused(CHANNEL, source, first.code, f"{first.path}: {first.message[:300]}{more}")
+
+
 class FpmlIntake:
     """Turns FpML from one trade source into clearing-port calls."""
 
@@ -127,6 +139,7 @@ class FpmlIntake:
         port: ClearingPort,
         parse: Parse,
         clock: Clock,
+        sources: SourceDirectory,
         max_attempts: int = 8,
         retry_initial_s: float = 0.2,
         retry_max_s: float = 10.0,
@@ -134,11 +147,26 @@ class FpmlIntake:
         self._port = port
         self._parse = parse
         self._clock = clock
+        self._sources = sources
         self._max_attempts = max_attempts
         self._retry_initial_s = retry_initial_s
         self._retry_max_s = retry_max_s
 
+    def unapproved(self, source: str, payload: bytes) -> Refused | None:
+        """A refusal when ``source`` (the intake topic's id) is not an active registered trade source.
+
+        Checked before the payload is read: nothing from an unapproved identity is parsed or submitted.
+        A dictionary look-up in the cached source table (refreshed by the service), no database read."""
+        issue = self._sources.check(source)
+        if issue is None:
+            return None
+        security_log.refused(CHANNEL, source, issue.code, issue.message)
+        return Refused(source, (issue,), self._clock.now(), payload[:MAX_MESSAGE_BYTES])
+
     def read(self, source: str, payload: bytes) -> Accepted | Refused:
+        refused = self.unapproved(source, payload)
+        if refused is not None:
+            return refused
         return self.finish_read(source, payload, self._clock.now(), attempt_parse(self._parse, payload))
 
     def finish_read(
@@ -146,6 +174,7 @@ class FpmlIntake:
     ) -> Accepted | Refused:
         """The second half of ``read``, given what ``attempt_parse`` made of the payload (here or elsewhere)."""
         if isinstance(parsed, ParseFailure):
+            _log_refused(source, parsed.issues)
             if parsed.too_large:
                 return Refused(source, parsed.issues, now, b"")
             if parsed.defect:
@@ -160,9 +189,11 @@ class FpmlIntake:
                 f"{name} is not accepted on the intake topic; send requestClearing or requestClearingRetracted",
             )
             header = getattr(message, "header", None)
+            _log_refused(source, (issue,))
             return Refused(source, (issue,), now, payload, getattr(header, "message_id", None))
         if not message.trades:
             issue = Issue(ReasonCode.SCOPE_NO_TRADE, "/requestClearing", "the request carries no trade")
+            _log_refused(source, (issue,))
             return Refused(source, (issue,), now, payload, message.header.message_id)
         return Accepted(source, message, now, payload)
 
