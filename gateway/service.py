@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -445,6 +446,7 @@ async def open_gateway(
             host=config.ops.host,
             port=config.ops.port,
             probes=probes,
+            token=os.environ.get(config.ops.token_env) or None,
         )
         try:
             gateway.ops = await stack.enter_async_context(ops)

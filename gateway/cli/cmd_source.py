@@ -149,9 +149,8 @@ def source_acl(
             text = acl_file(listed, topic_root, gateway_user)
         except ValueError as exc:
             raise InputRejected.of(ReasonCode.REF_INVALID_INPUT, "--topic-root", str(exc)) from None
-        tmp = out.with_name(out.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(out)  # Mosquitto never reads half a file
+        # written in place (a bind-mounted file keeps its inode); Mosquitto reads it at the SIGHUP after
+        out.write_text(text, encoding="utf-8")
         return {"out": str(out), "sources": [s.source_id for s in listed if s.is_active]}
 
     emit(audited(db, operator, "source acl", args, body), True)
