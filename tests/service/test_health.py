@@ -18,7 +18,6 @@ from gateway.loopback import free_port
 from gateway.service import open_gateway
 from tests.clearing.doubles import LinearMargin
 
-
 TOKEN_ENV = "CLEARING_OPS_TOKEN_HEALTH_TEST"
 
 

@@ -11,6 +11,7 @@ import json
 import logging
 from dataclasses import replace
 from decimal import Decimal
+from pathlib import Path
 
 import aiomqtt
 import pytest
@@ -24,10 +25,19 @@ from gateway.refdata.sources import TradeSource
 from gateway.security_log import LOGGER_NAME
 from tests.clearing.conftest import TODAY, aud_irs, member
 from tests.service.harness import FPML, Received, subscribed
-from tests.service.test_gateway import Running, _final, running, store_url  # noqa: F401 - fixture
+from tests.service.test_gateway import Running, _final, running
 from tests.strategies import LEI_A, LEI_B, vanilla_irs
 
 pytestmark = pytest.mark.mosquitto
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
 
 LEI_C = "5493001KJTIIGC8Y1R17"
 
