@@ -33,6 +33,8 @@ from gateway.config import (
 )
 from gateway.refdata.admin import ReferenceData, cash
 from gateway.refdata.model import Member
+from gateway.refdata.source_admin import TradeSources
+from gateway.refdata.sources import TradeSource
 from gateway.service import Gateway, open_gateway
 from gateway.store import tables as t
 from tests.clearing.conftest import OPEN_NOW
@@ -192,6 +194,7 @@ async def fix_ccp(
     collateral: dict[str, Decimal],
     suspended: Sequence[str] = (),
     settings_file: Path | None = None,
+    sources: Sequence[TradeSource] = (),
 ) -> AsyncIterator[FixCcp]:
     """The gateway's FIX side over ``db_url`` (migrated, empty; ``engine`` is on it) with ``members``
     onboarded before it starts (FIX sessions are those known at start), ``suspended`` suspended, and
@@ -202,6 +205,8 @@ async def fix_ccp(
         await refdata.add_participant(m)
     for member_id in suspended:
         await refdata.suspend(member_id)
+    for source in sources:  # approved trade sources (a FIX CompID makes a source session)
+        await TradeSources(engine).add(source)
     config = GatewayConfig(
         mqtt=MqttConfig(mode=BrokerMode.EXTERNAL),  # not connected: only ``run`` starts the MQTT tasks
         store=StoreConfig(url=db_url),
