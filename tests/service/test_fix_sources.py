@@ -91,3 +91,22 @@ async def test_a_source_suspended_after_start_may_no_longer_log_on(ccp: FixCcp) 
     answers = await _logon_answers(ccp, "VENUE_FIX")
     assert [m.type for m in answers] == ["5"]
     assert "suspended" in answers[0][58]
+
+
+async def test_a_source_suspended_while_logged_on_has_its_reports_refused(
+    ccp: FixCcp, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger=LOGGER_NAME)
+    venue = await ccp.session("VENUE_FIX")
+    await TradeSources(ccp.gateway.engine).suspend("VENUE")
+    await ccp.gateway.refresh_sources()
+    refused = await venue.ask(report("R2", swap("T2")), "j")
+    assert refused.pick(372, 380) == ("AE", "6")  # not authorised
+    assert refused[58].startswith("AUTH_SOURCE_SUSPENDED:")
+    assert await ccp.count(t.submissions) == 0
+    assert any(
+        (r.__dict__["channel"], r.__dict__["identity"], r.__dict__["reason_code"])
+        == ("fix", "VENUE_FIX", "AUTH_SOURCE_SUSPENDED")
+        for r in caplog.records
+        if r.name == LOGGER_NAME
+    )
