@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from gateway.clock import Clock, SystemClock
 from gateway.domain.errors import InputRejected
 from gateway.domain.reasons import ReasonCode
+from gateway.refdata.acl import GATEWAY_USER
 from gateway.refdata.sources import SourceStatus, TradeSource
 from gateway.store import sources_repo
 from gateway.store.engine import reading
@@ -29,8 +30,10 @@ class TradeSources:
                     ReasonCode.REF_ALREADY_EXISTS, "source", f"source {source.source_id} already exists"
                 )
             taken = await sources_repo.member_holds(
-                conn, member_id=source.source_id, comp_id=source.fix_comp_id
+                conn, member_id=source.source_id, comp_id=source.fix_comp_id, mqtt_user=source.mqtt_user
             )
+            if source.mqtt_user == GATEWAY_USER:
+                taken.append(f"MQTT user {GATEWAY_USER} is the gateway's own")
             if source.fix_comp_id is not None:
                 other = await sources_repo.source_by_comp_id(conn, source.fix_comp_id)
                 if other is not None:

@@ -186,6 +186,14 @@ async def taken_identifiers(conn: AsyncConnection, m: Member) -> list[str]:
     )
     if source.first() is not None:
         taken.append(f"id {m.member_id} is a trade source's (members are not sources)")
+    user = await conn.execute(
+        select(t.trade_sources.c.source_id).where(t.trade_sources.c.mqtt_user == m.member_id)
+    )
+    if (row := user.first()) is not None:
+        # a member's broker user name is its id: it would write that source's intake topic
+        taken.append(
+            f"id {m.member_id} is trade source {row.source_id}'s MQTT user (members are not sources)"
+        )
     return taken
 
 

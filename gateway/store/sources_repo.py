@@ -70,13 +70,25 @@ async def set_source_status(
     return bool(result.rowcount)
 
 
-async def member_holds(conn: AsyncConnection, *, member_id: str, comp_id: str | None) -> list[str]:
-    """What of a would-be source a member already holds: its id as a member id, its CompID as a session."""
+async def member_holds(
+    conn: AsyncConnection, *, member_id: str, comp_id: str | None, mqtt_user: str | None = None
+) -> list[str]:
+    """What of a would-be source a member already holds: its id as a member id, its MQTT user as a member's
+    broker user (a member's user name is its id), its CompID as a session."""
     taken: list[str] = []
     if (
         await conn.execute(select(t.members.c.member_id).where(t.members.c.member_id == member_id))
     ).first() is not None:
         taken.append(f"{member_id} is a clearing member's id (members are not sources)")
+    if (
+        mqtt_user is not None
+        and mqtt_user != member_id
+        and (
+            await conn.execute(select(t.members.c.member_id).where(t.members.c.member_id == mqtt_user))
+        ).first()
+        is not None
+    ):
+        taken.append(f"MQTT user {mqtt_user} is a clearing member's broker user (members are not sources)")
     if comp_id is not None:
         row = (
             await conn.execute(

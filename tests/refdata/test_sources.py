@@ -88,6 +88,8 @@ def test_ids_and_compids_already_held_are_refused(db: str) -> None:
         ("A+", "--mqtt-user", "x"): ("REF_INVALID_SOURCE", "'+'"),
         ("#", "--mqtt-user", "x"): ("REF_INVALID_SOURCE", "'#'"),
         ("OK", "--mqtt-user", "two words"): ("REF_INVALID_INPUT", "whitespace"),
+        ("X3", "--mqtt-user", "BANKA"): ("REF_ALREADY_EXISTS", "broker user"),
+        ("X4", "--mqtt-user", "gateway"): ("REF_ALREADY_EXISTS", "gateway's own"),
     }
     for args, (code_expected, text) in cases.items():
         code, _, err = cli("source", "add", *args, "--db", db)
@@ -101,7 +103,11 @@ def test_ids_and_compids_already_held_are_refused(db: str) -> None:
     code, _, err = cli("participant", "add", "BANKB", "--party", LEI_B, "--comp-id", "MW_FIX", "--db", db)
     assert code == 2
     assert "trade source" in err
-    assert [s["source"] for s in json.loads(cli("source", "list", "--db", db, "--json")[1])] == ["MW"]
+    assert cli("source", "add", "TW", "--mqtt-user", "tradeweb", "--db", db)[0] == 0
+    code, _, err = cli("participant", "add", "tradeweb", "--party", LEI_B, "--db", db)
+    assert code == 2
+    assert "MQTT user" in err
+    assert [s["source"] for s in json.loads(cli("source", "list", "--db", db, "--json")[1])] == ["MW", "TW"]
 
 
 def test_the_acl_grants_intake_topics_to_active_sources_only(db: str, tmp_path: Path) -> None:
