@@ -107,8 +107,22 @@ class FixConfig:
 
 @dataclass(frozen=True, slots=True)
 class OpsConfig:
+    """``/healthz`` and ``/metrics``: on loopback unless configured (expose them through a proxy that
+    authenticates). The operator token is read from the environment variable ``token_env``: with it,
+    ``/healthz`` answers ``Authorization: Bearer <token>`` with every component's detail (members' FIX
+    logon states); without it (or with the variable unset) only ok / not ok."""
+
     host: str = "127.0.0.1"
     port: int = 8080  # 0 picks a free port (tests)
+    token_env: str = "CLEARING_OPS_TOKEN"  # noqa: S105 - the name of the variable, not a secret
+
+
+@dataclass(frozen=True, slots=True)
+class SourcesConfig:
+    """The approved trade sources are read from the reference data at start and every ``refresh_s``
+    seconds (a source added, suspended or reinstated counts from the next read; no read per message)."""
+
+    refresh_s: int = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +168,7 @@ class GatewayConfig:
     store: StoreConfig = field(default_factory=StoreConfig)
     fix: FixConfig = field(default_factory=FixConfig)
     ops: OpsConfig = field(default_factory=OpsConfig)
+    sources: SourcesConfig = field(default_factory=SourcesConfig)
     publish: PublishConfig = field(default_factory=PublishConfig)
     fpml: FpmlConfig = field(default_factory=FpmlConfig)
     risk: RiskConfig = field(default_factory=RiskConfig)
@@ -372,8 +387,16 @@ def config_from_dict(data: Mapping[str, Any], *, base: Path | None = None) -> Ga
 
     o = root.table("ops")
     do = OpsConfig()
-    ops = OpsConfig(host=o.string("host", do.host), port=o.integer("port", do.port, low=0, high=65535))
+    ops = OpsConfig(
+        host=o.string("host", do.host),
+        port=o.integer("port", do.port, low=0, high=65535),
+        token_env=o.string("token_env", do.token_env),
+    )
     o.finish()
+
+    so = root.table("sources")
+    sources = SourcesConfig(refresh_s=so.integer("refresh_s", SourcesConfig().refresh_s, low=1, high=3600))
+    so.finish()
 
     p = root.table("publish")
     dp = PublishConfig()
@@ -408,6 +431,7 @@ def config_from_dict(data: Mapping[str, Any], *, base: Path | None = None) -> Ga
         store=store,
         fix=fix,
         ops=ops,
+        sources=sources,
         publish=publish,
         fpml=fpml,
         risk=risk,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -40,6 +41,7 @@ from gateway.ops.http import OpsServer, Probe
 from gateway.ops.metrics import Metrics
 from gateway.publish.fpml import CcpIdentity, status_update_to_fpml
 from gateway.publish.mqtt.publisher import OutboxPublisher
+from gateway.refdata.source_directory import SourceDirectory
 from gateway.rules.products import ProductTable
 from gateway.rules.settings import ClearingSettings
 
@@ -72,6 +74,8 @@ class Gateway:
     mqtt_port: int
     fix: FixAcceptor | None = None
     fix_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    # the approved trade sources, read at start and every sources.refresh_s (never per message)
+    sources: SourceDirectory = field(default_factory=SourceDirectory)
 
     member_parties: dict[str, tuple[str, ...]] = field(default_factory=dict)  # member id -> its party ids
     comp_members: dict[str, str] = field(default_factory=dict)  # FIX CompID -> member id
@@ -135,6 +139,20 @@ class Gateway:
             detail += f"; no session until a restart: {', '.join(self.fix_without_session)}"
         return detail
 
+    async def refresh_sources(self) -> None:
+        """Read the trade sources again (MQTT intake, sub-block venues) and pass their FIX sessions' status on."""
+        await self.sources.refresh(self.engine)
+        await self.refresh_fix_members()
+
+    async def source_watch(self, every_s: float) -> None:
+        """``refresh_sources`` every ``every_s`` seconds; a failed read keeps the last table."""
+        while True:
+            await asyncio.sleep(every_s)
+            try:
+                await self.refresh_sources()
+            except Exception:
+                log.exception("trade sources could not be read; the last ones read hold")
+
     async def refresh_fix_members(self) -> None:
         """Members' status from the reference data to the FIX acceptor's Logon check (a member suspended
         or reinstated after start is treated as it now is), and the CompIDs added since start noted."""
@@ -145,6 +163,8 @@ class Gateway:
 
         members = await ReferenceData(self.engine, clock=self.clock).list_participants()
         active = {comp_id: m.is_active for m in members for comp_id in m.comp_ids}
+        # a source's FIX session may log on while the source is active (sources as last read)
+        active.update({s.fix_comp_id: s.is_active for s in self.sources.sources if s.fix_comp_id})
         fix.set_member_status(active)
         sessions = {m.comp_id for m in fix.config.members}
         added = tuple(sorted(set(active) - sessions))
@@ -176,6 +196,7 @@ class Gateway:
             port=self.clearing,
             parse=parse,
             clock=self.clock,
+            sources=self.sources,
             max_attempts=cfg.mqtt.max_attempts,
             retry_initial_s=cfg.publish.retry_initial_ms / 1000,
             retry_max_s=cfg.publish.retry_max_ms / 1000,
@@ -278,6 +299,7 @@ class Gateway:
 
     async def run(self, stop: asyncio.Event, started: asyncio.Event | None = None) -> None:
         """Run every task until ``stop`` is set; ``started`` is set once intake is subscribed."""
+        await self.refresh_sources()  # sources registered since open_gateway count from the first message
         intake = self.intake()
         publisher = self.mqtt_publisher()
         # Publishers are woken by the clearing core's commits instead of waiting for their next poll.
@@ -305,6 +327,7 @@ class Gateway:
             async with asyncio.TaskGroup() as tg:
                 tg.create_task(self.clearing.run(stop, poll_seconds=1.0), name="pipeline")
                 tg.create_task(intake.run(), name="mqtt-intake")
+                tg.create_task(self.source_watch(self.config.sources.refresh_s), name="sources")
                 tg.create_task(publisher.run(), name="mqtt-publisher")
                 if self.ops is not None:
                     tg.create_task(self.ops.serve_forever(), name="ops-http")
@@ -404,7 +427,14 @@ async def open_gateway(
             products = ProductTable.load(c.products_file)
         except GatewayError as exc:
             raise StartupError(f"clearing rules cannot be used: {exc}") from None
-        clearing = ClearingService(engine, checker, clock=clock, settings=settings, products=products)
+        sources = SourceDirectory()
+        try:
+            await sources.refresh(engine)
+        except Exception as exc:
+            raise StartupError(f"the trade sources cannot be read: {exc}") from None
+        clearing = ClearingService(
+            engine, checker, clock=clock, settings=settings, products=products, is_venue=sources.is_venue
+        )
         gateway = Gateway(
             config=config,
             clock=clock,
@@ -415,11 +445,12 @@ async def open_gateway(
             ops=None,
             broker=broker,
             mqtt_port=mqtt_port,
+            sources=sources,
         )
         if not config.fix.enabled:
             health.set("fix", State.DISABLED, "not enabled")
         else:
-            fix_config = await acceptor_config(config, clearing)
+            fix_config = await acceptor_config(config, clearing, sources)
             if not fix_config.members:
                 health.set("fix", State.DISABLED, "no member has a FIX CompID")
             else:
@@ -436,6 +467,7 @@ async def open_gateway(
             host=config.ops.host,
             port=config.ops.port,
             probes=probes,
+            token=os.environ.get(config.ops.token_env) or None,
         )
         try:
             gateway.ops = await stack.enter_async_context(ops)
@@ -445,8 +477,11 @@ async def open_gateway(
         yield gateway
 
 
-async def acceptor_config(config: GatewayConfig, clearing: ClearingService) -> AcceptorConfig:
-    """The FIX acceptor's configuration: its own file if given, else one session per member CompID."""
+async def acceptor_config(
+    config: GatewayConfig, clearing: ClearingService, sources: SourceDirectory | None = None
+) -> AcceptorConfig:
+    """The FIX acceptor's configuration: its own file if given, else one session per member CompID and one
+    per trade source's ``--fix-comp-id`` (an approved trade source session: ``trade_source``)."""
     from gateway.intake.fix.config import AcceptorConfig, FixConfigError
     from gateway.intake.fix.config import Member as FixMember
     from gateway.refdata.admin import ReferenceData
@@ -466,6 +501,16 @@ async def acceptor_config(config: GatewayConfig, clearing: ClearingService) -> A
         )
         for m in members
         for comp_id in m.comp_ids
+    )
+    sessions += tuple(
+        FixMember(
+            comp_id=s.fix_comp_id,
+            participant=s.party_id or s.source_id,
+            enabled=s.is_active,
+            trade_source=True,
+        )
+        for s in (sources.sources if sources is not None else ())
+        if s.fix_comp_id is not None
     )
     return AcceptorConfig(
         port=config.fix.port,

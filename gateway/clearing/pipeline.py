@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -43,6 +43,7 @@ from gateway.clearing.ports import (
     Submission,
 )
 from gateway.clearing.revaluation import PortfolioValuer, RevaluationReport
+from gateway.clearing.sub_block import decide_sub_block
 from gateway.clock import Clock, SystemClock
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.errors import GatewayError, InputRejected, Issue, NotEligible
@@ -74,6 +75,10 @@ class EodReport:
     matured: int = 0  # cleared trades that reached their maturity date
 
 
+def _no_venue(_source: str) -> bool:
+    return False
+
+
 class ClearingService:
     """Implements ``ClearingPort`` (for the intake channels) and ``Outbox`` (for the publishers)."""
 
@@ -87,8 +92,12 @@ class ClearingService:
         products: ProductTable | None = None,
         fx: FxRates | None = None,
         hours: ServiceHours | None = None,
+        is_venue: Callable[[str], bool] | None = None,
     ) -> None:
         self.engine = engine
+        # whether a submission's source is an active venue (the service's cached source table; no query):
+        # without one, no source is a venue and no sub-block flag is honoured
+        self.is_venue: Callable[[str], bool] = is_venue or _no_venue
         self.credit = credit
         self.clock: Clock = clock or SystemClock()
         self.settings = settings or ClearingSettings.load()
@@ -1063,7 +1072,11 @@ class ClearingService:
         if sub.backload:
             business_date = max(business_date, sub.business_date or business_date)
 
-        # risk: incremental margin per member side, sub-block venue trades excepted
+        # risk: incremental margin per member side; a sub-block trade skips the check only from a venue
+        # source and below the block threshold, else the status says why the flag was not honoured
+        sub_block = decide_sub_block(
+            trade, from_venue=self.is_venue(sub.source), thresholds=self.settings.block_thresholds
+        )
         states: dict[tuple[str, str], ref.RiskRow] = {}  # this trade's effects, added to the batch at the end
         impacts = []
         refusals: list[Issue] = []
@@ -1084,7 +1097,7 @@ class ClearingService:
                 refusals += exc.issues
                 continue
             impacts.append(side)
-            if not trade.sub_block:
+            if not sub_block.skip_credit_check:
                 position = self._position(side.member, side.account.account_id, batch, states)
                 decision = decide(
                     side.member.member_id, side.account.account_id, impact.incremental_margin, position
@@ -1096,6 +1109,8 @@ class ClearingService:
             batch.add(self._transition(sub, batch, Stage.REJECTED, ClearingStatusCode.REJECTED, refusals))
             return
         if shortfalls:
+            if sub_block.reason is not None:
+                shortfalls.insert(0, sub_block.reason)
             if self.settings.credit.on_shortfall is ShortfallAction.REFUSE:
                 batch.add(
                     self._transition(sub, batch, Stage.REJECTED, ClearingStatusCode.REJECTED, shortfalls)

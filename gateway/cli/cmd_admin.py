@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TextIO, TypeVar, cast
 import typer
 
 from gateway.cli.app import app, bench_app
+from gateway.cli.audit import OperatorOption, audited
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -163,6 +164,7 @@ def participant_add(
     settings: Annotated[Path | None, typer.Option(help="Clearing settings TOML (default: shipped).")] = None,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
+    operator: OperatorOption = None,
 ) -> None:
     """Onboard a clearing member with its house account and any client accounts."""
     if tolerance is not None:
@@ -200,7 +202,18 @@ def participant_add(
         finally:
             await engine.dispose()
 
-    _members([run(body)], as_json, single=True)
+    args = {
+        "member": member,
+        "party": list(party),
+        "name": name,
+        "comp_id": list(comp_id or ()),
+        "house": house,
+        "client": list(client or ()),
+        "base_currency": base_currency,
+        "tolerance": str(limit),
+        "credit_score": credit_score,
+    }
+    _members([audited(db, operator, "participant add", args, body)], as_json, single=True)
 
 
 def _members(rows: list[dict[str, Any]], as_json: bool, *, single: bool = False) -> None:
@@ -246,6 +259,7 @@ def participant_add_account(
     base_currency: Annotated[str | None, typer.Option(help="Default: the member's base currency.")] = None,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
+    operator: OperatorOption = None,
 ) -> None:
     """Open another account (a new client, typically) for an existing member."""
     from gateway.domain.enums import AccountType
@@ -264,22 +278,27 @@ def participant_add_account(
         finally:
             await engine.dispose()
 
-    _members([run(body)], as_json, single=True)
+    args = {"member": member, "account": account, "type": kind.value, "base_currency": base_currency}
+    _members([audited(db, operator, "participant add-account", args, body)], as_json, single=True)
 
 
 @participant_app.command("suspend")
-def participant_suspend(member: str, db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
+def participant_suspend(
+    member: str, db: DbOption = DEFAULT_DB, as_json: JsonOption = False, operator: OperatorOption = None
+) -> None:
     """Suspend a member: its new trades are refused (ELIG_MEMBER_SUSPENDED)."""
-    _status(member, db, as_json, suspend=True)
+    _status(member, db, as_json, operator, suspend=True)
 
 
 @participant_app.command("reactivate")
-def participant_reactivate(member: str, db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
+def participant_reactivate(
+    member: str, db: DbOption = DEFAULT_DB, as_json: JsonOption = False, operator: OperatorOption = None
+) -> None:
     """Make a suspended member active again."""
-    _status(member, db, as_json, suspend=False)
+    _status(member, db, as_json, operator, suspend=False)
 
 
-def _status(member: str, db: str, as_json: bool, *, suspend: bool) -> None:
+def _status(member: str, db: str, as_json: bool, operator: str | None, *, suspend: bool) -> None:
     async def body() -> dict[str, Any]:
         from gateway.refdata.admin import member_to_dict
 
@@ -290,7 +309,8 @@ def _status(member: str, db: str, as_json: bool, *, suspend: bool) -> None:
         finally:
             await engine.dispose()
 
-    emit(run(body), as_json, ["member", "name", "status"])
+    command = "participant suspend" if suspend else "participant reactivate"
+    emit(audited(db, operator, command, {"member": member}, body), as_json, ["member", "name", "status"])
 
 
 # ---------------------------------------------------------------- collateral
@@ -331,6 +351,7 @@ def collateral_lodge(
     db: DbOption = DEFAULT_DB,
     fx: FxOption = None,
     as_json: JsonOption = False,
+    operator: OperatorOption = None,
 ) -> None:
     """Lodge cash or a security; trades pending for collateral are checked again."""
     from gateway.refdata.model import AssetKind, Holding
@@ -366,7 +387,17 @@ def collateral_lodge(
         finally:
             await engine.dispose()
 
-    _show_rows(run(body), as_json)
+    args = {
+        "member": member,
+        "account": account,
+        "asset": holding.asset_id,
+        "kind": holding.kind.value,
+        "currency": holding.currency,
+        "quantity": str(holding.quantity),
+        "price": str(holding.price),
+        "haircut": str(holding.haircut),
+    }
+    _show_rows(audited(db, operator, "collateral lodge", args, body), as_json)
 
 
 @collateral_app.command("withdraw")
@@ -378,6 +409,7 @@ def collateral_withdraw(
     db: DbOption = DEFAULT_DB,
     fx: FxOption = None,
     as_json: JsonOption = False,
+    operator: OperatorOption = None,
 ) -> None:
     """Withdraw collateral; refused (RISK_INSUFFICIENT_COLLATERAL) if margin would be left uncovered."""
     amount = decimal_arg(quantity, "--quantity")
@@ -389,7 +421,8 @@ def collateral_withdraw(
         finally:
             await engine.dispose()
 
-    _show_rows(run(body), as_json)
+    args = {"member": member, "account": account, "asset": asset, "quantity": str(amount)}
+    _show_rows(audited(db, operator, "collateral withdraw", args, body), as_json)
 
 
 @collateral_app.command("show")
@@ -416,7 +449,7 @@ def collateral_show(
 
 
 @db_app.command("upgrade")
-def db_upgrade(db: DbOption = DEFAULT_DB) -> None:
+def db_upgrade(db: DbOption = DEFAULT_DB, operator: OperatorOption = None) -> None:
     """Create or upgrade the schema to the latest migration (the service also does this at start)."""
 
     async def body() -> dict[str, str]:
@@ -424,7 +457,7 @@ def db_upgrade(db: DbOption = DEFAULT_DB) -> None:
         await engine.dispose()
         return {"db": db, "schema": "up to date"}
 
-    emit(run(body), True)
+    emit(audited(db, operator, "db upgrade", {}, body), True)
 
 
 # ---------------------------------------------------------------- bench

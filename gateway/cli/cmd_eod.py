@@ -9,7 +9,8 @@ from typing import Annotated, Any
 import typer
 
 from gateway.cli.app import app
-from gateway.cli.cmd_admin import DEFAULT_DB, DbOption, emit, open_db, run
+from gateway.cli.audit import OperatorOption, audited
+from gateway.cli.cmd_admin import DEFAULT_DB, DbOption, emit, open_db
 
 
 def parse_date(value: str, name: str = "--date") -> date:
@@ -30,6 +31,7 @@ def eod(
             help="Market data directory: process what is due first, and revalue every account after (NPV, margin)."
         ),
     ] = None,
+    operator: OperatorOption = None,
 ) -> None:
     """Refuse every pending trade of the day (backloads excepted) with LIFE_NOT_REGISTERED_BY_EOD; print JSON."""
     day = parse_date(business_date)
@@ -61,7 +63,8 @@ def eod(
             },
         }
 
-    result = run(body)
+    args = {"date": day.isoformat(), "market": None if market is None else str(market)}
+    result = audited(db, operator, "eod", args, body)
     emit(result, True)
     if result["failures"] or (result["revaluation"] and result["revaluation"]["failures"]):
         raise typer.Exit(1)

@@ -14,6 +14,8 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "gateway.cli.cmd_fpml",
     "gateway.cli.cmd_fpml_out",
     "gateway.cli.cmd_admin",
+    "gateway.cli.cmd_source",
+    "gateway.cli.cmd_audit",
     "gateway.cli.cmd_eod",
     "gateway.cli.cmd_export",
     "gateway.cli.cmd_risk",

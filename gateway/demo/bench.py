@@ -216,9 +216,10 @@ async def run_bench(settings: BenchSettings) -> dict[str, Any]:
     }
     result["mqtt_round_trip"] = await mqtt_round_trip(*mqtt, settings.round_trips)
     async with _database(settings.db_admin_url, workdir) as store_url:
-        await onboard(store_url, clock, RICH_MEMBERS)
-        ops_port = free_port()
         tag = uuid.uuid4().hex[:8]
+        source_id = f"BENCH{tag}"
+        await onboard(store_url, clock, RICH_MEMBERS, sources=(source_id,))
+        ops_port = free_port()
         root = f"bench-{tag}/ccp"  # its own topics: a shared broker may carry other gateways' traffic
         config = workdir / "gateway.toml"
         write_config(
@@ -231,7 +232,6 @@ async def run_bench(settings: BenchSettings) -> dict[str, Any]:
             start=clock.now(),
             topic_root=root,
         )
-        source_id = f"BENCH{tag}"
         burst = payloads(source_id, business_date, settings.trades, "S", clock, seed=1)
         paced = payloads(source_id, business_date, settings.latency_trades, "L", clock, seed=2)
         gateway = GatewayProcess(config, ops_port, workdir / "gateway.log")

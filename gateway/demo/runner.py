@@ -184,12 +184,22 @@ def demo_users(workdir: Path) -> dict[str, str]:
     return credentials
 
 
-async def onboard(store_url: str, clock: Clock, members: tuple[DemoMember, ...] = MEMBERS) -> None:
-    """Create the members with their house accounts and lodge their opening collateral."""
+async def onboard(
+    store_url: str,
+    clock: Clock,
+    members: tuple[DemoMember, ...] = MEMBERS,
+    sources: tuple[str, ...] = (SOURCE,),
+) -> None:
+    """Register the approved trade sources (MQTT user = source id), create the members with their house
+    accounts and lodge their opening collateral."""
+    from gateway.refdata.source_admin import TradeSources
+    from gateway.refdata.sources import TradeSource
     from gateway.store import open_store
 
     engine = await open_store(store_url)
     try:
+        for source_id in sources:
+            await TradeSources(engine, clock=clock).add(TradeSource(source_id, mqtt_user=source_id))
         refdata = ReferenceData(engine, clock=clock)
         for m in members:
             await refdata.add_participant(

@@ -24,6 +24,7 @@ class Layer(StrEnum):
     RECON = "recon"
     REFDATA = "refdata"
     BROKER = "broker"  # the embedded MQTT broker's own refusals (users and topic rules)
+    AUTH = "auth"
     INTERNAL = "internal"
 
 
@@ -115,6 +116,15 @@ class ReasonCode(StrEnum):
     MQTT_NOT_AUTHENTICATED = "MQTT_NOT_AUTHENTICATED"
     MQTT_CLIENT_ID_TAKEN = "MQTT_CLIENT_ID_TAKEN"
     MQTT_TOPIC_DENIED = "MQTT_TOPIC_DENIED"
+    # Who may do what: identities refused at the edge
+    AUTH_UNKNOWN_SOURCE = "AUTH_UNKNOWN_SOURCE"
+    AUTH_SOURCE_SUSPENDED = "AUTH_SOURCE_SUSPENDED"
+    AUTH_OPERATOR_UNAUTHENTICATED = "AUTH_OPERATOR_UNAUTHENTICATED"
+    # Sub-block flag not honoured (the trade gets the normal credit check)
+    RISK_SUB_BLOCK_NOT_HONOURED = "RISK_SUB_BLOCK_NOT_HONOURED"
+    # Trade sources administration
+    REF_INVALID_SOURCE = "REF_INVALID_SOURCE"
+    REF_UNKNOWN_SOURCE = "REF_UNKNOWN_SOURCE"
     # Internal
     INTERNAL_ERROR = "INTERNAL_ERROR"
 
@@ -303,6 +313,24 @@ REASONS: dict[ReasonCode, ReasonInfo] = {
     ReasonCode.MQTT_TOPIC_DENIED: _R(
         L.BROKER, "TopicNotAuthorized", 3, 99, "the topic rules do not allow this publish or subscription"
     ),
+    ReasonCode.AUTH_UNKNOWN_SOURCE: _R(
+        L.AUTH, "UnknownSource", 3, 99, "not a registered trade source: only an approved source may submit"
+    ),
+    ReasonCode.AUTH_SOURCE_SUSPENDED: _R(L.AUTH, "SourceSuspended", 3, 99, "the trade source is suspended"),
+    ReasonCode.AUTH_OPERATOR_UNAUTHENTICATED: _R(
+        L.AUTH, "Unauthorised", 3, 99, "the operator token is missing or wrong"
+    ),
+    ReasonCode.RISK_SUB_BLOCK_NOT_HONOURED: _R(
+        L.RISK,
+        "SubBlockNotHonoured",
+        99,
+        99,
+        "sub-block flag not honoured (not a venue source, or at or above the block threshold): credit checked",
+    ),
+    ReasonCode.REF_INVALID_SOURCE: _R(
+        L.REFDATA, "InvalidSource", 99, 99, "trade source id is not a single topic level"
+    ),
+    ReasonCode.REF_UNKNOWN_SOURCE: _R(L.REFDATA, "UnknownSource", 99, 99, "no such trade source"),
     ReasonCode.INTERNAL_ERROR: _R(
         L.INTERNAL, "InternalError", 99, 99, "internal error; the message was not processed"
     ),

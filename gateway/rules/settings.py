@@ -81,11 +81,60 @@ class CreditSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class BlockThresholds:
+    """Block trade thresholds per currency and product class (``ProductClass`` values): a venue's sub-block
+    trade skips the credit check only below its threshold; a currency or product class without one never
+    does."""
+
+    by_currency: dict[str, dict[str, Decimal]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        from gateway.domain.enums import ProductClass
+
+        classes = {p.value for p in ProductClass}
+        for currency, table in self.by_currency.items():
+            if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
+                raise _bad(f"block_thresholds.{currency}", "not an ISO 4217 currency code")
+            for product, amount in table.items():
+                if product not in classes:
+                    raise _bad(
+                        f"block_thresholds.{currency}.{product}",
+                        f"not a product class ({', '.join(sorted(classes))})",
+                    )
+                if amount <= 0:
+                    raise _bad(f"block_thresholds.{currency}.{product}", "must be positive")
+
+    def threshold(self, currency: str, product: str) -> Decimal | None:
+        return self.by_currency.get(currency, {}).get(product)
+
+
+def _thresholds(data: dict[str, Any]) -> BlockThresholds:
+    raw = data.get("block_thresholds", {})
+    if not isinstance(raw, dict):
+        raise _bad("block_thresholds", "expected a table")
+    out: dict[str, dict[str, Decimal]] = {}
+    for currency, table in raw.items():
+        if not isinstance(table, dict):
+            raise _bad(f"block_thresholds.{currency}", "expected a table of product class = amount")
+        row: dict[str, Decimal] = {}
+        for product, amount in table.items():
+            if isinstance(amount, bool) or not isinstance(amount, int | float | str):
+                raise _bad(f"block_thresholds.{currency}.{product}", f"invalid value {amount!r}")
+            try:
+                row[product] = Decimal(str(amount))
+            except ArithmeticError:
+                raise _bad(f"block_thresholds.{currency}.{product}", f"invalid value {amount!r}") from None
+        out[currency] = row
+    return BlockThresholds(out)
+
+
+@dataclass(frozen=True, slots=True)
 class ClearingSettings:
     ccp: CcpSettings = field(default_factory=CcpSettings)
     service_hours: ServiceHoursSettings = field(default_factory=ServiceHoursSettings)
     backload: BackloadSettings = field(default_factory=BackloadSettings)
     credit: CreditSettings = field(default_factory=CreditSettings)
+    block_thresholds: BlockThresholds = field(default_factory=BlockThresholds)
 
     @classmethod
     def from_toml(cls, text: str, where: str = "settings") -> ClearingSettings:
@@ -93,7 +142,7 @@ class ClearingSettings:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise _bad(where, str(exc)) from None
-        unknown = set(data) - {"ccp", "service_hours", "backload", "credit"}
+        unknown = set(data) - {"ccp", "service_hours", "backload", "credit", "block_thresholds"}
         if unknown:
             raise _bad(where, f"unknown sections: {', '.join(sorted(unknown))}")
         return cls(
@@ -121,6 +170,7 @@ class ClearingSettings:
                     },
                 )
             ),
+            block_thresholds=_thresholds(data),
         )
 
     @classmethod

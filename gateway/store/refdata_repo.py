@@ -155,7 +155,8 @@ async def list_members(conn: AsyncConnection) -> list[Member]:
 
 
 async def taken_identifiers(conn: AsyncConnection, m: Member) -> list[str]:
-    """Party ids and CompIDs of ``m`` that another member already holds."""
+    """Party ids and CompIDs of ``m`` that another member (or a trade source) already holds, and its id if
+    a trade source has it."""
     taken = [
         f"party id {p}"
         for p in (
@@ -173,6 +174,26 @@ async def taken_identifiers(conn: AsyncConnection, m: Member) -> list[str]:
                 )
             ).scalars()
         ]
+        sources = t.trade_sources.c
+        taken += [
+            f"CompID {c} (a trade source's FIX session)"
+            for c in (
+                await conn.execute(select(sources.fix_comp_id).where(sources.fix_comp_id.in_(m.comp_ids)))
+            ).scalars()
+        ]
+    source = await conn.execute(
+        select(t.trade_sources.c.source_id).where(t.trade_sources.c.source_id == m.member_id)
+    )
+    if source.first() is not None:
+        taken.append(f"id {m.member_id} is a trade source's (members are not sources)")
+    user = await conn.execute(
+        select(t.trade_sources.c.source_id).where(t.trade_sources.c.mqtt_user == m.member_id)
+    )
+    if (row := user.first()) is not None:
+        # a member's broker user name is its id: it would write that source's intake topic
+        taken.append(
+            f"id {m.member_id} is trade source {row.source_id}'s MQTT user (members are not sources)"
+        )
     return taken
 
 

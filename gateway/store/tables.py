@@ -234,3 +234,29 @@ outbox = Table(
 
 # The view ``ccp_positions`` (the standard position layout read by clearing-recon --db) over
 # ``cleared_trades`` is created by the migrations.
+
+trade_sources = Table(
+    "trade_sources",
+    metadata,
+    Column("source_id", String(64), primary_key=True),  # the topic id of ccp/in/{id}/fpml
+    Column("mqtt_user", String(128), nullable=False),
+    Column("fix_comp_id", String(64), nullable=True, unique=True),
+    Column("venue", Boolean, nullable=False),
+    Column("party_id", String(64), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("operator", String(128), nullable=False),
+    Column("command", String(64), nullable=False),
+    Column("arguments", Text, nullable=False),  # JSON object
+    Column("outcome", Text, nullable=False),  # "ok" or "refused: CODE[, CODE]"
+    Index("ix_audit_log_at", "at"),
+    Index("ix_audit_log_operator", "operator"),
+)

@@ -57,8 +57,11 @@ async def test_running_service_clears_what_arrives_and_rechecks_after_a_lodgemen
     from decimal import Decimal
 
     from gateway.refdata.admin import cash
+    from gateway.refdata.source_directory import SourceDirectory
+    from gateway.refdata.sources import TradeSource
 
     w: World = make_world()
+    w.service.is_venue = SourceDirectory([TradeSource("MARKITWIRE", "mw", venue=True)]).is_venue
     await w.onboard(collateral=Decimal(0))
     stop = asyncio.Event()
     runner = asyncio.create_task(w.service.run(stop, poll_seconds=30.0), name="pipeline")

@@ -15,6 +15,8 @@ from gateway.domain.enums import ProductClass
 from gateway.domain.errors import GatewayError, NotEligible
 from gateway.domain.reasons import ReasonCode as R
 from gateway.refdata.admin import cash
+from gateway.refdata.source_directory import SourceDirectory
+from gateway.refdata.sources import TradeSource
 from gateway.rules.settings import ClearingSettings, CreditSettings, ShortfallAction
 from gateway.store import tables as t
 from tests.clearing.conftest import LEI_C, TODAY, World, aud_irs, member
@@ -249,14 +251,32 @@ async def test_tolerance_limit_covers_a_shortfall(make_world) -> None:  # type: 
     assert await statuses(w, r2.submission_id) == [S.RECEIVED, S.PENDING]
 
 
+def _venue_sources(*, venue: bool) -> SourceDirectory:
+    """The cached source table of a service whose test source (MARKITWIRE) is, or is not, a venue."""
+    return SourceDirectory([TradeSource("MARKITWIRE", "markitwire", venue=venue)])
+
+
 async def test_sub_block_venue_trade_skips_the_credit_check(make_world) -> None:  # type: ignore[no-untyped-def]
     w: World = make_world()
+    w.service.is_venue = _venue_sources(venue=True).is_venue
     await w.onboard(collateral=Decimal(0))
     receipt = await w.service.submit(w.submission(aud_irs("T1", sub_block=True)))
     await w.service.drain()
     assert await statuses(w, receipt.submission_id) == [S.RECEIVED, S.CLEARED]
     # its margin is still added to the account, to be called at the next intraday call
     assert (await w.refdata.show("BANKA", "HOUSE"))[0].margin == Decimal("250000.00")
+
+
+async def test_sub_block_from_a_source_that_is_no_venue_is_checked_and_says_why(make_world) -> None:  # type: ignore[no-untyped-def]
+    w: World = make_world()
+    w.service.is_venue = _venue_sources(venue=False).is_venue
+    await w.onboard(collateral=Decimal(0))
+    receipt = await w.service.submit(w.submission(aud_irs("T1", sub_block=True)))
+    await w.service.drain()
+    history = await w.service.history(receipt.submission_id)
+    assert [u.status for u in history] == [S.RECEIVED, S.PENDING]
+    assert history[-1].reasons[0].code is R.RISK_SUB_BLOCK_NOT_HONOURED
+    assert R.RISK_INSUFFICIENT_COLLATERAL in {i.code for i in history[-1].reasons}
 
 
 async def test_outside_hours_is_queued_then_processed_at_the_open(world: World) -> None:

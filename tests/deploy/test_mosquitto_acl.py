@@ -1,7 +1,10 @@
-"""deploy/mosquitto with the real Mosquitto: each participant sees its own topics and nothing else.
+"""deploy/mosquitto with the real Mosquitto: each participant sees its own topics and nothing else, and
+only an approved trade source writes an intake topic.
 
-A second Mosquitto is started from the test on a free port with deploy's configuration, ACL, and a
-password file made by deploy's script; only file locations and the port are adapted to the test.
+A second Mosquitto is started from the test on a free port with deploy's configuration, a password file
+made by deploy's script, and the ACL written by `clearing-gateway source acl` from reference data with
+members BANKA, BANKB, the source MW and the suspended source OLD; only file locations and the port are
+adapted to the test.
 """
 
 from __future__ import annotations
@@ -18,12 +21,23 @@ from pathlib import Path
 
 import aiomqtt
 import pytest
+from typer.testing import CliRunner
 
+from gateway.cli.app import app
+from gateway.refdata.acl import acl_file
 from tests.conftest import services_required
 from tests.deploy.mosquitto_conf import render
+from tests.strategies import LEI_A, LEI_B
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "mosquitto"
-USERS = {"gateway": "gw-pw", "MW": "mw-pw", "BANKA": "a-pw", "BANKB": "b-pw"}
+USERS = {
+    "gateway": "gw-pw",
+    "MW": "mw-pw",
+    "BANKA": "a-pw",
+    "BANKB": "b-pw",
+    "EVIL": "e-pw",
+    "OLD": "o-pw",
+}
 
 pytestmark = pytest.mark.mosquitto
 
@@ -63,7 +77,7 @@ def _run_broker(tmp_path: Path) -> Iterator[int]:
         capture_output=True,
     )
     passwd.chmod(0o644)
-    shutil.copy(DEPLOY / "acl", tmp_path / "acl")
+    _write_acl(tmp_path)
     (tmp_path / "data").mkdir(mode=0o777)
     port = _free_port()
     conf = render(tmp_path, port=port, passwd=passwd, acl=tmp_path / "acl")
@@ -90,6 +104,36 @@ def _run_broker(tmp_path: Path) -> Iterator[int]:
             proc.wait()
         if proc.stdout:
             proc.stdout.close()
+
+
+def _write_acl(folder: Path) -> None:
+    """The ACL as an operator makes it: the reference data, then `clearing-gateway source acl`."""
+    import importlib
+
+    for module in ("gateway.cli.cmd_admin", "gateway.cli.cmd_source"):
+        importlib.import_module(module)
+    db = f"sqlite+aiosqlite:///{folder / 'refdata.db'}"
+    runner = CliRunner()
+    steps = [
+        ["participant", "add", "BANKA", "--party", LEI_A],
+        ["participant", "add", "BANKB", "--party", LEI_B],
+        ["source", "add", "MW", "--mqtt-user", "MW", "--venue"],
+        ["source", "add", "OLD", "--mqtt-user", "OLD"],
+        ["source", "suspend", "OLD"],
+        ["source", "acl", "--out", str(folder / "acl")],
+    ]
+    for step in steps:
+        result = runner.invoke(app, [*step, "--db", db, "--operator", "deploy-test"])
+        assert result.exit_code == 0, (step, result.stdout, result.stderr)
+    (folder / "acl").chmod(0o644)
+
+
+def test_the_shipped_acl_is_the_generated_one_with_no_source() -> None:
+    """deploy/mosquitto/acl grants no intake topic until sources are registered and the file regenerated."""
+    shipped = (DEPLOY / "acl").read_text()
+    assert shipped == acl_file([])
+    assert "ccp/in/%u" not in shipped
+    assert "topic write ccp/in/" not in shipped
 
 
 def _client(port: int, user: str) -> aiomqtt.Client:
@@ -157,3 +201,25 @@ async def test_wrong_password_and_anonymous_are_refused(secured_broker: int) -> 
     with pytest.raises(aiomqtt.MqttError):
         async with aiomqtt.Client("127.0.0.1", port):
             pass
+
+
+async def test_a_member_cannot_publish_on_an_intake_topic(secured_broker: int) -> None:
+    """Member BANKA on its own intake topic or the source's, EVIL (a broker user but no source) on its own,
+    the suspended source OLD on its own: the broker denies each, the gateway's user never receives them."""
+    port = secured_broker
+    async with (
+        _client(port, "gateway") as gateway,
+        _client(port, "BANKA") as bank_a,
+        _client(port, "EVIL") as evil,
+        _client(port, "OLD") as old,
+        _client(port, "MW") as mw,
+    ):
+        await gateway.subscribe("ccp/in/+/fpml", qos=1)
+        await bank_a.publish("ccp/in/BANKA/fpml", b"member-own-intake", qos=1)
+        await bank_a.publish("ccp/in/MW/fpml", b"member-as-source", qos=1)
+        await evil.publish("ccp/in/EVIL/fpml", b"evil", qos=1)
+        await old.publish("ccp/in/OLD/fpml", b"suspended", qos=1)
+        await mw.publish("ccp/in/MW/fpml", b"genuine", qos=1)
+        got = await _until_marker(gateway, b"genuine")
+        got += await _drain(gateway, 0.3)
+    assert got == [("ccp/in/MW/fpml", b"genuine")]

@@ -35,6 +35,8 @@ from gateway.config import (
 from gateway.intake.fix.tls import TlsConfig
 from gateway.refdata.admin import ReferenceData, cash
 from gateway.refdata.model import Member
+from gateway.refdata.source_admin import TradeSources
+from gateway.refdata.sources import TradeSource
 from gateway.service import Gateway, open_gateway
 from gateway.store import tables as t
 from tests.clearing.conftest import OPEN_NOW
@@ -198,6 +200,7 @@ async def fix_ccp(
     suspended: Sequence[str] = (),
     settings_file: Path | None = None,
     tls: TlsConfig | None = None,
+    sources: Sequence[TradeSource] = (),
 ) -> AsyncIterator[FixCcp]:
     """The gateway's FIX side over ``db_url`` (migrated, empty; ``engine`` is on it) with ``members``
     onboarded before it starts (FIX sessions are those known at start), ``suspended`` suspended, and
@@ -208,6 +211,8 @@ async def fix_ccp(
         await refdata.add_participant(m)
     for member_id in suspended:
         await refdata.suspend(member_id)
+    for source in sources:  # approved trade sources (a FIX CompID makes a source session)
+        await TradeSources(engine).add(source)
     config = GatewayConfig(
         mqtt=MqttConfig(mode=BrokerMode.EXTERNAL),  # not connected: only ``run`` starts the MQTT tasks
         store=StoreConfig(url=db_url),

@@ -81,9 +81,9 @@ async def test_sigkill_mid_burst_then_restart_decides_every_trade_once(
     clock = ShiftedClock(start)
     business_date = ServiceHours(settings.service_hours, settings.backload).business_date(start)
     market = prepare(tmp_path / "work", business_date, settings)
-    await onboard(store_url, clock, RICH_MEMBERS)
     tag = uuid.uuid4().hex[:8]
     source = f"CRASH{tag}"
+    await onboard(store_url, clock, RICH_MEMBERS, sources=(source,))
     ops_port = free_port()
     config = tmp_path / "gateway.toml"
     write_config(

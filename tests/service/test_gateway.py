@@ -29,6 +29,8 @@ from gateway.config import BrokerMode, FixConfig, GatewayConfig, MqttConfig, Ops
 from gateway.demo.requests import request_clearing
 from gateway.domain.trade import Trade, TradeIdentifiers
 from gateway.refdata.admin import ReferenceData, cash
+from gateway.refdata.source_admin import TradeSources
+from gateway.refdata.sources import TradeSource
 from gateway.service import Gateway, open_gateway
 from gateway.store import open_store, tables
 from tests.clearing.conftest import OPEN_NOW, aud_irs, member
@@ -39,6 +41,7 @@ from tests.service.harness import FPML, Inbox, Received, subscribed
 from tests.strategies import LEI_A, LEI_B
 
 pytestmark = pytest.mark.mosquitto
+OPS_TOKEN_ENV = "CLEARING_OPS_TOKEN_GATEWAY_TEST"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -81,6 +84,7 @@ async def running(
     *,
     collateral_b: Decimal = Decimal(100_000_000),
     fix_dir: Path | None = None,
+    venue: bool = False,
 ) -> AsyncIterator[Running]:
     tag = uuid.uuid4().hex[:8]
     host, port = mosquitto
@@ -107,11 +111,13 @@ async def running(
         ),
         store=StoreConfig(url=store_url),
         fix=fix,
-        ops=OpsConfig(port=0),
+        ops=OpsConfig(port=0, token_env=OPS_TOKEN_ENV),
     )
     clock = FixedClock(OPEN_NOW)
     async with open_gateway(config, clock=clock, credit=LinearMargin()) as gw:
         refdata = ReferenceData(gw.engine, clock=clock, on_lodged=gw.clearing.wake)
+        # the test's trade source is approved (the gateway reads the sources again when it starts running)
+        await TradeSources(gw.engine, clock=clock).add(TradeSource(source, mqtt_user=source, venue=venue))
         if fix_dir is None:
             await refdata.add_participant(member(bank_a, LEI_A))
             await refdata.add_participant(member(bank_b, LEI_B))
@@ -237,8 +243,9 @@ async def test_pending_for_collateral_then_cleared_after_a_lodgement(
 
 
 async def test_a_member_fix_session_receives_the_statuses(
-    mosquitto: tuple[str, int], store_url: str, tmp_path: Path
+    mosquitto: tuple[str, int], store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv(OPS_TOKEN_ENV, "gw-ops-token")  # /healthz lists sessions to the operator only
     async with running(mosquitto, store_url, fix_dir=tmp_path / "fix") as r:
         fix = r.gateway.config.fix
         client = FixClient("127.0.0.1", fix.port, sender=f"{r.bank_a}FIX", target=fix.comp_id)
@@ -275,7 +282,7 @@ async def test_a_member_fix_session_receives_the_statuses(
             await client.close()
         assert r.gateway.ops is not None
         reader, writer = await asyncio.open_connection("127.0.0.1", r.gateway.ops.port)
-        writer.write(b"GET /healthz HTTP/1.1\r\n\r\n")
+        writer.write(b"GET /healthz HTTP/1.1\r\nAuthorization: Bearer gw-ops-token\r\n\r\n")
         await writer.drain()
         body = (await reader.read()).partition(b"\r\n\r\n")[2]
         writer.close()

@@ -9,6 +9,8 @@ import asyncio
 import json
 from pathlib import Path
 
+import pytest
+
 from gateway.broker.embedded import EmbeddedBroker
 from gateway.clock import FixedClock
 from gateway.config import BrokerMode, FixConfig, GatewayConfig, MqttConfig, OpsConfig, StoreConfig
@@ -17,10 +19,12 @@ from gateway.service import open_gateway
 from tests.broker.world import USERS, access
 from tests.clearing.doubles import LinearMargin
 
+TOKEN_ENV = "CLEARING_OPS_TOKEN_HEALTH_TEST"
+
 
 async def _health(port: int) -> tuple[int, dict[str, object]]:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ops-token\r\n\r\n")
     await writer.drain()
     data = await reader.read()
     writer.close()
@@ -28,7 +32,10 @@ async def _health(port: int) -> tuple[int, dict[str, object]]:
     return int(head.split()[1]), json.loads(body)
 
 
-async def test_health_reports_the_broker_outage_and_the_recovery(tmp_path: Path) -> None:
+async def test_health_reports_the_broker_outage_and_the_recovery(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(TOKEN_ENV, "ops-token")
     broker_port = free_port()
     config = GatewayConfig(
         mqtt=MqttConfig(
@@ -40,7 +47,7 @@ async def test_health_reports_the_broker_outage_and_the_recovery(tmp_path: Path)
         ),
         store=StoreConfig(url=f"sqlite+aiosqlite:///{tmp_path / 'g.db'}"),
         fix=FixConfig(enabled=False),
-        ops=OpsConfig(port=0),
+        ops=OpsConfig(port=0, token_env=TOKEN_ENV),
     )
     async with open_gateway(config, clock=FixedClock(), credit=LinearMargin()) as gw:
         assert gw.ops is not None

@@ -219,6 +219,7 @@ class FixAcceptor:
             self._settings = quickfix.SessionSettings(str(settings_path))
             self.guard.internal_port = self.internal_port
             self._bridge = CallbackBridge(loop, queue, self.config, inboxes, self.guard)
+            self.handlers.source_active = self._bridge.enabled.get
             self._store_factory = quickfix.FileStoreFactory(self._settings)
             self._log_factory = quickfix.FileLogFactory(self._settings)
             self._acceptor = quickfix.ThreadedSocketAcceptor(

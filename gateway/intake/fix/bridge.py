@@ -14,6 +14,7 @@ a reason (it answers with a Logout carrying the text and disconnects).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import deque
@@ -22,6 +23,8 @@ from enum import StrEnum
 
 import quickfix
 
+from gateway import security_log
+from gateway.domain.reasons import ReasonCode
 from gateway.intake.fix.config import AcceptorConfig
 from gateway.intake.fix.descriptors import DescriptorGuard
 
@@ -108,6 +111,16 @@ def logon_refusal(
     return None
 
 
+def logon_refusal_code(config: AcceptorConfig, comp_id: str, enabled: bool | None = None) -> ReasonCode:
+    """The reason code of a refused Logon from ``comp_id`` (for the security log line)."""
+    member = config.member(comp_id)
+    if member is None:
+        return ReasonCode.FIX_UNKNOWN_COMP_ID
+    if not (member.enabled if enabled is None else enabled):
+        return ReasonCode.AUTH_SOURCE_SUSPENDED if member.trade_source else ReasonCode.ELIG_MEMBER_SUSPENDED
+    return ReasonCode.FIX_INVALID_VALUE
+
+
 class CallbackBridge(quickfix.Application):  # type: ignore[misc]
     """Posts application messages to their member's inbox, logons and logouts to ``queue``, on ``loop``."""
 
@@ -183,17 +196,23 @@ class CallbackBridge(quickfix.Application):  # type: ignore[misc]
 
     def fromAdmin(self, message: quickfix.Message, sessionID: quickfix.SessionID) -> None:
         refusal: str | None = None
+        comp_id = "-"
+        code = ReasonCode.INTERNAL_ERROR
         try:
+            comp_id = sessionID.getTargetCompID().getValue()
             if self.stopping:
                 refusal = "the CCP is shutting down; log on again later" if _is_logon(message) else None
             elif _field(message, 35, header=True) == _LOGON:
-                comp_id = sessionID.getTargetCompID().getValue()
-                refusal = logon_refusal(self.config, comp_id, _field(message, 108), self.enabled.get(comp_id))
+                enabled = self.enabled.get(comp_id)
+                refusal = logon_refusal(self.config, comp_id, _field(message, 108), enabled)
+                if refusal is not None:
+                    code = logon_refusal_code(self.config, comp_id, enabled)
         except BaseException:
             log.exception("fromAdmin failed")
             refusal = "the CCP could not check this Logon; try again"
         if refusal is not None:
-            log.warning("Logon refused: %s", refusal)
+            with contextlib.suppress(Exception):  # a quickfix callback: nothing may escape but RejectLogon
+                security_log.refused("fix", comp_id, code, f"Logon: {refusal}")
             raise quickfix.RejectLogon(refusal)
 
     def toApp(self, message: quickfix.Message, sessionID: quickfix.SessionID) -> None:

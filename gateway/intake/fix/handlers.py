@@ -39,6 +39,10 @@ def default_xml_reader() -> XmlReader:
     return parse_trade_xml
 
 
+def _as_configured(_comp_id: str) -> bool | None:
+    return None
+
+
 class FixHandlers:
     def __init__(
         self,
@@ -53,6 +57,9 @@ class FixHandlers:
         self.d = dictionary
         self.clock = clock
         self.xml_reader = xml_reader
+        # a source session's status as the reference data says it now (the acceptor sets it; None: as
+        # configured at start): a source suspended while logged on has its messages refused
+        self.source_active: Callable[[str], bool | None] = _as_configured
 
     async def handle(self, comp_id: str, raw: str) -> list[Out]:
         """Replies to one inbound application message from the session of ``comp_id``."""
@@ -66,6 +73,24 @@ class FixHandlers:
                     ref_msg_type=msg_type, ref_seq_num=seq, ref_id=ref_id, reason="6", text="unknown session"
                 )
             ]
+        if member.trade_source:
+            active = self.source_active(comp_id)
+            if not (member.enabled if active is None else active):
+                security_log.refused(
+                    "fix",
+                    comp_id,
+                    ReasonCode.AUTH_SOURCE_SUSPENDED,
+                    f"{msg_type}: the trade source is suspended",
+                )
+                return [
+                    replies.business_reject(
+                        ref_msg_type=msg_type,
+                        ref_seq_num=seq,
+                        ref_id=ref_id,
+                        reason="6",  # not authorised
+                        text=f"{ReasonCode.AUTH_SOURCE_SUSPENDED}: SenderCompID {comp_id} is a suspended trade source",
+                    )
+                ]
         if not raw:  # the bridge could not read the message out of quickfix
             return [
                 replies.business_reject(

@@ -17,14 +17,17 @@ from enum import StrEnum
 from functools import partial
 from pathlib import Path
 
+from gateway import security_log
 from gateway.clearing.ports import Channel, ClearingPort, Submission
 from gateway.clock import Clock
 from gateway.domain.errors import GatewayError, Issue
 from gateway.domain.messages import ClearingRequest, InboundMessage
 from gateway.domain.reasons import ReasonCode
 from gateway.intake.mqtt.message_id import readable_message_id
+from gateway.refdata.source_directory import SourceDirectory
 
 log = logging.getLogger(__name__)
+CHANNEL = "mqtt"
 
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 RETRACTION_REASON = "requestClearingRetracted"
@@ -119,6 +122,15 @@ def warm_reader(schema_dir: Path | None = None) -> None:
     load_schema(schema_dir)
 
 
+def _log_refused(source: str, issues: tuple[Issue, ...]) -> None:
+    """One security log line for input refused before it reached the clearing port (hostile or broken)."""
+    if not issues:
+        return
+    first = issues[0]
+    more = f" (+{len(issues) - 1} more)" if len(issues) > 1 else ""
+    security_log.refused(CHANNEL, source, first.code, f"{first.path}: {first.message[:300]}{more}")
+
+
 class FpmlIntake:
     """Turns FpML from one trade source into clearing-port calls."""
 
@@ -128,6 +140,7 @@ class FpmlIntake:
         port: ClearingPort,
         parse: Parse,
         clock: Clock,
+        sources: SourceDirectory,
         max_attempts: int = 8,
         retry_initial_s: float = 0.2,
         retry_max_s: float = 10.0,
@@ -135,11 +148,26 @@ class FpmlIntake:
         self._port = port
         self._parse = parse
         self._clock = clock
+        self._sources = sources
         self._max_attempts = max_attempts
         self._retry_initial_s = retry_initial_s
         self._retry_max_s = retry_max_s
 
+    def unapproved(self, source: str, payload: bytes) -> Refused | None:
+        """A refusal when ``source`` (the intake topic's id) is not an active registered trade source.
+
+        Checked before the payload is read: nothing from an unapproved identity is parsed or submitted.
+        A dictionary look-up in the cached source table (refreshed by the service), no database read."""
+        issue = self._sources.check(source)
+        if issue is None:
+            return None
+        security_log.refused(CHANNEL, source, issue.code, issue.message)
+        return Refused(source, (issue,), self._clock.now(), payload[:MAX_MESSAGE_BYTES])
+
     def read(self, source: str, payload: bytes) -> Accepted | Refused:
+        refused = self.unapproved(source, payload)
+        if refused is not None:
+            return refused
         return self.finish_read(source, payload, self._clock.now(), attempt_parse(self._parse, payload))
 
     def finish_read(
@@ -149,6 +177,7 @@ class FpmlIntake:
         if isinstance(parsed, ParseFailure):
             # no second parse of a refused document: a bounded scan of its head for the messageId
             in_reply_to = readable_message_id(payload)
+            _log_refused(source, parsed.issues)
             if parsed.too_large:
                 return Refused(source, parsed.issues, now, b"", in_reply_to)
             if parsed.defect:
@@ -163,9 +192,11 @@ class FpmlIntake:
                 f"{name} is not accepted on the intake topic; send requestClearing or requestClearingRetracted",
             )
             header = getattr(message, "header", None)
+            _log_refused(source, (issue,))
             return Refused(source, (issue,), now, payload, getattr(header, "message_id", None))
         if not message.trades:
             issue = Issue(ReasonCode.SCOPE_NO_TRADE, "/requestClearing", "the request carries no trade")
+            _log_refused(source, (issue,))
             return Refused(source, (issue,), now, payload, message.header.message_id)
         return Accepted(source, message, now, payload)
 

@@ -174,6 +174,11 @@ class MqttIntake:
             done.set_result(None)
             return done
         payload = bytes(message.payload) if isinstance(message.payload, bytes | bytearray) else b""
+        refused = self._intake.unapproved(source, payload)
+        if refused is not None:  # not a registered, active source: refused unread
+            done = loop.create_future()
+            done.set_result(refused)
+            return done
         if self._reader is None:
             done = loop.create_future()
             try:

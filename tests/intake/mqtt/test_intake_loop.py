@@ -30,6 +30,9 @@ from gateway.intake.mqtt.loop import MqttIntake
 from gateway.ops.health import Health
 from gateway.ops.metrics import Metrics
 from gateway.publish.mqtt.rejection import FPML_NS
+from gateway.refdata.source_directory import SourceDirectory
+from gateway.refdata.sources import SourceStatus, TradeSource
+from gateway.security_log import LOGGER_NAME
 from tests.service.doubles import RecordingPort, json_parse
 from tests.strategies import vanilla_irs
 
@@ -51,12 +54,17 @@ async def running_intake(
     read_thread: bool = True,
     parse: Callable[[bytes], Any] = json_parse,
     read_processes: int = 0,
+    sources: SourceDirectory | None = None,
 ) -> AsyncIterator[MqttIntake]:
     host, p = broker
+    if sources is None:  # the test's source (client id gw-{source}) is registered and active
+        sources = SourceDirectory([TradeSource(client_id.removeprefix("gw-"), "user")])
     cfg = MqttConfig(mode=BrokerMode.EXTERNAL, host=host, port=p, client_id=client_id)
     clock = FixedClock()
     intake = MqttIntake(
-        intake=FpmlIntake(port=port, parse=parse, clock=clock, max_attempts=2, retry_initial_s=0.01),
+        intake=FpmlIntake(
+            port=port, parse=parse, clock=clock, sources=sources, max_attempts=2, retry_initial_s=0.01
+        ),
         connect=lambda: mqtt_client(cfg, identifier=client_id, persistent=True, manual_ack=True),
         ccp_id="CCP",
         clock=clock,
@@ -223,3 +231,50 @@ async def test_reads_in_a_worker_process_keep_arrival_order_and_answer_bad_input
     assert [s.message_id for s in port.submissions] == ["M1", "M3#1", "M3#2"]
     assert port.withdrawals == [(source, "T1")]
     assert rejected[0].tag == f"{{{FPML_NS}}}messageRejected"
+
+
+async def test_unapproved_sources_are_refused_unread_answered_and_logged(
+    mosquitto: tuple[str, int], caplog: pytest.LogCaptureFixture
+) -> None:
+    """An unknown topic id and a suspended source are refused with their own reason, each with a log line
+    naming channel and identity, and a messageRejected on their own answer topic; nothing is parsed or
+    submitted. Malformed input from the approved source is logged too."""
+    source = f"SRC{uuid.uuid4().hex[:6]}"
+    root = f"test-{source}/ccp"
+    evil, suspended = f"EVIL{source}", f"OLD{source}"
+    sources = SourceDirectory(
+        [TradeSource(source, "u1"), TradeSource(suspended, "u2", status=SourceStatus.SUSPENDED)]
+    )
+    parsed: list[bytes] = []
+
+    def parse(data: bytes) -> Any:
+        parsed.append(data)
+        return json_parse(data)
+
+    caplog.set_level("WARNING", logger=LOGGER_NAME)
+    port = RecordingPort()
+    intake = running_intake(mosquitto, port, f"gw-{source}", root, parse=parse, sources=sources)
+    async with intake, aiomqtt.Client(*mosquitto) as pub, aiomqtt.Client(*mosquitto) as sub:
+        await sub.subscribe(f"{root}/out/+/fpml", qos=1)
+        await pub.publish(f"{root}/in/{evil}/fpml", _request("E1", "T1"), qos=1)
+        await pub.publish(f"{root}/in/{suspended}/fpml", _request("S1", "T2"), qos=1)
+        await pub.publish(f"{root}/in/{source}/fpml", b"<requestClearing", qos=1)
+        await pub.publish(f"{root}/in/{source}/fpml", _request("M1", "T3"), qos=1)
+        await _wait_for(lambda: len(port.submissions) == 1)
+        replies = await _rejections(sub, 3)
+    ns = {"f": FPML_NS}
+    by_recipient = {r.xpath("string(f:header/f:sendTo)", namespaces=ns): r for r in replies}
+    assert set(by_recipient) == {evil, suspended, source}
+    assert by_recipient[evil].xpath("string(f:reason/f:reasonCode)", namespaces=ns) == "UnknownSource"
+    assert "AUTH_UNKNOWN_SOURCE" in etree.tostring(by_recipient[evil]).decode()
+    assert by_recipient[suspended].xpath("string(f:reason/f:reasonCode)", namespaces=ns) == "SourceSuspended"
+    assert [s.message_id for s in port.submissions] == ["M1"]
+    assert all(b'"E1"' not in p and b'"S1"' not in p for p in parsed)  # never read
+    lines = {
+        (r.__dict__["channel"], r.__dict__["identity"], r.__dict__["reason_code"])
+        for r in caplog.records
+        if r.name == LOGGER_NAME
+    }
+    assert ("mqtt", evil, "AUTH_UNKNOWN_SOURCE") in lines
+    assert ("mqtt", suspended, "AUTH_SOURCE_SUSPENDED") in lines
+    assert any(who == source and code != "AUTH_UNKNOWN_SOURCE" for _, who, code in lines)
