@@ -48,8 +48,8 @@ class MqttConfig:
     username: str | None = None  # embedded mode: the gateway's own user, "gateway" unless set
     password_env: str | None = None
     tls_ca_file: Path | None = None
-    # embedded mode: Mosquitto-format password file and ACL (defaults: data_dir/mqtt/passwd, data_dir/mqtt/acl,
-    # created on first start; docs/TOPICS.md "Access")
+    # embedded mode: Mosquitto-format password file (default data_dir/mqtt/passwd, created on first start);
+    # an ACL file whose rules replace those generated from the registered sources (docs/TOPICS.md "Access")
     password_file: Path | None = None
     acl_file: Path | None = None
     keepalive_s: int = 30

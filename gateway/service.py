@@ -76,6 +76,7 @@ class Gateway:
     fix_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     # the approved trade sources, read at start and every sources.refresh_s (never per message)
     sources: SourceDirectory = field(default_factory=SourceDirectory)
+    _fed_acl: str | None = field(default=None, repr=False)
 
     member_parties: dict[str, tuple[str, ...]] = field(default_factory=dict)  # member id -> its party ids
     comp_members: dict[str, str] = field(default_factory=dict)  # FIX CompID -> member id
@@ -140,9 +141,29 @@ class Gateway:
         return detail
 
     async def refresh_sources(self) -> None:
-        """Read the trade sources again (MQTT intake, sub-block venues) and pass their FIX sessions' status on."""
+        """Read the trade sources again (MQTT intake, sub-block venues, the embedded broker's topic rules)
+        and pass their FIX sessions' status on."""
         await self.sources.refresh(self.engine)
+        self.feed_broker_acl()
         await self.refresh_fix_members()
+
+    def feed_broker_acl(self) -> None:
+        """The embedded broker's topic rules from the registered sources (unless ``[mqtt] acl_file`` holds
+        them): a source added, suspended or reinstated is granted or refused its intake topic at the next
+        refresh, as the production broker is after ``source acl`` and SIGHUP."""
+        if self.broker is None or self.config.mqtt.acl_file is not None:
+            return
+        from gateway.broker.defaults import embedded_paths, generated_acl, write_generated
+
+        text = generated_acl(self.sources.sources, self.config.mqtt)
+        if text == self._fed_acl:
+            return
+        self.broker.reload_acl(text)
+        self._fed_acl = text
+        try:
+            write_generated(embedded_paths(self.config.mqtt, self.config.data_dir)[1], text)
+        except OSError as exc:  # the rules in force are the broker's; the file is for reading only
+            log.warning("the embedded broker's topic rules could not be written out: %s", exc)
 
     async def source_watch(self, every_s: float) -> None:
         """``refresh_sources`` every ``every_s`` seconds; a failed read keeps the last table."""
@@ -382,6 +403,25 @@ async def open_gateway(
     health = Health(clock)
     metrics = Metrics()
     async with contextlib.AsyncExitStack() as stack:
+        try:
+            engine = await open_store(config.store.dsn)
+        except Exception as exc:
+            raise StartupError(
+                f"the database {_safe_url(config.store.url)} cannot be opened: {exc}"
+            ) from None
+        stack.push_async_callback(engine.dispose)
+        c = config.clearing
+        try:
+            settings = ClearingSettings.load(c.settings_file)
+            products = ProductTable.load(c.products_file)
+        except GatewayError as exc:
+            raise StartupError(f"clearing rules cannot be used: {exc}") from None
+        sources = SourceDirectory()
+        try:
+            await sources.refresh(engine)
+        except Exception as exc:
+            raise StartupError(f"the trade sources cannot be read: {exc}") from None
+        # the broker starts once the sources are read: its first rules grant them their intake topics
         broker: EmbeddedBroker | None = None
         mqtt_port = config.mqtt.port
         if config.mqtt.mode is BrokerMode.EMBEDDED:
@@ -389,7 +429,7 @@ async def open_gateway(
 
             where = f"{config.mqtt.host}:{config.mqtt.port}"
             try:
-                access, mqtt_cfg = prepare_embedded(config.mqtt, config.data_dir)
+                access, mqtt_cfg = prepare_embedded(config.mqtt, config.data_dir, sources.sources)
             except (OSError, ValueError) as exc:
                 raise StartupError(
                     f"the embedded MQTT broker's users or topic rules cannot be used: {exc}"
@@ -414,24 +454,6 @@ async def open_gateway(
             mqtt_port = broker.port
             health.up("broker", f"embedded on {config.mqtt.host}:{mqtt_port}")
         checker = credit if credit is not None else credit_checker(config)
-        try:
-            engine = await open_store(config.store.dsn)
-        except Exception as exc:
-            raise StartupError(
-                f"the database {_safe_url(config.store.url)} cannot be opened: {exc}"
-            ) from None
-        stack.push_async_callback(engine.dispose)
-        c = config.clearing
-        try:
-            settings = ClearingSettings.load(c.settings_file)
-            products = ProductTable.load(c.products_file)
-        except GatewayError as exc:
-            raise StartupError(f"clearing rules cannot be used: {exc}") from None
-        sources = SourceDirectory()
-        try:
-            await sources.refresh(engine)
-        except Exception as exc:
-            raise StartupError(f"the trade sources cannot be read: {exc}") from None
         clearing = ClearingService(
             engine, checker, clock=clock, settings=settings, products=products, is_venue=sources.is_venue
         )
@@ -447,6 +469,7 @@ async def open_gateway(
             mqtt_port=mqtt_port,
             sources=sources,
         )
+        gateway.feed_broker_acl()
         if not config.fix.enabled:
             health.set("fix", State.DISABLED, "not enabled")
         else:

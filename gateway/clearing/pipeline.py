@@ -832,7 +832,7 @@ class ClearingService:
             await self._finish(conn, locked, Stage.WITHDRAWN, ClearingStatusCode.WITHDRAWN, [reason])
 
     async def _recipients(self, conn: AsyncConnection, sub: SubmissionRow) -> list[Recipient]:
-        out = [Recipient(DeliveryChannel.MQTT, RecipientRole.SOURCE, sub.source)]
+        out = _source_recipients(sub)
         for member_id in sub.members:
             out.append(Recipient(DeliveryChannel.MQTT, RecipientRole.MEMBER, member_id))
         for comp in await ref.comp_ids_of(conn, sub.members):
@@ -1004,7 +1004,7 @@ class ClearingService:
     ) -> repo.Transition:
         recipients: list[Recipient] = []
         if status is not None:
-            recipients.append(Recipient(DeliveryChannel.MQTT, RecipientRole.SOURCE, sub.source))
+            recipients += _source_recipients(sub)
             recipients += [Recipient(DeliveryChannel.MQTT, RecipientRole.MEMBER, m) for m in sub.members]
             recipients += [
                 Recipient(DeliveryChannel.FIX, RecipientRole.MEMBER, c)
@@ -1309,9 +1309,18 @@ Stored = tuple[StatusUpdate | GatewayError, int, Submission]
 """One submission as stored: its status (or the error refusing it at receipt), its new row id or 0, it."""
 
 
+def _source_recipients(row: SubmissionRow) -> list[Recipient]:
+    """The source's MQTT topic, for what arrived over MQTT (or the CLI). A FIX report is answered on its
+    session (AR) and its members' sessions and topics: its CompID has no MQTT status topic, and the
+    source's view (both sides) must not be published where a member's user could be allowed to read it."""
+    if row.channel is Channel.FIX:
+        return []
+    return [Recipient(DeliveryChannel.MQTT, RecipientRole.SOURCE, row.source)]
+
+
 def _recipients_of(row: SubmissionRow, comp_ids: dict[str, list[str]]) -> list[Recipient]:
     """Who is owed a new submission's statuses: its source, its members on MQTT, their CompIDs on FIX."""
-    recipients = [Recipient(DeliveryChannel.MQTT, RecipientRole.SOURCE, row.source)]
+    recipients = _source_recipients(row)
     recipients += [Recipient(DeliveryChannel.MQTT, RecipientRole.MEMBER, m) for m in row.members]
     recipients += [
         Recipient(DeliveryChannel.FIX, RecipientRole.MEMBER, c)

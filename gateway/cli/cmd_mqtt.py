@@ -34,8 +34,8 @@ FileOption = Annotated[
 ]
 
 
-def _files(config: Path | None, file: Path | None) -> tuple[Path, Path, str]:
-    """(password file, ACL file, topic root) the command works on."""
+def _files(config: Path | None, file: Path | None) -> Path:
+    """The password file the command works on."""
     from gateway.broker.defaults import embedded_paths
     from gateway.config import ConfigError, load_config
 
@@ -44,8 +44,7 @@ def _files(config: Path | None, file: Path | None) -> tuple[Path, Path, str]:
     except ConfigError as exc:
         typer.echo(f"configuration error: {exc}", err=True)
         raise typer.Exit(2) from None
-    password_file, acl_file = embedded_paths(cfg.mqtt, cfg.data_dir)
-    return file or password_file, acl_file, cfg.mqtt.topic_root
+    return file or embedded_paths(cfg.mqtt, cfg.data_dir)[0]
 
 
 @user_app.command("add")
@@ -58,20 +57,13 @@ def user_add(
             help="Take the password from this environment variable instead of generating one.",
         ),
     ] = None,
-    source: Annotated[
-        bool,
-        typer.Option(
-            "--source", help="Also let NAME publish on its intake topic (a trade source) in the embedded ACL."
-        ),
-    ] = False,
     config: ConfigOption = None,
     file: FileOption = None,
 ) -> None:
     """Add NAME (or give it a new password). A generated password is printed once, as NAME=PASSWORD."""
-    from gateway.broker.defaults import ensure_acl_file, grants_source, source_acl
     from gateway.broker.passwd import PasswordFile, PasswordFileError, check_name, new_password
 
-    password_file, acl_file, root = _files(config, file)
+    password_file = _files(config, file)
     try:
         check_name(name)
     except PasswordFileError as exc:
@@ -94,13 +86,6 @@ def user_add(
     if generated:
         typer.echo(f"{name}={password}")
     typer.echo(f"user {name} written to {password_file}", err=True)
-    if source:
-        ensure_acl_file(acl_file, root=root)
-        text = acl_file.read_text(encoding="utf-8")
-        if not grants_source(text, name, root):
-            with acl_file.open("a", encoding="utf-8") as out:
-                out.write(source_acl(name, root))
-        typer.echo(f"{name} may publish on {root}/in/{name}/fpml ({acl_file})", err=True)
 
 
 @user_app.command("list")
@@ -108,7 +93,7 @@ def user_list(config: ConfigOption = None, file: FileOption = None) -> None:
     """The user names in the password file, one a line."""
     from gateway.broker.passwd import PasswordFile, PasswordFileError
 
-    password_file, _, _ = _files(config, file)
+    password_file = _files(config, file)
     try:
         users = PasswordFile.load(password_file)
     except (OSError, PasswordFileError) as exc:

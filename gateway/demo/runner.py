@@ -165,22 +165,18 @@ def prepare(workdir: Path, business_date: date, settings: ClearingSettings) -> P
 
 
 def demo_users(workdir: Path) -> dict[str, str]:
-    """The demo's broker users (its trade source, the members, Bank C's FIX CompID) with new random
-    passwords, in the embedded broker's password file; the source may publish on its intake topic."""
-    from gateway.broker.defaults import ensure_acl_file, grants_source, source_acl
+    """The demo's broker users (its trade source and the members) with new random
+    passwords, in the embedded broker's password file (the source's intake grant comes from its
+    registration as a trade source, ``onboard``)."""
     from gateway.broker.passwd import PasswordFile, new_password
 
-    password_file, acl_file = workdir / "mqtt" / "passwd", workdir / "mqtt" / "acl"
-    users = [SOURCE, *(m.member_id for m in MEMBERS), *(m.fix_comp_id for m in MEMBERS if m.fix_comp_id)]
+    password_file = workdir / "mqtt" / "passwd"
+    users = [SOURCE, *(m.member_id for m in MEMBERS)]
     credentials = {user: new_password() for user in users}
     passwords = PasswordFile.load(password_file) if password_file.exists() else PasswordFile()
     for user, password in credentials.items():
         passwords.add(user, password)
     passwords.save(password_file)
-    ensure_acl_file(acl_file)
-    if not grants_source(acl_file.read_text(encoding="utf-8"), SOURCE):
-        with acl_file.open("a", encoding="utf-8") as out:
-            out.write(source_acl(SOURCE))
     return credentials
 
 
@@ -279,7 +275,8 @@ async def run_demo(
     sent_at: dict[str, float] = {}
     source_topic = {
         Route.FPML_MQTT: f"ccp/out/{SOURCE}/fpml",
-        Route.FIX: f"ccp/out/{MEMBERS[2].fix_comp_id}/fpml",
+        # a FIX report is answered on its session and on its members' topics (Bank C reports over FIX)
+        Route.FIX: f"ccp/member/{MEMBERS[2].member_id}/fpml",
     }
     credentials = demo_users(workdir)
     report_progress("starting the gateway", 0, 1)
@@ -304,7 +301,6 @@ async def run_demo(
                 m.member_id: f"ccp/member/{m.member_id}/fpml" for m in MEMBERS
             }
             fix_source = MEMBERS[2].fix_comp_id or ""
-            watched[fix_source] = f"ccp/out/{fix_source}/fpml"
             async with contextlib.AsyncExitStack() as clients:
                 watches = [
                     (await clients.enter_async_context(client(user, f"demo-watch-{user}")), topic)

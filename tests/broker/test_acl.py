@@ -7,22 +7,24 @@ from pathlib import Path
 import pytest
 
 from gateway.broker.acl import Acl, AclError, covers, matches, overlaps
-from gateway.broker.defaults import source_acl, static_acl
+from gateway.broker.defaults import generated_acl
+from gateway.config import MqttConfig
+from gateway.refdata.acl import acl_file
+from gateway.refdata.sources import TradeSource
 
 DEPLOY_ACL = Path(__file__).resolve().parents[2] / "deploy" / "mosquitto" / "acl"
 
 
-def test_the_static_rules_are_the_deploy_acl_without_the_catch_all_intake_grant() -> None:
-    def rules(text: str) -> set[str]:
-        return {line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")}
-
-    static = rules(static_acl())
-    assert "pattern write ccp/in/%u/fpml" not in static
-    assert static <= rules(DEPLOY_ACL.read_text())
+def test_the_embedded_rules_are_the_deploy_acl() -> None:
+    # one renderer for both brokers: with no source registered the embedded broker enforces exactly the
+    # shipped deploy ACL, which grants no intake topic by pattern
+    text = generated_acl((), MqttConfig())
+    assert text == DEPLOY_ACL.read_text()
+    assert "pattern write ccp/in/%u/fpml" not in text
 
 
 def test_deploy_style_rules_give_each_principal_its_own_topics() -> None:
-    acl = Acl.parse(static_acl() + source_acl("MW"))
+    acl = Acl.parse(acl_file([TradeSource("MW", mqtt_user="MW")]))
     assert acl.allows_subscribe("gateway", "clearing-gateway", "ccp/in/+/fpml")
     assert acl.allows_receive("gateway", "x", "ccp/in/MW/fpml")
     assert acl.allows_publish("gateway", "x", "ccp/out/MW/fpml")

@@ -62,16 +62,6 @@ def test_an_unset_password_variable_is_refused(tmp_path: Path) -> None:
     assert "NOT_SET_ANYWHERE" in err
 
 
-def test_source_grants_the_intake_topic_in_the_embedded_acl(tmp_path: Path) -> None:
-    config = tmp_path / "g.toml"
-    config.write_text('data_dir = "d"\n')
-    assert _run("add", "MW", "--source", "--config", str(config))[0] == 0
-    assert _run("add", "MW", "--source", "--config", str(config))[0] == 0  # again: no second grant
-    acl = (tmp_path / "d" / "mqtt" / "acl").read_text()
-    assert acl.count("topic write ccp/in/MW/fpml") == 1
-    assert (tmp_path / "d" / "mqtt" / "passwd").exists()
-
-
 def _connect(port: int, user: str, password: str) -> paho.ReasonCode | int:
     client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=f"t-{user}")
     client.username_pw_set(user, password)

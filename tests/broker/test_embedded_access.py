@@ -13,10 +13,11 @@ import aiomqtt
 import pytest
 
 from gateway.broker.access import BrokerAccess
-from gateway.broker.defaults import source_acl
 from gateway.broker.embedded import EmbeddedBroker
 from gateway.broker.passwd import PasswordFile
-from tests.broker.world import ACL, USERS, access, client, nothing_more, refusals, until_marker
+from gateway.refdata.acl import acl_file
+from gateway.refdata.sources import TradeSource
+from tests.broker.world import ACL, SOURCE_MW, USERS, access, client, nothing_more, refusals, until_marker
 
 SUBACK_FAILURE = 0x80
 
@@ -200,7 +201,7 @@ async def test_the_files_are_read_again_when_they_change(
         users = PasswordFile.load(passwd)
         users.add("BANKB", USERS["BANKB"])
         users.save(passwd)
-        acl.write_text(ACL + source_acl("BANKB"))
+        acl.write_text(acl_file([SOURCE_MW, TradeSource("BANKB", mqtt_user="BANKB")]))
         async with client(broker.port, "BANKB") as b:  # the CONNECT reads both files again
             await b.publish("ccp/in/BANKB/fpml", b"now a source", qos=1)
             assert await until_marker(gw, b"now a source") == [("ccp/in/BANKB/fpml", b"now a source")]

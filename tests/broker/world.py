@@ -11,11 +11,13 @@ import pytest
 
 from gateway.broker.access import BrokerAccess
 from gateway.broker.acl import Acl
-from gateway.broker.defaults import source_acl, static_acl
 from gateway.broker.passwd import PasswordFile
+from gateway.refdata.acl import acl_file
+from gateway.refdata.sources import TradeSource
 
 USERS = {"gateway": "gw-pw", "MW": "mw-pw", "BANKA": "a-pw", "BANKB": "b-pw"}
-ACL = static_acl() + source_acl("MW")  # MW is a trade source; BANKA and BANKB are members
+SOURCE_MW = TradeSource("MW", mqtt_user="MW")
+ACL = acl_file([SOURCE_MW])  # MW is a trade source; BANKA and BANKB are members
 
 
 def access(users: dict[str, str] | None = None, acl: str = ACL) -> BrokerAccess:

@@ -24,6 +24,8 @@ import aiomqtt
 import pytest
 
 from gateway.intake.mqtt.handler import MAX_MESSAGE_BYTES
+from gateway.refdata.acl import acl_file
+from gateway.refdata.sources import TradeSource
 from tests.certs import Pki
 from tests.conftest import services_required
 from tests.deploy.mosquitto_conf import DEPLOY, render
@@ -61,7 +63,8 @@ def tls_broker() -> Iterator[Broker]:
         users = [f"{u}:{p}" for u, p in USERS.items()]
         subprocess.run([str(DEPLOY / "make-passwd.sh"), str(passwd), *users], check=True, capture_output=True)
         passwd.chmod(0o644)
-        shutil.copy(DEPLOY / "acl", folder / "acl")
+        # the deploy ACL as `clearing-gateway source acl` writes it, with MW registered as a trade source
+        (folder / "acl").write_text(acl_file([TradeSource("MW", mqtt_user="MW")]))
         (folder / "data").mkdir(mode=0o777)
         plain, tls_port = _free_port(), _free_port()
         conf = render(folder, port=plain, passwd=passwd, acl=folder / "acl", tls_port=tls_port, certs=pki.dir)

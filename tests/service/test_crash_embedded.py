@@ -3,7 +3,7 @@
 ``clearing-gateway serve`` runs as a child process on the embedded set-up (in-process broker, SQLite
 under ./var, files made on first start); the configuration only moves its ports off the ones this
 machine already uses and starts business time in service hours. A paho-mqtt trade source (a user made
-with ``clearing-gateway mqtt user add --source``, persistent session) publishes a burst of 1,000 trades
+with ``clearing-gateway mqtt user add``, registered as a trade source, persistent session) publishes a burst of 1,000 trades
 and records every PUBACK. The gateway is SIGKILLed in the middle of the burst and started again; the
 source reconnects and sends what was not acknowledged. Every trade acknowledged before the kill, and in
 the end every trade, is in the database exactly once.
@@ -99,7 +99,7 @@ async def test_sigkill_mid_burst_loses_no_acknowledged_trade(
     business_date = ServiceHours(settings.service_hours, settings.backload).business_date(start)
     prepare(tmp_path / "var", business_date, settings)  # market data in var/market
     store_url = f"sqlite+aiosqlite:///{tmp_path / 'var' / 'gateway.db'}"
-    await onboard(store_url, clock, RICH_MEMBERS)
+    await onboard(store_url, clock, RICH_MEMBERS, sources=(SOURCE,))  # its intake grant
     mqtt_port, ops_port = free_port(), free_port()
     config = tmp_path / "ports.toml"
     config.write_text(
@@ -108,7 +108,7 @@ async def test_sigkill_mid_burst_loses_no_acknowledged_trade(
     )
     added = await asyncio.to_thread(
         subprocess.run,
-        [sys.executable, "-m", "gateway.cli.main", "mqtt", "user", "add", SOURCE, "--source"],
+        [sys.executable, "-m", "gateway.cli.main", "mqtt", "user", "add", SOURCE],
         capture_output=True,
         text=True,
         check=True,

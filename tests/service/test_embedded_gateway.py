@@ -18,13 +18,15 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 import gateway.cli.cmd_mqtt  # noqa: F401 - registers the command
-from gateway.broker.defaults import static_acl
+from gateway.broker.defaults import generated_acl
 from gateway.cli.app import app
 from gateway.clock import FixedClock
 from gateway.config import load_config
 from gateway.demo.requests import request_clearing
 from gateway.loopback import free_port
 from gateway.refdata.admin import ReferenceData, cash
+from gateway.refdata.source_admin import TradeSources
+from gateway.refdata.sources import TradeSource
 from gateway.service import Gateway, open_gateway
 from tests.clearing.conftest import OPEN_NOW, aud_irs, member
 from tests.clearing.doubles import LinearMargin
@@ -48,10 +50,13 @@ async def _running(tmp_path: Path) -> AsyncIterator[tuple[Gateway, dict[str, str
         f'data_dir = "var"\n[mqtt]\nport = {free_port()}\n[fix]\nenabled = false\n[ops]\nport = 0\n'
     )
     config = load_config(config_file)
-    passwords = {SOURCE: _add_user(config_file, SOURCE, "--source")}
+    passwords = {SOURCE: _add_user(config_file, SOURCE)}
     passwords |= {m: _add_user(config_file, m) for m in (BANK_A, BANK_B)}
     clock = FixedClock(OPEN_NOW)
     async with open_gateway(config, clock=clock, credit=LinearMargin()) as gw:
+        # the source's intake grant comes from its registration, read with the sources
+        await TradeSources(gw.engine, clock=clock).add(TradeSource(SOURCE, mqtt_user=SOURCE))
+        await gw.refresh_sources()
         refdata = ReferenceData(gw.engine, clock=clock, on_lodged=gw.clearing.wake)
         for m, lei in ((BANK_A, LEI_A), (BANK_B, LEI_B)):
             await refdata.add_participant(member(m, lei))
@@ -92,7 +97,8 @@ async def test_first_start_makes_the_files_and_the_honest_path_clears(tmp_path: 
             BANK_B,
             "gateway",
         ]
-        assert acl.read_text().startswith(static_acl())
+        assert acl.read_text() == generated_acl(gw.sources.sources, gw.config.mqtt)
+        assert f"topic write ccp/in/{SOURCE}/fpml" in acl.read_text()
         own = gw.config.mqtt.password
         assert own
         assert gw.config.mqtt.username == "gateway"
@@ -137,3 +143,25 @@ async def test_a_members_forged_trade_on_an_intake_topic_never_reaches_the_book(
     assert [(r.channel, r.identity, r.reason_code) for r in refused] == [
         ("mqtt", BANK_A, "MQTT_TOPIC_DENIED")
     ] * 3  # type: ignore[attr-defined]
+
+
+async def test_a_suspended_source_loses_its_intake_topic_at_the_next_refresh(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="gateway.security")
+    async with _running(tmp_path) as (gw, passwords, _inboxes):
+        await TradeSources(gw.engine, clock=gw.clock).suspend(SOURCE)
+        await gw.refresh_sources()  # what the service does every [sources] refresh_s
+        assert f"in/{SOURCE}/fpml" not in (tmp_path / "var" / "mqtt" / "acl").read_text()
+        late = request_clearing(aud_irs("T-SUSPENDED"), source=SOURCE, message_id="M-3", at=OPEN_NOW)
+        async with aiomqtt.Client(
+            "127.0.0.1", gw.mqtt_port, username=SOURCE, password=passwords[SOURCE]
+        ) as src:
+            await src.publish(f"ccp/in/{SOURCE}/fpml", late, qos=1)
+        async with gw.engine.connect() as conn:
+            stored = (await conn.execute(text("SELECT source_trade_id FROM submissions"))).scalars().all()
+    assert stored == []
+    refused = [r for r in caplog.records if r.name == "gateway.security"]
+    assert [(r.channel, r.identity, r.reason_code) for r in refused] == [
+        ("mqtt", SOURCE, "MQTT_TOPIC_DENIED")
+    ]  # type: ignore[attr-defined]
