@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
@@ -9,7 +10,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select, text
 
-from gateway.clearing.ports import DeliveryChannel, RecipientRole
+from gateway.clearing.ports import Channel, DeliveryChannel, RecipientRole
 from gateway.domain.enums import ClearingStatusCode as S
 from gateway.domain.enums import ProductClass
 from gateway.domain.errors import GatewayError, NotEligible
@@ -524,3 +525,21 @@ async def test_identifiers_too_long_to_store_are_refused_before_anything_is_writ
         (R.FPML_INVALID_VALUE, "tradeHeader.tradeId"),
     ]
     assert await count(world, t.submissions) == 0
+
+
+async def test_a_fix_report_is_owed_to_the_members_only_never_to_a_topic_named_by_its_compid(
+    world: World,
+) -> None:
+    # a venue's FIX session reports (one-sided); its CompID has no MQTT status topic, and the source's
+    # view of the trade (both sides' accounts and trade ids) must not go to one a member's user could read
+    sub = dataclasses.replace(
+        world.submission(aud_irs("T-FIX")), channel=Channel.FIX, source="VENUE_FIX", message_id="R-1"
+    )
+    await world.service.submit(sub)
+    assert await world.service.drain() == 1
+    mqtt = await world.service.pending(DeliveryChannel.MQTT, 100)
+    assert {(i.role, i.recipient) for i in mqtt} == {
+        (RecipientRole.MEMBER, "BANKA"),
+        (RecipientRole.MEMBER, "BANKB"),
+    }
+    assert [i.update.status for i in mqtt if i.recipient == "BANKB"] == [S.RECEIVED, S.CLEARED]
