@@ -44,6 +44,7 @@ from gateway.publish.mqtt.publisher import OutboxPublisher
 from gateway.refdata.source_directory import SourceDirectory
 from gateway.rules.products import ProductTable
 from gateway.rules.settings import ClearingSettings
+from gateway.waiting import wait_event
 
 if TYPE_CHECKING:
     from gateway.intake.fix.acceptor import FixAcceptor
@@ -310,8 +311,7 @@ class Gateway:
                         self.metrics.observe_status(i.update.submission_id, i.update.status, i.update.at)
                 delay = cfg.retry_initial_ms / 1000
                 if len(sent) < len(items) or not items:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self.fix_wakeup.wait(), cfg.poll_interval_ms / 1000)
+                    await wait_event(self.fix_wakeup, cfg.poll_interval_ms / 1000)
                     self.fix_wakeup.clear()
             except Exception:
                 log.exception("FIX publisher failed; retrying in %.1fs", delay)

@@ -45,6 +45,7 @@ from gateway.refdata.admin import ReferenceData, cash
 from gateway.refdata.model import Account, Member
 from gateway.rules.hours import ServiceHours
 from gateway.rules.settings import ClearingSettings
+from gateway.waiting import wait_event
 
 Progress = Callable[[str, int, int], None]
 """(phase description, done, total)."""
@@ -236,8 +237,7 @@ async def _until(
     while (n := done()) < total and time.monotonic() < deadline:
         progress(phase, n, total)
         observer.changed.clear()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(observer.changed.wait(), 0.25)
+        await wait_event(observer.changed, 0.25)
     progress(phase, done(), total)
 
 

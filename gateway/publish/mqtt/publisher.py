@@ -9,7 +9,6 @@ the reconnect (at least once: a recipient may see the last statuses twice, each 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -20,6 +19,7 @@ from gateway.clearing.ports import DeliveryChannel, Outbox, OutboxItem
 from gateway.ops.health import Health
 from gateway.ops.metrics import Metrics
 from gateway.publish.mqtt.topics import DEFAULT_ROOT, check_root, topic_for
+from gateway.waiting import wait_event
 
 log = logging.getLogger(__name__)
 HEALTH_KEY = "mqtt_publisher"
@@ -93,8 +93,7 @@ class OutboxPublisher:
 
     async def _idle(self) -> None:
         if not self.wakeup.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wakeup.wait(), self._idle_s)
+            await wait_event(self.wakeup, self._idle_s)
         if self.wakeup.is_set():
             self._idle_s = self._poll_interval_s
         else:  # nothing said there was work: poll less often, up to the configured bound
