@@ -257,6 +257,8 @@ async def run_demo(
 
     report_progress: Progress = progress or (lambda _p, _d, _t: None)
     started = time.perf_counter()
+    # a configured schema set that cannot be used stops the demo before anything is prepared
+    schema = fpml_schema(GatewayConfig(fpml=FpmlConfig(schema_dir=schema_dir)))
     settings = ClearingSettings.load()
     start = demo_start(settings, today or datetime.now(UTC).date())
     clock = ShiftedClock(start)
@@ -276,7 +278,6 @@ async def run_demo(
         risk=RiskConfig(market_data_dir=market),
         fpml=FpmlConfig(schema_dir=schema_dir),
     )
-    schema = fpml_schema(config)  # a configured set that cannot be used stops the demo here
     day = demo_day(business_date, trades=trades, seed=seed)
     sent_at: dict[str, float] = {}
     source_topic = {
