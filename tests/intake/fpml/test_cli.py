@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -92,3 +93,26 @@ def test_bench_reports_each_hostile_document_refused_with_its_code() -> None:
         "truncated": "XML_MALFORMED",
         "wrong_namespace": "XML_WRONG_NAMESPACE",
     }
+
+
+def test_a_schema_dir_that_is_missing_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    doc = tmp_path / "t.xml"
+    doc.write_text("<x/>")
+    result = _run("normalise", str(doc), "--schema-dir", str(tmp_path / "nowhere"))
+    assert result.returncode == 2
+    assert result.stdout == ""  # no per-file INTERNAL_ERROR answer
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("--schema-dir: no fpml-main-5-10.xsd")
+    assert str(tmp_path / "nowhere") in line
+
+
+def test_without_a_schema_dir_the_clearing_profile_is_named(tmp_path: Path) -> None:
+    """Outside a developer's checkout (no ../shared) the profile validates, and says so."""
+    env = {k: v for k, v in os.environ.items() if k != "CLEARING_FPML_SCHEMA_DIR"}
+    doc = tmp_path / "t.xml"
+    doc.write_text("<x/>")
+    result = subprocess.run(
+        [*CLI, "normalise", str(doc)], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120
+    )
+    assert "validating against clearing-profile" in result.stderr
+    assert "Traceback" not in result.stderr
