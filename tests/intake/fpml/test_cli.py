@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import json
 import os
 import subprocess
@@ -18,6 +20,7 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*CLI, *args], capture_output=True, text=True, cwd=REPO, timeout=120, check=False)
 
 
+@pytest.mark.official_fpml
 def test_one_accepted_file_prints_its_canonical_trades() -> None:
     result = _run("normalise", str(EXAMPLES / VANILLA))
     assert result.returncode == 0, result.stderr
@@ -29,6 +32,7 @@ def test_one_accepted_file_prints_its_canonical_trades() -> None:
     assert trade["streams"][1]["fixed_rate"] == 0.06
 
 
+@pytest.mark.official_fpml
 def test_several_files_give_a_list_and_exit_2_when_any_is_refused(tmp_path: Path) -> None:
     missing = tmp_path / "missing.xml"
     result = _run(
@@ -65,6 +69,7 @@ def test_hostile_file_is_refused_without_traceback(tmp_path: Path) -> None:
     assert json.loads(result.stdout)["errors"][0]["code"] == "XML_ENTITY_FORBIDDEN"
 
 
+@pytest.mark.official_fpml
 def test_bench_prints_both_figures_and_their_ratio() -> None:
     result = _run("bench", "fpml", "--seconds", "0.2")
     assert result.returncode == 0, result.stderr
@@ -83,6 +88,7 @@ def test_bench_prints_both_figures_and_their_ratio() -> None:
     assert all(v > 0 for side in stages.values() for v in side.values())
 
 
+@pytest.mark.official_fpml
 def test_bench_reports_each_hostile_document_refused_with_its_code() -> None:
     result = _run("bench", "fpml", "--seconds", "0.1")
     refusals = json.loads(result.stdout)["hostile_refusals"]

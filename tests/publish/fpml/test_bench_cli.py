@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import json
 
 from typer.testing import CliRunner
@@ -9,6 +11,7 @@ from typer.testing import CliRunner
 from gateway.cli.app import app
 
 
+@pytest.mark.official_fpml
 def test_bench_fpml_write_prints_valid_figures_for_each_message_kind() -> None:
     import gateway.cli.cmd_fpml_out  # noqa: F401 - registers the command
 
