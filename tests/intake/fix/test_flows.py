@@ -6,11 +6,11 @@ service being built concurrently.
 
 from __future__ import annotations
 
-import pytest
-
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
+
+import pytest
 
 from gateway.clearing.ports import Channel, DeliveryChannel, OutboxItem, Position, RecipientRole, StatusUpdate
 from gateway.domain.enums import ClearingStatusCode

@@ -4,7 +4,6 @@ first in document order, as the reference lookups (``xml.child``/``children``) d
 from __future__ import annotations
 
 import pytest
-
 from lxml import etree
 
 from gateway.domain.messages import ClearingRequest
