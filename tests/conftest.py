@@ -62,13 +62,20 @@ def official_fpml_missing() -> str | None:
     return None
 
 
-def _need_official_fpml() -> None:
+_official_skipped: list[str] = []
+
+
+def _need_official_fpml(nodeid: str | None = None) -> None:
     missing = official_fpml_missing()
     if missing is None:
         return
     if services_required():
-        pytest.fail(missing + " (required under CI; developers' machines and CI have ../shared)")
-    pytest.skip(missing)
+        pytest.fail(
+            f"official_fpml: {missing} (required under CI; developers' machines and CI have ../shared)"
+        )
+    if nodeid is not None:
+        _official_skipped.append(nodeid)
+    pytest.skip(f"official_fpml: {missing}")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -80,7 +87,22 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.get_closest_marker("official_fpml") is not None:
-        _need_official_fpml()
+        _need_official_fpml(item.nodeid)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Name the tests skipped for want of the official FpML set, by file."""
+    if not _official_skipped:
+        return
+    by_file: dict[str, int] = {}
+    for nodeid in _official_skipped:
+        name = nodeid.split("::", 1)[0]
+        by_file[name] = by_file.get(name, 0) + 1
+    terminalreporter.section("official_fpml tests skipped (no ../shared/fpml)")
+    for name, n in sorted(by_file.items()):
+        terminalreporter.write_line(f"{name}: {n}")
+    for nodeid in _official_skipped:
+        terminalreporter.write_line(f"  {nodeid}")
 
 
 @pytest.fixture(scope="session")
