@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 from pathlib import Path
 
@@ -105,3 +106,19 @@ def test_the_schema_dir_option_overrides_the_configuration(
     assert result.exit_code == 1
     assert "the FpML schema set cannot be used" in result.output
     assert "absent" in result.output
+
+
+def test_serve_logs_which_schema_set_validates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    config = tmp_path / "g.toml"
+    config.write_text(f"[mqtt]\nport = {_free_port()}\n[fix]\nenabled = false\n[ops]\nport = 0\n")
+    with caplog.at_level(logging.INFO, logger="gateway.service"):
+        code, out = _serve(config)
+    assert code == 1  # no market data here; the schema set was settled before that
+    assert "no market data in" in out
+    assert any(
+        "FpML messages are validated against clearing-profile" in r.getMessage() for r in caplog.records
+    )
