@@ -20,9 +20,6 @@ from typing import Any, TypeVar
 
 from gateway.intake.fix.tls import TlsConfig
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SCHEMA_DIR = REPO_ROOT.parent / "shared" / "fpml" / "schema" / "5-10-confirmation"
-
 
 class ConfigError(ValueError):
     """A configuration value that cannot be used; ``key`` is its dotted TOML path."""
@@ -138,7 +135,9 @@ class PublishConfig:
 
 @dataclass(frozen=True, slots=True)
 class FpmlConfig:
-    schema_dir: Path = DEFAULT_SCHEMA_DIR
+    # the official FpML 5.10 confirmation-view set; None: CLEARING_FPML_SCHEMA_DIR if set, else the
+    # project's own clearing profile (fpml_schemas/clearing-profile.xsd)
+    schema_dir: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -412,7 +411,7 @@ def config_from_dict(data: Mapping[str, Any], *, base: Path | None = None) -> Ga
     p.finish()
 
     x = root.table("fpml")
-    fpml = FpmlConfig(schema_dir=x.path("schema_dir", DEFAULT_SCHEMA_DIR, base))
+    fpml = FpmlConfig(schema_dir=x.optional_path("schema_dir", base))
     x.finish()
 
     r = root.table("risk")

@@ -47,6 +47,7 @@ from gateway.rules.settings import ClearingSettings
 from gateway.waiting import wait_event
 
 if TYPE_CHECKING:
+    from fpml_schemas import LoadedSchema
     from gateway.intake.fix.acceptor import FixAcceptor
     from gateway.intake.fix.config import AcceptorConfig
 
@@ -384,6 +385,25 @@ def credit_checker(config: GatewayConfig) -> CreditChecker:
         raise StartupError(f"market data in {directory} cannot be used: {exc}") from None
 
 
+def fpml_schema(config: GatewayConfig) -> LoadedSchema:
+    """The schema set intake validates FpML against, checked once at start.
+
+    The official set when configured (``[fpml] schema_dir``, ``--schema-dir`` or
+    ``CLEARING_FPML_SCHEMA_DIR``), else the project's clearing profile. A configured set that is
+    missing, altered or does not compile is a ``StartupError``, never a rejection of every message.
+    """
+    from fpml_schemas import SchemaSetError, load_schema
+
+    try:
+        return load_schema(config.fpml.schema_dir)
+    except SchemaSetError as exc:
+        raise StartupError(
+            f"the FpML schema set cannot be used: {exc} (point [fpml] schema_dir, --schema-dir or "
+            f"CLEARING_FPML_SCHEMA_DIR at the FpML 5.10 confirmation view, or unset it to use the "
+            f"clearing profile)"
+        ) from None
+
+
 @contextlib.asynccontextmanager
 async def open_gateway(
     config: GatewayConfig, *, clock: Clock | None = None, credit: CreditChecker | None = None
@@ -400,6 +420,10 @@ async def open_gateway(
         log.warning("SIMULATED business time starting at %s (not for production)", config.simulated_start)
         clock = ShiftedClock(config.simulated_start)
     clock = clock or SystemClock()
+    schema = fpml_schema(config)
+    log.info("FpML messages are validated against %s (%s)", schema.label, schema.main)
+    if schema.official:  # pinned: later messages use this set whatever the working directory
+        config = replace(config, fpml=replace(config.fpml, schema_dir=schema.main.parent))
     health = Health(clock)
     metrics = Metrics()
     async with contextlib.AsyncExitStack() as stack:

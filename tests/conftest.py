@@ -2,6 +2,8 @@
 
 Locally a missing service skips its tests. Under CI (``CI=true``) or with ``CLEARING_REQUIRE_SERVICES=1``
 a missing service fails them instead, so a green CI always means the real components were exercised.
+The same holds for the official FpML schema set and examples (``../shared/fpml``, marker
+``official_fpml``): a user's clone has no ``../shared``, so those tests skip there, naming what is missing.
 """
 
 from __future__ import annotations
@@ -48,17 +50,70 @@ def _need(host: str, port: int, what: str) -> None:
     pytest.skip(message)
 
 
+OFFICIAL_FPML_FIXTURES = frozenset({"fpml_examples", "fpml_schema_dir"})
+
+
+def official_fpml_missing() -> str | None:
+    """What of the official FpML set (schema and examples, ``../shared/fpml``) is absent, if anything."""
+    if not (FPML_SCHEMA_DIR / "fpml-main-5-10.xsd").is_file():
+        return f"the official FpML 5.10 schema set is not at {FPML_SCHEMA_DIR}"
+    if not FPML_EXAMPLES.is_dir():
+        return f"the official FpML examples are not at {FPML_EXAMPLES}"
+    return None
+
+
+_official_skipped: list[str] = []
+
+
+def _need_official_fpml(nodeid: str | None = None) -> None:
+    missing = official_fpml_missing()
+    if missing is None:
+        return
+    if services_required():
+        pytest.fail(
+            f"official_fpml: {missing} (required under CI; developers' machines and CI have ../shared)"
+        )
+    if nodeid is not None:
+        _official_skipped.append(nodeid)
+    pytest.skip(f"official_fpml: {missing}")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests using the official set's fixtures are ``official_fpml`` without saying so."""
+    for item in items:
+        if OFFICIAL_FPML_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.official_fpml)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("official_fpml") is not None:
+        _need_official_fpml(item.nodeid)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Name the tests skipped for want of the official FpML set, by file."""
+    if not _official_skipped:
+        return
+    by_file: dict[str, int] = {}
+    for nodeid in _official_skipped:
+        name = nodeid.split("::", 1)[0]
+        by_file[name] = by_file.get(name, 0) + 1
+    terminalreporter.section("official_fpml tests skipped (no ../shared/fpml)")
+    for name, n in sorted(by_file.items()):
+        terminalreporter.write_line(f"{name}: {n}")
+    for nodeid in _official_skipped:
+        terminalreporter.write_line(f"  {nodeid}")
+
+
 @pytest.fixture(scope="session")
 def fpml_examples() -> Path:
-    if not FPML_EXAMPLES.is_dir():
-        pytest.fail(f"the FpML examples are expected at {FPML_EXAMPLES}")
+    _need_official_fpml()
     return FPML_EXAMPLES
 
 
 @pytest.fixture(scope="session")
 def fpml_schema_dir() -> Path:
-    if not (FPML_SCHEMA_DIR / "fpml-main-5-10.xsd").is_file():
-        pytest.fail(f"the official FpML 5.10 schema set is expected at {FPML_SCHEMA_DIR}")
+    _need_official_fpml()
     return FPML_SCHEMA_DIR
 
 

@@ -22,6 +22,13 @@ def demo(
     ] = Path("var/demo"),
     trades: Annotated[int, typer.Option(min=1, max=5000, help="Straight-through trades in the day.")] = 60,
     seed: Annotated[int, typer.Option(help="Seed of the day's trades.")] = 2026,
+    schema_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="The official FpML 5.10 confirmation schema directory (verified); without it "
+            "CLEARING_FPML_SCHEMA_DIR, else the project's clearing profile."
+        ),
+    ] = None,
 ) -> None:
     """Onboard three members, clear a day of trades (FpML over MQTT, FIX over TCP), print a summary."""
     import asyncio
@@ -29,6 +36,7 @@ def demo(
 
     import structlog
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from gateway.demo.runner import run_demo
@@ -50,9 +58,11 @@ def demo(
             bar.update(task, description=phase, completed=done, total=max(total, 1))
 
         try:
-            report = asyncio.run(run_demo(directory, trades=trades, seed=seed, progress=progress))
+            report = asyncio.run(
+                run_demo(directory, trades=trades, seed=seed, progress=progress, schema_dir=schema_dir)
+            )
         except StartupError as exc:
-            console.print(f"[red]cannot start the gateway:[/red] {exc}")
+            console.print("[red]cannot start the gateway:[/red] " + escape(str(exc)), highlight=False)
             raise typer.Exit(1) from None
     _summary(console, report)
     if not report.as_intended:
@@ -117,3 +127,4 @@ def _summary(console: Console, r: DemoReport) -> None:
         f"Statuses published and observed: {r.statuses_seen}; FIX status reports to Bank C: {r.fix_reports}"
     )
     console.print(f"CCP position report ({r.position_rows} rows): {r.positions_file}")
+    console.print(f"FpML messages validated against: {r.schema}", markup=False)

@@ -64,8 +64,15 @@ def normalise(
     profile: Annotated[bool, typer.Option(help="Validate with the clearing profile instead.")] = False,
 ) -> None:
     """Print each FpML file as canonical trade JSON, or the reasons it is refused (exit 2 if any is)."""
+    from fpml_schemas import SchemaSetError, load_schema
     from gateway.domain.reasons import ReasonCode
 
+    try:
+        schema = load_schema(schema_dir, profile=profile)
+    except SchemaSetError as exc:
+        typer.echo(f"--schema-dir: {exc}; give the FpML 5.10 confirmation view's directory", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"validating against {schema.label} ({schema.main})", err=True)
     results = []
     for path in files:
         try:

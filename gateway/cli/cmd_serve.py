@@ -17,10 +17,19 @@ def serve(
         typer.Option("--config", "-c", help="TOML configuration; without it, the embedded defaults."),
     ] = None,
     log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING or ERROR.")] = "INFO",
+    schema_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="The official FpML 5.10 confirmation schema directory (verified); overrides "
+            "the configuration's fpml.schema_dir. Without either: CLEARING_FPML_SCHEMA_DIR, else the "
+            "project's clearing profile."
+        ),
+    ] = None,
 ) -> None:
     """Run the gateway: MQTT intake and publication, FIX, the clearing pipeline, /healthz and /metrics."""
     import asyncio
     import logging
+    from dataclasses import replace
 
     from gateway.config import ConfigError, load_config
     from gateway.service import StartupError, serve_until_signalled
@@ -34,6 +43,8 @@ def serve(
     except ConfigError as exc:
         typer.echo(f"configuration error: {exc}", err=True)
         raise typer.Exit(2) from None
+    if schema_dir is not None:
+        cfg = replace(cfg, fpml=replace(cfg.fpml, schema_dir=schema_dir))
     try:
         asyncio.run(serve_until_signalled(cfg))
     except StartupError as exc:

@@ -11,7 +11,8 @@ import aiomqtt
 from lxml import etree
 
 _NS = {"f": "http://www.fpml.org/FpML-5/confirmation"}
-FINAL_KINDS = frozenset({"clearingConfirmed", "clearingRefused"})
+# a messageRejected is the gateway's last word on a message: its trade waits no longer
+FINAL_KINDS = frozenset({"clearingConfirmed", "clearingRefused", "messageRejected"})
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 
 
@@ -25,9 +26,22 @@ class Seen:
 
 
 def read_status(topic: str, payload: bytes) -> tuple[str, Seen]:
-    """(correlation id, what was seen) of one status document."""
+    """(correlation id, what was seen) of one status document.
+
+    A ``messageRejected`` has no correlation id: it is keyed by the message it answers (``inReplyTo``),
+    with our reason codes read from each reason's description (``CODE: what is wrong``).
+    """
     doc = etree.fromstring(payload, _PARSER)
     kind = etree.QName(doc).localname
+    if kind == "messageRejected":
+        answered = str(doc.xpath("string(f:header/f:inReplyTo)", namespaces=_NS))
+        codes = [
+            (el.text or "").split(":", 1)[0].strip() for el in doc.iterfind("f:reason/f:description", _NS)
+        ]
+        codes = [c for c in codes if c] or [
+            el.text or "" for el in doc.iterfind("f:reason/f:reasonCode", _NS)
+        ]
+        return answered, Seen(topic, kind, "", tuple(codes), time.perf_counter())
     correlation = str(doc.xpath("string(f:correlationId)", namespaces=_NS))
     status = str(doc.xpath("string(.//f:clearingStatusValue)", namespaces=_NS))
     rules = [el.text or "" for el in doc.iterfind(".//f:reason/f:validationRuleId", _NS)]
@@ -42,6 +56,20 @@ class Observer:
     by_trade: dict[str, list[Seen]] = field(default_factory=lambda: defaultdict(list))
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     count: int = 0
+    trade_of_message: dict[str, str] = field(default_factory=dict)  # message id -> trade id
+
+    def sent(self, message_id: str, trade_id: str) -> None:
+        """Record that ``message_id`` carried ``trade_id``, so a rejection of it is the trade's answer."""
+        self.trade_of_message[message_id] = trade_id
+
+    def seen(self, topic: str, payload: bytes) -> None:
+        """File one status document under its trade."""
+        key, seen = read_status(topic, payload)
+        if seen.kind == "messageRejected":
+            key = self.trade_of_message.get(key, key)
+        self.by_trade[key].append(seen)
+        self.count += 1
+        self.changed.set()
 
     async def run_all(self, watches: list[tuple[aiomqtt.Client, str]]) -> None:
         """Each client reads its one topic (the broker grants a participant its own topics only)."""
@@ -55,10 +83,7 @@ class Observer:
         async for message in client.messages:
             if not isinstance(message.payload, bytes):
                 continue
-            correlation, seen = read_status(message.topic.value, message.payload)
-            self.by_trade[correlation].append(seen)
-            self.count += 1
-            self.changed.set()
+            self.seen(message.topic.value, message.payload)
 
     def final(self, trade_id: str, topic: str) -> Seen | None:
         return next(

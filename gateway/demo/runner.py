@@ -27,6 +27,7 @@ from gateway.clock import Clock
 from gateway.config import (
     BrokerMode,
     FixConfig,
+    FpmlConfig,
     GatewayConfig,
     MqttConfig,
     OpsConfig,
@@ -74,7 +75,7 @@ class TradeResult:
     trade_id: str
     intent: Intent
     route: Route
-    outcome: str  # cleared, refused, pending, no answer
+    outcome: str  # cleared, refused, rejected (messageRejected), pending, no answer
     codes: tuple[str, ...]
     statuses: tuple[str, ...]  # what the source saw, in order
     latency_ms: float | None  # submission to final status, seen by the submitter
@@ -91,6 +92,7 @@ class DemoReport:
     fix_reports: int
     statuses_seen: int
     elapsed_s: float
+    schema: str = ""  # the schema set that validated the FpML messages, e.g. "clearing-profile"
 
     @property
     def outcomes(self) -> Counter[str]:
@@ -98,7 +100,7 @@ class DemoReport:
 
     @property
     def refusal_reasons(self) -> Counter[str]:
-        return Counter(code for r in self.results if r.outcome == "refused" for code in r.codes)
+        return Counter(code for r in self.results if r.outcome in ("refused", "rejected") for code in r.codes)
 
     def latency_percentiles(self) -> dict[str, float]:
         values = sorted(
@@ -248,11 +250,15 @@ async def run_demo(
     seed: int = 2026,
     progress: Progress | None = None,
     today: date | None = None,
+    schema_dir: Path | None = None,
 ) -> DemoReport:
-    from gateway.service import open_gateway
+    """``schema_dir``: the official FpML set to validate with (else the env var, else the clearing profile)."""
+    from gateway.service import fpml_schema, open_gateway
 
     report_progress: Progress = progress or (lambda _p, _d, _t: None)
     started = time.perf_counter()
+    # a configured schema set that cannot be used stops the demo before anything is prepared
+    schema = fpml_schema(GatewayConfig(fpml=FpmlConfig(schema_dir=schema_dir)))
     settings = ClearingSettings.load()
     start = demo_start(settings, today or datetime.now(UTC).date())
     clock = ShiftedClock(start)
@@ -270,6 +276,7 @@ async def run_demo(
         fix=FixConfig(enabled=True, port=fix_port, comp_id="CCP", data_dir=workdir / "fix"),
         ops=OpsConfig(port=0),
         risk=RiskConfig(market_data_dir=market),
+        fpml=FpmlConfig(schema_dir=schema_dir),
     )
     day = demo_day(business_date, trades=trades, seed=seed)
     sent_at: dict[str, float] = {}
@@ -333,6 +340,8 @@ async def run_demo(
                         payload = request_clearing(
                             dt.trade, source=SOURCE, message_id=f"{SOURCE}-{n:06d}", at=clock.now()
                         )
+                        message_id = f"{SOURCE}-{n:06d}"
+                        observer.sent(message_id, tid)  # a messageRejected answers it by message id
                         await source.publish(f"ccp/in/{SOURCE}/fpml", payload, qos=1)
                     report_progress("submitting the day's trades", n, len(day))
                     await asyncio.sleep(PACE_S)
@@ -388,6 +397,7 @@ async def run_demo(
         fix_reports=fix_reports,
         statuses_seen=observer.count,
         elapsed_s=time.perf_counter() - started,
+        schema=f"{schema.label} ({schema.main})",
     )
 
 
@@ -396,7 +406,7 @@ def _result(observer: Observer, dt: DemoTrade, topic: str, sent_at: dict[str, fl
     final = observer.final(tid, topic)
     statuses = tuple(observer.statuses(tid, topic))
     if final is not None:
-        outcome = "cleared" if final.kind == "clearingConfirmed" else "refused"
+        outcome = {"clearingConfirmed": "cleared", "messageRejected": "rejected"}.get(final.kind, "refused")
         latency = (final.at - sent_at[tid]) * 1000 if tid in sent_at else None
         return TradeResult(tid, dt.intent, dt.route, outcome, final.codes, statuses, latency)
     pending = [s for s in observer.by_trade.get(tid, ()) if s.topic == topic and s.status == "Pending"]

@@ -71,6 +71,7 @@ def test_env_var_overrides_the_default(monkeypatch: pytest.MonkeyPatch, tmp_path
         load_schema()
 
 
+@pytest.mark.official_fpml
 def test_absent_default_directory_falls_back_to_the_profile(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -82,7 +83,14 @@ def test_absent_default_directory_falls_back_to_the_profile(
     assert len(parsed.trades) == 1
 
 
-@pytest.mark.parametrize("path", sorted(str(p.relative_to(EXAMPLES)) for p in EXAMPLES.rglob("*.xml")))
+def _example_paths() -> list[str]:
+    """Every official example; without them one placeholder, so the marker skips (or fails under CI)."""
+    found = sorted(str(p.relative_to(EXAMPLES)) for p in EXAMPLES.rglob("*.xml"))
+    return found or ["(official examples absent)"]
+
+
+@pytest.mark.official_fpml
+@pytest.mark.parametrize("path", _example_paths())
 def test_profile_accepts_every_official_example_it_declares(path: str) -> None:
     profile = load_schema(profile=True)
     root = etree.parse(str(EXAMPLES / path)).getroot()
@@ -96,6 +104,7 @@ def _broken_swap() -> bytes:
     )
 
 
+@pytest.mark.official_fpml
 def test_profile_failure_is_explained_with_the_element_path() -> None:
     with pytest.raises(InputRejected) as caught:
         parse_fpml(_broken_swap(), options=FpmlOptions(profile=True, explain_wait=True))
@@ -105,6 +114,7 @@ def test_profile_failure_is_explained_with_the_element_path() -> None:
     assert PROFILE_LABEL in issue.message
 
 
+@pytest.mark.official_fpml
 def test_official_failure_names_the_element() -> None:
     """lxml's own report, with its ``/*/*[2]`` paths turned into element names."""
     with pytest.raises(InputRejected) as caught:
@@ -118,6 +128,7 @@ def test_official_failure_names_the_element() -> None:
     assert OFFICIAL_LABEL in issue.message
 
 
+@pytest.mark.official_fpml
 def test_first_failure_does_not_wait_for_the_explainer() -> None:
     """Without waiting, the answer is lxml's (the xmlschema model builds in the background)."""
     profile = load_schema(profile=True)

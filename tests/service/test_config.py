@@ -195,3 +195,26 @@ def test_blas_is_told_its_thread_count_when_numpy_was_imported_first() -> None:
         "print(get())\n"
     )
     assert _run_probe(probe) == "1"
+
+
+def test_without_a_schema_dir_the_clearing_profile_validates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A user's clone has no ../shared: nothing configured means the project's own profile, not an error."""
+    from fpml_schemas import ENV_VAR, PROFILE_LABEL
+    from gateway.service import fpml_schema
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    cfg = load_config(None)
+    assert cfg.fpml.schema_dir is None
+    assert fpml_schema(cfg).label == PROFILE_LABEL
+
+
+def test_a_configured_official_set_is_used(fpml_schema_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fpml_schemas import ENV_VAR, OFFICIAL_LABEL
+    from gateway.service import fpml_schema
+
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    cfg = config_from_dict({"fpml": {"schema_dir": str(fpml_schema_dir)}}, base=fpml_schema_dir)
+    assert fpml_schema(cfg).label == OFFICIAL_LABEL

@@ -10,6 +10,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from gateway.clearing.ports import Channel, DeliveryChannel, OutboxItem, Position, RecipientRole, StatusUpdate
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.errors import Issue
@@ -38,6 +40,7 @@ async def _ask(client: FixClient, pairs: list[tuple[int, str]]) -> dict[int, str
     return dict(pairs_of(await client.receive()))
 
 
+@pytest.mark.official_fpml
 async def test_fpml_in_security_xml_registers_the_fpml_trade(
     acceptor: FixAcceptor, memory_port: MemoryClearingPort
 ) -> None:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from tests.intake.fpml.helpers import EXAMPLES, VANILLA
 
@@ -17,6 +20,7 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*CLI, *args], capture_output=True, text=True, cwd=REPO, timeout=120, check=False)
 
 
+@pytest.mark.official_fpml
 def test_one_accepted_file_prints_its_canonical_trades() -> None:
     result = _run("normalise", str(EXAMPLES / VANILLA))
     assert result.returncode == 0, result.stderr
@@ -28,6 +32,7 @@ def test_one_accepted_file_prints_its_canonical_trades() -> None:
     assert trade["streams"][1]["fixed_rate"] == 0.06
 
 
+@pytest.mark.official_fpml
 def test_several_files_give_a_list_and_exit_2_when_any_is_refused(tmp_path: Path) -> None:
     missing = tmp_path / "missing.xml"
     result = _run(
@@ -64,6 +69,7 @@ def test_hostile_file_is_refused_without_traceback(tmp_path: Path) -> None:
     assert json.loads(result.stdout)["errors"][0]["code"] == "XML_ENTITY_FORBIDDEN"
 
 
+@pytest.mark.official_fpml
 def test_bench_prints_both_figures_and_their_ratio() -> None:
     result = _run("bench", "fpml", "--seconds", "0.2")
     assert result.returncode == 0, result.stderr
@@ -82,6 +88,7 @@ def test_bench_prints_both_figures_and_their_ratio() -> None:
     assert all(v > 0 for side in stages.values() for v in side.values())
 
 
+@pytest.mark.official_fpml
 def test_bench_reports_each_hostile_document_refused_with_its_code() -> None:
     result = _run("bench", "fpml", "--seconds", "0.1")
     refusals = json.loads(result.stdout)["hostile_refusals"]
@@ -92,3 +99,26 @@ def test_bench_reports_each_hostile_document_refused_with_its_code() -> None:
         "truncated": "XML_MALFORMED",
         "wrong_namespace": "XML_WRONG_NAMESPACE",
     }
+
+
+def test_a_schema_dir_that_is_missing_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    doc = tmp_path / "t.xml"
+    doc.write_text("<x/>")
+    result = _run("normalise", str(doc), "--schema-dir", str(tmp_path / "nowhere"))
+    assert result.returncode == 2
+    assert result.stdout == ""  # no per-file INTERNAL_ERROR answer
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("--schema-dir: no fpml-main-5-10.xsd")
+    assert str(tmp_path / "nowhere") in line
+
+
+def test_without_a_schema_dir_the_clearing_profile_is_named(tmp_path: Path) -> None:
+    """Outside a developer's checkout (no ../shared) the profile validates, and says so."""
+    env = {k: v for k, v in os.environ.items() if k != "CLEARING_FPML_SCHEMA_DIR"}
+    doc = tmp_path / "t.xml"
+    doc.write_text("<x/>")
+    result = subprocess.run(
+        [*CLI, "normalise", str(doc)], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120
+    )
+    assert "validating against clearing-profile" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -68,6 +68,7 @@ def test_declarations_are_found_past_comments_in_any_case(text: str, code: str, 
     assert err.issues[0].path == f"line {line}"
 
 
+@pytest.mark.official_fpml
 def test_comments_and_cdata_with_exclamation_marks_are_read() -> None:
     data = (EXAMPLES / VANILLA).read_bytes()
     edited = data.replace(
@@ -92,11 +93,13 @@ def test_fifty_megabytes_is_refused_by_size_before_parsing() -> None:
     assert "4194304" in err.issues[0].message
 
 
+@pytest.mark.official_fpml
 def test_size_limit_is_configurable() -> None:
     data = (EXAMPLES / VANILLA).read_bytes()
     assert _code(data, FpmlOptions(max_bytes=1000)).code.value == "XML_TOO_LARGE"
 
 
+@pytest.mark.official_fpml
 def test_truncated_document_is_malformed_with_line_and_column() -> None:
     data = (EXAMPLES / VANILLA).read_bytes()[:2000]
     err = _code(data)
@@ -110,6 +113,7 @@ def test_garbage_is_malformed(data: bytes) -> None:
     assert _code(data).code.value == "XML_MALFORMED"
 
 
+@pytest.mark.official_fpml
 def test_wrong_namespace() -> None:
     data = (EXAMPLES / VANILLA).read_bytes().replace(b"FpML-5/confirmation", b"FpML-5/recordkeeping")
     err = _code(data)
@@ -128,6 +132,7 @@ def test_unknown_message() -> None:
     )
 
 
+@pytest.mark.official_fpml
 def test_wrong_fpml_version() -> None:
     root = load(VANILLA)
     root.set("fpmlVersion", "5-9")
@@ -136,6 +141,7 @@ def test_wrong_fpml_version() -> None:
     assert "5-9" in err.issues[0].message
 
 
+@pytest.mark.official_fpml
 def test_unknown_day_count_names_the_field() -> None:
     root = set_text(
         load(VANILLA),
@@ -152,6 +158,7 @@ def test_unknown_day_count_names_the_field() -> None:
     assert "ACT/366" in err.issues[0].message
 
 
+@pytest.mark.official_fpml
 def test_a_flood_of_bad_values_gives_a_bounded_answer() -> None:
     """Thousands of unknown centres: every one is looked at, the answer stays small and says how many more."""
     root = load(VANILLA)

@@ -3,6 +3,7 @@ first in document order, as the reference lookups (``xml.child``/``children``) d
 
 from __future__ import annotations
 
+import pytest
 from lxml import etree
 
 from gateway.domain.messages import ClearingRequest
@@ -25,6 +26,7 @@ def _el(tag: str, text: str | None = None, **attrs: str) -> etree._Element:
     return el
 
 
+@pytest.mark.official_fpml
 def test_group_children_agrees_with_child_and_children() -> None:
     root = load(VANILLA)
     groups = group_children(root)
@@ -34,6 +36,7 @@ def test_group_children_agrees_with_child_and_children() -> None:
         assert (groups[f"{{{NS}}}{name}"][0] if f"{{{NS}}}{name}" in groups else None) is first
 
 
+@pytest.mark.official_fpml
 def test_party_id_in_the_lei_scheme_is_preferred_over_an_earlier_one() -> None:
     root = load(VANILLA)
     party = find_all(root, "party")[0]
@@ -45,6 +48,7 @@ def test_party_id_in_the_lei_scheme_is_preferred_over_an_earlier_one() -> None:
     assert chosen.name == "Party A"
 
 
+@pytest.mark.official_fpml
 def test_an_empty_lei_party_id_gives_way_to_the_first_with_text() -> None:
     root = load(VANILLA)
     party = find_all(root, "party")[0]
@@ -57,6 +61,7 @@ def test_an_empty_lei_party_id_gives_way_to_the_first_with_text() -> None:
     assert trade.parties[0].scheme == "urn:bank-a:party"
 
 
+@pytest.mark.official_fpml
 def test_header_repeats_take_the_first_and_keep_every_send_to() -> None:
     root = load(REQUEST)
     header = find_all(root, "header")[0]
@@ -70,6 +75,7 @@ def test_header_repeats_take_the_first_and_keep_every_send_to() -> None:
     assert parsed.message.header.send_to[-1] == "SECOND"
 
 
+@pytest.mark.official_fpml
 def test_package_id_is_the_first_package_identifier_in_document_order() -> None:
     root = load(PACKAGE)
     for el in find_all(

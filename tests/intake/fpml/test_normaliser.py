@@ -15,6 +15,7 @@ from gateway.intake.fpml import FpmlOptions, parse_fpml, parse_trade_xml
 from tests.intake.fpml.helpers import VANILLA, drop, find_all, load, set_text, to_bytes
 
 
+@pytest.mark.official_fpml
 def test_zero_coupon_when_the_fixed_leg_pays_once() -> None:
     """ird-ex32 without its pre-effective accrual start: a 30y GBP zero-coupon swap."""
     root = drop(
@@ -36,6 +37,7 @@ def test_zero_coupon_when_the_fixed_leg_pays_once() -> None:
     assert [p.account for p in trade.parties] == ["PRIM_450", "CROSS_560"]
 
 
+@pytest.mark.official_fpml
 def test_sonia_ois_with_uti_as_the_only_identifier() -> None:
     """GBP-OIS-uti without its upfront fee: SONIA compounded is overnight, so the trade is an OIS."""
     root = drop(load("cdm-samples/fpml-5-10/products/rates/GBP-OIS-uti.xml"), "trade/swap/additionalPayment")
@@ -59,6 +61,7 @@ def _package() -> bytes:
     return to_bytes(root)
 
 
+@pytest.mark.official_fpml
 def test_package_returns_every_trade_with_venue_and_client_account() -> None:
     parsed = parse_fpml(_package())
     assert isinstance(parsed.message, ClearingRequest)
@@ -73,6 +76,7 @@ def test_package_returns_every_trade_with_venue_and_client_account() -> None:
     assert parsed.trades[1].streams[1].fixed_rate == Decimal("0.01002")
 
 
+@pytest.mark.official_fpml
 def test_package_reports_every_failing_trade_not_just_the_first() -> None:
     root = load("business-processes/packages/pkg-ex60-request-clearing.xml")
     set_text(
@@ -87,6 +91,7 @@ def test_package_reports_every_failing_trade_not_just_the_first() -> None:
     assert any(p.startswith("/requestClearing/tradePackage/trade[2]/") for p in paths)
 
 
+@pytest.mark.official_fpml
 def test_data_document_with_partial_option_returns_good_trades_and_failures() -> None:
     root = load(VANILLA)
     trade = find_all(root, "trade")[0]
@@ -111,6 +116,7 @@ def test_data_document_with_partial_option_returns_good_trades_and_failures() ->
     assert failure.issues[0].path.startswith("/dataDocument/trade[2]/")
 
 
+@pytest.mark.official_fpml
 def test_retraction_without_a_trade_is_a_request_marked_retracted() -> None:
     root = load(
         "business-processes/option-exercise-expiry/msg-ex114-clearing-requested-from-swaption-exercise.xml"
@@ -123,6 +129,7 @@ def test_retraction_without_a_trade_is_a_request_marked_retracted() -> None:
     assert parsed.message.correlation_id == "TRD0001"
 
 
+@pytest.mark.official_fpml
 def test_parse_trade_xml_refuses_a_document_without_a_trade() -> None:
     data = to_bytes(load("business-processes/clearing/msg-ex01-clearing-status.xml"))
     with pytest.raises(InputRejected) as caught:
@@ -130,6 +137,7 @@ def test_parse_trade_xml_refuses_a_document_without_a_trade() -> None:
     assert caught.value.code.value == "SCOPE_NO_TRADE"
 
 
+@pytest.mark.official_fpml
 def test_sender_trade_id_is_preferred_as_source_id() -> None:
     root = load(VANILLA)
     # a requestClearing-like header is not present on a dataDocument; the first party id wins
@@ -139,12 +147,14 @@ def test_sender_trade_id_is_preferred_as_source_id() -> None:
     assert parse_trade_xml(to_bytes(root)).identifiers.source_trade_id == "SW2000"
 
 
+@pytest.mark.official_fpml
 def test_identifiers_keep_non_xml_white_space() -> None:
     """Only space, tab, CR and LF are trimmed: a no-break space is part of the identifier."""
     root = set_text(load(VANILLA), "trade/tradeHeader/partyTradeIdentifier/tradeId", " TW9235\u00a0\n", 0)
     assert parse_trade_xml(to_bytes(root)).identifiers.source_trade_id == "TW9235\u00a0"
 
 
+@pytest.mark.official_fpml
 def test_parties_follow_the_document_party_order() -> None:
     root = load(VANILLA)
     parties = find_all(root, "party")
@@ -181,6 +191,7 @@ def test_status_written_by_our_writer_reads_back_with_exact_reasons() -> None:
     assert message.correlation_id == "C-1"  # type: ignore[union-attr]
 
 
+@pytest.mark.official_fpml
 def test_consent_and_confirmation_requests_carry_their_trade() -> None:
     for name in ("requestConsent", "requestConfirmation"):
         root = load(

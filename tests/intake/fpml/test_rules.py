@@ -17,6 +17,7 @@ def _issues(data: bytes, options: FpmlOptions | None = None) -> list[tuple[str, 
     return [(i.code.value, i.path) for i in caught.value.issues]
 
 
+@pytest.mark.official_fpml
 def test_all_issues_are_collected() -> None:
     root = load(VANILLA)
     set_text(root, f"{CALC}/dayCountFraction", "ACT/366", 0)
@@ -46,6 +47,7 @@ def test_all_issues_are_collected() -> None:
     )
 
 
+@pytest.mark.official_fpml
 def test_dates_out_of_order() -> None:
     root = set_text(
         load(VANILLA),
@@ -58,6 +60,7 @@ def test_dates_out_of_order() -> None:
     ]
 
 
+@pytest.mark.official_fpml
 def test_step_date_outside_the_stream_is_a_date_order_issue() -> None:
     root = load("products/interest-rate-derivatives/ird-ex02-stub-amort-swap.xml")
     set_text(root, f"{CALC}/notionalSchedule/notionalStepSchedule/step/stepDate", "2005-12-14", 0)
@@ -71,6 +74,7 @@ def test_step_date_outside_the_stream_is_a_date_order_issue() -> None:
     ]
 
 
+@pytest.mark.official_fpml
 def test_stub_date_outside_the_stream_names_its_element() -> None:
     root = load("products/interest-rate-derivatives/ird-ex02-stub-amort-swap.xml")
     set_text(
@@ -84,6 +88,7 @@ def test_stub_date_outside_the_stream_names_its_element() -> None:
     ]
 
 
+@pytest.mark.official_fpml
 def test_unresolved_href() -> None:
     root = load(VANILLA)
     find_all(root, "trade/swap/swapStream/payerPartyReference")[0].set("href", "nobody")
@@ -92,6 +97,7 @@ def test_unresolved_href() -> None:
     ]
 
 
+@pytest.mark.official_fpml
 def test_two_distinct_parties_are_required() -> None:
     root = load(VANILLA)
     find_all(root, "trade/swap/swapStream/receiverPartyReference")[0].set("href", "party1")
@@ -99,12 +105,14 @@ def test_two_distinct_parties_are_required() -> None:
     assert {c for c, _ in issues} == {"FPML_PARTIES_NOT_DISTINCT"}
 
 
+@pytest.mark.official_fpml
 def test_same_party_id_on_both_sides_is_not_two_parties() -> None:
     root = load(VANILLA)
     set_text(root, "party/partyId", "549300VBWWV6BYQOWM67", 1)
     assert {c for c, _ in _issues(to_bytes(root))} == {"FPML_PARTIES_NOT_DISTINCT"}
 
 
+@pytest.mark.official_fpml
 def test_unknown_business_day_convention_is_caught_by_the_schema() -> None:
     root = set_text(
         load(VANILLA),
@@ -117,6 +125,7 @@ def test_unknown_business_day_convention_is_caught_by_the_schema() -> None:
     assert issues[0][1].endswith("businessDayConvention")
 
 
+@pytest.mark.official_fpml
 def test_term_index_without_tenor_is_missing_a_field() -> None:
     from tests.intake.fpml.helpers import drop
 
@@ -129,6 +138,7 @@ def test_term_index_without_tenor_is_missing_a_field() -> None:
     ]
 
 
+@pytest.mark.official_fpml
 def test_scope_refusals_name_the_feature() -> None:
     from lxml import etree
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from gateway.cli.app import app
 
 
+@pytest.mark.official_fpml
 def test_bench_fpml_write_prints_valid_figures_for_each_message_kind() -> None:
     import gateway.cli.cmd_fpml_out  # noqa: F401 - registers the command
 
