@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
 import socket
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,8 +23,7 @@ from typer.testing import CliRunner
 
 from gateway.cli.app import app
 from gateway.refdata.acl import acl_file
-from tests.conftest import services_required
-from tests.deploy.mosquitto_conf import render
+from tests.deploy.mosquitto_conf import render, require_mosquitto, running
 from tests.strategies import LEI_A, LEI_B
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "mosquitto"
@@ -48,20 +45,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _listening(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return True
-    except OSError:
-        return False
-
-
 @pytest.fixture
 def secured_broker() -> Iterator[int]:
-    if shutil.which("mosquitto") is None or shutil.which("mosquitto_passwd") is None:
-        if services_required():
-            pytest.fail("mosquitto and mosquitto_passwd are required under CI")
-        pytest.skip("mosquitto is not installed")
+    require_mosquitto()
     # Run as root, mosquitto drops to its own user before reading these files: a world-traversable folder.
     with tempfile.TemporaryDirectory(prefix="acl-test-") as folder:
         tmp_path = Path(folder)
@@ -82,28 +68,8 @@ def _run_broker(tmp_path: Path) -> Iterator[int]:
     port = _free_port()
     conf = render(tmp_path, port=port, passwd=passwd, acl=tmp_path / "acl")
     (tmp_path / "mosquitto.conf").write_text(conf)
-    proc = subprocess.Popen(
-        ["mosquitto", "-c", str(tmp_path / "mosquitto.conf")],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 10
-        while not _listening(port):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                out = proc.stdout.read().decode() if proc.stdout else ""
-                pytest.fail(f"mosquitto did not start with deploy's configuration:\n{out}")
-            time.sleep(0.05)
+    with running(tmp_path / "mosquitto.conf", [port]):
         yield port
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        if proc.stdout:
-            proc.stdout.close()
 
 
 def _write_acl(folder: Path) -> None:

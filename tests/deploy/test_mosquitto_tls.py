@@ -10,12 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-import shutil
 import socket
 import ssl
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,9 +25,8 @@ from gateway.intake.mqtt.handler import MAX_MESSAGE_BYTES
 from gateway.refdata.acl import acl_file
 from gateway.refdata.sources import TradeSource
 from tests.certs import Pki
-from tests.conftest import services_required
-from tests.deploy.mosquitto_conf import DEPLOY, render
-from tests.deploy.test_mosquitto_acl import USERS, _free_port, _listening
+from tests.deploy.mosquitto_conf import DEPLOY, render, require_mosquitto, running
+from tests.deploy.test_mosquitto_acl import USERS, _free_port
 
 pytestmark = pytest.mark.mosquitto
 
@@ -46,10 +43,7 @@ class Broker:
 
 @pytest.fixture
 def tls_broker() -> Iterator[Broker]:
-    if shutil.which("mosquitto") is None or shutil.which("mosquitto_passwd") is None:
-        if services_required():
-            pytest.fail("mosquitto and mosquitto_passwd are required under CI")
-        pytest.skip("mosquitto is not installed")
+    require_mosquitto()
     # Run as root, mosquitto drops to its own user before reading these files: a world-readable folder.
     with tempfile.TemporaryDirectory(prefix="tls-test-") as name:
         folder = Path(name)
@@ -69,28 +63,8 @@ def tls_broker() -> Iterator[Broker]:
         plain, tls_port = _free_port(), _free_port()
         conf = render(folder, port=plain, passwd=passwd, acl=folder / "acl", tls_port=tls_port, certs=pki.dir)
         (folder / "mosquitto.conf").write_text(conf)
-        proc = subprocess.Popen(
-            ["mosquitto", "-c", str(folder / "mosquitto.conf")],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            deadline = time.monotonic() + 10  # a bound against hanging, not a timing
-            while not (_listening(plain) and _listening(tls_port)):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    out = proc.stdout.read().decode() if proc.stdout else ""
-                    pytest.fail(f"mosquitto did not start with deploy's configuration:\n{out}")
-                time.sleep(0.05)
+        with running(folder / "mosquitto.conf", [plain, tls_port]):
             yield Broker(plain, tls_port, pki.ca)
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-            if proc.stdout:
-                proc.stdout.close()
 
 
 def _client(port: int, user: str, tls: ssl.SSLContext | None, password: str | None = None) -> aiomqtt.Client:
