@@ -18,11 +18,16 @@ from typing import Any
 import polars as pl
 
 from gateway.clearing.ports import Position
+from gateway.domain.errors import InputRejected
+from gateway.domain.file_formats import FileFormat, output_format
+from gateway.domain.reasons import ReasonCode
 from recon.errors import unusable
 from recon.layout import DATE_COLUMNS, NUMERIC_COLUMNS, POSITION_COLUMNS
 from recon.loader import LoadedBook, Side, load_book, normalise
 
 CCP_POSITIONS_VIEW = "ccp_positions"
+POSITION_FORMATS = (FileFormat.CSV, FileFormat.PARQUET)
+MEMBERS_TABLE = "members"  # the gateway's clearing members: a --member not in it is refused
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 __all__ = [
@@ -61,16 +66,18 @@ def positions_frame(rows: Iterable[Position] | Any) -> pl.DataFrame:
 
 
 def write_positions(rows: Iterable[Position] | Any, path: str | Path) -> int:
-    """Write the CCP position file: Parquet for a ``.parquet`` path (typed columns), CSV otherwise (exact text).
+    """Write the CCP position file: Parquet for a ``.parquet``/``.pq`` path (typed columns), CSV for ``.csv``
+    (exact text); any other suffix is refused (REF_INVALID_INPUT naming ``--out``) before anything is written.
 
     Returns the number of rows written. The file is written to a temporary name and renamed, so a reader
     never sees half a file.
     """
     target = Path(path)
+    fmt = output_format(target, POSITION_FORMATS)
     frame = positions_frame(rows)
     tmp = target.with_name(f".{target.name}.tmp")
     target.parent.mkdir(parents=True, exist_ok=True)
-    if target.suffix.lower() in (".parquet", ".pq"):
+    if fmt is FileFormat.PARQUET:
         typed = frame.select(
             pl.col(c).cast(pl.Float64)
             if c in NUMERIC_COLUMNS
@@ -100,7 +107,8 @@ async def fetch_ccp_positions(url: str, member: str, *, view: str = CCP_POSITION
     """Read ``view`` (exactly the standard columns) for ``member`` from the gateway database.
 
     ``url`` is an async SQLAlchemy URL (``postgresql+asyncpg://...``, ``sqlite+aiosqlite:///...``). Any failure
-    to reach or read it is an ``InputRejected`` naming the database and view.
+    to reach or read it is an ``InputRejected`` naming the database and view; a member the database does not
+    know is REF_UNKNOWN_MEMBER (not an empty book, which would report every member trade as a break).
     """
     from sqlalchemy import column, select, table
     from sqlalchemy.exc import SQLAlchemyError
@@ -121,6 +129,18 @@ async def fetch_ccp_positions(url: str, member: str, *, view: str = CCP_POSITION
         raise unusable(source, "url", f"cannot use database URL: {exc}") from None
     try:
         async with engine.connect() as conn:
+            known: Any = await conn.execute(
+                select(column("member_id"))
+                .select_from(table(MEMBERS_TABLE))
+                .where(column("member_id") == member)
+            )
+            if known.first() is None:
+                raise InputRejected.of(
+                    ReasonCode.REF_UNKNOWN_MEMBER,
+                    "--member",
+                    f"no member {member!r} in the gateway database: check the member id "
+                    "(clearing-gateway participant list)",
+                )
             result = await conn.execute(query)
             data = [tuple(_text(v) for v in row) for row in result]
     except (SQLAlchemyError, OSError, ConnectionError) as exc:

@@ -98,6 +98,44 @@ async def open_db(url: str) -> AsyncEngine:
         raise InputRejected.of(ReasonCode.REF_INVALID_INPUT, "--db", f"not a database URL: {exc}") from None
 
 
+def checked(check: Callable[[], T]) -> T:
+    """Run a validator of what the operator typed; its refusal becomes reasons on stderr and exit status 2."""
+    from gateway.domain.errors import GatewayError
+
+    try:
+        return check()
+    except GatewayError as exc:
+        raise fail([i.to_dict() for i in exc.issues]) from None
+
+
+def party_ids(values: list[str], scheme: str, option: str = "--party") -> tuple[str, ...]:
+    """The party ids typed, each checked against ``scheme`` (LEIs by default; see ``--party-scheme``)."""
+    from gateway.domain.identifiers import PartyIdScheme, parse_party_id
+
+    def check() -> tuple[str, ...]:
+        parsed = PartyIdScheme.parse(scheme, "--party-scheme")
+        return tuple(parse_party_id(v, parsed, option) for v in values)
+
+    return checked(check)
+
+
+def currency_arg(value: str, option: str) -> str:
+    """``value`` if it is an ISO 4217 currency code in use (REF_UNKNOWN_CURRENCY naming ``option``)."""
+    from gateway.domain.currencies import parse_currency
+
+    return checked(lambda: parse_currency(value, option))
+
+
+PartySchemeOption = Annotated[
+    str,
+    typer.Option(
+        "--party-scheme",
+        help="Scheme of the party ids: 'lei' (ISO 17442, check digits verified) or the FpML partyIdScheme "
+        "URI of another scheme, whose ids are taken as given.",
+    ),
+]
+
+
 def decimal_arg(value: str, name: str) -> Decimal:
     try:
         d = Decimal(value)
@@ -106,6 +144,12 @@ def decimal_arg(value: str, name: str) -> Decimal:
     if not d.is_finite():
         raise typer.BadParameter(f"not a finite number: {value!r}", param_hint=name)
     return d
+
+
+def _positive(value: Decimal, name: str) -> Decimal:
+    if value <= 0:
+        raise typer.BadParameter(f"must be positive, not {value}", param_hint=name)
+    return value
 
 
 def emit(data: Any, as_json: bool, columns: list[str] | None = None) -> None:
@@ -146,7 +190,9 @@ async def _admin(db: str, fx: Path | None = None) -> tuple[AsyncEngine, Referenc
 @participant_app.command("add")
 def participant_add(
     member: Annotated[str, typer.Argument(help="Member id, e.g. BANKA.")],
-    party: Annotated[list[str], typer.Option("--party", help="LEI / FpML party id (repeatable).")],
+    party: Annotated[
+        list[str], typer.Option("--party", help="LEI, or a party id of --party-scheme (repeatable).")
+    ],
     name: Annotated[str | None, typer.Option(help="Legal name.")] = None,
     comp_id: Annotated[
         list[str] | None, typer.Option("--comp-id", help="FIX SenderCompID (repeatable).")
@@ -162,11 +208,14 @@ def participant_add(
     ] = None,
     credit_score: Annotated[int, typer.Option(help="Internal credit score, 1 (best) to 10.")] = 5,
     settings: Annotated[Path | None, typer.Option(help="Clearing settings TOML (default: shipped).")] = None,
+    party_scheme: PartySchemeOption = "lei",
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
     operator: OperatorOption = None,
 ) -> None:
     """Onboard a clearing member with its house account and any client accounts."""
+    parties = party_ids(party, party_scheme)
+    currency_arg(base_currency, "--base-currency")
     if tolerance is not None:
         limit = decimal_arg(tolerance, "--tolerance")
     else:
@@ -186,7 +235,7 @@ def participant_add(
         m = Member(
             member_id=member,
             name=name or member,
-            party_ids=tuple(party),
+            party_ids=parties,
             comp_ids=tuple(comp_id or ()),
             accounts=(
                 Account(member, house, AccountType.HOUSE, base_currency),
@@ -263,6 +312,9 @@ def participant_add_account(
 ) -> None:
     """Open another account (a new client, typically) for an existing member."""
     from gateway.domain.enums import AccountType
+
+    if base_currency is not None:
+        currency_arg(base_currency, "--base-currency")
 
     try:
         kind = AccountType(account_type.upper())
@@ -346,39 +398,48 @@ def collateral_lodge(
     ] = None,
     quantity: Annotated[str | None, typer.Option(help="Units of the security.")] = None,
     price: Annotated[str | None, typer.Option(help="Price per unit of the security.")] = None,
-    haircut: Annotated[str, typer.Option(help="Haircut as a fraction, e.g. 0.02.")] = "0",
+    haircut: Annotated[
+        str | None,
+        typer.Option(
+            help="Haircut as a fraction in [0, 1), e.g. 0.02. A security without one takes the eligible-"
+            "collateral table's (settings [collateral.eligible]); cash defaults to 0."
+        ),
+    ] = None,
     currency: Annotated[str, typer.Option(help="Currency of the cash or of the security's price.")] = "AUD",
     db: DbOption = DEFAULT_DB,
     fx: FxOption = None,
+    settings: Annotated[
+        Path | None,
+        typer.Option(help="Clearing settings TOML with the eligible-collateral table (default: shipped)."),
+    ] = None,
     as_json: JsonOption = False,
     operator: OperatorOption = None,
 ) -> None:
     """Lodge cash or a security; trades pending for collateral are checked again."""
+    from gateway.refdata.admin import security_holding
     from gateway.refdata.model import AssetKind, Holding
+    from gateway.rules.collateral import check_haircut
+    from gateway.rules.settings import ClearingSettings
 
     if (cash is None) == (security is None):
         raise typer.BadParameter("give either --cash or --security", param_hint="--cash/--security")
+    currency_arg(currency, "--currency")
+    cut = None
+    if haircut is not None:
+        given = decimal_arg(haircut, "--haircut")
+        cut = checked(lambda: check_haircut(given, "--haircut"))
     if cash is not None:
-        holding = Holding(
-            currency,
-            AssetKind.CASH,
-            currency,
-            decimal_arg(cash, "--cash"),
-            Decimal(1),
-            decimal_arg(haircut, "--haircut"),
-        )
+        amount = _positive(decimal_arg(cash, "--cash"), "--cash")
+        holding = Holding(currency, AssetKind.CASH, currency, amount, Decimal(1), cut or Decimal(0))
     else:
         if quantity is None or price is None:
             raise typer.BadParameter("a security needs --quantity and --price", param_hint="--security")
-        assert security is not None
-        holding = Holding(
-            security,
-            AssetKind.SECURITY,
-            currency,
-            decimal_arg(quantity, "--quantity"),
-            decimal_arg(price, "--price"),
-            decimal_arg(haircut, "--haircut"),
-        )
+        isin = security
+        assert isin is not None
+        units = _positive(decimal_arg(quantity, "--quantity"), "--quantity")
+        unit_price = _positive(decimal_arg(price, "--price"), "--price")
+        eligible = checked(lambda: ClearingSettings.load(settings).collateral)
+        holding = checked(lambda: security_holding(isin, currency, units, unit_price, cut, eligible))
 
     async def body() -> list[dict[str, Any]]:
         engine, admin = await _admin(db, fx)
@@ -596,12 +657,15 @@ def trade_list(
         raise typer.BadParameter(f"not an ISO date: {business_date!r}", param_hint="--date") from None
 
     async def body() -> list[dict[str, Any]]:
+        from gateway.refdata.admin import known_member
         from gateway.store import clearing_repo
         from gateway.store.engine import reading
 
         engine = await open_db(db)
         try:
             async with reading(engine) as conn:
+                if member is not None:
+                    await known_member(conn, member, "--member")
                 found = await clearing_repo.search(
                     conn, source=source, stages=stages, member_id=member, business_date=day, limit=limit
                 )

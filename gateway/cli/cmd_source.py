@@ -14,7 +14,15 @@ import typer
 
 from gateway.cli.app import app
 from gateway.cli.audit import OperatorOption, audited
-from gateway.cli.cmd_admin import DEFAULT_DB, DbOption, JsonOption, emit, open_db
+from gateway.cli.cmd_admin import (
+    DEFAULT_DB,
+    DbOption,
+    JsonOption,
+    PartySchemeOption,
+    emit,
+    open_db,
+    party_ids,
+)
 
 if TYPE_CHECKING:
     from gateway.refdata.source_admin import TradeSources
@@ -45,12 +53,17 @@ def source_add(
         bool,
         typer.Option("--venue", help="An execution venue: its sub-block trades may skip the credit check."),
     ] = False,
-    party: Annotated[str | None, typer.Option("--party", help="Its party id (LEI).")] = None,
+    party: Annotated[
+        str | None, typer.Option("--party", help="Its party id: an LEI, or an id of --party-scheme.")
+    ] = None,
+    party_scheme: PartySchemeOption = "lei",
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
     operator: OperatorOption = None,
 ) -> None:
     """Register an approved trade source (refused: an id or CompID a member or source already holds)."""
+    if party is not None:
+        party_ids([party], party_scheme)
     args = {
         "source": source,
         "mqtt_user": mqtt_user,

@@ -103,6 +103,11 @@ class ReasonCode(StrEnum):
     REF_UNKNOWN_MEMBER = "REF_UNKNOWN_MEMBER"
     REF_ALREADY_EXISTS = "REF_ALREADY_EXISTS"
     REF_INSUFFICIENT_HOLDING = "REF_INSUFFICIENT_HOLDING"
+    REF_UNKNOWN_ACCOUNT = "REF_UNKNOWN_ACCOUNT"  # the member exists, the account does not
+    REF_UNKNOWN_CURRENCY = "REF_UNKNOWN_CURRENCY"  # not an ISO 4217 code in use
+    REF_INVALID_LEI = "REF_INVALID_LEI"  # a party id in the LEI scheme that is not an ISO 17442 LEI
+    REF_INVALID_ISIN = "REF_INVALID_ISIN"  # not an ISO 6166 ISIN (shape or check digit)
+    REF_HAIRCUT_REQUIRED = "REF_HAIRCUT_REQUIRED"  # a security neither given a haircut nor eligible
     # Market data
     MD_BAD_FILE = "MD_BAD_FILE"
     MD_MISSING_CURVE = "MD_MISSING_CURVE"
@@ -284,14 +289,33 @@ REASONS: dict[ReasonCode, ReasonInfo] = {
     ReasonCode.REF_INVALID_INPUT: _R(
         L.REFDATA, "InvalidReferenceData", 99, 99, "reference data input is invalid"
     ),
-    ReasonCode.REF_UNKNOWN_MEMBER: _R(
-        L.REFDATA, "UnknownMember", 1, 99, "no such clearing member or account"
-    ),
+    ReasonCode.REF_UNKNOWN_MEMBER: _R(L.REFDATA, "UnknownMember", 1, 99, "no such clearing member"),
     ReasonCode.REF_ALREADY_EXISTS: _R(
         L.REFDATA, "AlreadyExists", 99, 99, "member, party id or CompID already registered"
     ),
     ReasonCode.REF_INSUFFICIENT_HOLDING: _R(
         L.REFDATA, "InsufficientHolding", 99, 99, "withdrawal exceeds the collateral held"
+    ),
+    ReasonCode.REF_UNKNOWN_ACCOUNT: _R(L.REFDATA, "UnknownAccount", 1, 99, "the member has no such account"),
+    ReasonCode.REF_UNKNOWN_CURRENCY: _R(
+        L.REFDATA, "UnknownCurrency", 99, 99, "not an ISO 4217 currency code in use"
+    ),
+    ReasonCode.REF_INVALID_LEI: _R(
+        L.REFDATA,
+        "InvalidLEI",
+        1,
+        99,
+        "party id is not an ISO 17442 LEI (length, characters or check digits)",
+    ),
+    ReasonCode.REF_INVALID_ISIN: _R(
+        L.REFDATA, "InvalidISIN", 99, 99, "security id is not an ISO 6166 ISIN (shape or check digit)"
+    ),
+    ReasonCode.REF_HAIRCUT_REQUIRED: _R(
+        L.REFDATA,
+        "HaircutRequired",
+        99,
+        99,
+        "a security needs a haircut: given, or from the eligible-collateral table",
     ),
     ReasonCode.MD_BAD_FILE: _R(L.MARKET_DATA, "BadMarketData", 99, 99, "market data file is invalid"),
     ReasonCode.MD_MISSING_CURVE: _R(L.MARKET_DATA, "MissingCurve", 2, 1, "no curve for an index or currency"),

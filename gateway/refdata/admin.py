@@ -15,11 +15,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gateway.clock import Clock, SystemClock
+from gateway.domain.currencies import parse_currency
 from gateway.domain.enums import AccountType
 from gateway.domain.errors import InputRejected, NotEligible
+from gateway.domain.identifiers import parse_isin
 from gateway.domain.reasons import ReasonCode
 from gateway.refdata.fx import FxRates
 from gateway.refdata.model import Account, AssetKind, Holding, Member, MemberStatus
+from gateway.rules.collateral import EligibleCollateral, check_haircut
 from gateway.store import clearing_repo, refdata_repo
 from gateway.store.engine import reading
 
@@ -91,11 +94,22 @@ class ReferenceData:
         clock: Clock | None = None,
         fx: FxRates | None = None,
         on_lodged: Callable[[], None] | None = None,
+        eligible: EligibleCollateral | None = None,
     ) -> None:
         self.engine = engine
         self.clock: Clock = clock or SystemClock()
         self.fx = fx or FxRates.load()
         self.on_lodged = on_lodged
+        self._eligible = eligible
+
+    @property
+    def eligible(self) -> EligibleCollateral:
+        """The eligible-collateral haircuts (the shipped settings' unless given)."""
+        if self._eligible is None:
+            from gateway.rules.settings import ClearingSettings
+
+            self._eligible = ClearingSettings.load().collateral
+        return self._eligible
 
     # ------------------------------------------------------------ members
 
@@ -170,28 +184,30 @@ class ReferenceData:
             return await self._member(conn, member_id)
 
     async def _member(self, conn: AsyncConnection, member_id: str) -> Member:
-        m = await refdata_repo.get_member(conn, member_id)
-        if m is None:
-            raise InputRejected.of(ReasonCode.REF_UNKNOWN_MEMBER, "member", f"no member {member_id!r}")
-        return m
+        return await known_member(conn, member_id)
 
     async def _account(self, conn: AsyncConnection, member_id: str, account_id: str) -> Account:
-        m = await self._member(conn, member_id)
-        a = m.account(account_id)
-        if a is None:
-            raise InputRejected.of(
-                ReasonCode.REF_UNKNOWN_MEMBER,
-                "account",
-                f"member {member_id} has no account {account_id!r} (accounts: {', '.join(x.account_id for x in m.accounts)})",
-            )
-        return a
+        return account_of(await self._member(conn, member_id), account_id)
+
+    async def account(self, member_id: str, account_id: str) -> Account:
+        """The member's account; REF_UNKNOWN_MEMBER or REF_UNKNOWN_ACCOUNT when either does not exist."""
+        async with reading(self.engine) as conn:
+            return await self._account(conn, member_id, account_id)
 
     # ------------------------------------------------------------ collateral
+
+    def security(
+        self, isin: str, currency: str, quantity: Decimal, price: Decimal, haircut: Decimal | None
+    ) -> Holding:
+        """A security line to lodge, its haircut the one given or this service's eligible-collateral one."""
+        return security_holding(isin, currency, quantity, price, haircut, self.eligible)
 
     async def lodge(self, member_id: str, account_id: str, holding: Holding) -> AccountCollateral:
         """Add ``holding`` to the account (a security's price and haircut become the lodged ones)."""
         if holding.quantity <= 0:
             raise InputRejected.of(ReasonCode.REF_INVALID_INPUT, "quantity", "lodge a positive quantity")
+        if holding.kind is AssetKind.SECURITY:
+            parse_isin(holding.asset_id, "--security")
         now = self.clock.now()
         async with self.engine.begin() as conn:
             account = await self._account(conn, member_id, account_id)
@@ -278,8 +294,69 @@ class ReferenceData:
         )
 
 
+async def known_member(conn: AsyncConnection, member_id: str, path: str = "member") -> Member:
+    """The member ``member_id``; REF_UNKNOWN_MEMBER at ``path`` if there is none (never an empty answer)."""
+    m = await refdata_repo.get_member(conn, member_id)
+    if m is None:
+        raise InputRejected.of(
+            ReasonCode.REF_UNKNOWN_MEMBER,
+            path,
+            f"no member {member_id!r}: check the id (clearing-gateway participant list)",
+        )
+    return m
+
+
+def account_of(member: Member, account_id: str) -> Account:
+    """``member``'s account ``account_id``; REF_UNKNOWN_ACCOUNT naming the member and its accounts if none."""
+    found = member.account(account_id)
+    if found is None:
+        raise InputRejected.of(
+            ReasonCode.REF_UNKNOWN_ACCOUNT,
+            "--account",
+            f"member {member.member_id} has no account {account_id!r}; its accounts: "
+            f"{', '.join(a.account_id for a in member.accounts)}",
+        )
+    return found
+
+
+def security_holding(
+    isin: str,
+    currency: str,
+    quantity: Decimal,
+    price: Decimal,
+    haircut: Decimal | None,
+    eligible: EligibleCollateral,
+) -> Holding:
+    """A security line to lodge: its ISIN checked, its haircut the one given or ``eligible``'s.
+
+    Refused: not an ISIN (REF_INVALID_ISIN), a currency not in ISO 4217 (REF_UNKNOWN_CURRENCY), a haircut
+    outside [0, 1), and a security with no haircut given and none configured (REF_HAIRCUT_REQUIRED).
+    """
+    parse_isin(isin, "--security")
+    parse_currency(currency, "--currency")
+    if haircut is None:
+        haircut = eligible.haircut_for(isin)
+        if haircut is None:
+            raise InputRejected.of(
+                ReasonCode.REF_HAIRCUT_REQUIRED,
+                "--haircut",
+                f"{isin} is not in the eligible-collateral table ([collateral.eligible] of the clearing "
+                "settings, by ISIN or country prefix): give its haircut with --haircut",
+            )
+    check_haircut(haircut, "--haircut")
+    return Holding(isin, AssetKind.SECURITY, currency, quantity, price, haircut)
+
+
 def cash(currency: str, amount: Decimal) -> Holding:
     return Holding(currency, AssetKind.CASH, currency, amount)
 
 
-__all__ = ["AccountCollateral", "ReferenceData", "cash", "member_to_dict"]
+__all__ = [
+    "AccountCollateral",
+    "ReferenceData",
+    "account_of",
+    "cash",
+    "known_member",
+    "member_to_dict",
+    "security_holding",
+]

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from gateway.domain.currencies import parse_currency
 from gateway.domain.enums import AccountType
 from gateway.domain.errors import InputRejected, Issue
 from gateway.domain.reasons import ReasonCode
@@ -26,9 +27,8 @@ def _bad(path: str, message: str) -> InputRejected:
 
 
 def check_currency(code: str, path: str) -> str:
-    if len(code) != 3 or not code.isalpha() or not code.isupper():
-        raise _bad(path, f"not an ISO 4217 currency code: {code!r}")
-    return code
+    """``code`` if it is an ISO 4217 code in use (REF_UNKNOWN_CURRENCY at ``path`` otherwise)."""
+    return parse_currency(code, path)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,7 @@
-"""Clearing service settings: CCP identity, service hours, backloading, credit policy. Loaded from TOML."""
+"""Clearing service settings: CCP identity, service hours, backloading, credit policy, eligible collateral.
+
+Loaded from TOML.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from gateway.domain.errors import InputRejected, Issue
 from gateway.domain.reasons import ReasonCode
+from gateway.rules.collateral import EligibleCollateral
 from gateway.rules.files import read_rules_text
 
 
@@ -135,6 +139,7 @@ class ClearingSettings:
     backload: BackloadSettings = field(default_factory=BackloadSettings)
     credit: CreditSettings = field(default_factory=CreditSettings)
     block_thresholds: BlockThresholds = field(default_factory=BlockThresholds)
+    collateral: EligibleCollateral = field(default_factory=EligibleCollateral)
 
     @classmethod
     def from_toml(cls, text: str, where: str = "settings") -> ClearingSettings:
@@ -142,7 +147,14 @@ class ClearingSettings:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise _bad(where, str(exc)) from None
-        unknown = set(data) - {"ccp", "service_hours", "backload", "credit", "block_thresholds"}
+        unknown = set(data) - {
+            "ccp",
+            "service_hours",
+            "backload",
+            "credit",
+            "block_thresholds",
+            "collateral",
+        }
         if unknown:
             raise _bad(where, f"unknown sections: {', '.join(sorted(unknown))}")
         return cls(
@@ -171,6 +183,7 @@ class ClearingSettings:
                 )
             ),
             block_thresholds=_thresholds(data),
+            collateral=EligibleCollateral.from_table(data.get("collateral", {})),
         )
 
     @classmethod

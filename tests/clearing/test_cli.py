@@ -55,7 +55,16 @@ def test_participants_and_collateral(db: str, tmp_path: Path) -> None:
     assert json.loads(out)["status"] == "SUSPENDED"
 
     code, out, _ = cli(
-        "participant", "add", "BANKD", "--party", "LEI-D", "--credit-score", "3", "--db", db, "--json"
+        "participant",
+        "add",
+        "BANKD",
+        "--party",
+        "5493000BANKD00000061",
+        "--credit-score",
+        "3",
+        "--db",
+        db,
+        "--json",
     )
     assert json.loads(out)["tolerance_limit"] == "50000000"  # from the shipped score table
     code, _, err = cli("participant", "add", "BANKC", "--party", LEI_A, "--db", db)
@@ -67,7 +76,7 @@ def test_participants_and_collateral(db: str, tmp_path: Path) -> None:
     )
     assert json.loads(out)[0]["collateral_value"] == "1000000.00"
     code, out, _ = cli(
-        "collateral", "lodge", "BANKA", "--security", "AU000XCLWAB8", "--quantity", "1000",
+        "collateral", "lodge", "BANKA", "--security", "AU000XCLWAB3", "--quantity", "1000",
         "--price", "100", "--haircut", "0.05", "--db", db, "--json",
     )  # fmt: skip
     assert json.loads(out)[0]["collateral_value"] == "1095000.00"

@@ -13,8 +13,10 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from gateway.clearing.ports import Position
 from gateway.domain.errors import InputRejected
+from gateway.domain.reasons import ReasonCode
 from recon.formats import (
     CCP_POSITIONS_VIEW,
+    MEMBERS_TABLE,
     POSITION_COLUMNS,
     fetch_ccp_positions,
     read_positions,
@@ -89,6 +91,22 @@ def test_csv_is_exact_text_in_the_standard_column_order(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize("name", ["positions.txt", "positions", "positions.csv.bak", "positions.xlsx"])
+def test_a_suffix_that_names_no_written_format_is_refused_and_nothing_is_written(
+    tmp_path: Path, name: str
+) -> None:
+    with pytest.raises(InputRejected) as err:
+        write_positions(_positions(), tmp_path / name)
+    assert (err.value.code, err.value.path) == (ReasonCode.REF_INVALID_INPUT, "--out")
+    assert ".csv, .parquet, .pq" in err.value.issues[0].message
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_suffix_is_matched_whatever_its_case(tmp_path: Path) -> None:
+    assert write_positions(_positions(), tmp_path / "P.CSV") == 2
+    assert read_positions(tmp_path / "P.CSV", "CM1").frame.height == 2
+
+
 def test_writer_accepts_a_frame_and_refuses_another_layout(tmp_path: Path) -> None:
     frame = pl.DataFrame(
         [{c: None for c in POSITION_COLUMNS}], schema=dict.fromkeys(POSITION_COLUMNS, pl.String)
@@ -115,6 +133,10 @@ async def _create_view(url: str) -> None:
         for c in POSITION_COLUMNS
     )
     async with engine.begin() as conn:
+        # the gateway's members table, which the view's rows refer to (here only the column read)
+        await conn.execute(text(f"CREATE TABLE {MEMBERS_TABLE} (member_id VARCHAR(64) PRIMARY KEY)"))
+        for member in ("CM1", "CM2"):
+            await conn.execute(text(f"INSERT INTO {MEMBERS_TABLE} VALUES (:m)"), {"m": member})  # noqa: S608
         await conn.execute(text(f"CREATE TABLE {CCP_POSITIONS_VIEW} ({columns})"))
         for p in _positions():
             await conn.execute(
@@ -149,6 +171,15 @@ async def test_ccp_positions_view_on_sqlite(tmp_path: Path) -> None:
     await _create_view(url)
     book = await fetch_ccp_positions(url, "CM1")
     assert book.frame.height == 2
+
+
+async def test_unknown_member_in_the_database_is_refused_not_an_empty_book(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}"
+    await _create_view(url)
+    with pytest.raises(InputRejected) as err:
+        await fetch_ccp_positions(url, "NOBODY")
+    assert (err.value.code, err.value.path) == (ReasonCode.REF_UNKNOWN_MEMBER, "--member")
+    assert "NOBODY" in err.value.issues[0].message
 
 
 async def test_missing_view_is_a_clear_error(tmp_path: Path) -> None:

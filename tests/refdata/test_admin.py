@@ -84,12 +84,12 @@ async def test_collateral_valued_after_haircuts_in_base_currency(admin: Referenc
     await admin.lodge("BANKA", "HOUSE", cash("AUD", Decimal(500_000)))  # adds to the line
     shown = await admin.lodge("BANKA", "HOUSE", cash("EUR", Decimal(100_000)))
     bond = Holding(
-        "AU000XCLWAB8", AssetKind.SECURITY, "AUD", Decimal(10_000), Decimal("98.5"), Decimal("0.04")
+        "AU000XCLWAB3", AssetKind.SECURITY, "AUD", Decimal(10_000), Decimal("98.5"), Decimal("0.04")
     )
     shown = await admin.lodge("BANKA", "HOUSE", bond)
     # 1.5m AUD + 100k EUR (1.08/0.65 = 166,153.85 AUD) + 985k x 0.96 AUD
     assert round(shown.collateral_value, 2) == Decimal("2611753.85")
-    assert [h.asset_id for h in shown.holdings] == ["AU000XCLWAB8", "AUD", "EUR"]
+    assert [h.asset_id for h in shown.holdings] == ["AU000XCLWAB3", "AUD", "EUR"]
     assert shown.to_dict()["excess"] == "2611753.85"
     client = (await admin.show("BANKA", "C1"))[0]
     assert client.collateral_value == 0
@@ -100,7 +100,11 @@ async def test_lodgement_errors_are_specific(admin: ReferenceData) -> None:
     await admin.add_participant(bank())
     with pytest.raises(InputRejected) as err:
         await admin.lodge("BANKA", "NOPE", cash("AUD", Decimal(1)))
-    assert (err.value.code, err.value.path) == (R.REF_UNKNOWN_MEMBER, "account")
+    # the member exists, the account does not: said as such, with the member's accounts listed
+    assert (err.value.code, err.value.path) == (R.REF_UNKNOWN_ACCOUNT, "--account")
+    assert "BANKA" in err.value.issues[0].message
+    assert "NOPE" in err.value.issues[0].message
+    assert "HOUSE, C1" in err.value.issues[0].message
     with pytest.raises(InputRejected) as err:
         await admin.lodge("BANKA", "HOUSE", cash("NZD", Decimal(1)))
     assert (err.value.code, err.value.path) == (R.MD_MISSING_CURVE, "fx.rates.NZD")

@@ -21,7 +21,7 @@ from gateway.domain.trade import PartyTradeId  # noqa: F401  (re-exported for te
 
 A = "549300VBWWV6BYQOWM67"
 B = "529900DTJ5A7S5UCBB52"
-CCP = "CCPLEI00000000000000"
+CCP = "CCPLEI00000000000075"
 
 CENTRES = {"AUD": ("AUSY",), "USD": ("USNY",), "EUR": ("EUTA",), "GBP": ("GBLO",)}
 OIS_INDEX = {

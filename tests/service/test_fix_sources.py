@@ -28,7 +28,7 @@ MEMBERS = (member("BANKA", LEI_A, ("BANKA_FIX",)), member("BANKB", LEI_B, ("BANK
 COLLATERAL = {"BANKA": Decimal(100_000_000), "BANKB": Decimal(100_000_000)}
 SOURCES = (
     TradeSource(
-        "VENUE", mqtt_user="venue", fix_comp_id="VENUE_FIX", venue=True, party_id="5493000VENUE00000001"
+        "VENUE", mqtt_user="venue", fix_comp_id="VENUE_FIX", venue=True, party_id="5493000VENUE00000075"
     ),
     TradeSource("OLDVENUE", mqtt_user="old", fix_comp_id="OLD_FIX", status=SourceStatus.SUSPENDED),
 )

@@ -39,7 +39,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
-LEI_C = "5493001KJTIIGC8Y1R17"
+LEI_C = "5493001KJTIIGC8Y1R12"
 
 
 def _swap(trade_id: str, *, parties: tuple[str, str] = (LEI_A, LEI_B)) -> Trade:
