@@ -67,7 +67,7 @@ def run(
         outcome = run_member(request, SystemClock())
     except InputRejected as exc:
         for issue in exc.issues:
-            typer.echo(f"error: {issue.code}: {issue.path}: {issue.message}", err=True)
+            typer.echo(f"error: {issue.path}: {issue.message} ({issue.code})", err=True)
         typer.echo("nothing reconciled: fix the input and run again", err=True)
         raise typer.Exit(EXIT_UNUSABLE) from None
     s = outcome.summary

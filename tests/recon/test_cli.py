@@ -240,3 +240,20 @@ def test_run_against_the_gateway_database(tmp_path: Path, postgres_url: str) -> 
     rows = _breaks(tmp_path)
     assert {(r["break_type"], r["trade_id"]) for r in rows} == {("MISSING_AT_MEMBER", "CCP-000002")}
     assert "matched 1" in out
+
+
+def test_a_member_the_gateway_database_does_not_know_is_refused(tmp_path: Path) -> None:
+    import asyncio
+
+    from tests.recon.test_formats import _create_view
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}"
+    asyncio.run(_create_view(url))
+    member = write_csv(tmp_path / "m.csv", [position("CCP-000001", member="NOBODY")])
+    args = ["run", "--date", "2026-01-12", "--member", "NOBODY", "--member-book", str(member)]
+    args += ["--out", str(tmp_path / "out"), "--store", str(tmp_path / "breaks.db"), "--no-pdf", "--db", url]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert "REF_UNKNOWN_MEMBER" in result.stderr
+    assert "--member" in result.stderr
+    assert not (tmp_path / "out").exists()  # not an empty CCP book reported as breaks

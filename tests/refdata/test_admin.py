@@ -16,6 +16,7 @@ from gateway.domain.reasons import ReasonCode as R
 from gateway.refdata.admin import ReferenceData, cash, member_to_dict
 from gateway.refdata.fx import FxRates
 from gateway.refdata.model import Account, AssetKind, Holding, Member, MemberStatus
+from gateway.rules.settings import ClearingSettings
 from gateway.store import refdata_repo
 from gateway.store import tables as t
 
@@ -194,3 +195,63 @@ def test_unreadable_rate_or_rule_files_are_named(tmp_path: Path) -> None:
         with pytest.raises(InputRejected) as err:
             load(missing)  # type: ignore[operator]
         assert (err.value.code, err.value.path) == (code, str(missing))
+
+
+async def test_unknown_account_is_named_as_such_in_every_collateral_request(admin: ReferenceData) -> None:
+    await admin.add_participant(bank())
+    for request in (
+        admin.withdraw("BANKA", "C9", "AUD", Decimal(1)),
+        admin.show("BANKA", "C9"),
+        admin.account("BANKA", "C9"),
+    ):
+        with pytest.raises(InputRejected) as err:
+            await request
+        assert err.value.code is R.REF_UNKNOWN_ACCOUNT
+        assert "member BANKA has no account 'C9'; its accounts: HOUSE, C1" in err.value.issues[0].message
+    with pytest.raises(InputRejected) as err:
+        await admin.show("NOBODY")
+    assert err.value.code is R.REF_UNKNOWN_MEMBER
+
+
+async def test_a_security_takes_its_haircut_from_the_eligible_table_or_is_refused(
+    engine: AsyncEngine,
+) -> None:
+    eligible = ClearingSettings.from_toml("[collateral.eligible]\nAU = 0.03\n").collateral
+    admin = ReferenceData(engine, clock=FixedClock(), fx=FX, eligible=eligible)
+    await admin.add_participant(bank())
+    bond = admin.security("AU000XCLWAB3", "AUD", Decimal(1000), Decimal(100), None)
+    assert bond.haircut == Decimal("0.03")
+    assert admin.security("AU000XCLWAB3", "AUD", Decimal(1), Decimal(1), Decimal("0.1")).haircut == Decimal(
+        "0.1"
+    )
+    shown = await admin.lodge("BANKA", "HOUSE", bond)
+    assert shown.collateral_value == Decimal(97_000)
+
+    with pytest.raises(InputRejected) as err:
+        admin.security("US0378331005", "USD", Decimal(1), Decimal(1), None)  # not in the table
+    assert (err.value.code, err.value.path) == (R.REF_HAIRCUT_REQUIRED, "--haircut")
+    assert "US0378331005" in err.value.issues[0].message
+    with pytest.raises(InputRejected) as err:
+        admin.security("BADISIN", "AUD", Decimal(1), Decimal(1), Decimal(0))
+    assert (err.value.code, err.value.path) == (R.REF_INVALID_ISIN, "--security")
+    with pytest.raises(InputRejected) as err:
+        admin.security("AU000XCLWAB3", "XYZ", Decimal(1), Decimal(1), Decimal(0))
+    assert (err.value.code, err.value.path) == (R.REF_UNKNOWN_CURRENCY, "--currency")
+    with pytest.raises(InputRejected) as err:
+        admin.security("AU000XCLWAB3", "AUD", Decimal(1), Decimal(1), Decimal("1.5"))
+    assert err.value.path == "--haircut"
+
+
+async def test_a_security_line_that_is_not_an_isin_is_not_lodged(admin: ReferenceData) -> None:
+    await admin.add_participant(bank())
+    line = Holding("BADISIN", AssetKind.SECURITY, "AUD", Decimal(1), Decimal(99), Decimal(0))
+    with pytest.raises(InputRejected) as err:
+        await admin.lodge("BANKA", "HOUSE", line)
+    assert err.value.code is R.REF_INVALID_ISIN
+    assert (await admin.show("BANKA", "HOUSE"))[0].holdings == ()
+
+
+def test_a_currency_outside_iso_4217_is_refused_in_the_model() -> None:
+    with pytest.raises(InputRejected) as err:
+        cash("XYZ", Decimal(1))
+    assert (err.value.code, err.value.path) == (R.REF_UNKNOWN_CURRENCY, "collateral.currency")
