@@ -254,6 +254,7 @@ def participant_add(
     args = {
         "member": member,
         "party": list(party),
+        "party_scheme": party_scheme,
         "name": name,
         "comp_id": list(comp_id or ()),
         "house": house,

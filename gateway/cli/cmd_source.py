@@ -70,6 +70,7 @@ def source_add(
         "fix_comp_id": fix_comp_id,
         "venue": venue,
         "party": party,
+        "party_scheme": party_scheme,
     }
 
     async def body() -> dict[str, Any]:

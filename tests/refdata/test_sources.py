@@ -202,6 +202,7 @@ def test_every_admin_command_leaves_an_audit_row_with_its_operator(db: str, tmp_
         "fix_comp_id": None,
         "venue": False,
         "party": None,
+        "party_scheme": "lei",
     }
     # filters
     code, out, _ = cli("audit", "list", "--operator", "bob", "--db", db, "--json")
