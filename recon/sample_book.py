@@ -104,13 +104,20 @@ def plant_breaks(ccp: pl.DataFrame, member: str, *, seed: int) -> tuple[pl.DataF
     planted: list[PlantedBreak] = []
 
     gone = rows[dropped]
-    planted.append(PlantedBreak(BreakType.MISSING_AT_MEMBER, gone["trade_id"], gone["uti"], "", "", ""))
+    planted.append(
+        PlantedBreak(BreakType.MISSING_AT_MEMBER, gone["trade_id"] or "", gone["uti"] or "", "", "", "")
+    )
 
     row = rows[wrong_notional]
     booked = _shifted(row["notional"], NOTIONAL_SHIFT, f"{row['trade_id']}:notional")
     planted.append(
         PlantedBreak(
-            BreakType.ECONOMIC_MISMATCH, row["trade_id"], row["uti"], "notional", row["notional"], booked
+            BreakType.ECONOMIC_MISMATCH,
+            row["trade_id"] or "",
+            row["uti"] or "",
+            "notional",
+            row["notional"] or "",
+            booked,
         )
     )
     row["notional"] = booked
@@ -119,7 +126,12 @@ def plant_breaks(ccp: pl.DataFrame, member: str, *, seed: int) -> tuple[pl.DataF
     valued = _shifted(row["npv"], NPV_SHIFT, f"{row['trade_id']}:npv")
     planted.append(
         PlantedBreak(
-            BreakType.VALUATION_MISMATCH, row["trade_id"], row["uti"], "npv", row["npv"] or "", valued
+            BreakType.VALUATION_MISMATCH,
+            row["trade_id"] or "",
+            row["uti"] or "",
+            "npv",
+            row["npv"] or "",
+            valued,
         )
     )
     row["npv"] = valued
