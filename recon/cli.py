@@ -14,7 +14,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-_COMMAND_MODULES: tuple[str, ...] = ("recon.cmd_run", "recon.cmd_schedule", "recon.cmd_bench")
+_COMMAND_MODULES: tuple[str, ...] = (
+    "recon.cmd_run",
+    "recon.cmd_schedule",
+    "recon.cmd_bench",
+    "recon.cmd_sample_book",
+)
 
 
 def main() -> None:
