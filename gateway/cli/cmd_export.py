@@ -29,17 +29,13 @@ def export_positions(
         raise typer.BadParameter("--account needs --member", param_hint="--account")
 
     async def body() -> dict[str, Any]:
-        from gateway.store import clearing_repo
-        from gateway.store.engine import reading
-        from recon.formats import write_positions
+        from gateway.position_export import export_positions
 
         engine = await open_db(db)
         try:
-            async with reading(engine) as conn:
-                rows = await clearing_repo.positions(conn, member, account, day)
+            written = await export_positions(engine, out, day, member=member, account=account)
         finally:
             await engine.dispose()
-        written = write_positions(rows, out)
         return {"business_date": day.isoformat(), "member": member, "rows": written, "out": str(out)}
 
     emit(run(body), True)

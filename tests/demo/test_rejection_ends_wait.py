@@ -7,10 +7,10 @@ from pathlib import Path
 
 from rich.console import Console
 
-from gateway.cli.cmd_demo import _summary
 from gateway.demo.observer import Observer
 from gateway.demo.runner import DemoReport, _resting, _result
 from gateway.demo.scenario import SOURCE, Intent, Route, demo_day
+from gateway.demo.summary import render
 from gateway.domain.errors import Issue
 from gateway.domain.reasons import ReasonCode
 from gateway.publish.mqtt.rejection import message_rejected
@@ -62,7 +62,6 @@ def test_the_summary_lists_a_rejected_trade_and_its_reason() -> None:
         members=(),
         positions_file=Path("var/demo/ccp-positions.csv"),
         position_rows=0,
-        fix_reports=0,
         statuses_seen=1,
         elapsed_s=1.0,
         schema="clearing-profile (clearing-profile.xsd)",
@@ -70,7 +69,7 @@ def test_the_summary_lists_a_rejected_trade_and_its_reason() -> None:
     assert not report.as_intended
     assert report.refusal_reasons["SCHEMA_INVALID"] == 1
     console = Console(record=True, width=200)
-    _summary(console, report)
+    render(console, report)
     text = console.export_text()
     line = next(ln for ln in text.splitlines() if tid in ln)
     assert "rejected" in line
