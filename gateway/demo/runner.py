@@ -96,11 +96,15 @@ class DemoReport:
     members: tuple[MemberFigures, ...]
     positions_file: Path
     position_rows: int
-    statuses_seen: int
     elapsed_s: float
     schema: str = ""  # the schema set that validated the FpML messages, e.g. "clearing-profile"
     # every status each recipient received: (trade id, what and where), per trade in order of receipt
     seen: tuple[tuple[str, Seen], ...] = ()
+
+    @property
+    def statuses_seen(self) -> int:
+        """Every status every recipient received (MQTT topics and FIX sessions)."""
+        return len(self.seen)
 
     @property
     def database(self) -> Path:
@@ -425,7 +429,6 @@ async def run_demo(
         members=members,
         positions_file=positions_file,
         position_rows=rows,
-        statuses_seen=observer.count,
         elapsed_s=time.perf_counter() - started,
         schema=f"{schema.label} ({schema.main})",
         seen=observer.all_seen(),

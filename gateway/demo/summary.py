@@ -10,10 +10,11 @@ import shlex
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from rich import box
 from rich.markup import escape
 from rich.table import Table
 
-from gateway.demo.explain import per_recipient, sequence, worked_trade
+from gateway.demo.explain import Recipient, per_recipient, sequence, worked_trade
 from gateway.demo.observer import Channel
 from gateway.demo.scenario import MEMBERS
 
@@ -70,14 +71,16 @@ def _outcomes(console: Console, r: DemoReport) -> None:
 
 
 def _reasons(console: Console, results: tuple[TradeResult, ...]) -> None:
-    """Only the trades the gateway gave reasons for: a refusal, a rejection, a wait (even one that cleared)."""
+    """Only the trades the gateway gave reasons for: a refusal, a rejection, a wait (even one that cleared),
+    each reason under the status that carried it."""
     given = [t for t in results if t.reasons]
     if given:
-        table = Table(title=REASONS_TITLE)
-        for col in ("trade", "intended", "statuses the submitter saw", "outcome", "reason codes"):
-            table.add_column(col)
+        table = Table(title=REASONS_TITLE, box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False, expand=True)
+        table.add_column("trade", no_wrap=True)
+        table.add_column("meant to be", ratio=1)
+        table.add_column("what its submitter was told, and why", ratio=2)
         for t in given:
-            table.add_row(t.trade_id, t.intent.value, " → ".join(t.statuses), t.outcome, _explained(t))
+            table.add_row(t.trade_id, t.intent.value, "\n".join(_told(t)), end_section=True)
         console.print(table)
     silent = [t.trade_id for t in results if not t.reasons and t.outcome != "cleared"]
     if silent:
@@ -88,52 +91,76 @@ def _reasons(console: Console, results: tuple[TradeResult, ...]) -> None:
         )
 
 
-def _explained(t: TradeResult) -> str:
-    """The reasons of the outcome, and apart from them why the trade waited before it."""
-    if t.outcome == "pending":
-        return ", ".join(t.codes)
-    shown = [] if t.outcome == "cleared" else list(t.codes)
-    waited = [c for c in t.pending_codes if c not in shown]
-    if waited:
-        shown.append(f"{', '.join(waited)} (while pending)")
-    return ", ".join(shown)
+def _told(t: TradeResult) -> list[str]:
+    """The statuses in order, then the reasons of the wait and of the outcome."""
+    lines = [" → ".join(t.statuses)]
+    lines += [f"pending: {code}" for code in t.pending_codes]
+    if t.outcome in ("refused", "rejected"):
+        lines += [f"{t.outcome}: {code}" for code in t.codes]
+    return lines
+
+
+# the steps a trade goes through, and the statuses (FpML, or FIX message and status) that tell each
+STEPS = (
+    ("received", ("Received", "AR Received", "AE PendingNew")),
+    ("awaiting", ("AwaitingAcceptance", "AE AwaitingAcceptance", "AR AwaitingAcceptance")),
+    ("accepted", ("Accepted", "AR Accepted", "AE Accepted")),
+    ("pending", ("Pending", "AE Pending", "AR Pending")),
+    ("cleared", ("Cleared", "AE Cleared", "AR Cleared")),
+    ("refused", ("Refused", "AE Refused", "Rejected", "AR Rejected", "messageRejected")),
+)
+
+
+def _step(label: str) -> str:
+    return next((step for step, labels in STEPS if label in labels), "other")
+
+
+def _who(rec: Recipient) -> str:
+    if rec.role == "trade source":
+        return f"{rec.participant} source"
+    return f"{rec.participant} {'FIX' if rec.channel is Channel.FIX else 'MQTT'}"
 
 
 def _statuses(console: Console, r: DemoReport) -> None:
     members = _fix_members()
     counts = per_recipient(r.seen, members)
-    total = sum(c.total for c in counts)
+    total = sum(c.total for c in counts)  # each status is counted under one recipient: r.statuses_seen
     console.print(
-        f"\n[bold]Why {total} statuses for {len(r.results)} trades[/bold]: each trade is told to everyone "
-        "concerned, at every step. The trade source hears about the trades it submitted on "
-        "ccp/out/{source}/fpml; each member hears about its own side on ccp/member/{member}/fpml and, "
-        "if it has a FIX session, as TradeCaptureReports (AE; AR acknowledges a report it sent). A trade "
-        "goes Received, Pending while it waits (collateral, a backload), then Cleared or Refused; one a "
-        "member reports over FIX is AwaitingAcceptance until the other member accepts it.",
+        f"\n[bold]Why {total} statuses for {len(r.results)} trades[/bold]: every party to a trade is told "
+        "of each step. The trade source on ccp/out/{source}/fpml, each member on "
+        "ccp/member/{member}/fpml (its own side only) and on its FIX session (AE reports a status, "
+        "AR answers a report the member sent; FIX's PendingNew is received). A trade is received, may wait "
+        "(pending: collateral, a backload), then is cleared or refused; one a member reports over FIX "
+        "first awaits the other member's acceptance.",
         highlight=False,
     )
-    table = Table(title="Statuses per recipient")
-    for col in ("recipient", "as", "on", "statuses", "of which"):
-        table.add_column(col, justify="right" if col == "statuses" else "left")
+    rows = []
     for c in counts:
-        rec = c.recipient
-        on = rec.where if rec.channel is Channel.MQTT else f"FIX session {rec.where}"
-        detail = ", ".join(f"{status} {n}" for status, n in c.by_status)
-        table.add_row(rec.participant, rec.role, on, str(c.total), detail)
-    table.add_row("all", "", "", str(total), f"{len(r.results)} trades", style="bold")
+        by_step: dict[str, int] = {}
+        for label, n in c.by_status:
+            by_step[_step(label)] = by_step.get(_step(label), 0) + n
+        rows.append((_who(c.recipient), by_step, c.total))
+    steps = [step for step, _ in STEPS]
+    if any("other" in by_step for _, by_step, _ in rows):
+        steps.append("other")
+    table = Table(title="Statuses per recipient", box=box.SIMPLE_HEAD, padding=(0, 0), pad_edge=False)
+    table.add_column("recipient", no_wrap=True)
+    for col in (*steps, "total"):
+        table.add_column(col, justify="right", no_wrap=True)
+    for who, by_step, n in rows:
+        table.add_row(who, *(str(by_step.get(step, "")) for step in steps), str(n))
+    table.add_row("all", *[""] * len(steps), str(total), style="bold")
     console.print(table)
     example = worked_trade(r.results)
     if example is None:
         return
     console.print(
-        f"Trade {example.trade_id} ({example.intent.value}), status by status to each recipient:",
-        highlight=False,
+        f"Trade {example.trade_id} ({example.intent.value}), as each recipient saw it:", highlight=False
     )
-    steps = Table(show_header=False, box=None, padding=(0, 1, 0, 2))
+    lines = Table(show_header=False, box=None, padding=(0, 1, 0, 2))
     for rec, labels in sequence(r.seen, example.trade_id, members):
-        who = f"{rec.participant} ({'FIX' if rec.channel is Channel.FIX else rec.role})"
-        steps.add_row(who, " → ".join(labels))
-    console.print(steps)
+        lines.add_row(_who(rec), " → ".join(labels))
+    console.print(lines)
 
 
 def _members(console: Console, r: DemoReport) -> None:
@@ -153,27 +180,27 @@ def _members(console: Console, r: DemoReport) -> None:
 
 
 def _files(console: Console, r: DemoReport) -> None:
+    """Where the day's files are, then commands to paste (printed whole: a wrapped path cannot be pasted)."""
     day = r.business_date.isoformat()
     db = _path(r.database_url)
     positions = str(r.positions_file)
     console.print(f"\n[bold]Where the day is[/bold] (all under {escape(str(r.workdir))}):", highlight=False)
     rows = (
-        (
-            "database",
-            f"{r.database} (SQLite; the operations commands read {OPERATIONS_DB} unless given --db)",
-        ),
-        (
-            "CCP positions",
-            f"{positions} ({r.position_rows} rows, as `clearing-gateway export positions` writes)",
-        ),
+        ("database", str(r.database)),
+        ("CCP positions", f"{positions} ({r.position_rows} rows)"),
         ("market data", str(r.workdir / "market")),
-        ("FIX sessions", f"{r.workdir / 'fix'} (message logs and sequence store)"),
-        ("broker users", f"{r.workdir / 'mqtt'} (password file and topic rules)"),
+        ("FIX sessions", f"{r.workdir / 'fix'} (message logs, sequence store)"),
+        ("broker users", f"{r.workdir / 'mqtt'} (password file, topic rules)"),
     )
-    files = Table(show_header=False, box=None, padding=(0, 1, 0, 2))
     for name, where in rows:
-        files.add_row(name, escape(where))
-    console.print(files)
+        console.print(f"  {name:<14} {where}", markup=False, highlight=False, soft_wrap=True)
+    console.print(
+        f"The operations commands read {OPERATIONS_DB} unless given --db. The position file is what "
+        "`clearing-gateway export positions` writes, in the layout clearing-recon reads; reconcile a "
+        "member's own book against it.",
+        markup=False,
+        highlight=False,
+    )
     console.print("[bold]Next[/bold], from this folder:", highlight=False)
     commands = (
         f"clearing-gateway trade list --db {db}",
