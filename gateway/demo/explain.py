@@ -30,7 +30,7 @@ class Recipient:
     def role(self) -> str:
         if self.channel is Channel.FIX:
             return "member's FIX session"
-        return "trade source" if self.where.split("/")[1:2] == ["out"] else "member"
+        return "trade source" if self.where.split("/")[-3:-2] == ["out"] else "member"
 
 
 def recipient_of(where: str, fix_members: Mapping[str, str]) -> Recipient:
