@@ -1,4 +1,5 @@
-"""Counting statuses per recipient: each status under exactly one recipient, whatever the topic root."""
+"""Counting statuses per recipient (each under exactly one recipient, whatever the topic root), and the
+operations commands' default database the summary names."""
 
 from __future__ import annotations
 
@@ -42,3 +43,10 @@ def test_each_status_counts_once_under_its_recipient_source_first() -> None:
     by_where = {r.where: labels for r, labels in steps.items()}
     assert by_where["ccp/out/SRC/fpml"] == ("Received", "Pending (RISK_INSUFFICIENT_COLLATERAL)", "Cleared")
     assert by_where["BANKA_FIX"] == ("AE PendingNew",)
+
+
+def test_the_summary_names_the_database_the_operations_commands_read_by_default() -> None:
+    from gateway.cli.cmd_admin import DEFAULT_DB
+    from gateway.demo.summary import OPERATIONS_DB
+
+    assert DEFAULT_DB.removeprefix("sqlite+aiosqlite:///").removeprefix("./") == OPERATIONS_DB
