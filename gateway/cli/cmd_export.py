@@ -30,23 +30,15 @@ def export_positions(
 
     async def body() -> dict[str, Any]:
         from gateway.domain.file_formats import output_format
-        from gateway.refdata.admin import account_of, known_member
-        from gateway.store import clearing_repo
-        from gateway.store.engine import reading
-        from recon.formats import POSITION_FORMATS, write_positions
+        from gateway.position_export import export_positions
+        from recon.formats import POSITION_FORMATS
 
         output_format(out, POSITION_FORMATS)  # before the database: a wrong suffix touches nothing
         engine = await open_db(db)
         try:
-            async with reading(engine) as conn:
-                if member is not None:
-                    known = await known_member(conn, member, "--member")
-                    if account is not None:
-                        account_of(known, account)
-                rows = await clearing_repo.positions(conn, member, account, day)
+            written = await export_positions(engine, out, day, member=member, account=account)
         finally:
             await engine.dispose()
-        written = write_positions(rows, out)
         return {"business_date": day.isoformat(), "member": member, "rows": written, "out": str(out)}
 
     emit(run(body), True)

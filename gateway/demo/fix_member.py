@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
 
@@ -37,6 +38,8 @@ class FixMember:
     # account; None: it only reports
     affirms_as: str | None = None
     accepted: list[str] = field(default_factory=list)  # TradeReportIDs of the reports it accepted
+    # told of every AR and AE the session receives: (own CompID, MsgType, fields)
+    on_message: Callable[[str, str, dict[int, str]], None] | None = None
     _seq: int = 1
     _reader: asyncio.StreamReader | None = None
     _writer: asyncio.StreamWriter | None = None
@@ -137,5 +140,7 @@ class FixMember:
             self.acks.append(fields)
         elif kind == "AE":
             self.reports.append(fields)
-            if self.affirms_as is not None and fields.get(856) == "1" and fields.get(572):
-                self.accept(fields)
+        if kind in ("AR", "AE") and self.on_message is not None:
+            self.on_message(self.sender, kind, fields)
+        if kind == "AE" and self.affirms_as is not None and fields.get(856) == "1" and fields.get(572):
+            self.accept(fields)

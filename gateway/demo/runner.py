@@ -36,12 +36,13 @@ from gateway.config import (
 )
 from gateway.demo.clock import ShiftedClock
 from gateway.demo.fix_member import FixMember
-from gateway.demo.observer import Observer
+from gateway.demo.observer import Observer, Seen, fix_session
 from gateway.demo.requests import request_clearing
 from gateway.demo.scenario import MEMBERS, SOURCE, DemoMember, DemoTrade, Intent, Route, demo_day
 from gateway.domain.enums import AccountType
 from gateway.domain.trade import Trade
 from gateway.loopback import free_port
+from gateway.position_export import export_positions
 from gateway.refdata.admin import ReferenceData, cash
 from gateway.refdata.model import Account, Member
 from gateway.rules.hours import ServiceHours
@@ -75,10 +76,16 @@ class TradeResult:
     trade_id: str
     intent: Intent
     route: Route
-    outcome: str  # cleared, refused, rejected (messageRejected), pending, no answer
-    codes: tuple[str, ...]
-    statuses: tuple[str, ...]  # what the source saw, in order
+    outcome: str  # cleared, refused, rejected (messageRejected or a FIX reject), pending, no answer
+    codes: tuple[str, ...]  # the reasons of the outcome (a refusal's, a rejection's, a pending status's)
+    statuses: tuple[str, ...]  # what the submitter saw, in order
     latency_ms: float | None  # submission to final status, seen by the submitter
+    pending_codes: tuple[str, ...] = ()  # why it waited before its outcome (a collateral call, ...)
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        """Every reason the submitter was given for this trade, first seen first."""
+        return tuple(dict.fromkeys((*self.pending_codes, *self.codes)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,10 +96,23 @@ class DemoReport:
     members: tuple[MemberFigures, ...]
     positions_file: Path
     position_rows: int
-    fix_reports: int
-    statuses_seen: int
     elapsed_s: float
     schema: str = ""  # the schema set that validated the FpML messages, e.g. "clearing-profile"
+    # every status each recipient received: (trade id, what and where), per trade in order of receipt
+    seen: tuple[tuple[str, Seen], ...] = ()
+
+    @property
+    def statuses_seen(self) -> int:
+        """Every status every recipient received (MQTT topics and FIX sessions)."""
+        return len(self.seen)
+
+    @property
+    def database(self) -> Path:
+        return self.workdir / "gateway.db"
+
+    @property
+    def database_url(self) -> str:
+        return store_url(self.workdir)
 
     @property
     def outcomes(self) -> Counter[str]:
@@ -114,16 +134,28 @@ class DemoReport:
 
         return {"p50": pct(50), "p90": pct(90), "p99": pct(99), "max": values[-1]}
 
+    @staticmethod
+    def intended(result: TradeResult) -> bool:
+        """Did ``result`` end as its trade was meant to?"""
+        return result.outcome == _EXPECTED[result.intent]
+
     @property
     def as_intended(self) -> bool:
-        expected = {
-            Intent.CLEAR: "cleared",
-            Intent.COLLATERAL_CALL: "cleared",
-            Intent.INELIGIBLE: "refused",
-            Intent.CREDIT: "refused",
-            Intent.BACKLOAD: "pending",
-        }
-        return all(r.outcome == expected[r.intent] for r in self.results)
+        return all(self.intended(r) for r in self.results)
+
+
+_EXPECTED = {
+    Intent.CLEAR: "cleared",
+    Intent.COLLATERAL_CALL: "cleared",
+    Intent.INELIGIBLE: "refused",
+    Intent.CREDIT: "refused",
+    Intent.BACKLOAD: "pending",
+}
+
+
+def store_url(workdir: Path) -> str:
+    """The demo's SQLite database in ``workdir``, as the ``--db`` of the operations commands takes it."""
+    return f"sqlite+aiosqlite:///{workdir / 'gateway.db'}"
 
 
 def demo_start(settings: ClearingSettings, today: date) -> datetime:
@@ -265,14 +297,14 @@ async def run_demo(
     business_date = ServiceHours(settings.service_hours, settings.backload).business_date(start)
     report_progress("market data", 0, 1)
     market = prepare(workdir, business_date, settings)
-    store_url = f"sqlite+aiosqlite:///{workdir / 'gateway.db'}"
+    database = store_url(workdir)
     report_progress("onboarding members", 0, 1)
-    await onboard(store_url, clock)
+    await onboard(database, clock)
     mqtt_port, fix_port = free_port(), free_port()
     config = GatewayConfig(
         data_dir=workdir,
         mqtt=MqttConfig(mode=BrokerMode.EMBEDDED, host="127.0.0.1", port=mqtt_port),
-        store=StoreConfig(url=store_url),
+        store=StoreConfig(url=database),
         fix=FixConfig(enabled=True, port=fix_port, comp_id="CCP", data_dir=workdir / "fix"),
         ops=OpsConfig(port=0),
         risk=RiskConfig(market_data_dir=market),
@@ -280,10 +312,11 @@ async def run_demo(
     )
     day = demo_day(business_date, trades=trades, seed=seed)
     sent_at: dict[str, float] = {}
+    fix_source = MEMBERS[2].fix_comp_id or ""
     source_topic = {
         Route.FPML_MQTT: f"ccp/out/{SOURCE}/fpml",
-        # a FIX report is answered on its session and on its members' topics (Bank C reports over FIX)
-        Route.FIX: f"ccp/member/{MEMBERS[2].member_id}/fpml",
+        # Bank C reports over FIX: it is answered on its session (AR, then AE), a rejection included
+        Route.FIX: fix_session(fix_source),
     }
     credentials = demo_users(workdir)
     report_progress("starting the gateway", 0, 1)
@@ -307,7 +340,6 @@ async def run_demo(
             watched = {SOURCE: f"ccp/out/{SOURCE}/fpml"} | {
                 m.member_id: f"ccp/member/{m.member_id}/fpml" for m in MEMBERS
             }
-            fix_source = MEMBERS[2].fix_comp_id or ""
             async with contextlib.AsyncExitStack() as clients:
                 watches = [
                     (await clients.enter_async_context(client(user, f"demo-watch-{user}")), topic)
@@ -315,7 +347,7 @@ async def run_demo(
                 ]
                 source = await clients.enter_async_context(client(SOURCE, SOURCE))
                 bank_c = await clients.enter_async_context(
-                    FixMember("127.0.0.1", fix_port, fix_source, "CCP", clock)
+                    FixMember("127.0.0.1", fix_port, fix_source, "CCP", clock, on_message=observer.seen_fix)
                 )
                 # Bank C's reports are alleged to Bank A or Bank B, whose FIX sessions accept them
                 for affirming in MEMBERS[:2]:
@@ -327,6 +359,7 @@ async def run_demo(
                             "CCP",
                             clock,
                             affirms_as=affirming.lei,
+                            on_message=observer.seen_fix,
                         )
                     )
                 watcher = asyncio.create_task(observer.run_all(watches), name="observer")
@@ -335,7 +368,9 @@ async def run_demo(
                     tid = dt.trade.identifiers.source_trade_id
                     sent_at[tid] = time.perf_counter()
                     if dt.route is Route.FIX:
-                        bank_c.report_trade(_own_account_only(dt.trade, MEMBERS[2].lei), f"C-{n:05d}")
+                        report_id = f"C-{n:05d}"
+                        observer.sent(report_id, tid)  # a reject of the report answers it by report id
+                        bank_c.report_trade(_own_account_only(dt.trade, MEMBERS[2].lei), report_id)
                     else:
                         payload = request_clearing(
                             dt.trade, source=SOURCE, message_id=f"{SOURCE}-{n:06d}", at=clock.now()
@@ -377,11 +412,11 @@ async def run_demo(
                     )
 
                 await _until(observer, refused, len(eod), "end of day", report_progress)
-                fix_reports = len(bank_c.reports)
                 watcher.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await watcher
-            positions_file, rows = await _positions(gateway.engine, workdir, business_date)
+            positions_file = workdir / f"ccp-positions-{business_date.isoformat()}.csv"
+            rows = await export_positions(gateway.engine, positions_file, business_date)
             members = await _figures(gateway.engine, clock)
         finally:
             stop.set()
@@ -394,39 +429,34 @@ async def run_demo(
         members=members,
         positions_file=positions_file,
         position_rows=rows,
-        fix_reports=fix_reports,
-        statuses_seen=observer.count,
         elapsed_s=time.perf_counter() - started,
         schema=f"{schema.label} ({schema.main})",
+        seen=observer.all_seen(),
     )
+
+
+def _outcome(final: Seen) -> str:
+    """cleared, refused (the trade was decided against) or rejected (the message or report was not taken)."""
+    if final.kind == "clearingConfirmed" or final.status == "Cleared":
+        return "cleared"
+    if final.kind in ("messageRejected", "AR"):
+        return "rejected"
+    return "refused"
 
 
 def _result(observer: Observer, dt: DemoTrade, topic: str, sent_at: dict[str, float]) -> TradeResult:
     tid = dt.trade.identifiers.source_trade_id
     final = observer.final(tid, topic)
     statuses = tuple(observer.statuses(tid, topic))
+    seen = [s for s in observer.by_trade.get(tid, ()) if s.topic == topic]
+    pending = [s for s in seen if s.status == "Pending"]
+    waited = tuple(dict.fromkeys(code for s in pending for code in s.codes))
     if final is not None:
-        outcome = {"clearingConfirmed": "cleared", "messageRejected": "rejected"}.get(final.kind, "refused")
         latency = (final.at - sent_at[tid]) * 1000 if tid in sent_at else None
-        return TradeResult(tid, dt.intent, dt.route, outcome, final.codes, statuses, latency)
-    pending = [s for s in observer.by_trade.get(tid, ()) if s.topic == topic and s.status == "Pending"]
+        return TradeResult(tid, dt.intent, dt.route, _outcome(final), final.codes, statuses, latency, waited)
     if pending:
-        return TradeResult(tid, dt.intent, dt.route, "pending", pending[-1].codes, statuses, None)
+        return TradeResult(tid, dt.intent, dt.route, "pending", pending[-1].codes, statuses, None, waited)
     return TradeResult(tid, dt.intent, dt.route, "no answer", (), statuses, None)
-
-
-async def _positions(engine: object, workdir: Path, business_date: date) -> tuple[Path, int]:
-    """The CCP position file for reconciliation, as ``clearing-gateway export positions`` writes it."""
-    from sqlalchemy.ext.asyncio import AsyncEngine
-
-    from gateway.store import clearing_repo
-    from recon.formats import write_positions
-
-    assert isinstance(engine, AsyncEngine)
-    async with engine.connect() as conn:
-        rows = await clearing_repo.positions(conn, None, None, business_date)
-    out = workdir / f"ccp-positions-{business_date.isoformat()}.csv"
-    return out, write_positions(rows, out)
 
 
 async def _figures(engine: object, clock: ShiftedClock) -> tuple[MemberFigures, ...]:

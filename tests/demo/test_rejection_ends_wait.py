@@ -7,12 +7,17 @@ from pathlib import Path
 
 from rich.console import Console
 
-from gateway.cli.cmd_demo import _summary
-from gateway.demo.observer import Observer
+from gateway.clearing.ports import Channel, StatusUpdate
+from gateway.demo.observer import Observer, fix_session
 from gateway.demo.runner import DemoReport, _resting, _result
 from gateway.demo.scenario import SOURCE, Intent, Route, demo_day
+from gateway.demo.summary import render
+from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.errors import Issue
 from gateway.domain.reasons import ReasonCode
+from gateway.intake.fix import replies
+from gateway.publish.fpml import status_update_to_fpml
+from gateway.publish.fpml.status import CcpIdentity
 from gateway.publish.mqtt.rejection import message_rejected
 
 TOPIC = f"ccp/out/{SOURCE}/fpml"
@@ -62,19 +67,17 @@ def test_the_summary_lists_a_rejected_trade_and_its_reason() -> None:
         members=(),
         positions_file=Path("var/demo/ccp-positions.csv"),
         position_rows=0,
-        fix_reports=0,
-        statuses_seen=1,
         elapsed_s=1.0,
         schema="clearing-profile (clearing-profile.xsd)",
     )
     assert not report.as_intended
     assert report.refusal_reasons["SCHEMA_INVALID"] == 1
-    console = Console(record=True, width=200)
-    _summary(console, report)
+    console = Console(record=True, width=120)
+    render(console, report)
     text = console.export_text()
-    line = next(ln for ln in text.splitlines() if tid in ln)
-    assert "rejected" in line
-    assert "SCHEMA_INVALID" in line
+    reasons = text[text.index("Refusal and pending reasons") : text.index("Why ")]
+    row = " ".join(reasons[reasons.index(tid) :].split())
+    assert row.startswith(f"{tid} cleared straight through messageRejected rejected: SCHEMA_INVALID")
     assert "validated against: clearing-profile" in text
 
 
@@ -83,3 +86,58 @@ def test_a_rejection_of_an_unknown_message_is_not_filed_under_a_demo_trade() -> 
     observer.sent("m-1", "T-1")
     observer.seen(TOPIC, _rejection("m-2"))
     assert observer.final("T-1", TOPIC) is None
+
+
+def test_a_refusal_ends_an_ineligible_trades_wait_with_its_reason() -> None:
+    day = demo_day(date(2026, 3, 2), trades=1)
+    dt = next(d for d in day if d.intent is Intent.INELIGIBLE)
+    refused = StatusUpdate(
+        sequence=2,
+        submission_id="S1",
+        source=SOURCE,
+        channel=Channel.MQTT_FPML,
+        status=ClearingStatusCode.REJECTED,
+        trade=dt.trade,
+        at=datetime(2026, 3, 2, 10, 30, tzinfo=UTC),
+        reasons=(Issue(ReasonCode.ELIG_MATURITY_TOO_LONG, "trade", "longer than the product allows"),),
+    )
+    observer = Observer()
+    assert not _resting(observer, dt, TOPIC)
+
+    observer.seen(TOPIC, status_update_to_fpml(refused, ccp=CcpIdentity("CCP"), recipient=SOURCE))
+
+    assert _resting(observer, dt, TOPIC)
+    result = _result(observer, dt, TOPIC, {})
+    assert (result.outcome, result.codes) == ("refused", ("ELIG_MATURITY_TOO_LONG",))
+
+
+def test_a_rejected_fix_report_ends_its_trades_wait_with_the_reason() -> None:
+    """Bank C's reports are answered on its FIX session: a TradeCaptureReportAck rejecting one is its
+    trade's answer, though no status for it reaches any MQTT topic."""
+    day = demo_day(date(2026, 3, 2), trades=6)
+    dt = next(d for d in day if d.route is Route.FIX)
+    tid = dt.trade.identifiers.source_trade_id
+    session = fix_session("BANKC_FIX")
+    observer = Observer()
+    observer.sent("C-00006", tid)
+    assert not _resting(observer, dt, session)
+
+    ack = replies.trade_report_ack(
+        report_id="C-00006",
+        trade_id=None,  # an unreadable report: only its report id ties the answer to the trade
+        trans_type="0",
+        at=datetime(2026, 3, 2, 10, 30, tzinfo=UTC),
+        issues=[Issue(ReasonCode.FIX_MISSING_FIELD, "TradeDate(75)", "is required")],
+    )
+    fields: dict[int, str] = {}
+    for tag, value in ack.pairs():
+        fields.setdefault(tag, value)
+    observer.seen_fix("BANKC_FIX", "AR", fields)
+
+    assert _resting(observer, dt, session)  # the phase stops waiting for it at once
+    result = _result(observer, dt, session, {})
+    assert result.outcome == "rejected"
+    assert result.statuses == ("Rejected",)
+    assert len(result.codes) == 1
+    assert "TradeDate(75): is required" in result.codes[0]
+    assert observer.final(tid, TOPIC) is None  # filed under the FIX session, not the source's topic
