@@ -25,7 +25,9 @@ _COMMAND_MODULES: tuple[str, ...] = (
 def main() -> None:
     for name in _COMMAND_MODULES:
         importlib.import_module(name)
-    app()
+    # the commands registered on ``recon.cli.app``; run as ``python -m recon.cli`` this module is
+    # ``__main__``, a second copy whose ``app`` has none
+    importlib.import_module("recon.cli").app()
 
 
 if __name__ == "__main__":

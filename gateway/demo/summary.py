@@ -197,7 +197,7 @@ def _files(console: Console, r: DemoReport) -> None:
     console.print(
         f"The operations commands read {OPERATIONS_DB} unless given --db. The position file is what "
         "`clearing-gateway export positions` writes, in the layout clearing-recon reads; reconcile a "
-        "member's own book against it.",
+        "member's own book against it (sample-book makes one from it with four breaks planted).",
         markup=False,
         highlight=False,
     )
@@ -205,7 +205,8 @@ def _files(console: Console, r: DemoReport) -> None:
     commands = (
         f"clearing-gateway trade list --db {db}",
         f"clearing-gateway export positions --date {day} --member BANKA --out BANKA-positions.csv --db {db}",
-        f"clearing-recon run --date {day} --member BANKA --member-book YOUR-BANKA-BOOK.csv "
+        f"clearing-recon sample-book --ccp-positions {_path(positions)} --member BANKA --out BANKA-book.csv",
+        f"clearing-recon run --date {day} --member BANKA --member-book BANKA-book.csv "
         f"--ccp-positions {_path(positions)} --out {_path(str(r.workdir / 'recon' / 'BANKA'))}",
     )
     for command in commands:

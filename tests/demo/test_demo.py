@@ -8,6 +8,7 @@ than trades, which schema set checked the messages, where the data is and what t
 from __future__ import annotations
 
 import csv
+import json
 import os
 import re
 import shlex
@@ -46,9 +47,9 @@ def _demo(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def _gateway(cwd: Path, command: str) -> subprocess.CompletedProcess[str]:
     """A ``clearing-gateway ...`` command line as printed, run as the user would paste it."""
     words = shlex.split(command)
-    assert words[0] == "clearing-gateway"
+    module = {"clearing-gateway": "gateway.cli.main", "clearing-recon": "recon.cli"}[words[0]]
     return subprocess.run(
-        [sys.executable, "-m", "gateway.cli.main", *words[1:]],
+        [sys.executable, "-m", module, *words[1:]],
         capture_output=True,
         text=True,
         timeout=120,
@@ -192,8 +193,20 @@ def test_the_position_file_holds_the_cleared_trades_as_export_positions_writes_t
     out = day.cwd / shlex.split(export)[shlex.split(export).index("--out") + 1]
     with out.open(newline="") as fh:
         assert list(csv.DictReader(fh)) == [r for r in rows if r["member"] == "BANKA"]
-    assert "clearing-recon run" in day.out
     assert f"--ccp-positions {match.group(1)}" in day.line("clearing-recon run")
+
+
+def test_the_printed_reconciliation_runs_and_finds_the_planted_breaks(day: Day) -> None:
+    book = day.line("clearing-recon sample-book")
+    done = _gateway(day.cwd, book)
+    assert done.returncode == 0, done.stdout + done.stderr
+    recon = day.line("clearing-recon run")
+    done = _gateway(day.cwd, recon)
+    words = shlex.split(recon)
+    report = day.cwd / words[words.index("--out") + 1]
+    assert (report / "report.html").is_file(), done.stdout + done.stderr
+    summary = json.loads((report / "summary.json").read_text())
+    assert summary["breaks"] == 4, summary
 
 
 def test_a_configured_schema_dir_that_is_missing_stops_the_demo_in_one_line(tmp_path: Path) -> None:
