@@ -1,8 +1,8 @@
 """``clearing-gateway participant|collateral|db``: reference data and collateral administration.
 
 Every command takes ``--db URL`` (default ``sqlite+aiosqlite:///./var/gateway.db``), upgrades the schema
-if needed, and prints a table or, with ``--json``, JSON. A refused request prints its reasons (code, path,
-message) as JSON on stderr and exits with status 2.
+if needed, and prints a table or, with ``--json``, JSON. A refused request prints one line per reason on
+stderr (JSON with ``--json``) and exits with status 2 (``gateway/cli/kit.py``).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TextIO, TypeVar, cast
 
@@ -19,56 +19,61 @@ import typer
 
 from gateway.cli.app import app, bench_app
 from gateway.cli.audit import OperatorOption, audited
+from gateway.cli.kit import (
+    DEFAULT_DB,
+    DbOption,
+    JsonOption,
+    MarketAlias,
+    MarketDataOption,
+    MemberArgAlias,
+    MemberOption,
+    open_database,
+    pick,
+    positive,
+    refuse,
+    sub_app,
+    usage,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
     from gateway.refdata.admin import ReferenceData
 
-DEFAULT_DB = "sqlite+aiosqlite:///./var/gateway.db"
 T = TypeVar("T")
 
-participant_app = typer.Typer(help="Clearing members: onboard, list, suspend.", no_args_is_help=True)
-collateral_app = typer.Typer(
-    help="Collateral ledger per account: lodge, withdraw, show.", no_args_is_help=True
-)
-db_app = typer.Typer(help="The gateway database.", no_args_is_help=True)
+participant_app = sub_app("Clearing members: onboard, list, suspend.")
+collateral_app = sub_app("Collateral ledger per account: lodge, withdraw, show.")
+db_app = sub_app("The gateway database.")
 app.add_typer(participant_app, name="participant")
 app.add_typer(collateral_app, name="collateral")
 app.add_typer(db_app, name="db")
 
-DbOption = Annotated[
-    str, typer.Option("--db", help="SQLAlchemy URL of the gateway database.", envvar="CLEARING_DB")
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 FxOption = Annotated[
     Path | None,
-    typer.Option("--fx", help="FX rates TOML for valuing collateral (default: the shipped rates)."),
+    typer.Option(
+        "--fx", help="FX rates TOML for valuing collateral (default: the shipped rates).", exists=True
+    ),
 ]
+SettingsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--settings", help="Clearing settings TOML (default: shipped).", exists=True, dir_okay=False
+    ),
+]
+AccountOption = Annotated[str, typer.Option("--account", help="Account id.")]
 
 
 # ---------------------------------------------------------------- helpers shared by the admin, eod and export commands
 
 
-def fail(issues: list[dict[str, str]]) -> typer.Exit:
-    sys.stderr.write(json.dumps({"error": issues}, indent=2) + "\n")
-    return typer.Exit(2)
-
-
 def run(body: Callable[[], Awaitable[T]]) -> T:
-    """Run ``body``; a refusal or a bad input becomes reasons on stderr and exit status 2, never a traceback."""
+    """Run ``body``; whatever it raises is reported by the command line's one error path (``kit.report``)."""
     import structlog
-
-    from gateway.domain.errors import GatewayError
 
     if not structlog.is_configured():  # logs to stderr: stdout carries the command's JSON or table
         structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=cast(TextIO, _Stderr())))
-    try:
-        return asyncio.run(_call(body))
-    except GatewayError as exc:
-        raise fail([i.to_dict() for i in exc.issues]) from None
-    except OSError as exc:
-        raise fail([{"code": "INTERNAL_ERROR", "path": "db", "message": str(exc)}]) from None
+    return asyncio.run(_call(body))
 
 
 class _Stderr:
@@ -85,27 +90,9 @@ async def _call(body: Callable[[], Awaitable[T]]) -> T:
     return await body()
 
 
-async def open_db(url: str) -> AsyncEngine:
-    from sqlalchemy.exc import ArgumentError
-
-    from gateway.domain.errors import InputRejected
-    from gateway.domain.reasons import ReasonCode
-    from gateway.store import open_store
-
-    try:
-        return await open_store(url)
-    except ArgumentError as exc:
-        raise InputRejected.of(ReasonCode.REF_INVALID_INPUT, "--db", f"not a database URL: {exc}") from None
-
-
-def decimal_arg(value: str, name: str) -> Decimal:
-    try:
-        d = Decimal(value)
-    except InvalidOperation:
-        raise typer.BadParameter(f"not a number: {value!r}", param_hint=name) from None
-    if not d.is_finite():
-        raise typer.BadParameter(f"not a finite number: {value!r}", param_hint=name)
-    return d
+async def open_db(url: str, *, create: bool = False) -> AsyncEngine:
+    """The gateway database of ``--db`` (checked first: see ``kit.check_db_url``), schema upgraded."""
+    return await open_database(url, create=create)
 
 
 def emit(data: Any, as_json: bool, columns: list[str] | None = None) -> None:
@@ -157,26 +144,24 @@ def participant_add(
     ] = None,
     base_currency: Annotated[str, typer.Option(help="Currency margin and collateral are valued in.")] = "AUD",
     tolerance: Annotated[
-        str | None,
+        Decimal | None,
         typer.Option(help="Tolerance limit (real-time registration limit); default: from the credit score."),
     ] = None,
     credit_score: Annotated[int, typer.Option(help="Internal credit score, 1 (best) to 10.")] = 5,
-    settings: Annotated[Path | None, typer.Option(help="Clearing settings TOML (default: shipped).")] = None,
+    settings: SettingsOption = None,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
     operator: OperatorOption = None,
 ) -> None:
     """Onboard a clearing member with its house account and any client accounts."""
     if tolerance is not None:
-        limit = decimal_arg(tolerance, "--tolerance")
+        if tolerance < 0:
+            raise refuse("--tolerance", f"must be zero or more, got {tolerance}")
+        limit = tolerance
     else:
-        from gateway.domain.errors import GatewayError
         from gateway.rules.settings import ClearingSettings
 
-        try:
-            limit = ClearingSettings.load(settings).credit.tolerance_for(credit_score)
-        except GatewayError as exc:
-            raise fail([i.to_dict() for i in exc.issues]) from None
+        limit = ClearingSettings.load(settings).credit.tolerance_for(credit_score)
 
     async def body() -> dict[str, Any]:
         from gateway.domain.enums import AccountType
@@ -330,23 +315,81 @@ _COLLATERAL_COLUMNS = [
 def _show_rows(rows: list[dict[str, Any]], as_json: bool) -> None:
     if not as_json:
         for r in rows:
-            r["holdings"] = [
-                f"{h['asset']} {h['quantity']} @ {h['price']} -{h['haircut']}" for h in r["holdings"]
-            ]
+            r["holdings"] = [holding_text(h) for h in r["holdings"]]
     emit(rows, as_json, _COLLATERAL_COLUMNS)
+
+
+def holding_text(h: dict[str, Any]) -> str:
+    """``AUD 50,000,000`` for cash; ``AU000XCLWAB8 100,000 @ 99.2 AUD, haircut 3%`` for a security."""
+    quantity, price, haircut = (
+        Decimal(str(h["quantity"])),
+        Decimal(str(h["price"])),
+        Decimal(str(h["haircut"])),
+    )
+    amount = f"{quantity:,f}".rstrip("0").rstrip(".") if "." in f"{quantity:f}" else f"{quantity:,f}"
+    if h.get("kind") == "CASH" or (h["asset"] == h.get("currency") and price == 1):
+        text = f"{h['asset']} {amount}"
+    else:
+        text = f"{h['asset']} {amount} @ {price.normalize():f} {h.get('currency', '')}".rstrip()
+    if haircut:
+        text += f", haircut {(haircut * 100).normalize():f}%"
+    return text
+
+
+def _member(member: str | None, positional: str | None) -> str:
+    value: str = pick("--member", member, "MEMBER (positional)", positional, required=True)
+    return value
+
+
+def _holding(
+    cash: Decimal | None,
+    security: str | None,
+    quantity: Decimal | None,
+    price: Decimal | None,
+    haircut: Decimal,
+    currency: str,
+) -> Any:
+    """The holding the options describe; a bad value is refused naming the option that carried it."""
+    from gateway.domain.errors import GatewayError, InputRejected, Issue
+    from gateway.refdata.model import AssetKind, Holding
+
+    if (cash is None) == (security is None):
+        usage("--cash/--security", "give either --cash AMOUNT or --security ISIN --quantity N --price P")
+    if not Decimal(0) <= haircut < Decimal(1):
+        raise refuse("--haircut", f"a fraction from 0 to below 1 (0.03 for 3%), got {haircut}")
+    if cash is not None:
+        positive(cash, "--cash")
+        options = {"quantity": "--cash", "currency": "--currency", "asset_id": "--currency"}
+        args: tuple[Any, ...] = (currency, AssetKind.CASH, currency, cash, Decimal(1), haircut)
+    else:
+        if quantity is None or price is None:
+            usage("--security", "a security needs --quantity and --price")
+        positive(quantity, "--quantity")
+        positive(price, "--price")
+        options = {"quantity": "--quantity", "currency": "--currency", "asset_id": "--security"}
+        args = (security, AssetKind.SECURITY, currency, quantity, price, haircut)
+    options |= {"price": "--price", "haircut": "--haircut"}
+    try:
+        return Holding(*args)
+    except GatewayError as exc:
+        renamed = [
+            Issue(i.code, options.get(i.path.rsplit(".", 1)[-1], i.path), i.message) for i in exc.issues
+        ]
+        raise InputRejected(renamed) from None
 
 
 @collateral_app.command("lodge")
 def collateral_lodge(
-    member: str,
-    account: Annotated[str, typer.Option(help="Account id.")] = "HOUSE",
-    cash: Annotated[str | None, typer.Option(help="Cash amount (with --currency).")] = None,
+    member_arg: MemberArgAlias = None,
+    member: MemberOption = None,
+    account: AccountOption = "HOUSE",
+    cash: Annotated[Decimal | None, typer.Option(help="Cash amount (with --currency).")] = None,
     security: Annotated[
         str | None, typer.Option(help="ISIN of a security (with --quantity, --price).")
     ] = None,
-    quantity: Annotated[str | None, typer.Option(help="Units of the security.")] = None,
-    price: Annotated[str | None, typer.Option(help="Price per unit of the security.")] = None,
-    haircut: Annotated[str, typer.Option(help="Haircut as a fraction, e.g. 0.02.")] = "0",
+    quantity: Annotated[Decimal | None, typer.Option(help="Units of the security.")] = None,
+    price: Annotated[Decimal | None, typer.Option(help="Price per unit of the security.")] = None,
+    haircut: Annotated[Decimal, typer.Option(help="Haircut as a fraction, e.g. 0.02 for 2%.")] = Decimal(0),
     currency: Annotated[str, typer.Option(help="Currency of the cash or of the security's price.")] = "AUD",
     db: DbOption = DEFAULT_DB,
     fx: FxOption = None,
@@ -354,41 +397,18 @@ def collateral_lodge(
     operator: OperatorOption = None,
 ) -> None:
     """Lodge cash or a security; trades pending for collateral are checked again."""
-    from gateway.refdata.model import AssetKind, Holding
-
-    if (cash is None) == (security is None):
-        raise typer.BadParameter("give either --cash or --security", param_hint="--cash/--security")
-    if cash is not None:
-        holding = Holding(
-            currency,
-            AssetKind.CASH,
-            currency,
-            decimal_arg(cash, "--cash"),
-            Decimal(1),
-            decimal_arg(haircut, "--haircut"),
-        )
-    else:
-        if quantity is None or price is None:
-            raise typer.BadParameter("a security needs --quantity and --price", param_hint="--security")
-        assert security is not None
-        holding = Holding(
-            security,
-            AssetKind.SECURITY,
-            currency,
-            decimal_arg(quantity, "--quantity"),
-            decimal_arg(price, "--price"),
-            decimal_arg(haircut, "--haircut"),
-        )
+    member_id = _member(member, member_arg)
+    holding = _holding(cash, security, quantity, price, haircut, currency)
 
     async def body() -> list[dict[str, Any]]:
         engine, admin = await _admin(db, fx)
         try:
-            return [(await admin.lodge(member, account, holding)).to_dict()]
+            return [(await admin.lodge(member_id, account, holding)).to_dict()]
         finally:
             await engine.dispose()
 
     args = {
-        "member": member,
+        "member": member_id,
         "account": account,
         "asset": holding.asset_id,
         "kind": holding.kind.value,
@@ -402,43 +422,59 @@ def collateral_lodge(
 
 @collateral_app.command("withdraw")
 def collateral_withdraw(
-    member: str,
-    asset: Annotated[str, typer.Option(help="Currency code for cash, ISIN for a security.")],
-    quantity: Annotated[str, typer.Option(help="Amount or units to withdraw.")],
-    account: Annotated[str, typer.Option(help="Account id.")] = "HOUSE",
+    member_arg: MemberArgAlias = None,
+    member: MemberOption = None,
+    account: AccountOption = "HOUSE",
+    cash: Annotated[Decimal | None, typer.Option(help="Cash amount to withdraw (with --currency).")] = None,
+    currency: Annotated[str, typer.Option(help="Currency of the cash.")] = "AUD",
+    security: Annotated[str | None, typer.Option(help="ISIN of the security (with --quantity).")] = None,
+    quantity: Annotated[Decimal | None, typer.Option(help="Units of the security to withdraw.")] = None,
+    asset: Annotated[
+        str | None, typer.Option(hidden=True, help="Old form: a currency or an ISIN, with --quantity.")
+    ] = None,
     db: DbOption = DEFAULT_DB,
     fx: FxOption = None,
     as_json: JsonOption = False,
     operator: OperatorOption = None,
 ) -> None:
     """Withdraw collateral; refused (RISK_INSUFFICIENT_COLLATERAL) if margin would be left uncovered."""
-    amount = decimal_arg(quantity, "--quantity")
+    member_id = _member(member, member_arg)
+    if sum(x is not None for x in (cash, security, asset)) != 1:
+        usage("--cash/--security", "give either --cash AMOUNT --currency CCY or --security ISIN --quantity N")
+    if cash is not None:
+        asset_id, amount = currency, positive(cash, "--cash")
+    else:
+        if quantity is None:
+            usage("--quantity", "how many units to withdraw: --quantity N")
+        asset_id, amount = cast(str, security or asset), positive(quantity, "--quantity")
 
     async def body() -> list[dict[str, Any]]:
         engine, admin = await _admin(db, fx)
         try:
-            return [(await admin.withdraw(member, account, asset, amount)).to_dict()]
+            return [(await admin.withdraw(member_id, account, asset_id, amount)).to_dict()]
         finally:
             await engine.dispose()
 
-    args = {"member": member, "account": account, "asset": asset, "quantity": str(amount)}
+    args = {"member": member_id, "account": account, "asset": asset_id, "quantity": str(amount)}
     _show_rows(audited(db, operator, "collateral withdraw", args, body), as_json)
 
 
 @collateral_app.command("show")
 def collateral_show(
-    member: str,
+    member_arg: MemberArgAlias = None,
+    member: MemberOption = None,
     account: Annotated[str | None, typer.Option(help="One account (default: all of the member's).")] = None,
     db: DbOption = DEFAULT_DB,
     fx: FxOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Collateral after haircuts, margin requirement and excess per account, in the account's base currency."""
+    member_id = _member(member, member_arg)
 
     async def body() -> list[dict[str, Any]]:
         engine, admin = await _admin(db, fx)
         try:
-            return [s.to_dict() for s in await admin.show(member, account)]
+            return [s.to_dict() for s in await admin.show(member_id, account)]
         finally:
             await engine.dispose()
 
@@ -453,7 +489,7 @@ def db_upgrade(db: DbOption = DEFAULT_DB, operator: OperatorOption = None) -> No
     """Create or upgrade the schema to the latest migration (the service also does this at start)."""
 
     async def body() -> dict[str, str]:
-        engine = await open_db(db)
+        engine = await open_db(db, create=True)
         await engine.dispose()
         return {"db": db, "schema": "up to date"}
 
@@ -471,17 +507,21 @@ def bench_clearing(
     db: Annotated[
         str | None, typer.Option("--db", help="Database URL (default: a temporary SQLite file).")
     ] = None,
-    market: Annotated[Path | None, typer.Option(help="Market data directory (default: synthetic).")] = None,
+    market_data: MarketDataOption = None,
+    market: MarketAlias = None,
 ) -> None:
-    """Clearing throughput and single-trade latency with the real risk engine; prints JSON."""
+    """Clearing throughput and single-trade latency with the real risk engine; prints JSON.
+
+    Without --market-data: synthetic market data."""
     if trades < 1 or latency_trades < 0 or members < 2:
         raise typer.BadParameter("need trades >= 1, latency-trades >= 0, members >= 2")
+    market_dir = pick("--market-data", market_data, "--market", market)
 
     async def body() -> dict[str, Any]:
         from gateway.clearing.bench import run_bench
 
         return await run_bench(
-            trades=trades, latency_trades=latency_trades, members=members, db_url=db, market_dir=market
+            trades=trades, latency_trades=latency_trades, members=members, db_url=db, market_dir=market_dir
         )
 
     emit(run(body), True)
@@ -489,7 +529,7 @@ def bench_clearing(
 
 # ---------------------------------------------------------------- trades (operations views)
 
-trade_app = typer.Typer(help="Submitted trades: status history and work queues.", no_args_is_help=True)
+trade_app = sub_app("Submitted trades: status history and work queues.")
 app.add_typer(trade_app, name="trade")
 
 

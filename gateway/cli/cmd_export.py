@@ -10,8 +10,9 @@ import typer
 from gateway.cli.app import app
 from gateway.cli.cmd_admin import DEFAULT_DB, DbOption, emit, open_db, run
 from gateway.cli.cmd_eod import parse_date
+from gateway.cli.kit import sub_app
 
-export_app = typer.Typer(help="Exports for members and reconciliation.", no_args_is_help=True)
+export_app = sub_app("Exports for members and reconciliation.")
 app.add_typer(export_app, name="export")
 
 

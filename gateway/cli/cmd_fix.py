@@ -8,8 +8,9 @@ from typing import Annotated
 import typer
 
 from gateway.cli.app import app, bench_app
+from gateway.cli.kit import sub_app
 
-fix_app = typer.Typer(help="FIX 5.0 SP2 acceptor for clearing members.", no_args_is_help=True)
+fix_app = sub_app("FIX 5.0 SP2 acceptor for clearing members.")
 app.add_typer(fix_app, name="fix")
 
 

@@ -14,9 +14,10 @@ from typing import Annotated
 import typer
 
 from gateway.cli.app import app
+from gateway.cli.kit import sub_app
 
-mqtt_app = typer.Typer(help="The MQTT broker's users (Mosquitto password file format).", no_args_is_help=True)
-user_app = typer.Typer(help="Users of the password file.", no_args_is_help=True)
+mqtt_app = sub_app("The MQTT broker's users (Mosquitto password file format).")
+user_app = sub_app("Users of the password file.")
 mqtt_app.add_typer(user_app, name="user")
 app.add_typer(mqtt_app, name="mqtt")
 

@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from gateway.cli.app import app, bench_app
+from gateway.cli.kit import sub_app
 
 if TYPE_CHECKING:
     from gateway.domain.trade import Trade
 
-market_app = typer.Typer(help="Market data for the risk engine.", no_args_is_help=True)
+market_app = sub_app("Market data for the risk engine.")
 app.add_typer(market_app, name="market")
 
 FilesArg = Annotated[list[Path], typer.Argument(help="FpML or canonical JSON trade files.", exists=False)]

@@ -15,13 +15,12 @@ import typer
 from gateway.cli.app import app
 from gateway.cli.audit import OperatorOption, audited
 from gateway.cli.cmd_admin import DEFAULT_DB, DbOption, JsonOption, emit, open_db
+from gateway.cli.kit import sub_app
 
 if TYPE_CHECKING:
     from gateway.refdata.source_admin import TradeSources
 
-source_app = typer.Typer(
-    help="Approved trade sources: register, list, suspend, reinstate; the broker ACL.", no_args_is_help=True
-)
+source_app = sub_app("Approved trade sources: register, list, suspend, reinstate; the broker ACL.")
 app.add_typer(source_app, name="source")
 
 _COLUMNS = ["source", "mqtt_user", "fix_comp_id", "venue", "party_id", "status", "updated_at"]
