@@ -493,7 +493,7 @@ def db_upgrade(db: DbOption = DEFAULT_DB, operator: OperatorOption = None) -> No
         await engine.dispose()
         return {"db": db, "schema": "up to date"}
 
-    emit(audited(db, operator, "db upgrade", {}, body), True)
+    emit(audited(db, operator, "db upgrade", {}, body, create=True), as_json=True)
 
 
 # ---------------------------------------------------------------- bench

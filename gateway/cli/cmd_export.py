@@ -8,9 +8,9 @@ from typing import Annotated, Any
 import typer
 
 from gateway.cli.app import app
-from gateway.cli.cmd_admin import DEFAULT_DB, DbOption, emit, open_db, run
+from gateway.cli.cmd_admin import emit, open_db, run
 from gateway.cli.cmd_eod import parse_date
-from gateway.cli.kit import sub_app
+from gateway.cli.kit import DEFAULT_DB, DbOption, JsonOption, MemberOption, sub_app
 
 export_app = sub_app("Exports for members and reconciliation.")
 app.add_typer(export_app, name="export")
@@ -19,10 +19,11 @@ app.add_typer(export_app, name="export")
 @export_app.command("positions")
 def export_positions(
     business_date: Annotated[str, typer.Option("--date", help="Business date, YYYY-MM-DD.")],
-    out: Annotated[Path, typer.Option(help="Output file: .csv, or .parquet for typed columns.")],
-    member: Annotated[str | None, typer.Option(help="One member (default: every member).")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Output file: .csv, or .parquet for typed columns.")],
+    member: MemberOption = None,
     account: Annotated[str | None, typer.Option(help="One account of the member.")] = None,
     db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
 ) -> None:
     """Cleared trades live on the date, one row per member side, in the layout clearing-recon reads."""
     day = parse_date(business_date)
@@ -36,6 +37,10 @@ def export_positions(
 
         engine = await open_db(db)
         try:
+            if member is not None:
+                from gateway.refdata.admin import ReferenceData
+
+                await ReferenceData(engine).get(member)  # an unknown member is refused, not 0 rows
             async with reading(engine) as conn:
                 rows = await clearing_repo.positions(conn, member, account, day)
         finally:
@@ -43,4 +48,4 @@ def export_positions(
         written = write_positions(rows, out)
         return {"business_date": day.isoformat(), "member": member, "rows": written, "out": str(out)}
 
-    emit(run(body), True)
+    emit(run(body), as_json, ["business_date", "member", "rows", "out"])

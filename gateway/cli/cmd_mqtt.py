@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from gateway.cli.app import app
-from gateway.cli.kit import sub_app
+from gateway.cli.kit import refuse, sub_app
 
 mqtt_app = sub_app("The MQTT broker's users (Mosquitto password file format).")
 user_app = sub_app("Users of the password file.")
@@ -43,8 +43,7 @@ def _files(config: Path | None, file: Path | None) -> Path:
     try:
         cfg = load_config(config)
     except ConfigError as exc:
-        typer.echo(f"configuration error: {exc}", err=True)
-        raise typer.Exit(2) from None
+        raise refuse("--config", f"{exc}: correct the configuration file") from None
     return file or embedded_paths(cfg.mqtt, cfg.data_dir)[0]
 
 

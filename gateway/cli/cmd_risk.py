@@ -27,11 +27,21 @@ app.add_typer(market_app, name="market")
 
 FilesArg = Annotated[list[Path], typer.Argument(help="FpML or canonical JSON trade files.", exists=False)]
 MarketOpt = Annotated[
-    Path, typer.Option("--market-data", help="Directory with market.toml, curves.csv, history.csv.")
+    Path,
+    typer.Option(
+        "--market-data",
+        help="Directory with market.toml, curves.csv, history.csv (`clearing-gateway market synth`).",
+        exists=True,
+        file_okay=False,
+    ),
 ]
 ConfigOpt = Annotated[
-    Path | None, typer.Option("--config", help="Risk configuration TOML ([scenarios], [margin]).")
+    Path | None,
+    typer.Option(
+        "--config", help="Risk configuration TOML ([scenarios], [margin]).", exists=True, dir_okay=False
+    ),
 ]
+MIN_SYNTH_DAYS = 1260
 
 
 def _emit(payload: dict[str, Any]) -> None:
@@ -207,9 +217,14 @@ def synth(
         str | None, typer.Option("--as-of", help="As-of date YYYY-MM-DD (default: today).")
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 7,
-    days: Annotated[int, typer.Option("--days", min=1260, help="Business days of history.")] = 1300,
+    days: Annotated[
+        int,
+        typer.Option(
+            "--days", min=MIN_SYNTH_DAYS, help=f"Business days of history, at least {MIN_SYNTH_DAYS:,}."
+        ),
+    ] = 1300,
 ) -> None:
-    """Write SYNTHETIC market data (curves and >= 1,255 days of history); not real rates."""
+    """Write SYNTHETIC market data (curves and at least 1,260 days of history); not real rates."""
     from gateway.risk.market.synth import write_market
 
     try:
@@ -225,7 +240,13 @@ _PIN = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": 
 @bench_app.command("risk")
 def bench_risk(
     market_data: Annotated[
-        Path | None, typer.Option("--market-data", help="Market directory (default: synthetic, generated).")
+        Path | None,
+        typer.Option(
+            "--market-data",
+            help="Market directory (default: synthetic, generated).",
+            exists=True,
+            file_okay=False,
+        ),
     ] = None,
     eod_trades: Annotated[
         int, typer.Option("--eod-trades", help="Book size for the end-of-day run.")

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from gateway.cli.app import app
+from gateway.cli.kit import refuse
 
 
 @app.command("serve")
@@ -41,8 +42,7 @@ def serve(
     try:
         cfg = load_config(config)
     except ConfigError as exc:
-        typer.echo(f"configuration error: {exc}", err=True)
-        raise typer.Exit(2) from None
+        raise refuse("--config", f"{exc}: correct the configuration file") from None
     if schema_dir is not None:
         cfg = replace(cfg, fpml=replace(cfg.fpml, schema_dir=schema_dir))
     try:

@@ -95,7 +95,9 @@ class KitGroup(TyperGroup):
             try:
                 code = report(exc, prog, as_json=wants_json(argv))
             except Exception as failure:  # the report itself failed: still one line
-                _say(f"{prog}: error: internal failure: {type(failure).__name__} ({ReasonCode.INTERNAL_ERROR})")
+                _say(
+                    f"{prog}: error: internal failure: {type(failure).__name__} ({ReasonCode.INTERNAL_ERROR})"
+                )
                 code = EXIT_INTERNAL
         if isinstance(code, int) and not isinstance(code, bool):
             sys.exit(code)

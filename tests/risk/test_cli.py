@@ -80,7 +80,12 @@ def test_margin_of_a_portfolio(tmp_path: Path, market_dir: Path) -> None:
 
 
 def test_bad_market_directory(trade_file: Path, tmp_path: Path) -> None:
-    code, out = run("price", str(trade_file), "--market-data", str(tmp_path / "missing"))
+    missing = runner.invoke(app, ["price", str(trade_file), "--market-data", str(tmp_path / "missing")])
+    assert missing.exit_code == 2
+    assert "'--market-data'" in missing.stderr
+    assert "does not exist" in missing.stderr
+    (tmp_path / "empty").mkdir()
+    code, out = run("price", str(trade_file), "--market-data", str(tmp_path / "empty"))
     assert code == 1
     assert out["failures"][0]["issues"][0]["code"] == "MD_BAD_FILE"  # type: ignore[index]
 
