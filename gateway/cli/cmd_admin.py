@@ -23,11 +23,14 @@ from gateway.cli.kit import (
     DEFAULT_DB,
     DbOption,
     JsonOption,
+    KitCommand,
     MarketAlias,
     MarketDataOption,
     MemberArgAlias,
     MemberOption,
+    check_db_url,
     open_database,
+    paths_as_options,
     pick,
     positive,
     refuse,
@@ -336,6 +339,9 @@ def holding_text(h: dict[str, Any]) -> str:
     return text
 
 
+_OPTIONS = {"member": "--member", "account": "--account"}
+
+
 def _member(member: str | None, positional: str | None) -> str:
     value: str = pick("--member", member, "MEMBER (positional)", positional, required=True)
     return value
@@ -378,7 +384,7 @@ def _holding(
         raise InputRejected(renamed) from None
 
 
-@collateral_app.command("lodge")
+@collateral_app.command("lodge", cls=KitCommand)
 def collateral_lodge(
     member_arg: MemberArgAlias = None,
     member: MemberOption = None,
@@ -403,7 +409,8 @@ def collateral_lodge(
     async def body() -> list[dict[str, Any]]:
         engine, admin = await _admin(db, fx)
         try:
-            return [(await admin.lodge(member_id, account, holding)).to_dict()]
+            with paths_as_options(_OPTIONS):
+                return [(await admin.lodge(member_id, account, holding)).to_dict()]
         finally:
             await engine.dispose()
 
@@ -420,7 +427,7 @@ def collateral_lodge(
     _show_rows(audited(db, operator, "collateral lodge", args, body), as_json)
 
 
-@collateral_app.command("withdraw")
+@collateral_app.command("withdraw", cls=KitCommand)
 def collateral_withdraw(
     member_arg: MemberArgAlias = None,
     member: MemberOption = None,
@@ -451,7 +458,8 @@ def collateral_withdraw(
     async def body() -> list[dict[str, Any]]:
         engine, admin = await _admin(db, fx)
         try:
-            return [(await admin.withdraw(member_id, account, asset_id, amount)).to_dict()]
+            with paths_as_options(_OPTIONS):
+                return [(await admin.withdraw(member_id, account, asset_id, amount)).to_dict()]
         finally:
             await engine.dispose()
 
@@ -459,7 +467,7 @@ def collateral_withdraw(
     _show_rows(audited(db, operator, "collateral withdraw", args, body), as_json)
 
 
-@collateral_app.command("show")
+@collateral_app.command("show", cls=KitCommand)
 def collateral_show(
     member_arg: MemberArgAlias = None,
     member: MemberOption = None,
@@ -474,7 +482,8 @@ def collateral_show(
     async def body() -> list[dict[str, Any]]:
         engine, admin = await _admin(db, fx)
         try:
-            return [s.to_dict() for s in await admin.show(member_id, account)]
+            with paths_as_options(_OPTIONS):
+                return [s.to_dict() for s in await admin.show(member_id, account)]
         finally:
             await engine.dispose()
 
@@ -516,6 +525,9 @@ def bench_clearing(
     if trades < 1 or latency_trades < 0 or members < 2:
         raise typer.BadParameter("need trades >= 1, latency-trades >= 0, members >= 2")
     market_dir = pick("--market-data", market_data, "--market", market)
+
+    if db is not None:
+        check_db_url(db, create=True)  # the benchmark creates its database
 
     async def body() -> dict[str, Any]:
         from gateway.clearing.bench import run_bench
@@ -612,7 +624,9 @@ def trade_list(
             help="RECEIVED, QUEUED_HOURS, QUEUED_BACKLOAD, PENDING_COLLATERAL, CLEARED, REJECTED, WITHDRAWN."
         ),
     ] = None,
-    member: Annotated[str | None, typer.Option(help="Trades with this member on either side.")] = None,
+    member: Annotated[
+        str | None, typer.Option("--member", help="Trades with this member on either side.")
+    ] = None,
     source: Annotated[str | None, typer.Option(help="Trades from this source.")] = None,
     business_date: Annotated[str | None, typer.Option("--date", help="Business date, YYYY-MM-DD.")] = None,
     limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 200,
@@ -641,6 +655,13 @@ def trade_list(
 
         engine = await open_db(db)
         try:
+            if member is not None:
+                from gateway.refdata.admin import ReferenceData
+
+                with paths_as_options(
+                    {"member": "--member"}
+                ):  # a mistyped member: refused, not an empty list
+                    await ReferenceData(engine).get(member)
             async with reading(engine) as conn:
                 found = await clearing_repo.search(
                     conn, source=source, stages=stages, member_id=member, business_date=day, limit=limit

@@ -10,7 +10,7 @@ import typer
 from gateway.cli.app import app
 from gateway.cli.cmd_admin import emit, open_db, run
 from gateway.cli.cmd_eod import parse_date
-from gateway.cli.kit import DEFAULT_DB, DbOption, JsonOption, MemberOption, sub_app
+from gateway.cli.kit import DEFAULT_DB, DbOption, JsonOption, MemberOption, paths_as_options, sub_app
 
 export_app = sub_app("Exports for members and reconciliation.")
 app.add_typer(export_app, name="export")
@@ -40,7 +40,8 @@ def export_positions(
             if member is not None:
                 from gateway.refdata.admin import ReferenceData
 
-                await ReferenceData(engine).get(member)  # an unknown member is refused, not 0 rows
+                with paths_as_options({"member": "--member"}):  # an unknown member: refused, not 0 rows
+                    await ReferenceData(engine).get(member)
             async with reading(engine) as conn:
                 rows = await clearing_repo.positions(conn, member, account, day)
         finally:

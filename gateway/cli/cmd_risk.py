@@ -25,7 +25,9 @@ if TYPE_CHECKING:
 market_app = sub_app("Market data for the risk engine.")
 app.add_typer(market_app, name="market")
 
-FilesArg = Annotated[list[Path], typer.Argument(help="FpML or canonical JSON trade files.", exists=False)]
+FilesArg = Annotated[
+    list[Path], typer.Argument(help="FpML or canonical JSON trade files.", exists=True, dir_okay=False)
+]
 MarketOpt = Annotated[
     Path,
     typer.Option(

@@ -15,7 +15,13 @@ from gateway.cli.kit import refuse
 def serve(
     config: Annotated[
         Path | None,
-        typer.Option("--config", "-c", help="TOML configuration; without it, the embedded defaults."),
+        typer.Option(
+            "--config",
+            "-c",
+            help="TOML configuration; without it, the embedded defaults.",
+            exists=True,
+            dir_okay=False,
+        ),
     ] = None,
     log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING or ERROR.")] = "INFO",
     schema_dir: Annotated[
@@ -23,7 +29,9 @@ def serve(
         typer.Option(
             help="The official FpML 5.10 confirmation schema directory (verified); overrides "
             "the configuration's fpml.schema_dir. Without either: CLEARING_FPML_SCHEMA_DIR, else the "
-            "project's clearing profile."
+            "project's clearing profile.",
+            exists=True,
+            file_okay=False,
         ),
     ] = None,
 ) -> None:

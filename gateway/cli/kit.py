@@ -40,7 +40,8 @@ import json
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from decimal import Decimal
 from importlib import metadata
 from pathlib import Path
@@ -48,7 +49,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from typer._click import exceptions as click
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from gateway.domain.errors import GatewayError, InputRejected, Issue
 from gateway.domain.reasons import ReasonCode
@@ -102,6 +103,17 @@ class KitGroup(TyperGroup):
         if isinstance(code, int) and not isinstance(code, bool):
             sys.exit(code)
         sys.exit(0)
+
+
+class KitCommand(TyperCommand):
+    """A command whose hidden arguments (an old positional form) stay out of the usage line as well."""
+
+    def collect_usage_pieces(self, ctx: typer.Context) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if not getattr(param, "hidden", False):
+                pieces.extend(param.get_usage_pieces(ctx))
+        return pieces
 
 
 def make_app(name: str, help_text: str) -> typer.Typer:
@@ -219,6 +231,18 @@ def _say(text: str) -> None:
 def refuse(where: str, message: str, code: ReasonCode = ReasonCode.REF_INVALID_INPUT) -> InputRejected:
     """A refusal of what the user typed at ``where`` (an option such as ``--cash``)."""
     return InputRejected.of(code, where, message)
+
+
+@contextmanager
+def paths_as_options(names: Mapping[str, str]) -> Iterator[None]:
+    """Re-raise a refusal whose issues name a field (``member``) with the option the user typed (``--member``)."""
+    try:
+        yield
+    except GatewayError as exc:
+        if not any(i.path in names for i in exc.issues):
+            raise
+        issues = [Issue(i.code, names.get(i.path, i.path), i.message) for i in exc.issues]
+        raise type(exc)(issues) from None
 
 
 def usage(where: str, message: str) -> NoReturn:
