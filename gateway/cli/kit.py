@@ -219,7 +219,7 @@ def report(exc: BaseException, prog: str, *, as_json: bool) -> int:
 def line(prog: str, issue: Issue) -> str:
     """``PROG: error: WHERE: WHAT (CODE)`` on one line."""
     message = " ".join(issue.message.split())
-    where = f"{issue.path}: " if issue.path and issue.path != "/" else ""
+    where = f"{issue.path}: " if issue.path and issue.path not in ("/", prog) else ""
     return f"{prog}: error: {where}{message} ({issue.code})"
 
 
