@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -19,8 +19,9 @@ from recon.cli import app as recon_app
 from tests.cli.tree import leaves, runner
 from tests.strategies import LEI_A
 
-GATEWAY = shutil.which("clearing-gateway") or "clearing-gateway"
-RECON = shutil.which("clearing-recon") or "clearing-recon"
+BIN = Path(sys.executable).parent  # the entry points installed with this interpreter's package
+GATEWAY = str(BIN / "clearing-gateway")
+RECON = str(BIN / "clearing-recon")
 
 
 @pytest.fixture(autouse=True)
@@ -163,9 +164,9 @@ def test_export_for_an_unknown_member_is_refused(db: str, tmp_path: Path) -> Non
 def test_version_and_short_help(prog: str) -> None:
     from importlib.metadata import version
 
-    done = shell(prog, "--version")
+    done = shell(str(BIN / prog), "--version")
     assert (done.returncode, done.stdout.strip()) == (0, f"{prog} {version('otc-clearing-gateway')}")
-    short, long = shell(prog, "-h"), shell(prog, "--help")
+    short, long = shell(str(BIN / prog), "-h"), shell(str(BIN / prog), "--help")
     assert short.returncode == 0
     assert short.stdout == long.stdout
     assert f"Usage: {prog}" in short.stdout
