@@ -494,7 +494,9 @@ def collateral_show(
 
 
 @db_app.command("upgrade")
-def db_upgrade(db: DbOption = DEFAULT_DB, operator: OperatorOption = None) -> None:
+def db_upgrade(
+    db: DbOption = DEFAULT_DB, as_json: JsonOption = False, operator: OperatorOption = None
+) -> None:
     """Create or upgrade the schema to the latest migration (the service also does this at start)."""
 
     async def body() -> dict[str, str]:
@@ -502,7 +504,7 @@ def db_upgrade(db: DbOption = DEFAULT_DB, operator: OperatorOption = None) -> No
         await engine.dispose()
         return {"db": db, "schema": "up to date"}
 
-    emit(audited(db, operator, "db upgrade", {}, body, create=True), as_json=True)
+    emit(audited(db, operator, "db upgrade", {}, body, create=True), as_json, ["db", "schema"])
 
 
 # ---------------------------------------------------------------- bench

@@ -8,8 +8,8 @@ from typing import Annotated, Any
 import typer
 
 from gateway.cli.app import app
-from gateway.cli.cmd_admin import DEFAULT_DB, DbOption, JsonOption, emit, open_db, run
-from gateway.cli.kit import sub_app
+from gateway.cli.cmd_admin import emit, open_db, run
+from gateway.cli.kit import DEFAULT_DB, DbOption, JsonOption, sub_app
 
 audit_app = sub_app("The audit of admin commands.")
 app.add_typer(audit_app, name="audit")

@@ -14,8 +14,8 @@ import typer
 
 from gateway.cli.app import app
 from gateway.cli.audit import OperatorOption, audited
-from gateway.cli.cmd_admin import DEFAULT_DB, DbOption, JsonOption, emit, open_db
-from gateway.cli.kit import sub_app
+from gateway.cli.cmd_admin import emit, open_db
+from gateway.cli.kit import DEFAULT_DB, DbOption, JsonOption, sub_app
 
 if TYPE_CHECKING:
     from gateway.refdata.source_admin import TradeSources
@@ -119,12 +119,15 @@ def _status(source: str, db: str, as_json: bool, operator: str | None, *, suspen
 
 @source_app.command("acl")
 def source_acl(
-    out: Annotated[Path, typer.Option("--out", help="Where to write the Mosquitto ACL file.")],
+    out: Annotated[
+        Path, typer.Option("--out", help="Where to write the Mosquitto ACL file.", dir_okay=False)
+    ],
     topic_root: Annotated[str, typer.Option("--topic-root", help="The MQTT topic root.")] = "ccp",
     gateway_user: Annotated[
         str, typer.Option("--gateway-user", help="The gateway's broker user.")
     ] = "gateway",
     db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
     operator: OperatorOption = None,
 ) -> None:
     """Write the whole broker ACL: the gateway's and members' rules, one block per active source.
@@ -152,4 +155,4 @@ def source_acl(
         out.write_text(text, encoding="utf-8")
         return {"out": str(out), "sources": [s.source_id for s in listed if s.is_active]}
 
-    emit(audited(db, operator, "source acl", args, body), True)
+    emit(audited(db, operator, "source acl", args, body), as_json, ["out", "sources"])

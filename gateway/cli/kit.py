@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from typer._click import exceptions as click
+from typer._click.core import Context as ClickContext
 from typer.core import TyperCommand, TyperGroup
 
 from gateway.domain.errors import GatewayError, InputRejected, Issue
@@ -108,7 +109,7 @@ class KitGroup(TyperGroup):
 class KitCommand(TyperCommand):
     """A command whose hidden arguments (an old positional form) stay out of the usage line as well."""
 
-    def collect_usage_pieces(self, ctx: typer.Context) -> list[str]:
+    def collect_usage_pieces(self, ctx: ClickContext) -> list[str]:
         pieces = [self.options_metavar] if self.options_metavar else []
         for param in self.get_params(ctx):
             if not getattr(param, "hidden", False):
@@ -230,7 +231,7 @@ def _say(text: str) -> None:
 
 def refuse(where: str, message: str, code: ReasonCode = ReasonCode.REF_INVALID_INPUT) -> InputRejected:
     """A refusal of what the user typed at ``where`` (an option such as ``--cash``)."""
-    return InputRejected.of(code, where, message)
+    return InputRejected([Issue(code, where, message)])
 
 
 @contextmanager
