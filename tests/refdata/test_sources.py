@@ -135,7 +135,7 @@ def test_the_acl_grants_intake_topics_to_active_sources_only(db: str, tmp_path: 
     assert cli("source", "add", "OLD", "--mqtt-user", "old", "--db", db)[0] == 0
     assert cli("source", "suspend", "OLD", "--db", db)[0] == 0
     out = tmp_path / "acl"
-    code, printed, _ = cli("source", "acl", "--out", str(out), "--db", db)
+    code, printed, _ = cli("source", "acl", "--out", str(out), "--db", db, "--json")
     assert code == 0
     assert json.loads(printed)["sources"] == ["MW"]
     text = out.read_text()
