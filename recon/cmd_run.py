@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from gateway.cli.kit import JsonOption, refuse
+from gateway.cli.kit import JsonOption, MemberRequired, refuse
 from recon.cli import app
 
 EXIT_UNUSABLE = 2
@@ -39,7 +39,7 @@ def existing_store(store: str) -> str:
 @app.command("run")
 def run(
     business_date: Annotated[str, typer.Option("--date", help="Business date reconciled (YYYY-MM-DD).")],
-    member: Annotated[str, typer.Option(help="Clearing member id.")],
+    member: MemberRequired,
     member_book: Annotated[
         Path,
         typer.Option(
@@ -153,7 +153,7 @@ _BREAK_COLUMNS = (
 
 @app.command("breaks")
 def breaks(
-    member: Annotated[str, typer.Option(help="Clearing member id.")],
+    member: MemberRequired,
     store: StoreOption = DEFAULT_STORE,
     out: Annotated[
         Path | None, typer.Option("--out", help="Also write the breaks to this file (.csv).", dir_okay=False)

@@ -296,6 +296,7 @@ MarketAlias = Annotated[
     typer.Option("--market", hidden=True, exists=True, file_okay=False, help="Old --market-data."),
 ]
 MemberOption = Annotated[str | None, typer.Option("--member", help="Clearing member id, e.g. BANKA.")]
+MemberRequired = Annotated[str, typer.Option("--member", help="Clearing member id, e.g. BANKA.")]
 MemberArgAlias = Annotated[
     str | None, typer.Argument(hidden=True, metavar="MEMBER", help="Old positional form of --member.")
 ]
