@@ -164,29 +164,32 @@ def participant_add(
     else:
         from gateway.rules.settings import ClearingSettings
 
-        limit = ClearingSettings.load(settings).credit.tolerance_for(credit_score)
+        with paths_as_options(_PARTICIPANT_OPTIONS):
+            limit = ClearingSettings.load(settings).credit.tolerance_for(credit_score)
 
     async def body() -> dict[str, Any]:
         from gateway.domain.enums import AccountType
         from gateway.refdata.admin import member_to_dict
         from gateway.refdata.model import Account, Member
 
-        m = Member(
-            member_id=member,
-            name=name or member,
-            party_ids=tuple(party),
-            comp_ids=tuple(comp_id or ()),
-            accounts=(
-                Account(member, house, AccountType.HOUSE, base_currency),
-                *(Account(member, c, AccountType.CLIENT, base_currency) for c in client or ()),
-            ),
-            base_currency=base_currency,
-            tolerance_limit=limit,
-            credit_score=credit_score,
-        )
+        with paths_as_options(_PARTICIPANT_OPTIONS):
+            m = Member(
+                member_id=member,
+                name=name or member,
+                party_ids=tuple(party),
+                comp_ids=tuple(comp_id or ()),
+                accounts=(
+                    Account(member, house, AccountType.HOUSE, base_currency),
+                    *(Account(member, c, AccountType.CLIENT, base_currency) for c in client or ()),
+                ),
+                base_currency=base_currency,
+                tolerance_limit=limit,
+                credit_score=credit_score,
+            )
         engine, admin = await _admin(db)
         try:
-            return member_to_dict(await admin.add_participant(m))
+            with paths_as_options(_PARTICIPANT_OPTIONS):
+                return member_to_dict(await admin.add_participant(m))
         finally:
             await engine.dispose()
 
@@ -202,6 +205,18 @@ def participant_add(
         "credit_score": credit_score,
     }
     _members([audited(db, operator, "participant add", args, body)], as_json, single=True)
+
+
+_PARTICIPANT_OPTIONS = {
+    "member_id": "MEMBER",
+    "party_ids": "--party",
+    "comp_ids": "--comp-id",
+    "accounts": "--house/--client",
+    "account_id": "--house/--client",
+    "base_currency": "--base-currency",
+    "tolerance_limit": "--tolerance",
+    "credit_score": "--credit-score",
+}
 
 
 def _members(rows: list[dict[str, Any]], as_json: bool, *, single: bool = False) -> None:

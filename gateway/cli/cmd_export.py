@@ -10,7 +10,7 @@ import typer
 from gateway.cli.app import app
 from gateway.cli.cmd_admin import emit, open_db, run
 from gateway.cli.cmd_eod import parse_date
-from gateway.cli.kit import DEFAULT_DB, DbOption, JsonOption, MemberOption, paths_as_options, sub_app
+from gateway.cli.kit import DEFAULT_DB, DbOption, JsonOption, MemberOption, paths_as_options, refuse, sub_app
 
 export_app = sub_app("Exports for members and reconciliation.")
 app.add_typer(export_app, name="export")
@@ -46,7 +46,10 @@ def export_positions(
                 rows = await clearing_repo.positions(conn, member, account, day)
         finally:
             await engine.dispose()
-        written = write_positions(rows, out)
+        try:
+            written = write_positions(rows, out)
+        except OSError as exc:
+            raise refuse("--out", f"cannot write {out}: {exc.strerror or exc}: check the folder") from None
         return {"business_date": day.isoformat(), "member": member, "rows": written, "out": str(out)}
 
     emit(run(body), as_json, ["business_date", "member", "rows", "out"])

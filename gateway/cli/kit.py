@@ -236,13 +236,18 @@ def refuse(where: str, message: str, code: ReasonCode = ReasonCode.REF_INVALID_I
 
 @contextmanager
 def paths_as_options(names: Mapping[str, str]) -> Iterator[None]:
-    """Re-raise a refusal whose issues name a field (``member``) with the option the user typed (``--member``)."""
+    """Re-raise a refusal whose issues name a field (``member``, ``member.credit_score``) with the option the
+    user typed (``--member``, ``--credit-score``); a dotted path matches on its last part too."""
+
+    def option(path: str) -> str | None:
+        return names.get(path) or names.get(path.rsplit(".", 1)[-1])
+
     try:
         yield
     except GatewayError as exc:
-        if not any(i.path in names for i in exc.issues):
+        if not any(option(i.path) for i in exc.issues):
             raise
-        issues = [Issue(i.code, names.get(i.path, i.path), i.message) for i in exc.issues]
+        issues = [Issue(i.code, option(i.path) or i.path, i.message) for i in exc.issues]
         raise type(exc)(issues) from None
 
 

@@ -375,3 +375,16 @@ def test_usage_errors_stay_short() -> None:
     line = one_line(done.stderr)
     assert "--cash" in line
     assert "see 'clearing-gateway collateral lodge -h'" in line
+
+
+def test_refusals_name_the_option_typed(db: str) -> None:
+    code, _, err = cli(
+        "participant", "add", "BANKZ", "--party", LEI_A[:-1] + "X", "--credit-score", "99", "--db", db
+    )
+    assert code == 2
+    assert "--credit-score: credit score 99 is not within 1..10 (REF_INVALID_INPUT)" in err
+    code, _, err = cli(
+        "collateral", "lodge", "--member", "BANKA", "--account", "NOPE", "--cash", "1", "--db", db
+    )
+    assert code == 2
+    assert one_line(err).startswith("clearing-gateway: error: --account: member BANKA has no account 'NOPE'")
