@@ -26,9 +26,7 @@ def demo(
         Path | None,
         typer.Option(
             help="The official FpML 5.10 confirmation schema directory (verified); without it "
-            "CLEARING_FPML_SCHEMA_DIR, else the project's clearing profile.",
-            exists=True,
-            file_okay=False,
+            "CLEARING_FPML_SCHEMA_DIR, else the project's clearing profile."
         ),
     ] = None,
 ) -> None:

@@ -35,6 +35,9 @@ CHECKED_BY_COMMAND = {
     ("clearing-gateway mqtt user list", "--file"),
     ("clearing-gateway normalise", "--schema-dir"),  # one line naming the option, from the schema loader
 }
+# The demo checks its --schema-dir as it starts and stops in one line with exit status 1 (its module is
+# the demo's, left as it is here).
+STOPS_AT_START = {("clearing-gateway demo", "--schema-dir")}
 # Options needed together with the bad one for the command to reach it (one of a pair, or --member).
 EXTRA: dict[str, list[str]] = {
     "clearing-gateway collateral lodge": ["--cash", "1"],
@@ -96,11 +99,11 @@ def fill(leaf: Leaf, tmp: Path, *, member: str = "X", override: dict[str, str] |
     return [*args, *extra]
 
 
-def assert_refused(result: Any, leaf: Leaf, *mentions: str, one_line: bool = True) -> None:
+def assert_refused(result: Any, leaf: Leaf, *mentions: str, one_line: bool = True, code: int = 2) -> None:
     text = result.stdout + result.stderr
     assert "Traceback" not in text, text
     assert not isinstance(result.exception, Exception), repr(result.exception)
-    assert result.exit_code == 2, (leaf.name, result.exit_code, text)
+    assert result.exit_code == code, (leaf.name, result.exit_code, text)
     if one_line:
         lines = result.stderr.strip().splitlines()
         assert 1 <= len(lines) <= 3, result.stderr
@@ -125,7 +128,9 @@ def test_every_path_parameter_says_whether_it_must_exist() -> None:
         (leaf.name, key(p))
         for leaf in LEAVES
         for p in leaf.params()
-        if is_path(p) and not info(p).exists and (leaf.name, key(p)) not in OUTPUTS | CHECKED_BY_COMMAND
+        if is_path(p)
+        and not info(p).exists
+        and (leaf.name, key(p)) not in OUTPUTS | CHECKED_BY_COMMAND | STOPS_AT_START
     ]
     assert unclassified == []
 
@@ -173,8 +178,9 @@ INPUT_PATHS = [
 def test_a_missing_input_file_is_refused(leaf: Leaf, param: Any, tmp_path: Path) -> None:
     missing = str(tmp_path / "no-such-file")
     result = invoke(leaf, *fill(leaf, tmp_path, override={key(param): missing}))
-    checked_here = (leaf.name, key(param)) in CHECKED_BY_COMMAND
-    assert_refused(result, leaf, one_line=not checked_here)
+    checked_here = (leaf.name, key(param)) in CHECKED_BY_COMMAND | STOPS_AT_START
+    code = 1 if (leaf.name, key(param)) in STOPS_AT_START else 2
+    assert_refused(result, leaf, one_line=not checked_here, code=code)
     assert "no-such-file" in result.stdout + result.stderr
 
 
