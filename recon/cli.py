@@ -1,18 +1,12 @@
-"""The ``clearing-recon`` command line."""
+"""The ``clearing-recon`` command line (options, help and errors: ``gateway/cli/kit.py``)."""
 
 from __future__ import annotations
 
 import importlib
 
-import typer
+from gateway.cli.kit import make_app
 
-app = typer.Typer(
-    name="clearing-recon",
-    help="Reconcile clearing members' books against CCP positions.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
+app = make_app("clearing-recon", "Reconcile clearing members' books against CCP positions.")
 
 _COMMAND_MODULES: tuple[str, ...] = (
     "recon.cmd_run",

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from gateway.cli.kit import JsonOption, MemberRequired, refuse
 from recon.cli import app
 
 EXIT_UNUSABLE = 2
@@ -19,36 +20,63 @@ def _date(value: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(f"'{value}' is not a date (YYYY-MM-DD)") from None
+        raise typer.BadParameter(f"'{value}' is not a date (YYYY-MM-DD)", param_hint="--date") from None
+
+
+StoreOption = Annotated[str, typer.Option(help="Break store: SQLite path or SQLAlchemy URL.")]
+DEFAULT_STORE = "var/recon/breaks.db"
+
+
+def existing_store(store: str) -> str:
+    """A break store a read command may open: a URL, or a SQLite file that exists (never created here)."""
+    if "://" not in store and not Path(store).expanduser().is_file():
+        raise refuse(
+            "--store", f"no break store at {store}: give the --store of an earlier `clearing-recon run`"
+        )
+    return store
 
 
 @app.command("run")
 def run(
     business_date: Annotated[str, typer.Option("--date", help="Business date reconciled (YYYY-MM-DD).")],
-    member: Annotated[str, typer.Option(help="Clearing member id.")],
-    member_book: Annotated[Path, typer.Option("--member-book", help="The member's book (CSV or Parquet).")],
+    member: MemberRequired,
+    member_book: Annotated[
+        Path,
+        typer.Option(
+            "--member-book", help="The member's book (CSV or Parquet).", exists=True, dir_okay=False
+        ),
+    ],
     out: Annotated[Path, typer.Option(help="Folder for breaks.csv, summary.json, report.html, report.pdf.")],
     ccp_positions: Annotated[
-        Path | None, typer.Option("--ccp-positions", help="CCP position file (standard layout).")
+        Path | None,
+        typer.Option(
+            "--ccp-positions", help="CCP position file (standard layout).", exists=True, dir_okay=False
+        ),
     ] = None,
     db: Annotated[
         str | None,
         typer.Option("--db", help="Gateway database (async SQLAlchemy URL) holding ccp_positions."),
     ] = None,
-    mapping: Annotated[Path | None, typer.Option(help="TOML mapping of the member's layout.")] = None,
-    tolerances: Annotated[Path | None, typer.Option(help="TOML numeric tolerances per field.")] = None,
-    store: Annotated[
-        str, typer.Option(help="Break store: SQLite path or SQLAlchemy URL.")
-    ] = "var/recon/breaks.db",
+    mapping: Annotated[
+        Path | None,
+        typer.Option(help="TOML mapping of the member's layout.", exists=True, dir_okay=False),
+    ] = None,
+    tolerances: Annotated[
+        Path | None,
+        typer.Option(help="TOML numeric tolerances per field.", exists=True, dir_okay=False),
+    ] = None,
+    store: StoreOption = DEFAULT_STORE,
     calendar: Annotated[str, typer.Option(help="Business-day calendar for ageing.")] = "WeekendsOnly",
     mqtt: Annotated[str | None, typer.Option(help="Publish the summary to this broker (HOST:PORT).")] = None,
     pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also write report.pdf.")] = True,
 ) -> None:
     """Reconcile one member's book against the CCP's positions. Exit 0 when reconciled, 2 for unusable input."""
+    from gateway.cli.kit import check_db_url
     from gateway.clock import SystemClock
-    from gateway.domain.errors import InputRejected
     from recon.run import RunRequest, run_member
 
+    if db is not None:
+        check_db_url(db)
     request = RunRequest(
         business_date=_date(business_date),
         member=member,
@@ -63,13 +91,9 @@ def run(
         mqtt=mqtt,
         pdf=pdf,
     )
-    try:
-        outcome = run_member(request, SystemClock())
-    except InputRejected as exc:
-        for issue in exc.issues:
-            typer.echo(f"error: {issue.path}: {issue.message} ({issue.code})", err=True)
-        typer.echo("nothing reconciled: fix the input and run again", err=True)
-        raise typer.Exit(EXIT_UNUSABLE) from None
+    outcome = run_member(
+        request, SystemClock()
+    )  # unusable input: one error line each, exit 2, nothing written
     s = outcome.summary
     for problem in outcome.problems[:_SHOWN_PROBLEMS]:
         typer.echo(f"unreadable: {problem}", err=True)
@@ -93,24 +117,17 @@ def ack(
     break_id: Annotated[str, typer.Argument(help="The break's id (breaks.csv, report).")],
     comment: Annotated[str, typer.Option(help="Why it is acceptable or who is fixing it.")],
     by: Annotated[str, typer.Option(help="Who acknowledges.")] = "operations",
-    store: Annotated[
-        str, typer.Option(help="Break store: SQLite path or SQLAlchemy URL.")
-    ] = "var/recon/breaks.db",
+    store: StoreOption = DEFAULT_STORE,
 ) -> None:
     """Acknowledge a break with a comment; it stays open (and ageing) until it no longer appears."""
     from gateway.clock import SystemClock
-    from gateway.domain.errors import InputRejected
     from recon.store import BreakStore
 
     if not comment.strip():
-        typer.echo("error: --comment: a comment is required", err=True)
-        raise typer.Exit(EXIT_UNUSABLE)
-    breaks = BreakStore(store)
+        raise refuse("--comment", "a comment is required: say why the break is acceptable or who fixes it")
+    breaks = BreakStore(existing_store(store))
     try:
         done = breaks.acknowledge(break_id, comment.strip(), by, SystemClock().now())
-    except InputRejected as exc:
-        typer.echo(f"error: {exc.issues[0].path}: {exc.issues[0].message}", err=True)
-        raise typer.Exit(EXIT_UNUSABLE) from None
     finally:
         breaks.close()
     state = "open" if done.open else "closed"
@@ -119,38 +136,56 @@ def ack(
     )
 
 
+_BREAK_COLUMNS = (
+    "break_id",
+    "break_type",
+    "trade_id",
+    "uti",
+    "field",
+    "member_value",
+    "ccp_value",
+    "first_seen",
+    "last_seen",
+    "acknowledged",
+    "comment",
+)
+
+
 @app.command("breaks")
 def breaks(
-    member: Annotated[str, typer.Option(help="Clearing member id.")],
-    store: Annotated[
-        str, typer.Option(help="Break store: SQLite path or SQLAlchemy URL.")
-    ] = "var/recon/breaks.db",
+    member: MemberRequired,
+    store: StoreOption = DEFAULT_STORE,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Also write the breaks to this file (.csv).", dir_okay=False)
+    ] = None,
+    as_json: JsonOption = False,
 ) -> None:
-    """List a member's open breaks from the store (oldest first), as CSV on standard output."""
+    """List a member's open breaks from the store (oldest first): a table, or JSON; --out FILE.csv for CSV."""
     import csv
-    import sys
+    import json
 
     from recon.store import BreakStore
 
-    columns = (
-        "break_id",
-        "break_type",
-        "trade_id",
-        "uti",
-        "field",
-        "member_value",
-        "ccp_value",
-        "first_seen",
-        "last_seen",
-        "acknowledged",
-        "comment",
-    )
-    found = BreakStore(store)
+    if out is not None and out.suffix.lower() != ".csv":
+        raise refuse("--out", f"breaks are written as CSV: give a .csv file name, got {out.name!r}")
+    found = BreakStore(existing_store(store))
     try:
-        rows = found.open_breaks(member)
+        rows = [{c: row[c] for c in _BREAK_COLUMNS} for row in found.open_breaks(member)]
     finally:
         found.close()
-    writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow(["" if row[c] is None else row[c] for c in columns])
+    if out is not None:
+        with out.open("w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f, lineterminator="\n")
+            writer.writerow(_BREAK_COLUMNS)
+            for r in rows:
+                writer.writerow(["" if r[c] is None else r[c] for c in _BREAK_COLUMNS])
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2, default=str))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(*_BREAK_COLUMNS, title=f"{member}: {len(rows)} open breaks")
+    for r in rows:
+        table.add_row(*("" if r[c] is None else str(r[c]) for c in _BREAK_COLUMNS))
+    Console(width=200).print(table)

@@ -13,7 +13,12 @@ from recon.cli import app
 
 @app.command("schedule")
 def schedule(
-    config: Annotated[Path, typer.Option(help="Schedule TOML: time, calendar, members and their files.")],
+    config: Annotated[
+        Path,
+        typer.Option(
+            help="Schedule TOML: time, calendar, members and their files.", exists=True, dir_okay=False
+        ),
+    ],
     once: Annotated[bool, typer.Option("--once", help="Run the jobs due now and exit.")] = False,
     now: Annotated[
         str | None,
@@ -25,14 +30,9 @@ def schedule(
     import time as systime
 
     from gateway.clock import FixedClock, SystemClock
-    from gateway.domain.errors import InputRejected
     from recon.schedule import load_config, next_due, run_due
 
-    try:
-        cfg = load_config(config)
-    except InputRejected as exc:
-        typer.echo(f"error: {exc.issues[0].path}: {exc.issues[0].message}", err=True)
-        raise typer.Exit(2) from None
+    cfg = load_config(config)  # a bad file: one error line per problem, exit 2
     clock: FixedClock | SystemClock
     if now is not None:
         try:

@@ -46,10 +46,15 @@ def audited(
     body: Callable[[], Awaitable[T]],
     *,
     clock: Clock | None = None,
+    create: bool = False,
 ) -> T:
     from gateway.cli.cmd_admin import run
+    from gateway.cli.kit import check_db_url
     from gateway.domain.errors import GatewayError
 
+    check_db_url(
+        db, create=create
+    )  # a database the command cannot open has no audit table to write to either
     who = operator_name(operator)
     now = (clock or SystemClock()).now
 
@@ -80,7 +85,8 @@ async def _record(
     try:
         engine = await open_db(db)
     except Exception:  # the database itself is what failed: the command's own error says so
-        logging.getLogger(__name__).warning("audit row not written: %s %s %s", who, command, outcome)
+        # (said at debug level: the command's one error line already names the database)
+        logging.getLogger(__name__).debug("audit row not written: %s %s %s", who, command, outcome)
         return
     try:
         async with engine.begin() as conn:

@@ -1,8 +1,8 @@
 """``clearing-gateway participant|collateral|db``: reference data and collateral administration.
 
 Every command takes ``--db URL`` (default ``sqlite+aiosqlite:///./var/gateway.db``), upgrades the schema
-if needed, and prints a table or, with ``--json``, JSON. A refused request prints its reasons (code, path,
-message) as JSON on stderr and exits with status 2.
+if needed, and prints a table or, with ``--json``, JSON. A refused request prints one line per reason on
+stderr (JSON with ``--json``) and exits with status 2 (``gateway/cli/kit.py``).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TextIO, TypeVar, cast
 
@@ -19,56 +19,64 @@ import typer
 
 from gateway.cli.app import app, bench_app
 from gateway.cli.audit import OperatorOption, audited
+from gateway.cli.kit import (
+    DEFAULT_DB,
+    DbOption,
+    JsonOption,
+    KitCommand,
+    MarketAlias,
+    MarketDataOption,
+    MemberArgAlias,
+    MemberOption,
+    check_db_url,
+    open_database,
+    paths_as_options,
+    pick,
+    positive,
+    refuse,
+    sub_app,
+    usage,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
     from gateway.refdata.admin import ReferenceData
 
-DEFAULT_DB = "sqlite+aiosqlite:///./var/gateway.db"
 T = TypeVar("T")
 
-participant_app = typer.Typer(help="Clearing members: onboard, list, suspend.", no_args_is_help=True)
-collateral_app = typer.Typer(
-    help="Collateral ledger per account: lodge, withdraw, show.", no_args_is_help=True
-)
-db_app = typer.Typer(help="The gateway database.", no_args_is_help=True)
+participant_app = sub_app("Clearing members: onboard, list, suspend.")
+collateral_app = sub_app("Collateral ledger per account: lodge, withdraw, show.")
+db_app = sub_app("The gateway database.")
 app.add_typer(participant_app, name="participant")
 app.add_typer(collateral_app, name="collateral")
 app.add_typer(db_app, name="db")
 
-DbOption = Annotated[
-    str, typer.Option("--db", help="SQLAlchemy URL of the gateway database.", envvar="CLEARING_DB")
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 FxOption = Annotated[
     Path | None,
-    typer.Option("--fx", help="FX rates TOML for valuing collateral (default: the shipped rates)."),
+    typer.Option(
+        "--fx", help="FX rates TOML for valuing collateral (default: the shipped rates).", exists=True
+    ),
 ]
+SettingsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--settings", help="Clearing settings TOML (default: shipped).", exists=True, dir_okay=False
+    ),
+]
+AccountOption = Annotated[str, typer.Option("--account", help="Account id.")]
 
 
 # ---------------------------------------------------------------- helpers shared by the admin, eod and export commands
 
 
-def fail(issues: list[dict[str, str]]) -> typer.Exit:
-    sys.stderr.write(json.dumps({"error": issues}, indent=2) + "\n")
-    return typer.Exit(2)
-
-
 def run(body: Callable[[], Awaitable[T]]) -> T:
-    """Run ``body``; a refusal or a bad input becomes reasons on stderr and exit status 2, never a traceback."""
+    """Run ``body``; whatever it raises is reported by the command line's one error path (``kit.report``)."""
     import structlog
-
-    from gateway.domain.errors import GatewayError
 
     if not structlog.is_configured():  # logs to stderr: stdout carries the command's JSON or table
         structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=cast(TextIO, _Stderr())))
-    try:
-        return asyncio.run(_call(body))
-    except GatewayError as exc:
-        raise fail([i.to_dict() for i in exc.issues]) from None
-    except OSError as exc:
-        raise fail([{"code": "INTERNAL_ERROR", "path": "db", "message": str(exc)}]) from None
+    return asyncio.run(_call(body))
 
 
 class _Stderr:
@@ -85,45 +93,24 @@ async def _call(body: Callable[[], Awaitable[T]]) -> T:
     return await body()
 
 
-async def open_db(url: str) -> AsyncEngine:
-    from sqlalchemy.exc import ArgumentError
-
-    from gateway.domain.errors import InputRejected
-    from gateway.domain.reasons import ReasonCode
-    from gateway.store import open_store
-
-    try:
-        return await open_store(url)
-    except ArgumentError as exc:
-        raise InputRejected.of(ReasonCode.REF_INVALID_INPUT, "--db", f"not a database URL: {exc}") from None
-
-
-def checked(check: Callable[[], T]) -> T:
-    """Run a validator of what the operator typed; its refusal becomes reasons on stderr and exit status 2."""
-    from gateway.domain.errors import GatewayError
-
-    try:
-        return check()
-    except GatewayError as exc:
-        raise fail([i.to_dict() for i in exc.issues]) from None
+async def open_db(url: str, *, create: bool = False) -> AsyncEngine:
+    """The gateway database of ``--db`` (checked first: see ``kit.check_db_url``), schema upgraded."""
+    return await open_database(url, create=create)
 
 
 def party_ids(values: list[str], scheme: str, option: str = "--party") -> tuple[str, ...]:
     """The party ids typed, each checked against ``scheme`` (LEIs by default; see ``--party-scheme``)."""
     from gateway.domain.identifiers import PartyIdScheme, parse_party_id
 
-    def check() -> tuple[str, ...]:
-        parsed = PartyIdScheme.parse(scheme, "--party-scheme")
-        return tuple(parse_party_id(v, parsed, option) for v in values)
-
-    return checked(check)
+    parsed = PartyIdScheme.parse(scheme, "--party-scheme")
+    return tuple(parse_party_id(v, parsed, option) for v in values)
 
 
 def currency_arg(value: str, option: str) -> str:
     """``value`` if it is an ISO 4217 currency code in use (REF_UNKNOWN_CURRENCY naming ``option``)."""
     from gateway.domain.currencies import parse_currency
 
-    return checked(lambda: parse_currency(value, option))
+    return parse_currency(value, option)
 
 
 PartySchemeOption = Annotated[
@@ -134,22 +121,6 @@ PartySchemeOption = Annotated[
         "URI of another scheme, whose ids are taken as given.",
     ),
 ]
-
-
-def decimal_arg(value: str, name: str) -> Decimal:
-    try:
-        d = Decimal(value)
-    except InvalidOperation:
-        raise typer.BadParameter(f"not a number: {value!r}", param_hint=name) from None
-    if not d.is_finite():
-        raise typer.BadParameter(f"not a finite number: {value!r}", param_hint=name)
-    return d
-
-
-def _positive(value: Decimal, name: str) -> Decimal:
-    if value <= 0:
-        raise typer.BadParameter(f"must be positive, not {value}", param_hint=name)
-    return value
 
 
 def emit(data: Any, as_json: bool, columns: list[str] | None = None) -> None:
@@ -203,11 +174,11 @@ def participant_add(
     ] = None,
     base_currency: Annotated[str, typer.Option(help="Currency margin and collateral are valued in.")] = "AUD",
     tolerance: Annotated[
-        str | None,
+        Decimal | None,
         typer.Option(help="Tolerance limit (real-time registration limit); default: from the credit score."),
     ] = None,
     credit_score: Annotated[int, typer.Option(help="Internal credit score, 1 (best) to 10.")] = 5,
-    settings: Annotated[Path | None, typer.Option(help="Clearing settings TOML (default: shipped).")] = None,
+    settings: SettingsOption = None,
     party_scheme: PartySchemeOption = "lei",
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
@@ -217,37 +188,38 @@ def participant_add(
     parties = party_ids(party, party_scheme)
     currency_arg(base_currency, "--base-currency")
     if tolerance is not None:
-        limit = decimal_arg(tolerance, "--tolerance")
+        if tolerance < 0:
+            raise refuse("--tolerance", f"must be zero or more, got {tolerance}")
+        limit = tolerance
     else:
-        from gateway.domain.errors import GatewayError
         from gateway.rules.settings import ClearingSettings
 
-        try:
+        with paths_as_options(_PARTICIPANT_OPTIONS):
             limit = ClearingSettings.load(settings).credit.tolerance_for(credit_score)
-        except GatewayError as exc:
-            raise fail([i.to_dict() for i in exc.issues]) from None
 
     async def body() -> dict[str, Any]:
         from gateway.domain.enums import AccountType
         from gateway.refdata.admin import member_to_dict
         from gateway.refdata.model import Account, Member
 
-        m = Member(
-            member_id=member,
-            name=name or member,
-            party_ids=parties,
-            comp_ids=tuple(comp_id or ()),
-            accounts=(
-                Account(member, house, AccountType.HOUSE, base_currency),
-                *(Account(member, c, AccountType.CLIENT, base_currency) for c in client or ()),
-            ),
-            base_currency=base_currency,
-            tolerance_limit=limit,
-            credit_score=credit_score,
-        )
+        with paths_as_options(_PARTICIPANT_OPTIONS):
+            m = Member(
+                member_id=member,
+                name=name or member,
+                party_ids=parties,
+                comp_ids=tuple(comp_id or ()),
+                accounts=(
+                    Account(member, house, AccountType.HOUSE, base_currency),
+                    *(Account(member, c, AccountType.CLIENT, base_currency) for c in client or ()),
+                ),
+                base_currency=base_currency,
+                tolerance_limit=limit,
+                credit_score=credit_score,
+            )
         engine, admin = await _admin(db)
         try:
-            return member_to_dict(await admin.add_participant(m))
+            with paths_as_options(_PARTICIPANT_OPTIONS):
+                return member_to_dict(await admin.add_participant(m))
         finally:
             await engine.dispose()
 
@@ -264,6 +236,18 @@ def participant_add(
         "credit_score": credit_score,
     }
     _members([audited(db, operator, "participant add", args, body)], as_json, single=True)
+
+
+_PARTICIPANT_OPTIONS = {
+    "member_id": "MEMBER",
+    "party_ids": "--party",
+    "comp_ids": "--comp-id",
+    "accounts": "--house/--client",
+    "account_id": "--house/--client",
+    "base_currency": "--base-currency",
+    "tolerance_limit": "--tolerance",
+    "credit_score": "--credit-score",
+}
 
 
 def _members(rows: list[dict[str, Any]], as_json: bool, *, single: bool = False) -> None:
@@ -383,24 +367,94 @@ _COLLATERAL_COLUMNS = [
 def _show_rows(rows: list[dict[str, Any]], as_json: bool) -> None:
     if not as_json:
         for r in rows:
-            r["holdings"] = [
-                f"{h['asset']} {h['quantity']} @ {h['price']} -{h['haircut']}" for h in r["holdings"]
-            ]
+            r["holdings"] = [holding_text(h) for h in r["holdings"]]
     emit(rows, as_json, _COLLATERAL_COLUMNS)
 
 
-@collateral_app.command("lodge")
+def holding_text(h: dict[str, Any]) -> str:
+    """``AUD 50,000,000`` for cash; ``AU000XCLWAB3 100,000 @ 99.2 AUD, haircut 3%`` for a security."""
+    quantity, price, haircut = (
+        Decimal(str(h["quantity"])),
+        Decimal(str(h["price"])),
+        Decimal(str(h["haircut"])),
+    )
+    amount = f"{quantity:,f}".rstrip("0").rstrip(".") if "." in f"{quantity:f}" else f"{quantity:,f}"
+    if h.get("kind") == "CASH" or (h["asset"] == h.get("currency") and price == 1):
+        text = f"{h['asset']} {amount}"
+    else:
+        text = f"{h['asset']} {amount} @ {price.normalize():f} {h.get('currency', '')}".rstrip()
+    if haircut:
+        text += f", haircut {(haircut * 100).normalize():f}%"
+    return text
+
+
+_OPTIONS = {"member": "--member", "account": "--account"}
+
+
+def _member(member: str | None, positional: str | None) -> str:
+    value: str = pick("--member", member, "MEMBER (positional)", positional, required=True)
+    return value
+
+
+def _holding(
+    cash: Decimal | None,
+    security: str | None,
+    quantity: Decimal | None,
+    price: Decimal | None,
+    haircut: Decimal | None,
+    currency: str,
+    settings: Path | None,
+) -> Any:
+    """The holding the options describe; a bad value is refused naming the option that carried it. A
+    security's haircut is the one given, else the eligible-collateral table's (``security_holding``)."""
+    from gateway.domain.errors import GatewayError, InputRejected, Issue
+    from gateway.refdata.admin import security_holding
+    from gateway.refdata.model import AssetKind, Holding
+    from gateway.rules.collateral import check_haircut
+    from gateway.rules.settings import ClearingSettings
+
+    if (cash is None) == (security is None):
+        usage("--cash/--security", "give either --cash AMOUNT or --security ISIN --quantity N --price P")
+    if haircut is not None:
+        check_haircut(haircut, "--haircut")
+    if cash is not None:
+        positive(cash, "--cash")
+        options = {"quantity": "--cash", "currency": "--currency", "asset_id": "--currency"}
+    else:
+        if quantity is None or price is None:
+            usage("--security", "a security needs --quantity and --price")
+        positive(quantity, "--quantity")
+        positive(price, "--price")
+        options = {"quantity": "--quantity", "currency": "--currency", "asset_id": "--security"}
+    options |= {"price": "--price", "haircut": "--haircut"}
+    try:
+        if cash is not None:
+            return Holding(currency, AssetKind.CASH, currency, cash, Decimal(1), haircut or Decimal(0))
+        assert security is not None
+        assert quantity is not None
+        assert price is not None
+        eligible = ClearingSettings.load(settings).collateral
+        return security_holding(security, currency, quantity, price, haircut, eligible)
+    except GatewayError as exc:
+        renamed = [
+            Issue(i.code, options.get(i.path.rsplit(".", 1)[-1], i.path), i.message) for i in exc.issues
+        ]
+        raise InputRejected(renamed) from None
+
+
+@collateral_app.command("lodge", cls=KitCommand)
 def collateral_lodge(
-    member: str,
-    account: Annotated[str, typer.Option(help="Account id.")] = "HOUSE",
-    cash: Annotated[str | None, typer.Option(help="Cash amount (with --currency).")] = None,
+    member_arg: MemberArgAlias = None,
+    member: MemberOption = None,
+    account: AccountOption = "HOUSE",
+    cash: Annotated[Decimal | None, typer.Option(help="Cash amount (with --currency).")] = None,
     security: Annotated[
         str | None, typer.Option(help="ISIN of a security (with --quantity, --price).")
     ] = None,
-    quantity: Annotated[str | None, typer.Option(help="Units of the security.")] = None,
-    price: Annotated[str | None, typer.Option(help="Price per unit of the security.")] = None,
+    quantity: Annotated[Decimal | None, typer.Option(help="Units of the security.")] = None,
+    price: Annotated[Decimal | None, typer.Option(help="Price per unit of the security.")] = None,
     haircut: Annotated[
-        str | None,
+        Decimal | None,
         typer.Option(
             help="Haircut as a fraction in [0, 1), e.g. 0.02. A security without one takes the eligible-"
             "collateral table's (settings [collateral.eligible]); cash defaults to 0."
@@ -409,48 +463,25 @@ def collateral_lodge(
     currency: Annotated[str, typer.Option(help="Currency of the cash or of the security's price.")] = "AUD",
     db: DbOption = DEFAULT_DB,
     fx: FxOption = None,
-    settings: Annotated[
-        Path | None,
-        typer.Option(help="Clearing settings TOML with the eligible-collateral table (default: shipped)."),
-    ] = None,
+    settings: SettingsOption = None,
     as_json: JsonOption = False,
     operator: OperatorOption = None,
 ) -> None:
     """Lodge cash or a security; trades pending for collateral are checked again."""
-    from gateway.refdata.admin import security_holding
-    from gateway.refdata.model import AssetKind, Holding
-    from gateway.rules.collateral import check_haircut
-    from gateway.rules.settings import ClearingSettings
-
-    if (cash is None) == (security is None):
-        raise typer.BadParameter("give either --cash or --security", param_hint="--cash/--security")
+    member_id = _member(member, member_arg)
     currency_arg(currency, "--currency")
-    cut = None
-    if haircut is not None:
-        given = decimal_arg(haircut, "--haircut")
-        cut = checked(lambda: check_haircut(given, "--haircut"))
-    if cash is not None:
-        amount = _positive(decimal_arg(cash, "--cash"), "--cash")
-        holding = Holding(currency, AssetKind.CASH, currency, amount, Decimal(1), cut or Decimal(0))
-    else:
-        if quantity is None or price is None:
-            raise typer.BadParameter("a security needs --quantity and --price", param_hint="--security")
-        isin = security
-        assert isin is not None
-        units = _positive(decimal_arg(quantity, "--quantity"), "--quantity")
-        unit_price = _positive(decimal_arg(price, "--price"), "--price")
-        eligible = checked(lambda: ClearingSettings.load(settings).collateral)
-        holding = checked(lambda: security_holding(isin, currency, units, unit_price, cut, eligible))
+    holding = _holding(cash, security, quantity, price, haircut, currency, settings)
 
     async def body() -> list[dict[str, Any]]:
         engine, admin = await _admin(db, fx)
         try:
-            return [(await admin.lodge(member, account, holding)).to_dict()]
+            with paths_as_options(_OPTIONS):
+                return [(await admin.lodge(member_id, account, holding)).to_dict()]
         finally:
             await engine.dispose()
 
     args = {
-        "member": member,
+        "member": member_id,
         "account": account,
         "asset": holding.asset_id,
         "kind": holding.kind.value,
@@ -462,45 +493,63 @@ def collateral_lodge(
     _show_rows(audited(db, operator, "collateral lodge", args, body), as_json)
 
 
-@collateral_app.command("withdraw")
+@collateral_app.command("withdraw", cls=KitCommand)
 def collateral_withdraw(
-    member: str,
-    asset: Annotated[str, typer.Option(help="Currency code for cash, ISIN for a security.")],
-    quantity: Annotated[str, typer.Option(help="Amount or units to withdraw.")],
-    account: Annotated[str, typer.Option(help="Account id.")] = "HOUSE",
+    member_arg: MemberArgAlias = None,
+    member: MemberOption = None,
+    account: AccountOption = "HOUSE",
+    cash: Annotated[Decimal | None, typer.Option(help="Cash amount to withdraw (with --currency).")] = None,
+    currency: Annotated[str, typer.Option(help="Currency of the cash.")] = "AUD",
+    security: Annotated[str | None, typer.Option(help="ISIN of the security (with --quantity).")] = None,
+    quantity: Annotated[Decimal | None, typer.Option(help="Units of the security to withdraw.")] = None,
+    asset: Annotated[
+        str | None, typer.Option(hidden=True, help="Old form: a currency or an ISIN, with --quantity.")
+    ] = None,
     db: DbOption = DEFAULT_DB,
     fx: FxOption = None,
     as_json: JsonOption = False,
     operator: OperatorOption = None,
 ) -> None:
     """Withdraw collateral; refused (RISK_INSUFFICIENT_COLLATERAL) if margin would be left uncovered."""
-    amount = decimal_arg(quantity, "--quantity")
+    member_id = _member(member, member_arg)
+    if sum(x is not None for x in (cash, security, asset)) != 1:
+        usage("--cash/--security", "give either --cash AMOUNT --currency CCY or --security ISIN --quantity N")
+    if cash is not None:
+        asset_id, amount = currency, positive(cash, "--cash")
+    else:
+        if quantity is None:
+            usage("--quantity", "how many units to withdraw: --quantity N")
+        asset_id, amount = cast(str, security or asset), positive(quantity, "--quantity")
 
     async def body() -> list[dict[str, Any]]:
         engine, admin = await _admin(db, fx)
         try:
-            return [(await admin.withdraw(member, account, asset, amount)).to_dict()]
+            with paths_as_options(_OPTIONS):
+                return [(await admin.withdraw(member_id, account, asset_id, amount)).to_dict()]
         finally:
             await engine.dispose()
 
-    args = {"member": member, "account": account, "asset": asset, "quantity": str(amount)}
+    args = {"member": member_id, "account": account, "asset": asset_id, "quantity": str(amount)}
     _show_rows(audited(db, operator, "collateral withdraw", args, body), as_json)
 
 
-@collateral_app.command("show")
+@collateral_app.command("show", cls=KitCommand)
 def collateral_show(
-    member: str,
+    member_arg: MemberArgAlias = None,
+    member: MemberOption = None,
     account: Annotated[str | None, typer.Option(help="One account (default: all of the member's).")] = None,
     db: DbOption = DEFAULT_DB,
     fx: FxOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Collateral after haircuts, margin requirement and excess per account, in the account's base currency."""
+    member_id = _member(member, member_arg)
 
     async def body() -> list[dict[str, Any]]:
         engine, admin = await _admin(db, fx)
         try:
-            return [s.to_dict() for s in await admin.show(member, account)]
+            with paths_as_options(_OPTIONS):
+                return [s.to_dict() for s in await admin.show(member_id, account)]
         finally:
             await engine.dispose()
 
@@ -511,15 +560,17 @@ def collateral_show(
 
 
 @db_app.command("upgrade")
-def db_upgrade(db: DbOption = DEFAULT_DB, operator: OperatorOption = None) -> None:
+def db_upgrade(
+    db: DbOption = DEFAULT_DB, as_json: JsonOption = False, operator: OperatorOption = None
+) -> None:
     """Create or upgrade the schema to the latest migration (the service also does this at start)."""
 
     async def body() -> dict[str, str]:
-        engine = await open_db(db)
+        engine = await open_db(db, create=True)
         await engine.dispose()
         return {"db": db, "schema": "up to date"}
 
-    emit(audited(db, operator, "db upgrade", {}, body), True)
+    emit(audited(db, operator, "db upgrade", {}, body, create=True), as_json, ["db", "schema"])
 
 
 # ---------------------------------------------------------------- bench
@@ -533,17 +584,24 @@ def bench_clearing(
     db: Annotated[
         str | None, typer.Option("--db", help="Database URL (default: a temporary SQLite file).")
     ] = None,
-    market: Annotated[Path | None, typer.Option(help="Market data directory (default: synthetic).")] = None,
+    market_data: MarketDataOption = None,
+    market: MarketAlias = None,
 ) -> None:
-    """Clearing throughput and single-trade latency with the real risk engine; prints JSON."""
+    """Clearing throughput and single-trade latency with the real risk engine; prints JSON.
+
+    Without --market-data: synthetic market data."""
     if trades < 1 or latency_trades < 0 or members < 2:
         raise typer.BadParameter("need trades >= 1, latency-trades >= 0, members >= 2")
+    market_dir = pick("--market-data", market_data, "--market", market)
+
+    if db is not None:
+        check_db_url(db, create=True)  # the benchmark creates its database
 
     async def body() -> dict[str, Any]:
         from gateway.clearing.bench import run_bench
 
         return await run_bench(
-            trades=trades, latency_trades=latency_trades, members=members, db_url=db, market_dir=market
+            trades=trades, latency_trades=latency_trades, members=members, db_url=db, market_dir=market_dir
         )
 
     emit(run(body), True)
@@ -551,7 +609,7 @@ def bench_clearing(
 
 # ---------------------------------------------------------------- trades (operations views)
 
-trade_app = typer.Typer(help="Submitted trades: status history and work queues.", no_args_is_help=True)
+trade_app = sub_app("Submitted trades: status history and work queues.")
 app.add_typer(trade_app, name="trade")
 
 
@@ -634,7 +692,9 @@ def trade_list(
             help="RECEIVED, QUEUED_HOURS, QUEUED_BACKLOAD, PENDING_COLLATERAL, CLEARED, REJECTED, WITHDRAWN."
         ),
     ] = None,
-    member: Annotated[str | None, typer.Option(help="Trades with this member on either side.")] = None,
+    member: Annotated[
+        str | None, typer.Option("--member", help="Trades with this member on either side.")
+    ] = None,
     source: Annotated[str | None, typer.Option(help="Trades from this source.")] = None,
     business_date: Annotated[str | None, typer.Option("--date", help="Business date, YYYY-MM-DD.")] = None,
     limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 200,
@@ -664,6 +724,13 @@ def trade_list(
 
         engine = await open_db(db)
         try:
+            if member is not None:
+                from gateway.refdata.admin import ReferenceData
+
+                with paths_as_options(
+                    {"member": "--member"}
+                ):  # a mistyped member: refused, not an empty list
+                    await ReferenceData(engine).get(member)
             async with reading(engine) as conn:
                 if member is not None:
                     await known_member(conn, member, "--member")

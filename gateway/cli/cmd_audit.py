@@ -8,9 +8,10 @@ from typing import Annotated, Any
 import typer
 
 from gateway.cli.app import app
-from gateway.cli.cmd_admin import DEFAULT_DB, DbOption, JsonOption, emit, open_db, run
+from gateway.cli.cmd_admin import emit, open_db, run
+from gateway.cli.kit import DEFAULT_DB, DbOption, JsonOption, sub_app
 
-audit_app = typer.Typer(help="The audit of admin commands.", no_args_is_help=True)
+audit_app = sub_app("The audit of admin commands.")
 app.add_typer(audit_app, name="audit")
 
 

@@ -10,7 +10,8 @@ import typer
 
 from gateway.cli.app import app
 from gateway.cli.audit import OperatorOption, audited
-from gateway.cli.cmd_admin import DEFAULT_DB, DbOption, emit, open_db
+from gateway.cli.cmd_admin import SettingsOption, emit, open_db
+from gateway.cli.kit import DEFAULT_DB, DbOption, JsonOption, MarketAlias, MarketDataOption, pick
 
 
 def parse_date(value: str, name: str = "--date") -> date:
@@ -20,21 +21,24 @@ def parse_date(value: str, name: str = "--date") -> date:
         raise typer.BadParameter(f"not an ISO date (YYYY-MM-DD): {value!r}", param_hint=name) from None
 
 
+_COLUMNS = ["business_date", "refused", "reservations_expired", "matured", "failures", "revaluation"]
+
+
 @app.command("eod")
 def eod(
     business_date: Annotated[str, typer.Option("--date", help="Business date, YYYY-MM-DD.")],
     db: DbOption = DEFAULT_DB,
-    settings: Annotated[Path | None, typer.Option(help="Clearing settings TOML (default: shipped).")] = None,
-    market: Annotated[
-        Path | None,
-        typer.Option(
-            help="Market data directory: process what is due first, and revalue every account after (NPV, margin)."
-        ),
-    ] = None,
+    settings: SettingsOption = None,
+    market_data: MarketDataOption = None,
+    market: MarketAlias = None,
+    as_json: JsonOption = False,
     operator: OperatorOption = None,
 ) -> None:
-    """Refuse every pending trade of the day (backloads excepted) with LIFE_NOT_REGISTERED_BY_EOD; print JSON."""
+    """Refuse every pending trade of the day (backloads excepted) with LIFE_NOT_REGISTERED_BY_EOD.
+
+    With --market-data: process what is due first, and revalue every account after (NPV, margin)."""
     day = parse_date(business_date)
+    market_dir: Path | None = pick("--market-data", market_data, "--market", market)
 
     async def body() -> dict[str, Any]:
         from gateway.clearing.pipeline import ClearingService
@@ -43,7 +47,7 @@ def eod(
 
         engine = await open_db(db)
         try:
-            checker = None if market is None else RiskCreditChecker.from_market_dir(market)
+            checker = None if market_dir is None else RiskCreditChecker.from_market_dir(market_dir)
             service = ClearingService(engine, checker, settings=ClearingSettings.load(settings))
             report = await service.end_of_day(day, drain=checker is not None)
         finally:
@@ -63,8 +67,8 @@ def eod(
             },
         }
 
-    args = {"date": day.isoformat(), "market": None if market is None else str(market)}
+    args = {"date": day.isoformat(), "market": None if market_dir is None else str(market_dir)}
     result = audited(db, operator, "eod", args, body)
-    emit(result, True)
+    emit(result, as_json, _COLUMNS)
     if result["failures"] or (result["revaluation"] and result["revaluation"]["failures"]):
         raise typer.Exit(1)

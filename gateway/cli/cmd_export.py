@@ -8,20 +8,22 @@ from typing import Annotated, Any
 import typer
 
 from gateway.cli.app import app
-from gateway.cli.cmd_admin import DEFAULT_DB, DbOption, emit, open_db, run
+from gateway.cli.cmd_admin import emit, open_db, run
 from gateway.cli.cmd_eod import parse_date
+from gateway.cli.kit import DEFAULT_DB, DbOption, JsonOption, MemberOption, refuse, sub_app
 
-export_app = typer.Typer(help="Exports for members and reconciliation.", no_args_is_help=True)
+export_app = sub_app("Exports for members and reconciliation.")
 app.add_typer(export_app, name="export")
 
 
 @export_app.command("positions")
 def export_positions(
     business_date: Annotated[str, typer.Option("--date", help="Business date, YYYY-MM-DD.")],
-    out: Annotated[Path, typer.Option(help="Output file: .csv, or .parquet for typed columns.")],
-    member: Annotated[str | None, typer.Option(help="One member (default: every member).")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Output file: .csv, or .parquet for typed columns.")],
+    member: MemberOption = None,
     account: Annotated[str | None, typer.Option(help="One account of the member.")] = None,
     db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
 ) -> None:
     """Cleared trades live on the date, one row per member side, in the layout clearing-recon reads."""
     day = parse_date(business_date)
@@ -37,8 +39,10 @@ def export_positions(
         engine = await open_db(db)
         try:
             written = await export_positions(engine, out, day, member=member, account=account)
+        except OSError as exc:
+            raise refuse("--out", f"cannot write {out}: {exc.strerror or exc}: check the folder") from None
         finally:
             await engine.dispose()
         return {"business_date": day.isoformat(), "member": member, "rows": written, "out": str(out)}
 
-    emit(run(body), True)
+    emit(run(body), as_json, ["business_date", "member", "rows", "out"])

@@ -8,21 +8,37 @@ from typing import Annotated
 import typer
 
 from gateway.cli.app import app, bench_app
+from gateway.cli.kit import sub_app, usage
 
-fix_app = typer.Typer(help="FIX 5.0 SP2 acceptor for clearing members.", no_args_is_help=True)
+fix_app = sub_app("FIX 5.0 SP2 acceptor for clearing members.")
 app.add_typer(fix_app, name="fix")
 
 
 @fix_app.command("serve")
 def serve(
-    config: Annotated[Path, typer.Option(help="Acceptor TOML: [acceptor] and one [[members]] per CompID.")],
-    port_factory: Annotated[
-        str, typer.Option(help="module:function returning the ClearingPort for the AcceptorConfig.")
+    config: Annotated[
+        Path,
+        typer.Option(
+            help="Acceptor TOML: [acceptor] and one [[members]] per CompID.", exists=True, dir_okay=False
+        ),
     ],
+    port_factory: Annotated[
+        str,
+        typer.Option(
+            hidden=True,
+            help="Developer hook: module:function returning the ClearingPort for the AcceptorConfig.",
+        ),
+    ] = "",
 ) -> None:
     """Run the acceptor until SIGTERM/SIGINT."""
     from gateway.intake.fix.__main__ import main
 
+    if not port_factory:
+        usage(
+            "--config",
+            "the standalone acceptor needs a clearing port; run `clearing-gateway serve`, which includes "
+            "the FIX acceptor",
+        )
     raise typer.Exit(main(["--config", str(config), "--port-factory", port_factory]))
 
 
@@ -30,7 +46,12 @@ def serve(
 def dictionary(
     check: Annotated[bool, typer.Option(help="Only check the committed files are up to date.")] = False,
     upstream: Annotated[
-        Path | None, typer.Option(help="Directory with FIX50SP2.xml and FIXT11.xml (default: quickfix's).")
+        Path | None,
+        typer.Option(
+            help="Directory with FIX50SP2.xml and FIXT11.xml (default: quickfix's).",
+            exists=True,
+            file_okay=False,
+        ),
     ] = None,
 ) -> None:
     """Rebuild fix_specs/*-CCP.xml from the FIX repository files quickfix installs and fix_specs/roe.py."""

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from gateway.cli.app import app, bench_app
+from gateway.cli.kit import refuse
 
 DEFAULT_EXAMPLES = Path("..") / "shared" / "fpml" / "examples"
 
@@ -70,8 +71,7 @@ def normalise(
     try:
         schema = load_schema(schema_dir, profile=profile)
     except SchemaSetError as exc:
-        typer.echo(f"--schema-dir: {exc}; give the FpML 5.10 confirmation view's directory", err=True)
-        raise typer.Exit(2) from None
+        raise refuse("--schema-dir", f"{exc}; give the FpML 5.10 confirmation view's directory") from None
     typer.echo(f"validating against {schema.label} ({schema.main})", err=True)
     results = []
     for path in files:
@@ -202,7 +202,9 @@ def _refusal_seconds() -> dict[str, dict[str, Any]]:
 @bench_app.command("fpml")
 def bench_fpml(
     seconds: Annotated[float, typer.Option(min=0.1, help="Seconds of measured work for each side.")] = 5.0,
-    examples: Annotated[Path, typer.Option(help="Directory of FpML examples.")] = DEFAULT_EXAMPLES,
+    examples: Annotated[
+        Path, typer.Option(help="Directory of FpML examples.", exists=True, file_okay=False)
+    ] = DEFAULT_EXAMPLES,
 ) -> None:
     """Documents/s of parse+validate+normalise against bare lxml parse+XSD validation, one core."""
     from lxml import etree

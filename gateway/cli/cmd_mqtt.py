@@ -14,16 +14,21 @@ from typing import Annotated
 import typer
 
 from gateway.cli.app import app
+from gateway.cli.kit import refuse, sub_app
 
-mqtt_app = typer.Typer(help="The MQTT broker's users (Mosquitto password file format).", no_args_is_help=True)
-user_app = typer.Typer(help="Users of the password file.", no_args_is_help=True)
+mqtt_app = sub_app("The MQTT broker's users (Mosquitto password file format).")
+user_app = sub_app("Users of the password file.")
 mqtt_app.add_typer(user_app, name="user")
 app.add_typer(mqtt_app, name="mqtt")
 
 ConfigOption = Annotated[
     Path | None,
     typer.Option(
-        "--config", "-c", help="The gateway's TOML configuration; without it, the embedded defaults."
+        "--config",
+        "-c",
+        help="The gateway's TOML configuration; without it, the embedded defaults.",
+        exists=True,
+        dir_okay=False,
     ),
 ]
 FileOption = Annotated[
@@ -42,8 +47,7 @@ def _files(config: Path | None, file: Path | None) -> Path:
     try:
         cfg = load_config(config)
     except ConfigError as exc:
-        typer.echo(f"configuration error: {exc}", err=True)
-        raise typer.Exit(2) from None
+        raise refuse("--config", f"{exc}: correct the configuration file") from None
     return file or embedded_paths(cfg.mqtt, cfg.data_dir)[0]
 
 
@@ -67,12 +71,11 @@ def user_add(
     try:
         check_name(name)
     except PasswordFileError as exc:
-        raise typer.BadParameter(str(exc), param_hint="NAME") from None
+        raise refuse("NAME", str(exc)) from None
     if password_env is not None:
         password = os.environ.get(password_env, "")
         if not password:
-            typer.echo(f"environment variable {password_env} is not set or empty", err=True)
-            raise typer.Exit(2)
+            raise refuse("--password-env", f"environment variable {password_env} is not set or empty")
         generated = False
     else:
         password, generated = new_password(), True
@@ -81,8 +84,7 @@ def user_add(
         users.add(name, password)
         users.save(password_file)
     except (OSError, PasswordFileError) as exc:
-        typer.echo(f"cannot update {password_file}: {exc}", err=True)
-        raise typer.Exit(1) from None
+        raise refuse("--file", f"cannot update {password_file}: {exc}") from None
     if generated:
         typer.echo(f"{name}={password}")
     typer.echo(f"user {name} written to {password_file}", err=True)
@@ -97,7 +99,6 @@ def user_list(config: ConfigOption = None, file: FileOption = None) -> None:
     try:
         users = PasswordFile.load(password_file)
     except (OSError, PasswordFileError) as exc:
-        typer.echo(f"cannot read {password_file}: {exc}", err=True)
-        raise typer.Exit(1) from None
+        raise refuse("--file", f"cannot read {password_file}: {exc}") from None
     for name in users.users:
         typer.echo(name)

@@ -1,8 +1,10 @@
 """``clearing-gateway price|margin|market synth|bench risk``: the risk engine from the command line.
 
 Trade files are FpML documents (any message the intake accepts) or canonical JSON (one trade or a
-list). Every command prints JSON; a file or trade that cannot be read or priced is reported with its
-reason code and the others are still processed (exit status 1 when anything failed).
+list). ``price``, ``margin`` and ``market synth`` print a table, or JSON with ``--json``; ``bench risk``
+prints JSON. Market data that cannot be used refuses the command (exit status 2); a trade that cannot be
+read or priced is reported with its reason code and the others are still processed (exit status 1 when
+anything failed).
 """
 
 from __future__ import annotations
@@ -17,24 +19,72 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from gateway.cli.app import app, bench_app
+from gateway.cli.kit import JsonOption, sub_app
 
 if TYPE_CHECKING:
     from gateway.domain.trade import Trade
 
-market_app = typer.Typer(help="Market data for the risk engine.", no_args_is_help=True)
+market_app = sub_app("Market data for the risk engine.")
 app.add_typer(market_app, name="market")
 
-FilesArg = Annotated[list[Path], typer.Argument(help="FpML or canonical JSON trade files.", exists=False)]
+FilesArg = Annotated[
+    list[Path], typer.Argument(help="FpML or canonical JSON trade files.", exists=True, dir_okay=False)
+]
 MarketOpt = Annotated[
-    Path, typer.Option("--market-data", help="Directory with market.toml, curves.csv, history.csv.")
+    Path,
+    typer.Option(
+        "--market-data",
+        help="Directory with market.toml, curves.csv, history.csv (`clearing-gateway market synth`).",
+        exists=True,
+        file_okay=False,
+    ),
 ]
 ConfigOpt = Annotated[
-    Path | None, typer.Option("--config", help="Risk configuration TOML ([scenarios], [margin]).")
+    Path | None,
+    typer.Option(
+        "--config", help="Risk configuration TOML ([scenarios], [margin]).", exists=True, dir_okay=False
+    ),
 ]
+MIN_SYNTH_DAYS = 1260
 
 
 def _emit(payload: dict[str, Any]) -> None:
     typer.echo(json.dumps(payload, indent=2, default=str))
+
+
+def _show(payload: dict[str, Any], as_json: bool, *, figures: list[str] | None = None) -> None:
+    """JSON, or the market line, a table of the trades (price) or of ``figures`` (margin), and failures."""
+    if as_json:
+        _emit(payload)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=200, highlight=False)
+    m = payload.get("market")
+    if m:
+        tag = " (SYNTHETIC)" if m["synthetic"] else ""
+        console.print(f"market data {m['directory']} as of {m['as_of']}{tag}", markup=False)
+    if figures is None:
+        table = Table("source", "perspective", "currency", "npv", "pv01", title="Valuations")
+        for t in payload.get("trades", []):
+            table.add_row(t["source"], t["perspective"], t["currency"], _money(t["npv"]), _money(t["pv01"]))
+    else:
+        table = Table("figure", "value", title="Initial margin")
+        for name in figures:
+            value = payload[name]
+            table.add_row(name, _money(value) if isinstance(value, float) else str(value))
+    console.print(table)
+    if payload.get("failures"):
+        failed = Table("source", "code", "where", "message", title="Not processed")
+        for f in payload["failures"]:
+            for i in f["issues"]:
+                failed.add_row(f["source"], i["code"], i["path"], i["message"])
+        console.print(failed)
+
+
+def _money(value: Any) -> str:
+    return f"{float(value):,.2f}"
 
 
 def _failure(source: str, exc: Exception) -> dict[str, Any]:
@@ -109,18 +159,17 @@ def price(
         str | None,
         typer.Option("--perspective", help="Party id whose side is valued (default: first party)."),
     ] = None,
-    cashflows: Annotated[bool, typer.Option("--cashflows", help="Include every resolved cash flow.")] = False,
+    cashflows: Annotated[
+        bool, typer.Option("--cashflows", help="Include every resolved cash flow (with --json).")
+    ] = False,
     config: ConfigOpt = None,
+    as_json: JsonOption = False,
 ) -> None:
-    """NPV, PV01 and bucketed deltas (+1bp per curve pillar) of each trade, as JSON."""
+    """NPV and PV01 of each trade; with --json also the bucketed deltas (+1bp per curve pillar)."""
     from gateway.domain.errors import GatewayError
 
     failures: list[dict[str, Any]] = []
-    try:
-        engine = _load(market_data, config)
-    except GatewayError as exc:
-        _emit({"trades": [], "failures": [_failure(str(market_data), exc)]})
-        raise typer.Exit(1) from None
+    engine = _load(market_data, config)  # unusable market data: refused, exit 2
     results = []
     for source, t in _read_all(files, failures):
         who = perspective or t.parties[0].party_id
@@ -130,9 +179,23 @@ def price(
             failures.append(_failure(source, exc))
             continue
         results.append({"source": source, **v.to_dict()})
-    _emit({"market": _market_info(engine), "trades": results, "failures": failures})
+    _show({"market": _market_info(engine), "trades": results, "failures": failures}, as_json)
     if failures:
         raise typer.Exit(1)
+
+
+_MARGIN_FIGURES = [
+    "account",
+    "account_type",
+    "initial_margin",
+    "base_margin",
+    "credit_addon",
+    "concentration_addon",
+    "model",
+    "confidence",
+    "scenarios",
+    "horizon_days",
+]
 
 
 @app.command("margin")
@@ -144,17 +207,14 @@ def margin(
         bool, typer.Option("--client", help="A client account (client holding period).")
     ] = False,
     config: ConfigOpt = None,
+    as_json: JsonOption = False,
 ) -> None:
-    """Initial margin of the portfolio of these trades seen from ACCOUNT's side, as JSON."""
+    """Initial margin of the portfolio of these trades seen from ACCOUNT's side."""
     from gateway.domain.enums import AccountType
     from gateway.domain.errors import GatewayError
 
     failures: list[dict[str, Any]] = []
-    try:
-        engine = _load(market_data, config)
-    except GatewayError as exc:
-        _emit({"failures": [_failure(str(market_data), exc)]})
-        raise typer.Exit(1) from None
+    engine = _load(market_data, config)  # unusable market data: refused, exit 2
     kind = AccountType.CLIENT if client else AccountType.HOUSE
     chosen: list[tuple[str, Trade]] = []
     for source, t in _read_all(files, failures):
@@ -170,10 +230,11 @@ def margin(
         failures.extend(_failure(chosen[i][0], e) for i, e in failed)
         report = engine.margin(pnl.sum(axis=0), kind, account)
     except GatewayError as exc:
-        _emit({"market": _market_info(engine), "failures": [*failures, _failure(str(market_data), exc)]})
+        payload = {"market": _market_info(engine), "failures": [*failures, _failure(str(market_data), exc)]}
+        _show({**payload, "trades": []}, as_json)
         raise typer.Exit(1) from None
     cfg = engine.config
-    _emit(
+    _show(
         {
             "market": _market_info(engine),
             "account": account,
@@ -193,10 +254,15 @@ def margin(
                 {"from": a.isoformat(), "to": b.isoformat(), "pnl": p} for a, b, p in report.worst
             ],
             "failures": failures,
-        }
+        },
+        as_json,
+        figures=_MARGIN_FIGURES,
     )
     if failures:
         raise typer.Exit(1)
+
+
+_SYNTH_COLUMNS = ["out", "as_of", "history_from", "business_days", "curves", "seed", "label"]
 
 
 @market_app.command("synth")
@@ -206,16 +272,24 @@ def synth(
         str | None, typer.Option("--as-of", help="As-of date YYYY-MM-DD (default: today).")
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 7,
-    days: Annotated[int, typer.Option("--days", min=1260, help="Business days of history.")] = 1300,
+    days: Annotated[
+        int,
+        typer.Option(
+            "--days", min=MIN_SYNTH_DAYS, help=f"Business days of history, at least {MIN_SYNTH_DAYS:,}."
+        ),
+    ] = 1300,
+    as_json: JsonOption = False,
 ) -> None:
-    """Write SYNTHETIC market data (curves and >= 1,255 days of history); not real rates."""
+    """Write SYNTHETIC market data (curves and at least 1,260 days of history); not real rates."""
     from gateway.risk.market.synth import write_market
 
     try:
         day = date.fromisoformat(as_of) if as_of else date.today()
     except ValueError:
         raise typer.BadParameter(f"not an ISO date: {as_of!r}", param_hint="--as-of") from None
-    _emit(write_market(out, day, seed=seed, days=days))
+    from gateway.cli.cmd_admin import emit
+
+    emit(write_market(out, day, seed=seed, days=days), as_json, _SYNTH_COLUMNS)
 
 
 _PIN = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
@@ -224,7 +298,13 @@ _PIN = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": 
 @bench_app.command("risk")
 def bench_risk(
     market_data: Annotated[
-        Path | None, typer.Option("--market-data", help="Market directory (default: synthetic, generated).")
+        Path | None,
+        typer.Option(
+            "--market-data",
+            help="Market directory (default: synthetic, generated).",
+            exists=True,
+            file_okay=False,
+        ),
     ] = None,
     eod_trades: Annotated[
         int, typer.Option("--eod-trades", help="Book size for the end-of-day run.")

@@ -8,13 +8,20 @@ from typing import Annotated
 import typer
 
 from gateway.cli.app import app
+from gateway.cli.kit import refuse
 
 
 @app.command("serve")
 def serve(
     config: Annotated[
         Path | None,
-        typer.Option("--config", "-c", help="TOML configuration; without it, the embedded defaults."),
+        typer.Option(
+            "--config",
+            "-c",
+            help="TOML configuration; without it, the embedded defaults.",
+            exists=True,
+            dir_okay=False,
+        ),
     ] = None,
     log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING or ERROR.")] = "INFO",
     schema_dir: Annotated[
@@ -22,7 +29,9 @@ def serve(
         typer.Option(
             help="The official FpML 5.10 confirmation schema directory (verified); overrides "
             "the configuration's fpml.schema_dir. Without either: CLEARING_FPML_SCHEMA_DIR, else the "
-            "project's clearing profile."
+            "project's clearing profile.",
+            exists=True,
+            file_okay=False,
         ),
     ] = None,
 ) -> None:
@@ -41,8 +50,7 @@ def serve(
     try:
         cfg = load_config(config)
     except ConfigError as exc:
-        typer.echo(f"configuration error: {exc}", err=True)
-        raise typer.Exit(2) from None
+        raise refuse("--config", f"{exc}: correct the configuration file") from None
     if schema_dir is not None:
         cfg = replace(cfg, fpml=replace(cfg.fpml, schema_dir=schema_dir))
     try:

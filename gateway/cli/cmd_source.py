@@ -14,22 +14,13 @@ import typer
 
 from gateway.cli.app import app
 from gateway.cli.audit import OperatorOption, audited
-from gateway.cli.cmd_admin import (
-    DEFAULT_DB,
-    DbOption,
-    JsonOption,
-    PartySchemeOption,
-    emit,
-    open_db,
-    party_ids,
-)
+from gateway.cli.cmd_admin import PartySchemeOption, emit, open_db, party_ids
+from gateway.cli.kit import DEFAULT_DB, DbOption, JsonOption, sub_app
 
 if TYPE_CHECKING:
     from gateway.refdata.source_admin import TradeSources
 
-source_app = typer.Typer(
-    help="Approved trade sources: register, list, suspend, reinstate; the broker ACL.", no_args_is_help=True
-)
+source_app = sub_app("Approved trade sources: register, list, suspend, reinstate; the broker ACL.")
 app.add_typer(source_app, name="source")
 
 _COLUMNS = ["source", "mqtt_user", "fix_comp_id", "venue", "party_id", "status", "updated_at"]
@@ -134,12 +125,15 @@ def _status(source: str, db: str, as_json: bool, operator: str | None, *, suspen
 
 @source_app.command("acl")
 def source_acl(
-    out: Annotated[Path, typer.Option("--out", help="Where to write the Mosquitto ACL file.")],
+    out: Annotated[
+        Path, typer.Option("--out", help="Where to write the Mosquitto ACL file.", dir_okay=False)
+    ],
     topic_root: Annotated[str, typer.Option("--topic-root", help="The MQTT topic root.")] = "ccp",
     gateway_user: Annotated[
         str, typer.Option("--gateway-user", help="The gateway's broker user.")
     ] = "gateway",
     db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
     operator: OperatorOption = None,
 ) -> None:
     """Write the whole broker ACL: the gateway's and members' rules, one block per active source.
@@ -167,4 +161,4 @@ def source_acl(
         out.write_text(text, encoding="utf-8")
         return {"out": str(out), "sources": [s.source_id for s in listed if s.is_active]}
 
-    emit(audited(db, operator, "source acl", args, body), True)
+    emit(audited(db, operator, "source acl", args, body), as_json, ["out", "sources"])

@@ -142,7 +142,7 @@ def test_empty_and_absent_files_exit_2(tmp_path: Path) -> None:
     code, _, err = _run(tmp_path, empty, ccp)
     assert (code, f"error: {empty}:file: file is empty (no header, no rows)" in err) == (2, True)
     code, _, err = _run(tmp_path, tmp_path / "nowhere.csv", ccp)
-    assert (code, "file does not exist" in err) == (2, True)
+    assert (code, "does not exist" in err) == (2, True)
     code, _, err = _run(tmp_path, ccp, None)
     assert (code, "give exactly one of --ccp-positions FILE or --db URL" in err) == (2, True)
 
@@ -204,9 +204,13 @@ def test_ack_comments_a_break_that_then_shows_in_the_next_run(tmp_path: Path) ->
         "CCP curve differs; accepted",
         "1",
     )
-    listed = runner.invoke(app, ["breaks", "--member", "CM1", "--store", str(tmp_path / "breaks.db")])
+    listing = tmp_path / "open-breaks.csv"
+    listed = runner.invoke(
+        app, ["breaks", "--member", "CM1", "--store", str(tmp_path / "breaks.db"), "--out", str(listing)]
+    )
     assert listed.exit_code == 0
-    lines = listed.stdout.splitlines()
+    assert break_id in listed.stdout  # the table
+    lines = listing.read_text(encoding="utf-8").splitlines()
     assert lines[0].startswith("break_id,break_type,trade_id")
     assert lines[1].startswith(f"{break_id},VALUATION_MISMATCH,C1,UTI-C1,npv,")
     assert lines[1].endswith(",True,CCP curve differs; accepted")

@@ -71,7 +71,7 @@ def test_sources_are_added_listed_suspended_and_reinstated(db: str) -> None:
     assert "tradeweb" in table
     assert json.loads(cli("source", "suspend", "TW", "--db", db, "--json")[1])["status"] == "SUSPENDED"
     assert json.loads(cli("source", "reinstate", "TW", "--db", db, "--json")[1])["status"] == "ACTIVE"
-    code, _, err = cli("source", "suspend", "NOPE", "--db", db)
+    code, _, err = cli("source", "suspend", "NOPE", "--db", db, "--json")
     assert code == 2
     assert refused(err) == ["REF_UNKNOWN_SOURCE"]
 
@@ -92,7 +92,7 @@ def test_ids_and_compids_already_held_are_refused(db: str) -> None:
         ("X4", "--mqtt-user", "gateway"): ("REF_ALREADY_EXISTS", "gateway's own"),
     }
     for args, (code_expected, text) in cases.items():
-        code, _, err = cli("source", "add", *args, "--db", db)
+        code, _, err = cli("source", "add", *args, "--db", db, "--json")
         assert code == 2, args
         assert refused(err) == [code_expected], args
         assert text in err, (args, err)
@@ -135,7 +135,7 @@ def test_the_acl_grants_intake_topics_to_active_sources_only(db: str, tmp_path: 
     assert cli("source", "add", "OLD", "--mqtt-user", "old", "--db", db)[0] == 0
     assert cli("source", "suspend", "OLD", "--db", db)[0] == 0
     out = tmp_path / "acl"
-    code, printed, _ = cli("source", "acl", "--out", str(out), "--db", db)
+    code, printed, _ = cli("source", "acl", "--out", str(out), "--db", db, "--json")
     assert code == 0
     assert json.loads(printed)["sources"] == ["MW"]
     text = out.read_text()

@@ -20,7 +20,7 @@ runner = CliRunner()
 
 
 def run(*args: str) -> tuple[int, dict[str, object]]:
-    result = runner.invoke(app, list(args))
+    result = runner.invoke(app, [*args, "--json"])
     return result.exit_code, json.loads(result.stdout)
 
 
@@ -80,9 +80,16 @@ def test_margin_of_a_portfolio(tmp_path: Path, market_dir: Path) -> None:
 
 
 def test_bad_market_directory(trade_file: Path, tmp_path: Path) -> None:
-    code, out = run("price", str(trade_file), "--market-data", str(tmp_path / "missing"))
-    assert code == 1
-    assert out["failures"][0]["issues"][0]["code"] == "MD_BAD_FILE"  # type: ignore[index]
+    missing = runner.invoke(app, ["price", str(trade_file), "--market-data", str(tmp_path / "missing")])
+    assert missing.exit_code == 2
+    assert "'--market-data'" in missing.stderr
+    assert "does not exist" in missing.stderr
+    (tmp_path / "empty").mkdir()
+    unusable = runner.invoke(app, ["price", str(trade_file), "--market-data", str(tmp_path / "empty")])
+    assert unusable.exit_code == 2
+    (line,) = unusable.stderr.strip().splitlines()
+    assert line.endswith("(MD_BAD_FILE)")
+    assert "market.toml" in line
 
 
 def test_market_synth(tmp_path: Path) -> None:
@@ -124,5 +131,6 @@ def test_margin_with_a_configuration_file(tmp_path: Path, trade_file: Path, mark
         app,
         ["margin", str(trade_file), "--market-data", str(market_dir), "--account", b.A, "--config", str(cfg)],
     )
-    assert result.exit_code == 1
-    assert json.loads(result.stdout)["failures"][0]["issues"][0]["path"].endswith("margin.confidence")
+    assert result.exit_code == 2  # a configuration that cannot be used refuses the command, in one line
+    (line,) = result.stderr.strip().splitlines()
+    assert "margin.confidence" in line

@@ -103,9 +103,17 @@ def test_the_schema_dir_option_overrides_the_configuration(
     result = CliRunner().invoke(
         app, ["serve", "--config", str(config), "--schema-dir", str(tmp_path / "absent")]
     )
+    assert result.exit_code == 2  # a mistyped option: refused before anything starts
+    assert "'--schema-dir'" in result.output
+    assert "absent" in result.output
+    not_a_schema_set = tmp_path / "empty"
+    not_a_schema_set.mkdir()
+    result = CliRunner().invoke(
+        app, ["serve", "--config", str(config), "--schema-dir", str(not_a_schema_set)]
+    )
     assert result.exit_code == 1
     assert "the FpML schema set cannot be used" in result.output
-    assert "absent" in result.output
+    assert "empty" in result.output
 
 
 def test_serve_logs_which_schema_set_validates(

@@ -108,7 +108,7 @@ def test_a_schema_dir_that_is_missing_is_one_line_and_exit_2(tmp_path: Path) -> 
     assert result.returncode == 2
     assert result.stdout == ""  # no per-file INTERNAL_ERROR answer
     (line,) = result.stderr.strip().splitlines()
-    assert line.startswith("--schema-dir: no fpml-main-5-10.xsd")
+    assert line.startswith("clearing-gateway: error: --schema-dir: no fpml-main-5-10.xsd")
     assert str(tmp_path / "nowhere") in line
 
 
