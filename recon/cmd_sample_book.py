@@ -8,9 +8,8 @@ from typing import Annotated
 
 import typer
 
+from gateway.cli.kit import JsonOption, MemberRequired
 from recon.cli import app
-
-EXIT_UNUSABLE = 2
 
 
 @app.command("sample-book")
@@ -18,25 +17,20 @@ def sample_book(
     ccp_positions: Annotated[
         Path,
         typer.Option(
-            "--ccp-positions", help="CCP position file, CSV (clearing-gateway export positions --out X.csv)."
+            "--ccp-positions",
+            help="CCP position file, CSV (clearing-gateway export positions --out X.csv).",
         ),
     ],
-    member: Annotated[str, typer.Option("--member", help="Clearing member id whose book to make.")],
+    member: MemberRequired,
     out: Annotated[Path, typer.Option("--out", help="The member book to write (.csv).")],
     seed: Annotated[int, typer.Option("--seed", help="Chooses the trades the breaks are planted on.")] = 1,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Write a member's book from the CCP's positions with four breaks planted (a trade not booked, a
     notional booked wrong, a valuation that differs, a trade the CCP never registered) and list them."""
-    from gateway.domain.errors import InputRejected
     from recon.sample_book import write_sample_book
 
-    try:
-        made = write_sample_book(ccp_positions, member, out, seed=seed)
-    except InputRejected as exc:
-        for issue in exc.issues:
-            typer.echo(f"error: {issue.path}: {issue.message}", err=True)
-        raise typer.Exit(EXIT_UNUSABLE) from None
+    made = write_sample_book(ccp_positions, member, out, seed=seed)  # bad input: the one error path, exit 2
     planted = [p.to_dict() for p in made.planted]
     if as_json:
         typer.echo(

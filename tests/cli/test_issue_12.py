@@ -77,7 +77,7 @@ def test_a_haircut_of_150_percent_is_one_line(db: str) -> None:
     assert done.returncode == 2
     line = one_line(done.stderr)
     assert line.startswith("clearing-gateway: error: --haircut: ")
-    assert "got 1.5" in line
+    assert "haircut 1.5 is not within [0, 1)" in line
 
 
 def test_a_synchronous_postgresql_url_says_which_to_use() -> None:
@@ -132,7 +132,13 @@ def test_with_json_errors_are_json(db: str) -> None:
     code, out, err = cli("collateral", "show", "--member", "NOBODY", "--db", db, "--json")
     assert (code, out) == (2, "")
     assert json.loads(err) == {
-        "error": [{"code": "REF_UNKNOWN_MEMBER", "path": "--member", "message": "no member 'NOBODY'"}]
+        "error": [
+            {
+                "code": "REF_UNKNOWN_MEMBER",
+                "path": "--member",
+                "message": "no member 'NOBODY': check the id (clearing-gateway participant list)",
+            }
+        ]
     }
 
 
@@ -153,7 +159,10 @@ def test_export_for_an_unknown_member_is_refused(db: str, tmp_path: Path) -> Non
         "export", "positions", "--date", "2026-01-07", "--member", "NOBODY", "--out", str(out), "--db", db
     )
     assert code == 2
-    assert one_line(err) == "clearing-gateway: error: --member: no member 'NOBODY' (REF_UNKNOWN_MEMBER)"
+    assert one_line(err) == (
+        "clearing-gateway: error: --member: no member 'NOBODY': check the id "
+        "(clearing-gateway participant list) (REF_UNKNOWN_MEMBER)"
+    )
     assert not out.exists()
 
 
@@ -379,7 +388,7 @@ def test_usage_errors_stay_short() -> None:
 
 def test_refusals_name_the_option_typed(db: str) -> None:
     code, _, err = cli(
-        "participant", "add", "BANKZ", "--party", LEI_A[:-1] + "X", "--credit-score", "99", "--db", db
+        "participant", "add", "BANKZ", "--party", "549300ZZTESTBANKZ091", "--credit-score", "99", "--db", db
     )
     assert code == 2
     assert "--credit-score: credit score 99 is not within 1..10 (REF_INVALID_INPUT)" in err

@@ -28,12 +28,17 @@ OUTPUTS = {
     ("clearing-gateway mqtt user add", "--file"),
     ("clearing-recon run", "--out"),
     ("clearing-recon breaks", "--out"),
+    ("clearing-recon sample-book", "--out"),
 }
 # Input paths a command checks itself, answering per file (normalise: one answer per document).
 CHECKED_BY_COMMAND = {
     ("clearing-gateway normalise", "files"),
     ("clearing-gateway mqtt user list", "--file"),
-    ("clearing-gateway normalise", "--schema-dir"),  # one line naming the option, from the schema loader
+    ("clearing-gateway normalise", "--schema-dir"),
+    (
+        "clearing-recon sample-book",
+        "--ccp-positions",
+    ),  # says how to write the file it wants  # one line naming the option, from the schema loader
 }
 # The demo checks its --schema-dir as it starts and stops in one line with exit status 1 (its module is
 # the demo's, left as it is here).

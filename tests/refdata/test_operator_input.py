@@ -268,7 +268,17 @@ def test_export_refuses_a_suffix_that_is_not_the_format_written(db: str, tmp_pat
 def test_export_writes_the_formats_it_names(db: str, tmp_path: Path, name: str) -> None:
     out = tmp_path / name
     code, stdout, err = cli(
-        "export", "positions", "--date", "2026-01-12", "--member", "BANKA", "--out", str(out), "--db", db
+        "export",
+        "positions",
+        "--date",
+        "2026-01-12",
+        "--member",
+        "BANKA",
+        "--out",
+        str(out),
+        "--db",
+        db,
+        "--json",
     )
     assert code == 0, err
     assert json.loads(stdout)["rows"] == 0
