@@ -13,7 +13,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TextIO, TypeVar, cast
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -57,28 +57,21 @@ def fail(issues: list[dict[str, str]]) -> typer.Exit:
 
 def run(body: Callable[[], Awaitable[T]]) -> T:
     """Run ``body``; a refusal or a bad input becomes reasons on stderr and exit status 2, never a traceback."""
+    import logging
+
     import structlog
 
+    from gateway import logs
     from gateway.domain.errors import GatewayError
 
     if not structlog.is_configured():  # logs to stderr: stdout carries the command's JSON or table
-        structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=cast(TextIO, _Stderr())))
+        logs.configure(logs.LogFormat.CONSOLE, logging.WARNING)
     try:
         return asyncio.run(_call(body))
     except GatewayError as exc:
         raise fail([i.to_dict() for i in exc.issues]) from None
     except OSError as exc:
         raise fail([{"code": "INTERNAL_ERROR", "path": "db", "message": str(exc)}]) from None
-
-
-class _Stderr:
-    """Whatever ``sys.stderr`` is at the time of writing (it is replaced under test runners)."""
-
-    def write(self, text: str) -> int:
-        return sys.stderr.write(text)
-
-    def flush(self) -> None:
-        sys.stderr.flush()
 
 
 async def _call(body: Callable[[], Awaitable[T]]) -> T:
