@@ -360,6 +360,11 @@ class Gateway:
                 self.mqtt_port,
                 self.ops.host,
                 self.ops.port,
+                extra=event(
+                    "gateway.ready",
+                    mqtt=f"{self.config.mqtt.host}:{self.mqtt_port}",
+                    ops=f"http://{self.ops.host}:{self.ops.port}",
+                ),
             )
             if started is not None:
                 started.set()
@@ -381,7 +386,7 @@ class Gateway:
                 tg.create_task(announce(), name="announce")
                 tg.create_task(until_stopped(), name="stop-watch")
         except* _Stopped:
-            log.info("gateway stopped")
+            log.info("gateway stopped", extra=event("gateway.stopped"))
 
 
 class StartupError(Exception):
@@ -436,11 +441,20 @@ async def open_gateway(
     if clock is None and config.simulated_start is not None:
         from gateway.demo.clock import ShiftedClock
 
-        log.warning("SIMULATED business time starting at %s (not for production)", config.simulated_start)
+        log.warning(
+            "SIMULATED business time starting at %s (not for production)",
+            config.simulated_start,
+            extra=event("gateway.simulated_time", start=config.simulated_start.isoformat()),
+        )
         clock = ShiftedClock(config.simulated_start)
     clock = clock or SystemClock()
     schema = fpml_schema(config)
-    log.info("FpML messages are validated against %s (%s)", schema.label, schema.main)
+    log.info(
+        "FpML messages are validated against %s (%s)",
+        schema.label,
+        schema.main,
+        extra=event("fpml.schema_set", label=schema.label, schema=str(schema.main), official=schema.official),
+    )
     if schema.official:  # pinned: later messages use this set whatever the working directory
         config = replace(config, fpml=replace(config.fpml, schema_dir=schema.main.parent))
     health = Health(clock)
