@@ -49,7 +49,9 @@ def test_json_lines_carry_time_level_logger_event_and_fields() -> None:
     assert (first["level"], first["logger"]) == ("info", "gateway.clearing.pipeline")
     assert (first["submission_id"], first["reasons"]) == ("S1", ["X"])
     stamp = datetime.fromisoformat(first["timestamp"])
-    assert first["timestamp"].endswith("Z") and stamp.utcoffset() is not None and not stamp.utcoffset()
+    assert first["timestamp"].endswith("Z")
+    assert stamp.utcoffset() is not None
+    assert not stamp.utcoffset()
     assert second["event"] == "intake.received"
     assert (second["trade_id"], second["submission_id"], second["logger"]) == ("T-1", "S1", "gateway.intake")
     assert (third["event"], third["logger"], third["level"]) == (
@@ -74,15 +76,17 @@ def test_a_failure_is_one_json_line_with_its_traceback() -> None:
     out = io.StringIO()
     logs.configure(logs.LogFormat.JSON, logging.INFO, out)
     try:
-        {}["missing"]  # noqa: B018 - the failure under test
+        {}["missing"]
     except KeyError:
         logging.getLogger("gateway.service").exception("publisher failed")
         structlog.get_logger("gateway.clearing.pipeline").exception(
             "clearing.process_failed", submission_id="S9"
         )
     plain, structured = (json.loads(x) for x in _lines(out))
-    assert plain["level"] == "error" and "KeyError: 'missing'" in plain["exception"]
-    assert structured["submission_id"] == "S9" and "KeyError" in structured["exception"]
+    assert plain["level"] == "error"
+    assert "KeyError: 'missing'" in plain["exception"]
+    assert structured["submission_id"] == "S9"
+    assert "KeyError" in structured["exception"]
 
 
 def test_console_lines_are_for_people_with_the_event_and_key_value_fields() -> None:
@@ -94,9 +98,12 @@ def test_console_lines_are_for_people_with_the_event_and_key_value_fields() -> N
     for line in (refused, novated):
         with pytest.raises(json.JSONDecodeError):
             json.loads(line)
-    assert "refused" in refused and "reason=AUTH_UNKNOWN_SOURCE" in refused and "identity=BANKX" in refused
+    assert "refused" in refused
+    assert "reason=AUTH_UNKNOWN_SOURCE" in refused
+    assert "identity=BANKX" in refused
     assert "[warning" in refused
-    assert "clearing.novated" in novated and "submission_id=S0000000007" in novated
+    assert "clearing.novated" in novated
+    assert "submission_id=S0000000007" in novated
     assert "\x1b[" not in refused  # no colour codes when the stream is not a terminal
 
 
