@@ -111,6 +111,9 @@ def configure(fmt: LogFormat, level: int, stream: TextIO | None = None) -> LogFo
             structlog.dev.ConsoleRenderer(colors=colors, exception_formatter=structlog.dev.plain_traceback)
         ]
     formatter = structlog.stdlib.ProcessorFormatter(
+        # the text is formatted (by _record_fields) only when no event name replaces it
+        use_get_message=False,
+        pass_foreign_args=True,
         foreign_pre_chain=[_record_fields],
         processors=[
             structlog.stdlib.add_log_level,
@@ -166,8 +169,9 @@ def _record_fields(_logger: WrappedLogger, _name: str, ed: EventDict) -> EventDi
     record: logging.LogRecord | None = ed.get("_record")
     if record is None:
         return ed
-    if isinstance(ed.get("event"), str):
-        ed["event"] = ed["event"].rstrip()  # a warning's text ends with a newline
+    args = ed.pop("positional_args", ())
+    if EVENT_KEY not in record.__dict__:
+        ed["event"] = _text(str(record.msg), args)
     for key, value in record.__dict__.items():
         if key in _STANDARD or key.startswith("_"):
             continue
@@ -176,6 +180,17 @@ def _record_fields(_logger: WrappedLogger, _name: str, ed: EventDict) -> EventDi
         else:
             ed[_RENAMED.get(key, key)] = value
     return ed
+
+
+def _text(msg: str, args: Any) -> str:
+    """A record's message with its arguments filled in, as ``LogRecord.getMessage`` would (a warning's
+    trailing newline dropped)."""
+    if args:
+        try:
+            msg = msg % args
+        except (TypeError, ValueError, KeyError):
+            msg = f"{msg} {args!r}"  # a malformed call still leaves a line
+    return msg.rstrip()
 
 
 def _timestamp(_logger: WrappedLogger, _name: str, ed: EventDict) -> EventDict:

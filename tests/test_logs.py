@@ -185,3 +185,12 @@ def test_the_logging_section_of_the_configuration(tmp_path: Path) -> None:
     toml = tmp_path / "g.toml"
     toml.write_text('[logging]\nformat = "json"\n')
     assert load_config(toml).logging.format is logs.LogFormat.JSON
+
+
+def test_a_logging_call_without_an_event_name_shows_its_text_with_the_arguments() -> None:
+    out = io.StringIO()
+    logs.configure(logs.LogFormat.JSON, logging.INFO, out)
+    logging.getLogger("gateway").info("%s of %s", "one", "two")
+    logging.getLogger("gateway").info("%(member)s suspended", {"member": "BANKA"})
+    logging.getLogger("gateway").info("100% literal")
+    assert [json.loads(x)["event"] for x in _lines(out)] == ["one of two", "BANKA suspended", "100% literal"]
