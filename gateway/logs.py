@@ -42,6 +42,15 @@ _RENAMED: Final = {"reason_code": "reason"}
 _ORDER: Final = ("timestamp", "level", "logger", "event")
 _STANDARD: Final = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
 _OWN_HANDLER: Final = "_clearing_gateway_handler"
+# what a LogRecord costs to make: the caller's file and line (a walk up the stack) and the thread and
+# process names are looked up for every record; neither format shows them (the logging HOWTO's
+# "Optimization" section names these switches)
+_RECORD_EXTRAS: Final = (
+    logging._srcfile,
+    logging.logThreads,
+    logging.logProcesses,
+    logging.logMultiprocessing,
+)
 
 
 class LogSettingError(ValueError):
@@ -130,6 +139,7 @@ def configure(fmt: LogFormat, level: int, stream: TextIO | None = None) -> LogFo
     _remove_own_handlers(root)
     root.addHandler(handler)
     root.setLevel(level)
+    _record_extras(None, False, False, False)
     logging.captureWarnings(True)  # a library's warning is a log line too, not a stray text line
     structlog.configure(
         processors=[structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
@@ -144,8 +154,14 @@ def configure(fmt: LogFormat, level: int, stream: TextIO | None = None) -> LogFo
 def reset() -> None:
     """Undo ``configure``: its handler removed, structlog back to its defaults."""
     _remove_own_handlers(logging.getLogger())
+    _record_extras(*_RECORD_EXTRAS)
     logging.captureWarnings(False)
     structlog.reset_defaults()
+
+
+def _record_extras(srcfile: str | None, threads: bool, processes: bool, multiprocessing: bool) -> None:
+    logging._srcfile = srcfile
+    logging.logThreads, logging.logProcesses, logging.logMultiprocessing = threads, processes, multiprocessing
 
 
 def _remove_own_handlers(root: logging.Logger) -> None:

@@ -6,7 +6,6 @@ import io
 import json
 import logging
 import warnings
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -16,12 +15,6 @@ import structlog
 from gateway import logs, security_log
 from gateway.config import ConfigError, LoggingConfig, config_from_dict, load_config
 from gateway.domain.reasons import ReasonCode
-
-
-@pytest.fixture(autouse=True)
-def _undo() -> Iterator[None]:
-    yield
-    logs.reset()
 
 
 def _lines(stream: io.StringIO) -> list[str]:
