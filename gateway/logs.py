@@ -110,12 +110,13 @@ def configure(fmt: LogFormat, level: int, stream: TextIO | None = None) -> LogFo
     Returns the format used (``auto`` resolved). Called again, it replaces its own handler only (a
     handler someone else put on the root logger, a test's capture for one, stays)."""
     target = stream if stream is not None else cast(TextIO, _Stderr())
-    chosen = resolve(fmt, stream if stream is not None else sys.stderr)
+    probe = stream if stream is not None else sys.stderr
+    chosen = resolve(fmt, probe)
     renderer: list[Processor]
     if chosen is LogFormat.JSON:
         renderer = [_ordered, structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
     else:
-        colors = resolve(LogFormat.AUTO, stream if stream is not None else sys.stderr) is LogFormat.CONSOLE
+        colors = resolve(LogFormat.AUTO, probe) is LogFormat.CONSOLE  # colour codes only on a terminal
         renderer = [
             structlog.dev.ConsoleRenderer(colors=colors, exception_formatter=structlog.dev.plain_traceback)
         ]
