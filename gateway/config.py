@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from gateway.intake.fix.tls import TlsConfig
+from gateway.logs import LogFormat, LogSettingError, parse_format, parse_level
 
 
 class ConfigError(ValueError):
@@ -157,6 +158,14 @@ class ClearingConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class LoggingConfig:
+    """How ``serve`` logs to stderr (``--log-format`` / CLEARING_LOG_FORMAT and ``--log-level`` win)."""
+
+    format: LogFormat = LogFormat.AUTO  # auto: console on a terminal, else JSON lines
+    level: str = "INFO"  # DEBUG, INFO, WARNING or ERROR
+
+
+@dataclass(frozen=True, slots=True)
 class GatewayConfig:
     data_dir: Path = Path("var")
     # Replays, demos and benchmarks on a weekend: business time starts here and runs with the wall clock.
@@ -171,6 +180,7 @@ class GatewayConfig:
     publish: PublishConfig = field(default_factory=PublishConfig)
     fpml: FpmlConfig = field(default_factory=FpmlConfig)
     risk: RiskConfig = field(default_factory=RiskConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
 
 
 T = TypeVar("T")
@@ -421,6 +431,17 @@ def config_from_dict(data: Mapping[str, Any], *, base: Path | None = None) -> Ga
     )
     r.finish()
 
+    lg = root.table("logging")
+    dl = LoggingConfig()
+    try:
+        log_format = parse_format(lg.string("format", dl.format.value), lg.key("format"))
+        level = lg.string("level", dl.level)
+        parse_level(level, lg.key("level"))
+    except LogSettingError as exc:
+        raise ConfigError(exc.where, exc.message) from None
+    log_cfg = LoggingConfig(format=log_format, level=level.strip().upper())
+    lg.finish()
+
     root.finish()
     return GatewayConfig(
         data_dir=data_dir,
@@ -434,6 +455,7 @@ def config_from_dict(data: Mapping[str, Any], *, base: Path | None = None) -> Ga
         publish=publish,
         fpml=fpml,
         risk=risk,
+        logging=log_cfg,
     )
 
 

@@ -2,8 +2,9 @@
 
 Operations search the log for ``refused``: each line names the channel the attempt came over, the
 identity it claimed (MQTT topic id or user, FIX SenderCompID, operator, ``-`` when none was given) and
-the reason code, then a short detail. The same fields are attached to the record (``extra``) so a
-structured formatter can emit them as keys.
+the reason code, then a short detail. The structured formats (gateway/logs.py) show it as the event
+``refused`` with the fields ``channel``, ``identity``, ``reason`` and ``detail``; the record keeps them
+as attributes (the code as ``reason_code``) for whoever filters records.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import logging
 
 from gateway.domain.reasons import ReasonCode
+from gateway.logs import event
 
 LOGGER_NAME = "gateway.security"
 log = logging.getLogger(LOGGER_NAME)
@@ -26,5 +28,5 @@ def refused(channel: str, identity: str | None, reason: ReasonCode | str, detail
         who,
         code,
         detail,
-        extra={"channel": channel, "identity": who, "reason_code": code},
+        extra=event("refused", channel=channel, identity=who, reason_code=code, detail=detail),
     )

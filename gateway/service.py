@@ -36,6 +36,7 @@ from gateway.domain.errors import GatewayError
 from gateway.domain.messages import InboundMessage
 from gateway.intake.mqtt.handler import FpmlIntake, parse_fpml_message
 from gateway.intake.mqtt.loop import MqttIntake
+from gateway.logs import event
 from gateway.ops.health import Health, State
 from gateway.ops.http import OpsServer, Probe
 from gateway.ops.metrics import Metrics
@@ -291,6 +292,11 @@ class Gateway:
                         log.error(
                             "FIX recipient %s is no member's CompID; status kept in the outbox",
                             item.recipient,
+                            extra=event(
+                                "fix.status_kept",
+                                identity=item.recipient,
+                                submission_id=item.update.submission_id,
+                            ),
                         )
                         waiting.add(item.recipient)
                         continue
@@ -298,7 +304,16 @@ class Gateway:
                     try:
                         view, _ = self.member_view(item)
                     except LookupError:
-                        log.exception("FIX status for %s kept in the outbox", item.recipient)
+                        log.exception(
+                            "FIX status for %s kept in the outbox",
+                            item.recipient,
+                            extra=event(
+                                "fix.status_kept",
+                                identity=item.recipient,
+                                member=member,
+                                submission_id=item.update.submission_id,
+                            ),
+                        )
                         waiting.add(item.recipient)
                         continue
                     if fix.deliver(item if view is item.update else replace(item, update=view)):
@@ -315,7 +330,11 @@ class Gateway:
                     await wait_event(self.fix_wakeup, cfg.poll_interval_ms / 1000)
                     self.fix_wakeup.clear()
             except Exception:
-                log.exception("FIX publisher failed; retrying in %.1fs", delay)
+                log.exception(
+                    "FIX publisher failed; retrying in %.1fs",
+                    delay,
+                    extra=event("fix.publisher_failed", retry_s=delay),
+                )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, cfg.retry_max_ms / 1000)
 
@@ -341,6 +360,11 @@ class Gateway:
                 self.mqtt_port,
                 self.ops.host,
                 self.ops.port,
+                extra=event(
+                    "gateway.ready",
+                    mqtt=f"{self.config.mqtt.host}:{self.mqtt_port}",
+                    ops=f"http://{self.ops.host}:{self.ops.port}",
+                ),
             )
             if started is not None:
                 started.set()
@@ -362,7 +386,7 @@ class Gateway:
                 tg.create_task(announce(), name="announce")
                 tg.create_task(until_stopped(), name="stop-watch")
         except* _Stopped:
-            log.info("gateway stopped")
+            log.info("gateway stopped", extra=event("gateway.stopped"))
 
 
 class StartupError(Exception):
@@ -417,11 +441,20 @@ async def open_gateway(
     if clock is None and config.simulated_start is not None:
         from gateway.demo.clock import ShiftedClock
 
-        log.warning("SIMULATED business time starting at %s (not for production)", config.simulated_start)
+        log.warning(
+            "SIMULATED business time starting at %s (not for production)",
+            config.simulated_start,
+            extra=event("gateway.simulated_time", start=config.simulated_start.isoformat()),
+        )
         clock = ShiftedClock(config.simulated_start)
     clock = clock or SystemClock()
     schema = fpml_schema(config)
-    log.info("FpML messages are validated against %s (%s)", schema.label, schema.main)
+    log.info(
+        "FpML messages are validated against %s (%s)",
+        schema.label,
+        schema.main,
+        extra=event("fpml.schema_set", label=schema.label, schema=str(schema.main), official=schema.official),
+    )
     if schema.official:  # pinned: later messages use this set whatever the working directory
         config = replace(config, fpml=replace(config.fpml, schema_dir=schema.main.parent))
     health = Health(clock)

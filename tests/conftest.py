@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -27,6 +27,16 @@ PG_USER = os.environ.get("CLEARING_TEST_PG_USER", "postgres")
 PG_DB = os.environ.get("CLEARING_TEST_PG_DB", "test")
 MQTT_HOST = os.environ.get("CLEARING_TEST_MQTT_HOST", "127.0.0.1")
 MQTT_PORT = int(os.environ.get("CLEARING_TEST_MQTT_PORT", "1883"))
+
+
+@pytest.fixture(autouse=True)
+def _logging_undone() -> Iterator[None]:
+    """A command run in this process (serve, the demo, an admin command) sets up the process's logging
+    (gateway/logs.py); the next test starts without that set-up."""
+    yield
+    from gateway import logs
+
+    logs.reset()
 
 
 def services_required() -> bool:

@@ -706,7 +706,7 @@ class ClearingService:
                         await self._finish(conn, sub, Stage.REJECTED, ClearingStatusCode.REJECTED, reasons)
                         refused.append(sub.ref)
                 except Exception as exc:  # batch: report and carry on with the next trade
-                    log.exception("clearing.eod_refusal_failed", submission=row_id)
+                    log.exception("clearing.eod_refusal_failed", submission_id=repo.submission_ref(row_id))
                     failures.append((repo.submission_ref(row_id), f"{type(exc).__name__}: {exc}"))
             async with self._writing() as conn:
                 expired = await ref.expire_reservations(conn, business_date)
@@ -869,11 +869,11 @@ class ClearingService:
         if len(ids) > 1:
             try:
                 async with self._writing() as conn:
-                    novated = await self._decide_batch(conn, ids)
+                    decided = await self._decide_batch(conn, ids)
             except Exception:
                 log.warning("clearing.batch_retried_one_by_one", first=ids[0], size=len(ids), exc_info=True)
             else:
-                self._decided(novated)
+                self._decided(decided)
                 return len(ids)
         done = 0
         for row_id in ids:
@@ -885,16 +885,18 @@ class ClearingService:
         """Process one submission; False when the database failed and it is left for the next pass."""
         try:
             async with self._writing() as conn:
-                novated = await self._decide_batch(conn, [row_id])
-            self._decided(novated)
+                decided = await self._decide_batch(conn, [row_id])
+            self._decided(decided)
             return True
         except DBAPIError as exc:
             # A lock timeout, a deadlock with another instance, a lost connection: nothing was written;
             # the submission stays due and is taken again at the next pass.
-            log.warning("clearing.process_deferred", submission=row_id, error=str(exc.orig))
+            log.warning(
+                "clearing.process_deferred", submission_id=repo.submission_ref(row_id), error=str(exc.orig)
+            )
             return False
         except Exception as exc:
-            log.exception("clearing.process_failed", submission=row_id)
+            log.exception("clearing.process_failed", submission_id=repo.submission_ref(row_id))
             # Never leave a poison submission to loop: refuse it with an internal error the operator can see.
             async with self._writing() as conn:
                 sub = await repo.get(conn, row_id, lock=True)
@@ -903,13 +905,16 @@ class ClearingService:
                     await self._finish(conn, sub, Stage.REJECTED, ClearingStatusCode.REJECTED, [issue])
             return True
 
-    def _decided(self, novated: Sequence[_Novated]) -> None:
-        """After a pass has committed: its novations are logged and their cleared trades remembered."""
-        for n in novated:
+    def _decided(self, batch: _Batch | None) -> None:
+        """After a pass has committed: a line per decision, and the novations' cleared trades remembered."""
+        if batch is None:
+            return
+        for n in batch.novated:
             _remember(self._cleared, n.row_id, n.cleared)
-            log.info("clearing.novated", submission=n.ref, ccp_trade_ids=list(n.ccp_trade_ids))
+        for t in batch.transitions:
+            _log_decision(t)
 
-    async def _decide_batch(self, conn: AsyncConnection, ids: Sequence[int]) -> list[_Novated]:
+    async def _decide_batch(self, conn: AsyncConnection, ids: Sequence[int]) -> _Batch | None:
         """Decide every submission of ``ids`` in order, in memory, then write every outcome at once.
 
         Reads are one query per kind for the whole batch (the submissions, locked; the versions of their
@@ -922,7 +927,7 @@ class ClearingService:
         rows = await repo.get_many(conn, ids, lock=True, trades=self._trades)
         subs = [s for s in rows if s.stage not in repo.TERMINAL]
         if not subs:
-            return []
+            return None
         now = self.clock.now()
         open_now = self.hours.is_open(now)
         checker = self._checker()
@@ -965,14 +970,19 @@ class ClearingService:
                     raise plan
                 self._decide(s, plan, batch)
             except Exception as exc:
-                log.exception("clearing.process_failed", submission=s.id)
+                log.exception(
+                    "clearing.process_failed",
+                    submission_id=s.ref,
+                    source=s.source,
+                    trade_id=s.source_trade_id,
+                )
                 issue = Issue(ReasonCode.INTERNAL_ERROR, "trade", f"{type(exc).__name__}: {exc}")
                 batch.add(self._transition(s, batch, Stage.REJECTED, ClearingStatusCode.REJECTED, [issue]))
 
         await repo.write_transitions(conn, batch.transitions)
         await repo.insert_cleared_many(conn, batch.cleared, batch.cleared_dates, now)
         await ref.put_risk_many(conn, {k: batch.book[k] for k in batch.touched}, stored.keys(), now)
-        return batch.novated
+        return batch
 
     def _plan(self, sub: SubmissionRow, batch: _Batch) -> _Plan:
         """The parts of a decision that depend on the submission and the reference data only."""
@@ -1407,6 +1417,25 @@ class _Batch:
             self.cleared_dates[sub.id] = transition.business_date
         if novated is not None:
             self.novated.append(novated)
+
+
+def _log_decision(t: repo.Transition) -> None:
+    """One INFO line per decision the parties are told of: ``clearing.novated`` (with the CCP trade ids),
+    ``clearing.rejected`` or ``clearing.pending``, with the submission id, the trade and the reason codes."""
+    if t.status is None:  # a stage change nobody is told of (still queued)
+        return
+    sub = t.sub
+    log.info(
+        "clearing.novated" if t.ccp_trade_ids else f"clearing.{t.status.value.lower()}",
+        submission_id=sub.ref,
+        source=sub.source,
+        trade_id=sub.source_trade_id,
+        uti=sub.trade.identifiers.uti,
+        members=list(sub.members),
+        status=t.status.value,
+        reasons=[str(i.code) for i in t.reasons],
+        ccp_trade_ids=list(t.ccp_trade_ids),
+    )
 
 
 if TYPE_CHECKING:  # mypy checks that the service honours both contracts

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TextIO, TypeVar, cast
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -72,21 +71,15 @@ AccountOption = Annotated[str, typer.Option("--account", help="Account id.")]
 
 def run(body: Callable[[], Awaitable[T]]) -> T:
     """Run ``body``; whatever it raises is reported by the command line's one error path (``kit.report``)."""
+    import logging
+
     import structlog
 
+    from gateway import logs
+
     if not structlog.is_configured():  # logs to stderr: stdout carries the command's JSON or table
-        structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=cast(TextIO, _Stderr())))
+        logs.configure(logs.LogFormat.CONSOLE, logging.WARNING)
     return asyncio.run(_call(body))
-
-
-class _Stderr:
-    """Whatever ``sys.stderr`` is at the time of writing (it is replaced under test runners)."""
-
-    def write(self, text: str) -> int:
-        return sys.stderr.write(text)
-
-    def flush(self) -> None:
-        sys.stderr.flush()
 
 
 async def _call(body: Callable[[], Awaitable[T]]) -> T:

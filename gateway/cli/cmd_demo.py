@@ -29,17 +29,16 @@ def demo(
     import asyncio
     import logging
 
-    import structlog
     from rich.console import Console
     from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from gateway import logs
     from gateway.demo.runner import run_demo
     from gateway.demo.summary import render
     from gateway.service import StartupError
 
-    logging.basicConfig(level=logging.WARNING)
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    logs.configure(logs.LogFormat.CONSOLE, logging.WARNING)
     console = Console()
     with Progress(
         TextColumn("{task.description:<28}"),

@@ -23,7 +23,19 @@ def serve(
             dir_okay=False,
         ),
     ] = None,
-    log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING or ERROR.")] = "INFO",
+    log_level: Annotated[
+        str | None,
+        typer.Option(
+            help="DEBUG, INFO, WARNING or ERROR; overrides the configuration's logging.level (INFO)."
+        ),
+    ] = None,
+    log_format: Annotated[
+        str | None,
+        typer.Option(
+            help="auto, json or console; overrides CLEARING_LOG_FORMAT and the configuration's "
+            "logging.format (auto: console on a terminal, else one JSON object per line)."
+        ),
+    ] = None,
     schema_dir: Annotated[
         Path | None,
         typer.Option(
@@ -38,19 +50,23 @@ def serve(
     """Run the gateway: MQTT intake and publication, FIX, the clearing pipeline, /healthz and /metrics."""
     import asyncio
     import logging
+    import os
     from dataclasses import replace
 
+    from gateway import logs
     from gateway.config import ConfigError, load_config
     from gateway.service import StartupError, serve_until_signalled
 
-    level = getattr(logging, log_level.upper(), None)
-    if not isinstance(level, int):
-        raise typer.BadParameter(f"unknown level {log_level!r}", param_hint="--log-level")
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         cfg = load_config(config)
     except ConfigError as exc:
         raise refuse("--config", f"{exc}: correct the configuration file") from None
+    try:  # the option, else the environment, else the configuration
+        fmt = logs.choose_format(log_format, os.environ, cfg.logging.format)
+        level = logs.parse_level(log_level, "--log-level") if log_level else None
+    except logs.LogSettingError as exc:
+        raise typer.BadParameter(exc.message, param_hint=exc.where) from None
+    logs.configure(fmt, level or logs.parse_level(cfg.logging.level, "logging.level"))
     if schema_dir is not None:
         cfg = replace(cfg, fpml=replace(cfg.fpml, schema_dir=schema_dir))
     try:

@@ -11,12 +11,14 @@ import argparse
 import asyncio
 import importlib
 import logging
+import os
 import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from gateway import logs
 from gateway.clearing.ports import ClearingPort
 from gateway.intake.fix.acceptor import FixAcceptor
 from gateway.intake.fix.config import AcceptorConfig, FixConfigError
@@ -46,8 +48,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m gateway.intake.fix", description=__doc__.splitlines()[0])
     parser.add_argument("--config", type=Path, required=True)
     parser.add_argument("--port-factory", required=True)
+    parser.add_argument(
+        "--log-format", help=f"auto, json or console (default: ${logs.ENV_VAR}, else auto)", default=None
+    )
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        logs.configure(logs.choose_format(args.log_format, os.environ, logs.LogFormat.AUTO), logging.INFO)
+    except logs.LogSettingError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     try:
         config = AcceptorConfig.from_toml(args.config)
         factory = load_factory(args.port_factory)

@@ -55,6 +55,7 @@ from gateway.intake.fix.dictionary import Dictionary, load
 from gateway.intake.fix.gate import LogonGate
 from gateway.intake.fix.handlers import FixHandlers, XmlReader
 from gateway.intake.fix.wire import Out, frame
+from gateway.logs import event as log_event
 from gateway.loopback import free_port
 
 log = logging.getLogger(__name__)
@@ -302,18 +303,30 @@ class FixAcceptor:
             while True:
                 event = await queue.get()
                 if event.kind is EventKind.APP:  # quickfix has sessions only for configured members
-                    log.error("FIX message from %s, which has no worker, dropped", event.comp_id)
+                    log.error(
+                        "FIX message from %s, which has no worker, dropped",
+                        event.comp_id,
+                        extra=log_event("fix.message_dropped", channel="fix", identity=event.comp_id),
+                    )
                 elif event.kind is EventKind.LOGON:
                     self._logged_on.add(event.comp_id)
                     self._nobody_logged_on.clear()
-                    log.info("FIX %s logged on", event.comp_id)
+                    log.info(
+                        "FIX %s logged on",
+                        event.comp_id,
+                        extra=log_event("fix.logged_on", channel="fix", identity=event.comp_id),
+                    )
                     if self.on_logon is not None:
                         self.on_logon(event.comp_id)
                 else:
                     self._logged_on.discard(event.comp_id)
                     if not self._logged_on:
                         self._nobody_logged_on.set()
-                    log.info("FIX %s logged out", event.comp_id)
+                    log.info(
+                        "FIX %s logged out",
+                        event.comp_id,
+                        extra=log_event("fix.logged_out", channel="fix", identity=event.comp_id),
+                    )
 
     async def _worker(self, comp_id: str, inbox: Inbox) -> None:
         """The member's messages in the order quickfix received them: each handled, then answered."""
@@ -327,7 +340,11 @@ class FixAcceptor:
                 try:
                     outs = await handle(comp_id, raw)
                 except Exception:  # handle() answers every failure itself; this is the last line of defence
-                    log.exception("FIX handler failed for %s", comp_id)
+                    log.exception(
+                        "FIX handler failed for %s",
+                        comp_id,
+                        extra=log_event("fix.handler_failed", channel="fix", identity=comp_id),
+                    )
                 else:
                     handled = clock()
                     for out in outs:
@@ -394,7 +411,11 @@ class FixAcceptor:
         """Render ``update`` as the status TradeCaptureReport for ``comp_id`` and send it."""
         member = self.config.member(comp_id)
         if member is None:
-            log.error("status for unknown FIX recipient %s kept in the outbox", comp_id)
+            log.error(
+                "status for unknown FIX recipient %s kept in the outbox",
+                comp_id,
+                extra=log_event("fix.status_kept", identity=comp_id, submission_id=update.submission_id),
+            )
             return False
         out = replies.status_report(update, recipient_comp_id=comp_id, participant=member.participant)
         return self.send(comp_id, out)

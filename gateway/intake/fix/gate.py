@@ -53,6 +53,7 @@ from gateway.domain.reasons import ReasonCode
 from gateway.intake.fix.bridge import logon_refusal
 from gateway.intake.fix.config import AcceptorConfig
 from gateway.intake.fix.tls import certificate_names, server_context, subject_text
+from gateway.logs import event
 
 log = logging.getLogger(__name__)
 
@@ -290,6 +291,7 @@ class _Member(asyncio.Protocol):
                 self.peer,
                 held,
                 self.gate.config.max_unread_bytes,
+                extra=event("fix.slow_consumer", channel="fix", peer=self.peer, unread_bytes=held),
             )
             self.gate.slow_consumers += 1
             transport.abort()  # connection_lost ends quickfix's side: the session disconnects

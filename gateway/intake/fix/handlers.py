@@ -17,14 +17,17 @@ from gateway.clock import Clock
 from gateway.domain.errors import GatewayError, InputRejected, Issue, TradeInvalid
 from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import Party, Trade, TradeIdentifiers
+from gateway.intake import events
 from gateway.intake.fix import codes, replies
 from gateway.intake.fix.config import AcceptorConfig, Member
 from gateway.intake.fix.dictionary import Dictionary
 from gateway.intake.fix.tags import T
 from gateway.intake.fix.trade_fields import Reader, read_streams, read_trade
 from gateway.intake.fix.wire import FieldSet, Out, Parsed, parse
+from gateway.logs import event
 
 log = logging.getLogger(__name__)
+CHANNEL = "fix"
 
 XmlReader = Callable[[bytes], Trade]
 FPML_SCHEMA_HINT = "http://www.fpml.org/FpML-5/confirmation"
@@ -142,7 +145,12 @@ class FixHandlers:
                 return [await self._cancel_order(member, parsed)]
             return await self._positions(member, parsed)
         except Exception:
-            log.exception("FIX %s from %s failed", msg_type, comp_id)
+            log.exception(
+                "FIX %s from %s failed",
+                msg_type,
+                comp_id,
+                extra=event("fix.message_failed", channel=CHANNEL, identity=comp_id, msg_type=msg_type),
+            )
             return [
                 replies.business_reject(
                     ref_msg_type=msg_type,
@@ -244,7 +252,9 @@ class FixHandlers:
             update = await self.port.submit(submission)
         except GatewayError as exc:
             _log_identity_refusals(member, exc.issues)
+            events.refused(CHANNEL, member.comp_id, trade, report_id, exc.issues)
             return rejected(exc.issues)
+        events.received(CHANNEL, update, report_id)
         return replies.trade_report_ack(
             report_id=report_id, trade_id=trade_id, trans_type=trans, at=now, update=update
         )

@@ -23,7 +23,9 @@ from gateway.clock import Clock
 from gateway.domain.errors import GatewayError, Issue
 from gateway.domain.messages import ClearingRequest, InboundMessage
 from gateway.domain.reasons import ReasonCode
+from gateway.intake import events
 from gateway.intake.mqtt.message_id import readable_message_id
+from gateway.logs import event
 from gateway.refdata.source_directory import SourceDirectory
 
 log = logging.getLogger(__name__)
@@ -181,7 +183,12 @@ class FpmlIntake:
             if parsed.too_large:
                 return Refused(source, parsed.issues, now, b"", in_reply_to)
             if parsed.defect:
-                log.error("FpML reader failed on a message from %s: %s", source, parsed.defect)
+                log.error(
+                    "FpML reader failed on a message from %s: %s",
+                    source,
+                    parsed.defect,
+                    extra=event("intake.reader_failed", channel=CHANNEL, source=source, error=parsed.defect),
+                )
             return Refused(source, parsed.issues, now, payload, in_reply_to)
         message = parsed
         if not isinstance(message, ClearingRequest):
@@ -240,9 +247,10 @@ class FpmlIntake:
         else:
             for sub in self.submissions(accepted):
                 error = await self._attempt(
-                    partial(self._port.submit, sub), what=f"submit {sub.source}/{sub.message_id}"
+                    partial(self._submit, sub), what=f"submit {sub.source}/{sub.message_id}"
                 )
                 if error:
+                    events.refused(CHANNEL, sub.source, sub.trade, sub.message_id, error)
                     issues.extend(error)
                 else:
                     done += 1
@@ -254,6 +262,9 @@ class FpmlIntake:
             return Processed(Outcome.REJECTED if done == 0 else outcome, done, refused)
         return Processed(outcome, done)
 
+    async def _submit(self, sub: Submission) -> None:
+        events.received(CHANNEL, await self._port.submit(sub), sub.message_id)
+
     async def _attempt(self, call: Callable[[], Awaitable[object]], *, what: str) -> tuple[Issue, ...]:
         """Run ``call`` until it succeeds; a refusal is returned, an unexpected failure retried with backoff."""
         delay = self._retry_initial_s
@@ -264,7 +275,13 @@ class FpmlIntake:
             except GatewayError as exc:
                 return exc.issues
             except Exception:
-                log.exception("%s failed (attempt %d of %d)", what, attempt, self._max_attempts)
+                log.exception(
+                    "%s failed (attempt %d of %d)",
+                    what,
+                    attempt,
+                    self._max_attempts,
+                    extra=event("intake.store_failed", channel=CHANNEL, call=what, attempt=attempt),
+                )
                 if attempt == self._max_attempts:
                     break
                 await asyncio.sleep(delay)

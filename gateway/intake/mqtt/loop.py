@@ -31,6 +31,7 @@ from gateway.intake.mqtt.handler import (
     warm_reader,
 )
 from gateway.intake.mqtt.sequencer import KeyedSequencer
+from gateway.logs import event
 from gateway.ops.health import Health
 from gateway.ops.metrics import Metrics
 from gateway.publish.mqtt.rejection import message_rejected
@@ -131,7 +132,12 @@ class MqttIntake:
                 self.subscribed.clear()
                 self._health.down(HEALTH_KEY, f"broker: {exc}")
                 self._health.down(BROKER_KEY, f"unreachable: {exc}")
-                log.warning("MQTT intake disconnected (%s); retrying in %.1fs", exc, delay)
+                log.warning(
+                    "MQTT intake disconnected (%s); retrying in %.1fs",
+                    exc,
+                    delay,
+                    extra=event("mqtt.intake_disconnected", error=str(exc), retry_s=delay),
+                )
             await asyncio.sleep(delay)
             delay = min(delay * 2, self._reconnect_max_s)
 
@@ -225,7 +231,11 @@ class MqttIntake:
         if source is None or read is None:
 
             async def ignore() -> None:
-                log.warning("message on unexpected topic %s acknowledged and ignored", topic)
+                log.warning(
+                    "message on unexpected topic %s acknowledged and ignored",
+                    topic,
+                    extra=event("mqtt.unexpected_topic", topic=topic),
+                )
                 ack(client, message)
 
             return ignore
@@ -236,11 +246,19 @@ class MqttIntake:
                 await self._handle(client, message, read)
             except aiomqtt.MqttError as exc:
                 log.warning(
-                    "reply or ack for mid %s not sent (%s); the broker will redeliver", message.mid, exc
+                    "reply or ack for mid %s not sent (%s); the broker will redeliver",
+                    message.mid,
+                    exc,
+                    extra=event("mqtt.reply_not_sent", source=source, mid=message.mid, error=str(exc)),
                 )
             except Exception:
                 # Never let one message stop the loop; unacked, it comes back after a reconnect.
-                log.exception("unexpected failure handling mid %s from %s", message.mid, source)
+                log.exception(
+                    "unexpected failure handling mid %s from %s",
+                    message.mid,
+                    source,
+                    extra=event("mqtt.message_failed", source=source, mid=message.mid),
+                )
 
         if isinstance(read, Accepted):
             return sequencer.wrap(read.keys, work)
@@ -260,7 +278,11 @@ class MqttIntake:
         if refused is not None:
             await self._reply(client, refused)
         if not ack(client, message):
-            log.warning("connection lost before PUBACK of mid %s; the broker will redeliver", message.mid)
+            log.warning(
+                "connection lost before PUBACK of mid %s; the broker will redeliver",
+                message.mid,
+                extra=event("mqtt.ack_lost", mid=message.mid),
+            )
 
     async def _reply(self, client: aiomqtt.Client, refused: Refused) -> None:
         self._reply_seq += 1

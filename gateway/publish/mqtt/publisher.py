@@ -16,6 +16,7 @@ import aiomqtt
 import paho.mqtt.client as mqtt
 
 from gateway.clearing.ports import DeliveryChannel, Outbox, OutboxItem
+from gateway.logs import event
 from gateway.ops.health import Health
 from gateway.ops.metrics import Metrics
 from gateway.publish.mqtt.topics import DEFAULT_ROOT, check_root, topic_for
@@ -83,11 +84,20 @@ class OutboxPublisher:
             except aiomqtt.MqttError as exc:
                 self._health.down(HEALTH_KEY, f"broker: {exc}")
                 self._metrics.publish_failures.labels("mqtt").inc()
-                log.warning("MQTT publisher lost the broker (%s); retrying in %.1fs", exc, delay)
+                log.warning(
+                    "MQTT publisher lost the broker (%s); retrying in %.1fs",
+                    exc,
+                    delay,
+                    extra=event("mqtt.publisher_disconnected", error=str(exc), retry_s=delay),
+                )
             except Exception as exc:
                 # The store failing is the other transient case; nothing is marked delivered, so nothing is lost.
                 self._health.down(HEALTH_KEY, f"outbox: {type(exc).__name__}: {exc}")
-                log.exception("MQTT publisher failed; retrying in %.1fs", delay)
+                log.exception(
+                    "MQTT publisher failed; retrying in %.1fs",
+                    delay,
+                    extra=event("mqtt.publisher_failed", retry_s=delay),
+                )
             await asyncio.sleep(delay)
             delay = min(delay * 2, self._retry_max_s)
 
@@ -141,6 +151,13 @@ class OutboxPublisher:
                     item.id,
                     item.update.status,
                     item.recipient,
+                    extra=event(
+                        "mqtt.status_unrenderable",
+                        outbox_item=item.id,
+                        submission_id=item.update.submission_id,
+                        status=item.update.status.value,
+                        recipient=str(item.recipient),
+                    ),
                 )
         # paho writes in call order on one socket, so concurrent QoS 1 publishes keep per-topic order.
         await publish_all(client, [(topic, payload) for _, topic, payload in ready])

@@ -22,6 +22,7 @@ from datetime import datetime
 from lxml import etree
 
 from gateway.domain.errors import Issue
+from gateway.logs import event
 
 FPML_NS = "http://www.fpml.org/FpML-5/confirmation"
 MESSAGE_ID_SCHEME = "urn:clearing-gateway:message-id"
@@ -56,7 +57,13 @@ def _within_limit(text: str, what: str) -> str:
     """``text`` cut to ``MAX_TEXT`` characters (the cut shown by a trailing ``...``); the whole text logged."""
     if len(text) <= MAX_TEXT:
         return text
-    log.info("messageRejected %s cut to %d characters; whole text: %s", what, MAX_TEXT, text)
+    log.info(
+        "messageRejected %s cut to %d characters; whole text: %s",
+        what,
+        MAX_TEXT,
+        text,
+        extra=event("mqtt.rejection_text_cut", element=what, text=text),
+    )
     return text[: MAX_TEXT - len(_CUT_MARK)] + _CUT_MARK
 
 
@@ -89,7 +96,11 @@ def message_rejected(
     )
     reply_to = _normalized(in_reply_to or "")
     if len(reply_to) > MAX_TEXT:
-        log.info("messageRejected without inReplyTo: %r is longer than a message id may be", reply_to)
+        log.info(
+            "messageRejected without inReplyTo: %r is longer than a message id may be",
+            reply_to,
+            extra=event("mqtt.rejection_reply_to_dropped", in_reply_to=reply_to),
+        )
     elif reply_to:
         _sub(header, "inReplyTo", reply_to, messageIdScheme=MESSAGE_ID_SCHEME)
     _sub(header, "sentBy", _within_limit(_normalized(sent_by), "sentBy"), messageAddressScheme=PARTY_SCHEME)
