@@ -104,7 +104,15 @@ def message_rejected(
     elif reply_to:
         _sub(header, "inReplyTo", reply_to, messageIdScheme=MESSAGE_ID_SCHEME)
     _sub(header, "sentBy", _within_limit(_normalized(sent_by), "sentBy"), messageAddressScheme=PARTY_SCHEME)
-    _sub(header, "sendTo", _within_limit(_normalized(send_to), "sendTo"), messageAddressScheme=PARTY_SCHEME)
+    address = _normalized(send_to)
+    if address:
+        _sub(header, "sendTo", _within_limit(address, "sendTo"), messageAddressScheme=PARTY_SCHEME)
+    else:  # nothing XML can carry (a topic id of control characters): the header goes without sendTo
+        log.info(
+            "messageRejected without sendTo: %r has no character XML can carry",
+            send_to,
+            extra=event("mqtt.rejection_send_to_dropped", send_to=send_to),
+        )
     _sub(header, "creationTimestamp", _timestamp(at))
     for issue in issues:
         reason = _sub(root, "reason")

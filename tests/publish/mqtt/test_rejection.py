@@ -113,6 +113,23 @@ def test_an_in_reply_to_longer_than_a_message_id_is_left_out(
     assert doc.xpath("string(f:header/f:inReplyTo)", namespaces=NS) == "M " + "M" * 253
 
 
+def test_an_address_of_control_characters_leaves_sendto_out_and_stays_valid(
+    schema: etree.XMLSchema, profile: etree.XMLSchema
+) -> None:
+    text = message_rejected(
+        message_id="CCP-REJ-1",
+        sent_by="CCP",
+        send_to="\x08",
+        at=AT,
+        issues=[Issue(ReasonCode.AUTH_UNKNOWN_SOURCE, "topic", "no such source")],
+    )
+    doc = etree.fromstring(text)
+    schema.assertValid(doc)
+    profile.assertValid(doc)
+    assert doc.find("f:header/f:sendTo", namespaces=NS) is None
+    assert doc.xpath("string(f:header/f:sentBy)", namespaces=NS) == "CCP"
+
+
 @settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     message=st.text(max_size=1000),
