@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gateway.backoff import Backoff
 from gateway.broker.connect import mqtt_client
 from gateway.broker.embedded import EmbeddedBroker
 from gateway.clearing.credit import CreditChecker
@@ -268,7 +269,7 @@ class Gateway:
     async def fix_publisher(self, fix: FixAcceptor) -> None:
         """Outbox -> FIX sessions: in order per member; a member logged out keeps its items for its next logon."""
         cfg = self.config.publish
-        delay = cfg.retry_initial_ms / 1000
+        retry = Backoff(cfg.retry_initial_ms / 1000, cfg.retry_max_ms / 1000)
         while True:
             try:
                 # Members logged out keep their statuses for their next logon; leave them out of the read
@@ -310,14 +311,13 @@ class Gateway:
                     for i in sent:
                         self.metrics.statuses_out.labels("fix", i.update.status.value).inc()
                         self.metrics.observe_status(i.update.submission_id, i.update.status, i.update.at)
-                delay = cfg.retry_initial_ms / 1000
+                retry.reset()
                 if len(sent) < len(items) or not items:
                     await wait_event(self.fix_wakeup, cfg.poll_interval_ms / 1000)
                     self.fix_wakeup.clear()
             except Exception:
-                log.exception("FIX publisher failed; retrying in %.1fs", delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, cfg.retry_max_ms / 1000)
+                log.exception("FIX publisher failed; retrying in %.1fs", retry.delay)
+                await retry.wait()
 
     async def run(self, stop: asyncio.Event, started: asyncio.Event | None = None) -> None:
         """Run every task until ``stop`` is set; ``started`` is set once intake is subscribed."""
