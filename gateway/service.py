@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gateway.backoff import Backoff
 from gateway.broker.connect import mqtt_client
 from gateway.broker.embedded import EmbeddedBroker
 from gateway.clearing.credit import CreditChecker
@@ -135,7 +136,7 @@ class Gateway:
         which CompIDs added since start wait for a restart to get a session."""
         if self.fix is None:
             raise RuntimeError("the FIX acceptor is not running")
-        sessions = sorted(m.comp_id for m in self.fix.config.members)
+        sessions = sorted(m.comp_id for m in self.fix.config.sessions)
         on = self.fix.logged_on
         listed = ", ".join(f"{c}{'' if c in on else ' (logged out)'}" for c in sessions)
         detail = f"port {self.fix.config.port}: {len(on)} of {len(sessions)} sessions logged on: {listed}"
@@ -190,7 +191,7 @@ class Gateway:
         # a source's FIX session may log on while the source is active (sources as last read)
         active.update({s.fix_comp_id: s.is_active for s in self.sources.sources if s.fix_comp_id})
         fix.set_member_status(active)
-        sessions = {m.comp_id for m in fix.config.members}
+        sessions = {m.comp_id for m in fix.config.sessions}
         added = tuple(sorted(set(active) - sessions))
         if added != self.fix_without_session and added:
             log.warning(
@@ -269,12 +270,12 @@ class Gateway:
     async def fix_publisher(self, fix: FixAcceptor) -> None:
         """Outbox -> FIX sessions: in order per member; a member logged out keeps its items for its next logon."""
         cfg = self.config.publish
-        delay = cfg.retry_initial_ms / 1000
+        retry = Backoff(cfg.retry_initial_ms / 1000, cfg.retry_max_ms / 1000)
         while True:
             try:
                 # Members logged out keep their statuses for their next logon; leave them out of the read
                 # so that a long backlog of one member never holds up the others.
-                logged_out = {m.comp_id for m in fix.config.members} - set(fix.logged_on)
+                logged_out = {m.comp_id for m in fix.config.sessions} - set(fix.logged_on)
                 items = await self.clearing.pending(DeliveryChannel.FIX, FIX_BATCH, exclude=logged_out)
                 self.metrics.outbox_backlog.labels("fix").set(len(items))
                 waiting: set[str] = set()
@@ -325,18 +326,17 @@ class Gateway:
                     for i in sent:
                         self.metrics.statuses_out.labels("fix", i.update.status.value).inc()
                         self.metrics.observe_status(i.update.submission_id, i.update.status, i.update.at)
-                delay = cfg.retry_initial_ms / 1000
+                retry.reset()
                 if len(sent) < len(items) or not items:
                     await wait_event(self.fix_wakeup, cfg.poll_interval_ms / 1000)
                     self.fix_wakeup.clear()
             except Exception:
                 log.exception(
                     "FIX publisher failed; retrying in %.1fs",
-                    delay,
-                    extra=event("fix.publisher_failed", retry_s=delay),
+                    retry.delay,
+                    extra=event("fix.publisher_failed", retry_s=retry.delay),
                 )
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, cfg.retry_max_ms / 1000)
+                await retry.wait()
 
     async def run(self, stop: asyncio.Event, started: asyncio.Event | None = None) -> None:
         """Run every task until ``stop`` is set; ``started`` is set once intake is subscribed."""
@@ -531,13 +531,13 @@ async def open_gateway(
             health.set("fix", State.DISABLED, "not enabled")
         else:
             fix_config = await acceptor_config(config, clearing, sources)
-            if not fix_config.members:
+            if not fix_config.sessions:
                 health.set("fix", State.DISABLED, "no member has a FIX CompID")
             else:
                 gateway.fix = await stack.enter_async_context(
                     _start_fix(fix_config, clearing, clock, gateway)
                 )
-                health.up("fix", f"port {fix_config.port}, {len(fix_config.members)} sessions")
+                health.up("fix", f"port {fix_config.port}, {len(fix_config.sessions)} sessions")
         probes: dict[str, Probe] = {"db": gateway.probe_db}
         if gateway.fix is not None:
             probes["fix"] = gateway.probe_fix
@@ -562,8 +562,7 @@ async def acceptor_config(
 ) -> AcceptorConfig:
     """The FIX acceptor's configuration: its own file if given, else one session per member CompID and one
     per trade source's ``--fix-comp-id`` (an approved trade source session: ``trade_source``)."""
-    from gateway.intake.fix.config import AcceptorConfig, FixConfigError
-    from gateway.intake.fix.config import Member as FixMember
+    from gateway.intake.fix.config import AcceptorConfig, FixConfigError, FixSession
     from gateway.refdata.admin import ReferenceData
 
     if config.fix.config_file is not None:
@@ -573,7 +572,7 @@ async def acceptor_config(
             raise StartupError(f"FIX configuration {config.fix.config_file}: {exc}") from None
     members = await ReferenceData(clearing.engine).list_participants()
     sessions = tuple(
-        FixMember(
+        FixSession(
             comp_id=comp_id,
             participant=m.party_ids[0],
             accounts=tuple(a.account_id for a in m.accounts),
@@ -583,7 +582,7 @@ async def acceptor_config(
         for comp_id in m.comp_ids
     )
     sessions += tuple(
-        FixMember(
+        FixSession(
             comp_id=s.fix_comp_id,
             participant=s.party_id or s.source_id,
             enabled=s.is_active,
@@ -597,7 +596,7 @@ async def acceptor_config(
         bind_host=config.fix.bind_host,
         comp_id=config.fix.comp_id,
         ccp_party_id=clearing.settings.ccp.party_id,
-        members=sessions,
+        sessions=sessions,
         data_dir=config.fix.data_dir,
         logon_timeout_s=float(config.fix.logon_timeout_s),
         max_pending_connections=config.fix.max_pending_connections,

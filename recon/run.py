@@ -14,7 +14,7 @@ from typing import Any
 from gateway.clock import Clock
 from gateway.domain.errors import InputRejected
 from gateway.domain.reasons import ReasonCode
-from recon.calendar import BusinessCalendar
+from gateway.refdata.calendars import NamedCalendar
 from recon.engine import reconcile
 from recon.errors import CellProblem
 from recon.formats import read_ccp_positions_db, read_positions
@@ -72,7 +72,7 @@ def run_member(request: RunRequest, clock: Clock) -> RunOutcome:
     mapping = load_mapping(request.mapping) if request.mapping else STANDARD
     tolerances = load_tolerances(request.tolerances) if request.tolerances else Tolerances()
     try:
-        calendar = BusinessCalendar(request.calendar)
+        calendar = NamedCalendar(request.calendar)
     except ValueError as exc:
         raise InputRejected.of(_code(), "--calendar", str(exc)) from None
     member_book = load_book(request.member_book, member=request.member, side=Side.MEMBER, mapping=mapping)

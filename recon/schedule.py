@@ -5,7 +5,7 @@ Config (TOML)::
     [schedule]
     time = "19:00"                     # local time at which a business day's runs become due
     timezone = "Australia/Sydney"
-    calendar = "Australia"             # business days (see recon.calendar)
+    calendar = "Australia"             # business days (see gateway.refdata.calendars.NAMED)
     store = "var/recon/breaks.db"
     out = "var/recon/out/{member}/{date}"
     mqtt = "127.0.0.1:1883"            # optional
@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from gateway.clock import Clock
 from gateway.domain.errors import InputRejected
-from recon.calendar import BusinessCalendar
+from gateway.refdata.calendars import NamedCalendar
 from recon.errors import unusable
 from recon.run import RunRequest, run_member
 from recon.store import BreakStore
@@ -86,7 +86,7 @@ def load_config(path: Path) -> ScheduleConfig:
         raise unusable(name, "schedule.timezone", f"unknown time zone '{sched.get('timezone')}'") from None
     calendar = str(sched.get("calendar", "WeekendsOnly"))
     try:
-        BusinessCalendar(calendar)
+        NamedCalendar(calendar)
     except ValueError as exc:
         raise unusable(name, "schedule.calendar", str(exc)) from None
     members = []
@@ -125,14 +125,14 @@ def load_config(path: Path) -> ScheduleConfig:
 def due_date(config: ScheduleConfig, now: datetime) -> date | None:
     """The business date whose runs are due at ``now`` (today, local time, once past the set time)."""
     local = now.astimezone(config.timezone)
-    if local.time() < config.at or not BusinessCalendar(config.calendar).is_business_day(local.date()):
+    if local.time() < config.at or not NamedCalendar(config.calendar).is_business_day(local.date()):
         return None
     return local.date()
 
 
 def next_due(config: ScheduleConfig, now: datetime) -> datetime:
     """The next moment runs become due after ``now``."""
-    calendar = BusinessCalendar(config.calendar)
+    calendar = NamedCalendar(config.calendar)
     local = now.astimezone(config.timezone)
     day = local.date()
     for _ in range(370):
@@ -156,7 +156,7 @@ def run_due(config: ScheduleConfig, clock: Clock, *, pdf: bool = True) -> list[J
     store_location = _fill(config.store, "", day, config.base) if "://" not in config.store else config.store
     results: list[JobResult] = []
     for job in config.members:
-        store = BreakStore(store_location, BusinessCalendar(config.calendar))
+        store = BreakStore(store_location, NamedCalendar(config.calendar))
         try:
             if store.has_reconciled(job.member, day):
                 continue
@@ -206,7 +206,7 @@ def _run_one(
 def _record(
     store: str, config: ScheduleConfig, member: str, day: date, clock: Clock, outcome: str, detail: str
 ) -> None:
-    breaks = BreakStore(store, BusinessCalendar(config.calendar))
+    breaks = BreakStore(store, NamedCalendar(config.calendar))
     try:
         breaks.record_run(member, day, clock.now(), outcome, detail)
     finally:

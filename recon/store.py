@@ -38,7 +38,7 @@ from sqlalchemy.engine import Connection
 
 from gateway.domain.errors import InputRejected, Issue
 from gateway.domain.reasons import ReasonCode
-from recon.calendar import BusinessCalendar
+from gateway.refdata.calendars import NamedCalendar
 
 metadata = MetaData()
 
@@ -119,9 +119,9 @@ class Acknowledged:
 
 
 class BreakStore:
-    def __init__(self, location: str, calendar: BusinessCalendar | None = None) -> None:
+    def __init__(self, location: str, calendar: NamedCalendar | None = None) -> None:
         self.engine: Engine = create_engine(store_url(location))
-        self.calendar = calendar or BusinessCalendar()
+        self.calendar = calendar or NamedCalendar()
         metadata.create_all(self.engine)
 
     def close(self) -> None:

@@ -465,7 +465,7 @@ class ClearingService:
         what = f"report {a.report_id!r}" if a.report_id else f"trade {a.trade_id!r}"
         path = "tradeReportRefId" if a.report_id else "tradeId"
         async with self._writing() as conn:
-            me = await ref.member_by_party(conn, a.party_id)
+            me = (await ref.members_by_party(conn, [a.party_id])).get(a.party_id)
             named = await repo.reported_for_affirmation(conn, report_id=a.report_id, trade_id=a.trade_id)
             if not named:
                 raise NotEligible.of(ReasonCode.FIX_UNKNOWN_TRADE, path, f"no {what} was alleged")
@@ -835,7 +835,7 @@ class ClearingService:
         out = _source_recipients(sub)
         for member_id in sub.members:
             out.append(Recipient(DeliveryChannel.MQTT, RecipientRole.MEMBER, member_id))
-        for comp in await ref.comp_ids_of(conn, sub.members):
+        for comp in [c for cs in (await ref.comp_ids_by_member(conn, sub.members)).values() for c in cs]:
             out.append(Recipient(DeliveryChannel.FIX, RecipientRole.MEMBER, comp))
         return out
 
@@ -1447,7 +1447,7 @@ if TYPE_CHECKING:  # mypy checks that the service honours both contracts
 async def _member(conn: AsyncConnection, member: str) -> Member | None:
     """The member a channel names: by member id, else by one of its party ids (FIX sessions know the LEI)."""
     found = await ref.get_member(conn, member)
-    return found if found is not None else await ref.member_by_party(conn, member)
+    return found if found is not None else (await ref.members_by_party(conn, [member])).get(member)
 
 
 async def _release_orders(conn: AsyncConnection, stored: Sequence[Stored]) -> None:

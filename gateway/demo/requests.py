@@ -1,7 +1,9 @@
 """What a trade source sends: ``requestClearing`` / ``requestClearingRetracted`` FpML for a canonical trade.
 
-Built with the gateway's own FpML trade writer, so the simulated source of the demo and the benchmark
-speaks exactly the confirmation-view FpML 5.10 a real affirmation platform would.
+Written with the gateway's one FpML writer (``gateway.publish.fpml.render``: its document, trade and
+party building blocks), so the simulated source of the demo and the benchmark speaks exactly the
+confirmation-view FpML 5.10 a real affirmation platform would. The gateway itself never sends a
+request, so the writer of the request's few header elements stays here with the tools that need it.
 """
 
 from __future__ import annotations
@@ -9,10 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from gateway.domain.trade import Trade
-from gateway.publish.fpml import schemes
+from gateway.publish.fpml import render, schemes
 from gateway.publish.fpml.parties import PartyTable
-from gateway.publish.fpml.trade import write_trade
-from gateway.publish.fpml.xml import root, sub, timestamp_text, to_bytes
+from gateway.publish.fpml.render import Emit, text
+from gateway.publish.fpml.xml import timestamp_text, xml_text
 
 
 def request_clearing(
@@ -26,23 +28,28 @@ def request_clearing(
     correction: bool = False,
     sequence: int = 1,
 ) -> bytes:
-    """One trade's clearing request (or its retraction) from ``source`` to ``ccp``."""
-    doc = root("requestClearingRetracted" if retracted else "requestClearing")
-    header = sub(doc, "header")
-    sub(header, "messageId", message_id, messageIdScheme=schemes.MESSAGE_ID)
-    sub(header, "sentBy", source, messageAddressScheme=schemes.PARTICIPANT)
-    sub(header, "sendTo", ccp, messageAddressScheme=schemes.PARTICIPANT)
-    sub(header, "creationTimestamp", timestamp_text(at, "header.creationTimestamp"))
-    if not retracted:  # a retraction is a non-correctable message: no isCorrection
-        sub(doc, "isCorrection", "true" if correction else "false")
-    sub(
-        doc,
-        "correlationId",
-        trade.identifiers.source_trade_id,
-        correlationIdScheme=schemes.CORRELATION_ID,
-    )
-    sub(doc, "sequenceNumber", str(sequence))
-    parties = PartyTable()
-    write_trade(doc, trade, parties, source=source)
-    parties.write(doc)
-    return to_bytes(doc, pretty=False)
+    """One trade's clearing request (or its retraction) from ``source`` to ``ccp``, on one line."""
+
+    def body(emit: Emit, ind: str) -> None:
+        mid = text(xml_text(message_id, "header.messageId", coded=True))
+        sent_by = text(xml_text(source, "header.sentBy", coded=True))
+        send_to = text(xml_text(ccp, "header.sendTo", coded=True))
+        created = timestamp_text(at, "header.creationTimestamp")
+        emit(
+            f'<header><messageId messageIdScheme="{schemes.MESSAGE_ID}">{mid}</messageId>'
+            f'<sentBy messageAddressScheme="{schemes.PARTICIPANT}">{sent_by}</sentBy>'
+            f'<sendTo messageAddressScheme="{schemes.PARTICIPANT}">{send_to}</sendTo>'
+            f"<creationTimestamp>{created}</creationTimestamp></header>"
+        )
+        if not retracted:  # a retraction is a non-correctable message: no isCorrection
+            emit(f"<isCorrection>{'true' if correction else 'false'}</isCorrection>")
+        correlation = text(xml_text(trade.identifiers.source_trade_id, "correlationId", coded=True))
+        emit(
+            f'<correlationId correlationIdScheme="{schemes.CORRELATION_ID}">{correlation}</correlationId>'
+            f"<sequenceNumber>{sequence}</sequenceNumber>"
+        )
+        parties = PartyTable()
+        render.trade(emit, ind, trade, parties, source=source)
+        render.party_elements(emit, ind, parties)
+
+    return render.document("requestClearingRetracted" if retracted else "requestClearing", body, pretty=False)

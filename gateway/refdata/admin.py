@@ -139,7 +139,7 @@ class ReferenceData:
 
     async def member_for_party(self, party_id: str) -> Member | None:
         async with reading(self.engine) as conn:
-            return await refdata_repo.member_by_party(conn, party_id)
+            return (await refdata_repo.members_by_party(conn, [party_id])).get(party_id)
 
     async def member_for_comp_id(self, comp_id: str) -> Member | None:
         """The member a FIX session's SenderCompID belongs to."""

@@ -1,4 +1,4 @@
-"""Risk engine: market data, trade resolution, vectorised valuation, scenarios, margin, credit check.
+"""Risk engine: market data, trade resolution, vectorised valuation, scenarios, margin.
 
 market = MarketData.load(directory)                 # or market_from_rates(as_of, {...})
 engine = RiskEngine(market, RiskConfig())
@@ -8,29 +8,20 @@ engine.pnl_batch(trades, party_ids, account_type)   -> (trades x scenarios)
 engine.account_pnl(trades, party_ids, accounts)     -> {account: P&L vector} (end of day)
 engine.margin(pnl, account_type, member)            -> MarginResult (IM, add-ons, worst scenarios)
 initial_margin(pnl, margin_config, member)          -> float
-incremental_check(account_pnl, trade_pnl, excess_collateral, unused_tolerance, ...) -> CreditCheckResult
-incremental_check_batch(...)                        -> BatchCreditResult
+initial_margin_rows(pnls, margin_config, members)  -> IM of each row (accounts x scenarios)
+
+The credit decision on these figures is ``gateway.clearing.credit.decide`` (the one credit rule).
 """
 
 from gateway.risk.config import MarginConfig, MarginModel, RiskConfig, ScenarioConfig, ShiftKind
 from gateway.risk.conventions import Unpriceable
-from gateway.risk.credit import (
-    BatchCreditResult,
-    CreditCheckResult,
-    collateral_value,
-    excess_collateral,
-    incremental_check,
-    incremental_check_batch,
-)
 from gateway.risk.engine import RiskEngine, Valuation
-from gateway.risk.margin import MarginResult, base_margin, initial_margin
+from gateway.risk.margin import MarginResult, base_margin, initial_margin, initial_margin_rows
 from gateway.risk.market.data import History, MarketData
 from gateway.risk.market.loader import market_from_rates
 from gateway.risk.scenarios import ScenarioSet
 
 __all__ = [
-    "BatchCreditResult",
-    "CreditCheckResult",
     "History",
     "MarginConfig",
     "MarginModel",
@@ -44,10 +35,7 @@ __all__ = [
     "Unpriceable",
     "Valuation",
     "base_margin",
-    "collateral_value",
-    "excess_collateral",
-    "incremental_check",
-    "incremental_check_batch",
     "initial_margin",
+    "initial_margin_rows",
     "market_from_rates",
 ]

@@ -1,4 +1,4 @@
-"""FpML conventions as QuantLib objects: business centres, business day conventions, day counts.
+"""FpML conventions as QuantLib objects: business centre calendars, business day conventions, day counts.
 
 Every unsupported code raises ``TradeInvalid``-style errors with ``RISK_UNSUPPORTED_TERMS`` and the path
 of the field, so a trade is refused rather than priced on a guessed convention.
@@ -6,7 +6,6 @@ of the field, so a trade is refused rather than priced on a guessed convention.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from functools import lru_cache
 from typing import Any
@@ -16,6 +15,7 @@ import QuantLib as ql
 from gateway.domain.enums import BusinessDayConvention, DayCount
 from gateway.domain.errors import GatewayError, Issue
 from gateway.domain.reasons import ReasonCode
+from gateway.refdata.calendars import UnknownCalendar, joint_calendar
 
 
 class Unpriceable(GatewayError):
@@ -26,60 +26,16 @@ def unpriceable(code: ReasonCode, path: str, message: str) -> Unpriceable:
     return Unpriceable([Issue(code, path, message)])
 
 
-_CENTRES: dict[str, Callable[[], Any]] = {
-    "AUSY": lambda: ql.Australia(ql.Australia.Settlement),
-    "AUME": lambda: ql.Australia(ql.Australia.Settlement),
-    "USNY": lambda: ql.UnitedStates(ql.UnitedStates.Settlement),
-    "USGS": lambda: ql.UnitedStates(ql.UnitedStates.GovernmentBond),
-    "GBLO": lambda: ql.UnitedKingdom(ql.UnitedKingdom.Settlement),
-    "EUTA": lambda: ql.TARGET(),
-    "DEFR": lambda: ql.Germany(ql.Germany.Settlement),
-    "FRPA": lambda: ql.France(ql.France.Settlement),
-    "JPTO": lambda: ql.Japan(),
-    "CHZU": lambda: ql.Switzerland(),
-    "CATO": lambda: ql.Canada(ql.Canada.Settlement),
-    "CAMO": lambda: ql.Canada(ql.Canada.Settlement),
-    "NZAU": lambda: ql.NewZealand(),
-    "NZWE": lambda: ql.NewZealand(),
-    "HKHK": lambda: ql.HongKong(),
-    "SGSI": lambda: ql.Singapore(),
-    "SEST": lambda: ql.Sweden(),
-    "NOOS": lambda: ql.Norway(),
-    "DKCO": lambda: ql.Denmark(),
-    "BRSP": lambda: ql.Brazil(ql.Brazil.Settlement),
-    "BRBD": lambda: ql.Brazil(ql.Brazil.Settlement),
-    "ZAJO": lambda: ql.SouthAfrica(),
-    "MXMC": lambda: ql.Mexico(),
-    "PLWA": lambda: ql.Poland(),
-    "CZPR": lambda: ql.CzechRepublic(),
-    "HUBU": lambda: ql.Hungary(),
-    "KRSE": lambda: ql.SouthKorea(ql.SouthKorea.Settlement),
-    "CNBE": lambda: ql.China(),
-    "ILTA": lambda: ql.Israel(),
-}
-
-
-def supported_centres() -> tuple[str, ...]:
-    return tuple(sorted(_CENTRES))
-
-
 @lru_cache(maxsize=256)
 def calendar_for(centres: tuple[str, ...], path: str = "businessCenters") -> Any:
-    """The joint holiday calendar of FpML business centres (a day is good only if good everywhere)."""
-    if not centres:
-        return ql.NullCalendar()
-    cals = []
-    for code in sorted(set(centres)):
-        factory = _CENTRES.get(code)
-        if factory is None:
-            raise unpriceable(
-                ReasonCode.RISK_UNSUPPORTED_TERMS, path, f"business centre {code} has no calendar"
-            )
-        cals.append(factory())
-    while len(cals) > 1:
-        head, cals = cals[:4], cals[4:]
-        cals.insert(0, ql.JointCalendar(*head) if len(head) > 1 else head[0])
-    return cals[0]
+    """The joint holiday calendar of FpML business centres (``gateway.refdata.calendars``); a centre without
+    one makes the trade unpriceable at ``path``."""
+    try:
+        return joint_calendar(centres)
+    except UnknownCalendar as exc:
+        raise unpriceable(
+            ReasonCode.RISK_UNSUPPORTED_TERMS, path, f"business centre {exc.name} has no calendar"
+        ) from None
 
 
 _BDC: dict[BusinessDayConvention, int] = {

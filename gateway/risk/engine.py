@@ -1,4 +1,4 @@
-"""``RiskEngine``: prices trades, produces scenario P&L vectors, margins and credit checks.
+"""``RiskEngine``: prices trades, produces scenario P&L vectors and margins.
 
 Resolution (schedules, calendars) happens once per trade and is cached; compilation against the
 market (terms) is cheap and vectorised; scenario revaluation is the ``Kernel``.
@@ -17,7 +17,6 @@ from gateway.domain.enums import AccountType
 from gateway.domain.errors import GatewayError
 from gateway.domain.trade import Trade
 from gateway.risk.config import RiskConfig
-from gateway.risk.credit import CreditCheckResult, incremental_check
 from gateway.risk.kernel import Kernel, SharedKernel, bucketed_deltas, parallel_pv01
 from gateway.risk.margin import MarginResult, margin_report
 from gateway.risk.market.curves import FloatArray
@@ -233,7 +232,7 @@ class RiskEngine:
         pnl = kernel.pnl(self.scenarios(account_type).shifts_t)
         return {a: pnl[i] for a, i in index.items()}
 
-    # -- margin and credit -------------------------------------------------------------------------
+    # -- margin -------------------------------------------------------------------------------------
     def margin(
         self, pnl: FloatArray, account_type: AccountType = AccountType.HOUSE, member: str | None = None
     ) -> MarginResult:
@@ -245,24 +244,4 @@ class RiskEngine:
             starts=scen.starts,
             horizon_days=scen.horizon_days,
             member=member,
-        )
-
-    def incremental_check(
-        self,
-        account_pnl: FloatArray,
-        trade_pnl: FloatArray,
-        excess_collateral: float,
-        unused_tolerance: float,
-        *,
-        member: str | None = None,
-        im_before: float | None = None,
-    ) -> CreditCheckResult:
-        return incremental_check(
-            account_pnl,
-            trade_pnl,
-            excess_collateral,
-            unused_tolerance,
-            config=self.config.margin,
-            member=member,
-            im_before=im_before,
         )

@@ -8,6 +8,7 @@ O(scenarios): for ``n`` P&Ls and level ``q = 1 - confidence``, ``h = (n - 1) q``
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -80,6 +81,24 @@ def with_addons(base: float, config: MarginConfig, member: str | None = None) ->
     excess = base - config.concentration_threshold
     concentration = config.concentration_rate * excess if excess > 0 else 0.0
     return base + credit + concentration, credit, concentration
+
+
+def initial_margin_rows(
+    pnl: FloatArray,
+    config: MarginConfig,
+    members: Sequence[str | None] | None = None,
+    *,
+    overwrite: bool = False,
+) -> FloatArray:
+    """``initial_margin`` of every row of a ``(accounts x scenarios)`` matrix, row ``i`` for ``members[i]``."""
+    base = base_margin_rows(pnl, config, overwrite=overwrite)
+    mult = np.ones(base.size)
+    if members is not None and config.credit_addon:
+        mult += np.array([config.credit_addon.get(m, 0.0) if m is not None else 0.0 for m in members])
+    total: FloatArray = base * mult + config.concentration_rate * np.maximum(
+        base - config.concentration_threshold, 0.0
+    )
+    return total
 
 
 def initial_margin(pnl: FloatArray, config: MarginConfig | None = None, member: str | None = None) -> float:

@@ -20,6 +20,7 @@ from gateway.domain.errors import GatewayError
 from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import Stream, Trade
 from gateway.domain.values import NO_ADJUSTMENT, DateAdjustment, Period, Step
+from gateway.refdata.indices import curve_name, index_info
 from gateway.risk.business_days import SUPPORTED, BusinessDays, business_days
 from gateway.risk.conventions import (
     bdc,
@@ -31,7 +32,6 @@ from gateway.risk.conventions import (
     to_ql,
     unpriceable,
 )
-from gateway.risk.indices import curve_name, index_info
 from gateway.risk.market.curves import FloatArray, IntArray
 
 _QL_UNIT = {

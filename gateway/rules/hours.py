@@ -6,7 +6,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from gateway.rules.calendar import BusinessCalendar, add_business_days, business_days_between, calendar_for
+from gateway.domain.errors import InputRejected, Issue
+from gateway.domain.reasons import ReasonCode
+from gateway.refdata.calendars import (
+    BusinessCalendar,
+    UnknownCalendar,
+    add_business_days,
+    business_days_between,
+    service_calendar,
+)
 from gateway.rules.settings import BackloadSettings, ServiceHoursSettings
 
 
@@ -18,6 +26,16 @@ class Timing:
     due_at: datetime  # UTC; equal to the receipt time when the service is open
     queued_for_hours: bool
     backload: bool
+
+
+def hours_calendar(centre: str) -> BusinessCalendar:
+    """The calendar of ``service_hours.calendar``; an unknown one is refused naming the setting."""
+    try:
+        return service_calendar(centre)
+    except UnknownCalendar as exc:
+        raise InputRejected(
+            [Issue(ReasonCode.REF_INVALID_INPUT, "service_hours.calendar", str(exc))]
+        ) from None
 
 
 class ServiceHours:
@@ -32,7 +50,7 @@ class ServiceHours:
         self.settings = settings
         self.backload_settings = backload or BackloadSettings()
         self.tz = ZoneInfo(settings.timezone)
-        self.calendar = calendar if calendar is not None else calendar_for(settings.calendar)
+        self.calendar = calendar if calendar is not None else hours_calendar(settings.calendar)
 
     def is_business_day(self, d: date) -> bool:
         return self.calendar.is_business_day(d)

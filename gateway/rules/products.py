@@ -16,6 +16,7 @@ from gateway.domain.errors import InputRejected, Issue, TradeInvalid
 from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import Trade
 from gateway.domain.values import Period
+from gateway.refdata.indices import ALIASES
 from gateway.rules.files import read_rules_text
 
 
@@ -103,7 +104,7 @@ class ProductRule:
 @dataclass(frozen=True, slots=True)
 class ProductTable:
     rules: tuple[ProductRule, ...]
-    aliases: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    aliases: Mapping[str, str] = dataclasses.field(default_factory=lambda: dict(ALIASES))
 
     def canonical_index(self, name: str) -> str:
         return self.aliases.get(name, name)
@@ -164,7 +165,7 @@ class ProductTable:
         aliases = data.get("aliases", {})
         if not isinstance(aliases, dict) or not all(isinstance(v, str) for v in aliases.values()):
             raise _bad(f"{where}.aliases", "expected a table of index name = canonical name")
-        return cls(tuple(rules), dict(aliases))
+        return cls(tuple(rules), {**ALIASES, **aliases})
 
     @classmethod
     def load(cls, path: Path | None = None) -> ProductTable:

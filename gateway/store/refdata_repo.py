@@ -115,23 +115,6 @@ async def get_member(conn: AsyncConnection, member_id: str) -> Member | None:
     return found[0] if found else None
 
 
-async def member_by_party(conn: AsyncConnection, party_id: str) -> Member | None:
-    mid = (
-        await conn.execute(
-            select(t.member_parties.c.member_id).where(t.member_parties.c.party_id == party_id)
-        )
-    ).scalar_one_or_none()
-    return None if mid is None else await get_member(conn, mid)
-
-
-async def member_ids_by_party(conn: AsyncConnection, party_ids: Iterable[str]) -> dict[str, str]:
-    """Each known party id mapped to its member id, in one query."""
-    rows = await conn.execute(
-        select(t.member_parties).where(t.member_parties.c.party_id.in_(list(set(party_ids))))
-    )
-    return {r.party_id: r.member_id for r in rows}
-
-
 async def members_by_party(conn: AsyncConnection, party_ids: Iterable[str]) -> dict[str, Member]:
     """Each known party id mapped to its member."""
     found = (await conn.execute(_MEMBERS_BY_PARTY, {"ids": list(set(party_ids))})).fetchall()
@@ -242,21 +225,6 @@ async def holdings_by_account(conn: AsyncConnection, member_id: str) -> dict[str
                 Holding(r.asset_id, AssetKind(r.kind), r.currency, r.quantity, r.price, r.haircut)
             )
     return out
-
-
-async def comp_ids_of(conn: AsyncConnection, member_ids: Iterable[str]) -> list[str]:
-    """FIX CompIDs of these members, in member order then CompID order."""
-    ids = list(member_ids)
-    if not ids:
-        return []
-    rows = (
-        await conn.execute(
-            select(t.member_comp_ids.c.member_id, t.member_comp_ids.c.comp_id).where(
-                t.member_comp_ids.c.member_id.in_(ids)
-            )
-        )
-    ).fetchall()
-    return [r.comp_id for r in sorted(rows, key=lambda r: (ids.index(r.member_id), r.comp_id))]
 
 
 async def lock_account(conn: AsyncConnection, member_id: str, account_id: str) -> None:
@@ -435,8 +403,8 @@ async def expire_reservations(conn: AsyncConnection, business_date: date) -> int
 
 
 async def comp_ids_by_member(conn: AsyncConnection, member_ids: Iterable[str]) -> dict[str, list[str]]:
-    """FIX CompIDs of each of these members, in CompID order, in one query."""
-    ids = list(set(member_ids))
+    """FIX CompIDs of each of these members, in CompID order, in one query (keys in the order given)."""
+    ids = list(dict.fromkeys(member_ids))
     out: dict[str, list[str]] = {i: [] for i in ids}
     if not ids:
         return out

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from gateway.domain.errors import InputRejected
-from recon.calendar import BusinessCalendar
+from gateway.refdata.calendars import NamedCalendar
 from recon.engine import Reconciliation, reconcile
 from recon.loader import Side, load_book
 from recon.store import BreakStore
@@ -32,7 +32,7 @@ def _by_trade(aged: pl.DataFrame) -> dict[str, tuple[str, date, int]]:
 
 
 def test_three_business_days_persist_fix_and_appear(tmp_path: Path) -> None:
-    store = BreakStore(str(tmp_path / "breaks.db"), BusinessCalendar("WeekendsOnly"))
+    store = BreakStore(str(tmp_path / "breaks.db"), NamedCalendar("WeekendsOnly"))
     ccp = [position("C1"), position("C2"), position("C3")]
     # Friday: C1 notional and C2 status break.
     day1 = _day(
@@ -100,7 +100,7 @@ def test_an_earlier_date_than_one_already_reconciled_is_refused(tmp_path: Path) 
 
 
 def test_calendar_holidays_do_not_age_a_break(tmp_path: Path) -> None:
-    store = BreakStore(str(tmp_path / "breaks.db"), BusinessCalendar("Australia"))
+    store = BreakStore(str(tmp_path / "breaks.db"), NamedCalendar("Australia"))
     breaks = _day(tmp_path, "b", [position("C1", npv="0")], [position("C1")]).breaks
     store.age("CM1", date(2026, 1, 23), breaks)  # Friday before Australia Day (Monday 26th)
     aged, _ = store.age("CM1", date(2026, 1, 27), breaks)

@@ -15,8 +15,8 @@ import QuantLib as ql
 from gateway.domain.enums import BusinessDayConvention, DayCount, PeriodUnit, ProductClass
 from gateway.domain.trade import Stream, Trade
 from gateway.domain.values import DateAdjustment
+from gateway.refdata.indices import curve_name, index_info
 from gateway.risk import MarketData
-from gateway.risk.indices import curve_name, index_info
 
 _UNIT = {
     PeriodUnit.DAY: ql.Days,

@@ -1,4 +1,4 @@
-"""Incremental credit check, P&L additivity, mirror trades and flat (novated) books."""
+"""Incremental margin under the credit rule, P&L additivity, mirror trades and flat (novated) books."""
 
 from __future__ import annotations
 
@@ -11,17 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from gateway.clearing.credit import ZERO, CreditPosition, decide
 from gateway.domain.enums import AccountType
 from gateway.domain.reasons import ReasonCode
-from gateway.risk import (
-    MarginConfig,
-    RiskEngine,
-    collateral_value,
-    excess_collateral,
-    incremental_check,
-    incremental_check_batch,
-    initial_margin,
-)
+from gateway.risk import MarginConfig, RiskEngine, initial_margin, initial_margin_rows
 from tests.risk import builders as b
 from tests.risk.test_margin import loop_var
 
@@ -88,57 +81,46 @@ def test_pnl_is_full_revaluation(engine: RiskEngine) -> None:
     assert engine.trade_pnl(t, b.A)[s] == pytest.approx(expected, rel=1e-10)
 
 
-def test_incremental_check_decisions(engine: RiskEngine) -> None:
+def _money(x: float) -> Decimal:
+    return Decimal(repr(x)).quantize(Decimal("0.01"))
+
+
+def _position(excess: Decimal, unused_tolerance: Decimal) -> CreditPosition:
+    return CreditPosition(excess, ZERO, ZERO, unused_tolerance, ZERO)
+
+
+def test_incremental_margin_decided_by_the_clearing_credit_rule(engine: RiskEngine) -> None:
     book = engine.pnl_batch([b.irs("AUD", years=10, trade_id="B1")], [b.A])[0]
     new = engine.trade_pnl(b.irs("AUD", years=10, trade_id="N1"), b.A)
     im_now = initial_margin(book)
     im_after = initial_margin(book + new)
-    inc = im_after - im_now
+    assert im_after == pytest.approx(loop_var(list(book + new), 0.997), rel=1e-9)
+    inc = _money(im_after - im_now)
     assert inc > 0
-    ok = incremental_check(book, new, excess_collateral=inc + 1.0, unused_tolerance=0.0)
-    assert ok.approved
-    assert ok.tolerance_used == 0
-    assert ok.shortfall == 0
-    assert ok.im_after == pytest.approx(loop_var(list(book + new), 0.997), rel=1e-9)
-    tol = incremental_check(book, new, excess_collateral=inc / 2, unused_tolerance=inc)
-    assert tol.approved
-    assert tol.tolerance_used == pytest.approx(inc / 2)
-    no = incremental_check(book, new, excess_collateral=inc / 4, unused_tolerance=inc / 4)
+    assert decide("M", "HOUSE", inc, _position(inc + 1, ZERO)).approved
+    assert decide("M", "HOUSE", inc, _position(inc / 2, inc)).approved  # the tolerance covers the rest
+    no = decide("M", "HOUSE", inc, _position(inc / 4, inc / 4))
     assert not no.approved
-    assert no.shortfall == pytest.approx(inc / 2)
-    decision = no.to_decision("MEMBER", "HOUSE")
-    assert not decision.approved
-    assert decision.reasons[0].code is ReasonCode.RISK_INSUFFICIENT_COLLATERAL
-    assert decision.shortfall == Decimal(repr(no.shortfall)).quantize(Decimal("0.01"))
+    assert no.shortfall == inc / 2
+    assert no.reasons[0].code is ReasonCode.RISK_INSUFFICIENT_COLLATERAL
     # A risk-reducing trade (the mirror) is approved even with no headroom at all.
     mirror = engine.trade_pnl(b.irs("AUD", years=10, trade_id="N2"), b.B)
-    red = incremental_check(book, mirror, excess_collateral=-1e6, unused_tolerance=0.0, im_before=im_now)
-    assert red.approved
-    assert red.incremental < 0
+    reduced = _money(initial_margin(book + mirror) - im_now)
+    assert reduced < 0
+    assert decide("M", "HOUSE", reduced, CreditPosition(ZERO, Decimal(1_000_000), ZERO, ZERO, ZERO)).approved
 
 
-def test_batch_check_equals_single_checks(engine: RiskEngine) -> None:
+def test_margin_of_many_rows_at_once_equals_each_row_alone(engine: RiskEngine) -> None:
     rng = np.random.default_rng(5)
     trades = [b.irs("AUD", years=int(y), trade_id=f"N{i}") for i, y in enumerate(rng.integers(1, 30, 20))]
     pnl = engine.pnl_batch(trades, [b.A] * 20)
     accounts = np.roll(pnl, 3, axis=0) * 2
-    excess = rng.uniform(0, 3e6, 20)
-    tol = rng.uniform(0, 1e6, 20)
-    cfg = MarginConfig(credit_addon={"W": 0.2})
+    cfg = MarginConfig(credit_addon={"W": 0.2}, concentration_threshold=1e5, concentration_rate=0.1)
     members = ["W" if i % 2 else "S" for i in range(20)]
-    batch = incremental_check_batch(accounts, pnl, excess, tol, config=cfg, members=members)
+    rows = initial_margin_rows(accounts + pnl, cfg, members)
     for i in range(20):
-        one = incremental_check(accounts[i], pnl[i], excess[i], tol[i], config=cfg, member=members[i])
-        assert bool(batch.approved[i]) == one.approved
-        assert batch.im_after[i] == pytest.approx(one.im_after, rel=1e-12)
-        assert batch.shortfall[i] == pytest.approx(one.shortfall, rel=1e-12, abs=1e-9)
-        assert batch.tolerance_used[i] == pytest.approx(one.tolerance_used, rel=1e-12, abs=1e-9)
-    assert 0 < batch.approved.sum() < 20
-
-
-def test_collateral_helpers() -> None:
-    assert collateral_value([(1_000_000.0, 0.0), (2_000_000.0, 0.05)]) == pytest.approx(2_900_000.0)
-    assert excess_collateral(2_900_000.0, 2_000_000.0) == pytest.approx(900_000.0)
+        assert rows[i] == pytest.approx(initial_margin(accounts[i] + pnl[i], cfg, members[i]), rel=1e-12)
+    assert rows[1] != pytest.approx(initial_margin(accounts[1] + pnl[1], cfg), rel=1e-6)  # W's add-on counts
 
 
 def test_client_account_margin_uses_the_longer_horizon(engine: RiskEngine) -> None:

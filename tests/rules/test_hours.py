@@ -10,8 +10,7 @@ from hypothesis import strategies as st
 
 from gateway.domain.errors import InputRejected
 from gateway.domain.reasons import ReasonCode as R
-from gateway.rules.calendar import WeekendCalendar, add_business_days, business_days_between, calendar_for
-from gateway.rules.hours import ServiceHours
+from gateway.rules.hours import ServiceHours, hours_calendar
 from gateway.rules.settings import BackloadSettings, ClearingSettings, ServiceHoursSettings, ShortfallAction
 
 HOURS = ServiceHours(ServiceHoursSettings(), BackloadSettings())
@@ -62,15 +61,6 @@ def test_timing_queues_outside_hours_and_backloads_old_trades() -> None:
     assert (old.backload, old.business_date, old.due_at) == (True, date(2026, 1, 8), utc(2026, 1, 7, 19, 0))
 
 
-def test_business_day_arithmetic() -> None:
-    cal = calendar_for("AUSY")
-    assert add_business_days(cal, date(2026, 1, 23), 1) == date(2026, 1, 27)  # over the weekend and 26 Jan
-    assert add_business_days(cal, date(2026, 1, 27), -1) == date(2026, 1, 23)
-    assert business_days_between(cal, date(2026, 1, 23), date(2026, 1, 27)) == 1
-    assert business_days_between(cal, date(2026, 1, 27), date(2026, 1, 23)) == -1
-    assert WeekendCalendar(frozenset({date(2026, 1, 7)})).is_business_day(date(2026, 1, 7)) is False
-
-
 def test_shipped_settings_and_bad_settings() -> None:
     s = ClearingSettings.load()
     assert s.service_hours.open == time(6, 0)
@@ -90,5 +80,6 @@ def test_shipped_settings_and_bad_settings() -> None:
     assert err.value.path == "credit.tolerance_by_score"
     assert s.credit.tolerance_for(3) == 50_000_000
     with pytest.raises(InputRejected) as err:
-        calendar_for("XXXX")
+        hours_calendar("XXXX")
     assert err.value.path == "service_hours.calendar"
+    assert "unknown calendar 'XXXX'; known: WEEKENDS, AUSY" in err.value.issues[0].message

@@ -156,7 +156,7 @@ class FixCcp:
         assert fix is not None
         async with asyncio.timeout(WAIT_S):
             while True:
-                out = {m.comp_id for m in fix.config.members} - set(fix.logged_on)
+                out = {m.comp_id for m in fix.config.sessions} - set(fix.logged_on)
                 if not await self.gateway.clearing.pending(DeliveryChannel.FIX, 1, exclude=out):
                     return
                 self.gateway.fix_wakeup.set()

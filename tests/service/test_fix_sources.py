@@ -57,10 +57,10 @@ async def _logon_answers(ccp: FixCcp, comp_id: str) -> list[Msg]:
 async def test_a_source_session_reports_a_trade_between_two_members(ccp: FixCcp) -> None:
     fix = ccp.gateway.fix
     assert fix is not None
-    session = fix.config.member("VENUE_FIX")
+    session = fix.config.session("VENUE_FIX")
     assert session is not None
     assert session.trade_source
-    assert not fix.config.member("BANKA_FIX").trade_source  # type: ignore[union-attr]
+    assert not fix.config.session("BANKA_FIX").trade_source  # type: ignore[union-attr]
     venue = await ccp.session("VENUE_FIX")
     ack = await venue.ask(report("R1", swap("T1")), "AR")
     assert ack.pick(571, 1003, 939, 1523) == ("R1", "T1", "4", "0")  # accepted, status Received

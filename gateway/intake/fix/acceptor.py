@@ -194,7 +194,7 @@ class FixAcceptor:
         self.gate: LogonGate | None = None
         self.internal_port = 0
         self.guard = DescriptorGuard()  # told quickfix's internal port once it is chosen
-        self._session_ids = {m.comp_id: self._new_session_id(m.comp_id) for m in config.members}
+        self._session_ids = {m.comp_id: self._new_session_id(m.comp_id) for m in config.sessions}
         self._transport_dd = quickfix.DataDictionary(str(config.transport_dictionary))
         self._app_dd = quickfix.DataDictionary(str(config.app_dictionary))
         self.timings = Timings()  # where an application message spends its time, for monitoring
@@ -204,7 +204,7 @@ class FixAcceptor:
     async def __aenter__(self) -> FixAcceptor:
         queue: asyncio.Queue[Inbound] = asyncio.Queue()
         loop = asyncio.get_running_loop()
-        inboxes = {m.comp_id: Inbox(loop) for m in self.config.members}
+        inboxes = {m.comp_id: Inbox(loop) for m in self.config.sessions}
         for d in (self.config.store_dir, self.config.log_dir):
             d.mkdir(parents=True, exist_ok=True)
         settings_path = self.config.data_dir / "acceptor.cfg"
@@ -409,7 +409,7 @@ class FixAcceptor:
 
     def send_status(self, update: StatusUpdate, comp_id: str) -> bool:
         """Render ``update`` as the status TradeCaptureReport for ``comp_id`` and send it."""
-        member = self.config.member(comp_id)
+        member = self.config.session(comp_id)
         if member is None:
             log.error(
                 "status for unknown FIX recipient %s kept in the outbox",

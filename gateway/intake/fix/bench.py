@@ -31,7 +31,7 @@ from gateway.domain.errors import GatewayError, Issue
 from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import Trade
 from gateway.intake.fix.acceptor import FixAcceptor, quickfix_quiet, start_named
-from gateway.intake.fix.config import AcceptorConfig, Member, settings_text
+from gateway.intake.fix.config import AcceptorConfig, FixSession, settings_text
 from gateway.intake.fix.wire import SOH, split
 from gateway.loopback import free_port
 
@@ -185,7 +185,7 @@ async def _round_trips(port: int, count: int) -> dict[str, float]:
 def _config(data: Path) -> AcceptorConfig:
     return AcceptorConfig(
         port=free_port("127.0.0.1"),
-        members=(Member("MEMBER1", "549300VBWWV6BYQOWM67", trade_source=True),),
+        sessions=(FixSession("MEMBER1", "549300VBWWV6BYQOWM67", trade_source=True),),
         data_dir=data,
     )
 

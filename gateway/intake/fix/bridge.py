@@ -97,7 +97,7 @@ def logon_refusal(
 ) -> str | None:
     """Why a Logon from ``comp_id`` is refused, or None to accept it. ``enabled`` is the member's status
     as the reference data says it now (None: as the configuration said at start)."""
-    member = config.member(comp_id)
+    member = config.session(comp_id)
     if member is None:
         return f"SenderCompID {comp_id} is not a clearing member of this CCP"
     if not (member.enabled if enabled is None else enabled):
@@ -113,7 +113,7 @@ def logon_refusal(
 
 def logon_refusal_code(config: AcceptorConfig, comp_id: str, enabled: bool | None = None) -> ReasonCode:
     """The reason code of a refused Logon from ``comp_id`` (for the security log line)."""
-    member = config.member(comp_id)
+    member = config.session(comp_id)
     if member is None:
         return ReasonCode.FIX_UNKNOWN_COMP_ID
     if not (member.enabled if enabled is None else enabled):

@@ -59,8 +59,9 @@ class FixConfigError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
-class Member:
-    """One FIX session: a clearing member (or an approved trade source) behind one SenderCompID."""
+class FixSession:
+    """One FIX session the acceptor accepts: the SenderCompID of a clearing member (or of an approved trade
+    source), the party it speaks for and what it may do. The member itself is ``gateway.refdata.model.Member``."""
 
     comp_id: str
     participant: str  # the member's party id (LEI): the trades it may report must name it as a side
@@ -102,7 +103,7 @@ class AcceptorConfig:
     bind_host: str = "127.0.0.1"  # listening address (an IP literal); "0.0.0.0" or "::" for every interface
     comp_id: str = "CCP"
     ccp_party_id: str = "CCP"  # the CCP's party id: the counterparty in a pre-trade credit check
-    members: tuple[Member, ...] = ()
+    sessions: tuple[FixSession, ...] = ()  # the ``[[members]]`` tables of the file
     data_dir: Path = Path("var/fix")  # quickfix FileStore (sequence numbers, resend store) and FileLog
     schedule: Schedule = field(default_factory=Schedule)
     heartbeat_min_s: int = 5
@@ -132,7 +133,7 @@ class AcceptorConfig:
         if not _COMP_ID.match(self.comp_id):
             raise FixConfigError("acceptor.comp_id", f"{self.comp_id!r} is not a valid CompID")
         seen: set[str] = set()
-        for m in self.members:
+        for m in self.sessions:
             if m.comp_id in seen:
                 raise FixConfigError("members.comp_id", f"{m.comp_id} appears twice")
             if m.comp_id == self.comp_id:
@@ -159,8 +160,9 @@ class AcceptorConfig:
                 "or set insecure_plaintext = true",
             )
 
-    def member(self, comp_id: str) -> Member | None:
-        for m in self.members:
+    def session(self, comp_id: str) -> FixSession | None:
+        """The session of SenderCompID ``comp_id``, or None when the acceptor has none."""
+        for m in self.sessions:
             if m.comp_id == comp_id:
                 return m
         return None
@@ -186,13 +188,13 @@ class AcceptorConfig:
             raise FixConfigError(sorted(unknown)[0], "unknown section")
         a = _Table(data.get("acceptor", {}), "acceptor")
         d = cls()
-        members = tuple(_member(m, i) for i, m in enumerate(data.get("members", [])))
+        sessions = tuple(_session(m, i) for i, m in enumerate(data.get("members", [])))
         config = cls(
             port=a.integer("port", d.port),
             bind_host=a.string("bind_host", d.bind_host),
             comp_id=a.string("comp_id", d.comp_id),
             ccp_party_id=a.string("ccp_party_id", d.ccp_party_id),
-            members=members,
+            sessions=sessions,
             data_dir=a.path("data_dir", d.data_dir, base),
             schedule=Schedule(
                 a.clock("start_time", time(0, 0)),
@@ -246,11 +248,11 @@ def _comp_ids_of(table: dict[str, Any], name: str) -> list[str]:
     return value
 
 
-def _member(raw: Any, index: int) -> Member:
+def _session(raw: Any, index: int) -> FixSession:
     if not isinstance(raw, dict):
         raise FixConfigError(f"members[{index}]", "must be a table")
     t = _Table(raw, f"members[{index}]")
-    member = Member(
+    session = FixSession(
         comp_id=t.string("comp_id", None),
         participant=t.string("participant", None),
         accounts=tuple(t.strings("accounts")),
@@ -258,7 +260,7 @@ def _member(raw: Any, index: int) -> Member:
         trade_source=t.boolean("trade_source", False),
     )
     t.finish()
-    return member
+    return session
 
 
 class _Table:
@@ -419,6 +421,6 @@ def settings_text(config: AcceptorConfig, *, internal_port: int | None = None) -
     ]
     if allowed:
         lines.append(f"AllowedRemoteAddresses={','.join(allowed)}")
-    for m in config.members:
+    for m in config.sessions:
         lines += ["", "[SESSION]", f"TargetCompID={m.comp_id}"]
     return "\n".join(lines) + "\n"

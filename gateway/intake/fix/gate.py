@@ -115,7 +115,7 @@ def gate_refusal(
             ReasonCode.AUTH_CERT_COMPID_MISMATCH,
             f"the client certificate ({named}) does not name SenderCompID {sender}",
         )
-    if config.member(sender) is None:
+    if config.session(sender) is None:
         text = logon_refusal(config, sender, None) or f"SenderCompID {sender} has no session"
         return GateRefusal(ReasonCode.FIX_UNKNOWN_COMP_ID, text)
     if sender in active:

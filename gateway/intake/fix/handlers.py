@@ -19,7 +19,7 @@ from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import Party, Trade, TradeIdentifiers
 from gateway.intake import events
 from gateway.intake.fix import codes, replies
-from gateway.intake.fix.config import AcceptorConfig, Member
+from gateway.intake.fix.config import AcceptorConfig, FixSession
 from gateway.intake.fix.dictionary import Dictionary
 from gateway.intake.fix.tags import T
 from gateway.intake.fix.trade_fields import Reader, read_streams, read_trade
@@ -66,7 +66,7 @@ class FixHandlers:
 
     async def handle(self, comp_id: str, raw: str) -> list[Out]:
         """Replies to one inbound application message from the session of ``comp_id``."""
-        member = self.config.member(comp_id)
+        member = self.config.session(comp_id)
         msg_type = _msg_type(raw)
         seq = _header_value(raw, "34")
         ref_id = _business_id(raw, msg_type)
@@ -163,7 +163,7 @@ class FixHandlers:
 
     # --- TradeCaptureReport ---------------------------------------------------------------------------
 
-    async def _trade_report(self, member: Member, parsed: Parsed, raw: str) -> Out:
+    async def _trade_report(self, member: FixSession, parsed: Parsed, raw: str) -> Out:
         body = parsed.body
         report_id = body.get(T.TradeReportID) or ""
         trade_id = body.get(T.TradeID)
@@ -261,7 +261,7 @@ class FixHandlers:
 
     async def _affirm(
         self,
-        member: Member,
+        member: FixSession,
         body: FieldSet,
         report_id: str,
         trade_id: str | None,
@@ -360,7 +360,7 @@ class FixHandlers:
             )
         return trade
 
-    def _authorise(self, member: Member, trade: Trade) -> None:
+    def _authorise(self, member: FixSession, trade: Trade) -> None:
         """A member reports only its own trades, on its own accounts; a trade source any members' trades."""
         if member.trade_source:
             return
@@ -401,10 +401,10 @@ class FixHandlers:
 
     # --- NewOrderSingle / OrderCancelRequest -------------------------------------------------------------
 
-    def _order_id(self, member: Member, cl_ord_id: str) -> str:
+    def _order_id(self, member: FixSession, cl_ord_id: str) -> str:
         return f"{member.comp_id}-{cl_ord_id}"
 
-    async def _order(self, member: Member, parsed: Parsed) -> Out:
+    async def _order(self, member: FixSession, parsed: Parsed) -> Out:
         body = parsed.body
         cl_ord_id = body.get(T.ClOrdID) or ""
         side = body.get(T.Side) or "1"
@@ -435,7 +435,7 @@ class FixHandlers:
             return report(issues=exc.issues)
         return report(decision=decision)
 
-    def _order_trade(self, member: Member, body: FieldSet, side: str, account: str, today: date) -> Trade:
+    def _order_trade(self, member: FixSession, body: FieldSet, side: str, account: str, today: date) -> Trade:
         """The swap of an order as a trade between the member (on ``side``) and the CCP."""
         issues: list[Issue] = []
         r = Reader(body, self.d, issues)
@@ -480,7 +480,7 @@ class FixHandlers:
                 [Issue(i.code, f"{body.path}: {i.path}", i.message) for i in exc.issues]
             ) from None
 
-    async def _cancel_order(self, member: Member, parsed: Parsed) -> Out:
+    async def _cancel_order(self, member: FixSession, parsed: Parsed) -> Out:
         body = parsed.body
         cl_ord_id = body.get(T.ClOrdID) or ""
         orig = body.get(T.OrigClOrdID) or ""
@@ -503,7 +503,7 @@ class FixHandlers:
 
     # --- RequestForPositions ------------------------------------------------------------------------------
 
-    async def _positions(self, member: Member, parsed: Parsed) -> list[Out]:
+    async def _positions(self, member: FixSession, parsed: Parsed) -> list[Out]:
         body = parsed.body
         req_id = body.get(T.PosReqID) or ""
         account = body.get(T.Account)
@@ -555,7 +555,7 @@ _IDENTITY_REFUSALS = frozenset(
 )
 
 
-def _log_identity_refusals(member: Member, issues: Sequence[Issue]) -> None:
+def _log_identity_refusals(member: FixSession, issues: Sequence[Issue]) -> None:
     for issue in issues:
         if issue.code in _IDENTITY_REFUSALS:
             security_log.refused("fix", member.comp_id, issue.code, f"{issue.path}: {issue.message}")
@@ -583,7 +583,7 @@ def _msg_type(raw: str) -> str:
     return _header_value(raw, "35") or "?"
 
 
-def _orders_of(body: FieldSet, member: Member) -> tuple[tuple[str, str], ...]:
+def _orders_of(body: FieldSet, member: FixSession) -> tuple[tuple[str, str], ...]:
     """(party, ClOrdID) of each side that names the order it was executed from: the pre-trade reservations
     the trade releases. A member names only its own side's order; a trade source any side's."""
     out: list[tuple[str, str]] = []

@@ -7,7 +7,6 @@ every issue; the loop answers it with ``messageRejected`` on the source's status
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import traceback
 from collections.abc import Awaitable, Callable
@@ -18,6 +17,7 @@ from functools import partial
 from pathlib import Path
 
 from gateway import security_log
+from gateway.backoff import Backoff
 from gateway.clearing.ports import Channel, ClearingPort, Submission
 from gateway.clock import Clock
 from gateway.domain.errors import GatewayError, Issue
@@ -267,7 +267,7 @@ class FpmlIntake:
 
     async def _attempt(self, call: Callable[[], Awaitable[object]], *, what: str) -> tuple[Issue, ...]:
         """Run ``call`` until it succeeds; a refusal is returned, an unexpected failure retried with backoff."""
-        delay = self._retry_initial_s
+        backoff = Backoff(self._retry_initial_s, self._retry_max_s)
         for attempt in range(1, self._max_attempts + 1):
             try:
                 await call()
@@ -284,8 +284,7 @@ class FpmlIntake:
                 )
                 if attempt == self._max_attempts:
                     break
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self._retry_max_s)
+                await backoff.wait()
         return _internal(
             "/", f"the clearing service could not store the request after {self._max_attempts} attempts"
         )

@@ -19,6 +19,7 @@ from typing import Any
 
 import aiomqtt
 
+from gateway.backoff import Backoff
 from gateway.broker.connect import ack
 from gateway.clock import Clock
 from gateway.intake.mqtt.handler import (
@@ -77,8 +78,7 @@ class MqttIntake:
         self._metrics = metrics
         self._health = health
         self._concurrency = concurrency
-        self._reconnect_initial_s = reconnect_initial_s
-        self._reconnect_max_s = reconnect_max_s
+        self._reconnect = Backoff(reconnect_initial_s, reconnect_max_s)
         self._reply_seq = 0
         self.subscribed = asyncio.Event()
         # Reads (parse and validation) run beside the event loop while it stores and publishes: in
@@ -118,7 +118,6 @@ class MqttIntake:
                 self._reader.shutdown(wait=False, cancel_futures=True)
 
     async def _run(self) -> None:
-        delay = self._reconnect_initial_s
         while True:
             try:
                 async with self._connect() as client:
@@ -126,7 +125,7 @@ class MqttIntake:
                     self._health.up(HEALTH_KEY, f"subscribed to {intake_filter(self._topic_root)}")
                     self._health.up(BROKER_KEY, "connected")
                     self.subscribed.set()
-                    delay = self._reconnect_initial_s
+                    self._reconnect.reset()
                     await self._consume(client)
             except aiomqtt.MqttError as exc:
                 self.subscribed.clear()
@@ -135,11 +134,10 @@ class MqttIntake:
                 log.warning(
                     "MQTT intake disconnected (%s); retrying in %.1fs",
                     exc,
-                    delay,
-                    extra=event("mqtt.intake_disconnected", error=str(exc), retry_s=delay),
+                    self._reconnect.delay,
+                    extra=event("mqtt.intake_disconnected", error=str(exc), retry_s=self._reconnect.delay),
                 )
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, self._reconnect_max_s)
+            await self._reconnect.wait()
 
     async def _consume(self, client: aiomqtt.Client) -> None:
         slots = asyncio.Semaphore(self._concurrency)

@@ -1,6 +1,7 @@
-"""FpML 5.10 writers: canonical trades and clearing statuses as confirmation-view documents.
+"""FpML 5.10 writer: canonical trades and clearing statuses as confirmation-view documents.
 
-Pure functions, no I/O: ``status_update_to_fpml`` is what the publishers call for each outbox item.
+Pure functions, no I/O: ``status_update_to_fpml`` is what the publishers call for each outbox item. One
+implementation, written as text (``render``); the lxml reference it is checked against lives in tests.
 """
 
 from gateway.publish.fpml.messages import (
@@ -9,9 +10,9 @@ from gateway.publish.fpml.messages import (
     clearing_refused,
     clearing_status,
 )
+from gateway.publish.fpml.render import trade_document
 from gateway.publish.fpml.schemes import CLEARING_STATUS
 from gateway.publish.fpml.status import CcpIdentity, status_update_to_fpml, with_ccp_trade_id
-from gateway.publish.fpml.trade import trade_document, write_trade
 from gateway.publish.fpml.xml import FpmlWriteError
 
 __all__ = [
@@ -25,5 +26,4 @@ __all__ = [
     "status_update_to_fpml",
     "trade_document",
     "with_ccp_trade_id",
-    "write_trade",
 ]

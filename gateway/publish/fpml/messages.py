@@ -3,7 +3,7 @@
 
 Every writer is a pure function of its message: the creation timestamp is the message's, never the
 clock's, and the same message always gives the same bytes. ``source`` is the trade source whose
-trade id the trades carry (see ``gateway.publish.fpml.trade``).
+trade id the trades carry (see ``gateway.publish.fpml.render``).
 
 A reason (``Issue``) is written as ``reason``: ``reasonCode`` is the FpML reason of the REASONS table,
 ``location`` the offending path (``locationType="xpath"``), ``description`` the message, and
@@ -28,7 +28,7 @@ from gateway.domain.trade import Party, PartyTradeId
 from gateway.publish.fpml import render, schemes
 from gateway.publish.fpml.parties import PartyTable
 from gateway.publish.fpml.render import Emit, attr, inner, text
-from gateway.publish.fpml.xml import Element, prose, sub, timestamp_text, write_error, xml_text
+from gateway.publish.fpml.xml import prose, timestamp_text, write_error, xml_text
 
 ISSUE_CODE_SCHEME = "urn:clearing-gateway:issue-code"
 CLEARING_EVENT = "Clearing"  # originatingEvent of each cleared trade (scheme originating-event)
@@ -210,18 +210,6 @@ def clearing_refused(
         _reasons(emit, ind, refusal.reasons)
 
     return render.document("clearingRefused", body, pretty=pretty)
-
-
-def write_reasons(parent: Element, issues: Sequence[Issue]) -> None:
-    """Append a ``reason`` element to ``parent`` for each issue (the lxml form of what the messages write)."""
-    for issue in issues:
-        reason = sub(parent, "reason")
-        sub(reason, "reasonCode", issue.info.fpml_reason, reasonCodeScheme=schemes.REASON_CODE)
-        if issue.path:
-            sub(reason, "location", prose(issue.path), locationType="xpath")
-        if issue.message:
-            sub(reason, "description", prose(issue.message))
-        sub(reason, "validationRuleId", issue.code.value, validationScheme=ISSUE_CODE_SCHEME)
 
 
 def _reasons(emit: Emit, ind: str, issues: Sequence[Issue]) -> None:

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from gateway.domain.trade import Party
-from gateway.publish.fpml.schemes import ACCOUNT_ID, LEI, PARTICIPANT, is_lei
-from gateway.publish.fpml.xml import Element, sub, xml_text
+from gateway.publish.fpml.schemes import LEI, PARTICIPANT, is_lei
 
 
 @lru_cache(maxsize=4096)
@@ -29,7 +28,7 @@ class _Entry:
 
 
 class PartyTable:
-    """Allocates document ids to parties and accounts; writes the ``party``/``account`` elements."""
+    """Allocates document ids to parties and accounts (``render.party_elements`` writes them)."""
 
     def __init__(self) -> None:
         self._parties: dict[str, _Entry] = {}
@@ -78,21 +77,3 @@ class PartyTable:
         """(document id, account id, document id of its party) of every account, in order of first use."""
         for (party_id, account), xml_id in self._accounts.items():
             yield xml_id, account, self._parties[party_id].xml_id
-
-    def write(self, parent: Element) -> None:
-        """Append every ``party`` then every ``account`` element (the schema's PartiesAndAccounts order)."""
-        for entry in self._parties.values():
-            p = entry.party
-            el = sub(parent, "party", id=entry.xml_id)
-            sub(
-                el,
-                "partyId",
-                xml_text(p.party_id, "party.partyId", coded=True),
-                partyIdScheme=p.scheme or default_party_scheme(p.party_id),
-            )
-            if p.name is not None:
-                sub(el, "partyName", xml_text(p.name, "party.partyName", coded=True))
-        for (party_id, account), xml_id in self._accounts.items():
-            el = sub(parent, "account", id=xml_id)
-            sub(el, "accountId", xml_text(account, "party.account", coded=True), accountIdScheme=ACCOUNT_ID)
-            sub(el, "accountBeneficiary", href=self._parties[party_id].xml_id)

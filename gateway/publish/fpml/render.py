@@ -1,15 +1,43 @@
-"""The publish hot path: FpML documents written as text, byte for byte what the lxml writers serialise.
+"""The product's one FpML writer: canonical trades and messages written as text, FpML 5.10 confirmation view.
 
 Building an lxml tree costs about 5 us per element (a status update's ``clearingConfirmed`` has about
 400), and serialising it costs again; appending ready-made strings to a list costs a fraction of that.
-The element order, the ids and every check are those of the lxml writers (``trade``, ``swap``, ``fra``,
-``dates``, ``parties``): ``tests/publish/fpml/test_render.py`` holds both to the same bytes for random
-trades, and the golden files pin the messages.
+The bytes are those lxml would serialise for the same tree: ``tests/publish/fpml/reference`` keeps an
+lxml element writer as the reference, ``tests/publish/fpml/test_render.py`` holds this module to it for
+random trades and messages, and the golden files pin the messages.
 
 Serialisation follows libxml2's, which lxml uses: text escapes ``& < >`` and carriage return, attribute
 values also ``"``, tab and newline; UTF-8 as is. ``ind`` is the newline and indentation that precede an
 element at the current depth when pretty-printing (two spaces a level, as ``pretty_print``), and ``""``
 for the compact form, so one code path writes both.
+
+A trade's identifiers go into ``tradeHeader`` as ``partyTradeIdentifier``s, in this order:
+
+1. the trade's own id and version (``source_trade_id``, ``source_version``) as a ``versionedTradeId``
+   (scheme ``urn:clearing-gateway:source-trade-id``) of its owner ``source``: the trade source for a
+   submitted trade, the CCP for a cleared one; the only identifier written as a ``versionedTradeId``;
+2. each party trade id, in the trade's order (``tradeId`` in its own scheme, or
+   ``urn:clearing-gateway:party-trade-id``);
+3. the UTI, then the USI. A UTI built as ISO 23897 prescribes (the generating entity's LEI, then the
+   rest) is written as ``issuer`` (the LEI) + ``tradeId``; a USI as ``issuer`` (its 10-character
+   namespace) + ``tradeId``. An identifier without that structure is written whole, as a ``tradeId``
+   of the first party in the UTI/USI scheme, so no character is lost or invented.
+
+The execution venue and the sub-block flag go into the first party's ``partyTradeInformation``: the
+venue as a ``relatedParty`` in role ExecutionFacility, the flag as ``category`` SubBlock (scheme
+``urn:clearing-gateway:trade-category``; FpML has no standard code for it).
+
+A ``swap`` has one ``swapStream`` per canonical stream, in the element order of fpml-ird-5-10.xsd.
+Where the canonical stream leaves open something the schema requires, the market default is written:
+``rollConvention`` ``NONE`` when the stream names none (a term stream never has one); ``payRelativeTo``
+``CalculationPeriodEndDate`` (in arrears, plus ``paymentDaysOffset``); ``resetRelativeTo``
+``CalculationPeriodStartDate`` and the calculation frequency as ``resetFrequency`` when the stream names
+none; fixing dates in the calculation calendar (the payment calendar if calculation dates are unadjusted).
+
+An ``fra`` is the canonical FRA's fixed and floating single-period streams in one element: the buyer
+pays the fixed rate, the seller the index; payment on the effective date, adjusted with the fixed
+stream's payment adjustment; fixing at the floating stream's offset from the effective date;
+``fraDiscounting`` ISDA (the intake refuses other conventions).
 """
 
 from __future__ import annotations
@@ -23,13 +51,30 @@ from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import Stream, Trade
 from gateway.domain.values import DateAdjustment, Period, Step
 from gateway.publish.fpml import schemes
-from gateway.publish.fpml.fra import fra_legs
 from gateway.publish.fpml.parties import PartyTable, default_party_scheme
-from gateway.publish.fpml.swap import PRODUCT_TYPE, ROLL_CONVENTIONS
 from gateway.publish.fpml.xml import decimal_text, write_error, xml_text
 
 Emit = Callable[[str], object]
 """``list.append`` of the document's parts."""
+
+ROLL_CONVENTIONS = frozenset(
+    ["EOM", "FRN", "IMM", "IMMCAD", "IMMAUD", "IMMNZD", "SFE", "NONE", "TBILL"]
+    + [str(day) for day in range(1, 31)]
+    + ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]
+)
+"""FpML RollConventionEnum."""
+
+PRODUCT_TYPE: dict[ProductClass, str] = {
+    ProductClass.IRS: "InterestRate:IRSwap:FixedFloat",
+    ProductClass.OIS: "InterestRate:IRSwap:OIS",
+    ProductClass.BASIS: "InterestRate:IRSwap:Basis",
+    ProductClass.XCCY: "InterestRate:CrossCurrency:Basis",
+    ProductClass.ZERO_COUPON: "InterestRate:IRSwap:FixedFloat",
+    ProductClass.FRA: "InterestRate:FRA",
+}
+"""ISDA product taxonomy (``productType``) for each product class."""
+
+SUB_BLOCK = "SubBlock"  # category of a small venue trade registered without the credit check
 
 DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
 ROOT_ATTRS = f' xmlns="{schemes.FPML_NS}" fpmlVersion="{schemes.FPML_VERSION}"'
@@ -173,7 +218,11 @@ def trade(
     prefix: str = "",
     cleared_date: date | None = None,
 ) -> None:
-    """``<trade>`` as ``gateway.publish.fpml.trade.write_trade`` builds it."""
+    """Write ``<trade>``, registering its parties and accounts in ``parties``.
+
+    ``source`` is the party id of the owner of the trade's ``source_trade_id`` (the trade source, or the
+    CCP for a cleared trade); ``prefix`` makes element ids unique when a document holds several trades.
+    """
     for party in t.parties:
         parties.add(party)
     i2 = inner(ind)
@@ -193,7 +242,7 @@ def trade(
 
 
 def identifiers(emit: Emit, ind: str, t: Trade, parties: PartyTable, source: str) -> None:
-    """The ``partyTradeIdentifier`` elements of ``t`` (order of ``trade.write_identifiers``)."""
+    """The ``partyTradeIdentifier`` elements of ``t`` (order in the module docstring)."""
     ids = t.identifiers
     i2 = inner(ind)
     i3 = inner(i2)
@@ -258,7 +307,7 @@ def _venue(emit: Emit, ind: str, t: Trade, parties: PartyTable) -> None:
             f"{i3}<role>ExecutionFacility</role>{i2}</relatedParty>"
         )
     if t.sub_block:
-        emit(f'{i2}<category categoryScheme="{schemes.TRADE_CATEGORY}">SubBlock</category>')
+        emit(f'{i2}<category categoryScheme="{schemes.TRADE_CATEGORY}">{SUB_BLOCK}</category>')
     emit(f"{ind}</partyTradeInformation>")
 
 
@@ -450,11 +499,42 @@ def _fra(emit: Emit, ind: str, t: Trade, parties: PartyTable, prefix: str) -> No
     emit(f"{i2}<fraDiscounting>ISDA</fraDiscounting>{ind}</fra>")
 
 
+def fra_legs(trade: Trade) -> tuple[Stream, Stream]:
+    """The (fixed, floating) streams of a canonical FRA, or an error naming what is wrong."""
+    fixed = [s for s in trade.streams if s.is_fixed]
+    floating = [s for s in trade.streams if not s.is_fixed]
+    if len(trade.streams) != 2 or len(fixed) != 1 or len(floating) != 1:
+        raise write_error(
+            ReasonCode.FPML_INVALID_VALUE, "streams", "an FRA is one fixed and one floating stream"
+        )
+    f, g = fixed[0], floating[0]
+    if (f.payer, f.receiver) != (g.receiver, g.payer):
+        raise write_error(
+            ReasonCode.FPML_INVALID_VALUE,
+            "streams",
+            "the FRA's floating stream must run opposite to its fixed one",
+        )
+    for name, a, b in (
+        ("effectiveDate", f.effective_date, g.effective_date),
+        ("terminationDate", f.termination_date, g.termination_date),
+        ("notional", f.notional, g.notional),
+    ):
+        if a != b:
+            raise write_error(
+                ReasonCode.FPML_INVALID_VALUE, f"streams.{name}", f"the FRA's legs differ: {a} / {b}"
+            )
+    if f.notional_steps or g.notional_steps or f.fixed_rate_steps or g.spread:
+        raise write_error(
+            ReasonCode.SCOPE_UNSUPPORTED_FEATURE, "streams", "an FRA has no steps and no spread"
+        )
+    return f, g
+
+
 # -- parties --------------------------------------------------------------------------------------------
 
 
 def party_elements(emit: Emit, ind: str, parties: PartyTable) -> None:
-    """Every ``party`` then every ``account`` element, as ``PartyTable.write`` appends them."""
+    """Every ``party`` then every ``account`` element (the schema's PartiesAndAccounts order)."""
     i2 = inner(ind)
     for xml_id, p in parties.parties():
         scheme = attr(p.scheme or default_party_scheme(p.party_id))
@@ -473,3 +553,14 @@ def party_elements(emit: Emit, ind: str, parties: PartyTable) -> None:
             f'{ind}<account id="{xml_id}">{i2}<accountId accountIdScheme="{schemes.ACCOUNT_ID}">{value}</accountId>'
             f'{i2}<accountBeneficiary href="{beneficiary}"/>{ind}</account>'
         )
+
+
+def trade_document(t: Trade, *, source: str, pretty: bool = True) -> bytes:
+    """A ``dataDocument`` holding ``t`` with its parties and accounts: the trade on its own, schema-valid."""
+    parties = PartyTable()
+
+    def body(emit: Emit, ind: str) -> None:
+        trade(emit, ind, t, parties, source=source)
+        party_elements(emit, ind, parties)
+
+    return document("dataDocument", body, pretty=pretty)

@@ -1,19 +1,13 @@
-"""Small lxml helpers shared by the FpML writers: elements in the FpML namespace, lexical forms, bytes."""
+"""What the FpML writer checks and how it spells values: the write error, XML-safe text, lexical forms."""
 
 from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from functools import cache
-
-from lxml import etree
 
 from gateway.domain.errors import GatewayError, Issue
 from gateway.domain.reasons import ReasonCode
-from gateway.publish.fpml.schemes import FPML_NS, FPML_VERSION
-
-Element = etree._Element
 
 _MAX_SCHEME_VALUE = 255  # FpML Scheme / NonEmptyScheme: normalizedString, maxLength 255
 
@@ -24,27 +18,6 @@ class FpmlWriteError(GatewayError):
 
 def write_error(code: ReasonCode, path: str, message: str) -> FpmlWriteError:
     return FpmlWriteError([Issue(code, path, message)])
-
-
-def root(tag: str) -> Element:
-    """A message or document root with the FpML 5.10 confirmation namespace as the default one."""
-    nsmap: dict[str | None, str] = {
-        None: FPML_NS
-    }  # the stubs type nsmap too narrowly for a default namespace
-    return etree.Element(f"{{{FPML_NS}}}{tag}", {"fpmlVersion": FPML_VERSION}, nsmap=nsmap)  # type: ignore[arg-type]
-
-
-@cache
-def _qualified(tag: str) -> str:
-    return f"{{{FPML_NS}}}{tag}"
-
-
-def sub(parent: Element, tag: str, text: str | None = None, **attrs: str) -> Element:
-    """Append ``<tag attrs>text</tag>`` in the FpML namespace to ``parent``."""
-    el = etree.SubElement(parent, _qualified(tag), attrs)
-    if text is not None:
-        el.text = text
-    return el
 
 
 _UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -119,12 +92,3 @@ def timestamp_text(value: datetime, path: str) -> str:
     if offset == timedelta(0):
         text = text.removesuffix("+00:00") + "Z"
     return text
-
-
-def to_bytes(element: Element, *, pretty: bool = True) -> bytes:
-    """UTF-8 bytes with an XML declaration; ``pretty`` indents, otherwise one line with no added whitespace."""
-    body = etree.tostring(element, encoding="UTF-8", pretty_print=pretty)
-    return _DECLARATION + (b"\n" if pretty else b"") + bytes(body)
-
-
-_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>'

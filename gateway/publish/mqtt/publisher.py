@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 import aiomqtt
 import paho.mqtt.client as mqtt
 
+from gateway.backoff import Backoff
 from gateway.clearing.ports import DeliveryChannel, Outbox, OutboxItem
 from gateway.logs import event
 from gateway.ops.health import Health
@@ -62,19 +63,17 @@ class OutboxPublisher:
         # commits outbox items) ends any wait at once, so the poll only matters for other processes' writes.
         self._idle_poll_max_s = max(poll_interval_s, idle_poll_max_s or poll_interval_s)
         self._idle_s = poll_interval_s
-        self._retry_initial_s = retry_initial_s
-        self._retry_max_s = retry_max_s
+        self._retry = Backoff(retry_initial_s, retry_max_s)
         self._unrenderable: set[int] = set()
         self.wakeup = asyncio.Event()  # set it to publish without waiting for the next poll
 
     async def run(self) -> None:
         """Publish until cancelled; while the broker or the store is away, retry with backoff."""
-        delay = self._retry_initial_s
         while True:
             try:
                 async with self._connect() as client:
                     self._health.up(HEALTH_KEY, "connected")
-                    delay = self._retry_initial_s
+                    self._retry.reset()
                     while True:
                         # Less than a batch was all that was pending (or nothing could be sent): wait for
                         # the next wake-up or poll.
@@ -87,19 +86,18 @@ class OutboxPublisher:
                 log.warning(
                     "MQTT publisher lost the broker (%s); retrying in %.1fs",
                     exc,
-                    delay,
-                    extra=event("mqtt.publisher_disconnected", error=str(exc), retry_s=delay),
+                    self._retry.delay,
+                    extra=event("mqtt.publisher_disconnected", error=str(exc), retry_s=self._retry.delay),
                 )
             except Exception as exc:
                 # The store failing is the other transient case; nothing is marked delivered, so nothing is lost.
                 self._health.down(HEALTH_KEY, f"outbox: {type(exc).__name__}: {exc}")
                 log.exception(
                     "MQTT publisher failed; retrying in %.1fs",
-                    delay,
-                    extra=event("mqtt.publisher_failed", retry_s=delay),
+                    self._retry.delay,
+                    extra=event("mqtt.publisher_failed", retry_s=self._retry.delay),
                 )
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, self._retry_max_s)
+            await self._retry.wait()
 
     async def _idle(self) -> None:
         if not self.wakeup.is_set():

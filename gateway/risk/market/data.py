@@ -12,7 +12,7 @@ import numpy as np
 
 from gateway.domain.errors import Issue, MarketDataError
 from gateway.domain.reasons import ReasonCode
-from gateway.risk.indices import DEFAULT_DISCOUNTING
+from gateway.refdata.indices import DEFAULT_DISCOUNTING
 from gateway.risk.market.curves import Curve, FloatArray
 
 

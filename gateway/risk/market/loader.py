@@ -22,7 +22,7 @@ import pandas as pd
 from gateway.domain.errors import Issue, MarketDataError, TradeInvalid
 from gateway.domain.reasons import ReasonCode
 from gateway.domain.values import Period
-from gateway.risk.indices import DEFAULT_DISCOUNTING, curve_name, index_info, parse_curve_name
+from gateway.refdata.indices import DEFAULT_DISCOUNTING, curve_name, index_info, parse_curve_name
 from gateway.risk.market.curves import Curve, add_period, year_time
 from gateway.risk.market.data import History, MarketData
 

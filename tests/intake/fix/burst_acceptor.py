@@ -21,7 +21,7 @@ from tests.intake.fix.ports import MemoryClearingPort
 
 
 async def _serve(port: int, data_dir: Path, max_unread: int | None) -> None:
-    config = AcceptorConfig(port=port, members=MEMBERS, data_dir=data_dir)
+    config = AcceptorConfig(port=port, sessions=MEMBERS, data_dir=data_dir)
     if max_unread is not None:
         config = replace(config, max_unread_bytes=max_unread)
     async with FixAcceptor(config, MemoryClearingPort(), clock=FixedClock(NOW)):

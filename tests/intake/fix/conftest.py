@@ -15,17 +15,17 @@ import pytest
 from gateway import loopback
 from gateway.clock import FixedClock
 from gateway.intake.fix.acceptor import FixAcceptor
-from gateway.intake.fix.config import AcceptorConfig, Member
+from gateway.intake.fix.config import AcceptorConfig, FixSession
 from tests.intake.fix.ports import MemoryClearingPort
 from tests.strategies import LEI_A, LEI_B
 
 REPO = Path(__file__).resolve().parents[3]
 NOW = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
 MEMBERS = (
-    Member("MEMBER1", LEI_A, accounts=("HOUSE", "CLIENT1")),
-    Member("MEMBER2", LEI_B),
-    Member("SUSPENDED", "5493000000000000SUSP", enabled=False),
-    Member("VENUE", "VENUE-LEI", trade_source=True),
+    FixSession("MEMBER1", LEI_A, accounts=("HOUSE", "CLIENT1")),
+    FixSession("MEMBER2", LEI_B),
+    FixSession("SUSPENDED", "5493000000000000SUSP", enabled=False),
+    FixSession("VENUE", "VENUE-LEI", trade_source=True),
 )
 
 
@@ -34,7 +34,7 @@ def free_port() -> int:
 
 
 def make_config(tmp_path: Path, **kw: object) -> AcceptorConfig:
-    return AcceptorConfig(port=free_port(), members=MEMBERS, data_dir=tmp_path / "fix", **kw)  # type: ignore[arg-type]
+    return AcceptorConfig(port=free_port(), sessions=MEMBERS, data_dir=tmp_path / "fix", **kw)  # type: ignore[arg-type]
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import quickfix
 
-from gateway.intake.fix.config import AcceptorConfig, Member, settings_text
+from gateway.intake.fix.config import AcceptorConfig, FixSession, settings_text
 
 
 class Naive(quickfix.Application):  # type: ignore[misc]
@@ -39,7 +39,9 @@ class Naive(quickfix.Application):  # type: ignore[misc]
 
 def main() -> None:
     port, data = int(sys.argv[1]), Path(sys.argv[2])
-    config = AcceptorConfig(port=port, members=(Member("MEMBER1", "549300VBWWV6BYQOWM67"),), data_dir=data)
+    config = AcceptorConfig(
+        port=port, sessions=(FixSession("MEMBER1", "549300VBWWV6BYQOWM67"),), data_dir=data
+    )
     config.store_dir.mkdir(parents=True, exist_ok=True)
     config.log_dir.mkdir(parents=True, exist_ok=True)
     (data / "acceptor.cfg").write_text(settings_text(config))

@@ -126,7 +126,7 @@ async def cycle(config: AcceptorConfig, n: int, rng: random.Random) -> None:
 
 async def main_async(cycles: int, data_dir: Path, seed: int) -> None:
     rng = random.Random(seed)
-    config = AcceptorConfig(port=free_port(), members=MEMBERS, data_dir=data_dir)
+    config = AcceptorConfig(port=free_port(), sessions=MEMBERS, data_dir=data_dir)
     for n in range(1, cycles + 1):
         await cycle(config, n, rng)
         print(f"cycle {n} ok", flush=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from gateway.intake.fix.bridge import logon_refusal
-from gateway.intake.fix.config import AcceptorConfig, FixConfigError, Member, settings_text
+from gateway.intake.fix.config import AcceptorConfig, FixConfigError, FixSession, settings_text
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -46,7 +46,7 @@ trade_source = true
         )
     )
     assert config.schedule.start == time(6, 0)
-    assert config.member("BANKA01") == Member("BANKA01", "549300VBWWV6BYQOWM67", ("HOUSE", "CLIENT-7"))
+    assert config.session("BANKA01") == FixSession("BANKA01", "549300VBWWV6BYQOWM67", ("HOUSE", "CLIENT-7"))
     assert config.data_dir == tmp_path / "state"
     text = settings_text(config)
     for line in (
@@ -98,7 +98,7 @@ def test_default_schedule_is_a_non_stop_session() -> None:
 
 
 def test_logon_refusals() -> None:
-    config = AcceptorConfig(members=(Member("A", "LEI-A"), Member("S", "LEI-S", enabled=False)))
+    config = AcceptorConfig(sessions=(FixSession("A", "LEI-A"), FixSession("S", "LEI-S", enabled=False)))
     assert logon_refusal(config, "A", "30") is None
     assert logon_refusal(config, "S", "30") == "SenderCompID S (LEI-S) is suspended"
     assert logon_refusal(config, "A", "2") == "HeartBtInt 2 outside 5..60 seconds"
@@ -121,7 +121,7 @@ def test_behind_the_gate_quickfix_listens_for_the_gate_only() -> None:
         bind_host="0.0.0.0",  # noqa: S104 - members connect from elsewhere; quickfix still listens for the gate only
         allowed_remote_addresses=("10.0.0.7",),
         insecure_plaintext=True,
-        members=(Member("A", "LEI-A"),),
+        sessions=(FixSession("A", "LEI-A"),),
     )
     lines = settings_text(config, internal_port=41000).splitlines()
     assert "SocketAcceptPort=41000" in lines

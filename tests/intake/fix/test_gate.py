@@ -18,7 +18,7 @@ from tests.intake.fix.client import Disconnected, FixClient, pairs_of
 from tests.intake.fix.conftest import MEMBERS, NOW, make_config
 from tests.intake.fix.ports import MemoryClearingPort
 
-CONFIG = AcceptorConfig(members=MEMBERS)
+CONFIG = AcceptorConfig(sessions=MEMBERS)
 EVERY_INTERFACE = "0.0.0.0"  # noqa: S104 - the tests check that binding to every interface is possible
 LOGON = b"8=FIXT.1.1\x019=60\x0135=A\x0134=1\x0149=NOBODY\x0152=20260105-09:00:00.000\x0156=CCP\x0198=0\x01108=30\x0110=123\x01"
 

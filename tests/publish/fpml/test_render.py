@@ -1,7 +1,7 @@
 """The text renderer (``gateway.publish.fpml.render``) against lxml, for random trades and messages.
 
-Three properties: a trade written as text is byte for byte what the lxml element writers
-(``write_trade`` + ``PartyTable.write`` + ``to_bytes``) serialise; every message, compact or pretty, is
+Three properties: a trade written as text is byte for byte what the lxml reference writer
+(``tests.publish.fpml.reference``) serialises; every message, compact or pretty, is
 exactly what lxml writes for the same tree (so escaping and indentation follow libxml2); and every
 message validates against the official FpML 5.10 schema.
 """
@@ -23,11 +23,10 @@ from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import Party, PartyTradeId, Trade
 from gateway.publish.fpml import render, status_update_to_fpml, trade_document
 from gateway.publish.fpml.parties import PartyTable
-from gateway.publish.fpml.trade import write_trade
-from gateway.publish.fpml.xml import root, to_bytes
-from tests.publish.fpml import shapes
+from tests.publish.fpml import reference, shapes
 from tests.publish.fpml.cases import CCP
 from tests.publish.fpml.conftest import SchemaCheck
+from tests.publish.fpml.reference.xml import to_bytes
 
 _CHARS = st.characters(
     codec="utf-8",
@@ -66,15 +65,6 @@ def trades(draw: st.DrawFn) -> Trade:
     )
 
 
-def lxml_trade_document(trade: Trade, *, source: str, pretty: bool) -> bytes:
-    """A ``dataDocument`` built with the lxml element writers: the reference for the text renderer."""
-    doc = root("dataDocument")
-    parties = PartyTable()
-    write_trade(doc, trade, parties, source=source)
-    parties.write(doc)
-    return to_bytes(doc, pretty=pretty)
-
-
 def as_lxml_writes_it(data: bytes, *, pretty: bool) -> bytes:
     """``data`` parsed and serialised again by lxml (blank text dropped, so the layout is lxml's own)."""
     parser = etree.XMLParser(remove_blank_text=True, resolve_entities=False, no_network=True)
@@ -87,7 +77,7 @@ _SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[Heal
 @_SETTINGS
 @given(trade=trades(), source=coded, pretty=st.booleans())
 def test_text_trade_is_byte_for_byte_what_lxml_builds(trade: Trade, source: str, pretty: bool) -> None:
-    assert trade_document(trade, source=source, pretty=pretty) == lxml_trade_document(
+    assert trade_document(trade, source=source, pretty=pretty) == reference.trade_document(
         trade, source=source, pretty=pretty
     )
 

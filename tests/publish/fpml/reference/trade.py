@@ -1,21 +1,4 @@
-"""Canonical ``Trade`` -> FpML ``<trade>`` (confirmation view), and a ``dataDocument`` around it.
-
-Identifiers go into ``tradeHeader`` as ``partyTradeIdentifier``s, always in this order:
-
-1. the trade's own id and version (``source_trade_id``, ``source_version``) as a ``versionedTradeId``
-   (scheme ``urn:clearing-gateway:source-trade-id``) of its owner ``source``: the trade source for a
-   submitted trade, the CCP for a cleared one; the only identifier written as a ``versionedTradeId``;
-2. each party trade id, in the trade's order (``tradeId`` in its own scheme, or
-   ``urn:clearing-gateway:party-trade-id``);
-3. the UTI, then the USI. A UTI built as ISO 23897 prescribes (the generating entity's LEI, then
-   the rest) is written as ``issuer`` (the LEI) + ``tradeId``; a USI as ``issuer`` (its 10-character
-   namespace) + ``tradeId``. An identifier without that structure is written whole, as a ``tradeId``
-   of the first party in the UTI/USI scheme, so no character is lost or invented.
-
-The execution venue and the sub-block flag go into the first party's ``partyTradeInformation``: the
-venue as a ``relatedParty`` in role ExecutionFacility, the flag as ``category`` SubBlock (scheme
-``urn:clearing-gateway:trade-category``; FpML has no standard code for it).
-"""
+"""``<trade>`` as an element tree, and a ``dataDocument`` around it (identifier order: ``render``'s docstring)."""
 
 from __future__ import annotations
 
@@ -23,14 +6,15 @@ from datetime import date
 
 from gateway.domain.enums import ProductClass
 from gateway.domain.trade import Trade
-from gateway.publish.fpml import render, schemes
-from gateway.publish.fpml.fra import write_fra
+from gateway.publish.fpml import schemes
 from gateway.publish.fpml.parties import PartyTable
-from gateway.publish.fpml.schemes import USI_NAMESPACE_LENGTH, split_usi, split_uti
-from gateway.publish.fpml.swap import write_swap
-from gateway.publish.fpml.xml import Element, date_text, sub, xml_text
-
-SUB_BLOCK = "SubBlock"  # a small venue trade registered without the credit check
+from gateway.publish.fpml.render import SUB_BLOCK
+from gateway.publish.fpml.schemes import split_usi, split_uti
+from gateway.publish.fpml.xml import date_text, xml_text
+from tests.publish.fpml.reference.fra import write_fra
+from tests.publish.fpml.reference.parties import write_parties
+from tests.publish.fpml.reference.swap import write_swap
+from tests.publish.fpml.reference.xml import Element, root, sub, to_bytes
 
 
 def write_trade(
@@ -132,22 +116,9 @@ def _regulatory(
 
 
 def trade_document(trade: Trade, *, source: str, pretty: bool = True) -> bytes:
-    """A ``dataDocument`` holding ``trade`` with its parties and accounts: the trade on its own, schema-valid."""
+    """A ``dataDocument`` holding ``trade`` with its parties and accounts, serialised by lxml."""
+    doc = root("dataDocument")
     parties = PartyTable()
-
-    def body(emit: render.Emit, ind: str) -> None:
-        render.trade(emit, ind, trade, parties, source=source)
-        render.party_elements(emit, ind, parties)
-
-    return render.document("dataDocument", body, pretty=pretty)
-
-
-__all__ = [
-    "SUB_BLOCK",
-    "USI_NAMESPACE_LENGTH",
-    "split_usi",
-    "split_uti",
-    "trade_document",
-    "write_identifiers",
-    "write_trade",
-]
+    write_trade(doc, trade, parties, source=source)
+    write_parties(doc, parties)
+    return to_bytes(doc, pretty=pretty)

@@ -1,14 +1,17 @@
-"""Floating rate indices the risk engine knows, and which curve prices which stream.
+"""Floating rate indices: the one home of each index's canonical name, currency, kind and other spellings.
 
-A curve is named after the FpML floating rate index it projects: ``INDEX TENOR`` for a term index
-(``AUD-BBR-BBSW 6M``) and the bare index for an overnight one (``USD-SOFR-OIS Compound``). Index
-names arrive in several ISDA spellings; ``canonical_index`` maps each alias to one name.
+Index names arrive in several ISDA spellings. The product scope (``gateway.rules.products``) renames a
+trade's index to its canonical name with ``ALIASES`` (exact spellings) before it checks what is cleared;
+the risk engine finds an index under any spelling and case (``index_info``) and names its curves after
+it: ``INDEX TENOR`` for a term index (``AUD-BBR-BBSW 6M``), the bare index for an overnight one
+(``USD-SOFR-OIS Compound``); each currency discounts on ``DEFAULT_DISCOUNTING``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from gateway.domain.errors import TradeInvalid
 from gateway.domain.values import Period
@@ -23,15 +26,26 @@ class IndexInfo:
 
 
 _INDICES: tuple[IndexInfo, ...] = (
-    IndexInfo("AUD-AONIA-OIS-COMPOUND", "AUD", True, ("AUD-AONIA-OIS COMPOUND", "AUD-AONIA-COMPOUND")),
+    IndexInfo(
+        "AUD-AONIA-OIS-COMPOUND", "AUD", True, ("AUD-AONIA-OIS COMPOUND", "AUD-AONIA-COMPOUND", "AUD-AONIA")
+    ),
     IndexInfo("AUD-BBR-BBSW", "AUD", False, ("AUD-BBSW",)),
-    IndexInfo("USD-SOFR-OIS Compound", "USD", True, ("USD-SOFR-COMPOUND", "USD-SOFR-OIS-COMPOUND")),
+    IndexInfo(
+        "USD-SOFR-OIS Compound", "USD", True, ("USD-SOFR-COMPOUND", "USD-SOFR-OIS-COMPOUND", "USD-SOFR")
+    ),
     IndexInfo("USD-LIBOR-BBA", "USD", False, ("USD-LIBOR",)),
-    IndexInfo("EUR-EuroSTR-COMPOUND", "EUR", True, ("EUR-EuroSTR-OIS Compound", "EUR-ESTR-OIS-COMPOUND")),
+    IndexInfo(
+        "EUR-EuroSTR-COMPOUND",
+        "EUR",
+        True,
+        ("EUR-EuroSTR-OIS Compound", "EUR-ESTR-OIS-COMPOUND", "EUR-EuroSTR"),
+    ),
     IndexInfo("EUR-EONIA-OIS-COMPOUND", "EUR", True, ("EUR-EONIA-OIS Compound",)),
     IndexInfo("EUR-EURIBOR-Telerate", "EUR", False, ("EUR-EURIBOR-Reuters", "EUR-EURIBOR")),
     IndexInfo("EUR-LIBOR-BBA", "EUR", False, ()),
-    IndexInfo("GBP-SONIA-COMPOUND", "GBP", True, ("GBP-SONIA-OIS Compound", "GBP-SONIA-OIS-COMPOUND")),
+    IndexInfo(
+        "GBP-SONIA-COMPOUND", "GBP", True, ("GBP-SONIA-OIS Compound", "GBP-SONIA-OIS-COMPOUND", "GBP-SONIA")
+    ),
     IndexInfo("GBP-LIBOR-BBA", "GBP", False, ("GBP-LIBOR-ISDA",)),
     IndexInfo("JPY-TONA-OIS-COMPOUND", "JPY", True, ("JPY-TONA-COMPOUND", "JPY-TONA-OIS Compound")),
     IndexInfo("JPY-TIBOR-TIBM", "JPY", False, ()),
@@ -42,6 +56,9 @@ _INDICES: tuple[IndexInfo, ...] = (
     IndexInfo("NZD-NZIONA-OIS-COMPOUND", "NZD", True, ()),
     IndexInfo("NZD-BBR-FRA", "NZD", False, ()),
 )
+
+ALIASES: Mapping[str, str] = MappingProxyType({a: i.name for i in _INDICES for a in i.aliases})
+"""Each other spelling, exactly as written, -> its index's canonical name."""
 
 _BY_NAME: dict[str, IndexInfo] = {}
 for _info in _INDICES:

@@ -1,15 +1,4 @@
-"""``swap``: one ``swapStream`` per canonical stream, elements in the order of fpml-ird-5-10.xsd.
-
-Where the canonical stream leaves something open that the schema requires, the writer states the
-market default and says so here:
-
-* ``rollConvention`` is ``NONE`` when the stream names none (a term stream never has one);
-* ``payRelativeTo`` is ``CalculationPeriodEndDate`` (payment in arrears, plus ``paymentDaysOffset``);
-* ``resetRelativeTo`` is ``CalculationPeriodStartDate`` and ``resetFrequency`` the calculation
-  frequency when the stream names no reset frequency;
-* fixing dates are business days in the calculation calendar (the payment calendar if the
-  calculation dates are unadjusted).
-"""
+"""``swap`` as an element tree (the market defaults it states are those of ``render``'s docstring)."""
 
 from __future__ import annotations
 
@@ -19,33 +8,18 @@ from gateway.domain.enums import CompoundingMethod, PeriodUnit, ProductClass
 from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import Stream, Trade
 from gateway.domain.values import Step
-from gateway.publish.fpml.dates import (
+from gateway.publish.fpml.parties import PartyTable
+from gateway.publish.fpml.render import PRODUCT_TYPE, ROLL_CONVENTIONS
+from gateway.publish.fpml.schemes import PRODUCT_TAXONOMY
+from gateway.publish.fpml.xml import date_text, decimal_text, write_error, xml_text
+from tests.publish.fpml.reference.dates import (
     adjustable_date,
     business_day_adjustments,
     business_day_offset,
     fixing_offset,
     period,
 )
-from gateway.publish.fpml.parties import PartyTable
-from gateway.publish.fpml.schemes import PRODUCT_TAXONOMY
-from gateway.publish.fpml.xml import Element, date_text, decimal_text, sub, write_error, xml_text
-
-ROLL_CONVENTIONS = frozenset(
-    ["EOM", "FRN", "IMM", "IMMCAD", "IMMAUD", "IMMNZD", "SFE", "NONE", "TBILL"]
-    + [str(day) for day in range(1, 31)]
-    + ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]
-)
-"""FpML RollConventionEnum."""
-
-PRODUCT_TYPE: dict[ProductClass, str] = {
-    ProductClass.IRS: "InterestRate:IRSwap:FixedFloat",
-    ProductClass.OIS: "InterestRate:IRSwap:OIS",
-    ProductClass.BASIS: "InterestRate:IRSwap:Basis",
-    ProductClass.XCCY: "InterestRate:CrossCurrency:Basis",
-    ProductClass.ZERO_COUPON: "InterestRate:IRSwap:FixedFloat",
-    ProductClass.FRA: "InterestRate:FRA",
-}
-"""ISDA product taxonomy (``productType``) for each product class."""
+from tests.publish.fpml.reference.xml import Element, sub
 
 
 def product_header(parent: Element, product: ProductClass) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from gateway.domain.values import DateAdjustment, Period
-from gateway.publish.fpml.xml import Element, date_text, sub, xml_text
+from gateway.publish.fpml.xml import date_text, xml_text
+from tests.publish.fpml.reference.xml import Element, sub
 
 
 def business_day_adjustments(parent: Element, tag: str, adjustment: DateAdjustment) -> Element:
