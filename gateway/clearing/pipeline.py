@@ -49,6 +49,17 @@ from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.errors import GatewayError, InputRejected, Issue, NotEligible
 from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import Party, Trade
+from gateway.domain.workflow import (
+    TERMINAL,
+    ClearedRow,
+    Recipient,
+    Stage,
+    SubmissionRow,
+    Transition,
+    VersionRow,
+    parse_submission_ref,
+    submission_ref,
+)
 from gateway.refdata.fx import FxRates
 from gateway.refdata.model import Member
 from gateway.rules.eligibility import Side, resolve_sides, validate_dates
@@ -57,7 +68,6 @@ from gateway.rules.products import ProductTable
 from gateway.rules.settings import ClearingSettings, ShortfallAction
 from gateway.store import clearing_repo as repo
 from gateway.store import refdata_repo as ref
-from gateway.store.clearing_repo import Recipient, Stage, SubmissionRow
 from gateway.store.engine import reading
 
 log = structlog.get_logger(__name__)
@@ -443,7 +453,7 @@ class ClearingService:
                     "tradeId",
                     f"trade {source_trade_id!r} version {sub.source_version} is already novated",
                 )
-            if sub.stage in repo.TERMINAL:
+            if sub.stage in TERMINAL:
                 return await repo.latest_update(conn, sub.id)
             await repo.set_stage(conn, sub.id, Stage.WITHDRAWN, at)
             recipients = await self._recipients(conn, sub)
@@ -599,7 +609,7 @@ class ClearingService:
 
     async def history(self, submission_id: str) -> list[StatusUpdate]:
         """Every status of a submission, in order."""
-        row_id = repo.parse_submission_ref(submission_id)
+        row_id = parse_submission_ref(submission_id)
         if row_id is None:
             raise InputRejected.of(
                 ReasonCode.REF_INVALID_INPUT, "submission_id", f"not a submission id: {submission_id!r}"
@@ -686,7 +696,7 @@ class ClearingService:
                 try:
                     async with self._writing() as conn:
                         sub = await repo.get(conn, row_id, lock=True)
-                        if sub is None or sub.stage in repo.TERMINAL or sub.backload:
+                        if sub is None or sub.stage in TERMINAL or sub.backload:
                             continue
                         last = await repo.latest_update(conn, row_id)
                         reasons = [
@@ -706,8 +716,8 @@ class ClearingService:
                         await self._finish(conn, sub, Stage.REJECTED, ClearingStatusCode.REJECTED, reasons)
                         refused.append(sub.ref)
                 except Exception as exc:  # batch: report and carry on with the next trade
-                    log.exception("clearing.eod_refusal_failed", submission_id=repo.submission_ref(row_id))
-                    failures.append((repo.submission_ref(row_id), f"{type(exc).__name__}: {exc}"))
+                    log.exception("clearing.eod_refusal_failed", submission_id=submission_ref(row_id))
+                    failures.append((submission_ref(row_id), f"{type(exc).__name__}: {exc}"))
             async with self._writing() as conn:
                 expired = await ref.expire_reservations(conn, business_date)
                 matured = await repo.mature(conn, business_date)
@@ -817,12 +827,12 @@ class ClearingService:
             if (
                 earlier.id == row.id
                 or earlier.source_version >= row.source_version
-                or earlier.stage in repo.TERMINAL
+                or earlier.stage in TERMINAL
             ):
                 continue
             locked = await repo.get(conn, earlier.id, lock=True)
             assert locked is not None
-            if locked.stage in repo.TERMINAL:  # decided by a pass while this waited for its lock
+            if locked.stage in TERMINAL:  # decided by a pass while this waited for its lock
                 continue
             reason = Issue(
                 ReasonCode.LIFE_SUPERSEDED,
@@ -892,15 +902,15 @@ class ClearingService:
             # A lock timeout, a deadlock with another instance, a lost connection: nothing was written;
             # the submission stays due and is taken again at the next pass.
             log.warning(
-                "clearing.process_deferred", submission_id=repo.submission_ref(row_id), error=str(exc.orig)
+                "clearing.process_deferred", submission_id=submission_ref(row_id), error=str(exc.orig)
             )
             return False
         except Exception as exc:
-            log.exception("clearing.process_failed", submission_id=repo.submission_ref(row_id))
+            log.exception("clearing.process_failed", submission_id=submission_ref(row_id))
             # Never leave a poison submission to loop: refuse it with an internal error the operator can see.
             async with self._writing() as conn:
                 sub = await repo.get(conn, row_id, lock=True)
-                if sub is not None and sub.stage not in repo.TERMINAL:
+                if sub is not None and sub.stage not in TERMINAL:
                     issue = Issue(ReasonCode.INTERNAL_ERROR, "trade", f"{type(exc).__name__}: {exc}")
                     await self._finish(conn, sub, Stage.REJECTED, ClearingStatusCode.REJECTED, [issue])
             return True
@@ -925,7 +935,7 @@ class ClearingService:
         defect is refused with INTERNAL_ERROR; the others are unaffected.
         """
         rows = await repo.get_many(conn, ids, lock=True, trades=self._trades)
-        subs = [s for s in rows if s.stage not in repo.TERMINAL]
+        subs = [s for s in rows if s.stage not in TERMINAL]
         if not subs:
             return None
         now = self.clock.now()
@@ -1011,7 +1021,7 @@ class ClearingService:
         business_date: date | None = None,
         backload: bool | None = None,
         ccp_trade_ids: tuple[str, ...] = (),
-    ) -> repo.Transition:
+    ) -> Transition:
         recipients: list[Recipient] = []
         if status is not None:
             recipients += _source_recipients(sub)
@@ -1021,7 +1031,7 @@ class ClearingService:
                 for m in sub.members
                 for c in batch.comp_ids.get(m, ())
             ]
-        return repo.Transition(
+        return Transition(
             sub=sub,
             stage=stage,
             at=batch.now,
@@ -1151,7 +1161,7 @@ class ClearingService:
         for side, ccp_id, cleared_trade in zip(impacts, ids, cleared, strict=True):
             terms = position_terms(cleared_trade, side.party_id)
             rows.append(
-                repo.ClearedRow(
+                ClearedRow(
                     ccp_trade_id=ccp_id,
                     member_id=side.member.member_id,
                     account_id=side.account.account_id,
@@ -1378,7 +1388,7 @@ class _Batch:
     now: datetime
     open_now: bool
     members: dict[str, Member] = field(default_factory=dict)  # by party id
-    versions: dict[tuple[str, str], list[repo.VersionRow]] = field(default_factory=dict)
+    versions: dict[tuple[str, str], list[VersionRow]] = field(default_factory=dict)
     comp_ids: dict[str, list[str]] = field(default_factory=dict)
     book: dict[tuple[str, str], ref.RiskRow] = field(default_factory=dict)  # accounts' risk, as decided
     figures: dict[str, ref.MemberFigures] = field(default_factory=dict)
@@ -1386,10 +1396,10 @@ class _Batch:
         default_factory=dict
     )
     pool: Decimal = Decimal(0)
-    transitions: list[repo.Transition] = field(default_factory=list)
+    transitions: list[Transition] = field(default_factory=list)
     stages: dict[int, Stage] = field(default_factory=dict)  # submission id -> stage decided in this batch
     touched: set[tuple[str, str]] = field(default_factory=set)
-    cleared: list[tuple[int, repo.ClearedRow]] = field(default_factory=list)
+    cleared: list[tuple[int, ClearedRow]] = field(default_factory=list)
     cleared_dates: dict[int, date] = field(default_factory=dict)
     novated: list[_Novated] = field(default_factory=list)
 
@@ -1398,10 +1408,10 @@ class _Batch:
 
     def add(
         self,
-        transition: repo.Transition,
+        transition: Transition,
         *,
         states: dict[tuple[str, str], ref.RiskRow] | None = None,
-        cleared: Sequence[repo.ClearedRow] = (),
+        cleared: Sequence[ClearedRow] = (),
         novated: _Novated | None = None,
     ) -> None:
         """One trade's decision, with every effect it has on the state later trades are decided against."""
@@ -1419,7 +1429,7 @@ class _Batch:
             self.novated.append(novated)
 
 
-def _log_decision(t: repo.Transition) -> None:
+def _log_decision(t: Transition) -> None:
     """One INFO line per decision the parties are told of: ``clearing.novated`` (with the CCP trade ids),
     ``clearing.rejected`` or ``clearing.pending``, with the submission id, the trade and the reason codes."""
     if t.status is None:  # a stage change nobody is told of (still queued)

@@ -623,6 +623,7 @@ def trade_show(
     async def body() -> list[dict[str, Any]]:
         from gateway.domain.errors import InputRejected
         from gateway.domain.reasons import ReasonCode
+        from gateway.domain.workflow import parse_submission_ref
         from gateway.store import clearing_repo
         from gateway.store.engine import reading
 
@@ -630,7 +631,7 @@ def trade_show(
         try:
             async with reading(engine) as conn:
                 if submission is not None:
-                    row_id = clearing_repo.parse_submission_ref(submission)
+                    row_id = parse_submission_ref(submission)
                     if row_id is None or await clearing_repo.get(conn, row_id) is None:
                         raise InputRejected.of(
                             ReasonCode.FIX_UNKNOWN_TRADE, "submission", f"no submission {submission!r}"
@@ -697,7 +698,7 @@ def trade_list(
     """Submitted trades by stage (the work queues: pending for collateral, queued, backloads ...)."""
     from datetime import date as date_type
 
-    from gateway.store.clearing_repo import Stage
+    from gateway.domain.workflow import Stage
 
     try:
         stages = [Stage(s.upper()) for s in stage or ()]

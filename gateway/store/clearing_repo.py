@@ -12,7 +12,6 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import and_, bindparam, literal, or_, select, tuple_, update
@@ -20,7 +19,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gateway.clearing.ports import (
+from gateway.domain import codec
+from gateway.domain.clearing import (
     Channel,
     DeliveryChannel,
     OutboxItem,
@@ -29,72 +29,21 @@ from gateway.clearing.ports import (
     StatusUpdate,
     Submission,
 )
-from gateway.domain import codec
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.errors import Issue
 from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import Trade
+from gateway.domain.workflow import (
+    ClearedRow,
+    Recipient,
+    Stage,
+    SubmissionRow,
+    Transition,
+    VersionRow,
+    submission_ref,
+)
 from gateway.store import tables as t
 from gateway.store.types import UtcDateTime
-
-
-class Stage(StrEnum):
-    """Where a submission is in the workflow (finer than the published status)."""
-
-    RECEIVED = "RECEIVED"  # stored, not yet processed
-    ALLEGED = "ALLEGED"  # reported by one member, waiting for the other to affirm it (not processed)
-    QUEUED_HOURS = "QUEUED_HOURS"  # eligible, waiting for the service to open
-    QUEUED_BACKLOAD = "QUEUED_BACKLOAD"  # eligible, waiting for its backload date
-    PENDING_COLLATERAL = "PENDING_COLLATERAL"  # short of collateral, re-checked on lodgement
-    CLEARED = "CLEARED"
-    REJECTED = "REJECTED"
-    WITHDRAWN = "WITHDRAWN"
-
-
-TERMINAL = frozenset({Stage.CLEARED, Stage.REJECTED, Stage.WITHDRAWN})
-LIVE = frozenset(Stage) - TERMINAL
-
-
-def submission_ref(row_id: int) -> str:
-    return f"S{row_id:010d}"
-
-
-def parse_submission_ref(ref: str) -> int | None:
-    if len(ref) == 11 and ref[0] == "S" and ref[1:].isdigit():
-        return int(ref[1:])
-    return None
-
-
-@dataclass(frozen=True, slots=True)
-class SubmissionRow:
-    id: int
-    source: str
-    channel: Channel
-    message_id: str
-    source_trade_id: str
-    source_version: int
-    is_correction: bool
-    correlation_id: str | None
-    received_at: datetime
-    trade: Trade
-    member_a: str | None
-    member_b: str | None
-    sub_block: bool
-    stage: Stage
-    status: ClearingStatusCode
-    last_sequence: int
-    due_at: datetime | None
-    business_date: date | None
-    backload: bool
-    affirm_member: str | None = None  # the member that must affirm a member's report (two-sided FIX)
-
-    @property
-    def ref(self) -> str:
-        return submission_ref(self.id)
-
-    @property
-    def members(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(m for m in (self.member_a, self.member_b) if m is not None))
 
 
 def _row(r: Any, trade: Trade | None = None) -> SubmissionRow:
@@ -213,19 +162,6 @@ async def get_many(
     known = trades or {}
     result = await conn.execute(_GET_LOCKED if lock else _GET, {"ids": list(row_ids)})
     return [_row(r, known.get(int(r.id))) for r in result]
-
-
-@dataclass(frozen=True, slots=True)
-class VersionRow:
-    """One submitted version of a source trade, as the version rules need it."""
-
-    id: int
-    source_version: int
-    stage: Stage
-
-    @property
-    def ref(self) -> str:
-        return submission_ref(self.id)
 
 
 _VERSIONS_OF = (
@@ -585,13 +521,6 @@ def _issues(text: str) -> tuple[Issue, ...]:
     return tuple(Issue(ReasonCode(d["code"]), d["path"], d["message"]) for d in json.loads(text))
 
 
-@dataclass(frozen=True, slots=True)
-class Recipient:
-    channel: DeliveryChannel
-    role: RecipientRole
-    recipient: str
-
-
 async def record(
     conn: AsyncConnection,
     sub: SubmissionRow,
@@ -655,23 +584,6 @@ async def record(
         correlation_id=sub.correlation_id,
         in_reply_to=sub.message_id,
     )
-
-
-@dataclass(slots=True)
-class Transition:
-    """What one pass decided for one submission: its new stage and, when the published status changes,
-    the status to append to the history and owe to every recipient. Written with the others of its batch."""
-
-    sub: SubmissionRow
-    stage: Stage
-    at: datetime
-    due_at: datetime | None
-    business_date: date | None
-    backload: bool
-    status: ClearingStatusCode | None = None  # None: stage only, no new status
-    reasons: Sequence[Issue] = ()
-    ccp_trade_ids: tuple[str, ...] = ()
-    recipients: Sequence[Recipient] = ()
 
 
 _SET_STAGE = (
@@ -906,26 +818,6 @@ async def mark_delivered(conn: AsyncConnection, ids: Sequence[int], at: datetime
 
 
 # ---------------------------------------------------------------- cleared trades and positions
-
-
-@dataclass(frozen=True, slots=True)
-class ClearedRow:
-    ccp_trade_id: str
-    member_id: str
-    account_id: str
-    party_id: str
-    trade: Trade
-    uti: str | None
-    product: str
-    currency: str
-    notional: Decimal
-    direction: str
-    fixed_rate: Decimal | None
-    floating_index: str | None
-    index_tenor: str | None
-    spread: Decimal | None
-    effective_date: date
-    maturity_date: date
 
 
 async def insert_cleared(

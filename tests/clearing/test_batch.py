@@ -21,6 +21,7 @@ from gateway.domain.enums import AccountType
 from gateway.domain.enums import ClearingStatusCode as S
 from gateway.domain.reasons import ReasonCode as R
 from gateway.domain.trade import Trade
+from gateway.domain.workflow import ClearedRow, Stage, parse_submission_ref
 from gateway.store import clearing_repo as repo
 from gateway.store import tables as t
 from tests.clearing.conftest import World, aud_irs
@@ -147,7 +148,7 @@ async def test_a_crash_mid_batch_leaves_nothing_and_the_trades_stay_due(
     assert await rows(world, t.cleared_trades) == 0
     assert await rows(world, t.account_risk) == 0
     assert await rows(world, t.status_history) == 4  # the Received statuses only
-    assert set((await stages(world)).values()) == {repo.Stage.RECEIVED.value}
+    assert set((await stages(world)).values()) == {Stage.RECEIVED.value}
     for r in receipts:
         assert [u.status for u in await world.service.history(r.submission_id)] == [S.RECEIVED]
 
@@ -162,11 +163,11 @@ async def test_a_batch_that_cannot_be_written_is_retried_one_trade_at_a_time(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     receipts = [await world.service.submit(world.submission(aud_irs(f"T{n}"))) for n in range(1, 5)]
-    poisoned = repo.parse_submission_ref(receipts[1].submission_id)
+    poisoned = parse_submission_ref(receipts[1].submission_id)
     real = repo.insert_cleared_many
 
     async def failing_for_one(
-        conn: Any, cleared: Sequence[tuple[int, repo.ClearedRow]], *args: Any, **kwargs: Any
+        conn: Any, cleared: Sequence[tuple[int, ClearedRow]], *args: Any, **kwargs: Any
     ) -> None:
         await real(conn, cleared, *args, **kwargs)
         if any(submission_id == poisoned for submission_id, _ in cleared):
