@@ -17,7 +17,7 @@ import dataclasses
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, TypeVar
@@ -26,24 +26,21 @@ import structlog
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from gateway.clearing import affirmation
-from gateway.clearing.credit import BatchPricing, CreditChecker, CreditPosition, decide, effective_tolerance
-from gateway.clearing.novation import novate, position_terms
+from gateway.clearing import affirmation, decide
+from gateway.clearing.credit import BatchPricing, CreditChecker, CreditPosition
+from gateway.clearing.credit import decide as decide_credit
 from gateway.clearing.ports import (
     Affirmation,
-    Channel,
     ClearingPort,
     CreditDecision,
     DeliveryChannel,
     Outbox,
     OutboxItem,
     Position,
-    RecipientRole,
     StatusUpdate,
     Submission,
 )
 from gateway.clearing.revaluation import PortfolioValuer, RevaluationReport
-from gateway.clearing.sub_block import decide_sub_block
 from gateway.clock import Clock, SystemClock
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.errors import GatewayError, InputRejected, Issue, NotEligible
@@ -51,21 +48,18 @@ from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import Party, Trade
 from gateway.domain.workflow import (
     TERMINAL,
-    ClearedRow,
     Recipient,
     Stage,
     SubmissionRow,
     Transition,
-    VersionRow,
     parse_submission_ref,
     submission_ref,
 )
 from gateway.refdata.fx import FxRates
 from gateway.refdata.model import Member
-from gateway.rules.eligibility import Side, resolve_sides, validate_dates
-from gateway.rules.hours import ServiceHours, Timing
+from gateway.rules.hours import ServiceHours
 from gateway.rules.products import ProductTable
-from gateway.rules.settings import ClearingSettings, ShortfallAction
+from gateway.rules.settings import ClearingSettings
 from gateway.store import clearing_repo as repo
 from gateway.store import refdata_repo as ref
 from gateway.store.engine import reading
@@ -182,7 +176,7 @@ class ClearingService:
         """Store ``group`` in one transaction, else one transaction each; settles every future of it."""
         try:
             async with self._writing() as conn:
-                parties = {p.party_id for sub, _ in group for p in _parties_of(sub)}
+                parties = {p.party_id for sub, _ in group for p in decide.parties_of(sub)}
                 found = await ref.parties_and_comp_ids(conn, parties)
                 stored = await self._submit_many_in(conn, [sub for sub, _ in group], found)
                 await _release_orders(conn, stored)
@@ -197,7 +191,9 @@ class ClearingService:
                 done = []
                 try:
                     async with self._writing() as conn:
-                        found = await ref.parties_and_comp_ids(conn, (p.party_id for p in _parties_of(sub)))
+                        found = await ref.parties_and_comp_ids(
+                            conn, (p.party_id for p in decide.parties_of(sub))
+                        )
                         (one,) = await self._submit_many_in(conn, [sub], found)
                         await _release_orders(conn, [one])
                         done.append((one, fut))
@@ -239,7 +235,7 @@ class ClearingService:
         member's report is alleged to its counterparty), so every trade's statuses keep their order in
         the history and the outbox.
         """
-        if len(submissions) > 1 and _independent(submissions):
+        if len(submissions) > 1 and decide.independent(submissions):
             return await self._submit_independent(conn, submissions, found)
         out: list[Stored | None] = [None] * len(submissions)
         waiting: list[tuple[int, SubmissionRow, datetime, list[Recipient]]] = []
@@ -298,7 +294,7 @@ class ClearingService:
         stored = [(row, n.at) for row, n in zip(rows, new, strict=True) if row is not None]
         updates = iter(
             await repo.record_received_many(
-                conn, [(row, at, _recipients_of(row, comp_ids)) for row, at in stored]
+                conn, [(row, at, decide.recipients(row, comp_ids)) for row, at in stored]
             )
         )
         out: list[Stored] = []
@@ -315,48 +311,30 @@ class ClearingService:
         live UTI is a duplicate, refused naming the trade that holds the UTI."""
         known = await self._known(conn, sub)
         if known is not None:
-            if sub.channel is Channel.MQTT_FPML:  # the same answer again, on the source's topic too
-                source = Recipient(DeliveryChannel.MQTT, RecipientRole.SOURCE, sub.source)
-                await repo.owe_latest_again(conn, known.id, source, self.clock.now())
+            again = decide.source_again(sub)
+            if again is not None:
+                await repo.owe_latest_again(conn, known.id, again, self.clock.now())
             return await repo.latest_update(conn, known.id), 0, sub
         uti = sub.trade.identifiers.uti
         holder = None if uti is None else await repo.live_by_uti(conn, uti, lock=True)
         if holder is None:  # pragma: no cover - the insert was refused by a unique key
             raise RuntimeError("submission refused by a unique key but not found")
-        affirming = (
-            sub.reporter_party is not None
-            and holder.affirm_member is not None
-            and holder.source != sub.source
-            and members.get(sub.reporter_party) == holder.affirm_member
-        )
-        if affirming:
+        if decide.affirms(sub, holder, members):
             return await self._affirm_by_report(conn, sub, holder)
         return await self._duplicate(conn, holder), 0, sub
 
     async def _duplicate(self, conn: AsyncConnection, holder: SubmissionRow) -> NotEligible:
         """The refusal of a second trade with ``holder``'s live UTI, naming ``holder``."""
         ids = await repo.ccp_trade_ids_of(conn, holder.id) if holder.stage is Stage.CLEARED else []
-        cleared = f", CCP trade ids {' and '.join(ids)}" if ids else ""
-        state = "alleged" if holder.stage is Stage.ALLEGED else holder.status.value
-        return NotEligible(
-            [
-                Issue(
-                    ReasonCode.ELIG_DUPLICATE_UTI,
-                    "tradeHeader.uti",
-                    f"UTI {holder.trade.identifiers.uti} is live as submission {holder.ref} ({state}{cleared})",
-                )
-            ]
-        )
+        return decide.duplicate_uti(holder, ids)
 
     async def _correction_uti_taken(self, conn: AsyncConnection, sub: Submission) -> NotEligible | None:
         """A correction keeps its trade's UTI; it may not take one live as another trade."""
         uti = sub.trade.identifiers.uti
         holder = None if uti is None else await repo.live_by_uti(conn, uti)
-        if holder is None or (holder.source, holder.source_trade_id) == (
-            sub.source,
-            sub.trade.identifiers.source_trade_id,
-        ):
+        if decide.correction_may_take(sub, holder):
             return None
+        assert holder is not None
         return await self._duplicate(conn, holder)
 
     async def _claim_uti(self, conn: AsyncConnection, row: SubmissionRow) -> None:
@@ -387,22 +365,9 @@ class ClearingService:
         """The counterparty's own report of a trade alleged against it: the same trade (UTI and economics)
         affirms it with the counterparty's side as reported; a report that differs is refused, naming what."""
         assert sub.reporter_party is not None
-        differ = affirmation.differences(holder.trade, sub.trade)
-        if differ:
-            return (
-                NotEligible(
-                    [
-                        Issue(
-                            ReasonCode.ELIG_ECONOMICS_MISMATCH,
-                            "tradeHeader.uti",
-                            f"UTI {holder.trade.identifiers.uti} is alleged as submission {holder.ref} "
-                            f"with other terms: {'; '.join(differ)}",
-                        )
-                    ]
-                ),
-                0,
-                sub,
-            )
+        mismatch = decide.economics_mismatch(holder, sub.trade)
+        if mismatch is not None:
+            return mismatch, 0, sub
         if holder.stage is not Stage.ALLEGED:  # affirmed already (this report again): where it is now
             return await repo.latest_update(conn, holder.id), 0, sub
         party = sub.reporter_party
@@ -548,7 +513,7 @@ class ClearingService:
                     False, member, account, Decimal(0), Decimal(0), reasons=exc.issues, assessed=False
                 )
             position = await self._credit_position(conn, m, account)
-            decision = decide(member, account, impact.incremental_margin, position)
+            decision = decide_credit(member, account, impact.incremental_margin, position)
             if decision.approved and impact.incremental_margin > 0:
                 await ref.add_reservation(
                     conn,
@@ -699,20 +664,7 @@ class ClearingService:
                         if sub is None or sub.stage in TERMINAL or sub.backload:
                             continue
                         last = await repo.latest_update(conn, row_id)
-                        reasons = [
-                            Issue(
-                                ReasonCode.LIFE_NOT_AFFIRMED_BY_EOD,
-                                "businessDate",
-                                f"not affirmed by the counterparty by the end of {business_date}; report it again",
-                            )
-                            if sub.stage is Stage.ALLEGED
-                            else Issue(
-                                ReasonCode.LIFE_NOT_REGISTERED_BY_EOD,
-                                "businessDate",
-                                f"not registered by the end of {business_date}; resubmit",
-                            ),
-                            *last.reasons,
-                        ]
+                        reasons = decide.end_of_day_reasons(sub, business_date, last.reasons)
                         await self._finish(conn, sub, Stage.REJECTED, ClearingStatusCode.REJECTED, reasons)
                         refused.append(sub.ref)
                 except Exception as exc:  # batch: report and carry on with the next trade
@@ -775,9 +727,19 @@ class ClearingService:
         return RevaluationReport(len(accounts), valued, tuple(failures))
 
     def _checker(self) -> CreditChecker:
-        if self.credit is None:
-            raise RuntimeError("no credit checker configured: this service can store and report, not clear")
-        return self.credit
+        return self.policy().margin_model()
+
+    def policy(self) -> decide.Policy:
+        """The rules the decisions are taken by, as this service is configured now."""
+        return decide.Policy(
+            settings=self.settings,
+            hours=self.hours,
+            products=self.products,
+            fx=self.fx,
+            ccp=self.ccp,
+            is_venue=self.is_venue,
+            checker=self.credit,
+        )
 
     # ------------------------------------------------------------ submit helpers
 
@@ -799,15 +761,9 @@ class ClearingService:
         A member's own report (``reporter_party``) whose other side is another member is stored ALLEGED,
         naming that member as the one to affirm it."""
         if found is None:
-            found = await ref.parties_and_comp_ids(conn, (p.party_id for p in _parties_of(sub)))
+            found = await ref.parties_and_comp_ids(conn, (p.party_id for p in decide.parties_of(sub)))
         members, comp_ids = found
         a, b = (members.get(p.party_id) for p in sub.trade.parties)
-        affirm_member = None
-        if sub.reporter_party is not None:
-            other = affirmation.counterparty(sub.trade, sub.reporter_party)
-            other_member = None if other is None else members.get(other.party_id)
-            if other_member is not None and other_member != members.get(sub.reporter_party):
-                affirm_member = other_member
         row = await repo.insert_new(
             conn,
             sub,
@@ -815,39 +771,25 @@ class ClearingService:
             member_b=b,
             business_date=self.hours.business_date(sub.received_at),
             at=now,
-            affirm_member=affirm_member,
+            affirm_member=decide.affirm_member(sub, members),
         )
         if row is None:
             return None, []
-        return row, _recipients_of(row, comp_ids)
+        return row, list(decide.recipients(row, comp_ids))
 
     async def _supersede_earlier(self, conn: AsyncConnection, row: SubmissionRow, now: datetime) -> None:
         """A correction withdraws the earlier versions still in progress (novated ones are left alone)."""
-        for earlier in await repo.versions(conn, row.source, row.source_trade_id):
-            if (
-                earlier.id == row.id
-                or earlier.source_version >= row.source_version
-                or earlier.stage in TERMINAL
-            ):
-                continue
-            locked = await repo.get(conn, earlier.id, lock=True)
+        earlier = await repo.versions(conn, row.source, row.source_trade_id)
+        for version in decide.superseded(row, earlier):
+            locked = await repo.get(conn, version.id, lock=True)
             assert locked is not None
             if locked.stage in TERMINAL:  # decided by a pass while this waited for its lock
                 continue
-            reason = Issue(
-                ReasonCode.LIFE_SUPERSEDED,
-                "tradeHeader.version",
-                f"replaced by corrected version {row.source_version} ({row.ref})",
-            )
+            reason = decide.superseded_reason(row)
             await self._finish(conn, locked, Stage.WITHDRAWN, ClearingStatusCode.WITHDRAWN, [reason])
 
     async def _recipients(self, conn: AsyncConnection, sub: SubmissionRow) -> list[Recipient]:
-        out = _source_recipients(sub)
-        for member_id in sub.members:
-            out.append(Recipient(DeliveryChannel.MQTT, RecipientRole.MEMBER, member_id))
-        for comp in await ref.comp_ids_of(conn, sub.members):
-            out.append(Recipient(DeliveryChannel.FIX, RecipientRole.MEMBER, comp))
-        return out
+        return list(decide.recipients(sub, await ref.comp_ids_by_member(conn, sub.members)))
 
     async def _finish(
         self,
@@ -915,7 +857,7 @@ class ClearingService:
                     await self._finish(conn, sub, Stage.REJECTED, ClearingStatusCode.REJECTED, [issue])
             return True
 
-    def _decided(self, batch: _Batch | None) -> None:
+    def _decided(self, batch: decide.Batch | None) -> None:
         """After a pass has committed: a line per decision, and the novations' cleared trades remembered."""
         if batch is None:
             return
@@ -924,7 +866,7 @@ class ClearingService:
         for t in batch.transitions:
             _log_decision(t)
 
-    async def _decide_batch(self, conn: AsyncConnection, ids: Sequence[int]) -> _Batch | None:
+    async def _decide_batch(self, conn: AsyncConnection, ids: Sequence[int]) -> decide.Batch | None:
         """Decide every submission of ``ids`` in order, in memory, then write every outcome at once.
 
         Reads are one query per kind for the whole batch (the submissions, locked; the versions of their
@@ -940,8 +882,9 @@ class ClearingService:
             return None
         now = self.clock.now()
         open_now = self.hours.is_open(now)
-        checker = self._checker()
-        batch = _Batch(now=now, open_now=open_now)
+        policy = self.policy()
+        checker = policy.margin_model()
+        batch = decide.Batch(now=now, open_now=open_now)
         batch.members = await ref.members_by_party(conn, {p.party_id for s in subs for p in s.trade.parties})
         batch.versions = await repo.versions_of(conn, {(s.source, s.source_trade_id) for s in subs})
         batch.comp_ids = {m.member_id: list(m.comp_ids) for m in batch.members.values()}
@@ -950,20 +893,18 @@ class ClearingService:
             batch.comp_ids |= await ref.comp_ids_by_member(conn, unknown)
 
         # what may reach the credit check: its accounts are locked and read, its trade priced, up front
-        plans: dict[int, _Plan | Exception] = {}
+        plans: dict[int, decide.Plan | Exception] = {}
         for s in subs:
             try:
-                plans[s.id] = self._plan(s, batch)
+                plans[s.id] = decide.plan(policy, s, batch)
             except Exception as exc:  # refused with INTERNAL_ERROR in the loop below
                 plans[s.id] = exc
         priced = [
-            p
-            for p in plans.values()
-            if isinstance(p, _Plan) and p.sides is not None and open_now and p.timing.due_at <= now
+            p for p in plans.values() if isinstance(p, decide.Plan) and decide.reaches_credit_check(p, batch)
         ]
         keys = {(d.member.member_id, d.account.account_id) for p in priced for d in p.sides or ()}
         stored = await ref.get_risk_many(conn, keys, lock=True)
-        batch.book = {k: stored.get(k, _NO_RISK) for k in keys}
+        batch.book = {k: stored.get(k, decide.NO_RISK) for k in keys}
         batch.figures = await ref.member_figures(conn, {m for m, _ in keys})
         if any(batch.members_by_id()[m].tolerance_limit > 0 for m, _ in keys):
             batch.pool = await ref.tolerance_pool(conn)
@@ -978,7 +919,7 @@ class ClearingService:
                 plan = plans[s.id]
                 if isinstance(plan, Exception):
                     raise plan
-                self._decide(s, plan, batch)
+                decide.decide(policy, s, plan, batch)
             except Exception as exc:
                 log.exception(
                     "clearing.process_failed",
@@ -986,307 +927,12 @@ class ClearingService:
                     source=s.source,
                     trade_id=s.source_trade_id,
                 )
-                issue = Issue(ReasonCode.INTERNAL_ERROR, "trade", f"{type(exc).__name__}: {exc}")
-                batch.add(self._transition(s, batch, Stage.REJECTED, ClearingStatusCode.REJECTED, [issue]))
+                decide.internal_error(s, batch, exc)
 
         await repo.write_transitions(conn, batch.transitions)
         await repo.insert_cleared_many(conn, batch.cleared, batch.cleared_dates, now)
         await ref.put_risk_many(conn, {k: batch.book[k] for k in batch.touched}, stored.keys(), now)
         return batch
-
-    def _plan(self, sub: SubmissionRow, batch: _Batch) -> _Plan:
-        """The parts of a decision that depend on the submission and the reference data only."""
-        timing = self.hours.timing(sub.received_at, sub.trade.trade_date)
-        # validate: business rules the intake schema cannot check
-        issues = validate_dates(
-            sub.trade,
-            timing.business_date if not timing.backload else self.hours.business_date(sub.received_at),
-        )
-        # normalise: one spelling per index
-        trade = self.products.normalise(sub.trade)
-        # eligibility: scope, parties and accounts (versions are checked in turn, in _decide)
-        issues += self.products.check(trade)
-        sides, party_issues = resolve_sides(trade, batch.members)
-        return _Plan(timing, trade, issues, party_issues, sides)
-
-    def _transition(
-        self,
-        sub: SubmissionRow,
-        batch: _Batch,
-        stage: Stage,
-        status: ClearingStatusCode | None,
-        reasons: Sequence[Issue] = (),
-        *,
-        due_at: datetime | None = None,
-        business_date: date | None = None,
-        backload: bool | None = None,
-        ccp_trade_ids: tuple[str, ...] = (),
-    ) -> Transition:
-        recipients: list[Recipient] = []
-        if status is not None:
-            recipients += _source_recipients(sub)
-            recipients += [Recipient(DeliveryChannel.MQTT, RecipientRole.MEMBER, m) for m in sub.members]
-            recipients += [
-                Recipient(DeliveryChannel.FIX, RecipientRole.MEMBER, c)
-                for m in sub.members
-                for c in batch.comp_ids.get(m, ())
-            ]
-        return Transition(
-            sub=sub,
-            stage=stage,
-            at=batch.now,
-            due_at=sub.due_at if due_at is None else due_at,
-            business_date=sub.business_date if business_date is None else business_date,
-            backload=sub.backload if backload is None else backload,
-            status=status,
-            reasons=tuple(reasons),
-            ccp_trade_ids=ccp_trade_ids,
-            recipients=recipients,
-        )
-
-    def _decide(self, sub: SubmissionRow, plan: _Plan, batch: _Batch) -> None:
-        """One trade, in the pipeline order, against the batch's state; its effects are added at the end only."""
-        now = batch.now
-        trade, timing, sides = plan.trade, plan.timing, plan.sides
-        issues = [*plan.issues, *self._version_issues(sub, batch), *plan.party_issues]
-        if issues or sides is None:
-            batch.add(self._transition(sub, batch, Stage.REJECTED, ClearingStatusCode.REJECTED, issues))
-            return
-
-        # timing: outside service hours -> queued to the open; old trade date -> backload queue
-        if timing.due_at > now:
-            stage = Stage.QUEUED_BACKLOAD if timing.backload else Stage.QUEUED_HOURS
-            if sub.stage is not stage:
-                reason = (
-                    Issue(
-                        ReasonCode.LIFE_BACKLOAD_QUEUED,
-                        "tradeHeader.tradeDate",
-                        f"trade date {trade.trade_date} is more than "
-                        f"{self.settings.backload.stale_after_business_days} business days old: "
-                        f"backloading on {timing.business_date}",
-                    )
-                    if timing.backload
-                    else Issue(
-                        ReasonCode.ELIG_OUTSIDE_SERVICE_HOURS,
-                        "receivedAt",
-                        f"received outside service hours; queued for the open at {timing.due_at.isoformat()}",
-                    )
-                )
-                batch.add(
-                    self._transition(
-                        sub,
-                        batch,
-                        stage,
-                        ClearingStatusCode.PENDING,
-                        [reason],
-                        due_at=timing.due_at,
-                        business_date=timing.business_date,
-                        backload=timing.backload,
-                    )
-                )
-            return
-        if not batch.open_now:
-            return  # due, but the window closed before it was reached: picked up at the next open
-
-        business_date = self.hours.business_date(now)
-        if sub.backload:
-            business_date = max(business_date, sub.business_date or business_date)
-
-        # risk: incremental margin per member side; a sub-block trade skips the check only from a venue
-        # source and below the block threshold, else the status says why the flag was not honoured
-        sub_block = decide_sub_block(
-            trade, from_venue=self.is_venue(sub.source), thresholds=self.settings.block_thresholds
-        )
-        states: dict[tuple[str, str], ref.RiskRow] = {}  # this trade's effects, added to the batch at the end
-        impacts = []
-        refusals: list[Issue] = []
-        shortfalls: list[Issue] = []
-        for side in sides:
-            key = (side.member.member_id, side.account.account_id)
-            try:
-                before = states.get(key) or batch.book[key]
-                impact = self._checker().margin_impact(
-                    trade,
-                    side.party_id,
-                    side.account.base_currency,
-                    before.pnl_vector,
-                    business_date,
-                    side.account.account_type,
-                )
-            except GatewayError as exc:
-                refusals += exc.issues
-                continue
-            impacts.append(side)
-            if not sub_block.skip_credit_check:
-                position = self._position(side.member, side.account.account_id, batch, states)
-                decision = decide(
-                    side.member.member_id, side.account.account_id, impact.incremental_margin, position
-                )
-                if not decision.approved:
-                    shortfalls += decision.reasons
-            states[key] = ref.RiskRow(impact.margin_after, impact.pnl_after, before.trade_count + 1)
-        if refusals:
-            batch.add(self._transition(sub, batch, Stage.REJECTED, ClearingStatusCode.REJECTED, refusals))
-            return
-        if shortfalls:
-            if sub_block.reason is not None:
-                shortfalls.insert(0, sub_block.reason)
-            if self.settings.credit.on_shortfall is ShortfallAction.REFUSE:
-                batch.add(
-                    self._transition(sub, batch, Stage.REJECTED, ClearingStatusCode.REJECTED, shortfalls)
-                )
-            elif sub.stage is Stage.PENDING_COLLATERAL:
-                # still short: wait on, without a new status
-                batch.add(self._transition(sub, batch, Stage.PENDING_COLLATERAL, None))
-            else:
-                batch.add(
-                    self._transition(
-                        sub,
-                        batch,
-                        Stage.PENDING_COLLATERAL,
-                        ClearingStatusCode.PENDING,
-                        shortfalls,
-                        business_date=business_date,
-                    )
-                )
-            return
-
-        # novate: the cleared trades, the accounts' risk state, the status and the outbox go with the batch
-        ids = (
-            f"{self.settings.ccp.trade_id_prefix}-{business_date:%Y%m%d}-{sub.id:08d}-1",
-            f"{self.settings.ccp.trade_id_prefix}-{business_date:%Y%m%d}-{sub.id:08d}-2",
-        )
-        cleared = novate(trade, self.ccp, ids)
-        rows = []
-        for side, ccp_id, cleared_trade in zip(impacts, ids, cleared, strict=True):
-            terms = position_terms(cleared_trade, side.party_id)
-            rows.append(
-                ClearedRow(
-                    ccp_trade_id=ccp_id,
-                    member_id=side.member.member_id,
-                    account_id=side.account.account_id,
-                    party_id=side.party_id,
-                    trade=cleared_trade,
-                    uti=cleared_trade.identifiers.uti,
-                    product=trade.product.value,
-                    currency=terms.currency,
-                    notional=terms.notional,
-                    direction=terms.direction,
-                    fixed_rate=terms.fixed_rate,
-                    floating_index=terms.floating_index,
-                    index_tenor=terms.index_tenor,
-                    spread=terms.spread,
-                    effective_date=terms.effective_date,
-                    maturity_date=terms.maturity_date,
-                )
-            )
-        transition = self._transition(
-            sub,
-            batch,
-            Stage.CLEARED,
-            ClearingStatusCode.CLEARED,
-            business_date=business_date,
-            ccp_trade_ids=ids,
-        )
-        batch.add(transition, states=states, cleared=rows, novated=_Novated(sub.id, sub.ref, ids, cleared))
-
-    def _version_issues(self, sub: SubmissionRow, batch: _Batch) -> list[Issue]:
-        issues = []
-        for other in batch.versions.get((sub.source, sub.source_trade_id), ()):
-            stage = batch.stages.get(other.id, other.stage)
-            if other.id == sub.id or stage in (Stage.REJECTED, Stage.WITHDRAWN):
-                continue
-            if other.source_version > sub.source_version:
-                issues.append(
-                    Issue(
-                        ReasonCode.ELIG_STALE_VERSION,
-                        "tradeHeader.version",
-                        f"version {other.source_version} of {sub.source_trade_id} is already submitted ({other.ref})",
-                    )
-                )
-            elif stage is Stage.CLEARED:
-                issues.append(
-                    Issue(
-                        ReasonCode.LIFE_ALREADY_NOVATED,
-                        "tradeHeader.version",
-                        f"version {other.source_version} of {sub.source_trade_id} is already novated ({other.ref})",
-                    )
-                )
-            else:
-                issues.append(
-                    Issue(
-                        ReasonCode.ELIG_DUPLICATE,
-                        "tradeHeader.tradeId",
-                        f"version {other.source_version} of {sub.source_trade_id} is in progress ({other.ref}); "
-                        "send a correction to replace it",
-                    )
-                )
-        return issues
-
-    def _position(
-        self,
-        member: Member,
-        account_id: str,
-        batch: _Batch,
-        states: dict[tuple[str, str], ref.RiskRow],
-    ) -> CreditPosition:
-        """The figures of one account and its member's tolerance, as the batch has left them."""
-        figures = batch.figures.get(member.member_id) or ref.MemberFigures({}, {}, {})
-        overrides = {
-            a.account_id: (states.get(k) or batch.book.get(k))
-            for a in member.accounts
-            for k in [(member.member_id, a.account_id)]
-        }
-        key = (member.member_id, account_id)
-        fixed = batch.fixed_figures.get(key)
-        if fixed is None:  # collateral and reservations do not change during a pass
-            fixed = batch.fixed_figures[key] = self._fixed_figures(member, account_id, figures)
-        return self._credit_figures(member, account_id, figures, overrides, batch.pool, fixed)
-
-    def _fixed_figures(
-        self, member: Member, account_id: str, figures: ref.MemberFigures
-    ) -> tuple[dict[str, Decimal], dict[str, Decimal]]:
-        """Collateral after haircuts and reservations of each of the member's accounts, in the currency
-        of ``account_id``."""
-        target = member.account(account_id)
-        assert target is not None
-        values: dict[str, Decimal] = {}
-        reserves: dict[str, Decimal] = {}
-        for acct in member.accounts:
-            a, base, to = acct.account_id, acct.base_currency, target.base_currency
-            values[a] = self.fx.convert(self.fx.value(figures.holdings.get(a, []), base), base, to)
-            reserves[a] = self.fx.convert(figures.reserved.get(a, Decimal(0)), base, to)
-        return values, reserves
-
-    def _credit_figures(
-        self,
-        member: Member,
-        account_id: str,
-        figures: ref.MemberFigures,
-        overrides: dict[str, ref.RiskRow | None],
-        pool: Decimal,
-        fixed: tuple[dict[str, Decimal], dict[str, Decimal]] | None = None,
-    ) -> CreditPosition:
-        """The figures of one account and of its member's tolerance, in the account's base currency."""
-        values, reserves = fixed or self._fixed_figures(member, account_id, figures)
-        margins: dict[str, Decimal] = {}
-        target = member.account(account_id)
-        assert target is not None
-        for acct in member.accounts:
-            a, base, to = acct.account_id, acct.base_currency, target.base_currency
-            override = overrides.get(a)
-            margin = override.margin if override is not None else figures.margins.get(a, Decimal(0))
-            margins[a] = self.fx.convert(margin, base, to)
-        # tolerance in use: the member's requirement that its collateral does not cover, over all accounts
-        used = sum((max(margins[a] + reserves[a] - values[a], Decimal(0)) for a in values), Decimal(0))
-        limit = Decimal(0)
-        if member.tolerance_limit > 0:
-            limit = self.fx.convert(
-                effective_tolerance(member.tolerance_limit, pool, self.settings.credit.tolerance_pool_cap),
-                member.base_currency,
-                target.base_currency,
-            )
-        return CreditPosition(values[account_id], margins[account_id], reserves[account_id], limit, used)
 
     async def _credit_position(
         self, conn: AsyncConnection, member: Member, account_id: str
@@ -1294,63 +940,13 @@ class ClearingService:
         """The stored figures of one account (the pre-trade check)."""
         figures = (await ref.member_figures(conn, [member.member_id]))[member.member_id]
         pool = await ref.tolerance_pool(conn) if member.tolerance_limit > 0 else Decimal(0)
-        return self._credit_figures(member, account_id, figures, {}, pool)
-
-
-def _independent(submissions: Sequence[Submission]) -> bool:
-    """No correction, no member's own report (it may be alleged), and no two submissions with the same
-    message id, the same trade version or the same UTI."""
-    messages: set[tuple[str, str]] = set()
-    versions: set[tuple[str, str, int]] = set()
-    utis: set[str] = set()
-    for sub in submissions:
-        ids = sub.trade.identifiers
-        message = (sub.source, sub.message_id)
-        version = (sub.source, ids.source_trade_id, ids.source_version)
-        if sub.is_correction or sub.reporter_party is not None or message in messages or version in versions:
-            return False
-        if ids.uti is not None:
-            if ids.uti in utis:
-                return False
-            utis.add(ids.uti)
-        messages.add(message)
-        versions.add(version)
-    return True
-
-
-def _parties_of(sub: Submission) -> tuple[Party, ...]:
-    """The parties whose members and CompIDs storing ``sub`` reads (the reporter's, for a member's report)."""
-    if sub.reporter_party is None:
-        return sub.trade.parties
-    return (*sub.trade.parties, Party(sub.reporter_party))
+        return decide.credit_position(self.policy(), member, account_id, figures, {}, pool)
 
 
 Stored = tuple[StatusUpdate | GatewayError, int, Submission]
 """One submission as stored: its status (or the error refusing it at receipt), its new row id or 0, it."""
 
 
-def _source_recipients(row: SubmissionRow) -> list[Recipient]:
-    """The source's MQTT topic, for what arrived over MQTT (or the CLI). A FIX report is answered on its
-    session (AR) and its members' sessions and topics: its CompID has no MQTT status topic, and the
-    source's view (both sides) must not be published where a member's user could be allowed to read it."""
-    if row.channel is Channel.FIX:
-        return []
-    return [Recipient(DeliveryChannel.MQTT, RecipientRole.SOURCE, row.source)]
-
-
-def _recipients_of(row: SubmissionRow, comp_ids: dict[str, list[str]]) -> list[Recipient]:
-    """Who is owed a new submission's statuses: its source, its members on MQTT, their CompIDs on FIX."""
-    recipients = _source_recipients(row)
-    recipients += [Recipient(DeliveryChannel.MQTT, RecipientRole.MEMBER, m) for m in row.members]
-    recipients += [
-        Recipient(DeliveryChannel.FIX, RecipientRole.MEMBER, c)
-        for m in row.members
-        for c in comp_ids.get(m, ())
-    ]
-    return recipients
-
-
-_NO_RISK = ref.RiskRow(Decimal(0), None, 0)
 _REMEMBERED = 10_000  # trades per cache: about ten seconds of flow at 1,000 trades/s
 
 
@@ -1362,71 +958,6 @@ def _remember(cache: OrderedDict[_K, _V], key: _K, value: _V) -> None:
     cache[key] = value
     while len(cache) > _REMEMBERED:
         cache.popitem(last=False)
-
-
-@dataclass(frozen=True, slots=True)
-class _Novated:
-    row_id: int
-    ref: str
-    ccp_trade_ids: tuple[str, str]
-    cleared: tuple[Trade, Trade]
-
-
-@dataclass(frozen=True, slots=True)
-class _Plan:
-    timing: Timing
-    trade: Trade
-    issues: list[Issue]
-    party_issues: list[Issue]
-    sides: tuple[Side, Side] | None
-
-
-@dataclass(slots=True)
-class _Batch:
-    """The state of one clearing pass: what was read up front, and what the trades decided so far."""
-
-    now: datetime
-    open_now: bool
-    members: dict[str, Member] = field(default_factory=dict)  # by party id
-    versions: dict[tuple[str, str], list[VersionRow]] = field(default_factory=dict)
-    comp_ids: dict[str, list[str]] = field(default_factory=dict)
-    book: dict[tuple[str, str], ref.RiskRow] = field(default_factory=dict)  # accounts' risk, as decided
-    figures: dict[str, ref.MemberFigures] = field(default_factory=dict)
-    fixed_figures: dict[tuple[str, str], tuple[dict[str, Decimal], dict[str, Decimal]]] = field(
-        default_factory=dict
-    )
-    pool: Decimal = Decimal(0)
-    transitions: list[Transition] = field(default_factory=list)
-    stages: dict[int, Stage] = field(default_factory=dict)  # submission id -> stage decided in this batch
-    touched: set[tuple[str, str]] = field(default_factory=set)
-    cleared: list[tuple[int, ClearedRow]] = field(default_factory=list)
-    cleared_dates: dict[int, date] = field(default_factory=dict)
-    novated: list[_Novated] = field(default_factory=list)
-
-    def members_by_id(self) -> dict[str, Member]:
-        return {m.member_id: m for m in self.members.values()}
-
-    def add(
-        self,
-        transition: Transition,
-        *,
-        states: dict[tuple[str, str], ref.RiskRow] | None = None,
-        cleared: Sequence[ClearedRow] = (),
-        novated: _Novated | None = None,
-    ) -> None:
-        """One trade's decision, with every effect it has on the state later trades are decided against."""
-        sub = transition.sub
-        self.transitions.append(transition)
-        self.stages[sub.id] = transition.stage
-        for key, state in (states or {}).items():
-            self.book[key] = state
-            self.touched.add(key)
-        if cleared:
-            assert transition.business_date is not None
-            self.cleared += [(sub.id, row) for row in cleared]
-            self.cleared_dates[sub.id] = transition.business_date
-        if novated is not None:
-            self.novated.append(novated)
 
 
 def _log_decision(t: Transition) -> None:
