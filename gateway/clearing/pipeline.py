@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import structlog
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.clearing import affirmation, decide
 from gateway.clearing.credit import BatchPricing, CreditChecker, CreditPosition
@@ -32,6 +32,7 @@ from gateway.clearing.credit import decide as decide_credit
 from gateway.clearing.ports import (
     Affirmation,
     ClearingPort,
+    ClearingStore,
     CreditDecision,
     DeliveryChannel,
     Outbox,
@@ -39,6 +40,7 @@ from gateway.clearing.ports import (
     Position,
     StatusUpdate,
     Submission,
+    UnitOfWork,
 )
 from gateway.clearing.revaluation import PortfolioValuer, RevaluationReport
 from gateway.clock import Clock, SystemClock
@@ -48,6 +50,7 @@ from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import Party, Trade
 from gateway.domain.workflow import (
     TERMINAL,
+    NewSubmission,
     Recipient,
     Stage,
     SubmissionRow,
@@ -55,14 +58,13 @@ from gateway.domain.workflow import (
     parse_submission_ref,
     submission_ref,
 )
+from gateway.refdata.figures import RiskRow
 from gateway.refdata.fx import FxRates
 from gateway.refdata.model import Member
 from gateway.rules.hours import ServiceHours
 from gateway.rules.products import ProductTable
 from gateway.rules.settings import ClearingSettings
-from gateway.store import clearing_repo as repo
-from gateway.store import refdata_repo as ref
-from gateway.store.engine import reading
+from gateway.store.clearing_store import SqlClearingStore
 
 log = structlog.get_logger(__name__)
 
@@ -97,8 +99,10 @@ class ClearingService:
         fx: FxRates | None = None,
         hours: ServiceHours | None = None,
         is_venue: Callable[[str], bool] | None = None,
+        store: ClearingStore | None = None,
     ) -> None:
         self.engine = engine
+        self.store: ClearingStore = store or SqlClearingStore(engine)
         # whether a submission's source is an active venue (the service's cached source table; no query):
         # without one, no source is a venue and no sub-block flag is honoured
         self.is_venue: Callable[[str], bool] = is_venue or _no_venue
@@ -111,9 +115,6 @@ class ClearingService:
         self.ccp = Party(self.settings.ccp.party_id, name=self.settings.ccp.name)
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
-        # SQLite has one writer at a time: this service's writers queue here rather than in SQLite's busy
-        # handler, which sleeps between retries (PostgreSQL writers run side by side)
-        self._writer = asyncio.Lock() if engine.dialect.name == "sqlite" else None
         # Group commit of concurrent submits (see submit): who holds the lock stores everything queued.
         self._submit_lock = asyncio.Lock()
         self._submit_queue: list[tuple[Submission, asyncio.Future[StatusUpdate]]] = []
@@ -125,17 +126,13 @@ class ClearingService:
         self._outbox_watchers: list[asyncio.Event] = []
 
     @asynccontextmanager
-    async def _writing(self, *, outbox: bool = True) -> AsyncIterator[AsyncConnection]:
+    async def _writing(self, *, outbox: bool = True) -> AsyncIterator[UnitOfWork]:
         """A write transaction (committed on success, rolled back on any exception).
 
         ``outbox``: the transaction may write outbox items, so the publishers are woken once it has committed.
         """
-        if self._writer is None:
-            async with self.engine.begin() as conn:
-                yield conn
-        else:
-            async with self._writer, self.engine.begin() as conn:
-                yield conn
+        async with self.store.begin() as uow:
+            yield uow
         if outbox:
             for event in self._outbox_watchers:
                 event.set()
@@ -159,7 +156,7 @@ class ClearingService:
         each of its submissions is stored again in a transaction of its own, so one bad submission fails
         alone, exactly as if it had been submitted by itself.
         """
-        too_long = repo.oversized(submission)
+        too_long = self.store.oversized(submission)
         if too_long:
             raise InputRejected(too_long)
         mine: asyncio.Future[StatusUpdate] = asyncio.get_running_loop().create_future()
@@ -175,11 +172,11 @@ class ClearingService:
     ) -> None:
         """Store ``group`` in one transaction, else one transaction each; settles every future of it."""
         try:
-            async with self._writing() as conn:
+            async with self._writing() as uow:
                 parties = {p.party_id for sub, _ in group for p in decide.parties_of(sub)}
-                found = await ref.parties_and_comp_ids(conn, parties)
-                stored = await self._submit_many_in(conn, [sub for sub, _ in group], found)
-                await _release_orders(conn, stored)
+                found = await uow.accounts.parties_and_comp_ids(parties)
+                stored = await self._submit_many_in(uow, [sub for sub, _ in group], found)
+                await _release_orders(uow, stored)
                 done = [(one, fut) for one, (_, fut) in zip(stored, group, strict=True)]
         except asyncio.CancelledError:
             # Nothing of the group was committed: the others go back to the queue for the next holder.
@@ -190,12 +187,12 @@ class ClearingService:
                 sub, fut = group[0]
                 done = []
                 try:
-                    async with self._writing() as conn:
-                        found = await ref.parties_and_comp_ids(
-                            conn, (p.party_id for p in decide.parties_of(sub))
+                    async with self._writing() as uow:
+                        found = await uow.accounts.parties_and_comp_ids(
+                            p.party_id for p in decide.parties_of(sub)
                         )
-                        (one,) = await self._submit_many_in(conn, [sub], found)
-                        await _release_orders(conn, [one])
+                        (one,) = await self._submit_many_in(uow, [sub], found)
+                        await _release_orders(uow, [one])
                         done.append((one, fut))
                 except Exception as exc:
                     fut.set_exception(exc)
@@ -223,7 +220,7 @@ class ClearingService:
 
     async def _submit_many_in(
         self,
-        conn: AsyncConnection,
+        uow: UnitOfWork,
         submissions: Sequence[Submission],
         found: tuple[dict[str, str], dict[str, list[str]]],
     ) -> list[Stored]:
@@ -236,12 +233,12 @@ class ClearingService:
         the history and the outbox.
         """
         if len(submissions) > 1 and decide.independent(submissions):
-            return await self._submit_independent(conn, submissions, found)
+            return await self._submit_independent(uow, submissions, found)
         out: list[Stored | None] = [None] * len(submissions)
         waiting: list[tuple[int, SubmissionRow, datetime, list[Recipient]]] = []
 
         async def flush() -> None:
-            updates = await repo.record_received_many(conn, [(r, at, rs) for _, r, at, rs in waiting])
+            updates = await uow.statuses.received([(r, at, rs) for _, r, at, rs in waiting])
             for (n, row, _, _), update in zip(waiting, updates, strict=True):
                 out[n] = (update, row.id, submissions[n])
             waiting.clear()
@@ -249,24 +246,24 @@ class ClearingService:
         for n, sub in enumerate(submissions):
             now = self.clock.now()
             if sub.is_correction:
-                refusal = await self._correction_uti_taken(conn, sub)
+                refusal = await self._correction_uti_taken(uow, sub)
                 if refusal is not None:
                     await flush()
                     out[n] = (refusal, 0, sub)
                     continue
-            row, recipients = await self._insert(conn, sub, now, found)
+            row, recipients = await self._insert(uow, sub, now, found)
             if row is None:  # a repeat (perhaps of one earlier in this group), an affirmation, a duplicate
                 await flush()
-                out[n] = await self._conflict(conn, sub, found[0])
+                out[n] = await self._conflict(uow, sub, found[0])
                 continue
             if sub.is_correction:
                 await flush()
-                await self._supersede_earlier(conn, row, now)
-                await self._claim_uti(conn, row)
+                await self._supersede_earlier(uow, row, now)
+                await self._claim_uti(uow, row)
             waiting.append((n, row, now, recipients))
             if row.stage is Stage.ALLEGED:
                 await flush()
-                await self._allege(conn, row, now, recipients)
+                await self._allege(uow, row, now, recipients)
         await flush()
         settled = [one for one in out if one is not None]
         assert len(settled) == len(submissions)
@@ -274,7 +271,7 @@ class ClearingService:
 
     async def _submit_independent(
         self,
-        conn: AsyncConnection,
+        uow: UnitOfWork,
         submissions: Sequence[Submission],
         found: tuple[dict[str, str], dict[str, list[str]]],
     ) -> list[Stored]:
@@ -289,69 +286,66 @@ class ClearingService:
         for sub in submissions:
             a, b = (members.get(p.party_id) for p in sub.trade.parties)
             business_date = self.hours.business_date(sub.received_at)
-            new.append(repo.NewSubmission(sub, a, b, business_date, self.clock.now()))
-        rows = await repo.insert_new_many(conn, new)
+            new.append(NewSubmission(sub, a, b, business_date, self.clock.now()))
+        rows = await uow.submissions.insert(new)
         stored = [(row, n.at) for row, n in zip(rows, new, strict=True) if row is not None]
         updates = iter(
-            await repo.record_received_many(
-                conn, [(row, at, decide.recipients(row, comp_ids)) for row, at in stored]
-            )
+            await uow.statuses.received([(row, at, decide.recipients(row, comp_ids)) for row, at in stored])
         )
         out: list[Stored] = []
         for row, sub in zip(rows, submissions, strict=True):
             if row is None:
-                out.append(await self._conflict(conn, sub, members))
+                out.append(await self._conflict(uow, sub, members))
             else:
                 out.append((next(updates), row.id, sub))
         return out
 
-    async def _conflict(self, conn: AsyncConnection, sub: Submission, members: dict[str, str]) -> Stored:
+    async def _conflict(self, uow: UnitOfWork, sub: Submission, members: dict[str, str]) -> Stored:
         """A submission a unique key refused: a repeat gets its last status (owed again on MQTT); the
         counterparty's own report of a trade alleged against it affirms that trade; anything else with a
         live UTI is a duplicate, refused naming the trade that holds the UTI."""
-        known = await self._known(conn, sub)
+        known = await self._known(uow, sub)
         if known is not None:
             again = decide.source_again(sub)
             if again is not None:
-                await repo.owe_latest_again(conn, known.id, again, self.clock.now())
-            return await repo.latest_update(conn, known.id), 0, sub
+                await uow.statuses.owe_latest_again(known.id, again, self.clock.now())
+            return await uow.statuses.latest(known.id), 0, sub
         uti = sub.trade.identifiers.uti
-        holder = None if uti is None else await repo.live_by_uti(conn, uti, lock=True)
+        holder = None if uti is None else await uow.submissions.live_by_uti(uti, lock=True)
         if holder is None:  # pragma: no cover - the insert was refused by a unique key
             raise RuntimeError("submission refused by a unique key but not found")
         if decide.affirms(sub, holder, members):
-            return await self._affirm_by_report(conn, sub, holder)
-        return await self._duplicate(conn, holder), 0, sub
+            return await self._affirm_by_report(uow, sub, holder)
+        return await self._duplicate(uow, holder), 0, sub
 
-    async def _duplicate(self, conn: AsyncConnection, holder: SubmissionRow) -> NotEligible:
+    async def _duplicate(self, uow: UnitOfWork, holder: SubmissionRow) -> NotEligible:
         """The refusal of a second trade with ``holder``'s live UTI, naming ``holder``."""
-        ids = await repo.ccp_trade_ids_of(conn, holder.id) if holder.stage is Stage.CLEARED else []
+        ids = await uow.cleared.ccp_trade_ids_of(holder.id) if holder.stage is Stage.CLEARED else []
         return decide.duplicate_uti(holder, ids)
 
-    async def _correction_uti_taken(self, conn: AsyncConnection, sub: Submission) -> NotEligible | None:
+    async def _correction_uti_taken(self, uow: UnitOfWork, sub: Submission) -> NotEligible | None:
         """A correction keeps its trade's UTI; it may not take one live as another trade."""
         uti = sub.trade.identifiers.uti
-        holder = None if uti is None else await repo.live_by_uti(conn, uti)
+        holder = None if uti is None else await uow.submissions.live_by_uti(uti)
         if decide.correction_may_take(sub, holder):
             return None
         assert holder is not None
-        return await self._duplicate(conn, holder)
+        return await self._duplicate(uow, holder)
 
-    async def _claim_uti(self, conn: AsyncConnection, row: SubmissionRow) -> None:
+    async def _claim_uti(self, uow: UnitOfWork, row: SubmissionRow) -> None:
         """A stored correction holds its UTI once the versions it replaces are withdrawn; while an earlier
         version is novated it does not (the pass refuses it as a correction of a novated trade)."""
         uti = row.trade.identifiers.uti
-        if uti is not None and await repo.live_by_uti(conn, uti) is None:
-            await repo.claim_uti(conn, row.id, uti)
+        if uti is not None and await uow.submissions.live_by_uti(uti) is None:
+            await uow.submissions.claim_uti(row.id, uti)
 
     async def _allege(
-        self, conn: AsyncConnection, row: SubmissionRow, now: datetime, recipients: Sequence[Recipient]
+        self, uow: UnitOfWork, row: SubmissionRow, now: datetime, recipients: Sequence[Recipient]
     ) -> None:
         """A member's report, stored Received, is alleged to its counterparty: AwaitingAcceptance to every
         recipient (the counterparty's FIX sessions read it as TradeReportType Alleged)."""
         received = dataclasses.replace(row, last_sequence=1)
-        await repo.record(
-            conn,
+        await uow.statuses.record(
             received,
             ClearingStatusCode.AWAITING_ACCEPTANCE,
             now,
@@ -359,9 +353,7 @@ class ClearingService:
             business_date=row.business_date,
         )
 
-    async def _affirm_by_report(
-        self, conn: AsyncConnection, sub: Submission, holder: SubmissionRow
-    ) -> Stored:
+    async def _affirm_by_report(self, uow: UnitOfWork, sub: Submission, holder: SubmissionRow) -> Stored:
         """The counterparty's own report of a trade alleged against it: the same trade (UTI and economics)
         affirms it with the counterparty's side as reported; a report that differs is refused, naming what."""
         assert sub.reporter_party is not None
@@ -369,16 +361,16 @@ class ClearingService:
         if mismatch is not None:
             return mismatch, 0, sub
         if holder.stage is not Stage.ALLEGED:  # affirmed already (this report again): where it is now
-            return await repo.latest_update(conn, holder.id), 0, sub
+            return await uow.statuses.latest(holder.id), 0, sub
         party = sub.reporter_party
         own = sub.trade.party(party)
         side_ids = [i.trade_id for i in sub.trade.identifiers.party_trade_ids if i.party_id == party]
         side_id = side_ids[0] if side_ids else sub.trade.identifiers.source_trade_id
-        return await self._accept(conn, holder, party, own.account, side_id), 0, sub
+        return await self._accept(uow, holder, party, own.account, side_id), 0, sub
 
     async def _accept(
         self,
-        conn: AsyncConnection,
+        uow: UnitOfWork,
         holder: SubmissionRow,
         party: str,
         account: str | None,
@@ -387,11 +379,10 @@ class ClearingService:
         """An alleged trade completed with its counterparty's side, due for the clearing pass now."""
         now = self.clock.now()
         trade = affirmation.with_side(holder.trade, party, account, side_trade_id)
-        await repo.affirm(conn, holder.id, trade, now)
+        await uow.submissions.affirm(holder.id, trade, now)
         accepted = dataclasses.replace(holder, trade=trade, stage=Stage.RECEIVED)
-        recipients = await self._recipients(conn, accepted)
-        update = await repo.record(
-            conn,
+        recipients = await self._recipients(uow, accepted)
+        update = await uow.statuses.record(
             accepted,
             ClearingStatusCode.ACCEPTED,
             now,
@@ -402,15 +393,15 @@ class ClearingService:
         return update
 
     async def withdraw(self, source: str, source_trade_id: str, at: datetime, reason: str) -> StatusUpdate:
-        async with self._writing() as conn:
-            subs = await repo.versions(conn, source, source_trade_id)
+        async with self._writing() as uow:
+            subs = await uow.submissions.versions(source, source_trade_id)
             if not subs:
                 raise NotEligible.of(
                     ReasonCode.FIX_UNKNOWN_TRADE,
                     "tradeId",
                     f"no trade {source_trade_id!r} submitted by {source!r}",
                 )
-            sub = await repo.get(conn, subs[-1].id, lock=True)
+            sub = await uow.submissions.get(subs[-1].id, lock=True)
             assert sub is not None
             if sub.stage is Stage.CLEARED:
                 raise NotEligible.of(
@@ -419,11 +410,10 @@ class ClearingService:
                     f"trade {source_trade_id!r} version {sub.source_version} is already novated",
                 )
             if sub.stage in TERMINAL:
-                return await repo.latest_update(conn, sub.id)
-            await repo.set_stage(conn, sub.id, Stage.WITHDRAWN, at)
-            recipients = await self._recipients(conn, sub)
-            return await repo.record(
-                conn,
+                return await uow.statuses.latest(sub.id)
+            await uow.submissions.set_stage(sub.id, Stage.WITHDRAWN, at)
+            recipients = await self._recipients(uow, sub)
+            return await uow.statuses.record(
                 sub,
                 ClearingStatusCode.WITHDRAWN,
                 at,
@@ -439,9 +429,9 @@ class ClearingService:
         a = affirmation
         what = f"report {a.report_id!r}" if a.report_id else f"trade {a.trade_id!r}"
         path = "tradeReportRefId" if a.report_id else "tradeId"
-        async with self._writing() as conn:
-            me = await ref.member_by_party(conn, a.party_id)
-            named = await repo.reported_for_affirmation(conn, report_id=a.report_id, trade_id=a.trade_id)
+        async with self._writing() as uow:
+            me = await uow.accounts.member_by_party(a.party_id)
+            named = await uow.submissions.reported_for_affirmation(report_id=a.report_id, trade_id=a.trade_id)
             if not named:
                 raise NotEligible.of(ReasonCode.FIX_UNKNOWN_TRADE, path, f"no {what} was alleged")
             mine = [r for r in named if me is not None and r.affirm_member == me.member_id]
@@ -458,25 +448,25 @@ class ClearingService:
                     path,
                     f"{len(live)} trades alleged against {a.party_id} match {what}: name one by its report id",
                 )
-            row = await repo.get(conn, (live or mine)[0].id, lock=True)
+            row = await uow.submissions.get((live or mine)[0].id, lock=True)
             assert row is not None
             if row.stage is not Stage.ALLEGED:  # answered already, withdrawn, or refused: where it is now
-                return await repo.latest_update(conn, row.id)
+                return await uow.statuses.latest(row.id)
             if not a.accept:
                 reason = Issue(
                     ReasonCode.LIFE_DECLINED_BY_COUNTERPARTY,
                     "tradeReportType",
                     a.reason or f"declined by {a.comp_id}",
                 )
-                return await self._finish(conn, row, Stage.REJECTED, ClearingStatusCode.REJECTED, [reason])
+                return await self._finish(uow, row, Stage.REJECTED, ClearingStatusCode.REJECTED, [reason])
             party = next(p.party_id for p in row.trade.parties if p.party_id in me.party_ids)
-            return await self._accept(conn, row, party, a.account, a.side_trade_id)
+            return await self._accept(uow, row, party, a.account, a.side_trade_id)
 
     async def credit_check(self, member: str, account: str, trade: Trade, order_id: str) -> CreditDecision:
         """Pre-trade check of one member side; an approval reserves the incremental margin until released."""
         now = self.clock.now()
-        async with self._writing(outbox=False) as conn:
-            m = await _member(conn, member)
+        async with self._writing(outbox=False) as uow:
+            m = await uow.accounts.member(member)
             acct = None if m is None else m.account(account)
             if m is None or acct is None:
                 issue = Issue(
@@ -491,7 +481,7 @@ class ClearingService:
                     False, member, account, Decimal(0), Decimal(0), reasons=(issue,), assessed=False
                 )
             member = m.member_id  # reservations are the member's, whichever id the channel knows it by
-            held = await ref.get_reservation(conn, member, order_id)
+            held = await uow.accounts.reservation(member, order_id)
             if held is not None:
                 return CreditDecision(True, member, account, held, held)
             party = next((p.party_id for p in trade.parties if p.party_id in m.party_ids), None)
@@ -504,7 +494,7 @@ class ClearingService:
                 )
             trade = self.products.normalise(trade)
             try:
-                risk = await ref.get_risk(conn, member, account, lock=True)
+                risk = await uow.accounts.risk(member, account, lock=True)
                 impact = self._checker().margin_impact(
                     trade, party, acct.base_currency, risk.pnl_vector, now.date(), acct.account_type
                 )
@@ -512,11 +502,10 @@ class ClearingService:
                 return CreditDecision(
                     False, member, account, Decimal(0), Decimal(0), reasons=exc.issues, assessed=False
                 )
-            position = await self._credit_position(conn, m, account)
+            position = await self._credit_position(uow, m, account)
             decision = decide_credit(member, account, impact.incremental_margin, position)
             if decision.approved and impact.incremental_margin > 0:
-                await ref.add_reservation(
-                    conn,
+                await uow.accounts.reserve(
                     member,
                     account,
                     order_id,
@@ -529,9 +518,9 @@ class ClearingService:
     async def release_credit(self, member: str, order_id: str) -> None:
         """Release an open pre-trade reservation; an order with none (unknown, refused, already released or
         registered) is an error the channel reports (FIX: OrderCancelReject)."""
-        async with self._writing(outbox=False) as conn:
-            m = await _member(conn, member)
-            if m is None or not await ref.release_reservation(conn, m.member_id, order_id):
+        async with self._writing(outbox=False) as uow:
+            m = await uow.accounts.member(member)
+            if m is None or not await uow.accounts.release(m.member_id, order_id):
                 raise GatewayError(
                     [
                         Issue(
@@ -543,11 +532,11 @@ class ClearingService:
                 )
 
     async def positions(self, member: str, account: str | None, business_date: date) -> Sequence[Position]:
-        async with reading(self.engine) as conn:
-            m = await _member(conn, member)
+        async with self.store.read() as uow:
+            m = await uow.accounts.member(member)
             if m is None:
                 return []
-            return await repo.positions(conn, m.member_id, account, business_date)
+            return await uow.cleared.positions(m.member_id, account, business_date)
 
     # ------------------------------------------------------------ Outbox
 
@@ -556,19 +545,13 @@ class ClearingService:
     ) -> Sequence[OutboxItem]:
         """Undelivered items of a channel, oldest first, without the recipients in ``exclude``."""
         # No common snapshot needed: an item's history row and cleared trades were committed with it.
-        async with reading(self.engine, snapshot=False) as conn:
-            return await repo.pending(
-                conn, channel, limit, trades=self._trades, cleared=self._cleared, exclude=exclude
+        async with self.store.read(snapshot=False) as uow:
+            return await uow.statuses.pending(
+                channel, limit, trades=self._trades, cleared=self._cleared, exclude=exclude
             )
 
     async def mark_delivered(self, ids: Sequence[int]) -> None:
-        if self.engine.dialect.name == "postgresql":  # one UPDATE is its own transaction: no BEGIN, COMMIT
-            async with self.engine.connect() as conn:
-                await conn.execution_options(isolation_level="AUTOCOMMIT")
-                await repo.mark_delivered(conn, ids, self.clock.now())
-            return
-        async with self._writing(outbox=False) as conn:
-            await repo.mark_delivered(conn, ids, self.clock.now())
+        await self.store.mark_delivered(ids, self.clock.now())
 
     # ------------------------------------------------------------ reading
 
@@ -579,8 +562,8 @@ class ClearingService:
             raise InputRejected.of(
                 ReasonCode.REF_INVALID_INPUT, "submission_id", f"not a submission id: {submission_id!r}"
             )
-        async with reading(self.engine) as conn:
-            return await repo.history(conn, row_id)
+        async with self.store.read() as uow:
+            return await uow.statuses.history(row_id)
 
     # ------------------------------------------------------------ running
 
@@ -634,9 +617,9 @@ class ClearingService:
         async with self._lock:
             while True:
                 now = self.clock.now()
-                async with reading(self.engine, snapshot=False) as conn:
-                    ids = await repo.due(
-                        conn, now, open_now=self.hours.is_open(now), limit=batch, after_id=after
+                async with self.store.read(snapshot=False) as uow:
+                    ids = await uow.submissions.due(
+                        now, open_now=self.hours.is_open(now), limit=batch, after_id=after
                     )
                 if not ids:
                     return done
@@ -655,24 +638,24 @@ class ClearingService:
         refused: list[str] = []
         failures: list[tuple[str, str]] = []
         async with self._lock:
-            async with reading(self.engine) as conn:
-                ids = await repo.unregistered(conn, business_date)
+            async with self.store.read() as uow:
+                ids = await uow.submissions.unregistered(business_date)
             for row_id in ids:
                 try:
-                    async with self._writing() as conn:
-                        sub = await repo.get(conn, row_id, lock=True)
+                    async with self._writing() as uow:
+                        sub = await uow.submissions.get(row_id, lock=True)
                         if sub is None or sub.stage in TERMINAL or sub.backload:
                             continue
-                        last = await repo.latest_update(conn, row_id)
+                        last = await uow.statuses.latest(row_id)
                         reasons = decide.end_of_day_reasons(sub, business_date, last.reasons)
-                        await self._finish(conn, sub, Stage.REJECTED, ClearingStatusCode.REJECTED, reasons)
+                        await self._finish(uow, sub, Stage.REJECTED, ClearingStatusCode.REJECTED, reasons)
                         refused.append(sub.ref)
                 except Exception as exc:  # batch: report and carry on with the next trade
                     log.exception("clearing.eod_refusal_failed", submission_id=submission_ref(row_id))
                     failures.append((submission_ref(row_id), f"{type(exc).__name__}: {exc}"))
-            async with self._writing() as conn:
-                expired = await ref.expire_reservations(conn, business_date)
-                matured = await repo.mature(conn, business_date)
+            async with self._writing() as uow:
+                expired = await uow.accounts.expire_reservations(business_date)
+                matured = await uow.cleared.mature(business_date)
             revaluation = (
                 await self._revalue(business_date) if isinstance(self.credit, PortfolioValuer) else None
             )
@@ -691,22 +674,22 @@ class ClearingService:
     async def _revalue(self, business_date: date) -> RevaluationReport:
         valuer = self.credit
         assert isinstance(valuer, PortfolioValuer)
-        async with reading(self.engine) as conn:
-            accounts = await repo.cleared_accounts(conn, business_date)
+        async with self.store.read() as uow:
+            accounts = await uow.cleared.accounts(business_date)
         valued = 0
         failures: list[tuple[str, str]] = []
         for member_id, account_id in accounts:
             try:
-                async with self._writing() as conn:
-                    member = await ref.get_member(conn, member_id)
+                async with self._writing() as uow:
+                    member = await uow.accounts.member(member_id)
                     account = None if member is None else member.account(account_id)
                     if account is None:
                         failures.append(
                             (f"{member_id}/{account_id}", "account no longer in the reference data")
                         )
                         continue
-                    await ref.get_risk(conn, member_id, account_id, lock=True)
-                    rows = await repo.cleared_in_account(conn, member_id, account_id, business_date)
+                    await uow.accounts.risk(member_id, account_id, lock=True)
+                    rows = await uow.cleared.in_account(member_id, account_id, business_date)
                     result = valuer.revalue_account(
                         [(trade, party) for _, party, trade in rows],
                         account.base_currency,
@@ -714,9 +697,9 @@ class ClearingService:
                         business_date,
                     )
                     npvs = [(ccp_id, npv) for (ccp_id, _, _), npv in zip(rows, result.npvs, strict=True)]
-                    await repo.set_npvs(conn, npvs)
-                    state = ref.RiskRow(result.margin, result.pnl_vector, len(rows))
-                    await ref.put_risk(conn, member_id, account_id, state, self.clock.now())
+                    await uow.cleared.set_npvs(npvs)
+                    state = RiskRow(result.margin, result.pnl_vector, len(rows))
+                    await uow.accounts.put_risk(member_id, account_id, state, self.clock.now())
                     valued += sum(1 for v in result.npvs if v is not None)
                     failures += [
                         (rows[i][0], f"{issue.code}: {issue.message}") for i, issue in result.failures
@@ -743,15 +726,15 @@ class ClearingService:
 
     # ------------------------------------------------------------ submit helpers
 
-    async def _known(self, conn: AsyncConnection, sub: Submission) -> SubmissionRow | None:
+    async def _known(self, uow: UnitOfWork, sub: Submission) -> SubmissionRow | None:
         ids = sub.trade.identifiers
-        return await repo.find_known(
-            conn, sub.source, sub.message_id, ids.source_trade_id, ids.source_version
+        return await uow.submissions.find_known(
+            sub.source, sub.message_id, ids.source_trade_id, ids.source_version
         )
 
     async def _insert(
         self,
-        conn: AsyncConnection,
+        uow: UnitOfWork,
         sub: Submission,
         now: datetime,
         found: tuple[dict[str, str], dict[str, list[str]]] | None = None,
@@ -761,39 +744,33 @@ class ClearingService:
         A member's own report (``reporter_party``) whose other side is another member is stored ALLEGED,
         naming that member as the one to affirm it."""
         if found is None:
-            found = await ref.parties_and_comp_ids(conn, (p.party_id for p in decide.parties_of(sub)))
+            found = await uow.accounts.parties_and_comp_ids(p.party_id for p in decide.parties_of(sub))
         members, comp_ids = found
         a, b = (members.get(p.party_id) for p in sub.trade.parties)
-        row = await repo.insert_new(
-            conn,
-            sub,
-            member_a=a,
-            member_b=b,
-            business_date=self.hours.business_date(sub.received_at),
-            at=now,
-            affirm_member=decide.affirm_member(sub, members),
-        )
+        business_date = self.hours.business_date(sub.received_at)
+        new = NewSubmission(sub, a, b, business_date, now, decide.affirm_member(sub, members))
+        (row,) = await uow.submissions.insert([new])
         if row is None:
             return None, []
         return row, list(decide.recipients(row, comp_ids))
 
-    async def _supersede_earlier(self, conn: AsyncConnection, row: SubmissionRow, now: datetime) -> None:
+    async def _supersede_earlier(self, uow: UnitOfWork, row: SubmissionRow, now: datetime) -> None:
         """A correction withdraws the earlier versions still in progress (novated ones are left alone)."""
-        earlier = await repo.versions(conn, row.source, row.source_trade_id)
+        earlier = await uow.submissions.versions(row.source, row.source_trade_id)
         for version in decide.superseded(row, earlier):
-            locked = await repo.get(conn, version.id, lock=True)
+            locked = await uow.submissions.get(version.id, lock=True)
             assert locked is not None
             if locked.stage in TERMINAL:  # decided by a pass while this waited for its lock
                 continue
             reason = decide.superseded_reason(row)
-            await self._finish(conn, locked, Stage.WITHDRAWN, ClearingStatusCode.WITHDRAWN, [reason])
+            await self._finish(uow, locked, Stage.WITHDRAWN, ClearingStatusCode.WITHDRAWN, [reason])
 
-    async def _recipients(self, conn: AsyncConnection, sub: SubmissionRow) -> list[Recipient]:
-        return list(decide.recipients(sub, await ref.comp_ids_by_member(conn, sub.members)))
+    async def _recipients(self, uow: UnitOfWork, sub: SubmissionRow) -> list[Recipient]:
+        return list(decide.recipients(sub, await uow.accounts.comp_ids_by_member(sub.members)))
 
     async def _finish(
         self,
-        conn: AsyncConnection,
+        uow: UnitOfWork,
         sub: SubmissionRow,
         stage: Stage,
         status: ClearingStatusCode,
@@ -801,12 +778,12 @@ class ClearingService:
         **stage_kw: object,
     ) -> StatusUpdate:
         at = self.clock.now()
-        await repo.set_stage(conn, sub.id, stage, at, **stage_kw)  # type: ignore[arg-type]
-        recipients = await self._recipients(conn, sub)
+        await uow.submissions.set_stage(sub.id, stage, at, **stage_kw)  # type: ignore[arg-type]
+        recipients = await self._recipients(uow, sub)
         business_date = stage_kw.get("business_date", sub.business_date)
         assert business_date is None or isinstance(business_date, date)
-        return await repo.record(
-            conn, sub, status, at, recipients, reasons=reasons, business_date=business_date
+        return await uow.statuses.record(
+            sub, status, at, recipients, reasons=reasons, business_date=business_date
         )
 
     # ------------------------------------------------------------ the pipeline
@@ -820,8 +797,8 @@ class ClearingService:
         """
         if len(ids) > 1:
             try:
-                async with self._writing() as conn:
-                    decided = await self._decide_batch(conn, ids)
+                async with self._writing() as uow:
+                    decided = await self._decide_batch(uow, ids)
             except Exception:
                 log.warning("clearing.batch_retried_one_by_one", first=ids[0], size=len(ids), exc_info=True)
             else:
@@ -836,8 +813,8 @@ class ClearingService:
     async def _process_safely(self, row_id: int) -> bool:
         """Process one submission; False when the database failed and it is left for the next pass."""
         try:
-            async with self._writing() as conn:
-                decided = await self._decide_batch(conn, [row_id])
+            async with self._writing() as uow:
+                decided = await self._decide_batch(uow, [row_id])
             self._decided(decided)
             return True
         except DBAPIError as exc:
@@ -850,11 +827,11 @@ class ClearingService:
         except Exception as exc:
             log.exception("clearing.process_failed", submission_id=submission_ref(row_id))
             # Never leave a poison submission to loop: refuse it with an internal error the operator can see.
-            async with self._writing() as conn:
-                sub = await repo.get(conn, row_id, lock=True)
+            async with self._writing() as uow:
+                sub = await uow.submissions.get(row_id, lock=True)
                 if sub is not None and sub.stage not in TERMINAL:
                     issue = Issue(ReasonCode.INTERNAL_ERROR, "trade", f"{type(exc).__name__}: {exc}")
-                    await self._finish(conn, sub, Stage.REJECTED, ClearingStatusCode.REJECTED, [issue])
+                    await self._finish(uow, sub, Stage.REJECTED, ClearingStatusCode.REJECTED, [issue])
             return True
 
     def _decided(self, batch: decide.Batch | None) -> None:
@@ -866,7 +843,7 @@ class ClearingService:
         for t in batch.transitions:
             _log_decision(t)
 
-    async def _decide_batch(self, conn: AsyncConnection, ids: Sequence[int]) -> decide.Batch | None:
+    async def _decide_batch(self, uow: UnitOfWork, ids: Sequence[int]) -> decide.Batch | None:
         """Decide every submission of ``ids`` in order, in memory, then write every outcome at once.
 
         Reads are one query per kind for the whole batch (the submissions, locked; the versions of their
@@ -876,7 +853,7 @@ class ClearingService:
         version decided earlier in the batch counts for a later one). A trade whose decision fails on a
         defect is refused with INTERNAL_ERROR; the others are unaffected.
         """
-        rows = await repo.get_many(conn, ids, lock=True, trades=self._trades)
+        rows = await uow.submissions.get_many(ids, lock=True, trades=self._trades)
         subs = [s for s in rows if s.stage not in TERMINAL]
         if not subs:
             return None
@@ -885,12 +862,14 @@ class ClearingService:
         policy = self.policy()
         checker = policy.margin_model()
         batch = decide.Batch(now=now, open_now=open_now)
-        batch.members = await ref.members_by_party(conn, {p.party_id for s in subs for p in s.trade.parties})
-        batch.versions = await repo.versions_of(conn, {(s.source, s.source_trade_id) for s in subs})
+        batch.members = await uow.accounts.members_by_party(
+            {p.party_id for s in subs for p in s.trade.parties}
+        )
+        batch.versions = await uow.submissions.versions_of({(s.source, s.source_trade_id) for s in subs})
         batch.comp_ids = {m.member_id: list(m.comp_ids) for m in batch.members.values()}
         unknown = {m for s in subs for m in s.members} - batch.comp_ids.keys()
         if unknown:  # a member named at receipt whose party is no longer known
-            batch.comp_ids |= await ref.comp_ids_by_member(conn, unknown)
+            batch.comp_ids |= await uow.accounts.comp_ids_by_member(unknown)
 
         # what may reach the credit check: its accounts are locked and read, its trade priced, up front
         plans: dict[int, decide.Plan | Exception] = {}
@@ -903,11 +882,11 @@ class ClearingService:
             p for p in plans.values() if isinstance(p, decide.Plan) and decide.reaches_credit_check(p, batch)
         ]
         keys = {(d.member.member_id, d.account.account_id) for p in priced for d in p.sides or ()}
-        stored = await ref.get_risk_many(conn, keys, lock=True)
+        stored = await uow.accounts.risk_many(keys, lock=True)
         batch.book = {k: stored.get(k, decide.NO_RISK) for k in keys}
-        batch.figures = await ref.member_figures(conn, {m for m, _ in keys})
+        batch.figures = await uow.accounts.figures({m for m, _ in keys})
         if any(batch.members_by_id()[m].tolerance_limit > 0 for m, _ in keys):
-            batch.pool = await ref.tolerance_pool(conn)
+            batch.pool = await uow.accounts.tolerance_pool()
         if isinstance(checker, BatchPricing) and priced:
             # On a worker thread: the kernel's numpy work releases the GIL, so intake and the publishers run
             # on the other core meanwhile. Only this pass (under ``_lock``) prepares.
@@ -929,17 +908,15 @@ class ClearingService:
                 )
                 decide.internal_error(s, batch, exc)
 
-        await repo.write_transitions(conn, batch.transitions)
-        await repo.insert_cleared_many(conn, batch.cleared, batch.cleared_dates, now)
-        await ref.put_risk_many(conn, {k: batch.book[k] for k in batch.touched}, stored.keys(), now)
+        await uow.statuses.write(batch.transitions)
+        await uow.cleared.insert(batch.cleared, batch.cleared_dates, now)
+        await uow.accounts.put_risk_many({k: batch.book[k] for k in batch.touched}, stored.keys(), now)
         return batch
 
-    async def _credit_position(
-        self, conn: AsyncConnection, member: Member, account_id: str
-    ) -> CreditPosition:
+    async def _credit_position(self, uow: UnitOfWork, member: Member, account_id: str) -> CreditPosition:
         """The stored figures of one account (the pre-trade check)."""
-        figures = (await ref.member_figures(conn, [member.member_id]))[member.member_id]
-        pool = await ref.tolerance_pool(conn) if member.tolerance_limit > 0 else Decimal(0)
+        figures = (await uow.accounts.figures([member.member_id]))[member.member_id]
+        pool = await uow.accounts.tolerance_pool() if member.tolerance_limit > 0 else Decimal(0)
         return decide.credit_position(self.policy(), member, account_id, figures, {}, pool)
 
 
@@ -985,13 +962,13 @@ if TYPE_CHECKING:  # mypy checks that the service honours both contracts
         return service, service
 
 
-async def _member(conn: AsyncConnection, member: str) -> Member | None:
+async def _member(uow: UnitOfWork, member: str) -> Member | None:
     """The member a channel names: by member id, else by one of its party ids (FIX sessions know the LEI)."""
-    found = await ref.get_member(conn, member)
-    return found if found is not None else await ref.member_by_party(conn, member)
+    found = await uow.accounts.member(member)
+    return found if found is not None else await uow.accounts.member_by_party(member)
 
 
-async def _release_orders(conn: AsyncConnection, stored: Sequence[Stored]) -> None:
+async def _release_orders(uow: UnitOfWork, stored: Sequence[Stored]) -> None:
     """A trade stored for clearing takes the place of the pre-trade checks of the orders it was executed
     from: their reservations go (in the same transaction), so the trade's own credit check does not count
     its margin twice. A repeat (row id 0) releases nothing again."""
@@ -999,6 +976,6 @@ async def _release_orders(conn: AsyncConnection, stored: Sequence[Stored]) -> No
         if not row_id:
             continue
         for member, order_id in sub.orders:
-            m = await _member(conn, member)
+            m = await uow.accounts.member(member)
             if m is not None:
-                await ref.release_reservation(conn, m.member_id, order_id)
+                await uow.accounts.release(m.member_id, order_id)

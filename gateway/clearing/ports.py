@@ -8,8 +8,10 @@ own format, so a broker or session outage delays a status but never loses it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Protocol
 
 from gateway.domain.clearing import (
@@ -23,20 +25,39 @@ from gateway.domain.clearing import (
     StatusUpdate,
     Submission,
 )
+from gateway.domain.enums import ClearingStatusCode
+from gateway.domain.errors import Issue
 from gateway.domain.trade import Trade
+from gateway.domain.workflow import (
+    ClearedRow,
+    NewSubmission,
+    Recipient,
+    Stage,
+    SubmissionRow,
+    Transition,
+    VersionRow,
+)
+from gateway.refdata.figures import MemberFigures, RiskRow
+from gateway.refdata.model import Member
 
 __all__ = [
+    "AccountRepository",
     "Affirmation",
     "Channel",
+    "ClearedRepository",
     "ClearingPort",
+    "ClearingStore",
     "CreditDecision",
     "DeliveryChannel",
     "Outbox",
     "OutboxItem",
     "Position",
     "RecipientRole",
+    "StatusRepository",
     "StatusUpdate",
     "Submission",
+    "SubmissionRepository",
+    "UnitOfWork",
 ]
 
 
@@ -74,3 +95,242 @@ class ClearingPort(Protocol):
     async def positions(
         self, member: str, account: str | None, business_date: date
     ) -> Sequence[Position]: ...
+
+
+# ---------------------------------------------------------------- the store the clearing core writes to
+
+
+class SubmissionRepository(Protocol):
+    """Submissions as stored, with their place in the workflow. ``lock``: held until the unit of work ends
+    (``get_many`` skips rows another unit of work holds)."""
+
+    async def insert(self, new: Sequence[NewSubmission]) -> list[SubmissionRow | None]:
+        """Store each submission Received (ALLEGED when it names a member to affirm it), or None for one whose
+        message id or trade version is known, or whose UTI is live as another submission. The submissions
+        must not repeat one another's keys."""
+        ...
+
+    async def get(self, row_id: int, *, lock: bool = False) -> SubmissionRow | None: ...
+
+    async def get_many(
+        self, row_ids: Sequence[int], *, lock: bool = False, trades: Mapping[int, Trade] | None = None
+    ) -> list[SubmissionRow]:
+        """These submissions, oldest first (``trades``: trades already known by id, not decoded again)."""
+        ...
+
+    async def find_known(
+        self, source: str, message_id: str, source_trade_id: str, version: int
+    ) -> SubmissionRow | None:
+        """The submission with this message id, else the one with this trade version."""
+        ...
+
+    async def versions(self, source: str, source_trade_id: str) -> list[SubmissionRow]:
+        """Every submission of one source trade, oldest first."""
+        ...
+
+    async def versions_of(
+        self, trades: Iterable[tuple[str, str]]
+    ) -> dict[tuple[str, str], list[VersionRow]]: ...
+
+    async def live_by_uti(self, uti: str, *, lock: bool = False) -> SubmissionRow | None:
+        """The one submission holding ``uti`` while it is neither refused nor withdrawn."""
+        ...
+
+    async def claim_uti(self, row_id: int, uti: str) -> None:
+        """A stored correction takes its UTI (refused by the store if another live trade holds it)."""
+        ...
+
+    async def affirm(self, row_id: int, trade: Trade, at: datetime) -> None:
+        """An alleged trade completed by its counterparty: RECEIVED, due now."""
+        ...
+
+    async def reported_for_affirmation(
+        self, *, report_id: str | None, trade_id: str | None
+    ) -> list[SubmissionRow]: ...
+
+    async def set_stage(
+        self,
+        row_id: int,
+        stage: Stage,
+        at: datetime,
+        *,
+        due_at: datetime | None = None,
+        business_date: date | None = None,
+        backload: bool | None = None,
+    ) -> None: ...
+
+    async def due(self, now: datetime, *, open_now: bool, limit: int, after_id: int = 0) -> list[int]:
+        """Ids of submissions to process now, oldest first."""
+        ...
+
+    async def unregistered(self, business_date: date) -> list[int]:
+        """Live, non-backload submissions whose business date is ``business_date`` or earlier."""
+        ...
+
+
+class StatusRepository(Protocol):
+    """Each submission's status history and the outbox: a status is written with the items owing it."""
+
+    async def received(
+        self, received: Sequence[tuple[SubmissionRow, datetime, Sequence[Recipient]]]
+    ) -> list[StatusUpdate]:
+        """The Received status of submissions just inserted, owed to their recipients, in the order given."""
+        ...
+
+    async def record(
+        self,
+        sub: SubmissionRow,
+        status: ClearingStatusCode,
+        at: datetime,
+        recipients: Sequence[Recipient],
+        *,
+        reasons: Sequence[Issue] = (),
+        business_date: date | None = None,
+    ) -> StatusUpdate:
+        """Append a status (the stage is unchanged) and owe it to every recipient."""
+        ...
+
+    async def write(self, transitions: Sequence[Transition]) -> None:
+        """Each transition's stage, and its status (when it has one) owed to its recipients, in order."""
+        ...
+
+    async def owe_latest_again(self, row_id: int, recipient: Recipient, at: datetime) -> None: ...
+
+    async def latest(self, row_id: int) -> StatusUpdate: ...
+
+    async def history(self, row_id: int) -> list[StatusUpdate]: ...
+
+    async def pending(
+        self,
+        channel: DeliveryChannel,
+        limit: int,
+        *,
+        trades: Mapping[int, Trade] | None = None,
+        cleared: Mapping[int, tuple[Trade, Trade]] | None = None,
+        exclude: Collection[str] = (),
+    ) -> list[OutboxItem]:
+        """Undelivered items of ``channel`` in outbox order, without the recipients in ``exclude``."""
+        ...
+
+    async def mark_delivered(self, ids: Sequence[int], at: datetime) -> None: ...
+
+
+class ClearedRepository(Protocol):
+    """Novated trades, one row per member side, and the positions they make."""
+
+    async def insert(
+        self, rows: Sequence[tuple[int, ClearedRow]], business_date_of: Mapping[int, date], at: datetime
+    ) -> None: ...
+
+    async def ccp_trade_ids_of(self, row_id: int) -> list[str]: ...
+
+    async def positions(
+        self, member_id: str | None, account_id: str | None, business_date: date
+    ) -> list[Position]: ...
+
+    async def accounts(self, business_date: date) -> list[tuple[str, str]]:
+        """(member, account) of every account with cleared trades live on ``business_date``."""
+        ...
+
+    async def in_account(
+        self, member_id: str, account_id: str, business_date: date
+    ) -> list[tuple[str, str, Trade]]:
+        """(CCP trade id, the member's party id, cleared trade) of an account's live cleared trades."""
+        ...
+
+    async def set_npvs(self, npvs: Sequence[tuple[str, Decimal | None]]) -> None: ...
+
+    async def mature(self, business_date: date) -> int: ...
+
+
+class AccountRepository(Protocol):
+    """Members as the clearing core reads them, the accounts' risk state and credit reservations."""
+
+    async def member(self, member: str) -> Member | None:
+        """The member a channel names: by member id, else by one of its party ids."""
+        ...
+
+    async def member_by_party(self, party_id: str) -> Member | None: ...
+
+    async def members_by_party(self, party_ids: Iterable[str]) -> dict[str, Member]: ...
+
+    async def parties_and_comp_ids(
+        self, party_ids: Iterable[str]
+    ) -> tuple[dict[str, str], dict[str, list[str]]]:
+        """Each known party id's member id, and those members' CompIDs in CompID order."""
+        ...
+
+    async def comp_ids_by_member(self, member_ids: Iterable[str]) -> dict[str, list[str]]: ...
+
+    async def risk(self, member_id: str, account_id: str, *, lock: bool = False) -> RiskRow: ...
+
+    async def risk_many(
+        self, keys: Iterable[tuple[str, str]], *, lock: bool = False
+    ) -> dict[tuple[str, str], RiskRow]:
+        """The stored risk of these accounts (those that have one)."""
+        ...
+
+    async def put_risk(self, member_id: str, account_id: str, risk: RiskRow, at: datetime) -> None: ...
+
+    async def put_risk_many(
+        self, states: Mapping[tuple[str, str], RiskRow], existing: Iterable[tuple[str, str]], at: datetime
+    ) -> None:
+        """Store these accounts' risk (``existing``: those already stored, updated rather than inserted)."""
+        ...
+
+    async def figures(self, member_ids: Iterable[str]) -> dict[str, MemberFigures]: ...
+
+    async def tolerance_pool(self) -> Decimal:
+        """The sum of every active member's tolerance limit."""
+        ...
+
+    async def reservation(self, member_id: str, order_id: str) -> Decimal | None: ...
+
+    async def reserve(
+        self,
+        member_id: str,
+        account_id: str,
+        order_id: str,
+        amount: Decimal,
+        business_date: date,
+        at: datetime,
+    ) -> None: ...
+
+    async def release(self, member_id: str, order_id: str) -> bool:
+        """Drop an open reservation; False when there was none."""
+        ...
+
+    async def expire_reservations(self, business_date: date) -> int: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction of the store: what is written through it is committed together or not at all."""
+
+    @property
+    def submissions(self) -> SubmissionRepository: ...
+
+    @property
+    def statuses(self) -> StatusRepository: ...
+
+    @property
+    def cleared(self) -> ClearedRepository: ...
+
+    @property
+    def accounts(self) -> AccountRepository: ...
+
+
+class ClearingStore(Protocol):
+    """Where the clearing core keeps its state: ``async with store.begin() as uow`` commits on success and
+    rolls back on any exception; ``read`` is for reads only (``snapshot``: one consistent view)."""
+
+    def begin(self) -> AbstractAsyncContextManager[UnitOfWork]: ...
+
+    def read(self, *, snapshot: bool = True) -> AbstractAsyncContextManager[UnitOfWork]: ...
+
+    async def mark_delivered(self, ids: Sequence[int], at: datetime) -> None:
+        """Outbox items delivered, in a transaction of their own (the cheapest the store has)."""
+        ...
+
+    def oversized(self, sub: Submission) -> list[Issue]:
+        """Identifiers longer than the store keeps: refused up front, never truncated or half-stored."""
+        ...

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from gateway.domain.clearing import Channel, DeliveryChannel, RecipientRole
+from gateway.domain.clearing import Channel, DeliveryChannel, RecipientRole, Submission
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.errors import Issue
 from gateway.domain.trade import Trade
@@ -133,3 +133,16 @@ class ClearedRow:
     spread: Decimal | None
     effective_date: date
     maturity_date: date
+
+
+@dataclass(frozen=True, slots=True)
+class NewSubmission:
+    """One submission to store: who its members are, its business date, when it is stored, and (for a
+    member's own report) the member that must affirm it."""
+
+    sub: Submission
+    member_a: str | None
+    member_b: str | None
+    business_date: date
+    at: datetime
+    affirm_member: str | None = None

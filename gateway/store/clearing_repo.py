@@ -35,6 +35,7 @@ from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import Trade
 from gateway.domain.workflow import (
     ClearedRow,
+    NewSubmission,
     Recipient,
     Stage,
     SubmissionRow,
@@ -231,18 +232,6 @@ async def insert_new(
     return _new_row(int(row_id), sub, member_a, member_b, business_date, affirm_member)
 
 
-@dataclass(frozen=True, slots=True)
-class NewSubmission:
-    """One submission for ``insert_new_many``: who its members are and when it is stored."""
-
-    sub: Submission
-    member_a: str | None
-    member_b: str | None
-    business_date: date
-    at: datetime
-    affirm_member: str | None = None
-
-
 @functools.cache
 def _insert_new_keyed(dialect: str) -> Any:
     """``_insert_new`` that also returns the message key, to match the rows of a multi-row insert."""
@@ -356,20 +345,48 @@ _INSERT_HISTORY_MANY = t.status_history.insert().returning(
 async def record_received_many(
     conn: AsyncConnection, received: Sequence[tuple[SubmissionRow, datetime, Sequence[Recipient]]]
 ) -> list[StatusUpdate]:
-    """``record_received`` for several submissions in two statements; history and outbox in the order given."""
-    if not received:
-        return []
+    """The Received status (sequence 1, already on the row) of submissions just inserted, owed to their
+    recipients: two statements for them all, history and outbox in the order given."""
+    await _append_statuses(
+        conn,
+        [
+            _Status(sub.id, 1, ClearingStatusCode.RECEIVED, at, (), (), sub.business_date, recipients)
+            for sub, at, recipients in received
+        ],
+    )
+    return [_received_update(sub, at) for sub, at, _ in received]
+
+
+@dataclass(frozen=True, slots=True)
+class _Status:
+    """One status of one submission, and who is owed it."""
+
+    submission_id: int
+    sequence: int
+    status: ClearingStatusCode
+    at: datetime
+    reasons: Sequence[Issue]
+    ccp_trade_ids: Sequence[str]
+    business_date: date | None
+    recipients: Sequence[Recipient]
+
+
+async def _append_statuses(conn: AsyncConnection, statuses: Sequence[_Status]) -> None:
+    """The one writer of statuses: each one's history row, and an outbox item per recipient, in the order
+    given (the publishers deliver in outbox id order, so each trade's statuses keep their order)."""
+    if not statuses:
+        return
     history = [
         {
-            "submission_id": sub.id,
-            "sequence": 1,
-            "status": ClearingStatusCode.RECEIVED.value,
-            "at": at,
-            "reasons": "[]",
-            "ccp_trade_ids": "[]",
-            "business_date": sub.business_date,
+            "submission_id": s.submission_id,
+            "sequence": s.sequence,
+            "status": s.status.value,
+            "at": s.at,
+            "reasons": _issues_json(s.reasons),
+            "ccp_trade_ids": json.dumps(list(s.ccp_trade_ids)),
+            "business_date": s.business_date,
         }
-        for sub, at, _ in received
+        for s in statuses
     ]
     ids = (await conn.execute(_INSERT_HISTORY_MANY, history)).scalars().all()
     outbox = [
@@ -378,49 +395,13 @@ async def record_received_many(
             "role": r.role.value,
             "recipient": r.recipient,
             "history_id": history_id,
-            "created_at": at,
+            "created_at": s.at,
         }
-        for (_, at, recipients), history_id in zip(received, ids, strict=True)
-        for r in recipients
+        for s, history_id in zip(statuses, ids, strict=True)
+        for r in s.recipients
     ]
     if outbox:
         await conn.execute(t.outbox.insert(), outbox)
-    return [_received_update(sub, at) for sub, at, _ in received]
-
-
-async def record_received(
-    conn: AsyncConnection, sub: SubmissionRow, at: datetime, recipients: Sequence[Recipient]
-) -> StatusUpdate:
-    """The history row and outbox items of a submission stored by ``insert_new`` (already at sequence 1)."""
-    history_id = (
-        await conn.execute(
-            _INSERT_HISTORY,
-            {
-                "submission_id": sub.id,
-                "sequence": 1,
-                "status": ClearingStatusCode.RECEIVED.value,
-                "at": at,
-                "reasons": "[]",
-                "ccp_trade_ids": "[]",
-                "business_date": sub.business_date,
-            },
-        )
-    ).scalar_one()
-    if recipients:
-        await conn.execute(
-            t.outbox.insert(),
-            [
-                {
-                    "channel": r.channel.value,
-                    "role": r.role.value,
-                    "recipient": r.recipient,
-                    "history_id": history_id,
-                    "created_at": at,
-                }
-                for r in recipients
-            ],
-        )
-    return _received_update(sub, at)
 
 
 def _received_update(sub: SubmissionRow, at: datetime) -> StatusUpdate:
@@ -533,42 +514,16 @@ async def record(
     business_date: date | None = None,
     cleared: tuple[Trade, Trade] | None = None,
 ) -> StatusUpdate:
-    """Append a transition to the history and owe it to every recipient in the outbox."""
+    """Append a status (the stage is unchanged) and owe it to every recipient."""
     sequence = sub.last_sequence + 1
     await conn.execute(
         update(t.submissions)
         .where(t.submissions.c.id == sub.id)
         .values(status=status.value, last_sequence=sequence, updated_at=at)
     )
-    history_id = (
-        await conn.execute(
-            t.status_history.insert()
-            .values(
-                submission_id=sub.id,
-                sequence=sequence,
-                status=status.value,
-                at=at,
-                reasons=_issues_json(reasons),
-                ccp_trade_ids=json.dumps(list(ccp_trade_ids)),
-                business_date=business_date,
-            )
-            .returning(t.status_history.c.id)
-        )
-    ).scalar_one()
-    if recipients:
-        await conn.execute(
-            t.outbox.insert(),
-            [
-                {
-                    "channel": r.channel.value,
-                    "role": r.role.value,
-                    "recipient": r.recipient,
-                    "history_id": history_id,
-                    "created_at": at,
-                }
-                for r in recipients
-            ],
-        )
+    await _append_statuses(
+        conn, [_Status(sub.id, sequence, status, at, reasons, ccp_trade_ids, business_date, recipients)]
+    )
     return StatusUpdate(
         sequence=sequence,
         submission_id=sub.ref,
@@ -603,15 +558,11 @@ _SET_STAGE = (
 
 
 async def write_transitions(conn: AsyncConnection, transitions: Sequence[Transition]) -> None:
-    """Every submission's new stage, its new history row and outbox items: three statements for a batch.
-
-    History rows and outbox items are inserted in the order given, so each trade's statuses keep their order
-    in the outbox (the publishers deliver in outbox id order).
-    """
+    """Every submission's new stage, its new history row and outbox items: three statements for a batch."""
     if not transitions:
         return
     stages = []
-    history = []
+    told = []
     for tr in transitions:
         sub = tr.sub
         sequence = sub.last_sequence + (1 if tr.status is not None else 0)
@@ -628,39 +579,20 @@ async def write_transitions(conn: AsyncConnection, transitions: Sequence[Transit
             }
         )
         if tr.status is not None:
-            history.append(
-                {
-                    "submission_id": sub.id,
-                    "sequence": sequence,
-                    "status": tr.status.value,
-                    "at": tr.at,
-                    "reasons": _issues_json(tr.reasons),
-                    "ccp_trade_ids": json.dumps(list(tr.ccp_trade_ids)),
-                    "business_date": tr.business_date,
-                }
+            told.append(
+                _Status(
+                    sub.id,
+                    sequence,
+                    tr.status,
+                    tr.at,
+                    tr.reasons,
+                    tr.ccp_trade_ids,
+                    tr.business_date,
+                    tr.recipients,
+                )
             )
     await conn.execute(_SET_STAGE, stages)
-    if not history:
-        return
-    h = t.status_history
-    ids = (
-        (await conn.execute(h.insert().returning(h.c.id, sort_by_parameter_order=True), history))
-        .scalars()
-        .all()
-    )
-    outbox = [
-        {
-            "channel": r.channel.value,
-            "role": r.role.value,
-            "recipient": r.recipient,
-            "history_id": history_id,
-            "created_at": tr.at,
-        }
-        for tr, history_id in zip((x for x in transitions if x.status is not None), ids, strict=True)
-        for r in tr.recipients
-    ]
-    if outbox:
-        await conn.execute(t.outbox.insert(), outbox)
+    await _append_statuses(conn, told)
 
 
 async def _cleared_for(
