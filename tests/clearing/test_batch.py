@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import Table, func, select
 from sqlalchemy.exc import OperationalError
 
+from gateway.clearing import clearing_pass
 from gateway.clearing.credit import MarginImpact
 from gateway.domain.enums import AccountType
 from gateway.domain.enums import ClearingStatusCode as S
@@ -65,20 +66,22 @@ class FaultyMargin(LinearMargin):
         return super().margin_impact(trade, party_id, base_currency, pnl_before, as_of, account_type)
 
 
-def no_fallback(w: World) -> None:
+def no_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fail the test if the pass falls back to one trade per transaction."""
 
-    async def forbidden(row_id: int) -> bool:
+    async def forbidden(_service: object, row_id: int) -> bool:
         raise AssertionError(f"submission {row_id} was taken alone: the batch did not commit")
 
-    w.service._process_safely = forbidden  # type: ignore[method-assign]
+    monkeypatch.setattr(clearing_pass, "process_one", forbidden)
 
 
-async def test_a_bad_trade_in_a_batch_is_refused_alone_and_the_others_clear(world: World) -> None:
+async def test_a_bad_trade_in_a_batch_is_refused_alone_and_the_others_clear(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     world.service.credit = FaultyMargin("T3")
     receipts = [await world.service.submit(world.submission(aud_irs(f"T{n}"))) for n in range(1, 6)]
     bad_currency = await world.service.submit(world.submission(aud_irs("T6", index="USD-LIBOR-BBA")))
-    no_fallback(world)
+    no_fallback(monkeypatch)
 
     assert await world.service.drain() == 6
 
@@ -97,13 +100,15 @@ async def test_a_bad_trade_in_a_batch_is_refused_alone_and_the_others_clear(worl
     assert risk == {("BANKA", "HOUSE"): 4, ("BANKB", "HOUSE"): 4}  # the refused trade left no margin
 
 
-async def test_trades_on_one_account_compound_within_a_batch(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_trades_on_one_account_compound_within_a_batch(
+    make_world, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
     w: World = make_world()
     await w.onboard(collateral=Decimal(300_000))
     # 10m x 5y: PV01 5,000, worst loss 250,000 each: the collateral covers one trade, not two
     first = await w.service.submit(w.submission(aud_irs("T1")))
     second = await w.service.submit(w.submission(aud_irs("T2")))
-    no_fallback(w)
+    no_fallback(monkeypatch)
 
     assert await w.service.drain() == 2
 
@@ -119,10 +124,12 @@ async def test_trades_on_one_account_compound_within_a_batch(make_world) -> None
     assert risk == {("BANKA", "HOUSE"): (Decimal(250_000), 1), ("BANKB", "HOUSE"): (Decimal(250_000), 1)}
 
 
-async def test_a_version_decided_earlier_in_the_batch_counts_for_a_later_one(world: World) -> None:
+async def test_a_version_decided_earlier_in_the_batch_counts_for_a_later_one(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     old = await world.service.submit(world.submission(aud_irs("T1", version=1)))
     new = await world.service.submit(world.submission(aud_irs("T1", version=2)))  # no correction flag
-    no_fallback(world)
+    no_fallback(monkeypatch)
 
     assert await world.service.drain() == 2
 
@@ -207,8 +214,8 @@ async def test_a_repeat_in_the_same_batch_window_never_novates_twice(world: Worl
 
 
 async def test_outbox_read_from_memory_equals_the_outbox_read_from_the_store(world: World) -> None:
-    from gateway.clearing.pipeline import ClearingService
     from gateway.clearing.ports import DeliveryChannel
+    from gateway.clearing.service import ClearingService
 
     for n in range(1, 4):
         await world.service.submit(world.submission(aud_irs(f"T{n}")))
