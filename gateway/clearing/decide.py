@@ -19,7 +19,8 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from gateway.clearing import affirmation
-from gateway.clearing.credit import CreditChecker, CreditPosition, effective_tolerance
+from gateway.clearing import figures as credit_figures
+from gateway.clearing.credit import CreditChecker, CreditPosition
 from gateway.clearing.credit import decide as decide_credit
 from gateway.clearing.novation import novate, position_terms
 from gateway.clearing.sub_block import decide_sub_block
@@ -585,54 +586,10 @@ def batch_position(
     key = (member.member_id, account_id)
     fixed = batch.fixed_figures.get(key)
     if fixed is None:  # collateral and reservations do not change during a pass
-        fixed = batch.fixed_figures[key] = fixed_figures(policy.fx, member, account_id, figures)
-    return credit_position(policy, member, account_id, figures, overrides, batch.pool, fixed)
-
-
-def fixed_figures(
-    fx: FxRates, member: Member, account_id: str, figures: MemberFigures
-) -> tuple[dict[str, Decimal], dict[str, Decimal]]:
-    """Collateral after haircuts and reservations of each of the member's accounts, in the currency
-    of ``account_id``."""
-    target = member.account(account_id)
-    assert target is not None
-    values: dict[str, Decimal] = {}
-    reserves: dict[str, Decimal] = {}
-    for acct in member.accounts:
-        a, base, to = acct.account_id, acct.base_currency, target.base_currency
-        values[a] = fx.convert(fx.value(figures.holdings.get(a, []), base), base, to)
-        reserves[a] = fx.convert(figures.reserved.get(a, Decimal(0)), base, to)
-    return values, reserves
-
-
-def credit_position(
-    policy: Policy,
-    member: Member,
-    account_id: str,
-    figures: MemberFigures,
-    overrides: Mapping[str, RiskRow | None],
-    pool: Decimal,
-    fixed: tuple[dict[str, Decimal], dict[str, Decimal]] | None = None,
-) -> CreditPosition:
-    """The figures of one account and of its member's tolerance, in the account's base currency
-    (``overrides``: risk states decided in this pass, by account id, in place of the stored margins)."""
-    fx = policy.fx
-    values, reserves = fixed or fixed_figures(fx, member, account_id, figures)
-    margins: dict[str, Decimal] = {}
-    target = member.account(account_id)
-    assert target is not None
-    for acct in member.accounts:
-        a, base, to = acct.account_id, acct.base_currency, target.base_currency
-        override = overrides.get(a)
-        margin = override.margin if override is not None else figures.margins.get(a, Decimal(0))
-        margins[a] = fx.convert(margin, base, to)
-    # tolerance in use: the member's requirement that its collateral does not cover, over all accounts
-    used = sum((max(margins[a] + reserves[a] - values[a], Decimal(0)) for a in values), Decimal(0))
-    limit = Decimal(0)
-    if member.tolerance_limit > 0:
-        limit = fx.convert(
-            effective_tolerance(member.tolerance_limit, pool, policy.settings.credit.tolerance_pool_cap),
-            member.base_currency,
-            target.base_currency,
+        fixed = batch.fixed_figures[key] = credit_figures.fixed_figures(
+            policy.fx, member, account_id, figures
         )
-    return CreditPosition(values[account_id], margins[account_id], reserves[account_id], limit, used)
+    cap = policy.settings.credit.tolerance_pool_cap
+    return credit_figures.credit_position(
+        policy.fx, cap, member, account_id, figures, overrides, batch.pool, fixed
+    )

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from gateway.clearing import decide
+from gateway.clearing import figures as credit_figures
 from gateway.clearing.credit import CreditPosition
 from gateway.clearing.credit import decide as decide_credit
 from gateway.clearing.ports import (
@@ -104,4 +104,6 @@ async def _credit_position(
     """The stored figures of one account (the pre-trade check)."""
     figures = (await uow.accounts.figures([member.member_id]))[member.member_id]
     pool = await uow.accounts.tolerance_pool() if member.tolerance_limit > 0 else Decimal(0)
-    return decide.credit_position(svc.policy(), member, account_id, figures, {}, pool)
+    return credit_figures.credit_position(
+        svc.fx, svc.settings.credit.tolerance_pool_cap, member, account_id, figures, {}, pool
+    )

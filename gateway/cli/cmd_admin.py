@@ -624,7 +624,7 @@ def trade_show(
         from gateway.domain.errors import InputRejected
         from gateway.domain.reasons import ReasonCode
         from gateway.domain.workflow import parse_submission_ref
-        from gateway.store import clearing_repo
+        from gateway.store import clearing_repo, status_repo
         from gateway.store.engine import reading
 
         engine = await open_db(db)
@@ -647,7 +647,7 @@ def trade_show(
                         )
                 out = []
                 for row_id in ids:
-                    for u in await clearing_repo.history(conn, row_id):
+                    for u in await status_repo.history(conn, row_id):
                         out.append(
                             {
                                 "submission": u.submission_id,
@@ -713,7 +713,7 @@ def trade_list(
 
     async def body() -> list[dict[str, Any]]:
         from gateway.refdata.admin import known_member
-        from gateway.store import clearing_repo
+        from gateway.store import clearing_repo, status_repo
         from gateway.store.engine import reading
 
         engine = await open_db(db)
@@ -733,7 +733,7 @@ def trade_list(
                 )
                 out = []
                 for s in found:
-                    last = await clearing_repo.latest_update(conn, s.id)
+                    last = await status_repo.latest_update(conn, s.id)
                     out.append(
                         {
                             "submission": s.ref,

@@ -32,6 +32,7 @@ from gateway.domain.workflow import (
 )
 from gateway.refdata.figures import MemberFigures, RiskRow
 from gateway.refdata.model import Member
+from gateway.store import cleared_repo, status_repo
 from gateway.store import clearing_repo as repo
 from gateway.store import refdata_repo as ref
 from gateway.store.engine import reading
@@ -117,7 +118,7 @@ class SqlStatuses:
     async def received(
         self, received: Sequence[tuple[SubmissionRow, datetime, Sequence[Recipient]]]
     ) -> list[StatusUpdate]:
-        return await repo.record_received_many(self._conn, received)
+        return await status_repo.record_received_many(self._conn, received)
 
     async def record(
         self,
@@ -129,21 +130,21 @@ class SqlStatuses:
         reasons: Sequence[Issue] = (),
         business_date: date | None = None,
     ) -> StatusUpdate:
-        return await repo.record(
+        return await status_repo.record(
             self._conn, sub, status, at, recipients, reasons=reasons, business_date=business_date
         )
 
     async def write(self, transitions: Sequence[Transition]) -> None:
-        await repo.write_transitions(self._conn, transitions)
+        await status_repo.write_transitions(self._conn, transitions)
 
     async def owe_latest_again(self, row_id: int, recipient: Recipient, at: datetime) -> None:
-        await repo.owe_latest_again(self._conn, row_id, recipient, at)
+        await status_repo.owe_latest_again(self._conn, row_id, recipient, at)
 
     async def latest(self, row_id: int) -> StatusUpdate:
-        return await repo.latest_update(self._conn, row_id)
+        return await status_repo.latest_update(self._conn, row_id)
 
     async def history(self, row_id: int) -> list[StatusUpdate]:
-        return await repo.history(self._conn, row_id)
+        return await status_repo.history(self._conn, row_id)
 
     async def pending(
         self,
@@ -154,10 +155,12 @@ class SqlStatuses:
         cleared: Mapping[int, tuple[Trade, Trade]] | None = None,
         exclude: Collection[str] = (),
     ) -> list[OutboxItem]:
-        return await repo.pending(self._conn, channel, limit, trades=trades, cleared=cleared, exclude=exclude)
+        return await status_repo.pending(
+            self._conn, channel, limit, trades=trades, cleared=cleared, exclude=exclude
+        )
 
     async def mark_delivered(self, ids: Sequence[int], at: datetime) -> None:
-        await repo.mark_delivered(self._conn, ids, at)
+        await status_repo.mark_delivered(self._conn, ids, at)
 
 
 class SqlCleared:
@@ -167,29 +170,29 @@ class SqlCleared:
     async def insert(
         self, rows: Sequence[tuple[int, ClearedRow]], business_date_of: Mapping[int, date], at: datetime
     ) -> None:
-        await repo.insert_cleared_many(self._conn, rows, dict(business_date_of), at)
+        await cleared_repo.insert_cleared_many(self._conn, rows, dict(business_date_of), at)
 
     async def ccp_trade_ids_of(self, row_id: int) -> list[str]:
-        return await repo.ccp_trade_ids_of(self._conn, row_id)
+        return await cleared_repo.ccp_trade_ids_of(self._conn, row_id)
 
     async def positions(
         self, member_id: str | None, account_id: str | None, business_date: date
     ) -> list[Position]:
-        return await repo.positions(self._conn, member_id, account_id, business_date)
+        return await cleared_repo.positions(self._conn, member_id, account_id, business_date)
 
     async def accounts(self, business_date: date) -> list[tuple[str, str]]:
-        return await repo.cleared_accounts(self._conn, business_date)
+        return await cleared_repo.cleared_accounts(self._conn, business_date)
 
     async def in_account(
         self, member_id: str, account_id: str, business_date: date
     ) -> list[tuple[str, str, Trade]]:
-        return await repo.cleared_in_account(self._conn, member_id, account_id, business_date)
+        return await cleared_repo.cleared_in_account(self._conn, member_id, account_id, business_date)
 
     async def set_npvs(self, npvs: Sequence[tuple[str, Decimal | None]]) -> None:
-        await repo.set_npvs(self._conn, npvs)
+        await cleared_repo.set_npvs(self._conn, npvs)
 
     async def mature(self, business_date: date) -> int:
-        return await repo.mature(self._conn, business_date)
+        return await cleared_repo.mature(self._conn, business_date)
 
 
 class SqlAccounts:
@@ -309,7 +312,7 @@ class SqlClearingStore:
         if self.engine.dialect.name == "postgresql":  # one UPDATE is its own transaction: no BEGIN, COMMIT
             async with self.engine.connect() as conn:
                 await conn.execution_options(isolation_level="AUTOCOMMIT")
-                await repo.mark_delivered(conn, ids, at)
+                await status_repo.mark_delivered(conn, ids, at)
             return
         async with self.begin() as uow:
             await uow.statuses.mark_delivered(ids, at)

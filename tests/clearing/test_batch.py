@@ -23,7 +23,7 @@ from gateway.domain.enums import ClearingStatusCode as S
 from gateway.domain.reasons import ReasonCode as R
 from gateway.domain.trade import Trade
 from gateway.domain.workflow import ClearedRow, Stage, parse_submission_ref
-from gateway.store import clearing_repo as repo
+from gateway.store import cleared_repo
 from gateway.store import tables as t
 from tests.clearing.conftest import World, aud_irs
 from tests.clearing.doubles import LinearMargin
@@ -142,13 +142,13 @@ async def test_a_crash_mid_batch_leaves_nothing_and_the_trades_stay_due(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     receipts = [await world.service.submit(world.submission(aud_irs(f"T{n}"))) for n in range(1, 5)]
-    real = repo.insert_cleared_many
+    real = cleared_repo.insert_cleared_many
 
     async def killed_after_writing(*args: Any, **kwargs: Any) -> None:
         await real(*args, **kwargs)  # the cleared trades are written ...
         raise asyncio.CancelledError  # ... and the process is stopped before the batch commits
 
-    monkeypatch.setattr(repo, "insert_cleared_many", killed_after_writing)
+    monkeypatch.setattr(cleared_repo, "insert_cleared_many", killed_after_writing)
     with pytest.raises(asyncio.CancelledError):
         await world.service.drain()
 
@@ -159,7 +159,7 @@ async def test_a_crash_mid_batch_leaves_nothing_and_the_trades_stay_due(
     for r in receipts:
         assert [u.status for u in await world.service.history(r.submission_id)] == [S.RECEIVED]
 
-    monkeypatch.setattr(repo, "insert_cleared_many", real)  # restarted
+    monkeypatch.setattr(cleared_repo, "insert_cleared_many", real)  # restarted
     assert await world.service.drain() == 4
     assert await rows(world, t.cleared_trades) == 8
     for r in receipts:
@@ -171,7 +171,7 @@ async def test_a_batch_that_cannot_be_written_is_retried_one_trade_at_a_time(
 ) -> None:
     receipts = [await world.service.submit(world.submission(aud_irs(f"T{n}"))) for n in range(1, 5)]
     poisoned = parse_submission_ref(receipts[1].submission_id)
-    real = repo.insert_cleared_many
+    real = cleared_repo.insert_cleared_many
 
     async def failing_for_one(
         conn: Any, cleared: Sequence[tuple[int, ClearedRow]], *args: Any, **kwargs: Any
@@ -180,7 +180,7 @@ async def test_a_batch_that_cannot_be_written_is_retried_one_trade_at_a_time(
         if any(submission_id == poisoned for submission_id, _ in cleared):
             raise OperationalError("INSERT INTO cleared_trades", {}, Exception("disk I/O error"))
 
-    monkeypatch.setattr(repo, "insert_cleared_many", failing_for_one)
+    monkeypatch.setattr(cleared_repo, "insert_cleared_many", failing_for_one)
     assert await world.service.drain() == 3  # the poisoned one is left for the next pass
 
     assert [await last_status(world, r.submission_id) for r in receipts] == [
@@ -191,7 +191,7 @@ async def test_a_batch_that_cannot_be_written_is_retried_one_trade_at_a_time(
     ]
     assert await rows(world, t.cleared_trades) == 6
 
-    monkeypatch.setattr(repo, "insert_cleared_many", real)
+    monkeypatch.setattr(cleared_repo, "insert_cleared_many", real)
     assert await world.service.drain() == 1
     assert await last_status(world, receipts[1].submission_id) == (S.CLEARED, [])
     assert await rows(world, t.cleared_trades) == 8

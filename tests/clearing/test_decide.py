@@ -13,6 +13,7 @@ from decimal import Decimal
 import pytest
 
 from gateway.clearing import decide
+from gateway.clearing.figures import credit_position
 from gateway.domain.clearing import Channel, DeliveryChannel, RecipientRole, Submission
 from gateway.domain.enums import ClearingStatusCode as S
 from gateway.domain.reasons import ReasonCode as R
@@ -448,7 +449,9 @@ def test_the_credit_position_counts_tolerance_only_up_to_the_pool_cap() -> None:
     tolerant = dataclasses.replace(BANKA, tolerance_limit=Decimal(1_000_000))
     figures = MemberFigures({"HOUSE": Decimal(300_000)}, {"HOUSE": [cash("AUD", Decimal(200_000))]}, {})
     p = policy()
-    pos = decide.credit_position(p, tolerant, "HOUSE", figures, {}, pool=Decimal(1_000_000))
+    pos = credit_position(
+        p.fx, p.settings.credit.tolerance_pool_cap, tolerant, "HOUSE", figures, {}, pool=Decimal(1_000_000)
+    )
     assert (pos.collateral_value, pos.margin, pos.tolerance_used) == (
         Decimal(200_000),
         Decimal(300_000),
