@@ -63,12 +63,13 @@ def _no_venue(_source: str) -> bool:
 class ClearingService:
     """Implements ``ClearingPort`` (for the intake channels) and ``Outbox`` (for the publishers).
 
-    ``store``: where the state is kept (by default the SQL store on ``engine``).
+    ``store``: where the state is kept (by default the SQL store on ``engine``; with a store, ``engine``
+    may be None).
     """
 
     def __init__(
         self,
-        engine: AsyncEngine,
+        engine: AsyncEngine | None,
         credit: CreditChecker | None,
         *,
         clock: Clock | None = None,
@@ -79,8 +80,12 @@ class ClearingService:
         is_venue: Callable[[str], bool] | None = None,
         store: ClearingStore | None = None,
     ) -> None:
-        self.engine = engine
-        self.store: ClearingStore = store or SqlClearingStore(engine)
+        if store is None:
+            if engine is None:
+                raise ValueError("a ClearingService needs a store or a database engine")
+            store = SqlClearingStore(engine)
+        self._engine = engine
+        self.store: ClearingStore = store
         # whether a submission's source is an active venue (the service's cached source table; no query):
         # without one, no source is a venue and no sub-block flag is honoured
         self.is_venue: Callable[[str], bool] = is_venue or _no_venue
@@ -102,6 +107,13 @@ class ClearingService:
         self.trades_seen: OrderedDict[int, Trade] = OrderedDict()
         self.cleared_seen: OrderedDict[int, tuple[Trade, Trade]] = OrderedDict()
         self._outbox_watchers: list[asyncio.Event] = []
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The database engine this service was given (for the reference data read beside it)."""
+        if self._engine is None:
+            raise RuntimeError("this clearing service keeps its state in a store without a database engine")
+        return self._engine
 
     @asynccontextmanager
     async def writing(self, *, outbox: bool = True) -> AsyncIterator[UnitOfWork]:
