@@ -24,7 +24,7 @@ async def export_positions(
     account the member does not have is refused (``REF_UNKNOWN_MEMBER`` / ``REF_UNKNOWN_ACCOUNT``)
     before anything is written."""
     from gateway.refdata.admin import account_of, known_member
-    from gateway.store import clearing_repo
+    from gateway.store import cleared_repo
     from gateway.store.engine import reading
     from recon.formats import write_positions
 
@@ -33,5 +33,5 @@ async def export_positions(
             known = await known_member(conn, member, "--member")
             if account is not None:
                 account_of(known, account)
-        rows = await clearing_repo.positions(conn, member, account, business_date)
+        rows = await cleared_repo.positions(conn, member, account, business_date)
     return write_positions(rows, out)

@@ -28,8 +28,8 @@ from gateway.backoff import Backoff
 from gateway.broker.connect import mqtt_client
 from gateway.broker.embedded import EmbeddedBroker
 from gateway.clearing.credit import CreditChecker
-from gateway.clearing.pipeline import ClearingService
 from gateway.clearing.ports import DeliveryChannel, OutboxItem, RecipientRole, StatusUpdate
+from gateway.clearing.service import ClearingService
 from gateway.clearing.visibility import member_view
 from gateway.clock import Clock, SystemClock
 from gateway.config import BrokerMode, GatewayConfig

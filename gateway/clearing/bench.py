@@ -23,9 +23,9 @@ from typing import Any
 
 from sqlalchemy import event
 
-from gateway.clearing.pipeline import ClearingService
 from gateway.clearing.ports import Channel, DeliveryChannel, Submission
 from gateway.clearing.risk_checker import RiskCreditChecker
+from gateway.clearing.service import ClearingService
 from gateway.clock import FixedClock
 from gateway.domain import (
     AccountType,

@@ -8,140 +8,57 @@ own format, so a broker or session outage delays a status but never loses it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import Protocol
 
+from gateway.domain.clearing import (
+    Affirmation,
+    Channel,
+    CreditDecision,
+    DeliveryChannel,
+    OutboxItem,
+    Position,
+    RecipientRole,
+    StatusUpdate,
+    Submission,
+)
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.errors import Issue
 from gateway.domain.trade import Trade
+from gateway.domain.workflow import (
+    ClearedRow,
+    NewSubmission,
+    Recipient,
+    Stage,
+    SubmissionRow,
+    Transition,
+    VersionRow,
+)
+from gateway.refdata.figures import MemberFigures, RiskRow
+from gateway.refdata.model import Member
 
-
-class Channel(StrEnum):
-    MQTT_FPML = "mqtt-fpml"
-    FIX = "fix"
-    CLI = "cli"
-
-
-@dataclass(frozen=True, slots=True)
-class Submission:
-    """One inbound request to clear one trade (a package arrives as one submission per trade, same package_id)."""
-
-    channel: Channel
-    source: str  # trade source id (MQTT topic segment) or FIX SenderCompID
-    message_id: str  # FpML messageId / FIX TradeReportID; (source, message_id) is the transport de-dup key
-    received_at: datetime
-    trade: Trade  # (source, trade.identifiers.source_trade_id, source_version) is the business de-dup key
-    is_correction: bool = False
-    correlation_id: str | None = None
-    package_id: str | None = None
-    raw: bytes = b""  # the message as received, kept for audit
-    # (member, order id) of the pre-trade credit checks the trade was executed from (FIX side ClOrdID):
-    # their reservations are released when the trade is stored
-    orders: tuple[tuple[str, str], ...] = ()
-    # Two-sided reporting: the reporter's party id when a clearing member reports its own trade (a FIX
-    # session that is not an approved trade source). The trade is then alleged to the other side and
-    # registered only once that member affirms it. None: an approved source, whose trades are affirmed.
-    reporter_party: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Affirmation:
-    """A member's answer to a trade alleged against it: accept (with its own side) or decline.
-
-    The trade is named by the reporter's TradeReportID (``report_id``), else by its trade id as the
-    alleged report carried it (``trade_id``)."""
-
-    comp_id: str  # the session that answers
-    party_id: str  # the answering member's party id (its side of the trade)
-    accept: bool
-    at: datetime
-    report_id: str | None = None
-    trade_id: str | None = None
-    account: str | None = None  # the member's own clearing account; None: its house account
-    side_trade_id: str | None = None  # the member's own id for the trade
-    reason: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class StatusUpdate:
-    """One transition of a submitted trade, as every interested party is told of it."""
-
-    sequence: int  # increases per trade: statuses of one trade are delivered in this order
-    submission_id: str  # the service's id of the submission
-    source: str
-    channel: Channel
-    status: ClearingStatusCode
-    trade: Trade
-    at: datetime
-    reasons: tuple[Issue, ...] = ()
-    ccp_trade_ids: tuple[str, ...] = ()  # (A-CCP id, CCP-B id) once novated
-    cleared: tuple[Trade, Trade] | None = None
-    clearing_business_date: date | None = None
-    correlation_id: str | None = None
-    in_reply_to: str | None = None  # the submission's message_id
-
-
-@dataclass(frozen=True, slots=True)
-class CreditDecision:
-    """Answer to a pre-trade credit check (FIX NewOrderSingle) or to the registration credit check."""
-
-    approved: bool
-    member: str
-    account: str
-    incremental_margin: Decimal
-    headroom_before: Decimal  # excess collateral + unused tolerance before this trade
-    shortfall: Decimal = Decimal(0)
-    reasons: tuple[Issue, ...] = ()
-    # False when refused before any margin was computed (no such account, member suspended, not a party,
-    # the trade could not be valued): the figures above are then not figures and are not shown
-    assessed: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class Position:
-    """One cleared trade seen from a member's side (the reconciliation position layout)."""
-
-    trade_id: str  # CCP trade id
-    uti: str | None
-    member: str
-    account: str
-    product: str
-    currency: str
-    notional: Decimal
-    direction: str  # PAY or RECEIVE: the member's side of the fixed leg (leg 1 for basis)
-    fixed_rate: Decimal | None
-    floating_index: str | None
-    index_tenor: str | None
-    spread: Decimal | None
-    effective_date: date
-    maturity_date: date
-    status: str
-    npv: Decimal | None
-
-
-class DeliveryChannel(StrEnum):
-    MQTT = "mqtt"
-    FIX = "fix"
-
-
-class RecipientRole(StrEnum):
-    SOURCE = "source"  # the trade source that submitted
-    MEMBER = "member"  # a clearing member on either side
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxItem:
-    """One status update owed to one recipient over one channel; delivered in ``id`` order per recipient."""
-
-    id: int
-    channel: DeliveryChannel
-    role: RecipientRole
-    recipient: str  # trade source id, member id (MQTT topics) or the member's FIX SenderCompID
-    update: StatusUpdate
+__all__ = [
+    "AccountRepository",
+    "Affirmation",
+    "Channel",
+    "ClearedRepository",
+    "ClearingPort",
+    "ClearingStore",
+    "CreditDecision",
+    "DeliveryChannel",
+    "Outbox",
+    "OutboxItem",
+    "Position",
+    "RecipientRole",
+    "StatusRepository",
+    "StatusUpdate",
+    "Submission",
+    "SubmissionRepository",
+    "UnitOfWork",
+]
 
 
 class Outbox(Protocol):
@@ -178,3 +95,242 @@ class ClearingPort(Protocol):
     async def positions(
         self, member: str, account: str | None, business_date: date
     ) -> Sequence[Position]: ...
+
+
+# ---------------------------------------------------------------- the store the clearing core writes to
+
+
+class SubmissionRepository(Protocol):
+    """Submissions as stored, with their place in the workflow. ``lock``: held until the unit of work ends
+    (``get_many`` skips rows another unit of work holds)."""
+
+    async def insert(self, new: Sequence[NewSubmission]) -> list[SubmissionRow | None]:
+        """Store each submission Received (ALLEGED when it names a member to affirm it), or None for one whose
+        message id or trade version is known, or whose UTI is live as another submission. The submissions
+        must not repeat one another's keys."""
+        ...
+
+    async def get(self, row_id: int, *, lock: bool = False) -> SubmissionRow | None: ...
+
+    async def get_many(
+        self, row_ids: Sequence[int], *, lock: bool = False, trades: Mapping[int, Trade] | None = None
+    ) -> list[SubmissionRow]:
+        """These submissions, oldest first (``trades``: trades already known by id, not decoded again)."""
+        ...
+
+    async def find_known(
+        self, source: str, message_id: str, source_trade_id: str, version: int
+    ) -> SubmissionRow | None:
+        """The submission with this message id, else the one with this trade version."""
+        ...
+
+    async def versions(self, source: str, source_trade_id: str) -> list[SubmissionRow]:
+        """Every submission of one source trade, oldest first."""
+        ...
+
+    async def versions_of(
+        self, trades: Iterable[tuple[str, str]]
+    ) -> dict[tuple[str, str], list[VersionRow]]: ...
+
+    async def live_by_uti(self, uti: str, *, lock: bool = False) -> SubmissionRow | None:
+        """The one submission holding ``uti`` while it is neither refused nor withdrawn."""
+        ...
+
+    async def claim_uti(self, row_id: int, uti: str) -> None:
+        """A stored correction takes its UTI (refused by the store if another live trade holds it)."""
+        ...
+
+    async def affirm(self, row_id: int, trade: Trade, at: datetime) -> None:
+        """An alleged trade completed by its counterparty: RECEIVED, due now."""
+        ...
+
+    async def reported_for_affirmation(
+        self, *, report_id: str | None, trade_id: str | None
+    ) -> list[SubmissionRow]: ...
+
+    async def set_stage(
+        self,
+        row_id: int,
+        stage: Stage,
+        at: datetime,
+        *,
+        due_at: datetime | None = None,
+        business_date: date | None = None,
+        backload: bool | None = None,
+    ) -> None: ...
+
+    async def due(self, now: datetime, *, open_now: bool, limit: int, after_id: int = 0) -> list[int]:
+        """Ids of submissions to process now, oldest first."""
+        ...
+
+    async def unregistered(self, business_date: date) -> list[int]:
+        """Live, non-backload submissions whose business date is ``business_date`` or earlier."""
+        ...
+
+
+class StatusRepository(Protocol):
+    """Each submission's status history and the outbox: a status is written with the items owing it."""
+
+    async def received(
+        self, received: Sequence[tuple[SubmissionRow, datetime, Sequence[Recipient]]]
+    ) -> list[StatusUpdate]:
+        """The Received status of submissions just inserted, owed to their recipients, in the order given."""
+        ...
+
+    async def record(
+        self,
+        sub: SubmissionRow,
+        status: ClearingStatusCode,
+        at: datetime,
+        recipients: Sequence[Recipient],
+        *,
+        reasons: Sequence[Issue] = (),
+        business_date: date | None = None,
+    ) -> StatusUpdate:
+        """Append a status (the stage is unchanged) and owe it to every recipient."""
+        ...
+
+    async def write(self, transitions: Sequence[Transition]) -> None:
+        """Each transition's stage, and its status (when it has one) owed to its recipients, in order."""
+        ...
+
+    async def owe_latest_again(self, row_id: int, recipient: Recipient, at: datetime) -> None: ...
+
+    async def latest(self, row_id: int) -> StatusUpdate: ...
+
+    async def history(self, row_id: int) -> list[StatusUpdate]: ...
+
+    async def pending(
+        self,
+        channel: DeliveryChannel,
+        limit: int,
+        *,
+        trades: Mapping[int, Trade] | None = None,
+        cleared: Mapping[int, tuple[Trade, Trade]] | None = None,
+        exclude: Collection[str] = (),
+    ) -> list[OutboxItem]:
+        """Undelivered items of ``channel`` in outbox order, without the recipients in ``exclude``."""
+        ...
+
+    async def mark_delivered(self, ids: Sequence[int], at: datetime) -> None: ...
+
+
+class ClearedRepository(Protocol):
+    """Novated trades, one row per member side, and the positions they make."""
+
+    async def insert(
+        self, rows: Sequence[tuple[int, ClearedRow]], business_date_of: Mapping[int, date], at: datetime
+    ) -> None: ...
+
+    async def ccp_trade_ids_of(self, row_id: int) -> list[str]: ...
+
+    async def positions(
+        self, member_id: str | None, account_id: str | None, business_date: date
+    ) -> list[Position]: ...
+
+    async def accounts(self, business_date: date) -> list[tuple[str, str]]:
+        """(member, account) of every account with cleared trades live on ``business_date``."""
+        ...
+
+    async def in_account(
+        self, member_id: str, account_id: str, business_date: date
+    ) -> list[tuple[str, str, Trade]]:
+        """(CCP trade id, the member's party id, cleared trade) of an account's live cleared trades."""
+        ...
+
+    async def set_npvs(self, npvs: Sequence[tuple[str, Decimal | None]]) -> None: ...
+
+    async def mature(self, business_date: date) -> int: ...
+
+
+class AccountRepository(Protocol):
+    """Members as the clearing core reads them, the accounts' risk state and credit reservations."""
+
+    async def member(self, member: str) -> Member | None:
+        """The member a channel names: by member id, else by one of its party ids."""
+        ...
+
+    async def member_by_party(self, party_id: str) -> Member | None: ...
+
+    async def members_by_party(self, party_ids: Iterable[str]) -> dict[str, Member]: ...
+
+    async def parties_and_comp_ids(
+        self, party_ids: Iterable[str]
+    ) -> tuple[dict[str, str], dict[str, list[str]]]:
+        """Each known party id's member id, and those members' CompIDs in CompID order."""
+        ...
+
+    async def comp_ids_by_member(self, member_ids: Iterable[str]) -> dict[str, list[str]]: ...
+
+    async def risk(self, member_id: str, account_id: str, *, lock: bool = False) -> RiskRow: ...
+
+    async def risk_many(
+        self, keys: Iterable[tuple[str, str]], *, lock: bool = False
+    ) -> dict[tuple[str, str], RiskRow]:
+        """The stored risk of these accounts (those that have one)."""
+        ...
+
+    async def put_risk(self, member_id: str, account_id: str, risk: RiskRow, at: datetime) -> None: ...
+
+    async def put_risk_many(
+        self, states: Mapping[tuple[str, str], RiskRow], existing: Iterable[tuple[str, str]], at: datetime
+    ) -> None:
+        """Store these accounts' risk (``existing``: those already stored, updated rather than inserted)."""
+        ...
+
+    async def figures(self, member_ids: Iterable[str]) -> dict[str, MemberFigures]: ...
+
+    async def tolerance_pool(self) -> Decimal:
+        """The sum of every active member's tolerance limit."""
+        ...
+
+    async def reservation(self, member_id: str, order_id: str) -> Decimal | None: ...
+
+    async def reserve(
+        self,
+        member_id: str,
+        account_id: str,
+        order_id: str,
+        amount: Decimal,
+        business_date: date,
+        at: datetime,
+    ) -> None: ...
+
+    async def release(self, member_id: str, order_id: str) -> bool:
+        """Drop an open reservation; False when there was none."""
+        ...
+
+    async def expire_reservations(self, business_date: date) -> int: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction of the store: what is written through it is committed together or not at all."""
+
+    @property
+    def submissions(self) -> SubmissionRepository: ...
+
+    @property
+    def statuses(self) -> StatusRepository: ...
+
+    @property
+    def cleared(self) -> ClearedRepository: ...
+
+    @property
+    def accounts(self) -> AccountRepository: ...
+
+
+class ClearingStore(Protocol):
+    """Where the clearing core keeps its state: ``async with store.begin() as uow`` commits on success and
+    rolls back on any exception; ``read`` is for reads only (``snapshot``: one consistent view)."""
+
+    def begin(self) -> AbstractAsyncContextManager[UnitOfWork]: ...
+
+    def read(self, *, snapshot: bool = True) -> AbstractAsyncContextManager[UnitOfWork]: ...
+
+    async def mark_delivered(self, ids: Sequence[int], at: datetime) -> None:
+        """Outbox items delivered, in a transaction of their own (the cheapest the store has)."""
+        ...
+
+    def oversized(self, sub: Submission) -> list[Issue]:
+        """Identifiers longer than the store keeps: refused up front, never truncated or half-stored."""
+        ...

@@ -623,14 +623,15 @@ def trade_show(
     async def body() -> list[dict[str, Any]]:
         from gateway.domain.errors import InputRejected
         from gateway.domain.reasons import ReasonCode
-        from gateway.store import clearing_repo
+        from gateway.domain.workflow import parse_submission_ref
+        from gateway.store import clearing_repo, status_repo
         from gateway.store.engine import reading
 
         engine = await open_db(db)
         try:
             async with reading(engine) as conn:
                 if submission is not None:
-                    row_id = clearing_repo.parse_submission_ref(submission)
+                    row_id = parse_submission_ref(submission)
                     if row_id is None or await clearing_repo.get(conn, row_id) is None:
                         raise InputRejected.of(
                             ReasonCode.FIX_UNKNOWN_TRADE, "submission", f"no submission {submission!r}"
@@ -646,7 +647,7 @@ def trade_show(
                         )
                 out = []
                 for row_id in ids:
-                    for u in await clearing_repo.history(conn, row_id):
+                    for u in await status_repo.history(conn, row_id):
                         out.append(
                             {
                                 "submission": u.submission_id,
@@ -697,7 +698,7 @@ def trade_list(
     """Submitted trades by stage (the work queues: pending for collateral, queued, backloads ...)."""
     from datetime import date as date_type
 
-    from gateway.store.clearing_repo import Stage
+    from gateway.domain.workflow import Stage
 
     try:
         stages = [Stage(s.upper()) for s in stage or ()]
@@ -712,7 +713,7 @@ def trade_list(
 
     async def body() -> list[dict[str, Any]]:
         from gateway.refdata.admin import known_member
-        from gateway.store import clearing_repo
+        from gateway.store import clearing_repo, status_repo
         from gateway.store.engine import reading
 
         engine = await open_db(db)
@@ -732,7 +733,7 @@ def trade_list(
                 )
                 out = []
                 for s in found:
-                    last = await clearing_repo.latest_update(conn, s.id)
+                    last = await status_repo.latest_update(conn, s.id)
                     out.append(
                         {
                             "submission": s.ref,

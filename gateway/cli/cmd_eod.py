@@ -41,8 +41,8 @@ def eod(
     market_dir: Path | None = pick("--market-data", market_data, "--market", market)
 
     async def body() -> dict[str, Any]:
-        from gateway.clearing.pipeline import ClearingService
         from gateway.clearing.risk_checker import RiskCreditChecker
+        from gateway.clearing.service import ClearingService
         from gateway.rules.settings import ClearingSettings
 
         engine = await open_db(db)

@@ -1,100 +1,38 @@
-"""Submissions, their status history, the outbox and cleared trades: rows <-> values.
+"""Submissions and their place in the workflow: rows <-> values.
 
-Functions take an open connection so that the pipeline writes one transition (state, history, outbox,
-cleared trades, risk state) in one transaction.
+Functions take an open connection so that a unit of work (gateway/store/clearing_store.py) writes one
+transition (state, history, outbox, cleared trades, risk state) in one transaction. Statuses and the
+outbox are in status_repo.py, cleared trades in cleared_repo.py.
 """
 
 from __future__ import annotations
 
 import functools
-import json
-from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
-from decimal import Decimal
-from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, bindparam, literal, or_, select, tuple_, update
+from sqlalchemy import and_, bindparam, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gateway.clearing.ports import (
+from gateway.domain import codec
+from gateway.domain.clearing import (
     Channel,
-    DeliveryChannel,
-    OutboxItem,
-    Position,
-    RecipientRole,
-    StatusUpdate,
     Submission,
 )
-from gateway.domain import codec
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.errors import Issue
 from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import Trade
+from gateway.domain.workflow import (
+    NewSubmission,
+    Stage,
+    SubmissionRow,
+    VersionRow,
+)
 from gateway.store import tables as t
-from gateway.store.types import UtcDateTime
-
-
-class Stage(StrEnum):
-    """Where a submission is in the workflow (finer than the published status)."""
-
-    RECEIVED = "RECEIVED"  # stored, not yet processed
-    ALLEGED = "ALLEGED"  # reported by one member, waiting for the other to affirm it (not processed)
-    QUEUED_HOURS = "QUEUED_HOURS"  # eligible, waiting for the service to open
-    QUEUED_BACKLOAD = "QUEUED_BACKLOAD"  # eligible, waiting for its backload date
-    PENDING_COLLATERAL = "PENDING_COLLATERAL"  # short of collateral, re-checked on lodgement
-    CLEARED = "CLEARED"
-    REJECTED = "REJECTED"
-    WITHDRAWN = "WITHDRAWN"
-
-
-TERMINAL = frozenset({Stage.CLEARED, Stage.REJECTED, Stage.WITHDRAWN})
-LIVE = frozenset(Stage) - TERMINAL
-
-
-def submission_ref(row_id: int) -> str:
-    return f"S{row_id:010d}"
-
-
-def parse_submission_ref(ref: str) -> int | None:
-    if len(ref) == 11 and ref[0] == "S" and ref[1:].isdigit():
-        return int(ref[1:])
-    return None
-
-
-@dataclass(frozen=True, slots=True)
-class SubmissionRow:
-    id: int
-    source: str
-    channel: Channel
-    message_id: str
-    source_trade_id: str
-    source_version: int
-    is_correction: bool
-    correlation_id: str | None
-    received_at: datetime
-    trade: Trade
-    member_a: str | None
-    member_b: str | None
-    sub_block: bool
-    stage: Stage
-    status: ClearingStatusCode
-    last_sequence: int
-    due_at: datetime | None
-    business_date: date | None
-    backload: bool
-    affirm_member: str | None = None  # the member that must affirm a member's report (two-sided FIX)
-
-    @property
-    def ref(self) -> str:
-        return submission_ref(self.id)
-
-    @property
-    def members(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(m for m in (self.member_a, self.member_b) if m is not None))
 
 
 def _row(r: Any, trade: Trade | None = None) -> SubmissionRow:
@@ -215,19 +153,6 @@ async def get_many(
     return [_row(r, known.get(int(r.id))) for r in result]
 
 
-@dataclass(frozen=True, slots=True)
-class VersionRow:
-    """One submitted version of a source trade, as the version rules need it."""
-
-    id: int
-    source_version: int
-    stage: Stage
-
-    @property
-    def ref(self) -> str:
-        return submission_ref(self.id)
-
-
 _VERSIONS_OF = (
     select(
         t.submissions.c.id,
@@ -268,9 +193,6 @@ def _insert_new(dialect: str) -> Any:
     return stmt.returning(t.submissions.c.id)
 
 
-_INSERT_HISTORY = t.status_history.insert().returning(t.status_history.c.id)
-
-
 async def insert_new(
     conn: AsyncConnection,
     sub: Submission,
@@ -293,18 +215,6 @@ async def insert_new(
     if row_id is None:
         return None
     return _new_row(int(row_id), sub, member_a, member_b, business_date, affirm_member)
-
-
-@dataclass(frozen=True, slots=True)
-class NewSubmission:
-    """One submission for ``insert_new_many``: who its members are and when it is stored."""
-
-    sub: Submission
-    member_a: str | None
-    member_b: str | None
-    business_date: date
-    at: datetime
-    affirm_member: str | None = None
 
 
 @functools.cache
@@ -412,96 +322,6 @@ def _new_row(
     )
 
 
-_INSERT_HISTORY_MANY = t.status_history.insert().returning(
-    t.status_history.c.id, sort_by_parameter_order=True
-)
-
-
-async def record_received_many(
-    conn: AsyncConnection, received: Sequence[tuple[SubmissionRow, datetime, Sequence[Recipient]]]
-) -> list[StatusUpdate]:
-    """``record_received`` for several submissions in two statements; history and outbox in the order given."""
-    if not received:
-        return []
-    history = [
-        {
-            "submission_id": sub.id,
-            "sequence": 1,
-            "status": ClearingStatusCode.RECEIVED.value,
-            "at": at,
-            "reasons": "[]",
-            "ccp_trade_ids": "[]",
-            "business_date": sub.business_date,
-        }
-        for sub, at, _ in received
-    ]
-    ids = (await conn.execute(_INSERT_HISTORY_MANY, history)).scalars().all()
-    outbox = [
-        {
-            "channel": r.channel.value,
-            "role": r.role.value,
-            "recipient": r.recipient,
-            "history_id": history_id,
-            "created_at": at,
-        }
-        for (_, at, recipients), history_id in zip(received, ids, strict=True)
-        for r in recipients
-    ]
-    if outbox:
-        await conn.execute(t.outbox.insert(), outbox)
-    return [_received_update(sub, at) for sub, at, _ in received]
-
-
-async def record_received(
-    conn: AsyncConnection, sub: SubmissionRow, at: datetime, recipients: Sequence[Recipient]
-) -> StatusUpdate:
-    """The history row and outbox items of a submission stored by ``insert_new`` (already at sequence 1)."""
-    history_id = (
-        await conn.execute(
-            _INSERT_HISTORY,
-            {
-                "submission_id": sub.id,
-                "sequence": 1,
-                "status": ClearingStatusCode.RECEIVED.value,
-                "at": at,
-                "reasons": "[]",
-                "ccp_trade_ids": "[]",
-                "business_date": sub.business_date,
-            },
-        )
-    ).scalar_one()
-    if recipients:
-        await conn.execute(
-            t.outbox.insert(),
-            [
-                {
-                    "channel": r.channel.value,
-                    "role": r.role.value,
-                    "recipient": r.recipient,
-                    "history_id": history_id,
-                    "created_at": at,
-                }
-                for r in recipients
-            ],
-        )
-    return _received_update(sub, at)
-
-
-def _received_update(sub: SubmissionRow, at: datetime) -> StatusUpdate:
-    return StatusUpdate(
-        sequence=1,
-        submission_id=sub.ref,
-        source=sub.source,
-        channel=sub.channel,
-        status=ClearingStatusCode.RECEIVED,
-        trade=sub.trade,
-        at=at,
-        clearing_business_date=sub.business_date,
-        correlation_id=sub.correlation_id,
-        in_reply_to=sub.message_id,
-    )
-
-
 async def set_stage(
     conn: AsyncConnection,
     row_id: int,
@@ -572,495 +392,6 @@ async def unregistered(conn: AsyncConnection, business_date: date) -> list[int]:
         .order_by(s.id)
     )
     return [int(r) for r in rows.scalars()]
-
-
-# ---------------------------------------------------------------- history and outbox
-
-
-def _issues_json(reasons: Iterable[Issue]) -> str:
-    return json.dumps([i.to_dict() for i in reasons])
-
-
-def _issues(text: str) -> tuple[Issue, ...]:
-    return tuple(Issue(ReasonCode(d["code"]), d["path"], d["message"]) for d in json.loads(text))
-
-
-@dataclass(frozen=True, slots=True)
-class Recipient:
-    channel: DeliveryChannel
-    role: RecipientRole
-    recipient: str
-
-
-async def record(
-    conn: AsyncConnection,
-    sub: SubmissionRow,
-    status: ClearingStatusCode,
-    at: datetime,
-    recipients: Sequence[Recipient],
-    *,
-    reasons: Sequence[Issue] = (),
-    ccp_trade_ids: tuple[str, ...] = (),
-    business_date: date | None = None,
-    cleared: tuple[Trade, Trade] | None = None,
-) -> StatusUpdate:
-    """Append a transition to the history and owe it to every recipient in the outbox."""
-    sequence = sub.last_sequence + 1
-    await conn.execute(
-        update(t.submissions)
-        .where(t.submissions.c.id == sub.id)
-        .values(status=status.value, last_sequence=sequence, updated_at=at)
-    )
-    history_id = (
-        await conn.execute(
-            t.status_history.insert()
-            .values(
-                submission_id=sub.id,
-                sequence=sequence,
-                status=status.value,
-                at=at,
-                reasons=_issues_json(reasons),
-                ccp_trade_ids=json.dumps(list(ccp_trade_ids)),
-                business_date=business_date,
-            )
-            .returning(t.status_history.c.id)
-        )
-    ).scalar_one()
-    if recipients:
-        await conn.execute(
-            t.outbox.insert(),
-            [
-                {
-                    "channel": r.channel.value,
-                    "role": r.role.value,
-                    "recipient": r.recipient,
-                    "history_id": history_id,
-                    "created_at": at,
-                }
-                for r in recipients
-            ],
-        )
-    return StatusUpdate(
-        sequence=sequence,
-        submission_id=sub.ref,
-        source=sub.source,
-        channel=sub.channel,
-        status=status,
-        trade=sub.trade,
-        at=at,
-        reasons=tuple(reasons),
-        ccp_trade_ids=ccp_trade_ids,
-        cleared=cleared,
-        clearing_business_date=business_date,
-        correlation_id=sub.correlation_id,
-        in_reply_to=sub.message_id,
-    )
-
-
-@dataclass(slots=True)
-class Transition:
-    """What one pass decided for one submission: its new stage and, when the published status changes,
-    the status to append to the history and owe to every recipient. Written with the others of its batch."""
-
-    sub: SubmissionRow
-    stage: Stage
-    at: datetime
-    due_at: datetime | None
-    business_date: date | None
-    backload: bool
-    status: ClearingStatusCode | None = None  # None: stage only, no new status
-    reasons: Sequence[Issue] = ()
-    ccp_trade_ids: tuple[str, ...] = ()
-    recipients: Sequence[Recipient] = ()
-
-
-_SET_STAGE = (
-    update(t.submissions)
-    .where(t.submissions.c.id == bindparam("row_id"))
-    .values(
-        stage=bindparam("stage"),
-        status=bindparam("status"),
-        last_sequence=bindparam("last_sequence"),
-        due_at=bindparam("due_at"),
-        business_date=bindparam("business_date"),
-        backload=bindparam("backload"),
-        needs_recheck=False,
-        updated_at=bindparam("updated_at"),
-    )
-)
-
-
-async def write_transitions(conn: AsyncConnection, transitions: Sequence[Transition]) -> None:
-    """Every submission's new stage, its new history row and outbox items: three statements for a batch.
-
-    History rows and outbox items are inserted in the order given, so each trade's statuses keep their order
-    in the outbox (the publishers deliver in outbox id order).
-    """
-    if not transitions:
-        return
-    stages = []
-    history = []
-    for tr in transitions:
-        sub = tr.sub
-        sequence = sub.last_sequence + (1 if tr.status is not None else 0)
-        stages.append(
-            {
-                "row_id": sub.id,
-                "stage": tr.stage.value,
-                "status": (tr.status or sub.status).value,
-                "last_sequence": sequence,
-                "due_at": tr.due_at,
-                "business_date": tr.business_date,
-                "backload": tr.backload,
-                "updated_at": tr.at,
-            }
-        )
-        if tr.status is not None:
-            history.append(
-                {
-                    "submission_id": sub.id,
-                    "sequence": sequence,
-                    "status": tr.status.value,
-                    "at": tr.at,
-                    "reasons": _issues_json(tr.reasons),
-                    "ccp_trade_ids": json.dumps(list(tr.ccp_trade_ids)),
-                    "business_date": tr.business_date,
-                }
-            )
-    await conn.execute(_SET_STAGE, stages)
-    if not history:
-        return
-    h = t.status_history
-    ids = (
-        (await conn.execute(h.insert().returning(h.c.id, sort_by_parameter_order=True), history))
-        .scalars()
-        .all()
-    )
-    outbox = [
-        {
-            "channel": r.channel.value,
-            "role": r.role.value,
-            "recipient": r.recipient,
-            "history_id": history_id,
-            "created_at": tr.at,
-        }
-        for tr, history_id in zip((x for x in transitions if x.status is not None), ids, strict=True)
-        for r in tr.recipients
-    ]
-    if outbox:
-        await conn.execute(t.outbox.insert(), outbox)
-
-
-async def _cleared_for(
-    conn: AsyncConnection, submission_ids: Iterable[int]
-) -> dict[int, tuple[Trade, Trade]]:
-    ids = list(set(submission_ids))
-    if not ids:
-        return {}
-    rows = await conn.execute(
-        select(t.cleared_trades.c.submission_id, t.cleared_trades.c.trade_json)
-        .where(t.cleared_trades.c.submission_id.in_(ids))
-        .order_by(t.cleared_trades.c.submission_id, t.cleared_trades.c.ccp_trade_id)
-    )
-    grouped: dict[int, list[Trade]] = {}
-    for r in rows:
-        grouped.setdefault(int(r.submission_id), []).append(codec.loads(r.trade_json))
-    return {k: (v[0], v[1]) for k, v in grouped.items() if len(v) == 2}
-
-
-def _update_from(r: Any, trade: Trade, cleared: tuple[Trade, Trade] | None) -> StatusUpdate:
-    status = ClearingStatusCode(r.status)
-    return StatusUpdate(
-        sequence=r.sequence,
-        submission_id=submission_ref(int(r.submission_id)),
-        source=r.source,
-        channel=Channel(r.sub_channel),
-        status=status,
-        trade=trade,
-        at=r.at,
-        reasons=_issues(r.reasons),
-        ccp_trade_ids=tuple(json.loads(r.ccp_trade_ids)),
-        cleared=cleared if status is ClearingStatusCode.CLEARED else None,
-        clearing_business_date=r.business_date,
-        correlation_id=r.correlation_id,
-        in_reply_to=r.message_id,
-    )
-
-
-_HISTORY_COLUMNS = (
-    t.status_history.c.id.label("history_id"),
-    t.status_history.c.submission_id,
-    t.status_history.c.sequence,
-    t.status_history.c.status,
-    t.status_history.c.at,
-    t.status_history.c.reasons,
-    t.status_history.c.ccp_trade_ids,
-    t.status_history.c.business_date,
-    t.submissions.c.source,
-    t.submissions.c.channel.label("sub_channel"),
-    t.submissions.c.correlation_id,
-    t.submissions.c.message_id,
-    t.submissions.c.trade_json,
-)
-
-
-async def latest_update(conn: AsyncConnection, row_id: int) -> StatusUpdate:
-    r = (
-        await conn.execute(
-            select(*_HISTORY_COLUMNS)
-            .join(t.submissions, t.submissions.c.id == t.status_history.c.submission_id)
-            .where(t.status_history.c.submission_id == row_id)
-            .order_by(t.status_history.c.sequence.desc())
-            .limit(1)
-        )
-    ).one()
-    cleared = await _cleared_for(conn, [row_id])
-    return _update_from(r, codec.loads(r.trade_json), cleared.get(row_id))
-
-
-async def history(conn: AsyncConnection, row_id: int) -> list[StatusUpdate]:
-    rows = (
-        await conn.execute(
-            select(*_HISTORY_COLUMNS)
-            .join(t.submissions, t.submissions.c.id == t.status_history.c.submission_id)
-            .where(t.status_history.c.submission_id == row_id)
-            .order_by(t.status_history.c.sequence)
-        )
-    ).fetchall()
-    cleared = await _cleared_for(conn, [row_id])
-    return [_update_from(r, codec.loads(r.trade_json), cleared.get(row_id)) for r in rows]
-
-
-_PENDING_QUERY = (
-    select(
-        t.outbox.c.id,
-        t.outbox.c.role,
-        t.outbox.c.recipient,
-        *[c for c in _HISTORY_COLUMNS if c.name != "trade_json"],
-    )
-    .join(t.status_history, t.status_history.c.id == t.outbox.c.history_id)
-    .join(t.submissions, t.submissions.c.id == t.status_history.c.submission_id)
-    .where(t.outbox.c.channel == bindparam("channel"), t.outbox.c.delivered_at.is_(None))
-)
-# built once (the values are parameters): the publishers run this read many times a second
-_PENDING = _PENDING_QUERY.order_by(t.outbox.c.id).limit(bindparam("limit"))
-_PENDING_EXCLUDING = (
-    _PENDING_QUERY.where(t.outbox.c.recipient.not_in(bindparam("exclude", expanding=True)))
-    .order_by(t.outbox.c.id)
-    .limit(bindparam("limit"))
-)
-
-
-async def pending(
-    conn: AsyncConnection,
-    channel: DeliveryChannel,
-    limit: int,
-    *,
-    trades: Mapping[int, Trade] | None = None,
-    cleared: Mapping[int, tuple[Trade, Trade]] | None = None,
-    exclude: Collection[str] = (),
-) -> list[OutboxItem]:
-    """Undelivered items of ``channel`` in outbox order, leaving out the recipients in ``exclude`` (those
-    that cannot take delivery now, so their backlog does not hold up everyone else's). ``trades``
-    (submitted trades) and ``cleared`` (novated pairs), by submission id, are used instead of decoding
-    the stored JSON where they hold it."""
-    known_trades = trades or {}
-    known_cleared = cleared or {}
-    params: dict[str, Any] = {"channel": channel.value, "limit": limit}
-    if exclude:
-        params["exclude"] = sorted(exclude)
-    rows = (await conn.execute(_PENDING_EXCLUDING if exclude else _PENDING, params)).fetchall()
-    found: dict[int, Trade] = {}
-    for r in rows:
-        sid = int(r.submission_id)
-        if sid not in found and sid in known_trades:
-            found[sid] = known_trades[sid]
-    missing = {int(r.submission_id) for r in rows} - found.keys()
-    if missing:
-        for r in await conn.execute(
-            select(t.submissions.c.id, t.submissions.c.trade_json).where(t.submissions.c.id.in_(missing))
-        ):
-            found[int(r.id)] = codec.loads(r.trade_json)
-    novated = {int(r.submission_id) for r in rows if r.status == ClearingStatusCode.CLEARED.value}
-    pairs = {i: known_cleared[i] for i in novated if i in known_cleared}
-    pairs |= await _cleared_for(conn, novated - pairs.keys())
-    return [
-        OutboxItem(
-            id=int(r.id),
-            channel=channel,
-            role=RecipientRole(r.role),
-            recipient=r.recipient,
-            update=_update_from(r, found[int(r.submission_id)], pairs.get(int(r.submission_id))),
-        )
-        for r in rows
-    ]
-
-
-async def mark_delivered(conn: AsyncConnection, ids: Sequence[int], at: datetime) -> None:
-    if ids:
-        await conn.execute(
-            update(t.outbox)
-            .where(t.outbox.c.id.in_(list(ids)), t.outbox.c.delivered_at.is_(None))
-            .values(delivered_at=at)
-        )
-
-
-# ---------------------------------------------------------------- cleared trades and positions
-
-
-@dataclass(frozen=True, slots=True)
-class ClearedRow:
-    ccp_trade_id: str
-    member_id: str
-    account_id: str
-    party_id: str
-    trade: Trade
-    uti: str | None
-    product: str
-    currency: str
-    notional: Decimal
-    direction: str
-    fixed_rate: Decimal | None
-    floating_index: str | None
-    index_tenor: str | None
-    spread: Decimal | None
-    effective_date: date
-    maturity_date: date
-
-
-async def insert_cleared(
-    conn: AsyncConnection, submission_id: int, rows: Sequence[ClearedRow], business_date: date, at: datetime
-) -> None:
-    await conn.execute(
-        t.cleared_trades.insert(), [_cleared_values(submission_id, c, business_date, at) for c in rows]
-    )
-
-
-async def insert_cleared_many(
-    conn: AsyncConnection,
-    rows: Sequence[tuple[int, ClearedRow]],
-    business_date_of: dict[int, date],
-    at: datetime,
-) -> None:
-    """The cleared trades of a batch of novations, ``(submission id, row)``, in one statement."""
-    if not rows:
-        return
-    await conn.execute(
-        t.cleared_trades.insert(),
-        [_cleared_values(submission_id, c, business_date_of[submission_id], at) for submission_id, c in rows],
-    )
-
-
-def _cleared_values(submission_id: int, c: ClearedRow, business_date: date, at: datetime) -> dict[str, Any]:
-    return {
-        "ccp_trade_id": c.ccp_trade_id,
-        "submission_id": submission_id,
-        "member_id": c.member_id,
-        "account_id": c.account_id,
-        "party_id": c.party_id,
-        "uti": c.uti,
-        "product": c.product,
-        "currency": c.currency,
-        "notional": c.notional,
-        "direction": c.direction,
-        "fixed_rate": c.fixed_rate,
-        "floating_index": c.floating_index,
-        "index_tenor": c.index_tenor,
-        "spread": c.spread,
-        "effective_date": c.effective_date,
-        "maturity_date": c.maturity_date,
-        "status": "CLEARED",
-        "npv": None,
-        "business_date": business_date,
-        "novated_at": at,
-        "trade_json": codec.dumps(c.trade),
-    }
-
-
-async def positions(
-    conn: AsyncConnection, member_id: str | None, account_id: str | None, business_date: date
-) -> list[Position]:
-    c = t.cleared_trades.c
-    q = select(t.cleared_trades).where(
-        c.business_date <= business_date,
-        c.maturity_date >= business_date,
-        c.status.in_(["CLEARED", "MATURED"]),
-    )
-    if member_id is not None:
-        q = q.where(c.member_id == member_id)
-    if account_id is not None:
-        q = q.where(c.account_id == account_id)
-    rows = await conn.execute(q.order_by(c.member_id, c.account_id, c.ccp_trade_id))
-    return [
-        Position(
-            trade_id=r.ccp_trade_id,
-            uti=r.uti,
-            member=r.member_id,
-            account=r.account_id,
-            product=r.product,
-            currency=r.currency,
-            notional=r.notional,
-            direction=r.direction,
-            fixed_rate=r.fixed_rate,
-            floating_index=r.floating_index,
-            index_tenor=r.index_tenor,
-            spread=r.spread,
-            effective_date=r.effective_date,
-            maturity_date=r.maturity_date,
-            status=r.status,
-            npv=r.npv,
-        )
-        for r in rows
-    ]
-
-
-async def cleared_accounts(conn: AsyncConnection, business_date: date) -> list[tuple[str, str]]:
-    """(member, account) of every account with cleared trades live on ``business_date``."""
-    c = t.cleared_trades.c
-    rows = await conn.execute(
-        select(c.member_id, c.account_id)
-        .where(c.business_date <= business_date, c.maturity_date >= business_date, c.status == "CLEARED")
-        .distinct()
-        .order_by(c.member_id, c.account_id)
-    )
-    return [(r.member_id, r.account_id) for r in rows]
-
-
-async def cleared_in_account(
-    conn: AsyncConnection, member_id: str, account_id: str, business_date: date
-) -> list[tuple[str, str, Trade]]:
-    """(CCP trade id, the member's party id, cleared trade) of an account's live cleared trades."""
-    c = t.cleared_trades.c
-    rows = await conn.execute(
-        select(c.ccp_trade_id, c.party_id, c.trade_json)
-        .where(
-            c.member_id == member_id,
-            c.account_id == account_id,
-            c.business_date <= business_date,
-            c.maturity_date >= business_date,
-            c.status == "CLEARED",
-        )
-        .order_by(c.ccp_trade_id)
-    )
-    return [(r.ccp_trade_id, r.party_id, codec.loads(r.trade_json)) for r in rows]
-
-
-async def set_npvs(conn: AsyncConnection, npvs: Sequence[tuple[str, Decimal | None]]) -> None:
-    for ccp_trade_id, npv in npvs:
-        await conn.execute(
-            update(t.cleared_trades).where(t.cleared_trades.c.ccp_trade_id == ccp_trade_id).values(npv=npv)
-        )
-
-
-async def mature(conn: AsyncConnection, business_date: date) -> int:
-    """Mark cleared trades whose maturity date is ``business_date`` or earlier as MATURED."""
-    c = t.cleared_trades.c
-    result = await conn.execute(
-        update(t.cleared_trades)
-        .where(c.status == "CLEARED", c.maturity_date <= business_date)
-        .values(status="MATURED")
-    )
-    return int(result.rowcount or 0)
 
 
 async def search(
@@ -1142,35 +473,6 @@ async def live_with_trade_uti(conn: AsyncConnection, uti: str) -> list[Submissio
 async def claim_uti(conn: AsyncConnection, row_id: int, uti: str) -> None:
     """Give a stored correction its UTI (the unique index refuses it if another live trade holds it)."""
     await conn.execute(update(t.submissions).where(t.submissions.c.id == row_id).values(uti=uti))
-
-
-async def ccp_trade_ids_of(conn: AsyncConnection, row_id: int) -> list[str]:
-    c = t.cleared_trades.c
-    rows = await conn.execute(
-        select(c.ccp_trade_id).where(c.submission_id == row_id).order_by(c.ccp_trade_id)
-    )
-    return [str(r) for r in rows.scalars()]
-
-
-async def owe_latest_again(conn: AsyncConnection, row_id: int, recipient: Recipient, at: datetime) -> None:
-    """Owe a submission's last status to ``recipient`` once more (a repeated request is answered again)."""
-    h = t.status_history.c
-    latest = (
-        select(
-            literal(recipient.channel.value),
-            literal(recipient.role.value),
-            literal(recipient.recipient),
-            h.id,
-            literal(at, UtcDateTime()),
-        )
-        .where(h.submission_id == row_id)
-        .order_by(h.sequence.desc())
-        .limit(1)
-    )
-    o = t.outbox.c
-    await conn.execute(
-        t.outbox.insert().from_select([o.channel, o.role, o.recipient, o.history_id, o.created_at], latest)
-    )
 
 
 async def reported_for_affirmation(

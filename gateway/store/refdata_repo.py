@@ -6,7 +6,6 @@ Functions take an open connection so that callers compose them into one transact
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -15,6 +14,7 @@ from sqlalchemy import bindparam, delete, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.domain.enums import AccountType
+from gateway.refdata.figures import MemberFigures, RiskRow
 from gateway.refdata.model import Account, AssetKind, Holding, Member, MemberStatus
 from gateway.store import tables as t
 
@@ -278,15 +278,6 @@ async def put_holding(
 # ---------------------------------------------------------------- account risk state
 
 
-@dataclass(frozen=True, slots=True)
-class RiskRow:
-    """The stored risk state of one account: margin requirement and its portfolio's scenario P&L."""
-
-    margin: Decimal
-    pnl_vector: bytes | None
-    trade_count: int
-
-
 async def get_risk(conn: AsyncConnection, member_id: str, account_id: str, *, lock: bool = False) -> RiskRow:
     q = select(t.account_risk).where(
         t.account_risk.c.member_id == member_id, t.account_risk.c.account_id == account_id
@@ -512,15 +503,6 @@ async def put_risk_many(
         await conn.execute(_PUT_RISK, updates)
     if inserts:
         await conn.execute(t.account_risk.insert(), inserts)
-
-
-@dataclass(frozen=True, slots=True)
-class MemberFigures:
-    """What a credit position is built from, for one member: margins, collateral and reservations by account."""
-
-    margins: dict[str, Decimal]
-    holdings: dict[str, list[Holding]]
-    reserved: dict[str, Decimal]
 
 
 async def member_figures(conn: AsyncConnection, member_ids: Iterable[str]) -> dict[str, MemberFigures]:

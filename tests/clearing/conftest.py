@@ -10,8 +10,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gateway.clearing.pipeline import ClearingService
 from gateway.clearing.ports import Channel, Submission
+from gateway.clearing.service import ClearingService
 from gateway.clock import FixedClock
 from gateway.domain.enums import AccountType
 from gateway.domain.trade import Trade, TradeIdentifiers

@@ -16,12 +16,14 @@ import pytest
 from sqlalchemy import Table, func, select
 from sqlalchemy.exc import OperationalError
 
+from gateway.clearing import clearing_pass
 from gateway.clearing.credit import MarginImpact
 from gateway.domain.enums import AccountType
 from gateway.domain.enums import ClearingStatusCode as S
 from gateway.domain.reasons import ReasonCode as R
 from gateway.domain.trade import Trade
-from gateway.store import clearing_repo as repo
+from gateway.domain.workflow import ClearedRow, Stage, parse_submission_ref
+from gateway.store import cleared_repo
 from gateway.store import tables as t
 from tests.clearing.conftest import World, aud_irs
 from tests.clearing.doubles import LinearMargin
@@ -64,20 +66,22 @@ class FaultyMargin(LinearMargin):
         return super().margin_impact(trade, party_id, base_currency, pnl_before, as_of, account_type)
 
 
-def no_fallback(w: World) -> None:
+def no_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fail the test if the pass falls back to one trade per transaction."""
 
-    async def forbidden(row_id: int) -> bool:
+    async def forbidden(_service: object, row_id: int) -> bool:
         raise AssertionError(f"submission {row_id} was taken alone: the batch did not commit")
 
-    w.service._process_safely = forbidden  # type: ignore[method-assign]
+    monkeypatch.setattr(clearing_pass, "process_one", forbidden)
 
 
-async def test_a_bad_trade_in_a_batch_is_refused_alone_and_the_others_clear(world: World) -> None:
+async def test_a_bad_trade_in_a_batch_is_refused_alone_and_the_others_clear(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     world.service.credit = FaultyMargin("T3")
     receipts = [await world.service.submit(world.submission(aud_irs(f"T{n}"))) for n in range(1, 6)]
     bad_currency = await world.service.submit(world.submission(aud_irs("T6", index="USD-LIBOR-BBA")))
-    no_fallback(world)
+    no_fallback(monkeypatch)
 
     assert await world.service.drain() == 6
 
@@ -96,13 +100,15 @@ async def test_a_bad_trade_in_a_batch_is_refused_alone_and_the_others_clear(worl
     assert risk == {("BANKA", "HOUSE"): 4, ("BANKB", "HOUSE"): 4}  # the refused trade left no margin
 
 
-async def test_trades_on_one_account_compound_within_a_batch(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_trades_on_one_account_compound_within_a_batch(
+    make_world, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
     w: World = make_world()
     await w.onboard(collateral=Decimal(300_000))
     # 10m x 5y: PV01 5,000, worst loss 250,000 each: the collateral covers one trade, not two
     first = await w.service.submit(w.submission(aud_irs("T1")))
     second = await w.service.submit(w.submission(aud_irs("T2")))
-    no_fallback(w)
+    no_fallback(monkeypatch)
 
     assert await w.service.drain() == 2
 
@@ -118,10 +124,12 @@ async def test_trades_on_one_account_compound_within_a_batch(make_world) -> None
     assert risk == {("BANKA", "HOUSE"): (Decimal(250_000), 1), ("BANKB", "HOUSE"): (Decimal(250_000), 1)}
 
 
-async def test_a_version_decided_earlier_in_the_batch_counts_for_a_later_one(world: World) -> None:
+async def test_a_version_decided_earlier_in_the_batch_counts_for_a_later_one(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     old = await world.service.submit(world.submission(aud_irs("T1", version=1)))
     new = await world.service.submit(world.submission(aud_irs("T1", version=2)))  # no correction flag
-    no_fallback(world)
+    no_fallback(monkeypatch)
 
     assert await world.service.drain() == 2
 
@@ -134,24 +142,24 @@ async def test_a_crash_mid_batch_leaves_nothing_and_the_trades_stay_due(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     receipts = [await world.service.submit(world.submission(aud_irs(f"T{n}"))) for n in range(1, 5)]
-    real = repo.insert_cleared_many
+    real = cleared_repo.insert_cleared_many
 
     async def killed_after_writing(*args: Any, **kwargs: Any) -> None:
         await real(*args, **kwargs)  # the cleared trades are written ...
         raise asyncio.CancelledError  # ... and the process is stopped before the batch commits
 
-    monkeypatch.setattr(repo, "insert_cleared_many", killed_after_writing)
+    monkeypatch.setattr(cleared_repo, "insert_cleared_many", killed_after_writing)
     with pytest.raises(asyncio.CancelledError):
         await world.service.drain()
 
     assert await rows(world, t.cleared_trades) == 0
     assert await rows(world, t.account_risk) == 0
     assert await rows(world, t.status_history) == 4  # the Received statuses only
-    assert set((await stages(world)).values()) == {repo.Stage.RECEIVED.value}
+    assert set((await stages(world)).values()) == {Stage.RECEIVED.value}
     for r in receipts:
         assert [u.status for u in await world.service.history(r.submission_id)] == [S.RECEIVED]
 
-    monkeypatch.setattr(repo, "insert_cleared_many", real)  # restarted
+    monkeypatch.setattr(cleared_repo, "insert_cleared_many", real)  # restarted
     assert await world.service.drain() == 4
     assert await rows(world, t.cleared_trades) == 8
     for r in receipts:
@@ -162,17 +170,17 @@ async def test_a_batch_that_cannot_be_written_is_retried_one_trade_at_a_time(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     receipts = [await world.service.submit(world.submission(aud_irs(f"T{n}"))) for n in range(1, 5)]
-    poisoned = repo.parse_submission_ref(receipts[1].submission_id)
-    real = repo.insert_cleared_many
+    poisoned = parse_submission_ref(receipts[1].submission_id)
+    real = cleared_repo.insert_cleared_many
 
     async def failing_for_one(
-        conn: Any, cleared: Sequence[tuple[int, repo.ClearedRow]], *args: Any, **kwargs: Any
+        conn: Any, cleared: Sequence[tuple[int, ClearedRow]], *args: Any, **kwargs: Any
     ) -> None:
         await real(conn, cleared, *args, **kwargs)
         if any(submission_id == poisoned for submission_id, _ in cleared):
             raise OperationalError("INSERT INTO cleared_trades", {}, Exception("disk I/O error"))
 
-    monkeypatch.setattr(repo, "insert_cleared_many", failing_for_one)
+    monkeypatch.setattr(cleared_repo, "insert_cleared_many", failing_for_one)
     assert await world.service.drain() == 3  # the poisoned one is left for the next pass
 
     assert [await last_status(world, r.submission_id) for r in receipts] == [
@@ -183,7 +191,7 @@ async def test_a_batch_that_cannot_be_written_is_retried_one_trade_at_a_time(
     ]
     assert await rows(world, t.cleared_trades) == 6
 
-    monkeypatch.setattr(repo, "insert_cleared_many", real)
+    monkeypatch.setattr(cleared_repo, "insert_cleared_many", real)
     assert await world.service.drain() == 1
     assert await last_status(world, receipts[1].submission_id) == (S.CLEARED, [])
     assert await rows(world, t.cleared_trades) == 8
@@ -206,8 +214,8 @@ async def test_a_repeat_in_the_same_batch_window_never_novates_twice(world: Worl
 
 
 async def test_outbox_read_from_memory_equals_the_outbox_read_from_the_store(world: World) -> None:
-    from gateway.clearing.pipeline import ClearingService
     from gateway.clearing.ports import DeliveryChannel
+    from gateway.clearing.service import ClearingService
 
     for n in range(1, 4):
         await world.service.submit(world.submission(aud_irs(f"T{n}")))

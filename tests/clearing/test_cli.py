@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from gateway.clearing.pipeline import ClearingService
+from gateway.clearing.service import ClearingService
 from gateway.cli.app import app
 from gateway.domain.enums import ClearingStatusCode as S
 from gateway.store import open_store

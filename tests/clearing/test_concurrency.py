@@ -6,7 +6,7 @@ import asyncio
 
 from sqlalchemy import func, select
 
-from gateway.clearing.pipeline import ClearingService
+from gateway.clearing.service import ClearingService
 from gateway.domain.enums import ClearingStatusCode as S
 from gateway.store import tables as t
 from tests.clearing.conftest import World, aud_irs

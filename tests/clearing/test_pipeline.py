@@ -329,7 +329,7 @@ async def test_duplicates_get_the_same_answer_and_no_second_novation(world: Worl
 
 
 async def test_duplicate_is_recognised_across_a_restart(world: World) -> None:
-    from gateway.clearing.pipeline import ClearingService
+    from gateway.clearing.service import ClearingService
     from gateway.store import open_store
 
     await world.service.submit(world.submission(aud_irs("T1"), message_id="M1"))

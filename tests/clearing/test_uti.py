@@ -9,8 +9,8 @@ import dataclasses
 import pytest
 from sqlalchemy import func, select
 
-from gateway.clearing.pipeline import ClearingService
 from gateway.clearing.ports import StatusUpdate, Submission
+from gateway.clearing.service import ClearingService
 from gateway.domain.enums import ClearingStatusCode as S
 from gateway.domain.errors import NotEligible
 from gateway.domain.reasons import ReasonCode

@@ -1,6 +1,6 @@
 """Stand-ins for collaborators being built concurrently by other engineers.
 
-``RecordingPort`` and ``MemoryOutbox`` stand in for the clearing core (gateway/clearing/pipeline.py) and
+``RecordingPort`` and ``MemoryOutbox`` stand in for the clearing core (gateway/clearing/service.py) and
 its store-backed outbox; ``json_parse`` stands in for the FpML reader (gateway.intake.fpml) by reading a
 canonical-JSON trade. They implement the published contracts (gateway/clearing/ports.py) and nothing more;
 the service tests use the real components.

@@ -1,0 +1,140 @@
+"""What the clearing core exchanges with the channels and the publishers: submissions, statuses, outbox items.
+
+Values only (no I/O). A channel turns a wire message into a ``Submission``; the core answers and records
+each transition as a ``StatusUpdate``, owed to each recipient as an ``OutboxItem``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from gateway.domain.enums import ClearingStatusCode
+from gateway.domain.errors import Issue
+from gateway.domain.trade import Trade
+
+
+class Channel(StrEnum):
+    MQTT_FPML = "mqtt-fpml"
+    FIX = "fix"
+    CLI = "cli"
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """One inbound request to clear one trade (a package arrives as one submission per trade, same package_id)."""
+
+    channel: Channel
+    source: str  # trade source id (MQTT topic segment) or FIX SenderCompID
+    message_id: str  # FpML messageId / FIX TradeReportID; (source, message_id) is the transport de-dup key
+    received_at: datetime
+    trade: Trade  # (source, trade.identifiers.source_trade_id, source_version) is the business de-dup key
+    is_correction: bool = False
+    correlation_id: str | None = None
+    package_id: str | None = None
+    raw: bytes = b""  # the message as received, kept for audit
+    # (member, order id) of the pre-trade credit checks the trade was executed from (FIX side ClOrdID):
+    # their reservations are released when the trade is stored
+    orders: tuple[tuple[str, str], ...] = ()
+    # Two-sided reporting: the reporter's party id when a clearing member reports its own trade (a FIX
+    # session that is not an approved trade source). The trade is then alleged to the other side and
+    # registered only once that member affirms it. None: an approved source, whose trades are affirmed.
+    reporter_party: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Affirmation:
+    """A member's answer to a trade alleged against it: accept (with its own side) or decline.
+
+    The trade is named by the reporter's TradeReportID (``report_id``), else by its trade id as the
+    alleged report carried it (``trade_id``)."""
+
+    comp_id: str  # the session that answers
+    party_id: str  # the answering member's party id (its side of the trade)
+    accept: bool
+    at: datetime
+    report_id: str | None = None
+    trade_id: str | None = None
+    account: str | None = None  # the member's own clearing account; None: its house account
+    side_trade_id: str | None = None  # the member's own id for the trade
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StatusUpdate:
+    """One transition of a submitted trade, as every interested party is told of it."""
+
+    sequence: int  # increases per trade: statuses of one trade are delivered in this order
+    submission_id: str  # the service's id of the submission
+    source: str
+    channel: Channel
+    status: ClearingStatusCode
+    trade: Trade
+    at: datetime
+    reasons: tuple[Issue, ...] = ()
+    ccp_trade_ids: tuple[str, ...] = ()  # (A-CCP id, CCP-B id) once novated
+    cleared: tuple[Trade, Trade] | None = None
+    clearing_business_date: date | None = None
+    correlation_id: str | None = None
+    in_reply_to: str | None = None  # the submission's message_id
+
+
+@dataclass(frozen=True, slots=True)
+class CreditDecision:
+    """Answer to a pre-trade credit check (FIX NewOrderSingle) or to the registration credit check."""
+
+    approved: bool
+    member: str
+    account: str
+    incremental_margin: Decimal
+    headroom_before: Decimal  # excess collateral + unused tolerance before this trade
+    shortfall: Decimal = Decimal(0)
+    reasons: tuple[Issue, ...] = ()
+    # False when refused before any margin was computed (no such account, member suspended, not a party,
+    # the trade could not be valued): the figures above are then not figures and are not shown
+    assessed: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """One cleared trade seen from a member's side (the reconciliation position layout)."""
+
+    trade_id: str  # CCP trade id
+    uti: str | None
+    member: str
+    account: str
+    product: str
+    currency: str
+    notional: Decimal
+    direction: str  # PAY or RECEIVE: the member's side of the fixed leg (leg 1 for basis)
+    fixed_rate: Decimal | None
+    floating_index: str | None
+    index_tenor: str | None
+    spread: Decimal | None
+    effective_date: date
+    maturity_date: date
+    status: str
+    npv: Decimal | None
+
+
+class DeliveryChannel(StrEnum):
+    MQTT = "mqtt"
+    FIX = "fix"
+
+
+class RecipientRole(StrEnum):
+    SOURCE = "source"  # the trade source that submitted
+    MEMBER = "member"  # a clearing member on either side
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """One status update owed to one recipient over one channel; delivered in ``id`` order per recipient."""
+
+    id: int
+    channel: DeliveryChannel
+    role: RecipientRole
+    recipient: str  # trade source id, member id (MQTT topics) or the member's FIX SenderCompID
+    update: StatusUpdate

@@ -1,0 +1,172 @@
+"""Cleared trades (one row per member side of a novated trade) and the positions they make: rows <-> values."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from gateway.domain import codec
+from gateway.domain.clearing import (
+    Position,
+)
+from gateway.domain.trade import Trade
+from gateway.domain.workflow import (
+    ClearedRow,
+)
+from gateway.store import tables as t
+
+
+async def insert_cleared_many(
+    conn: AsyncConnection,
+    rows: Sequence[tuple[int, ClearedRow]],
+    business_date_of: dict[int, date],
+    at: datetime,
+) -> None:
+    """The cleared trades of a batch of novations, ``(submission id, row)``, in one statement."""
+    if not rows:
+        return
+    await conn.execute(
+        t.cleared_trades.insert(),
+        [_cleared_values(submission_id, c, business_date_of[submission_id], at) for submission_id, c in rows],
+    )
+
+
+def _cleared_values(submission_id: int, c: ClearedRow, business_date: date, at: datetime) -> dict[str, Any]:
+    return {
+        "ccp_trade_id": c.ccp_trade_id,
+        "submission_id": submission_id,
+        "member_id": c.member_id,
+        "account_id": c.account_id,
+        "party_id": c.party_id,
+        "uti": c.uti,
+        "product": c.product,
+        "currency": c.currency,
+        "notional": c.notional,
+        "direction": c.direction,
+        "fixed_rate": c.fixed_rate,
+        "floating_index": c.floating_index,
+        "index_tenor": c.index_tenor,
+        "spread": c.spread,
+        "effective_date": c.effective_date,
+        "maturity_date": c.maturity_date,
+        "status": "CLEARED",
+        "npv": None,
+        "business_date": business_date,
+        "novated_at": at,
+        "trade_json": codec.dumps(c.trade),
+    }
+
+
+async def positions(
+    conn: AsyncConnection, member_id: str | None, account_id: str | None, business_date: date
+) -> list[Position]:
+    c = t.cleared_trades.c
+    q = select(t.cleared_trades).where(
+        c.business_date <= business_date,
+        c.maturity_date >= business_date,
+        c.status.in_(["CLEARED", "MATURED"]),
+    )
+    if member_id is not None:
+        q = q.where(c.member_id == member_id)
+    if account_id is not None:
+        q = q.where(c.account_id == account_id)
+    rows = await conn.execute(q.order_by(c.member_id, c.account_id, c.ccp_trade_id))
+    return [
+        Position(
+            trade_id=r.ccp_trade_id,
+            uti=r.uti,
+            member=r.member_id,
+            account=r.account_id,
+            product=r.product,
+            currency=r.currency,
+            notional=r.notional,
+            direction=r.direction,
+            fixed_rate=r.fixed_rate,
+            floating_index=r.floating_index,
+            index_tenor=r.index_tenor,
+            spread=r.spread,
+            effective_date=r.effective_date,
+            maturity_date=r.maturity_date,
+            status=r.status,
+            npv=r.npv,
+        )
+        for r in rows
+    ]
+
+
+async def cleared_accounts(conn: AsyncConnection, business_date: date) -> list[tuple[str, str]]:
+    """(member, account) of every account with cleared trades live on ``business_date``."""
+    c = t.cleared_trades.c
+    rows = await conn.execute(
+        select(c.member_id, c.account_id)
+        .where(c.business_date <= business_date, c.maturity_date >= business_date, c.status == "CLEARED")
+        .distinct()
+        .order_by(c.member_id, c.account_id)
+    )
+    return [(r.member_id, r.account_id) for r in rows]
+
+
+async def cleared_in_account(
+    conn: AsyncConnection, member_id: str, account_id: str, business_date: date
+) -> list[tuple[str, str, Trade]]:
+    """(CCP trade id, the member's party id, cleared trade) of an account's live cleared trades."""
+    c = t.cleared_trades.c
+    rows = await conn.execute(
+        select(c.ccp_trade_id, c.party_id, c.trade_json)
+        .where(
+            c.member_id == member_id,
+            c.account_id == account_id,
+            c.business_date <= business_date,
+            c.maturity_date >= business_date,
+            c.status == "CLEARED",
+        )
+        .order_by(c.ccp_trade_id)
+    )
+    return [(r.ccp_trade_id, r.party_id, codec.loads(r.trade_json)) for r in rows]
+
+
+async def set_npvs(conn: AsyncConnection, npvs: Sequence[tuple[str, Decimal | None]]) -> None:
+    for ccp_trade_id, npv in npvs:
+        await conn.execute(
+            update(t.cleared_trades).where(t.cleared_trades.c.ccp_trade_id == ccp_trade_id).values(npv=npv)
+        )
+
+
+async def mature(conn: AsyncConnection, business_date: date) -> int:
+    """Mark cleared trades whose maturity date is ``business_date`` or earlier as MATURED."""
+    c = t.cleared_trades.c
+    result = await conn.execute(
+        update(t.cleared_trades)
+        .where(c.status == "CLEARED", c.maturity_date <= business_date)
+        .values(status="MATURED")
+    )
+    return int(result.rowcount or 0)
+
+
+async def ccp_trade_ids_of(conn: AsyncConnection, row_id: int) -> list[str]:
+    c = t.cleared_trades.c
+    rows = await conn.execute(
+        select(c.ccp_trade_id).where(c.submission_id == row_id).order_by(c.ccp_trade_id)
+    )
+    return [str(r) for r in rows.scalars()]
+
+
+async def pairs_of(conn: AsyncConnection, submission_ids: Iterable[int]) -> dict[int, tuple[Trade, Trade]]:
+    """The two cleared trades (A-CCP, CCP-B) of each novated submission among these."""
+    ids = list(set(submission_ids))
+    if not ids:
+        return {}
+    rows = await conn.execute(
+        select(t.cleared_trades.c.submission_id, t.cleared_trades.c.trade_json)
+        .where(t.cleared_trades.c.submission_id.in_(ids))
+        .order_by(t.cleared_trades.c.submission_id, t.cleared_trades.c.ccp_trade_id)
+    )
+    grouped: dict[int, list[Trade]] = {}
+    for r in rows:
+        grouped.setdefault(int(r.submission_id), []).append(codec.loads(r.trade_json))
+    return {k: (v[0], v[1]) for k, v in grouped.items() if len(v) == 2}

@@ -1,0 +1,288 @@
+"""The memory store's state, and its cleared-trade and account repositories (gateway/store/memory.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from gateway.domain.clearing import Position
+from gateway.domain.enums import ClearingStatusCode
+from gateway.domain.errors import Issue
+from gateway.domain.trade import Trade
+from gateway.domain.workflow import ClearedRow, Recipient, Stage, SubmissionRow
+from gateway.refdata.figures import MemberFigures, RiskRow
+from gateway.refdata.model import Holding, Member
+
+GONE = (Stage.REJECTED, Stage.WITHDRAWN)
+CLEARED, MATURED = "CLEARED", "MATURED"
+
+
+@dataclass(frozen=True, slots=True)
+class SubmissionRecord:
+    row: SubmissionRow
+    uti: str | None  # the UTI it holds (a correction holds none until it claims it)
+    needs_recheck: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRecord:
+    id: int
+    submission_id: int
+    sequence: int
+    status: ClearingStatusCode
+    at: datetime
+    reasons: tuple[Issue, ...]
+    ccp_trade_ids: tuple[str, ...]
+    business_date: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class OwedRecord:
+    id: int
+    recipient: Recipient
+    history_id: int
+    delivered: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ClearedRecord:
+    submission_id: int
+    row: ClearedRow
+    business_date: date
+    status: str = CLEARED
+    npv: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReservationRecord:
+    account_id: str
+    amount: Decimal
+    business_date: date
+
+
+@dataclass(slots=True)
+class State:
+    """Everything the store holds; a unit of work works on a copy and puts it back on commit."""
+
+    submissions: dict[int, SubmissionRecord] = field(default_factory=dict)
+    history: list[HistoryRecord] = field(default_factory=list)
+    outbox: dict[int, OwedRecord] = field(default_factory=dict)
+    cleared: dict[str, ClearedRecord] = field(default_factory=dict)
+    members: dict[str, Member] = field(default_factory=dict)
+    collateral: dict[tuple[str, str], list[Holding]] = field(default_factory=dict)
+    risk: dict[tuple[str, str], RiskRow] = field(default_factory=dict)
+    reservations: dict[tuple[str, str], ReservationRecord] = field(default_factory=dict)
+
+    def copy(self) -> State:
+        return State(
+            dict(self.submissions),
+            list(self.history),
+            dict(self.outbox),
+            dict(self.cleared),
+            dict(self.members),
+            {k: list(v) for k, v in self.collateral.items()},
+            dict(self.risk),
+            dict(self.reservations),
+        )
+
+
+class Ids:
+    """The next id of each kind (never reused, as a database sequence)."""
+
+    def __init__(self) -> None:
+        self.submission = itertools.count(1)
+        self.history = itertools.count(1)
+        self.outbox = itertools.count(1)
+
+
+class MemoryCleared:
+    """Novated trades of one unit of work's state."""
+
+    def __init__(self, state: State) -> None:
+        self.s = state
+
+    async def insert(
+        self, rows: Sequence[tuple[int, ClearedRow]], business_date_of: Mapping[int, date], at: datetime
+    ) -> None:
+        for submission_id, row in rows:
+            if row.ccp_trade_id in self.s.cleared:
+                raise ValueError(f"CCP trade id {row.ccp_trade_id} is taken")
+            self.s.cleared[row.ccp_trade_id] = ClearedRecord(
+                submission_id, row, business_date_of[submission_id]
+            )
+
+    async def ccp_trade_ids_of(self, row_id: int) -> list[str]:
+        return sorted(c.row.ccp_trade_id for c in self.s.cleared.values() if c.submission_id == row_id)
+
+    def _live(self, business_date: date, statuses: Collection[str]) -> list[ClearedRecord]:
+        return [
+            c
+            for c in self.s.cleared.values()
+            if c.business_date <= business_date
+            and c.row.maturity_date >= business_date
+            and c.status in statuses
+        ]
+
+    async def positions(
+        self, member_id: str | None, account_id: str | None, business_date: date
+    ) -> list[Position]:
+        rows = [
+            c
+            for c in self._live(business_date, (CLEARED, MATURED))
+            if member_id in (None, c.row.member_id) and account_id in (None, c.row.account_id)
+        ]
+        rows.sort(key=lambda c: (c.row.member_id, c.row.account_id, c.row.ccp_trade_id))
+        return [
+            Position(
+                trade_id=r.ccp_trade_id,
+                uti=r.uti,
+                member=r.member_id,
+                account=r.account_id,
+                product=r.product,
+                currency=r.currency,
+                notional=r.notional,
+                direction=r.direction,
+                fixed_rate=r.fixed_rate,
+                floating_index=r.floating_index,
+                index_tenor=r.index_tenor,
+                spread=r.spread,
+                effective_date=r.effective_date,
+                maturity_date=r.maturity_date,
+                status=c.status,
+                npv=c.npv,
+            )
+            for c in rows
+            for r in [c.row]
+        ]
+
+    async def accounts(self, business_date: date) -> list[tuple[str, str]]:
+        return sorted({(c.row.member_id, c.row.account_id) for c in self._live(business_date, (CLEARED,))})
+
+    async def in_account(
+        self, member_id: str, account_id: str, business_date: date
+    ) -> list[tuple[str, str, Trade]]:
+        rows = [
+            c
+            for c in self._live(business_date, (CLEARED,))
+            if (c.row.member_id, c.row.account_id) == (member_id, account_id)
+        ]
+        return [(c.row.ccp_trade_id, c.row.party_id, c.row.trade) for c in sorted(rows, key=ccp_id)]
+
+    async def set_npvs(self, npvs: Sequence[tuple[str, Decimal | None]]) -> None:
+        for ccp_trade_id, npv in npvs:
+            if ccp_trade_id in self.s.cleared:
+                self.s.cleared[ccp_trade_id] = dataclasses.replace(self.s.cleared[ccp_trade_id], npv=npv)
+
+    async def mature(self, business_date: date) -> int:
+        due = [
+            k
+            for k, c in self.s.cleared.items()
+            if c.status == CLEARED and c.row.maturity_date <= business_date
+        ]
+        for k in due:
+            self.s.cleared[k] = dataclasses.replace(self.s.cleared[k], status=MATURED)
+        return len(due)
+
+
+class MemoryAccounts:
+    """Members, the accounts' risk state and credit reservations of one unit of work's state."""
+
+    def __init__(self, state: State) -> None:
+        self.s = state
+
+    async def member(self, member: str) -> Member | None:
+        found = self.s.members.get(member)
+        return found if found is not None else await self.member_by_party(member)
+
+    async def member_by_party(self, party_id: str) -> Member | None:
+        return next((m for m in self.s.members.values() if party_id in m.party_ids), None)
+
+    async def members_by_party(self, party_ids: Iterable[str]) -> dict[str, Member]:
+        out = {}
+        for p in set(party_ids):
+            m = await self.member_by_party(p)
+            if m is not None:
+                out[p] = m
+        return out
+
+    async def parties_and_comp_ids(
+        self, party_ids: Iterable[str]
+    ) -> tuple[dict[str, str], dict[str, list[str]]]:
+        found = await self.members_by_party(party_ids)
+        members = {p: m.member_id for p, m in found.items()}
+        return members, {m.member_id: sorted(m.comp_ids) for m in found.values()}
+
+    async def comp_ids_by_member(self, member_ids: Iterable[str]) -> dict[str, list[str]]:
+        out = {}
+        for i in set(member_ids):
+            m = self.s.members.get(i)
+            out[i] = [] if m is None else sorted(m.comp_ids)
+        return out
+
+    async def risk(self, member_id: str, account_id: str, *, lock: bool = False) -> RiskRow:
+        return self.s.risk.get((member_id, account_id), RiskRow(Decimal(0), None, 0))
+
+    async def risk_many(
+        self, keys: Iterable[tuple[str, str]], *, lock: bool = False
+    ) -> dict[tuple[str, str], RiskRow]:
+        return {k: self.s.risk[k] for k in set(keys) if k in self.s.risk}
+
+    async def put_risk(self, member_id: str, account_id: str, risk: RiskRow, at: datetime) -> None:
+        self.s.risk[(member_id, account_id)] = risk
+
+    async def put_risk_many(
+        self, states: Mapping[tuple[str, str], RiskRow], existing: Iterable[tuple[str, str]], at: datetime
+    ) -> None:
+        self.s.risk.update(states)
+
+    async def figures(self, member_ids: Iterable[str]) -> dict[str, MemberFigures]:
+        out = {i: MemberFigures({}, {}, {}) for i in set(member_ids)}
+        for (m, a), risk in self.s.risk.items():
+            if m in out:
+                out[m].margins[a] = risk.margin
+        for (m, a), holdings in sorted(self.s.collateral.items()):
+            if m in out:
+                kept = [h for h in sorted(holdings, key=lambda h: h.asset_id) if h.quantity != 0]
+                if kept:
+                    out[m].holdings[a] = kept
+        for (m, _order), r in self.s.reservations.items():
+            if m in out:
+                out[m].reserved[r.account_id] = out[m].reserved.get(r.account_id, Decimal(0)) + r.amount
+        return out
+
+    async def tolerance_pool(self) -> Decimal:
+        return sum((m.tolerance_limit for m in self.s.members.values() if m.is_active), Decimal(0))
+
+    async def reservation(self, member_id: str, order_id: str) -> Decimal | None:
+        found = self.s.reservations.get((member_id, order_id))
+        return None if found is None else found.amount
+
+    async def reserve(
+        self,
+        member_id: str,
+        account_id: str,
+        order_id: str,
+        amount: Decimal,
+        business_date: date,
+        at: datetime,
+    ) -> None:
+        if (member_id, order_id) in self.s.reservations:
+            raise ValueError(f"order {order_id} of {member_id} is reserved already")
+        self.s.reservations[(member_id, order_id)] = ReservationRecord(account_id, amount, business_date)
+
+    async def release(self, member_id: str, order_id: str) -> bool:
+        return self.s.reservations.pop((member_id, order_id), None) is not None
+
+    async def expire_reservations(self, business_date: date) -> int:
+        gone = [k for k, r in self.s.reservations.items() if r.business_date <= business_date]
+        for k in gone:
+            del self.s.reservations[k]
+        return len(gone)
+
+
+def ccp_id(c: ClearedRecord) -> str:
+    return c.row.ccp_trade_id
