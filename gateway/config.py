@@ -18,7 +18,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
-from gateway.intake.fix.tls import TlsConfig
+from gateway.channels.fix.tls import TlsConfig
 
 
 class ConfigError(ValueError):
@@ -321,7 +321,7 @@ def config_from_dict(data: Mapping[str, Any], *, base: Path | None = None) -> Ga
         read_processes=m.integer("read_processes", dm.read_processes, low=0, high=64),
     )
     try:
-        from gateway.publish.mqtt.topics import check_root
+        from gateway.channels.mqtt.topics import check_root
 
         check_root(mqtt.topic_root)
     except ValueError as exc:

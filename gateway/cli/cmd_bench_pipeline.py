@@ -41,7 +41,7 @@ def bench_pipeline(
     ] = None,
 ) -> None:
     """Publish requestClearing to a gateway process over Mosquitto and PostgreSQL; time each clearingConfirmed."""
-    from gateway.demo.bench import BenchSettings, dumps, run_bench
+    from tools.bench.pipeline import BenchSettings, dumps, run_bench
 
     settings = BenchSettings(
         mqtt_host=mqtt_host,
@@ -102,11 +102,11 @@ async def _timed_async(fn: Callable[[], Awaitable[object]], units: int) -> dict[
 
 
 def _requests(n: int) -> list[bytes]:
-    from gateway.demo.bench import payloads
-    from gateway.demo.clock import ShiftedClock
-    from gateway.demo.runner import demo_start
     from gateway.rules.hours import ServiceHours
     from gateway.rules.settings import ClearingSettings
+    from gateway.shifted_clock import ShiftedClock
+    from tools.bench.pipeline import payloads
+    from tools.demo.runner import demo_start
 
     cs = ClearingSettings.load()
     start = demo_start(cs, datetime.now(UTC).date())
@@ -118,7 +118,7 @@ def _fpml(docs: list[bytes]) -> dict[str, Any]:
     from lxml import etree
 
     from fpml_schemas import load_schema
-    from gateway.intake.fpml import parse_fpml
+    from gateway.formats.fpml.read import parse_fpml
 
     schema = load_schema()
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
@@ -145,9 +145,9 @@ def _fpml(docs: list[bytes]) -> dict[str, Any]:
 async def _mqtt(broker: tuple[str, int], docs: list[bytes]) -> dict[str, Any]:
     import aiomqtt
 
-    from gateway.broker.connect import ack, mqtt_client
+    from gateway.channels.mqtt.client import ack, mqtt_client
+    from gateway.channels.mqtt.publisher import publish_all
     from gateway.config import BrokerMode, MqttConfig
-    from gateway.publish.mqtt.publisher import publish_all
 
     cfg = MqttConfig(mode=BrokerMode.EXTERNAL, host=broker[0], port=broker[1])
     tag = uuid.uuid4().hex[:8]

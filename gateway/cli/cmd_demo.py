@@ -34,9 +34,9 @@ def demo(
     from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from gateway.demo.runner import run_demo
-    from gateway.demo.summary import render
-    from gateway.service import StartupError
+    from gateway.app import StartupError
+    from tools.demo.runner import run_demo
+    from tools.demo.summary import render
 
     logging.basicConfig(level=logging.WARNING)
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))

@@ -40,8 +40,8 @@ def serve(
     import logging
     from dataclasses import replace
 
+    from gateway.app import StartupError, serve_until_signalled
     from gateway.config import ConfigError, load_config
-    from gateway.service import StartupError, serve_until_signalled
 
     level = getattr(logging, log_level.upper(), None)
     if not isinstance(level, int):
