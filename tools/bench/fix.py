@@ -25,8 +25,9 @@ from typing import Any
 
 import quickfix
 
-from gateway.channels.fix.acceptor import FixAcceptor, quickfix_quiet, start_named
+from gateway.channels.fix.acceptor import FixAcceptor
 from gateway.channels.fix.config import AcceptorConfig, Member, settings_text
+from gateway.channels.fix.engine import quickfix_quiet, start_named
 from gateway.clearing.ports import Affirmation, CreditDecision, Position, StatusUpdate, Submission
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.errors import GatewayError, Issue

@@ -47,7 +47,7 @@ import quickfix
 
 from gateway.channels.fix.bridge import CallbackBridge, EventKind, Inbound, Inbox
 from gateway.channels.fix.config import AcceptorConfig, settings_text
-from gateway.channels.fix.descriptors import DescriptorGuard
+from gateway.channels.fix.engine import DescriptorGuard
 from gateway.channels.fix.gate import LogonGate
 from gateway.channels.fix.handlers import FixHandlers, XmlReader
 from gateway.clearing.ports import ClearingPort, DeliveryChannel, OutboxItem, StatusUpdate

@@ -25,7 +25,7 @@ import quickfix
 
 from gateway import security_log
 from gateway.channels.fix.config import AcceptorConfig
-from gateway.channels.fix.descriptors import DescriptorGuard
+from gateway.channels.fix.engine import DescriptorGuard
 from gateway.domain.reasons import ReasonCode
 
 log = logging.getLogger(__name__)

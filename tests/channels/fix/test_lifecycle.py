@@ -18,8 +18,9 @@ from pathlib import Path
 import pytest
 
 from gateway.channels.fix import acceptor as acceptor_module
-from gateway.channels.fix.acceptor import FixAcceptor, quickfix_threads
+from gateway.channels.fix.acceptor import FixAcceptor
 from gateway.channels.fix.config import AcceptorConfig
+from gateway.channels.fix.engine import quickfix_threads
 from gateway.formats.fix import replies
 from tests.channels.fix.client import FixClient, pairs_of
 from tests.channels.fix.conftest import REPO

@@ -16,7 +16,7 @@ import quickfix
 
 from gateway.channels.fix.acceptor import FixAcceptor
 from gateway.channels.fix.bridge import CallbackBridge
-from gateway.channels.fix.descriptors import DescriptorGuard, socket_descriptor
+from gateway.channels.fix.engine import DescriptorGuard, socket_descriptor
 from tests.channels.fix.client import FixClient
 
 PAYLOAD = b"bytes meant for another part of the process"
