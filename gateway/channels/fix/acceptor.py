@@ -29,25 +29,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
-import ctypes.util
 import gc
 import logging
-import os
 import statistics
-import sys
-import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from pathlib import Path
 from types import TracebackType
 
 import quickfix
 
 from gateway.channels.fix.bridge import CallbackBridge, EventKind, Inbound, Inbox
 from gateway.channels.fix.config import AcceptorConfig, settings_text
-from gateway.channels.fix.engine import DescriptorGuard
+from gateway.channels.fix.engine import DescriptorGuard, quickfix_quiet, try_start
 from gateway.channels.fix.gate import LogonGate
 from gateway.channels.fix.handlers import FixHandlers, XmlReader
 from gateway.clearing.ports import ClearingPort, DeliveryChannel, OutboxItem, StatusUpdate
@@ -60,7 +54,6 @@ from gateway.loopback import free_port
 log = logging.getLogger(__name__)
 
 BEGIN_STRING = "FIXT.1.1"
-QUICKFIX_THREAD_NAME = b"fix-quickfix"  # the native name quickfix's own threads inherit (Linux)
 STOP_WAIT_S = 5.0  # the longest a stop waits for members' connections and quickfix's threads to end
 BIND_ATTEMPTS = 5  # internal ports tried before giving up
 LOGOUT_WAIT_S = 2.0  # the longest a stop waits for logged-on members to answer the CCP's Logout
@@ -69,64 +62,6 @@ LOGOUT_WAIT_S = 2.0  # the longest a stop waits for logged-on members to answer 
 def _free_loopback_port() -> int:
     """quickfix's internal port (a seam: tests make the first choice a taken port)."""
     return free_port("127.0.0.1")
-
-
-def _set_thread_name(name: bytes) -> bytes | None:
-    """Set the calling thread's native name (Linux ``prctl(PR_SET_NAME)``); the previous one, or None
-    where that is not possible. Threads a thread creates inherit its name, which is how quickfix's
-    threads are found again when the acceptor stops."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        previous = Path(f"/proc/self/task/{threading.get_native_id()}/comm").read_bytes().strip()
-        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-        if libc.prctl(15, ctypes.c_char_p(name[:15]), 0, 0, 0) != 0:  # 15 = PR_SET_NAME
-            return None
-        return previous
-    except OSError:
-        return None
-
-
-def quickfix_threads() -> int | None:
-    """How many threads of this process carry quickfix's thread name; None where it cannot be told."""
-    try:
-        tasks = os.listdir("/proc/self/task")
-    except OSError:
-        return None
-    count = 0
-    for tid in tasks:
-        with contextlib.suppress(OSError):
-            if Path(f"/proc/self/task/{tid}/comm").read_bytes().strip() == QUICKFIX_THREAD_NAME:
-                count += 1
-    return count
-
-
-async def quickfix_quiet(accept_threads: int, wait_s: float) -> bool:
-    """Wait (at most ``wait_s``) until no more than ``accept_threads`` threads carry quickfix's thread
-    name, i.e. every connection thread of the acceptors started with ``start_named`` has ended. True if
-    they have (or where threads cannot be counted), False after logging a warning if the wait ran out."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + wait_s
-    while (count := quickfix_threads()) is not None and count > accept_threads:
-        if loop.time() >= deadline:
-            log.warning(
-                "FIX: %d quickfix connection threads still running; stopping anyway", count - accept_threads
-            )
-            return False
-        await asyncio.sleep(0.01)
-    return True
-
-
-def start_named(acceptor: quickfix.ThreadedSocketAcceptor) -> bool:
-    """``acceptor.start()`` with this thread renamed meanwhile, so quickfix's threads carry the name;
-    True if they do."""
-    previous = _set_thread_name(QUICKFIX_THREAD_NAME)
-    try:
-        acceptor.start()
-    finally:
-        if previous is not None:
-            _set_thread_name(previous)
-    return previous is not None
 
 
 class Timings:
@@ -152,15 +87,6 @@ class Timings:
             name: round(statistics.median(values) * 1e6, 1) if values else 0.0
             for name, values in (("handoff", self.handoff), ("handle", self.handle), ("send", self.send))
         }
-
-
-def _try_start(acceptor: quickfix.ThreadedSocketAcceptor) -> tuple[bool, str | None]:
-    """``start_named`` with a failure returned as text: no traceback is left holding the acceptor, which
-    must be deletable at once when its port turns out to be taken."""
-    try:
-        return start_named(acceptor), None
-    except quickfix.RuntimeError as exc:
-        return False, str(exc)
 
 
 class FixAcceptor:
@@ -225,7 +151,7 @@ class FixAcceptor:
             self._acceptor = quickfix.ThreadedSocketAcceptor(
                 self._bridge, self._store_factory, self._settings, self._log_factory
             )
-            self._threads_named, failure = await asyncio.to_thread(_try_start, self._acceptor)
+            self._threads_named, failure = await asyncio.to_thread(try_start, self._acceptor)
             if failure is None:
                 break
             if attempt == BIND_ATTEMPTS or "Unable to create, bind, or listen" not in failure:

@@ -1,4 +1,15 @@
-"""Keep quickfix from reading another socket's bytes after it closes a session's socket.
+"""Every workaround for quickfix 1.16 (the PyPI build) in one place; nothing else here.
+
+* **Its threads are found again**: ``start_named`` starts an acceptor with the calling thread renamed, so
+  that every thread quickfix creates inherits the name; ``quickfix_quiet`` waits until only the accept
+  threads carry it. ``ThreadedSocketAcceptor.stop`` is only safe once no connection thread is left
+  (``acceptor.FixAcceptor.stop`` keeps that order).
+* **A failed start leaves no traceback holding the acceptor** (``try_start``): it must be deletable at once
+  when its internal port turns out to be taken.
+* **No read of another socket's bytes after a session's socket closes** (``DescriptorGuard``, below).
+
+What quickfix 1.16 lacks by design and the gateway supplies as a component of its own (binding to one
+address, mutual TLS, the logon limits) is the logon gate's job (``gate.py``), not a workaround.
 
 quickfix 1.16's connection thread ends a session by closing its socket and then calling ``onLogout``;
 when that callback returns, the thread polls and reads the same descriptor number once more before it
@@ -20,16 +31,94 @@ as it always has.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import ctypes
+import ctypes.util
 import fcntl
+import logging
 import os
 import socket
+import sys
 import threading
 import time
 from pathlib import Path
 
+import quickfix
+
 _FD_DIR = Path("/proc/self/fd")
 _TCP_TABLES = (Path("/proc/self/net/tcp"), Path("/proc/self/net/tcp6"))
 HOLD_S = 5.0
+QUICKFIX_THREAD_NAME = b"fix-quickfix"  # the native name quickfix's own threads inherit (Linux)
+
+log = logging.getLogger(__name__)
+
+
+def _set_thread_name(name: bytes) -> bytes | None:
+    """Set the calling thread's native name (Linux ``prctl(PR_SET_NAME)``); the previous one, or None
+    where that is not possible. Threads a thread creates inherit its name, which is how quickfix's
+    threads are found again when the acceptor stops."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        previous = Path(f"/proc/self/task/{threading.get_native_id()}/comm").read_bytes().strip()
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        if libc.prctl(15, ctypes.c_char_p(name[:15]), 0, 0, 0) != 0:  # 15 = PR_SET_NAME
+            return None
+        return previous
+    except OSError:
+        return None
+
+
+def quickfix_threads() -> int | None:
+    """How many threads of this process carry quickfix's thread name; None where it cannot be told."""
+    try:
+        tasks = os.listdir("/proc/self/task")
+    except OSError:
+        return None
+    count = 0
+    for tid in tasks:
+        with contextlib.suppress(OSError):
+            if Path(f"/proc/self/task/{tid}/comm").read_bytes().strip() == QUICKFIX_THREAD_NAME:
+                count += 1
+    return count
+
+
+async def quickfix_quiet(accept_threads: int, wait_s: float) -> bool:
+    """Wait (at most ``wait_s``) until no more than ``accept_threads`` threads carry quickfix's thread
+    name, i.e. every connection thread of the acceptors started with ``start_named`` has ended. True if
+    they have (or where threads cannot be counted), False after logging a warning if the wait ran out."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait_s
+    while (count := quickfix_threads()) is not None and count > accept_threads:
+        if loop.time() >= deadline:
+            log.warning(
+                "FIX: %d quickfix connection threads still running; stopping anyway", count - accept_threads
+            )
+            return False
+        await asyncio.sleep(0.01)
+    return True
+
+
+def start_named(acceptor: quickfix.ThreadedSocketAcceptor) -> bool:
+    """``acceptor.start()`` with this thread renamed meanwhile, so quickfix's threads carry the name;
+    True if they do."""
+    previous = _set_thread_name(QUICKFIX_THREAD_NAME)
+    try:
+        acceptor.start()
+    finally:
+        if previous is not None:
+            _set_thread_name(previous)
+    return previous is not None
+
+
+def try_start(acceptor: quickfix.ThreadedSocketAcceptor) -> tuple[bool, str | None]:
+    """``start_named`` with a failure returned as text: no traceback is left holding the acceptor, which
+    must be deletable at once when its port turns out to be taken."""
+    try:
+        return start_named(acceptor), None
+    except quickfix.RuntimeError as exc:
+        return False, str(exc)
 
 
 def _inodes(local_port: int, peer_port: int) -> set[str]:
