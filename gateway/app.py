@@ -1,13 +1,16 @@
-"""The gateway process: every component in one asyncio TaskGroup, with named tasks.
+"""The gateway process, wiring only: every component in one asyncio TaskGroup, with named tasks.
 
     MQTT intake (FpML)  ─┐                          ┌─> MQTT publisher ─> ccp/out/{source}, ccp/member/{member}
     FIX acceptor        ─┼─> ClearingService ─> outbox ┤
                          │   (pipeline task)        └─> FIX publisher  ─> members' FIX sessions
+    reference-data watch (sources, members) ─> broker topic rules, FIX Logon check
     ops HTTP (/healthz, /metrics)
 
-``Gateway`` builds the components from a ``GatewayConfig``; ``run`` starts the tasks and returns when
-``stop`` is set (SIGTERM/SIGINT in ``clearing-gateway serve``). A task that fails takes the process
-down with it (the TaskGroup cancels the others) rather than leaving a half-working gateway.
+``open_gateway`` builds the components from a ``GatewayConfig``; ``Gateway.run`` starts the tasks and
+returns when ``stop`` is set (SIGTERM/SIGINT in ``clearing-gateway serve``). A task that fails takes the
+process down with it (the TaskGroup cancels the others) rather than leaving a half-working gateway.
+What each task does lives with its component: the channels (``gateway.channels``), what a recipient may
+see (``gateway.channels.recipients``), the reference data (``gateway.refdata.watch``).
 """
 
 from __future__ import annotations
@@ -16,43 +19,43 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gateway.channels.mqtt.broker.defaults import AclFeed
 from gateway.channels.mqtt.broker.embedded import EmbeddedBroker
 from gateway.channels.mqtt.client import mqtt_client
-from gateway.channels.mqtt.intake.handler import FpmlIntake, parse_fpml_message
+from gateway.channels.mqtt.intake.handler import FpmlIntake
 from gateway.channels.mqtt.intake.loop import MqttIntake
 from gateway.channels.mqtt.publisher import OutboxPublisher
+from gateway.channels.recipients import Recipients
 from gateway.clearing.credit import CreditChecker
 from gateway.clearing.pipeline import ClearingService
-from gateway.clearing.ports import DeliveryChannel, OutboxItem, RecipientRole, StatusUpdate
-from gateway.clearing.visibility import member_view
 from gateway.clock import Clock, SystemClock
 from gateway.config import BrokerMode, GatewayConfig
 from gateway.domain.errors import GatewayError
-from gateway.domain.messages import InboundMessage
-from gateway.formats.fpml.write import CcpIdentity, status_update_to_fpml
+from gateway.formats.fpml.read import parse_fpml_message
+from gateway.formats.fpml.write import CcpIdentity
 from gateway.ops.health import Health, State
 from gateway.ops.http import OpsServer, Probe
 from gateway.ops.metrics import Metrics
+from gateway.refdata.member_directory import MemberDirectory
 from gateway.refdata.source_directory import SourceDirectory
+from gateway.refdata.watch import ReferenceWatch
 from gateway.rules.products import ProductTable
 from gateway.rules.settings import ClearingSettings
-from gateway.waiting import wait_event
 
 if TYPE_CHECKING:
     from fpml_schemas import LoadedSchema
     from gateway.channels.fix.acceptor import FixAcceptor
     from gateway.channels.fix.config import AcceptorConfig
-
-FIX_YIELD_EVERY = 64  # statuses sent between two turns of the event loop (about 50 KB)
-FIX_BATCH = 5000  # statuses read per pass; a logged-out member's backlog must not hide the others'
+    from gateway.channels.fix.publisher import FixPublisher
+    from gateway.channels.fix.sessions import SessionStatus
 
 log = logging.getLogger(__name__)
 
@@ -74,147 +77,35 @@ class Gateway:
     ops: OpsServer | None
     broker: EmbeddedBroker | None
     mqtt_port: int
+    recipients: Recipients
+    reference: ReferenceWatch  # sources and members, read at start and on one timer (never per message)
     fix: FixAcceptor | None = None
-    fix_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
-    # the approved trade sources, read at start and every sources.refresh_s (never per message)
-    sources: SourceDirectory = field(default_factory=SourceDirectory)
-    _fed_acl: str | None = field(default=None, repr=False)
+    fix_sessions: SessionStatus | None = None
+    fix_publisher: FixPublisher | None = None
 
-    member_parties: dict[str, tuple[str, ...]] = field(default_factory=dict)  # member id -> its party ids
-    comp_members: dict[str, str] = field(default_factory=dict)  # FIX CompID -> member id
-    # CompIDs the reference data gained after start: quickfix has no session for them until a restart
-    fix_without_session: tuple[str, ...] = ()
-
-    async def learn_members(self, items: Sequence[OutboxItem]) -> None:
-        """Load the members the outbox names (by member id on MQTT, CompID on FIX) that this process has not seen."""
-        known = self.member_parties.keys() | self.comp_members.keys()
-        if not {i.recipient for i in items if i.role is RecipientRole.MEMBER} - known:
-            return
-        from gateway.refdata.admin import ReferenceData
-
-        for member in await ReferenceData(self.engine, clock=self.clock).list_participants():
-            self.member_parties[member.member_id] = member.party_ids
-            for comp_id in member.comp_ids:
-                self.comp_members[comp_id] = member.member_id
-
-    def member_view(self, item: OutboxItem) -> tuple[StatusUpdate, str | None]:
-        """What a recipient may see (``gateway.clearing.visibility``, for MQTT and FIX alike): a source sees
-        the whole update, a member its own side and figures only; with the member's party id."""
-        if item.role is not RecipientRole.MEMBER:
-            return item.update, None
-        update = item.update
-        member_id = (
-            item.recipient if item.channel is DeliveryChannel.MQTT else self.comp_members[item.recipient]
-        )
-        trade_parties = {p.party_id for p in update.trade.parties}
-        own = [p for p in self.member_parties.get(member_id, ()) if p in trade_parties]
-        if not own:
-            raise LookupError(f"member {member_id} is not a party of submission {update.submission_id}")
-        ccp = self.clearing.settings.ccp.party_id
-        return member_view(update, member_id=member_id, member_party=own[0], ccp_party_id=ccp), own[0]
-
-    def render(self, item: OutboxItem) -> bytes:
-        s = self.clearing.settings.ccp
-        update, member_party = self.member_view(item)
-        return status_update_to_fpml(
-            update,
-            ccp=CcpIdentity(s.party_id, name=s.name),
-            recipient=item.recipient,
-            member_party=member_party,
-            pretty=False,
-        )
+    @property
+    def sources(self) -> SourceDirectory:
+        return self.reference.sources
 
     async def probe_db(self) -> str | None:
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
         return None
 
-    async def probe_fix(self) -> str | None:
-        """FIX is up while the acceptor listens; the detail says which member sessions are logged on, and
-        which CompIDs added since start wait for a restart to get a session."""
-        if self.fix is None:
-            raise RuntimeError("the FIX acceptor is not running")
-        sessions = sorted(m.comp_id for m in self.fix.config.members)
-        on = self.fix.logged_on
-        listed = ", ".join(f"{c}{'' if c in on else ' (logged out)'}" for c in sessions)
-        detail = f"port {self.fix.config.port}: {len(on)} of {len(sessions)} sessions logged on: {listed}"
-        if self.fix_without_session:
-            detail += f"; no session until a restart: {', '.join(self.fix_without_session)}"
-        return detail
-
-    async def refresh_sources(self) -> None:
-        """Read the trade sources again (MQTT intake, sub-block venues, the embedded broker's topic rules)
-        and pass their FIX sessions' status on."""
-        await self.sources.refresh(self.engine)
-        self.feed_broker_acl()
-        await self.refresh_fix_members()
-
-    def feed_broker_acl(self) -> None:
-        """The embedded broker's topic rules from the registered sources (unless ``[mqtt] acl_file`` holds
-        them): a source added, suspended or reinstated is granted or refused its intake topic at the next
-        refresh, as the production broker is after ``source acl`` and SIGHUP."""
-        if self.broker is None or self.config.mqtt.acl_file is not None:
-            return
-        from gateway.channels.mqtt.broker.defaults import embedded_paths, generated_acl, write_generated
-
-        text = generated_acl(self.sources.sources, self.config.mqtt)
-        if text == self._fed_acl:
-            return
-        self.broker.reload_acl(text)
-        self._fed_acl = text
-        try:
-            write_generated(embedded_paths(self.config.mqtt, self.config.data_dir)[1], text)
-        except OSError as exc:  # the rules in force are the broker's; the file is for reading only
-            log.warning("the embedded broker's topic rules could not be written out: %s", exc)
-
-    async def source_watch(self, every_s: float) -> None:
-        """``refresh_sources`` every ``every_s`` seconds; a failed read keeps the last table."""
-        while True:
-            await asyncio.sleep(every_s)
-            try:
-                await self.refresh_sources()
-            except Exception:
-                log.exception("trade sources could not be read; the last ones read hold")
-
-    async def refresh_fix_members(self) -> None:
-        """Members' status from the reference data to the FIX acceptor's Logon check (a member suspended
-        or reinstated after start is treated as it now is), and the CompIDs added since start noted."""
-        fix = self.fix
-        if fix is None or self.config.fix.config_file is not None:
-            return  # an acceptor file of its own is the whole truth about its sessions
-        from gateway.refdata.admin import ReferenceData
-
-        members = await ReferenceData(self.engine, clock=self.clock).list_participants()
-        active = {comp_id: m.is_active for m in members for comp_id in m.comp_ids}
-        # a source's FIX session may log on while the source is active (sources as last read)
-        active.update({s.fix_comp_id: s.is_active for s in self.sources.sources if s.fix_comp_id})
-        fix.set_member_status(active)
-        sessions = {m.comp_id for m in fix.config.members}
-        added = tuple(sorted(set(active) - sessions))
-        if added != self.fix_without_session and added:
-            log.warning(
-                "FIX: %s have a CompID but no FIX session until the gateway restarts", ", ".join(added)
-            )
-        self.fix_without_session = added
-
-    async def fix_member_watch(self, every_s: float) -> None:
-        """``refresh_fix_members`` every ``every_s`` seconds; a failed read keeps the last status."""
-        while True:
-            await asyncio.sleep(every_s)
-            try:
-                await self.refresh_fix_members()
-            except Exception:
-                log.exception("FIX: members' status could not be read; the last one read holds")
+    def reference_every_s(self) -> float:
+        """The watch's period: ``[sources] refresh_s``, or ``[fix] member_refresh_s`` when that is shorter."""
+        every = float(self.config.sources.refresh_s)
+        if (
+            self.fix_sessions is not None
+            and self.fix_sessions.follow
+            and self.config.fix.member_refresh_s > 0
+        ):
+            every = min(every, float(self.config.fix.member_refresh_s))
+        return every
 
     def intake(self) -> MqttIntake:
         cfg = self.config
-        from gateway.formats.fpml.read import FpmlOptions, parse_fpml
-
-        options = FpmlOptions(schema_dir=cfg.fpml.schema_dir)
-
-        def parse(data: bytes) -> InboundMessage:
-            return parse_fpml(data, options=options).message
-
+        parse = partial(parse_fpml_message, schema_dir=cfg.fpml.schema_dir)
         handler = FpmlIntake(
             port=self.clearing,
             parse=parse,
@@ -242,7 +133,7 @@ class Gateway:
             topic_root=cfg.mqtt.topic_root,
             read_thread=cfg.mqtt.read_thread,
             read_processes=cfg.mqtt.read_processes,
-            worker_parse=partial(parse_fpml_message, schema_dir=cfg.fpml.schema_dir),
+            worker_parse=parse,
             worker_schema_dir=cfg.fpml.schema_dir,
         )
 
@@ -250,7 +141,7 @@ class Gateway:
         cfg = self.config
         return OutboxPublisher(
             outbox=self.clearing,
-            render=self.render,
+            render=self.recipients.fpml,
             connect=partial(
                 mqtt_client, cfg.mqtt, identifier=f"{cfg.mqtt.client_id}-pub", port=self.mqtt_port
             ),
@@ -262,71 +153,18 @@ class Gateway:
             retry_initial_s=cfg.publish.retry_initial_ms / 1000,
             retry_max_s=cfg.publish.retry_max_ms / 1000,
             topic_root=cfg.mqtt.topic_root,
-            prepare=self.learn_members,
+            prepare=self.recipients.learn,
         )
-
-    async def fix_publisher(self, fix: FixAcceptor) -> None:
-        """Outbox -> FIX sessions: in order per member; a member logged out keeps its items for its next logon."""
-        cfg = self.config.publish
-        delay = cfg.retry_initial_ms / 1000
-        while True:
-            try:
-                # Members logged out keep their statuses for their next logon; leave them out of the read
-                # so that a long backlog of one member never holds up the others.
-                logged_out = {m.comp_id for m in fix.config.members} - set(fix.logged_on)
-                items = await self.clearing.pending(DeliveryChannel.FIX, FIX_BATCH, exclude=logged_out)
-                self.metrics.outbox_backlog.labels("fix").set(len(items))
-                waiting: set[str] = set()
-                sent: list[OutboxItem] = []
-                await self.learn_members(items)
-                for n, item in enumerate(items, 1):
-                    if item.recipient in waiting:
-                        continue  # keep this member's statuses in order
-                    if n % FIX_YIELD_EVERY == 0:
-                        # quickfix's send blocks once its socket is full, and only this loop (the logon
-                        # gate) empties that socket: let it run before a batch can fill it.
-                        await asyncio.sleep(0)
-                    member = self.comp_members.get(item.recipient)
-                    if member is None:
-                        log.error(
-                            "FIX recipient %s is no member's CompID; status kept in the outbox",
-                            item.recipient,
-                        )
-                        waiting.add(item.recipient)
-                        continue
-                    # The other member's accounts, trade ids and shortfall figures are not this member's.
-                    try:
-                        view, _ = self.member_view(item)
-                    except LookupError:
-                        log.exception("FIX status for %s kept in the outbox", item.recipient)
-                        waiting.add(item.recipient)
-                        continue
-                    if fix.deliver(item if view is item.update else replace(item, update=view)):
-                        sent.append(item)
-                    else:
-                        waiting.add(item.recipient)
-                if sent:
-                    await self.clearing.mark_delivered([i.id for i in sent])
-                    for i in sent:
-                        self.metrics.statuses_out.labels("fix", i.update.status.value).inc()
-                        self.metrics.observe_status(i.update.submission_id, i.update.status, i.update.at)
-                delay = cfg.retry_initial_ms / 1000
-                if len(sent) < len(items) or not items:
-                    await wait_event(self.fix_wakeup, cfg.poll_interval_ms / 1000)
-                    self.fix_wakeup.clear()
-            except Exception:
-                log.exception("FIX publisher failed; retrying in %.1fs", delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, cfg.retry_max_ms / 1000)
 
     async def run(self, stop: asyncio.Event, started: asyncio.Event | None = None) -> None:
         """Run every task until ``stop`` is set; ``started`` is set once intake is subscribed."""
-        await self.refresh_sources()  # sources registered since open_gateway count from the first message
+        await self.reference.refresh()  # sources registered since open_gateway count from the first message
         intake = self.intake()
         publisher = self.mqtt_publisher()
         # Publishers are woken by the clearing core's commits instead of waiting for their next poll.
         self.clearing.watch_outbox(publisher.wakeup)
-        self.clearing.watch_outbox(self.fix_wakeup)
+        if self.fix_publisher is not None:
+            self.clearing.watch_outbox(self.fix_publisher.wakeup)
 
         async def until_stopped() -> None:
             await stop.wait()
@@ -349,16 +187,12 @@ class Gateway:
             async with asyncio.TaskGroup() as tg:
                 tg.create_task(self.clearing.run(stop, poll_seconds=1.0), name="pipeline")
                 tg.create_task(intake.run(), name="mqtt-intake")
-                tg.create_task(self.source_watch(self.config.sources.refresh_s), name="sources")
+                tg.create_task(self.reference.run(self.reference_every_s()), name="reference-data")
                 tg.create_task(publisher.run(), name="mqtt-publisher")
                 if self.ops is not None:
                     tg.create_task(self.ops.serve_forever(), name="ops-http")
-                if self.fix is not None:
-                    tg.create_task(self.fix_publisher(self.fix), name="fix-publisher")
-                    if self.config.fix.member_refresh_s > 0:
-                        tg.create_task(
-                            self.fix_member_watch(self.config.fix.member_refresh_s), name="fix-members"
-                        )
+                if self.fix_publisher is not None:
+                    tg.create_task(self.fix_publisher.run(), name="fix-publisher")
                 tg.create_task(announce(), name="announce")
                 tg.create_task(until_stopped(), name="stop-watch")
         except* _Stopped:
@@ -481,6 +315,10 @@ async def open_gateway(
         clearing = ClearingService(
             engine, checker, clock=clock, settings=settings, products=products, is_venue=sources.is_venue
         )
+        acl_feed = AclFeed(broker, config.mqtt, config.data_dir)
+        acl_feed.apply(sources.sources)
+        members = MemberDirectory()
+        ccp = settings.ccp
         gateway = Gateway(
             config=config,
             clock=clock,
@@ -491,9 +329,9 @@ async def open_gateway(
             ops=None,
             broker=broker,
             mqtt_port=mqtt_port,
-            sources=sources,
+            recipients=Recipients(engine, members, CcpIdentity(ccp.party_id, name=ccp.name)),
+            reference=ReferenceWatch(engine, sources, members, [acl_feed.apply]),
         )
-        gateway.feed_broker_acl()
         if not config.fix.enabled:
             health.set("fix", State.DISABLED, "not enabled")
         else:
@@ -501,13 +339,11 @@ async def open_gateway(
             if not fix_config.members:
                 health.set("fix", State.DISABLED, "no member has a FIX CompID")
             else:
-                gateway.fix = await stack.enter_async_context(
-                    _start_fix(fix_config, clearing, clock, gateway)
-                )
+                await stack.enter_async_context(_start_fix(gateway, fix_config))
                 health.up("fix", f"port {fix_config.port}, {len(fix_config.members)} sessions")
         probes: dict[str, Probe] = {"db": gateway.probe_db}
-        if gateway.fix is not None:
-            probes["fix"] = gateway.probe_fix
+        if gateway.fix_sessions is not None:
+            probes["fix"] = gateway.fix_sessions.probe
         ops = OpsServer(
             health=health,
             metrics=metrics,
@@ -527,10 +363,10 @@ async def open_gateway(
 async def acceptor_config(
     config: GatewayConfig, clearing: ClearingService, sources: SourceDirectory | None = None
 ) -> AcceptorConfig:
-    """The FIX acceptor's configuration: its own file if given, else one session per member CompID and one
-    per trade source's ``--fix-comp-id`` (an approved trade source session: ``trade_source``)."""
+    """The FIX acceptor's configuration: its own file if given, else the sessions the reference data names
+    (``gateway.channels.fix.sessions.acceptor_config``)."""
+    from gateway.channels.fix import sessions
     from gateway.channels.fix.config import AcceptorConfig, FixConfigError
-    from gateway.channels.fix.config import Member as FixMember
     from gateway.refdata.admin import ReferenceData
 
     if config.fix.config_file is not None:
@@ -539,88 +375,38 @@ async def acceptor_config(
         except (FixConfigError, OSError, ValueError) as exc:
             raise StartupError(f"FIX configuration {config.fix.config_file}: {exc}") from None
     members = await ReferenceData(clearing.engine).list_participants()
-    sessions = tuple(
-        FixMember(
-            comp_id=comp_id,
-            participant=m.party_ids[0],
-            accounts=tuple(a.account_id for a in m.accounts),
-            enabled=m.is_active,
-        )
-        for m in members
-        for comp_id in m.comp_ids
-    )
-    sessions += tuple(
-        FixMember(
-            comp_id=s.fix_comp_id,
-            participant=s.party_id or s.source_id,
-            enabled=s.is_active,
-            trade_source=True,
-        )
-        for s in (sources.sources if sources is not None else ())
-        if s.fix_comp_id is not None
-    )
-    return AcceptorConfig(
-        port=config.fix.port,
-        bind_host=config.fix.bind_host,
-        comp_id=config.fix.comp_id,
-        ccp_party_id=clearing.settings.ccp.party_id,
-        members=sessions,
-        data_dir=config.fix.data_dir,
-        logon_timeout_s=float(config.fix.logon_timeout_s),
-        max_pending_connections=config.fix.max_pending_connections,
-        tls=config.fix.tls,
-        insecure_plaintext=config.fix.insecure_plaintext,
-    )
+    listed = sources.sources if sources is not None else ()
+    return sessions.acceptor_config(config.fix, clearing.settings.ccp.party_id, members, listed)
 
 
-def _start_fix(
-    fix_config: AcceptorConfig, clearing: ClearingService, clock: Clock, gateway: Gateway
-) -> FixAcceptor:
+@contextlib.asynccontextmanager
+async def _start_fix(gateway: Gateway, fix_config: AcceptorConfig) -> AsyncIterator[FixAcceptor]:
+    """The FIX acceptor, the Logon check that follows the reference data, and the FIX publisher."""
     from gateway.channels.fix.acceptor import FixAcceptor
+    from gateway.channels.fix.publisher import FixPublisher
+    from gateway.channels.fix.sessions import SessionStatus
 
-    return FixAcceptor(fix_config, clearing, clock=clock, on_logon=lambda _comp_id: gateway.fix_wakeup.set())
-
-
-def limit_blas_threads(threads: int) -> bool:
-    """Hold numpy's BLAS (OpenBLAS) to ``threads`` threads in this process; True when it was applied.
-
-    OpenBLAS starts a thread per core and, after each matrix product, keeps them spinning for a while. The
-    clearing pass multiplies small matrices many times a second, so on a small machine those spinning
-    threads take the cores the database and the broker need (measured: about four times the CPU per
-    cleared trade with the default on two cores). Before numpy is imported the environment says it;
-    after, the loaded library is asked directly (Linux: found in /proc/self/maps).
-    """
-    import os
-    import sys
-
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
-        os.environ[var] = str(threads)
-    if "numpy" not in sys.modules:
-        return True
-    import ctypes
-
-    try:
-        with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
-            paths = {line.split()[-1] for line in maps if "openblas" in line.lower() and "/" in line}
-    except OSError:
-        return False
-    applied = False
-    for path in paths:
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for name in (
-            "scipy_openblas_set_num_threads64_",
-            "openblas_set_num_threads64_",
-            "openblas_set_num_threads",
-        ):
-            setter = getattr(lib, name, None)
-            if setter is not None:
-                setter(ctypes.c_int(threads))
-                applied = True
-                break
-    return applied
+    cfg = gateway.config.publish
+    wakeup = asyncio.Event()
+    acceptor = FixAcceptor(
+        fix_config, gateway.clearing, clock=gateway.clock, on_logon=lambda _comp_id: wakeup.set()
+    )
+    async with acceptor as fix:
+        gateway.fix = fix
+        # an acceptor file of its own is the whole truth about its sessions
+        gateway.fix_sessions = SessionStatus(fix, follow=gateway.config.fix.config_file is None)
+        gateway.reference.listeners.append(gateway.fix_sessions.apply)
+        gateway.fix_publisher = FixPublisher(
+            outbox=gateway.clearing,
+            fix=fix,
+            recipients=gateway.recipients,
+            metrics=gateway.metrics,
+            poll_interval_s=cfg.poll_interval_ms / 1000,
+            retry_initial_s=cfg.retry_initial_ms / 1000,
+            retry_max_s=cfg.retry_max_ms / 1000,
+            wakeup=wakeup,
+        )
+        yield fix
 
 
 def _safe_url(url: str) -> str:
@@ -635,6 +421,8 @@ def _safe_url(url: str) -> str:
 async def serve_until_signalled(config: GatewayConfig) -> None:
     """``clearing-gateway serve``: run until SIGTERM or SIGINT, then stop every task cleanly."""
     import signal
+
+    from gateway.blas import limit_blas_threads
 
     if config.risk.blas_threads:
         limit_blas_threads(config.risk.blas_threads)

@@ -84,7 +84,8 @@ class StoreConfig:
 class FixConfig:
     """The FIX acceptor. Sessions are those of the members with a FIX CompID in the reference data at start,
     unless ``config_file`` (the acceptor's own TOML: members, schedule, validation) says otherwise; whether
-    a member may log on is read again from the reference data every ``member_refresh_s`` seconds."""
+    a member may log on is read again from the reference data every ``member_refresh_s`` seconds (by the
+    one reference-data timer, which runs at the shorter of this and ``[sources] refresh_s``)."""
 
     enabled: bool = True
     port: int = 9878

@@ -143,7 +143,7 @@ class FixCcp:
         async with asyncio.timeout(WAIT_S):  # quickfix's onLogon reaches the event loop a moment later
             while comp_id not in fix.logged_on:
                 s.kept += await s.everything_sent()
-        self.gateway.fix_wakeup.set()
+        self.gateway.fix_publisher.wakeup.set()  # type: ignore[union-attr]
         return s
 
     async def clear(self) -> int:
@@ -159,7 +159,7 @@ class FixCcp:
                 out = {m.comp_id for m in fix.config.members} - set(fix.logged_on)
                 if not await self.gateway.clearing.pending(DeliveryChannel.FIX, 1, exclude=out):
                     return
-                self.gateway.fix_wakeup.set()
+                self.gateway.fix_publisher.wakeup.set()  # type: ignore[union-attr]
                 await asyncio.sleep(0.01)
 
     async def statuses(self, session: Session) -> list[Msg]:
@@ -222,13 +222,14 @@ async def fix_ccp(
     )
     clock = FixedClock(OPEN_NOW)
     async with open_gateway(config, clock=clock, credit=LinearMargin()) as gw:
-        gw.clearing.watch_outbox(gw.fix_wakeup)
+        assert gw.fix_publisher is not None
+        gw.clearing.watch_outbox(gw.fix_publisher.wakeup)
         refdata = ReferenceData(gw.engine, clock=clock, on_lodged=gw.clearing.wake)
         for member_id, amount in collateral.items():
             if amount:
                 await refdata.lodge(member_id, "HOUSE", cash("AUD", amount))
         assert gw.fix is not None
-        publisher = asyncio.create_task(gw.fix_publisher(gw.fix), name="fix-publisher")
+        publisher = asyncio.create_task(gw.fix_publisher.run(), name="fix-publisher")
         ccp = FixCcp(gw, refdata, clock)
         try:
             yield ccp

@@ -56,7 +56,7 @@ async def _running(tmp_path: Path) -> AsyncIterator[tuple[Gateway, dict[str, str
     async with open_gateway(config, clock=clock, credit=LinearMargin()) as gw:
         # the source's intake grant comes from its registration, read with the sources
         await TradeSources(gw.engine, clock=clock).add(TradeSource(SOURCE, mqtt_user=SOURCE))
-        await gw.refresh_sources()
+        await gw.reference.refresh()
         refdata = ReferenceData(gw.engine, clock=clock, on_lodged=gw.clearing.wake)
         for m, lei in ((BANK_A, LEI_A), (BANK_B, LEI_B)):
             await refdata.add_participant(member(m, lei))
@@ -151,7 +151,7 @@ async def test_a_suspended_source_loses_its_intake_topic_at_the_next_refresh(
     caplog.set_level(logging.WARNING, logger="gateway.security")
     async with _running(tmp_path) as (gw, passwords, _inboxes):
         await TradeSources(gw.engine, clock=gw.clock).suspend(SOURCE)
-        await gw.refresh_sources()  # what the service does every [sources] refresh_s
+        await gw.reference.refresh()  # what the service does every [sources] refresh_s
         assert f"in/{SOURCE}/fpml" not in (tmp_path / "var" / "mqtt" / "acl").read_text()
         late = request_clearing(aud_irs("T-SUSPENDED"), source=SOURCE, message_id="M-3", at=OPEN_NOW)
         async with aiomqtt.Client(

@@ -537,7 +537,7 @@ async def test_a_member_reinstated_after_start_may_log_on_and_one_suspended_afte
     """Sessions are fixed at start, but whether a member may log on follows the reference data."""
     await ccp.refdata.reactivate("BANKD")
     await ccp.refdata.suspend("BANKC")
-    await ccp.gateway.refresh_fix_members()
+    await ccp.gateway.reference.refresh()
     d = await ccp.session("BANKD_FIX")  # refused at start (suspended), now logged on
     assert d.comp_id in ccp.gateway.fix.logged_on  # type: ignore[union-attr]
     answers = await _logon_answers(ccp, "BANKC_FIX")
@@ -546,12 +546,12 @@ async def test_a_member_reinstated_after_start_may_log_on_and_one_suspended_afte
 
 
 async def test_the_member_watch_reads_the_reference_data_again(ccp: FixCcp) -> None:
-    """What the gateway's fix-members task runs every ``fix.member_refresh_s`` seconds."""
+    """What the gateway's reference-data task runs every ``fix.member_refresh_s`` seconds (or sooner)."""
     import asyncio
 
     fix = ccp.gateway.fix
     assert fix is not None
-    watch = asyncio.create_task(ccp.gateway.fix_member_watch(0.01))
+    watch = asyncio.create_task(ccp.gateway.reference.run(0.01))
     try:
         await ccp.refdata.reactivate("BANKD")
         for _ in range(1000):  # bounded wait for the next read, not a timing assertion
@@ -567,9 +567,10 @@ async def test_the_member_watch_reads_the_reference_data_again(ccp: FixCcp) -> N
 
 async def test_a_compid_added_after_start_waits_for_a_restart_and_health_says_so(ccp: FixCcp) -> None:
     await ccp.refdata.add_participant(member("BANKE", "5493000000000000BNKE", ("BANKE_FIX",)))
-    await ccp.gateway.refresh_fix_members()
-    assert ccp.gateway.fix_without_session == ("BANKE_FIX",)
-    detail = await ccp.gateway.probe_fix()
+    await ccp.gateway.reference.refresh()
+    assert ccp.gateway.fix_sessions is not None
+    assert ccp.gateway.fix_sessions.without_session == ("BANKE_FIX",)
+    detail = await ccp.gateway.fix_sessions.probe()
     assert detail is not None
     assert detail.endswith("; no session until a restart: BANKE_FIX")
     answers = await _logon_answers(ccp, "BANKE_FIX")  # no session yet: the gate answers

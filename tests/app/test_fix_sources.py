@@ -87,7 +87,7 @@ async def test_a_suspended_sources_logon_is_refused_with_the_reason(
 
 async def test_a_source_suspended_after_start_may_no_longer_log_on(ccp: FixCcp) -> None:
     await TradeSources(ccp.gateway.engine).suspend("VENUE")
-    await ccp.gateway.refresh_sources()  # what the service's sources task does every sources.refresh_s
+    await ccp.gateway.reference.refresh()  # what the service's sources task does every sources.refresh_s
     answers = await _logon_answers(ccp, "VENUE_FIX")
     assert [m.type for m in answers] == ["5"]
     assert "suspended" in answers[0][58]
@@ -99,7 +99,7 @@ async def test_a_source_suspended_while_logged_on_has_its_reports_refused(
     caplog.set_level(logging.WARNING, logger=LOGGER_NAME)
     venue = await ccp.session("VENUE_FIX")
     await TradeSources(ccp.gateway.engine).suspend("VENUE")
-    await ccp.gateway.refresh_sources()
+    await ccp.gateway.reference.refresh()
     refused = await venue.ask(report("R2", swap("T2")), "j")
     assert refused.pick(372, 380) == ("AE", "6")  # not authorised
     assert refused[58].startswith("AUTH_SOURCE_SUSPENDED:")

@@ -89,7 +89,7 @@ async def test_only_an_active_registered_source_clears(
         sources = TradeSources(r.gateway.engine, clock=r.clock)
         await sources.add(TradeSource(suspended, mqtt_user=suspended))
         await sources.suspend(suspended)
-        await r.gateway.refresh_sources()  # what the service does every sources.refresh_s
+        await r.gateway.reference.refresh()  # what the service does every sources.refresh_s
         host, port = mosquitto
         answers = [f"{r.root}/out/{who}/fpml" for who in (evil, r.bank_a, suspended)]
         async with subscribed(host, port, answers) as inbox, aiomqtt.Client(host, port) as attacker:

@@ -96,7 +96,7 @@ async def run_bench(
     market_dir: Path | None,
     seed: int = 1,
 ) -> dict[str, Any]:
-    from gateway.app import limit_blas_threads
+    from gateway.blas import limit_blas_threads
     from gateway.risk.market.synth import write_market
 
     limit_blas_threads(1)  # as the service runs (config risk.blas_threads)

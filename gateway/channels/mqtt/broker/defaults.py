@@ -17,16 +17,24 @@ admits nobody anonymous. So, in the data directory (``[mqtt] password_file`` els
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gateway.channels.mqtt.broker.access import BrokerAccess
 from gateway.channels.mqtt.broker.acl import Acl
 from gateway.channels.mqtt.broker.passwd import PasswordFile, new_password
 from gateway.config import MqttConfig
 from gateway.refdata.acl import acl_file as render_acl
+from gateway.refdata.model import Member
 from gateway.refdata.sources import TradeSource
+
+if TYPE_CHECKING:
+    from gateway.channels.mqtt.broker.embedded import EmbeddedBroker
+
+log = logging.getLogger(__name__)
 
 DEFAULT_CONSUMER = "gateway"
 
@@ -74,3 +82,32 @@ def prepare_embedded(
     write_generated(acl_path, text)
     access = BrokerAccess(PasswordFile.load(password_file), Acl.parse(text), password_file=password_file)
     return access, mqtt_cfg
+
+
+class AclFeed:
+    """The embedded broker's topic rules from the trade sources as last read.
+
+    A source added, suspended or reinstated is granted or refused its intake topic at the next reading, as
+    the production broker is after ``source acl`` and SIGHUP. With ``[mqtt] acl_file`` configured the
+    rules are that file's and nothing is fed. The rules in force are the broker's; the file written next
+    to it is for operators to read, so a failure to write it is only logged.
+    """
+
+    def __init__(self, broker: EmbeddedBroker | None, cfg: MqttConfig, data_dir: Path) -> None:
+        self._broker = broker if cfg.acl_file is None else None
+        self._cfg = cfg
+        self._data_dir = data_dir
+        self._fed: str | None = None
+
+    def apply(self, sources: Sequence[TradeSource], members: Sequence[Member] = ()) -> None:
+        if self._broker is None:
+            return
+        text = generated_acl(sources, self._cfg)
+        if text == self._fed:
+            return
+        self._broker.reload_acl(text)
+        self._fed = text
+        try:
+            write_generated(embedded_paths(self._cfg, self._data_dir)[1], text)
+        except OSError as exc:
+            log.warning("the embedded broker's topic rules could not be written out: %s", exc)

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from functools import partial
-from pathlib import Path
 
 from gateway import security_log
 from gateway.channels.mqtt.intake.message_id import readable_message_id
@@ -105,21 +104,6 @@ def attempt_parse(parse: Parse, payload: bytes) -> InboundMessage | ParseFailure
         return ParseFailure(tuple(exc.issues))
     except Exception:
         return ParseFailure(_internal("/", "the message could not be read"), defect=traceback.format_exc())
-
-
-def parse_fpml_message(payload: bytes, schema_dir: Path | None = None) -> InboundMessage:
-    """The FpML reader with the configured schema set, as a module-level function (a worker process can run
-    it: ``functools.partial(parse_fpml_message, schema_dir=...)`` pickles)."""
-    from gateway.formats.fpml.read import FpmlOptions, parse_fpml
-
-    return parse_fpml(payload, options=FpmlOptions(schema_dir=schema_dir)).message
-
-
-def warm_reader(schema_dir: Path | None = None) -> None:
-    """Compile the schema set now (a worker process's initializer: its first message should not wait)."""
-    from fpml_schemas import load_schema
-
-    load_schema(schema_dir)
 
 
 def _log_refused(source: str, issues: tuple[Issue, ...]) -> None:

@@ -20,15 +20,7 @@ from typing import Any
 import aiomqtt
 
 from gateway.channels.mqtt.client import ack
-from gateway.channels.mqtt.intake.handler import (
-    Accepted,
-    FpmlIntake,
-    Outcome,
-    Parse,
-    Refused,
-    attempt_parse,
-    warm_reader,
-)
+from gateway.channels.mqtt.intake.handler import Accepted, FpmlIntake, Outcome, Parse, Refused, attempt_parse
 from gateway.channels.mqtt.intake.sequencer import KeyedSequencer
 from gateway.channels.mqtt.rejection import message_rejected
 from gateway.channels.mqtt.topics import (
@@ -39,6 +31,7 @@ from gateway.channels.mqtt.topics import (
     source_status_topic,
 )
 from gateway.clock import Clock
+from gateway.formats.fpml.read import warm_reader
 from gateway.ops.health import Health
 from gateway.ops.metrics import Metrics
 

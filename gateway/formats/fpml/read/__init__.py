@@ -33,7 +33,9 @@ __all__ = [
     "ParsedFpml",
     "TradeFailure",
     "parse_fpml",
+    "parse_fpml_message",
     "parse_trade_xml",
+    "warm_reader",
 ]
 
 
@@ -189,3 +191,16 @@ def parse_trade_xml(data: bytes, *, options: FpmlOptions | None = None) -> Trade
             ]
         )
     return parsed.trades[0]
+
+
+def parse_fpml_message(payload: bytes, schema_dir: Path | None = None) -> InboundMessage:
+    """The FpML reader with the configured schema set, as a module-level function (a worker process can run
+    it: ``functools.partial(parse_fpml_message, schema_dir=...)`` pickles)."""
+    return parse_fpml(payload, options=FpmlOptions(schema_dir=schema_dir)).message
+
+
+def warm_reader(schema_dir: Path | None = None) -> None:
+    """Compile the schema set now (a worker process's initializer: its first message should not wait)."""
+    from fpml_schemas import load_schema
+
+    load_schema(schema_dir)

@@ -17,11 +17,11 @@ import pytest
 from lxml import etree
 
 from fpml_schemas import load_schema
-from gateway.channels.mqtt.intake.handler import parse_fpml_message
 from gateway.channels.mqtt.intake.message_id import readable_message_id
 from gateway.channels.mqtt.rejection import FPML_NS
 from gateway.domain.errors import Issue
 from gateway.domain.reasons import ReasonCode
+from gateway.formats.fpml.read import parse_fpml_message
 from tests.app.doubles import RecordingPort
 from tests.channels.mqtt.intake.test_intake_loop import _rejections, _request, running_intake
 from tests.strategies import vanilla_irs
