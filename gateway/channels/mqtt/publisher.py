@@ -13,8 +13,8 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 
 import aiomqtt
-import paho.mqtt.client as mqtt
 
+from gateway.channels.mqtt.client import publish_all
 from gateway.channels.mqtt.topics import DEFAULT_ROOT, check_root, topic_for
 from gateway.clearing.ports import DeliveryChannel, Outbox, OutboxItem
 from gateway.ops.health import Health
@@ -145,73 +145,3 @@ class OutboxPublisher:
         # paho writes in call order on one socket, so concurrent QoS 1 publishes keep per-topic order.
         await publish_all(client, [(topic, payload) for _, topic, payload in ready])
         return [item for item, _, _ in ready]
-
-
-class _Acks:
-    """Counts the PUBACKs of one batch; aiomqtt's ``on_publish`` calls ``set`` once per acknowledged mid."""
-
-    __slots__ = ("done", "waiting")
-
-    def __init__(self, waiting: int, done: asyncio.Future[None]) -> None:
-        self.waiting = waiting
-        self.done = done
-
-    def set(self) -> None:
-        self.waiting -= 1
-        if self.waiting == 0 and not self.done.done():
-            self.done.set_result(None)
-
-
-async def publish_all(client: aiomqtt.Client, messages: Sequence[tuple[str, bytes]]) -> None:
-    """Publish at QoS 1 in order and return once the broker has acknowledged every message.
-
-    aiomqtt's ``publish`` costs an asyncio Task, an Event and a ``wait_for`` per message; here the batch
-    goes to paho in one loop and waits on one future that aiomqtt's own PUBACK callback counts down
-    (``_pending_publishes``: mid -> something with ``set()``). A lost connection or no acknowledgement
-    within the client's timeout raises ``MqttError``: the caller marks nothing, so the batch is sent again.
-    """
-    paho = getattr(client, "_client", None)
-    pending = getattr(client, "_pending_publishes", None)
-    disconnected = getattr(client, "_disconnected", None)
-    if paho is None or not isinstance(pending, dict) or not isinstance(disconnected, asyncio.Future):
-        await _publish_each(client, messages)  # an aiomqtt without the internals relied on here
-        return
-    if not messages:
-        return
-    loop = asyncio.get_running_loop()
-    acks = _Acks(len(messages), loop.create_future())
-    mids = []
-    try:
-        for topic, payload in messages:
-            info = paho.publish(topic, payload, 1)
-            if info.rc != mqtt.MQTT_ERR_SUCCESS:
-                raise aiomqtt.MqttCodeError(info.rc, "Could not publish message")
-            if info.is_published():  # acknowledged already (never for QoS 1 without a round trip)
-                acks.set()
-                continue
-            # Nothing can acknowledge it before this line: paho reads the socket in the event loop, which
-            # this loop does not yield to.
-            pending[info.mid] = acks
-            mids.append(info.mid)
-        if acks.waiting:
-            timeout = getattr(client, "timeout", None) or 30.0
-            done, _ = await asyncio.wait(
-                {acks.done, disconnected}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
-            )
-            if acks.done not in done:
-                if disconnected.done():
-                    raise aiomqtt.MqttError("connection lost before every message was acknowledged")
-                raise aiomqtt.MqttError("the broker did not acknowledge every message in time")
-    finally:
-        for mid in mids:
-            if pending.get(mid) is acks:
-                del pending[mid]
-
-
-async def _publish_each(client: aiomqtt.Client, messages: Sequence[tuple[str, bytes]]) -> None:
-    results = await asyncio.gather(
-        *(client.publish(topic, payload, qos=1) for topic, payload in messages), return_exceptions=True
-    )
-    for result in results:
-        if isinstance(result, BaseException):
-            raise result

@@ -12,7 +12,6 @@ import socket
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import aiomqtt
 import pytest
@@ -180,25 +179,17 @@ async def test_a_broker_outage_delays_but_loses_nothing() -> None:
 
 @pytest.mark.mosquitto
 async def test_publish_all_returns_once_every_message_is_acknowledged(mosquitto: tuple[str, int]) -> None:
-    from gateway.channels.mqtt.publisher import publish_all
+    from gateway.channels.mqtt.client import awaiting_ack, publish_all, watch_pubacks
 
     topic = f"ccp/test/{uuid.uuid4().hex[:8]}"
     cfg = MqttConfig(mode=BrokerMode.EXTERNAL, host=mosquitto[0], port=mosquitto[1])
     async with aiomqtt.Client(*mosquitto) as sub, mqtt_client(cfg, identifier=None) as pub:
         await sub.subscribe(topic, qos=1)
         acked: list[int] = []
-        pub._client.on_publish = _counting(pub._client.on_publish, acked)
+        watch_pubacks(pub, acked.append)
         messages = [(topic, f"m{n}".encode()) for n in range(300)]
         await publish_all(pub, messages)
         assert len(acked) == 300  # every PUBACK arrived before it returned
-        assert not pub._pending_publishes  # nothing left waiting in aiomqtt's table
+        assert awaiting_ack(pub) == 0  # nothing left waiting in aiomqtt's table
         got = await _collect(sub, 300)
     assert got[topic] == [f"m{n}" for n in range(300)]  # in order
-
-
-def _counting(inner: Any, acked: list[int]) -> Any:
-    def on_publish(*args: Any) -> None:
-        acked.append(args[2])
-        inner(*args)
-
-    return on_publish

@@ -9,13 +9,13 @@ import aiomqtt
 import pytest
 
 from gateway.channels.mqtt.broker.embedded import EmbeddedBroker
-from gateway.channels.mqtt.client import ack
+from gateway.channels.mqtt.client import ack, hold_acks
 from tests.channels.mqtt.broker.world import access, client
 
 
 def _gateway(port: int) -> aiomqtt.Client:
     gw = client(port, "gateway", identifier="clearing-gateway", clean_session=False)
-    gw._client.manual_ack_set(True)  # as the intake loop: PUBACK only when told
+    hold_acks(gw)  # as the intake loop: PUBACK only when told
     return gw
 
 
