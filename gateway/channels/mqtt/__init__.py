@@ -1,1 +1,1 @@
-"""Status publication over MQTT: the outbox publisher and the topic scheme (docs/TOPICS.md)."""
+"""MQTT: the aiomqtt adapter (client), the embedded broker, intake, the outbox publisher, topics (docs/TOPICS.md)."""
