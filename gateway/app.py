@@ -46,7 +46,7 @@ from gateway.ops.http import OpsServer, Probe
 from gateway.ops.metrics import Metrics
 from gateway.refdata.member_directory import MemberDirectory
 from gateway.refdata.source_directory import SourceDirectory
-from gateway.refdata.watch import ReferenceWatch
+from gateway.refdata.watch import ReferenceWatch, watch_period
 from gateway.rules.products import ProductTable
 from gateway.rules.settings import ClearingSettings
 
@@ -93,15 +93,11 @@ class Gateway:
         return None
 
     def reference_every_s(self) -> float:
-        """The watch's period: ``[sources] refresh_s``, or ``[fix] member_refresh_s`` when that is shorter."""
-        every = float(self.config.sources.refresh_s)
-        if (
-            self.fix_sessions is not None
-            and self.fix_sessions.follow
-            and self.config.fix.member_refresh_s > 0
-        ):
-            every = min(every, float(self.config.fix.member_refresh_s))
-        return every
+        """The reference-data watch's period (``watch_period``); the FIX members' only while sessions follow."""
+        follows = self.fix_sessions is not None and self.fix_sessions.follow
+        return watch_period(
+            self.config.sources.refresh_s, self.config.fix.member_refresh_s if follows else None
+        )
 
     def intake(self) -> MqttIntake:
         cfg = self.config

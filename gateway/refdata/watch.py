@@ -24,6 +24,14 @@ log = logging.getLogger(__name__)
 Listener = Callable[[Sequence[TradeSource], Sequence[Member]], None]
 
 
+def watch_period(sources_refresh_s: float, fix_member_refresh_s: float | None = None) -> float:
+    """Seconds between two passes: the sources' period, or the FIX members' when that is given, above
+    zero and shorter (0 means the FIX sessions do not follow the reference data after start)."""
+    if fix_member_refresh_s is not None and 0 < fix_member_refresh_s < sources_refresh_s:
+        return fix_member_refresh_s
+    return sources_refresh_s
+
+
 @dataclass
 class ReferenceWatch:
     engine: AsyncEngine

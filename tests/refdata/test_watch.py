@@ -13,7 +13,7 @@ from gateway.refdata.model import Member
 from gateway.refdata.source_admin import TradeSources
 from gateway.refdata.source_directory import SourceDirectory
 from gateway.refdata.sources import TradeSource
-from gateway.refdata.watch import ReferenceWatch
+from gateway.refdata.watch import ReferenceWatch, watch_period
 from tests.clearing.conftest import member
 from tests.strategies import LEI_A, LEI_B
 
@@ -65,3 +65,11 @@ async def test_a_failed_read_keeps_the_last_tables_and_the_next_pass_reads_again
         task.cancel()
     assert passes[:2] == [1, 1]  # the watch went on after the failed pass
     assert directory.member_for_comp_id("BANKA_FIX") == "BANKA"
+
+
+def test_one_timer_runs_at_the_shorter_of_the_two_periods_it_replaces() -> None:
+    assert watch_period(5, 5) == 5
+    assert watch_period(30, 5) == 5  # FIX Logons follow the reference data every 5 s, as before
+    assert watch_period(5, 60) == 5  # the sources are never read less often than [sources] refresh_s
+    assert watch_period(30, 0) == 30  # member_refresh_s = 0: the sessions do not follow
+    assert watch_period(30, None) == 30  # no FIX sessions
