@@ -27,7 +27,7 @@ import quickfix
 
 from gateway.channels.fix.acceptor import FixAcceptor
 from gateway.channels.fix.config import AcceptorConfig, Member, settings_text
-from gateway.channels.fix.engine import quickfix_quiet, start_named
+from gateway.channels.fix.engine import QuickfixEngine, quickfix_quiet, start_named
 from gateway.clearing.ports import Affirmation, CreditDecision, Position, StatusUpdate, Submission
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.errors import GatewayError, Issue
@@ -234,7 +234,7 @@ async def _echo_rate(data: Path, count: int) -> dict[str, float]:
         return await _measure(config.port, count)
     finally:
         # the client has gone; stop only once quickfix has finished with its connection (see acceptor.py)
-        await quickfix_quiet(FixAcceptor._started + 1, 5.0)
+        await quickfix_quiet(QuickfixEngine.started + 1, 5.0)
         await asyncio.to_thread(acceptor.stop, True)
         del acceptor
         gc.collect()

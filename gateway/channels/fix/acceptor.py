@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import statistics
 import time
@@ -41,7 +40,7 @@ import quickfix
 
 from gateway.channels.fix.bridge import CallbackBridge, EventKind, Inbound, Inbox
 from gateway.channels.fix.config import AcceptorConfig, settings_text
-from gateway.channels.fix.engine import DescriptorGuard, quickfix_quiet, try_start
+from gateway.channels.fix.engine import DescriptorGuard, QuickfixEngine
 from gateway.channels.fix.gate import LogonGate
 from gateway.channels.fix.handlers import FixHandlers, XmlReader
 from gateway.clearing.ports import ClearingPort, DeliveryChannel, OutboxItem, StatusUpdate
@@ -55,7 +54,6 @@ log = logging.getLogger(__name__)
 
 BEGIN_STRING = "FIXT.1.1"
 STOP_WAIT_S = 5.0  # the longest a stop waits for members' connections and quickfix's threads to end
-BIND_ATTEMPTS = 5  # internal ports tried before giving up
 LOGOUT_WAIT_S = 2.0  # the longest a stop waits for logged-on members to answer the CCP's Logout
 
 
@@ -92,8 +90,6 @@ class Timings:
 class FixAcceptor:
     """One quickfix ThreadedSocketAcceptor, one session per configured member."""
 
-    _started = 0  # quickfix acceptors of this process started and not yet stopped: one accept thread each
-
     def __init__(
         self,
         config: AcceptorConfig,
@@ -111,11 +107,10 @@ class FixAcceptor:
         self.on_logon = on_logon
         self._logged_on: set[str] = set()
         self._nobody_logged_on = asyncio.Event()
-        self._acceptor: quickfix.ThreadedSocketAcceptor | None = None
+        self.engine = QuickfixEngine()  # quickfix's acceptor, behind the gate on an internal port
         self._bridge: CallbackBridge | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
-        self._threads_named = False
         self.gate: LogonGate | None = None
         self.internal_port = 0
         self.guard = DescriptorGuard()  # told quickfix's internal port once it is chosen
@@ -132,34 +127,20 @@ class FixAcceptor:
         inboxes = {m.comp_id: Inbox(loop) for m in self.config.members}
         for d in (self.config.store_dir, self.config.log_dir):
             d.mkdir(parents=True, exist_ok=True)
-        settings_path = self.config.data_dir / "acceptor.cfg"
-        for attempt in range(1, BIND_ATTEMPTS + 1):
-            # quickfix's own port, for the gate alone; chosen free, but another socket may take it before
-            # quickfix binds it (an outgoing connection gets a port from the same range): then choose again
-            self.internal_port = _free_loopback_port()
-            settings_path.write_text(
-                settings_text(self.config, internal_port=self.internal_port), encoding="utf-8"
-            )
-            # quickfix holds these by reference: they stay referenced here for the FixAcceptor's whole life,
-            # so they outlive the C++ acceptor (deleted in _shutdown, before any of them can be)
-            self._settings = quickfix.SessionSettings(str(settings_path))
-            self.guard.internal_port = self.internal_port
+
+        def application(port: int) -> CallbackBridge:
+            self.internal_port = port
+            self.guard.internal_port = port
             self._bridge = CallbackBridge(loop, queue, self.config, inboxes, self.guard)
             self.handlers.source_active = self._bridge.enabled.get
-            self._store_factory = quickfix.FileStoreFactory(self._settings)
-            self._log_factory = quickfix.FileLogFactory(self._settings)
-            self._acceptor = quickfix.ThreadedSocketAcceptor(
-                self._bridge, self._store_factory, self._settings, self._log_factory
-            )
-            self._threads_named, failure = await asyncio.to_thread(try_start, self._acceptor)
-            if failure is None:
-                break
-            if attempt == BIND_ATTEMPTS or "Unable to create, bind, or listen" not in failure:
-                raise quickfix.RuntimeError(failure.removeprefix("Runtime error: "))
-            log.warning("FIX: internal port %d taken before quickfix bound it; another", self.internal_port)
-            self._acceptor = None  # deleted, its sessions unregistered, before the next registers the same
-            gc.collect()
-        FixAcceptor._started += 1
+            return self._bridge
+
+        await self.engine.start(
+            self.config.data_dir / "acceptor.cfg",
+            lambda port: settings_text(self.config, internal_port=port),
+            application,
+            lambda: _free_loopback_port(),  # looked up at each call: tests make the first choice a taken port
+        )
         try:
             # the TLS context is made here: a missing or unreadable certificate stops the start cleanly
             self.gate = LogonGate(
@@ -190,23 +171,15 @@ class FixAcceptor:
             self._task = None
         if self.gate is not None:
             await self.gate.close(STOP_WAIT_S)
-        if self._acceptor is not None:
-            await self._quickfix_quiet(STOP_WAIT_S)
-            await asyncio.to_thread(self._acceptor.stop, True)
-            FixAcceptor._started -= 1
-            # Delete the C++ acceptor now, while the application, settings and factories it uses are still
-            # referenced by self: its sessions are unregistered before another acceptor (a restart in the
-            # same process) registers the same SessionIDs. Its SWIG proxy may sit in a reference cycle.
-            acceptor, self._acceptor = self._acceptor, None
-            del acceptor
-            gc.collect()
+        if self.engine.running:
+            await self.engine.stop(STOP_WAIT_S)
             self.guard.release_all()
         self._logged_on.clear()
 
     async def _log_out_members(self, wait_s: float) -> None:
         """Send every logged-on member a Logout (quickfix does at its next timer tick, within a second)
         and wait until they are logged out or ``wait_s`` has passed; the gate then ends what is left."""
-        if self._acceptor is None or self._stopping or not self._logged_on:
+        if not self.engine.running or self._stopping or not self._logged_on:
             return
         for comp_id in sorted(self._logged_on):
             session = quickfix.Session.lookupSession(self.session_id(comp_id))
@@ -214,12 +187,6 @@ class FixAcceptor:
                 session.logout("the CCP is shutting down")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._nobody_logged_on.wait(), wait_s)
-
-    async def _quickfix_quiet(self, wait_s: float) -> None:
-        """Wait until only quickfix's accept threads are left (one per running acceptor of this process):
-        every connection thread has ended, so ``stop`` has no connection to race with."""
-        if self._threads_named:
-            await quickfix_quiet(FixAcceptor._started, wait_s)
 
     async def _run(self, queue: asyncio.Queue[Inbound], inboxes: dict[str, Inbox]) -> None:
         async with asyncio.TaskGroup() as tg:
@@ -288,7 +255,7 @@ class FixAcceptor:
         return sid if sid is not None else self._new_session_id(comp_id)
 
     def is_logged_on(self, comp_id: str) -> bool:
-        if self._stopping or self._acceptor is None:
+        if self._stopping or not self.engine.running:
             return False
         session = quickfix.Session.lookupSession(self.session_id(comp_id))
         return bool(session is not None and session.isLoggedOn())
@@ -303,7 +270,7 @@ class FixAcceptor:
         """Send a reply on the member's session; if it has just logged out, quickfix stores the reply
         under its sequence number and resends it when the member asks (ResendRequest). Nothing is sent
         once the acceptor is stopping (quickfix's sessions are going away): False."""
-        if self._stopping or self._acceptor is None:
+        if self._stopping or not self.engine.running:
             return False
         try:
             return bool(quickfix.Session.sendToTarget(self._message(out), self.session_id(comp_id)))

@@ -6,6 +6,9 @@
   (``acceptor.FixAcceptor.stop`` keeps that order).
 * **A failed start leaves no traceback holding the acceptor** (``try_start``): it must be deletable at once
   when its internal port turns out to be taken.
+* **Start and stop in the order it survives** (``QuickfixEngine``): what it holds by reference outlives
+  it, a taken internal port is replaced, and it is stopped only once its connection threads have ended,
+  then deleted at once.
 * **No read of another socket's bytes after a session's socket closes** (``DescriptorGuard``, below).
 
 What quickfix 1.16 lacks by design and the gateway supplies as a component of its own (binding to one
@@ -36,12 +39,14 @@ import contextlib
 import ctypes
 import ctypes.util
 import fcntl
+import gc
 import logging
 import os
 import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import quickfix
@@ -119,6 +124,86 @@ def try_start(acceptor: quickfix.ThreadedSocketAcceptor) -> tuple[bool, str | No
         return start_named(acceptor), None
     except quickfix.RuntimeError as exc:
         return False, str(exc)
+
+
+BIND_ATTEMPTS = 5  # internal ports tried before giving up
+
+
+def _write(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")  # a few hundred bytes, before quickfix reads them
+
+
+class QuickfixEngine:
+    """One quickfix ThreadedSocketAcceptor on an internal loopback port, started and stopped as quickfix
+    1.16 survives.
+
+    * quickfix holds the application, settings and factories by reference: they stay referenced here for
+      the acceptor's whole life, and the acceptor is deleted (and collected) before any of them can be;
+    * the internal port is chosen free, but another socket may take it before quickfix binds it (an
+      outgoing connection gets a port from the same range): then another is chosen, after the failed
+      acceptor is deleted so that its sessions are unregistered before the next registers the same;
+    * ``stop`` waits until only the accept threads are left (``quickfix_quiet``): quickfix's own stop is
+      only safe with no connection to deal with. The caller ends every connection first (the gate).
+    """
+
+    started = 0  # acceptors of this process started and not yet stopped: one accept thread each
+
+    def __init__(self) -> None:
+        self._acceptor: quickfix.ThreadedSocketAcceptor | None = None
+        self._application: quickfix.Application | None = None
+        self._settings: quickfix.SessionSettings | None = None
+        self._store_factory: quickfix.FileStoreFactory | None = None
+        self._log_factory: quickfix.FileLogFactory | None = None
+        self._threads_named = False
+
+    @property
+    def running(self) -> bool:
+        return self._acceptor is not None
+
+    async def start(
+        self,
+        settings_path: Path,
+        settings_for: Callable[[int], str],
+        application_for: Callable[[int], quickfix.Application],
+        choose_port: Callable[[], int],
+    ) -> int:
+        """Start on a port from ``choose_port``; the port. ``settings_for(port)`` is the settings file's text
+        and ``application_for(port)`` the quickfix Application for an acceptor on that port."""
+        for attempt in range(1, BIND_ATTEMPTS + 1):
+            port = choose_port()
+            _write(settings_path, settings_for(port))
+            self._settings = quickfix.SessionSettings(str(settings_path))
+            self._application = application_for(port)
+            self._store_factory = quickfix.FileStoreFactory(self._settings)
+            self._log_factory = quickfix.FileLogFactory(self._settings)
+            self._acceptor = quickfix.ThreadedSocketAcceptor(
+                self._application, self._store_factory, self._settings, self._log_factory
+            )
+            self._threads_named, failure = await asyncio.to_thread(try_start, self._acceptor)
+            if failure is None:
+                QuickfixEngine.started += 1
+                return port
+            if attempt == BIND_ATTEMPTS or "Unable to create, bind, or listen" not in failure:
+                raise quickfix.RuntimeError(failure.removeprefix("Runtime error: "))
+            log.warning("FIX: internal port %d taken before quickfix bound it; another", port)
+            self._acceptor = None  # deleted, its sessions unregistered, before the next registers the same
+            gc.collect()
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    async def stop(self, wait_s: float) -> None:
+        """Stop once quickfix's connection threads have ended (at most ``wait_s``), then delete it."""
+        if self._acceptor is None:
+            return
+        if self._threads_named:
+            await quickfix_quiet(QuickfixEngine.started, wait_s)
+        await asyncio.to_thread(self._acceptor.stop, True)
+        QuickfixEngine.started -= 1
+        # Delete the C++ acceptor now, while the application, settings and factories it uses are still
+        # referenced by self: its sessions are unregistered before another acceptor (a restart in the
+        # same process) registers the same SessionIDs. Its SWIG proxy may sit in a reference cycle.
+        acceptor, self._acceptor = self._acceptor, None
+        del acceptor
+        gc.collect()
 
 
 def _inodes(local_port: int, peer_port: int) -> set[str]:
