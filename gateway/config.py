@@ -18,7 +18,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
-from gateway.intake.fix.tls import TlsConfig
+from gateway.channels.fix.tls import TlsConfig
 from gateway.logs import LogFormat, LogSettingError, parse_format, parse_level
 
 
@@ -85,7 +85,8 @@ class StoreConfig:
 class FixConfig:
     """The FIX acceptor. Sessions are those of the members with a FIX CompID in the reference data at start,
     unless ``config_file`` (the acceptor's own TOML: members, schedule, validation) says otherwise; whether
-    a member may log on is read again from the reference data every ``member_refresh_s`` seconds."""
+    a member may log on is read again from the reference data every ``member_refresh_s`` seconds (by the
+    one reference-data timer, which runs at the shorter of this and ``[sources] refresh_s``)."""
 
     enabled: bool = True
     port: int = 9878
@@ -331,7 +332,7 @@ def config_from_dict(data: Mapping[str, Any], *, base: Path | None = None) -> Ga
         read_processes=m.integer("read_processes", dm.read_processes, low=0, high=64),
     )
     try:
-        from gateway.publish.mqtt.topics import check_root
+        from gateway.channels.mqtt.topics import check_root
 
         check_root(mqtt.topic_root)
     except ValueError as exc:

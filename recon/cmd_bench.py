@@ -17,6 +17,6 @@ def bench(
     repeat: Annotated[int, typer.Option(min=1, help="Runs of each engine; the best is reported.")] = 3,
 ) -> None:
     """Time both engines on the same books with injected breaks of every type; print JSON."""
-    from recon.bench import run_bench
+    from tools.bench.recon import run_bench
 
     typer.echo(json.dumps(run_bench(rows, seed=seed, repeat=repeat), indent=2))

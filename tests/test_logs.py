@@ -71,7 +71,7 @@ def test_a_failure_is_one_json_line_with_its_traceback() -> None:
     try:
         {}["missing"]
     except KeyError:
-        logging.getLogger("gateway.service").exception("publisher failed")
+        logging.getLogger("gateway.app").exception("publisher failed")
         structlog.get_logger("gateway.clearing.pipeline").exception(
             "clearing.process_failed", submission_id="S9"
         )

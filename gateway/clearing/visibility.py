@@ -8,8 +8,8 @@ statement that the counterparty's side is not yet covered.
     view = member_view(update, member_id="BANKB", member_party=LEI_B, ccp_party_id=ccp)
 
 ``member_view`` is the one place that decides: the MQTT publisher renders the view as FpML
-(``gateway.publish.fpml.status``), the FIX publisher sends it as a TradeCaptureReport
-(``gateway.intake.fix.replies``). ``own_side`` is the trade-level part, used by the FpML writer when it
+(``gateway.formats.fpml.write.status``), the FIX publisher sends it as a TradeCaptureReport
+(``gateway.formats.fix.replies``). ``own_side`` is the trade-level part, used by the FpML writer when it
 is given a member's party id directly.
 """
 

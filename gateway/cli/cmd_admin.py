@@ -591,7 +591,7 @@ def bench_clearing(
         check_db_url(db, create=True)  # the benchmark creates its database
 
     async def body() -> dict[str, Any]:
-        from gateway.clearing.bench import run_bench
+        from tools.bench.clearing import run_bench
 
         return await run_bench(
             trades=trades, latency_trades=latency_trades, members=members, db_url=db, market_dir=market_dir

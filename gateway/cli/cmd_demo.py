@@ -34,9 +34,9 @@ def demo(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from gateway import logs
-    from gateway.demo.runner import run_demo
-    from gateway.demo.summary import render
-    from gateway.service import StartupError
+    from gateway.app import StartupError
+    from tools.demo.runner import run_demo
+    from tools.demo.summary import render
 
     logs.configure(logs.LogFormat.CONSOLE, logging.WARNING)
     console = Console()

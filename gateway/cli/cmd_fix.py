@@ -31,7 +31,7 @@ def serve(
     ] = "",
 ) -> None:
     """Run the acceptor until SIGTERM/SIGINT."""
-    from gateway.intake.fix.__main__ import main
+    from gateway.channels.fix.__main__ import main
 
     if not port_factory:
         usage(
@@ -72,7 +72,7 @@ def bench_fix(
     import asyncio
     import json
 
-    from gateway.intake.fix.bench import run
+    from tools.bench.fix import run
 
     result = asyncio.run(run(messages, rounds))
     typer.echo(json.dumps(result.as_dict()))

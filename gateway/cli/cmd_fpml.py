@@ -36,7 +36,7 @@ def normalise_file(path: Path, *, schema_dir: Path | None = None, profile: bool 
     """One file's answer: its canonical trades, or every issue that refused it."""
     from gateway.domain.codec import trade_to_dict
     from gateway.domain.errors import InputRejected
-    from gateway.intake.fpml import FpmlOptions, parse_fpml
+    from gateway.formats.fpml.read import FpmlOptions, parse_fpml
 
     data = _read(path)
     if isinstance(data, dict):
@@ -91,7 +91,7 @@ def normalise(
 
 def _accepted_documents(examples: Path) -> list[bytes]:
     from gateway.domain.errors import InputRejected
-    from gateway.intake.fpml import parse_fpml
+    from gateway.formats.fpml.read import parse_fpml
 
     out = []
     for path in sorted(examples.rglob("*.xml")):
@@ -132,7 +132,7 @@ def _stages(docs: list[bytes], bare: Any, seconds: float) -> dict[str, dict[str,
 
     from lxml import etree
 
-    from gateway.intake.fpml import _DEFAULT, _parse
+    from gateway.formats.fpml.read import _DEFAULT, _parse
 
     parser, schema = bare
     clock = time.perf_counter_ns
@@ -185,7 +185,7 @@ def _refusal_seconds() -> dict[str, dict[str, Any]]:
     import time
 
     from gateway.domain.errors import InputRejected
-    from gateway.intake.fpml import parse_fpml
+    from gateway.formats.fpml.read import parse_fpml
 
     out: dict[str, dict[str, Any]] = {}
     for name, data in _hostile_documents().items():
@@ -210,7 +210,7 @@ def bench_fpml(
     from lxml import etree
 
     from fpml_schemas import load_schema
-    from gateway.intake.fpml import parse_fpml
+    from gateway.formats.fpml.read import parse_fpml
 
     docs = _accepted_documents(examples)
     if not docs:

@@ -132,7 +132,7 @@ def bench_fpml_write(
     """Messages/s of status_update_to_fpml per message kind (compact bytes, as published), one core."""
     from lxml import etree
 
-    from gateway.publish.fpml import CcpIdentity, status_update_to_fpml
+    from gateway.formats.fpml.write import CcpIdentity, status_update_to_fpml
 
     sample = _sample_updates()
     ccp = CcpIdentity(sample["ccp"].party_id, name=sample["ccp"].name)
@@ -173,7 +173,7 @@ def bench_fpml_write(
 
 def _per_trade(sample: dict[str, Any], ccp: Any, schema: Any, seconds: float) -> dict[str, Any]:
     """The documents one cleared trade costs: Received and Cleared, each to the source and both members."""
-    from gateway.publish.fpml import status_update_to_fpml
+    from gateway.formats.fpml.write import status_update_to_fpml
 
     updates = sample["updates"]
     jobs = [

@@ -41,7 +41,7 @@ FileOption = Annotated[
 
 def _files(config: Path | None, file: Path | None) -> Path:
     """The password file the command works on."""
-    from gateway.broker.defaults import embedded_paths
+    from gateway.channels.mqtt.broker.defaults import embedded_paths
     from gateway.config import ConfigError, load_config
 
     try:
@@ -65,7 +65,7 @@ def user_add(
     file: FileOption = None,
 ) -> None:
     """Add NAME (or give it a new password). A generated password is printed once, as NAME=PASSWORD."""
-    from gateway.broker.passwd import PasswordFile, PasswordFileError, check_name, new_password
+    from gateway.channels.mqtt.broker.passwd import PasswordFile, PasswordFileError, check_name, new_password
 
     password_file = _files(config, file)
     try:
@@ -93,7 +93,7 @@ def user_add(
 @user_app.command("list")
 def user_list(config: ConfigOption = None, file: FileOption = None) -> None:
     """The user names in the password file, one a line."""
-    from gateway.broker.passwd import PasswordFile, PasswordFileError
+    from gateway.channels.mqtt.broker.passwd import PasswordFile, PasswordFileError
 
     password_file = _files(config, file)
     try:

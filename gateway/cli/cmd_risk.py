@@ -108,7 +108,7 @@ def read_trades(path: Path) -> list[Trade]:
         ) from None
     head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     if head == b"<":
-        from gateway.intake.fpml import parse_fpml
+        from gateway.formats.fpml.read import parse_fpml
 
         return list(parse_fpml(data).trades)
     try:
@@ -319,6 +319,6 @@ def bench_risk(
         if market_data is not None:
             args += ["--market-data", str(market_data)]
         os.execve(sys.executable, args, env)  # noqa: S606
-    from gateway.risk.bench import run_bench
+    from tools.bench.risk import run_bench
 
     _emit(run_bench(market_data, eod_trades=eod_trades, seed=seed))

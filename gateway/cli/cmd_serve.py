@@ -54,8 +54,8 @@ def serve(
     from dataclasses import replace
 
     from gateway import logs
+    from gateway.app import StartupError, serve_until_signalled
     from gateway.config import ConfigError, load_config
-    from gateway.service import StartupError, serve_until_signalled
 
     try:
         cfg = load_config(config)

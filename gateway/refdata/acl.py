@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from gateway.publish.mqtt.topics import DEFAULT_ROOT, check_root
+from gateway.channels.mqtt.topics import DEFAULT_ROOT, check_root
 from gateway.refdata.sources import TradeSource
 
 GATEWAY_USER = "gateway"

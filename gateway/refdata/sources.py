@@ -14,9 +14,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from gateway.channels.mqtt.topics import check_segment
 from gateway.domain.errors import InputRejected, Issue
 from gateway.domain.reasons import ReasonCode
-from gateway.publish.mqtt.topics import check_segment
 
 
 class SourceStatus(StrEnum):

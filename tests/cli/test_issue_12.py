@@ -225,7 +225,7 @@ def test_fix_serve_needs_no_developer_hook(tmp_path: Path) -> None:
 
 
 def test_the_hidden_port_factory_still_starts_the_acceptor(tmp_path: Path) -> None:
-    from tests.intake.fix.conftest import REPO, free_port
+    from tests.channels.fix.conftest import REPO, free_port
 
     config = tmp_path / "fix.toml"
     config.write_text(
@@ -240,7 +240,7 @@ def test_the_hidden_port_factory_still_starts_the_acceptor(tmp_path: Path) -> No
             "--config",
             str(config),
             "--port-factory",
-            "tests.intake.fix.ports:make_sqlite_port",
+            "tests.channels.fix.ports:make_sqlite_port",
         ],
         cwd=REPO,
         stdout=subprocess.PIPE,

@@ -19,6 +19,20 @@ def test_every_copy_source_of_the_dockerfile_exists() -> None:
         assert (REPO / src).exists(), f"Dockerfile copies {src}, which is not in the repository"
 
 
+def test_the_image_is_built_from_every_package_the_project_ships() -> None:
+    """The wheel built in the image holds what ``pip install .`` holds: the CLI's bench and demo commands
+    import ``tools`` when run, so a package left out of the build context breaks them only in production."""
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())
+    shipped = {p.rstrip("*") for p in project["tool"]["setuptools"]["packages"]["find"]["include"]}
+    copied = set()
+    for line in (DEPLOY / "Dockerfile").read_text().splitlines():
+        if line.startswith("COPY ") and "--from=" not in line:
+            copied.update(src.rstrip("/") for src in line.split()[1:-1])
+    assert shipped <= copied, f"the Dockerfile does not copy {sorted(shipped - copied)} into the build"
+
+
 def test_compose_mounts_exist_and_every_service_has_a_health_check() -> None:
     text = (DEPLOY / "compose.yaml").read_text()
     mounts = re.findall(r"- \./([^:]+):", text)

@@ -21,7 +21,7 @@ from pathlib import Path
 import aiomqtt
 import pytest
 
-from gateway.intake.mqtt.handler import MAX_MESSAGE_BYTES
+from gateway.channels.mqtt.intake.handler import MAX_MESSAGE_BYTES
 from gateway.refdata.acl import acl_file
 from gateway.refdata.sources import TradeSource
 from tests.certs import Pki

@@ -20,7 +20,7 @@ from fpml_schemas import (
     verify_directory,
 )
 from gateway.domain.errors import InputRejected
-from gateway.intake.fpml import FpmlOptions, parse_fpml
+from gateway.formats.fpml.read import FpmlOptions, parse_fpml
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "fpml" / "examples"
 VANILLA = EXAMPLES / "products/interest-rate-derivatives/ird-ex01-vanilla-swap.xml"

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from gateway.domain import DayCount, ProductClass, Trade
 from gateway.domain.reasons import ReasonCode
-from gateway.intake.fpml import parse_fpml
+from gateway.formats.fpml.read import parse_fpml
 from gateway.risk import MarketData, RiskEngine, Unpriceable, market_from_rates
 from tests.risk import builders as b
 from tests.risk.qlref import QlMarket

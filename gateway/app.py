@@ -1,0 +1,445 @@
+"""The gateway process, wiring only: every component in one asyncio TaskGroup, with named tasks.
+
+    MQTT intake (FpML)  ─┐                          ┌─> MQTT publisher ─> ccp/out/{source}, ccp/member/{member}
+    FIX acceptor        ─┼─> ClearingService ─> outbox ┤
+                         │   (pipeline task)        └─> FIX publisher  ─> members' FIX sessions
+    reference-data watch (sources, members) ─> broker topic rules, FIX Logon check
+    ops HTTP (/healthz, /metrics)
+
+``open_gateway`` builds the components from a ``GatewayConfig``; ``Gateway.run`` starts the tasks and
+returns when ``stop`` is set (SIGTERM/SIGINT in ``clearing-gateway serve``). A task that fails takes the
+process down with it (the TaskGroup cancels the others) rather than leaving a half-working gateway.
+What each task does lives with its component: the channels (``gateway.channels``), what a recipient may
+see (``gateway.channels.recipients``), the reference data (``gateway.refdata.watch``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from functools import partial
+from typing import TYPE_CHECKING
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gateway.channels.mqtt.broker.defaults import AclFeed
+from gateway.channels.mqtt.broker.embedded import EmbeddedBroker
+from gateway.channels.mqtt.client import mqtt_client
+from gateway.channels.mqtt.intake.handler import FpmlIntake
+from gateway.channels.mqtt.intake.loop import MqttIntake
+from gateway.channels.mqtt.publisher import OutboxPublisher
+from gateway.channels.recipients import Recipients
+from gateway.clearing.credit import CreditChecker
+from gateway.clearing.service import ClearingService
+from gateway.clock import Clock, SystemClock
+from gateway.config import BrokerMode, GatewayConfig
+from gateway.domain.errors import GatewayError
+from gateway.formats.fpml.read import parse_fpml_message
+from gateway.formats.fpml.write import CcpIdentity
+from gateway.logs import event
+from gateway.ops.health import Health, State
+from gateway.ops.http import OpsServer, Probe
+from gateway.ops.metrics import Metrics
+from gateway.refdata.member_directory import MemberDirectory
+from gateway.refdata.source_directory import SourceDirectory
+from gateway.refdata.watch import ReferenceWatch, watch_period
+from gateway.rules.products import ProductTable
+from gateway.rules.settings import ClearingSettings
+
+if TYPE_CHECKING:
+    from fpml_schemas import LoadedSchema
+    from gateway.channels.fix.acceptor import FixAcceptor
+    from gateway.channels.fix.config import AcceptorConfig
+    from gateway.channels.fix.publisher import FixPublisher
+    from gateway.channels.fix.sessions import SessionStatus
+
+log = logging.getLogger(__name__)
+
+
+class _Stopped(Exception):
+    """Raised inside the TaskGroup to end every task when the gateway is asked to stop."""
+
+
+@dataclass
+class Gateway:
+    """The running components; ``clearing`` is the ClearingPort and the Outbox."""
+
+    config: GatewayConfig
+    clock: Clock
+    metrics: Metrics
+    health: Health
+    engine: AsyncEngine
+    clearing: ClearingService
+    ops: OpsServer | None
+    broker: EmbeddedBroker | None
+    mqtt_port: int
+    recipients: Recipients
+    reference: ReferenceWatch  # sources and members, read at start and on one timer (never per message)
+    fix: FixAcceptor | None = None
+    fix_sessions: SessionStatus | None = None
+    fix_publisher: FixPublisher | None = None
+
+    @property
+    def sources(self) -> SourceDirectory:
+        return self.reference.sources
+
+    async def probe_db(self) -> str | None:
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        return None
+
+    def reference_every_s(self) -> float:
+        """The reference-data watch's period (``watch_period``); the FIX members' only while sessions follow."""
+        follows = self.fix_sessions is not None and self.fix_sessions.follow
+        return watch_period(
+            self.config.sources.refresh_s, self.config.fix.member_refresh_s if follows else None
+        )
+
+    def intake(self) -> MqttIntake:
+        cfg = self.config
+        parse = partial(parse_fpml_message, schema_dir=cfg.fpml.schema_dir)
+        handler = FpmlIntake(
+            port=self.clearing,
+            parse=parse,
+            clock=self.clock,
+            sources=self.sources,
+            max_attempts=cfg.mqtt.max_attempts,
+            retry_initial_s=cfg.publish.retry_initial_ms / 1000,
+            retry_max_s=cfg.publish.retry_max_ms / 1000,
+        )
+        return MqttIntake(
+            intake=handler,
+            connect=partial(
+                mqtt_client,
+                cfg.mqtt,
+                identifier=cfg.mqtt.client_id,
+                persistent=True,
+                manual_ack=True,
+                port=self.mqtt_port,
+            ),
+            ccp_id=self.clearing.settings.ccp.party_id,
+            clock=self.clock,
+            metrics=self.metrics,
+            health=self.health,
+            concurrency=cfg.mqtt.intake_concurrency,
+            topic_root=cfg.mqtt.topic_root,
+            read_thread=cfg.mqtt.read_thread,
+            read_processes=cfg.mqtt.read_processes,
+            worker_parse=parse,
+            worker_schema_dir=cfg.fpml.schema_dir,
+        )
+
+    def mqtt_publisher(self) -> OutboxPublisher:
+        cfg = self.config
+        return OutboxPublisher(
+            outbox=self.clearing,
+            render=self.recipients.fpml,
+            connect=partial(
+                mqtt_client, cfg.mqtt, identifier=f"{cfg.mqtt.client_id}-pub", port=self.mqtt_port
+            ),
+            metrics=self.metrics,
+            health=self.health,
+            batch_size=cfg.publish.batch_size,
+            poll_interval_s=cfg.publish.poll_interval_ms / 1000,
+            idle_poll_max_s=cfg.publish.idle_poll_max_ms / 1000,
+            retry_initial_s=cfg.publish.retry_initial_ms / 1000,
+            retry_max_s=cfg.publish.retry_max_ms / 1000,
+            topic_root=cfg.mqtt.topic_root,
+            prepare=self.recipients.learn,
+        )
+
+    async def run(self, stop: asyncio.Event, started: asyncio.Event | None = None) -> None:
+        """Run every task until ``stop`` is set; ``started`` is set once intake is subscribed."""
+        await self.reference.refresh()  # sources registered since open_gateway count from the first message
+        intake = self.intake()
+        publisher = self.mqtt_publisher()
+        # Publishers are woken by the clearing core's commits instead of waiting for their next poll.
+        self.clearing.watch_outbox(publisher.wakeup)
+        if self.fix_publisher is not None:
+            self.clearing.watch_outbox(self.fix_publisher.wakeup)
+
+        async def until_stopped() -> None:
+            await stop.wait()
+            raise _Stopped
+
+        async def announce() -> None:
+            await intake.subscribed.wait()
+            assert self.ops is not None
+            log.info(
+                "gateway ready: MQTT %s:%d, ops http://%s:%d",
+                self.config.mqtt.host,
+                self.mqtt_port,
+                self.ops.host,
+                self.ops.port,
+                extra=event(
+                    "gateway.ready",
+                    mqtt=f"{self.config.mqtt.host}:{self.mqtt_port}",
+                    ops=f"http://{self.ops.host}:{self.ops.port}",
+                ),
+            )
+            if started is not None:
+                started.set()
+
+        try:
+            async with asyncio.TaskGroup() as tg:
+                tg.create_task(self.clearing.run(stop, poll_seconds=1.0), name="pipeline")
+                tg.create_task(intake.run(), name="mqtt-intake")
+                tg.create_task(self.reference.run(self.reference_every_s()), name="reference-data")
+                tg.create_task(publisher.run(), name="mqtt-publisher")
+                if self.ops is not None:
+                    tg.create_task(self.ops.serve_forever(), name="ops-http")
+                if self.fix_publisher is not None:
+                    tg.create_task(self.fix_publisher.run(), name="fix-publisher")
+                tg.create_task(announce(), name="announce")
+                tg.create_task(until_stopped(), name="stop-watch")
+        except* _Stopped:
+            log.info("gateway stopped", extra=event("gateway.stopped"))
+
+
+class StartupError(Exception):
+    """The gateway cannot start; the message says what to fix (a port in use, no market data, ...)."""
+
+
+def credit_checker(config: GatewayConfig) -> CreditChecker:
+    """The production margin model over the market data in ``risk.market_data_dir``."""
+    from gateway.clearing.risk_checker import RiskCreditChecker
+
+    directory = config.risk.market_data_dir
+    if not (directory / "market.toml").is_file():
+        raise StartupError(
+            f"no market data in {directory}: load some there, or for a trial run "
+            f"`clearing-gateway market synth --out {directory}`"
+        )
+    try:
+        return RiskCreditChecker.from_market_dir(directory)
+    except GatewayError as exc:
+        raise StartupError(f"market data in {directory} cannot be used: {exc}") from None
+
+
+def fpml_schema(config: GatewayConfig) -> LoadedSchema:
+    """The schema set intake validates FpML against, checked once at start.
+
+    The official set when configured (``[fpml] schema_dir``, ``--schema-dir`` or
+    ``CLEARING_FPML_SCHEMA_DIR``), else the project's clearing profile. A configured set that is
+    missing, altered or does not compile is a ``StartupError``, never a rejection of every message.
+    """
+    from fpml_schemas import SchemaSetError, load_schema
+
+    try:
+        return load_schema(config.fpml.schema_dir)
+    except SchemaSetError as exc:
+        raise StartupError(
+            f"the FpML schema set cannot be used: {exc} (point [fpml] schema_dir, --schema-dir or "
+            f"CLEARING_FPML_SCHEMA_DIR at the FpML 5.10 confirmation view, or unset it to use the "
+            f"clearing profile)"
+        ) from None
+
+
+@contextlib.asynccontextmanager
+async def open_gateway(
+    config: GatewayConfig, *, clock: Clock | None = None, credit: CreditChecker | None = None
+) -> AsyncIterator[Gateway]:
+    """Start the broker (embedded mode), open the store (migrating it) and the ops server.
+
+    ``credit`` replaces the risk engine's margin model (tests); every failure to start is a ``StartupError``.
+    """
+    from gateway.store import open_store
+
+    if clock is None and config.simulated_start is not None:
+        from gateway.shifted_clock import ShiftedClock
+
+        log.warning(
+            "SIMULATED business time starting at %s (not for production)",
+            config.simulated_start,
+            extra=event("gateway.simulated_time", start=config.simulated_start.isoformat()),
+        )
+        clock = ShiftedClock(config.simulated_start)
+    clock = clock or SystemClock()
+    schema = fpml_schema(config)
+    log.info(
+        "FpML messages are validated against %s (%s)",
+        schema.label,
+        schema.main,
+        extra=event("fpml.schema_set", label=schema.label, schema=str(schema.main), official=schema.official),
+    )
+    if schema.official:  # pinned: later messages use this set whatever the working directory
+        config = replace(config, fpml=replace(config.fpml, schema_dir=schema.main.parent))
+    health = Health(clock)
+    metrics = Metrics()
+    async with contextlib.AsyncExitStack() as stack:
+        try:
+            engine = await open_store(config.store.dsn)
+        except Exception as exc:
+            raise StartupError(
+                f"the database {_safe_url(config.store.url)} cannot be opened: {exc}"
+            ) from None
+        stack.push_async_callback(engine.dispose)
+        c = config.clearing
+        try:
+            settings = ClearingSettings.load(c.settings_file)
+            products = ProductTable.load(c.products_file)
+        except GatewayError as exc:
+            raise StartupError(f"clearing rules cannot be used: {exc}") from None
+        sources = SourceDirectory()
+        try:
+            await sources.refresh(engine)
+        except Exception as exc:
+            raise StartupError(f"the trade sources cannot be read: {exc}") from None
+        # the broker starts once the sources are read: its first rules grant them their intake topics
+        broker: EmbeddedBroker | None = None
+        mqtt_port = config.mqtt.port
+        if config.mqtt.mode is BrokerMode.EMBEDDED:
+            from gateway.channels.mqtt.broker.defaults import prepare_embedded
+
+            where = f"{config.mqtt.host}:{config.mqtt.port}"
+            try:
+                access, mqtt_cfg = prepare_embedded(config.mqtt, config.data_dir, sources.sources)
+            except (OSError, ValueError) as exc:
+                raise StartupError(
+                    f"the embedded MQTT broker's users or topic rules cannot be used: {exc}"
+                ) from None
+            # the gateway's own clients connect as its user, with the password given at start
+            config = replace(config, mqtt=mqtt_cfg)
+            try:
+                broker = await stack.enter_async_context(
+                    EmbeddedBroker(
+                        access=access,
+                        host=config.mqtt.host,
+                        port=config.mqtt.port,
+                        consumer=mqtt_cfg.username or "gateway",
+                        topic_root=mqtt_cfg.topic_root,
+                    )
+                )
+            except Exception as exc:
+                raise StartupError(
+                    f"the embedded MQTT broker cannot listen on {where} ({exc}); choose another [mqtt] port "
+                    'in a --config file, or mode = "external" to use the broker already running there'
+                ) from None
+            mqtt_port = broker.port
+            health.up("broker", f"embedded on {config.mqtt.host}:{mqtt_port}")
+        checker = credit if credit is not None else credit_checker(config)
+        clearing = ClearingService(
+            engine, checker, clock=clock, settings=settings, products=products, is_venue=sources.is_venue
+        )
+        acl_feed = AclFeed(broker, config.mqtt, config.data_dir)
+        acl_feed.apply(sources.sources)
+        members = MemberDirectory()
+        ccp = settings.ccp
+        gateway = Gateway(
+            config=config,
+            clock=clock,
+            metrics=metrics,
+            health=health,
+            engine=engine,
+            clearing=clearing,
+            ops=None,
+            broker=broker,
+            mqtt_port=mqtt_port,
+            recipients=Recipients(engine, members, CcpIdentity(ccp.party_id, name=ccp.name)),
+            reference=ReferenceWatch(engine, sources, members, [acl_feed.apply]),
+        )
+        if not config.fix.enabled:
+            health.set("fix", State.DISABLED, "not enabled")
+        else:
+            fix_config = await acceptor_config(config, clearing, sources)
+            if not fix_config.sessions:
+                health.set("fix", State.DISABLED, "no member has a FIX CompID")
+            else:
+                await stack.enter_async_context(_start_fix(gateway, fix_config))
+                health.up("fix", f"port {fix_config.port}, {len(fix_config.sessions)} sessions")
+        probes: dict[str, Probe] = {"db": gateway.probe_db}
+        if gateway.fix_sessions is not None:
+            probes["fix"] = gateway.fix_sessions.probe
+        ops = OpsServer(
+            health=health,
+            metrics=metrics,
+            host=config.ops.host,
+            port=config.ops.port,
+            probes=probes,
+            token=os.environ.get(config.ops.token_env) or None,
+        )
+        try:
+            gateway.ops = await stack.enter_async_context(ops)
+        except OSError as exc:
+            where = f"{config.ops.host}:{config.ops.port}"
+            raise StartupError(f"the ops server cannot listen on {where}: {exc}") from None
+        yield gateway
+
+
+async def acceptor_config(
+    config: GatewayConfig, clearing: ClearingService, sources: SourceDirectory | None = None
+) -> AcceptorConfig:
+    """The FIX acceptor's configuration: its own file if given, else the sessions the reference data names
+    (``gateway.channels.fix.sessions.acceptor_config``)."""
+    from gateway.channels.fix import sessions
+    from gateway.channels.fix.config import AcceptorConfig, FixConfigError
+    from gateway.refdata.admin import ReferenceData
+
+    if config.fix.config_file is not None:
+        try:
+            return AcceptorConfig.from_toml(config.fix.config_file)
+        except (FixConfigError, OSError, ValueError) as exc:
+            raise StartupError(f"FIX configuration {config.fix.config_file}: {exc}") from None
+    members = await ReferenceData(clearing.engine).list_participants()
+    listed = sources.sources if sources is not None else ()
+    return sessions.acceptor_config(config.fix, clearing.settings.ccp.party_id, members, listed)
+
+
+@contextlib.asynccontextmanager
+async def _start_fix(gateway: Gateway, fix_config: AcceptorConfig) -> AsyncIterator[FixAcceptor]:
+    """The FIX acceptor, the Logon check that follows the reference data, and the FIX publisher."""
+    from gateway.channels.fix.acceptor import FixAcceptor
+    from gateway.channels.fix.publisher import FixPublisher
+    from gateway.channels.fix.sessions import SessionStatus
+
+    cfg = gateway.config.publish
+    wakeup = asyncio.Event()
+    acceptor = FixAcceptor(
+        fix_config, gateway.clearing, clock=gateway.clock, on_logon=lambda _comp_id: wakeup.set()
+    )
+    async with acceptor as fix:
+        gateway.fix = fix
+        # an acceptor file of its own is the whole truth about its sessions
+        gateway.fix_sessions = SessionStatus(fix, follow=gateway.config.fix.config_file is None)
+        gateway.reference.listeners.append(gateway.fix_sessions.apply)
+        gateway.fix_publisher = FixPublisher(
+            outbox=gateway.clearing,
+            fix=fix,
+            recipients=gateway.recipients,
+            metrics=gateway.metrics,
+            poll_interval_s=cfg.poll_interval_ms / 1000,
+            retry_initial_s=cfg.retry_initial_ms / 1000,
+            retry_max_s=cfg.retry_max_ms / 1000,
+            wakeup=wakeup,
+        )
+        yield fix
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine.url import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "(unreadable URL)"
+
+
+async def serve_until_signalled(config: GatewayConfig) -> None:
+    """``clearing-gateway serve``: run until SIGTERM or SIGINT, then stop every task cleanly."""
+    import signal
+
+    from gateway.blas import limit_blas_threads
+
+    if config.risk.blas_threads:
+        limit_blas_threads(config.risk.blas_threads)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with open_gateway(config) as gateway:
+        await gateway.run(stop)

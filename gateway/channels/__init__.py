@@ -1,0 +1,1 @@
+"""Channels: how bytes arrive and leave (MQTT, FIX sessions)."""

@@ -1,0 +1,1 @@
+"""MQTT: the aiomqtt adapter (client), the embedded broker, intake, the outbox publisher, topics (docs/TOPICS.md)."""

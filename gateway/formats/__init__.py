@@ -1,0 +1,1 @@
+"""Formats: how bytes become values and values become bytes (FpML, FIX)."""

@@ -1,1 +1,0 @@
-"""Intake: turning what trade sources send (FpML, FIX) into canonical trades and business messages."""

@@ -1,1 +1,0 @@
-"""Publication of statuses to trade sources and members."""

@@ -1,0 +1,1 @@
+"""Tests of the MQTT channel: client, broker, intake, publisher, topics."""

@@ -1,0 +1,1 @@
+"""Tests of the FIX message side: wire, dictionaries, trade fields, replies."""

@@ -1,0 +1,1 @@
+"""Tests of the FpML reader and writers."""

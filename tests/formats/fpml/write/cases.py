@@ -1,0 +1,109 @@
+"""The fixed inputs whose FpML output is kept byte for byte in ``tests/golden/fpml_out``.
+
+``test_golden.py`` compares; ``regenerate.py`` rewrites the files after a deliberate change of output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from gateway.clearing.ports import Channel, StatusUpdate
+from gateway.domain.enums import ClearingStatusCode
+from gateway.domain.errors import Issue
+from gateway.domain.messages import ClearingStatusReport, MessageHeader
+from gateway.domain.reasons import ReasonCode
+from gateway.domain.trade import PartyTradeId, Trade
+from gateway.formats.fpml.write import CcpIdentity, clearing_status, status_update_to_fpml, trade_document
+from tests.formats.fpml.write import shapes
+
+GOLDEN_DIR = Path(__file__).resolve().parents[3] / "golden" / "fpml_out"
+AT = datetime(2026, 3, 16, 9, 30, 15, 250000, tzinfo=UTC)
+CCP = CcpIdentity(shapes.LEI_CCP, name="Example Clearing House", address="EXCLEAR")
+
+
+def update(status: ClearingStatusCode, trade: Trade | None = None, **changes: object) -> StatusUpdate:
+    """A status update of the IRS example submitted by the trade source as message SRC-1."""
+    fields: dict[str, object] = {
+        "sequence": 1,
+        "submission_id": "SUB-42",
+        "source": shapes.SOURCE,
+        "channel": Channel.MQTT_FPML,
+        "status": status,
+        "trade": trade or shapes.irs(),
+        "at": AT,
+        "correlation_id": "CORR-42",
+        "in_reply_to": "SRC-1",
+    }
+    fields.update(changes)
+    return StatusUpdate(**fields)  # type: ignore[arg-type]
+
+
+def cleared_update(trade: Trade) -> StatusUpdate:
+    return update(
+        ClearingStatusCode.CLEARED,
+        trade,
+        sequence=3,
+        cleared=shapes.novate(trade),
+        ccp_trade_ids=("CCP-1-A", "CCP-1-B"),
+        clearing_business_date=date(2026, 3, 16),
+    )
+
+
+def _refused() -> bytes:
+    reasons = (
+        Issue(
+            ReasonCode.ELIG_MATURITY_TOO_LONG, "trade/swap/swapStream[1]/calculationPeriodDates", "31Y > 30Y"
+        ),
+        Issue(ReasonCode.ELIG_UNKNOWN_ACCOUNT, "party[2]/account", "CLIENT-7 is not an account of Bank B"),
+    )
+    return status_update_to_fpml(
+        update(ClearingStatusCode.REJECTED, sequence=2, reasons=reasons), ccp=CCP, recipient=shapes.SOURCE
+    )
+
+
+def _status_by_ids() -> bytes:
+    report = ClearingStatusReport(
+        header=MessageHeader("CCP-77", "EXCLEAR", ("MARKITWIRE",), AT, "SRC-9"),
+        status=ClearingStatusCode.PENDING,
+        trade=None,
+        correlation_id="CORR-9",
+        sequence_number=2,
+        reasons=(Issue(ReasonCode.RISK_INSUFFICIENT_COLLATERAL, "party[1]", "short by AUD 1,250,000"),),
+        trade_ids=(PartyTradeId(shapes.SOURCE, "MW-900"), PartyTradeId(shapes.LEI_A, "A-900")),
+        status_applies_to=(shapes.LEI_A,),
+    )
+    return clearing_status(report, source=shapes.SOURCE)
+
+
+CASES: dict[str, Callable[[], bytes]] = {
+    **{
+        f"trade-{name}": (lambda build=build: trade_document(build(), source=shapes.SOURCE))  # type: ignore[misc]
+        for name, build in shapes.EXAMPLES.items()
+    },
+    "clearing-acknowledgement": lambda: status_update_to_fpml(
+        update(ClearingStatusCode.RECEIVED), ccp=CCP, recipient=shapes.SOURCE
+    ),
+    "clearing-status-pending": lambda: status_update_to_fpml(
+        update(
+            ClearingStatusCode.PENDING,
+            sequence=2,
+            reasons=(Issue(ReasonCode.RISK_INSUFFICIENT_COLLATERAL, "party[1]", "waiting for collateral"),),
+        ),
+        ccp=CCP,
+        recipient=shapes.LEI_A,
+    ),
+    "clearing-status-by-ids": _status_by_ids,
+    "clearing-confirmed-irs": lambda: status_update_to_fpml(
+        cleared_update(shapes.irs()), ccp=CCP, recipient=shapes.SOURCE
+    ),
+    "clearing-confirmed-irs-member": lambda: status_update_to_fpml(
+        cleared_update(shapes.irs()), ccp=CCP, recipient="BANKA", member_party=shapes.LEI_A
+    ),
+    "clearing-confirmed-fra": lambda: status_update_to_fpml(
+        cleared_update(shapes.fra()), ccp=CCP, recipient=shapes.LEI_B
+    ),
+    "clearing-refused": _refused,
+}
+"""Golden file name (without ``.xml``) -> the function producing its bytes."""

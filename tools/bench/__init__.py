@@ -1,0 +1,1 @@
+"""Benchmarks behind ``clearing-gateway bench ...`` and ``clearing-recon bench``."""

@@ -1,0 +1,55 @@
+"""What a trade source sends: ``requestClearing`` / ``requestClearingRetracted`` FpML for a canonical trade.
+
+Written with the gateway's one FpML writer (``gateway.formats.fpml.write.render``: its document, trade and
+party building blocks), so the simulated source of the demo and the benchmark speaks exactly the
+confirmation-view FpML 5.10 a real affirmation platform would. The gateway itself never sends a
+request, so the writer of the request's few header elements stays here with the tools that need it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from gateway.domain.trade import Trade
+from gateway.formats.fpml.write import render, schemes
+from gateway.formats.fpml.write.parties import PartyTable
+from gateway.formats.fpml.write.render import Emit, text
+from gateway.formats.fpml.write.xml import timestamp_text, xml_text
+
+
+def request_clearing(
+    trade: Trade,
+    *,
+    source: str,
+    message_id: str,
+    at: datetime,
+    ccp: str = "CCP",
+    retracted: bool = False,
+    correction: bool = False,
+    sequence: int = 1,
+) -> bytes:
+    """One trade's clearing request (or its retraction) from ``source`` to ``ccp``, on one line."""
+
+    def body(emit: Emit, ind: str) -> None:
+        mid = text(xml_text(message_id, "header.messageId", coded=True))
+        sent_by = text(xml_text(source, "header.sentBy", coded=True))
+        send_to = text(xml_text(ccp, "header.sendTo", coded=True))
+        created = timestamp_text(at, "header.creationTimestamp")
+        emit(
+            f'<header><messageId messageIdScheme="{schemes.MESSAGE_ID}">{mid}</messageId>'
+            f'<sentBy messageAddressScheme="{schemes.PARTICIPANT}">{sent_by}</sentBy>'
+            f'<sendTo messageAddressScheme="{schemes.PARTICIPANT}">{send_to}</sendTo>'
+            f"<creationTimestamp>{created}</creationTimestamp></header>"
+        )
+        if not retracted:  # a retraction is a non-correctable message: no isCorrection
+            emit(f"<isCorrection>{'true' if correction else 'false'}</isCorrection>")
+        correlation = text(xml_text(trade.identifiers.source_trade_id, "correlationId", coded=True))
+        emit(
+            f'<correlationId correlationIdScheme="{schemes.CORRELATION_ID}">{correlation}</correlationId>'
+            f"<sequenceNumber>{sequence}</sequenceNumber>"
+        )
+        parties = PartyTable()
+        render.trade(emit, ind, trade, parties, source=source)
+        render.party_elements(emit, ind, parties)
+
+    return render.document("requestClearingRetracted" if retracted else "requestClearing", body, pretty=False)
