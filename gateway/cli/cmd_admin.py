@@ -40,7 +40,7 @@ from gateway.cli.kit import (
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
-    from gateway.refdata.admin import ReferenceData
+    from gateway.admin.reference import ReferenceData
 
 T = TypeVar("T")
 
@@ -140,7 +140,7 @@ def _cell(v: Any) -> str:
 
 
 async def _admin(db: str, fx: Path | None = None) -> tuple[AsyncEngine, ReferenceData]:
-    from gateway.refdata.admin import ReferenceData
+    from gateway.admin.reference import ReferenceData
     from gateway.refdata.fx import FxRates
 
     rates = FxRates.load(fx)  # before the database: a bad file is reported without touching anything
@@ -191,8 +191,8 @@ def participant_add(
             limit = ClearingSettings.load(settings).credit.tolerance_for(credit_score)
 
     async def body() -> dict[str, Any]:
+        from gateway.admin.reference import member_to_dict
         from gateway.domain.enums import AccountType
-        from gateway.refdata.admin import member_to_dict
         from gateway.refdata.model import Account, Member
 
         with paths_as_options(_PARTICIPANT_OPTIONS):
@@ -267,7 +267,7 @@ def participant_list(db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> 
     """Every clearing member."""
 
     async def body() -> list[dict[str, Any]]:
-        from gateway.refdata.admin import member_to_dict
+        from gateway.admin.reference import member_to_dict
 
         engine, admin = await _admin(db)
         try:
@@ -300,7 +300,7 @@ def participant_add_account(
         raise typer.BadParameter("HOUSE or CLIENT", param_hint="--type") from None
 
     async def body() -> dict[str, Any]:
-        from gateway.refdata.admin import member_to_dict
+        from gateway.admin.reference import member_to_dict
 
         engine, admin = await _admin(db)
         try:
@@ -330,7 +330,7 @@ def participant_reactivate(
 
 def _status(member: str, db: str, as_json: bool, operator: str | None, *, suspend: bool) -> None:
     async def body() -> dict[str, Any]:
-        from gateway.refdata.admin import member_to_dict
+        from gateway.admin.reference import member_to_dict
 
         engine, admin = await _admin(db)
         try:
@@ -400,8 +400,8 @@ def _holding(
 ) -> Any:
     """The holding the options describe; a bad value is refused naming the option that carried it. A
     security's haircut is the one given, else the eligible-collateral table's (``security_holding``)."""
+    from gateway.admin.reference import security_holding
     from gateway.domain.errors import GatewayError, InputRejected, Issue
-    from gateway.refdata.admin import security_holding
     from gateway.refdata.model import AssetKind, Holding
     from gateway.rules.collateral import check_haircut
     from gateway.rules.settings import ClearingSettings
@@ -712,14 +712,14 @@ def trade_list(
         raise typer.BadParameter(f"not an ISO date: {business_date!r}", param_hint="--date") from None
 
     async def body() -> list[dict[str, Any]]:
-        from gateway.refdata.admin import known_member
+        from gateway.admin.reference import known_member
         from gateway.store import clearing_repo, status_repo
         from gateway.store.engine import reading
 
         engine = await open_db(db)
         try:
             if member is not None:
-                from gateway.refdata.admin import ReferenceData
+                from gateway.admin.reference import ReferenceData
 
                 with paths_as_options(
                     {"member": "--member"}

@@ -21,6 +21,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
+from gateway.admin.reference import ReferenceData, cash
+from gateway.admin.source_admin import TradeSources
 from gateway.app import Gateway, open_gateway
 from gateway.channels.fix.tls import TlsConfig
 from gateway.clearing.ports import DeliveryChannel
@@ -34,9 +36,7 @@ from gateway.config import (
     OpsConfig,
     StoreConfig,
 )
-from gateway.refdata.admin import ReferenceData, cash
 from gateway.refdata.model import Member
-from gateway.refdata.source_admin import TradeSources
 from gateway.refdata.sources import TradeSource
 from gateway.store import tables as t
 from tests.channels.fix.client import WAIT_S, FixClient, pairs_of

@@ -10,12 +10,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gateway.admin.reference import ReferenceData, cash
 from gateway.clearing.ports import Channel, Submission
 from gateway.clearing.service import ClearingService
 from gateway.clock import FixedClock
 from gateway.domain.enums import AccountType
 from gateway.domain.trade import Trade, TradeIdentifiers
-from gateway.refdata.admin import ReferenceData, cash
 from gateway.refdata.model import Account, Member
 from gateway.rules.settings import ClearingSettings
 from tests.clearing.doubles import LinearMargin

@@ -56,8 +56,8 @@ async def _until(w: World, submission_id: str, status: S) -> list[S]:
 async def test_running_service_clears_what_arrives_and_rechecks_after_a_lodgement(make_world) -> None:  # type: ignore[no-untyped-def]
     from decimal import Decimal
 
-    from gateway.refdata.admin import cash
-    from gateway.refdata.source_directory import SourceDirectory
+    from gateway.admin.reference import cash
+    from gateway.admin.source_directory import SourceDirectory
     from gateway.refdata.sources import TradeSource
 
     w: World = make_world()

@@ -10,13 +10,13 @@ from decimal import Decimal
 
 import pytest
 
+from gateway.admin.reference import cash
 from gateway.clearing.service import ClearingService
 from gateway.clock import FixedClock
 from gateway.domain.clearing import Channel, DeliveryChannel, Submission
 from gateway.domain.enums import ClearingStatusCode as S
 from gateway.domain.reasons import ReasonCode as R
 from gateway.domain.trade import Trade
-from gateway.refdata.admin import cash
 from gateway.store.memory import MemoryClearingStore
 from tests.clearing.conftest import OPEN_NOW, TODAY, aud_irs, member
 from tests.clearing.doubles import LinearMargin

@@ -10,13 +10,13 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select, text
 
+from gateway.admin.reference import cash
+from gateway.admin.source_directory import SourceDirectory
 from gateway.clearing.ports import Channel, DeliveryChannel, RecipientRole
 from gateway.domain.enums import ClearingStatusCode as S
 from gateway.domain.enums import ProductClass
 from gateway.domain.errors import GatewayError, NotEligible
 from gateway.domain.reasons import ReasonCode as R
-from gateway.refdata.admin import cash
-from gateway.refdata.source_directory import SourceDirectory
 from gateway.refdata.sources import TradeSource
 from gateway.rules.settings import ClearingSettings, CreditSettings, ShortfallAction
 from gateway.store import tables as t

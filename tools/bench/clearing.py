@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import event
 
+from gateway.admin.reference import ReferenceData, cash
 from gateway.clearing.ports import Channel, DeliveryChannel, Submission
 from gateway.clearing.risk_checker import RiskCreditChecker
 from gateway.clearing.service import ClearingService
@@ -40,7 +41,6 @@ from gateway.domain import (
     Trade,
     TradeIdentifiers,
 )
-from gateway.refdata.admin import ReferenceData, cash
 from gateway.refdata.model import Account, Member
 from gateway.store import open_store
 
