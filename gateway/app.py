@@ -50,6 +50,7 @@ from gateway.ops.http import OpsServer, Probe
 from gateway.ops.metrics import Metrics
 from gateway.rules.products import ProductTable
 from gateway.rules.settings import ClearingSettings
+from gateway.store.clearing_store import SqlClearingStore
 
 if TYPE_CHECKING:
     from fpml_schemas import LoadedSchema
@@ -324,7 +325,13 @@ async def open_gateway(
             health.up("broker", f"embedded on {config.mqtt.host}:{mqtt_port}")
         checker = credit if credit is not None else credit_checker(config)
         clearing = ClearingService(
-            engine, checker, clock=clock, settings=settings, products=products, is_venue=sources.is_venue
+            engine,
+            checker,
+            clock=clock,
+            settings=settings,
+            products=products,
+            is_venue=sources.is_venue,
+            store=SqlClearingStore(engine),
         )
         acl_feed = AclFeed(broker, config.mqtt, config.data_dir)
         acl_feed.apply(sources.sources)

@@ -18,6 +18,7 @@ import typer
 
 from gateway.cli.app import app, bench_app
 from gateway.cli.audit import OperatorOption, audited
+from gateway.cli.database import open_database
 from gateway.cli.kit import (
     DEFAULT_DB,
     DbOption,
@@ -28,7 +29,6 @@ from gateway.cli.kit import (
     MemberArgAlias,
     MemberOption,
     check_db_url,
-    open_database,
     paths_as_options,
     pick,
     positive,

@@ -43,6 +43,7 @@ from gateway.domain import (
 )
 from gateway.refdata.model import Account, Member
 from gateway.store import open_store
+from gateway.store.clearing_store import SqlClearingStore
 
 AS_OF = date(2026, 1, 6)
 NOW = datetime(2026, 1, 7, 0, 0, tzinfo=UTC)  # 11:00 in Sydney on a business day
@@ -111,7 +112,7 @@ async def run_bench(
         try:
             clock = FixedClock(NOW)
             checker = RiskCreditChecker.from_market_dir(market)
-            service = ClearingService(engine, checker, clock=clock)
+            service = ClearingService(engine, checker, clock=clock, store=SqlClearingStore(engine))
             admin = ReferenceData(engine, clock=clock)
             for i in range(members):
                 mid = f"BM{i:02d}"
