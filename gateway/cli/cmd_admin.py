@@ -7,9 +7,7 @@ stderr (JSON with ``--json``) and exits with status 2 (``gateway/cli/kit.py``).
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
@@ -36,6 +34,7 @@ from gateway.cli.kit import (
     sub_app,
     usage,
 )
+from gateway.cli.running import run
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -67,23 +66,6 @@ AccountOption = Annotated[str, typer.Option("--account", help="Account id.")]
 
 
 # ---------------------------------------------------------------- helpers shared by the admin, eod and export commands
-
-
-def run(body: Callable[[], Awaitable[T]]) -> T:
-    """Run ``body``; whatever it raises is reported by the command line's one error path (``kit.report``)."""
-    import logging
-
-    import structlog
-
-    from gateway import logs
-
-    if not structlog.is_configured():  # logs to stderr: stdout carries the command's JSON or table
-        logs.configure(logs.LogFormat.CONSOLE, logging.WARNING)
-    return asyncio.run(_call(body))
-
-
-async def _call(body: Callable[[], Awaitable[T]]) -> T:
-    return await body()
 
 
 async def open_db(url: str, *, create: bool = False) -> AsyncEngine:

@@ -81,7 +81,7 @@ def source_add(
 @source_app.command("list")
 def source_list(db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
     """Every registered trade source."""
-    from gateway.cli.cmd_admin import run
+    from gateway.cli.running import run
 
     async def body() -> list[dict[str, Any]]:
         engine, sources = await _sources(db)

@@ -139,6 +139,7 @@ __all__ = [
     "DEFAULT_PARTY_SCHEME",
     "PartyIdScheme",
     "PartyScheme",
+    "check_root",
     "check_segment",
     "is_valid_isin",
     "is_valid_lei",
@@ -166,3 +167,10 @@ def check_segment(name: str) -> str:
     if name.startswith("$"):
         raise ValueError(f"{name!r} starts with '$', reserved for broker topics")
     return name
+
+
+def check_root(root: str) -> str:
+    """A topic root is one or more valid levels separated by ``/``."""
+    for level in root.split("/"):
+        check_segment(level)
+    return root

@@ -24,7 +24,6 @@ from sqlalchemy.sql.elements import ColumnElement
 from gateway.admin.reference import ReferenceData, cash
 from gateway.admin.source_admin import TradeSources
 from gateway.app import Gateway, open_gateway
-from gateway.channels.fix.tls import TlsConfig
 from gateway.clearing.ports import DeliveryChannel
 from gateway.clock import FixedClock
 from gateway.config import (
@@ -35,6 +34,7 @@ from gateway.config import (
     MqttConfig,
     OpsConfig,
     StoreConfig,
+    TlsConfig,
 )
 from gateway.refdata.model import Member
 from gateway.refdata.sources import TradeSource

@@ -18,13 +18,6 @@ from gateway.domain.identifiers import check_segment
 DEFAULT_ROOT = "ccp"
 
 
-def check_root(root: str) -> str:
-    """A topic root is one or more valid levels separated by ``/``."""
-    for level in root.split("/"):
-        check_segment(level)
-    return root
-
-
 def intake_filter(root: str = DEFAULT_ROOT) -> str:
     return f"{root}/in/+/fpml"
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from gateway.channels.mqtt.topics import DEFAULT_ROOT, check_root
+from gateway.channels.mqtt.topics import DEFAULT_ROOT
+from gateway.domain.identifiers import check_root
 from gateway.refdata.sources import GATEWAY_USER, TradeSource
 
 
