@@ -10,7 +10,7 @@
 returns when ``stop`` is set (SIGTERM/SIGINT in ``clearing-gateway serve``). A task that fails takes the
 process down with it (the TaskGroup cancels the others) rather than leaving a half-working gateway.
 What each task does lives with its component: the channels (``gateway.channels``), what a recipient may
-see (``gateway.channels.recipients``), the reference data (``gateway.refdata.watch``).
+see (``gateway.channels.recipients``), the reference data (``gateway.admin.watch``).
 """
 
 from __future__ import annotations
@@ -27,6 +27,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gateway.admin.member_directory import MemberDirectory
+from gateway.admin.source_directory import SourceDirectory
+from gateway.admin.watch import ReferenceWatch, watch_period
 from gateway.channels.mqtt.broker.defaults import AclFeed
 from gateway.channels.mqtt.broker.embedded import EmbeddedBroker
 from gateway.channels.mqtt.client import mqtt_client
@@ -45,11 +48,9 @@ from gateway.logs import event
 from gateway.ops.health import Health, State
 from gateway.ops.http import OpsServer, Probe
 from gateway.ops.metrics import Metrics
-from gateway.refdata.member_directory import MemberDirectory
-from gateway.refdata.source_directory import SourceDirectory
-from gateway.refdata.watch import ReferenceWatch, watch_period
 from gateway.rules.products import ProductTable
 from gateway.rules.settings import ClearingSettings
+from gateway.store.clearing_store import SqlClearingStore
 
 if TYPE_CHECKING:
     from fpml_schemas import LoadedSchema
@@ -324,7 +325,13 @@ async def open_gateway(
             health.up("broker", f"embedded on {config.mqtt.host}:{mqtt_port}")
         checker = credit if credit is not None else credit_checker(config)
         clearing = ClearingService(
-            engine, checker, clock=clock, settings=settings, products=products, is_venue=sources.is_venue
+            engine,
+            checker,
+            clock=clock,
+            settings=settings,
+            products=products,
+            is_venue=sources.is_venue,
+            store=SqlClearingStore(engine),
         )
         acl_feed = AclFeed(broker, config.mqtt, config.data_dir)
         acl_feed.apply(sources.sources)
@@ -376,9 +383,9 @@ async def acceptor_config(
 ) -> AcceptorConfig:
     """The FIX acceptor's configuration: its own file if given, else the sessions the reference data names
     (``gateway.channels.fix.sessions.acceptor_config``)."""
+    from gateway.admin.reference import ReferenceData
     from gateway.channels.fix import sessions
     from gateway.channels.fix.config import AcceptorConfig, FixConfigError
-    from gateway.refdata.admin import ReferenceData
 
     if config.fix.config_file is not None:
         try:

@@ -11,15 +11,34 @@ from __future__ import annotations
 import ipaddress
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
-from gateway.channels.fix.tls import TlsConfig
+from gateway.domain.identifiers import check_root
 from gateway.logs import LogFormat, LogSettingError, parse_format, parse_level
+
+
+# The FIX acceptor's mutual TLS (gateway/channels/fix/tls.py applies it at the logon gate).
+@dataclass(frozen=True, slots=True)
+class TlsConfig:
+    certfile: Path  # the CCP's server certificate (PEM, chain after it)
+    keyfile: Path
+    cafile: Path  # the CA (or CAs) issuing member certificates
+    # certificate name -> the CompIDs it may log on as (besides a CompID equal to the name itself)
+    names: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def allows(self, cert_names: Iterable[str], comp_id: str) -> bool:
+        """True if one of ``cert_names`` is ``comp_id`` or is mapped to it."""
+        mapped = dict(self.names)
+        return any(name == comp_id or comp_id in mapped.get(name, ()) for name in cert_names)
+
+    @staticmethod
+    def mapping(raw: Mapping[str, Iterable[str]]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        return tuple(sorted((name, tuple(comp_ids)) for name, comp_ids in raw.items()))
 
 
 class ConfigError(ValueError):
@@ -332,8 +351,6 @@ def config_from_dict(data: Mapping[str, Any], *, base: Path | None = None) -> Ga
         read_processes=m.integer("read_processes", dm.read_processes, low=0, high=64),
     )
     try:
-        from gateway.channels.mqtt.topics import check_root
-
         check_root(mqtt.topic_root)
     except ValueError as exc:
         raise ConfigError(m.key("topic_root"), str(exc)) from None

@@ -23,7 +23,7 @@ async def export_positions(
     (Parquet for ``.parquet``, CSV otherwise); the number of rows written. An unknown member or an
     account the member does not have is refused (``REF_UNKNOWN_MEMBER`` / ``REF_UNKNOWN_ACCOUNT``)
     before anything is written."""
-    from gateway.refdata.admin import account_of, known_member
+    from gateway.admin.reference import account_of, known_member
     from gateway.store import cleared_repo
     from gateway.store.engine import reading
     from recon.formats import write_positions

@@ -17,7 +17,7 @@ from typing import Any
 
 import polars as pl
 
-from gateway.clearing.ports import Position
+from gateway.domain.clearing import Position
 from gateway.domain.errors import InputRejected
 from gateway.domain.file_formats import FileFormat, output_format
 from gateway.domain.reasons import ReasonCode

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gateway.admin.member_directory import MemberDirectory
 from gateway.clearing.ports import DeliveryChannel, OutboxItem, RecipientRole, StatusUpdate
 from gateway.clearing.visibility import member_view
 from gateway.formats.fpml.write import CcpIdentity, status_update_to_fpml
-from gateway.refdata.member_directory import MemberDirectory
 
 
 @dataclass(frozen=True)

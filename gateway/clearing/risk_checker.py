@@ -95,9 +95,9 @@ class RiskCreditChecker:
     @classmethod
     def from_market_dir(cls, directory: str | Path, fx: FxRates | None = None) -> RiskCreditChecker:
         """A checker over the market data in ``directory`` (market.toml, curves.csv, history.csv)."""
-        from gateway.risk.market.data import MarketData
+        from gateway.risk.market.loader import load_market
 
-        return cls(RiskEngine(MarketData.load(directory)), fx or FxRates.load())
+        return cls(RiskEngine(load_market(directory)), fx or FxRates.load())
 
     def margin_impact(
         self,

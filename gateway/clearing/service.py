@@ -49,7 +49,6 @@ from gateway.refdata.fx import FxRates
 from gateway.rules.hours import ServiceHours
 from gateway.rules.products import ProductTable
 from gateway.rules.settings import ClearingSettings
-from gateway.store.clearing_store import SqlClearingStore
 
 __all__ = ["ClearingService", "EodReport"]
 
@@ -63,8 +62,9 @@ def _no_venue(_source: str) -> bool:
 class ClearingService:
     """Implements ``ClearingPort`` (for the intake channels) and ``Outbox`` (for the publishers).
 
-    ``store``: where the state is kept (by default the SQL store on ``engine``; with a store, ``engine``
-    may be None).
+    ``store``: where the state is kept, built by the wiring (``gateway/app.py``, the commands, the tests):
+    clearing never imports the store's implementations. ``engine``: the database beside it for the
+    reference data, or None for a store without one.
     """
 
     def __init__(
@@ -78,12 +78,8 @@ class ClearingService:
         fx: FxRates | None = None,
         hours: ServiceHours | None = None,
         is_venue: Callable[[str], bool] | None = None,
-        store: ClearingStore | None = None,
+        store: ClearingStore,
     ) -> None:
-        if store is None:
-            if engine is None:
-                raise ValueError("a ClearingService needs a store or a database engine")
-            store = SqlClearingStore(engine)
         self._engine = engine
         self.store: ClearingStore = store
         # whether a submission's source is an active venue (the service's cached source table; no query):

@@ -1,6 +1,6 @@
 """Who ran an admin command: ``--operator NAME``, else ``CLEARING_OPERATOR``, else the OS user (``os:NAME``).
 
-``audited`` runs a command's body like ``cmd_admin.run`` and records one ``audit_log`` row (time, operator,
+``audited`` runs a command's body like ``running.run`` and records one ``audit_log`` row (time, operator,
 command, arguments as JSON, outcome ``ok`` / ``refused: CODES`` / ``failed: ERROR``) in the command's
 database, whatever the outcome.
 """
@@ -48,8 +48,8 @@ def audited(
     clock: Clock | None = None,
     create: bool = False,
 ) -> T:
-    from gateway.cli.cmd_admin import run
     from gateway.cli.kit import check_db_url
+    from gateway.cli.running import run
     from gateway.domain.errors import GatewayError
 
     check_db_url(
@@ -79,11 +79,11 @@ async def _record(
 ) -> None:
     import logging
 
-    from gateway.cli.cmd_admin import open_db
+    from gateway.cli.database import open_database
     from gateway.store import audit_repo
 
     try:
-        engine = await open_db(db)
+        engine = await open_database(db)
     except Exception:  # the database itself is what failed: the command's own error says so
         # (said at debug level: the command's one error line already names the database)
         logging.getLogger(__name__).debug("audit row not written: %s %s %s", who, command, outcome)

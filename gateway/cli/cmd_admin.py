@@ -7,9 +7,7 @@ stderr (JSON with ``--json``) and exits with status 2 (``gateway/cli/kit.py``).
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
@@ -18,6 +16,7 @@ import typer
 
 from gateway.cli.app import app, bench_app
 from gateway.cli.audit import OperatorOption, audited
+from gateway.cli.database import open_database
 from gateway.cli.kit import (
     DEFAULT_DB,
     DbOption,
@@ -28,7 +27,6 @@ from gateway.cli.kit import (
     MemberArgAlias,
     MemberOption,
     check_db_url,
-    open_database,
     paths_as_options,
     pick,
     positive,
@@ -36,11 +34,12 @@ from gateway.cli.kit import (
     sub_app,
     usage,
 )
+from gateway.cli.running import run
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
-    from gateway.refdata.admin import ReferenceData
+    from gateway.admin.reference import ReferenceData
 
 T = TypeVar("T")
 
@@ -67,23 +66,6 @@ AccountOption = Annotated[str, typer.Option("--account", help="Account id.")]
 
 
 # ---------------------------------------------------------------- helpers shared by the admin, eod and export commands
-
-
-def run(body: Callable[[], Awaitable[T]]) -> T:
-    """Run ``body``; whatever it raises is reported by the command line's one error path (``kit.report``)."""
-    import logging
-
-    import structlog
-
-    from gateway import logs
-
-    if not structlog.is_configured():  # logs to stderr: stdout carries the command's JSON or table
-        logs.configure(logs.LogFormat.CONSOLE, logging.WARNING)
-    return asyncio.run(_call(body))
-
-
-async def _call(body: Callable[[], Awaitable[T]]) -> T:
-    return await body()
 
 
 async def open_db(url: str, *, create: bool = False) -> AsyncEngine:
@@ -140,7 +122,7 @@ def _cell(v: Any) -> str:
 
 
 async def _admin(db: str, fx: Path | None = None) -> tuple[AsyncEngine, ReferenceData]:
-    from gateway.refdata.admin import ReferenceData
+    from gateway.admin.reference import ReferenceData
     from gateway.refdata.fx import FxRates
 
     rates = FxRates.load(fx)  # before the database: a bad file is reported without touching anything
@@ -191,8 +173,8 @@ def participant_add(
             limit = ClearingSettings.load(settings).credit.tolerance_for(credit_score)
 
     async def body() -> dict[str, Any]:
+        from gateway.admin.reference import member_to_dict
         from gateway.domain.enums import AccountType
-        from gateway.refdata.admin import member_to_dict
         from gateway.refdata.model import Account, Member
 
         with paths_as_options(_PARTICIPANT_OPTIONS):
@@ -267,7 +249,7 @@ def participant_list(db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> 
     """Every clearing member."""
 
     async def body() -> list[dict[str, Any]]:
-        from gateway.refdata.admin import member_to_dict
+        from gateway.admin.reference import member_to_dict
 
         engine, admin = await _admin(db)
         try:
@@ -300,7 +282,7 @@ def participant_add_account(
         raise typer.BadParameter("HOUSE or CLIENT", param_hint="--type") from None
 
     async def body() -> dict[str, Any]:
-        from gateway.refdata.admin import member_to_dict
+        from gateway.admin.reference import member_to_dict
 
         engine, admin = await _admin(db)
         try:
@@ -330,7 +312,7 @@ def participant_reactivate(
 
 def _status(member: str, db: str, as_json: bool, operator: str | None, *, suspend: bool) -> None:
     async def body() -> dict[str, Any]:
-        from gateway.refdata.admin import member_to_dict
+        from gateway.admin.reference import member_to_dict
 
         engine, admin = await _admin(db)
         try:
@@ -400,8 +382,8 @@ def _holding(
 ) -> Any:
     """The holding the options describe; a bad value is refused naming the option that carried it. A
     security's haircut is the one given, else the eligible-collateral table's (``security_holding``)."""
+    from gateway.admin.reference import security_holding
     from gateway.domain.errors import GatewayError, InputRejected, Issue
-    from gateway.refdata.admin import security_holding
     from gateway.refdata.model import AssetKind, Holding
     from gateway.rules.collateral import check_haircut
     from gateway.rules.settings import ClearingSettings
@@ -712,14 +694,14 @@ def trade_list(
         raise typer.BadParameter(f"not an ISO date: {business_date!r}", param_hint="--date") from None
 
     async def body() -> list[dict[str, Any]]:
-        from gateway.refdata.admin import known_member
+        from gateway.admin.reference import known_member
         from gateway.store import clearing_repo, status_repo
         from gateway.store.engine import reading
 
         engine = await open_db(db)
         try:
             if member is not None:
-                from gateway.refdata.admin import ReferenceData
+                from gateway.admin.reference import ReferenceData
 
                 with paths_as_options(
                     {"member": "--member"}

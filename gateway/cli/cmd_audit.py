@@ -8,8 +8,9 @@ from typing import Annotated, Any
 import typer
 
 from gateway.cli.app import app
-from gateway.cli.cmd_admin import emit, open_db, run
+from gateway.cli.cmd_admin import emit, open_db
 from gateway.cli.kit import DEFAULT_DB, DbOption, JsonOption, sub_app
+from gateway.cli.running import run
 
 audit_app = sub_app("The audit of admin commands.")
 app.add_typer(audit_app, name="audit")

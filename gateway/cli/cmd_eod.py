@@ -44,11 +44,14 @@ def eod(
         from gateway.clearing.risk_checker import RiskCreditChecker
         from gateway.clearing.service import ClearingService
         from gateway.rules.settings import ClearingSettings
+        from gateway.store.clearing_store import SqlClearingStore
 
         engine = await open_db(db)
         try:
             checker = None if market_dir is None else RiskCreditChecker.from_market_dir(market_dir)
-            service = ClearingService(engine, checker, settings=ClearingSettings.load(settings))
+            service = ClearingService(
+                engine, checker, settings=ClearingSettings.load(settings), store=SqlClearingStore(engine)
+            )
             report = await service.end_of_day(day, drain=checker is not None)
         finally:
             await engine.dispose()

@@ -8,9 +8,10 @@ from typing import Annotated, Any
 import typer
 
 from gateway.cli.app import app
-from gateway.cli.cmd_admin import emit, open_db, run
+from gateway.cli.cmd_admin import emit, open_db
 from gateway.cli.cmd_eod import parse_date
 from gateway.cli.kit import DEFAULT_DB, DbOption, JsonOption, MemberOption, refuse, sub_app
+from gateway.cli.running import run
 
 export_app = sub_app("Exports for members and reconciliation.")
 app.add_typer(export_app, name="export")

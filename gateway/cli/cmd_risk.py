@@ -128,9 +128,10 @@ def _reason(name: str) -> Any:
 
 
 def _load(market_dir: Path, config: Path | None) -> Any:
-    from gateway.risk import MarketData, RiskConfig, RiskEngine
+    from gateway.risk import RiskConfig, RiskEngine
+    from gateway.risk.market.loader import load_market
 
-    market = MarketData.load(market_dir)
+    market = load_market(market_dir)
     return RiskEngine(market, RiskConfig.load(config) if config else None)
 
 

@@ -18,7 +18,7 @@ from gateway.cli.cmd_admin import PartySchemeOption, emit, open_db, party_ids
 from gateway.cli.kit import DEFAULT_DB, DbOption, JsonOption, sub_app
 
 if TYPE_CHECKING:
-    from gateway.refdata.source_admin import TradeSources
+    from gateway.admin.source_admin import TradeSources
 
 source_app = sub_app("Approved trade sources: register, list, suspend, reinstate; the broker ACL.")
 app.add_typer(source_app, name="source")
@@ -27,7 +27,7 @@ _COLUMNS = ["source", "mqtt_user", "fix_comp_id", "venue", "party_id", "status",
 
 
 async def _sources(db: str) -> tuple[Any, TradeSources]:
-    from gateway.refdata.source_admin import TradeSources
+    from gateway.admin.source_admin import TradeSources
 
     engine = await open_db(db)
     return engine, TradeSources(engine)
@@ -81,7 +81,7 @@ def source_add(
 @source_app.command("list")
 def source_list(db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
     """Every registered trade source."""
-    from gateway.cli.cmd_admin import run
+    from gateway.cli.running import run
 
     async def body() -> list[dict[str, Any]]:
         engine, sources = await _sources(db)
@@ -146,7 +146,7 @@ def source_acl(
     args = {"out": str(out), "topic_root": topic_root, "gateway_user": gateway_user}
 
     async def body() -> dict[str, Any]:
-        from gateway.refdata.acl import acl_file
+        from gateway.channels.mqtt.broker.acl_file import acl_file
 
         engine, sources = await _sources(db)
         try:

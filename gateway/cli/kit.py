@@ -30,8 +30,8 @@ Vocabulary
 Database URLs
     ``check_db_url`` refuses, before connecting, a URL with a synchronous driver (``postgresql://``,
     ``postgres://``, ``sqlite://``: it names the async form to use) and a SQLite file whose folder does not
-    exist (only ``db upgrade`` and the demo create folders); ``open_database`` reports an unreachable
-    server as ``HOST:PORT unreachable``.
+    exist (only ``db upgrade`` and the demo create folders). Opening the database is the gateway's alone
+    (``gateway.cli.database``), so this module never reaches the store.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from typer._click import exceptions as click
@@ -54,9 +54,6 @@ from typer.core import TyperCommand, TyperGroup
 
 from gateway.domain.errors import GatewayError, InputRejected, Issue
 from gateway.domain.reasons import ReasonCode
-
-if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncEngine
 
 DEBUG_ENV = "CLEARING_DEBUG"
 DB_ENV = "CLEARING_DB"
@@ -351,30 +348,3 @@ def check_db_url(url: str, *, where: str = "--db", create: bool = False) -> str:
                     f"`clearing-gateway db upgrade --db {parsed.render_as_string(hide_password=True)}`",
                 )
     return url
-
-
-async def open_database(url: str, *, where: str = "--db", create: bool = False) -> AsyncEngine:
-    """The gateway's database at ``url``, schema upgraded; every failure to reach it is an ``InputRejected``."""
-    from sqlalchemy.engine.url import make_url
-    from sqlalchemy.exc import DBAPIError, SQLAlchemyError
-
-    from gateway.store import open_store
-
-    check_db_url(url, where=where, create=create)
-    parsed = make_url(url)
-    try:
-        return await open_store(url)
-    except (OSError, TimeoutError, DBAPIError) as exc:
-        if parsed.get_backend_name() == "sqlite":
-            what = f"cannot open SQLite database {parsed.database}: {_first_line(exc)}"
-        else:
-            host = f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
-            what = f"database at {host} unreachable or refused the connection: {_first_line(exc)}"
-        raise refuse(where, what + "; check the server and the URL") from None
-    except SQLAlchemyError as exc:
-        raise refuse(where, f"cannot use the database: {_first_line(exc)}") from None
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -139,6 +139,8 @@ __all__ = [
     "DEFAULT_PARTY_SCHEME",
     "PartyIdScheme",
     "PartyScheme",
+    "check_root",
+    "check_segment",
     "is_valid_isin",
     "is_valid_lei",
     "isin_check_digit",
@@ -148,3 +150,27 @@ __all__ = [
     "parse_isin",
     "parse_party_id",
 ]
+
+
+# A name that becomes one MQTT topic level (a source id, a member id): the channel's rule, kept here so
+# the reference data can check its ids without reaching up into the channels.
+_TOPIC_LEVEL_FORBIDDEN = frozenset("/+#\x00")
+
+
+def check_segment(name: str) -> str:
+    """Return ``name`` if it can be one topic level, else raise ``ValueError`` saying why."""
+    if not name:
+        raise ValueError("a topic level may not be empty")
+    bad = sorted(set(name) & _TOPIC_LEVEL_FORBIDDEN)
+    if bad:
+        raise ValueError(f"{name!r} contains {', '.join(repr(c) for c in bad)}, not allowed in a topic level")
+    if name.startswith("$"):
+        raise ValueError(f"{name!r} starts with '$', reserved for broker topics")
+    return name
+
+
+def check_root(root: str) -> str:
+    """A topic root is one or more valid levels separated by ``/``."""
+    for level in root.split("/"):
+        check_segment(level)
+    return root

@@ -14,9 +14,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from gateway.channels.mqtt.topics import check_segment
 from gateway.domain.errors import InputRejected, Issue
+from gateway.domain.identifiers import check_segment
 from gateway.domain.reasons import ReasonCode
+
+# The gateway's own MQTT user: no trade source may take it (it reads every intake topic).
+GATEWAY_USER = "gateway"
 
 
 class SourceStatus(StrEnum):

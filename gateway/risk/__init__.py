@@ -1,6 +1,6 @@
 """Risk engine: market data, trade resolution, vectorised valuation, scenarios, margin.
 
-market = MarketData.load(directory)                 # or market_from_rates(as_of, {...})
+market = load_market(directory)                 # or market_from_rates(as_of, {...})
 engine = RiskEngine(market, RiskConfig())
 engine.price(trade, party_id, cashflows=True)       -> Valuation (NPV, PV01, bucketed deltas)
 engine.trade_pnl(trade, party_id, account_type)     -> (scenarios,) P&L vector

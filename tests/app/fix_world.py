@@ -21,8 +21,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
+from gateway.admin.reference import ReferenceData, cash
+from gateway.admin.source_admin import TradeSources
 from gateway.app import Gateway, open_gateway
-from gateway.channels.fix.tls import TlsConfig
 from gateway.clearing.ports import DeliveryChannel
 from gateway.clock import FixedClock
 from gateway.config import (
@@ -33,10 +34,9 @@ from gateway.config import (
     MqttConfig,
     OpsConfig,
     StoreConfig,
+    TlsConfig,
 )
-from gateway.refdata.admin import ReferenceData, cash
 from gateway.refdata.model import Member
-from gateway.refdata.source_admin import TradeSources
 from gateway.refdata.sources import TradeSource
 from gateway.store import tables as t
 from tests.channels.fix.client import WAIT_S, FixClient, pairs_of

@@ -18,14 +18,14 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 import gateway.cli.cmd_mqtt  # noqa: F401 - registers the command
+from gateway.admin.reference import ReferenceData, cash
+from gateway.admin.source_admin import TradeSources
 from gateway.app import Gateway, open_gateway
 from gateway.channels.mqtt.broker.defaults import generated_acl
 from gateway.cli.app import app
 from gateway.clock import FixedClock
 from gateway.config import load_config
 from gateway.loopback import free_port
-from gateway.refdata.admin import ReferenceData, cash
-from gateway.refdata.source_admin import TradeSources
 from gateway.refdata.sources import TradeSource
 from tests.app.harness import Inbox, subscribed
 from tests.clearing.conftest import OPEN_NOW, aud_irs, member

@@ -21,11 +21,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import gateway.rules
+from gateway.admin.reference import cash
 from gateway.clearing.ports import DeliveryChannel
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.reasons import ReasonCode
 from gateway.formats.fpml.write.status import CcpIdentity, status_update_to_fpml
-from gateway.refdata.admin import cash
 from gateway.store import tables as t
 from tests.app.fix_world import FixCcp, Msg, Pairs, Session, fix_ccp
 from tests.channels.fix.script import GOLDEN, parse_pairs

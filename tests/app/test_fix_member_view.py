@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import replace
 from decimal import Decimal
 
+from gateway.admin.reference import cash
 from gateway.clearing.ports import Channel, Submission
 from gateway.domain.trade import Party, PartyTradeId
-from gateway.refdata.admin import cash
 from tests.app.fix_world import FixCcp
 from tests.app.test_fix_contract import ccp
 from tests.store.conftest import db_url, engine, postgres_session_url, sqlite_template

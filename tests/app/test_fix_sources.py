@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gateway.refdata.source_admin import TradeSources
+from gateway.admin.source_admin import TradeSources
 from gateway.refdata.sources import SourceStatus, TradeSource
 from gateway.security_log import LOGGER_NAME
 from gateway.store import tables as t

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gateway.channels.fix.tls import TlsConfig
 from gateway.clearing.ports import DeliveryChannel
+from gateway.config import TlsConfig
 from gateway.security_log import LOGGER_NAME
 from gateway.store import tables as t
 from tests.app.fix_world import FixCcp, fix_ccp

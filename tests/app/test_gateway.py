@@ -24,12 +24,12 @@ import simplefix
 from lxml import etree
 from sqlalchemy import func, select
 
+from gateway.admin.reference import ReferenceData, cash
+from gateway.admin.source_admin import TradeSources
 from gateway.app import Gateway, open_gateway
 from gateway.clock import FixedClock
 from gateway.config import BrokerMode, FixConfig, GatewayConfig, MqttConfig, OpsConfig, StoreConfig
 from gateway.domain.trade import Trade, TradeIdentifiers
-from gateway.refdata.admin import ReferenceData, cash
-from gateway.refdata.source_admin import TradeSources
 from gateway.refdata.sources import TradeSource
 from gateway.store import open_store, tables
 from tests.app.harness import FPML, Inbox, Received, subscribed

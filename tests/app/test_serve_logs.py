@@ -27,10 +27,10 @@ from typer.testing import CliRunner
 
 import gateway.cli.cmd_serve  # noqa: F401 - registers the command
 from fpml_schemas import ENV_VAR as SCHEMA_ENV_VAR
+from gateway.channels.mqtt.broker.acl_file import acl_file
 from gateway.cli.app import app
 from gateway.logs import ENV_VAR
 from gateway.loopback import free_port
-from gateway.refdata.acl import acl_file
 from gateway.refdata.sources import TradeSource
 from gateway.rules.hours import ServiceHours
 from gateway.rules.settings import ClearingSettings

@@ -17,9 +17,9 @@ import aiomqtt
 import pytest
 from sqlalchemy import text
 
+from gateway.admin.source_admin import TradeSources
 from gateway.domain.codec import trade_from_dict, trade_to_dict
 from gateway.domain.trade import Trade, TradeIdentifiers
-from gateway.refdata.source_admin import TradeSources
 from gateway.refdata.sources import TradeSource
 from gateway.security_log import LOGGER_NAME
 from tests.app.harness import FPML, Received, subscribed

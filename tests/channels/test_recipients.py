@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gateway.admin.member_directory import MemberDirectory
+from gateway.admin.reference import ReferenceData
 from gateway.channels.recipients import Recipients
 from gateway.clearing.ports import Channel, DeliveryChannel, OutboxItem, RecipientRole, StatusUpdate
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.trade import Party, PartyTradeId
 from gateway.formats.fpml.write import CcpIdentity
-from gateway.refdata.admin import ReferenceData
-from gateway.refdata.member_directory import MemberDirectory
 from tests.clearing.conftest import member
 from tests.store.conftest import db_url, engine, postgres_session_url, sqlite_template
 from tests.strategies import LEI_A, LEI_B, vanilla_irs

@@ -10,14 +10,15 @@ from decimal import Decimal
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gateway.admin.reference import ReferenceData, cash
 from gateway.clearing.ports import Channel, Submission
 from gateway.clearing.service import ClearingService
 from gateway.clock import FixedClock
 from gateway.domain.enums import AccountType
 from gateway.domain.trade import Trade, TradeIdentifiers
-from gateway.refdata.admin import ReferenceData, cash
 from gateway.refdata.model import Account, Member
 from gateway.rules.settings import ClearingSettings
+from gateway.store.clearing_store import SqlClearingStore
 from tests.clearing.doubles import LinearMargin
 from tests.store.conftest import db_url, engine, postgres_session_url, sqlite_template
 from tests.strategies import LEI_A, LEI_B, vanilla_irs
@@ -82,7 +83,9 @@ class World:
         self.engine = engine
         self.clock = FixedClock(OPEN_NOW)
         self.margin = LinearMargin()
-        self.service = ClearingService(engine, self.margin, clock=self.clock, settings=settings)
+        self.service = ClearingService(
+            engine, self.margin, clock=self.clock, settings=settings, store=SqlClearingStore(engine)
+        )
         self.refdata = ReferenceData(engine, clock=self.clock, on_lodged=self.service.wake)
         self._n = 0
 

@@ -216,11 +216,14 @@ async def test_a_repeat_in_the_same_batch_window_never_novates_twice(world: Worl
 async def test_outbox_read_from_memory_equals_the_outbox_read_from_the_store(world: World) -> None:
     from gateway.clearing.ports import DeliveryChannel
     from gateway.clearing.service import ClearingService
+    from gateway.store.clearing_store import SqlClearingStore
 
     for n in range(1, 4):
         await world.service.submit(world.submission(aud_irs(f"T{n}")))
     await world.service.drain()
-    fresh = ClearingService(world.engine, world.margin, clock=world.clock)  # remembers nothing
+    fresh = ClearingService(
+        world.engine, world.margin, clock=world.clock, store=SqlClearingStore(world.engine)
+    )  # remembers nothing
     for channel in (DeliveryChannel.MQTT, DeliveryChannel.FIX):
         remembered = await world.service.pending(channel, 100)
         stored = await fresh.pending(channel, 100)

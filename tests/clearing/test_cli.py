@@ -16,6 +16,7 @@ from gateway.clearing.service import ClearingService
 from gateway.cli.app import app
 from gateway.domain.enums import ClearingStatusCode as S
 from gateway.store import open_store
+from gateway.store.clearing_store import SqlClearingStore
 from tests.clearing.conftest import OPEN_NOW, World, aud_irs
 from tests.strategies import LEI_A, LEI_B
 
@@ -135,7 +136,7 @@ def test_eod_refuses_pending_and_export_writes_positions(db: str, tmp_path: Path
         try:
             w = World(engine)
             w.clock.current = OPEN_NOW
-            service = ClearingService(engine, LinearMargin(), clock=w.clock)
+            service = ClearingService(engine, LinearMargin(), clock=w.clock, store=SqlClearingStore(engine))
             small = await service.submit(w.submission(aud_irs("SMALL")))
             big = await service.submit(w.submission(aud_irs("BIG", notional=Decimal(500_000_000))))
             await service.drain()

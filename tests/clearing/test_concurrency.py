@@ -9,13 +9,16 @@ from sqlalchemy import func, select
 from gateway.clearing.service import ClearingService
 from gateway.domain.enums import ClearingStatusCode as S
 from gateway.store import tables as t
+from gateway.store.clearing_store import SqlClearingStore
 from tests.clearing.conftest import World, aud_irs
 
 
 async def test_concurrent_submits_and_drains_clear_each_trade_once(world: World) -> None:
     subs = [world.submission(aud_irs(f"C{i}"), message_id=f"CM{i}") for i in range(12)]
     # a second service instance on the same database, as in an active/active pair
-    other = ClearingService(world.engine, world.margin, clock=world.clock)
+    other = ClearingService(
+        world.engine, world.margin, clock=world.clock, store=SqlClearingStore(world.engine)
+    )
 
     async def intake() -> list[str]:
         receipts = await asyncio.gather(*(world.service.submit(s) for s in subs))
@@ -56,8 +59,8 @@ async def _until(w: World, submission_id: str, status: S) -> list[S]:
 async def test_running_service_clears_what_arrives_and_rechecks_after_a_lodgement(make_world) -> None:  # type: ignore[no-untyped-def]
     from decimal import Decimal
 
-    from gateway.refdata.admin import cash
-    from gateway.refdata.source_directory import SourceDirectory
+    from gateway.admin.reference import cash
+    from gateway.admin.source_directory import SourceDirectory
     from gateway.refdata.sources import TradeSource
 
     w: World = make_world()

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import pytest
 
+from gateway.admin.reference import cash
 from gateway.clearing import decide
 from gateway.clearing.figures import credit_position
 from gateway.domain.clearing import Channel, DeliveryChannel, RecipientRole, Submission
@@ -19,7 +20,6 @@ from gateway.domain.enums import ClearingStatusCode as S
 from gateway.domain.reasons import ReasonCode as R
 from gateway.domain.trade import Party, Trade
 from gateway.domain.workflow import Recipient, Stage, SubmissionRow, Transition, VersionRow
-from gateway.refdata.admin import cash
 from gateway.refdata.figures import MemberFigures
 from gateway.refdata.fx import FxRates
 from gateway.refdata.model import Member

@@ -10,13 +10,13 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select, text
 
+from gateway.admin.reference import cash
+from gateway.admin.source_directory import SourceDirectory
 from gateway.clearing.ports import Channel, DeliveryChannel, RecipientRole
 from gateway.domain.enums import ClearingStatusCode as S
 from gateway.domain.enums import ProductClass
 from gateway.domain.errors import GatewayError, NotEligible
 from gateway.domain.reasons import ReasonCode as R
-from gateway.refdata.admin import cash
-from gateway.refdata.source_directory import SourceDirectory
 from gateway.refdata.sources import TradeSource
 from gateway.rules.settings import ClearingSettings, CreditSettings, ShortfallAction
 from gateway.store import tables as t
@@ -331,13 +331,14 @@ async def test_duplicates_get_the_same_answer_and_no_second_novation(world: Worl
 async def test_duplicate_is_recognised_across_a_restart(world: World) -> None:
     from gateway.clearing.service import ClearingService
     from gateway.store import open_store
+    from gateway.store.clearing_store import SqlClearingStore
 
     await world.service.submit(world.submission(aud_irs("T1"), message_id="M1"))
     url = world.engine.url.render_as_string(hide_password=False)
     await world.engine.dispose()
     engine2 = await open_store(url)  # a new process: new engine, schema upgrade is a no-op
     try:
-        restarted = ClearingService(engine2, world.margin, clock=world.clock)
+        restarted = ClearingService(engine2, world.margin, clock=world.clock, store=SqlClearingStore(engine2))
         assert await restarted.drain() == 1  # the stored submission is processed after the restart
         answer = await restarted.submit(world.submission(aud_irs("T1"), message_id="M1"))
         assert answer.status is S.CLEARED

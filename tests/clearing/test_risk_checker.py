@@ -16,7 +16,7 @@ from gateway.domain.enums import AccountType
 from gateway.domain.enums import ClearingStatusCode as S
 from gateway.domain.reasons import ReasonCode as R
 from gateway.risk.engine import RiskEngine
-from gateway.risk.market.data import MarketData
+from gateway.risk.market.loader import load_market
 from gateway.risk.market.synth import write_market
 from gateway.store import refdata_repo
 from tests.clearing.conftest import World, aud_irs
@@ -27,7 +27,7 @@ from tests.strategies import LEI_A, LEI_B
 def risk_engine(tmp_path_factory: pytest.TempPathFactory) -> RiskEngine:
     directory: Path = tmp_path_factory.mktemp("market")
     write_market(directory, date(2026, 1, 6), days=1300)
-    return RiskEngine(MarketData.load(directory))
+    return RiskEngine(load_market(directory))
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from gateway.domain.errors import NotEligible
 from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import Trade, TradeIdentifiers
 from gateway.store import tables as t
+from gateway.store.clearing_store import SqlClearingStore
 from tests.clearing.conftest import World, aud_irs
 
 UTI = "UTI-U1-1"  # aud_irs("U1")'s
@@ -36,7 +37,9 @@ async def count(world: World, table: t.Table) -> int:
 
 
 async def test_one_uti_from_many_sources_on_two_instances_at_once_is_one_trade(world: World) -> None:
-    other = ClearingService(world.engine, world.margin, clock=world.clock)  # an active/active pair
+    other = ClearingService(
+        world.engine, world.margin, clock=world.clock, store=SqlClearingStore(world.engine)
+    )  # an active/active pair
     subs = [from_source(world, same_uti(f"U-{n}"), f"SOURCE{n}", f"M{n}") for n in range(8)]
     results = await asyncio.gather(
         *(

@@ -109,7 +109,7 @@ def test_recon_errors_have_the_gateway_format(tmp_path: Path) -> None:
 def test_an_internal_failure_is_one_line_and_debug_shows_the_traceback(
     db: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from gateway.refdata.admin import ReferenceData
+    from gateway.admin.reference import ReferenceData
 
     async def broken(self: ReferenceData) -> list[object]:
         raise RuntimeError("disk on fire")

@@ -21,8 +21,8 @@ import aiomqtt
 import pytest
 from typer.testing import CliRunner
 
+from gateway.channels.mqtt.broker.acl_file import acl_file
 from gateway.cli.app import app
-from gateway.refdata.acl import acl_file
 from tests.deploy.mosquitto_conf import render, require_mosquitto, running
 from tests.strategies import LEI_A, LEI_B
 

@@ -21,8 +21,8 @@ from pathlib import Path
 import aiomqtt
 import pytest
 
+from gateway.channels.mqtt.broker.acl_file import acl_file
 from gateway.channels.mqtt.intake.handler import MAX_MESSAGE_BYTES
-from gateway.refdata.acl import acl_file
 from gateway.refdata.sources import TradeSource
 from tests.certs import Pki
 from tests.deploy.mosquitto_conf import DEPLOY, render, require_mosquitto, running

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from gateway.clearing.ports import Position
+from gateway.domain.clearing import Position
 from gateway.domain.errors import InputRejected
 from gateway.domain.reasons import ReasonCode
 from recon.formats import (

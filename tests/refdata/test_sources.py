@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from gateway.channels.mqtt.broker.acl_file import acl_file, source_acl_lines
 from gateway.cli.app import app
-from gateway.refdata.acl import acl_file, source_acl_lines
 from gateway.refdata.sources import SourceStatus, TradeSource
 from tests.strategies import LEI_A, LEI_B
 

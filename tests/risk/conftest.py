@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from gateway.risk import MarketData, RiskEngine
+from gateway.risk.market.loader import load_market
 from gateway.risk.market.synth import write_market
 
 AS_OF = date(2026, 11, 20)
@@ -22,7 +23,7 @@ def market_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def market(market_dir: Path) -> MarketData:
-    return MarketData.load(market_dir)
+    return load_market(market_dir)
 
 
 @pytest.fixture(scope="session")

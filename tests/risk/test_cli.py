@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from gateway.cli.app import app
 from gateway.cli.main import _COMMAND_MODULES
 from gateway.domain import codec
+from gateway.risk.market.loader import load_market
 from tests.risk import builders as b
 
 assert "gateway.cli.cmd_risk" in _COMMAND_MODULES
@@ -109,9 +110,8 @@ def test_market_synth(tmp_path: Path) -> None:
     assert out["synthetic"] is True
     assert out["business_days"] == 1260
     assert (tmp_path / "m" / "history.csv").is_file()
-    from gateway.risk import MarketData
 
-    assert MarketData.load(tmp_path / "m").as_of.isoformat() == "2026-06-30"
+    assert load_market(tmp_path / "m").as_of.isoformat() == "2026-06-30"
 
 
 def test_margin_with_a_configuration_file(tmp_path: Path, trade_file: Path, market_dir: Path) -> None:

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from gateway.domain.errors import MarketDataError
 from gateway.domain.reasons import ReasonCode
 from gateway.risk import MarketData
+from gateway.risk.market.loader import load_market
 from gateway.risk.market.synth import TENORS, write_market
 
 CURVES_HEAD = "curve,tenor,zero_rate\n"
@@ -37,7 +38,7 @@ GOOD = (
 
 def refused(directory: Path) -> MarketDataError:
     with pytest.raises(MarketDataError) as err:
-        MarketData.load(directory)
+        load_market(directory)
     return err.value
 
 
@@ -73,7 +74,7 @@ def test_same_seed_same_data(tmp_path: Path) -> None:
 
 
 def test_good_small_market_loads(tmp_path: Path) -> None:
-    m = MarketData.load(small_market(tmp_path, GOOD))
+    m = load_market(small_market(tmp_path, GOOD))
     assert list(m.curves) == ["AUD-AONIA-OIS-COMPOUND", "AUD-BBR-BBSW 6M"]
     assert m.history is None
     assert not m.synthetic
@@ -129,7 +130,7 @@ def test_bad_market_toml(tmp_path: Path, toml: str) -> None:
 
 def test_discounting_override(tmp_path: Path) -> None:
     toml = "as_of = 2026-11-20\n[discounting]\nAUD = 'AUD-AONIA-OIS COMPOUND'\n"
-    m = MarketData.load(small_market(tmp_path, GOOD, toml=toml))
+    m = load_market(small_market(tmp_path, GOOD, toml=toml))
     assert m.discounting["AUD"] == "AUD-AONIA-OIS-COMPOUND"
 
 
@@ -149,7 +150,7 @@ DAYS = ["2026-11-16", "2026-11-17", "2026-11-18", "2026-11-19", "2026-11-20"]
 
 
 def test_history_loads(tmp_path: Path) -> None:
-    m = MarketData.load(small_market(tmp_path, GOOD, _history(DAYS, PILLARS)))
+    m = load_market(small_market(tmp_path, GOOD, _history(DAYS, PILLARS)))
     assert m.history is not None
     assert m.history.rates.shape == (5, 3)
 
@@ -220,7 +221,7 @@ def test_missing_directory_and_files(tmp_path: Path) -> None:
 def test_generated_files_round_trip_through_the_loader(tmp_path: Path, market_dir: Path) -> None:
     copy = tmp_path / "copy"
     shutil.copytree(market_dir, copy)
-    m = MarketData.load(copy)
+    m = load_market(copy)
     assert m.pillar_count == 8 * len(TENORS)
 
 
@@ -244,7 +245,7 @@ def test_any_input_loads_or_is_refused_with_a_reason(
     small_market(d, CURVES_HEAD + "\n".join(curves) + "\n", hist)
     outcome: MarketData | MarketDataError
     try:
-        outcome = MarketData.load(d)
+        outcome = load_market(d)
     except MarketDataError as err:
         outcome = err
     if isinstance(outcome, MarketDataError):

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from gateway.admin.reference import ReferenceData, cash
 from gateway.clearing.novation import novate, position_terms
 from gateway.clearing.ports import ClearingStore
 from gateway.clock import FixedClock
@@ -25,7 +26,6 @@ from gateway.domain.errors import Issue
 from gateway.domain.reasons import ReasonCode as R
 from gateway.domain.trade import Party, Trade
 from gateway.domain.workflow import ClearedRow, NewSubmission, Recipient, Stage, SubmissionRow, Transition
-from gateway.refdata.admin import ReferenceData, cash
 from gateway.refdata.figures import RiskRow
 from gateway.store import create_engine
 from gateway.store.clearing_store import SqlClearingStore

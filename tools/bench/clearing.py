@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import event
 
+from gateway.admin.reference import ReferenceData, cash
 from gateway.clearing.ports import Channel, DeliveryChannel, Submission
 from gateway.clearing.risk_checker import RiskCreditChecker
 from gateway.clearing.service import ClearingService
@@ -40,9 +41,9 @@ from gateway.domain import (
     Trade,
     TradeIdentifiers,
 )
-from gateway.refdata.admin import ReferenceData, cash
 from gateway.refdata.model import Account, Member
 from gateway.store import open_store
+from gateway.store.clearing_store import SqlClearingStore
 
 AS_OF = date(2026, 1, 6)
 NOW = datetime(2026, 1, 7, 0, 0, tzinfo=UTC)  # 11:00 in Sydney on a business day
@@ -111,7 +112,7 @@ async def run_bench(
         try:
             clock = FixedClock(NOW)
             checker = RiskCreditChecker.from_market_dir(market)
-            service = ClearingService(engine, checker, clock=clock)
+            service = ClearingService(engine, checker, clock=clock, store=SqlClearingStore(engine))
             admin = ReferenceData(engine, clock=clock)
             for i in range(members):
                 mid = f"BM{i:02d}"

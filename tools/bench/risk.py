@@ -26,6 +26,7 @@ from gateway.risk.engine import RiskEngine
 from gateway.risk.kernel import Kernel
 from gateway.risk.margin import _order, base_margin, base_margin_rows, initial_margin_rows, with_addons
 from gateway.risk.market.data import MarketData
+from gateway.risk.market.loader import load_market
 from gateway.risk.market.synth import write_market
 
 _CENT = Decimal("0.01")
@@ -92,7 +93,7 @@ def run_bench(market_dir: Path | None, *, eod_trades: int = 100_000, seed: int =
         if market_dir is None:
             market_dir = Path(tmp) / "market"
             write_market(market_dir, date(2026, 11, 20), seed=seed)
-        market = MarketData.load(market_dir)
+        market = load_market(market_dir)
     engine = RiskEngine(market)
     scen = engine.scenarios(AccountType.HOUSE)
     shifts_t = scen.shifts_t

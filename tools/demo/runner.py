@@ -23,6 +23,7 @@ from pathlib import Path
 
 import aiomqtt
 
+from gateway.admin.reference import ReferenceData, cash
 from gateway.clock import Clock
 from gateway.config import (
     BrokerMode,
@@ -38,7 +39,6 @@ from gateway.domain.enums import AccountType
 from gateway.domain.trade import Trade
 from gateway.loopback import free_port
 from gateway.position_export import export_positions
-from gateway.refdata.admin import ReferenceData, cash
 from gateway.refdata.model import Account, Member
 from gateway.rules.hours import ServiceHours
 from gateway.rules.settings import ClearingSettings
@@ -223,7 +223,7 @@ async def onboard(
 ) -> None:
     """Register the approved trade sources (MQTT user = source id), create the members with their house
     accounts and lodge their opening collateral."""
-    from gateway.refdata.source_admin import TradeSources
+    from gateway.admin.source_admin import TradeSources
     from gateway.refdata.sources import TradeSource
     from gateway.store import open_store
 

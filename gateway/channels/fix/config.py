@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from fix_specs import APP_DICTIONARY, TRANSPORT_DICTIONARY
-from gateway.channels.fix.tls import TlsConfig
+from gateway.config import TlsConfig
 
 _COMP_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,32}$")
 

@@ -12,30 +12,12 @@ member presented equals the Logon's SenderCompID, or is mapped to it in ``names`
 from __future__ import annotations
 
 import ssl
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
+from gateway.config import TlsConfig
+
 _SAN_KINDS = ("DNS", "URI", "email")
-
-
-@dataclass(frozen=True, slots=True)
-class TlsConfig:
-    certfile: Path  # the CCP's server certificate (PEM, chain after it)
-    keyfile: Path
-    cafile: Path  # the CA (or CAs) issuing member certificates
-    # certificate name -> the CompIDs it may log on as (besides a CompID equal to the name itself)
-    names: tuple[tuple[str, tuple[str, ...]], ...] = ()
-
-    def allows(self, cert_names: Iterable[str], comp_id: str) -> bool:
-        """True if one of ``cert_names`` is ``comp_id`` or is mapped to it."""
-        mapped = dict(self.names)
-        return any(name == comp_id or comp_id in mapped.get(name, ()) for name in cert_names)
-
-    @staticmethod
-    def mapping(raw: Mapping[str, Iterable[str]]) -> tuple[tuple[str, tuple[str, ...]], ...]:
-        return tuple(sorted((name, tuple(comp_ids)) for name, comp_ids in raw.items()))
 
 
 def server_context(tls: TlsConfig) -> ssl.SSLContext:

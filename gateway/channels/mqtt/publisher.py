@@ -16,8 +16,9 @@ import aiomqtt
 
 from gateway.backoff import Backoff
 from gateway.channels.mqtt.client import publish_all
-from gateway.channels.mqtt.topics import DEFAULT_ROOT, check_root, topic_for
+from gateway.channels.mqtt.topics import DEFAULT_ROOT, topic_for
 from gateway.clearing.ports import DeliveryChannel, Outbox, OutboxItem
+from gateway.domain.identifiers import check_root
 from gateway.logs import event
 from gateway.ops.health import Health
 from gateway.ops.metrics import Metrics

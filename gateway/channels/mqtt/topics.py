@@ -13,28 +13,9 @@ NUL and may not be empty; the broker's ACL grants each principal its own levels 
 from __future__ import annotations
 
 from gateway.clearing.ports import OutboxItem, RecipientRole
+from gateway.domain.identifiers import check_segment
 
 DEFAULT_ROOT = "ccp"
-_FORBIDDEN = frozenset("/+#\x00")
-
-
-def check_segment(name: str) -> str:
-    """Return ``name`` if it can be one topic level, else raise ``ValueError`` saying why."""
-    if not name:
-        raise ValueError("a topic level may not be empty")
-    bad = sorted(set(name) & _FORBIDDEN)
-    if bad:
-        raise ValueError(f"{name!r} contains {', '.join(repr(c) for c in bad)}, not allowed in a topic level")
-    if name.startswith("$"):
-        raise ValueError(f"{name!r} starts with '$', reserved for broker topics")
-    return name
-
-
-def check_root(root: str) -> str:
-    """A topic root is one or more valid levels separated by ``/``."""
-    for level in root.split("/"):
-        check_segment(level)
-    return root
 
 
 def intake_filter(root: str = DEFAULT_ROOT) -> str:

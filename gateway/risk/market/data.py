@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from types import MappingProxyType
 
 import numpy as np
@@ -40,13 +39,6 @@ class MarketData:
     )
     label: str | None = None  # e.g. a note that the data are synthetic
     source: str = ""
-
-    @classmethod
-    def load(cls, directory: str | Path) -> MarketData:
-        """Read ``market.toml``, ``curves.csv`` and (if present) ``history.csv`` from a directory."""
-        from gateway.risk.market.loader import load_market
-
-        return load_market(Path(directory))
 
     def __repr__(self) -> str:
         return f"MarketData(as_of={self.as_of}, curves={list(self.curves)}, source={self.source!r})"

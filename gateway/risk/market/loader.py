@@ -304,8 +304,10 @@ def _label(curves: Mapping[str, Curve], pillar: int) -> str:
     return f"pillar {pillar}"
 
 
-def load_market(directory: Path) -> MarketData:
-    """Load and check a market data directory; any defect raises ``MarketDataError`` (MD_* codes)."""
+def load_market(directory: str | Path) -> MarketData:
+    """Load and check a market data directory (``market.toml``, ``curves.csv``, optional ``history.csv``);
+    any defect raises ``MarketDataError`` (MD_* codes)."""
+    directory = Path(directory)
     if not directory.is_dir():
         raise _fail(
             ReasonCode.MD_BAD_FILE, str(directory), f"market data directory {directory} does not exist"

@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 
 from gateway.channels.fix.acceptor import FixAcceptor
-from gateway.channels.fix.tls import TlsConfig
 from gateway.clearing.ports import Channel, DeliveryChannel, OutboxItem, RecipientRole, StatusUpdate
 from gateway.clock import FixedClock
+from gateway.config import TlsConfig
 from gateway.domain.enums import ClearingStatusCode
 from gateway.security_log import LOGGER_NAME
 from tests.certs import Pki

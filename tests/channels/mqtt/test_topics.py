@@ -7,14 +7,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gateway.channels.mqtt.topics import (
-    check_root,
-    check_segment,
     intake_filter,
     intake_topic,
     member_status_topic,
     source_of_intake_topic,
     source_status_topic,
 )
+from gateway.domain.identifiers import check_root, check_segment
 
 ids = st.text(st.characters(blacklist_characters="/+#\x00", blacklist_categories=("Cs",)), min_size=1).filter(
     lambda s: not s.startswith("$")

@@ -7,7 +7,7 @@ admits nobody anonymous. So, in the data directory (``[mqtt] password_file`` els
   ``[mqtt] password_env`` names its password, the gateway draws a new random one at every start and
   keeps it only in memory (the file holds its hash): no secret of the gateway's lies on disk.
   Trade sources and members are added with ``clearing-gateway mqtt user add``.
-* the topic rules are the production broker's: ``gateway.refdata.acl.acl_file`` renders them from the
+* the topic rules are the production broker's: ``gateway.channels.mqtt.broker.acl_file.acl_file`` renders them from the
   registered trade sources (the gateway's user reads intake and writes statuses, a member reads its own
   status topic, an active source writes its own intake topic and reads its answers; no pattern grants an
   intake topic). The gateway feeds them to the broker at start and whenever the sources change, and
@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING
 
 from gateway.channels.mqtt.broker.access import BrokerAccess
 from gateway.channels.mqtt.broker.acl import Acl
+from gateway.channels.mqtt.broker.acl_file import acl_file as render_acl
 from gateway.channels.mqtt.broker.passwd import PasswordFile, new_password
 from gateway.config import MqttConfig
-from gateway.refdata.acl import acl_file as render_acl
 from gateway.refdata.model import Member
 from gateway.refdata.sources import TradeSource
 

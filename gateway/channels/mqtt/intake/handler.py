@@ -16,6 +16,7 @@ from enum import StrEnum
 from functools import partial
 
 from gateway import security_log
+from gateway.admin.source_directory import SourceDirectory
 from gateway.backoff import Backoff
 from gateway.channels import events
 from gateway.channels.mqtt.intake.message_id import readable_message_id
@@ -25,7 +26,6 @@ from gateway.domain.errors import GatewayError, Issue
 from gateway.domain.messages import ClearingRequest, InboundMessage
 from gateway.domain.reasons import ReasonCode
 from gateway.logs import event
-from gateway.refdata.source_directory import SourceDirectory
 
 log = logging.getLogger(__name__)
 CHANNEL = "mqtt"

@@ -26,12 +26,12 @@ from gateway.channels.mqtt.intake.sequencer import KeyedSequencer
 from gateway.channels.mqtt.rejection import message_rejected
 from gateway.channels.mqtt.topics import (
     DEFAULT_ROOT,
-    check_root,
     intake_filter,
     source_of_intake_topic,
     source_status_topic,
 )
 from gateway.clock import Clock
+from gateway.domain.identifiers import check_root
 from gateway.formats.fpml.read import warm_reader
 from gateway.logs import event
 from gateway.ops.health import Health

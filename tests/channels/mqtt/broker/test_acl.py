@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from gateway.channels.mqtt.broker.acl import Acl, AclError, covers, matches, overlaps
+from gateway.channels.mqtt.broker.acl_file import acl_file
 from gateway.channels.mqtt.broker.defaults import generated_acl
 from gateway.config import MqttConfig
-from gateway.refdata.acl import acl_file
 from gateway.refdata.sources import TradeSource
 
 DEPLOY_ACL = Path(__file__).resolve().parents[4] / "deploy" / "mosquitto" / "acl"

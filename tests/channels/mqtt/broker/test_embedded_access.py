@@ -13,9 +13,9 @@ import aiomqtt
 import pytest
 
 from gateway.channels.mqtt.broker.access import BrokerAccess
+from gateway.channels.mqtt.broker.acl_file import acl_file
 from gateway.channels.mqtt.broker.embedded import EmbeddedBroker
 from gateway.channels.mqtt.broker.passwd import PasswordFile
-from gateway.refdata.acl import acl_file
 from gateway.refdata.sources import TradeSource
 from tests.channels.mqtt.broker.world import (
     ACL,

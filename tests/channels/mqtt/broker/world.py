@@ -11,8 +11,8 @@ import pytest
 
 from gateway.channels.mqtt.broker.access import BrokerAccess
 from gateway.channels.mqtt.broker.acl import Acl
+from gateway.channels.mqtt.broker.acl_file import acl_file
 from gateway.channels.mqtt.broker.passwd import PasswordFile
-from gateway.refdata.acl import acl_file
 from gateway.refdata.sources import TradeSource
 
 USERS = {"gateway": "gw-pw", "MW": "mw-pw", "BANKA": "a-pw", "BANKB": "b-pw"}

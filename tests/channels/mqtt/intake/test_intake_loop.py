@@ -19,6 +19,7 @@ import aiomqtt
 import pytest
 from lxml import etree
 
+from gateway.admin.source_directory import SourceDirectory
 from gateway.channels.mqtt.client import mqtt_client
 from gateway.channels.mqtt.intake.handler import FpmlIntake
 from gateway.channels.mqtt.intake.loop import MqttIntake
@@ -30,7 +31,6 @@ from gateway.domain.errors import Issue
 from gateway.domain.reasons import ReasonCode
 from gateway.ops.health import Health
 from gateway.ops.metrics import Metrics
-from gateway.refdata.source_directory import SourceDirectory
 from gateway.refdata.sources import SourceStatus, TradeSource
 from gateway.security_log import LOGGER_NAME
 from tests.app.doubles import RecordingPort, json_parse

@@ -7,13 +7,13 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gateway.refdata.admin import ReferenceData
-from gateway.refdata.member_directory import MemberDirectory
+from gateway.admin.member_directory import MemberDirectory
+from gateway.admin.reference import ReferenceData
+from gateway.admin.source_admin import TradeSources
+from gateway.admin.source_directory import SourceDirectory
+from gateway.admin.watch import ReferenceWatch, watch_period
 from gateway.refdata.model import Member
-from gateway.refdata.source_admin import TradeSources
-from gateway.refdata.source_directory import SourceDirectory
 from gateway.refdata.sources import TradeSource
-from gateway.refdata.watch import ReferenceWatch, watch_period
 from tests.clearing.conftest import member
 from tests.strategies import LEI_A, LEI_B
 

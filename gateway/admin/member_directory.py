@@ -30,7 +30,7 @@ class MemberDirectory:
 
     async def refresh(self, engine: AsyncEngine) -> tuple[Member, ...]:
         """Read every member again; the members as read."""
-        from gateway.refdata.admin import ReferenceData
+        from gateway.admin.reference import ReferenceData
 
         members = tuple(await ReferenceData(engine).list_participants())
         self.add(members)

@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gateway.admin.reference import ReferenceData, cash, member_to_dict
 from gateway.clock import FixedClock
 from gateway.domain.enums import AccountType
 from gateway.domain.errors import InputRejected, NotEligible
 from gateway.domain.reasons import ReasonCode as R
-from gateway.refdata.admin import ReferenceData, cash, member_to_dict
 from gateway.refdata.fx import FxRates
 from gateway.refdata.model import Account, AssetKind, Holding, Member, MemberStatus
 from gateway.rules.settings import ClearingSettings

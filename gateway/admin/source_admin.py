@@ -12,8 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from gateway.clock import Clock, SystemClock
 from gateway.domain.errors import InputRejected
 from gateway.domain.reasons import ReasonCode
-from gateway.refdata.acl import GATEWAY_USER
-from gateway.refdata.sources import SourceStatus, TradeSource
+from gateway.refdata.sources import GATEWAY_USER, SourceStatus, TradeSource
 from gateway.store import sources_repo
 from gateway.store.engine import reading
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gateway.refdata.member_directory import MemberDirectory
+from gateway.admin.member_directory import MemberDirectory
+from gateway.admin.source_directory import SourceDirectory
 from gateway.refdata.model import Member
-from gateway.refdata.source_directory import SourceDirectory
 from gateway.refdata.sources import TradeSource
 
 log = logging.getLogger(__name__)

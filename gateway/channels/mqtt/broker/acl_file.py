@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from gateway.channels.mqtt.topics import DEFAULT_ROOT, check_root
-from gateway.refdata.sources import TradeSource
-
-GATEWAY_USER = "gateway"
+from gateway.channels.mqtt.topics import DEFAULT_ROOT
+from gateway.domain.identifiers import check_root
+from gateway.refdata.sources import GATEWAY_USER, TradeSource
 
 
 def source_acl_lines(sources: Iterable[TradeSource], root: str = DEFAULT_ROOT) -> list[str]:
