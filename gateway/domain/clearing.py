@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Protocol
 
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.errors import Issue
@@ -117,6 +118,61 @@ class Position:
     maturity_date: date
     status: str
     npv: Decimal | None
+
+    @classmethod
+    def of(cls, side: ClearedSide, status: str, npv: Decimal | None) -> Position:
+        """The position of one stored member side (a database row or an in-memory cleared row alike)."""
+        return cls(
+            trade_id=side.ccp_trade_id,
+            uti=side.uti,
+            member=side.member_id,
+            account=side.account_id,
+            product=side.product,
+            currency=side.currency,
+            notional=side.notional,
+            direction=side.direction,
+            fixed_rate=side.fixed_rate,
+            floating_index=side.floating_index,
+            index_tenor=side.index_tenor,
+            spread=side.spread,
+            effective_date=side.effective_date,
+            maturity_date=side.maturity_date,
+            status=status,
+            npv=npv,
+        )
+
+
+class ClearedSide(Protocol):
+    """What a stored member side of a cleared trade carries, as ``Position.of`` reads it."""
+
+    @property
+    def ccp_trade_id(self) -> str: ...
+    @property
+    def uti(self) -> str | None: ...
+    @property
+    def member_id(self) -> str: ...
+    @property
+    def account_id(self) -> str: ...
+    @property
+    def product(self) -> str: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def notional(self) -> Decimal: ...
+    @property
+    def direction(self) -> str: ...
+    @property
+    def fixed_rate(self) -> Decimal | None: ...
+    @property
+    def floating_index(self) -> str | None: ...
+    @property
+    def index_tenor(self) -> str | None: ...
+    @property
+    def spread(self) -> Decimal | None: ...
+    @property
+    def effective_date(self) -> date: ...
+    @property
+    def maturity_date(self) -> date: ...
 
 
 class DeliveryChannel(StrEnum):

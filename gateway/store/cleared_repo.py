@@ -76,27 +76,7 @@ async def positions(
     if account_id is not None:
         q = q.where(c.account_id == account_id)
     rows = await conn.execute(q.order_by(c.member_id, c.account_id, c.ccp_trade_id))
-    return [
-        Position(
-            trade_id=r.ccp_trade_id,
-            uti=r.uti,
-            member=r.member_id,
-            account=r.account_id,
-            product=r.product,
-            currency=r.currency,
-            notional=r.notional,
-            direction=r.direction,
-            fixed_rate=r.fixed_rate,
-            floating_index=r.floating_index,
-            index_tenor=r.index_tenor,
-            spread=r.spread,
-            effective_date=r.effective_date,
-            maturity_date=r.maturity_date,
-            status=r.status,
-            npv=r.npv,
-        )
-        for r in rows
-    ]
+    return [Position.of(r, r.status, r.npv) for r in rows]
 
 
 async def cleared_accounts(conn: AsyncConnection, business_date: date) -> list[tuple[str, str]]:

@@ -136,28 +136,7 @@ class MemoryCleared:
             if member_id in (None, c.row.member_id) and account_id in (None, c.row.account_id)
         ]
         rows.sort(key=lambda c: (c.row.member_id, c.row.account_id, c.row.ccp_trade_id))
-        return [
-            Position(
-                trade_id=r.ccp_trade_id,
-                uti=r.uti,
-                member=r.member_id,
-                account=r.account_id,
-                product=r.product,
-                currency=r.currency,
-                notional=r.notional,
-                direction=r.direction,
-                fixed_rate=r.fixed_rate,
-                floating_index=r.floating_index,
-                index_tenor=r.index_tenor,
-                spread=r.spread,
-                effective_date=r.effective_date,
-                maturity_date=r.maturity_date,
-                status=c.status,
-                npv=c.npv,
-            )
-            for c in rows
-            for r in [c.row]
-        ]
+        return [Position.of(c.row, c.status, c.npv) for c in rows]
 
     async def accounts(self, business_date: date) -> list[tuple[str, str]]:
         return sorted({(c.row.member_id, c.row.account_id) for c in self._live(business_date, (CLEARED,))})
