@@ -71,6 +71,12 @@ def test_the_project_keeps_every_import_contract() -> None:
             "no import cycle between the packages of a package BROKEN",
             "- .domain -> .config",
         ),
+        (
+            "gateway/clearing/receipt.py",
+            "import gateway.clearing.service",
+            "no import cycle between the packages of a package BROKEN",
+            "No cycles are allowed in gateway.clearing.",
+        ),
     ],
 )
 def test_an_import_against_a_rule_is_refused_and_named(

@@ -30,12 +30,12 @@ from gateway.domain.workflow import (
 )
 
 if TYPE_CHECKING:
-    from gateway.clearing.service import ClearingService
+    from gateway.clearing.context import ClearingContext
 
 log = structlog.get_logger(__name__)
 
 
-async def drain(svc: ClearingService, batch: int = 200) -> int:
+async def drain(svc: ClearingContext, batch: int = 200) -> int:
     """Process every submission that is due now; returns how many were processed."""
     if svc.credit is None:
         raise RuntimeError("no credit checker configured: this service can store and report, not clear")
@@ -56,7 +56,7 @@ async def drain(svc: ClearingService, batch: int = 200) -> int:
             after = ids[-1]
 
 
-async def _process_batch(svc: ClearingService, ids: Sequence[int]) -> int:
+async def _process_batch(svc: ClearingContext, ids: Sequence[int]) -> int:
     """Decide these submissions in one transaction; how many were processed (not left for the next pass).
 
     When the batch cannot be written (a database error, or a defect that escaped one trade's decision),
@@ -79,7 +79,7 @@ async def _process_batch(svc: ClearingService, ids: Sequence[int]) -> int:
     return done
 
 
-async def process_one(svc: ClearingService, row_id: int) -> bool:
+async def process_one(svc: ClearingContext, row_id: int) -> bool:
     """Process one submission; False when the database failed and it is left for the next pass."""
     try:
         async with svc.writing() as uow:
@@ -102,7 +102,7 @@ async def process_one(svc: ClearingService, row_id: int) -> bool:
         return True
 
 
-def _decided(svc: ClearingService, batch: decide.Batch | None) -> None:
+def _decided(svc: ClearingContext, batch: decide.Batch | None) -> None:
     """After a pass has committed: a line per decision, and the novations' cleared trades remembered."""
     if batch is None:
         return
@@ -112,7 +112,7 @@ def _decided(svc: ClearingService, batch: decide.Batch | None) -> None:
         _log_decision(t)
 
 
-async def _decide_batch(svc: ClearingService, uow: UnitOfWork, ids: Sequence[int]) -> decide.Batch | None:
+async def _decide_batch(svc: ClearingContext, uow: UnitOfWork, ids: Sequence[int]) -> decide.Batch | None:
     """Decide every submission of ``ids`` in order, in memory, then write every outcome at once.
 
     Reads are one query per kind for the whole batch (the submissions, locked; the versions of their

@@ -20,7 +20,7 @@ from gateway.domain.workflow import (
 from gateway.refdata.figures import RiskRow
 
 if TYPE_CHECKING:
-    from gateway.clearing.service import ClearingService
+    from gateway.clearing.context import ClearingContext
 
 log = structlog.get_logger(__name__)
 
@@ -37,7 +37,7 @@ class EodReport:
     matured: int = 0  # cleared trades that reached their maturity date
 
 
-async def end_of_day(svc: ClearingService, business_date: date, *, drain: bool = True) -> EodReport:
+async def end_of_day(svc: ClearingContext, business_date: date, *, drain: bool = True) -> EodReport:
     """Refuse every trade of ``business_date`` (or earlier) not registered, backloads excepted.
 
     With ``drain`` (the default) whatever is due is processed first, so a trade that can clear does.
@@ -70,7 +70,7 @@ async def end_of_day(svc: ClearingService, business_date: date, *, drain: bool =
     return EodReport(business_date, tuple(refused), expired, tuple(failures), revaluation, matured)
 
 
-async def end_of_day_if_closed(svc: ClearingService, last: date | None) -> date | None:
+async def end_of_day_if_closed(svc: ClearingContext, last: date | None) -> date | None:
     now = svc.clock.now()
     today = now.astimezone(svc.hours.tz).date()
     if today == last or not svc.hours.is_business_day(today) or now < svc.hours.close_of(today):
@@ -81,7 +81,7 @@ async def end_of_day_if_closed(svc: ClearingService, last: date | None) -> date 
     return today
 
 
-async def revalue(svc: ClearingService, business_date: date) -> RevaluationReport:
+async def revalue(svc: ClearingContext, business_date: date) -> RevaluationReport:
     """Value every live cleared trade and rebuild each account's P&L vector and margin."""
     if not isinstance(svc.credit, PortfolioValuer):
         raise RuntimeError("the configured margin model cannot revalue accounts")
@@ -89,7 +89,7 @@ async def revalue(svc: ClearingService, business_date: date) -> RevaluationRepor
         return await _revalue(svc, business_date)
 
 
-async def _revalue(svc: ClearingService, business_date: date) -> RevaluationReport:
+async def _revalue(svc: ClearingContext, business_date: date) -> RevaluationReport:
     valuer = svc.credit
     assert isinstance(valuer, PortfolioValuer)
     async with svc.store.read() as uow:

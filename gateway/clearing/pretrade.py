@@ -20,13 +20,13 @@ from gateway.domain.trade import Trade
 from gateway.refdata.model import Member
 
 if TYPE_CHECKING:
-    from gateway.clearing.service import ClearingService
+    from gateway.clearing.context import ClearingContext
 
 log = structlog.get_logger(__name__)
 
 
 async def credit_check(
-    svc: ClearingService, member: str, account: str, trade: Trade, order_id: str
+    svc: ClearingContext, member: str, account: str, trade: Trade, order_id: str
 ) -> CreditDecision:
     """Pre-trade check of one member side; an approval reserves the incremental margin until released."""
     now = svc.clock.now()
@@ -81,7 +81,7 @@ async def credit_check(
         return decision
 
 
-async def release_credit(svc: ClearingService, member: str, order_id: str) -> None:
+async def release_credit(svc: ClearingContext, member: str, order_id: str) -> None:
     """Release an open pre-trade reservation; an order with none (unknown, refused, already released or
     registered) is an error the channel reports (FIX: OrderCancelReject)."""
     async with svc.writing(outbox=False) as uow:
@@ -99,7 +99,7 @@ async def release_credit(svc: ClearingService, member: str, order_id: str) -> No
 
 
 async def _credit_position(
-    svc: ClearingService, uow: UnitOfWork, member: Member, account_id: str
+    svc: ClearingContext, uow: UnitOfWork, member: Member, account_id: str
 ) -> CreditPosition:
     """The stored figures of one account (the pre-trade check)."""
     figures = (await uow.accounts.figures([member.member_id]))[member.member_id]

@@ -35,12 +35,12 @@ from gateway.domain.workflow import (
 )
 
 if TYPE_CHECKING:
-    from gateway.clearing.service import ClearingService
+    from gateway.clearing.context import ClearingContext
 
 log = structlog.get_logger(__name__)
 
 
-async def submit(svc: ClearingService, submission: Submission) -> StatusUpdate:
+async def submit(svc: ClearingContext, submission: Submission) -> StatusUpdate:
     """Store the submission and its Received status; a known message or trade version gets its last status.
 
     Group commit: submissions that arrive while another group's transaction runs are stored together
@@ -62,7 +62,7 @@ async def submit(svc: ClearingService, submission: Submission) -> StatusUpdate:
 
 
 async def _submit_group(
-    svc: ClearingService,
+    svc: ClearingContext,
     group: list[tuple[Submission, asyncio.Future[StatusUpdate]]],
     mine: asyncio.Future[StatusUpdate],
 ) -> None:
@@ -116,7 +116,7 @@ async def _submit_group(
 
 
 async def _submit_many_in(
-    svc: ClearingService,
+    svc: ClearingContext,
     uow: UnitOfWork,
     submissions: Sequence[Submission],
     found: tuple[dict[str, str], dict[str, list[str]]],
@@ -168,7 +168,7 @@ async def _submit_many_in(
 
 
 async def _submit_independent(
-    svc: ClearingService,
+    svc: ClearingContext,
     uow: UnitOfWork,
     submissions: Sequence[Submission],
     found: tuple[dict[str, str], dict[str, list[str]]],
@@ -200,7 +200,7 @@ async def _submit_independent(
 
 
 async def _conflict(
-    svc: ClearingService, uow: UnitOfWork, sub: Submission, members: dict[str, str]
+    svc: ClearingContext, uow: UnitOfWork, sub: Submission, members: dict[str, str]
 ) -> Stored:
     """A submission a unique key refused: a repeat gets its last status (owed again on MQTT); the
     counterparty's own report of a trade alleged against it affirms that trade; anything else with a
@@ -220,13 +220,13 @@ async def _conflict(
     return await _duplicate(svc, uow, holder), 0, sub
 
 
-async def _duplicate(svc: ClearingService, uow: UnitOfWork, holder: SubmissionRow) -> NotEligible:
+async def _duplicate(svc: ClearingContext, uow: UnitOfWork, holder: SubmissionRow) -> NotEligible:
     """The refusal of a second trade with ``holder``'s live UTI, naming ``holder``."""
     ids = await uow.cleared.ccp_trade_ids_of(holder.id) if holder.stage is Stage.CLEARED else []
     return decide.duplicate_uti(holder, ids)
 
 
-async def _correction_uti_taken(svc: ClearingService, uow: UnitOfWork, sub: Submission) -> NotEligible | None:
+async def _correction_uti_taken(svc: ClearingContext, uow: UnitOfWork, sub: Submission) -> NotEligible | None:
     """A correction keeps its trade's UTI; it may not take one live as another trade."""
     uti = sub.trade.identifiers.uti
     holder = None if uti is None else await uow.submissions.live_by_uti(uti)
@@ -236,7 +236,7 @@ async def _correction_uti_taken(svc: ClearingService, uow: UnitOfWork, sub: Subm
     return await _duplicate(svc, uow, holder)
 
 
-async def _claim_uti(svc: ClearingService, uow: UnitOfWork, row: SubmissionRow) -> None:
+async def _claim_uti(svc: ClearingContext, uow: UnitOfWork, row: SubmissionRow) -> None:
     """A stored correction holds its UTI once the versions it replaces are withdrawn; while an earlier
     version is novated it does not (the pass refuses it as a correction of a novated trade)."""
     uti = row.trade.identifiers.uti
@@ -245,7 +245,7 @@ async def _claim_uti(svc: ClearingService, uow: UnitOfWork, row: SubmissionRow) 
 
 
 async def _allege(
-    svc: ClearingService, uow: UnitOfWork, row: SubmissionRow, now: datetime, recipients: Sequence[Recipient]
+    svc: ClearingContext, uow: UnitOfWork, row: SubmissionRow, now: datetime, recipients: Sequence[Recipient]
 ) -> None:
     """A member's report, stored Received, is alleged to its counterparty: AwaitingAcceptance to every
     recipient (the counterparty's FIX sessions read it as TradeReportType Alleged)."""
@@ -260,7 +260,7 @@ async def _allege(
 
 
 async def _affirm_by_report(
-    svc: ClearingService, uow: UnitOfWork, sub: Submission, holder: SubmissionRow
+    svc: ClearingContext, uow: UnitOfWork, sub: Submission, holder: SubmissionRow
 ) -> Stored:
     """The counterparty's own report of a trade alleged against it: the same trade (UTI and economics)
     affirms it with the counterparty's side as reported; a report that differs is refused, naming what."""
@@ -278,7 +278,7 @@ async def _affirm_by_report(
 
 
 async def _accept(
-    svc: ClearingService,
+    svc: ClearingContext,
     uow: UnitOfWork,
     holder: SubmissionRow,
     party: str,
@@ -303,7 +303,7 @@ async def _accept(
 
 
 async def withdraw(
-    svc: ClearingService, source: str, source_trade_id: str, at: datetime, reason: str
+    svc: ClearingContext, source: str, source_trade_id: str, at: datetime, reason: str
 ) -> StatusUpdate:
     async with svc.writing() as uow:
         subs = await uow.submissions.versions(source, source_trade_id)
@@ -334,7 +334,7 @@ async def withdraw(
         )
 
 
-async def affirm(svc: ClearingService, affirmation: Affirmation) -> StatusUpdate:
+async def affirm(svc: ClearingContext, affirmation: Affirmation) -> StatusUpdate:
     """The counterparty's answer to a trade alleged against it: accepted with its own side (the trade is
     then due for the clearing pass), or declined (refused, LIFE_DECLINED_BY_COUNTERPARTY). Only the
     member the trade is alleged against may answer (ELIG_NOT_COUNTERPARTY otherwise); an answer to a
@@ -376,7 +376,7 @@ async def affirm(svc: ClearingService, affirmation: Affirmation) -> StatusUpdate
         return await _accept(svc, uow, row, party, a.account, a.side_trade_id)
 
 
-async def _known(svc: ClearingService, uow: UnitOfWork, sub: Submission) -> SubmissionRow | None:
+async def _known(svc: ClearingContext, uow: UnitOfWork, sub: Submission) -> SubmissionRow | None:
     ids = sub.trade.identifiers
     return await uow.submissions.find_known(
         sub.source, sub.message_id, ids.source_trade_id, ids.source_version
@@ -384,7 +384,7 @@ async def _known(svc: ClearingService, uow: UnitOfWork, sub: Submission) -> Subm
 
 
 async def _insert(
-    svc: ClearingService,
+    svc: ClearingContext,
     uow: UnitOfWork,
     sub: Submission,
     now: datetime,
@@ -407,7 +407,7 @@ async def _insert(
 
 
 async def _supersede_earlier(
-    svc: ClearingService, uow: UnitOfWork, row: SubmissionRow, now: datetime
+    svc: ClearingContext, uow: UnitOfWork, row: SubmissionRow, now: datetime
 ) -> None:
     """A correction withdraws the earlier versions still in progress (novated ones are left alone)."""
     earlier = await uow.submissions.versions(row.source, row.source_trade_id)
@@ -420,12 +420,12 @@ async def _supersede_earlier(
         await finish(svc, uow, locked, Stage.WITHDRAWN, ClearingStatusCode.WITHDRAWN, [reason])
 
 
-async def recipients_of(svc: ClearingService, uow: UnitOfWork, sub: SubmissionRow) -> list[Recipient]:
+async def recipients_of(svc: ClearingContext, uow: UnitOfWork, sub: SubmissionRow) -> list[Recipient]:
     return list(decide.recipients(sub, await uow.accounts.comp_ids_by_member(sub.members)))
 
 
 async def finish(
-    svc: ClearingService,
+    svc: ClearingContext,
     uow: UnitOfWork,
     sub: SubmissionRow,
     stage: Stage,

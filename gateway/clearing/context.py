@@ -1,0 +1,53 @@
+"""What the clearing service's parts (``receipt``, ``pretrade``, ``clearing_pass``, ``eod``) use of it.
+
+The parts are functions of the service's state; they name it by this protocol, not by
+``gateway.clearing.service.ClearingService``, so the service imports its parts and nothing imports back
+(``lint-imports``: no cycle inside ``gateway.clearing``). ``ClearingService`` satisfies it (mypy checks
+each call that passes it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from contextlib import AbstractAsyncContextManager
+from typing import Protocol
+
+from gateway.clearing import decide
+from gateway.clearing.credit import CreditChecker
+from gateway.clearing.ports import ClearingStore, StatusUpdate, Submission, UnitOfWork
+from gateway.clock import Clock
+from gateway.domain.trade import Trade
+from gateway.refdata.fx import FxRates
+from gateway.rules.hours import ServiceHours
+from gateway.rules.products import ProductTable
+from gateway.rules.settings import ClearingSettings
+
+
+class ClearingContext(Protocol):
+    """The service's state and services, as its parts reach them."""
+
+    store: ClearingStore
+    credit: CreditChecker | None
+    clock: Clock
+    settings: ClearingSettings
+    products: ProductTable
+    fx: FxRates
+    hours: ServiceHours
+    due_work: asyncio.Event
+    pass_lock: asyncio.Lock
+    submit_lock: asyncio.Lock
+    submit_queue: list[tuple[Submission, asyncio.Future[StatusUpdate]]]
+    trades_seen: OrderedDict[int, Trade]
+
+    def writing(self, *, outbox: bool = True) -> AbstractAsyncContextManager[UnitOfWork]: ...
+
+    def policy(self) -> decide.Policy: ...
+
+    def checker(self) -> CreditChecker: ...
+
+    def remember_trade(self, row_id: int, trade: Trade) -> None: ...
+
+    def remember_cleared(self, row_id: int, cleared: tuple[Trade, Trade]) -> None: ...
+
+    async def drain(self, batch: int = 200) -> int: ...
