@@ -41,7 +41,8 @@ from gateway.clearing.credit import CreditChecker
 from gateway.clearing.service import ClearingService
 from gateway.clock import Clock, SystemClock
 from gateway.config import BrokerMode, GatewayConfig
-from gateway.domain.errors import GatewayError
+from gateway.domain.errors import GatewayError, Issue
+from gateway.domain.reasons import ReasonCode
 from gateway.formats.fpml.read import parse_fpml_message
 from gateway.formats.fpml.write import CcpIdentity
 from gateway.logs import event
@@ -203,7 +204,16 @@ class Gateway:
 
 
 class StartupError(Exception):
-    """The gateway cannot start; the message says what to fix (a port in use, no market data, ...)."""
+    """The gateway cannot start; ``where`` names the setting at fault and the message says what to fix."""
+
+    def __init__(self, where: str, message: str) -> None:
+        super().__init__(message)
+        self.where = where
+        self.message = message
+
+    def issue(self) -> Issue:
+        """The failure as the command lines report every error (one line, the setting, the code)."""
+        return Issue(ReasonCode.OPS_CANNOT_START, self.where, self.message)
 
 
 def credit_checker(config: GatewayConfig) -> CreditChecker:
@@ -213,13 +223,16 @@ def credit_checker(config: GatewayConfig) -> CreditChecker:
     directory = config.risk.market_data_dir
     if not (directory / "market.toml").is_file():
         raise StartupError(
+            "[risk] market_data_dir",
             f"no market data in {directory}: load some there, or for a trial run "
-            f"`clearing-gateway market synth --out {directory}`"
+            f"`clearing-gateway market synth --out {directory}`",
         )
     try:
         return RiskCreditChecker.from_market_dir(directory)
     except GatewayError as exc:
-        raise StartupError(f"market data in {directory} cannot be used: {exc}") from None
+        raise StartupError(
+            "[risk] market_data_dir", f"market data in {directory} cannot be used: {exc}"
+        ) from None
 
 
 def fpml_schema(config: GatewayConfig) -> LoadedSchema:
@@ -235,9 +248,10 @@ def fpml_schema(config: GatewayConfig) -> LoadedSchema:
         return load_schema(config.fpml.schema_dir)
     except SchemaSetError as exc:
         raise StartupError(
+            "[fpml] schema_dir",
             f"the FpML schema set cannot be used: {exc} (point [fpml] schema_dir, --schema-dir or "
             f"CLEARING_FPML_SCHEMA_DIR at the FpML 5.10 confirmation view, or unset it to use the "
-            f"clearing profile)"
+            f"clearing profile)",
         ) from None
 
 
@@ -277,7 +291,7 @@ async def open_gateway(
             engine = await open_store(config.store.dsn)
         except Exception as exc:
             raise StartupError(
-                f"the database {_safe_url(config.store.url)} cannot be opened: {exc}"
+                "[store] url", f"the database {_safe_url(config.store.url)} cannot be opened: {exc}"
             ) from None
         stack.push_async_callback(engine.dispose)
         c = config.clearing
@@ -285,12 +299,12 @@ async def open_gateway(
             settings = ClearingSettings.load(c.settings_file)
             products = ProductTable.load(c.products_file)
         except GatewayError as exc:
-            raise StartupError(f"clearing rules cannot be used: {exc}") from None
+            raise StartupError("[clearing]", f"clearing rules cannot be used: {exc}") from None
         sources = SourceDirectory()
         try:
             await sources.refresh(engine)
         except Exception as exc:
-            raise StartupError(f"the trade sources cannot be read: {exc}") from None
+            raise StartupError("[store] url", f"the trade sources cannot be read: {exc}") from None
         # the broker starts once the sources are read: its first rules grant them their intake topics
         broker: EmbeddedBroker | None = None
         mqtt_port = config.mqtt.port
@@ -302,7 +316,7 @@ async def open_gateway(
                 access, mqtt_cfg = prepare_embedded(config.mqtt, config.data_dir, sources.sources)
             except (OSError, ValueError) as exc:
                 raise StartupError(
-                    f"the embedded MQTT broker's users or topic rules cannot be used: {exc}"
+                    "[mqtt]", f"the embedded MQTT broker's users or topic rules cannot be used: {exc}"
                 ) from None
             # the gateway's own clients connect as its user, with the password given at start
             config = replace(config, mqtt=mqtt_cfg)
@@ -318,8 +332,9 @@ async def open_gateway(
                 )
             except Exception as exc:
                 raise StartupError(
+                    "[mqtt] port",
                     f"the embedded MQTT broker cannot listen on {where} ({exc}); choose another [mqtt] port "
-                    'in a --config file, or mode = "external" to use the broker already running there'
+                    'in a --config file, or mode = "external" to use the broker already running there',
                 ) from None
             mqtt_port = broker.port
             health.up("broker", f"embedded on {config.mqtt.host}:{mqtt_port}")
@@ -374,7 +389,7 @@ async def open_gateway(
             gateway.ops = await stack.enter_async_context(ops)
         except OSError as exc:
             where = f"{config.ops.host}:{config.ops.port}"
-            raise StartupError(f"the ops server cannot listen on {where}: {exc}") from None
+            raise StartupError("[ops] port", f"the ops server cannot listen on {where}: {exc}") from None
         yield gateway
 
 
@@ -391,7 +406,9 @@ async def acceptor_config(
         try:
             return AcceptorConfig.from_toml(config.fix.config_file)
         except (FixConfigError, OSError, ValueError) as exc:
-            raise StartupError(f"FIX configuration {config.fix.config_file}: {exc}") from None
+            raise StartupError(
+                "[fix] config_file", f"FIX configuration {config.fix.config_file}: {exc}"
+            ) from None
     members = await ReferenceData(clearing.engine).list_participants()
     listed = sources.sources if sources is not None else ()
     return sessions.acceptor_config(config.fix, clearing.settings.ccp.party_id, members, listed)

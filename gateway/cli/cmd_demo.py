@@ -30,11 +30,11 @@ def demo(
     import logging
 
     from rich.console import Console
-    from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from gateway import logs
     from gateway.app import StartupError
+    from gateway.cli.kit import line
     from tools.demo.runner import run_demo
     from tools.demo.summary import render
 
@@ -57,7 +57,8 @@ def demo(
                 run_demo(directory, trades=trades, seed=seed, progress=progress, schema_dir=schema_dir)
             )
         except StartupError as exc:
-            console.print("[red]cannot start the gateway:[/red] " + escape(str(exc)), highlight=False)
+            bar.stop()
+            typer.echo(line("clearing-gateway", exc.issue()), err=True)
             raise typer.Exit(1) from None
     render(console, report)
     if not report.as_intended:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from gateway.cli.app import app
-from gateway.cli.kit import refuse
+from gateway.cli.kit import line, refuse
 
 
 @app.command("serve")
@@ -71,8 +71,8 @@ def serve(
         cfg = replace(cfg, fpml=replace(cfg.fpml, schema_dir=schema_dir))
     try:
         asyncio.run(serve_until_signalled(cfg))
-    except StartupError as exc:
-        typer.echo(f"cannot start: {exc}", err=True)
+    except StartupError as exc:  # the one-line error of every command, but exit 1: nothing typed was wrong
+        typer.echo(line("clearing-gateway", exc.issue()), err=True)
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         pass

@@ -130,6 +130,8 @@ class ReasonCode(StrEnum):
     # Trade sources administration
     REF_INVALID_SOURCE = "REF_INVALID_SOURCE"
     REF_UNKNOWN_SOURCE = "REF_UNKNOWN_SOURCE"
+    # Operations: the process itself
+    OPS_CANNOT_START = "OPS_CANNOT_START"  # a setting, port, file or database the gateway needs to start
     # Internal
     INTERNAL_ERROR = "INTERNAL_ERROR"
 
@@ -355,6 +357,9 @@ REASONS: dict[ReasonCode, ReasonInfo] = {
         L.REFDATA, "InvalidSource", 99, 99, "trade source id is not a single topic level"
     ),
     ReasonCode.REF_UNKNOWN_SOURCE: _R(L.REFDATA, "UnknownSource", 99, 99, "no such trade source"),
+    ReasonCode.OPS_CANNOT_START: _R(
+        L.INTERNAL, "CannotStart", 99, 99, "the gateway cannot start with this configuration"
+    ),
     ReasonCode.INTERNAL_ERROR: _R(
         L.INTERNAL, "InternalError", 99, 99, "internal error; the message was not processed"
     ),

@@ -75,7 +75,8 @@ def test_a_configured_schema_dir_that_is_missing_stops_serve_in_one_line(
     assert code == 1
     assert "Traceback" not in out
     assert len(out.strip().splitlines()) == 1
-    assert "cannot start: the FpML schema set cannot be used" in out
+    assert "clearing-gateway: error: [fpml] schema_dir: the FpML schema set cannot be used" in out
+    assert out.strip().endswith("(OPS_CANNOT_START)")
     assert str(tmp_path / "nowhere") in out
 
 

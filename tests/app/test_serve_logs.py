@@ -222,7 +222,9 @@ def _schema_line_of(
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr
     *logged, error = done.stderr.strip().splitlines()
-    assert error.startswith("cannot start: no market data in")  # the command's own error stays one line
+    assert error.startswith(
+        "clearing-gateway: error: [risk] market_data_dir: no market data in"
+    )  # the command's own error stays one line
     (schema_line,) = [x for x in logged if "fpml.schema_set" in x]
     return schema_line, "\n".join(logged)
 
@@ -279,7 +281,10 @@ def test_a_level_from_the_file_holds_back_info_lines(tmp_path: Path) -> None:
     )
     assert done.returncode == 1
     assert "fpml.schema_set" not in done.stderr
-    assert done.stderr.strip().startswith("cannot start: no market data in")
+    assert done.stderr.strip().startswith(
+        "clearing-gateway: error: [risk] market_data_dir: no market data in"
+    )
+    assert done.stderr.strip().endswith("(OPS_CANNOT_START)")
 
 
 def _words(output: str) -> str:

@@ -214,8 +214,10 @@ def test_a_configured_schema_dir_that_is_missing_stops_the_demo_in_one_line(tmp_
     assert done.returncode == 1
     out = done.stdout + done.stderr
     assert "Traceback" not in out
-    lines = [ln for ln in out.splitlines() if "cannot start the gateway" in ln]
+    lines = [ln for ln in out.splitlines() if ln.startswith("clearing-gateway: error: ")]
     assert len(lines) == 1
+    assert lines[0].startswith("clearing-gateway: error: [fpml] schema_dir: ")
+    assert lines[0].endswith("(OPS_CANNOT_START)")
     assert "FpML schema set cannot be used" in out
     assert "nowhere" in out
     assert "[fpml] schema_dir" in " ".join(out.split())  # brackets shown, not eaten as markup
