@@ -1,6 +1,8 @@
 """The CCP position file: the positions live on a business date, written in the layout clearing-recon reads.
 
-One code path for ``clearing-gateway export positions`` and the demo's end-of-day file.
+One code path for ``clearing-gateway export positions`` and the demo's end-of-day file. The rows are the
+database view ``member_positions`` (through the store's positions), written as its columns in its order
+(``gateway.domain.clearing.POSITION_COLUMNS``): the file reconciles against ``clearing-recon run --db``.
 """
 
 from __future__ import annotations

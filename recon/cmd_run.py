@@ -55,7 +55,7 @@ def run(
     ] = None,
     db: Annotated[
         str | None,
-        typer.Option("--db", help="Gateway database (async SQLAlchemy URL) holding ccp_positions."),
+        typer.Option("--db", help="Gateway database (async SQLAlchemy URL): its view member_positions."),
     ] = None,
     mapping: Annotated[
         Path | None,

@@ -1,4 +1,4 @@
-"""The CCP position file (CSV or Parquet, standard layout) and the gateway database's ``ccp_positions`` view.
+"""The CCP position file (CSV or Parquet, standard layout) and the gateway database's ``member_positions`` view.
 
 ``write_positions`` is what ``clearing-gateway export positions`` uses; ``read_positions`` and
 ``fetch_ccp_positions`` are how reconciliation reads the CCP side.
@@ -17,7 +17,7 @@ from typing import Any
 
 import polars as pl
 
-from gateway.domain.clearing import Position
+from gateway.domain.clearing import MEMBER_POSITIONS_VIEW, Position, PositionStatus
 from gateway.domain.errors import InputRejected
 from gateway.domain.file_formats import FileFormat, output_format
 from gateway.domain.reasons import ReasonCode
@@ -25,13 +25,13 @@ from recon.errors import unusable
 from recon.layout import DATE_COLUMNS, NUMERIC_COLUMNS, POSITION_COLUMNS
 from recon.loader import LoadedBook, Side, load_book, normalise
 
-CCP_POSITIONS_VIEW = "ccp_positions"
+POSITIONS_VIEW = MEMBER_POSITIONS_VIEW  # the view --db reads: its open rows (status CLEARED) are the book
 POSITION_FORMATS = (FileFormat.CSV, FileFormat.PARQUET)
 MEMBERS_TABLE = "members"  # the gateway's clearing members: a --member not in it is refused
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 __all__ = [
-    "CCP_POSITIONS_VIEW",
+    "POSITIONS_VIEW",
     "POSITION_COLUMNS",
     "fetch_ccp_positions",
     "positions_frame",
@@ -103,8 +103,9 @@ def read_positions(path: str | Path, member: str) -> LoadedBook:
     return load_book(Path(path), member=member, side=Side.CCP)
 
 
-async def fetch_ccp_positions(url: str, member: str, *, view: str = CCP_POSITIONS_VIEW) -> LoadedBook:
-    """Read ``view`` (exactly the standard columns) for ``member`` from the gateway database.
+async def fetch_ccp_positions(url: str, member: str, *, view: str = POSITIONS_VIEW) -> LoadedBook:
+    """Read the open positions of ``member`` (status CLEARED) from ``view`` (the standard columns) in the
+    gateway database: the CCP's book as it stands, matured trades left out.
 
     ``url`` is an async SQLAlchemy URL (``postgresql+asyncpg://...``, ``sqlite+aiosqlite:///...``). Any failure
     to reach or read it is an ``InputRejected`` naming the database and view; a member the database does not
@@ -120,7 +121,7 @@ async def fetch_ccp_positions(url: str, member: str, *, view: str = CCP_POSITION
     query: Any = (
         select(*[column(c) for c in POSITION_COLUMNS])
         .select_from(table(view))
-        .where(column("member") == member)
+        .where(column("member") == member, column("status") == PositionStatus.CLEARED.value)
         .order_by(column("trade_id"))
     )
     try:
@@ -152,6 +153,6 @@ async def fetch_ccp_positions(url: str, member: str, *, view: str = CCP_POSITION
     return normalise(raw, source=source, member=member, side=Side.CCP)
 
 
-def read_ccp_positions_db(url: str, member: str, *, view: str = CCP_POSITIONS_VIEW) -> LoadedBook:
+def read_ccp_positions_db(url: str, member: str, *, view: str = POSITIONS_VIEW) -> LoadedBook:
     """Blocking form of ``fetch_ccp_positions`` for the command line."""
     return asyncio.run(fetch_ccp_positions(url, member, view=view))

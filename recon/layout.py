@@ -8,26 +8,22 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Final
 
+# POSITION_COLUMNS, the sixteen standard columns in order, is the gateway's one list: its Position fields,
+# the columns of its position file and of its database view member_positions.
+from gateway.domain.clearing import POSITION_COLUMNS
 from gateway.domain.enums import ClearingStatusCode
 
-POSITION_COLUMNS: Final[tuple[str, ...]] = (
-    "trade_id",
-    "uti",
-    "member",
-    "account",
-    "product",
-    "currency",
-    "notional",
-    "direction",
-    "fixed_rate",
-    "floating_index",
-    "index_tenor",
-    "spread",
-    "effective_date",
-    "maturity_date",
-    "status",
-    "npv",
-)
+__all__ = [
+    "DATE_COLUMNS",
+    "DEFAULTABLE",
+    "ECONOMIC_FIELDS",
+    "MATCH_ECONOMICS",
+    "NUMERIC_COLUMNS",
+    "OPTIONAL_VALUES",
+    "POSITION_COLUMNS",
+    "STATUSES",
+    "Direction",
+]
 
 NUMERIC_COLUMNS: Final[frozenset[str]] = frozenset({"notional", "fixed_rate", "spread", "npv"})
 DATE_COLUMNS: Final[frozenset[str]] = frozenset({"effective_date", "maturity_date"})

@@ -6,11 +6,13 @@ each transition as a ``StatusUpdate``, owed to each recipient as an ``OutboxItem
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Protocol
+from types import MappingProxyType
+from typing import Any, Final, Protocol
 
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.errors import Issue
@@ -98,9 +100,19 @@ class CreditDecision:
     assessed: bool = True
 
 
+class PositionStatus(StrEnum):
+    """A cleared member side's status at the CCP: open, or matured at an end of day."""
+
+    CLEARED = "CLEARED"
+    MATURED = "MATURED"
+
+
 @dataclass(frozen=True, slots=True)
 class Position:
-    """One cleared trade seen from a member's side (the reconciliation position layout)."""
+    """One cleared trade seen from a member's side (the reconciliation position layout).
+
+    Its fields, in order, are the position file's columns (``POSITION_COLUMNS``) and the columns of the
+    database view ``member_positions`` (``MEMBER_POSITIONS_VIEW``)."""
 
     trade_id: str  # CCP trade id
     uti: str | None
@@ -116,30 +128,48 @@ class Position:
     spread: Decimal | None
     effective_date: date
     maturity_date: date
-    status: str
+    status: str  # a PositionStatus in the gateway's database; the CCP's code in another CCP's file
     npv: Decimal | None
 
     @classmethod
     def of(cls, side: ClearedSide, status: str, npv: Decimal | None) -> Position:
-        """The position of one stored member side (a database row or an in-memory cleared row alike)."""
-        return cls(
-            trade_id=side.ccp_trade_id,
-            uti=side.uti,
-            member=side.member_id,
-            account=side.account_id,
-            product=side.product,
-            currency=side.currency,
-            notional=side.notional,
-            direction=side.direction,
-            fixed_rate=side.fixed_rate,
-            floating_index=side.floating_index,
-            index_tenor=side.index_tenor,
-            spread=side.spread,
-            effective_date=side.effective_date,
-            maturity_date=side.maturity_date,
-            status=status,
-            npv=npv,
-        )
+        """The position of one stored member side (the in-memory store's cleared rows)."""
+        values = {column: getattr(side, name) for column, name in SIDE_ATTRIBUTES.items()}
+        return cls(**values, status=status, npv=npv)
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Position:
+        """The position of one row keyed by the position columns (a row of ``member_positions``)."""
+        return cls(**{column: row[column] for column in POSITION_COLUMNS})
+
+
+# The position layout, in order: the columns of the position file, of the view ``member_positions`` and
+# of recon's standard layout. Published to clearing-recon (docs/RECON_FORMATS.md).
+POSITION_COLUMNS: Final[tuple[str, ...]] = tuple(f.name for f in fields(Position))
+
+# The gateway database's view of positions: one row per cleared member side, exactly POSITION_COLUMNS.
+MEMBER_POSITIONS_VIEW: Final = "member_positions"
+
+# Where each position column comes from: the attribute of a stored member side (``ClearedSide``), which is
+# also the column of ``cleared_trades`` the view selects; ``status`` and ``npv`` keep their names.
+SIDE_ATTRIBUTES: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "trade_id": "ccp_trade_id",
+        "uti": "uti",
+        "member": "member_id",
+        "account": "account_id",
+        "product": "product",
+        "currency": "currency",
+        "notional": "notional",
+        "direction": "direction",
+        "fixed_rate": "fixed_rate",
+        "floating_index": "floating_index",
+        "index_tenor": "index_tenor",
+        "spread": "spread",
+        "effective_date": "effective_date",
+        "maturity_date": "maturity_date",
+    }
+)
 
 
 class ClearedSide(Protocol):

@@ -11,9 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.domain import codec
-from gateway.domain.clearing import (
-    Position,
-)
+from gateway.domain.clearing import Position, PositionStatus
 from gateway.domain.trade import Trade
 from gateway.domain.workflow import (
     ClearedRow,
@@ -54,7 +52,7 @@ def _cleared_values(submission_id: int, c: ClearedRow, business_date: date, at: 
         "spread": c.spread,
         "effective_date": c.effective_date,
         "maturity_date": c.maturity_date,
-        "status": "CLEARED",
+        "status": PositionStatus.CLEARED.value,
         "npv": None,
         "business_date": business_date,
         "novated_at": at,
@@ -65,18 +63,25 @@ def _cleared_values(submission_id: int, c: ClearedRow, business_date: date, at: 
 async def positions(
     conn: AsyncConnection, member_id: str | None, account_id: str | None, business_date: date
 ) -> list[Position]:
+    """The positions live on ``business_date`` (cleared by then, not matured before it), read from the view
+    ``member_positions``; a member's or one account's if given. Ordered by member, account, trade id."""
+    v = t.member_positions.c
     c = t.cleared_trades.c
-    q = select(t.cleared_trades).where(
-        c.business_date <= business_date,
-        c.maturity_date >= business_date,
-        c.status.in_(["CLEARED", "MATURED"]),
+    q = (
+        select(t.member_positions)
+        .join(t.cleared_trades, c.ccp_trade_id == v.trade_id)  # the view has no business date
+        .where(
+            c.business_date <= business_date,
+            v.maturity_date >= business_date,
+            v.status.in_([PositionStatus.CLEARED.value, PositionStatus.MATURED.value]),
+        )
     )
     if member_id is not None:
-        q = q.where(c.member_id == member_id)
+        q = q.where(v.member == member_id)
     if account_id is not None:
-        q = q.where(c.account_id == account_id)
-    rows = await conn.execute(q.order_by(c.member_id, c.account_id, c.ccp_trade_id))
-    return [Position.of(r, r.status, r.npv) for r in rows]
+        q = q.where(v.account == account_id)
+    rows = await conn.execute(q.order_by(v.member, v.account, v.trade_id))
+    return [Position.from_row(r._asdict()) for r in rows]
 
 
 async def cleared_accounts(conn: AsyncConnection, business_date: date) -> list[tuple[str, str]]:
@@ -84,7 +89,11 @@ async def cleared_accounts(conn: AsyncConnection, business_date: date) -> list[t
     c = t.cleared_trades.c
     rows = await conn.execute(
         select(c.member_id, c.account_id)
-        .where(c.business_date <= business_date, c.maturity_date >= business_date, c.status == "CLEARED")
+        .where(
+            c.business_date <= business_date,
+            c.maturity_date >= business_date,
+            c.status == PositionStatus.CLEARED.value,
+        )
         .distinct()
         .order_by(c.member_id, c.account_id)
     )
@@ -103,7 +112,7 @@ async def cleared_in_account(
             c.account_id == account_id,
             c.business_date <= business_date,
             c.maturity_date >= business_date,
-            c.status == "CLEARED",
+            c.status == PositionStatus.CLEARED.value,
         )
         .order_by(c.ccp_trade_id)
     )
@@ -122,8 +131,8 @@ async def mature(conn: AsyncConnection, business_date: date) -> int:
     c = t.cleared_trades.c
     result = await conn.execute(
         update(t.cleared_trades)
-        .where(c.status == "CLEARED", c.maturity_date <= business_date)
-        .values(status="MATURED")
+        .where(c.status == PositionStatus.CLEARED.value, c.maturity_date <= business_date)
+        .values(status=PositionStatus.MATURED.value)
     )
     return int(result.rowcount or 0)
 

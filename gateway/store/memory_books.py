@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from gateway.domain.clearing import Position
+from gateway.domain.clearing import Position, PositionStatus
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.errors import Issue
 from gateway.domain.trade import Trade
@@ -18,7 +18,7 @@ from gateway.refdata.figures import MemberFigures, RiskRow
 from gateway.refdata.model import Holding, Member
 
 GONE = (Stage.REJECTED, Stage.WITHDRAWN)
-CLEARED, MATURED = "CLEARED", "MATURED"
+CLEARED, MATURED = PositionStatus.CLEARED.value, PositionStatus.MATURED.value
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,8 @@ Decimals are exact (``ExactDecimal``), times aware UTC (``UtcDateTime``). Trades
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -17,13 +19,17 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    Select,
     String,
     Table,
     Text,
     UniqueConstraint,
+    select,
     text,
 )
+from sqlalchemy.engine import Dialect
 
+from gateway.domain.clearing import MEMBER_POSITIONS_VIEW, POSITION_COLUMNS, SIDE_ATTRIBUTES, PositionStatus
 from gateway.store.types import ExactDecimal, UtcDateTime
 
 metadata = MetaData(
@@ -232,8 +238,38 @@ outbox = Table(
     Index("ix_outbox_pending", "channel", "delivered_at", "id"),
 )
 
-# The view ``ccp_positions`` (the standard position layout read by clearing-recon --db) over
-# ``cleared_trades`` is created by the migrations.
+# ---------------------------------------------------------------- views
+# Views are declared here once, as the query that makes each one, and created by the migrations from that
+# query (``create_view``). Their Table forms live in ``views``, not ``metadata``: nothing creates them as
+# tables and the schema comparison does not take them for missing tables.
+
+views = MetaData()
+
+# One row per cleared member side, exactly the position columns in their order (gateway.domain.clearing):
+# what the SQL store's positions, ``export positions`` and clearing-recon --db read.
+member_positions_query = select(
+    *(cleared_trades.c[SIDE_ATTRIBUTES.get(name, name)].label(name) for name in POSITION_COLUMNS)
+)
+member_positions = Table(
+    MEMBER_POSITIONS_VIEW,
+    views,
+    *(Column(c.name, c.type) for c in member_positions_query.selected_columns),
+)
+
+# The open positions under their earlier name (migration 0002), for readers that still use it.
+ccp_positions_query = select(*member_positions.c).where(
+    member_positions.c.status == PositionStatus.CLEARED.value
+)
+ccp_positions = Table(
+    "ccp_positions", views, *(Column(c.name, c.type) for c in ccp_positions_query.selected_columns)
+)
+
+
+def create_view(name: str, query: Select[Any], dialect: Dialect) -> str:
+    """``CREATE VIEW name AS query`` for ``dialect``, its values written in (a view takes no parameters)."""
+    body = query.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
+    return f"CREATE VIEW {name} AS {body}"
+
 
 trade_sources = Table(
     "trade_sources",

@@ -479,7 +479,7 @@ async def test_a_trade_stored_for_clearing_releases_the_order_it_was_executed_fr
     assert (await world.service.history(receipt.submission_id))[-1].status is S.CLEARED
 
 
-async def test_reconciliation_reads_the_ccp_positions_view(world: World) -> None:
+async def test_reconciliation_reads_the_member_positions_view(world: World) -> None:
     """The contract with clearing-recon --db: its reader takes our view as it is, with no problems."""
     from recon.formats import fetch_ccp_positions
 

@@ -1,7 +1,8 @@
-"""The CCP position file writer/reader and the gateway database's ``ccp_positions`` view."""
+"""The CCP position file writer/reader and the gateway database's ``member_positions`` view."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -15,9 +16,9 @@ from gateway.domain.clearing import Position
 from gateway.domain.errors import InputRejected
 from gateway.domain.reasons import ReasonCode
 from recon.formats import (
-    CCP_POSITIONS_VIEW,
     MEMBERS_TABLE,
     POSITION_COLUMNS,
+    POSITIONS_VIEW,
     fetch_ccp_positions,
     read_positions,
     write_positions,
@@ -116,7 +117,7 @@ def test_writer_accepts_a_frame_and_refuses_another_layout(tmp_path: Path) -> No
         write_positions(frame.drop("npv"), tmp_path / "q.csv")
 
 
-_INSERT = f"INSERT INTO {CCP_POSITIONS_VIEW} VALUES ({', '.join(':' + c for c in POSITION_COLUMNS)})"  # noqa: S608
+_INSERT = f"INSERT INTO {POSITIONS_VIEW} VALUES ({', '.join(':' + c for c in POSITION_COLUMNS)})"  # noqa: S608
 
 
 def _bind(url: str, value: object) -> object:
@@ -127,50 +128,47 @@ def _bind(url: str, value: object) -> object:
 
 
 async def _create_view(url: str) -> None:
+    """A database shaped as the gateway's: its members, and ``member_positions`` (here a table) holding CM1's
+    two open positions, one matured position of CM1 and one open position of CM2."""
     engine = create_async_engine(url)
     columns = ", ".join(
         f"{c} {'NUMERIC(24,8)' if c in ('notional', 'fixed_rate', 'spread', 'npv') else 'DATE' if c.endswith('_date') else 'VARCHAR(64)'}"
         for c in POSITION_COLUMNS
     )
+    first = _positions()[0]
+    rows = [
+        *(replace(p, status="CLEARED") for p in _positions()),
+        replace(first, trade_id="CCP-000003", status="MATURED"),
+        replace(first, trade_id="CCP-9", member="CM2", status="CLEARED"),
+    ]
     async with engine.begin() as conn:
         # the gateway's members table, which the view's rows refer to (here only the column read)
         await conn.execute(text(f"CREATE TABLE {MEMBERS_TABLE} (member_id VARCHAR(64) PRIMARY KEY)"))
         for member in ("CM1", "CM2"):
             await conn.execute(text(f"INSERT INTO {MEMBERS_TABLE} VALUES (:m)"), {"m": member})  # noqa: S608
-        await conn.execute(text(f"CREATE TABLE {CCP_POSITIONS_VIEW} ({columns})"))
-        for p in _positions():
-            await conn.execute(
-                text(_INSERT),
-                {c: _bind(url, getattr(p, c)) for c in POSITION_COLUMNS},
-            )
-        other = _positions()[0]
-        await conn.execute(
-            text(_INSERT),
-            {
-                **{c: _bind(url, getattr(other, c)) for c in POSITION_COLUMNS},
-                "trade_id": "CCP-9",
-                "member": "CM2",
-            },
-        )
+        await conn.execute(text(f"CREATE TABLE {POSITIONS_VIEW} ({columns})"))
+        for p in rows:
+            await conn.execute(text(_INSERT), {c: _bind(url, getattr(p, c)) for c in POSITION_COLUMNS})
     await engine.dispose()
 
 
 @pytest.mark.postgres
-async def test_ccp_positions_view_on_postgresql(postgres_url: str) -> None:
+async def test_member_positions_view_on_postgresql(postgres_url: str) -> None:
     await _create_view(postgres_url)
     book = await fetch_ccp_positions(postgres_url, "CM1")
     assert book.problems == ()
-    assert book.source == "db:ccp_positions"
+    assert book.source == "db:member_positions"
     assert book.frame["trade_id"].to_list() == ["CCP-000001", "CCP-000002"]
     assert book.frame["notional"].to_list() == [125_000_000.0, 50_000_000.0]
     assert book.frame["effective_date"].to_list() == [date(2026, 1, 7)] * 2
 
 
-async def test_ccp_positions_view_on_sqlite(tmp_path: Path) -> None:
+async def test_member_positions_view_on_sqlite_gives_the_members_open_positions(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}"
     await _create_view(url)
     book = await fetch_ccp_positions(url, "CM1")
-    assert book.frame.height == 2
+    assert book.frame["trade_id"].to_list() == ["CCP-000001", "CCP-000002"]  # not the matured CCP-000003
+    assert book.frame["status"].to_list() == ["Cleared", "Cleared"]
 
 
 async def test_unknown_member_in_the_database_is_refused_not_an_empty_book(tmp_path: Path) -> None:
@@ -184,6 +182,14 @@ async def test_unknown_member_in_the_database_is_refused_not_an_empty_book(tmp_p
 
 async def test_missing_view_is_a_clear_error(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
-    with pytest.raises(InputRejected, match="cannot read ccp_positions for CM1") as err:
+    with pytest.raises(InputRejected, match="cannot read member_positions for CM1") as err:
         await fetch_ccp_positions(url, "CM1")
-    assert err.value.issues[0].path == "db:ccp_positions:query"
+    assert err.value.issues[0].path == "db:member_positions:query"
+
+
+def test_the_standard_layout_is_the_gateways_one_list_of_position_columns() -> None:
+    from gateway.domain import clearing
+    from recon import layout
+
+    assert layout.POSITION_COLUMNS is clearing.POSITION_COLUMNS
+    assert POSITION_COLUMNS is clearing.POSITION_COLUMNS

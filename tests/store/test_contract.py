@@ -10,7 +10,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -496,3 +496,73 @@ def test_identifiers_too_long_for_the_store_are_named(store: ClearingStore) -> N
     issues = store.oversized(submission(long))
     assert [(i.code, i.path) for i in issues] == [(R.FPML_INVALID_VALUE, "tradeHeader.tradeId")]
     assert store.oversized(submission(aud_irs("T1"))) == []
+
+
+# ---------------------------------------------------------------- positions: the SQL view and the memory store
+
+
+async def _clear_a_book(store: ClearingStore) -> date:
+    """Three trades cleared over two days, one in a client account, revalued, one matured; its maturity."""
+    t1 = await one(store, new(aud_irs("T1"), "M-1"))
+    t2 = await one(
+        store, new(aud_irs("T2", years=1, notional=Decimal("25000000.5"), fixed_payer=LEI_B), "M-2")
+    )
+    t3 = await one(store, new(aud_irs("T3", years=2), "M-3"))
+    first, second = cleared_rows(t2.trade, "CCP-B")
+    rows = [
+        *((t1.id, r) for r in cleared_rows(t1.trade, "CCP-A")),
+        (t2.id, replace(first, account_id="CLIENT1")),
+        (t2.id, second),
+        *((t3.id, r) for r in cleared_rows(t3.trade, "CCP-C")),
+    ]
+    maturity = first.maturity_date
+    async with store.begin() as uow:
+        await uow.cleared.insert(rows, {t1.id: TODAY, t2.id: TODAY, t3.id: TODAY + timedelta(days=1)}, AT)
+        await uow.cleared.set_npvs([("CCP-A-1", Decimal("-15234.17")), ("CCP-B-1", Decimal("0.000001"))])
+        assert await uow.cleared.mature(maturity) == 2
+    return maturity
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+async def test_positions_read_from_the_view_are_the_memory_stores_for_the_same_cleared_trades(
+    store: ClearingStore,
+) -> None:
+    memory = MemoryClearingStore()
+    for m in (BANKA, BANKB):
+        memory.add_member(m)
+    maturity = await _clear_a_book(store)
+    assert await _clear_a_book(memory) == maturity
+    days = (
+        TODAY - timedelta(days=1),
+        TODAY,
+        TODAY + timedelta(days=1),
+        maturity,
+        maturity + timedelta(days=1),
+    )
+    scopes = ((None, None), ("BANKA", None), ("BANKA", "CLIENT1"), ("BANKB", "HOUSE"), ("NOBODY", None))
+    seen = []
+    for day in days:
+        for member_id, account_id in scopes:
+            async with store.read() as uow:
+                from_view = await uow.cleared.positions(member_id, account_id, day)
+            async with memory.read() as uow:
+                in_memory = await uow.cleared.positions(member_id, account_id, day)
+            assert from_view == in_memory, (day, member_id, account_id)
+            seen.extend(from_view)
+    async with store.read() as uow:
+        today = await uow.cleared.positions(None, None, TODAY)
+        at_maturity = await uow.cleared.positions(None, None, maturity)
+    assert [(p.trade_id, p.member, p.account, p.direction, p.npv) for p in today] == [
+        ("CCP-B-1", "BANKA", "CLIENT1", "RECEIVE", Decimal("0.000001")),
+        ("CCP-A-1", "BANKA", "HOUSE", "PAY", Decimal("-15234.17")),
+        ("CCP-A-2", "BANKB", "HOUSE", "RECEIVE", None),
+        ("CCP-B-2", "BANKB", "HOUSE", "PAY", None),
+    ]
+    assert today[0].notional == Decimal("25000000.5")
+    assert [(p.trade_id, p.status) for p in at_maturity if p.trade_id.startswith("CCP-B")] == [
+        ("CCP-B-1", "MATURED"),
+        ("CCP-B-2", "MATURED"),
+    ]
+    assert {p.trade_id for p in seen} == {f"CCP-{x}-{n}" for x in "ABC" for n in (1, 2)}

@@ -14,10 +14,13 @@ from sqlalchemy import Column, Integer, MetaData, Table, inspect, select, text
 from sqlalchemy.exc import StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gateway.domain.clearing import MEMBER_POSITIONS_VIEW, POSITION_COLUMNS
 from gateway.store import upgrade_schema
 from gateway.store.engine import downgrade_schema
-from gateway.store.tables import metadata
+from gateway.store.tables import member_positions, metadata
 from gateway.store.types import ExactDecimal, UtcDateTime
+
+HEAD = "0005_member_positions"
 
 
 async def test_migrations_create_exactly_the_declared_schema(fresh_engine: AsyncEngine) -> None:
@@ -27,7 +30,7 @@ async def test_migrations_create_exactly_the_declared_schema(fresh_engine: Async
     async with fresh_engine.connect() as conn:
         assert await conn.run_sync(diff) == []
         views = await conn.run_sync(lambda c: inspect(c).get_view_names())
-    assert "ccp_positions" in views
+    assert {"member_positions", "ccp_positions"} <= set(views)
 
 
 async def test_upgrade_is_idempotent_and_downgrade_is_clean(fresh_engine: AsyncEngine) -> None:
@@ -39,7 +42,38 @@ async def test_upgrade_is_idempotent_and_downgrade_is_clean(fresh_engine: AsyncE
     await upgrade_schema(fresh_engine)
     async with fresh_engine.connect() as conn:
         version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar_one()
-    assert version == "0004"
+    assert version == HEAD
+
+
+async def test_the_position_views_have_exactly_the_position_columns_in_order(
+    fresh_engine: AsyncEngine,
+) -> None:
+    """The published contract with clearing-recon --db: the view's columns are the one list, in its order."""
+    async with fresh_engine.connect() as conn:
+        for view in (MEMBER_POSITIONS_VIEW, "ccp_positions"):
+            declared = await conn.run_sync(
+                lambda c, v=view: [col["name"] for col in inspect(c).get_columns(v)]
+            )
+            selected = list((await conn.execute(text(f"SELECT * FROM {view}"))).keys())  # noqa: S608
+            assert declared == selected == list(POSITION_COLUMNS), view
+    assert [c.name for c in member_positions.c] == list(POSITION_COLUMNS)
+
+
+async def test_downgrade_to_0004_drops_member_positions_and_gives_back_ccp_positions(
+    fresh_engine: AsyncEngine,
+) -> None:
+    await downgrade_schema(fresh_engine, "0004")
+    async with fresh_engine.connect() as conn:
+        views = set(await conn.run_sync(lambda c: inspect(c).get_view_names()))
+        columns = await conn.run_sync(
+            lambda c: [col["name"] for col in inspect(c).get_columns("ccp_positions")]
+        )
+    assert MEMBER_POSITIONS_VIEW not in views
+    assert "ccp_positions" in views
+    assert columns == list(POSITION_COLUMNS)
+    await upgrade_schema(fresh_engine)
+    async with fresh_engine.connect() as conn:
+        assert MEMBER_POSITIONS_VIEW in await conn.run_sync(lambda c: inspect(c).get_view_names())
 
 
 probe = Table(
