@@ -64,10 +64,12 @@ def path_of(fs: FieldSet, d: Dictionary, tag: int) -> str:
     return f"{fs.path}.{d.label(tag)}"
 
 
-def text_of(fs: FieldSet, d: Dictionary, issues: list[Issue], tag: int) -> str | None:
-    """One optional text field of an entry read once (``Reader(fs, ...).text(tag)`` without the reader)."""
+def text_of(fs: FieldSet, d: Dictionary, issues: list[Issue], tag: int, required: bool = False) -> str | None:
+    """One text field of an entry read once: ``Reader(fs, ...).text(tag, required)`` without the reader."""
     value = fs.fields.get(tag)
     if not value:
+        if required:
+            issues.append(Issue(_MISSING, path_of(fs, d, tag), "is required"))
         return None
     if not value.isprintable() and (why := uncarried(value)) is not None:
         issues.append(Issue(_INVALID, path_of(fs, d, tag), why))
@@ -167,12 +169,23 @@ class Reader:
         return self.coded(tag, FLAGS) or False
 
     def period(self, period_tag: int, unit_tag: int, required: bool = False) -> Period | None:
-        multiplier = self.integer(period_tag, required)
-        unit = self.coded(unit_tag, _UNIT, required or multiplier is not None)
-        if multiplier is None or unit is None:
+        multiplier, unit = self.f.get(period_tag), self.f.get(unit_tag)
+        if unit in _UNIT and multiplier and multiplier == multiplier.strip():
+            try:
+                return period_of(int(multiplier), _UNIT[unit])
+            except (ValueError, TradeInvalid):
+                pass  # named below
+        elif not multiplier and not unit and not required:
+            return None
+        return self._named_period(period_tag, unit_tag, required)
+
+    def _named_period(self, period_tag: int, unit_tag: int, required: bool) -> Period | None:
+        n = self.integer(period_tag, required)
+        unit = self.coded(unit_tag, _UNIT, required or n is not None)
+        if n is None or unit is None:
             return None
         try:
-            return period_of(multiplier, unit)
+            return period_of(n, unit)
         except TradeInvalid as exc:
             self.fail(_INVALID, unit_tag, exc.issues[0].message)
             return None
@@ -182,6 +195,17 @@ class Reader:
         return tuple([e.fields.get(centre_tag) or "" for e in entries]) if entries else ()
 
     def adjustment(self, bdc_tag: int, count_tag: int, centre_tag: int) -> DateAdjustment:
+        code = self.f.get(bdc_tag)
+        if code in _BDC:
+            try:
+                return adjustment_of(_BDC[code], self.centres(count_tag, centre_tag))
+            except TradeInvalid:
+                pass  # named below
+        elif not code and not self.fs.groups.get(count_tag):
+            return NO_ADJUSTMENT
+        return self._named_adjustment(bdc_tag, count_tag, centre_tag)
+
+    def _named_adjustment(self, bdc_tag: int, count_tag: int, centre_tag: int) -> DateAdjustment:
         convention = self.coded(bdc_tag, _BDC)
         centres = self.centres(count_tag, centre_tag)
         if convention is None:

@@ -17,7 +17,7 @@ from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import Party, PartyTradeId, PrincipalExchanges, Stream, Trade, TradeIdentifiers
 from gateway.formats.fix import codes
 from gateway.formats.fix.dictionary import Dictionary
-from gateway.formats.fix.reader import Reader, path_of, text_of
+from gateway.formats.fix.reader import FLAGS, Reader, path_of, text_of
 from gateway.formats.fix.tags import T
 from gateway.formats.fix.wire import FieldSet
 
@@ -30,6 +30,8 @@ _INVALID = ReasonCode.FIX_INVALID_VALUE
 _NO_ENTRIES: list[FieldSet] = []
 _EXECUTING_FIRM = codes.ROLE_EXECUTING_FIRM
 _NO_COMPOUNDING = codes.COMPOUNDING["0"]
+_DAY_COUNTS = codes.DAY_COUNT
+_COMPOUNDINGS = codes.COMPOUNDING
 
 # Tags as plain ints: an IntEnum member is slower to look up than a module global.
 _ACCOUNT = int(T.Account)
@@ -85,9 +87,11 @@ _FIRST_REGULAR = int(T.StreamFirstRegularPeriodStartDateUnadjusted)
 _LAST_REGULAR = int(T.StreamLastRegularPeriodEndDateUnadjusted)
 _COMPOUNDING = int(T.PaymentStreamCompoundingMethod)
 _ROLL = int(T.StreamCalculationRollConvention)
-_INITIAL_EXCHANGE = int(T.PaymentStreamInitialPrincipalExchangeIndicator)
-_INTERIM_EXCHANGE = int(T.PaymentStreamInterimPrincipalExchangeIndicator)
-_FINAL_EXCHANGE = int(T.PaymentStreamFinalPrincipalExchangeIndicator)
+_EXCHANGES = (
+    int(T.PaymentStreamInitialPrincipalExchangeIndicator),
+    int(T.PaymentStreamInterimPrincipalExchangeIndicator),
+    int(T.PaymentStreamFinalPrincipalExchangeIndicator),
+)
 _ADJUSTMENTS = tuple(
     (int(bdc), int(count), int(centre))
     for bdc, count, centre in (
@@ -139,12 +143,12 @@ def read_parties(body: FieldSet, d: Dictionary, issues: list[Issue]) -> dict[str
         issues.append(Issue(_INVALID, path_of(body, d, T.NoSides), "needs exactly 2 sides"))
         return parties
     for entry in sides:
-        r = Reader(entry, d, issues)
-        side = r.coded(_SIDE, _SIDES, required=True)
-        if side is None:
+        side = entry.fields.get(_SIDE)
+        if side not in _SIDES:
+            Reader(entry, d, issues).coded(_SIDE, _SIDES, required=True)  # names what is wrong with it
             continue
         if side in parties:
-            r.fail(_INVALID, _SIDE, f"side {side} appears twice")
+            issues.append(Issue(_INVALID, path_of(entry, d, _SIDE), f"side {side} appears twice"))
             continue
         ids = entry.groups.get(_NO_PARTY_IDS, _NO_ENTRIES)
         firms = [p for p in ids if p.fields.get(_PARTY_ROLE) == _EXECUTING_FIRM]
@@ -155,16 +159,17 @@ def read_parties(body: FieldSet, d: Dictionary, issues: list[Issue]) -> dict[str
                     message = f"role {role} is not accepted on a side"
                     issues.append(Issue(_INVALID, path_of(other, d, _PARTY_ROLE), message))
         if len(firms) != 1:
-            r.fail(_MISSING, _NO_PARTY_IDS, "a side needs exactly one PartyRole 1 (executing firm)")
+            message = "a side needs exactly one PartyRole 1 (executing firm)"
+            issues.append(Issue(_MISSING, path_of(entry, d, _NO_PARTY_IDS), message))
             continue
-        firm = Reader(firms[0], d, issues)
-        party_id = firm.text(_PARTY_ID, required=True)
-        source = firm.text(_PARTY_ID_SOURCE, required=True)
+        firm = firms[0]
+        party_id = text_of(firm, d, issues, _PARTY_ID, required=True)
+        source = text_of(firm, d, issues, _PARTY_ID_SOURCE, required=True)
         names = [
             text_of(s, d, issues, _PARTY_SUB_ID)
             if s.fields.get(_PARTY_SUB_ID)
             else s.fields.get(_PARTY_SUB_ID)
-            for s in firms[0].groups.get(_NO_PARTY_SUB_IDS, _NO_ENTRIES)
+            for s in firm.groups.get(_NO_PARTY_SUB_IDS, _NO_ENTRIES)
             if s.fields.get(_PARTY_SUB_ID_TYPE) == codes.SUB_ID_FULL_NAME
         ]
         if party_id is None or not party_id.strip():
@@ -173,7 +178,7 @@ def read_parties(body: FieldSet, d: Dictionary, issues: list[Issue]) -> dict[str
             party_id=party_id,
             scheme=codes.LEI_SCHEME if source == "N" else None,
             name=names[0] if names else None,
-            account=r.text(_ACCOUNT),
+            account=text_of(entry, d, issues, _ACCOUNT),
         )
     return parties
 
@@ -182,7 +187,11 @@ def read_identifiers(
     body: FieldSet, d: Dictionary, issues: list[Issue], parties: dict[str, Party]
 ) -> TradeIdentifiers | None:
     """TradeID, TradeVersion, the current UTI and each side's SideTradeID (in message order)."""
-    r = Reader(body, d, issues)
+    return _identifiers(Reader(body, d, issues), parties)
+
+
+def _identifiers(r: Reader, parties: dict[str, Party]) -> TradeIdentifiers | None:
+    body, d, issues = r.fs, r.d, r.issues
     party_trade_ids = tuple(
         PartyTradeId(parties[side.fields[_SIDE]].party_id, side_trade_id)
         for side in body.groups.get(_NO_SIDES, _NO_ENTRIES)
@@ -218,16 +227,20 @@ def _offset(r: Reader, tags: tuple[int, int, int]) -> int:
 
 def _stream(entry: FieldSet, d: Dictionary, parties: dict[str, Party], issues: list[Issue]) -> Stream | None:
     r = Reader(entry, d, issues)
+    get = (
+        entry.fields.get
+    )  # a code found in its table is read here; anything else by the Reader, which names it
     before = len(issues)
-    pay = r.coded(_PAY_SIDE, _SIDES, required=True)
-    receive = r.coded(_RECEIVE_SIDE, _SIDES, required=True)
+    pay = v if (v := get(_PAY_SIDE)) in _SIDES else r.coded(_PAY_SIDE, _SIDES, required=True)
+    receive = v if (v := get(_RECEIVE_SIDE)) in _SIDES else r.coded(_RECEIVE_SIDE, _SIDES, required=True)
     notional = r.decimal(_NOTIONAL, required=True)
     currency = r.text(_CURRENCY, required=True)
     effective = r.day(_EFFECTIVE, required=True)
     termination = r.day(_TERMINATION, required=True)
     calc_freq = r.period(_CALC_FREQ_PERIOD, _CALC_FREQ_UNIT, required=True)
     pay_freq = r.period(_PAY_FREQ_PERIOD, _PAY_FREQ_UNIT, required=True)
-    day_count = r.coded(_DAY_COUNT, codes.DAY_COUNT, required=True)
+    v = get(_DAY_COUNT)
+    day_count = _DAY_COUNTS[v] if v in _DAY_COUNTS else r.coded(_DAY_COUNT, _DAY_COUNTS, required=True)
     fixed_rate = r.decimal(_RATE)
     index = r.text(_RATE_INDEX)
     tenor = r.period(_INDEX_TENOR_PERIOD, _INDEX_TENOR_UNIT)
@@ -237,9 +250,14 @@ def _stream(entry: FieldSet, d: Dictionary, parties: dict[str, Party], issues: l
     pay_lag = _offset(r, _PAY_LAG)
     first_regular = r.day(_FIRST_REGULAR)
     last_regular = r.day(_LAST_REGULAR)
-    compounding = r.coded(_COMPOUNDING, codes.COMPOUNDING)
-    r.coded(_STREAM_TYPE, _ZERO, required=True)
-    r.coded(_PAYMENT_STREAM_TYPE, _ZERO, required=True)
+    v = get(_COMPOUNDING)
+    compounding = (
+        _COMPOUNDINGS[v] if v in _COMPOUNDINGS else r.coded(_COMPOUNDING, _COMPOUNDINGS) if v else None
+    )
+    if get(_STREAM_TYPE) != "0":
+        r.coded(_STREAM_TYPE, _ZERO, required=True)
+    if get(_PAYMENT_STREAM_TYPE) != "0":
+        r.coded(_PAYMENT_STREAM_TYPE, _ZERO, required=True)
     if fixed_rate is not None:
         if index is not None:
             r.fail(_INVALID, _RATE_INDEX, "a stream has a fixed rate or an index, not both")
@@ -268,6 +286,11 @@ def _stream(entry: FieldSet, d: Dictionary, parties: dict[str, Party], issues: l
         or day_count is None
     ):
         return None  # unreachable: each missing value has added an issue above
+    roll = r.text(_ROLL)
+    initial, interim, final = (
+        (FLAGS[v] if v in FLAGS else r.flag(tag)) if (v := get(tag)) is not None else False
+        for tag in _EXCHANGES
+    )
     try:
         return Stream(
             payer=payer.party_id,
@@ -285,7 +308,7 @@ def _stream(entry: FieldSet, d: Dictionary, parties: dict[str, Party], issues: l
             spread=spread if spread is not None else Decimal(0),
             reset_frequency=reset,
             fixing_offset_days=fixing,
-            roll_convention=r.text(_ROLL),
+            roll_convention=roll,
             effective_date_adjustment=adjustments[0],
             termination_date_adjustment=adjustments[1],
             calculation_adjustment=adjustments[2],
@@ -294,11 +317,7 @@ def _stream(entry: FieldSet, d: Dictionary, parties: dict[str, Party], issues: l
             first_regular_period_start=first_regular,
             last_regular_period_end=last_regular,
             compounding_method=compounding or _NO_COMPOUNDING,
-            principal_exchanges=PrincipalExchanges(
-                initial=r.flag(_INITIAL_EXCHANGE),
-                intermediate=r.flag(_INTERIM_EXCHANGE),
-                final=r.flag(_FINAL_EXCHANGE),
-            ),
+            principal_exchanges=PrincipalExchanges(initial, interim, final),
         )
     except TradeInvalid as exc:
         for issue in exc.issues:
@@ -329,7 +348,7 @@ def read_trade(body: FieldSet, d: Dictionary) -> Trade:
     issues: list[Issue] = []
     r = Reader(body, d, issues)
     parties = read_parties(body, d, issues)
-    identifiers = read_identifiers(body, d, issues, parties)
+    identifiers = _identifiers(r, parties)
     trade_date = r.day(_TRADE_DATE, required=True)
     product = r.coded(_SECURITY_SUB_TYPE, codes.PRODUCT, required=True)
     entries = body.groups.get(_NO_STREAMS, _NO_ENTRIES)
