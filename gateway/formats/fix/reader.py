@@ -197,8 +197,10 @@ class Reader:
     def adjustment(self, bdc_tag: int, count_tag: int, centre_tag: int) -> DateAdjustment:
         code = self.f.get(bdc_tag)
         if code in _BDC:
+            entries = self.fs.groups.get(count_tag)
+            centres = tuple([e.fields.get(centre_tag) or "" for e in entries]) if entries else ()
             try:
-                return adjustment_of(_BDC[code], self.centres(count_tag, centre_tag))
+                return adjustment_of(_BDC[code], centres)
             except TradeInvalid:
                 pass  # named below
         elif not code and not self.fs.groups.get(count_tag):

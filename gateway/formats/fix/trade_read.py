@@ -216,6 +216,15 @@ def _identifiers(r: Reader, parties: dict[str, Party]) -> TradeIdentifiers | Non
 
 def _offset(r: Reader, tags: tuple[int, int, int]) -> int:
     period_tag, unit_tag, day_type_tag = tags
+    get = r.f.get
+    text = get(period_tag)
+    if not text:
+        return 0
+    if get(unit_tag) == "D" and get(day_type_tag) == "0" and text == text.strip():
+        try:
+            return int(text)  # business days, as they should be
+        except ValueError:
+            pass  # named below
     days = r.integer(period_tag)
     if days is None:
         return 0
@@ -227,9 +236,8 @@ def _offset(r: Reader, tags: tuple[int, int, int]) -> int:
 
 def _stream(entry: FieldSet, d: Dictionary, parties: dict[str, Party], issues: list[Issue]) -> Stream | None:
     r = Reader(entry, d, issues)
-    get = (
-        entry.fields.get
-    )  # a code found in its table is read here; anything else by the Reader, which names it
+    # A code found in its table is taken here; anything else goes to the Reader, which names the problem.
+    get = entry.fields.get
     before = len(issues)
     pay = v if (v := get(_PAY_SIDE)) in _SIDES else r.coded(_PAY_SIDE, _SIDES, required=True)
     receive = v if (v := get(_RECEIVE_SIDE)) in _SIDES else r.coded(_RECEIVE_SIDE, _SIDES, required=True)
