@@ -1,4 +1,4 @@
-"""``clearing-gateway fix ...`` (acceptor, dictionaries) and ``clearing-gateway bench fix``."""
+"""``clearing-gateway fix ...`` (acceptor, dictionaries), ``clearing-gateway bench fix`` and ``bench fix-read``."""
 
 from __future__ import annotations
 
@@ -76,3 +76,16 @@ def bench_fix(
 
     result = asyncio.run(run(messages, rounds))
     typer.echo(json.dumps(result.as_dict()))
+
+
+@bench_app.command("fix-read")
+def bench_fix_read(
+    reads: Annotated[int, typer.Option(min=1, help="Reads of one body per timed run.")] = 3000,
+    repeat: Annotated[int, typer.Option(min=1, help="Timed runs; the best one counts.")] = 5,
+) -> None:
+    """Microseconds to read one AE body into the canonical trade, and to refuse a broken one."""
+    import json
+
+    from tools.bench.fix_read import run
+
+    typer.echo(json.dumps(run(reads, repeat).as_dict()))

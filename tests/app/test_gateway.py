@@ -296,7 +296,7 @@ async def test_an_order_checked_over_fix_is_released_by_its_registered_trade(
 ) -> None:
     """Pre-trade check (D) through the real service, the executed trade reported with the order's ClOrdID
     on the member's side (AE), then a cancel of the order (F): nothing is left to cancel."""
-    from gateway.formats.fix.trade_fields import trade_items
+    from gateway.formats.fix.trade_write import trade_items
     from gateway.formats.fix.wire import Out
 
     async with running(mosquitto, store_url, fix_dir=tmp_path / "fix") as r:
@@ -371,7 +371,7 @@ async def test_one_uti_clears_once_across_sources_and_channels_and_a_repeat_is_a
     """The same UTI from the trade source over MQTT, from a member over FIX, and from the source again
     under a new trade id: one trade cleared, the other two refused naming it. The source's first message
     sent again is answered again on its topic with the trade's current status."""
-    from gateway.formats.fix.trade_fields import trade_items
+    from gateway.formats.fix.trade_write import trade_items
     from gateway.formats.fix.wire import Out
 
     async with running(mosquitto, store_url, fix_dir=tmp_path / "fix") as r:
@@ -440,7 +440,7 @@ async def test_a_members_fix_report_is_alleged_on_the_counterpartys_member_topic
 ) -> None:
     """Bank A reports its own trade over FIX: Bank B is told on its MQTT member topic that the trade
     awaits its acceptance, and nothing is cleared."""
-    from gateway.formats.fix.trade_fields import trade_items
+    from gateway.formats.fix.trade_write import trade_items
     from gateway.formats.fix.wire import Out
 
     async with running(mosquitto, store_url, fix_dir=tmp_path / "fix") as r:

@@ -1,7 +1,7 @@
 """A clearing member's FIX engine, small and independent: logs on, reports trades, keeps what comes back.
 
 It speaks FIXT.1.1 / FIX 5.0 SP2 over plain TCP with the gateway's rules of engagement (the trade
-fields are those ``gateway.formats.fix.trade_fields`` reads), answers TestRequests and logs out cleanly.
+fields are those ``gateway.formats.fix.trade_read`` reads), answers TestRequests and logs out cleanly.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from types import TracebackType
 
 from gateway.clock import Clock, SystemClock
 from gateway.domain.trade import Trade
-from gateway.formats.fix.trade_fields import trade_items
+from gateway.formats.fix.trade_write import trade_items
 from gateway.formats.fix.wire import Item, Out
 
 SOH = "\x01"

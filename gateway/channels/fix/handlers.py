@@ -21,8 +21,9 @@ from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import Party, Trade, TradeIdentifiers
 from gateway.formats.fix import codes, replies
 from gateway.formats.fix.dictionary import Dictionary
+from gateway.formats.fix.reader import Reader
 from gateway.formats.fix.tags import T
-from gateway.formats.fix.trade_fields import Reader, read_streams, read_trade
+from gateway.formats.fix.trade_read import read_streams, read_trade
 from gateway.formats.fix.wire import FieldSet, Out, Parsed, parse
 from gateway.logs import event
 

@@ -16,7 +16,7 @@ from gateway.domain.errors import Issue
 from gateway.domain.reasons import Layer
 from gateway.formats.fix import codes
 from gateway.formats.fix.tags import T
-from gateway.formats.fix.trade_fields import trade_items
+from gateway.formats.fix.trade_write import trade_items
 from gateway.formats.fix.wire import Item, Out
 
 MAX_TEXT = 512

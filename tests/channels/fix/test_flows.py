@@ -21,7 +21,7 @@ from gateway.formats.fpml.read import parse_trade_xml
 from tests.channels.fix.client import FixClient, pairs_of
 from tests.channels.fix.ports import MemoryClearingPort
 from tests.channels.fix.script import GOLDEN, parse_pairs
-from tests.formats.fix.test_trade_fields import EX01
+from tests.formats.fix.test_trade_read import EX01
 from tests.strategies import LEI_A, LEI_B, vanilla_irs
 
 TRADE = parse_pairs((GOLDEN / "vanilla_report.fix").read_text())
