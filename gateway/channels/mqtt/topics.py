@@ -12,6 +12,8 @@ NUL and may not be empty; the broker's ACL grants each principal its own levels 
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from gateway.clearing.ports import OutboxItem, RecipientRole
 from gateway.domain.identifiers import check_segment
 
@@ -22,14 +24,17 @@ def intake_filter(root: str = DEFAULT_ROOT) -> str:
     return f"{root}/in/+/fpml"
 
 
+@lru_cache(maxsize=4096)
 def intake_topic(source: str, root: str = DEFAULT_ROOT) -> str:
     return f"{root}/in/{check_segment(source)}/fpml"
 
 
+@lru_cache(maxsize=4096)  # the same few ids on every status: each checked once
 def source_status_topic(source: str, root: str = DEFAULT_ROOT) -> str:
     return f"{root}/out/{check_segment(source)}/fpml"
 
 
+@lru_cache(maxsize=4096)
 def member_status_topic(member: str, root: str = DEFAULT_ROOT) -> str:
     return f"{root}/member/{check_segment(member)}/fpml"
 

@@ -251,7 +251,7 @@ class FpmlIntake:
 
     async def _attempt(self, call: Callable[[], Awaitable[object]], *, what: str) -> tuple[Issue, ...]:
         """Run ``call`` until it succeeds; a refusal is returned, an unexpected failure retried with backoff."""
-        backoff = Backoff(self._retry_initial_s, self._retry_max_s)
+        backoff: Backoff | None = None  # made on the first failure: most messages never need it
         for attempt in range(1, self._max_attempts + 1):
             try:
                 await call()
@@ -268,6 +268,8 @@ class FpmlIntake:
                 )
                 if attempt == self._max_attempts:
                     break
+                if backoff is None:
+                    backoff = Backoff(self._retry_initial_s, self._retry_max_s)
                 await backoff.wait()
         return _internal(
             "/", f"the clearing service could not store the request after {self._max_attempts} attempts"
