@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import logging
 import sys
 import tempfile
 import threading
@@ -49,6 +50,7 @@ from gateway.config import (
 )
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.trade import Trade
+from gateway.logs import LEVELS
 from gateway.loopback import free_port
 from gateway.rules.hours import ServiceHours
 from gateway.rules.settings import ClearingSettings
@@ -342,14 +344,14 @@ async def _send(source: aiomqtt.Client, trade: Trade, clock: Clock, n: int) -> N
     await source.publish(f"ccp/in/{SOURCE}/fpml", _request(trade, clock, n), qos=1)
 
 
-def run(workdir: Path | None = None, *, log_level: str = "INFO") -> dict[str, Any]:
+def run(workdir: Path | None = None, *, log_level: int = logging.INFO) -> dict[str, Any]:
     """Run the trace in ``workdir`` (a fresh temporary directory when None).
 
     The process logs as ``serve`` does by default (JSON lines at INFO, here on stderr), so the path
     includes the log lines a running gateway writes per trade."""
     from gateway import logs
 
-    logs.configure(logs.LogFormat.JSON, logs.parse_level(log_level, "--log-level"), sys.stderr)
+    logs.configure(logs.LogFormat.JSON, log_level, sys.stderr)
     if workdir is not None:
         return asyncio.run(trace_path(workdir))
     with tempfile.TemporaryDirectory(prefix="trace-path-") as tmp:
@@ -359,9 +361,11 @@ def run(workdir: Path | None = None, *, log_level: str = "INFO") -> dict[str, An
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m tools.trace_path", description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", type=Path, help="keep the database, market data and logs here")
-    parser.add_argument("--log-level", default="INFO", help="as serve's --log-level (default INFO)")
+    parser.add_argument(
+        "--log-level", default="INFO", choices=LEVELS, help="as serve's --log-level (default INFO)"
+    )
     args = parser.parse_args(argv)
-    print(json.dumps(run(args.workdir, log_level=args.log_level), indent=2))
+    print(json.dumps(run(args.workdir, log_level=getattr(logging, args.log_level)), indent=2))
 
 
 if __name__ == "__main__":

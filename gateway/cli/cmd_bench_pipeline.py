@@ -90,12 +90,23 @@ def bench_path(
         typer.Option(help="Keep the database, market data and FIX logs here (else a temporary folder)."),
     ] = None,
     log_level: Annotated[
-        str, typer.Option(help="The gateway's log level, as serve's (logs go to stderr).")
+        str,
+        typer.Option(help="DEBUG, INFO, WARNING or ERROR: the gateway's log level, as serve's (on stderr)."),
     ] = "INFO",
 ) -> None:
     """One FpML trade over MQTT, intake to published clearingConfirmed: every project file its calls touch (JSON)."""
     import json
 
+    from gateway import logs
     from tools.trace_path import run
 
-    typer.echo(json.dumps(run(workdir, log_level=log_level), indent=2))
+    try:
+        level = logs.parse_level(log_level, "--log-level")
+    except logs.LogSettingError as exc:
+        raise typer.BadParameter(exc.message, param_hint=exc.where) from None
+    try:
+        result = run(workdir, log_level=level)
+    except (RuntimeError, OSError) as exc:
+        typer.echo(f"benchmark failed: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(json.dumps(result, indent=2))
