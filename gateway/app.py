@@ -34,7 +34,9 @@ from gateway.channels.mqtt.broker.defaults import AclFeed
 from gateway.channels.mqtt.broker.embedded import EmbeddedBroker
 from gateway.channels.mqtt.client import mqtt_client
 from gateway.channels.mqtt.intake.handler import FpmlIntake
+from gateway.channels.mqtt.intake.loop import HEALTH_KEY as INTAKE_HEALTH
 from gateway.channels.mqtt.intake.loop import MqttIntake
+from gateway.channels.mqtt.publisher import HEALTH_KEY as PUBLISHER_HEALTH
 from gateway.channels.mqtt.publisher import OutboxPublisher
 from gateway.channels.recipients import Recipients
 from gateway.clearing.credit import CreditChecker
@@ -285,6 +287,10 @@ async def open_gateway(
     if schema.official:  # pinned: later messages use this set whatever the working directory
         config = replace(config, fpml=replace(config.fpml, schema_dir=schema.main.parent))
     health = Health(clock)
+    # /healthz says ok only once the intake has subscribed and the publisher is connected (each marks itself
+    # up): a source that waits for it never publishes before the gateway's broker session takes its topic
+    health.set(INTAKE_HEALTH, State.STARTING, "not subscribed yet")
+    health.set(PUBLISHER_HEALTH, State.STARTING, "not connected yet")
     metrics = Metrics()
     async with contextlib.AsyncExitStack() as stack:
         try:

@@ -1,5 +1,8 @@
 """``clearing-gateway bench pipeline``: trades/s and latency through the running gateway, as JSON.
 
+``clearing-gateway bench path``: the files one MQTT trade's calls pass through in the running gateway
+(``tools/trace_path.py``).
+
 ``clearing-gateway bench pipeline-floor``: the cost of the parts of a cleared trade that no design avoids.
 Each figure is per unit (document, message, round trip), measured alone in this process: CPU seconds
 from ``time.process_time`` (this process only: the broker's and the database's own work is not in it)
@@ -78,3 +81,32 @@ def bench_pipeline_floor(
 
     result = asyncio.run(run_floor(trades, (mqtt_host, mqtt_port), pg))
     typer.echo(json.dumps(result, indent=2, sort_keys=True))
+
+
+@bench_app.command("path")
+def bench_path(
+    workdir: Annotated[
+        Path | None,
+        typer.Option(help="Keep the database, market data and FIX logs here (else a temporary folder)."),
+    ] = None,
+    log_level: Annotated[
+        str,
+        typer.Option(help="DEBUG, INFO, WARNING or ERROR: the gateway's log level, as serve's (on stderr)."),
+    ] = "INFO",
+) -> None:
+    """One FpML trade over MQTT, intake to published clearingConfirmed: every project file its calls touch (JSON)."""
+    import json
+
+    from gateway import logs
+    from tools.trace_path import run
+
+    try:
+        level = logs.parse_level(log_level, "--log-level")
+    except logs.LogSettingError as exc:
+        raise typer.BadParameter(exc.message, param_hint=exc.where) from None
+    try:
+        result = run(workdir, log_level=level)
+    except (RuntimeError, OSError) as exc:
+        typer.echo(f"benchmark failed: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(json.dumps(result, indent=2))

@@ -79,3 +79,39 @@ async def test_health_reports_the_broker_outage_and_the_recovery(
             stop.set()
             if not task.done():
                 task.cancel()
+
+
+async def test_health_is_not_ok_until_the_intake_has_subscribed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A source that waits for /healthz before publishing must not publish into a broker session that has
+    no subscription yet (Mosquitto drops that message): the gateway is up only once the intake subscribed."""
+    monkeypatch.setenv(TOKEN_ENV, "ops-token")
+    config = GatewayConfig(
+        data_dir=tmp_path,
+        mqtt=MqttConfig(mode=BrokerMode.EMBEDDED, port=free_port(), client_id="health-start"),
+        store=StoreConfig(url=f"sqlite+aiosqlite:///{tmp_path / 'g.db'}"),
+        fix=FixConfig(enabled=False),
+        ops=OpsConfig(port=0, token_env=TOKEN_ENV),
+    )
+    async with open_gateway(config, clock=FixedClock(), credit=LinearMargin()) as gw:
+        assert gw.ops is not None
+        status, doc = await _health(gw.ops.port)  # serving, but no task runs yet
+        assert status == 503
+        components = doc["components"]
+        assert isinstance(components, dict)
+        assert components["mqtt_intake"]["state"] == "starting"
+        assert components["mqtt_publisher"]["state"] == "starting"
+        stop, started = asyncio.Event(), asyncio.Event()
+        task = asyncio.create_task(gw.run(stop, started))
+        try:
+            await asyncio.wait_for(started.wait(), 20)
+            async with asyncio.timeout(20):
+                while (await _health(gw.ops.port))[0] != 200:  # noqa: ASYNC110 - polling over HTTP
+                    await asyncio.sleep(0.05)
+            status, doc = await _health(gw.ops.port)
+            assert doc["status"] == "ok"
+            assert doc["components"]["mqtt_intake"]["state"] == "up"  # type: ignore[index]
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 20)

@@ -22,6 +22,7 @@ LEAVES = list(leaves())
 OUTPUTS = {
     ("clearing-gateway demo", "--dir"),
     ("clearing-gateway bench pipeline", "--workdir"),
+    ("clearing-gateway bench path", "--workdir"),
     ("clearing-gateway export positions", "--out"),
     ("clearing-gateway market synth", "--out"),
     ("clearing-gateway source acl", "--out"),

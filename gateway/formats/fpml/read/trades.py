@@ -1,6 +1,6 @@
 """An FpML ``trade`` -> canonical Trade: identifiers, parties, trade date, venue, product.
 
-Identifier rule (documented in docs/ARCHITECTURE.md):
+Identifier rule (documented in docs/DESIGN_NOTES.md, "FpML intake"):
 - ``source_trade_id``/``source_version``: the ``partyTradeIdentifier`` of the party that sent the
   message (its partyId equals ``header/sentBy``); else the first ``partyTradeIdentifier`` that is not a
   UTI/USI; its ``tradeId`` (or ``versionedTradeId/tradeId`` with ``version``). Failing those, the UTI,
