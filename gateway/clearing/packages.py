@@ -1,11 +1,13 @@
 """Packages, all or nothing: the legs of a package are decided together. Values in, decisions out; pure.
 
 A package (an FpML ``tradePackage``, FIX reports sharing a PackageID) is named by ``(source, package_id)``.
-Its legs are the latest version of each of its source trades (a correction of one leg replaces that leg).
-The clearing pass hands ``decide_package`` every leg, whichever of them was due, and the legs are then:
+Its legs are its live submissions, and for a source trade with none live its latest version (a correction of
+one leg withdraws the version it replaces and takes its place). The clearing pass hands ``decide_package``
+every leg, whichever of them was due, and the legs are then:
 
 - held (stage QUEUED_PACKAGE, no new status) until every leg has arrived and is affirmed, and refused
-  whole with PACKAGE_INCOMPLETE once ``[packages] complete_within_s`` has passed since the first arrived;
+  whole with PACKAGE_INCOMPLETE once ``[packages] complete_within_s`` has passed since the first arrived
+  (at once when more trades arrived than the package's size);
 - refused whole when any leg fails a rule: that leg with its own reasons, every leg with
   PACKAGE_LEG_REFUSED naming the failing leg(s); likewise when a leg was refused or withdrawn before;
 - queued whole (service hours, backloading) to the latest time any leg is due;
@@ -174,9 +176,10 @@ def _incomplete(
     waiting: Sequence[SubmissionRow],
     batch: decide.Batch,
 ) -> None:
-    """Not every leg is here: held until the deadline, then refused whole."""
+    """Not every leg is here: held until the deadline, then refused whole (at once when more legs arrived
+    than the package has: that can never come right)."""
     due = deadline(package, policy.settings.packages.complete_within_s)
-    if batch.now >= due:
+    if batch.now >= due or package.trades > package.size:
         missing = package.size - package.trades
         parts = []
         if missing > 0:
@@ -188,7 +191,7 @@ def _incomplete(
         issue = Issue(
             ReasonCode.PACKAGE_INCOMPLETE,
             "tradePackage",
-            f"package {package.name} incomplete at {due.isoformat()}: {'; '.join(parts)}",
+            f"package {package.name} refused at {batch.now.isoformat()}: {'; '.join(parts)}",
         )
         for leg in live:
             decide.refuse(leg, batch, [issue])

@@ -89,7 +89,7 @@ async def test_an_incomplete_package_is_refused_whole_at_its_timeout(ccp: FixCcp
     for trade_id in ("PI-1", "PI-2"):
         (status,) = [s for s in statuses_of(refused, trade_id) if s[0] == "1"]
         assert status[2] is not None
-        assert status[2].startswith("tradePackage: package PKG-LATE incomplete at")
+        assert status[2].startswith("tradePackage: package PKG-LATE refused at")
         assert "1 of its 3 trades never arrived" in status[2]
 
 

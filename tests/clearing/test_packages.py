@@ -146,6 +146,14 @@ def test_a_package_is_held_until_every_leg_arrived_then_refused_at_the_deadline(
     assert not late.novated
 
 
+def test_more_legs_than_the_package_has_refuses_it_at_once() -> None:
+    legs = [leg("P-1", 1), leg("P-2", 2), leg("P-3", 2)]  # a third trade in a package of two
+    out = decide_all(policy(), legs, batch())
+    assert {t.stage for t in out.values()} == {Stage.REJECTED}
+    assert all(codes(t) == [R.PACKAGE_INCOMPLETE] for t in out.values())
+    assert "3 trades arrived for a package of 2" in out[legs[0].id].reasons[0].message
+
+
 def test_a_leg_still_alleged_holds_the_package() -> None:
     legs = [leg("P-1", 1), leg("P-2", 2, stage=Stage.ALLEGED)]
     out = decide_all(policy(), legs, batch())
