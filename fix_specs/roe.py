@@ -170,6 +170,7 @@ MESSAGES: dict[str, list[Node]] = {
         "TradeReportTransType*",
         "TradeReportType*",
         "TrdRptStatus",
+        "TotNumTradeReports",
         "TradeReportRefID",
         "@RegulatoryTradeIDGrp",
         "@Instrument*",

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import structlog
 from sqlalchemy.exc import DBAPIError
 
-from gateway.clearing import decide, receipt
+from gateway.clearing import decide, packages, receipt
 from gateway.clearing.credit import BatchPricing
 from gateway.clearing.ports import (
     UnitOfWork,
@@ -25,6 +25,7 @@ from gateway.domain.reasons import ReasonCode
 from gateway.domain.workflow import (
     TERMINAL,
     Stage,
+    SubmissionRow,
     Transition,
     submission_ref,
 )
@@ -126,21 +127,28 @@ async def _decide_batch(svc: ClearingContext, uow: UnitOfWork, ids: Sequence[int
     subs = [s for s in rows if s.stage not in TERMINAL]
     if not subs:
         return None
+    # a package is decided whole: every leg of a package any due submission belongs to, whether due or not
+    pkgs = await _packages(svc, uow, subs)
+    legs = {r.id: r for p in pkgs.values() for r in p.legs if packages.waiting_stage(r.stage)}
+    todo = sorted({**legs, **{s.id: s for s in subs}}.values(), key=lambda s: s.id)
     now = svc.clock.now()
     open_now = svc.hours.is_open(now)
     policy = svc.policy()
     checker = policy.margin_model()
     batch = decide.Batch(now=now, open_now=open_now)
-    batch.members = await uow.accounts.members_by_party({p.party_id for s in subs for p in s.trade.parties})
-    batch.versions = await uow.submissions.versions_of({(s.source, s.source_trade_id) for s in subs})
+    batch.members = await uow.accounts.members_by_party({p.party_id for s in todo for p in s.trade.parties})
+    batch.versions = await uow.submissions.versions_of({(s.source, s.source_trade_id) for s in todo})
     batch.comp_ids = {m.member_id: list(m.comp_ids) for m in batch.members.values()}
-    unknown = {m for s in subs for m in s.members} - batch.comp_ids.keys()
+    unknown = {m for p in pkgs.values() for s in p.legs for m in s.members} | {
+        m for s in subs for m in s.members
+    }
+    unknown -= batch.comp_ids.keys()
     if unknown:  # a member named at receipt whose party is no longer known
         batch.comp_ids |= await uow.accounts.comp_ids_by_member(unknown)
 
     # what may reach the credit check: its accounts are locked and read, its trade priced, up front
     plans: dict[int, decide.Plan | Exception] = {}
-    for s in subs:
+    for s in todo:
         try:
             plans[s.id] = decide.plan(policy, s, batch)
         except Exception as exc:  # refused with INTERNAL_ERROR in the loop below
@@ -160,7 +168,15 @@ async def _decide_batch(svc: ClearingContext, uow: UnitOfWork, ids: Sequence[int
         items = [(p.trade, d.account.account_type) for p in priced for d in p.sides or ()]
         await asyncio.to_thread(checker.prepare, items)
 
+    decided: set[packages.PackageKey] = set()
     for s in subs:
+        key = packages.key_of(s)
+        if key is not None:
+            # a defect here fails the batch (nothing of it is written): no package is ever half decided
+            if key not in decided:
+                decided.add(key)
+                packages.decide_package(policy, pkgs[key], plans, batch)
+            continue
         try:
             plan = plans[s.id]
             if isinstance(plan, Exception):
@@ -179,6 +195,18 @@ async def _decide_batch(svc: ClearingContext, uow: UnitOfWork, ids: Sequence[int
     await uow.cleared.insert(batch.cleared, batch.cleared_dates, now)
     await uow.accounts.put_risk_many({k: batch.book[k] for k in batch.touched}, stored.keys(), now)
     return batch
+
+
+async def _packages(
+    svc: ClearingContext, uow: UnitOfWork, subs: Sequence[SubmissionRow]
+) -> dict[packages.PackageKey, packages.Package]:
+    """The packages ``subs`` are legs of, each with all its legs (locked: another instance waits)."""
+    keys = {k for s in subs if (k := packages.key_of(s)) is not None}
+    if not keys:
+        return {}
+    stored = await uow.submissions.package_legs(keys, lock=True, trades=svc.trades_seen)
+    mine = {s.id: s for s in subs}
+    return {k: packages.Package.of(k, [mine.get(r.id, r) for r in rows]) for k, rows in stored.items()}
 
 
 def _log_decision(t: Transition) -> None:

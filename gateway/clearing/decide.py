@@ -407,7 +407,7 @@ def decide(policy: Policy, sub: SubmissionRow, p: Plan, batch: Batch) -> None:
 
     # timing: outside service hours -> queued to the open; old trade date -> backload queue
     if timing.due_at > now:
-        _queue(policy, sub, trade, timing, batch)
+        queue(policy, sub, trade, timing, batch)
         return
     if not batch.open_now:
         return  # due, but the window closed before it was reached: picked up at the next open
@@ -456,12 +456,12 @@ def decide(policy: Policy, sub: SubmissionRow, p: Plan, batch: Batch) -> None:
     if shortfalls:
         if sub_block.reason is not None:
             shortfalls.insert(0, sub_block.reason)
-        _short(policy, sub, batch, shortfalls, business_date)
+        short(policy, sub, batch, shortfalls, business_date)
         return
-    _novate(policy, sub, trade, impacts, states, batch, business_date)
+    register(policy, sub, trade, impacts, states, batch, business_date)
 
 
-def _queue(policy: Policy, sub: SubmissionRow, trade: Trade, timing: Timing, batch: Batch) -> None:
+def queue(policy: Policy, sub: SubmissionRow, trade: Trade, timing: Timing, batch: Batch) -> None:
     """Not due yet: queued to the open, or to its backload date (told once, when it is first queued)."""
     stage = Stage.QUEUED_BACKLOAD if timing.backload else Stage.QUEUED_HOURS
     if sub.stage is stage:
@@ -495,7 +495,7 @@ def _queue(policy: Policy, sub: SubmissionRow, trade: Trade, timing: Timing, bat
     )
 
 
-def _short(
+def short(
     policy: Policy, sub: SubmissionRow, batch: Batch, shortfalls: list[Issue], business_date: date
 ) -> None:
     """Short of collateral: refused, or pending until collateral is lodged (as the settings say)."""
@@ -525,7 +525,7 @@ def ccp_trade_ids(policy: Policy, sub: SubmissionRow, business_date: date) -> tu
     )
 
 
-def _novate(
+def register(
     policy: Policy,
     sub: SubmissionRow,
     trade: Trade,

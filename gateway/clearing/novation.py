@@ -38,6 +38,7 @@ def _cleared(trade: Trade, keep: Party, replaced: Party, ccp: Party, ccp_trade_i
         streams=tuple(_swap_party(s, replaced.party_id, ccp.party_id) for s in trade.streams),
         execution_venue=trade.execution_venue,
         sub_block=trade.sub_block,
+        package=trade.package,  # a cleared trade names the package it was executed in (originatingPackage)
     )
 
 

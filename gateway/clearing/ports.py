@@ -132,6 +132,16 @@ class SubmissionRepository(Protocol):
         self, trades: Iterable[tuple[str, str]]
     ) -> dict[tuple[str, str], list[VersionRow]]: ...
 
+    async def package_legs(
+        self,
+        packages: Iterable[tuple[str, str]],
+        *,
+        lock: bool = False,
+        trades: Mapping[int, Trade] | None = None,
+    ) -> dict[tuple[str, str], list[SubmissionRow]]:
+        """Every submission of each ``(source, package_id)``, oldest first (a package is decided whole)."""
+        ...
+
     async def live_by_uti(self, uti: str, *, lock: bool = False) -> SubmissionRow | None:
         """The one submission holding ``uti`` while it is neither refused nor withdrawn."""
         ...

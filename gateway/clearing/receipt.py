@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from gateway.clearing import affirmation, decide
+from gateway.clearing import affirmation, decide, packages
 from gateway.clearing.ports import (
     Affirmation,
     StatusUpdate,
@@ -325,12 +325,28 @@ async def withdraw(
             return await uow.statuses.latest(sub.id)
         await uow.submissions.set_stage(sub.id, Stage.WITHDRAWN, at)
         recipients = await recipients_of(svc, uow, sub)
-        return await uow.statuses.record(
+        update = await uow.statuses.record(
             sub,
             ClearingStatusCode.WITHDRAWN,
             at,
             recipients,
             reasons=[Issue(ReasonCode.LIFE_RETRACTED, "requestClearingRetracted", reason or "withdrawn")],
+        )
+        await _withdraw_package(svc, uow, sub, at)
+        return update
+
+
+async def _withdraw_package(svc: ClearingContext, uow: UnitOfWork, sub: SubmissionRow, at: datetime) -> None:
+    """A package clears whole or not at all: withdrawing one leg withdraws its other live legs with it."""
+    key = packages.key_of(sub)
+    if key is None:
+        return
+    rows = (await uow.submissions.package_legs([key], lock=True))[key]
+    others, issue = packages.withdrawn_with(packages.Package.of(key, rows), sub)
+    for leg in others:
+        await uow.submissions.set_stage(leg.id, Stage.WITHDRAWN, at)
+        await uow.statuses.record(
+            leg, ClearingStatusCode.WITHDRAWN, at, await recipients_of(svc, uow, leg), reasons=[issue]
         )
 
 

@@ -18,7 +18,15 @@ from gateway.domain.errors import (
     TradeInvalid,
 )
 from gateway.domain.reasons import REASONS, ReasonCode
-from gateway.domain.trade import Party, PartyTradeId, PrincipalExchanges, Stream, Trade, TradeIdentifiers
+from gateway.domain.trade import (
+    PackageRef,
+    Party,
+    PartyTradeId,
+    PrincipalExchanges,
+    Stream,
+    Trade,
+    TradeIdentifiers,
+)
 from gateway.domain.values import NO_ADJUSTMENT, DateAdjustment, Period, Step
 
 __all__ = [
@@ -35,6 +43,7 @@ __all__ = [
     "Issue",
     "MarketDataError",
     "NotEligible",
+    "PackageRef",
     "Party",
     "PartyTradeId",
     "Period",

@@ -14,7 +14,15 @@ from typing import Any
 from gateway.domain.enums import BusinessDayConvention, CompoundingMethod, DayCount, ProductClass
 from gateway.domain.errors import InputRejected, Issue, TradeInvalid
 from gateway.domain.reasons import ReasonCode
-from gateway.domain.trade import Party, PartyTradeId, PrincipalExchanges, Stream, Trade, TradeIdentifiers
+from gateway.domain.trade import (
+    PackageRef,
+    Party,
+    PartyTradeId,
+    PrincipalExchanges,
+    Stream,
+    Trade,
+    TradeIdentifiers,
+)
 from gateway.domain.values import DateAdjustment, Period, Step
 
 JsonDict = dict[str, Any]
@@ -75,7 +83,7 @@ def stream_to_dict(s: Stream) -> JsonDict:
 
 def trade_to_dict(t: Trade) -> JsonDict:
     ids = t.identifiers
-    return {
+    out: JsonDict = {
         "source_trade_id": ids.source_trade_id,
         "source_version": ids.source_version,
         "uti": ids.uti,
@@ -93,6 +101,15 @@ def trade_to_dict(t: Trade) -> JsonDict:
         ],
         "streams": [stream_to_dict(s) for s in t.streams],
     }
+    if t.package is not None:  # only when there is one: the JSON of a trade outside a package is unchanged
+        pkg = t.package
+        out["package"] = {
+            "package_id": pkg.package_id,
+            "size": pkg.size,
+            "sequence": pkg.sequence,
+            "issuer": pkg.issuer,
+        }
+    return out
 
 
 def dumps(t: Trade, *, indent: int | None = None) -> str:
@@ -324,6 +341,17 @@ def trade_from_dict(data: Any, path: str = "trade") -> Trade:
         sub_block=r.bool_("sub_block", False),
         parties=(parties[0], parties[1]),
         streams=tuple(stream_from_dict(s, f"{path}.streams[{i}]") for i, s in enumerate(r.list_("streams"))),
+        package=_read_package(r.sub("package"), path),
+    )
+
+
+def _read_package(r: _Reader | None, path: str) -> PackageRef | None:
+    """The trade's package (``package``: absent for a trade outside one); an invalid one is TradeInvalid."""
+    if r is None:
+        return None
+    sequence = None if r.raw("sequence", required=False) is None else r.int_("sequence", 0)
+    return PackageRef(
+        r.str_("package_id", required=False), r.int_("size", 0), sequence, r.str_("issuer", required=False)
     )
 
 

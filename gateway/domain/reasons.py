@@ -98,6 +98,9 @@ class ReasonCode(StrEnum):
     LIFE_SUPERSEDED = "LIFE_SUPERSEDED"
     LIFE_DECLINED_BY_COUNTERPARTY = "LIFE_DECLINED_BY_COUNTERPARTY"
     LIFE_NOT_AFFIRMED_BY_EOD = "LIFE_NOT_AFFIRMED_BY_EOD"
+    # Packages: all legs clear together or none does
+    PACKAGE_LEG_REFUSED = "PACKAGE_LEG_REFUSED"  # refused because a leg of its package is
+    PACKAGE_INCOMPLETE = "PACKAGE_INCOMPLETE"  # not every leg of the package arrived in time
     # Reference data and collateral administration
     REF_INVALID_INPUT = "REF_INVALID_INPUT"
     REF_UNKNOWN_MEMBER = "REF_UNKNOWN_MEMBER"
@@ -287,6 +290,12 @@ REASONS: dict[ReasonCode, ReasonInfo] = {
     ),
     ReasonCode.LIFE_NOT_AFFIRMED_BY_EOD: _R(
         L.LIFECYCLE, "NotAffirmedByEndOfDay", 99, 99, "the counterparty had not affirmed it by end of day"
+    ),
+    ReasonCode.PACKAGE_LEG_REFUSED: _R(
+        L.LIFECYCLE, "PackageLegRefused", 99, 99, "a trade of the same package was refused: none is cleared"
+    ),
+    ReasonCode.PACKAGE_INCOMPLETE: _R(
+        L.LIFECYCLE, "PackageIncomplete", 99, 99, "not every trade of the package arrived in time"
     ),
     ReasonCode.REF_INVALID_INPUT: _R(
         L.REFDATA, "InvalidReferenceData", 99, 99, "reference data input is invalid"

@@ -86,6 +86,40 @@ class TradeIdentifiers:
 
 
 @dataclass(frozen=True, slots=True)
+class PackageRef:
+    """The package a trade was executed in (FpML ``originatingPackage``, FIX PackageID): a package clears
+    whole or not at all. ``package_id`` None: a ``tradePackage`` without a ``packageIdentifier``."""
+
+    package_id: str | None
+    size: int  # how many trades the package has
+    sequence: int | None = None  # this trade's place in it, 1-based, when the sender gave it
+    issuer: str | None = None  # who issued the package id (FpML packageIdentifier/issuer)
+
+    def __post_init__(self) -> None:
+        if self.size < 1:
+            raise _fail(
+                ReasonCode.FPML_INVALID_VALUE, "originatingPackage.size", "a package has 1 or more trades"
+            )
+        if self.sequence is not None and not 1 <= self.sequence <= self.size:
+            raise _fail(
+                ReasonCode.FPML_INVALID_VALUE,
+                "originatingPackage.sequenceNumber",
+                f"sequence {self.sequence} is not within 1..{self.size}",
+            )
+        if self.package_id is not None and not self.package_id.strip():
+            raise _fail(
+                ReasonCode.FPML_MISSING_FIELD, "originatingPackage.packageIdentifier", "empty package id"
+            )
+        if (self.package_id is None) != (self.issuer is None):
+            raise _fail(
+                ReasonCode.FPML_MISSING_FIELD,
+                "originatingPackage.packageIdentifier",
+                "a package id and its issuer go together",
+            )
+        _carried("originatingPackage", self.package_id, self.issuer)
+
+
+@dataclass(frozen=True, slots=True)
 class PrincipalExchanges:
     initial: bool = False
     intermediate: bool = False
@@ -224,6 +258,7 @@ class Trade:
     streams: tuple[Stream, ...]
     execution_venue: str | None = None
     sub_block: bool = False
+    package: PackageRef | None = None  # the package it was executed in, if any
 
     def __post_init__(self) -> None:
         if len(self.parties) != 2:

@@ -27,6 +27,7 @@ class Stage(StrEnum):
     QUEUED_HOURS = "QUEUED_HOURS"  # eligible, waiting for the service to open
     QUEUED_BACKLOAD = "QUEUED_BACKLOAD"  # eligible, waiting for its backload date
     PENDING_COLLATERAL = "PENDING_COLLATERAL"  # short of collateral, re-checked on lodgement
+    QUEUED_PACKAGE = "QUEUED_PACKAGE"  # a package's leg waiting for its other legs (until its due time)
     CLEARED = "CLEARED"
     REJECTED = "REJECTED"
     WITHDRAWN = "WITHDRAWN"
@@ -68,6 +69,7 @@ class SubmissionRow:
     business_date: date | None
     backload: bool
     affirm_member: str | None = None  # the member that must affirm a member's report (two-sided FIX)
+    package_id: str | None = None  # the package it is a leg of: (source, package_id) names the package
 
     @property
     def ref(self) -> str:

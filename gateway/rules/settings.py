@@ -85,6 +85,17 @@ class CreditSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class PackageSettings:
+    # A package's legs are held until all have arrived (FIX reports them one by one); a package still
+    # incomplete this many seconds after its first leg arrived is refused whole (PACKAGE_INCOMPLETE).
+    complete_within_s: int = 300
+
+    def __post_init__(self) -> None:
+        if self.complete_within_s < 1:
+            raise _bad("packages.complete_within_s", "must be 1 second or more")
+
+
+@dataclass(frozen=True, slots=True)
 class BlockThresholds:
     """Block trade thresholds per currency and product class (``ProductClass`` values): a venue's sub-block
     trade skips the credit check only below its threshold; a currency or product class without one never
@@ -140,6 +151,7 @@ class ClearingSettings:
     credit: CreditSettings = field(default_factory=CreditSettings)
     block_thresholds: BlockThresholds = field(default_factory=BlockThresholds)
     collateral: EligibleCollateral = field(default_factory=EligibleCollateral)
+    packages: PackageSettings = field(default_factory=PackageSettings)
 
     @classmethod
     def from_toml(cls, text: str, where: str = "settings") -> ClearingSettings:
@@ -154,6 +166,7 @@ class ClearingSettings:
             "credit",
             "block_thresholds",
             "collateral",
+            "packages",
         }
         if unknown:
             raise _bad(where, f"unknown sections: {', '.join(sorted(unknown))}")
@@ -184,6 +197,7 @@ class ClearingSettings:
             ),
             block_thresholds=_thresholds(data),
             collateral=EligibleCollateral.from_table(data.get("collateral", {})),
+            packages=PackageSettings(**_section(data, "packages", {"complete_within_s": int})),
         )
 
     @classmethod

@@ -57,6 +57,7 @@ def _row(r: Any, trade: Trade | None = None) -> SubmissionRow:
         business_date=r.business_date,
         backload=r.backload,
         affirm_member=r.affirm_member,
+        package_id=r.package_id,
     )
 
 
@@ -178,6 +179,33 @@ async def versions_of(
         return out
     for r in await conn.execute(_VERSIONS_OF, {"keys": keys}):
         out[(r.source, r.source_trade_id)].append(VersionRow(int(r.id), r.source_version, Stage(r.stage)))
+    return out
+
+
+_PACKAGE_LEGS = (
+    select(*_WORK_COLUMNS)
+    .where(tuple_(t.submissions.c.source, t.submissions.c.package_id).in_(bindparam("keys", expanding=True)))
+    .order_by(t.submissions.c.id)
+)
+
+
+async def package_legs(
+    conn: AsyncConnection,
+    packages: Iterable[tuple[str, str]],
+    *,
+    lock: bool = False,
+    trades: Mapping[int, Trade] | None = None,
+) -> dict[tuple[str, str], list[SubmissionRow]]:
+    """Every submission of each ``(source, package_id)``, oldest first, in one query; with ``lock`` taken
+    ``FOR UPDATE`` (waiting for another instance deciding the same package: a package is decided whole)."""
+    keys = list(set(packages))
+    out: dict[tuple[str, str], list[SubmissionRow]] = {k: [] for k in keys}
+    if not keys:
+        return out
+    known = trades or {}
+    q = _PACKAGE_LEGS.with_for_update() if lock else _PACKAGE_LEGS
+    for r in await conn.execute(q, {"keys": keys}):
+        out[(r.source, r.package_id)].append(_row(r, known.get(int(r.id))))
     return out
 
 
@@ -319,6 +347,7 @@ def _new_row(
         business_date=business_date,
         backload=False,
         affirm_member=affirm_member,
+        package_id=sub.package_id,
     )
 
 
@@ -349,7 +378,10 @@ async def due(
     s = t.submissions.c
     conditions = [
         s.stage == Stage.RECEIVED.value,
-        and_(s.stage.in_([Stage.QUEUED_HOURS.value, Stage.QUEUED_BACKLOAD.value]), s.due_at <= now),
+        and_(
+            s.stage.in_([Stage.QUEUED_HOURS.value, Stage.QUEUED_BACKLOAD.value, Stage.QUEUED_PACKAGE.value]),
+            s.due_at <= now,
+        ),
     ]
     if open_now:
         conditions.append(and_(s.stage == Stage.PENDING_COLLATERAL.value, s.needs_recheck.is_(True)))
@@ -384,6 +416,7 @@ async def unregistered(conn: AsyncConnection, business_date: date) -> list[int]:
                     Stage.ALLEGED.value,
                     Stage.QUEUED_HOURS.value,
                     Stage.PENDING_COLLATERAL.value,
+                    Stage.QUEUED_PACKAGE.value,
                 ]
             ),
             s.backload.is_(False),

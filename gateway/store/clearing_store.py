@@ -76,6 +76,15 @@ class SqlSubmissions:
     async def versions_of(self, trades: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[VersionRow]]:
         return await repo.versions_of(self._conn, trades)
 
+    async def package_legs(
+        self,
+        packages: Iterable[tuple[str, str]],
+        *,
+        lock: bool = False,
+        trades: Mapping[int, Trade] | None = None,
+    ) -> dict[tuple[str, str], list[SubmissionRow]]:
+        return await repo.package_legs(self._conn, packages, lock=lock, trades=trades)
+
     async def live_by_uti(self, uti: str, *, lock: bool = False) -> SubmissionRow | None:
         return await repo.live_by_uti(self._conn, uti, lock=lock)
 

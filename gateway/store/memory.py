@@ -115,6 +115,7 @@ class MemoryUnitOfWork:
                 business_date=n.business_date,
                 backload=False,
                 affirm_member=n.affirm_member,
+                package_id=sub.package_id,
             )
             self.s.submissions[row.id] = SubmissionRecord(row, None if sub.is_correction else ids.uti)
             out.append(row)
@@ -147,6 +148,19 @@ class MemoryUnitOfWork:
             found = out.get((r.source, r.source_trade_id))
             if found is not None:
                 found.append(VersionRow(r.id, r.source_version, r.stage))
+        return out
+
+    async def package_legs(
+        self,
+        packages: Iterable[tuple[str, str]],
+        *,
+        lock: bool = False,
+        trades: Mapping[int, Trade] | None = None,
+    ) -> dict[tuple[str, str], list[SubmissionRow]]:
+        out: dict[tuple[str, str], list[SubmissionRow]] = {k: [] for k in set(packages)}
+        for r in self._rows():
+            if r.package_id is not None and (found := out.get((r.source, r.package_id))) is not None:
+                found.append(r)
         return out
 
     async def live_by_uti(self, uti: str, *, lock: bool = False) -> SubmissionRow | None:
@@ -214,7 +228,7 @@ class MemoryUnitOfWork:
             r = x.row
             if r.stage is Stage.RECEIVED:
                 return True
-            if r.stage in (Stage.QUEUED_HOURS, Stage.QUEUED_BACKLOAD):
+            if r.stage in (Stage.QUEUED_HOURS, Stage.QUEUED_BACKLOAD, Stage.QUEUED_PACKAGE):
                 return r.due_at is not None and r.due_at <= now
             return open_now and r.stage is Stage.PENDING_COLLATERAL and x.needs_recheck
 
@@ -222,7 +236,13 @@ class MemoryUnitOfWork:
         return ids[:limit]
 
     async def unregistered(self, business_date: date) -> list[int]:
-        live = (Stage.RECEIVED, Stage.ALLEGED, Stage.QUEUED_HOURS, Stage.PENDING_COLLATERAL)
+        live = (
+            Stage.RECEIVED,
+            Stage.ALLEGED,
+            Stage.QUEUED_HOURS,
+            Stage.PENDING_COLLATERAL,
+            Stage.QUEUED_PACKAGE,
+        )
         return [
             r.id
             for r in self._rows()

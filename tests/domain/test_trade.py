@@ -8,7 +8,16 @@ from decimal import Decimal
 import pytest
 from hypothesis import given
 
-from gateway.domain import InputRejected, Period, PeriodUnit, ReasonCode, Trade, TradeInvalid, codec
+from gateway.domain import (
+    InputRejected,
+    PackageRef,
+    Period,
+    PeriodUnit,
+    ReasonCode,
+    Trade,
+    TradeInvalid,
+    codec,
+)
 from tests.strategies import LEI_A, irs_trades, vanilla_irs
 
 
@@ -91,3 +100,28 @@ def test_period_parse() -> None:
     with pytest.raises(TradeInvalid):
         Period.parse("six months")
     assert vanilla_irs().party(LEI_A).name == "Bank A"
+
+
+def test_a_trades_package_round_trips_and_a_trade_outside_one_has_no_package_key() -> None:
+    plain = vanilla_irs()
+    assert "package" not in json.loads(codec.dumps(plain))  # the stored JSON of other trades is unchanged
+    for package in (PackageRef("SW-1", 2, 1, "SEF"), PackageRef(None, 3)):
+        trade = dataclasses.replace(plain, package=package)
+        assert codec.loads(codec.dumps(trade)) == trade
+
+
+@pytest.mark.parametrize(
+    ("args", "path"),
+    [
+        (("P", 0, None, "I"), "originatingPackage.size"),
+        (("P", 2, 3, "I"), "originatingPackage.sequenceNumber"),
+        (("P", 2, 1, None), "originatingPackage.packageIdentifier"),
+        ((" ", 2, 1, "I"), "originatingPackage.packageIdentifier"),
+    ],
+)
+def test_an_impossible_package_is_refused_naming_the_field(
+    args: tuple[str | None, int, int | None, str | None], path: str
+) -> None:
+    with pytest.raises(TradeInvalid) as err:
+        PackageRef(*args)
+    assert err.value.path == path

@@ -240,6 +240,34 @@ async def test_due_work_and_end_of_day_candidates(store: ClearingStore) -> None:
         assert await uow.submissions.unregistered(TODAY - timedelta(days=1)) == []
 
 
+async def test_a_packages_legs_are_read_together_and_a_held_leg_is_due_at_its_deadline(
+    store: ClearingStore,
+) -> None:
+    def leg(trade_id: str, message_id: str, package_id: str | None) -> NewSubmission:
+        n = new(aud_irs(trade_id), message_id)
+        return replace(n, sub=replace(n.sub, package_id=package_id))
+
+    a1 = await one(store, leg("A1", "M-1", "PKG-A"))
+    await one(store, leg("OTHER", "M-2", None))
+    a2 = await one(store, leg("A2", "M-3", "PKG-A"))
+    b1 = await one(store, leg("B1", "M-4", "PKG-B"))
+    assert (a1.package_id, b1.package_id) == ("PKG-A", "PKG-B")
+    deadline = AT + timedelta(minutes=5)
+    async with store.begin() as uow:
+        await uow.submissions.set_stage(a1.id, Stage.QUEUED_PACKAGE, AT, due_at=deadline)
+        legs = await uow.submissions.package_legs(
+            [("MARKITWIRE", "PKG-A"), ("MARKITWIRE", "PKG-B"), ("ELSEWHERE", "PKG-A")], lock=True
+        )
+    assert [r.id for r in legs[("MARKITWIRE", "PKG-A")]] == [a1.id, a2.id]
+    assert legs[("MARKITWIRE", "PKG-A")][0].stage is Stage.QUEUED_PACKAGE
+    assert [r.id for r in legs[("MARKITWIRE", "PKG-B")]] == [b1.id]
+    assert legs[("ELSEWHERE", "PKG-A")] == []
+    async with store.read() as uow:
+        assert a1.id not in await uow.submissions.due(AT, open_now=True, limit=10)
+        assert a1.id in await uow.submissions.due(deadline, open_now=False, limit=10)
+        assert a1.id in await uow.submissions.unregistered(TODAY)  # end of day refuses a held leg too
+
+
 # ---------------------------------------------------------------- statuses and the outbox
 
 

@@ -8,6 +8,8 @@ request, so the writer of the request's few header elements stays here with the 
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from datetime import datetime
 
 from gateway.domain.trade import Trade
@@ -31,16 +33,7 @@ def request_clearing(
     """One trade's clearing request (or its retraction) from ``source`` to ``ccp``, on one line."""
 
     def body(emit: Emit, ind: str) -> None:
-        mid = text(xml_text(message_id, "header.messageId", coded=True))
-        sent_by = text(xml_text(source, "header.sentBy", coded=True))
-        send_to = text(xml_text(ccp, "header.sendTo", coded=True))
-        created = timestamp_text(at, "header.creationTimestamp")
-        emit(
-            f'<header><messageId messageIdScheme="{schemes.MESSAGE_ID}">{mid}</messageId>'
-            f'<sentBy messageAddressScheme="{schemes.PARTICIPANT}">{sent_by}</sentBy>'
-            f'<sendTo messageAddressScheme="{schemes.PARTICIPANT}">{send_to}</sendTo>'
-            f"<creationTimestamp>{created}</creationTimestamp></header>"
-        )
+        _header(emit, source=source, message_id=message_id, at=at, ccp=ccp)
         if not retracted:  # a retraction is a non-correctable message: no isCorrection
             emit(f"<isCorrection>{'true' if correction else 'false'}</isCorrection>")
         correlation = text(xml_text(trade.identifiers.source_trade_id, "correlationId", coded=True))
@@ -53,3 +46,54 @@ def request_clearing(
         render.party_elements(emit, ind, parties)
 
     return render.document("requestClearingRetracted" if retracted else "requestClearing", body, pretty=False)
+
+
+def request_clearing_package(
+    trades: Sequence[Trade],
+    *,
+    package_id: str,
+    issuer: str,
+    source: str,
+    message_id: str,
+    at: datetime,
+    ccp: str = "CCP",
+) -> bytes:
+    """A package's clearing request: ``trades`` in one ``tradePackage`` whose ``packageIdentifier`` is
+    ``issuer`` + ``package_id`` (the shape of the official ``pkg-ex60-request-clearing.xml``), on one line."""
+
+    def body(emit: Emit, ind: str) -> None:
+        _header(emit, source=source, message_id=message_id, at=at, ccp=ccp)
+        emit("<isCorrection>false</isCorrection>")
+        correlation = text(xml_text(package_id, "correlationId", coded=True))
+        emit(
+            f'<correlationId correlationIdScheme="{schemes.CORRELATION_ID}">{correlation}</correlationId>'
+            "<sequenceNumber>1</sequenceNumber>"
+        )
+        pid = text(xml_text(package_id, "packageIdentifier", coded=True))
+        issued_by = text(xml_text(issuer, "packageIdentifier.issuer", coded=True))
+        emit(
+            f"<tradePackage><packageHeader><packageIdentifier><issuer>{issued_by}</issuer>"
+            f'<tradeId tradeIdScheme="{schemes.PACKAGE_ID}">{pid}</tradeId></packageIdentifier>'
+            "</packageHeader>"
+        )
+        parties = PartyTable()
+        for n, t in enumerate(trades, start=1):  # the package is said once, around its trades
+            bare = dataclasses.replace(t, package=None)
+            render.trade(emit, ind, bare, parties, source=source, prefix=f"trade{n}-")
+        emit("</tradePackage>")
+        render.party_elements(emit, ind, parties)
+
+    return render.document("requestClearing", body, pretty=False)
+
+
+def _header(emit: Emit, *, source: str, message_id: str, at: datetime, ccp: str) -> None:
+    mid = text(xml_text(message_id, "header.messageId", coded=True))
+    sent_by = text(xml_text(source, "header.sentBy", coded=True))
+    send_to = text(xml_text(ccp, "header.sendTo", coded=True))
+    created = timestamp_text(at, "header.creationTimestamp")
+    emit(
+        f'<header><messageId messageIdScheme="{schemes.MESSAGE_ID}">{mid}</messageId>'
+        f'<sentBy messageAddressScheme="{schemes.PARTICIPANT}">{sent_by}</sentBy>'
+        f'<sendTo messageAddressScheme="{schemes.PARTICIPANT}">{send_to}</sendTo>'
+        f"<creationTimestamp>{created}</creationTimestamp></header>"
+    )

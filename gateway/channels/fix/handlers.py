@@ -7,6 +7,7 @@ on the same session. It never raises: every failure becomes a reply that names t
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
@@ -21,6 +22,7 @@ from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import Party, Trade, TradeIdentifiers
 from gateway.formats.fix import codes, replies
 from gateway.formats.fix.dictionary import Dictionary
+from gateway.formats.fix.package import read_package
 from gateway.formats.fix.reader import Reader
 from gateway.formats.fix.tags import T
 from gateway.formats.fix.trade_read import read_streams, read_trade
@@ -222,6 +224,8 @@ class FixHandlers:
             )
         try:
             trade = self._trade_of(body)
+            if (package := read_package(body, self.d, member.comp_id)) is not None:
+                trade = dataclasses.replace(trade, package=package)
             self._authorise(member, trade)
         except InputRejected as exc:
             _log_identity_refusals(member, exc.issues)
@@ -243,7 +247,7 @@ class FixHandlers:
             received_at=now,
             trade=trade,
             is_correction=trans == "2",
-            package_id=body.get(T.PackageID),
+            package_id=None if trade.package is None else trade.package.package_id,
             raw=raw.encode("utf-8", "surrogateescape"),
             orders=_orders_of(body, member),
             # a member's own report is alleged to the other side; an approved source's is affirmed already

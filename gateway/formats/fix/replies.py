@@ -128,6 +128,8 @@ def status_report(update: StatusUpdate, *, recipient_comp_id: str, participant: 
     if update.ccp_trade_ids and own and own[0] < len(update.ccp_trade_ids):
         items.append((T.SecondaryTradeID, update.ccp_trade_ids[own[0]]))
     items += trade_items(trade)
+    if trade.package is not None and trade.package.package_id is not None:  # a leg names its package
+        items += [(T.PackageID, trade.package.package_id), (T.TotNumTradeReports, str(trade.package.size))]
     if update.clearing_business_date is not None:
         items.append((T.ClearingBusinessDate, fix_date(update.clearing_business_date)))
     items.append((T.TransactTime, timestamp(update.at)))

@@ -79,6 +79,7 @@ class T(IntEnum):
     TotalNumPosReports = 727
     PosReqResult = 728
     PosReqStatus = 729
+    TotNumTradeReports = 748
     TradeReportRejectReason = 751
     NoPosAmt = 753
     SecuritySubType = 762

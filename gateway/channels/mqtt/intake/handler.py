@@ -25,6 +25,7 @@ from gateway.clock import Clock
 from gateway.domain.errors import GatewayError, Issue
 from gateway.domain.messages import ClearingRequest, InboundMessage
 from gateway.domain.reasons import ReasonCode
+from gateway.domain.trade import Trade
 from gateway.logs import event
 
 log = logging.getLogger(__name__)
@@ -204,7 +205,7 @@ class FpmlIntake:
                 trade=trade,
                 is_correction=req.is_correction,
                 correlation_id=req.correlation_id,
-                package_id=req.package_id,
+                package_id=_package_key(trade, accepted.message_id),
                 raw=accepted.raw,
             )
             for n, trade in enumerate(req.trades, start=1)
@@ -274,3 +275,11 @@ class FpmlIntake:
         return _internal(
             "/", f"the clearing service could not store the request after {self._max_attempts} attempts"
         )
+
+
+def _package_key(trade: Trade, message_id: str) -> str | None:
+    """The package a trade is a leg of: its package id, else the message's id (a ``tradePackage`` without
+    a ``packageIdentifier`` is one package all the same). None: not in a package."""
+    if trade.package is None:
+        return None
+    return trade.package.package_id or message_id

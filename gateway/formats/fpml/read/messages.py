@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.errors import Issue
@@ -20,6 +20,7 @@ from gateway.domain.reasons import REASONS, ReasonCode
 from gateway.domain.trade import PartyTradeId, Trade
 from gateway.formats.fpml.read import readers
 from gateway.formats.fpml.read.context import DocContext
+from gateway.formats.fpml.read.package import in_package, originating
 from gateway.formats.fpml.read.problems import Problems, bounded
 from gateway.formats.fpml.read.trades import read_trade
 from gateway.formats.fpml.read.xml import (
@@ -92,9 +93,17 @@ class _Collector:
         self.failures: list[TradeFailure] = []
         self.count = 0
 
-    def read(self, trade_el: Element, package: Element | None = None) -> Trade | None:
+    def read(self, trade_el: Element, package: Element | None = None, sequence: int = 0) -> Trade | None:
         problems = Problems()
         trade = read_trade(trade_el, self.ctx, problems, package)
+        if trade is not None:  # the package it belongs to: around it, or named in its header
+            header = child(trade_el, "tradeHeader")
+            if package is not None:
+                ref = in_package(package, sequence, problems)
+            else:
+                ref = None if header is None else originating(header, problems)
+            if ref is not None:
+                trade = replace(trade, package=ref)
         index = self.count
         self.count += 1
         if trade is None or problems.issues:
@@ -116,8 +125,8 @@ class _Collector:
             if t is not None:
                 out.append(t)
         for package in self.ctx.every(holder, "tradePackage"):
-            for trade_el in children(package, "trade"):
-                t = self.read(trade_el, package)
+            for sequence, trade_el in enumerate(children(package, "trade"), start=1):
+                t = self.read(trade_el, package, sequence)
                 if t is not None:
                     out.append(t)
         return out

@@ -48,7 +48,7 @@ from functools import lru_cache
 
 from gateway.domain.enums import CompoundingMethod, PeriodUnit, ProductClass
 from gateway.domain.reasons import ReasonCode
-from gateway.domain.trade import Stream, Trade
+from gateway.domain.trade import PackageRef, Stream, Trade
 from gateway.domain.values import DateAdjustment, Period, Step
 from gateway.formats.fpml.write import schemes
 from gateway.formats.fpml.write.parties import PartyTable, default_party_scheme
@@ -230,6 +230,8 @@ def trade(
     emit(f"{ind}<trade>{i2}<tradeHeader>")
     identifiers(emit, i3, t, parties, source)
     _venue(emit, i3, t, parties)
+    if t.package is not None:
+        originating_package(emit, i3, t.package)
     emit(f"{i3}<tradeDate>{t.trade_date.isoformat()}</tradeDate>")
     if cleared_date is not None:
         emit(f"{i3}<clearedDate>{cleared_date.isoformat()}</clearedDate>")
@@ -309,6 +311,25 @@ def _venue(emit: Emit, ind: str, t: Trade, parties: PartyTable) -> None:
     if t.sub_block:
         emit(f'{i2}<category categoryScheme="{schemes.TRADE_CATEGORY}">{SUB_BLOCK}</category>')
     emit(f"{ind}</partyTradeInformation>")
+
+
+def originating_package(emit: Emit, ind: str, package: PackageRef) -> None:
+    """``originatingPackage``: the package the trade was executed in (its id, size and the trade's place)."""
+    i2 = inner(ind)
+    i3 = inner(i2)
+    emit(f"{ind}<originatingPackage>")
+    if package.package_id is not None:
+        assert package.issuer is not None  # PackageRef: an id has its issuer
+        issuer = text(xml_text(package.issuer, "originatingPackage.issuer", coded=True))
+        value = text(xml_text(package.package_id, "originatingPackage.packageIdentifier", coded=True))
+        emit(
+            f"{i2}<packageIdentifier>{i3}<issuer>{issuer}</issuer>"
+            f'{i3}<tradeId tradeIdScheme="{schemes.PACKAGE_ID}">{value}</tradeId>{i2}</packageIdentifier>'
+        )
+    emit(f"{i2}<size>{package.size}</size>")
+    if package.sequence is not None:
+        emit(f"{i2}<sequenceNumber>{package.sequence}</sequenceNumber>")
+    emit(f"{ind}</originatingPackage>")
 
 
 # -- swap -----------------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ PARTY_TRADE_ID = "urn:clearing-gateway:party-trade-id"
 ACCOUNT_ID = "urn:clearing-gateway:account"
 REASON_CODE = "urn:clearing-gateway:reason-code"
 TRADE_CATEGORY = "urn:clearing-gateway:trade-category"
+PACKAGE_ID = "urn:clearing-gateway:package-id"
 
 LEI = "http://www.fpml.org/coding-scheme/external/iso17442"
 UTI = "http://www.fpml.org/coding-scheme/external/unique-transaction-identifier"

@@ -38,6 +38,7 @@ def write_trade(
     header = sub(el, "tradeHeader")
     write_identifiers(header, trade, parties, source)
     _venue(header, trade, parties)
+    _package(header, trade)
     sub(header, "tradeDate", date_text(trade.trade_date))
     if cleared_date is not None:
         sub(header, "clearedDate", date_text(cleared_date))
@@ -93,6 +94,26 @@ def _venue(header: Element, trade: Trade, parties: PartyTable) -> None:
         sub(related, "role", "ExecutionFacility")
     if trade.sub_block:
         sub(info, "category", SUB_BLOCK, categoryScheme=schemes.TRADE_CATEGORY)
+
+
+def _package(header: Element, trade: Trade) -> None:
+    """``originatingPackage``: the package's id (issuer and id), its size and the trade's place in it."""
+    package = trade.package
+    if package is None:
+        return
+    el = sub(header, "originatingPackage")
+    if package.package_id is not None:
+        ident = sub(el, "packageIdentifier")
+        sub(ident, "issuer", xml_text(package.issuer or "", "originatingPackage.issuer", coded=True))
+        sub(
+            ident,
+            "tradeId",
+            xml_text(package.package_id, "originatingPackage.packageIdentifier", coded=True),
+            tradeIdScheme=schemes.PACKAGE_ID,
+        )
+    sub(el, "size", str(package.size))
+    if package.sequence is not None:
+        sub(el, "sequenceNumber", str(package.sequence))
 
 
 def _regulatory(
