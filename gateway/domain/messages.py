@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.errors import Issue
+from gateway.domain.events import EventKind, EventTerms, NamedTradeId
 from gateway.domain.trade import PartyTradeId, Trade
 
 
@@ -103,4 +104,42 @@ class TradeDocument:
     header: MessageHeader | None = None
 
 
-InboundMessage = ClearingRequest | ClearingStatusReport | ClearingConfirmation | TradeDocument
+@dataclass(frozen=True, slots=True)
+class EventConfirmation:
+    """``clearingConfirmed`` of a lifecycle event: the event as taken (``termination``), naming the trade
+    by the ids its recipient knows it by."""
+
+    header: MessageHeader
+    terms: EventTerms
+    trade_ids: tuple[NamedTradeId, ...]
+    correlation_id: str | None = None
+    sequence_number: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EventRefusal:
+    """``clearingRefused`` of a lifecycle event: every reason, with the recipient's cleared trade as it
+    stands (``trade``, after ``originatingEvent`` naming the event) when the recipient is one of its members."""
+
+    header: MessageHeader
+    kind: EventKind
+    reasons: tuple[Issue, ...]
+    trade: Trade | None = None
+    correlation_id: str | None = None
+    sequence_number: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LifecycleRequest:
+    """``requestConfirmation`` carrying a post-trade event (``termination``) on a cleared trade."""
+
+    header: MessageHeader
+    terms: EventTerms
+    correlation_id: str | None = None
+    sequence_number: int | None = None
+    is_correction: bool = False
+
+
+InboundMessage = (
+    ClearingRequest | ClearingStatusReport | ClearingConfirmation | TradeDocument | LifecycleRequest
+)

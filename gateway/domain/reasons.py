@@ -98,6 +98,18 @@ class ReasonCode(StrEnum):
     LIFE_SUPERSEDED = "LIFE_SUPERSEDED"
     LIFE_DECLINED_BY_COUNTERPARTY = "LIFE_DECLINED_BY_COUNTERPARTY"
     LIFE_NOT_AFFIRMED_BY_EOD = "LIFE_NOT_AFFIRMED_BY_EOD"
+    # Lifecycle events on a cleared trade (termination, ...): each refusal names its rule
+    LIFE_TRADE_UNKNOWN = "LIFE_TRADE_UNKNOWN"  # no cleared trade has the id the event names
+    LIFE_TRADE_NOT_LIVE = "LIFE_TRADE_NOT_LIVE"  # terminated, de-cleared or matured already
+    LIFE_NOTIONAL_NOT_SMALLER = (
+        "LIFE_NOTIONAL_NOT_SMALLER"  # a partial termination not below the live notional
+    )
+    LIFE_NOTIONAL_INCONSISTENT = "LIFE_NOTIONAL_INCONSISTENT"  # change + outstanding is not the live notional
+    LIFE_CURRENCY_MISMATCH = "LIFE_CURRENCY_MISMATCH"  # the event's amounts are not in the trade's currency
+    LIFE_NEGATIVE_AMOUNT = "LIFE_NEGATIVE_AMOUNT"  # a negative notional change or fee
+    LIFE_PAYMENT_DATE_BLACKOUT = "LIFE_PAYMENT_DATE_BLACKOUT"  # the trade pays on the event's effective date
+    LIFE_SOURCE_NOT_APPROVED = "LIFE_SOURCE_NOT_APPROVED"  # neither the trade's source nor an approved one
+    LIFE_ONE_SIDED = "LIFE_ONE_SIDED"  # the request does not name both members' parties of the trade
     # Reference data and collateral administration
     REF_INVALID_INPUT = "REF_INVALID_INPUT"
     REF_UNKNOWN_MEMBER = "REF_UNKNOWN_MEMBER"
@@ -285,6 +297,49 @@ REASONS: dict[ReasonCode, ReasonInfo] = {
     ),
     ReasonCode.LIFE_NOT_AFFIRMED_BY_EOD: _R(
         L.LIFECYCLE, "NotAffirmedByEndOfDay", 99, 99, "the counterparty had not affirmed it by end of day"
+    ),
+    ReasonCode.LIFE_TRADE_UNKNOWN: _R(
+        L.LIFECYCLE, "UnknownTrade", 99, 5, "no cleared trade has the identifier the event names"
+    ),
+    ReasonCode.LIFE_TRADE_NOT_LIVE: _R(
+        L.LIFECYCLE, "TradeNotLive", 99, 99, "the cleared trade is terminated, de-cleared or matured"
+    ),
+    ReasonCode.LIFE_NOTIONAL_NOT_SMALLER: _R(
+        L.LIFECYCLE,
+        "NotionalNotReduced",
+        99,
+        99,
+        "a partial termination must leave a notional smaller than the live one and above zero",
+    ),
+    ReasonCode.LIFE_NOTIONAL_INCONSISTENT: _R(
+        L.LIFECYCLE,
+        "InconsistentNotional",
+        99,
+        99,
+        "the change and the outstanding notional do not add up to the live notional",
+    ),
+    ReasonCode.LIFE_CURRENCY_MISMATCH: _R(
+        L.LIFECYCLE, "CurrencyMismatch", 99, 99, "the event's amounts are not in the trade's currency"
+    ),
+    ReasonCode.LIFE_NEGATIVE_AMOUNT: _R(
+        L.LIFECYCLE, "NegativeAmount", 99, 99, "a notional change or fee is negative"
+    ),
+    ReasonCode.LIFE_PAYMENT_DATE_BLACKOUT: _R(
+        L.LIFECYCLE,
+        "PaymentDateBlackout",
+        99,
+        99,
+        "no termination on a business day on which the trade has a scheduled payment",
+    ),
+    ReasonCode.LIFE_SOURCE_NOT_APPROVED: _R(
+        L.LIFECYCLE,
+        "SourceNotApproved",
+        3,
+        99,
+        "only the trade's own source or an active approved source may send its events",
+    ),
+    ReasonCode.LIFE_ONE_SIDED: _R(
+        L.LIFECYCLE, "OneSidedRequest", 3, 99, "an event needs both original counterparties"
     ),
     ReasonCode.REF_INVALID_INPUT: _R(
         L.REFDATA, "InvalidReferenceData", 99, 99, "reference data input is invalid"

@@ -39,7 +39,7 @@ async def test_upgrade_is_idempotent_and_downgrade_is_clean(fresh_engine: AsyncE
     await upgrade_schema(fresh_engine)
     async with fresh_engine.connect() as conn:
         version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar_one()
-    assert version == "0004"
+    assert version == "0005"
 
 
 probe = Table(

@@ -1,4 +1,5 @@
-"""What a trade source sends: ``requestClearing`` / ``requestClearingRetracted`` FpML for a canonical trade.
+"""What a trade source sends: ``requestClearing`` / ``requestClearingRetracted`` FpML for a canonical trade,
+and ``requestConfirmation`` carrying a ``termination`` of a cleared one.
 
 Written with the gateway's one FpML writer (``gateway.formats.fpml.write.render``: its document, trade and
 party building blocks), so the simulated source of the demo and the benchmark speaks exactly the
@@ -8,9 +9,11 @@ request, so the writer of the request's few header elements stays here with the 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from gateway.domain.trade import Trade
+from gateway.domain.events import EventTerms, NamedTradeId
+from gateway.domain.trade import Party, Trade
 from gateway.formats.fpml.write import render, schemes
 from gateway.formats.fpml.write.parties import PartyTable
 from gateway.formats.fpml.write.render import Emit, text
@@ -53,3 +56,43 @@ def request_clearing(
         render.party_elements(emit, ind, parties)
 
     return render.document("requestClearingRetracted" if retracted else "requestClearing", body, pretty=False)
+
+
+def request_termination(
+    terms: EventTerms,
+    named: Sequence[NamedTradeId],
+    parties: Sequence[Party],
+    *,
+    source: str,
+    message_id: str,
+    at: datetime,
+    ccp: str = "CCP",
+    correlation_id: str | None = None,
+    sequence: int = 1,
+) -> bytes:
+    """``requestConfirmation`` carrying ``termination``: the trade by ``named`` ids, between ``parties``
+    (both original counterparties), from ``source`` to ``ccp``, on one line."""
+
+    def body(emit: Emit, ind: str) -> None:
+        mid = text(xml_text(message_id, "header.messageId", coded=True))
+        sent_by = text(xml_text(source, "header.sentBy", coded=True))
+        send_to = text(xml_text(ccp, "header.sendTo", coded=True))
+        created = timestamp_text(at, "header.creationTimestamp")
+        emit(
+            f'<header><messageId messageIdScheme="{schemes.MESSAGE_ID}">{mid}</messageId>'
+            f'<sentBy messageAddressScheme="{schemes.PARTICIPANT}">{sent_by}</sentBy>'
+            f'<sendTo messageAddressScheme="{schemes.PARTICIPANT}">{send_to}</sendTo>'
+            f"<creationTimestamp>{created}</creationTimestamp></header><isCorrection>false</isCorrection>"
+        )
+        correlation = text(xml_text(correlation_id or message_id, "correlationId", coded=True))
+        emit(
+            f'<correlationId correlationIdScheme="{schemes.CORRELATION_ID}">{correlation}</correlationId>'
+            f"<sequenceNumber>{sequence}</sequenceNumber>"
+        )
+        table = PartyTable()
+        for party in parties:
+            table.add(party)
+        render.notional_change(emit, ind, "termination", named, terms, table)
+        render.party_elements(emit, ind, table)
+
+    return render.document("requestConfirmation", body, pretty=False)

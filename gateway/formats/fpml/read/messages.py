@@ -12,6 +12,7 @@ from gateway.domain.messages import (
     ClearingRequest,
     ClearingStatusReport,
     InboundMessage,
+    LifecycleRequest,
     MessageHeader,
     MessageType,
     TradeDocument,
@@ -20,6 +21,7 @@ from gateway.domain.reasons import REASONS, ReasonCode
 from gateway.domain.trade import PartyTradeId, Trade
 from gateway.formats.fpml.read import readers
 from gateway.formats.fpml.read.context import DocContext
+from gateway.formats.fpml.read.events import read_termination
 from gateway.formats.fpml.read.problems import Problems, bounded
 from gateway.formats.fpml.read.trades import read_trade
 from gateway.formats.fpml.read.xml import (
@@ -301,6 +303,26 @@ def _document(kind: MessageType) -> Callable[[Element, DocContext, Problems], Ex
     return read
 
 
+def _confirmation_request(root: Element, ctx: DocContext, problems: Problems) -> Extracted:
+    """``requestConfirmation``: a post-trade event on a cleared trade (``termination``), else the trades
+    it carries as a document."""
+    termination = ctx.first(root, "termination")
+    if termination is None:
+        return _document(MessageType.REQUEST_CONFIRMATION)(root, ctx, problems)
+    header = header_of(root, problems, ctx)
+    terms = read_termination(termination, ctx, problems)
+    message = None
+    if header is not None and terms is not None:
+        message = LifecycleRequest(
+            header=header,
+            terms=terms,
+            correlation_id=ctx.correlation_id,
+            sequence_number=_sequence(root, ctx, problems),
+            is_correction=text_of(ctx.first(root, "isCorrection")) == "true",
+        )
+    return Extracted(message, [], [], atomic=True)
+
+
 READERS: dict[MessageType, Callable[[Element, DocContext, Problems], Extracted]] = {
     MessageType.REQUEST_CLEARING: lambda r, c, p: _request(r, c, p, retracted=False),
     MessageType.REQUEST_CLEARING_RETRACTED: lambda r, c, p: _request(r, c, p, retracted=True),
@@ -308,6 +330,6 @@ READERS: dict[MessageType, Callable[[Element, DocContext, Problems], Extracted]]
     MessageType.CLEARING_CONFIRMED: _confirmed,
     MessageType.REQUEST_CONSENT: _document(MessageType.REQUEST_CONSENT),
     MessageType.EXECUTION_NOTIFICATION: _document(MessageType.EXECUTION_NOTIFICATION),
-    MessageType.REQUEST_CONFIRMATION: _document(MessageType.REQUEST_CONFIRMATION),
+    MessageType.REQUEST_CONFIRMATION: _confirmation_request,
     MessageType.DATA_DOCUMENT: _document(MessageType.DATA_DOCUMENT),
 }

@@ -47,6 +47,7 @@ from datetime import date
 from functools import lru_cache
 
 from gateway.domain.enums import CompoundingMethod, PeriodUnit, ProductClass
+from gateway.domain.events import EventTerms, Money, NamedTradeId
 from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import Stream, Trade
 from gateway.domain.values import DateAdjustment, Period, Step
@@ -528,6 +529,67 @@ def fra_legs(trade: Trade) -> tuple[Stream, Stream]:
             ReasonCode.SCOPE_UNSUPPORTED_FEATURE, "streams", "an FRA has no steps and no spread"
         )
     return f, g
+
+
+# -- lifecycle events -----------------------------------------------------------------------------------
+
+
+def notional_change(
+    emit: Emit,
+    ind: str,
+    tag: str,
+    named: Sequence[NamedTradeId],
+    terms: EventTerms,
+    parties: PartyTable,
+) -> None:
+    """A ``TradeNotionalChange`` (``termination``): the trade by its ids (``named``), the agreement and
+    effective dates, the fee as a ``payment``, then the change and the outstanding notional."""
+    i2 = inner(ind)
+    i3 = inner(i2)
+    i4 = inner(i3)
+    emit(f"{ind}<{tag}>")
+    for index, n in enumerate(named):
+        path = f"{tag}.tradeIdentifier[{index}]"
+        href = parties.ref(xml_text(n.party_id, f"{path}.partyReference", coded=True))
+        value = text(xml_text(n.trade_id, f"{path}.tradeId", coded=True))
+        scheme = attr(n.scheme)
+        if n.version is None:
+            ident = f'{i3}<tradeId tradeIdScheme="{scheme}">{value}</tradeId>'
+        else:
+            ident = (
+                f'{i3}<versionedTradeId>{i4}<tradeId tradeIdScheme="{scheme}">{value}</tradeId>'
+                f"{i4}<version>{n.version}</version>{i3}</versionedTradeId>"
+            )
+        emit(f'{i2}<tradeIdentifier>{i3}<partyReference href="{href}"/>{ident}{i2}</tradeIdentifier>')
+    emit(
+        f"{i2}<agreementDate>{terms.agreement_date.isoformat()}</agreementDate>"
+        f"{i2}<effectiveDate>{terms.effective_date.isoformat()}</effectiveDate>"
+    )
+    fee = terms.fee
+    if fee is not None:
+        payer = parties.ref(xml_text(fee.payer, f"{tag}.payment.payerPartyReference", coded=True))
+        receiver = parties.ref(xml_text(fee.receiver, f"{tag}.payment.receiverPartyReference", coded=True))
+        emit(
+            f'{i2}<payment>{i3}<payerPartyReference href="{payer}"/>'
+            f'{i3}<receiverPartyReference href="{receiver}"/>{_money(i3, "paymentAmount", fee.amount)}'
+        )
+        if fee.payment_date is not None:
+            emit(
+                f"{i3}<paymentDate>{i4}<adjustedDate>{fee.payment_date.isoformat()}</adjustedDate>"
+                f"{i3}</paymentDate>"
+            )
+        emit(f"{i2}</payment>")
+    emit(_money(i2, "changeInNotionalAmount", terms.notional.change))
+    emit(_money(i2, "outstandingNotionalAmount", terms.notional.outstanding))
+    emit(f"{ind}</{tag}>")
+
+
+def _money(ind: str, tag: str, money: Money) -> str:
+    i2 = inner(ind)
+    return (
+        f"{ind}<{tag}>{i2}<currency>{text(xml_text(money.currency, f'{tag}.currency', coded=True))}</currency>"
+        f"{i2}<amount>{decimal_text(money.amount)}</amount>{ind}</{tag}>"
+    )
 
 
 # -- parties --------------------------------------------------------------------------------------------

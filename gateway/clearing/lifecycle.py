@@ -1,0 +1,241 @@
+"""Lifecycle events on a cleared trade: the rules, as values in and a decision out. Pure (no I/O).
+
+A termination (full, or partial as a reduced notional, with an optional fee) is checked in this order,
+every failed rule naming its own reason:
+
+1. the trade is live: both member sides CLEARED and not past maturity (LIFE_TRADE_NOT_LIVE);
+2. who asks: the trade's own source, or an active approved trade source (LIFE_SOURCE_NOT_APPROVED, the
+   registration trust rule of docs/SECURITY.md), naming both original counterparties (LIFE_ONE_SIDED);
+3. the economics: no negative amount (LIFE_NEGATIVE_AMOUNT), the notional amounts in the trade's
+   currency (LIFE_CURRENCY_MISMATCH), change + outstanding = the live notional
+   (LIFE_NOTIONAL_INCONSISTENT), a partial termination leaving less than the live notional
+   (LIFE_NOTIONAL_NOT_SMALLER);
+4. no termination on a business day on which the trade has a scheduled payment: the trade's schedule
+   resolved as the pricer resolves it (``gateway.risk.resolve``; LIFE_PAYMENT_DATE_BLACKOUT);
+5. margin: taking the terminated part out of each member's account changes its P&L vector; an increase
+   of the requirement beyond excess collateral + tolerance refuses the event (the registration credit
+   rule, ``gateway.clearing.credit.decide``, RISK_INSUFFICIENT_COLLATERAL).
+
+The effect: each side's notional becomes the outstanding one (its streams and notional steps scaled by
+the same factor), or zero with status TERMINATED for a full termination.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from gateway.clearing.novation import position_terms
+from gateway.domain.errors import Issue
+from gateway.domain.events import EventEffect, EventTerms, SideState, SideStatus
+from gateway.domain.reasons import ReasonCode
+from gateway.domain.trade import Trade
+from gateway.domain.values import Step
+from gateway.risk.resolve import resolve
+
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class LiveTrade:
+    """A cleared trade as an event finds it: who submitted it and its two member sides (A-CCP, CCP-B)."""
+
+    source: str
+    sides: tuple[SideState, SideState]
+
+    @property
+    def notional(self) -> Decimal:
+        return self.sides[0].notional
+
+    @property
+    def currency(self) -> str:
+        return self.sides[0].trade.currency
+
+    @property
+    def member_parties(self) -> tuple[str, str]:
+        return self.sides[0].party_id, self.sides[1].party_id
+
+
+def not_live(live: LiveTrade, business_date: date) -> Issue | None:
+    """Why the trade takes no event any more (terminated, de-cleared, matured), or None when it is live."""
+    for side in live.sides:
+        if side.status is not SideStatus.CLEARED:
+            return Issue(
+                ReasonCode.LIFE_TRADE_NOT_LIVE,
+                "tradeIdentifier",
+                f"cleared trade {side.ccp_trade_id} is {side.status.value.lower()}",
+            )
+        if side.trade.maturity_date < business_date:
+            return Issue(
+                ReasonCode.LIFE_TRADE_NOT_LIVE,
+                "tradeIdentifier",
+                f"cleared trade {side.ccp_trade_id} matured on {side.trade.maturity_date}",
+            )
+    return None
+
+
+def who_asks(terms: EventTerms, live: LiveTrade, *, source: str, source_approved: bool) -> list[Issue]:
+    """The trade's own source, or an active approved source; naming both original counterparties."""
+    issues = []
+    if source != live.source and not source_approved:
+        issues.append(
+            Issue(
+                ReasonCode.LIFE_SOURCE_NOT_APPROVED,
+                "header.sentBy",
+                f"{source} is neither the trade's source ({live.source}) nor an active approved trade source",
+            )
+        )
+    missing = [p for p in live.member_parties if p not in terms.parties]
+    if missing:
+        issues.append(
+            Issue(
+                ReasonCode.LIFE_ONE_SIDED,
+                "party",
+                f"the request does not name {', '.join(missing)}: both original counterparties must agree",
+            )
+        )
+    return issues
+
+
+def economics(terms: EventTerms, live: LiveTrade) -> list[Issue]:
+    """The termination's amounts against the live trade: signs, currency, and that they add up."""
+    change, outstanding = terms.notional.change, terms.notional.outstanding
+    issues = []
+    amounts = [
+        ("changeInNotionalAmount", change.amount),
+        ("outstandingNotionalAmount", outstanding.amount),
+    ]
+    if terms.fee is not None:
+        amounts.append(("payment.paymentAmount", terms.fee.amount.amount))
+    for path, amount in amounts:
+        if amount < 0:
+            issues.append(Issue(ReasonCode.LIFE_NEGATIVE_AMOUNT, path, f"{amount} is negative"))
+    for path, money in (("changeInNotionalAmount", change), ("outstandingNotionalAmount", outstanding)):
+        if money.currency != live.currency:
+            issues.append(
+                Issue(
+                    ReasonCode.LIFE_CURRENCY_MISMATCH,
+                    f"{path}.currency",
+                    f"{money.currency} is not the trade's currency {live.currency}",
+                )
+            )
+    if issues:
+        return issues
+    if outstanding.amount > 0 and outstanding.amount >= live.notional:
+        issues.append(
+            Issue(
+                ReasonCode.LIFE_NOTIONAL_NOT_SMALLER,
+                "outstandingNotionalAmount",
+                f"outstanding notional {outstanding.amount} is not smaller than the live notional {live.notional}",
+            )
+        )
+    elif change.amount + outstanding.amount != live.notional:
+        issues.append(
+            Issue(
+                ReasonCode.LIFE_NOTIONAL_INCONSISTENT,
+                "changeInNotionalAmount",
+                f"change {change.amount} + outstanding {outstanding.amount} is not the live notional "
+                f"{live.notional}",
+            )
+        )
+    return issues
+
+
+def scheduled_payment_dates(trade: Trade) -> frozenset[date]:
+    """Every date on which ``trade`` pays (coupons and principal), its schedule resolved as the pricer
+    resolves it. Raises ``GatewayError`` (RISK_*) for terms the pricer cannot resolve."""
+    resolved = resolve(trade)
+    ordinals: set[int] = set()
+    for leg in resolved.legs:
+        ordinals.update(int(d) for d in leg.pay)
+        ordinals.update(int(d) for d in leg.principal_dates)
+    return frozenset(date.fromordinal(o) for o in ordinals)
+
+
+def blackout(terms: EventTerms, payment_dates: Iterable[date]) -> Issue | None:
+    """A termination effective on a day the trade pays is refused."""
+    if terms.effective_date in set(payment_dates):
+        return Issue(
+            ReasonCode.LIFE_PAYMENT_DATE_BLACKOUT,
+            "effectiveDate",
+            f"the trade has a scheduled payment on {terms.effective_date}: no termination on that day",
+        )
+    return None
+
+
+def check_termination(
+    terms: EventTerms,
+    live: LiveTrade,
+    *,
+    source: str,
+    source_approved: bool,
+    business_date: date,
+    payment_dates: Iterable[date],
+) -> list[Issue]:
+    """Every rule but margin, in order; a trade that is not live is refused for that alone."""
+    gone = not_live(live, business_date)
+    if gone is not None:
+        return [gone]
+    issues = who_asks(terms, live, source=source, source_approved=source_approved)
+    issues += economics(terms, live)
+    dark = blackout(terms, payment_dates)
+    if dark is not None:
+        issues.append(dark)
+    return issues
+
+
+# ---------------------------------------------------------------- the effect
+
+
+def resized(trade: Trade, notional_after: Decimal, notional_before: Decimal) -> Trade:
+    """``trade`` with every stream's notional (and notional step) scaled by after / before; a stream on
+    the reference notional gets exactly ``notional_after``."""
+    if notional_after <= 0:
+        raise ValueError(f"a resized trade keeps a positive notional, not {notional_after}")
+
+    def scale(value: Decimal) -> Decimal:
+        if value == notional_before:
+            return notional_after
+        return value * notional_after / notional_before
+
+    streams = tuple(
+        dataclasses.replace(
+            s,
+            notional=scale(s.notional),
+            notional_steps=tuple(Step(step.date, scale(step.value)) for step in s.notional_steps),
+        )
+        for s in trade.streams
+    )
+    return dataclasses.replace(trade, streams=streams)
+
+
+def removed_part(side: SideState, change: Decimal) -> Trade:
+    """The part of a member's cleared trade a termination takes away (the whole trade when it is all of it)."""
+    if change >= side.notional:
+        return side.trade
+    return resized(side.trade, change, side.notional)
+
+
+def counterparty_of(side: SideState) -> str:
+    """The CCP's party in a member's cleared trade: taking the trade out of the member's portfolio adds
+    it as the CCP sees it."""
+    return next(p.party_id for p in side.trade.parties if p.party_id != side.party_id)
+
+
+def terminated(live: LiveTrade, terms: EventTerms) -> tuple[tuple[SideState, SideState], EventEffect]:
+    """Both sides after the termination, and its effect."""
+    after = terms.notional.outstanding.amount
+    sides = []
+    for side in live.sides:
+        if after == 0:
+            sides.append(dataclasses.replace(side, notional=ZERO, status=SideStatus.TERMINATED))
+        else:
+            trade = resized(side.trade, after, side.notional)
+            sides.append(
+                dataclasses.replace(side, notional=position_terms(trade, side.party_id).notional, trade=trade)
+            )
+    effect = EventEffect(live.notional, sides[0].notional, live.currency)
+    return (sides[0], sides[1]), effect

@@ -1,0 +1,125 @@
+"""A post-trade event in ``requestConfirmation`` -> ``EventTerms`` (gateway.domain.events).
+
+``termination`` (a ``TradeNotionalChange``) names the cleared trade by ``tradeIdentifier``: a ``tradeId``
+in the CCP trade id scheme is the CCP's id of either side; any other ``tradeId`` (or ``versionedTradeId``
+with its ``version``) is the source's own id of the trade it submitted. The amounts are the first
+``changeInNotionalAmount`` and ``outstandingNotionalAmount``; the first ``payment`` is the fee. Naming the
+trade by ``originalTrade``, or the size change by ``sizeChange``, is refused as not supported.
+"""
+
+from __future__ import annotations
+
+from gateway.clearing.novation import CCP_TRADE_ID_SCHEME
+from gateway.domain.errors import InputRejected
+from gateway.domain.events import EventKind, EventTerms, Fee, Money, NotionalChange, TradeRef
+from gateway.domain.reasons import ReasonCode
+from gateway.formats.fpml.read import readers
+from gateway.formats.fpml.read.context import DocContext
+from gateway.formats.fpml.read.problems import Problems
+from gateway.formats.fpml.read.xml import Element, child, child_text, children, text_of
+
+
+def read_termination(el: Element, ctx: DocContext, problems: Problems) -> EventTerms | None:
+    """The terms of a ``termination``; None (with every issue in ``problems``) when they cannot be read."""
+    for unsupported, what in (
+        ("originalTrade", "the trade by tradeIdentifier"),
+        ("sizeChange", "the amounts"),
+    ):
+        found = child(el, unsupported)
+        if found is not None:
+            problems.add(
+                ReasonCode.SCOPE_UNSUPPORTED_FEATURE,
+                found,
+                f"{unsupported} is not supported: give {what} "
+                "(changeInNotionalAmount and outstandingNotionalAmount)",
+            )
+    ref = _trade_ref(el, ctx, problems)
+    agreed = readers.date_value(readers.required(el, "agreementDate", problems), problems)
+    effective = readers.date_value(readers.required(el, "effectiveDate", problems), problems)
+    change = _money(child(el, "changeInNotionalAmount"), problems)
+    outstanding = _money(child(el, "outstandingNotionalAmount"), problems)
+    if change is None or outstanding is None:
+        problems.missing(el, "changeInNotionalAmount", "changeInNotionalAmount and outstandingNotionalAmount")
+    fee = _fee(el, ctx, problems)
+    parties = []
+    for party_el in ctx.every(ctx.root, "party"):
+        party = ctx.party(party_el, problems)
+        if party is not None:
+            parties.append(party.party_id)
+    if ref is None or agreed is None or effective is None or change is None or outstanding is None:
+        return None
+    event = child(el, "eventIdentifier")
+    return EventTerms(
+        kind=EventKind.TERMINATION,
+        trade=ref,
+        parties=tuple(parties),
+        agreement_date=agreed,
+        effective_date=effective,
+        notional=NotionalChange(change, outstanding),
+        fee=fee,
+        event_id=None if event is None else child_text(event, "eventId"),
+    )
+
+
+def _trade_ref(el: Element, ctx: DocContext, problems: Problems) -> TradeRef | None:
+    ccp_id = source_id = None
+    version: int | None = None
+    for ident in children(el, "tradeIdentifier"):
+        versioned = child(ident, "versionedTradeId")
+        holder = ident if versioned is None else versioned
+        for tid in children(holder, "tradeId"):
+            value = text_of(tid)
+            if value is None:
+                continue
+            if tid.get("tradeIdScheme") == CCP_TRADE_ID_SCHEME:
+                ccp_id = ccp_id or value
+            elif source_id is None:
+                source_id = value
+                if versioned is not None:
+                    version = readers.int_value(child(versioned, "version"), problems)
+    if ccp_id is None and source_id is None:
+        problems.missing(el, "tradeIdentifier", "a tradeIdentifier naming the cleared trade")
+        return None
+    try:
+        if ccp_id is not None:
+            return TradeRef(ccp_trade_id=ccp_id)
+        return TradeRef(source_trade_id=source_id, version=version)
+    except InputRejected as exc:
+        for issue in exc.issues:
+            problems.add(issue.code, el, issue.message)
+        return None
+
+
+def _money(el: Element | None, problems: Problems) -> Money | None:
+    if el is None:
+        return None
+    currency = readers.required_text(el, "currency", problems)
+    amount = readers.decimal_value(readers.required(el, "amount", problems), problems)
+    if currency is None or amount is None:
+        return None
+    return Money(amount, currency)
+
+
+def _fee(el: Element, ctx: DocContext, problems: Problems) -> Fee | None:
+    payment = child(el, "payment")
+    if payment is None:
+        return None
+    sides = []
+    for name in ("payerPartyReference", "receiverPartyReference"):
+        ref = readers.required(payment, name, problems)
+        target = None if ref is None else ctx.target(ref, problems, "party")
+        party = None if target is None else ctx.party(target, problems)
+        sides.append(None if party is None else party.party_id)
+    amount = _money(readers.required(payment, "paymentAmount", problems), problems)
+    when = None
+    date_el = child(payment, "paymentDate")
+    if date_el is not None:
+        adjusted = child(date_el, "adjustedDate")
+        if adjusted is None:
+            adjustable = child(date_el, "unadjustedDate")
+            adjusted = adjustable
+        when = readers.date_value(adjusted, problems)
+    payer, receiver = sides
+    if payer is None or receiver is None or amount is None:
+        return None
+    return Fee(payer, receiver, amount, when)

@@ -1,0 +1,193 @@
+"""The lifecycle rules (gateway/clearing/lifecycle.py): values in, decision out, no database."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from gateway.clearing import lifecycle
+from gateway.clearing.lifecycle import LiveTrade
+from gateway.clearing.novation import novate, position_terms
+from gateway.domain.events import (
+    EventKind,
+    EventTerms,
+    Fee,
+    Money,
+    NotionalChange,
+    SideState,
+    SideStatus,
+    TradeRef,
+)
+from gateway.domain.reasons import ReasonCode as R
+from gateway.domain.trade import Party, Trade
+from gateway.domain.values import Step
+from tests.clearing.conftest import TODAY, aud_irs
+from tests.strategies import LEI_A, LEI_B
+
+CCP = Party("CCPLEI0000000000CCP0")
+IDS = ("CCP-20260107-00000001-1", "CCP-20260107-00000001-2")
+FIRST_COUPON = date(2026, 7, 9)  # the floating leg's first payment (6M from 9 January, TARGET days)
+
+
+def live(
+    trade: Trade | None = None, *, status: SideStatus = SideStatus.CLEARED, source: str = "MW"
+) -> LiveTrade:
+    trade = trade or aud_irs()
+    sides = []
+    for ccp_id, cleared, (member, party) in zip(
+        IDS, novate(trade, CCP, IDS), (("BANKA", LEI_A), ("BANKB", LEI_B)), strict=True
+    ):
+        notional = position_terms(cleared, party).notional
+        sides.append(SideState(ccp_id, 1, member, "HOUSE", party, notional, status, cleared))
+    return LiveTrade(source, (sides[0], sides[1]))
+
+
+def terms(
+    outstanding: str = "6000000",
+    change: str | None = None,
+    *,
+    currency: str = "AUD",
+    effective: date = date(2026, 1, 12),
+    parties: tuple[str, ...] = (LEI_A, LEI_B),
+    fee: Fee | None = None,
+) -> EventTerms:
+    left = Decimal(outstanding)
+    moved = Decimal(change) if change is not None else Decimal(10_000_000) - left
+    return EventTerms(
+        kind=EventKind.TERMINATION,
+        trade=TradeRef(ccp_trade_id=IDS[0]),
+        parties=parties,
+        agreement_date=TODAY,
+        effective_date=effective,
+        notional=NotionalChange(Money(moved, currency), Money(left, currency)),
+        fee=fee,
+    )
+
+
+def check(t: EventTerms, trade: LiveTrade | None = None, **kw: object) -> list[R]:
+    trade = trade or live()
+    args: dict[str, object] = {
+        "source": "MW",
+        "source_approved": False,
+        "business_date": TODAY,
+        "payment_dates": lifecycle.scheduled_payment_dates(trade.sides[0].trade),
+    }
+    args.update(kw)
+    return [i.code for i in lifecycle.check_termination(t, trade, **args)]  # type: ignore[arg-type]
+
+
+def test_a_partial_and_a_full_termination_of_a_live_trade_pass_every_rule() -> None:
+    assert check(terms("6000000")) == []
+    assert check(terms("0")) == []
+    fee = Fee(LEI_A, LEI_B, Money(Decimal("2500.00"), "AUD"))
+    assert check(terms("6000000", fee=fee)) == []
+
+
+@pytest.mark.parametrize("status", [SideStatus.TERMINATED, SideStatus.MATURED])
+def test_a_trade_that_is_not_live_is_refused_for_that_alone(status: SideStatus) -> None:
+    # the request is wrong in other ways too: they are not worth telling of a trade that is gone
+    bad = terms("12000000", currency="USD", parties=(LEI_A,))
+    assert check(bad, live(status=status)) == [R.LIFE_TRADE_NOT_LIVE]
+
+
+def test_a_trade_past_its_maturity_is_not_live_even_before_end_of_day_marks_it() -> None:
+    trade = live()
+    assert check(terms(), trade, business_date=trade.sides[0].trade.maturity_date) == []
+    after = date(trade.sides[0].trade.maturity_date.year, 12, 31)
+    assert check(terms(), trade, business_date=after) == [R.LIFE_TRADE_NOT_LIVE]
+
+
+def test_another_source_may_act_only_when_it_is_an_approved_source() -> None:
+    assert check(terms(), source="SEF1") == [R.LIFE_SOURCE_NOT_APPROVED]
+    assert check(terms(), source="SEF1", source_approved=True) == []
+
+
+def test_both_original_counterparties_must_be_named() -> None:
+    assert check(terms(parties=(LEI_A,))) == [R.LIFE_ONE_SIDED]
+    assert check(terms(parties=(LEI_B, "OTHER", LEI_A))) == []
+
+
+def test_negative_amounts_are_refused_each_naming_its_field() -> None:
+    fee = Fee(LEI_A, LEI_B, Money(Decimal("-1"), "AUD"))
+    issues = lifecycle.check_termination(
+        terms("-1", "10000001", fee=fee),
+        live(),
+        source="MW",
+        source_approved=False,
+        business_date=TODAY,
+        payment_dates=(),
+    )
+    assert [(i.code, i.path) for i in issues] == [
+        (R.LIFE_NEGATIVE_AMOUNT, "outstandingNotionalAmount"),
+        (R.LIFE_NEGATIVE_AMOUNT, "payment.paymentAmount"),
+    ]
+
+
+def test_amounts_in_another_currency_are_refused() -> None:
+    assert check(terms(currency="USD")) == [R.LIFE_CURRENCY_MISMATCH, R.LIFE_CURRENCY_MISMATCH]
+
+
+@pytest.mark.parametrize("outstanding", ["10000000", "12000000"])
+def test_a_partial_termination_must_leave_less_than_the_live_notional(outstanding: str) -> None:
+    assert check(terms(outstanding, "0")) == [R.LIFE_NOTIONAL_NOT_SMALLER]
+
+
+def test_change_and_outstanding_must_add_up_to_the_live_notional() -> None:
+    assert check(terms("6000000", "3000000")) == [R.LIFE_NOTIONAL_INCONSISTENT]
+    assert check(terms("0", "9000000")) == [R.LIFE_NOTIONAL_INCONSISTENT]
+
+
+def test_no_termination_on_a_day_the_trade_pays() -> None:
+    assert FIRST_COUPON in lifecycle.scheduled_payment_dates(aud_irs())
+    assert check(terms(effective=FIRST_COUPON)) == [R.LIFE_PAYMENT_DATE_BLACKOUT]
+    assert check(terms(effective=date(2026, 7, 10))) == []
+
+
+def test_a_partial_termination_scales_both_sides_and_every_stream() -> None:
+    trade = live()
+    sides, effect = lifecycle.terminated(trade, terms("6000000"))
+    assert (effect.notional_before, effect.notional_after, effect.currency) == (
+        Decimal(10_000_000),
+        Decimal(6_000_000),
+        "AUD",
+    )
+    for before, after in zip(trade.sides, sides, strict=True):
+        assert after.status is SideStatus.CLEARED
+        assert after.notional == Decimal(6_000_000)
+        assert [s.notional for s in after.trade.streams] == [Decimal(6_000_000)] * 2
+        assert after.trade.parties == before.trade.parties
+        assert after.trade.identifiers == before.trade.identifiers
+
+
+def test_a_full_termination_leaves_no_notional_and_the_last_terms() -> None:
+    trade = live()
+    sides, effect = lifecycle.terminated(trade, terms("0"))
+    assert effect.notional_after == 0
+    assert all(s.status is SideStatus.TERMINATED and s.notional == 0 for s in sides)
+    assert [s.trade for s in sides] == [s.trade for s in trade.sides]
+
+
+def test_resizing_an_amortising_trade_scales_its_steps_in_proportion() -> None:
+    base = aud_irs()
+    stepped = replace(
+        base,
+        streams=tuple(
+            replace(s, notional_steps=(Step(date(2028, 1, 9), Decimal(5_000_000)),)) for s in base.streams
+        ),
+    )
+    half = lifecycle.resized(stepped, Decimal(5_000_000), Decimal(10_000_000))
+    assert [(s.notional, s.notional_steps[0].value) for s in half.streams] == [
+        (Decimal(5_000_000), Decimal(2_500_000))
+    ] * 2
+    with pytest.raises(ValueError, match="positive notional"):
+        lifecycle.resized(stepped, Decimal(0), Decimal(10_000_000))
+
+
+def test_the_part_taken_away_is_valued_from_the_ccps_side() -> None:
+    side = live().sides[0]
+    assert lifecycle.counterparty_of(side) == CCP.party_id
+    assert lifecycle.removed_part(side, Decimal(4_000_000)).notional == Decimal(4_000_000)
+    assert lifecycle.removed_part(side, Decimal(10_000_000)) is side.trade
