@@ -57,11 +57,12 @@ async def terminate(
     message_id: str,
     effective: date = date(2026, 1, 12),
     fee: Fee | None = None,
+    parties: tuple[str, ...] = (LEI_A, LEI_B),
 ) -> None:
     terms = EventTerms(
         kind=EventKind.TERMINATION,
         trade=TradeRef(ccp_trade_id=ccp_id),
-        parties=(LEI_A, LEI_B),
+        parties=parties,
         agreement_date=TODAY,
         effective_date=effective,
         notional=NotionalChange(
@@ -73,7 +74,7 @@ async def terminate(
     payload = request_termination(
         terms,
         (NamedTradeId(ccp, ccp_id, CCP_TRADE_ID_SCHEME),),
-        (Party(LEI_A), Party(LEI_B)),
+        tuple(Party(p) for p in parties),
         source=r.source,
         message_id=message_id,
         at=r.clock.now(),
@@ -214,3 +215,22 @@ async def test_a_termination_of_no_cleared_trade_is_answered_with_message_reject
         assert rejected.reason_codes == ["UnknownTrade"]
         async with r.gateway.engine.connect() as conn:
             assert (await conn.execute(select(t.trade_events.c.id))).all() == []
+
+
+async def test_a_termination_naming_one_counterparty_only_is_refused_as_one_sided(
+    mosquitto: tuple[str, int], store_url: str
+) -> None:
+    async with running(mosquitto, store_url) as r:
+        a_id, _ = await cleared(r, "T-ONE")
+        await terminate(r, a_id, 0, message_id="EVT-ONE", parties=(LEI_A,))
+        await r.inbox.wait_for(
+            lambda _: all(
+                any(m.kind == "clearingRefused" for m in _answers(r, who, "EVT-ONE"))
+                for who in (r.source, r.bank_a, r.bank_b)
+            )
+        )
+        refused = _answers(r, r.source, "EVT-ONE")[-1]
+        assert _texts(refused, "//f:reason/f:validationRuleId/text()") == ["LIFE_ONE_SIDED"]
+        async with r.gateway.engine.connect() as conn:
+            statuses = (await conn.execute(select(t.cleared_trades.c.status))).scalars().all()
+        assert statuses == ["CLEARED", "CLEARED"]
