@@ -1,5 +1,10 @@
 """Lifecycle events on a cleared trade: the rules, as values in and a decision out. Pure (no I/O).
 
+A de-clear (the trade taken out of clearing, back to the two members bilaterally) is checked by rules 1
+and 2 below, then margin: both members' requirement without the trade must stay covered by their
+collateral (``still_covered``: excess collateral after the removal not below zero; the tolerance does not
+count). Its effect: both sides DEREGISTERED, their notional kept as it was.
+
 A termination (full, or partial as a reduced notional, with an optional fee) is checked in this order,
 every failed rule naming its own reason:
 
@@ -28,9 +33,10 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from gateway.clearing.credit import CreditPosition
 from gateway.clearing.novation import position_terms
 from gateway.domain.errors import Issue
-from gateway.domain.events import EventEffect, EventTerms, SideState, SideStatus
+from gateway.domain.events import EventEffect, EventKind, EventTerms, SideState, SideStatus
 from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import Trade
 from gateway.domain.values import Step
@@ -102,6 +108,14 @@ def who_asks(terms: EventTerms, live: LiveTrade, *, source: str, source_approved
 
 def economics(terms: EventTerms, live: LiveTrade) -> list[Issue]:
     """The termination's amounts against the live trade: signs, currency, and that they add up."""
+    if terms.notional is None:
+        return [
+            Issue(
+                ReasonCode.FPML_MISSING_FIELD,
+                "changeInNotionalAmount",
+                "a termination gives the change and the outstanding notional",
+            )
+        ]
     change, outstanding = terms.notional.change, terms.notional.outstanding
     issues = []
     amounts = [
@@ -187,6 +201,44 @@ def check_termination(
     return issues
 
 
+def check_declear(
+    terms: EventTerms, live: LiveTrade, *, source: str, source_approved: bool, business_date: date
+) -> list[Issue]:
+    """A de-clear's rules but margin: the trade is live, asked by a source that may, for both sides."""
+    gone = not_live(live, business_date)
+    if gone is not None:
+        return [gone]
+    return who_asks(terms, live, source=source, source_approved=source_approved)
+
+
+def still_covered(
+    member_id: str, account_id: str, position: CreditPosition, margin_after: Decimal
+) -> Issue | None:
+    """After a de-clear the account's requirement must be covered by its collateral (the tolerance, a
+    registration allowance, does not count)."""
+    excess = position.collateral_value - margin_after - position.reserved
+    if excess >= 0:
+        return None
+    return Issue(
+        ReasonCode.RISK_INSUFFICIENT_COLLATERAL,
+        f"member[{member_id}].account[{account_id}]",
+        f"without the trade the initial margin would be {margin_after:.2f}, not covered by collateral "
+        f"{position.collateral_value:.2f} (reserved {position.reserved:.2f}); short by {-excess:.2f}",
+    )
+
+
+def removed_notional(terms: EventTerms, side: SideState) -> Decimal:
+    """How much of a member's side the event takes out of its account: the change, or all of it."""
+    if terms.kind is EventKind.TERMINATION and terms.notional is not None:
+        return terms.notional.change.amount
+    return side.notional
+
+
+def ends_the_trade(terms: EventTerms) -> bool:
+    """Whether the event takes the whole trade off the account (a full termination, a de-clear)."""
+    return terms.kind is EventKind.DECLEAR or (terms.notional is not None and terms.notional.full)
+
+
 # ---------------------------------------------------------------- the effect
 
 
@@ -225,8 +277,24 @@ def counterparty_of(side: SideState) -> str:
     return next(p.party_id for p in side.trade.parties if p.party_id != side.party_id)
 
 
+def declared(live: LiveTrade) -> tuple[tuple[SideState, SideState], EventEffect]:
+    """Both sides after a de-clear (DEREGISTERED, terms and notional as they were) and its effect: nothing
+    of the trade stays cleared."""
+    a, b = (dataclasses.replace(side, status=SideStatus.DEREGISTERED) for side in live.sides)
+    return (a, b), EventEffect(live.notional, ZERO, live.currency)
+
+
+def applied(live: LiveTrade, terms: EventTerms) -> tuple[tuple[SideState, SideState], EventEffect]:
+    """Both sides after the event, and its effect."""
+    if terms.kind is EventKind.DECLEAR:
+        return declared(live)
+    return terminated(live, terms)
+
+
 def terminated(live: LiveTrade, terms: EventTerms) -> tuple[tuple[SideState, SideState], EventEffect]:
     """Both sides after the termination, and its effect."""
+    if terms.notional is None:
+        raise ValueError("a termination without its notional change cannot be applied")
     after = terms.notional.outstanding.amount
     sides = []
     for side in live.sides:

@@ -1,4 +1,5 @@
-"""A lifecycle event on a cleared trade, taken in one unit of work: read, decide (``lifecycle``), write.
+"""A lifecycle event on a cleared trade (a termination, a de-clear), taken in one unit of work: read,
+decide (``lifecycle``), write.
 
 ``submit_event`` finds the cleared trade the request names (by a CCP trade id, or by the source's trade
 id and version), locks its two member sides and both accounts' risk, checks the event
@@ -24,7 +25,7 @@ from gateway.clearing.ports import EventRequest, StatusUpdate, UnitOfWork
 from gateway.domain.clearing import Channel, DeliveryChannel, RecipientRole
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.errors import GatewayError, Issue
-from gateway.domain.events import EventEffect, EventOutcome, EventTerms, SideState, TradeRef
+from gateway.domain.events import EventEffect, EventKind, EventOutcome, EventTerms, SideState, TradeRef
 from gateway.domain.reasons import ReasonCode
 from gateway.domain.workflow import Recipient, Stage, SubmissionRow
 from gateway.refdata.figures import RiskRow
@@ -66,7 +67,7 @@ async def submit_event(svc: ClearingContext, request: EventRequest) -> list[Stat
         after: tuple[SideState, SideState] = live.sides
         effect: EventEffect | None = None
         if not issues:
-            after, effect = lifecycle.terminated(live, request.terms)
+            after, effect = lifecycle.applied(live, request.terms)
             await uow.cleared.update_sides(after)
             await uow.accounts.put_risk_many(states, stored_risk.keys(), now)
         stored = await uow.events.insert(
@@ -91,7 +92,12 @@ async def submit_event(svc: ClearingContext, request: EventRequest) -> list[Stat
 def _checked(
     svc: ClearingContext, request: EventRequest, live: lifecycle.LiveTrade, business_date: date
 ) -> list[Issue]:
-    """Every rule but margin; a schedule the pricer cannot resolve refuses the event with its reason."""
+    """Every rule but margin; a schedule the pricer cannot resolve refuses a termination with its reason."""
+    approved = svc.is_approved_source(request.source)
+    if request.terms.kind is EventKind.DECLEAR:
+        return lifecycle.check_declear(
+            request.terms, live, source=request.source, source_approved=approved, business_date=business_date
+        )
     try:
         payment_dates = lifecycle.scheduled_payment_dates(live.sides[0].trade)
     except GatewayError as exc:
@@ -101,7 +107,7 @@ def _checked(
         request.terms,
         live,
         source=request.source,
-        source_approved=svc.is_approved_source(request.source),
+        source_approved=approved,
         business_date=business_date,
         payment_dates=payment_dates,
     )
@@ -116,10 +122,10 @@ async def _margin(
     states: dict[tuple[str, str], RiskRow],
     business_date: date,
 ) -> list[Issue]:
-    """Each member's account without the terminated part: its new P&L vector and margin go into
-    ``states``; an increase beyond the account's headroom is a refusal (the registration credit rule)."""
+    """Each member's account without the part the event takes away: its new P&L vector and margin go into
+    ``states``. A termination raising the requirement beyond the account's headroom is refused (the
+    registration credit rule); a de-clear leaving a requirement its collateral does not cover is refused."""
     checker = svc.checker()
-    change = terms.notional.change.amount
     members = {s.member_id: await uow.accounts.member(s.member_id) for s in live.sides}
     figures = await uow.accounts.figures(members)
     pool = await uow.accounts.tolerance_pool()
@@ -141,7 +147,7 @@ async def _margin(
         before = states.get(key) or stored.get(key) or NO_RISK
         try:
             impact = checker.margin_impact(
-                lifecycle.removed_part(side, change),
+                lifecycle.removed_part(side, lifecycle.removed_notional(terms, side)),
                 lifecycle.counterparty_of(side),
                 account.base_currency,
                 before.pnl_vector,
@@ -159,9 +165,13 @@ async def _margin(
         position = credit_figures.credit_position(
             svc.fx, cap, member, side.account_id, figures[side.member_id], overrides, pool
         )
-        decision = decide_credit(side.member_id, side.account_id, impact.incremental_margin, position)
-        issues.extend(decision.reasons)
-        gone = 1 if terms.notional.full else 0
+        if terms.kind is EventKind.DECLEAR:
+            short = lifecycle.still_covered(side.member_id, side.account_id, position, impact.margin_after)
+            issues.extend(() if short is None else (short,))
+        else:
+            decision = decide_credit(side.member_id, side.account_id, impact.incremental_margin, position)
+            issues.extend(decision.reasons)
+        gone = 1 if lifecycle.ends_the_trade(terms) else 0
         states[key] = RiskRow(impact.margin_after, impact.pnl_after, max(before.trade_count - gone, 0))
     return issues
 

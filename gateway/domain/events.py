@@ -23,6 +23,7 @@ class EventKind(StrEnum):
     """The lifecycle events the gateway takes on a cleared trade (values: FpML originating-event words)."""
 
     TERMINATION = "Termination"
+    DECLEAR = "DeClear"  # the trade taken out of clearing (re-bilateralised)
 
 
 class EventOutcome(StrEnum):
@@ -36,6 +37,7 @@ class SideStatus(StrEnum):
     CLEARED = "CLEARED"  # live
     MATURED = "MATURED"  # past its maturity date (end of day)
     TERMINATED = "TERMINATED"  # fully terminated by an event
+    DEREGISTERED = "DEREGISTERED"  # taken out of clearing by a de-clear (its notional kept as it was)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,11 +111,12 @@ class EventTerms:
     kind: EventKind
     trade: TradeRef
     parties: tuple[str, ...]  # the party ids the request names (both original counterparties)
-    agreement_date: date
+    agreement_date: date  # a de-clear carries none: its effective date
     effective_date: date
-    notional: NotionalChange
+    notional: NotionalChange | None  # a termination's change of size; None for a de-clear
     fee: Fee | None = None
     event_id: str | None = None  # the source's own id of the event (``eventIdentifier``)
+    reason: str | None = None  # why a de-clear is asked (``deClear/reason``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,8 +181,8 @@ def terms_to_dict(t: EventTerms) -> dict[str, Any]:
         "parties": list(t.parties),
         "agreement_date": t.agreement_date.isoformat(),
         "effective_date": t.effective_date.isoformat(),
-        "change": _money_dict(t.notional.change),
-        "outstanding": _money_dict(t.notional.outstanding),
+        "change": None if t.notional is None else _money_dict(t.notional.change),
+        "outstanding": None if t.notional is None else _money_dict(t.notional.outstanding),
         "fee": None
         if fee is None
         else {
@@ -189,6 +192,7 @@ def terms_to_dict(t: EventTerms) -> dict[str, Any]:
             "payment_date": None if fee.payment_date is None else fee.payment_date.isoformat(),
         },
         "event_id": t.event_id,
+        "reason": t.reason,
     }
 
 
@@ -203,7 +207,9 @@ def terms_from_dict(d: Any) -> EventTerms:
             parties=tuple(str(p) for p in d["parties"]),
             agreement_date=date.fromisoformat(d["agreement_date"]),
             effective_date=date.fromisoformat(d["effective_date"]),
-            notional=NotionalChange(_money(d["change"]), _money(d["outstanding"])),
+            notional=None
+            if d["change"] is None
+            else NotionalChange(_money(d["change"]), _money(d["outstanding"])),
             fee=None
             if fee is None
             else Fee(
@@ -213,6 +219,7 @@ def terms_from_dict(d: Any) -> EventTerms:
                 payment_date=None if fee["payment_date"] is None else date.fromisoformat(fee["payment_date"]),
             ),
             event_id=d["event_id"],
+            reason=d.get("reason"),
         )
     except (KeyError, TypeError, ValueError, InvalidOperation) as exc:
         raise InputRejected(

@@ -25,7 +25,7 @@ from tests.app.harness import FPML, Received
 from tests.app.test_gateway import Running, _final, running, store_url
 from tests.clearing.conftest import TODAY
 from tests.strategies import LEI_A, LEI_B
-from tools.demo.requests import request_termination
+from tools.demo.requests import request_declear, request_termination
 
 __all__ = ["store_url"]
 pytestmark = pytest.mark.mosquitto
@@ -234,3 +234,43 @@ async def test_a_termination_naming_one_counterparty_only_is_refused_as_one_side
         async with r.gateway.engine.connect() as conn:
             statuses = (await conn.execute(select(t.cleared_trades.c.status))).scalars().all()
         assert statuses == ["CLEARED", "CLEARED"]
+
+
+async def test_a_declear_is_confirmed_to_the_source_and_both_members_and_leaves_the_positions(
+    mosquitto: tuple[str, int], store_url: str
+) -> None:
+    async with running(mosquitto, store_url) as r:
+        a_id, b_id = await cleared(r, "T-DECL")
+        terms = EventTerms(
+            kind=EventKind.DECLEAR,
+            trade=TradeRef(ccp_trade_id=a_id),
+            parties=(LEI_A, LEI_B),
+            agreement_date=TODAY,
+            effective_date=TODAY,
+            notional=None,
+        )
+        ccp = r.gateway.clearing.ccp.party_id
+        payload = request_declear(
+            terms,
+            (NamedTradeId(ccp, a_id, CCP_TRADE_ID_SCHEME),),
+            (Party(LEI_A), Party(LEI_B)),
+            source=r.source,
+            message_id="EVT-DECL",
+            at=r.clock.now(),
+        )
+        await r.publisher.publish(f"{r.root}/in/{r.source}/fpml", payload, qos=1)
+        await r.inbox.wait_for(
+            lambda _: all(
+                [m.kind for m in _answers(r, who, "EVT-DECL")]
+                == ["clearingAcknowledgement", "clearingConfirmed"]
+                for who in (r.source, r.bank_a, r.bank_b)
+            )
+        )
+        ids = "//f:deClear/f:tradeIdentifier//f:tradeId/text()"
+        assert _texts(_answers(r, r.source, "EVT-DECL")[-1], ids) == ["T-DECL", a_id, b_id]
+        assert _texts(_answers(r, r.bank_b, "EVT-DECL")[-1], ids) == [b_id]
+        async with r.gateway.engine.connect() as conn:
+            statuses = (await conn.execute(select(t.cleared_trades.c.status))).scalars().all()
+            positions = (await conn.execute(text("SELECT count(*) FROM ccp_positions"))).scalar_one()
+        assert statuses == ["DEREGISTERED", "DEREGISTERED"]
+        assert positions == 0

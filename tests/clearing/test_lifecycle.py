@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from gateway.clearing import lifecycle
+from gateway.clearing.credit import CreditPosition
 from gateway.clearing.lifecycle import LiveTrade
 from gateway.clearing.novation import novate, position_terms
 from gateway.domain.events import (
@@ -191,3 +192,46 @@ def test_the_part_taken_away_is_valued_from_the_ccps_side() -> None:
     assert lifecycle.counterparty_of(side) == CCP.party_id
     assert lifecycle.removed_part(side, Decimal(4_000_000)).notional == Decimal(4_000_000)
     assert lifecycle.removed_part(side, Decimal(10_000_000)) is side.trade
+
+
+def declear(parties: tuple[str, ...] = (LEI_A, LEI_B)) -> EventTerms:
+    return replace(terms(parties=parties), kind=EventKind.DECLEAR, notional=None)
+
+
+def test_a_declear_needs_a_live_trade_and_both_counterparties_and_nothing_about_amounts() -> None:
+    args = {"source": "MW", "source_approved": False, "business_date": TODAY}
+    assert lifecycle.check_declear(declear(), live(), **args) == []  # type: ignore[arg-type]
+    codes = [i.code for i in lifecycle.check_declear(declear((LEI_B,)), live(), **args)]  # type: ignore[arg-type]
+    assert codes == [R.LIFE_ONE_SIDED]
+    gone = lifecycle.check_declear(declear(), live(status=SideStatus.DEREGISTERED), **args)  # type: ignore[arg-type]
+    assert [i.code for i in gone] == [R.LIFE_TRADE_NOT_LIVE]
+    # a termination that lost its amounts is refused, not guessed
+    assert [i.code for i in lifecycle.economics(declear(), live())] == [R.FPML_MISSING_FIELD]
+
+
+def test_a_declear_takes_the_whole_trade_and_keeps_its_terms() -> None:
+    trade = live()
+    sides, effect = lifecycle.applied(trade, declear())
+    assert [(s.status, s.notional) for s in sides] == [(SideStatus.DEREGISTERED, Decimal(10_000_000))] * 2
+    assert [s.trade for s in sides] == [s.trade for s in trade.sides]
+    assert (effect.notional_before, effect.notional_after) == (Decimal(10_000_000), Decimal(0))
+    assert lifecycle.ends_the_trade(declear())
+    assert lifecycle.removed_notional(declear(), trade.sides[0]) == Decimal(10_000_000)
+    assert lifecycle.removed_notional(terms("6000000"), trade.sides[0]) == Decimal(4_000_000)
+    assert not lifecycle.ends_the_trade(terms("6000000"))
+    assert lifecycle.ends_the_trade(terms("0"))
+
+
+def test_after_a_declear_the_margin_must_be_covered_by_collateral_alone() -> None:
+    position = CreditPosition(
+        collateral_value=Decimal(300_000),
+        margin=Decimal(0),
+        reserved=Decimal(100_000),
+        tolerance_limit=Decimal(10_000_000),
+        tolerance_used=Decimal(0),
+    )
+    assert lifecycle.still_covered("BANKA", "HOUSE", position, Decimal(200_000)) is None
+    short = lifecycle.still_covered("BANKA", "HOUSE", position, Decimal(250_000))
+    assert short is not None
+    assert (short.code, short.path) == (R.RISK_INSUFFICIENT_COLLATERAL, "member[BANKA].account[HOUSE]")
+    assert "short by 50000.00" in short.message

@@ -355,3 +355,50 @@ async def test_every_event_is_a_row_with_its_effect(open_desk: OpenDesk) -> None
         ("EVT-REFUSED", "Termination", "REFUSED", None, None, None),
     ]
     assert told == 4
+
+
+def declear(ccp_id: str, parties: tuple[str, ...] = (LEI_A, LEI_B)) -> EventTerms:
+    return replace(
+        termination(ccp_id, 0), kind=EventKind.DECLEAR, notional=None, parties=parties, reason="Bilateral"
+    )
+
+
+async def test_a_declear_takes_the_trade_out_of_clearing_for_both_members(open_desk: OpenDesk) -> None:
+    desk = await open_desk()
+    _, (a_id, b_id) = await desk.clear(aud_irs("T1"))
+    updates = await desk.event(declear(b_id))
+    assert [u.status for u in updates] == [S.RECEIVED, S.CLEARED]
+    note = updates[-1].event
+    assert note is not None
+    assert note.effect is not None
+    assert (note.effect.notional_before, note.effect.notional_after) == (Decimal(10_000_000), Decimal(0))
+    async with desk.store.read() as uow:
+        row_id = await uow.cleared.submission_of(a_id)
+        assert row_id is not None
+        sides = await uow.cleared.sides(row_id)
+    assert [(s.status, s.notional) for s in sides] == [(SideStatus.DEREGISTERED, Decimal(10_000_000))] * 2
+    assert await desk.notionals("BANKA") == {}
+    assert await desk.notionals("BANKB") == {}
+    assert await desk.margin("BANKA") == 0
+    assert await desk.margin("BANKB") == 0
+    again = await desk.event(termination(a_id, 0))
+    assert [i.code for i in again[-1].reasons] == [R.LIFE_TRADE_NOT_LIVE]
+
+
+async def test_a_declear_is_refused_when_a_members_margin_would_not_stay_covered(open_desk: OpenDesk) -> None:
+    """Bank A's two trades offset; without one, the other's margin is more than A's free collateral."""
+    desk = await open_desk(collateral_a=Decimal(300_000))
+    _, (t1_a, _) = await desk.clear(aud_irs("T1"))
+    await desk.clear(aud_irs("T2", fixed_payer=LEI_B))
+    assert (await desk.svc.credit_check("BANKA", "HOUSE", aud_irs("T3"), "ORD-1")).approved
+    refused = await desk.event(declear(t1_a))
+    assert [(i.code, i.path) for i in refused[-1].reasons] == [
+        (R.RISK_INSUFFICIENT_COLLATERAL, "member[BANKA].account[HOUSE]")
+    ]
+    assert (await desk.notionals("BANKA"))[t1_a] == Decimal(10_000_000)
+    await desk.svc.release_credit("BANKA", "ORD-1")
+    assert (await desk.event(declear(t1_a)))[-1].status is S.CLEARED
+    assert await desk.margin("BANKA") == IM_10M_5Y
+    # once out of clearing the trade takes no more events
+    after = await desk.event(declear(t1_a))
+    assert [i.code for i in after[-1].reasons] == [R.LIFE_TRADE_NOT_LIVE]

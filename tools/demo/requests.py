@@ -1,5 +1,5 @@
 """What a trade source sends: ``requestClearing`` / ``requestClearingRetracted`` FpML for a canonical trade,
-and ``requestConfirmation`` carrying a ``termination`` of a cleared one.
+``requestConfirmation`` carrying a ``termination`` of a cleared one and ``requestClearing`` carrying ``deClear``.
 
 Written with the gateway's one FpML writer (``gateway.formats.fpml.write.render``: its document, trade and
 party building blocks), so the simulated source of the demo and the benchmark speaks exactly the
@@ -34,16 +34,7 @@ def request_clearing(
     """One trade's clearing request (or its retraction) from ``source`` to ``ccp``, on one line."""
 
     def body(emit: Emit, ind: str) -> None:
-        mid = text(xml_text(message_id, "header.messageId", coded=True))
-        sent_by = text(xml_text(source, "header.sentBy", coded=True))
-        send_to = text(xml_text(ccp, "header.sendTo", coded=True))
-        created = timestamp_text(at, "header.creationTimestamp")
-        emit(
-            f'<header><messageId messageIdScheme="{schemes.MESSAGE_ID}">{mid}</messageId>'
-            f'<sentBy messageAddressScheme="{schemes.PARTICIPANT}">{sent_by}</sentBy>'
-            f'<sendTo messageAddressScheme="{schemes.PARTICIPANT}">{send_to}</sendTo>'
-            f"<creationTimestamp>{created}</creationTimestamp></header>"
-        )
+        _header(emit, source=source, message_id=message_id, at=at, ccp=ccp)
         if not retracted:  # a retraction is a non-correctable message: no isCorrection
             emit(f"<isCorrection>{'true' if correction else 'false'}</isCorrection>")
         correlation = text(xml_text(trade.identifiers.source_trade_id, "correlationId", coded=True))
@@ -74,16 +65,8 @@ def request_termination(
     (both original counterparties), from ``source`` to ``ccp``, on one line."""
 
     def body(emit: Emit, ind: str) -> None:
-        mid = text(xml_text(message_id, "header.messageId", coded=True))
-        sent_by = text(xml_text(source, "header.sentBy", coded=True))
-        send_to = text(xml_text(ccp, "header.sendTo", coded=True))
-        created = timestamp_text(at, "header.creationTimestamp")
-        emit(
-            f'<header><messageId messageIdScheme="{schemes.MESSAGE_ID}">{mid}</messageId>'
-            f'<sentBy messageAddressScheme="{schemes.PARTICIPANT}">{sent_by}</sentBy>'
-            f'<sendTo messageAddressScheme="{schemes.PARTICIPANT}">{send_to}</sendTo>'
-            f"<creationTimestamp>{created}</creationTimestamp></header><isCorrection>false</isCorrection>"
-        )
+        _header(emit, source=source, message_id=message_id, at=at, ccp=ccp)
+        emit("<isCorrection>false</isCorrection>")
         correlation = text(xml_text(correlation_id or message_id, "correlationId", coded=True))
         emit(
             f'<correlationId correlationIdScheme="{schemes.CORRELATION_ID}">{correlation}</correlationId>'
@@ -96,3 +79,47 @@ def request_termination(
         render.party_elements(emit, ind, table)
 
     return render.document("requestConfirmation", body, pretty=False)
+
+
+def request_declear(
+    terms: EventTerms,
+    named: Sequence[NamedTradeId],
+    parties: Sequence[Party],
+    *,
+    source: str,
+    message_id: str,
+    at: datetime,
+    ccp: str = "CCP",
+    correlation_id: str | None = None,
+    sequence: int = 1,
+) -> bytes:
+    """``requestClearing`` carrying ``deClear``: take the trade ``named`` out of clearing, on one line."""
+
+    def body(emit: Emit, ind: str) -> None:
+        _header(emit, source=source, message_id=message_id, at=at, ccp=ccp)
+        emit("<isCorrection>false</isCorrection>")
+        correlation = text(xml_text(correlation_id or message_id, "correlationId", coded=True))
+        emit(
+            f'<correlationId correlationIdScheme="{schemes.CORRELATION_ID}">{correlation}</correlationId>'
+            f"<sequenceNumber>{sequence}</sequenceNumber>"
+        )
+        table = PartyTable()
+        for party in parties:
+            table.add(party)
+        render.de_clear(emit, ind, named, terms, table)
+        render.party_elements(emit, ind, table)
+
+    return render.document("requestClearing", body, pretty=False)
+
+
+def _header(emit: Emit, *, source: str, message_id: str, at: datetime, ccp: str) -> None:
+    mid = text(xml_text(message_id, "header.messageId", coded=True))
+    sent_by = text(xml_text(source, "header.sentBy", coded=True))
+    send_to = text(xml_text(ccp, "header.sendTo", coded=True))
+    created = timestamp_text(at, "header.creationTimestamp")
+    emit(
+        f'<header><messageId messageIdScheme="{schemes.MESSAGE_ID}">{mid}</messageId>'
+        f'<sentBy messageAddressScheme="{schemes.PARTICIPANT}">{sent_by}</sentBy>'
+        f'<sendTo messageAddressScheme="{schemes.PARTICIPANT}">{send_to}</sendTo>'
+        f"<creationTimestamp>{created}</creationTimestamp></header>"
+    )

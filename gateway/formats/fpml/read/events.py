@@ -1,4 +1,7 @@
-"""A post-trade event in ``requestConfirmation`` -> ``EventTerms`` (gateway.domain.events).
+"""A post-trade event -> ``EventTerms`` (gateway.domain.events): ``termination`` in ``requestConfirmation``,
+``deClear`` in ``requestClearing``.
+
+``deClear`` names the trade as ``termination`` does, with its ``effectiveDate`` and an optional ``reason``.
 
 ``termination`` (a ``TradeNotionalChange``) names the cleared trade by ``tradeIdentifier``: a ``tradeId``
 in the CCP trade id scheme is the CCP's id of either side; any other ``tradeId`` (or ``versionedTradeId``
@@ -41,24 +44,46 @@ def read_termination(el: Element, ctx: DocContext, problems: Problems) -> EventT
     if change is None or outstanding is None:
         problems.missing(el, "changeInNotionalAmount", "changeInNotionalAmount and outstandingNotionalAmount")
     fee = _fee(el, ctx, problems)
-    parties = []
-    for party_el in ctx.every(ctx.root, "party"):
-        party = ctx.party(party_el, problems)
-        if party is not None:
-            parties.append(party.party_id)
+    parties = _parties(ctx, problems)
     if ref is None or agreed is None or effective is None or change is None or outstanding is None:
         return None
     event = child(el, "eventIdentifier")
     return EventTerms(
         kind=EventKind.TERMINATION,
         trade=ref,
-        parties=tuple(parties),
+        parties=parties,
         agreement_date=agreed,
         effective_date=effective,
         notional=NotionalChange(change, outstanding),
         fee=fee,
         event_id=None if event is None else child_text(event, "eventId"),
     )
+
+
+def read_declear(el: Element, ctx: DocContext, problems: Problems) -> EventTerms | None:
+    """The terms of a ``deClear``; None (with every issue in ``problems``) when they cannot be read."""
+    ref = _trade_ref(el, ctx, problems)
+    effective = readers.date_value(readers.required(el, "effectiveDate", problems), problems)
+    if ref is None or effective is None:
+        return None
+    return EventTerms(
+        kind=EventKind.DECLEAR,
+        trade=ref,
+        parties=_parties(ctx, problems),
+        agreement_date=effective,
+        effective_date=effective,
+        notional=None,
+        reason=child_text(el, "reason"),
+    )
+
+
+def _parties(ctx: DocContext, problems: Problems) -> tuple[str, ...]:
+    found = []
+    for party_el in ctx.every(ctx.root, "party"):
+        party = ctx.party(party_el, problems)
+        if party is not None:
+            found.append(party.party_id)
+    return tuple(found)
 
 
 def _trade_ref(el: Element, ctx: DocContext, problems: Problems) -> TradeRef | None:

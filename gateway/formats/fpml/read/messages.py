@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.errors import Issue
+from gateway.domain.events import EventTerms
 from gateway.domain.messages import (
     ClearingConfirmation,
     ClearingRequest,
@@ -21,7 +22,7 @@ from gateway.domain.reasons import REASONS, ReasonCode
 from gateway.domain.trade import PartyTradeId, Trade
 from gateway.formats.fpml.read import readers
 from gateway.formats.fpml.read.context import DocContext
-from gateway.formats.fpml.read.events import read_termination
+from gateway.formats.fpml.read.events import read_declear, read_termination
 from gateway.formats.fpml.read.problems import Problems, bounded
 from gateway.formats.fpml.read.trades import read_trade
 from gateway.formats.fpml.read.xml import (
@@ -309,8 +310,19 @@ def _confirmation_request(root: Element, ctx: DocContext, problems: Problems) ->
     termination = ctx.first(root, "termination")
     if termination is None:
         return _document(MessageType.REQUEST_CONFIRMATION)(root, ctx, problems)
+    return _event(root, ctx, problems, read_termination(termination, ctx, problems))
+
+
+def _clearing_request(root: Element, ctx: DocContext, problems: Problems) -> Extracted:
+    """``requestClearing``: a trade (or package) to clear, or ``deClear`` of a cleared trade."""
+    declear = ctx.first(root, "deClear")
+    if declear is None:
+        return _request(root, ctx, problems, retracted=False)
+    return _event(root, ctx, problems, read_declear(declear, ctx, problems))
+
+
+def _event(root: Element, ctx: DocContext, problems: Problems, terms: EventTerms | None) -> Extracted:
     header = header_of(root, problems, ctx)
-    terms = read_termination(termination, ctx, problems)
     message = None
     if header is not None and terms is not None:
         message = LifecycleRequest(
@@ -324,7 +336,7 @@ def _confirmation_request(root: Element, ctx: DocContext, problems: Problems) ->
 
 
 READERS: dict[MessageType, Callable[[Element, DocContext, Problems], Extracted]] = {
-    MessageType.REQUEST_CLEARING: lambda r, c, p: _request(r, c, p, retracted=False),
+    MessageType.REQUEST_CLEARING: _clearing_request,
     MessageType.REQUEST_CLEARING_RETRACTED: lambda r, c, p: _request(r, c, p, retracted=True),
     MessageType.CLEARING_STATUS: _status,
     MessageType.CLEARING_CONFIRMED: _confirmed,

@@ -215,22 +215,21 @@ def clearing_refused(
     return render.document("clearingRefused", body, pretty=pretty)
 
 
-EVENT_ELEMENT = {EventKind.TERMINATION: "termination"}
-"""The element of ``ClearingResults.model`` each event is confirmed in."""
-
-
 def event_confirmed(
     confirmation: EventConfirmation, *, extra_parties: Sequence[Party] = (), pretty: bool = True
 ) -> bytes:
     """``clearingConfirmed`` of a lifecycle event: the event as taken (a ``termination`` with the trade ids,
-    dates, fee, change and outstanding notional)."""
+    dates, fee, change and outstanding notional; a ``deClear`` with the trade ids and effective date)."""
 
     def body(emit: Emit, ind: str) -> None:
         _header(emit, ind, confirmation.header, response=False)
         _correlation(emit, ind, confirmation.correlation_id, confirmation.sequence_number)
         parties = PartyTable()
-        tag = EVENT_ELEMENT[confirmation.terms.kind]
-        render.notional_change(emit, ind, tag, confirmation.trade_ids, confirmation.terms, parties)
+        terms = confirmation.terms
+        if terms.kind is EventKind.DECLEAR:
+            render.de_clear(emit, ind, confirmation.trade_ids, terms, parties)
+        else:
+            render.notional_change(emit, ind, "termination", confirmation.trade_ids, terms, parties)
         _finish_parties(emit, ind, parties, extra_parties)
 
     return render.document("clearingConfirmed", body, pretty=pretty)

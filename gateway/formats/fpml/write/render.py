@@ -544,23 +544,15 @@ def notional_change(
 ) -> None:
     """A ``TradeNotionalChange`` (``termination``): the trade by its ids (``named``), the agreement and
     effective dates, the fee as a ``payment``, then the change and the outstanding notional."""
+    if terms.notional is None:
+        raise write_error(
+            ReasonCode.FPML_MISSING_FIELD, f"{tag}.changeInNotionalAmount", "no notional change"
+        )
     i2 = inner(ind)
     i3 = inner(i2)
     i4 = inner(i3)
     emit(f"{ind}<{tag}>")
-    for index, n in enumerate(named):
-        path = f"{tag}.tradeIdentifier[{index}]"
-        href = parties.ref(xml_text(n.party_id, f"{path}.partyReference", coded=True))
-        value = text(xml_text(n.trade_id, f"{path}.tradeId", coded=True))
-        scheme = attr(n.scheme)
-        if n.version is None:
-            ident = f'{i3}<tradeId tradeIdScheme="{scheme}">{value}</tradeId>'
-        else:
-            ident = (
-                f'{i3}<versionedTradeId>{i4}<tradeId tradeIdScheme="{scheme}">{value}</tradeId>'
-                f"{i4}<version>{n.version}</version>{i3}</versionedTradeId>"
-            )
-        emit(f'{i2}<tradeIdentifier>{i3}<partyReference href="{href}"/>{ident}{i2}</tradeIdentifier>')
+    _event_trade_ids(emit, i2, tag, named, parties)
     emit(
         f"{i2}<agreementDate>{terms.agreement_date.isoformat()}</agreementDate>"
         f"{i2}<effectiveDate>{terms.effective_date.isoformat()}</effectiveDate>"
@@ -582,6 +574,40 @@ def notional_change(
     emit(_money(i2, "changeInNotionalAmount", terms.notional.change))
     emit(_money(i2, "outstandingNotionalAmount", terms.notional.outstanding))
     emit(f"{ind}</{tag}>")
+
+
+def de_clear(
+    emit: Emit, ind: str, named: Sequence[NamedTradeId], terms: EventTerms, parties: PartyTable
+) -> None:
+    """A ``DeClear``: the trade by its ids (``named``), the effective date and the reason given, if any."""
+    i2 = inner(ind)
+    emit(f"{ind}<deClear>")
+    _event_trade_ids(emit, i2, "deClear", named, parties)
+    emit(f"{i2}<effectiveDate>{terms.effective_date.isoformat()}</effectiveDate>")
+    if terms.reason is not None:
+        emit(f"{i2}<reason>{text(xml_text(terms.reason, 'deClear.reason', coded=True))}</reason>")
+    emit(f"{ind}</deClear>")
+
+
+def _event_trade_ids(
+    emit: Emit, ind: str, tag: str, named: Sequence[NamedTradeId], parties: PartyTable
+) -> None:
+    """The ``tradeIdentifier`` elements naming an event's trade (a ``versionedTradeId`` where a version is given)."""
+    i2 = inner(ind)
+    i3 = inner(i2)
+    for index, n in enumerate(named):
+        path = f"{tag}.tradeIdentifier[{index}]"
+        href = parties.ref(xml_text(n.party_id, f"{path}.partyReference", coded=True))
+        value = text(xml_text(n.trade_id, f"{path}.tradeId", coded=True))
+        scheme = attr(n.scheme)
+        if n.version is None:
+            ident = f'{i2}<tradeId tradeIdScheme="{scheme}">{value}</tradeId>'
+        else:
+            ident = (
+                f'{i2}<versionedTradeId>{i3}<tradeId tradeIdScheme="{scheme}">{value}</tradeId>'
+                f"{i3}<version>{n.version}</version>{i2}</versionedTradeId>"
+            )
+        emit(f'{ind}<tradeIdentifier>{i2}<partyReference href="{href}"/>{ident}{ind}</tradeIdentifier>')
 
 
 def _money(ind: str, tag: str, money: Money) -> str:

@@ -9,7 +9,7 @@ import pytest
 
 from gateway.clearing.novation import CCP_TRADE_ID_SCHEME
 from gateway.domain.errors import InputRejected
-from gateway.domain.events import EventTerms, NamedTradeId, TradeRef
+from gateway.domain.events import EventKind, EventTerms, NamedTradeId, TradeRef
 from gateway.domain.messages import LifecycleRequest, TradeDocument
 from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import Party
@@ -17,7 +17,7 @@ from gateway.formats.fpml.read import FpmlOptions, parse_fpml
 from gateway.formats.fpml.write import schemes
 from tests.formats.fpml.write import shapes
 from tests.formats.fpml.write.cases import termination_terms
-from tools.demo.requests import request_clearing, request_termination
+from tools.demo.requests import request_clearing, request_declear, request_termination
 
 AT = datetime(2026, 3, 16, 9, 0, tzinfo=UTC)
 BY_CCP_ID = (NamedTradeId(shapes.LEI_CCP, "CCP-1-A", CCP_TRADE_ID_SCHEME),)
@@ -94,3 +94,15 @@ def test_a_request_confirmation_without_an_event_is_still_a_trade_document() -> 
     parsed = parse_fpml(data)
     assert isinstance(parsed.message, TradeDocument)
     assert [t.identifiers.source_trade_id for t in parsed.trades] == ["MW-100"]
+
+
+@pytest.mark.official_fpml
+@pytest.mark.parametrize("profile", [True, False], ids=["profile", "official"])
+def test_a_declear_in_request_clearing_reads_back_as_it_was_written(profile: bool) -> None:
+    terms = replace(termination_terms(), kind=EventKind.DECLEAR, notional=None, fee=None, reason="Bilateral")
+    terms = replace(terms, agreement_date=terms.effective_date)
+    data = request_declear(terms, BY_CCP_ID, BOTH, source="MARKITWIRE", message_id="EVT-D", at=AT)
+    parsed = parse_fpml(data, options=FpmlOptions(profile=profile))
+    message = parsed.message
+    assert isinstance(message, LifecycleRequest)
+    assert message.terms == replace(terms, parties=(shapes.LEI_A, shapes.LEI_B, shapes.LEI_CCP))

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -116,7 +117,8 @@ def event_update(
     outcome = EventOutcome.REFUSED if reasons else EventOutcome.CONFIRMED
     effect = None
     if status is ClearingStatusCode.CLEARED:
-        effect = EventEffect(Decimal("125000000"), terms.notional.outstanding.amount, "AUD")
+        left = Decimal(0) if terms.notional is None else terms.notional.outstanding.amount
+        effect = EventEffect(Decimal("125000000"), left, "AUD")
     note = EventNote(7, terms, outcome, ("CCP-1-A", "CCP-1-B"), cleared, effect)
     return update(
         status,
@@ -188,6 +190,16 @@ CASES: dict[str, Callable[[], bytes]] = {
         ccp=CCP,
         recipient="BANKA",
         member_party=shapes.LEI_A,
+    ),
+    "event-confirmed-declear-member": lambda: status_update_to_fpml(
+        event_update(
+            ClearingStatusCode.CLEARED,
+            replace(termination_terms(), kind=EventKind.DECLEAR, notional=None, fee=None, reason="Bilateral"),
+            sequence=5,
+        ),
+        ccp=CCP,
+        recipient="BANKB",
+        member_party=shapes.LEI_B,
     ),
     "event-refused": lambda: _event_refused(member=False),
     "event-refused-member": lambda: _event_refused(member=True),

@@ -15,7 +15,7 @@ from fpml_schemas import load_schema
 from gateway.clearing.novation import CCP_TRADE_ID_SCHEME
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.errors import Issue
-from gateway.domain.events import EventTerms, Fee, Money, NamedTradeId, NotionalChange
+from gateway.domain.events import EventKind, EventTerms, Fee, Money, NamedTradeId, NotionalChange
 from gateway.domain.reasons import ReasonCode
 from gateway.formats.fpml.write import FpmlWriteError, render, status_update_to_fpml
 from gateway.formats.fpml.write.parties import PartyTable
@@ -55,6 +55,28 @@ named_ids = st.lists(
 )
 
 
+def declear_terms(reason: str | None = None) -> EventTerms:
+    return replace(termination_terms(), kind=EventKind.DECLEAR, notional=None, fee=None, reason=reason)
+
+
+@_SETTINGS
+@given(named=named_ids, reason=st.none() | coded, pretty=st.booleans(), effective=days)
+def test_the_declear_element_is_byte_for_byte_what_lxml_builds(
+    named: list[NamedTradeId], reason: str | None, pretty: bool, effective: date
+) -> None:
+    event = replace(declear_terms(reason), effective_date=effective, agreement_date=effective)
+    parties = PartyTable()
+
+    def body(emit: Emit, ind: str) -> None:
+        render.de_clear(emit, ind, named, event, parties)
+        render.party_elements(emit, ind, parties)
+
+    text = render.document("clearingConfirmed", body, pretty=pretty)
+    assert text == reference.notional_change_document(
+        "clearingConfirmed", "deClear", named, event, pretty=pretty
+    )
+
+
 @_SETTINGS
 @given(event=terms(), named=named_ids, pretty=st.booleans())
 def test_the_termination_element_is_byte_for_byte_what_lxml_builds(
@@ -74,7 +96,7 @@ def test_the_termination_element_is_byte_for_byte_what_lxml_builds(
 
 @_SETTINGS
 @given(
-    event=terms(),
+    event=terms() | st.builds(declear_terms, st.none() | coded),
     status=st.sampled_from(
         [ClearingStatusCode.RECEIVED, ClearingStatusCode.CLEARED, ClearingStatusCode.REJECTED]
     ),

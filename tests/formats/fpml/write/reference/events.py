@@ -1,4 +1,5 @@
-"""A lifecycle event's ``TradeNotionalChange`` (``termination``) as an element tree, and a document around it."""
+"""A lifecycle event's ``TradeNotionalChange`` (``termination``) or ``DeClear`` as an element tree, and a
+document around it."""
 
 from __future__ import annotations
 
@@ -46,6 +47,36 @@ def write_notional_change(
     return el
 
 
+def write_de_clear(
+    parent: Element, named: Sequence[NamedTradeId], terms: EventTerms, parties: PartyTable
+) -> Element:
+    """Append ``<deClear>``: trade ids, effective date, the reason when given."""
+    el = sub(parent, "deClear")
+    _trade_ids(el, "deClear", named, parties)
+    sub(el, "effectiveDate", terms.effective_date.isoformat())
+    if terms.reason is not None:
+        sub(el, "reason", xml_text(terms.reason, "deClear.reason", coded=True))
+    return el
+
+
+def _trade_ids(el: Element, tag: str, named: Sequence[NamedTradeId], parties: PartyTable) -> None:
+    for index, n in enumerate(named):
+        path = f"{tag}.tradeIdentifier[{index}]"
+        ident = sub(el, "tradeIdentifier")
+        sub(
+            ident,
+            "partyReference",
+            href=parties.ref(xml_text(n.party_id, f"{path}.partyReference", coded=True)),
+        )
+        value = xml_text(n.trade_id, f"{path}.tradeId", coded=True)
+        if n.version is None:
+            sub(ident, "tradeId", value, tradeIdScheme=n.scheme)
+        else:
+            versioned = sub(ident, "versionedTradeId")
+            sub(versioned, "tradeId", value, tradeIdScheme=n.scheme)
+            sub(versioned, "version", str(n.version))
+
+
 def _money(parent: Element, tag: str, money: Money) -> None:
     el = sub(parent, tag)
     sub(el, "currency", xml_text(money.currency, f"{tag}.currency", coded=True))
@@ -55,9 +86,13 @@ def _money(parent: Element, tag: str, money: Money) -> None:
 def notional_change_document(
     root_tag: str, tag: str, named: Sequence[NamedTradeId], terms: EventTerms, *, pretty: bool
 ) -> bytes:
-    """A root holding only the event element and its parties, as ``render.notional_change`` writes it."""
+    """A root holding only the event element (``termination`` or ``deClear``) and its parties, as
+    ``render.notional_change`` / ``render.de_clear`` write it."""
     parties = PartyTable()
     doc = root(root_tag)
-    write_notional_change(doc, tag, named, terms, parties)
+    if tag == "deClear":
+        write_de_clear(doc, named, terms, parties)
+    else:
+        write_notional_change(doc, tag, named, terms, parties)
     write_parties(doc, parties)
     return to_bytes(doc, pretty=pretty)
