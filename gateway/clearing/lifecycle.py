@@ -5,6 +5,10 @@ and 2 below, then margin: both members' requirement without the trade must stay 
 collateral (``still_covered``: excess collateral after the removal not below zero; the tolerance does not
 count). Its effect: both sides DEREGISTERED, their notional kept as it was.
 
+An increase (a larger notional on the same terms) is checked by rules 1 to 3 (its outstanding notional
+must exceed the live one: LIFE_NOTIONAL_NOT_LARGER, and be the live notional plus the change), then margin
+as registration checks it: the added part, as each member holds it, must fit in the account's headroom.
+
 A termination (full, or partial as a reduced notional, with an optional fee) is checked in this order,
 every failed rule naming its own reason:
 
@@ -138,6 +142,25 @@ def economics(terms: EventTerms, live: LiveTrade) -> list[Issue]:
             )
     if issues:
         return issues
+    if terms.kind is EventKind.INCREASE:
+        if outstanding.amount <= live.notional:
+            issues.append(
+                Issue(
+                    ReasonCode.LIFE_NOTIONAL_NOT_LARGER,
+                    "outstandingNotionalAmount",
+                    f"outstanding notional {outstanding.amount} is not larger than the live notional {live.notional}",
+                )
+            )
+        elif live.notional + change.amount != outstanding.amount:
+            issues.append(
+                Issue(
+                    ReasonCode.LIFE_NOTIONAL_INCONSISTENT,
+                    "changeInNotionalAmount",
+                    f"live notional {live.notional} + change {change.amount} is not the outstanding "
+                    f"{outstanding.amount}",
+                )
+            )
+        return issues
     if outstanding.amount > 0 and outstanding.amount >= live.notional:
         issues.append(
             Issue(
@@ -201,6 +224,16 @@ def check_termination(
     return issues
 
 
+def check_increase(
+    terms: EventTerms, live: LiveTrade, *, source: str, source_approved: bool, business_date: date
+) -> list[Issue]:
+    """An increase's rules but margin: live, asked for both sides, amounts adding up to a larger notional."""
+    gone = not_live(live, business_date)
+    if gone is not None:
+        return [gone]
+    return who_asks(terms, live, source=source, source_approved=source_approved) + economics(terms, live)
+
+
 def check_declear(
     terms: EventTerms, live: LiveTrade, *, source: str, source_approved: bool, business_date: date
 ) -> list[Issue]:
@@ -232,6 +265,15 @@ def removed_notional(terms: EventTerms, side: SideState) -> Decimal:
     if terms.kind is EventKind.TERMINATION and terms.notional is not None:
         return terms.notional.change.amount
     return side.notional
+
+
+def margin_view(terms: EventTerms, side: SideState) -> tuple[Trade, str]:
+    """What the event adds to the member's account, and from whose side it is valued: an increase adds
+    the added part as the member holds it; a termination or de-clear takes a part away, which is adding it
+    as the CCP holds it."""
+    if terms.kind is EventKind.INCREASE and terms.notional is not None:
+        return resized(side.trade, terms.notional.change.amount, side.notional), side.party_id
+    return removed_part(side, removed_notional(terms, side)), counterparty_of(side)
 
 
 def ends_the_trade(terms: EventTerms) -> bool:
@@ -288,7 +330,27 @@ def applied(live: LiveTrade, terms: EventTerms) -> tuple[tuple[SideState, SideSt
     """Both sides after the event, and its effect."""
     if terms.kind is EventKind.DECLEAR:
         return declared(live)
+    if terms.kind is EventKind.INCREASE:
+        return increased(live, terms)
     return terminated(live, terms)
+
+
+def increased(live: LiveTrade, terms: EventTerms) -> tuple[tuple[SideState, SideState], EventEffect]:
+    """Both sides on the larger notional, and the effect."""
+    if terms.notional is None:
+        raise ValueError("an increase without its notional change cannot be applied")
+    sides = _resized_sides(live, terms.notional.outstanding.amount)
+    return sides, EventEffect(live.notional, sides[0].notional, live.currency)
+
+
+def _resized_sides(live: LiveTrade, after: Decimal) -> tuple[SideState, SideState]:
+    out = []
+    for side in live.sides:
+        trade = resized(side.trade, after, side.notional)
+        out.append(
+            dataclasses.replace(side, notional=position_terms(trade, side.party_id).notional, trade=trade)
+        )
+    return out[0], out[1]
 
 
 def terminated(live: LiveTrade, terms: EventTerms) -> tuple[tuple[SideState, SideState], EventEffect]:
@@ -296,14 +358,9 @@ def terminated(live: LiveTrade, terms: EventTerms) -> tuple[tuple[SideState, Sid
     if terms.notional is None:
         raise ValueError("a termination without its notional change cannot be applied")
     after = terms.notional.outstanding.amount
-    sides = []
-    for side in live.sides:
-        if after == 0:
-            sides.append(dataclasses.replace(side, notional=ZERO, status=SideStatus.TERMINATED))
-        else:
-            trade = resized(side.trade, after, side.notional)
-            sides.append(
-                dataclasses.replace(side, notional=position_terms(trade, side.party_id).notional, trade=trade)
-            )
-    effect = EventEffect(live.notional, sides[0].notional, live.currency)
-    return (sides[0], sides[1]), effect
+    if after == 0:
+        a, b = (dataclasses.replace(side, notional=ZERO, status=SideStatus.TERMINATED) for side in live.sides)
+        sides = (a, b)
+    else:
+        sides = _resized_sides(live, after)
+    return sides, EventEffect(live.notional, sides[0].notional, live.currency)

@@ -1,4 +1,4 @@
-"""A lifecycle event on a cleared trade (a termination, a de-clear), taken in one unit of work: read,
+"""A lifecycle event on a cleared trade (a termination, an increase, a de-clear), taken in one unit of work: read,
 decide (``lifecycle``), write.
 
 ``submit_event`` finds the cleared trade the request names (by a CCP trade id, or by the source's trade
@@ -98,6 +98,10 @@ def _checked(
         return lifecycle.check_declear(
             request.terms, live, source=request.source, source_approved=approved, business_date=business_date
         )
+    if request.terms.kind is EventKind.INCREASE:
+        return lifecycle.check_increase(
+            request.terms, live, source=request.source, source_approved=approved, business_date=business_date
+        )
     try:
         payment_dates = lifecycle.scheduled_payment_dates(live.sides[0].trade)
     except GatewayError as exc:
@@ -145,10 +149,11 @@ async def _margin(
             continue
         key = (side.member_id, side.account_id)
         before = states.get(key) or stored.get(key) or NO_RISK
+        part, viewer = lifecycle.margin_view(terms, side)
         try:
             impact = checker.margin_impact(
-                lifecycle.removed_part(side, lifecycle.removed_notional(terms, side)),
-                lifecycle.counterparty_of(side),
+                part,
+                viewer,
                 account.base_currency,
                 before.pnl_vector,
                 business_date,
@@ -171,7 +176,7 @@ async def _margin(
         else:
             decision = decide_credit(side.member_id, side.account_id, impact.incremental_margin, position)
             issues.extend(decision.reasons)
-        gone = 1 if lifecycle.ends_the_trade(terms) else 0
+        gone = 1 if lifecycle.ends_the_trade(terms) else 0  # (an increase adds no trade to the account)
         states[key] = RiskRow(impact.margin_after, impact.pnl_after, max(before.trade_count - gone, 0))
     return issues
 

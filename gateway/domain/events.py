@@ -24,6 +24,7 @@ class EventKind(StrEnum):
 
     TERMINATION = "Termination"
     DECLEAR = "DeClear"  # the trade taken out of clearing (re-bilateralised)
+    INCREASE = "Increase"  # a larger notional on the same terms
 
 
 class EventOutcome(StrEnum):
@@ -93,8 +94,8 @@ class Fee:
 
 @dataclass(frozen=True, slots=True)
 class NotionalChange:
-    """A termination's change of size (FpML ``changeInNotionalAmount`` / ``outstandingNotionalAmount``):
-    ``outstanding`` zero is a full termination."""
+    """A termination's or an increase's change of size (FpML ``changeInNotionalAmount`` /
+    ``outstandingNotionalAmount``): ``outstanding`` zero is a full termination."""
 
     change: Money
     outstanding: Money
@@ -113,7 +114,7 @@ class EventTerms:
     parties: tuple[str, ...]  # the party ids the request names (both original counterparties)
     agreement_date: date  # a de-clear carries none: its effective date
     effective_date: date
-    notional: NotionalChange | None  # a termination's change of size; None for a de-clear
+    notional: NotionalChange | None  # a termination's or an increase's change of size; None for a de-clear
     fee: Fee | None = None
     event_id: str | None = None  # the source's own id of the event (``eventIdentifier``)
     reason: str | None = None  # why a de-clear is asked (``deClear/reason``)

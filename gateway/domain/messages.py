@@ -106,14 +106,17 @@ class TradeDocument:
 
 @dataclass(frozen=True, slots=True)
 class EventConfirmation:
-    """``clearingConfirmed`` of a lifecycle event: the event as taken (``termination``), naming the trade
-    by the ids its recipient knows it by."""
+    """``clearingConfirmed`` of a lifecycle event: the event as taken (``termination``, ``deClear``), naming
+    the trade by the ids its recipient knows it by; for an event FpML confirms by the resulting trade (an
+    increase), that ``trade`` as its recipient holds it now, whose own id is ``trade_source``'s."""
 
     header: MessageHeader
     terms: EventTerms
     trade_ids: tuple[NamedTradeId, ...]
     correlation_id: str | None = None
     sequence_number: int | None = None
+    trade: Trade | None = None
+    trade_source: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

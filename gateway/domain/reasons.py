@@ -104,6 +104,7 @@ class ReasonCode(StrEnum):
     LIFE_NOTIONAL_NOT_SMALLER = (
         "LIFE_NOTIONAL_NOT_SMALLER"  # a partial termination not below the live notional
     )
+    LIFE_NOTIONAL_NOT_LARGER = "LIFE_NOTIONAL_NOT_LARGER"  # an increase not above the live notional
     LIFE_NOTIONAL_INCONSISTENT = "LIFE_NOTIONAL_INCONSISTENT"  # change + outstanding is not the live notional
     LIFE_CURRENCY_MISMATCH = "LIFE_CURRENCY_MISMATCH"  # the event's amounts are not in the trade's currency
     LIFE_NEGATIVE_AMOUNT = "LIFE_NEGATIVE_AMOUNT"  # a negative notional change or fee
@@ -311,12 +312,19 @@ REASONS: dict[ReasonCode, ReasonInfo] = {
         99,
         "a partial termination must leave a notional smaller than the live one and above zero",
     ),
+    ReasonCode.LIFE_NOTIONAL_NOT_LARGER: _R(
+        L.LIFECYCLE,
+        "NotionalNotIncreased",
+        99,
+        99,
+        "an increase must leave a notional larger than the live one",
+    ),
     ReasonCode.LIFE_NOTIONAL_INCONSISTENT: _R(
         L.LIFECYCLE,
         "InconsistentNotional",
         99,
         99,
-        "the change and the outstanding notional do not add up to the live notional",
+        "the live notional and the change do not give the outstanding notional",
     ),
     ReasonCode.LIFE_CURRENCY_MISMATCH: _R(
         L.LIFECYCLE, "CurrencyMismatch", 99, 99, "the event's amounts are not in the trade's currency"

@@ -274,3 +274,43 @@ async def test_a_declear_is_confirmed_to_the_source_and_both_members_and_leaves_
             positions = (await conn.execute(text("SELECT count(*) FROM ccp_positions"))).scalar_one()
         assert statuses == ["DEREGISTERED", "DEREGISTERED"]
         assert positions == 0
+
+
+async def test_an_increase_is_confirmed_by_the_larger_trade_to_the_source_and_both_members(
+    mosquitto: tuple[str, int], store_url: str
+) -> None:
+    async with running(mosquitto, store_url) as r:
+        a_id, _ = await cleared(r, "T-INC")
+        terms = EventTerms(
+            kind=EventKind.INCREASE,
+            trade=TradeRef(ccp_trade_id=a_id),
+            parties=(LEI_A, LEI_B),
+            agreement_date=TODAY,
+            effective_date=date(2026, 1, 12),
+            notional=NotionalChange(Money(Decimal(5_000_000), "AUD"), Money(Decimal(15_000_000), "AUD")),
+        )
+        ccp = r.gateway.clearing.ccp.party_id
+        payload = request_termination(
+            terms,
+            (NamedTradeId(ccp, a_id, CCP_TRADE_ID_SCHEME),),
+            (Party(LEI_A), Party(LEI_B)),
+            source=r.source,
+            message_id="EVT-INC",
+            at=r.clock.now(),
+        )
+        await r.publisher.publish(f"{r.root}/in/{r.source}/fpml", payload, qos=1)
+        await r.inbox.wait_for(
+            lambda _: all(
+                [m.kind for m in _answers(r, who, "EVT-INC")]
+                == ["clearingAcknowledgement", "clearingConfirmed"]
+                for who in (r.source, r.bank_a, r.bank_b)
+            )
+        )
+        initial = "//f:notionalStepSchedule/f:initialValue/text()"
+        for who in (r.source, r.bank_a, r.bank_b):
+            confirmed = _answers(r, who, "EVT-INC")[-1]
+            assert _texts(confirmed, "/f:clearingConfirmed/f:originatingEvent/text()") == ["Increase"]
+            assert [Decimal(x) for x in _texts(confirmed, initial)] == [Decimal(15_000_000)] * 2
+        async with r.gateway.engine.connect() as conn:
+            notionals = (await conn.execute(select(t.cleared_trades.c.notional))).scalars().all()
+        assert notionals == [Decimal(15_000_000)] * 2

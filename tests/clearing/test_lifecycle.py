@@ -235,3 +235,36 @@ def test_after_a_declear_the_margin_must_be_covered_by_collateral_alone() -> Non
     assert short is not None
     assert (short.code, short.path) == (R.RISK_INSUFFICIENT_COLLATERAL, "member[BANKA].account[HOUSE]")
     assert "short by 50000.00" in short.message
+
+
+def increase(outstanding: str, change: str) -> EventTerms:
+    return replace(
+        terms(),
+        kind=EventKind.INCREASE,
+        notional=NotionalChange(Money(Decimal(change), "AUD"), Money(Decimal(outstanding), "AUD")),
+    )
+
+
+def test_an_increase_must_leave_a_larger_notional_that_adds_up() -> None:
+    args = {"source": "MW", "source_approved": False, "business_date": TODAY}
+    ok = lifecycle.check_increase(increase("15000000", "5000000"), live(), **args)  # type: ignore[arg-type]
+    assert ok == []
+    same = lifecycle.check_increase(increase("10000000", "0"), live(), **args)  # type: ignore[arg-type]
+    assert [i.code for i in same] == [R.LIFE_NOTIONAL_NOT_LARGER]
+    off = lifecycle.check_increase(increase("15000000", "4000000"), live(), **args)  # type: ignore[arg-type]
+    assert [i.code for i in off] == [R.LIFE_NOTIONAL_INCONSISTENT]
+    gone = lifecycle.check_increase(
+        increase("15000000", "5000000"), live(status=SideStatus.TERMINATED), **args
+    )  # type: ignore[arg-type]
+    assert [i.code for i in gone] == [R.LIFE_TRADE_NOT_LIVE]
+
+
+def test_an_increase_scales_both_sides_up_and_is_valued_from_the_members_side() -> None:
+    trade = live()
+    sides, effect = lifecycle.applied(trade, increase("15000000", "5000000"))
+    assert [(s.status, s.notional) for s in sides] == [(SideStatus.CLEARED, Decimal(15_000_000))] * 2
+    assert (effect.notional_before, effect.notional_after) == (Decimal(10_000_000), Decimal(15_000_000))
+    part, viewer = lifecycle.margin_view(increase("15000000", "5000000"), trade.sides[0])
+    assert (part.notional, viewer) == (Decimal(5_000_000), LEI_A)
+    part, viewer = lifecycle.margin_view(terms("6000000"), trade.sides[0])
+    assert (part.notional, viewer) == (Decimal(4_000_000), CCP.party_id)

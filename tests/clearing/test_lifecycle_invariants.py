@@ -1,4 +1,4 @@
-"""Invariants of any sequence of terminations, on the memory store: the CCP book stays flat, no notional goes
+"""Invariants of any sequence of terminations and increases, on the memory store: the CCP book stays flat, no notional goes
 below zero, and each member's position is its trade's notional less the changes of the events confirmed."""
 
 from __future__ import annotations
@@ -20,14 +20,15 @@ from gateway.domain.trade import Trade
 from gateway.store.memory import MemoryClearingStore
 from tests.clearing.conftest import OPEN_NOW, TODAY, aud_irs, member
 from tests.clearing.doubles import LinearMargin
-from tests.clearing.test_trade_events import termination
+from tests.clearing.test_trade_events import increase, termination
 from tests.strategies import LEI_A, LEI_B
 
 MILLION = Decimal(1_000_000)
 TRADES = (aud_irs("T0"), aud_irs("T1", fixed_payer=LEI_B), aud_irs("T2", years=7))
 
-# (which trade, outstanding notional in millions after the event (0: full), name it by its B side)
-steps = st.lists(st.tuples(st.integers(0, 2), st.integers(0, 12), st.booleans()), max_size=10)
+# (which trade, outstanding notional in millions after the event: below the live one a termination (0: full),
+# above it an increase; name it by its B side)
+steps = st.lists(st.tuples(st.integers(0, 2), st.integers(0, 25), st.booleans()), max_size=10)
 
 
 def ccp_flows(trades: list[Trade], ccp: str) -> dict[tuple[object, ...], Decimal]:
@@ -57,7 +58,11 @@ async def _run(sequence: list[tuple[int, int, bool]]) -> None:
     for n, (index, millions, by_b) in enumerate(sequence):
         a_id, b_id = pairs[index]
         outstanding = millions * MILLION
-        terms = termination(b_id if by_b else a_id, int(outstanding), live=int(live[a_id]))
+        named = b_id if by_b else a_id
+        if outstanding > live[a_id] > 0:
+            terms = increase(named, int(outstanding), live=int(live[a_id]))
+        else:
+            terms = termination(named, int(outstanding), live=int(live[a_id]))
         updates = await svc.submit_event(EventRequest(Channel.MQTT_FPML, "MW", f"E{n}", OPEN_NOW, terms))
         if updates[-1].status is S.CLEARED:
             live[a_id] = live[b_id] = outstanding
@@ -83,7 +88,7 @@ async def _run(sequence: list[tuple[int, int, bool]]) -> None:
 
 @settings(max_examples=30, deadline=None)
 @given(sequence=steps)
-def test_after_any_terminations_the_book_is_flat_and_no_notional_is_negative(
+def test_after_any_terminations_and_increases_the_book_is_flat_and_no_notional_is_negative(
     sequence: list[tuple[int, int, bool]],
 ) -> None:
     asyncio.run(_run(sequence))

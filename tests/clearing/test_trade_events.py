@@ -402,3 +402,34 @@ async def test_a_declear_is_refused_when_a_members_margin_would_not_stay_covered
     # once out of clearing the trade takes no more events
     after = await desk.event(declear(t1_a))
     assert [i.code for i in after[-1].reasons] == [R.LIFE_TRADE_NOT_LIVE]
+
+
+def increase(ccp_id: str, outstanding: int, live: int = 10_000_000) -> EventTerms:
+    return replace(
+        termination(ccp_id, 0),
+        kind=EventKind.INCREASE,
+        notional=NotionalChange(
+            Money(Decimal(outstanding - live), "AUD"), Money(Decimal(outstanding), "AUD")
+        ),
+    )
+
+
+async def test_an_increase_raises_both_sides_and_is_credit_checked_like_registration(
+    open_desk: OpenDesk,
+) -> None:
+    desk = await open_desk(collateral_a=Decimal(300_000))
+    _, (a_id, b_id) = await desk.clear(aud_irs("T1"))
+    # another 10m would need another 250,000 of Bank A's margin: 50,000 of headroom is left
+    refused = await desk.event(increase(a_id, 20_000_000))
+    assert [(i.code, i.path) for i in refused[-1].reasons] == [
+        (R.RISK_INSUFFICIENT_COLLATERAL, "member[BANKA].account[HOUSE]")
+    ]
+    assert await desk.notionals("BANKA") == {a_id: Decimal(10_000_000)}
+    # 2m more needs 50,000: it fits exactly
+    confirmed = await desk.event(increase(b_id, 12_000_000))
+    assert confirmed[-1].status is S.CLEARED
+    assert await desk.notionals("BANKA") == {a_id: Decimal(12_000_000)}
+    assert await desk.notionals("BANKB") == {b_id: Decimal(12_000_000)}
+    assert await desk.margin("BANKA") == Decimal(300_000)
+    not_larger = await desk.event(increase(a_id, 12_000_000, live=12_000_000))
+    assert [i.code for i in not_larger[-1].reasons] == [R.LIFE_NOTIONAL_NOT_LARGER]

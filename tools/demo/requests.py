@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from gateway.domain.events import EventTerms, NamedTradeId
+from gateway.domain.events import EventKind, EventTerms, NamedTradeId
 from gateway.domain.trade import Party, Trade
 from gateway.formats.fpml.write import render, schemes
 from gateway.formats.fpml.write.parties import PartyTable
@@ -61,8 +61,8 @@ def request_termination(
     correlation_id: str | None = None,
     sequence: int = 1,
 ) -> bytes:
-    """``requestConfirmation`` carrying ``termination``: the trade by ``named`` ids, between ``parties``
-    (both original counterparties), from ``source`` to ``ccp``, on one line."""
+    """``requestConfirmation`` carrying ``termination`` (``increase`` for an increase's terms): the trade by
+    ``named`` ids, between ``parties`` (both original counterparties), from ``source`` to ``ccp``, on one line."""
 
     def body(emit: Emit, ind: str) -> None:
         _header(emit, source=source, message_id=message_id, at=at, ccp=ccp)
@@ -75,7 +75,8 @@ def request_termination(
         table = PartyTable()
         for party in parties:
             table.add(party)
-        render.notional_change(emit, ind, "termination", named, terms, table)
+        tag = "increase" if terms.kind is EventKind.INCREASE else "termination"
+        render.notional_change(emit, ind, tag, named, terms, table)
         render.party_elements(emit, ind, table)
 
     return render.document("requestConfirmation", body, pretty=False)

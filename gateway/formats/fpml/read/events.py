@@ -1,5 +1,5 @@
-"""A post-trade event -> ``EventTerms`` (gateway.domain.events): ``termination`` in ``requestConfirmation``,
-``deClear`` in ``requestClearing``.
+"""A post-trade event -> ``EventTerms`` (gateway.domain.events): ``termination`` or ``increase`` in
+``requestConfirmation``, ``deClear`` in ``requestClearing``.
 
 ``deClear`` names the trade as ``termination`` does, with its ``effectiveDate`` and an optional ``reason``.
 
@@ -22,8 +22,11 @@ from gateway.formats.fpml.read.problems import Problems
 from gateway.formats.fpml.read.xml import Element, child, child_text, children, text_of
 
 
-def read_termination(el: Element, ctx: DocContext, problems: Problems) -> EventTerms | None:
-    """The terms of a ``termination``; None (with every issue in ``problems``) when they cannot be read."""
+def read_termination(
+    el: Element, ctx: DocContext, problems: Problems, kind: EventKind = EventKind.TERMINATION
+) -> EventTerms | None:
+    """The terms of a ``termination`` (or, with ``kind`` INCREASE, an ``increase``: the same structure);
+    None (with every issue in ``problems``) when they cannot be read."""
     for unsupported, what in (
         ("originalTrade", "the trade by tradeIdentifier"),
         ("sizeChange", "the amounts"),
@@ -49,7 +52,7 @@ def read_termination(el: Element, ctx: DocContext, problems: Problems) -> EventT
         return None
     event = child(el, "eventIdentifier")
     return EventTerms(
-        kind=EventKind.TERMINATION,
+        kind=kind,
         trade=ref,
         parties=parties,
         agreement_date=agreed,

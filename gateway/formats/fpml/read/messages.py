@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.errors import Issue
-from gateway.domain.events import EventTerms
+from gateway.domain.events import EventKind, EventTerms
 from gateway.domain.messages import (
     ClearingConfirmation,
     ClearingRequest,
@@ -305,12 +305,15 @@ def _document(kind: MessageType) -> Callable[[Element, DocContext, Problems], Ex
 
 
 def _confirmation_request(root: Element, ctx: DocContext, problems: Problems) -> Extracted:
-    """``requestConfirmation``: a post-trade event on a cleared trade (``termination``), else the trades
-    it carries as a document."""
+    """``requestConfirmation``: a post-trade event on a cleared trade (``termination``, ``increase``), else
+    the trades it carries as a document."""
     termination = ctx.first(root, "termination")
-    if termination is None:
-        return _document(MessageType.REQUEST_CONFIRMATION)(root, ctx, problems)
-    return _event(root, ctx, problems, read_termination(termination, ctx, problems))
+    if termination is not None:
+        return _event(root, ctx, problems, read_termination(termination, ctx, problems))
+    increase = ctx.first(root, "increase")
+    if increase is not None:
+        return _event(root, ctx, problems, read_termination(increase, ctx, problems, EventKind.INCREASE))
+    return _document(MessageType.REQUEST_CONFIRMATION)(root, ctx, problems)
 
 
 def _clearing_request(root: Element, ctx: DocContext, problems: Problems) -> Extracted:

@@ -5,7 +5,9 @@ status of the update       message
 =========================  ====================================================================================
 Received                   ``clearingAcknowledgement`` naming the trade by its CCP trade ids
 Cleared                    ``clearingConfirmed`` carrying the event as taken (``termination``: the trade's ids,
-                           agreement and effective dates, fee ``payment``, change and outstanding notional)
+                           agreement and effective dates, fee ``payment``, change and outstanding notional;
+                           ``deClear``); an increase, which FpML confirms by its result, ``originatingEvent``
+                           Increase and the trade as the recipient now holds it
 Rejected                   ``clearingRefused`` with every reason; a member is also shown its own cleared trade
                            as it stands, after ``originatingEvent`` (``Termination``)
 =========================  ====================================================================================
@@ -18,11 +20,14 @@ is given has passed ``gateway.clearing.visibility.member_view``). Message ids an
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from gateway.clearing.lifecycle import resized
 from gateway.clearing.novation import CCP_TRADE_ID_SCHEME
 from gateway.clearing.ports import StatusUpdate
 from gateway.clearing.visibility import own_side
 from gateway.domain.enums import ClearingStatusCode
-from gateway.domain.events import EventNote, NamedTradeId
+from gateway.domain.events import EventKind, EventNote, NamedTradeId
 from gateway.domain.messages import (
     ClearingStatusReport,
     EventConfirmation,
@@ -74,7 +79,10 @@ def event_update_to_fpml(
         )
         return clearing_acknowledgement(report, source=update.source, extra_parties=extra, pretty=pretty)
     if update.status is ClearingStatusCode.CLEARED:
-        confirmation = EventConfirmation(header, note.terms, named, correlation, sequence)
+        trade, owner = None, None
+        if note.terms.kind is EventKind.INCREASE:
+            trade, owner = _increased_trade(update, note, ccp.party_id, member_party)
+        confirmation = EventConfirmation(header, note.terms, named, correlation, sequence, trade, owner)
         return event_confirmed(confirmation, extra_parties=extra, pretty=pretty)
     if update.status is ClearingStatusCode.REJECTED:
         own = None if member_party is None else _own_trade(note, member_party, ccp.party_id)
@@ -100,6 +108,24 @@ def _named(
     ids = update.trade.identifiers
     own = NamedTradeId(update.source, ids.source_trade_id, schemes.SOURCE_TRADE_ID, ids.source_version)
     return (own, *(NamedTradeId(ccp_party_id, ccp_id, CCP_TRADE_ID_SCHEME) for _, ccp_id in sides))
+
+
+def _increased_trade(
+    update: StatusUpdate, note: EventNote, ccp_party_id: str, member_party: str | None
+) -> tuple[Trade | None, str]:
+    """The trade an increase is confirmed by, as the recipient holds it: a member its own cleared trade; the
+    source the trade it submitted, on the notional the increase left, with both CCP trade ids."""
+    if member_party is not None:
+        return _own_trade(note, member_party, ccp_party_id), ccp_party_id
+    if note.effect is None:
+        raise write_error(
+            ReasonCode.FPML_MISSING_FIELD, "event.effect", "a confirmed increase has its effect"
+        )
+    submitted = update.trade
+    trade = resized(submitted, note.effect.notional_after, submitted.notional)
+    added = tuple(PartyTradeId(ccp_party_id, i, CCP_TRADE_ID_SCHEME) for i in note.ccp_trade_ids)
+    ids = replace(trade.identifiers, party_trade_ids=(*trade.identifiers.party_trade_ids, *added))
+    return replace(trade, identifiers=ids), update.source
 
 
 def _own_trade(note: EventNote, member_party: str, ccp_party_id: str) -> Trade | None:

@@ -219,7 +219,9 @@ def event_confirmed(
     confirmation: EventConfirmation, *, extra_parties: Sequence[Party] = (), pretty: bool = True
 ) -> bytes:
     """``clearingConfirmed`` of a lifecycle event: the event as taken (a ``termination`` with the trade ids,
-    dates, fee, change and outstanding notional; a ``deClear`` with the trade ids and effective date)."""
+    dates, fee, change and outstanding notional; a ``deClear`` with the trade ids and effective date), or
+    for an increase (no element of FpML's clearing results) ``originatingEvent`` Increase and the trade as its
+    recipient now holds it."""
 
     def body(emit: Emit, ind: str) -> None:
         _header(emit, ind, confirmation.header, response=False)
@@ -228,6 +230,13 @@ def event_confirmed(
         terms = confirmation.terms
         if terms.kind is EventKind.DECLEAR:
             render.de_clear(emit, ind, confirmation.trade_ids, terms, parties)
+        elif terms.kind is EventKind.INCREASE:
+            if confirmation.trade is None or confirmation.trade_source is None:
+                raise write_error(
+                    ReasonCode.FPML_MISSING_FIELD, "trade", "an increase is confirmed by its trade"
+                )
+            emit(f"{ind}<originatingEvent>{text(terms.kind.value)}</originatingEvent>")
+            render.trade(emit, ind, confirmation.trade, parties, source=confirmation.trade_source)
         else:
             render.notional_change(emit, ind, "termination", confirmation.trade_ids, terms, parties)
         _finish_parties(emit, ind, parties, extra_parties)

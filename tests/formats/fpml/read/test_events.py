@@ -16,7 +16,7 @@ from gateway.domain.trade import Party
 from gateway.formats.fpml.read import FpmlOptions, parse_fpml
 from gateway.formats.fpml.write import schemes
 from tests.formats.fpml.write import shapes
-from tests.formats.fpml.write.cases import termination_terms
+from tests.formats.fpml.write.cases import increase_terms, termination_terms
 from tools.demo.requests import request_clearing, request_declear, request_termination
 
 AT = datetime(2026, 3, 16, 9, 0, tzinfo=UTC)
@@ -106,3 +106,14 @@ def test_a_declear_in_request_clearing_reads_back_as_it_was_written(profile: boo
     message = parsed.message
     assert isinstance(message, LifecycleRequest)
     assert message.terms == replace(terms, parties=(shapes.LEI_A, shapes.LEI_B, shapes.LEI_CCP))
+
+
+@pytest.mark.official_fpml
+@pytest.mark.parametrize("profile", [True, False], ids=["profile", "official"])
+def test_an_increase_reads_back_as_it_was_written(profile: bool) -> None:
+    terms = increase_terms()
+    parsed = parse_fpml(_request(terms), options=FpmlOptions(profile=profile))
+    message = parsed.message
+    assert isinstance(message, LifecycleRequest)
+    assert message.terms == replace(terms, parties=(shapes.LEI_A, shapes.LEI_B, shapes.LEI_CCP))
+    assert b"<increase>" in _request(terms)

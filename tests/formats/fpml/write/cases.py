@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+from gateway.clearing.lifecycle import resized
 from gateway.clearing.ports import Channel, StatusUpdate
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.errors import Issue
@@ -108,12 +109,28 @@ def termination_terms(*, full: bool = False, fee: bool = True) -> EventTerms:
     )
 
 
+def increase_terms() -> EventTerms:
+    """An increase of the IRS example from 125m to 150m, without a fee."""
+    return replace(
+        termination_terms(fee=False),
+        kind=EventKind.INCREASE,
+        notional=NotionalChange(Money(Decimal("25000000"), "AUD"), Money(Decimal("150000000"), "AUD")),
+    )
+
+
 def event_update(
     status: ClearingStatusCode, terms: EventTerms, *, sequence: int, reasons: tuple[Issue, ...] = ()
 ) -> StatusUpdate:
     """A status of the termination ``terms`` of the cleared IRS example, sent by the source as EVT-1."""
     trade = shapes.irs()
     cleared = shapes.novate(trade)
+    if (
+        terms.kind is EventKind.INCREASE
+        and status is ClearingStatusCode.CLEARED
+        and terms.notional is not None
+    ):
+        after = terms.notional.outstanding.amount
+        cleared = (resized(cleared[0], after, trade.notional), resized(cleared[1], after, trade.notional))
     outcome = EventOutcome.REFUSED if reasons else EventOutcome.CONFIRMED
     effect = None
     if status is ClearingStatusCode.CLEARED:
@@ -200,6 +217,17 @@ CASES: dict[str, Callable[[], bytes]] = {
         ccp=CCP,
         recipient="BANKB",
         member_party=shapes.LEI_B,
+    ),
+    "event-confirmed-increase": lambda: status_update_to_fpml(
+        event_update(ClearingStatusCode.CLEARED, increase_terms(), sequence=5),
+        ccp=CCP,
+        recipient=shapes.SOURCE,
+    ),
+    "event-confirmed-increase-member": lambda: status_update_to_fpml(
+        event_update(ClearingStatusCode.CLEARED, increase_terms(), sequence=5),
+        ccp=CCP,
+        recipient="BANKA",
+        member_party=shapes.LEI_A,
     ),
     "event-refused": lambda: _event_refused(member=False),
     "event-refused-member": lambda: _event_refused(member=True),

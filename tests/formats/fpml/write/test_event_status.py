@@ -21,7 +21,7 @@ from gateway.formats.fpml.write import FpmlWriteError, render, status_update_to_
 from gateway.formats.fpml.write.parties import PartyTable
 from gateway.formats.fpml.write.render import Emit
 from tests.formats.fpml.write import reference, shapes
-from tests.formats.fpml.write.cases import CCP, event_update, termination_terms
+from tests.formats.fpml.write.cases import CCP, event_update, increase_terms, termination_terms
 from tests.formats.fpml.write.conftest import SchemaCheck
 from tests.formats.fpml.write.test_render import _SETTINGS, as_lxml_writes_it, coded, prose, schemes
 
@@ -53,6 +53,11 @@ def terms(draw: st.DrawFn) -> EventTerms:
 named_ids = st.lists(
     st.builds(NamedTradeId, coded, coded, schemes, st.none() | st.integers(1, 99)), min_size=1, max_size=3
 )
+
+
+def increase(t: EventTerms) -> EventTerms:
+    """``t`` as an increase (its amounts kept: the writer writes what it is given)."""
+    return replace(t, kind=EventKind.INCREASE, fee=None)
 
 
 def declear_terms(reason: str | None = None) -> EventTerms:
@@ -96,7 +101,7 @@ def test_the_termination_element_is_byte_for_byte_what_lxml_builds(
 
 @_SETTINGS
 @given(
-    event=terms() | st.builds(declear_terms, st.none() | coded),
+    event=terms() | st.builds(declear_terms, st.none() | coded) | terms().map(increase),
     status=st.sampled_from(
         [ClearingStatusCode.RECEIVED, ClearingStatusCode.CLEARED, ClearingStatusCode.REJECTED]
     ),
@@ -164,3 +169,18 @@ def test_an_event_status_with_no_message_of_its_own_is_a_write_error() -> None:
     pending = event_update(ClearingStatusCode.PENDING, termination_terms(), sequence=5)
     with pytest.raises(FpmlWriteError):
         status_update_to_fpml(pending, ccp=CCP, recipient=shapes.SOURCE)
+
+
+def test_an_increase_is_confirmed_by_the_trade_each_recipient_now_holds() -> None:
+    confirmed = event_update(ClearingStatusCode.CLEARED, increase_terms(), sequence=5)
+    to_source = status_update_to_fpml(confirmed, ccp=CCP, recipient=shapes.SOURCE, pretty=False)
+    to_a = status_update_to_fpml(
+        confirmed, ccp=CCP, recipient="BANKA", member_party=shapes.LEI_A, pretty=False
+    )
+    notional = "//f:swapStream/f:calculationPeriodAmount/f:calculation/f:notionalSchedule/f:notionalStepSchedule/f:initialValue/text()"
+    for doc in (to_source, to_a):
+        assert _ids(doc, "/f:clearingConfirmed/f:originatingEvent/text()") == ["Increase"]
+        assert _ids(doc, notional) == ["150000000", "150000000"]
+    tids = "//f:partyTradeIdentifier/f:tradeId[@tradeIdScheme='" + CCP_TRADE_ID_SCHEME + "']/text()"
+    assert _ids(to_source, tids) == ["CCP-1-A", "CCP-1-B"]
+    assert _ids(to_a, tids) == ["CCP-1-A"]
