@@ -5,6 +5,10 @@ and 2 below, then margin: both members' requirement without the trade must stay 
 collateral (``still_covered``: excess collateral after the removal not below zero; the tolerance does not
 count). Its effect: both sides DEREGISTERED, their notional kept as it was.
 
+A reference update (non-economic: a party's own trade id) is checked by rules 1 and 2, and each new id
+must belong to one of the trade's members (ELIG_UNKNOWN_PARTY); no margin is checked. Its effect: that
+member's side carries the new id in place of the party's earlier ones.
+
 An increase (a larger notional on the same terms) is checked by rules 1 to 3 (its outstanding notional
 must exceed the live one: LIFE_NOTIONAL_NOT_LARGER, and be the live notional plus the change), then margin
 as registration checks it: the added part, as each member holds it, must fit in the account's headroom.
@@ -234,6 +238,27 @@ def check_increase(
     return who_asks(terms, live, source=source, source_approved=source_approved) + economics(terms, live)
 
 
+def check_reference_update(
+    terms: EventTerms, live: LiveTrade, *, source: str, source_approved: bool, business_date: date
+) -> list[Issue]:
+    """A reference update's rules: live, asked for both sides, every new id a member's of the trade."""
+    gone = not_live(live, business_date)
+    if gone is not None:
+        return [gone]
+    issues = who_asks(terms, live, source=source, source_approved=source_approved)
+    members = live.member_parties
+    for index, pti in enumerate(terms.party_trade_ids):
+        if pti.party_id not in members:
+            issues.append(
+                Issue(
+                    ReasonCode.ELIG_UNKNOWN_PARTY,
+                    f"tradeReferenceInformation.partyTradeIdentifier[{index}]",
+                    f"{pti.party_id} is not a member party of the trade: only its members' own ids change",
+                )
+            )
+    return issues
+
+
 def check_declear(
     terms: EventTerms, live: LiveTrade, *, source: str, source_approved: bool, business_date: date
 ) -> list[Issue]:
@@ -332,7 +357,26 @@ def applied(live: LiveTrade, terms: EventTerms) -> tuple[tuple[SideState, SideSt
         return declared(live)
     if terms.kind is EventKind.INCREASE:
         return increased(live, terms)
+    if terms.kind is EventKind.REFERENCE_UPDATE:
+        return referenced(live, terms)
     return terminated(live, terms)
+
+
+def referenced(live: LiveTrade, terms: EventTerms) -> tuple[tuple[SideState, SideState], EventEffect]:
+    """Each side with its member's new own ids in place of the earlier ones (economics unchanged)."""
+    out = []
+    for side in live.sides:
+        new = tuple(p for p in terms.party_trade_ids if p.party_id == side.party_id)
+        if not new:
+            out.append(side)
+            continue
+        ids = side.trade.identifiers
+        kept = tuple(p for p in ids.party_trade_ids if p.party_id != side.party_id)
+        trade = dataclasses.replace(
+            side.trade, identifiers=dataclasses.replace(ids, party_trade_ids=(*new, *kept))
+        )
+        out.append(dataclasses.replace(side, trade=trade))
+    return (out[0], out[1]), EventEffect(live.notional, live.notional, live.currency)
 
 
 def increased(live: LiveTrade, terms: EventTerms) -> tuple[tuple[SideState, SideState], EventEffect]:

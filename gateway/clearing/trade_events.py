@@ -1,4 +1,4 @@
-"""A lifecycle event on a cleared trade (a termination, an increase, a de-clear), taken in one unit of work: read,
+"""A lifecycle event on a cleared trade (a termination, an increase, a de-clear, a reference update), taken in one unit of work: read,
 decide (``lifecycle``), write.
 
 ``submit_event`` finds the cleared trade the request names (by a CCP trade id, or by the source's trade
@@ -59,7 +59,7 @@ async def submit_event(svc: ClearingContext, request: EventRequest) -> list[Stat
         issues = _checked(svc, request, live, business_date)
         states: dict[tuple[str, str], RiskRow] = {}
         stored_risk: Mapping[tuple[str, str], RiskRow] = {}
-        if not issues:
+        if not issues and request.terms.kind is not EventKind.REFERENCE_UPDATE:  # non-economic: no margin
             stored_risk = await uow.accounts.risk_many(
                 sorted({(s.member_id, s.account_id) for s in live.sides}), lock=True
             )
@@ -96,6 +96,10 @@ def _checked(
     approved = svc.is_approved_source(request.source)
     if request.terms.kind is EventKind.DECLEAR:
         return lifecycle.check_declear(
+            request.terms, live, source=request.source, source_approved=approved, business_date=business_date
+        )
+    if request.terms.kind is EventKind.REFERENCE_UPDATE:
+        return lifecycle.check_reference_update(
             request.terms, live, source=request.source, source_approved=approved, business_date=business_date
         )
     if request.terms.kind is EventKind.INCREASE:

@@ -16,7 +16,7 @@ from typing import Any
 
 from gateway.domain.errors import InputRejected, Issue
 from gateway.domain.reasons import ReasonCode
-from gateway.domain.trade import Trade
+from gateway.domain.trade import PartyTradeId, Trade
 
 
 class EventKind(StrEnum):
@@ -25,6 +25,7 @@ class EventKind(StrEnum):
     TERMINATION = "Termination"
     DECLEAR = "DeClear"  # the trade taken out of clearing (re-bilateralised)
     INCREASE = "Increase"  # a larger notional on the same terms
+    REFERENCE_UPDATE = "TradeReferenceUpdate"  # non-economic: a party's own trade id
 
 
 class EventOutcome(StrEnum):
@@ -118,6 +119,7 @@ class EventTerms:
     fee: Fee | None = None
     event_id: str | None = None  # the source's own id of the event (``eventIdentifier``)
     reason: str | None = None  # why a de-clear is asked (``deClear/reason``)
+    party_trade_ids: tuple[PartyTradeId, ...] = ()  # a reference update's new ids, each of its own party
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +196,7 @@ def terms_to_dict(t: EventTerms) -> dict[str, Any]:
         },
         "event_id": t.event_id,
         "reason": t.reason,
+        "party_trade_ids": [[p.party_id, p.trade_id, p.scheme] for p in t.party_trade_ids],
     }
 
 
@@ -221,6 +224,10 @@ def terms_from_dict(d: Any) -> EventTerms:
             ),
             event_id=d["event_id"],
             reason=d.get("reason"),
+            party_trade_ids=tuple(
+                PartyTradeId(str(p), str(i), None if s is None else str(s))
+                for p, i, s in d.get("party_trade_ids", [])
+            ),
         )
     except (KeyError, TypeError, ValueError, InvalidOperation) as exc:
         raise InputRejected(

@@ -24,6 +24,7 @@ class MessageType(StrEnum):
     REQUEST_CONSENT = "requestConsent"
     EXECUTION_NOTIFICATION = "executionNotification"
     REQUEST_CONFIRMATION = "requestConfirmation"
+    REQUEST_TRADE_REFERENCE_UPDATE = "requestTradeReferenceInformationUpdate"
     DATA_DOCUMENT = "dataDocument"
 
 
@@ -134,7 +135,8 @@ class EventRefusal:
 
 @dataclass(frozen=True, slots=True)
 class LifecycleRequest:
-    """``requestConfirmation`` carrying a post-trade event (``termination``) on a cleared trade."""
+    """A post-trade event on a cleared trade: ``requestConfirmation`` carrying ``termination`` or
+    ``increase``, ``requestClearing`` carrying ``deClear``, ``requestTradeReferenceInformationUpdate``."""
 
     header: MessageHeader
     terms: EventTerms

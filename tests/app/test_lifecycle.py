@@ -25,7 +25,7 @@ from tests.app.harness import FPML, Received
 from tests.app.test_gateway import Running, _final, running, store_url
 from tests.clearing.conftest import TODAY
 from tests.strategies import LEI_A, LEI_B
-from tools.demo.requests import request_declear, request_termination
+from tools.demo.requests import request_declear, request_reference_update, request_termination
 
 __all__ = ["store_url"]
 pytestmark = pytest.mark.mosquitto
@@ -314,3 +314,36 @@ async def test_an_increase_is_confirmed_by_the_larger_trade_to_the_source_and_bo
         async with r.gateway.engine.connect() as conn:
             notionals = (await conn.execute(select(t.cleared_trades.c.notional))).scalars().all()
         assert notionals == [Decimal(15_000_000)] * 2
+
+
+async def test_a_reference_update_gives_bank_a_its_new_id_and_tells_bank_b_nothing_of_it(
+    mosquitto: tuple[str, int], store_url: str
+) -> None:
+    async with running(mosquitto, store_url) as r:
+        a_id, _ = await cleared(r, "T-REF")
+        ccp = r.gateway.clearing.ccp.party_id
+        payload = request_reference_update(
+            (
+                NamedTradeId(ccp, a_id, CCP_TRADE_ID_SCHEME),
+                NamedTradeId(LEI_A, "A-BOOK-77", "urn:bank-a:book"),
+            ),
+            (Party(LEI_A), Party(LEI_B)),
+            source=r.source,
+            message_id="EVT-REF",
+            at=r.clock.now(),
+        )
+        await r.publisher.publish(f"{r.root}/in/{r.source}/fpml", payload, qos=1)
+        await r.inbox.wait_for(
+            lambda _: all(
+                [m.kind for m in _answers(r, who, "EVT-REF")]
+                == ["clearingAcknowledgement", "clearingConfirmed"]
+                for who in (r.source, r.bank_a, r.bank_b)
+            )
+        )
+        new_id = "//f:partyTradeIdentifier/f:tradeId[.='A-BOOK-77']"
+        assert len(_answers(r, r.source, "EVT-REF")[-1].doc.xpath(new_id, namespaces=NS)) == 1
+        assert len(_answers(r, r.bank_a, "EVT-REF")[-1].doc.xpath(new_id, namespaces=NS)) == 1
+        assert _answers(r, r.bank_b, "EVT-REF")[-1].doc.xpath(new_id, namespaces=NS) == []
+        async with r.gateway.engine.connect() as conn:
+            kinds = (await conn.execute(select(t.trade_events.c.kind, t.trade_events.c.outcome))).all()
+        assert [tuple(k) for k in kinds] == [("TradeReferenceUpdate", "CONFIRMED")]

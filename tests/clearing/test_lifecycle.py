@@ -23,7 +23,7 @@ from gateway.domain.events import (
     TradeRef,
 )
 from gateway.domain.reasons import ReasonCode as R
-from gateway.domain.trade import Party, Trade
+from gateway.domain.trade import Party, PartyTradeId, Trade
 from gateway.domain.values import Step
 from tests.clearing.conftest import TODAY, aud_irs
 from tests.strategies import LEI_A, LEI_B
@@ -268,3 +268,26 @@ def test_an_increase_scales_both_sides_up_and_is_valued_from_the_members_side() 
     assert (part.notional, viewer) == (Decimal(5_000_000), LEI_A)
     part, viewer = lifecycle.margin_view(terms("6000000"), trade.sides[0])
     assert (part.notional, viewer) == (Decimal(4_000_000), CCP.party_id)
+
+
+def reference_update(*new: PartyTradeId) -> EventTerms:
+    return replace(terms(), kind=EventKind.REFERENCE_UPDATE, notional=None, party_trade_ids=new)
+
+
+def test_a_reference_update_changes_only_its_members_own_id() -> None:
+    trade = live()
+    args = {"source": "MW", "source_approved": False, "business_date": TODAY}
+    update = reference_update(PartyTradeId(LEI_B, "B-NEW", "urn:bank-b"))
+    assert lifecycle.check_reference_update(update, trade, **args) == []  # type: ignore[arg-type]
+    sides, effect = lifecycle.applied(trade, update)
+    assert sides[0] == trade.sides[0]
+    b_ids = sides[1].trade.identifiers.party_trade_ids
+    assert [p.trade_id for p in b_ids if p.party_id == LEI_B] == ["B-NEW"]
+    assert [p.party_id for p in b_ids if p.party_id != LEI_B] == [CCP.party_id]  # the CCP's id is kept
+    assert sides[1].trade.streams == trade.sides[1].trade.streams
+    assert effect.notional_before == effect.notional_after == Decimal(10_000_000)
+    stranger = reference_update(PartyTradeId("SOMEONE", "X-1"))
+    issues = lifecycle.check_reference_update(stranger, trade, **args)  # type: ignore[arg-type]
+    assert [(i.code, i.path) for i in issues] == [
+        (R.ELIG_UNKNOWN_PARTY, "tradeReferenceInformation.partyTradeIdentifier[0]")
+    ]

@@ -35,7 +35,7 @@ from gateway.domain.events import (
     TradeRef,
 )
 from gateway.domain.reasons import ReasonCode as R
-from gateway.domain.trade import Trade
+from gateway.domain.trade import PartyTradeId, Trade
 from gateway.domain.workflow import parse_submission_ref
 from gateway.store import create_engine
 from gateway.store import tables as t
@@ -433,3 +433,30 @@ async def test_an_increase_raises_both_sides_and_is_credit_checked_like_registra
     assert await desk.margin("BANKA") == Decimal(300_000)
     not_larger = await desk.event(increase(a_id, 12_000_000, live=12_000_000))
     assert [i.code for i in not_larger[-1].reasons] == [R.LIFE_NOTIONAL_NOT_LARGER]
+
+
+async def test_a_reference_update_gives_a_member_its_new_id_without_a_margin_check(
+    open_desk: OpenDesk,
+) -> None:
+    desk = await open_desk(collateral_a=Decimal(250_000))
+    _, (a_id, _) = await desk.clear(aud_irs("T1"))
+    # Bank A has no headroom left: a non-economic change is not credit checked
+    update = replace(
+        termination(a_id, 0),
+        kind=EventKind.REFERENCE_UPDATE,
+        notional=None,
+        party_trade_ids=(PartyTradeId(LEI_A, "A-BOOK-77", "urn:bank-a:book"),),
+    )
+    confirmed = await desk.event(update)
+    assert confirmed[-1].status is S.CLEARED
+    async with desk.store.read() as uow:
+        row_id = await uow.cleared.submission_of(a_id)
+        assert row_id is not None
+        sides = await uow.cleared.sides(row_id)
+    own = [p.trade_id for p in sides[0].trade.identifiers.party_trade_ids if p.party_id == LEI_A]
+    assert own == ["A-BOOK-77"]
+    assert [s.notional for s in sides] == [Decimal(10_000_000)] * 2
+    assert await desk.margin("BANKA") == IM_10M_5Y
+    stranger = replace(update, party_trade_ids=(PartyTradeId("5493001KJTIIGC8Y1R12", "C-1"),))
+    refused = await desk.event(stranger)
+    assert [i.code for i in refused[-1].reasons] == [R.ELIG_UNKNOWN_PARTY]

@@ -1,5 +1,6 @@
 """What a trade source sends: ``requestClearing`` / ``requestClearingRetracted`` FpML for a canonical trade,
-``requestConfirmation`` carrying a ``termination`` of a cleared one and ``requestClearing`` carrying ``deClear``.
+``requestConfirmation`` carrying a ``termination`` or ``increase`` of a cleared one, ``requestClearing`` carrying
+``deClear`` and ``requestTradeReferenceInformationUpdate``.
 
 Written with the gateway's one FpML writer (``gateway.formats.fpml.write.render``: its document, trade and
 party building blocks), so the simulated source of the demo and the benchmark speaks exactly the
@@ -124,3 +125,34 @@ def _header(emit: Emit, *, source: str, message_id: str, at: datetime, ccp: str)
         f'<sendTo messageAddressScheme="{schemes.PARTICIPANT}">{send_to}</sendTo>'
         f"<creationTimestamp>{created}</creationTimestamp></header>"
     )
+
+
+def request_reference_update(
+    named: Sequence[NamedTradeId],
+    parties: Sequence[Party],
+    *,
+    source: str,
+    message_id: str,
+    at: datetime,
+    ccp: str = "CCP",
+    correlation_id: str | None = None,
+    sequence: int = 1,
+) -> bytes:
+    """``requestTradeReferenceInformationUpdate``: the trade's id, then each party's new own id (``named``
+    in that order), on one line."""
+
+    def body(emit: Emit, ind: str) -> None:
+        _header(emit, source=source, message_id=message_id, at=at, ccp=ccp)
+        emit("<isCorrection>false</isCorrection>")
+        correlation = text(xml_text(correlation_id or message_id, "correlationId", coded=True))
+        emit(
+            f'<correlationId correlationIdScheme="{schemes.CORRELATION_ID}">{correlation}</correlationId>'
+            f"<sequenceNumber>{sequence}</sequenceNumber>"
+        )
+        table = PartyTable()
+        for party in parties:
+            table.add(party)
+        render.trade_reference_information(emit, ind, named, table)
+        render.party_elements(emit, ind, table)
+
+    return render.document("requestTradeReferenceInformationUpdate", body, pretty=False)

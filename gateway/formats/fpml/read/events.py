@@ -1,5 +1,6 @@
 """A post-trade event -> ``EventTerms`` (gateway.domain.events): ``termination`` or ``increase`` in
-``requestConfirmation``, ``deClear`` in ``requestClearing``.
+``requestConfirmation``, ``deClear`` in ``requestClearing``, ``tradeReferenceInformation`` in
+``requestTradeReferenceInformationUpdate``.
 
 ``deClear`` names the trade as ``termination`` does, with its ``effectiveDate`` and an optional ``reason``.
 
@@ -16,10 +17,13 @@ from gateway.clearing.novation import CCP_TRADE_ID_SCHEME
 from gateway.domain.errors import InputRejected
 from gateway.domain.events import EventKind, EventTerms, Fee, Money, NotionalChange, TradeRef
 from gateway.domain.reasons import ReasonCode
+from gateway.domain.trade import PartyTradeId
 from gateway.formats.fpml.read import readers
 from gateway.formats.fpml.read.context import DocContext
 from gateway.formats.fpml.read.problems import Problems
-from gateway.formats.fpml.read.xml import Element, child, child_text, children, text_of
+from gateway.formats.fpml.read.xml import Element, child, child_text, children, parse_datetime, text_of
+
+SOURCE_TRADE_ID_SCHEME = "urn:clearing-gateway:source-trade-id"  # the id a source's own trades carry
 
 
 def read_termination(
@@ -80,6 +84,46 @@ def read_declear(el: Element, ctx: DocContext, problems: Problems) -> EventTerms
     )
 
 
+def read_reference_update(el: Element, ctx: DocContext, problems: Problems) -> EventTerms | None:
+    """The terms of a ``tradeReferenceInformation`` update: the trade by its CCP id (or the source's id,
+    a ``versionedTradeId`` or a ``tradeId`` in the source trade id scheme), every other
+    ``partyTradeIdentifier`` a party's new own id. The effective date is the message's creation date."""
+    new_ids: list[PartyTradeId] = []
+    named = []
+    for ident in children(el, "partyTradeIdentifier"):
+        party_ref = child(ident, "partyReference")
+        target = None if party_ref is None else ctx.target(party_ref, problems, "party")
+        party = None if target is None else ctx.party(target, problems)
+        versioned = child(ident, "versionedTradeId")
+        tid = child(ident, "tradeId") if versioned is None else child(versioned, "tradeId")
+        value = text_of(tid)
+        if tid is None or value is None or party is None:
+            problems.missing(ident, "tradeId", "a party and its trade id")
+            continue
+        scheme = tid.get("tradeIdScheme")
+        if scheme in (CCP_TRADE_ID_SCHEME, SOURCE_TRADE_ID_SCHEME) or versioned is not None:
+            named.append(ident)
+        else:
+            new_ids.append(PartyTradeId(party.party_id, value, scheme))
+    ref = _trade_ref_of(named, el, problems)
+    header = ctx.first(ctx.root, "header")
+    created = None if header is None else child_text(header, "creationTimestamp")
+    when = None if created is None else parse_datetime(created)
+    if not new_ids:
+        problems.missing(el, "partyTradeIdentifier", "a party's new trade id")
+    if ref is None or when is None or not new_ids:
+        return None
+    return EventTerms(
+        kind=EventKind.REFERENCE_UPDATE,
+        trade=ref,
+        parties=_parties(ctx, problems),
+        agreement_date=when.date(),
+        effective_date=when.date(),
+        notional=None,
+        party_trade_ids=tuple(new_ids),
+    )
+
+
 def _parties(ctx: DocContext, problems: Problems) -> tuple[str, ...]:
     found = []
     for party_el in ctx.every(ctx.root, "party"):
@@ -90,9 +134,14 @@ def _parties(ctx: DocContext, problems: Problems) -> tuple[str, ...]:
 
 
 def _trade_ref(el: Element, ctx: DocContext, problems: Problems) -> TradeRef | None:
+    return _trade_ref_of(children(el, "tradeIdentifier"), el, problems)
+
+
+def _trade_ref_of(identifiers: list[Element], el: Element, problems: Problems) -> TradeRef | None:
+    """The trade the identifiers name: a CCP trade id first, else the source's own id (and version)."""
     ccp_id = source_id = None
     version: int | None = None
-    for ident in children(el, "tradeIdentifier"):
+    for ident in identifiers:
         versioned = child(ident, "versionedTradeId")
         holder = ident if versioned is None else versioned
         for tid in children(holder, "tradeId"):

@@ -22,7 +22,7 @@ from gateway.domain.reasons import REASONS, ReasonCode
 from gateway.domain.trade import PartyTradeId, Trade
 from gateway.formats.fpml.read import readers
 from gateway.formats.fpml.read.context import DocContext
-from gateway.formats.fpml.read.events import read_declear, read_termination
+from gateway.formats.fpml.read.events import read_declear, read_reference_update, read_termination
 from gateway.formats.fpml.read.problems import Problems, bounded
 from gateway.formats.fpml.read.trades import read_trade
 from gateway.formats.fpml.read.xml import (
@@ -324,6 +324,15 @@ def _clearing_request(root: Element, ctx: DocContext, problems: Problems) -> Ext
     return _event(root, ctx, problems, read_declear(declear, ctx, problems))
 
 
+def _reference_update(root: Element, ctx: DocContext, problems: Problems) -> Extracted:
+    """``requestTradeReferenceInformationUpdate``: a party's own id of a cleared trade."""
+    info = ctx.first(root, "tradeReferenceInformation")
+    if info is None:
+        problems.missing(root, "tradeReferenceInformation")
+        return Extracted(None, [], [], atomic=True)
+    return _event(root, ctx, problems, read_reference_update(info, ctx, problems))
+
+
 def _event(root: Element, ctx: DocContext, problems: Problems, terms: EventTerms | None) -> Extracted:
     header = header_of(root, problems, ctx)
     message = None
@@ -346,5 +355,6 @@ READERS: dict[MessageType, Callable[[Element, DocContext, Problems], Extracted]]
     MessageType.REQUEST_CONSENT: _document(MessageType.REQUEST_CONSENT),
     MessageType.EXECUTION_NOTIFICATION: _document(MessageType.EXECUTION_NOTIFICATION),
     MessageType.REQUEST_CONFIRMATION: _confirmation_request,
+    MessageType.REQUEST_TRADE_REFERENCE_UPDATE: _reference_update,
     MessageType.DATA_DOCUMENT: _document(MessageType.DATA_DOCUMENT),
 }

@@ -6,8 +6,8 @@ status of the update       message
 Received                   ``clearingAcknowledgement`` naming the trade by its CCP trade ids
 Cleared                    ``clearingConfirmed`` carrying the event as taken (``termination``: the trade's ids,
                            agreement and effective dates, fee ``payment``, change and outstanding notional;
-                           ``deClear``); an increase, which FpML confirms by its result, ``originatingEvent``
-                           Increase and the trade as the recipient now holds it
+                           ``deClear``); an increase or a reference update, which FpML confirms by its
+                           result, ``originatingEvent`` and the trade as the recipient now holds it
 Rejected                   ``clearingRefused`` with every reason; a member is also shown its own cleared trade
                            as it stands, after ``originatingEvent`` (``Termination``)
 =========================  ====================================================================================
@@ -80,8 +80,8 @@ def event_update_to_fpml(
         return clearing_acknowledgement(report, source=update.source, extra_parties=extra, pretty=pretty)
     if update.status is ClearingStatusCode.CLEARED:
         trade, owner = None, None
-        if note.terms.kind is EventKind.INCREASE:
-            trade, owner = _increased_trade(update, note, ccp.party_id, member_party)
+        if note.terms.kind in (EventKind.INCREASE, EventKind.REFERENCE_UPDATE):
+            trade, owner = _resulting_trade(update, note, ccp.party_id, member_party)
         confirmation = EventConfirmation(header, note.terms, named, correlation, sequence, trade, owner)
         return event_confirmed(confirmation, extra_parties=extra, pretty=pretty)
     if update.status is ClearingStatusCode.REJECTED:
@@ -110,21 +110,27 @@ def _named(
     return (own, *(NamedTradeId(ccp_party_id, ccp_id, CCP_TRADE_ID_SCHEME) for _, ccp_id in sides))
 
 
-def _increased_trade(
+def _resulting_trade(
     update: StatusUpdate, note: EventNote, ccp_party_id: str, member_party: str | None
 ) -> tuple[Trade | None, str]:
-    """The trade an increase is confirmed by, as the recipient holds it: a member its own cleared trade; the
-    source the trade it submitted, on the notional the increase left, with both CCP trade ids."""
+    """The trade an increase or a reference update is confirmed by, as the recipient holds it: a member its
+    own cleared trade; the source the trade it submitted, on the notional the event left, with each
+    member's own ids as its side now carries them and both CCP trade ids."""
     if member_party is not None:
         return _own_trade(note, member_party, ccp_party_id), ccp_party_id
     if note.effect is None:
-        raise write_error(
-            ReasonCode.FPML_MISSING_FIELD, "event.effect", "a confirmed increase has its effect"
-        )
+        raise write_error(ReasonCode.FPML_MISSING_FIELD, "event.effect", "a confirmed event has its effect")
     submitted = update.trade
-    trade = resized(submitted, note.effect.notional_after, submitted.notional)
-    added = tuple(PartyTradeId(ccp_party_id, i, CCP_TRADE_ID_SCHEME) for i in note.ccp_trade_ids)
-    ids = replace(trade.identifiers, party_trade_ids=(*trade.identifiers.party_trade_ids, *added))
+    after = note.effect.notional_after
+    trade = submitted if after == submitted.notional else resized(submitted, after, submitted.notional)
+    members = tuple(
+        p
+        for cleared in note.cleared
+        for p in cleared.identifiers.party_trade_ids
+        if p.party_id != ccp_party_id
+    )
+    ccp_ids = tuple(PartyTradeId(ccp_party_id, i, CCP_TRADE_ID_SCHEME) for i in note.ccp_trade_ids)
+    ids = replace(trade.identifiers, party_trade_ids=(*members, *ccp_ids))
     return replace(trade, identifiers=ids), update.source
 
 

@@ -220,8 +220,8 @@ def event_confirmed(
 ) -> bytes:
     """``clearingConfirmed`` of a lifecycle event: the event as taken (a ``termination`` with the trade ids,
     dates, fee, change and outstanding notional; a ``deClear`` with the trade ids and effective date), or
-    for an increase (no element of FpML's clearing results) ``originatingEvent`` Increase and the trade as its
-    recipient now holds it."""
+    for an increase or a reference update (no element of FpML's clearing results) ``originatingEvent`` and
+    the trade as its recipient now holds it."""
 
     def body(emit: Emit, ind: str) -> None:
         _header(emit, ind, confirmation.header, response=False)
@@ -230,10 +230,10 @@ def event_confirmed(
         terms = confirmation.terms
         if terms.kind is EventKind.DECLEAR:
             render.de_clear(emit, ind, confirmation.trade_ids, terms, parties)
-        elif terms.kind is EventKind.INCREASE:
+        elif terms.kind in (EventKind.INCREASE, EventKind.REFERENCE_UPDATE):
             if confirmation.trade is None or confirmation.trade_source is None:
                 raise write_error(
-                    ReasonCode.FPML_MISSING_FIELD, "trade", "an increase is confirmed by its trade"
+                    ReasonCode.FPML_MISSING_FIELD, "trade", "the event is confirmed by its trade"
                 )
             emit(f"{ind}<originatingEvent>{text(terms.kind.value)}</originatingEvent>")
             render.trade(emit, ind, confirmation.trade, parties, source=confirmation.trade_source)

@@ -589,14 +589,29 @@ def de_clear(
     emit(f"{ind}</deClear>")
 
 
+def trade_reference_information(
+    emit: Emit, ind: str, named: Sequence[NamedTradeId], parties: PartyTable
+) -> None:
+    """``tradeReferenceInformation``: a ``partyTradeIdentifier`` per id in ``named`` (the trade's, then the
+    new ones of a reference update)."""
+    emit(f"{ind}<tradeReferenceInformation>")
+    _event_trade_ids(emit, inner(ind), "tradeReferenceInformation", named, parties, "partyTradeIdentifier")
+    emit(f"{ind}</tradeReferenceInformation>")
+
+
 def _event_trade_ids(
-    emit: Emit, ind: str, tag: str, named: Sequence[NamedTradeId], parties: PartyTable
+    emit: Emit,
+    ind: str,
+    tag: str,
+    named: Sequence[NamedTradeId],
+    parties: PartyTable,
+    element: str = "tradeIdentifier",
 ) -> None:
     """The ``tradeIdentifier`` elements naming an event's trade (a ``versionedTradeId`` where a version is given)."""
     i2 = inner(ind)
     i3 = inner(i2)
     for index, n in enumerate(named):
-        path = f"{tag}.tradeIdentifier[{index}]"
+        path = f"{tag}.{element}[{index}]"
         href = parties.ref(xml_text(n.party_id, f"{path}.partyReference", coded=True))
         value = text(xml_text(n.trade_id, f"{path}.tradeId", coded=True))
         scheme = attr(n.scheme)
@@ -607,7 +622,7 @@ def _event_trade_ids(
                 f'{i2}<versionedTradeId>{i3}<tradeId tradeIdScheme="{scheme}">{value}</tradeId>'
                 f"{i3}<version>{n.version}</version>{i2}</versionedTradeId>"
             )
-        emit(f'{ind}<tradeIdentifier>{i2}<partyReference href="{href}"/>{ident}{ind}</tradeIdentifier>')
+        emit(f'{ind}<{element}>{i2}<partyReference href="{href}"/>{ident}{ind}</{element}>')
 
 
 def _money(ind: str, tag: str, money: Money) -> str:

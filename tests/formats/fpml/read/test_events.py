@@ -12,12 +12,17 @@ from gateway.domain.errors import InputRejected
 from gateway.domain.events import EventKind, EventTerms, NamedTradeId, TradeRef
 from gateway.domain.messages import LifecycleRequest, TradeDocument
 from gateway.domain.reasons import ReasonCode
-from gateway.domain.trade import Party
+from gateway.domain.trade import Party, PartyTradeId
 from gateway.formats.fpml.read import FpmlOptions, parse_fpml
 from gateway.formats.fpml.write import schemes
 from tests.formats.fpml.write import shapes
 from tests.formats.fpml.write.cases import increase_terms, termination_terms
-from tools.demo.requests import request_clearing, request_declear, request_termination
+from tools.demo.requests import (
+    request_clearing,
+    request_declear,
+    request_reference_update,
+    request_termination,
+)
 
 AT = datetime(2026, 3, 16, 9, 0, tzinfo=UTC)
 BY_CCP_ID = (NamedTradeId(shapes.LEI_CCP, "CCP-1-A", CCP_TRADE_ID_SCHEME),)
@@ -117,3 +122,34 @@ def test_an_increase_reads_back_as_it_was_written(profile: bool) -> None:
     assert isinstance(message, LifecycleRequest)
     assert message.terms == replace(terms, parties=(shapes.LEI_A, shapes.LEI_B, shapes.LEI_CCP))
     assert b"<increase>" in _request(terms)
+
+
+@pytest.mark.official_fpml
+@pytest.mark.parametrize("profile", [True, False], ids=["profile", "official"])
+def test_a_reference_update_names_the_trade_and_each_partys_new_id(profile: bool) -> None:
+    named = (
+        NamedTradeId(shapes.LEI_CCP, "CCP-1-A", CCP_TRADE_ID_SCHEME),
+        NamedTradeId(shapes.LEI_A, "A-NEW-1", "http://bank-a.example/trade-id"),
+    )
+    data = request_reference_update(named, BOTH, source="MARKITWIRE", message_id="REF-1", at=AT)
+    message = parse_fpml(data, options=FpmlOptions(profile=profile)).message
+    assert isinstance(message, LifecycleRequest)
+    assert message.terms.kind is EventKind.REFERENCE_UPDATE
+    assert message.terms.trade == TradeRef(ccp_trade_id="CCP-1-A")
+    assert message.terms.party_trade_ids == (
+        PartyTradeId(shapes.LEI_A, "A-NEW-1", "http://bank-a.example/trade-id"),
+    )
+    assert message.terms.effective_date == AT.date()
+
+
+def test_a_reference_update_without_a_new_id_is_refused_naming_what_is_missing() -> None:
+    named = (NamedTradeId(shapes.LEI_CCP, "CCP-1-A", CCP_TRADE_ID_SCHEME),)
+    data = request_reference_update(named, BOTH, source="MARKITWIRE", message_id="REF-2", at=AT)
+    with pytest.raises(InputRejected) as caught:
+        parse_fpml(data, options=FpmlOptions(profile=True))
+    assert [(i.code, i.path) for i in caught.value.issues] == [
+        (
+            ReasonCode.FPML_MISSING_FIELD,
+            "/requestTradeReferenceInformationUpdate/tradeReferenceInformation/partyTradeIdentifier",
+        )
+    ]

@@ -118,6 +118,16 @@ def increase_terms() -> EventTerms:
     )
 
 
+def reference_terms() -> EventTerms:
+    """Bank A's new own id for its side of the cleared IRS example."""
+    return replace(
+        termination_terms(fee=False),
+        kind=EventKind.REFERENCE_UPDATE,
+        notional=None,
+        party_trade_ids=(PartyTradeId(shapes.LEI_A, "A-BOOK-77", "urn:bank-a:book"),),
+    )
+
+
 def event_update(
     status: ClearingStatusCode, terms: EventTerms, *, sequence: int, reasons: tuple[Issue, ...] = ()
 ) -> StatusUpdate:
@@ -131,10 +141,17 @@ def event_update(
     ):
         after = terms.notional.outstanding.amount
         cleared = (resized(cleared[0], after, trade.notional), resized(cleared[1], after, trade.notional))
+    if terms.kind is EventKind.REFERENCE_UPDATE and status is ClearingStatusCode.CLEARED:
+        a = cleared[0]
+        kept = tuple(p for p in a.identifiers.party_trade_ids if p.party_id != shapes.LEI_A)
+        ids = replace(a.identifiers, party_trade_ids=(*terms.party_trade_ids, *kept))
+        cleared = (replace(a, identifiers=ids), cleared[1])
     outcome = EventOutcome.REFUSED if reasons else EventOutcome.CONFIRMED
     effect = None
     if status is ClearingStatusCode.CLEARED:
-        left = Decimal(0) if terms.notional is None else terms.notional.outstanding.amount
+        left = Decimal(0) if terms.kind is EventKind.DECLEAR else Decimal("125000000")
+        if terms.notional is not None:
+            left = terms.notional.outstanding.amount
         effect = EventEffect(Decimal("125000000"), left, "AUD")
     note = EventNote(7, terms, outcome, ("CCP-1-A", "CCP-1-B"), cleared, effect)
     return update(
@@ -228,6 +245,11 @@ CASES: dict[str, Callable[[], bytes]] = {
         ccp=CCP,
         recipient="BANKA",
         member_party=shapes.LEI_A,
+    ),
+    "event-confirmed-reference-update": lambda: status_update_to_fpml(
+        event_update(ClearingStatusCode.CLEARED, reference_terms(), sequence=5),
+        ccp=CCP,
+        recipient=shapes.SOURCE,
     ),
     "event-refused": lambda: _event_refused(member=False),
     "event-refused-member": lambda: _event_refused(member=True),

@@ -21,7 +21,13 @@ from gateway.formats.fpml.write import FpmlWriteError, render, status_update_to_
 from gateway.formats.fpml.write.parties import PartyTable
 from gateway.formats.fpml.write.render import Emit
 from tests.formats.fpml.write import reference, shapes
-from tests.formats.fpml.write.cases import CCP, event_update, increase_terms, termination_terms
+from tests.formats.fpml.write.cases import (
+    CCP,
+    event_update,
+    increase_terms,
+    reference_terms,
+    termination_terms,
+)
 from tests.formats.fpml.write.conftest import SchemaCheck
 from tests.formats.fpml.write.test_render import _SETTINGS, as_lxml_writes_it, coded, prose, schemes
 
@@ -56,8 +62,13 @@ named_ids = st.lists(
 
 
 def increase(t: EventTerms) -> EventTerms:
-    """``t`` as an increase (its amounts kept: the writer writes what it is given)."""
-    return replace(t, kind=EventKind.INCREASE, fee=None)
+    """``t`` as an increase (its amounts kept, an outstanding notional of zero made one: an increase leaves
+    a notional the trade can have)."""
+    assert t.notional is not None
+    left = t.notional.outstanding
+    if left.amount == 0:
+        left = Money(Decimal(1), left.currency)
+    return replace(t, kind=EventKind.INCREASE, fee=None, notional=replace(t.notional, outstanding=left))
 
 
 def declear_terms(reason: str | None = None) -> EventTerms:
@@ -101,7 +112,10 @@ def test_the_termination_element_is_byte_for_byte_what_lxml_builds(
 
 @_SETTINGS
 @given(
-    event=terms() | st.builds(declear_terms, st.none() | coded) | terms().map(increase),
+    event=terms()
+    | st.builds(declear_terms, st.none() | coded)
+    | terms().map(increase)
+    | st.just(reference_terms()),
     status=st.sampled_from(
         [ClearingStatusCode.RECEIVED, ClearingStatusCode.CLEARED, ClearingStatusCode.REJECTED]
     ),
