@@ -109,6 +109,7 @@ class Gateway:
         parse = partial(parse_fpml_message, schema_dir=cfg.fpml.schema_dir)
         handler = FpmlIntake(
             port=self.clearing,
+            events=self.clearing,
             parse=parse,
             clock=self.clock,
             sources=self.sources,
@@ -352,6 +353,7 @@ async def open_gateway(
             settings=settings,
             products=products,
             is_venue=sources.is_venue,
+            is_approved_source=sources.is_approved,
             store=SqlClearingStore(engine),
         )
         acl_feed = AclFeed(broker, config.mqtt, config.data_dir)

@@ -17,7 +17,8 @@ from typing import Any
 
 import polars as pl
 
-from gateway.domain.clearing import MEMBER_POSITIONS_VIEW, Position, PositionStatus
+from gateway.domain.clearing import MEMBER_POSITIONS_VIEW, Position
+from gateway.domain.enums import PositionStatus
 from gateway.domain.errors import InputRejected
 from gateway.domain.file_formats import FileFormat, output_format
 from gateway.domain.reasons import ReasonCode

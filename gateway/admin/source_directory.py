@@ -57,6 +57,10 @@ class SourceDirectory:
             return Issue(ReasonCode.AUTH_SOURCE_SUSPENDED, path, f"trade source {source_id!r} is suspended")
         return None
 
+    def is_approved(self, source_id: str) -> bool:
+        """Whether ``source_id`` is a registered, active trade source (it may send events on any trade)."""
+        return self.check(source_id) is None
+
     def is_venue(self, submitted_by: str) -> bool:
         """Whether a submission's source (a topic id on MQTT, a CompID on FIX) is an active venue."""
         found = self._by_id.get(submitted_by) or self._by_comp_id.get(submitted_by)

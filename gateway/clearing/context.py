@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
@@ -39,6 +40,7 @@ class ClearingContext(Protocol):
     submit_lock: asyncio.Lock
     submit_queue: list[tuple[Submission, asyncio.Future[StatusUpdate]]]
     trades_seen: OrderedDict[int, Trade]
+    is_approved_source: Callable[[str], bool]
 
     def writing(self, *, outbox: bool = True) -> AbstractAsyncContextManager[UnitOfWork]: ...
 

@@ -19,6 +19,7 @@ from gateway.domain.clearing import (
     Channel,
     CreditDecision,
     DeliveryChannel,
+    EventRequest,
     OutboxItem,
     Position,
     RecipientRole,
@@ -27,6 +28,7 @@ from gateway.domain.clearing import (
 )
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.errors import Issue
+from gateway.domain.events import EventEffect, EventOutcome, SideState, StoredEvent
 from gateway.domain.trade import Trade
 from gateway.domain.workflow import (
     ClearedRow,
@@ -49,6 +51,9 @@ __all__ = [
     "ClearingStore",
     "CreditDecision",
     "DeliveryChannel",
+    "EventPort",
+    "EventRepository",
+    "EventRequest",
     "Outbox",
     "OutboxItem",
     "Position",
@@ -95,6 +100,16 @@ class ClearingPort(Protocol):
     async def positions(
         self, member: str, account: str | None, business_date: date
     ) -> Sequence[Position]: ...
+
+
+class EventPort(Protocol):
+    """What a channel may ask of the clearing service about a cleared trade's life after novation."""
+
+    async def submit_event(self, request: EventRequest) -> list[StatusUpdate]:
+        """Decide a lifecycle event on a cleared trade (a termination, ...) and store it with its statuses
+        (acknowledgement, then confirmed or refused) in one transaction; a known message gets its last
+        status again. GatewayError (LIFE_TRADE_UNKNOWN) when no cleared trade has the id it names."""
+        ...
 
 
 # ---------------------------------------------------------------- the store the clearing core writes to
@@ -204,9 +219,29 @@ class StatusRepository(Protocol):
         """Each transition's stage, and its status (when it has one) owed to its recipients, in order."""
         ...
 
-    async def owe_latest_again(self, row_id: int, recipient: Recipient, at: datetime) -> None: ...
+    async def owe_latest_again(self, row_id: int, recipient: Recipient, at: datetime) -> None:
+        """The submission's last status (of its own workflow, not of a later event) owed once more."""
+        ...
 
-    async def latest(self, row_id: int) -> StatusUpdate: ...
+    async def record_event(
+        self,
+        sub: SubmissionRow,
+        stored: StoredEvent,
+        statuses: Sequence[tuple[ClearingStatusCode, Sequence[Issue]]],
+        at: datetime,
+        recipients: Sequence[Recipient],
+    ) -> list[StatusUpdate]:
+        """The statuses of a lifecycle event, appended to the trade's history in order and owed to every
+        recipient; the submission's own status (Cleared) is unchanged."""
+        ...
+
+    async def owe_event_again(self, event_id: int, recipient: Recipient, at: datetime) -> None:
+        """An event's last status owed once more (its request arrived again)."""
+        ...
+
+    async def latest(self, row_id: int) -> StatusUpdate:
+        """The submission's last status of its own workflow (statuses of later events left out)."""
+        ...
 
     async def history(self, row_id: int) -> list[StatusUpdate]: ...
 
@@ -251,6 +286,38 @@ class ClearedRepository(Protocol):
     async def set_npvs(self, npvs: Sequence[tuple[str, Decimal | None]]) -> None: ...
 
     async def mature(self, business_date: date) -> int: ...
+
+    async def submission_of(self, ccp_trade_id: str) -> int | None:
+        """The submission a cleared trade (either side) was novated from."""
+        ...
+
+    async def sides(self, row_id: int, *, lock: bool = False) -> list[SideState]:
+        """The member sides of a novated submission, A-CCP then CCP-B (``lock``: held until the unit of
+        work ends)."""
+        ...
+
+    async def update_sides(self, sides: Sequence[SideState]) -> None:
+        """Each side's notional, status and live terms as an event left them."""
+        ...
+
+
+class EventRepository(Protocol):
+    """Lifecycle events taken on cleared trades, one per request, confirmed or refused."""
+
+    async def find(self, source: str, message_id: str) -> StoredEvent | None: ...
+
+    async def insert(
+        self,
+        request: EventRequest,
+        submission_id: int,
+        outcome: EventOutcome,
+        ccp_trade_ids: tuple[str, str],
+        cleared: tuple[Trade, Trade],
+        effect: EventEffect | None,
+        at: datetime,
+    ) -> StoredEvent:
+        """Store the event (``cleared``: both cleared trades after it) with a new id."""
+        ...
 
 
 class AccountRepository(Protocol):
@@ -327,6 +394,9 @@ class UnitOfWork(Protocol):
 
     @property
     def accounts(self) -> AccountRepository: ...
+
+    @property
+    def events(self) -> EventRepository: ...
 
 
 class ClearingStore(Protocol):

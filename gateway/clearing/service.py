@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, TypeVar
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gateway.clearing import clearing_pass, decide, eod, pretrade, receipt
+from gateway.clearing import clearing_pass, decide, eod, pretrade, receipt, trade_events
 from gateway.clearing.credit import CreditChecker
 from gateway.clearing.eod import EodReport
 from gateway.clearing.ports import (
@@ -32,6 +32,8 @@ from gateway.clearing.ports import (
     ClearingStore,
     CreditDecision,
     DeliveryChannel,
+    EventPort,
+    EventRequest,
     Outbox,
     OutboxItem,
     Position,
@@ -56,11 +58,13 @@ log = structlog.get_logger(__name__)
 
 
 def _no_venue(_source: str) -> bool:
+    """No source is a venue (nor approved beyond its own trades) when the service is told of none."""
     return False
 
 
 class ClearingService:
-    """Implements ``ClearingPort`` (for the intake channels) and ``Outbox`` (for the publishers).
+    """Implements ``ClearingPort`` and ``EventPort`` (for the intake channels) and ``Outbox`` (for the
+    publishers).
 
     ``store``: where the state is kept, built by the wiring (``gateway/app.py``, the commands, the tests):
     clearing never imports the store's implementations. ``engine``: the database beside it for the
@@ -78,6 +82,7 @@ class ClearingService:
         fx: FxRates | None = None,
         hours: ServiceHours | None = None,
         is_venue: Callable[[str], bool] | None = None,
+        is_approved_source: Callable[[str], bool] | None = None,
         store: ClearingStore,
     ) -> None:
         self._engine = engine
@@ -85,6 +90,9 @@ class ClearingService:
         # whether a submission's source is an active venue (the service's cached source table; no query):
         # without one, no source is a venue and no sub-block flag is honoured
         self.is_venue: Callable[[str], bool] = is_venue or _no_venue
+        # whether a source is an active approved trade source (the same cached table): such a source may
+        # send events on any cleared trade; without one, only a trade's own source may
+        self.is_approved_source: Callable[[str], bool] = is_approved_source or _no_venue
         self.credit = credit
         self.clock: Clock = clock or SystemClock()
         self.settings = settings or ClearingSettings.load()
@@ -163,6 +171,10 @@ class ClearingService:
 
     async def affirm(self, affirmation: Affirmation) -> StatusUpdate:
         return await receipt.affirm(self, affirmation)
+
+    async def submit_event(self, request: EventRequest) -> list[StatusUpdate]:
+        """A lifecycle event on a cleared trade, decided and stored with its statuses in one transaction."""
+        return await trade_events.submit_event(self, request)
 
     async def credit_check(self, member: str, account: str, trade: Trade, order_id: str) -> CreditDecision:
         return await pretrade.credit_check(self, member, account, trade, order_id)
@@ -265,5 +277,5 @@ def _remember(cache: OrderedDict[_K, _V], key: _K, value: _V) -> None:
 
 if TYPE_CHECKING:  # mypy checks that the service honours both contracts
 
-    def _contracts(service: ClearingService) -> tuple[ClearingPort, Outbox]:
-        return service, service
+    def _contracts(service: ClearingService) -> tuple[ClearingPort, EventPort, Outbox]:
+        return service, service, service

@@ -72,6 +72,16 @@ def member_view(
         if first is not cleared[0] or second is not cleared[1]:
             cleared = (first, second)
     reasons = reasons_for_member(update.reasons, member_id)
-    if trade is update.trade and cleared is update.cleared and reasons == update.reasons:
+    event = update.event
+    if event is not None:  # the cleared trades an event tells of: the member's own ids only
+        first, second = own_side(event.cleared[0], keep), own_side(event.cleared[1], keep)
+        if first is not event.cleared[0] or second is not event.cleared[1]:
+            event = replace(event, cleared=(first, second))
+    if (
+        trade is update.trade
+        and cleared is update.cleared
+        and reasons == update.reasons
+        and event is update.event
+    ):
         return update  # nothing to withhold (own_side returns the trade itself then)
-    return replace(update, trade=trade, cleared=cleared, reasons=reasons)
+    return replace(update, trade=trade, cleared=cleared, reasons=reasons, event=event)

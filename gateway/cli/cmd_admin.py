@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
     from gateway.admin.reference import ReferenceData
+    from gateway.domain.clearing import StatusUpdate
 
 T = TypeVar("T")
 
@@ -643,6 +644,7 @@ def trade_show(
                                 else u.clearing_business_date.isoformat(),
                                 "ccp_trade_ids": list(u.ccp_trade_ids),
                                 "reasons": [i.to_dict() for i in u.reasons],
+                                "event": None if u.event is None else _event_fields(u),
                             }
                         )
                 return out
@@ -653,11 +655,49 @@ def trade_show(
     if not as_json:
         for r in rows:
             r["reasons"] = [f"{i['code']} at {i['path']}: {i['message']}" for i in r["reasons"]]
+            event = r["event"]
+            r["event"] = "" if event is None else _event_text(event)
     emit(
         rows,
         as_json,
-        ["submission", "version", "sequence", "status", "at", "business_date", "ccp_trade_ids", "reasons"],
+        [
+            "submission",
+            "version",
+            "sequence",
+            "status",
+            "at",
+            "business_date",
+            "ccp_trade_ids",
+            "event",
+            "reasons",
+        ],
     )
+
+
+def _event_fields(update: StatusUpdate) -> dict[str, Any]:
+    """A lifecycle event a status tells of: which, from which message, and its effect when confirmed."""
+    note = update.event
+    assert note is not None
+    effect = note.effect
+    fee = note.terms.fee
+    return {
+        "kind": note.terms.kind.value,
+        "message_id": update.in_reply_to,
+        "outcome": note.outcome.value,
+        "notional_before": None if effect is None else str(effect.notional_before),
+        "notional_after": None if effect is None else str(effect.notional_after),
+        "currency": None if effect is None else effect.currency,
+        "fee": None if fee is None else f"{fee.amount.amount} {fee.amount.currency}",
+    }
+
+
+def _event_text(event: dict[str, Any]) -> str:
+    text = f"{event['kind']} {event['message_id']} {event['outcome'].lower()}"
+    if event["notional_before"] is not None:
+        text += f": {event['notional_before']} -> {event['notional_after']} {event['currency']}"
+    if event["fee"] is not None:
+        text += f", fee {event['fee']}"
+    return text
 
 
 @trade_app.command("list")

@@ -16,6 +16,7 @@ from typing import Any, Final, Protocol
 
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.errors import Issue
+from gateway.domain.events import EventNote, EventTerms
 from gateway.domain.trade import Trade
 
 
@@ -45,6 +46,19 @@ class Submission:
     # session that is not an approved trade source). The trade is then alleged to the other side and
     # registered only once that member affirms it. None: an approved source, whose trades are affirmed.
     reporter_party: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EventRequest:
+    """One lifecycle event on a cleared trade (a termination, ...) from a trade source."""
+
+    channel: Channel
+    source: str
+    message_id: str  # (source, message_id) is the de-duplication key
+    received_at: datetime
+    terms: EventTerms
+    correlation_id: str | None = None
+    raw: bytes = b""  # the message as received, kept for audit
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +95,8 @@ class StatusUpdate:
     cleared: tuple[Trade, Trade] | None = None
     clearing_business_date: date | None = None
     correlation_id: str | None = None
-    in_reply_to: str | None = None  # the submission's message_id
+    in_reply_to: str | None = None  # the submission's message_id (the event's, for a status of an event)
+    event: EventNote | None = None  # set when the status is about a lifecycle event on the cleared trade
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,13 +113,6 @@ class CreditDecision:
     # False when refused before any margin was computed (no such account, member suspended, not a party,
     # the trade could not be valued): the figures above are then not figures and are not shown
     assessed: bool = True
-
-
-class PositionStatus(StrEnum):
-    """A cleared member side's status at the CCP: open, or matured at an end of day."""
-
-    CLEARED = "CLEARED"
-    MATURED = "MATURED"
 
 
 @dataclass(frozen=True, slots=True)

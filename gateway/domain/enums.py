@@ -79,3 +79,12 @@ class ClearingStatusCode(StrEnum):
 class AccountType(StrEnum):
     HOUSE = "HOUSE"
     CLIENT = "CLIENT"
+
+
+class PositionStatus(StrEnum):
+    """Where one member side of a cleared trade is (``cleared_trades.status``, the positions' status)."""
+
+    CLEARED = "CLEARED"  # live
+    MATURED = "MATURED"  # past its maturity date (end of day)
+    TERMINATED = "TERMINATED"  # fully terminated by an event
+    DEREGISTERED = "DEREGISTERED"  # taken out of clearing by a de-clear (its notional kept as it was)

@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.errors import Issue
+from gateway.domain.events import EventKind, EventTerms, NamedTradeId
 from gateway.domain.trade import PartyTradeId, Trade
 
 
@@ -23,6 +24,7 @@ class MessageType(StrEnum):
     REQUEST_CONSENT = "requestConsent"
     EXECUTION_NOTIFICATION = "executionNotification"
     REQUEST_CONFIRMATION = "requestConfirmation"
+    REQUEST_TRADE_REFERENCE_UPDATE = "requestTradeReferenceInformationUpdate"
     DATA_DOCUMENT = "dataDocument"
 
 
@@ -103,4 +105,46 @@ class TradeDocument:
     header: MessageHeader | None = None
 
 
-InboundMessage = ClearingRequest | ClearingStatusReport | ClearingConfirmation | TradeDocument
+@dataclass(frozen=True, slots=True)
+class EventConfirmation:
+    """``clearingConfirmed`` of a lifecycle event: the event as taken (``termination``, ``deClear``), naming
+    the trade by the ids its recipient knows it by; for an event FpML confirms by the resulting trade (an
+    increase), that ``trade`` as its recipient holds it now, whose own id is ``trade_source``'s."""
+
+    header: MessageHeader
+    terms: EventTerms
+    trade_ids: tuple[NamedTradeId, ...]
+    correlation_id: str | None = None
+    sequence_number: int | None = None
+    trade: Trade | None = None
+    trade_source: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EventRefusal:
+    """``clearingRefused`` of a lifecycle event: every reason, with the recipient's cleared trade as it
+    stands (``trade``, after ``originatingEvent`` naming the event) when the recipient is one of its members."""
+
+    header: MessageHeader
+    kind: EventKind
+    reasons: tuple[Issue, ...]
+    trade: Trade | None = None
+    correlation_id: str | None = None
+    sequence_number: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LifecycleRequest:
+    """A post-trade event on a cleared trade: ``requestConfirmation`` carrying ``termination`` or
+    ``increase``, ``requestClearing`` carrying ``deClear``, ``requestTradeReferenceInformationUpdate``."""
+
+    header: MessageHeader
+    terms: EventTerms
+    correlation_id: str | None = None
+    sequence_number: int | None = None
+    is_correction: bool = False
+
+
+InboundMessage = (
+    ClearingRequest | ClearingStatusReport | ClearingConfirmation | TradeDocument | LifecycleRequest
+)

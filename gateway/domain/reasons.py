@@ -101,6 +101,19 @@ class ReasonCode(StrEnum):
     # Packages: all legs clear together or none does
     PACKAGE_LEG_REFUSED = "PACKAGE_LEG_REFUSED"  # refused because a leg of its package is
     PACKAGE_INCOMPLETE = "PACKAGE_INCOMPLETE"  # not every leg of the package arrived in time
+    # Lifecycle events on a cleared trade (termination, ...): each refusal names its rule
+    LIFE_TRADE_UNKNOWN = "LIFE_TRADE_UNKNOWN"  # no cleared trade has the id the event names
+    LIFE_TRADE_NOT_LIVE = "LIFE_TRADE_NOT_LIVE"  # terminated, de-cleared or matured already
+    LIFE_NOTIONAL_NOT_SMALLER = (
+        "LIFE_NOTIONAL_NOT_SMALLER"  # a partial termination not below the live notional
+    )
+    LIFE_NOTIONAL_NOT_LARGER = "LIFE_NOTIONAL_NOT_LARGER"  # an increase not above the live notional
+    LIFE_NOTIONAL_INCONSISTENT = "LIFE_NOTIONAL_INCONSISTENT"  # change + outstanding is not the live notional
+    LIFE_CURRENCY_MISMATCH = "LIFE_CURRENCY_MISMATCH"  # the event's amounts are not in the trade's currency
+    LIFE_NEGATIVE_AMOUNT = "LIFE_NEGATIVE_AMOUNT"  # a negative notional change or fee
+    LIFE_PAYMENT_DATE_BLACKOUT = "LIFE_PAYMENT_DATE_BLACKOUT"  # the trade pays on the event's effective date
+    LIFE_SOURCE_NOT_APPROVED = "LIFE_SOURCE_NOT_APPROVED"  # neither the trade's source nor an approved one
+    LIFE_ONE_SIDED = "LIFE_ONE_SIDED"  # the request does not name both members' parties of the trade
     # Reference data and collateral administration
     REF_INVALID_INPUT = "REF_INVALID_INPUT"
     REF_UNKNOWN_MEMBER = "REF_UNKNOWN_MEMBER"
@@ -296,6 +309,56 @@ REASONS: dict[ReasonCode, ReasonInfo] = {
     ),
     ReasonCode.PACKAGE_INCOMPLETE: _R(
         L.LIFECYCLE, "PackageIncomplete", 99, 99, "not every trade of the package arrived in time"
+    ),
+    ReasonCode.LIFE_TRADE_UNKNOWN: _R(
+        L.LIFECYCLE, "UnknownTrade", 99, 5, "no cleared trade has the identifier the event names"
+    ),
+    ReasonCode.LIFE_TRADE_NOT_LIVE: _R(
+        L.LIFECYCLE, "TradeNotLive", 99, 99, "the cleared trade is terminated, de-cleared or matured"
+    ),
+    ReasonCode.LIFE_NOTIONAL_NOT_SMALLER: _R(
+        L.LIFECYCLE,
+        "NotionalNotReduced",
+        99,
+        99,
+        "a partial termination must leave a notional smaller than the live one and above zero",
+    ),
+    ReasonCode.LIFE_NOTIONAL_NOT_LARGER: _R(
+        L.LIFECYCLE,
+        "NotionalNotIncreased",
+        99,
+        99,
+        "an increase must leave a notional larger than the live one",
+    ),
+    ReasonCode.LIFE_NOTIONAL_INCONSISTENT: _R(
+        L.LIFECYCLE,
+        "InconsistentNotional",
+        99,
+        99,
+        "the live notional and the change do not give the outstanding notional",
+    ),
+    ReasonCode.LIFE_CURRENCY_MISMATCH: _R(
+        L.LIFECYCLE, "CurrencyMismatch", 99, 99, "the event's amounts are not in the trade's currency"
+    ),
+    ReasonCode.LIFE_NEGATIVE_AMOUNT: _R(
+        L.LIFECYCLE, "NegativeAmount", 99, 99, "a notional change or fee is negative"
+    ),
+    ReasonCode.LIFE_PAYMENT_DATE_BLACKOUT: _R(
+        L.LIFECYCLE,
+        "PaymentDateBlackout",
+        99,
+        99,
+        "no termination on a business day on which the trade has a scheduled payment",
+    ),
+    ReasonCode.LIFE_SOURCE_NOT_APPROVED: _R(
+        L.LIFECYCLE,
+        "SourceNotApproved",
+        3,
+        99,
+        "only the trade's own source or an active approved source may send its events",
+    ),
+    ReasonCode.LIFE_ONE_SIDED: _R(
+        L.LIFECYCLE, "OneSidedRequest", 3, 99, "an event needs both original counterparties"
     ),
     ReasonCode.REF_INVALID_INPUT: _R(
         L.REFDATA, "InvalidReferenceData", 99, 99, "reference data input is invalid"

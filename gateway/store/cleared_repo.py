@@ -11,7 +11,9 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.domain import codec
-from gateway.domain.clearing import Position, PositionStatus
+from gateway.domain.clearing import Position
+from gateway.domain.enums import PositionStatus
+from gateway.domain.events import SideState
 from gateway.domain.trade import Trade
 from gateway.domain.workflow import (
     ClearedRow,
@@ -159,3 +161,59 @@ async def pairs_of(conn: AsyncConnection, submission_ids: Iterable[int]) -> dict
     for r in rows:
         grouped.setdefault(int(r.submission_id), []).append(codec.loads(r.trade_json))
     return {k: (v[0], v[1]) for k, v in grouped.items() if len(v) == 2}
+
+
+# ---------------------------------------------------------------- the sides a lifecycle event reads and changes
+
+
+async def submission_of(conn: AsyncConnection, ccp_trade_id: str) -> int | None:
+    """The submission a cleared trade (either side) was novated from."""
+    c = t.cleared_trades.c
+    found = (await conn.execute(select(c.submission_id).where(c.ccp_trade_id == ccp_trade_id))).first()
+    return None if found is None else int(found.submission_id)
+
+
+async def sides_of(conn: AsyncConnection, row_id: int, *, lock: bool = False) -> list[SideState]:
+    """The member sides of a novated submission, in CCP trade id order (A-CCP, CCP-B); ``lock``: held
+    until the transaction ends (FOR UPDATE where the database has it)."""
+    c = t.cleared_trades.c
+    q = (
+        select(
+            c.ccp_trade_id,
+            c.submission_id,
+            c.member_id,
+            c.account_id,
+            c.party_id,
+            c.notional,
+            c.status,
+            c.trade_json,
+        )
+        .where(c.submission_id == row_id)
+        .order_by(c.ccp_trade_id)
+    )
+    if lock and conn.dialect.name == "postgresql":
+        q = q.with_for_update()
+    return [
+        SideState(
+            ccp_trade_id=r.ccp_trade_id,
+            submission_id=int(r.submission_id),
+            member_id=r.member_id,
+            account_id=r.account_id,
+            party_id=r.party_id,
+            notional=r.notional,
+            status=PositionStatus(r.status),
+            trade=codec.loads(r.trade_json),
+        )
+        for r in await conn.execute(q)
+    ]
+
+
+async def update_sides(conn: AsyncConnection, sides: Sequence[SideState]) -> None:
+    """Each side's notional, status and live terms as an event left them."""
+    c = t.cleared_trades.c
+    for side in sides:
+        await conn.execute(
+            update(t.cleared_trades)
+            .where(c.ccp_trade_id == side.ccp_trade_id)
+            .values(notional=side.notional, status=side.status.value, trade_json=codec.dumps(side.trade))
+        )

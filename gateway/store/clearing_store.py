@@ -17,9 +17,17 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from gateway.domain.clearing import DeliveryChannel, OutboxItem, Position, StatusUpdate, Submission
+from gateway.domain.clearing import (
+    DeliveryChannel,
+    EventRequest,
+    OutboxItem,
+    Position,
+    StatusUpdate,
+    Submission,
+)
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.errors import Issue
+from gateway.domain.events import EventEffect, EventOutcome, SideState, StoredEvent
 from gateway.domain.trade import Trade
 from gateway.domain.workflow import (
     ClearedRow,
@@ -32,7 +40,7 @@ from gateway.domain.workflow import (
 )
 from gateway.refdata.figures import MemberFigures, RiskRow
 from gateway.refdata.model import Member
-from gateway.store import cleared_repo, status_repo
+from gateway.store import cleared_repo, events_repo, status_repo
 from gateway.store import clearing_repo as repo
 from gateway.store import refdata_repo as ref
 from gateway.store.engine import reading
@@ -149,6 +157,19 @@ class SqlStatuses:
     async def owe_latest_again(self, row_id: int, recipient: Recipient, at: datetime) -> None:
         await status_repo.owe_latest_again(self._conn, row_id, recipient, at)
 
+    async def record_event(
+        self,
+        sub: SubmissionRow,
+        stored: StoredEvent,
+        statuses: Sequence[tuple[ClearingStatusCode, Sequence[Issue]]],
+        at: datetime,
+        recipients: Sequence[Recipient],
+    ) -> list[StatusUpdate]:
+        return await status_repo.record_event(self._conn, sub, stored, statuses, at, recipients)
+
+    async def owe_event_again(self, event_id: int, recipient: Recipient, at: datetime) -> None:
+        await status_repo.owe_event_again(self._conn, event_id, recipient, at)
+
     async def latest(self, row_id: int) -> StatusUpdate:
         return await status_repo.latest_update(self._conn, row_id)
 
@@ -202,6 +223,37 @@ class SqlCleared:
 
     async def mature(self, business_date: date) -> int:
         return await cleared_repo.mature(self._conn, business_date)
+
+    async def submission_of(self, ccp_trade_id: str) -> int | None:
+        return await cleared_repo.submission_of(self._conn, ccp_trade_id)
+
+    async def sides(self, row_id: int, *, lock: bool = False) -> list[SideState]:
+        return await cleared_repo.sides_of(self._conn, row_id, lock=lock)
+
+    async def update_sides(self, sides: Sequence[SideState]) -> None:
+        await cleared_repo.update_sides(self._conn, sides)
+
+
+class SqlEvents:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def find(self, source: str, message_id: str) -> StoredEvent | None:
+        return await events_repo.find_event(self._conn, source, message_id)
+
+    async def insert(
+        self,
+        request: EventRequest,
+        submission_id: int,
+        outcome: EventOutcome,
+        ccp_trade_ids: tuple[str, str],
+        cleared: tuple[Trade, Trade],
+        effect: EventEffect | None,
+        at: datetime,
+    ) -> StoredEvent:
+        return await events_repo.insert_event(
+            self._conn, request, submission_id, outcome, ccp_trade_ids, cleared, effect, at
+        )
 
 
 class SqlAccounts:
@@ -270,7 +322,7 @@ class SqlAccounts:
 
 
 class SqlUnitOfWork:
-    """One transaction's connection, seen through the four repositories."""
+    """One transaction's connection, seen through the five repositories."""
 
     def __init__(self, conn: AsyncConnection) -> None:
         self.connection = conn
@@ -278,6 +330,7 @@ class SqlUnitOfWork:
         self._statuses = SqlStatuses(conn)
         self._cleared = SqlCleared(conn)
         self._accounts = SqlAccounts(conn)
+        self._events = SqlEvents(conn)
 
     @property
     def submissions(self) -> SqlSubmissions:
@@ -294,6 +347,10 @@ class SqlUnitOfWork:
     @property
     def accounts(self) -> SqlAccounts:
         return self._accounts
+
+    @property
+    def events(self) -> SqlEvents:
+        return self._events
 
 
 class SqlClearingStore:

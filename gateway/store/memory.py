@@ -18,6 +18,7 @@ from datetime import date, datetime
 from gateway.domain.clearing import DeliveryChannel, OutboxItem, StatusUpdate, Submission
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.errors import Issue
+from gateway.domain.events import StoredEvent
 from gateway.domain.trade import Trade
 from gateway.domain.workflow import (
     NewSubmission,
@@ -41,6 +42,7 @@ from gateway.store.memory_books import (
     SubmissionRecord,
     ccp_id,
 )
+from gateway.store.memory_events import MemoryEvents
 
 
 class MemoryUnitOfWork:
@@ -51,6 +53,7 @@ class MemoryUnitOfWork:
         self._ids = ids
         self._cleared = MemoryCleared(state)
         self._accounts = MemoryAccounts(state)
+        self._events = MemoryEvents(state, ids)
 
     @property
     def submissions(self) -> MemoryUnitOfWork:
@@ -67,6 +70,10 @@ class MemoryUnitOfWork:
     @property
     def accounts(self) -> MemoryAccounts:
         return self._accounts
+
+    @property
+    def events(self) -> MemoryEvents:
+        return self._events
 
     # ------------------------------------------------------------ submissions
 
@@ -264,6 +271,7 @@ class MemoryUnitOfWork:
         ccp_trade_ids: Sequence[str],
         business_date: date | None,
         recipients: Sequence[Recipient],
+        event_id: int | None = None,
     ) -> None:
         """The one writer of statuses: the history entry and an outbox item per recipient."""
         h = HistoryRecord(
@@ -275,6 +283,7 @@ class MemoryUnitOfWork:
             tuple(reasons),
             tuple(ccp_trade_ids),
             business_date,
+            event_id,
         )
         self.s.history.append(h)
         for r in recipients:
@@ -304,6 +313,28 @@ class MemoryUnitOfWork:
         self._change(sub.id, status=status, last_sequence=sequence)
         self._append(sub, sequence, status, at, reasons, (), business_date, recipients)
         return dataclasses.replace(self._update(self._history_of(sub.id)[-1]), trade=sub.trade)
+
+    async def record_event(
+        self,
+        sub: SubmissionRow,
+        stored: StoredEvent,
+        statuses: Sequence[tuple[ClearingStatusCode, Sequence[Issue]]],
+        at: datetime,
+        recipients: Sequence[Recipient],
+    ) -> list[StatusUpdate]:
+        first = sub.last_sequence + 1
+        self._change(sub.id, last_sequence=sub.last_sequence + len(statuses))
+        ids = stored.note.ccp_trade_ids
+        for n, (status, reasons) in enumerate(statuses):
+            self._append(sub, first + n, status, at, reasons, ids, None, recipients, stored.note.event_id)
+        return [self._update(h) for h in self._history_of(sub.id)[-len(statuses) :]]
+
+    async def owe_event_again(self, event_id: int, recipient: Recipient, at: datetime) -> None:
+        told = [h for h in self.s.history if h.event_id == event_id]
+        if told:
+            last = max(told, key=lambda h: h.sequence)
+            owed = OwedRecord(next(self._ids.outbox), recipient, last.id)
+            self.s.outbox[owed.id] = owed
 
     async def write(self, transitions: Sequence[Transition]) -> None:
         for tr in transitions:
@@ -342,6 +373,22 @@ class MemoryUnitOfWork:
         self, h: HistoryRecord, trade: Trade | None = None, pair: tuple[Trade, Trade] | None = None
     ) -> StatusUpdate:
         sub = self.s.submissions[h.submission_id].row
+        if h.event_id is not None:
+            stored = self.s.events[h.event_id]
+            return StatusUpdate(
+                sequence=h.sequence,
+                submission_id=submission_ref(sub.id),
+                source=sub.source,
+                channel=sub.channel,
+                status=h.status,
+                trade=sub.trade if trade is None else trade,
+                at=h.at,
+                reasons=h.reasons,
+                ccp_trade_ids=h.ccp_trade_ids,
+                correlation_id=stored.correlation_id,
+                in_reply_to=stored.message_id,
+                event=stored.note,
+            )
         cleared = h.status is ClearingStatusCode.CLEARED
         return StatusUpdate(
             sequence=h.sequence,
@@ -360,13 +407,13 @@ class MemoryUnitOfWork:
         )
 
     async def owe_latest_again(self, row_id: int, recipient: Recipient, at: datetime) -> None:
-        history = self._history_of(row_id)
+        history = [h for h in self._history_of(row_id) if h.event_id is None]
         if history:
             owed = OwedRecord(next(self._ids.outbox), recipient, history[-1].id)
             self.s.outbox[owed.id] = owed
 
     async def latest(self, row_id: int) -> StatusUpdate:
-        return self._update(self._history_of(row_id)[-1])
+        return self._update([h for h in self._history_of(row_id) if h.event_id is None][-1])
 
     async def history(self, row_id: int) -> list[StatusUpdate]:
         return [self._update(h) for h in self._history_of(row_id)]

@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from gateway.domain.clearing import Position, PositionStatus
-from gateway.domain.enums import ClearingStatusCode
+from gateway.domain.clearing import Position
+from gateway.domain.enums import ClearingStatusCode, PositionStatus
 from gateway.domain.errors import Issue
+from gateway.domain.events import SideState, StoredEvent
 from gateway.domain.trade import Trade
 from gateway.domain.workflow import ClearedRow, Recipient, Stage, SubmissionRow
 from gateway.refdata.figures import MemberFigures, RiskRow
@@ -38,6 +39,7 @@ class HistoryRecord:
     reasons: tuple[Issue, ...]
     ccp_trade_ids: tuple[str, ...]
     business_date: date | None
+    event_id: int | None = None  # a status about a lifecycle event on the cleared trade
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +78,7 @@ class State:
     collateral: dict[tuple[str, str], list[Holding]] = field(default_factory=dict)
     risk: dict[tuple[str, str], RiskRow] = field(default_factory=dict)
     reservations: dict[tuple[str, str], ReservationRecord] = field(default_factory=dict)
+    events: dict[int, StoredEvent] = field(default_factory=dict)
 
     def copy(self) -> State:
         return State(
@@ -87,6 +90,7 @@ class State:
             {k: list(v) for k, v in self.collateral.items()},
             dict(self.risk),
             dict(self.reservations),
+            dict(self.events),
         )
 
 
@@ -97,6 +101,7 @@ class Ids:
         self.submission = itertools.count(1)
         self.history = itertools.count(1)
         self.outbox = itertools.count(1)
+        self.event = itertools.count(1)
 
 
 class MemoryCleared:
@@ -165,6 +170,32 @@ class MemoryCleared:
         for k in due:
             self.s.cleared[k] = dataclasses.replace(self.s.cleared[k], status=MATURED)
         return len(due)
+
+    async def submission_of(self, ccp_trade_id: str) -> int | None:
+        found = self.s.cleared.get(ccp_trade_id)
+        return None if found is None else found.submission_id
+
+    async def sides(self, row_id: int, *, lock: bool = False) -> list[SideState]:
+        rows = sorted((c for c in self.s.cleared.values() if c.submission_id == row_id), key=ccp_id)
+        return [
+            SideState(
+                ccp_trade_id=c.row.ccp_trade_id,
+                submission_id=c.submission_id,
+                member_id=c.row.member_id,
+                account_id=c.row.account_id,
+                party_id=c.row.party_id,
+                notional=c.row.notional,
+                status=PositionStatus(c.status),
+                trade=c.row.trade,
+            )
+            for c in rows
+        ]
+
+    async def update_sides(self, sides: Sequence[SideState]) -> None:
+        for side in sides:
+            c = self.s.cleared[side.ccp_trade_id]
+            row = dataclasses.replace(c.row, notional=side.notional, trade=side.trade)
+            self.s.cleared[side.ccp_trade_id] = dataclasses.replace(c, row=row, status=side.status.value)
 
 
 class MemoryAccounts:

@@ -25,6 +25,7 @@ from gateway.domain.clearing import (
 )
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.errors import Issue
+from gateway.domain.events import StoredEvent
 from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import Trade
 from gateway.domain.workflow import (
@@ -35,6 +36,7 @@ from gateway.domain.workflow import (
 )
 from gateway.store import tables as t
 from gateway.store.cleared_repo import pairs_of
+from gateway.store.events_repo import events_by_id
 from gateway.store.types import UtcDateTime
 
 _INSERT_HISTORY_MANY = t.status_history.insert().returning(
@@ -69,6 +71,7 @@ class _Status:
     ccp_trade_ids: Sequence[str]
     business_date: date | None
     recipients: Sequence[Recipient]
+    event_id: int | None = None  # a status about a lifecycle event on the cleared trade
 
 
 async def _append_statuses(conn: AsyncConnection, statuses: Sequence[_Status]) -> None:
@@ -85,6 +88,7 @@ async def _append_statuses(conn: AsyncConnection, statuses: Sequence[_Status]) -
             "reasons": _issues_json(s.reasons),
             "ccp_trade_ids": json.dumps(list(s.ccp_trade_ids)),
             "business_date": s.business_date,
+            "event_id": s.event_id,
         }
         for s in statuses
     ]
@@ -166,6 +170,71 @@ async def record(
     )
 
 
+async def record_event(
+    conn: AsyncConnection,
+    sub: SubmissionRow,
+    stored: StoredEvent,
+    statuses: Sequence[tuple[ClearingStatusCode, Sequence[Issue]]],
+    at: datetime,
+    recipients: Sequence[Recipient],
+) -> list[StatusUpdate]:
+    """Append the statuses of a lifecycle event to the trade's history, each owed to every recipient.
+
+    The submission's own status (Cleared) stays: only its sequence moves on."""
+    first = sub.last_sequence + 1
+    await conn.execute(
+        update(t.submissions)
+        .where(t.submissions.c.id == sub.id)
+        .values(last_sequence=sub.last_sequence + len(statuses), updated_at=at)
+    )
+    ids = stored.note.ccp_trade_ids
+    await _append_statuses(
+        conn,
+        [
+            _Status(sub.id, first + n, status, at, reasons, ids, None, recipients, stored.note.event_id)
+            for n, (status, reasons) in enumerate(statuses)
+        ],
+    )
+    return [
+        _event_update(sub.ref, sub.source, sub.channel, sub.trade, first + n, status, at, reasons, stored)
+        for n, (status, reasons) in enumerate(statuses)
+    ]
+
+
+def _event_update(
+    ref: str,
+    source: str,
+    channel: Channel,
+    trade: Trade,
+    sequence: int,
+    status: ClearingStatusCode,
+    at: datetime,
+    reasons: Sequence[Issue],
+    stored: StoredEvent,
+) -> StatusUpdate:
+    """A status about an event: it answers the event's message, in the event's correlation."""
+    return StatusUpdate(
+        sequence=sequence,
+        submission_id=ref,
+        source=source,
+        channel=channel,
+        status=status,
+        trade=trade,
+        at=at,
+        reasons=tuple(reasons),
+        ccp_trade_ids=stored.note.ccp_trade_ids,
+        correlation_id=stored.correlation_id,
+        in_reply_to=stored.message_id,
+        event=stored.note,
+    )
+
+
+async def owe_event_again(conn: AsyncConnection, event_id: int, recipient: Recipient, at: datetime) -> None:
+    """Owe an event's last status to ``recipient`` once more (a repeated event request is answered again)."""
+    h = t.status_history.c
+    await _owe_again(conn, h.event_id == event_id, recipient, at)
+
+
 _SET_STAGE = (
     update(t.submissions)
     .where(t.submissions.c.id == bindparam("row_id"))
@@ -220,8 +289,23 @@ async def write_transitions(conn: AsyncConnection, transitions: Sequence[Transit
     await _append_statuses(conn, told)
 
 
-def _update_from(r: Any, trade: Trade, cleared: tuple[Trade, Trade] | None) -> StatusUpdate:
+def _update_from(
+    r: Any, trade: Trade, cleared: tuple[Trade, Trade] | None, events: Mapping[int, StoredEvent]
+) -> StatusUpdate:
     status = ClearingStatusCode(r.status)
+    if r.event_id is not None:
+        stored = events[int(r.event_id)]
+        return _event_update(
+            submission_ref(int(r.submission_id)),
+            r.source,
+            Channel(r.sub_channel),
+            trade,
+            r.sequence,
+            status,
+            r.at,
+            _issues(r.reasons),
+            stored,
+        )
     return StatusUpdate(
         sequence=r.sequence,
         submission_id=submission_ref(int(r.submission_id)),
@@ -248,6 +332,7 @@ _HISTORY_COLUMNS = (
     t.status_history.c.reasons,
     t.status_history.c.ccp_trade_ids,
     t.status_history.c.business_date,
+    t.status_history.c.event_id,
     t.submissions.c.source,
     t.submissions.c.channel.label("sub_channel"),
     t.submissions.c.correlation_id,
@@ -257,17 +342,18 @@ _HISTORY_COLUMNS = (
 
 
 async def latest_update(conn: AsyncConnection, row_id: int) -> StatusUpdate:
+    """The last status of the submission's own workflow (statuses about later events on it left out)."""
     r = (
         await conn.execute(
             select(*_HISTORY_COLUMNS)
             .join(t.submissions, t.submissions.c.id == t.status_history.c.submission_id)
-            .where(t.status_history.c.submission_id == row_id)
+            .where(t.status_history.c.submission_id == row_id, t.status_history.c.event_id.is_(None))
             .order_by(t.status_history.c.sequence.desc())
             .limit(1)
         )
     ).one()
     cleared = await pairs_of(conn, [row_id])
-    return _update_from(r, codec.loads(r.trade_json), cleared.get(row_id))
+    return _update_from(r, codec.loads(r.trade_json), cleared.get(row_id), {})
 
 
 async def history(conn: AsyncConnection, row_id: int) -> list[StatusUpdate]:
@@ -280,7 +366,8 @@ async def history(conn: AsyncConnection, row_id: int) -> list[StatusUpdate]:
         )
     ).fetchall()
     cleared = await pairs_of(conn, [row_id])
-    return [_update_from(r, codec.loads(r.trade_json), cleared.get(row_id)) for r in rows]
+    events = await events_by_id(conn, (int(r.event_id) for r in rows if r.event_id is not None))
+    return [_update_from(r, codec.loads(r.trade_json), cleared.get(row_id), events) for r in rows]
 
 
 _PENDING_QUERY = (
@@ -333,16 +420,21 @@ async def pending(
             select(t.submissions.c.id, t.submissions.c.trade_json).where(t.submissions.c.id.in_(missing))
         ):
             found[int(r.id)] = codec.loads(r.trade_json)
-    novated = {int(r.submission_id) for r in rows if r.status == ClearingStatusCode.CLEARED.value}
+    novated = {
+        int(r.submission_id)
+        for r in rows
+        if r.status == ClearingStatusCode.CLEARED.value and r.event_id is None
+    }
     pairs = {i: known_cleared[i] for i in novated if i in known_cleared}
     pairs |= await pairs_of(conn, novated - pairs.keys())
+    events = await events_by_id(conn, (int(r.event_id) for r in rows if r.event_id is not None))
     return [
         OutboxItem(
             id=int(r.id),
             channel=channel,
             role=RecipientRole(r.role),
             recipient=r.recipient,
-            update=_update_from(r, found[int(r.submission_id)], pairs.get(int(r.submission_id))),
+            update=_update_from(r, found[int(r.submission_id)], pairs.get(int(r.submission_id)), events),
         )
         for r in rows
     ]
@@ -358,7 +450,14 @@ async def mark_delivered(conn: AsyncConnection, ids: Sequence[int], at: datetime
 
 
 async def owe_latest_again(conn: AsyncConnection, row_id: int, recipient: Recipient, at: datetime) -> None:
-    """Owe a submission's last status to ``recipient`` once more (a repeated request is answered again)."""
+    """Owe a submission's last status to ``recipient`` once more (a repeated request is answered again);
+    statuses about later events on the trade are not the request's answer."""
+    h = t.status_history.c
+    await _owe_again(conn, (h.submission_id == row_id) & h.event_id.is_(None), recipient, at)
+
+
+async def _owe_again(conn: AsyncConnection, where: Any, recipient: Recipient, at: datetime) -> None:
+    """The last history row matching ``where`` owed to ``recipient`` again: one INSERT ... SELECT."""
     h = t.status_history.c
     latest = (
         select(
@@ -368,7 +467,7 @@ async def owe_latest_again(conn: AsyncConnection, row_id: int, recipient: Recipi
             h.id,
             literal(at, UtcDateTime()),
         )
-        .where(h.submission_id == row_id)
+        .where(where)
         .order_by(h.sequence.desc())
         .limit(1)
     )

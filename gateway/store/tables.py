@@ -29,7 +29,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 
-from gateway.domain.clearing import MEMBER_POSITIONS_VIEW, POSITION_COLUMNS, SIDE_ATTRIBUTES, PositionStatus
+from gateway.domain.clearing import MEMBER_POSITIONS_VIEW, POSITION_COLUMNS, SIDE_ATTRIBUTES
+from gateway.domain.enums import PositionStatus
 from gateway.store.types import ExactDecimal, UtcDateTime
 
 metadata = MetaData(
@@ -175,6 +176,7 @@ submissions = Table(
     UniqueConstraint("source", "message_id"),
     UniqueConstraint("source", "source_trade_id", "source_version"),
     Index("ix_submissions_stage_due", "stage", "due_at"),
+    Index("ix_submissions_package", "source", "package_id"),  # a package's legs (migration 0007)
     Index(
         "uq_submissions_live_uti",
         "uti",
@@ -195,6 +197,8 @@ status_history = Table(
     Column("reasons", Text, nullable=False),  # JSON list of Issue.to_dict()
     Column("ccp_trade_ids", Text, nullable=False),  # JSON list
     Column("business_date", Date, nullable=True),
+    # set when the status is about a lifecycle event on the cleared trade (migration 0005)
+    Column("event_id", Id, ForeignKey("trade_events.id"), nullable=True),
     UniqueConstraint("submission_id", "sequence"),
 )
 
@@ -237,6 +241,37 @@ outbox = Table(
     Column("delivered_at", UtcDateTime(), nullable=True),
     Index("ix_outbox_pending", "channel", "delivered_at", "id"),
 )
+
+# Lifecycle events on cleared trades (terminations, ...): one row per event request taken, confirmed or
+# refused, with its effect; its statuses are status_history rows of the trade's submission (migration 0005).
+trade_events = Table(
+    "trade_events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("submission_id", Id, ForeignKey("submissions.id"), nullable=False, index=True),
+    Column("source", String(128), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("message_id", String(256), nullable=False),
+    Column("correlation_id", String(256), nullable=True),
+    Column("kind", String(24), nullable=False),
+    Column("received_at", UtcDateTime(), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("ccp_trade_ids", Text, nullable=False),  # JSON list (A-CCP, CCP-B)
+    Column("terms_json", Text, nullable=False),  # the event as requested (gateway.domain.events)
+    Column("notional_before", ExactDecimal(), nullable=True),  # the effect, when confirmed
+    Column("notional_after", ExactDecimal(), nullable=True),
+    Column("currency", String(3), nullable=True),
+    Column("fee_amount", ExactDecimal(), nullable=True),
+    Column("fee_currency", String(3), nullable=True),
+    Column("result_json", Text, nullable=False),  # JSON list: the two cleared trades after the event
+    Column("raw", LargeBinary, nullable=False),
+    UniqueConstraint("source", "message_id"),
+)
+
+# The view ``ccp_positions`` (the standard position layout read by clearing-recon --db) over
+# ``cleared_trades`` is created by the migrations.
+
 
 # ---------------------------------------------------------------- views
 # Views are declared here once, as the query that makes each one, and created by the migrations from that

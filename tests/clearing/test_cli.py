@@ -6,6 +6,7 @@ import asyncio
 import csv
 import importlib
 import json
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,10 +15,13 @@ from typer.testing import CliRunner
 
 from gateway.clearing.service import ClearingService
 from gateway.cli.app import app
+from gateway.domain.clearing import Channel, EventRequest
 from gateway.domain.enums import ClearingStatusCode as S
+from gateway.domain.events import TradeRef
 from gateway.store import open_store
 from gateway.store.clearing_store import SqlClearingStore
 from tests.clearing.conftest import OPEN_NOW, World, aud_irs
+from tests.clearing.test_trade_events import termination
 from tests.strategies import LEI_A, LEI_B
 
 for _module in ("gateway.cli.cmd_admin", "gateway.cli.cmd_eod", "gateway.cli.cmd_export"):
@@ -181,3 +185,62 @@ def test_eod_refuses_pending_and_export_writes_positions(db: str, tmp_path: Path
     code, _, err = cli("eod", "--date", "yesterday", "--db", db)
     assert code == 2
     assert "--date" in err
+
+
+def test_trade_show_tells_of_an_event_and_export_shows_the_trades_as_they_now_are(
+    db: str, tmp_path: Path
+) -> None:
+    from tests.clearing.doubles import LinearMargin
+
+    onboard(db)
+    cli("participant", "reactivate", "BANKB", "--db", db)
+    for m in ("BANKA", "BANKB"):
+        cli("collateral", "lodge", m, "--cash", "100000000", "--db", db)
+
+    async def trade_day() -> None:
+        engine = await open_store(db)
+        try:
+            w = World(engine)
+            w.clock.current = OPEN_NOW
+            service = ClearingService(engine, LinearMargin(), clock=w.clock, store=SqlClearingStore(engine))
+            for name in ("KEEP", "HALF", "GONE"):
+                await service.submit(w.submission(aud_irs(name)))
+            await service.drain()
+            for name, left in (("HALF", 5_000_000), ("GONE", 0)):
+                named = replace(termination("-", left), trade=TradeRef(source_trade_id=name))
+                request = EventRequest(Channel.MQTT_FPML, "MARKITWIRE", f"E-{name}", OPEN_NOW, named)
+                assert (await service.submit_event(request))[-1].status is S.CLEARED
+        finally:
+            await engine.dispose()
+
+    asyncio.run(trade_day())
+    code, out, _ = cli("trade", "show", "--source", "MARKITWIRE", "--trade-id", "HALF", "--db", db, "--json")
+    assert code == 0
+    shown = json.loads(out)
+    assert [(s["status"], s["event"] and s["event"]["kind"]) for s in shown] == [
+        ("Received", None),
+        ("Cleared", None),
+        ("Received", "Termination"),
+        ("Cleared", "Termination"),
+    ]
+    assert shown[-1]["event"] == {
+        "kind": "Termination",
+        "message_id": "E-HALF",
+        "outcome": "CONFIRMED",
+        "notional_before": "10000000",
+        "notional_after": "5000000",
+        "currency": "AUD",
+        "fee": None,
+    }
+    code, out, _ = cli("trade", "show", "--source", "MARKITWIRE", "--trade-id", "HALF", "--db", db)
+    assert "Termination" in out  # the table's column (its text wraps at the terminal's width)
+    assert "E-HALF" in out
+
+    out_file = tmp_path / "positions.csv"
+    code, _, _ = cli(
+        "export", "positions", "--date", "2026-01-07", "--member", "BANKA", "--out", str(out_file), "--db", db
+    )
+    assert code == 0
+    with out_file.open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert sorted(Decimal(r["notional"]) for r in rows) == [Decimal(5_000_000), Decimal(10_000_000)]

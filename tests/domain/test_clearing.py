@@ -6,7 +6,8 @@ from dataclasses import fields
 from datetime import date
 from decimal import Decimal
 
-from gateway.domain.clearing import POSITION_COLUMNS, SIDE_ATTRIBUTES, Position, PositionStatus
+from gateway.domain.clearing import POSITION_COLUMNS, SIDE_ATTRIBUTES, Position
+from gateway.domain.enums import PositionStatus
 from gateway.domain.workflow import ClearedRow
 from tests.strategies import LEI_A, vanilla_irs
 

@@ -20,9 +20,20 @@ from gateway.admin.reference import ReferenceData, cash
 from gateway.clearing.novation import novate, position_terms
 from gateway.clearing.ports import ClearingStore
 from gateway.clock import FixedClock
-from gateway.domain.clearing import Channel, DeliveryChannel, RecipientRole, Submission
+from gateway.domain.clearing import Channel, DeliveryChannel, EventRequest, RecipientRole, Submission
 from gateway.domain.enums import ClearingStatusCode as S
+from gateway.domain.enums import PositionStatus
 from gateway.domain.errors import Issue
+from gateway.domain.events import (
+    EventEffect,
+    EventKind,
+    EventOutcome,
+    EventTerms,
+    Fee,
+    Money,
+    NotionalChange,
+    TradeRef,
+)
 from gateway.domain.reasons import ReasonCode as R
 from gateway.domain.trade import Party, Trade
 from gateway.domain.workflow import ClearedRow, NewSubmission, Recipient, Stage, SubmissionRow, Transition
@@ -40,6 +51,7 @@ BANKB = member("BANKB", LEI_B, tolerance=Decimal(6_000_000))
 TO_SOURCE = Recipient(DeliveryChannel.MQTT, RecipientRole.SOURCE, "MARKITWIRE")
 TO_A = Recipient(DeliveryChannel.MQTT, RecipientRole.MEMBER, "BANKA")
 TO_A_FIX = Recipient(DeliveryChannel.FIX, RecipientRole.MEMBER, "BANKA_FIX")
+TO_SOURCE_SEF = Recipient(DeliveryChannel.MQTT, RecipientRole.SOURCE, "SEF1")
 
 
 @pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -454,6 +466,160 @@ async def test_revalued_and_matured_trades(store: ClearingStore) -> None:
         ("CCP-Y-1", "MATURED", Decimal("12.5")),
         ("CCP-Y-2", "MATURED", None),
     ]
+
+
+# ---------------------------------------------------------------- lifecycle events
+
+
+def _event_request(message_id: str, outstanding: int) -> EventRequest:
+    terms = EventTerms(
+        kind=EventKind.TERMINATION,
+        trade=TradeRef(ccp_trade_id="CCP-E-1"),
+        parties=(LEI_A, LEI_B),
+        agreement_date=TODAY,
+        effective_date=TODAY,
+        notional=NotionalChange(
+            Money(Decimal(10_000_000 - outstanding), "AUD"), Money(Decimal(outstanding), "AUD")
+        ),
+        fee=Fee(LEI_A, LEI_B, Money(Decimal("10.5"), "AUD"), TODAY),
+    )
+    return EventRequest(Channel.MQTT_FPML, "SEF1", message_id, AT, terms, "EC-1", b"<requestConfirmation/>")
+
+
+async def test_an_event_changes_the_sides_and_its_statuses_join_the_trades_history(
+    store: ClearingStore,
+) -> None:
+    row = await one(store, new(aud_irs("T1")))
+    rows = cleared_rows(row.trade, "CCP-E")
+    async with store.begin() as uow:
+        await uow.statuses.received([(row, AT, [])])
+        await uow.cleared.insert([(row.id, r) for r in rows], {row.id: TODAY}, AT)
+        done = Transition(row, Stage.CLEARED, AT, AT, TODAY, False, S.CLEARED, (), ("CCP-E-1", "CCP-E-2"))
+        await uow.statuses.write([done])
+    async with store.begin() as uow:
+        assert await uow.cleared.submission_of("CCP-E-2") == row.id
+        assert await uow.cleared.submission_of("CCP-NONE") is None
+        sides = await uow.cleared.sides(row.id, lock=True)
+        assert [(x.ccp_trade_id, x.member_id, x.party_id, x.notional, x.status) for x in sides] == [
+            ("CCP-E-1", "BANKA", LEI_A, Decimal(10_000_000), PositionStatus.CLEARED),
+            ("CCP-E-2", "BANKB", LEI_B, Decimal(10_000_000), PositionStatus.CLEARED),
+        ]
+        smaller = [replace(x, notional=Decimal(4_000_000), trade=resized(x.trade)) for x in sides]
+        await uow.cleared.update_sides(smaller)
+        request = _event_request("EVT-1", 4_000_000)
+        effect = EventEffect(Decimal(10_000_000), Decimal(4_000_000), "AUD")
+        pair = (smaller[0].trade, smaller[1].trade)
+        stored = await uow.events.insert(
+            request, row.id, EventOutcome.CONFIRMED, ("CCP-E-1", "CCP-E-2"), pair, effect, AT
+        )
+        sub = await uow.submissions.get(row.id)
+        assert sub is not None
+        told = await uow.statuses.record_event(
+            sub, stored, [(S.RECEIVED, ()), (S.CLEARED, ())], AT, [TO_SOURCE_SEF, TO_A]
+        )
+    assert [(u.sequence, u.status, u.in_reply_to, u.correlation_id) for u in told] == [
+        (3, S.RECEIVED, "EVT-1", "EC-1"),
+        (4, S.CLEARED, "EVT-1", "EC-1"),
+    ]
+    async with store.read() as uow:
+        found = await uow.events.find("SEF1", "EVT-1")
+        assert await uow.events.find("SEF1", "EVT-2") is None
+        assert await uow.events.find("MARKITWIRE", "EVT-1") is None
+        history = await uow.statuses.history(row.id)
+        latest = await uow.statuses.latest(row.id)
+        owed = await uow.statuses.pending(DeliveryChannel.MQTT, 10)
+        positions = await uow.cleared.positions(None, None, TODAY)
+        sub = await uow.submissions.get(row.id)
+    assert found is not None
+    assert found.note == stored.note
+    assert found.note.terms == request.terms
+    assert found.note.cleared == pair
+    assert (found.submission_id, found.message_id, found.correlation_id) == (row.id, "EVT-1", "EC-1")
+    assert [(u.status, u.event is not None) for u in history] == [
+        (S.RECEIVED, False),
+        (S.CLEARED, False),
+        (S.RECEIVED, True),
+        (S.CLEARED, True),
+    ]
+    assert history[-1].event == stored.note
+    assert (latest.status, latest.event) == (S.CLEARED, None)  # the trade's own workflow: still cleared
+    assert sub is not None
+    assert (sub.status, sub.last_sequence) == (S.CLEARED, 4)
+    assert [(i.recipient, i.update.status, i.update.in_reply_to) for i in owed] == [
+        ("SEF1", S.RECEIVED, "EVT-1"),
+        ("BANKA", S.RECEIVED, "EVT-1"),
+        ("SEF1", S.CLEARED, "EVT-1"),
+        ("BANKA", S.CLEARED, "EVT-1"),
+    ]
+    assert all(i.update.event == stored.note for i in owed)
+    assert [(p.trade_id, p.notional) for p in positions] == [
+        ("CCP-E-1", Decimal(4_000_000)),
+        ("CCP-E-2", Decimal(4_000_000)),
+    ]
+
+
+async def test_an_event_is_owed_again_and_a_terminated_side_leaves_the_positions(
+    store: ClearingStore,
+) -> None:
+    row = await one(store, new(aud_irs("T1")))
+    rows = cleared_rows(row.trade, "CCP-E")
+    async with store.begin() as uow:
+        await uow.statuses.received([(row, AT, [])])
+        await uow.cleared.insert([(row.id, r) for r in rows], {row.id: TODAY}, AT)
+        sides = await uow.cleared.sides(row.id)
+        ended = [replace(x, notional=Decimal(0), status=PositionStatus.TERMINATED) for x in sides]
+        await uow.cleared.update_sides(ended)
+        stored = await uow.events.insert(
+            _event_request("EVT-9", 0),
+            row.id,
+            EventOutcome.CONFIRMED,
+            ("CCP-E-1", "CCP-E-2"),
+            (sides[0].trade, sides[1].trade),
+            EventEffect(Decimal(10_000_000), Decimal(0), "AUD"),
+            AT,
+        )
+        await uow.statuses.record_event(row, stored, [(S.RECEIVED, ()), (S.CLEARED, ())], AT, [])
+    async with store.begin() as uow:
+        await uow.statuses.owe_event_again(stored.note.event_id, TO_SOURCE_SEF, AT)
+        await uow.statuses.owe_latest_again(row.id, TO_SOURCE, AT)
+    async with store.read() as uow:
+        owed = await uow.statuses.pending(DeliveryChannel.MQTT, 10)
+        positions = await uow.cleared.positions(None, None, TODAY)
+        after = await uow.cleared.sides(row.id)
+    # the event's last status to its source; the submission's own (Received) to the trade's source
+    assert [(i.recipient, i.update.status, i.update.event is not None) for i in owed] == [
+        ("SEF1", S.CLEARED, True),
+        ("MARKITWIRE", S.RECEIVED, False),
+    ]
+    assert positions == []
+    assert [(x.status, x.notional) for x in after] == [(PositionStatus.TERMINATED, Decimal(0))] * 2
+
+
+async def test_a_second_event_with_a_known_message_id_is_refused_by_the_store(store: ClearingStore) -> None:
+    row = await one(store, new(aud_irs("T1")))
+    rows = cleared_rows(row.trade, "CCP-E")
+    async with store.begin() as uow:
+        await uow.cleared.insert([(row.id, r) for r in rows], {row.id: TODAY}, AT)
+    pair = (rows[0].trade, rows[1].trade)
+    async with store.begin() as uow:
+        await uow.events.insert(
+            _event_request("EVT-1", 0), row.id, EventOutcome.REFUSED, ("CCP-E-1", "CCP-E-2"), pair, None, AT
+        )
+    with pytest.raises(Exception, match=r"(?i)unique|known"):
+        async with store.begin() as uow:
+            await uow.events.insert(
+                _event_request("EVT-1", 0),
+                row.id,
+                EventOutcome.REFUSED,
+                ("CCP-E-1", "CCP-E-2"),
+                pair,
+                None,
+                AT,
+            )
+
+
+def resized(trade: Trade) -> Trade:
+    return replace(trade, streams=tuple(replace(x, notional=Decimal(4_000_000)) for x in trade.streams))
 
 
 # ---------------------------------------------------------------- members, risk and reservations

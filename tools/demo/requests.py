@@ -1,4 +1,6 @@
-"""What a trade source sends: ``requestClearing`` / ``requestClearingRetracted`` FpML for a canonical trade.
+"""What a trade source sends: ``requestClearing`` / ``requestClearingRetracted`` FpML for a canonical trade,
+``requestConfirmation`` carrying a ``termination`` or ``increase`` of a cleared one, ``requestClearing`` carrying
+``deClear`` and ``requestTradeReferenceInformationUpdate``.
 
 Written with the gateway's one FpML writer (``gateway.formats.fpml.write.render``: its document, trade and
 party building blocks), so the simulated source of the demo and the benchmark speaks exactly the
@@ -12,7 +14,8 @@ import dataclasses
 from collections.abc import Sequence
 from datetime import datetime
 
-from gateway.domain.trade import Trade
+from gateway.domain.events import EventKind, EventTerms, NamedTradeId
+from gateway.domain.trade import Party, Trade
 from gateway.formats.fpml.write import render, schemes
 from gateway.formats.fpml.write.parties import PartyTable
 from gateway.formats.fpml.write.render import Emit, text
@@ -86,6 +89,70 @@ def request_clearing_package(
     return render.document("requestClearing", body, pretty=False)
 
 
+def request_termination(
+    terms: EventTerms,
+    named: Sequence[NamedTradeId],
+    parties: Sequence[Party],
+    *,
+    source: str,
+    message_id: str,
+    at: datetime,
+    ccp: str = "CCP",
+    correlation_id: str | None = None,
+    sequence: int = 1,
+) -> bytes:
+    """``requestConfirmation`` carrying ``termination`` (``increase`` for an increase's terms): the trade by
+    ``named`` ids, between ``parties`` (both original counterparties), from ``source`` to ``ccp``, on one line."""
+
+    def body(emit: Emit, ind: str) -> None:
+        _header(emit, source=source, message_id=message_id, at=at, ccp=ccp)
+        emit("<isCorrection>false</isCorrection>")
+        correlation = text(xml_text(correlation_id or message_id, "correlationId", coded=True))
+        emit(
+            f'<correlationId correlationIdScheme="{schemes.CORRELATION_ID}">{correlation}</correlationId>'
+            f"<sequenceNumber>{sequence}</sequenceNumber>"
+        )
+        table = PartyTable()
+        for party in parties:
+            table.add(party)
+        tag = "increase" if terms.kind is EventKind.INCREASE else "termination"
+        render.notional_change(emit, ind, tag, named, terms, table)
+        render.party_elements(emit, ind, table)
+
+    return render.document("requestConfirmation", body, pretty=False)
+
+
+def request_declear(
+    terms: EventTerms,
+    named: Sequence[NamedTradeId],
+    parties: Sequence[Party],
+    *,
+    source: str,
+    message_id: str,
+    at: datetime,
+    ccp: str = "CCP",
+    correlation_id: str | None = None,
+    sequence: int = 1,
+) -> bytes:
+    """``requestClearing`` carrying ``deClear``: take the trade ``named`` out of clearing, on one line."""
+
+    def body(emit: Emit, ind: str) -> None:
+        _header(emit, source=source, message_id=message_id, at=at, ccp=ccp)
+        emit("<isCorrection>false</isCorrection>")
+        correlation = text(xml_text(correlation_id or message_id, "correlationId", coded=True))
+        emit(
+            f'<correlationId correlationIdScheme="{schemes.CORRELATION_ID}">{correlation}</correlationId>'
+            f"<sequenceNumber>{sequence}</sequenceNumber>"
+        )
+        table = PartyTable()
+        for party in parties:
+            table.add(party)
+        render.de_clear(emit, ind, named, terms, table)
+        render.party_elements(emit, ind, table)
+
+    return render.document("requestClearing", body, pretty=False)
+
+
 def _header(emit: Emit, *, source: str, message_id: str, at: datetime, ccp: str) -> None:
     mid = text(xml_text(message_id, "header.messageId", coded=True))
     sent_by = text(xml_text(source, "header.sentBy", coded=True))
@@ -97,3 +164,34 @@ def _header(emit: Emit, *, source: str, message_id: str, at: datetime, ccp: str)
         f'<sendTo messageAddressScheme="{schemes.PARTICIPANT}">{send_to}</sendTo>'
         f"<creationTimestamp>{created}</creationTimestamp></header>"
     )
+
+
+def request_reference_update(
+    named: Sequence[NamedTradeId],
+    parties: Sequence[Party],
+    *,
+    source: str,
+    message_id: str,
+    at: datetime,
+    ccp: str = "CCP",
+    correlation_id: str | None = None,
+    sequence: int = 1,
+) -> bytes:
+    """``requestTradeReferenceInformationUpdate``: the trade's id, then each party's new own id (``named``
+    in that order), on one line."""
+
+    def body(emit: Emit, ind: str) -> None:
+        _header(emit, source=source, message_id=message_id, at=at, ccp=ccp)
+        emit("<isCorrection>false</isCorrection>")
+        correlation = text(xml_text(correlation_id or message_id, "correlationId", coded=True))
+        emit(
+            f'<correlationId correlationIdScheme="{schemes.CORRELATION_ID}">{correlation}</correlationId>'
+            f"<sequenceNumber>{sequence}</sequenceNumber>"
+        )
+        table = PartyTable()
+        for party in parties:
+            table.add(party)
+        render.trade_reference_information(emit, ind, named, table)
+        render.party_elements(emit, ind, table)
+
+    return render.document("requestTradeReferenceInformationUpdate", body, pretty=False)

@@ -1,4 +1,5 @@
-"""From one MQTT payload to the clearing port: read, then submit (or withdraw), or say why not.
+"""From one MQTT payload to the clearing port: read, then submit (or withdraw, or take an event on a
+cleared trade), or say why not.
 
 ``read`` is synchronous and runs in arrival order; ``process`` talks to the clearing port and may run
 concurrently for different trades. Anything that cannot be accepted becomes a ``Refused`` carrying
@@ -20,10 +21,10 @@ from gateway.admin.source_directory import SourceDirectory
 from gateway.backoff import Backoff
 from gateway.channels import events
 from gateway.channels.mqtt.intake.message_id import readable_message_id
-from gateway.clearing.ports import Channel, ClearingPort, Submission
+from gateway.clearing.ports import Channel, ClearingPort, EventPort, EventRequest, Submission
 from gateway.clock import Clock
 from gateway.domain.errors import GatewayError, Issue
-from gateway.domain.messages import ClearingRequest, InboundMessage
+from gateway.domain.messages import ClearingRequest, InboundMessage, LifecycleRequest
 from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import Trade
 from gateway.logs import event
@@ -41,20 +42,25 @@ Parse = Callable[[bytes], InboundMessage]
 class Outcome(StrEnum):
     SUBMITTED = "submitted"
     WITHDRAWN = "withdrawn"
+    EVENT = "event"  # a lifecycle event on a cleared trade, decided and answered through the outbox
     REJECTED = "rejected"
 
 
 @dataclass(frozen=True, slots=True)
 class Accepted:
-    """A readable clearing request (or its retraction), not yet handed to the clearing port."""
+    """A readable clearing request (or its retraction, or an event on a cleared trade), not yet handed to
+    the clearing port."""
 
     source: str
-    request: ClearingRequest
+    request: ClearingRequest | LifecycleRequest
     received_at: datetime
     raw: bytes
 
     @property
     def keys(self) -> tuple[tuple[str, str], ...]:
+        if isinstance(self.request, LifecycleRequest):
+            named = self.request.terms.trade
+            return ((self.source, named.ccp_trade_id or named.source_trade_id or ""),)
         return tuple((self.source, t.identifiers.source_trade_id) for t in self.request.trades)
 
     @property
@@ -128,11 +134,13 @@ class FpmlIntake:
         parse: Parse,
         clock: Clock,
         sources: SourceDirectory,
+        events: EventPort | None = None,
         max_attempts: int = 8,
         retry_initial_s: float = 0.2,
         retry_max_s: float = 10.0,
     ) -> None:
         self._port = port
+        self._events = events  # None: events on cleared trades are refused as not accepted here
         self._parse = parse
         self._clock = clock
         self._sources = sources
@@ -176,12 +184,15 @@ class FpmlIntake:
                 )
             return Refused(source, parsed.issues, now, payload, in_reply_to)
         message = parsed
+        if isinstance(message, LifecycleRequest) and self._events is not None:
+            return Accepted(source, message, now, payload)
         if not isinstance(message, ClearingRequest):
             name = getattr(getattr(message, "message_type", None), "value", None) or type(message).__name__
             issue = Issue(
                 ReasonCode.XML_UNKNOWN_MESSAGE,
                 "/*",
-                f"{name} is not accepted on the intake topic; send requestClearing or requestClearingRetracted",
+                f"{name} is not accepted on the intake topic; send requestClearing, requestClearingRetracted "
+                "or requestConfirmation carrying a termination",
             )
             header = getattr(message, "header", None)
             _log_refused(source, (issue,))
@@ -195,6 +206,7 @@ class FpmlIntake:
     def submissions(self, accepted: Accepted) -> list[Submission]:
         """One submission per trade; trades of a package get ``{messageId}#{n}`` so each has its own key."""
         req = accepted.request
+        assert isinstance(req, ClearingRequest)
         many = len(req.trades) > 1
         return [
             Submission(
@@ -213,6 +225,8 @@ class FpmlIntake:
 
     async def process(self, accepted: Accepted) -> Processed:
         """Hand every trade to the clearing port; returns once each is durably stored (or refused)."""
+        if isinstance(accepted.request, LifecycleRequest):
+            return await self._event(accepted, accepted.request)
         issues: list[Issue] = []
         done = 0
         if accepted.request.retracted:
@@ -246,6 +260,31 @@ class FpmlIntake:
             )
             return Processed(Outcome.REJECTED if done == 0 else outcome, done, refused)
         return Processed(outcome, done)
+
+    async def _event(self, accepted: Accepted, request: LifecycleRequest) -> Processed:
+        """An event on a cleared trade: decided and stored with its statuses (answered through the outbox),
+        or refused before anything is stored (no such cleared trade), which is answered here."""
+        port = self._events
+        assert port is not None
+        event_request = EventRequest(
+            channel=Channel.MQTT_FPML,
+            source=accepted.source,
+            message_id=accepted.message_id,
+            received_at=accepted.received_at,
+            terms=request.terms,
+            correlation_id=request.correlation_id,
+            raw=accepted.raw,
+        )
+
+        async def call() -> None:
+            await port.submit_event(event_request)
+
+        error = await self._attempt(call, what=f"event {accepted.source}/{accepted.message_id}")
+        if not error:
+            return Processed(Outcome.EVENT, 1)
+        events.refused(CHANNEL, accepted.source, None, accepted.message_id, error)
+        refused = Refused(accepted.source, error, accepted.received_at, accepted.raw, accepted.message_id)
+        return Processed(Outcome.REJECTED, 0, refused)
 
     async def _submit(self, sub: Submission) -> None:
         events.received(CHANNEL, await self._port.submit(sub), sub.message_id)

@@ -7,11 +7,13 @@ from dataclasses import dataclass, replace
 
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.errors import Issue
+from gateway.domain.events import EventKind, EventTerms
 from gateway.domain.messages import (
     ClearingConfirmation,
     ClearingRequest,
     ClearingStatusReport,
     InboundMessage,
+    LifecycleRequest,
     MessageHeader,
     MessageType,
     TradeDocument,
@@ -20,6 +22,7 @@ from gateway.domain.reasons import REASONS, ReasonCode
 from gateway.domain.trade import PartyTradeId, Trade
 from gateway.formats.fpml.read import readers
 from gateway.formats.fpml.read.context import DocContext
+from gateway.formats.fpml.read.events import read_declear, read_reference_update, read_termination
 from gateway.formats.fpml.read.package import in_package, originating
 from gateway.formats.fpml.read.problems import Problems, bounded
 from gateway.formats.fpml.read.trades import read_trade
@@ -310,13 +313,57 @@ def _document(kind: MessageType) -> Callable[[Element, DocContext, Problems], Ex
     return read
 
 
+def _confirmation_request(root: Element, ctx: DocContext, problems: Problems) -> Extracted:
+    """``requestConfirmation``: a post-trade event on a cleared trade (``termination``, ``increase``), else
+    the trades it carries as a document."""
+    termination = ctx.first(root, "termination")
+    if termination is not None:
+        return _event(root, ctx, problems, read_termination(termination, ctx, problems))
+    increase = ctx.first(root, "increase")
+    if increase is not None:
+        return _event(root, ctx, problems, read_termination(increase, ctx, problems, EventKind.INCREASE))
+    return _document(MessageType.REQUEST_CONFIRMATION)(root, ctx, problems)
+
+
+def _clearing_request(root: Element, ctx: DocContext, problems: Problems) -> Extracted:
+    """``requestClearing``: a trade (or package) to clear, or ``deClear`` of a cleared trade."""
+    declear = ctx.first(root, "deClear")
+    if declear is None:
+        return _request(root, ctx, problems, retracted=False)
+    return _event(root, ctx, problems, read_declear(declear, ctx, problems))
+
+
+def _reference_update(root: Element, ctx: DocContext, problems: Problems) -> Extracted:
+    """``requestTradeReferenceInformationUpdate``: a party's own id of a cleared trade."""
+    info = ctx.first(root, "tradeReferenceInformation")
+    if info is None:
+        problems.missing(root, "tradeReferenceInformation")
+        return Extracted(None, [], [], atomic=True)
+    return _event(root, ctx, problems, read_reference_update(info, ctx, problems))
+
+
+def _event(root: Element, ctx: DocContext, problems: Problems, terms: EventTerms | None) -> Extracted:
+    header = header_of(root, problems, ctx)
+    message = None
+    if header is not None and terms is not None:
+        message = LifecycleRequest(
+            header=header,
+            terms=terms,
+            correlation_id=ctx.correlation_id,
+            sequence_number=_sequence(root, ctx, problems),
+            is_correction=text_of(ctx.first(root, "isCorrection")) == "true",
+        )
+    return Extracted(message, [], [], atomic=True)
+
+
 READERS: dict[MessageType, Callable[[Element, DocContext, Problems], Extracted]] = {
-    MessageType.REQUEST_CLEARING: lambda r, c, p: _request(r, c, p, retracted=False),
+    MessageType.REQUEST_CLEARING: _clearing_request,
     MessageType.REQUEST_CLEARING_RETRACTED: lambda r, c, p: _request(r, c, p, retracted=True),
     MessageType.CLEARING_STATUS: _status,
     MessageType.CLEARING_CONFIRMED: _confirmed,
     MessageType.REQUEST_CONSENT: _document(MessageType.REQUEST_CONSENT),
     MessageType.EXECUTION_NOTIFICATION: _document(MessageType.EXECUTION_NOTIFICATION),
-    MessageType.REQUEST_CONFIRMATION: _document(MessageType.REQUEST_CONFIRMATION),
+    MessageType.REQUEST_CONFIRMATION: _confirmation_request,
+    MessageType.REQUEST_TRADE_REFERENCE_UPDATE: _reference_update,
     MessageType.DATA_DOCUMENT: _document(MessageType.DATA_DOCUMENT),
 }

@@ -30,6 +30,7 @@ SUPPORTED_ROOTS: dict[str, MessageType] = {
         MessageType.REQUEST_CONSENT,
         MessageType.EXECUTION_NOTIFICATION,
         MessageType.REQUEST_CONFIRMATION,
+        MessageType.REQUEST_TRADE_REFERENCE_UPDATE,
         MessageType.DATA_DOCUMENT,
     )
 }

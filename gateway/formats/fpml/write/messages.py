@@ -17,10 +17,13 @@ from collections.abc import Sequence
 from datetime import date
 
 from gateway.domain.errors import Issue
+from gateway.domain.events import EventKind
 from gateway.domain.messages import (
     ClearingConfirmation,
     ClearingRefusal,
     ClearingStatusReport,
+    EventConfirmation,
+    EventRefusal,
     MessageHeader,
 )
 from gateway.domain.reasons import ReasonCode
@@ -206,6 +209,54 @@ def clearing_refused(
         _correlation(emit, ind, refusal.correlation_id, refusal.sequence_number)
         parties = PartyTable()
         render.trade(emit, ind, refusal.trade, parties, source=source)
+        _finish_parties(emit, ind, parties, extra_parties)
+        _reasons(emit, ind, refusal.reasons)
+
+    return render.document("clearingRefused", body, pretty=pretty)
+
+
+def event_confirmed(
+    confirmation: EventConfirmation, *, extra_parties: Sequence[Party] = (), pretty: bool = True
+) -> bytes:
+    """``clearingConfirmed`` of a lifecycle event: the event as taken (a ``termination`` with the trade ids,
+    dates, fee, change and outstanding notional; a ``deClear`` with the trade ids and effective date), or
+    for an increase or a reference update (no element of FpML's clearing results) ``originatingEvent`` and
+    the trade as its recipient now holds it."""
+
+    def body(emit: Emit, ind: str) -> None:
+        _header(emit, ind, confirmation.header, response=False)
+        _correlation(emit, ind, confirmation.correlation_id, confirmation.sequence_number)
+        parties = PartyTable()
+        terms = confirmation.terms
+        if terms.kind is EventKind.DECLEAR:
+            render.de_clear(emit, ind, confirmation.trade_ids, terms, parties)
+        elif terms.kind in (EventKind.INCREASE, EventKind.REFERENCE_UPDATE):
+            if confirmation.trade is None or confirmation.trade_source is None:
+                raise write_error(
+                    ReasonCode.FPML_MISSING_FIELD, "trade", "the event is confirmed by its trade"
+                )
+            emit(f"{ind}<originatingEvent>{text(terms.kind.value)}</originatingEvent>")
+            render.trade(emit, ind, confirmation.trade, parties, source=confirmation.trade_source)
+        else:
+            render.notional_change(emit, ind, "termination", confirmation.trade_ids, terms, parties)
+        _finish_parties(emit, ind, parties, extra_parties)
+
+    return render.document("clearingConfirmed", body, pretty=pretty)
+
+
+def event_refused(
+    refusal: EventRefusal, *, ccp_party_id: str, extra_parties: Sequence[Party] = (), pretty: bool = True
+) -> bytes:
+    """``clearingRefused`` of a lifecycle event: the cleared trade as it stands (when given, after
+    ``originatingEvent``), then every reason."""
+
+    def body(emit: Emit, ind: str) -> None:
+        _header(emit, ind, refusal.header, response=False)
+        _correlation(emit, ind, refusal.correlation_id, refusal.sequence_number)
+        parties = PartyTable()
+        if refusal.trade is not None:
+            emit(f"{ind}<originatingEvent>{text(refusal.kind.value)}</originatingEvent>")
+            render.trade(emit, ind, refusal.trade, parties, source=ccp_party_id)
         _finish_parties(emit, ind, parties, extra_parties)
         _reasons(emit, ind, refusal.reasons)
 

@@ -21,6 +21,24 @@ def default_party_scheme(party_id: str) -> str:
     return LEI if is_lei(party_id) else PARTICIPANT
 
 
+@dataclass(frozen=True, slots=True)
+class CcpIdentity:
+    """Who the CCP is in the messages it sends: its party (LEI), name and message address."""
+
+    party_id: str
+    name: str | None = None
+    address: str | None = None  # ``sentBy``; the party id when not given
+    scheme: str | None = None  # ``partyIdScheme``; LEI when the id looks like one
+
+    @property
+    def party(self) -> Party:
+        return Party(self.party_id, scheme=self.scheme, name=self.name)
+
+    @property
+    def sent_by(self) -> str:
+        return self.address or self.party_id
+
+
 @dataclass(slots=True)
 class _Entry:
     xml_id: str

@@ -47,6 +47,7 @@ from datetime import date
 from functools import lru_cache
 
 from gateway.domain.enums import CompoundingMethod, PeriodUnit, ProductClass
+from gateway.domain.events import EventTerms, Money, NamedTradeId
 from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import PackageRef, Stream, Trade
 from gateway.domain.values import DateAdjustment, Period, Step
@@ -549,6 +550,108 @@ def fra_legs(trade: Trade) -> tuple[Stream, Stream]:
             ReasonCode.SCOPE_UNSUPPORTED_FEATURE, "streams", "an FRA has no steps and no spread"
         )
     return f, g
+
+
+# -- lifecycle events -----------------------------------------------------------------------------------
+
+
+def notional_change(
+    emit: Emit,
+    ind: str,
+    tag: str,
+    named: Sequence[NamedTradeId],
+    terms: EventTerms,
+    parties: PartyTable,
+) -> None:
+    """A ``TradeNotionalChange`` (``termination``): the trade by its ids (``named``), the agreement and
+    effective dates, the fee as a ``payment``, then the change and the outstanding notional."""
+    if terms.notional is None:
+        raise write_error(
+            ReasonCode.FPML_MISSING_FIELD, f"{tag}.changeInNotionalAmount", "no notional change"
+        )
+    i2 = inner(ind)
+    i3 = inner(i2)
+    i4 = inner(i3)
+    emit(f"{ind}<{tag}>")
+    _event_trade_ids(emit, i2, tag, named, parties)
+    emit(
+        f"{i2}<agreementDate>{terms.agreement_date.isoformat()}</agreementDate>"
+        f"{i2}<effectiveDate>{terms.effective_date.isoformat()}</effectiveDate>"
+    )
+    fee = terms.fee
+    if fee is not None:
+        payer = parties.ref(xml_text(fee.payer, f"{tag}.payment.payerPartyReference", coded=True))
+        receiver = parties.ref(xml_text(fee.receiver, f"{tag}.payment.receiverPartyReference", coded=True))
+        emit(
+            f'{i2}<payment>{i3}<payerPartyReference href="{payer}"/>'
+            f'{i3}<receiverPartyReference href="{receiver}"/>{_money(i3, "paymentAmount", fee.amount)}'
+        )
+        if fee.payment_date is not None:
+            emit(
+                f"{i3}<paymentDate>{i4}<adjustedDate>{fee.payment_date.isoformat()}</adjustedDate>"
+                f"{i3}</paymentDate>"
+            )
+        emit(f"{i2}</payment>")
+    emit(_money(i2, "changeInNotionalAmount", terms.notional.change))
+    emit(_money(i2, "outstandingNotionalAmount", terms.notional.outstanding))
+    emit(f"{ind}</{tag}>")
+
+
+def de_clear(
+    emit: Emit, ind: str, named: Sequence[NamedTradeId], terms: EventTerms, parties: PartyTable
+) -> None:
+    """A ``DeClear``: the trade by its ids (``named``), the effective date and the reason given, if any."""
+    i2 = inner(ind)
+    emit(f"{ind}<deClear>")
+    _event_trade_ids(emit, i2, "deClear", named, parties)
+    emit(f"{i2}<effectiveDate>{terms.effective_date.isoformat()}</effectiveDate>")
+    if terms.reason is not None:
+        emit(f"{i2}<reason>{text(xml_text(terms.reason, 'deClear.reason', coded=True))}</reason>")
+    emit(f"{ind}</deClear>")
+
+
+def trade_reference_information(
+    emit: Emit, ind: str, named: Sequence[NamedTradeId], parties: PartyTable
+) -> None:
+    """``tradeReferenceInformation``: a ``partyTradeIdentifier`` per id in ``named`` (the trade's, then the
+    new ones of a reference update)."""
+    emit(f"{ind}<tradeReferenceInformation>")
+    _event_trade_ids(emit, inner(ind), "tradeReferenceInformation", named, parties, "partyTradeIdentifier")
+    emit(f"{ind}</tradeReferenceInformation>")
+
+
+def _event_trade_ids(
+    emit: Emit,
+    ind: str,
+    tag: str,
+    named: Sequence[NamedTradeId],
+    parties: PartyTable,
+    element: str = "tradeIdentifier",
+) -> None:
+    """The ``tradeIdentifier`` elements naming an event's trade (a ``versionedTradeId`` where a version is given)."""
+    i2 = inner(ind)
+    i3 = inner(i2)
+    for index, n in enumerate(named):
+        path = f"{tag}.{element}[{index}]"
+        href = parties.ref(xml_text(n.party_id, f"{path}.partyReference", coded=True))
+        value = text(xml_text(n.trade_id, f"{path}.tradeId", coded=True))
+        scheme = attr(n.scheme)
+        if n.version is None:
+            ident = f'{i2}<tradeId tradeIdScheme="{scheme}">{value}</tradeId>'
+        else:
+            ident = (
+                f'{i2}<versionedTradeId>{i3}<tradeId tradeIdScheme="{scheme}">{value}</tradeId>'
+                f"{i3}<version>{n.version}</version>{i2}</versionedTradeId>"
+            )
+        emit(f'{ind}<{element}>{i2}<partyReference href="{href}"/>{ident}{ind}</{element}>')
+
+
+def _money(ind: str, tag: str, money: Money) -> str:
+    i2 = inner(ind)
+    return (
+        f"{ind}<{tag}>{i2}<currency>{text(xml_text(money.currency, f'{tag}.currency', coded=True))}</currency>"
+        f"{i2}<amount>{decimal_text(money.amount)}</amount>{ind}</{tag}>"
+    )
 
 
 # -- parties --------------------------------------------------------------------------------------------

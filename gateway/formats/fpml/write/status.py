@@ -23,7 +23,7 @@ the update's, else the source's trade id, which the source knows; the sequence n
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from gateway.clearing.novation import CCP_TRADE_ID_SCHEME
 from gateway.clearing.ports import StatusUpdate
@@ -36,7 +36,8 @@ from gateway.domain.messages import (
     MessageHeader,
 )
 from gateway.domain.reasons import ReasonCode
-from gateway.domain.trade import Party, PartyTradeId, Trade
+from gateway.domain.trade import PartyTradeId, Trade
+from gateway.formats.fpml.write.event_status import event_update_to_fpml
 from gateway.formats.fpml.write.messages import (
     CLEARING_EVENT,
     clearing_acknowledgement,
@@ -44,27 +45,12 @@ from gateway.formats.fpml.write.messages import (
     clearing_refused,
     clearing_status,
 )
+from gateway.formats.fpml.write.parties import CcpIdentity
 from gateway.formats.fpml.write.xml import write_error
 
+__all__ = ["CcpIdentity", "status_update_to_fpml", "with_ccp_trade_id"]
+
 _CONFIRMING = frozenset({ClearingStatusCode.CLEARED, ClearingStatusCode.REGISTERED})
-
-
-@dataclass(frozen=True, slots=True)
-class CcpIdentity:
-    """Who the CCP is in the messages it sends: its party (LEI), name and message address."""
-
-    party_id: str
-    name: str | None = None
-    address: str | None = None  # ``sentBy``; the party id when not given
-    scheme: str | None = None  # ``partyIdScheme``; LEI when the id looks like one
-
-    @property
-    def party(self) -> Party:
-        return Party(self.party_id, scheme=self.scheme, name=self.name)
-
-    @property
-    def sent_by(self) -> str:
-        return self.address or self.party_id
 
 
 def status_update_to_fpml(
@@ -79,8 +65,18 @@ def status_update_to_fpml(
     """Render ``update`` as the FpML message owed to ``recipient`` (a trade source or member id).
 
     ``member_party``: when the recipient is a clearing member, its party id in the trade (its LEI), so
-    that it is shown its own side only.
+    that it is shown its own side only. A status about a lifecycle event is written by
+    ``event_status.event_update_to_fpml``.
     """
+    if update.event is not None:
+        return event_update_to_fpml(
+            update,
+            ccp=ccp,
+            recipient=recipient,
+            member_party=member_party,
+            message_id=message_id,
+            pretty=pretty,
+        )
     confirming = update.status in _CONFIRMING and update.cleared is not None
     trade = update.trade  # the submitted trade, as this recipient may see it
     if member_party is not None:

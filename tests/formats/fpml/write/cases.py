@@ -6,15 +6,30 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 
+from gateway.clearing.lifecycle import resized
 from gateway.clearing.ports import Channel, StatusUpdate
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.errors import Issue
+from gateway.domain.events import (
+    EventEffect,
+    EventKind,
+    EventNote,
+    EventOutcome,
+    EventTerms,
+    Fee,
+    Money,
+    NotionalChange,
+    TradeRef,
+)
 from gateway.domain.messages import ClearingStatusReport, MessageHeader
 from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import PartyTradeId, Trade
+from gateway.domain.workflow import submission_ref
 from gateway.formats.fpml.write import CcpIdentity, clearing_status, status_update_to_fpml, trade_document
 from tests.formats.fpml.write import shapes
 
@@ -77,6 +92,95 @@ def _status_by_ids() -> bytes:
     return clearing_status(report, source=shapes.SOURCE)
 
 
+def termination_terms(*, full: bool = False, fee: bool = True) -> EventTerms:
+    """A termination of the IRS example (notional 125m) named by its A-CCP trade id: partial to 50m with a
+    fee paid by Bank A, or full."""
+    outstanding = Decimal(0) if full else Decimal("50000000")
+    return EventTerms(
+        kind=EventKind.TERMINATION,
+        trade=TradeRef(ccp_trade_id="CCP-1-A"),
+        parties=(shapes.LEI_A, shapes.LEI_B),
+        agreement_date=date(2026, 3, 16),
+        effective_date=date(2026, 3, 17),
+        notional=NotionalChange(Money(Decimal("125000000") - outstanding, "AUD"), Money(outstanding, "AUD")),
+        fee=Fee(shapes.LEI_A, shapes.LEI_B, Money(Decimal("15250.75"), "AUD"), date(2026, 3, 18))
+        if fee
+        else None,
+    )
+
+
+def increase_terms() -> EventTerms:
+    """An increase of the IRS example from 125m to 150m, without a fee."""
+    return replace(
+        termination_terms(fee=False),
+        kind=EventKind.INCREASE,
+        notional=NotionalChange(Money(Decimal("25000000"), "AUD"), Money(Decimal("150000000"), "AUD")),
+    )
+
+
+def reference_terms() -> EventTerms:
+    """Bank A's new own id for its side of the cleared IRS example."""
+    return replace(
+        termination_terms(fee=False),
+        kind=EventKind.REFERENCE_UPDATE,
+        notional=None,
+        party_trade_ids=(PartyTradeId(shapes.LEI_A, "A-BOOK-77", "urn:bank-a:book"),),
+    )
+
+
+def event_update(
+    status: ClearingStatusCode, terms: EventTerms, *, sequence: int, reasons: tuple[Issue, ...] = ()
+) -> StatusUpdate:
+    """A status of the termination ``terms`` of the cleared IRS example, sent by the source as EVT-1."""
+    trade = shapes.irs()
+    cleared = shapes.novate(trade)
+    if (
+        terms.kind is EventKind.INCREASE
+        and status is ClearingStatusCode.CLEARED
+        and terms.notional is not None
+    ):
+        after = terms.notional.outstanding.amount
+        cleared = (resized(cleared[0], after, trade.notional), resized(cleared[1], after, trade.notional))
+    if terms.kind is EventKind.REFERENCE_UPDATE and status is ClearingStatusCode.CLEARED:
+        a = cleared[0]
+        kept = tuple(p for p in a.identifiers.party_trade_ids if p.party_id != shapes.LEI_A)
+        ids = replace(a.identifiers, party_trade_ids=(*terms.party_trade_ids, *kept))
+        cleared = (replace(a, identifiers=ids), cleared[1])
+    outcome = EventOutcome.REFUSED if reasons else EventOutcome.CONFIRMED
+    effect = None
+    if status is ClearingStatusCode.CLEARED:
+        left = Decimal(0) if terms.kind is EventKind.DECLEAR else Decimal("125000000")
+        if terms.notional is not None:
+            left = terms.notional.outstanding.amount
+        effect = EventEffect(Decimal("125000000"), left, "AUD")
+    note = EventNote(7, terms, outcome, ("CCP-1-A", "CCP-1-B"), cleared, effect)
+    return update(
+        status,
+        trade,
+        sequence=sequence,
+        submission_id=submission_ref(42),
+        reasons=reasons,
+        ccp_trade_ids=("CCP-1-A", "CCP-1-B"),
+        correlation_id="EVT-CORR-1",
+        in_reply_to="EVT-1",
+        event=note,
+    )
+
+
+def _event_refused(member: bool) -> bytes:
+    reasons = (
+        Issue(
+            ReasonCode.LIFE_PAYMENT_DATE_BLACKOUT,
+            "effectiveDate",
+            "the trade has a scheduled payment on 2026-03-17: no termination on that day",
+        ),
+    )
+    refused = event_update(ClearingStatusCode.REJECTED, termination_terms(), sequence=5, reasons=reasons)
+    if member:
+        return status_update_to_fpml(refused, ccp=CCP, recipient="BANKB", member_party=shapes.LEI_B)
+    return status_update_to_fpml(refused, ccp=CCP, recipient=shapes.SOURCE)
+
+
 CASES: dict[str, Callable[[], bytes]] = {
     **{
         f"trade-{name}": (lambda build=build: trade_document(build(), source=shapes.SOURCE))  # type: ignore[misc]
@@ -105,5 +209,49 @@ CASES: dict[str, Callable[[], bytes]] = {
         cleared_update(shapes.fra()), ccp=CCP, recipient=shapes.LEI_B
     ),
     "clearing-refused": _refused,
+    "event-acknowledgement": lambda: status_update_to_fpml(
+        event_update(ClearingStatusCode.RECEIVED, termination_terms(), sequence=4),
+        ccp=CCP,
+        recipient=shapes.SOURCE,
+    ),
+    "event-confirmed-partial-termination": lambda: status_update_to_fpml(
+        event_update(ClearingStatusCode.CLEARED, termination_terms(), sequence=5),
+        ccp=CCP,
+        recipient=shapes.SOURCE,
+    ),
+    "event-confirmed-termination-member": lambda: status_update_to_fpml(
+        event_update(ClearingStatusCode.CLEARED, termination_terms(full=True, fee=False), sequence=5),
+        ccp=CCP,
+        recipient="BANKA",
+        member_party=shapes.LEI_A,
+    ),
+    "event-confirmed-declear-member": lambda: status_update_to_fpml(
+        event_update(
+            ClearingStatusCode.CLEARED,
+            replace(termination_terms(), kind=EventKind.DECLEAR, notional=None, fee=None, reason="Bilateral"),
+            sequence=5,
+        ),
+        ccp=CCP,
+        recipient="BANKB",
+        member_party=shapes.LEI_B,
+    ),
+    "event-confirmed-increase": lambda: status_update_to_fpml(
+        event_update(ClearingStatusCode.CLEARED, increase_terms(), sequence=5),
+        ccp=CCP,
+        recipient=shapes.SOURCE,
+    ),
+    "event-confirmed-increase-member": lambda: status_update_to_fpml(
+        event_update(ClearingStatusCode.CLEARED, increase_terms(), sequence=5),
+        ccp=CCP,
+        recipient="BANKA",
+        member_party=shapes.LEI_A,
+    ),
+    "event-confirmed-reference-update": lambda: status_update_to_fpml(
+        event_update(ClearingStatusCode.CLEARED, reference_terms(), sequence=5),
+        ccp=CCP,
+        recipient=shapes.SOURCE,
+    ),
+    "event-refused": lambda: _event_refused(member=False),
+    "event-refused-member": lambda: _event_refused(member=True),
 }
 """Golden file name (without ``.xml``) -> the function producing its bytes."""

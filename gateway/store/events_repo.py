@@ -1,0 +1,102 @@
+"""Lifecycle events on cleared trades (``trade_events``): rows <-> values.
+
+Functions take a connection so the caller composes one transaction: the event row, the cleared trades it
+changed, the accounts' risk and its statuses (``status_repo.record_event``) commit together.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from gateway.domain import codec
+from gateway.domain.clearing import EventRequest
+from gateway.domain.events import (
+    EventEffect,
+    EventNote,
+    EventOutcome,
+    StoredEvent,
+    terms_from_dict,
+    terms_to_dict,
+)
+from gateway.domain.trade import Trade
+from gateway.store import tables as t
+
+
+async def insert_event(
+    conn: AsyncConnection,
+    request: EventRequest,
+    submission_id: int,
+    outcome: EventOutcome,
+    ccp_trade_ids: tuple[str, str],
+    cleared: tuple[Trade, Trade],
+    effect: EventEffect | None,
+    at: datetime,
+) -> StoredEvent:
+    """Store one event taken on a cleared trade (with the id it is given)."""
+    fee = request.terms.fee
+    result = await conn.execute(
+        t.trade_events.insert().returning(t.trade_events.c.id),
+        {
+            "submission_id": submission_id,
+            "source": request.source,
+            "channel": request.channel.value,
+            "message_id": request.message_id,
+            "correlation_id": request.correlation_id,
+            "kind": request.terms.kind.value,
+            "received_at": request.received_at,
+            "at": at,
+            "outcome": outcome.value,
+            "ccp_trade_ids": json.dumps(list(ccp_trade_ids)),
+            "terms_json": json.dumps(terms_to_dict(request.terms)),
+            "notional_before": None if effect is None else effect.notional_before,
+            "notional_after": None if effect is None else effect.notional_after,
+            "currency": None if effect is None else effect.currency,
+            "fee_amount": None if fee is None or effect is None else fee.amount.amount,
+            "fee_currency": None if fee is None or effect is None else fee.amount.currency,
+            "result_json": json.dumps([codec.trade_to_dict(x) for x in cleared]),
+            "raw": request.raw,
+        },
+    )
+    note = EventNote(int(result.scalar_one()), request.terms, outcome, ccp_trade_ids, cleared, effect)
+    return StoredEvent(note, submission_id, request.source, request.message_id, request.correlation_id)
+
+
+async def find_event(conn: AsyncConnection, source: str, message_id: str) -> StoredEvent | None:
+    """The event a source's message became, if it is known."""
+    c = t.trade_events.c
+    row = (
+        await conn.execute(select(t.trade_events).where(c.source == source, c.message_id == message_id))
+    ).first()
+    return None if row is None else _stored(row)
+
+
+async def events_by_id(conn: AsyncConnection, event_ids: Iterable[int]) -> dict[int, StoredEvent]:
+    ids = sorted(set(event_ids))
+    if not ids:
+        return {}
+    rows = await conn.execute(select(t.trade_events).where(t.trade_events.c.id.in_(ids)))
+    return {int(r.id): _stored(r) for r in rows}
+
+
+def _stored(row: Any) -> StoredEvent:
+    """A ``trade_events`` row as its values."""
+    ids = json.loads(row.ccp_trade_ids)
+    trades = [codec.trade_from_dict(d) for d in json.loads(row.result_json)]
+    effect = None
+    if row.notional_before is not None:
+        effect = EventEffect(row.notional_before, row.notional_after, row.currency)
+    note = EventNote(
+        event_id=int(row.id),
+        terms=terms_from_dict(json.loads(row.terms_json)),
+        outcome=EventOutcome(row.outcome),
+        ccp_trade_ids=(ids[0], ids[1]),
+        cleared=(trades[0], trades[1]),
+        effect=effect,
+    )
+    return StoredEvent(note, int(row.submission_id), row.source, row.message_id, row.correlation_id)
