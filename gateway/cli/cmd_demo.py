@@ -69,5 +69,7 @@ def demo(
             raise typer.Exit(1) from None
     render(console, report)
     if not report.as_intended:
-        console.print("[red]some trades did not end as the day intended (see the table above)[/red]")
+        console.print(
+            "[red]some trades or lifecycle events did not end as the day intended (see the tables above)[/red]"
+        )
         raise typer.Exit(1)

@@ -109,3 +109,19 @@ def test_each_request_reads_back_through_the_gateway_as_the_event_it_asks_for() 
         assert isinstance(parsed, LifecycleRequest), event.intent
         assert parsed.correlation_id == event.message_id
         assert parsed.terms == event.terms, event.intent
+
+
+def test_the_demo_is_not_as_intended_when_one_event_is_not() -> None:
+    from pathlib import Path
+
+    from tools.demo.runner import DemoReport
+
+    kept = lifecycle_events(ab_trades(DAY, 5, seed=3, prefix="MW"), DAY)[0].expected_notional_after
+    good = _result(EventOutcome.CONFIRMED, (), kept, 0)
+    refused = _result(EventOutcome.REFUSED, ("LIFE_NOTIONAL_INCONSISTENT",), None, 0)
+
+    def report(*events: EventResult) -> DemoReport:
+        return DemoReport(DAY, Path("var/demo"), (), (), Path("positions.csv"), 0, 1.0, events=events)
+
+    assert report(good).as_intended
+    assert not report(good, refused).as_intended
