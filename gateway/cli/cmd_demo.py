@@ -15,7 +15,14 @@ def demo(
     directory: Annotated[
         Path, typer.Option("--dir", help="Working folder: database, market data, FIX logs, position file.")
     ] = Path("var/demo"),
-    trades: Annotated[int, typer.Option(min=1, max=5000, help="Straight-through trades in the day.")] = 60,
+    trades: Annotated[
+        int,
+        typer.Option(
+            min=2,
+            max=5000,
+            help="Straight-through trades in the day (two at least: the lifecycle phase needs them).",
+        ),
+    ] = 60,
     seed: Annotated[int, typer.Option(help="Seed of the day's trades.")] = 2026,
     schema_dir: Annotated[
         Path | None,
@@ -62,5 +69,7 @@ def demo(
             raise typer.Exit(1) from None
     render(console, report)
     if not report.as_intended:
-        console.print("[red]some trades did not end as the day intended (see the table above)[/red]")
+        console.print(
+            "[red]some trades or lifecycle events did not end as the day intended (see the tables above)[/red]"
+        )
         raise typer.Exit(1)

@@ -11,6 +11,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "gateway.cli.cmd_serve",
     "gateway.cli.cmd_demo",
     "gateway.cli.cmd_bench_pipeline",
+    "gateway.cli.cmd_bench_lifecycle",
     "gateway.cli.cmd_fpml",
     "gateway.cli.cmd_fpml_out",
     "gateway.cli.cmd_admin",

@@ -87,7 +87,7 @@ async def mqtt_round_trip(host: str, port: int, n: int) -> dict[str, float]:
 
 
 @contextlib.asynccontextmanager
-async def _database(admin_url: str | None, workdir: Path) -> AsyncIterator[str]:
+async def bench_database(admin_url: str | None, workdir: Path) -> AsyncIterator[str]:
     """A fresh database for the run: a new PostgreSQL database (dropped afterwards), or a SQLite file."""
     if admin_url is None:
         yield f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
@@ -215,7 +215,7 @@ async def run_bench(settings: BenchSettings) -> dict[str, Any]:
         "cpu_count": os.cpu_count(),
     }
     result["mqtt_round_trip"] = await mqtt_round_trip(*mqtt, settings.round_trips)
-    async with _database(settings.db_admin_url, workdir) as store_url:
+    async with bench_database(settings.db_admin_url, workdir) as store_url:
         tag = uuid.uuid4().hex[:8]
         source_id = f"BENCH{tag}"
         await onboard(store_url, clock, RICH_MEMBERS, sources=(source_id,))

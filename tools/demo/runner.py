@@ -2,8 +2,9 @@
 
 Onboard three members and lodge collateral, synthesise market data, start the gateway (in-process
 broker, SQLite, FIX), let a trade source publish a day of FpML over MQTT while Bank C reports its own
-trades over FIX (alleged to Bank A or Bank B, whose FIX sessions accept them), make a collateral call for the trade left pending, run end of day, and write the
-CCP position file the members reconcile against.
+trades over FIX (alleged to Bank A or Bank B, whose FIX sessions accept them), make a collateral call for the trade left pending, run end of day, let the source ask for lifecycle
+events on trades it cleared (``lifecycle_day``: terminations, an increase, a trade-id update, a de-clear,
+one refused), and write the CCP position file the members reconcile against.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ from gateway.rules.settings import ClearingSettings
 from gateway.shifted_clock import ShiftedClock
 from gateway.waiting import wait_event
 from tools.demo.fix_member import FixMember
+from tools.demo.lifecycle_day import lifecycle_events
+from tools.demo.lifecycle_phase import EventResult, run_events
 from tools.demo.observer import Observer, Seen, fix_session
 from tools.demo.requests import request_clearing
 from tools.demo.scenario import MEMBERS, SOURCE, DemoMember, DemoTrade, Intent, Route, demo_day
@@ -100,6 +103,7 @@ class DemoReport:
     schema: str = ""  # the schema set that validated the FpML messages, e.g. "clearing-profile"
     # every status each recipient received: (trade id, what and where), per trade in order of receipt
     seen: tuple[tuple[str, Seen], ...] = ()
+    events: tuple[EventResult, ...] = ()  # the lifecycle phase, in the order its events were sent
 
     @property
     def statuses_seen(self) -> int:
@@ -141,7 +145,8 @@ class DemoReport:
 
     @property
     def as_intended(self) -> bool:
-        return all(self.intended(r) for r in self.results)
+        """Every trade and every lifecycle event ended as the day meant."""
+        return all(self.intended(r) for r in self.results) and all(e.intended for e in self.events)
 
 
 _EXPECTED = {
@@ -412,6 +417,27 @@ async def run_demo(
                     )
 
                 await _until(observer, refused, len(eod), "end of day", report_progress)
+
+                # The day's registrations done, the source asks for lifecycle events on trades it cleared.
+                cleared = [
+                    dt.trade
+                    for dt in day
+                    if dt.intent is Intent.CLEAR
+                    and dt.route is Route.FPML_MQTT
+                    and _outcome_of(
+                        observer.final(dt.trade.identifiers.source_trade_id, source_topic[dt.route])
+                    )
+                    == "cleared"
+                ]
+                events = await run_events(
+                    lifecycle_events(cleared, business_date),
+                    publisher=source,
+                    source=SOURCE,
+                    observer=observer,
+                    engine=gateway.engine,
+                    now=clock.now,
+                    progress=report_progress,
+                )
                 watcher.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await watcher
@@ -422,6 +448,7 @@ async def run_demo(
             stop.set()
             await asyncio.wait_for(service, 30)
     results = tuple(_result(observer, dt, source_topic[dt.route], sent_at) for dt in day)
+    day_ids = {dt.trade.identifiers.source_trade_id for dt in day}  # the events are shown on their own
     return DemoReport(
         business_date=business_date,
         workdir=workdir,
@@ -431,7 +458,8 @@ async def run_demo(
         position_rows=rows,
         elapsed_s=time.perf_counter() - started,
         schema=f"{schema.label} ({schema.main})",
-        seen=observer.all_seen(),
+        seen=tuple((tid, s) for tid, s in observer.all_seen() if tid in day_ids),
+        events=events,
     )
 
 
@@ -442,6 +470,10 @@ def _outcome(final: Seen) -> str:
     if final.kind in ("messageRejected", "AR"):
         return "rejected"
     return "refused"
+
+
+def _outcome_of(final: Seen | None) -> str | None:
+    return None if final is None else _outcome(final)
 
 
 def _result(observer: Observer, dt: DemoTrade, topic: str, sent_at: dict[str, float]) -> TradeResult:

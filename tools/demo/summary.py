@@ -1,7 +1,8 @@
 """The demo's summary, for someone who has never seen the gateway: what happened, why, where the data is.
 
-Sections: outcomes; the reasons of the trades that were given any; why there are more statuses than trades
-(per recipient, and one trade step by step); the members' margin; the schema set; files and next commands.
+Sections: outcomes; the reasons of the trades that were given any; the lifecycle events asked after the
+day's registrations; why there are more statuses than trades (per recipient, and one trade step by step);
+the members' margin; the schema set; files and next commands.
 """
 
 from __future__ import annotations
@@ -21,14 +22,23 @@ from tools.demo.scenario import MEMBERS
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from tools.demo.lifecycle_phase import EventResult
     from tools.demo.runner import DemoReport, TradeResult
 
 REASONS_TITLE = "Refusal and pending reasons"
+EVENTS_TITLE = "Lifecycle events (after the day's registrations)"
 OPERATIONS_DB = "var/gateway.db"  # where the operations commands look without --db
 
 
 def _money(x: Decimal) -> str:
     return f"{x:,.0f}"
+
+
+def _millions(x: Decimal) -> str:
+    """``x`` in millions where it is whole millions (``12m``), else in full."""
+    if x == 0:
+        return "0"
+    return f"{x / 1_000_000:,.0f}m" if x % 1_000_000 == 0 else _money(x)
 
 
 def _path(text: str) -> str:
@@ -48,6 +58,7 @@ def render(console: Console, r: DemoReport) -> None:
     console.print(f"FpML messages validated against: {r.schema}", markup=False, highlight=False)
     _outcomes(console, r)
     _reasons(console, r.results)
+    _events(console, r.events)
     _statuses(console, r)
     _members(console, r)
     latency = r.latency_percentiles()
@@ -89,6 +100,35 @@ def _reasons(console: Console, results: tuple[TradeResult, ...]) -> None:
             "no final status reached the submitter[/yellow]",
             highlight=False,
         )
+
+
+def _events(console: Console, events: tuple[EventResult, ...]) -> None:
+    """One row per event: what was asked of which trade, how it ended, the notional it left, why refused."""
+    if not events:
+        return
+    table = Table(title=EVENTS_TITLE, box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False, expand=True)
+    table.add_column("event", ratio=1)
+    table.add_column("trade", no_wrap=True)
+    table.add_column("outcome", no_wrap=True)
+    table.add_column("notional AUD", no_wrap=True)
+    table.add_column("reason if refused", no_wrap=True)  # a code unbroken, one a line
+    for e in events:
+        before = _millions(e.event.notional_before)
+        after = before if e.notional_after is None else _millions(e.notional_after)  # refused: unchanged
+        table.add_row(
+            e.event.intent.value,
+            e.event.trade_id,
+            e.outcome.value,
+            f"{before} -> {after}",
+            "\n".join(e.codes),
+            style="" if e.intended else "yellow",
+        )
+    console.print(table)
+    ok = sum(e.intended for e in events)
+    console.print(
+        f"Notional before -> after each event. {ok} of {len(events)} events ended as intended.",
+        highlight=False,
+    )
 
 
 def _told(t: TradeResult) -> list[str]:

@@ -92,6 +92,20 @@ def test_demo_clears_its_day_and_names_the_clearing_profile(day: Day) -> None:
         assert shown in day.out
 
 
+def test_the_lifecycle_events_are_shown_each_as_it_ended(day: Day) -> None:
+    table = day.section("Lifecycle events", "events ended as intended")
+    rows = [" ".join(ln.split()) for ln in table.splitlines() if re.search(r"MW-\d{5}", ln)]
+    assert len(rows) == 6
+    outcomes = [re.search(r"MW-\d{5} (\w+)", row).group(1) for row in rows]  # type: ignore[union-attr]
+    assert outcomes == ["confirmed"] * 4 + ["refused", "confirmed"]
+    # the partial termination keeps 3/5 of the notional, the full termination leaves nothing
+    assert re.search(r"MW-00001 confirmed 10m -> 6m", rows[0]), rows[0]
+    assert re.search(r"MW-00002 confirmed 10m -> 0", rows[3]), rows[3]
+    assert re.search(r"MW-00002 refused 0 -> 0 LIFE_TRADE_NOT_LIVE", rows[4]), rows[4]
+    assert re.search(r"MW-00005 confirmed \d+m -> 0", rows[5]), rows[5]
+    assert "6 of 6 events ended as intended." in day.out
+
+
 def _blocks(section: str) -> dict[str, str]:
     """Rows of a table whose first column is a trade id: each trade's lines, continuation lines included."""
     blocks: dict[str, list[str]] = {}
@@ -182,8 +196,10 @@ def test_the_position_file_holds_the_cleared_trades_as_export_positions_writes_t
     assert printed.parent.resolve() == day.workdir.resolve()
     with printed.open(newline="") as fh:
         rows = list(csv.DictReader(fh))
-    # the straight-through trades and the one cleared after the collateral call, two member sides each
-    assert len(rows) == int(match.group(2)) == 2 * (TRADES + 1)
+    # the straight-through trades and the one cleared after the collateral call, two member sides each,
+    # but the one terminated in full and the one de-cleared; the partly terminated one at its new size
+    assert len(rows) == int(match.group(2)) == 2 * (TRADES + 1 - 2)
+    assert [r["notional"] for r in rows].count("6000000") == 2
     assert {r["member"] for r in rows} == {"BANKA", "BANKB", "BANKC"}
     assert all(r["status"] == "CLEARED" for r in rows)
     # the printed export of one member's positions gives that member's rows of the file, line for line
