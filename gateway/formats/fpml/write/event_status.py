@@ -6,8 +6,9 @@ status of the update       message
 Received                   ``clearingAcknowledgement`` naming the trade by its CCP trade ids
 Cleared                    ``clearingConfirmed`` carrying the event as taken (``termination``: the trade's ids,
                            agreement and effective dates, fee ``payment``, change and outstanding notional;
-                           ``deClear``); an increase or a reference update, which FpML confirms by its
-                           result, ``originatingEvent`` and the trade as the recipient now holds it
+                           ``deClear``); an increase, a reference update or an amendment, which FpML
+                           confirms by its result, ``originatingEvent`` and the trade as the recipient now
+                           holds it (an amendment: the new trade, on its new CCP trade ids)
 Rejected                   ``clearingRefused`` with every reason; a member is also shown its own cleared trade
                            as it stands, after ``originatingEvent`` (``Termination``)
 =========================  ====================================================================================
@@ -40,6 +41,8 @@ from gateway.formats.fpml.write import schemes
 from gateway.formats.fpml.write.messages import clearing_acknowledgement, event_confirmed, event_refused
 from gateway.formats.fpml.write.parties import CcpIdentity
 from gateway.formats.fpml.write.xml import write_error
+
+CONFIRMED_BY_TRADE = (EventKind.INCREASE, EventKind.REFERENCE_UPDATE, EventKind.AMENDMENT)
 
 
 def event_update_to_fpml(
@@ -80,7 +83,7 @@ def event_update_to_fpml(
         return clearing_acknowledgement(report, source=update.source, extra_parties=extra, pretty=pretty)
     if update.status is ClearingStatusCode.CLEARED:
         trade, owner = None, None
-        if note.terms.kind in (EventKind.INCREASE, EventKind.REFERENCE_UPDATE):
+        if note.terms.kind in CONFIRMED_BY_TRADE:
             trade, owner = _resulting_trade(update, note, ccp.party_id, member_party)
         confirmation = EventConfirmation(header, note.terms, named, correlation, sequence, trade, owner)
         return event_confirmed(confirmation, extra_parties=extra, pretty=pretty)
@@ -113,16 +116,20 @@ def _named(
 def _resulting_trade(
     update: StatusUpdate, note: EventNote, ccp_party_id: str, member_party: str | None
 ) -> tuple[Trade | None, str]:
-    """The trade an increase or a reference update is confirmed by, as the recipient holds it: a member its
-    own cleared trade; the source the trade it submitted, on the notional the event left, with each
-    member's own ids as its side now carries them and both CCP trade ids."""
+    """The trade an increase, a reference update or an amendment is confirmed by, as the recipient holds it:
+    a member its own cleared trade; the source the trade it submitted (an amendment: the trade as amended),
+    on the notional the event left, with each member's own ids as its side now carries them and both CCP
+    trade ids (an amendment's new ones)."""
     if member_party is not None:
         return _own_trade(note, member_party, ccp_party_id), ccp_party_id
     if note.effect is None:
         raise write_error(ReasonCode.FPML_MISSING_FIELD, "event.effect", "a confirmed event has its effect")
     submitted = update.trade
     after = note.effect.notional_after
-    trade = submitted if after == submitted.notional else resized(submitted, after, submitted.notional)
+    if note.terms.amended is not None:
+        trade = note.terms.amended
+    else:
+        trade = submitted if after == submitted.notional else resized(submitted, after, submitted.notional)
     members = tuple(
         p
         for cleared in note.cleared
