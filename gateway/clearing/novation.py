@@ -52,6 +52,12 @@ def novate(trade: Trade, ccp: Party, ccp_trade_ids: tuple[str, str]) -> tuple[Tr
     )
 
 
+def bilateral_streams(cleared: Trade, ccp_party_id: str, counterparty: str) -> tuple[Stream, ...]:
+    """A member's cleared trade's streams with the CCP's place given back to the member's counterparty: the
+    trade between the two members as it now stands (after any event on it)."""
+    return tuple(_swap_party(s, ccp_party_id, counterparty) for s in cleared.streams)
+
+
 class Direction:
     PAY = "PAY"
     RECEIVE = "RECEIVE"

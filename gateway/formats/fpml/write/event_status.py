@@ -23,8 +23,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from gateway.clearing.lifecycle import resized
-from gateway.clearing.novation import CCP_TRADE_ID_SCHEME
+from gateway.clearing.novation import CCP_TRADE_ID_SCHEME, bilateral_streams
 from gateway.clearing.ports import StatusUpdate
 from gateway.clearing.visibility import own_side
 from gateway.domain.enums import ClearingStatusCode
@@ -117,19 +116,14 @@ def _resulting_trade(
     update: StatusUpdate, note: EventNote, ccp_party_id: str, member_party: str | None
 ) -> tuple[Trade | None, str]:
     """The trade an increase, a reference update or an amendment is confirmed by, as the recipient holds it:
-    a member its own cleared trade; the source the trade it submitted (an amendment: the trade as amended),
-    on the notional the event left, with each member's own ids as its side now carries them and both CCP
+    a member its own cleared trade; the source the trade between the two members as the event left it (an
+    amendment: the trade as amended), with each member's own ids as its side now carries them and both CCP
     trade ids (an amendment's new ones)."""
     if member_party is not None:
         return _own_trade(note, member_party, ccp_party_id), ccp_party_id
     if note.effect is None:
         raise write_error(ReasonCode.FPML_MISSING_FIELD, "event.effect", "a confirmed event has its effect")
-    submitted = update.trade
-    after = note.effect.notional_after
-    if note.terms.amended is not None:
-        trade = note.terms.amended
-    else:
-        trade = submitted if after == submitted.notional else resized(submitted, after, submitted.notional)
+    trade = note.terms.amended or _as_submitted(update.trade, note.cleared[0], ccp_party_id)
     members = tuple(
         p
         for cleared in note.cleared
@@ -139,6 +133,16 @@ def _resulting_trade(
     ccp_ids = tuple(PartyTradeId(ccp_party_id, i, CCP_TRADE_ID_SCHEME) for i in note.ccp_trade_ids)
     ids = replace(trade.identifiers, party_trade_ids=(*members, *ccp_ids))
     return replace(trade, identifiers=ids), update.source
+
+
+def _as_submitted(submitted: Trade, cleared: Trade, ccp_party_id: str) -> Trade:
+    """The submitted trade with the economics its cleared side now has (after an increase, or an earlier
+    amendment): the cleared side's streams with the CCP's place given back to the other member."""
+    member = next(p.party_id for p in cleared.parties if p.party_id != ccp_party_id)
+    other = next(p.party_id for p in submitted.parties if p.party_id != member)
+    return replace(
+        submitted, product=cleared.product, streams=bilateral_streams(cleared, ccp_party_id, other)
+    )
 
 
 def _own_trade(note: EventNote, member_party: str, ccp_party_id: str) -> Trade | None:
