@@ -204,6 +204,8 @@ def test_an_amendment_without_its_trade_is_refused_by_the_schema_where_the_trade
     start, end = data.index(b"<trade>"), data.index(b"</trade>") + len(b"</trade>")
     with pytest.raises(InputRejected) as caught:
         parse_fpml(data[:start] + data[end:], options=FpmlOptions(profile=profile))
-    assert [(i.code, i.path) for i in caught.value.issues] == [
-        (ReasonCode.SCHEMA_INVALID, "/requestConfirmation/amendment/agreementDate")
-    ]
+    # where exactly depends on the validator in use (at the element met instead, or at amendment itself)
+    [issue] = caught.value.issues
+    assert issue.code is ReasonCode.SCHEMA_INVALID
+    assert issue.path.startswith("/requestConfirmation/amendment")
+    assert "trade" in issue.message
