@@ -22,7 +22,7 @@ from gateway.clearing import affirmation
 from gateway.clearing import figures as credit_figures
 from gateway.clearing.credit import CreditChecker, CreditPosition
 from gateway.clearing.credit import decide as decide_credit
-from gateway.clearing.novation import novate, position_terms
+from gateway.clearing.novation import cleared_row, novate
 from gateway.clearing.sub_block import decide_sub_block
 from gateway.domain.clearing import Channel, DeliveryChannel, RecipientRole, Submission
 from gateway.domain.enums import ClearingStatusCode
@@ -537,29 +537,10 @@ def register(
     """Cleared: the two trades with the CCP, the accounts' risk state and the status go with the batch."""
     ids = ccp_trade_ids(policy, sub, business_date)
     cleared = novate(trade, policy.ccp, ids)
-    rows = []
-    for side, ccp_id, cleared_trade in zip(sides, ids, cleared, strict=True):
-        terms = position_terms(cleared_trade, side.party_id)
-        rows.append(
-            ClearedRow(
-                ccp_trade_id=ccp_id,
-                member_id=side.member.member_id,
-                account_id=side.account.account_id,
-                party_id=side.party_id,
-                trade=cleared_trade,
-                uti=cleared_trade.identifiers.uti,
-                product=trade.product.value,
-                currency=terms.currency,
-                notional=terms.notional,
-                direction=terms.direction,
-                fixed_rate=terms.fixed_rate,
-                floating_index=terms.floating_index,
-                index_tenor=terms.index_tenor,
-                spread=terms.spread,
-                effective_date=terms.effective_date,
-                maturity_date=terms.maturity_date,
-            )
-        )
+    rows = [
+        cleared_row(cleared_trade, ccp_id, side.member.member_id, side.account.account_id, side.party_id)
+        for side, ccp_id, cleared_trade in zip(sides, ids, cleared, strict=True)
+    ]
     cleared_status = transition(
         sub, batch, Stage.CLEARED, ClearingStatusCode.CLEARED, business_date=business_date, ccp_trade_ids=ids
     )

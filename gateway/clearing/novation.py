@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 from gateway.domain.trade import Party, PartyTradeId, Stream, Trade, TradeIdentifiers
+from gateway.domain.workflow import ClearedRow
 
 CCP_TRADE_ID_SCHEME = "http://www.fpml.org/coding-scheme/external/ccp-trade-id"
 
@@ -51,6 +52,12 @@ def novate(trade: Trade, ccp: Party, ccp_trade_ids: tuple[str, str]) -> tuple[Tr
     )
 
 
+def bilateral_streams(cleared: Trade, ccp_party_id: str, counterparty: str) -> tuple[Stream, ...]:
+    """A member's cleared trade's streams with the CCP's place given back to the member's counterparty: the
+    trade between the two members as it now stands (after any event on it)."""
+    return tuple(_swap_party(s, ccp_party_id, counterparty) for s in cleared.streams)
+
+
 class Direction:
     PAY = "PAY"
     RECEIVE = "RECEIVE"
@@ -88,4 +95,29 @@ def position_terms(trade: Trade, party_id: str) -> PositionTerms:
         spread=None if quoted is None else quoted.spread,
         effective_date=trade.effective_date,
         maturity_date=trade.maturity_date,
+    )
+
+
+def cleared_row(
+    cleared: Trade, ccp_trade_id: str, member_id: str, account_id: str, party_id: str
+) -> ClearedRow:
+    """The stored row of one member side (``cleared``: the member's trade with the CCP)."""
+    terms = position_terms(cleared, party_id)
+    return ClearedRow(
+        ccp_trade_id=ccp_trade_id,
+        member_id=member_id,
+        account_id=account_id,
+        party_id=party_id,
+        trade=cleared,
+        uti=cleared.identifiers.uti,
+        product=cleared.product.value,
+        currency=terms.currency,
+        notional=terms.notional,
+        direction=terms.direction,
+        fixed_rate=terms.fixed_rate,
+        floating_index=terms.floating_index,
+        index_tenor=terms.index_tenor,
+        spread=terms.spread,
+        effective_date=terms.effective_date,
+        maturity_date=terms.maturity_date,
     )

@@ -1,5 +1,5 @@
-"""A lifecycle event on a cleared trade (a termination, an increase, a de-clear, a reference update), taken in one unit of work: read,
-decide (``lifecycle``), write.
+"""A lifecycle event on a cleared trade (a termination, an increase, a de-clear, a reference update, an
+amendment), taken in one unit of work: read, decide (``lifecycle``, ``amendment``), write.
 
 ``submit_event`` finds the cleared trade the request names (by a CCP trade id, or by the source's trade
 id and version), locks its two member sides and both accounts' risk, checks the event
@@ -8,17 +8,20 @@ terminated part), and writes in the same transaction: the sides' notional and st
 P&L vector and margin, the ``trade_events`` row with its effect, and its statuses in the trade's history
 (Received, then Cleared or Rejected with every reason) owed to the requesting source and both members.
 A request whose message id the store knows gets its last status again; one naming no cleared trade is
-refused with LIFE_TRADE_UNKNOWN before anything is written.
+refused with LIFE_TRADE_UNKNOWN before anything is written. A trade that was amended has a pair of sides
+per amendment: an event names the pair holding the CCP trade id it gives, else the latest. A confirmed
+amendment also writes the new pair of sides; the event row then carries their ids and trades.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from gateway.clearing import amendment, lifecycle
 from gateway.clearing import figures as credit_figures
-from gateway.clearing import lifecycle
 from gateway.clearing.credit import decide as decide_credit
 from gateway.clearing.decide import NO_RISK
 from gateway.clearing.ports import EventRequest, StatusUpdate, UnitOfWork
@@ -27,8 +30,10 @@ from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.errors import GatewayError, Issue
 from gateway.domain.events import EventEffect, EventKind, EventOutcome, EventTerms, SideState, TradeRef
 from gateway.domain.reasons import ReasonCode
+from gateway.domain.trade import Trade
 from gateway.domain.workflow import Recipient, Stage, SubmissionRow
 from gateway.refdata.figures import RiskRow
+from gateway.rules.eligibility import resolve_sides, validate_dates
 
 if TYPE_CHECKING:
     from gateway.clearing.context import ClearingContext
@@ -49,33 +54,47 @@ async def submit_event(svc: ClearingContext, request: EventRequest) -> list[Stat
         row_id = await _named_trade(uow, request.terms.trade, request.source)
         sub = None if row_id is None else await uow.submissions.get(row_id, lock=True)
         sides = [] if row_id is None else await uow.cleared.sides(row_id, lock=True)
-        if sub is None or len(sides) != 2:
+        pair = amendment.pair_named(sides, request.terms.trade)
+        if sub is None or pair is None:
             raise GatewayError.of(
                 ReasonCode.LIFE_TRADE_UNKNOWN,
                 "tradeIdentifier",
                 f"no cleared trade is {request.terms.trade.describe()}",
             )
-        live = lifecycle.LiveTrade(sub.source, (sides[0], sides[1]))
-        issues = _checked(svc, request, live, business_date)
+        live = lifecycle.LiveTrade(sub.source, pair)
+        new: dict[str, Trade] = {}
+        if request.terms.kind is EventKind.AMENDMENT:
+            issues = await _amendment_checked(svc, uow, request, live, business_date, sides, new)
+        else:
+            issues = _checked(svc, request, live, business_date)
         states: dict[tuple[str, str], RiskRow] = {}
         stored_risk: Mapping[tuple[str, str], RiskRow] = {}
         if not issues and request.terms.kind is not EventKind.REFERENCE_UPDATE:  # non-economic: no margin
             stored_risk = await uow.accounts.risk_many(
                 sorted({(s.member_id, s.account_id) for s in live.sides}), lock=True
             )
-            issues = await _margin(svc, uow, request.terms, live, stored_risk, states, business_date)
+            issues = await _margin(svc, uow, request.terms, live, stored_risk, states, business_date, new)
         after: tuple[SideState, SideState] = live.sides
+        ids = (live.sides[0].ccp_trade_id, live.sides[1].ccp_trade_id)
+        result = (after[0].trade, after[1].trade)
         effect: EventEffect | None = None
-        if not issues:
+        if not issues and request.terms.kind is EventKind.AMENDMENT:
+            after, rows, effect = amendment.amended(live, new)
+            await uow.cleared.update_sides(after)
+            await uow.cleared.insert([(sub.id, r) for r in rows], {sub.id: business_date}, now)
+            await uow.accounts.put_risk_many(states, stored_risk.keys(), now)
+            ids, result = (rows[0].ccp_trade_id, rows[1].ccp_trade_id), (rows[0].trade, rows[1].trade)
+        elif not issues:
             after, effect = lifecycle.applied(live, request.terms)
             await uow.cleared.update_sides(after)
             await uow.accounts.put_risk_many(states, stored_risk.keys(), now)
+            result = (after[0].trade, after[1].trade)
         stored = await uow.events.insert(
             request,
             sub.id,
             EventOutcome.REFUSED if issues else EventOutcome.CONFIRMED,
-            (live.sides[0].ccp_trade_id, live.sides[1].ccp_trade_id),
-            (after[0].trade, after[1].trade),
+            ids,
+            result,
             effect,
             now,
         )
@@ -121,6 +140,51 @@ def _checked(
     )
 
 
+async def _amendment_checked(
+    svc: ClearingContext,
+    uow: UnitOfWork,
+    request: EventRequest,
+    live: lifecycle.LiveTrade,
+    business_date: date,
+    sides: list[SideState],
+    new: dict[str, Trade],
+) -> list[Issue]:
+    """An amendment's rules but margin: the amended trade checked as a registration checks it, then against
+    the live trade; when they pass, ``new`` gets its two cleared trades (by member party) on new CCP ids."""
+    terms = request.terms
+    approved = svc.is_approved_source(request.source)
+    eligibility: list[Issue] = []
+    accounts: dict[str, tuple[str, str]] | None = None
+    trade = None
+    if terms.amended is not None:
+        trade = svc.products.normalise(terms.amended)
+        eligibility = validate_dates(trade, business_date) + svc.products.check(trade)
+        members = await uow.accounts.members_by_party(p.party_id for p in trade.parties)
+        resolved, party_issues = resolve_sides(trade, members)
+        eligibility += party_issues
+        if resolved is not None:
+            accounts = {s.party_id: (s.member.member_id, s.account.account_id) for s in resolved}
+    issues = amendment.check_amendment(
+        terms,
+        live,
+        source=request.source,
+        source_approved=approved,
+        business_date=business_date,
+        eligibility=eligibility,
+        accounts=accounts,
+    )
+    if not issues and trade is not None:
+        policy = svc.policy()
+        ids = amendment.amended_ids(
+            policy.settings.ccp.trade_id_prefix,
+            business_date,
+            live.sides[0].submission_id,
+            amendment.next_ordinal(sides),
+        )
+        new.update(amendment.novated_amendment(trade, policy.ccp, ids, live))
+    return issues
+
+
 async def _margin(
     svc: ClearingContext,
     uow: UnitOfWork,
@@ -129,10 +193,12 @@ async def _margin(
     stored: Mapping[tuple[str, str], RiskRow],
     states: dict[tuple[str, str], RiskRow],
     business_date: date,
+    new: Mapping[str, Trade],
 ) -> list[Issue]:
-    """Each member's account without the part the event takes away: its new P&L vector and margin go into
-    ``states``. A termination raising the requirement beyond the account's headroom is refused (the
-    registration credit rule); a de-clear leaving a requirement its collateral does not cover is refused."""
+    """Each member's account without the part the event takes away (an amendment: the old cleared trade
+    out, ``new``, its replacement by member party, in): its new P&L vector and margin go into ``states``.
+    A termination raising the requirement beyond the account's headroom is refused (the registration
+    credit rule); a de-clear leaving a requirement its collateral does not cover is refused."""
     checker = svc.checker()
     members = {s.member_id: await uow.accounts.member(s.member_id) for s in live.sides}
     figures = await uow.accounts.figures(members)
@@ -153,16 +219,18 @@ async def _margin(
             continue
         key = (side.member_id, side.account_id)
         before = states.get(key) or stored.get(key) or NO_RISK
-        part, viewer = lifecycle.margin_view(terms, side)
+        if terms.kind is EventKind.AMENDMENT:
+            parts = amendment.margin_parts(side, new[side.party_id])
+        else:
+            parts = [lifecycle.margin_view(terms, side)]
+        pnl, incremental, margin_after = before.pnl_vector, Decimal(0), before.margin
         try:
-            impact = checker.margin_impact(
-                part,
-                viewer,
-                account.base_currency,
-                before.pnl_vector,
-                business_date,
-                account.account_type,
-            )
+            for part, viewer in parts:
+                impact = checker.margin_impact(
+                    part, viewer, account.base_currency, pnl, business_date, account.account_type
+                )
+                pnl, margin_after = impact.pnl_after, impact.margin_after
+                incremental += impact.incremental_margin
         except GatewayError as exc:
             issues.extend(exc.issues)
             continue
@@ -175,13 +243,13 @@ async def _margin(
             svc.fx, cap, member, side.account_id, figures[side.member_id], overrides, pool
         )
         if terms.kind is EventKind.DECLEAR:
-            short = lifecycle.still_covered(side.member_id, side.account_id, position, impact.margin_after)
+            short = lifecycle.still_covered(side.member_id, side.account_id, position, margin_after)
             issues.extend(() if short is None else (short,))
         else:
-            decision = decide_credit(side.member_id, side.account_id, impact.incremental_margin, position)
+            decision = decide_credit(side.member_id, side.account_id, incremental, position)
             issues.extend(decision.reasons)
         gone = 1 if lifecycle.ends_the_trade(terms) else 0  # (an increase adds no trade to the account)
-        states[key] = RiskRow(impact.margin_after, impact.pnl_after, max(before.trade_count - gone, 0))
+        states[key] = RiskRow(margin_after, pnl, max(before.trade_count - gone, 0))
     return issues
 
 

@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
+from gateway.domain import codec
 from gateway.domain.enums import PositionStatus
 from gateway.domain.errors import InputRejected, Issue
 from gateway.domain.reasons import ReasonCode
@@ -27,6 +28,7 @@ class EventKind(StrEnum):
     DECLEAR = "DeClear"  # the trade taken out of clearing (re-bilateralised)
     INCREASE = "Increase"  # a larger notional on the same terms
     REFERENCE_UPDATE = "TradeReferenceUpdate"  # non-economic: a party's own trade id
+    AMENDMENT = "Amendment"  # economic: the trade as amended replaces the cleared one
 
 
 class EventOutcome(StrEnum):
@@ -112,6 +114,7 @@ class EventTerms:
     event_id: str | None = None  # the source's own id of the event (``eventIdentifier``)
     reason: str | None = None  # why a de-clear is asked (``deClear/reason``)
     party_trade_ids: tuple[PartyTradeId, ...] = ()  # a reference update's new ids, each of its own party
+    amended: Trade | None = None  # an amendment's trade as amended (between the two members, as submitted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +124,9 @@ class EventEffect:
     notional_before: Decimal
     notional_after: Decimal
     currency: str
+    replaced: tuple[str, str] | None = (
+        None  # an amendment's earlier CCP trade ids (the new ones are the note's)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +195,7 @@ def terms_to_dict(t: EventTerms) -> dict[str, Any]:
         "event_id": t.event_id,
         "reason": t.reason,
         "party_trade_ids": [[p.party_id, p.trade_id, p.scheme] for p in t.party_trade_ids],
+        "amended": None if t.amended is None else codec.trade_to_dict(t.amended),
     }
 
 
@@ -220,6 +227,7 @@ def terms_from_dict(d: Any) -> EventTerms:
                 PartyTradeId(str(p), str(i), None if s is None else str(s))
                 for p, i, s in d.get("party_trade_ids", [])
             ),
+            amended=None if d.get("amended") is None else codec.trade_from_dict(d["amended"], "amended"),
         )
     except (KeyError, TypeError, ValueError, InvalidOperation) as exc:
         raise InputRejected(

@@ -114,6 +114,8 @@ class ReasonCode(StrEnum):
     LIFE_PAYMENT_DATE_BLACKOUT = "LIFE_PAYMENT_DATE_BLACKOUT"  # the trade pays on the event's effective date
     LIFE_SOURCE_NOT_APPROVED = "LIFE_SOURCE_NOT_APPROVED"  # neither the trade's source nor an approved one
     LIFE_ONE_SIDED = "LIFE_ONE_SIDED"  # the request does not name both members' parties of the trade
+    LIFE_PRODUCT_CLASS_CHANGED = "LIFE_PRODUCT_CLASS_CHANGED"  # an amendment to another product class
+    LIFE_MEMBERS_CHANGED = "LIFE_MEMBERS_CHANGED"  # an amendment moving a side to another member or account
     # Reference data and collateral administration
     REF_INVALID_INPUT = "REF_INVALID_INPUT"
     REF_UNKNOWN_MEMBER = "REF_UNKNOWN_MEMBER"
@@ -359,6 +361,20 @@ REASONS: dict[ReasonCode, ReasonInfo] = {
     ),
     ReasonCode.LIFE_ONE_SIDED: _R(
         L.LIFECYCLE, "OneSidedRequest", 3, 99, "an event needs both original counterparties"
+    ),
+    ReasonCode.LIFE_PRODUCT_CLASS_CHANGED: _R(
+        L.LIFECYCLE,
+        "ProductClassChanged",
+        3,
+        99,
+        "an amendment keeps the cleared trade's product class",
+    ),
+    ReasonCode.LIFE_MEMBERS_CHANGED: _R(
+        L.LIFECYCLE,
+        "MembersChanged",
+        3,
+        99,
+        "an amendment keeps both members and their accounts",
     ),
     ReasonCode.REF_INVALID_INPUT: _R(
         L.REFDATA, "InvalidReferenceData", 99, 99, "reference data input is invalid"

@@ -148,7 +148,8 @@ async def ccp_trade_ids_of(conn: AsyncConnection, row_id: int) -> list[str]:
 
 
 async def pairs_of(conn: AsyncConnection, submission_ids: Iterable[int]) -> dict[int, tuple[Trade, Trade]]:
-    """The two cleared trades (A-CCP, CCP-B) of each novated submission among these."""
+    """The two cleared trades (A-CCP, CCP-B) each novated submission among these was registered as (an
+    amended trade's later pairs, whose ids sort after the registration's, are its events')."""
     ids = list(set(submission_ids))
     if not ids:
         return {}
@@ -160,7 +161,7 @@ async def pairs_of(conn: AsyncConnection, submission_ids: Iterable[int]) -> dict
     grouped: dict[int, list[Trade]] = {}
     for r in rows:
         grouped.setdefault(int(r.submission_id), []).append(codec.loads(r.trade_json))
-    return {k: (v[0], v[1]) for k, v in grouped.items() if len(v) == 2}
+    return {k: (v[0], v[1]) for k, v in grouped.items() if len(v) >= 2}
 
 
 # ---------------------------------------------------------------- the sides a lifecycle event reads and changes

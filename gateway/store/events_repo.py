@@ -52,7 +52,10 @@ async def insert_event(
             "received_at": request.received_at,
             "at": at,
             "outcome": outcome.value,
-            "ccp_trade_ids": json.dumps(list(ccp_trade_ids)),
+            # the cleared trades after the event, then (an amendment) the ones it replaced
+            "ccp_trade_ids": json.dumps(
+                [*ccp_trade_ids, *(() if effect is None or effect.replaced is None else effect.replaced)]
+            ),
             "terms_json": json.dumps(terms_to_dict(request.terms)),
             "notional_before": None if effect is None else effect.notional_before,
             "notional_after": None if effect is None else effect.notional_after,
@@ -90,7 +93,8 @@ def _stored(row: Any) -> StoredEvent:
     trades = [codec.trade_from_dict(d) for d in json.loads(row.result_json)]
     effect = None
     if row.notional_before is not None:
-        effect = EventEffect(row.notional_before, row.notional_after, row.currency)
+        replaced = (ids[2], ids[3]) if len(ids) == 4 else None
+        effect = EventEffect(row.notional_before, row.notional_after, row.currency, replaced)
     note = EventNote(
         event_id=int(row.id),
         terms=terms_from_dict(json.loads(row.terms_json)),

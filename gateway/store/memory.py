@@ -367,7 +367,8 @@ class MemoryUnitOfWork:
 
     def _pair(self, row_id: int) -> tuple[Trade, Trade] | None:
         rows = sorted((c for c in self.s.cleared.values() if c.submission_id == row_id), key=ccp_id)
-        return (rows[0].row.trade, rows[1].row.trade) if len(rows) == 2 else None
+        # the pair it was registered as (an amendment's pairs sort after it)
+        return (rows[0].row.trade, rows[1].row.trade) if len(rows) >= 2 else None
 
     def _update(
         self, h: HistoryRecord, trade: Trade | None = None, pair: tuple[Trade, Trade] | None = None

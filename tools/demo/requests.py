@@ -1,5 +1,5 @@
 """What a trade source sends: ``requestClearing`` / ``requestClearingRetracted`` FpML for a canonical trade,
-``requestConfirmation`` carrying a ``termination`` or ``increase`` of a cleared one, ``requestClearing`` carrying
+``requestConfirmation`` carrying a ``termination``, ``increase`` or ``amendment`` of a cleared one, ``requestClearing`` carrying
 ``deClear`` and ``requestTradeReferenceInformationUpdate``.
 
 Written with the gateway's one FpML writer (``gateway.formats.fpml.write.render``: its document, trade and
@@ -117,6 +117,37 @@ def request_termination(
             table.add(party)
         tag = "increase" if terms.kind is EventKind.INCREASE else "termination"
         render.notional_change(emit, ind, tag, named, terms, table)
+        render.party_elements(emit, ind, table)
+
+    return render.document("requestConfirmation", body, pretty=False)
+
+
+def request_amendment(
+    terms: EventTerms,
+    parties: Sequence[Party],
+    *,
+    source: str,
+    message_id: str,
+    at: datetime,
+    ccp: str = "CCP",
+    correlation_id: str | None = None,
+    sequence: int = 1,
+) -> bytes:
+    """``requestConfirmation`` carrying ``amendment``: the trade as amended (``terms.amended``, naming the
+    cleared trade by ``source``'s own trade id), between ``parties``, on one line."""
+
+    def body(emit: Emit, ind: str) -> None:
+        _header(emit, source=source, message_id=message_id, at=at, ccp=ccp)
+        emit("<isCorrection>false</isCorrection>")
+        correlation = text(xml_text(correlation_id or message_id, "correlationId", coded=True))
+        emit(
+            f'<correlationId correlationIdScheme="{schemes.CORRELATION_ID}">{correlation}</correlationId>'
+            f"<sequenceNumber>{sequence}</sequenceNumber>"
+        )
+        table = PartyTable()
+        for party in parties:
+            table.add(party)
+        render.amendment(emit, ind, terms, table, source=source)
         render.party_elements(emit, ind, table)
 
     return render.document("requestConfirmation", body, pretty=False)

@@ -1,6 +1,10 @@
-"""A post-trade event -> ``EventTerms`` (gateway.domain.events): ``termination`` or ``increase`` in
-``requestConfirmation``, ``deClear`` in ``requestClearing``, ``tradeReferenceInformation`` in
+"""A post-trade event -> ``EventTerms`` (gateway.domain.events): ``termination``, ``increase`` or
+``amendment`` in ``requestConfirmation``, ``deClear`` in ``requestClearing``, ``tradeReferenceInformation`` in
 ``requestTradeReferenceInformationUpdate``.
+
+``amendment`` (a ``TradeAmendmentContent``) carries the trade as amended; it names the cleared trade by a
+``tradeId`` of its ``tradeHeader`` in the CCP trade id scheme, else by the source's own id of the trade
+(any version: the amended trade carries its next one). Its optional ``payment`` is read as a fee.
 
 ``deClear`` names the trade as ``termination`` does, with its ``effectiveDate`` and an optional ``reason``.
 
@@ -21,6 +25,7 @@ from gateway.domain.trade import PartyTradeId
 from gateway.formats.fpml.read import readers
 from gateway.formats.fpml.read.context import DocContext
 from gateway.formats.fpml.read.problems import Problems
+from gateway.formats.fpml.read.trades import read_trade
 from gateway.formats.fpml.read.xml import Element, child, child_text, children, parse_datetime, text_of
 
 SOURCE_TRADE_ID_SCHEME = "urn:clearing-gateway:source-trade-id"  # the id a source's own trades carry
@@ -64,6 +69,42 @@ def read_termination(
         notional=NotionalChange(change, outstanding),
         fee=fee,
         event_id=None if event is None else child_text(event, "eventId"),
+    )
+
+
+def read_amendment(el: Element, ctx: DocContext, problems: Problems) -> EventTerms | None:
+    """The terms of an ``amendment``; None (with every issue in ``problems``) when they cannot be read."""
+    trade_el = readers.required(el, "trade", problems)
+    trade = None if trade_el is None else read_trade(trade_el, ctx, problems)
+    agreed = readers.date_value(readers.required(el, "agreementDate", problems), problems)
+    effective = readers.date_value(readers.required(el, "effectiveDate", problems), problems)
+    fee = _fee(el, ctx, problems)
+    parties = _parties(ctx, problems)
+    if trade is None or trade_el is None or agreed is None or effective is None:
+        return None
+    header = child(trade_el, "tradeHeader")
+    ccp_ids = [
+        value
+        for ident in ([] if header is None else children(header, "partyTradeIdentifier"))
+        for tid in children(ident, "tradeId")
+        if tid.get("tradeIdScheme") == CCP_TRADE_ID_SCHEME and (value := text_of(tid)) is not None
+    ]
+    ref = (
+        TradeRef(ccp_trade_id=ccp_ids[0])
+        if ccp_ids
+        else TradeRef(source_trade_id=trade.identifiers.source_trade_id)
+    )
+    event = child(el, "eventIdentifier")
+    return EventTerms(
+        kind=EventKind.AMENDMENT,
+        trade=ref,
+        parties=parties,
+        agreement_date=agreed,
+        effective_date=effective,
+        notional=None,
+        fee=fee,
+        event_id=None if event is None else child_text(event, "eventId"),
+        amended=trade,
     )
 
 

@@ -22,7 +22,12 @@ from gateway.domain.reasons import REASONS, ReasonCode
 from gateway.domain.trade import PartyTradeId, Trade
 from gateway.formats.fpml.read import readers
 from gateway.formats.fpml.read.context import DocContext
-from gateway.formats.fpml.read.events import read_declear, read_reference_update, read_termination
+from gateway.formats.fpml.read.events import (
+    read_amendment,
+    read_declear,
+    read_reference_update,
+    read_termination,
+)
 from gateway.formats.fpml.read.package import in_package, originating
 from gateway.formats.fpml.read.problems import Problems, bounded
 from gateway.formats.fpml.read.trades import read_trade
@@ -314,7 +319,8 @@ def _document(kind: MessageType) -> Callable[[Element, DocContext, Problems], Ex
 
 
 def _confirmation_request(root: Element, ctx: DocContext, problems: Problems) -> Extracted:
-    """``requestConfirmation``: a post-trade event on a cleared trade (``termination``, ``increase``), else
+    """``requestConfirmation``: a post-trade event on a cleared trade (``termination``, ``increase``,
+    ``amendment``), else
     the trades it carries as a document."""
     termination = ctx.first(root, "termination")
     if termination is not None:
@@ -322,6 +328,9 @@ def _confirmation_request(root: Element, ctx: DocContext, problems: Problems) ->
     increase = ctx.first(root, "increase")
     if increase is not None:
         return _event(root, ctx, problems, read_termination(increase, ctx, problems, EventKind.INCREASE))
+    amendment = ctx.first(root, "amendment")
+    if amendment is not None:
+        return _event(root, ctx, problems, read_amendment(amendment, ctx, problems))
     return _document(MessageType.REQUEST_CONFIRMATION)(root, ctx, problems)
 
 

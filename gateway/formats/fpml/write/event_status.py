@@ -6,8 +6,9 @@ status of the update       message
 Received                   ``clearingAcknowledgement`` naming the trade by its CCP trade ids
 Cleared                    ``clearingConfirmed`` carrying the event as taken (``termination``: the trade's ids,
                            agreement and effective dates, fee ``payment``, change and outstanding notional;
-                           ``deClear``); an increase or a reference update, which FpML confirms by its
-                           result, ``originatingEvent`` and the trade as the recipient now holds it
+                           ``deClear``); an increase, a reference update or an amendment, which FpML
+                           confirms by its result, ``originatingEvent`` and the trade as the recipient now
+                           holds it (an amendment: the new trade, on its new CCP trade ids)
 Rejected                   ``clearingRefused`` with every reason; a member is also shown its own cleared trade
                            as it stands, after ``originatingEvent`` (``Termination``)
 =========================  ====================================================================================
@@ -22,8 +23,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from gateway.clearing.lifecycle import resized
-from gateway.clearing.novation import CCP_TRADE_ID_SCHEME
+from gateway.clearing.novation import CCP_TRADE_ID_SCHEME, bilateral_streams
 from gateway.clearing.ports import StatusUpdate
 from gateway.clearing.visibility import own_side
 from gateway.domain.enums import ClearingStatusCode
@@ -40,6 +40,8 @@ from gateway.formats.fpml.write import schemes
 from gateway.formats.fpml.write.messages import clearing_acknowledgement, event_confirmed, event_refused
 from gateway.formats.fpml.write.parties import CcpIdentity
 from gateway.formats.fpml.write.xml import write_error
+
+CONFIRMED_BY_TRADE = (EventKind.INCREASE, EventKind.REFERENCE_UPDATE, EventKind.AMENDMENT)
 
 
 def event_update_to_fpml(
@@ -80,7 +82,7 @@ def event_update_to_fpml(
         return clearing_acknowledgement(report, source=update.source, extra_parties=extra, pretty=pretty)
     if update.status is ClearingStatusCode.CLEARED:
         trade, owner = None, None
-        if note.terms.kind in (EventKind.INCREASE, EventKind.REFERENCE_UPDATE):
+        if note.terms.kind in CONFIRMED_BY_TRADE:
             trade, owner = _resulting_trade(update, note, ccp.party_id, member_party)
         confirmation = EventConfirmation(header, note.terms, named, correlation, sequence, trade, owner)
         return event_confirmed(confirmation, extra_parties=extra, pretty=pretty)
@@ -113,16 +115,15 @@ def _named(
 def _resulting_trade(
     update: StatusUpdate, note: EventNote, ccp_party_id: str, member_party: str | None
 ) -> tuple[Trade | None, str]:
-    """The trade an increase or a reference update is confirmed by, as the recipient holds it: a member its
-    own cleared trade; the source the trade it submitted, on the notional the event left, with each
-    member's own ids as its side now carries them and both CCP trade ids."""
+    """The trade an increase, a reference update or an amendment is confirmed by, as the recipient holds it:
+    a member its own cleared trade; the source the trade between the two members as the event left it (an
+    amendment: the trade as amended), with each member's own ids as its side now carries them and both CCP
+    trade ids (an amendment's new ones)."""
     if member_party is not None:
         return _own_trade(note, member_party, ccp_party_id), ccp_party_id
     if note.effect is None:
         raise write_error(ReasonCode.FPML_MISSING_FIELD, "event.effect", "a confirmed event has its effect")
-    submitted = update.trade
-    after = note.effect.notional_after
-    trade = submitted if after == submitted.notional else resized(submitted, after, submitted.notional)
+    trade = note.terms.amended or _as_submitted(update.trade, note.cleared[0], ccp_party_id)
     members = tuple(
         p
         for cleared in note.cleared
@@ -132,6 +133,16 @@ def _resulting_trade(
     ccp_ids = tuple(PartyTradeId(ccp_party_id, i, CCP_TRADE_ID_SCHEME) for i in note.ccp_trade_ids)
     ids = replace(trade.identifiers, party_trade_ids=(*members, *ccp_ids))
     return replace(trade, identifiers=ids), update.source
+
+
+def _as_submitted(submitted: Trade, cleared: Trade, ccp_party_id: str) -> Trade:
+    """The submitted trade with the economics its cleared side now has (after an increase, or an earlier
+    amendment): the cleared side's streams with the CCP's place given back to the other member."""
+    member = next(p.party_id for p in cleared.parties if p.party_id != ccp_party_id)
+    other = next(p.party_id for p in submitted.parties if p.party_id != member)
+    return replace(
+        submitted, product=cleared.product, streams=bilateral_streams(cleared, ccp_party_id, other)
+    )
 
 
 def _own_trade(note: EventNote, member_party: str, ccp_party_id: str) -> Trade | None:

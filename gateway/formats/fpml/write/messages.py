@@ -220,7 +220,7 @@ def event_confirmed(
 ) -> bytes:
     """``clearingConfirmed`` of a lifecycle event: the event as taken (a ``termination`` with the trade ids,
     dates, fee, change and outstanding notional; a ``deClear`` with the trade ids and effective date), or
-    for an increase or a reference update (no element of FpML's clearing results) ``originatingEvent`` and
+    for an increase, a reference update or an amendment (no element of FpML's clearing results) ``originatingEvent`` and
     the trade as its recipient now holds it."""
 
     def body(emit: Emit, ind: str) -> None:
@@ -230,7 +230,7 @@ def event_confirmed(
         terms = confirmation.terms
         if terms.kind is EventKind.DECLEAR:
             render.de_clear(emit, ind, confirmation.trade_ids, terms, parties)
-        elif terms.kind in (EventKind.INCREASE, EventKind.REFERENCE_UPDATE):
+        elif terms.kind in (EventKind.INCREASE, EventKind.REFERENCE_UPDATE, EventKind.AMENDMENT):
             if confirmation.trade is None or confirmation.trade_source is None:
                 raise write_error(
                     ReasonCode.FPML_MISSING_FIELD, "trade", "the event is confirmed by its trade"

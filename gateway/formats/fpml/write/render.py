@@ -570,31 +570,53 @@ def notional_change(
             ReasonCode.FPML_MISSING_FIELD, f"{tag}.changeInNotionalAmount", "no notional change"
         )
     i2 = inner(ind)
-    i3 = inner(i2)
-    i4 = inner(i3)
     emit(f"{ind}<{tag}>")
     _event_trade_ids(emit, i2, tag, named, parties)
     emit(
         f"{i2}<agreementDate>{terms.agreement_date.isoformat()}</agreementDate>"
         f"{i2}<effectiveDate>{terms.effective_date.isoformat()}</effectiveDate>"
     )
-    fee = terms.fee
-    if fee is not None:
-        payer = parties.ref(xml_text(fee.payer, f"{tag}.payment.payerPartyReference", coded=True))
-        receiver = parties.ref(xml_text(fee.receiver, f"{tag}.payment.receiverPartyReference", coded=True))
-        emit(
-            f'{i2}<payment>{i3}<payerPartyReference href="{payer}"/>'
-            f'{i3}<receiverPartyReference href="{receiver}"/>{_money(i3, "paymentAmount", fee.amount)}'
-        )
-        if fee.payment_date is not None:
-            emit(
-                f"{i3}<paymentDate>{i4}<adjustedDate>{fee.payment_date.isoformat()}</adjustedDate>"
-                f"{i3}</paymentDate>"
-            )
-        emit(f"{i2}</payment>")
+    _fee(emit, i2, tag, terms, parties)
     emit(_money(i2, "changeInNotionalAmount", terms.notional.change))
     emit(_money(i2, "outstandingNotionalAmount", terms.notional.outstanding))
     emit(f"{ind}</{tag}>")
+
+
+def _fee(emit: Emit, ind: str, tag: str, terms: EventTerms, parties: PartyTable) -> None:
+    """The event's fee as a ``payment``, if it has one."""
+    fee = terms.fee
+    if fee is None:
+        return
+    i2 = inner(ind)
+    i3 = inner(i2)
+    payer = parties.ref(xml_text(fee.payer, f"{tag}.payment.payerPartyReference", coded=True))
+    receiver = parties.ref(xml_text(fee.receiver, f"{tag}.payment.receiverPartyReference", coded=True))
+    emit(
+        f'{ind}<payment>{i2}<payerPartyReference href="{payer}"/>'
+        f'{i2}<receiverPartyReference href="{receiver}"/>{_money(i2, "paymentAmount", fee.amount)}'
+    )
+    if fee.payment_date is not None:
+        emit(
+            f"{i2}<paymentDate>{i3}<adjustedDate>{fee.payment_date.isoformat()}</adjustedDate>"
+            f"{i2}</paymentDate>"
+        )
+    emit(f"{ind}</payment>")
+
+
+def amendment(emit: Emit, ind: str, terms: EventTerms, parties: PartyTable, *, source: str) -> None:
+    """A ``TradeAmendmentContent``: the trade as amended (its ids owned by ``source``), the agreement and
+    effective dates, and the fee as a ``payment``."""
+    if terms.amended is None:
+        raise write_error(ReasonCode.FPML_MISSING_FIELD, "amendment.trade", "an amendment carries its trade")
+    i2 = inner(ind)
+    emit(f"{ind}<amendment>")
+    trade(emit, i2, terms.amended, parties, source=source)
+    emit(
+        f"{i2}<agreementDate>{terms.agreement_date.isoformat()}</agreementDate>"
+        f"{i2}<effectiveDate>{terms.effective_date.isoformat()}</effectiveDate>"
+    )
+    _fee(emit, i2, "amendment", terms, parties)
+    emit(f"{ind}</amendment>")
 
 
 def de_clear(

@@ -16,8 +16,9 @@ from gateway.domain.trade import Party, PartyTradeId
 from gateway.formats.fpml.read import FpmlOptions, parse_fpml
 from gateway.formats.fpml.write import schemes
 from tests.formats.fpml.write import shapes
-from tests.formats.fpml.write.cases import increase_terms, termination_terms
+from tests.formats.fpml.write.cases import amendment_terms, increase_terms, termination_terms
 from tools.demo.requests import (
+    request_amendment,
     request_clearing,
     request_declear,
     request_reference_update,
@@ -153,3 +154,58 @@ def test_a_reference_update_without_a_new_id_is_refused_naming_what_is_missing()
             "/requestTradeReferenceInformationUpdate/tradeReferenceInformation/partyTradeIdentifier",
         )
     ]
+
+
+@pytest.mark.official_fpml
+@pytest.mark.parametrize("profile", [True, False], ids=["profile", "official"])
+def test_an_amendment_reads_back_with_its_trade_as_amended(profile: bool) -> None:
+    terms = amendment_terms()
+    data = request_amendment(terms, BOTH, source="MARKITWIRE", message_id="EVT-9", at=AT)
+    assert b"<amendment><trade>" in data
+    parsed = parse_fpml(data, options=FpmlOptions(profile=profile))
+    assert ("clearing-profile" in parsed.schema) is profile
+    message = parsed.message
+    assert isinstance(message, LifecycleRequest)
+    read = message.terms
+    assert read.kind is EventKind.AMENDMENT
+    assert read.trade == TradeRef(source_trade_id="MW-100")
+    assert read.amended is not None
+    assert terms.amended is not None
+    assert read.amended.identifiers.source_version == 2
+    assert read.amended.streams == terms.amended.streams
+    assert (read.agreement_date, read.effective_date, read.notional) == (
+        terms.agreement_date,
+        terms.effective_date,
+        None,
+    )
+
+
+@pytest.mark.official_fpml
+def test_an_amendment_may_name_the_cleared_trade_by_its_ccp_trade_id_in_the_trade_header() -> None:
+    terms = amendment_terms()
+    assert terms.amended is not None
+    ccp_id = PartyTradeId(shapes.LEI_CCP, "CCP-1-A", CCP_TRADE_ID_SCHEME)
+    ids = replace(
+        terms.amended.identifiers, party_trade_ids=(*terms.amended.identifiers.party_trade_ids, ccp_id)
+    )
+    named = replace(terms, amended=replace(terms.amended, identifiers=ids))
+    parties = (*BOTH, Party(shapes.LEI_CCP))
+    data = request_amendment(named, parties, source="MARKITWIRE", message_id="EVT-9", at=AT)
+    message = parse_fpml(data).message
+    assert isinstance(message, LifecycleRequest)
+    assert message.terms.trade == TradeRef(ccp_trade_id="CCP-1-A")
+
+
+@pytest.mark.parametrize("profile", [True, False], ids=["profile", "official"])
+def test_an_amendment_without_its_trade_is_refused_by_the_schema_where_the_trade_belongs(
+    profile: bool,
+) -> None:
+    data = request_amendment(amendment_terms(), BOTH, source="MARKITWIRE", message_id="EVT-9", at=AT)
+    start, end = data.index(b"<trade>"), data.index(b"</trade>") + len(b"</trade>")
+    with pytest.raises(InputRejected) as caught:
+        parse_fpml(data[:start] + data[end:], options=FpmlOptions(profile=profile))
+    # where exactly depends on the validator in use (at the element met instead, or at amendment itself)
+    [issue] = caught.value.issues
+    assert issue.code is ReasonCode.SCHEMA_INVALID
+    assert issue.path.startswith("/requestConfirmation/amendment")
+    assert "trade" in issue.message

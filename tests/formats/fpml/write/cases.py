@@ -128,6 +128,27 @@ def reference_terms() -> EventTerms:
     )
 
 
+def amendment_terms() -> EventTerms:
+    """An amendment of the IRS example: its fixed rate to 4.1% on 150m, named by the source's own trade id
+    (the amended trade is its version 2)."""
+    trade = shapes.irs()
+    streams = tuple(
+        replace(
+            s, notional=Decimal("150000000"), fixed_rate=None if s.fixed_rate is None else Decimal("0.041")
+        )
+        for s in trade.streams
+    )
+    ids = replace(trade.identifiers, source_version=2)
+    amended = replace(trade, streams=streams, identifiers=ids)
+    return replace(
+        termination_terms(fee=False),
+        kind=EventKind.AMENDMENT,
+        trade=TradeRef(source_trade_id=ids.source_trade_id),
+        notional=None,
+        amended=amended,
+    )
+
+
 def event_update(
     status: ClearingStatusCode, terms: EventTerms, *, sequence: int, reasons: tuple[Issue, ...] = ()
 ) -> StatusUpdate:
@@ -141,6 +162,15 @@ def event_update(
     ):
         after = terms.notional.outstanding.amount
         cleared = (resized(cleared[0], after, trade.notional), resized(cleared[1], after, trade.notional))
+    ccp_ids = ("CCP-1-A", "CCP-1-B")
+    replaced = None
+    if (
+        terms.kind is EventKind.AMENDMENT
+        and status is ClearingStatusCode.CLEARED
+        and terms.amended is not None
+    ):
+        ccp_ids, replaced = ("CCP-1-A1-1", "CCP-1-A1-2"), ccp_ids
+        cleared = shapes.novate(terms.amended, ccp_ids)
     if terms.kind is EventKind.REFERENCE_UPDATE and status is ClearingStatusCode.CLEARED:
         a = cleared[0]
         kept = tuple(p for p in a.identifiers.party_trade_ids if p.party_id != shapes.LEI_A)
@@ -152,8 +182,10 @@ def event_update(
         left = Decimal(0) if terms.kind is EventKind.DECLEAR else Decimal("125000000")
         if terms.notional is not None:
             left = terms.notional.outstanding.amount
-        effect = EventEffect(Decimal("125000000"), left, "AUD")
-    note = EventNote(7, terms, outcome, ("CCP-1-A", "CCP-1-B"), cleared, effect)
+        if terms.amended is not None:
+            left = terms.amended.notional
+        effect = EventEffect(Decimal("125000000"), left, "AUD", replaced)
+    note = EventNote(7, terms, outcome, ccp_ids, cleared, effect)
     return update(
         status,
         trade,
@@ -250,6 +282,17 @@ CASES: dict[str, Callable[[], bytes]] = {
         event_update(ClearingStatusCode.CLEARED, reference_terms(), sequence=5),
         ccp=CCP,
         recipient=shapes.SOURCE,
+    ),
+    "event-confirmed-amendment": lambda: status_update_to_fpml(
+        event_update(ClearingStatusCode.CLEARED, amendment_terms(), sequence=5),
+        ccp=CCP,
+        recipient=shapes.SOURCE,
+    ),
+    "event-confirmed-amendment-member": lambda: status_update_to_fpml(
+        event_update(ClearingStatusCode.CLEARED, amendment_terms(), sequence=5),
+        ccp=CCP,
+        recipient="BANKB",
+        member_party=shapes.LEI_B,
     ),
     "event-refused": lambda: _event_refused(member=False),
     "event-refused-member": lambda: _event_refused(member=True),

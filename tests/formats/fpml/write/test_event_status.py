@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from fpml_schemas import load_schema
+from gateway.clearing.lifecycle import resized
 from gateway.clearing.novation import CCP_TRADE_ID_SCHEME
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.errors import Issue
@@ -23,6 +24,7 @@ from gateway.formats.fpml.write.render import Emit
 from tests.formats.fpml.write import reference, shapes
 from tests.formats.fpml.write.cases import (
     CCP,
+    amendment_terms,
     event_update,
     increase_terms,
     reference_terms,
@@ -198,3 +200,38 @@ def test_an_increase_is_confirmed_by_the_trade_each_recipient_now_holds() -> Non
     tids = "//f:partyTradeIdentifier/f:tradeId[@tradeIdScheme='" + CCP_TRADE_ID_SCHEME + "']/text()"
     assert _ids(to_source, tids) == ["CCP-1-A", "CCP-1-B"]
     assert _ids(to_a, tids) == ["CCP-1-A"]
+
+
+def test_an_increase_after_an_amendment_shows_the_source_the_amended_economics() -> None:
+    """The source's confirmation follows the cleared trade as it stands, not the trade first submitted."""
+    amended = amendment_terms().amended
+    assert amended is not None
+    larger = event_update(ClearingStatusCode.CLEARED, increase_terms(), sequence=9)
+    a, b = shapes.novate(resized(amended, Decimal("175000000"), amended.notional))
+    event = larger.event
+    assert event is not None
+    larger = replace(larger, event=replace(event, cleared=(a, b)))
+    to_source = status_update_to_fpml(larger, ccp=CCP, recipient=shapes.SOURCE, pretty=False)
+    rate = "//f:fixedRateSchedule/f:initialValue/text()"
+    notional = "//f:notionalStepSchedule/f:initialValue/text()"
+    assert _ids(to_source, rate) == ["0.041"]
+    assert _ids(to_source, notional) == ["175000000", "175000000"]
+    parties = "/f:clearingConfirmed/f:party/f:partyId/text()"
+    assert shapes.LEI_CCP in _ids(to_source, parties)
+    payers = "//f:swapStream/f:payerPartyReference/@href"
+    assert len(set(_ids(to_source, payers))) == 2  # between the two members, the CCP in no stream
+
+
+def test_an_amendment_is_confirmed_by_the_new_trade_on_the_new_ccp_trade_ids() -> None:
+    confirmed = event_update(ClearingStatusCode.CLEARED, amendment_terms(), sequence=5)
+    to_source = status_update_to_fpml(confirmed, ccp=CCP, recipient=shapes.SOURCE, pretty=False)
+    to_b = status_update_to_fpml(
+        confirmed, ccp=CCP, recipient="BANKB", member_party=shapes.LEI_B, pretty=False
+    )
+    tids = "//f:partyTradeIdentifier/f:tradeId[@tradeIdScheme='" + CCP_TRADE_ID_SCHEME + "']/text()"
+    assert _ids(to_source, tids) == ["CCP-1-A1-1", "CCP-1-A1-2"]
+    assert _ids(to_b, tids) == ["CCP-1-A1-2"]
+    for doc in (to_source, to_b):
+        assert _ids(doc, "/f:clearingConfirmed/f:originatingEvent/text()") == ["Amendment"]
+        assert _ids(doc, "//f:fixedRateSchedule/f:initialValue/text()") == ["0.041"]
+    assert _ids(to_source, "//f:versionedTradeId/f:version/text()") == ["2"]
