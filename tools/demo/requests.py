@@ -11,7 +11,7 @@ request, so the writer of the request's few header elements stays here with the 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from gateway.domain.events import EventKind, EventTerms, NamedTradeId
@@ -89,6 +89,38 @@ def request_clearing_package(
     return render.document("requestClearing", body, pretty=False)
 
 
+def _event_request(
+    root: str,
+    event: Callable[[Emit, str, PartyTable], None],
+    parties: Sequence[Party],
+    *,
+    source: str,
+    message_id: str,
+    at: datetime,
+    ccp: str,
+    correlation_id: str | None,
+    sequence: int,
+) -> bytes:
+    """A request about a cleared trade, on one line: the header, correlation and sequence, the event element
+    ``event`` writes, then ``parties`` (both original counterparties)."""
+
+    def body(emit: Emit, ind: str) -> None:
+        _header(emit, source=source, message_id=message_id, at=at, ccp=ccp)
+        emit("<isCorrection>false</isCorrection>")
+        correlation = text(xml_text(correlation_id or message_id, "correlationId", coded=True))
+        emit(
+            f'<correlationId correlationIdScheme="{schemes.CORRELATION_ID}">{correlation}</correlationId>'
+            f"<sequenceNumber>{sequence}</sequenceNumber>"
+        )
+        table = PartyTable()
+        for party in parties:
+            table.add(party)
+        event(emit, ind, table)
+        render.party_elements(emit, ind, table)
+
+    return render.document(root, body, pretty=False)
+
+
 def request_termination(
     terms: EventTerms,
     named: Sequence[NamedTradeId],
@@ -103,23 +135,18 @@ def request_termination(
 ) -> bytes:
     """``requestConfirmation`` carrying ``termination`` (``increase`` for an increase's terms): the trade by
     ``named`` ids, between ``parties`` (both original counterparties), from ``source`` to ``ccp``, on one line."""
-
-    def body(emit: Emit, ind: str) -> None:
-        _header(emit, source=source, message_id=message_id, at=at, ccp=ccp)
-        emit("<isCorrection>false</isCorrection>")
-        correlation = text(xml_text(correlation_id or message_id, "correlationId", coded=True))
-        emit(
-            f'<correlationId correlationIdScheme="{schemes.CORRELATION_ID}">{correlation}</correlationId>'
-            f"<sequenceNumber>{sequence}</sequenceNumber>"
-        )
-        table = PartyTable()
-        for party in parties:
-            table.add(party)
-        tag = "increase" if terms.kind is EventKind.INCREASE else "termination"
-        render.notional_change(emit, ind, tag, named, terms, table)
-        render.party_elements(emit, ind, table)
-
-    return render.document("requestConfirmation", body, pretty=False)
+    tag = "increase" if terms.kind is EventKind.INCREASE else "termination"
+    return _event_request(
+        "requestConfirmation",
+        lambda emit, ind, table: render.notional_change(emit, ind, tag, named, terms, table),
+        parties,
+        source=source,
+        message_id=message_id,
+        at=at,
+        ccp=ccp,
+        correlation_id=correlation_id,
+        sequence=sequence,
+    )
 
 
 def request_amendment(
@@ -135,22 +162,17 @@ def request_amendment(
 ) -> bytes:
     """``requestConfirmation`` carrying ``amendment``: the trade as amended (``terms.amended``, naming the
     cleared trade by ``source``'s own trade id), between ``parties``, on one line."""
-
-    def body(emit: Emit, ind: str) -> None:
-        _header(emit, source=source, message_id=message_id, at=at, ccp=ccp)
-        emit("<isCorrection>false</isCorrection>")
-        correlation = text(xml_text(correlation_id or message_id, "correlationId", coded=True))
-        emit(
-            f'<correlationId correlationIdScheme="{schemes.CORRELATION_ID}">{correlation}</correlationId>'
-            f"<sequenceNumber>{sequence}</sequenceNumber>"
-        )
-        table = PartyTable()
-        for party in parties:
-            table.add(party)
-        render.amendment(emit, ind, terms, table, source=source)
-        render.party_elements(emit, ind, table)
-
-    return render.document("requestConfirmation", body, pretty=False)
+    return _event_request(
+        "requestConfirmation",
+        lambda emit, ind, table: render.amendment(emit, ind, terms, table, source=source),
+        parties,
+        source=source,
+        message_id=message_id,
+        at=at,
+        ccp=ccp,
+        correlation_id=correlation_id,
+        sequence=sequence,
+    )
 
 
 def request_declear(
@@ -166,34 +188,16 @@ def request_declear(
     sequence: int = 1,
 ) -> bytes:
     """``requestClearing`` carrying ``deClear``: take the trade ``named`` out of clearing, on one line."""
-
-    def body(emit: Emit, ind: str) -> None:
-        _header(emit, source=source, message_id=message_id, at=at, ccp=ccp)
-        emit("<isCorrection>false</isCorrection>")
-        correlation = text(xml_text(correlation_id or message_id, "correlationId", coded=True))
-        emit(
-            f'<correlationId correlationIdScheme="{schemes.CORRELATION_ID}">{correlation}</correlationId>'
-            f"<sequenceNumber>{sequence}</sequenceNumber>"
-        )
-        table = PartyTable()
-        for party in parties:
-            table.add(party)
-        render.de_clear(emit, ind, named, terms, table)
-        render.party_elements(emit, ind, table)
-
-    return render.document("requestClearing", body, pretty=False)
-
-
-def _header(emit: Emit, *, source: str, message_id: str, at: datetime, ccp: str) -> None:
-    mid = text(xml_text(message_id, "header.messageId", coded=True))
-    sent_by = text(xml_text(source, "header.sentBy", coded=True))
-    send_to = text(xml_text(ccp, "header.sendTo", coded=True))
-    created = timestamp_text(at, "header.creationTimestamp")
-    emit(
-        f'<header><messageId messageIdScheme="{schemes.MESSAGE_ID}">{mid}</messageId>'
-        f'<sentBy messageAddressScheme="{schemes.PARTICIPANT}">{sent_by}</sentBy>'
-        f'<sendTo messageAddressScheme="{schemes.PARTICIPANT}">{send_to}</sendTo>'
-        f"<creationTimestamp>{created}</creationTimestamp></header>"
+    return _event_request(
+        "requestClearing",
+        lambda emit, ind, table: render.de_clear(emit, ind, named, terms, table),
+        parties,
+        source=source,
+        message_id=message_id,
+        at=at,
+        ccp=ccp,
+        correlation_id=correlation_id,
+        sequence=sequence,
     )
 
 
@@ -210,19 +214,27 @@ def request_reference_update(
 ) -> bytes:
     """``requestTradeReferenceInformationUpdate``: the trade's id, then each party's new own id (``named``
     in that order), on one line."""
+    return _event_request(
+        "requestTradeReferenceInformationUpdate",
+        lambda emit, ind, table: render.trade_reference_information(emit, ind, named, table),
+        parties,
+        source=source,
+        message_id=message_id,
+        at=at,
+        ccp=ccp,
+        correlation_id=correlation_id,
+        sequence=sequence,
+    )
 
-    def body(emit: Emit, ind: str) -> None:
-        _header(emit, source=source, message_id=message_id, at=at, ccp=ccp)
-        emit("<isCorrection>false</isCorrection>")
-        correlation = text(xml_text(correlation_id or message_id, "correlationId", coded=True))
-        emit(
-            f'<correlationId correlationIdScheme="{schemes.CORRELATION_ID}">{correlation}</correlationId>'
-            f"<sequenceNumber>{sequence}</sequenceNumber>"
-        )
-        table = PartyTable()
-        for party in parties:
-            table.add(party)
-        render.trade_reference_information(emit, ind, named, table)
-        render.party_elements(emit, ind, table)
 
-    return render.document("requestTradeReferenceInformationUpdate", body, pretty=False)
+def _header(emit: Emit, *, source: str, message_id: str, at: datetime, ccp: str) -> None:
+    mid = text(xml_text(message_id, "header.messageId", coded=True))
+    sent_by = text(xml_text(source, "header.sentBy", coded=True))
+    send_to = text(xml_text(ccp, "header.sendTo", coded=True))
+    created = timestamp_text(at, "header.creationTimestamp")
+    emit(
+        f'<header><messageId messageIdScheme="{schemes.MESSAGE_ID}">{mid}</messageId>'
+        f'<sentBy messageAddressScheme="{schemes.PARTICIPANT}">{sent_by}</sentBy>'
+        f'<sendTo messageAddressScheme="{schemes.PARTICIPANT}">{send_to}</sendTo>'
+        f"<creationTimestamp>{created}</creationTimestamp></header>"
+    )
