@@ -284,8 +284,10 @@ async def test_a_member_fix_session_receives_the_statuses(
         reader, writer = await asyncio.open_connection("127.0.0.1", r.gateway.ops.port)
         writer.write(b"GET /healthz HTTP/1.1\r\nAuthorization: Bearer gw-ops-token\r\n\r\n")
         await writer.drain()
-        body = (await reader.read()).partition(b"\r\n\r\n")[2]
+        raw = await reader.read()
         writer.close()
+        body = raw.partition(b"\r\n\r\n")[2]
+        assert body, f"/healthz answered {raw!r}"  # once seen empty under load: say what came instead
         fix_health = json.loads(body)["components"]["fix"]
         assert fix_health["state"] == "up"
         assert f"{r.bank_a}FIX (logged out)" in fix_health["detail"]
