@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 import typer
+from sqlalchemy.ext.asyncio import AsyncEngine
 from typer._click.core import Context
 from typer.core import TyperGroup
 
@@ -81,6 +82,16 @@ def _print(rows: list[dict[str, Any]], columns: list[str], as_json: bool, as_csv
         emit(rows, False, columns)
 
 
+async def _check_member(engine: AsyncEngine, member: str | None) -> None:
+    """An unknown ``--member`` is REF_UNKNOWN_MEMBER, never an empty list."""
+    if member is None:
+        return
+    from gateway.admin.reference import known_member
+
+    async with engine.connect() as conn:
+        await known_member(conn, member, "--member")
+
+
 def _day(value: str) -> Any:
     from gateway.cli.cmd_eod import parse_date
 
@@ -104,6 +115,7 @@ def vm(
 
         engine = await open_db(db)
         try:
+            await _check_member(engine, member)
             async with SqlClearingStore(engine).read() as uow:
                 rows = await uow.eod.vm(day, member)
         finally:
@@ -160,6 +172,7 @@ def pai(
 
         engine = await open_db(db)
         try:
+            await _check_member(engine, member)
             async with SqlClearingStore(engine).read() as uow:
                 figures = await uow.eod.pai(day, member)
         finally:
