@@ -149,20 +149,28 @@ class EodTimer:
     """Runs end of day once per business date, at the first tick after the close (``ClearingService.run``).
 
     Another process holding the day's lock: tried again at the next tick (that run finished, this one finds
-    every step done). A step refused (a missing fixing): tried again after ``retry_after``.
+    every step done). A step refused (a missing fixing): tried again after ``retry_after``. At its first
+    ticks, a run of the previous business day left unfinished is resumed first.
     """
 
     def __init__(self, retry_after: timedelta = timedelta(minutes=1)) -> None:
         self.finished: date | None = None
         self.retry_after = retry_after
         self._next_try: datetime | None = None
+        self._earlier_checked = False
 
     async def tick(self, svc: ClearingContext) -> EodReport | None:
         now = svc.clock.now()
         today = now.astimezone(svc.hours.tz).date()
-        if today == self.finished or not svc.hours.is_business_day(today) or now < svc.hours.close_of(today):
-            return None
         if self._next_try is not None and now < self._next_try:
+            return None
+        if not self._earlier_checked:
+            earlier = await self._resume_earlier(svc, today)
+            if earlier is not None:
+                if earlier.failed is not None:
+                    self._next_try = now + self.retry_after
+                return earlier
+        if today == self.finished or not svc.hours.is_business_day(today) or now < svc.hours.close_of(today):
             return None
         report = await end_of_day(svc, today, drain=False, resume=True)
         if report.busy:
@@ -173,6 +181,21 @@ class EodTimer:
         if report.failures:
             log.error("clearing.eod_failures", business_date=str(today), failures=len(report.failures))
         self.finished, self._next_try = today, None
+        return report
+
+    async def _resume_earlier(self, svc: ClearingContext, today: date) -> EodReport | None:
+        """The previous business day's run, if one was started and not finished (the process died that
+        evening and starts again the next day): resumed before anything else."""
+        earlier = _previous_business_day(svc, today)
+        async with svc.store.read() as uow:
+            steps = await uow.eod.steps(earlier)
+        finished = {s.step for s in steps if s.state in FINISHED}
+        if not steps or finished >= set(STEPS):
+            self._earlier_checked = True
+            return None
+        report = await end_of_day(svc, earlier, drain=False, resume=True)
+        if not report.busy and report.failed is None:
+            self._earlier_checked = True
         return report
 
 

@@ -373,3 +373,98 @@ async def test_a_missing_fixing_stops_the_run_at_pai_naming_index_and_date(
     assert states["vm"] == ("done", None)
     assert await rows(node.engine, t.price_alignment_interest) == []
     assert len(await rows(node.engine, t.variation_margin)) == 4  # VM stands; PAI waits for the fixing
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.postgres
+async def test_a_run_killed_inside_a_step_is_resumed_to_the_tables_of_a_whole_run(
+    nodes: Callable[[str], Node], pg_url: str, tmp_path: Path
+) -> None:
+    import os
+    import signal
+    import sys
+
+    first = nodes("node-1")
+    await trade_day_one(first)
+    rates_file = tmp_path / "overnight.csv"
+    rates_file.write_text(FIXINGS)
+    victim = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.clearing.eod_victim",
+        pg_url,
+        str(rates_file),
+        cwd=REPO,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    try:
+        assert victim.stdout is not None
+        line = await asyncio.wait_for(victim.stdout.readline(), 60)
+        assert line.strip() == b"vm-open"
+        victim.send_signal(signal.SIGKILL)  # inside the VM step, its transaction open
+        assert await asyncio.wait_for(victim.wait(), 30) == -signal.SIGKILL
+    finally:
+        if victim.returncode is None:
+            victim.kill()
+            await victim.wait()
+    states = {r[1]: (r[2], r[5]) for r in await rows(first.engine, t.eod_runs, t.eod_runs.c.step)}
+    assert states["vm"] == ("running", "victim")
+    assert states["revalue"] == ("done", "victim")
+
+    first.service.clock.advance(AFTER_CLOSE)
+    second = nodes("node-2")  # the process started again: the server released the dead one's lock
+    stop = asyncio.Event()
+    runner = asyncio.create_task(second.service.run(stop, poll_seconds=0.01, end_of_day_at_close=True))
+    try:
+        found = await wait_for(second.engine, WED)
+    finally:
+        stop.set()
+        await runner
+    assert {r.step: r.owner for r in found} == {
+        "refuse": "victim",
+        "mature": "victim",
+        "revalue": "victim",
+        "vm": "node-2",
+        "pai": "node-2",
+    }
+    resumed = await snapshot(second.engine)
+    assert await vm_by_member(second.engine, WED) == {m: expected_npv(m, WED) for m in ("BANKA", "BANKB")}
+
+    await nodes("node-3").service.end_of_day(WED)  # the whole day again: the same tables
+    assert await snapshot(second.engine) == resumed
+
+
+@pytest.mark.postgres
+async def test_a_run_left_unfinished_in_the_evening_is_resumed_at_the_next_start(
+    nodes: Callable[[str], Node],
+) -> None:
+    first = nodes("node-1")
+    await trade_day_one(first)
+    first.service.clock.advance(AFTER_CLOSE)
+    with pytest.raises(RuntimeError):
+        await eod.end_of_day(first.service, WED, steps={**eod.STEP_FUNCTIONS, "revalue": _dies})
+    first.service.clock.advance(timedelta(hours=11, minutes=30))  # Thursday 09:00: open, before the close
+    second = nodes("node-2")
+    stop = asyncio.Event()
+    runner = asyncio.create_task(second.service.run(stop, poll_seconds=0.01, end_of_day_at_close=True))
+    try:
+        found = await wait_for(second.engine, WED)
+        await asyncio.sleep(0.1)
+    finally:
+        stop.set()
+        await runner
+    assert {r.step: r.owner for r in found} == {
+        "refuse": "node-1",
+        "mature": "node-1",
+        "revalue": "node-2",
+        "vm": "node-2",
+        "pai": "node-2",
+    }
+    assert await vm_by_member(second.engine, WED) == {m: expected_npv(m, WED) for m in ("BANKA", "BANKB")}
+    async with second.engine.connect() as conn:  # Thursday's own end of day waits for Thursday's close
+        thursday = list(await conn.execute(select(t.eod_runs).where(t.eod_runs.c.business_date == THU)))
+    assert thursday == []
