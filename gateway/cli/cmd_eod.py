@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from gateway.cli.app import app
+from gateway.cli.app import app, bench_app
 from gateway.cli.audit import OperatorOption, audited
 from gateway.cli.cmd_admin import SettingsOption, emit, open_db
 from gateway.cli.kit import DEFAULT_DB, DbOption, JsonOption, MarketAlias, MarketDataOption, pick
@@ -125,3 +125,24 @@ def eod(
         or result["busy"]
     ):
         raise typer.Exit(1)
+
+
+@bench_app.command("eod")
+def bench_eod(
+    trades: Annotated[
+        int, typer.Option(min=1, help="Synthetic AUD swaps cleared before the two days.")
+    ] = 1000,
+    members: Annotated[int, typer.Option(min=2, help="Members the trades are spread over.")] = 10,
+    db: Annotated[
+        str | None, typer.Option("--db", help="Database URL (empty or migrated); without it, a SQLite file.")
+    ] = None,
+) -> None:
+    """Clear --trades swaps, then two ends of day (revaluation, NPV history, VM, PAI): each step's time and
+    the peak memory, as JSON (``tools/bench/eod.py``)."""
+    import json
+
+    from gateway.cli.running import run
+    from tools.bench.eod import run_bench
+
+    result = run(lambda: run_bench(trades=trades, members=members, db_url=db))
+    typer.echo(json.dumps(result, indent=2, default=str))
