@@ -141,8 +141,12 @@ def bench_eod(
     the peak memory, as JSON (``tools/bench/eod.py``)."""
     import json
 
+    from gateway.cli.kit import check_db_url
     from gateway.cli.running import run
     from tools.bench.eod import run_bench
+
+    if db is not None:
+        check_db_url(db)
 
     result = run(lambda: run_bench(trades=trades, members=members, db_url=db))
     typer.echo(json.dumps(result, indent=2, default=str))
