@@ -51,6 +51,7 @@ from gateway.logs import event
 from gateway.ops.health import Health, State
 from gateway.ops.http import OpsServer, Probe
 from gateway.ops.metrics import Metrics
+from gateway.refdata.overnight import CsvOvernightRates
 from gateway.rules.products import ProductTable
 from gateway.rules.settings import ClearingSettings
 from gateway.store.clearing_store import SqlClearingStore
@@ -192,7 +193,10 @@ class Gateway:
 
         try:
             async with asyncio.TaskGroup() as tg:
-                tg.create_task(self.clearing.run(stop, poll_seconds=1.0), name="pipeline")
+                tg.create_task(
+                    self.clearing.run(stop, poll_seconds=1.0, end_of_day_at_close=self.config.eod.at_close),
+                    name="pipeline",
+                )
                 tg.create_task(intake.run(), name="mqtt-intake")
                 tg.create_task(self.reference.run(self.reference_every_s()), name="reference-data")
                 tg.create_task(publisher.run(), name="mqtt-publisher")
@@ -235,6 +239,19 @@ def credit_checker(config: GatewayConfig) -> CreditChecker:
     except GatewayError as exc:
         raise StartupError(
             "[risk] market_data_dir", f"market data in {directory} cannot be used: {exc}"
+        ) from None
+
+
+def overnight_rates(config: GatewayConfig) -> CsvOvernightRates | None:
+    """PAI's overnight fixings from ``[eod] overnight_rates``, read once at start (None: no PAI)."""
+    path = config.eod.overnight_rates
+    if path is None:
+        return None
+    try:
+        return CsvOvernightRates.load(path)
+    except GatewayError as exc:
+        raise StartupError(
+            "[eod] overnight_rates", f"overnight rates in {path} cannot be used: {exc}"
         ) from None
 
 
@@ -346,6 +363,7 @@ async def open_gateway(
             mqtt_port = broker.port
             health.up("broker", f"embedded on {config.mqtt.host}:{mqtt_port}")
         checker = credit if credit is not None else credit_checker(config)
+        overnight = overnight_rates(config)
         clearing = ClearingService(
             engine,
             checker,
@@ -355,6 +373,7 @@ async def open_gateway(
             is_venue=sources.is_venue,
             is_approved_source=sources.is_approved,
             store=SqlClearingStore(engine),
+            overnight_rates=overnight,
         )
         acl_feed = AclFeed(broker, config.mqtt, config.data_dir)
         acl_feed.apply(sources.sources)

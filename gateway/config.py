@@ -178,6 +178,14 @@ class ClearingConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class EodConfig:
+    """End of day run by ``serve`` at the close, and where PAI's overnight fixings come from."""
+
+    at_close: bool = True  # the service runs end of day once per business date after the close
+    overnight_rates: Path | None = None  # CSV index,date,rate_percent (gateway/refdata/overnight.py)
+
+
+@dataclass(frozen=True, slots=True)
 class LoggingConfig:
     """How ``serve`` logs to stderr (``--log-format`` / CLEARING_LOG_FORMAT and ``--log-level`` win)."""
 
@@ -200,6 +208,7 @@ class GatewayConfig:
     publish: PublishConfig = field(default_factory=PublishConfig)
     fpml: FpmlConfig = field(default_factory=FpmlConfig)
     risk: RiskConfig = field(default_factory=RiskConfig)
+    eod: EodConfig = field(default_factory=EodConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
 
 
@@ -449,6 +458,15 @@ def config_from_dict(data: Mapping[str, Any], *, base: Path | None = None) -> Ga
     )
     r.finish()
 
+    e = root.table("eod")
+    eod = EodConfig(
+        at_close=e.boolean("at_close", EodConfig().at_close),
+        overnight_rates=e.optional_path("overnight_rates", base),
+    )
+    if eod.overnight_rates is not None and not eod.overnight_rates.is_file():
+        raise ConfigError(e.key("overnight_rates"), f"no such file: {eod.overnight_rates}")
+    e.finish()
+
     lg = root.table("logging")
     dl = LoggingConfig()
     try:
@@ -473,6 +491,7 @@ def config_from_dict(data: Mapping[str, Any], *, base: Path | None = None) -> Ga
         publish=publish,
         fpml=fpml,
         risk=risk,
+        eod=eod,
         logging=log_cfg,
     )
 

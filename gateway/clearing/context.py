@@ -16,6 +16,7 @@ from typing import Protocol
 
 from gateway.clearing import decide
 from gateway.clearing.credit import CreditChecker
+from gateway.clearing.margin_cycle import OvernightRates
 from gateway.clearing.ports import ClearingStore, StatusUpdate, Submission, UnitOfWork
 from gateway.clock import Clock
 from gateway.domain.trade import Trade
@@ -41,6 +42,8 @@ class ClearingContext(Protocol):
     submit_queue: list[tuple[Submission, asyncio.Future[StatusUpdate]]]
     trades_seen: OrderedDict[int, Trade]
     is_approved_source: Callable[[str], bool]
+    eod_owner: str  # who runs end of day, as ``eod_runs`` records it
+    overnight_rates: OvernightRates | None  # PAI's rates; None: no PAI
 
     def writing(self, *, outbox: bool = True) -> AbstractAsyncContextManager[UnitOfWork]: ...
 

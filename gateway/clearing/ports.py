@@ -14,6 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
+from gateway.clearing.eod_ports import EodRepository
 from gateway.domain.clearing import (
     Affirmation,
     Channel,
@@ -51,6 +52,7 @@ __all__ = [
     "ClearingStore",
     "CreditDecision",
     "DeliveryChannel",
+    "EodRepository",
     "EventPort",
     "EventRepository",
     "EventRequest",
@@ -398,6 +400,9 @@ class UnitOfWork(Protocol):
     @property
     def events(self) -> EventRepository: ...
 
+    @property
+    def eod(self) -> EodRepository: ...
+
 
 class ClearingStore(Protocol):
     """Where the clearing core keeps its state: ``async with store.begin() as uow`` commits on success and
@@ -409,6 +414,11 @@ class ClearingStore(Protocol):
 
     async def mark_delivered(self, ids: Sequence[int], at: datetime) -> None:
         """Outbox items delivered, in a transaction of their own (the cheapest the store has)."""
+        ...
+
+    def eod_lock(self, business_date: date) -> AbstractAsyncContextManager[bool]:
+        """Held while one end of day of ``business_date`` runs: True if this caller got it, False if another
+        process (or task) holds it. Released on exit, and by the database if the process dies."""
         ...
 
     def oversized(self, sub: Submission) -> list[Issue]:

@@ -14,6 +14,9 @@ pre-trade credit check in ``pretrade``. Everything is read and written through a
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
+import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
@@ -25,7 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.clearing import clearing_pass, decide, eod, pretrade, receipt, trade_events
 from gateway.clearing.credit import CreditChecker
-from gateway.clearing.eod import EodReport
+from gateway.clearing.eod import EodReport, EodTimer
+from gateway.clearing.margin_cycle import OvernightRates
 from gateway.clearing.ports import (
     Affirmation,
     ClearingPort,
@@ -84,6 +88,8 @@ class ClearingService:
         is_venue: Callable[[str], bool] | None = None,
         is_approved_source: Callable[[str], bool] | None = None,
         store: ClearingStore,
+        overnight_rates: OvernightRates | None = None,
+        eod_owner: str | None = None,
     ) -> None:
         self._engine = engine
         self.store: ClearingStore = store
@@ -111,6 +117,9 @@ class ClearingService:
         self.trades_seen: OrderedDict[int, Trade] = OrderedDict()
         self.cleared_seen: OrderedDict[int, tuple[Trade, Trade]] = OrderedDict()
         self._outbox_watchers: list[asyncio.Event] = []
+        # end of day: PAI's overnight fixings (None: no PAI), and the name eod_runs records this process by
+        self.overnight_rates = overnight_rates
+        self.eod_owner = eod_owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
     @property
     def engine(self) -> AsyncEngine:
@@ -226,9 +235,10 @@ class ClearingService:
         """Process every submission that is due now; returns how many were processed."""
         return await clearing_pass.drain(self, batch)
 
-    async def end_of_day(self, business_date: date, *, drain: bool = True) -> EodReport:
-        """Refuse every trade of ``business_date`` (or earlier) not registered, backloads excepted."""
-        return await eod.end_of_day(self, business_date, drain=drain)
+    async def end_of_day(self, business_date: date, *, drain: bool = True, resume: bool = False) -> EodReport:
+        """The end of day of ``business_date`` (``eod.end_of_day``): refusals, maturities, revaluation with
+        the NPV history, VM and PAI; ``resume``: the steps already finished are not run again."""
+        return await eod.end_of_day(self, business_date, drain=drain, resume=resume)
 
     async def revalue(self, business_date: date) -> RevaluationReport:
         """Value every live cleared trade and rebuild each account's P&L vector and margin."""
@@ -240,15 +250,16 @@ class ClearingService:
         """Process due work until ``stop`` is set: on every wake-up and at least every ``poll_seconds``.
 
         With ``end_of_day_at_close`` the loop also runs ``end_of_day`` once each business day, at the
-        first pass after the service closes (and again after a restart that evening; it is idempotent).
+        first pass after the service closes (``eod.EodTimer``): under the store's lock, so one process of
+        several on a database runs it; after a restart that evening it resumes where the last run stopped.
         """
-        last_eod: date | None = None
+        timer = EodTimer()
         while not stop.is_set():
             self.due_work.clear()  # before the pass: a submit during the pass wakes the next one at once
             try:
                 await self.drain()
                 if end_of_day_at_close:
-                    last_eod = await eod.end_of_day_if_closed(self, last_eod)
+                    await timer.tick(self)
             except Exception:  # a database outage must not end the loop; it retries at the next tick
                 log.exception("clearing.drain_failed")
             waiter = asyncio.ensure_future(self.due_work.wait())

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from gateway.cli.app import app
+from gateway.cli.app import app, bench_app
 from gateway.cli.audit import OperatorOption, audited
 from gateway.cli.cmd_admin import SettingsOption, emit, open_db
 from gateway.cli.kit import DEFAULT_DB, DbOption, JsonOption, MarketAlias, MarketDataOption, pick
@@ -21,7 +21,18 @@ def parse_date(value: str, name: str = "--date") -> date:
         raise typer.BadParameter(f"not an ISO date (YYYY-MM-DD): {value!r}", param_hint=name) from None
 
 
-_COLUMNS = ["business_date", "refused", "reservations_expired", "matured", "failures", "revaluation"]
+_COLUMNS = [
+    "business_date",
+    "refused",
+    "reservations_expired",
+    "matured",
+    "failures",
+    "revaluation",
+    "steps",
+    "vm_trades",
+    "pai_accounts",
+    "failed",
+]
 
 
 @app.command("eod")
@@ -33,26 +44,47 @@ def eod(
     market: MarketAlias = None,
     as_json: JsonOption = False,
     operator: OperatorOption = None,
+    overnight_rates: Annotated[
+        Path | None,
+        typer.Option(
+            "--overnight-rates",
+            help="CSV of overnight fixings (index,date,rate_percent) for the PAI.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Leave the steps already finished that day as they are.")
+    ] = False,
 ) -> None:
     """Refuse every pending trade of the day (backloads excepted) with LIFE_NOT_REGISTERED_BY_EOD.
 
-    With --market-data: process what is due first, and revalue every account after (NPV, margin)."""
+    With --market-data: process what is due first, revalue every account after (NPV, margin, NPV
+    history) and compute the day's variation margin; with --overnight-rates too, the PAI. Every step is
+    recorded in eod_runs; a service running end of day on the same database makes this one wait its turn
+    (exit 1, "busy")."""
     day = parse_date(business_date)
     market_dir: Path | None = pick("--market-data", market_data, "--market", market)
 
     async def body() -> dict[str, Any]:
         from gateway.clearing.risk_checker import RiskCreditChecker
         from gateway.clearing.service import ClearingService
+        from gateway.refdata.overnight import CsvOvernightRates
         from gateway.rules.settings import ClearingSettings
         from gateway.store.clearing_store import SqlClearingStore
 
         engine = await open_db(db)
         try:
             checker = None if market_dir is None else RiskCreditChecker.from_market_dir(market_dir)
+            rates = None if overnight_rates is None else CsvOvernightRates.load(overnight_rates)
             service = ClearingService(
-                engine, checker, settings=ClearingSettings.load(settings), store=SqlClearingStore(engine)
+                engine,
+                checker,
+                settings=ClearingSettings.load(settings),
+                store=SqlClearingStore(engine),
+                overnight_rates=rates,
             )
-            report = await service.end_of_day(day, drain=checker is not None)
+            report = await service.end_of_day(day, drain=checker is not None, resume=resume)
         finally:
             await engine.dispose()
         return {
@@ -68,10 +100,53 @@ def eod(
                 "trades_valued": report.revaluation.trades_valued,
                 "failures": [{"item": i, "error": e} for i, e in report.revaluation.failures],
             },
+            "steps": {step: state for step, state in report.steps},
+            "vm_trades": report.vm_trades,
+            "unvalued": list(report.unvalued),
+            "pai_accounts": report.pai_accounts,
+            "failed": None
+            if report.failed is None
+            else {"step": report.failed[0], "error": report.failed[1]},
+            "busy": report.busy,
         }
 
-    args = {"date": day.isoformat(), "market": None if market_dir is None else str(market_dir)}
+    args = {
+        "date": day.isoformat(),
+        "market": None if market_dir is None else str(market_dir),
+        "overnight_rates": None if overnight_rates is None else str(overnight_rates),
+        "resume": resume,
+    }
     result = audited(db, operator, "eod", args, body)
     emit(result, as_json, _COLUMNS)
-    if result["failures"] or (result["revaluation"] and result["revaluation"]["failures"]):
+    if (
+        result["failures"]
+        or (result["revaluation"] and result["revaluation"]["failures"])
+        or result["failed"]
+        or result["busy"]
+    ):
         raise typer.Exit(1)
+
+
+@bench_app.command("eod")
+def bench_eod(
+    trades: Annotated[
+        int, typer.Option(min=1, help="Synthetic AUD swaps cleared before the two days.")
+    ] = 1000,
+    members: Annotated[int, typer.Option(min=2, help="Members the trades are spread over.")] = 10,
+    db: Annotated[
+        str | None, typer.Option("--db", help="Database URL (empty or migrated); without it, a SQLite file.")
+    ] = None,
+) -> None:
+    """Clear --trades swaps, then two ends of day (revaluation, NPV history, VM, PAI): each step's time and
+    the peak memory, as JSON (``tools/bench/eod.py``)."""
+    import json
+
+    from gateway.cli.kit import check_db_url
+    from gateway.cli.running import run
+    from tools.bench.eod import run_bench
+
+    if db is not None:
+        check_db_url(db)
+
+    result = run(lambda: run_bench(trades=trades, members=members, db_url=db))
+    typer.echo(json.dumps(result, indent=2, default=str))

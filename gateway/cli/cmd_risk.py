@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from gateway.cli.app import app, bench_app
+from gateway.cli.cmd_margin import margin_app
 from gateway.cli.kit import JsonOption, sub_app
 
 if TYPE_CHECKING:
@@ -199,7 +200,7 @@ _MARGIN_FIGURES = [
 ]
 
 
-@app.command("margin")
+@margin_app.command("portfolio")
 def margin(
     files: FilesArg,
     market_data: MarketOpt,
@@ -210,7 +211,9 @@ def margin(
     config: ConfigOpt = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Initial margin of the portfolio of these trades seen from ACCOUNT's side."""
+    """Initial margin of the portfolio of these trades seen from ACCOUNT's side.
+
+    (``margin vm`` and ``margin pai`` list the day's variation margin and price alignment interest.)"""
     from gateway.domain.enums import AccountType
     from gateway.domain.errors import GatewayError
 

@@ -133,6 +133,8 @@ class ReasonCode(StrEnum):
     MD_UNKNOWN_CURVE = "MD_UNKNOWN_CURVE"
     MD_MISSING_PILLAR = "MD_MISSING_PILLAR"
     MD_NOT_A_NUMBER = "MD_NOT_A_NUMBER"
+    MD_MISSING_OVERNIGHT_RATE = "MD_MISSING_OVERNIGHT_RATE"  # no fixing of an overnight index on a date
+    MD_NO_OVERNIGHT_INDEX = "MD_NO_OVERNIGHT_INDEX"  # a currency without a known overnight index (PAI)
     # Reconciliation input
     RECON_INPUT_ERROR = "RECON_INPUT_ERROR"
     # The embedded MQTT broker
@@ -417,6 +419,12 @@ REASONS: dict[ReasonCode, ReasonInfo] = {
         L.MARKET_DATA, "MissingPillar", 99, 99, "a curve lacks a pillar that the rest of the data has"
     ),
     ReasonCode.MD_NOT_A_NUMBER: _R(L.MARKET_DATA, "NotANumber", 99, 99, "a rate is missing, NaN or infinite"),
+    ReasonCode.MD_MISSING_OVERNIGHT_RATE: _R(
+        L.MARKET_DATA, "MissingOvernightRate", 99, 99, "no fixing of the overnight index on that date"
+    ),
+    ReasonCode.MD_NO_OVERNIGHT_INDEX: _R(
+        L.MARKET_DATA, "NoOvernightIndex", 99, 99, "no overnight index is known for the currency"
+    ),
     ReasonCode.RECON_INPUT_ERROR: _R(L.RECON, "InputError", 99, 99, "input row cannot be read"),
     ReasonCode.MQTT_NOT_AUTHENTICATED: _R(
         L.BROKER, "NotAuthenticated", 3, 99, "anonymous, unknown user or wrong password: connection refused"

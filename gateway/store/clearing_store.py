@@ -15,8 +15,11 @@ from contextlib import asynccontextmanager
 from datetime import date, datetime
 from decimal import Decimal
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from gateway.clearing.eod_ports import EodStepRow, StepState
+from gateway.clearing.margin_cycle import AccountKey, FeePaid, PaiFigure, TradeDay, TradeVm
 from gateway.domain.clearing import (
     DeliveryChannel,
     EventRequest,
@@ -40,7 +43,7 @@ from gateway.domain.workflow import (
 )
 from gateway.refdata.figures import MemberFigures, RiskRow
 from gateway.refdata.model import Member
-from gateway.store import cleared_repo, events_repo, status_repo
+from gateway.store import cleared_repo, eod_repo, events_repo, status_repo
 from gateway.store import clearing_repo as repo
 from gateway.store import refdata_repo as ref
 from gateway.store.engine import reading
@@ -321,6 +324,46 @@ class SqlAccounts:
         return await ref.expire_reservations(self._conn, business_date)
 
 
+class SqlEod:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def steps(self, business_date: date) -> list[EodStepRow]:
+        return await eod_repo.steps(self._conn, business_date)
+
+    async def start_step(self, business_date: date, step: str, owner: str, at: datetime) -> None:
+        await eod_repo.start_step(self._conn, business_date, step, owner, at)
+
+    async def finish_step(
+        self, business_date: date, step: str, state: StepState, at: datetime, detail: str | None
+    ) -> None:
+        await eod_repo.finish_step(self._conn, business_date, step, state, at, detail)
+
+    async def put_npvs(self, business_date: date, npvs: Sequence[tuple[str, Decimal, str]]) -> None:
+        await eod_repo.put_npvs(self._conn, business_date, npvs)
+
+    async def vm_inputs(self, business_date: date) -> list[TradeDay]:
+        return await eod_repo.vm_inputs(self._conn, business_date)
+
+    async def fees(self, start: datetime, end: datetime) -> list[FeePaid]:
+        return await eod_repo.fees(self._conn, start, end)
+
+    async def put_vm(self, business_date: date, rows: Sequence[TradeVm]) -> None:
+        await eod_repo.put_vm(self._conn, business_date, rows)
+
+    async def vm(self, business_date: date, member_id: str | None = None) -> list[TradeVm]:
+        return await eod_repo.vm(self._conn, business_date, member_id)
+
+    async def vm_balances(self, business_date: date) -> dict[AccountKey, Decimal]:
+        return await eod_repo.vm_balances(self._conn, business_date)
+
+    async def put_pai(self, business_date: date, figures: Sequence[PaiFigure]) -> None:
+        await eod_repo.put_pai(self._conn, business_date, figures)
+
+    async def pai(self, business_date: date, member_id: str | None = None) -> list[PaiFigure]:
+        return await eod_repo.pai(self._conn, business_date, member_id)
+
+
 class SqlUnitOfWork:
     """One transaction's connection, seen through the five repositories."""
 
@@ -331,6 +374,7 @@ class SqlUnitOfWork:
         self._cleared = SqlCleared(conn)
         self._accounts = SqlAccounts(conn)
         self._events = SqlEvents(conn)
+        self._eod = SqlEod(conn)
 
     @property
     def submissions(self) -> SqlSubmissions:
@@ -351,6 +395,10 @@ class SqlUnitOfWork:
     @property
     def events(self) -> SqlEvents:
         return self._events
+
+    @property
+    def eod(self) -> SqlEod:
+        return self._eod
 
 
 class SqlClearingStore:
@@ -383,5 +431,36 @@ class SqlClearingStore:
         async with self.begin() as uow:
             await uow.statuses.mark_delivered(ids, at)
 
+    @asynccontextmanager
+    async def eod_lock(self, business_date: date) -> AsyncIterator[bool]:
+        """PostgreSQL: a session advisory lock on its own connection (every process on the database sees
+        it; the server drops it if the process dies). SQLite, one process by design: a flag per database."""
+        if self.engine.dialect.name == "postgresql":
+            async with self.engine.connect() as conn:
+                await conn.execution_options(isolation_level="AUTOCOMMIT")
+                key = {"kind": _EOD_LOCK, "day": business_date.toordinal()}
+                got = bool(
+                    (await conn.execute(text("SELECT pg_try_advisory_lock(:kind, :day)"), key)).scalar()
+                )
+                try:
+                    yield got
+                finally:
+                    if got:
+                        await conn.execute(text("SELECT pg_advisory_unlock(:kind, :day)"), key)
+            return
+        held = (str(self.engine.url), business_date)
+        if held in _SQLITE_EOD_HELD:
+            yield False
+            return
+        _SQLITE_EOD_HELD.add(held)
+        try:
+            yield True
+        finally:
+            _SQLITE_EOD_HELD.discard(held)
+
     def oversized(self, sub: Submission) -> list[Issue]:
         return repo.oversized(sub)
+
+
+_EOD_LOCK = 0x454F44  # the advisory lock's first key ("EOD"); the second is the business date's ordinal
+_SQLITE_EOD_HELD: set[tuple[str, date]] = set()

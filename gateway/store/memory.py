@@ -42,6 +42,7 @@ from gateway.store.memory_books import (
     SubmissionRecord,
     ccp_id,
 )
+from gateway.store.memory_eod import MemoryEod
 from gateway.store.memory_events import MemoryEvents
 
 
@@ -54,6 +55,7 @@ class MemoryUnitOfWork:
         self._cleared = MemoryCleared(state)
         self._accounts = MemoryAccounts(state)
         self._events = MemoryEvents(state, ids)
+        self._eod = MemoryEod(state)
 
     @property
     def submissions(self) -> MemoryUnitOfWork:
@@ -74,6 +76,10 @@ class MemoryUnitOfWork:
     @property
     def events(self) -> MemoryEvents:
         return self._events
+
+    @property
+    def eod(self) -> MemoryEod:
+        return self._eod
 
     # ------------------------------------------------------------ submissions
 
@@ -456,6 +462,7 @@ class MemoryClearingStore:
         self._state = State()
         self._ids = Ids()
         self._lock = asyncio.Lock()
+        self._eod_held: set[date] = set()
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[MemoryUnitOfWork]:
@@ -471,6 +478,18 @@ class MemoryClearingStore:
     async def mark_delivered(self, ids: Sequence[int], at: datetime) -> None:
         async with self.begin() as uow:
             await uow.mark_delivered(ids, at)
+
+    @asynccontextmanager
+    async def eod_lock(self, business_date: date) -> AsyncIterator[bool]:
+        """One end of day of a date at a time in this store (it lives in one process)."""
+        if business_date in self._eod_held:
+            yield False
+            return
+        self._eod_held.add(business_date)
+        try:
+            yield True
+        finally:
+            self._eod_held.discard(business_date)
 
     def oversized(self, sub: Submission) -> list[Issue]:
         return oversized(sub)  # the same limits as the SQL store, so both refuse the same submissions

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
+from gateway.clearing.eod_ports import EodStepRow
+from gateway.clearing.margin_cycle import AccountKey, PaiFigure, TradeVm
 from gateway.domain.clearing import Position
 from gateway.domain.enums import ClearingStatusCode, PositionStatus
 from gateway.domain.errors import Issue
@@ -79,6 +81,12 @@ class State:
     risk: dict[tuple[str, str], RiskRow] = field(default_factory=dict)
     reservations: dict[tuple[str, str], ReservationRecord] = field(default_factory=dict)
     events: dict[int, StoredEvent] = field(default_factory=dict)
+    event_at: dict[int, datetime] = field(default_factory=dict)  # when each event was taken
+    # end of day (gateway/store/memory_eod.py): steps by (date, step); NPVs and VM by (trade, date); PAI
+    eod_steps: dict[tuple[date, str], EodStepRow] = field(default_factory=dict)
+    npvs: dict[tuple[str, date], tuple[Decimal, str]] = field(default_factory=dict)
+    vm: dict[tuple[str, date], TradeVm] = field(default_factory=dict)
+    pai: dict[tuple[date, AccountKey], PaiFigure] = field(default_factory=dict)
 
     def copy(self) -> State:
         return State(
@@ -91,6 +99,11 @@ class State:
             dict(self.risk),
             dict(self.reservations),
             dict(self.events),
+            dict(self.event_at),
+            dict(self.eod_steps),
+            dict(self.npvs),
+            dict(self.vm),
+            dict(self.pai),
         )
 
 

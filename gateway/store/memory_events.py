@@ -36,4 +36,5 @@ class MemoryEvents:
         note = EventNote(next(self._ids.event), request.terms, outcome, ccp_trade_ids, cleared, effect)
         stored = StoredEvent(note, submission_id, request.source, request.message_id, request.correlation_id)
         self.s.events[note.event_id] = stored
+        self.s.event_at[note.event_id] = at
         return stored

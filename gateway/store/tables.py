@@ -269,6 +269,61 @@ trade_events = Table(
     UniqueConstraint("source", "message_id"),
 )
 
+# The daily margin cycle (migration 0012_eod_cycle): each end of day's progress by step, the NPV of every
+# cleared trade side at each end of day, its variation margin, and the price alignment interest per account.
+eod_runs = Table(
+    "eod_runs",
+    metadata,
+    Column("business_date", Date, primary_key=True),
+    Column("step", String(16), primary_key=True),
+    Column("state", String(12), nullable=False),  # running, done, skipped, failed
+    Column("started_at", UtcDateTime(), nullable=False),
+    Column("finished_at", UtcDateTime(), nullable=True),
+    Column("owner", String(128), nullable=False),  # the process that ran the step (host:pid:instance)
+    Column("detail", Text, nullable=True),  # why a step was skipped or failed, what it left out
+)
+
+npv_history = Table(
+    "npv_history",
+    metadata,
+    Column("ccp_trade_id", String(40), ForeignKey("cleared_trades.ccp_trade_id"), primary_key=True),
+    Column("business_date", Date, primary_key=True),
+    Column("npv", ExactDecimal(), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Index("ix_npv_history_business_date", "business_date"),
+)
+
+variation_margin = Table(
+    "variation_margin",
+    metadata,
+    Column("business_date", Date, primary_key=True),
+    Column("ccp_trade_id", String(40), ForeignKey("cleared_trades.ccp_trade_id"), primary_key=True),
+    Column("member_id", String(64), nullable=False),
+    Column("account_id", String(64), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("npv", ExactDecimal(), nullable=False),
+    Column("previous_npv", ExactDecimal(), nullable=False),
+    Column("payments", ExactDecimal(), nullable=False),
+    Column("vm", ExactDecimal(), nullable=False),
+    Index("ix_variation_margin_trade", "ccp_trade_id", "business_date"),
+    Index("ix_variation_margin_account", "member_id", "account_id", "currency", "business_date"),
+)
+
+price_alignment_interest = Table(
+    "price_alignment_interest",
+    metadata,
+    Column("business_date", Date, primary_key=True),
+    Column("member_id", String(64), primary_key=True),
+    Column("account_id", String(64), primary_key=True),
+    Column("currency", String(3), primary_key=True),
+    Column("balance", ExactDecimal(), nullable=False),
+    Column("overnight_index", String(16), nullable=False),
+    Column("rate", ExactDecimal(), nullable=False),
+    Column("days", Integer, nullable=False),
+    Column("basis", Integer, nullable=False),
+    Column("amount", ExactDecimal(), nullable=False),
+)
+
 # The view ``ccp_positions`` (the standard position layout read by clearing-recon --db) over
 # ``cleared_trades`` is created by the migrations.
 

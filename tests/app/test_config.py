@@ -109,6 +109,9 @@ def test_fix_on_every_interface_needs_tls_or_an_explicit_plaintext_flag() -> Non
         ({"mqtt": {"read_thread": 1}}, "mqtt.read_thread", "true or false"),
         ({"publish": {"idle_poll_max_ms": 0}}, "publish.idle_poll_max_ms", "between 1 and 600000"),
         ({"fix": {"member_refresh_s": -1}}, "fix.member_refresh_s", "between 0 and 3600"),
+        ({"eod": {"at_close": "yes"}}, "eod.at_close", "true or false"),
+        ({"eod": {"overnight_rates": "nowhere.csv"}}, "eod.overnight_rates", "no such file"),
+        ({"eod": {"at_open": True}}, "eod.at_open", "unknown key"),
     ],
 )
 def test_errors_name_the_key(doc: dict[str, object], key: str, fragment: str) -> None:
@@ -124,6 +127,16 @@ def test_relative_paths_are_taken_from_the_file(tmp_path: Path) -> None:
     assert cfg.data_dir == tmp_path / "state"
     assert cfg.fpml.schema_dir == tmp_path / "xsd"
     assert cfg.store.url == f"sqlite+aiosqlite:///{tmp_path / 'state' / 'gateway.db'}"
+
+
+def test_end_of_day_at_the_close_is_on_by_default_and_reads_its_rates_file(tmp_path: Path) -> None:
+    assert config_from_dict({}).eod.at_close is True
+    assert config_from_dict({}).eod.overnight_rates is None
+    (tmp_path / "fixings.csv").write_text("index,date,rate_percent\n")
+    (tmp_path / "g.toml").write_text('[eod]\nat_close = false\novernight_rates = "fixings.csv"\n')
+    cfg = load_config(tmp_path / "g.toml")
+    assert cfg.eod.at_close is False
+    assert cfg.eod.overnight_rates == tmp_path / "fixings.csv"
 
 
 def test_unreadable_and_invalid_files_are_reported(tmp_path: Path) -> None:

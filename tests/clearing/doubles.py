@@ -9,12 +9,14 @@ a fixed set of parallel rate shocks, and initial margin is the worst scenario lo
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
 from gateway.clearing.credit import MarginImpact
+from gateway.clearing.revaluation import AccountValuation
 from gateway.domain.enums import AccountType
-from gateway.domain.errors import GatewayError
+from gateway.domain.errors import GatewayError, Issue
 from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import Trade
 
@@ -70,3 +72,41 @@ class LinearMargin:
         before = _decode(pnl_before)
         after = [a + b for a, b in zip(before, self.trade_pnl(trade, party_id), strict=True)]
         return MarginImpact(worst_loss(after) - worst_loss(before), worst_loss(after), _encode(after))
+
+
+class SeriesMargin(LinearMargin):
+    """``LinearMargin`` that also values accounts at end of day (a ``PortfolioValuer``) from a hand-built
+    NPV series: on each date, a trade's NPV is ``per_million[date]`` per million of notional for the fixed
+    receiver, its opposite for the fixed payer. A date without a figure leaves the trade unvalued."""
+
+    def __init__(self, per_million: dict[date, Decimal]) -> None:
+        super().__init__()
+        self.per_million = per_million
+        self.valued: list[date] = []
+
+    def npv(self, trade: Trade, party_id: str, as_of: date) -> Decimal | None:
+        unit = self.per_million.get(as_of)
+        if unit is None:
+            return None
+        fixed = next(s for s in trade.streams if s.fixed_rate is not None)
+        sign = Decimal(1) if fixed.receiver == party_id else Decimal(-1)
+        return sign * unit * fixed.notional / Decimal(1_000_000)
+
+    def revalue_account(
+        self,
+        trades: Sequence[tuple[Trade, str]],
+        base_currency: str,
+        account_type: AccountType,
+        as_of: date,
+    ) -> AccountValuation:
+        self.valued.append(as_of)
+        total = [0.0] * len(SHOCKS_BP)
+        npvs: list[Decimal | None] = []
+        failures: list[tuple[int, Issue]] = []
+        for i, (trade, party) in enumerate(trades):
+            total = [a + b for a, b in zip(total, self.trade_pnl(trade, party), strict=True)]
+            value = self.npv(trade, party, as_of)
+            npvs.append(value)
+            if value is None:
+                failures.append((i, Issue(ReasonCode.RISK_UNPRICEABLE, "as_of", f"no NPV for {as_of}")))
+        return AccountValuation(_encode(total), worst_loss(total), tuple(npvs), tuple(failures))

@@ -1,0 +1,107 @@
+"""End-of-day benchmark: a book of synthetic AUD swaps cleared through the service, then two ends of day
+(the first VM is the NPV, the second the day's change) with revaluation on the risk engine over synthetic
+market data, NPV history, VM and PAI; the time of each step and the process's peak memory, as JSON."""
+
+from __future__ import annotations
+
+import random
+import resource
+import tempfile
+import time
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from gateway.admin.reference import ReferenceData, cash
+from gateway.clearing import eod
+from gateway.clearing.ports import Channel, Submission
+from gateway.clearing.risk_checker import RiskCreditChecker
+from gateway.clearing.service import ClearingService
+from gateway.clock import FixedClock
+from gateway.domain import AccountType
+from gateway.refdata.model import Account, Member
+from gateway.refdata.overnight import CsvOvernightRates
+from gateway.store import open_store
+from gateway.store.clearing_store import SqlClearingStore
+from tools.bench.clearing import AS_OF, NOW, _lei, synthetic_trade
+
+DAYS = (date(2026, 1, 7), date(2026, 1, 8))
+
+
+def _timed(name: str, times: dict[str, float]) -> eod.Step:
+    step = eod.STEP_FUNCTIONS[name]
+
+    async def timed(svc: Any, run: Any) -> Any:
+        t0 = time.perf_counter()
+        try:
+            return await step(svc, run)
+        finally:
+            times[name] = round(time.perf_counter() - t0, 3)
+
+    return timed
+
+
+async def run_bench(*, trades: int, members: int, db_url: str | None, seed: int = 1) -> dict[str, Any]:
+    from gateway.blas import limit_blas_threads
+    from gateway.risk.market.synth import write_market
+
+    limit_blas_threads(1)  # as the service runs (config risk.blas_threads)
+    with tempfile.TemporaryDirectory(prefix="eod-bench-") as tmp:
+        market = Path(tmp) / "market"
+        write_market(market, AS_OF)
+        rates_file = Path(tmp) / "overnight.csv"
+        rates_file.write_text("index,date,rate_percent\n" + "".join(f"AONIA,{d},4.35\n" for d in DAYS))
+        url = db_url or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
+        engine = await open_store(url)
+        try:
+            clock = FixedClock(NOW)
+            service = ClearingService(
+                engine,
+                RiskCreditChecker.from_market_dir(market),
+                clock=clock,
+                store=SqlClearingStore(engine),
+                overnight_rates=CsvOvernightRates.load(rates_file),
+            )
+            admin = ReferenceData(engine, clock=clock)
+            for i in range(members):
+                mid = f"BM{i:02d}"
+                account = Account(mid, "HOUSE", AccountType.HOUSE, "AUD")
+                await admin.add_participant(Member(mid, mid, (_lei(i),), (f"{mid}_FIX",), (account,)))
+                await admin.lodge(mid, "HOUSE", cash("AUD", Decimal(10) ** 12))
+            rng = random.Random(seed)
+            stamp = f"{time.time_ns()}"
+            t0 = time.perf_counter()
+            for n in range(trades):
+                trade = synthetic_trade(rng, members, f"{stamp}-{n}")
+                await service.submit(
+                    Submission(Channel.MQTT_FPML, "BENCH", f"M-{stamp}-{n}", clock.now(), trade)
+                )
+            cleared = await service.drain()
+            book_s = time.perf_counter() - t0
+            days: dict[str, Any] = {}
+            for day in DAYS:
+                times: dict[str, float] = {}
+                steps = {name: _timed(name, times) for name in eod.STEPS}
+                s0 = time.perf_counter()
+                report = await eod.end_of_day(service, day, drain=False, steps=steps)
+                days[day.isoformat()] = {
+                    "total_s": round(time.perf_counter() - s0, 3),
+                    "steps_s": times,
+                    "vm_trade_sides": report.vm_trades,
+                    "pai_accounts": report.pai_accounts,
+                    "unvalued": len(report.unvalued),
+                    "failed": report.failed,
+                }
+        finally:
+            await engine.dispose()
+    return {
+        "benchmark": "eod",
+        "db": url.split(":", 1)[0],
+        "members": members,
+        "trades": trades,
+        "cleared": cleared,
+        "clear_book_s": round(book_s, 3),
+        "days": days,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
