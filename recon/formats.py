@@ -17,7 +17,7 @@ from typing import Any
 
 import polars as pl
 
-from gateway.domain.clearing import MEMBER_POSITIONS_VIEW, Position
+from gateway.domain.clearing import LIFECYCLE_COLUMNS, MEMBER_POSITIONS_VIEW, Position
 from gateway.domain.enums import PositionStatus
 from gateway.domain.errors import InputRejected
 from gateway.domain.file_formats import FileFormat, output_format
@@ -28,6 +28,10 @@ from recon.loader import LoadedBook, Side, load_book, normalise
 
 POSITIONS_VIEW = MEMBER_POSITIONS_VIEW  # the view --db reads: its open rows (status CLEARED) are the book
 POSITION_FORMATS = (FileFormat.CSV, FileFormat.PARQUET)
+# the CCP position file: the standard columns, then each side's lifecycle (docs/RECON_FORMATS.md)
+FILE_COLUMNS = (*POSITION_COLUMNS, *LIFECYCLE_COLUMNS)
+LIFECYCLE_NUMERIC = frozenset({"original_notional"})
+LIFECYCLE_DATES = frozenset({"last_event_date"})
 MEMBERS_TABLE = "members"  # the gateway's clearing members: a --member not in it is refused
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -54,16 +58,17 @@ def _text(value: Any) -> str | None:
 
 
 def positions_frame(rows: Iterable[Position] | Any) -> pl.DataFrame:
-    """Positions (dataclasses, a pandas or a polars frame) as a text frame in the standard column order."""
+    """Positions (dataclasses, a pandas or a polars frame) as a text frame in the standard column order,
+    then the lifecycle columns (every one for dataclasses; those a frame has)."""
     if isinstance(rows, pl.DataFrame) or type(rows).__module__.startswith("pandas"):
         frame: pl.DataFrame = rows if isinstance(rows, pl.DataFrame) else pl.from_pandas(rows)  # type: ignore[arg-type]
         missing = [c for c in POSITION_COLUMNS if c not in frame.columns]
-        extra = [c for c in frame.columns if c not in POSITION_COLUMNS]
+        extra = [c for c in frame.columns if c not in FILE_COLUMNS]
         if missing or extra:
             raise ValueError(f"not the standard position layout: missing {missing}, unexpected {extra}")
-        return frame.select(POSITION_COLUMNS)
+        return frame.select(c for c in FILE_COLUMNS if c in frame.columns)
     data = [tuple(_text(v) for v in astuple(p)) for p in rows]
-    return pl.DataFrame(data, schema=dict.fromkeys(POSITION_COLUMNS, pl.String), orient="row")
+    return pl.DataFrame(data, schema=dict.fromkeys(FILE_COLUMNS, pl.String), orient="row")
 
 
 def write_positions(rows: Iterable[Position] | Any, path: str | Path) -> int:
@@ -81,19 +86,19 @@ def write_positions(rows: Iterable[Position] | Any, path: str | Path) -> int:
     if fmt is FileFormat.PARQUET:
         typed = frame.select(
             pl.col(c).cast(pl.Float64)
-            if c in NUMERIC_COLUMNS
+            if c in NUMERIC_COLUMNS or c in LIFECYCLE_NUMERIC
             else pl.col(c).cast(pl.String).str.to_date("%Y-%m-%d")
-            if c in DATE_COLUMNS and frame.schema[c] == pl.String
+            if (c in DATE_COLUMNS or c in LIFECYCLE_DATES) and frame.schema[c] == pl.String
             else pl.col(c).cast(pl.Date)
-            if c in DATE_COLUMNS
+            if c in DATE_COLUMNS or c in LIFECYCLE_DATES
             else pl.col(c).cast(pl.String)
-            for c in POSITION_COLUMNS
+            for c in frame.columns
         )
         typed.write_parquet(tmp)
     else:
         frame.select(
             pl.col(c).cast(pl.String) if frame.schema[c] != pl.Date else pl.col(c).dt.strftime("%Y-%m-%d")
-            for c in POSITION_COLUMNS
+            for c in frame.columns
         ).write_csv(tmp)
     tmp.replace(target)
     return frame.height

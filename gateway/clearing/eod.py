@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from gateway.clearing import decide, receipt
+from gateway.clearing import decide, receipt, waiting_events
 from gateway.clearing.revaluation import PortfolioValuer, RevaluationReport
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.workflow import (
@@ -30,7 +30,7 @@ class EodReport:
     """What end of day did: trades refused for not being registered, and any that could not be handled."""
 
     business_date: date
-    refused: tuple[str, ...]
+    refused: tuple[str, ...]  # submission ids, then ``event <id>`` for a lifecycle event still short
     reservations_expired: int
     failures: tuple[tuple[str, str], ...] = ()  # (submission id, error)
     revaluation: RevaluationReport | None = None  # None when the margin model cannot value accounts
@@ -62,6 +62,9 @@ async def end_of_day(svc: ClearingContext, business_date: date, *, drain: bool =
             except Exception as exc:  # batch: report and carry on with the next trade
                 log.exception("clearing.eod_refusal_failed", submission_id=submission_ref(row_id))
                 failures.append((submission_ref(row_id), f"{type(exc).__name__}: {exc}"))
+        events_refused, events_failed = await waiting_events.refuse_at_end_of_day(svc, business_date)
+        refused += events_refused
+        failures += events_failed
         async with svc.writing() as uow:
             expired = await uow.accounts.expire_reservations(business_date)
             matured = await uow.cleared.mature(business_date)

@@ -14,13 +14,13 @@ from sqlalchemy import Column, Integer, MetaData, Table, inspect, select, text
 from sqlalchemy.exc import StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gateway.domain.clearing import MEMBER_POSITIONS_VIEW, POSITION_COLUMNS
+from gateway.domain.clearing import MEMBER_POSITION_COLUMNS, MEMBER_POSITIONS_VIEW, POSITION_COLUMNS
 from gateway.store import upgrade_schema
 from gateway.store.engine import downgrade_schema
 from gateway.store.tables import member_positions, metadata
 from gateway.store.types import ExactDecimal, UtcDateTime
 
-HEAD = "0007"
+HEAD = "0010_lifecycle_history"
 
 
 async def test_migrations_create_exactly_the_declared_schema(fresh_engine: AsyncEngine) -> None:
@@ -48,15 +48,34 @@ async def test_upgrade_is_idempotent_and_downgrade_is_clean(fresh_engine: AsyncE
 async def test_the_position_views_have_exactly_the_position_columns_in_order(
     fresh_engine: AsyncEngine,
 ) -> None:
-    """The published contract with clearing-recon --db: the view's columns are the one list, in its order."""
+    """The published contract with clearing-recon --db: member_positions has the standard columns then the
+    lifecycle ones, ccp_positions the standard ones only, each in its order."""
     async with fresh_engine.connect() as conn:
-        for view in (MEMBER_POSITIONS_VIEW, "ccp_positions"):
+        for view, expected in (
+            (MEMBER_POSITIONS_VIEW, MEMBER_POSITION_COLUMNS),
+            ("ccp_positions", POSITION_COLUMNS),
+        ):
             declared = await conn.run_sync(
                 lambda c, v=view: [col["name"] for col in inspect(c).get_columns(v)]
             )
             selected = list((await conn.execute(text(f"SELECT * FROM {view}"))).keys())  # noqa: S608
-            assert declared == selected == list(POSITION_COLUMNS), view
-    assert [c.name for c in member_positions.c] == list(POSITION_COLUMNS)
+            assert declared == selected == list(expected), view
+    assert [c.name for c in member_positions.c] == list(MEMBER_POSITION_COLUMNS)
+    assert MEMBER_POSITION_COLUMNS[-3:] == ("last_event", "last_event_date", "original_notional")
+
+
+async def test_downgrade_to_0007_gives_back_the_standard_member_positions(fresh_engine: AsyncEngine) -> None:
+    await downgrade_schema(fresh_engine, "0007")
+    async with fresh_engine.connect() as conn:
+        for view in (MEMBER_POSITIONS_VIEW, "ccp_positions"):
+            columns = await conn.run_sync(
+                lambda c, v=view: [col["name"] for col in inspect(c).get_columns(v)]
+            )
+            assert columns == list(POSITION_COLUMNS), view
+        cleared = await conn.run_sync(
+            lambda c: [col["name"] for col in inspect(c).get_columns("cleared_trades")]
+        )
+    assert "last_event" not in cleared
 
 
 async def test_downgrade_to_0004_drops_member_positions_and_gives_back_ccp_positions(
