@@ -62,12 +62,12 @@ def _drop_views() -> None:
 
 def upgrade() -> None:
     _drop_views()
-    with op.batch_alter_table("trade_events") as batch:
-        batch.add_column(sa.Column("needs_recheck", sa.Boolean(), nullable=False, server_default=sa.false()))
-    with op.batch_alter_table("cleared_trades") as batch:
-        batch.add_column(sa.Column("original_notional", ExactDecimal(length=64), nullable=True))
-        batch.add_column(sa.Column("last_event", sa.String(24), nullable=True))
-        batch.add_column(sa.Column("last_event_date", sa.Date(), nullable=True))
+    op.add_column(
+        "trade_events", sa.Column("needs_recheck", sa.Boolean(), nullable=False, server_default=sa.false())
+    )
+    op.add_column("cleared_trades", sa.Column("original_notional", ExactDecimal(length=64), nullable=True))
+    op.add_column("cleared_trades", sa.Column("last_event", sa.String(24), nullable=True))
+    op.add_column("cleared_trades", sa.Column("last_event_date", sa.Date(), nullable=True))
     _fill_in(op.get_bind())
     op.execute(MEMBER_POSITIONS_0010)
     op.execute(CCP_POSITIONS)
@@ -98,11 +98,14 @@ def _fill_in(conn: Any) -> None:
 
 def downgrade() -> None:
     _drop_views()
-    with op.batch_alter_table("cleared_trades") as batch:
-        batch.drop_column("last_event_date")
-        batch.drop_column("last_event")
-        batch.drop_column("original_notional")
-    with op.batch_alter_table("trade_events") as batch:
-        batch.drop_column("needs_recheck")
+    # a plain DROP COLUMN (SQLite 3.35 and later): a batch copy of trade_events could not drop the table
+    # the status history refers to
+    for table, column in (
+        ("cleared_trades", "last_event_date"),
+        ("cleared_trades", "last_event"),
+        ("cleared_trades", "original_notional"),
+        ("trade_events", "needs_recheck"),
+    ):
+        op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
     op.execute(MEMBER_POSITIONS_0005)
     op.execute(CCP_POSITIONS)
