@@ -37,7 +37,8 @@ log = structlog.get_logger(__name__)
 
 
 async def drain(svc: ClearingContext, batch: int = 200) -> int:
-    """Process every submission that is due now; returns how many were processed."""
+    """Process every submission that is due now, then decide again the lifecycle events waiting for
+    collateral that a lodgement flagged; returns how many were processed."""
     if svc.credit is None:
         raise RuntimeError("no credit checker configured: this service can store and report, not clear")
     async with svc.pass_lock:

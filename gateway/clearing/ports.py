@@ -306,7 +306,8 @@ class ClearedRepository(Protocol):
 
 
 class EventRepository(Protocol):
-    """Lifecycle events taken on cleared trades, one per request, confirmed or refused."""
+    """Lifecycle events taken on cleared trades, one per request, confirmed or refused (or waiting for
+    collateral, PENDING, until decided again)."""
 
     async def find(self, source: str, message_id: str) -> StoredEvent | None: ...
 

@@ -9,8 +9,11 @@ P&L vector and margin, the ``trade_events`` row with its effect, and its statuse
 (Received, then Cleared or Rejected with every reason) owed to the requesting source and both members.
 A request whose message id the store knows gets its last status again; one naming no cleared trade is
 refused with LIFE_TRADE_UNKNOWN before anything is written. A trade that was amended has a pair of sides
-per amendment: an event names the pair holding the CCP trade id it gives, else the latest. A confirmed
-amendment also writes the new pair of sides; the event row then carries their ids and trades.
+per amendment: an event names the pair holding the CCP trade id it gives, or the pair of the source's
+version it gives (a version amended since is not live), else the latest. A confirmed amendment also writes
+the new pair of sides; the event row then carries their ids and trades. Every side a confirmed event
+changed or created carries it as its last event (``mark_event``). Short of collateral only, an event
+waits (Pending) when the settings say so; ``waiting_events`` decides it again with ``take``.
 """
 
 from __future__ import annotations
