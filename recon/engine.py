@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from typing import Final
 
 import polars as pl
 
+from recon import lifecycle
 from recon.errors import CellProblem
 from recon.layout import DATE_COLUMNS, ECONOMIC_FIELDS, MATCH_ECONOMICS, NUMERIC_COLUMNS
 from recon.loader import ROW, LoadedBook
@@ -29,6 +31,17 @@ class BreakType(StrEnum):
     VALUATION_MISMATCH = "VALUATION_MISMATCH"
     DUPLICATE_KEY = "DUPLICATE_KEY"
     INPUT_ERROR = "INPUT_ERROR"
+    # a difference a lifecycle event on or after the book's date explains (recon/lifecycle.py)
+    LIFECYCLE_TERMINATION_NOT_BOOKED = "LIFECYCLE_TERMINATION_NOT_BOOKED"
+    LIFECYCLE_INCREASE_NOT_BOOKED = "LIFECYCLE_INCREASE_NOT_BOOKED"
+    LIFECYCLE_DECLEAR_NOT_BOOKED = "LIFECYCLE_DECLEAR_NOT_BOOKED"
+    LIFECYCLE_AMENDMENT_NOT_BOOKED = "LIFECYCLE_AMENDMENT_NOT_BOOKED"
+
+
+# The break types a lifecycle event explains (books without lifecycle columns never have them).
+LIFECYCLE_BREAKS: Final[frozenset[BreakType]] = frozenset(
+    t for t in BreakType if t.value.startswith("LIFECYCLE_")
+)
 
 
 class MatchedBy(StrEnum):
@@ -82,10 +95,15 @@ class Reconciliation:
 
 
 def reconcile(
-    member: str, member_book: LoadedBook, ccp_book: LoadedBook, tolerances: Tolerances
+    member: str,
+    member_book: LoadedBook,
+    ccp_book: LoadedBook,
+    tolerances: Tolerances,
+    business_date: date | None = None,
 ) -> Reconciliation:
     """Match and classify. Works on row positions and gathers each compared column once, so memory stays
-    close to the two books themselves."""
+    close to the two books themselves. With ``business_date``, a break a lifecycle event on the CCP's row
+    (on or after that date) explains is classified as such (``recon.lifecycle``)."""
     m, c = member_book.frame, ccp_book.frame
     side_m = _Side(m, member_book.source, "_mi")
     side_c = _Side(c, ccp_book.source, "_ci")
@@ -132,8 +150,12 @@ def reconcile(
     parts.append(_input_errors(member_book.problems, "member"))
     parts.append(_input_errors(ccp_book.problems, "ccp"))
     found = [p.select(list(BREAK_SCHEMA)[1:]) for p in parts if p.height]
+    if found and business_date is not None:
+        found = [lifecycle.classify(pl.concat(found, how="vertical"), c, business_date)]
     breaks = (
-        _with_ids(member, pl.concat(found, how="vertical")) if found else pl.DataFrame(schema=BREAK_SCHEMA)
+        _with_ids(member, pl.concat(found, how="vertical"))
+        if found and found[0].height
+        else pl.DataFrame(schema=BREAK_SCHEMA)
     )
     by = dict(matched.group_by("_by").len().iter_rows()) if matched.height else {}
     return Reconciliation(

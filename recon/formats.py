@@ -17,17 +17,25 @@ from typing import Any
 
 import polars as pl
 
-from gateway.domain.clearing import MEMBER_POSITIONS_VIEW, Position
+from gateway.domain.clearing import LIFECYCLE_COLUMNS, MEMBER_POSITIONS_VIEW, Position
 from gateway.domain.enums import PositionStatus
 from gateway.domain.errors import InputRejected
 from gateway.domain.file_formats import FileFormat, output_format
 from gateway.domain.reasons import ReasonCode
 from recon.errors import unusable
-from recon.layout import DATE_COLUMNS, NUMERIC_COLUMNS, POSITION_COLUMNS
+from recon.layout import (
+    DATE_COLUMNS,
+    LIFECYCLE_DATES,
+    LIFECYCLE_NUMERIC,
+    NUMERIC_COLUMNS,
+    POSITION_COLUMNS,
+)
 from recon.loader import LoadedBook, Side, load_book, normalise
 
 POSITIONS_VIEW = MEMBER_POSITIONS_VIEW  # the view --db reads: its open rows (status CLEARED) are the book
 POSITION_FORMATS = (FileFormat.CSV, FileFormat.PARQUET)
+# the CCP position file: the standard columns, then each side's lifecycle (docs/RECON_FORMATS.md)
+FILE_COLUMNS = (*POSITION_COLUMNS, *LIFECYCLE_COLUMNS)
 MEMBERS_TABLE = "members"  # the gateway's clearing members: a --member not in it is refused
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -54,16 +62,17 @@ def _text(value: Any) -> str | None:
 
 
 def positions_frame(rows: Iterable[Position] | Any) -> pl.DataFrame:
-    """Positions (dataclasses, a pandas or a polars frame) as a text frame in the standard column order."""
+    """Positions (dataclasses, a pandas or a polars frame) as a text frame in the standard column order,
+    then the lifecycle columns (every one for dataclasses; those a frame has)."""
     if isinstance(rows, pl.DataFrame) or type(rows).__module__.startswith("pandas"):
         frame: pl.DataFrame = rows if isinstance(rows, pl.DataFrame) else pl.from_pandas(rows)  # type: ignore[arg-type]
         missing = [c for c in POSITION_COLUMNS if c not in frame.columns]
-        extra = [c for c in frame.columns if c not in POSITION_COLUMNS]
+        extra = [c for c in frame.columns if c not in FILE_COLUMNS]
         if missing or extra:
             raise ValueError(f"not the standard position layout: missing {missing}, unexpected {extra}")
-        return frame.select(POSITION_COLUMNS)
+        return frame.select(c for c in FILE_COLUMNS if c in frame.columns)
     data = [tuple(_text(v) for v in astuple(p)) for p in rows]
-    return pl.DataFrame(data, schema=dict.fromkeys(POSITION_COLUMNS, pl.String), orient="row")
+    return pl.DataFrame(data, schema=dict.fromkeys(FILE_COLUMNS, pl.String), orient="row")
 
 
 def write_positions(rows: Iterable[Position] | Any, path: str | Path) -> int:
@@ -81,19 +90,19 @@ def write_positions(rows: Iterable[Position] | Any, path: str | Path) -> int:
     if fmt is FileFormat.PARQUET:
         typed = frame.select(
             pl.col(c).cast(pl.Float64)
-            if c in NUMERIC_COLUMNS
+            if c in NUMERIC_COLUMNS or c in LIFECYCLE_NUMERIC
             else pl.col(c).cast(pl.String).str.to_date("%Y-%m-%d")
-            if c in DATE_COLUMNS and frame.schema[c] == pl.String
+            if (c in DATE_COLUMNS or c in LIFECYCLE_DATES) and frame.schema[c] == pl.String
             else pl.col(c).cast(pl.Date)
-            if c in DATE_COLUMNS
+            if c in DATE_COLUMNS or c in LIFECYCLE_DATES
             else pl.col(c).cast(pl.String)
-            for c in POSITION_COLUMNS
+            for c in frame.columns
         )
         typed.write_parquet(tmp)
     else:
         frame.select(
             pl.col(c).cast(pl.String) if frame.schema[c] != pl.Date else pl.col(c).dt.strftime("%Y-%m-%d")
-            for c in POSITION_COLUMNS
+            for c in frame.columns
         ).write_csv(tmp)
     tmp.replace(target)
     return frame.height
@@ -104,27 +113,39 @@ def read_positions(path: str | Path, member: str) -> LoadedBook:
     return load_book(Path(path), member=member, side=Side.CCP)
 
 
-async def fetch_ccp_positions(url: str, member: str, *, view: str = POSITIONS_VIEW) -> LoadedBook:
+async def fetch_ccp_positions(
+    url: str, member: str, *, view: str = POSITIONS_VIEW, ended_since: date | None = None
+) -> LoadedBook:
     """Read the open positions of ``member`` (status CLEARED) from ``view`` (the standard columns) in the
-    gateway database: the CCP's book as it stands, matured trades left out.
+    gateway database: the CCP's book as it stands, matured trades left out. From ``member_positions``
+    the lifecycle columns come too, and with ``ended_since`` the sides a lifecycle event ended (TERMINATED,
+    DEREGISTERED) on that date or after: a member's book of that date may still hold them.
 
     ``url`` is an async SQLAlchemy URL (``postgresql+asyncpg://...``, ``sqlite+aiosqlite:///...``). Any failure
     to reach or read it is an ``InputRejected`` naming the database and view; a member the database does not
     know is REF_UNKNOWN_MEMBER (not an empty book, which would report every member trade as a break).
     """
-    from sqlalchemy import column, select, table
+    from sqlalchemy import and_, column, or_, select, table, text
     from sqlalchemy.exc import SQLAlchemyError
     from sqlalchemy.ext.asyncio import create_async_engine
 
     if not _IDENTIFIER.match(view):
         raise unusable(f"db:{view}", "view", "not a plain SQL identifier")
     source = f"db:{view}"
-    query: Any = (
-        select(*[column(c) for c in POSITION_COLUMNS])
-        .select_from(table(view))
-        .where(column("member") == member, column("status") == PositionStatus.CLEARED.value)
-        .order_by(column("trade_id"))
-    )
+
+    def query_of(columns: list[str]) -> Any:
+        """The member's rows; with the lifecycle columns, those a lifecycle event ended too (ended_since)."""
+        live = column("status") == PositionStatus.CLEARED.value
+        if ended_since is not None and "last_event_date" in columns:
+            ended = [PositionStatus.TERMINATED.value, PositionStatus.DEREGISTERED.value]
+            live = or_(live, and_(column("status").in_(ended), column("last_event_date") >= ended_since))
+        return (
+            select(*[column(c) for c in columns])
+            .select_from(table(view))
+            .where(column("member") == member, live)
+            .order_by(column("trade_id"))
+        )
+
     try:
         engine = create_async_engine(url)
     except (SQLAlchemyError, ValueError, ImportError) as exc:
@@ -143,17 +164,22 @@ async def fetch_ccp_positions(url: str, member: str, *, view: str = POSITIONS_VI
                     f"no member {member!r} in the gateway database: check the member id "
                     "(clearing-gateway participant list)",
                 )
-            result = await conn.execute(query)
+            # the lifecycle columns when the view has them (a table of an earlier layout may not)
+            has = set((await conn.execute(select(text("*")).select_from(table(view)).limit(0))).keys())
+            columns = [*POSITION_COLUMNS, *(c for c in LIFECYCLE_COLUMNS if c in has)]
+            result = await conn.execute(query_of(columns))
             data = [tuple(_text(v) for v in row) for row in result]
     except (SQLAlchemyError, OSError, ConnectionError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise unusable(source, "query", f"cannot read {view} for {member}: {first}") from None
     finally:
         await engine.dispose()
-    raw = pl.DataFrame(data, schema=dict.fromkeys(POSITION_COLUMNS, pl.String), orient="row")
+    raw = pl.DataFrame(data, schema=dict.fromkeys(columns, pl.String), orient="row")
     return normalise(raw, source=source, member=member, side=Side.CCP)
 
 
-def read_ccp_positions_db(url: str, member: str, *, view: str = POSITIONS_VIEW) -> LoadedBook:
+def read_ccp_positions_db(
+    url: str, member: str, *, view: str = POSITIONS_VIEW, ended_since: date | None = None
+) -> LoadedBook:
     """Blocking form of ``fetch_ccp_positions`` for the command line."""
-    return asyncio.run(fetch_ccp_positions(url, member, view=view))
+    return asyncio.run(fetch_ccp_positions(url, member, view=view, ended_since=ended_since))

@@ -17,6 +17,10 @@ import polars as pl
 from recon.errors import CellProblem, unusable
 from recon.layout import (
     DATE_COLUMNS,
+    ENDED_STATUSES,
+    LIFECYCLE_COLUMNS,
+    LIFECYCLE_DATES,
+    LIFECYCLE_NUMERIC,
     NUMERIC_COLUMNS,
     OPTIONAL_VALUES,
     POSITION_COLUMNS,
@@ -193,6 +197,34 @@ def normalise(
         values[column] = value.alias(column)
         if error.null_count() < n:
             errors[column] = error
+    for column in LIFECYCLE_COLUMNS:  # optional: a book that leaves one out has no value for it
+        src = mapping.source_column(column)
+        if src in raw.columns:
+            series = raw.get_column(src)
+        else:
+            dtype = (
+                pl.Float64
+                if column in LIFECYCLE_NUMERIC
+                else pl.Date
+                if column in LIFECYCLE_DATES
+                else pl.String
+            )
+            series = pl.repeat(None, n, dtype=dtype, eager=True)
+        originals[column] = series
+        value, error = _column(series.alias(column), column, mapping, side)
+        values[column] = value.alias(column)
+        if error.null_count() < n:
+            errors[column] = error
+    if "notional" in errors:  # a trade a lifecycle event ended may show a notional of zero
+        ended = values["status"].is_in(list(ENDED_STATUSES)).fill_null(False) & (
+            values["notional"] == 0
+        ).fill_null(False)
+        if ended.any():
+            errors["notional"] = pl.select(
+                pl.when(ended).then(None).otherwise(errors["notional"])
+            ).to_series()
+            if errors["notional"].null_count() == n:
+                del errors["notional"]
     maturity_rule = (values["maturity_date"] <= values["effective_date"]).fill_null(False)
     if maturity_rule.any():
         current = errors.get("maturity_date", pl.repeat(None, n, dtype=pl.String, eager=True))
@@ -238,10 +270,17 @@ def _column(series: pl.Series, column: str, mapping: BookMapping, side: Side) ->
     dtype = series.dtype
     required = column not in OPTIONAL_VALUES or (column == "trade_id" and side is Side.CCP)
     missing = f"{column} is required but empty"
-    if column in DATE_COLUMNS and (dtype == pl.Date or isinstance(dtype, pl.Datetime)):
+    dated, numeric = (
+        column in DATE_COLUMNS or column in LIFECYCLE_DATES,
+        column in NUMERIC_COLUMNS or column in LIFECYCLE_NUMERIC,
+    )
+    if dtype == pl.Null:
+        series = series.cast(pl.String)
+        dtype = series.dtype
+    if dated and (dtype == pl.Date or isinstance(dtype, pl.Datetime)):
         value = series.dt.date() if isinstance(dtype, pl.Datetime) else series
         return value, _required(value, required, missing)
-    if column in NUMERIC_COLUMNS and dtype.is_numeric():
+    if numeric and dtype.is_numeric():
         value = series.cast(pl.Float64)
         bad = pl.select(
             pl.when(value.is_not_null() & ~value.is_finite()).then(pl.lit("not a finite number"))
@@ -299,7 +338,7 @@ def _parse_text(
 
 
 def _parse(column: str, raw: pl.Expr, mapping: BookMapping) -> tuple[pl.Expr, pl.Expr]:
-    if column in NUMERIC_COLUMNS:
+    if column in NUMERIC_COLUMNS or column in LIFECYCLE_NUMERIC:
         value, error = _number(column, raw, mapping)
         if column == "notional":
             error = (
@@ -307,7 +346,7 @@ def _parse(column: str, raw: pl.Expr, mapping: BookMapping) -> tuple[pl.Expr, pl
                 .then(pl.lit("notional must be positive"))
                 .otherwise(error)
             )
-    elif column in DATE_COLUMNS:
+    elif column in DATE_COLUMNS or column in LIFECYCLE_DATES:
         fmt = mapping.date_format(column)
         value = raw.str.to_date(fmt, strict=False)
         error = pl.when(raw.is_not_null() & value.is_null()).then(
@@ -384,7 +423,7 @@ def _member_rule(frame: pl.DataFrame, member: str, side: Side, source: str) -> p
 def _problems(
     bad: pl.DataFrame, errors: dict[str, pl.Series], originals: dict[str, pl.Series], source: str
 ) -> tuple[CellProblem, ...]:
-    order = {c: i for i, c in enumerate(POSITION_COLUMNS)}
+    order = {c: i for i, c in enumerate((*POSITION_COLUMNS, *LIFECYCLE_COLUMNS))}
     found: list[CellProblem] = []
     rows = bad[ROW].to_list()
     tids = bad["trade_id"].to_list()

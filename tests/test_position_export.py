@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from gateway.cli.app import app as gateway_app
-from gateway.domain.clearing import POSITION_COLUMNS
+from gateway.domain.clearing import MEMBER_POSITION_COLUMNS, POSITION_COLUMNS
 from gateway.domain.enums import ClearingStatusCode as S
 from gateway.domain.trade import Trade
 from gateway.store import open_store
@@ -101,7 +101,7 @@ def test_the_exported_file_reconciles_against_the_database_with_no_break(
     assert json.loads(exported.stdout)["rows"] == 3
     with book.open() as handle:
         rows = list(csv.reader(handle))
-    assert tuple(rows[0]) == POSITION_COLUMNS  # the view's columns, in its order
+    assert tuple(rows[0]) == MEMBER_POSITION_COLUMNS  # the view's columns, in its order
     assert sorted(r[POSITION_COLUMNS.index("npv")] for r in rows[1:]) == ["-15234.17", "0", "0.000001"]
 
     _, out, breaks = _recon(tmp_path, book, gateway_db, DAY)

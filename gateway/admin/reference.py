@@ -23,7 +23,7 @@ from gateway.domain.reasons import ReasonCode
 from gateway.refdata.fx import FxRates
 from gateway.refdata.model import Account, AssetKind, Holding, Member, MemberStatus
 from gateway.rules.collateral import EligibleCollateral, check_haircut
-from gateway.store import clearing_repo, refdata_repo
+from gateway.store import clearing_repo, events_repo, refdata_repo
 from gateway.store.engine import reading
 
 
@@ -214,6 +214,7 @@ class ReferenceData:
             # Flag the member's pending trades first: the pipeline locks a submission before any account,
             # and taking locks in the same order keeps a lodgement from deadlocking with a novation.
             await clearing_repo.flag_recheck(conn, member_id)
+            await events_repo.flag_recheck(conn, member_id)
             await refdata_repo.lock_account(conn, member_id, account_id)
             current = {h.asset_id: h for h in await refdata_repo.holdings(conn, member_id, account_id)}
             held = current.get(holding.asset_id)

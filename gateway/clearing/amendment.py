@@ -60,6 +60,28 @@ def pair_named(sides: Iterable[SideState], ref: TradeRef) -> tuple[SideState, Si
     return found[-1] if found else None
 
 
+def pair_of_version(
+    found: Sequence[tuple[SideState, SideState]], versions: Sequence[int], ref: TradeRef
+) -> tuple[tuple[SideState, SideState] | None, Issue | None]:
+    """The pair the source's trade id and version name (``found``: the trade's pairs, the registration's
+    first, then each amendment's; ``versions``: the source's version of each), and, when that version was
+    amended since, why it takes no event: the live trade is the latest amendment's. (None, None): no pair
+    has that version."""
+    named = [i for i, v in enumerate(versions[: len(found)]) if v == ref.version]
+    if not named:
+        return None, None
+    pair = found[named[-1]]
+    if named[-1] == len(found) - 1:
+        return pair, None
+    live = found[-1]
+    return pair, Issue(
+        ReasonCode.LIFE_TRADE_NOT_LIVE,
+        "tradeIdentifier.versionedTradeId.version",
+        f"version {ref.version} of source trade {ref.source_trade_id} was amended: the live trade is version "
+        f"{versions[len(found) - 1]}, CCP trade ids {live[0].ccp_trade_id} and {live[1].ccp_trade_id}",
+    )
+
+
 def amended_ids(prefix: str, business_date: date, submission_id: int, ordinal: int) -> tuple[str, str]:
     """The CCP trade ids of the trade's ``ordinal``-th amendment (1-based)."""
     if ordinal < 1:

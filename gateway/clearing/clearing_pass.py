@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import structlog
 from sqlalchemy.exc import DBAPIError
 
-from gateway.clearing import decide, packages, receipt
+from gateway.clearing import decide, packages, receipt, waiting_events
 from gateway.clearing.credit import BatchPricing
 from gateway.clearing.ports import (
     UnitOfWork,
@@ -37,24 +37,29 @@ log = structlog.get_logger(__name__)
 
 
 async def drain(svc: ClearingContext, batch: int = 200) -> int:
-    """Process every submission that is due now; returns how many were processed."""
+    """Process every submission that is due now, then decide again the lifecycle events waiting for
+    collateral that a lodgement flagged; returns how many were processed."""
     if svc.credit is None:
         raise RuntimeError("no credit checker configured: this service can store and report, not clear")
+    async with svc.pass_lock:
+        done = await _drain_due(svc, batch)
+        # then the lifecycle events waiting for collateral that a lodgement flagged
+        return done + await waiting_events.retry_flagged(svc)
+
+
+async def _drain_due(svc: ClearingContext, batch: int) -> int:
     done = 0
     after = 0  # one pass: each submission is taken at most once, so a drain always ends
-    async with svc.pass_lock:
-        while True:
-            now = svc.clock.now()
-            async with svc.store.read(snapshot=False) as uow:
-                ids = await uow.submissions.due(
-                    now, open_now=svc.hours.is_open(now), limit=batch, after_id=after
-                )
-            if not ids:
-                return done
-            done += await _process_batch(svc, ids)
-            if len(ids) < batch:  # that was all that was due; what arrived since wakes ``run`` again
-                return done
-            after = ids[-1]
+    while True:
+        now = svc.clock.now()
+        async with svc.store.read(snapshot=False) as uow:
+            ids = await uow.submissions.due(now, open_now=svc.hours.is_open(now), limit=batch, after_id=after)
+        if not ids:
+            return done
+        done += await _process_batch(svc, ids)
+        if len(ids) < batch:  # that was all that was due; what arrived since wakes ``run`` again
+            return done
+        after = ids[-1]
 
 
 async def _process_batch(svc: ClearingContext, ids: Sequence[int]) -> int:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from gateway.clearing import decide, receipt
+from gateway.clearing import decide, receipt, waiting_events
 from gateway.clearing.eod_ports import FINISHED, StepState
 from gateway.clearing.margin_cycle import (
     accrual_days,
@@ -47,7 +47,7 @@ class EodReport:
     """What end of day did: trades refused for not being registered, and any that could not be handled."""
 
     business_date: date
-    refused: tuple[str, ...]
+    refused: tuple[str, ...]  # submission ids, then ``event <id>`` for a lifecycle event still short
     reservations_expired: int
     failures: tuple[tuple[str, str], ...] = ()  # (submission id, error)
     revaluation: RevaluationReport | None = None  # None when the margin model cannot value accounts
@@ -219,6 +219,9 @@ async def _refuse(svc: ClearingContext, run: _Run) -> tuple[StepState, str | Non
         except Exception as exc:  # batch: report and carry on with the next trade
             log.exception("clearing.eod_refusal_failed", submission_id=submission_ref(row_id))
             run.failures.append((submission_ref(row_id), f"{type(exc).__name__}: {exc}"))
+    events_refused, events_failed = await waiting_events.refuse_at_end_of_day(svc, business_date)
+    run.refused += events_refused
+    run.failures += events_failed
     async with svc.writing() as uow:
         run.expired = await uow.accounts.expire_reservations(business_date)
     detail = None if not run.failures else f"{len(run.failures)} submissions could not be refused"

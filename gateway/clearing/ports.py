@@ -29,7 +29,7 @@ from gateway.domain.clearing import (
 )
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.errors import Issue
-from gateway.domain.events import EventEffect, EventOutcome, SideState, StoredEvent
+from gateway.domain.events import EventEffect, EventOutcome, PendingEvent, SideState, StoredEvent
 from gateway.domain.trade import Trade
 from gateway.domain.workflow import (
     ClearedRow,
@@ -302,9 +302,14 @@ class ClearedRepository(Protocol):
         """Each side's notional, status and live terms as an event left them."""
         ...
 
+    async def mark_event(self, ccp_trade_ids: Sequence[str], kind: str, business_date: date) -> None:
+        """The sides an event confirmed on ``business_date`` changed or created carry it as their last."""
+        ...
+
 
 class EventRepository(Protocol):
-    """Lifecycle events taken on cleared trades, one per request, confirmed or refused."""
+    """Lifecycle events taken on cleared trades, one per request, confirmed or refused (or waiting for
+    collateral, PENDING, until decided again)."""
 
     async def find(self, source: str, message_id: str) -> StoredEvent | None: ...
 
@@ -319,6 +324,35 @@ class EventRepository(Protocol):
         at: datetime,
     ) -> StoredEvent:
         """Store the event (``cleared``: both cleared trades after it) with a new id."""
+        ...
+
+    async def of_submission(self, submission_id: int) -> list[StoredEvent]:
+        """Every event taken on the trade, in order."""
+        ...
+
+    async def pending(self, *, flagged_only: bool) -> list[PendingEvent]:
+        """Events waiting for collateral, oldest first (``flagged_only``: those a lodgement flagged since
+        they were last decided)."""
+        ...
+
+    async def pending_request(self, event_id: int) -> tuple[int, EventRequest] | None:
+        """A waiting event's submission and its request as received; None once it is decided."""
+        ...
+
+    async def settle(
+        self,
+        event_id: int,
+        outcome: EventOutcome,
+        ccp_trade_ids: tuple[str, str],
+        cleared: tuple[Trade, Trade],
+        effect: EventEffect | None,
+        at: datetime,
+    ) -> StoredEvent:
+        """Decide a waiting event at last (confirmed or refused): its outcome, trades and effect."""
+        ...
+
+    async def unflag(self, event_id: int) -> None:
+        """A waiting event decided again and still short: it waits for the next lodgement."""
         ...
 
 

@@ -9,13 +9,17 @@ P&L vector and margin, the ``trade_events`` row with its effect, and its statuse
 (Received, then Cleared or Rejected with every reason) owed to the requesting source and both members.
 A request whose message id the store knows gets its last status again; one naming no cleared trade is
 refused with LIFE_TRADE_UNKNOWN before anything is written. A trade that was amended has a pair of sides
-per amendment: an event names the pair holding the CCP trade id it gives, else the latest. A confirmed
-amendment also writes the new pair of sides; the event row then carries their ids and trades.
+per amendment: an event names the pair holding the CCP trade id it gives, or the pair of the source's
+version it gives (a version amended since is not live), else the latest. A confirmed amendment also writes
+the new pair of sides; the event row then carries their ids and trades. Every side a confirmed event
+changed or created carries it as its last event (``mark_event``). Short of collateral only, an event
+waits (Pending) when the settings say so; ``waiting_events`` decides it again with ``take``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -34,6 +38,7 @@ from gateway.domain.trade import Trade
 from gateway.domain.workflow import Recipient, Stage, SubmissionRow
 from gateway.refdata.figures import RiskRow
 from gateway.rules.eligibility import resolve_sides, validate_dates
+from gateway.rules.settings import ShortfallAction
 
 if TYPE_CHECKING:
     from gateway.clearing.context import ClearingContext
@@ -54,58 +59,100 @@ async def submit_event(svc: ClearingContext, request: EventRequest) -> list[Stat
         row_id = await _named_trade(uow, request.terms.trade, request.source)
         sub = None if row_id is None else await uow.submissions.get(row_id, lock=True)
         sides = [] if row_id is None else await uow.cleared.sides(row_id, lock=True)
-        pair = amendment.pair_named(sides, request.terms.trade)
+        pair, stale = (None, None) if sub is None else await named_pair(uow, request.terms.trade, sub, sides)
         if sub is None or pair is None:
             raise GatewayError.of(
                 ReasonCode.LIFE_TRADE_UNKNOWN,
                 "tradeIdentifier",
                 f"no cleared trade is {request.terms.trade.describe()}",
             )
-        live = lifecycle.LiveTrade(sub.source, pair)
-        new: dict[str, Trade] = {}
-        if request.terms.kind is EventKind.AMENDMENT:
-            issues = await _amendment_checked(svc, uow, request, live, business_date, sides, new)
-        else:
-            issues = _checked(svc, request, live, business_date)
-        states: dict[tuple[str, str], RiskRow] = {}
-        stored_risk: Mapping[tuple[str, str], RiskRow] = {}
-        if not issues and request.terms.kind is not EventKind.REFERENCE_UPDATE:  # non-economic: no margin
-            stored_risk = await uow.accounts.risk_many(
-                sorted({(s.member_id, s.account_id) for s in live.sides}), lock=True
-            )
-            issues = await _margin(svc, uow, request.terms, live, stored_risk, states, business_date, new)
-        after: tuple[SideState, SideState] = live.sides
-        ids = (live.sides[0].ccp_trade_id, live.sides[1].ccp_trade_id)
-        result = (after[0].trade, after[1].trade)
-        effect: EventEffect | None = None
-        if not issues and request.terms.kind is EventKind.AMENDMENT:
-            after, rows, effect = amendment.amended(live, new)
-            await uow.cleared.update_sides(after)
-            await uow.cleared.insert([(sub.id, r) for r in rows], {sub.id: business_date}, now)
-            await uow.accounts.put_risk_many(states, stored_risk.keys(), now)
-            ids, result = (rows[0].ccp_trade_id, rows[1].ccp_trade_id), (rows[0].trade, rows[1].trade)
-        elif not issues:
-            after, effect = lifecycle.applied(live, request.terms)
-            await uow.cleared.update_sides(after)
-            await uow.accounts.put_risk_many(states, stored_risk.keys(), now)
-            result = (after[0].trade, after[1].trade)
+        taken = await take(svc, uow, request, sub, (pair, stale), sides, business_date)
         stored = await uow.events.insert(
-            request,
-            sub.id,
-            EventOutcome.REFUSED if issues else EventOutcome.CONFIRMED,
-            ids,
-            result,
-            effect,
-            now,
+            request, sub.id, taken.outcome, taken.ids, taken.result, taken.effect, now
         )
-        final = ClearingStatusCode.REJECTED if issues else ClearingStatusCode.CLEARED
         return await uow.statuses.record_event(
-            sub,
-            stored,
-            [(ClearingStatusCode.RECEIVED, ()), (final, issues)],
-            now,
-            _recipients(sub, request),
+            sub, stored, [(ClearingStatusCode.RECEIVED, ()), taken.status], now, recipients(sub, request)
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Taken:
+    """An event decided against its trade as the trade stands: confirmed (its changes written), refused,
+    or waiting for collateral (nothing written); the cleared trades it leaves and its effect."""
+
+    outcome: EventOutcome
+    reasons: tuple[Issue, ...]
+    ids: tuple[str, str]
+    result: tuple[Trade, Trade]
+    effect: EventEffect | None
+
+    @property
+    def status(self) -> tuple[ClearingStatusCode, tuple[Issue, ...]]:
+        return _STATUS_OF[self.outcome], self.reasons
+
+
+_STATUS_OF = {
+    EventOutcome.CONFIRMED: ClearingStatusCode.CLEARED,
+    EventOutcome.REFUSED: ClearingStatusCode.REJECTED,
+    EventOutcome.PENDING: ClearingStatusCode.PENDING,
+}
+
+
+async def take(
+    svc: ClearingContext,
+    uow: UnitOfWork,
+    request: EventRequest,
+    sub: SubmissionRow,
+    named: tuple[tuple[SideState, SideState], Issue | None],
+    sides: list[SideState],
+    business_date: date,
+    *,
+    may_wait: bool = True,
+) -> Taken:
+    """Check the event on the pair it names (``named``: the pair, and why it is not live when the request
+    named a version amended since) among the trade's locked ``sides`` and, when it passes, write its
+    changes (the sides, a new pair for an amendment, both accounts' risk). Short of collateral only, it
+    waits when ``settings.credit.on_shortfall`` says so and ``may_wait`` (a de-clear never waits)."""
+    now = svc.clock.now()
+    pair, stale = named
+    live = lifecycle.LiveTrade(sub.source, pair)
+    new: dict[str, Trade] = {}
+    if stale is not None:
+        issues = [stale]
+    elif request.terms.kind is EventKind.AMENDMENT:
+        issues = await _amendment_checked(svc, uow, request, live, business_date, sides, new)
+    else:
+        issues = _checked(svc, request, live, business_date)
+    states: dict[tuple[str, str], RiskRow] = {}
+    stored_risk: Mapping[tuple[str, str], RiskRow] = {}
+    short: list[Issue] = []
+    if not issues and request.terms.kind is not EventKind.REFERENCE_UPDATE:  # non-economic: no margin
+        stored_risk = await uow.accounts.risk_many(
+            sorted({(s.member_id, s.account_id) for s in live.sides}), lock=True
+        )
+        issues, short = await _margin(svc, uow, request.terms, live, stored_risk, states, business_date, new)
+    ids = (live.sides[0].ccp_trade_id, live.sides[1].ccp_trade_id)
+    result = (live.sides[0].trade, live.sides[1].trade)
+    if not issues and short:
+        if may_wait and svc.settings.credit.on_shortfall is ShortfallAction.PEND:
+            return Taken(EventOutcome.PENDING, tuple(short), ids, result, None)
+        issues = short
+    if issues:
+        return Taken(EventOutcome.REFUSED, tuple(issues), ids, result, None)
+    if request.terms.kind is EventKind.AMENDMENT:
+        after, rows, effect = amendment.amended(live, new)
+        await uow.cleared.update_sides(after)
+        await uow.cleared.insert([(sub.id, r) for r in rows], {sub.id: business_date}, now)
+        await uow.accounts.put_risk_many(states, stored_risk.keys(), now)
+        ids, result = (rows[0].ccp_trade_id, rows[1].ccp_trade_id), (rows[0].trade, rows[1].trade)
+    else:
+        after, effect = lifecycle.applied(live, request.terms)
+        await uow.cleared.update_sides(after)
+        await uow.accounts.put_risk_many(states, stored_risk.keys(), now)
+        result = (after[0].trade, after[1].trade)
+    touched = {*ids, live.sides[0].ccp_trade_id, live.sides[1].ccp_trade_id}
+    await uow.cleared.mark_event(sorted(touched), request.terms.kind.value, business_date)
+    return Taken(EventOutcome.CONFIRMED, (), ids, result, effect)
 
 
 def _checked(
@@ -194,17 +241,19 @@ async def _margin(
     states: dict[tuple[str, str], RiskRow],
     business_date: date,
     new: Mapping[str, Trade],
-) -> list[Issue]:
+) -> tuple[list[Issue], list[Issue]]:
     """Each member's account without the part the event takes away (an amendment: the old cleared trade
     out, ``new``, its replacement by member party, in): its new P&L vector and margin go into ``states``.
-    A termination raising the requirement beyond the account's headroom is refused (the registration
-    credit rule); a de-clear leaving a requirement its collateral does not cover is refused."""
+    A termination raising the requirement beyond the account's headroom is short (the registration
+    credit rule: the second list); a de-clear leaving a requirement its collateral does not cover, like
+    any other failure, is in the first."""
     checker = svc.checker()
     members = {s.member_id: await uow.accounts.member(s.member_id) for s in live.sides}
     figures = await uow.accounts.figures(members)
     pool = await uow.accounts.tolerance_pool()
     cap = svc.settings.credit.tolerance_pool_cap
     issues: list[Issue] = []
+    short: list[Issue] = []
     for side in live.sides:
         member = members[side.member_id]
         account = None if member is None else member.account(side.account_id)
@@ -243,29 +292,44 @@ async def _margin(
             svc.fx, cap, member, side.account_id, figures[side.member_id], overrides, pool
         )
         if terms.kind is EventKind.DECLEAR:
-            short = lifecycle.still_covered(side.member_id, side.account_id, position, margin_after)
-            issues.extend(() if short is None else (short,))
+            uncovered = lifecycle.still_covered(side.member_id, side.account_id, position, margin_after)
+            issues.extend(() if uncovered is None else (uncovered,))
         else:
             decision = decide_credit(side.member_id, side.account_id, incremental, position)
-            issues.extend(decision.reasons)
+            short.extend(decision.reasons)
         gone = 1 if lifecycle.ends_the_trade(terms) else 0  # (an increase adds no trade to the account)
         states[key] = RiskRow(margin_after, pnl, max(before.trade_count - gone, 0))
-    return issues
+    return issues, short
 
 
 async def _named_trade(uow: UnitOfWork, ref: TradeRef, source: str) -> int | None:
     """The submission of the cleared trade an event names: by a CCP trade id (either side), else by the
-    source's own trade id (its cleared version, or the version named)."""
+    source's own trade id (its cleared version, or the version named; a version no submission has may be
+    an amendment's, of the trade's cleared submission)."""
     if ref.ccp_trade_id is not None:
         return await uow.cleared.submission_of(ref.ccp_trade_id)
     assert ref.source_trade_id is not None
     versions = await uow.submissions.versions(source, ref.source_trade_id)
-    cleared = [
-        v
-        for v in versions
-        if v.stage is Stage.CLEARED and (ref.version is None or v.source_version == ref.version)
-    ]
+    cleared = [v for v in versions if v.stage is Stage.CLEARED]
+    exact = [v for v in cleared if ref.version is None or v.source_version == ref.version]
+    if exact:
+        return exact[-1].id
     return cleared[-1].id if cleared else None
+
+
+async def named_pair(
+    uow: UnitOfWork, ref: TradeRef, sub: SubmissionRow, sides: list[SideState]
+) -> tuple[tuple[SideState, SideState] | None, Issue | None]:
+    """The pair of sides an event names, and why it takes no event when it names a version of the
+    source's trade that was amended since (the live trade is the latest amendment's)."""
+    if ref.ccp_trade_id is not None or ref.version is None:
+        return amendment.pair_named(sides, ref), None
+    versions = [sub.source_version]
+    for event in await uow.events.of_submission(sub.id):
+        amended = event.note.terms.amended
+        if event.note.outcome is EventOutcome.CONFIRMED and amended is not None:
+            versions.append(amended.identifiers.source_version)
+    return amendment.pair_of_version(amendment.pairs(sides), versions, ref)
 
 
 def _source_of(request: EventRequest) -> Recipient | None:
@@ -274,7 +338,7 @@ def _source_of(request: EventRequest) -> Recipient | None:
     return None
 
 
-def _recipients(sub: SubmissionRow, request: EventRequest) -> tuple[Recipient, ...]:
+def recipients(sub: SubmissionRow, request: EventRequest) -> tuple[Recipient, ...]:
     """The requesting source's topic and both members' topics (each shown its own side)."""
     source = _source_of(request)
     members = tuple(Recipient(DeliveryChannel.MQTT, RecipientRole.MEMBER, m) for m in sub.members)

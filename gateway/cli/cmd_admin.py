@@ -596,18 +596,26 @@ def trade_show(
     trade_id: Annotated[
         str | None, typer.Option("--trade-id", help="The source's trade id: every version.")
     ] = None,
+    ccp_trade_id: Annotated[
+        str | None,
+        typer.Option(
+            "--ccp-trade-id", help="A CCP trade id of the trade (any side, before or after an amendment)."
+        ),
+    ] = None,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
 ) -> None:
-    """Every status of a submission (or of every version of a source trade), with time and reasons."""
-    if (submission is None) == (trade_id is None) or (trade_id is not None and source is None):
-        raise typer.BadParameter("give a submission id, or --source and --trade-id")
+    """Every status of a submission (or of every version of a source trade), with time and reasons, and
+    every lifecycle event taken on it (an amendment: the CCP trade ids it replaced, and by which)."""
+    given = [x for x in (submission, trade_id, ccp_trade_id) if x is not None]
+    if len(given) != 1 or (trade_id is not None and source is None):
+        raise typer.BadParameter("give a submission id, or --source and --trade-id, or --ccp-trade-id")
 
     async def body() -> list[dict[str, Any]]:
         from gateway.domain.errors import InputRejected
         from gateway.domain.reasons import ReasonCode
         from gateway.domain.workflow import parse_submission_ref
-        from gateway.store import clearing_repo, status_repo
+        from gateway.store import cleared_repo, clearing_repo, status_repo
         from gateway.store.engine import reading
 
         engine = await open_db(db)
@@ -620,6 +628,13 @@ def trade_show(
                             ReasonCode.FIX_UNKNOWN_TRADE, "submission", f"no submission {submission!r}"
                         )
                     ids = [row_id]
+                elif ccp_trade_id is not None:
+                    found = await cleared_repo.submission_of(conn, ccp_trade_id)
+                    if found is None:
+                        raise InputRejected.of(
+                            ReasonCode.FIX_UNKNOWN_TRADE, "ccp_trade_id", f"no cleared trade {ccp_trade_id!r}"
+                        )
+                    ids = [found]
                 else:
                     assert source is not None
                     assert trade_id is not None
@@ -688,6 +703,9 @@ def _event_fields(update: StatusUpdate) -> dict[str, Any]:
         "notional_after": None if effect is None else str(effect.notional_after),
         "currency": None if effect is None else effect.currency,
         "fee": None if fee is None else f"{fee.amount.amount} {fee.amount.currency}",
+        # an amendment confirmed: the CCP trade ids it replaced (the status's own ids replace them)
+        "replaced": None if effect is None or effect.replaced is None else list(effect.replaced),
+        "replaced_by": None if effect is None or effect.replaced is None else list(note.ccp_trade_ids),
     }
 
 
@@ -697,6 +715,8 @@ def _event_text(event: dict[str, Any]) -> str:
         text += f": {event['notional_before']} -> {event['notional_after']} {event['currency']}"
     if event["fee"] is not None:
         text += f", fee {event['fee']}"
+    if event["replaced"] is not None:
+        text += f"; {' and '.join(event['replaced'])} replaced by {' and '.join(event['replaced_by'])}"
     return text
 
 

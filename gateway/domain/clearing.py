@@ -138,25 +138,54 @@ class Position:
     maturity_date: date
     status: str  # a PositionStatus in the gateway's database; the CCP's code in another CCP's file
     npv: Decimal | None
+    # the side's lifecycle (LIFECYCLE_COLUMNS): its last event (an EventKind value, e.g. Termination) and
+    # that event's business date, none before any; the notional it was novated with
+    last_event: str | None = None
+    last_event_date: date | None = None
+    original_notional: Decimal | None = None
 
     @classmethod
-    def of(cls, side: ClearedSide, status: str, npv: Decimal | None) -> Position:
+    def of(
+        cls,
+        side: ClearedSide,
+        status: str,
+        npv: Decimal | None,
+        lifecycle: tuple[str | None, date | None, Decimal | None] = (None, None, None),
+    ) -> Position:
         """The position of one stored member side (the in-memory store's cleared rows)."""
         values = {column: getattr(side, name) for column, name in SIDE_ATTRIBUTES.items()}
-        return cls(**values, status=status, npv=npv)
+        last_event, last_event_date, original_notional = lifecycle
+        return cls(
+            **values,
+            status=status,
+            npv=npv,
+            last_event=last_event,
+            last_event_date=last_event_date,
+            original_notional=original_notional,
+        )
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Position:
-        """The position of one row keyed by the position columns (a row of ``member_positions``)."""
-        return cls(**{column: row[column] for column in POSITION_COLUMNS})
+        """The position of one row keyed by the position columns (a row of ``member_positions``); the
+        lifecycle columns may be absent."""
+        values: dict[str, Any] = {column: row[column] for column in POSITION_COLUMNS}
+        values.update({column: row.get(column) for column in LIFECYCLE_COLUMNS})
+        return cls(**values)
 
 
-# The position layout, in order: the columns of the position file, of the view ``member_positions`` and
-# of recon's standard layout. Published to clearing-recon (docs/RECON_FORMATS.md).
-POSITION_COLUMNS: Final[tuple[str, ...]] = tuple(f.name for f in fields(Position))
+# A position's lifecycle: the columns after the standard ones in the view ``member_positions`` and the
+# CCP position file; optional in any other book (docs/RECON_FORMATS.md).
+LIFECYCLE_COLUMNS: Final[tuple[str, ...]] = ("last_event", "last_event_date", "original_notional")
 
-# The gateway database's view of positions: one row per cleared member side, exactly POSITION_COLUMNS.
+# The standard position layout, in order: the sixteen columns every book carries (the position file's,
+# the view ``member_positions``'s and recon's). Published to clearing-recon (docs/RECON_FORMATS.md).
+POSITION_COLUMNS: Final[tuple[str, ...]] = tuple(
+    f.name for f in fields(Position) if f.name not in LIFECYCLE_COLUMNS
+)
+
+# The gateway database's view of positions: one row per cleared member side, exactly MEMBER_POSITION_COLUMNS.
 MEMBER_POSITIONS_VIEW: Final = "member_positions"
+MEMBER_POSITION_COLUMNS: Final[tuple[str, ...]] = POSITION_COLUMNS + LIFECYCLE_COLUMNS
 
 # Where each position column comes from: the attribute of a stored member side (``ClearedSide``), which is
 # also the column of ``cleared_trades`` the view selects; ``status`` and ``npv`` keep their names.

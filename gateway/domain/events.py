@@ -9,7 +9,7 @@ writers can say which event, on which cleared trades, with what effect.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
@@ -34,6 +34,7 @@ class EventKind(StrEnum):
 class EventOutcome(StrEnum):
     CONFIRMED = "CONFIRMED"
     REFUSED = "REFUSED"
+    PENDING = "PENDING"  # short of collateral: waits for a lodgement (or end of day) and is decided again
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +152,17 @@ class StoredEvent:
     source: str
     message_id: str
     correlation_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PendingEvent:
+    """An event waiting for collateral: which, on which trade, received when (its business date decides
+    which end of day refuses it), and whether a lodgement asked for it to be decided again."""
+
+    event_id: int
+    submission_id: int
+    received_at: datetime
+    needs_recheck: bool
 
 
 @dataclass(frozen=True, slots=True)

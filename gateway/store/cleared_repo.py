@@ -47,6 +47,7 @@ def _cleared_values(submission_id: int, c: ClearedRow, business_date: date, at: 
         "product": c.product,
         "currency": c.currency,
         "notional": c.notional,
+        "original_notional": c.notional,
         "direction": c.direction,
         "fixed_rate": c.fixed_rate,
         "floating_index": c.floating_index,
@@ -60,6 +61,18 @@ def _cleared_values(submission_id: int, c: ClearedRow, business_date: date, at: 
         "novated_at": at,
         "trade_json": codec.dumps(c.trade),
     }
+
+
+async def mark_event(
+    conn: AsyncConnection, ccp_trade_ids: Sequence[str], kind: str, business_date: date
+) -> None:
+    """The sides an event confirmed on ``business_date`` changed (or created) carry it as their last one."""
+    c = t.cleared_trades.c
+    await conn.execute(
+        update(t.cleared_trades)
+        .where(c.ccp_trade_id.in_(list(ccp_trade_ids)))
+        .values(last_event=kind, last_event_date=business_date)
+    )
 
 
 async def positions(

@@ -30,7 +30,7 @@ from gateway.domain.clearing import (
 )
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.errors import Issue
-from gateway.domain.events import EventEffect, EventOutcome, SideState, StoredEvent
+from gateway.domain.events import EventEffect, EventOutcome, PendingEvent, SideState, StoredEvent
 from gateway.domain.trade import Trade
 from gateway.domain.workflow import (
     ClearedRow,
@@ -236,6 +236,9 @@ class SqlCleared:
     async def update_sides(self, sides: Sequence[SideState]) -> None:
         await cleared_repo.update_sides(self._conn, sides)
 
+    async def mark_event(self, ccp_trade_ids: Sequence[str], kind: str, business_date: date) -> None:
+        await cleared_repo.mark_event(self._conn, ccp_trade_ids, kind, business_date)
+
 
 class SqlEvents:
     def __init__(self, conn: AsyncConnection) -> None:
@@ -257,6 +260,31 @@ class SqlEvents:
         return await events_repo.insert_event(
             self._conn, request, submission_id, outcome, ccp_trade_ids, cleared, effect, at
         )
+
+    async def of_submission(self, submission_id: int) -> list[StoredEvent]:
+        return await events_repo.events_of_submission(self._conn, submission_id)
+
+    async def pending(self, *, flagged_only: bool) -> list[PendingEvent]:
+        return await events_repo.pending_events(self._conn, flagged_only=flagged_only)
+
+    async def pending_request(self, event_id: int) -> tuple[int, EventRequest] | None:
+        return await events_repo.pending_request(self._conn, event_id)
+
+    async def settle(
+        self,
+        event_id: int,
+        outcome: EventOutcome,
+        ccp_trade_ids: tuple[str, str],
+        cleared: tuple[Trade, Trade],
+        effect: EventEffect | None,
+        at: datetime,
+    ) -> StoredEvent:
+        return await events_repo.settle_event(
+            self._conn, event_id, outcome, ccp_trade_ids, cleared, effect, at
+        )
+
+    async def unflag(self, event_id: int) -> None:
+        await events_repo.unflag_event(self._conn, event_id)
 
 
 class SqlAccounts:

@@ -11,15 +11,16 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.domain import codec
-from gateway.domain.clearing import EventRequest
+from gateway.domain.clearing import Channel, EventRequest
 from gateway.domain.events import (
     EventEffect,
     EventNote,
     EventOutcome,
+    PendingEvent,
     StoredEvent,
     terms_from_dict,
     terms_to_dict,
@@ -68,6 +69,99 @@ async def insert_event(
     )
     note = EventNote(int(result.scalar_one()), request.terms, outcome, ccp_trade_ids, cleared, effect)
     return StoredEvent(note, submission_id, request.source, request.message_id, request.correlation_id)
+
+
+async def events_of_submission(conn: AsyncConnection, submission_id: int) -> list[StoredEvent]:
+    """Every event taken on the trade, in order."""
+    c = t.trade_events.c
+    rows = await conn.execute(select(t.trade_events).where(c.submission_id == submission_id).order_by(c.id))
+    return [_stored(r) for r in rows]
+
+
+async def pending_events(conn: AsyncConnection, *, flagged_only: bool) -> list[PendingEvent]:
+    """Events waiting for collateral, oldest first (``flagged_only``: those a lodgement flagged)."""
+    c = t.trade_events.c
+    query = select(c.id, c.submission_id, c.received_at, c.needs_recheck).where(
+        c.outcome == EventOutcome.PENDING.value
+    )
+    if flagged_only:
+        query = query.where(c.needs_recheck.is_(True))
+    rows = await conn.execute(query.order_by(c.id))
+    return [PendingEvent(int(r.id), int(r.submission_id), r.received_at, bool(r.needs_recheck)) for r in rows]
+
+
+async def pending_request(conn: AsyncConnection, event_id: int) -> tuple[int, EventRequest] | None:
+    """A waiting event's submission and its request as received; None once it is decided."""
+    c = t.trade_events.c
+    row = (
+        await conn.execute(
+            select(t.trade_events).where(c.id == event_id, c.outcome == EventOutcome.PENDING.value)
+        )
+    ).first()
+    if row is None:
+        return None
+    request = EventRequest(
+        channel=Channel(row.channel),
+        source=row.source,
+        message_id=row.message_id,
+        received_at=row.received_at,
+        terms=terms_from_dict(json.loads(row.terms_json)),
+        correlation_id=row.correlation_id,
+        raw=bytes(row.raw),
+    )
+    return int(row.submission_id), request
+
+
+async def settle_event(
+    conn: AsyncConnection,
+    event_id: int,
+    outcome: EventOutcome,
+    ccp_trade_ids: tuple[str, str],
+    cleared: tuple[Trade, Trade],
+    effect: EventEffect | None,
+    at: datetime,
+) -> StoredEvent:
+    """A waiting event decided at last: its outcome, the trades after it and its effect."""
+    c = t.trade_events.c
+    row = (await conn.execute(select(c.fee_amount, c.terms_json).where(c.id == event_id))).one()
+    fee = terms_from_dict(json.loads(row.terms_json)).fee
+    await conn.execute(
+        update(t.trade_events)
+        .where(c.id == event_id)
+        .values(
+            at=at,
+            outcome=outcome.value,
+            needs_recheck=False,
+            ccp_trade_ids=json.dumps(
+                [*ccp_trade_ids, *(() if effect is None or effect.replaced is None else effect.replaced)]
+            ),
+            notional_before=None if effect is None else effect.notional_before,
+            notional_after=None if effect is None else effect.notional_after,
+            currency=None if effect is None else effect.currency,
+            fee_amount=None if fee is None or effect is None else fee.amount.amount,
+            fee_currency=None if fee is None or effect is None else fee.amount.currency,
+            result_json=json.dumps([codec.trade_to_dict(x) for x in cleared]),
+        )
+    )
+    return (await events_by_id(conn, [event_id]))[event_id]
+
+
+async def unflag_event(conn: AsyncConnection, event_id: int) -> None:
+    await conn.execute(
+        update(t.trade_events).where(t.trade_events.c.id == event_id).values(needs_recheck=False)
+    )
+
+
+async def flag_recheck(conn: AsyncConnection, member_id: str) -> int:
+    """Flag the events waiting for collateral on the member's trades, to be decided again."""
+    c, s = t.trade_events.c, t.submissions.c
+    of_member = select(s.id).where(or_(s.member_a == member_id, s.member_b == member_id))
+    result = await conn.execute(
+        update(t.trade_events)
+        .where(c.outcome == EventOutcome.PENDING.value, c.submission_id.in_(of_member))
+        .values(needs_recheck=True)
+    )
+    return int(result.rowcount or 0)
 
 
 async def find_event(conn: AsyncConnection, source: str, message_id: str) -> StoredEvent | None:

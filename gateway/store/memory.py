@@ -500,4 +500,10 @@ class MemoryClearingStore:
         self._state.members[member.member_id] = member
 
     def lodge(self, member_id: str, account_id: str, holding: Holding) -> None:
+        """Add collateral; the events waiting for collateral on the member's trades are decided again at
+        the next pass."""
         self._state.collateral.setdefault((member_id, account_id), []).append(holding)
+        mine = {
+            i for i, x in self._state.submissions.items() if member_id in (x.row.member_a, x.row.member_b)
+        }
+        MemoryEvents(self._state, self._ids).flag_recheck(mine)

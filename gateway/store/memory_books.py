@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from gateway.clearing.eod_ports import EodStepRow
 from gateway.clearing.margin_cycle import AccountKey, PaiFigure, TradeVm
-from gateway.domain.clearing import Position
+from gateway.domain.clearing import EventRequest, Position
 from gateway.domain.enums import ClearingStatusCode, PositionStatus
 from gateway.domain.errors import Issue
 from gateway.domain.events import SideState, StoredEvent
@@ -59,6 +59,9 @@ class ClearedRecord:
     business_date: date
     status: str = CLEARED
     npv: Decimal | None = None
+    last_event: str | None = None
+    last_event_date: date | None = None
+    original_notional: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +90,9 @@ class State:
     npvs: dict[tuple[str, date], tuple[Decimal, str]] = field(default_factory=dict)
     vm: dict[tuple[str, date], TradeVm] = field(default_factory=dict)
     pai: dict[tuple[date, AccountKey], PaiFigure] = field(default_factory=dict)
+    # each event's request as received, and the PENDING events a lodgement flagged
+    event_requests: dict[int, EventRequest] = field(default_factory=dict)
+    flagged_events: set[int] = field(default_factory=set)
 
     def copy(self) -> State:
         return State(
@@ -104,6 +110,8 @@ class State:
             dict(self.npvs),
             dict(self.vm),
             dict(self.pai),
+            dict(self.event_requests),
+            set(self.flagged_events),
         )
 
 
@@ -130,7 +138,7 @@ class MemoryCleared:
             if row.ccp_trade_id in self.s.cleared:
                 raise ValueError(f"CCP trade id {row.ccp_trade_id} is taken")
             self.s.cleared[row.ccp_trade_id] = ClearedRecord(
-                submission_id, row, business_date_of[submission_id]
+                submission_id, row, business_date_of[submission_id], original_notional=row.notional
             )
 
     async def ccp_trade_ids_of(self, row_id: int) -> list[str]:
@@ -154,7 +162,10 @@ class MemoryCleared:
             if member_id in (None, c.row.member_id) and account_id in (None, c.row.account_id)
         ]
         rows.sort(key=lambda c: (c.row.member_id, c.row.account_id, c.row.ccp_trade_id))
-        return [Position.of(c.row, c.status, c.npv) for c in rows]
+        return [
+            Position.of(c.row, c.status, c.npv, (c.last_event, c.last_event_date, c.original_notional))
+            for c in rows
+        ]
 
     async def accounts(self, business_date: date) -> list[tuple[str, str]]:
         return sorted({(c.row.member_id, c.row.account_id) for c in self._live(business_date, (CLEARED,))})
@@ -209,6 +220,13 @@ class MemoryCleared:
             c = self.s.cleared[side.ccp_trade_id]
             row = dataclasses.replace(c.row, notional=side.notional, trade=side.trade)
             self.s.cleared[side.ccp_trade_id] = dataclasses.replace(c, row=row, status=side.status.value)
+
+    async def mark_event(self, ccp_trade_ids: Sequence[str], kind: str, business_date: date) -> None:
+        for ccp_trade_id in ccp_trade_ids:
+            c = self.s.cleared[ccp_trade_id]
+            self.s.cleared[ccp_trade_id] = dataclasses.replace(
+                c, last_event=kind, last_event_date=business_date
+            )
 
 
 class MemoryAccounts:

@@ -24,12 +24,18 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     select,
     text,
 )
 from sqlalchemy.engine import Dialect
 
-from gateway.domain.clearing import MEMBER_POSITIONS_VIEW, POSITION_COLUMNS, SIDE_ATTRIBUTES
+from gateway.domain.clearing import (
+    MEMBER_POSITION_COLUMNS,
+    MEMBER_POSITIONS_VIEW,
+    POSITION_COLUMNS,
+    SIDE_ATTRIBUTES,
+)
 from gateway.domain.enums import PositionStatus
 from gateway.store.types import ExactDecimal, UtcDateTime
 
@@ -226,6 +232,11 @@ cleared_trades = Table(
     Column("business_date", Date, nullable=False),
     Column("novated_at", UtcDateTime(), nullable=False),
     Column("trade_json", Text, nullable=False),
+    # the side's lifecycle: the notional it was novated with, its last event (an EventKind value) and
+    # that event's business date (migration 0010_lifecycle_history)
+    Column("original_notional", ExactDecimal(), nullable=True),
+    Column("last_event", String(24), nullable=True),
+    Column("last_event_date", Date, nullable=True),
     Index("ix_cleared_trades_member", "member_id", "account_id"),
 )
 
@@ -266,6 +277,8 @@ trade_events = Table(
     Column("fee_currency", String(3), nullable=True),
     Column("result_json", Text, nullable=False),  # JSON list: the two cleared trades after the event
     Column("raw", LargeBinary, nullable=False),
+    # a PENDING event (short of collateral) to be decided again: set by a lodgement, cleared by a decision
+    Column("needs_recheck", Boolean, nullable=False, server_default=false()),
     UniqueConstraint("source", "message_id"),
 )
 
@@ -338,7 +351,7 @@ views = MetaData()
 # One row per cleared member side, exactly the position columns in their order (gateway.domain.clearing):
 # what the SQL store's positions, ``export positions`` and clearing-recon --db read.
 member_positions_query = select(
-    *(cleared_trades.c[SIDE_ATTRIBUTES.get(name, name)].label(name) for name in POSITION_COLUMNS)
+    *(cleared_trades.c[SIDE_ATTRIBUTES.get(name, name)].label(name) for name in MEMBER_POSITION_COLUMNS)
 )
 member_positions = Table(
     MEMBER_POSITIONS_VIEW,
@@ -347,7 +360,7 @@ member_positions = Table(
 )
 
 # The open positions under their earlier name (migration 0002), for readers that still use it.
-ccp_positions_query = select(*member_positions.c).where(
+ccp_positions_query = select(*(member_positions.c[name] for name in POSITION_COLUMNS)).where(
     member_positions.c.status == PositionStatus.CLEARED.value
 )
 ccp_positions = Table(

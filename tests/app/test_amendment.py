@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select, text
 
+from gateway.admin.reference import cash
 from gateway.domain.enums import ProductClass
 from gateway.domain.events import EventKind, EventTerms, TradeRef
 from gateway.domain.trade import Party, Trade
@@ -139,16 +140,19 @@ async def test_an_amendment_changing_the_product_class_is_refused_to_all_three(
         assert statuses == ["CLEARED", "CLEARED"]
 
 
-async def test_an_amendment_beyond_a_members_collateral_is_refused_and_changes_nothing(
+async def test_an_amendment_beyond_a_members_collateral_waits_pending_then_clears_once_collateral_is_lodged(
     mosquitto: tuple[str, int], store_url: str
 ) -> None:
+    """The shipped settings pend a shortfall: the amendment waits, changing nothing, told Pending to all
+    three; a lodgement through the admin API lets the next pass confirm it."""
     async with running(mosquitto, store_url, collateral_b=Decimal(400_000)) as r:
         a_id, b_id = await cleared(r, "T-BIG")
         await amend(r, aud_irs("T-BIG", version=2, notional=Decimal(20_000_000)), message_id="EVT-BIG")
-        await answered(r, "EVT-BIG", "clearingRefused")
+        await answered(r, "EVT-BIG", "clearingStatus")
         for who in (r.source, r.bank_a, r.bank_b):
-            refused = _answers(r, who, "EVT-BIG")[-1]
-            assert _texts(refused, "//f:reason/f:validationRuleId/text()") == [
+            waiting = _answers(r, who, "EVT-BIG")[-1]
+            assert _texts(waiting, "//f:clearingStatusValue/text()") == ["Pending"], who
+            assert _texts(waiting, "//f:reason/f:validationRuleId/text()") == [
                 "RISK_INSUFFICIENT_COLLATERAL"
             ], who
         async with r.gateway.engine.connect() as conn:
@@ -160,5 +164,24 @@ async def test_an_amendment_beyond_a_members_collateral_is_refused_and_changes_n
                     select(t.account_risk.c.margin).where(t.account_risk.c.member_id == r.bank_b)
                 )
             ).scalar_one()
+            outcome = (await conn.execute(select(t.trade_events.c.outcome))).scalar_one()
         assert sorted(tuple(s) for s in sides) == [(a_id, Decimal(10_000_000)), (b_id, Decimal(10_000_000))]
         assert margin == Decimal(250_000)
+        assert outcome == "PENDING"
+        await r.refdata.lodge(r.bank_b, "HOUSE", cash("AUD", Decimal(200_000)))
+        await r.inbox.wait_for(
+            lambda _: all(
+                [m.kind for m in _answers(r, who, "EVT-BIG")]
+                == ["clearingAcknowledgement", "clearingStatus", "clearingConfirmed"]
+                for who in (r.source, r.bank_a, r.bank_b)
+            )
+        )
+        async with r.gateway.engine.connect() as conn:
+            live = (
+                await conn.execute(
+                    select(t.cleared_trades.c.notional).where(t.cleared_trades.c.status == "CLEARED")
+                )
+            ).all()
+            outcome = (await conn.execute(select(t.trade_events.c.outcome))).scalar_one()
+        assert [x.notional for x in live] == [Decimal(20_000_000)] * 2
+        assert outcome == "CONFIRMED"

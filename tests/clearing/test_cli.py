@@ -21,6 +21,7 @@ from gateway.domain.events import TradeRef
 from gateway.store import open_store
 from gateway.store.clearing_store import SqlClearingStore
 from tests.clearing.conftest import OPEN_NOW, World, aud_irs
+from tests.clearing.test_trade_amendments import amendment, with_rate
 from tests.clearing.test_trade_events import termination
 from tests.strategies import LEI_A, LEI_B
 
@@ -197,23 +198,31 @@ def test_trade_show_tells_of_an_event_and_export_shows_the_trades_as_they_now_ar
     for m in ("BANKA", "BANKB"):
         cli("collateral", "lodge", m, "--cash", "100000000", "--db", db)
 
-    async def trade_day() -> None:
+    async def trade_day() -> tuple[tuple[str, str], tuple[str, str]]:
         engine = await open_store(db)
         try:
             w = World(engine)
             w.clock.current = OPEN_NOW
             service = ClearingService(engine, LinearMargin(), clock=w.clock, store=SqlClearingStore(engine))
-            for name in ("KEEP", "HALF", "GONE"):
+            for name in ("KEEP", "HALF", "GONE", "AMND"):
                 await service.submit(w.submission(aud_irs(name)))
             await service.drain()
             for name, left in (("HALF", 5_000_000), ("GONE", 0)):
                 named = replace(termination("-", left), trade=TradeRef(source_trade_id=name))
                 request = EventRequest(Channel.MQTT_FPML, "MARKITWIRE", f"E-{name}", OPEN_NOW, named)
                 assert (await service.submit_event(request))[-1].status is S.CLEARED
+            amend = amendment(with_rate(aud_irs("AMND", version=2), "0.0410"))
+            request = EventRequest(Channel.MQTT_FPML, "MARKITWIRE", "E-AMND", OPEN_NOW, amend)
+            confirmed = (await service.submit_event(request))[-1]
+            assert confirmed.status is S.CLEARED
+            assert confirmed.event is not None
+            assert confirmed.event.effect is not None
+            assert confirmed.event.effect.replaced is not None
+            return confirmed.event.effect.replaced, confirmed.event.ccp_trade_ids
         finally:
             await engine.dispose()
 
-    asyncio.run(trade_day())
+    old_ids, new_ids = asyncio.run(trade_day())
     code, out, _ = cli("trade", "show", "--source", "MARKITWIRE", "--trade-id", "HALF", "--db", db, "--json")
     assert code == 0
     shown = json.loads(out)
@@ -231,10 +240,28 @@ def test_trade_show_tells_of_an_event_and_export_shows_the_trades_as_they_now_ar
         "notional_after": "5000000",
         "currency": "AUD",
         "fee": None,
+        "replaced": None,
+        "replaced_by": None,
     }
     code, out, _ = cli("trade", "show", "--source", "MARKITWIRE", "--trade-id", "HALF", "--db", db)
     assert "Termination" in out  # the table's column (its text wraps at the terminal's width)
     assert "E-HALF" in out
+    # an amended trade, named by a CCP trade id it had before or has since: the ids each way
+    for named in (old_ids[0], new_ids[1]):
+        code, out, _ = cli("trade", "show", "--ccp-trade-id", named, "--db", db, "--json")
+        assert code == 0
+        shown = json.loads(out)
+        assert [s["trade_id"] for s in shown] == ["AMND"] * 4
+        event = shown[-1]["event"]
+        assert (event["kind"], event["outcome"]) == ("Amendment", "CONFIRMED")
+        assert (event["replaced"], event["replaced_by"]) == (list(old_ids), list(new_ids))
+        assert shown[-1]["ccp_trade_ids"] == list(new_ids)
+    code, out, _ = cli("trade", "show", "--ccp-trade-id", old_ids[0], "--db", db)
+    assert code == 0
+    assert "replaced by" in out
+    code, _, err = cli("trade", "show", "--ccp-trade-id", "CCP-NONE", "--db", db, "--json")
+    assert code == 2
+    assert json.loads(err)["error"][0]["path"] == "ccp_trade_id"
 
     out_file = tmp_path / "positions.csv"
     code, _, _ = cli(
@@ -243,4 +270,16 @@ def test_trade_show_tells_of_an_event_and_export_shows_the_trades_as_they_now_ar
     assert code == 0
     with out_file.open() as fh:
         rows = list(csv.DictReader(fh))
-    assert sorted(Decimal(r["notional"]) for r in rows) == [Decimal(5_000_000), Decimal(10_000_000)]
+    assert sorted(Decimal(r["notional"]) for r in rows) == [
+        Decimal(5_000_000),
+        Decimal(10_000_000),
+        Decimal(10_000_000),
+    ]
+    # each side's last event and original notional follow the standard columns
+    assert list(rows[0])[-3:] == ["last_event", "last_event_date", "original_notional"]
+    lifecycle = sorted((r["last_event"], r["last_event_date"], Decimal(r["original_notional"])) for r in rows)
+    assert lifecycle == [
+        ("", "", Decimal(10_000_000)),
+        ("Amendment", "2026-01-07", Decimal(10_000_000)),
+        ("Termination", "2026-01-07", Decimal(10_000_000)),
+    ]

@@ -12,12 +12,16 @@ import re
 from datetime import date
 from decimal import Decimal
 
+import pytest
+
 from gateway.domain.enums import ClearingStatusCode as S
 from gateway.domain.enums import PositionStatus, ProductClass
+from gateway.domain.errors import GatewayError
 from gateway.domain.events import EventKind, EventOutcome, EventTerms, TradeRef
 from gateway.domain.reasons import ReasonCode as R
 from gateway.domain.trade import Trade
 from gateway.domain.workflow import parse_submission_ref
+from gateway.rules.settings import ShortfallAction
 from tests.clearing.conftest import TODAY, aud_irs
 from tests.clearing.test_trade_events import IM_10M_5Y, OpenDesk, backend, open_desk, termination
 from tests.strategies import LEI_A, LEI_B
@@ -75,7 +79,10 @@ async def test_an_amended_fixed_rate_replaces_both_sides_under_new_ccp_trade_ids
     # positions show the new trade only, each member its own side; the margin is unchanged (same risk)
     assert await desk.notionals("BANKA") == {new_a: Decimal(10_000_000)}
     assert await desk.notionals("BANKB") == {new_b: Decimal(10_000_000)}
-    assert [p.fixed_rate for p in await desk.svc.positions("BANKA", None, TODAY)] == [Decimal("0.0410")]
+    [position] = await desk.svc.positions("BANKA", None, TODAY)
+    assert position.fixed_rate == Decimal("0.0410")
+    assert (position.last_event, position.last_event_date) == ("Amendment", TODAY)
+    assert position.original_notional == Decimal(10_000_000)
     assert await desk.margin("BANKA") == IM_10M_5Y
     assert await desk.margin("BANKB") == IM_10M_5Y
     row_id = parse_submission_ref(ref)
@@ -107,7 +114,7 @@ async def test_an_amended_fixed_rate_replaces_both_sides_under_new_ccp_trade_ids
 async def test_an_amendment_raising_the_margin_beyond_the_collateral_is_refused_and_changes_nothing(
     open_desk: OpenDesk,
 ) -> None:
-    desk = await open_desk(Decimal(300_000))
+    desk = await open_desk(Decimal(300_000), on_shortfall=ShortfallAction.REFUSE)
     _, (a_id, b_id) = await desk.clear(aud_irs("T1"))
     bigger = aud_irs("T1", notional=Decimal(20_000_000), version=2)
     updates = await desk.event(amendment(bigger))
@@ -139,3 +146,41 @@ async def test_an_amendment_to_another_product_class_or_other_members_is_refused
     one_sided = await desk.event(amendment(with_rate(aud_irs("T1", version=2), "0.05"), parties=(LEI_A,)))
     assert [i.code for i in one_sided[-1].reasons] == [R.LIFE_ONE_SIDED]
     assert await desk.notionals("BANKA") == {a_id: Decimal(10_000_000)}
+
+
+def by_source(trade_id: str, version: int | None, outstanding: int, *, live: int = 10_000_000) -> EventTerms:
+    """A termination naming the trade by the source's own trade id (and version)."""
+    return dataclasses.replace(
+        termination("unused", outstanding, live=live),
+        trade=TradeRef(source_trade_id=trade_id, version=version),
+    )
+
+
+async def test_after_an_amendment_the_source_trade_id_names_the_amended_trade_and_an_old_version_is_refused(
+    open_desk: OpenDesk,
+) -> None:
+    desk = await open_desk()
+    await desk.clear(aud_irs("T1"))
+    amended = await desk.event(amendment(with_rate(aud_irs("T1", version=2), "0.0410")))
+    assert amended[-1].event is not None
+    new_a, new_b = amended[-1].event.ccp_trade_ids
+    # the version the amendment replaced: refused as not live, naming the live version and its ids
+    old = await desk.event(by_source("T1", 1, 6_000_000))
+    assert [u.status for u in old] == [S.RECEIVED, S.REJECTED]
+    [issue] = old[-1].reasons
+    assert (issue.code, issue.path) == (R.LIFE_TRADE_NOT_LIVE, "tradeIdentifier.versionedTradeId.version")
+    assert "version 1 of source trade T1 was amended" in issue.message
+    assert f"version 2, CCP trade ids {new_a} and {new_b}" in issue.message
+    assert await desk.notionals("BANKA") == {new_a: Decimal(10_000_000)}
+    # the amended version by its number, and the trade id alone, both name the live (amended) trade
+    by_version = await desk.event(by_source("T1", 2, 6_000_000))
+    assert by_version[-1].status is S.CLEARED, by_version[-1].reasons
+    assert await desk.notionals("BANKA") == {new_a: Decimal(6_000_000)}
+    by_id = await desk.event(by_source("T1", None, 2_000_000, live=6_000_000))
+    assert by_id[-1].status is S.CLEARED, by_id[-1].reasons
+    assert await desk.notionals("BANKA") == {new_a: Decimal(2_000_000)}
+    # a version the trade never had is no cleared trade
+    with pytest.raises(GatewayError) as caught:
+        await desk.event(by_source("T1", 7, 1_000_000, live=2_000_000))
+    assert caught.value.issues[0].code is R.LIFE_TRADE_UNKNOWN
+    assert await desk.notionals("BANKA") == {new_a: Decimal(2_000_000)}

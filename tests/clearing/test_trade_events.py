@@ -29,6 +29,7 @@ from gateway.domain.events import EventKind, EventOutcome, EventTerms, Fee, Mone
 from gateway.domain.reasons import ReasonCode as R
 from gateway.domain.trade import PartyTradeId, Trade
 from gateway.domain.workflow import parse_submission_ref
+from gateway.rules.settings import ClearingSettings, ShortfallAction
 from gateway.store import create_engine
 from gateway.store import tables as t
 from gateway.store.clearing_store import SqlClearingStore
@@ -47,7 +48,16 @@ class Desk:
 
     svc: ClearingService
     store: MemoryClearingStore | SqlClearingStore
+    refdata: ReferenceData | None = None  # the admin API lodging collateral (the SQL stores)
     n: int = 0
+
+    async def lodge(self, member_id: str, amount: Decimal) -> None:
+        """Lodge cash as the admin API does (``clearing-gateway collateral lodge``)."""
+        if self.refdata is None:
+            assert isinstance(self.store, MemoryClearingStore)
+            self.store.lodge(member_id, "HOUSE", cash("AUD", amount))
+        else:
+            await self.refdata.lodge(member_id, "HOUSE", cash("AUD", amount))
 
     async def clear(self, trade: Trade) -> tuple[str, tuple[str, str]]:
         self.n += 1
@@ -120,8 +130,12 @@ async def open_desk(backend: str) -> AsyncIterator[Callable[..., Awaitable[Desk]
     """A factory: ``await open_desk(collateral_a)`` -> a Desk with BANKA and BANKB, B with 100m AUD."""
     engines = []
 
-    async def make(collateral_a: Decimal = Decimal(100_000_000)) -> Desk:
+    async def make(
+        collateral_a: Decimal = Decimal(100_000_000), on_shortfall: ShortfallAction = ShortfallAction.PEND
+    ) -> Desk:
         clock = FixedClock(OPEN_NOW)
+        loaded = ClearingSettings.load()
+        settings = replace(loaded, credit=replace(loaded.credit, on_shortfall=on_shortfall))
         a, b = member("BANKA", LEI_A), member("BANKB", LEI_B)
         if backend == "memory":
             memory = MemoryClearingStore()
@@ -129,7 +143,9 @@ async def open_desk(backend: str) -> AsyncIterator[Callable[..., Awaitable[Desk]
                 memory.add_member(m)
             memory.lodge("BANKA", "HOUSE", cash("AUD", collateral_a))
             memory.lodge("BANKB", "HOUSE", cash("AUD", Decimal(100_000_000)))
-            return Desk(ClearingService(None, LinearMargin(), clock=clock, store=memory), memory)
+            return Desk(
+                ClearingService(None, LinearMargin(), clock=clock, settings=settings, store=memory), memory
+            )
         engine = create_engine(backend)
         engines.append(engine)
         if engine.dialect.name == "postgresql":
@@ -142,7 +158,8 @@ async def open_desk(backend: str) -> AsyncIterator[Callable[..., Awaitable[Desk]
         await refdata.lodge("BANKA", "HOUSE", cash("AUD", collateral_a))
         await refdata.lodge("BANKB", "HOUSE", cash("AUD", Decimal(100_000_000)))
         store = SqlClearingStore(engine)
-        return Desk(ClearingService(engine, LinearMargin(), clock=clock, store=store), store)
+        svc = ClearingService(engine, LinearMargin(), clock=clock, settings=settings, store=store)
+        return Desk(svc, store, refdata)
 
     yield make
     for engine in engines:
@@ -266,7 +283,7 @@ async def test_a_termination_that_raises_a_members_margin_beyond_its_headroom_is
     open_desk: OpenDesk,
 ) -> None:
     """Bank A's two trades offset; ending one leaves the other's margin, more than A can cover."""
-    desk = await open_desk(collateral_a=Decimal(300_000))
+    desk = await open_desk(collateral_a=Decimal(300_000), on_shortfall=ShortfallAction.REFUSE)
     _, (t1_a, _) = await desk.clear(aud_irs("T1"))
     await desk.clear(aud_irs("T2", fixed_payer=LEI_B))
     assert await desk.margin("BANKA") == 0
@@ -378,8 +395,9 @@ async def test_a_declear_takes_the_trade_out_of_clearing_for_both_members(open_d
 
 
 async def test_a_declear_is_refused_when_a_members_margin_would_not_stay_covered(open_desk: OpenDesk) -> None:
-    """Bank A's two trades offset; without one, the other's margin is more than A's free collateral."""
-    desk = await open_desk(collateral_a=Decimal(300_000))
+    """Bank A's two trades offset; without one, the other's margin is more than A's free collateral. A
+    de-clear never waits for collateral, though the settings let other events wait."""
+    desk = await open_desk(collateral_a=Decimal(300_000), on_shortfall=ShortfallAction.PEND)
     _, (t1_a, _) = await desk.clear(aud_irs("T1"))
     await desk.clear(aud_irs("T2", fixed_payer=LEI_B))
     assert (await desk.svc.credit_check("BANKA", "HOUSE", aud_irs("T3"), "ORD-1")).approved
@@ -409,7 +427,7 @@ def increase(ccp_id: str, outstanding: int, live: int = 10_000_000) -> EventTerm
 async def test_an_increase_raises_both_sides_and_is_credit_checked_like_registration(
     open_desk: OpenDesk,
 ) -> None:
-    desk = await open_desk(collateral_a=Decimal(300_000))
+    desk = await open_desk(collateral_a=Decimal(300_000), on_shortfall=ShortfallAction.REFUSE)
     _, (a_id, b_id) = await desk.clear(aud_irs("T1"))
     # another 10m would need another 250,000 of Bank A's margin: 50,000 of headroom is left
     refused = await desk.event(increase(a_id, 20_000_000))
@@ -452,3 +470,124 @@ async def test_a_reference_update_gives_a_member_its_new_id_without_a_margin_che
     stranger = replace(update, party_trade_ids=(PartyTradeId("5493001KJTIIGC8Y1R12", "C-1"),))
     refused = await desk.event(stranger)
     assert [i.code for i in refused[-1].reasons] == [R.ELIG_UNKNOWN_PARTY]
+
+
+async def _short_termination(desk: Desk) -> tuple[str, str, list[StatusUpdate]]:
+    """Bank A's two offsetting trades, most of its headroom reserved, then a full termination of one:
+    A's requirement would rise by 250,000 with 50,000 of headroom left. (submission ref, A's id, statuses)"""
+    ref, (t1_a, _) = await desk.clear(aud_irs("T1"))
+    await desk.clear(aud_irs("T2", fixed_payer=LEI_B))
+    assert (await desk.svc.credit_check("BANKA", "HOUSE", aud_irs("T3"), "ORD-1")).approved
+    return ref, t1_a, await desk.event(termination(t1_a, 0), message_id="EVT-SHORT")
+
+
+async def _event_statuses(desk: Desk, ref: str) -> list[tuple[S, list[R]]]:
+    return [
+        (u.status, [i.code for i in u.reasons]) for u in await desk.svc.history(ref) if u.event is not None
+    ]
+
+
+async def test_a_termination_short_of_collateral_waits_and_clears_once_collateral_is_lodged(
+    open_desk: OpenDesk,
+) -> None:
+    desk = await open_desk(collateral_a=Decimal(300_000), on_shortfall=ShortfallAction.PEND)
+    ref, t1_a, waiting = await _short_termination(desk)
+    assert [u.status for u in waiting] == [S.RECEIVED, S.PENDING]
+    assert [(i.code, i.path) for i in waiting[-1].reasons] == [
+        (R.RISK_INSUFFICIENT_COLLATERAL, "member[BANKA].account[HOUSE]")
+    ]
+    assert waiting[-1].event is not None
+    assert waiting[-1].event.outcome is EventOutcome.PENDING
+    # nothing changed while it waits; a pass without a lodgement leaves it waiting, without a new status
+    assert (await desk.notionals("BANKA"))[t1_a] == Decimal(10_000_000)
+    assert await desk.margin("BANKA") == 0
+    await desk.svc.drain()
+    assert await _event_statuses(desk, ref) == [
+        (S.RECEIVED, []),
+        (S.PENDING, [R.RISK_INSUFFICIENT_COLLATERAL]),
+    ]
+    # a lodgement too small leaves it waiting still
+    await desk.lodge("BANKA", Decimal(100_000))
+    await desk.svc.drain()
+    assert len(await _event_statuses(desk, ref)) == 2
+    await desk.svc.mark_delivered([i.id for i in await desk.svc.pending(DeliveryChannel.MQTT, 100)])
+    # enough collateral: the next pass confirms it, to the source and both members
+    await desk.lodge("BANKA", Decimal(200_000))
+    await desk.svc.drain()
+    assert await _event_statuses(desk, ref) == [
+        (S.RECEIVED, []),
+        (S.PENDING, [R.RISK_INSUFFICIENT_COLLATERAL]),
+        (S.CLEARED, []),
+    ]
+    assert t1_a not in await desk.notionals("BANKA")
+    assert await desk.margin("BANKA") == IM_10M_5Y
+    owed = [(i.recipient, i.update.status) for i in await desk.svc.pending(DeliveryChannel.MQTT, 100)]
+    assert sorted(owed) == [("BANKA", S.CLEARED), ("BANKB", S.CLEARED), ("MARKITWIRE", S.CLEARED)]
+    async with desk.store.read() as uow:
+        stored = await uow.events.find("MARKITWIRE", "EVT-SHORT")
+        waiting_now = await uow.events.pending(flagged_only=False)
+    assert stored is not None
+    assert stored.note.outcome is EventOutcome.CONFIRMED
+    assert stored.note.effect is not None
+    assert stored.note.effect.notional_after == 0
+    assert waiting_now == []
+    # the same request again is answered with its last status, and changes nothing
+    again = await desk.event(termination(t1_a, 0), message_id="EVT-SHORT")
+    assert [u.status for u in again] == [S.CLEARED]
+
+
+async def test_a_termination_still_short_at_end_of_day_is_refused_and_changes_nothing(
+    open_desk: OpenDesk,
+) -> None:
+    desk = await open_desk(collateral_a=Decimal(300_000), on_shortfall=ShortfallAction.PEND)
+    ref, t1_a, waiting = await _short_termination(desk)
+    assert waiting[-1].status is S.PENDING
+    report = await desk.svc.end_of_day(TODAY)
+    assert report.failures == ()
+    assert any(r.startswith("event ") for r in report.refused)
+    statuses = await _event_statuses(desk, ref)
+    assert statuses[-1] == (S.REJECTED, [R.LIFE_NOT_REGISTERED_BY_EOD, R.RISK_INSUFFICIENT_COLLATERAL])
+    assert (await desk.notionals("BANKA"))[t1_a] == Decimal(10_000_000)
+    async with desk.store.read() as uow:
+        stored = await uow.events.find("MARKITWIRE", "EVT-SHORT")
+    assert stored is not None
+    assert stored.note.outcome is EventOutcome.REFUSED
+    assert stored.note.effect is None
+    # decided once: a lodgement afterwards does not bring it back
+    await desk.lodge("BANKA", Decimal(1_000_000))
+    await desk.svc.drain()
+    assert len(await _event_statuses(desk, ref)) == len(statuses)
+
+
+async def test_an_increase_short_of_collateral_waits_when_the_settings_say_so(open_desk: OpenDesk) -> None:
+    desk = await open_desk(collateral_a=Decimal(300_000), on_shortfall=ShortfallAction.PEND)
+    ref, (a_id, _) = await desk.clear(aud_irs("T1"))
+    waiting = await desk.event(increase(a_id, 20_000_000))
+    assert [u.status for u in waiting] == [S.RECEIVED, S.PENDING]
+    assert await desk.notionals("BANKA") == {a_id: Decimal(10_000_000)}
+    await desk.lodge("BANKA", Decimal(200_000))
+    await desk.svc.drain()
+    assert (await _event_statuses(desk, ref))[-1] == (S.CLEARED, [])
+    assert await desk.notionals("BANKA") == {a_id: Decimal(20_000_000)}
+    assert await desk.margin("BANKA") == 2 * IM_10M_5Y
+
+
+async def test_positions_carry_each_sides_last_event_its_date_and_the_original_notional(
+    open_desk: OpenDesk,
+) -> None:
+    desk = await open_desk()
+    _, (a_id, b_id) = await desk.clear(aud_irs("T1"))
+    _, (k_id, _) = await desk.clear(aud_irs("T2"))
+    assert (await desk.event(termination(a_id, 6_000_000)))[-1].status is S.CLEARED
+    shown = {p.trade_id: p for m in ("BANKA", "BANKB") for p in await desk.svc.positions(m, None, TODAY)}
+    for ccp_id in (a_id, b_id):
+        p = shown[ccp_id]
+        assert (p.notional, p.original_notional) == (Decimal(6_000_000), Decimal(10_000_000))
+        assert (p.last_event, p.last_event_date) == ("Termination", TODAY)
+    untouched = shown[k_id]
+    assert (untouched.last_event, untouched.last_event_date) == (None, None)
+    assert untouched.original_notional == Decimal(10_000_000)
+    # a refused event leaves no mark
+    refused = await desk.event(termination(k_id, 10_000_000))
+    assert refused[-1].status is S.REJECTED
+    assert {p.trade_id: p.last_event for p in await desk.svc.positions("BANKA", None, TODAY)}[k_id] is None

@@ -86,9 +86,9 @@ def test_csv_is_exact_text_in_the_standard_column_order(tmp_path: Path) -> None:
     path = tmp_path / "positions.csv"
     write_positions(_positions(), path)
     lines = path.read_text().splitlines()
-    assert lines[0] == ",".join(POSITION_COLUMNS)
+    assert lines[0] == ",".join(POSITION_COLUMNS) + ",last_event,last_event_date,original_notional"
     assert lines[1] == (
-        "CCP-000001,UTI-1,CM1,HOUSE,IRS,AUD,125000000.00,PAY,0.04125,BBSW,6M,,2026-01-07,2036-01-07,Cleared,-15234.17"
+        "CCP-000001,UTI-1,CM1,HOUSE,IRS,AUD,125000000.00,PAY,0.04125,BBSW,6M,,2026-01-07,2036-01-07,Cleared,-15234.17,,,"
     )
 
 

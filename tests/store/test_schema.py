@@ -14,7 +14,7 @@ from sqlalchemy import Column, Integer, MetaData, Table, inspect, select, text
 from sqlalchemy.exc import StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gateway.domain.clearing import MEMBER_POSITIONS_VIEW, POSITION_COLUMNS
+from gateway.domain.clearing import MEMBER_POSITION_COLUMNS, MEMBER_POSITIONS_VIEW, POSITION_COLUMNS
 from gateway.store import upgrade_schema
 from gateway.store.engine import downgrade_schema
 from gateway.store.tables import member_positions, metadata
@@ -48,15 +48,34 @@ async def test_upgrade_is_idempotent_and_downgrade_is_clean(fresh_engine: AsyncE
 async def test_the_position_views_have_exactly_the_position_columns_in_order(
     fresh_engine: AsyncEngine,
 ) -> None:
-    """The published contract with clearing-recon --db: the view's columns are the one list, in its order."""
+    """The published contract with clearing-recon --db: member_positions has the standard columns then the
+    lifecycle ones, ccp_positions the standard ones only, each in its order."""
     async with fresh_engine.connect() as conn:
-        for view in (MEMBER_POSITIONS_VIEW, "ccp_positions"):
+        for view, expected in (
+            (MEMBER_POSITIONS_VIEW, MEMBER_POSITION_COLUMNS),
+            ("ccp_positions", POSITION_COLUMNS),
+        ):
             declared = await conn.run_sync(
                 lambda c, v=view: [col["name"] for col in inspect(c).get_columns(v)]
             )
             selected = list((await conn.execute(text(f"SELECT * FROM {view}"))).keys())  # noqa: S608
-            assert declared == selected == list(POSITION_COLUMNS), view
-    assert [c.name for c in member_positions.c] == list(POSITION_COLUMNS)
+            assert declared == selected == list(expected), view
+    assert [c.name for c in member_positions.c] == list(MEMBER_POSITION_COLUMNS)
+    assert MEMBER_POSITION_COLUMNS[-3:] == ("last_event", "last_event_date", "original_notional")
+
+
+async def test_downgrade_to_0007_gives_back_the_standard_member_positions(fresh_engine: AsyncEngine) -> None:
+    await downgrade_schema(fresh_engine, "0007")
+    async with fresh_engine.connect() as conn:
+        for view in (MEMBER_POSITIONS_VIEW, "ccp_positions"):
+            columns = await conn.run_sync(
+                lambda c, v=view: [col["name"] for col in inspect(c).get_columns(v)]
+            )
+            assert columns == list(POSITION_COLUMNS), view
+        cleared = await conn.run_sync(
+            lambda c: [col["name"] for col in inspect(c).get_columns("cleared_trades")]
+        )
+    assert "last_event" not in cleared
 
 
 async def test_downgrade_to_0004_drops_member_positions_and_gives_back_ccp_positions(
@@ -115,3 +134,46 @@ async def test_naive_datetime_is_refused(engine: AsyncEngine) -> None:
         await conn.run_sync(lambda c: probe.create(c, checkfirst=True))
         with pytest.raises(StatementError, match="naive datetime"):
             await conn.execute(probe.insert().values(id=2, at=datetime(2026, 1, 1)))
+
+
+async def test_upgrading_to_0010_fills_in_each_sides_lifecycle_from_the_confirmed_events(
+    fresh_engine: AsyncEngine,
+) -> None:
+    """A partial termination confirmed before the upgrade: its sides show it and their original notional."""
+    from decimal import Decimal
+
+    from gateway.admin.reference import ReferenceData, cash
+    from gateway.clearing.service import ClearingService
+    from gateway.clock import FixedClock
+    from gateway.store.clearing_store import SqlClearingStore
+    from tests.clearing.conftest import OPEN_NOW, TODAY, aud_irs, member
+    from tests.clearing.doubles import LinearMargin
+    from tests.clearing.test_trade_events import Desk, termination
+    from tests.strategies import LEI_A, LEI_B
+
+    clock = FixedClock(OPEN_NOW)
+    refdata = ReferenceData(fresh_engine, clock=clock)
+    for m in (member("BANKA", LEI_A), member("BANKB", LEI_B)):
+        await refdata.add_participant(m)
+        await refdata.lodge(m.member_id, "HOUSE", cash("AUD", Decimal(100_000_000)))
+    store = SqlClearingStore(fresh_engine)
+    desk = Desk(ClearingService(fresh_engine, LinearMargin(), clock=clock, store=store), store, refdata)
+    _, (a_id, b_id) = await desk.clear(aud_irs("T1"))
+    _, (k_id, _) = await desk.clear(aud_irs("T2"))
+    assert (await desk.event(termination(a_id, 6_000_000)))[-1].status.value == "Cleared"
+    await downgrade_schema(fresh_engine, "0007")
+    await upgrade_schema(fresh_engine)
+    async with fresh_engine.connect() as conn:
+        rows = {
+            r.trade_id: r
+            for r in await conn.execute(
+                text("SELECT trade_id, last_event, last_event_date, original_notional FROM member_positions")
+            )
+        }
+    for ccp_id in (a_id, b_id):
+        row = rows[ccp_id]
+        assert row.last_event == "Termination"
+        assert str(row.last_event_date) == str(TODAY)
+        assert Decimal(str(row.original_notional)) == Decimal(10_000_000)
+    assert (rows[k_id].last_event, rows[k_id].last_event_date) == (None, None)
+    assert Decimal(str(rows[k_id].original_notional)) == Decimal(10_000_000)

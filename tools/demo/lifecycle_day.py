@@ -1,25 +1,29 @@
 """The demo's lifecycle phase: what its trade source asks of trades cleared earlier in the day.
 
 Pure: the events follow from the cleared trades given, in order. A partial termination with a fee, an
-increase, a trade-id update, a full termination, the same termination again (refused: the trade is no
-longer live) and a de-clear. The full termination (and its refused repeat) takes the second trade; the
-other events take the remaining trades in turn, reusing them when the day cleared few, the de-clear last,
-so every event finds its trade live except the one meant to be refused.
+increase, a trade-id update, an economic amendment (the fixed rate raised by ``AMENDED_RATE_STEP``, on the
+trade's live notional, as its next version), a full termination, the same termination again (refused: the
+trade is no longer live) and a de-clear. The full termination (and its refused repeat) takes the second
+trade; the other events take the remaining trades in turn, reusing them when the day cleared few, the
+de-clear last, so every event finds its trade live except the one meant to be refused.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
+from gateway.clearing.lifecycle import resized
 from gateway.domain.events import EventKind, EventTerms, Fee, Money, NotionalChange, TradeRef
 from gateway.domain.trade import PartyTradeId, Trade
 
 FEE_AUD = Decimal("12500.00")  # the partial termination's fee, paid by the trade's fixed-rate payer
 INCREASE_AUD = Decimal(5_000_000)
+AMENDED_RATE_STEP = Decimal("0.0025")  # the amendment raises the fixed rate by 25 basis points
 BOOK_SCHEME = "urn:demo:member-book-id"  # the scheme of a member's new own trade id
 MIN_TRADES = 2  # cleared trades the phase needs: one to terminate in full, one for the rest
 
@@ -30,6 +34,7 @@ class EventIntent(StrEnum):
     PARTIAL = "partial termination + fee"
     INCREASE = "increase"
     REFERENCE = "trade-id update"
+    AMENDMENT = "economic amendment"
     FULL = "full termination"
     AGAIN = "terminating it again"
     DECLEAR = "de-clear"
@@ -54,10 +59,15 @@ class DemoEvent:
     expected: EventOutcome
     expected_notional_after: Decimal  # a refused event leaves the notional as it was
     expected_code: str | None = None  # the reason a refused event is meant to be given
+    detail: str | None = None  # what else the event changes (an amendment: the fixed rate)
 
     @property
     def trade_id(self) -> str:
         return self.trade.identifiers.source_trade_id
+
+    @property
+    def described(self) -> str:
+        return self.intent.value if self.detail is None else f"{self.intent.value}: {self.detail}"
 
 
 class TooFewTrades(ValueError):
@@ -83,6 +93,7 @@ def lifecycle_events(cleared: Sequence[Trade], business_date: date) -> list[Demo
         after: Decimal,
         expected: EventOutcome = EventOutcome.CONFIRMED,
         code: str | None = None,
+        detail: str | None = None,
     ) -> None:
         tid = trade.identifiers.source_trade_id
         before = live[tid]
@@ -96,6 +107,7 @@ def lifecycle_events(cleared: Sequence[Trade], business_date: date) -> list[Demo
                 expected,
                 after,
                 code,
+                detail,
             )
         )
         live[tid] = after
@@ -108,6 +120,7 @@ def lifecycle_events(cleared: Sequence[Trade], business_date: date) -> list[Demo
         fee: Fee | None = None,
         reason: str | None = None,
         party_trade_ids: tuple[PartyTradeId, ...] = (),
+        amended: Trade | None = None,
     ) -> EventTerms:
         return EventTerms(
             kind=kind,
@@ -119,6 +132,7 @@ def lifecycle_events(cleared: Sequence[Trade], business_date: date) -> list[Demo
             fee=fee,
             reason=reason,
             party_trade_ids=party_trade_ids,
+            amended=amended,
         )
 
     partial = others[0]
@@ -149,6 +163,16 @@ def lifecycle_events(cleared: Sequence[Trade], business_date: date) -> list[Demo
         terms(EventKind.REFERENCE_UPDATE, renamed, None, party_trade_ids=(new_id,)),
         live[renamed.identifiers.source_trade_id],
     )
+    amended_trade = others[4 % len(others)]
+    before = live[amended_trade.identifiers.source_trade_id]
+    amended, rates = _amended(amended_trade, before)
+    add(
+        EventIntent.AMENDMENT,
+        amended_trade,
+        terms(EventKind.AMENDMENT, amended_trade, None, amended=amended),
+        before,
+        detail=f"fixed rate {rates[0]:.4%} -> {rates[1]:.4%}",
+    )
     before = live[full_target.identifiers.source_trade_id]
     full = terms(EventKind.TERMINATION, full_target, _change(before, Decimal(0)))
     add(EventIntent.FULL, full_target, full, Decimal(0))
@@ -169,3 +193,16 @@ def _notional(trade: Trade) -> Decimal:
 
 def _change(change: Decimal, outstanding: Decimal) -> NotionalChange:
     return NotionalChange(Money(change, "AUD"), Money(outstanding, "AUD"))
+
+
+def _amended(trade: Trade, live: Decimal) -> tuple[Trade, tuple[Decimal, Decimal]]:
+    """``trade`` as its next version: on its live notional, its fixed rate ``AMENDED_RATE_STEP`` higher;
+    and the rate before and after."""
+    on_live = resized(trade, live, _notional(trade))
+    old = next(s.fixed_rate for s in trade.streams if s.fixed_rate is not None)
+    new = old + AMENDED_RATE_STEP
+    streams = tuple(
+        s if s.fixed_rate is None else dataclasses.replace(s, fixed_rate=new) for s in on_live.streams
+    )
+    ids = dataclasses.replace(trade.identifiers, source_version=trade.identifiers.source_version + 1)
+    return dataclasses.replace(on_live, streams=streams, identifiers=ids), (old, new)

@@ -21,7 +21,12 @@ from gateway.store import tables as t
 from gateway.waiting import wait_event
 from tools.demo.lifecycle_day import DemoEvent, EventOutcome
 from tools.demo.observer import Observer, Seen
-from tools.demo.requests import request_declear, request_reference_update, request_termination
+from tools.demo.requests import (
+    request_amendment,
+    request_declear,
+    request_reference_update,
+    request_termination,
+)
 
 WAIT_S = 30.0  # per event: a broken run ends with "no answer" instead of hanging
 
@@ -59,6 +64,8 @@ def request(event: DemoEvent, *, source: str, at: datetime) -> bytes:
         )
     if terms.kind is EventKind.DECLEAR:
         return request_declear(terms, (trade_id,), parties, source=source, message_id=event.message_id, at=at)
+    if terms.kind is EventKind.AMENDMENT:  # the amended trade names itself by the source's trade id
+        return request_amendment(terms, parties, source=source, message_id=event.message_id, at=at)
     return request_termination(terms, (trade_id,), parties, source=source, message_id=event.message_id, at=at)
 
 

@@ -3,8 +3,8 @@
 Onboard three members and lodge collateral, synthesise market data, start the gateway (in-process
 broker, SQLite, FIX), let a trade source publish a day of FpML over MQTT while Bank C reports its own
 trades over FIX (alleged to Bank A or Bank B, whose FIX sessions accept them), make a collateral call for the trade left pending, run end of day, let the source ask for lifecycle
-events on trades it cleared (``lifecycle_day``: terminations, an increase, a trade-id update, a de-clear,
-one refused), and write the CCP position file the members reconcile against.
+events on trades it cleared (``lifecycle_day``: terminations, an increase, a trade-id update, an economic
+amendment, a de-clear, one refused), and write the CCP position file the members reconcile against.
 """
 
 from __future__ import annotations

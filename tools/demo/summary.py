@@ -116,7 +116,7 @@ def _events(console: Console, events: tuple[EventResult, ...]) -> None:
         before = _millions(e.event.notional_before)
         after = before if e.notional_after is None else _millions(e.notional_after)  # refused: unchanged
         table.add_row(
-            e.event.intent.value,
+            e.event.described,
             e.event.trade_id,
             e.outcome.value,
             f"{before} -> {after}",

@@ -22,7 +22,8 @@ def test_bench_reports_both_engines_and_identical_breaks() -> None:
     assert figures["ours_equals_injected"] is True
     assert (figures["only_ours"], figures["only_datacompy"]) == (0, 0)
     assert figures["compared_breaks"] > 0
-    assert all(v > 0 for v in figures["ours_by_type"].values())
+    # every kind of break the generated books inject (they carry no lifecycle events)
+    assert all(v > 0 for t, v in figures["ours_by_type"].items() if not t.startswith("LIFECYCLE_"))
     assert figures["ours_seconds"] > 0
     assert figures["datacompy_seconds"] > 0
     assert figures["ours_peak_mb"] > 0

@@ -95,15 +95,19 @@ def test_demo_clears_its_day_and_names_the_clearing_profile(day: Day) -> None:
 def test_the_lifecycle_events_are_shown_each_as_it_ended(day: Day) -> None:
     table = day.section("Lifecycle events", "events ended as intended")
     rows = [" ".join(ln.split()) for ln in table.splitlines() if re.search(r"MW-\d{5}", ln)]
-    assert len(rows) == 6
+    assert len(rows) == 7
     outcomes = [re.search(r"MW-\d{5} (\w+)", row).group(1) for row in rows]  # type: ignore[union-attr]
-    assert outcomes == ["confirmed"] * 4 + ["refused", "confirmed"]
+    assert outcomes == ["confirmed"] * 5 + ["refused", "confirmed"]
     # the partial termination keeps 3/5 of the notional, the full termination leaves nothing
     assert re.search(r"MW-00001 confirmed 10m -> 6m", rows[0]), rows[0]
-    assert re.search(r"MW-00002 confirmed 10m -> 0", rows[3]), rows[3]
-    assert re.search(r"MW-00002 refused 0 -> 0 LIFE_TRADE_NOT_LIVE", rows[4]), rows[4]
-    assert re.search(r"MW-00005 confirmed \d+m -> 0", rows[5]), rows[5]
-    assert "6 of 6 events ended as intended." in day.out
+    # the economic amendment of the partly terminated trade: its notional kept, its fixed rate raised
+    assert re.search(r"MW-00001 confirmed 6m -> 6m", rows[3]), rows[3]
+    flat = " ".join(table.split())
+    assert re.search(r"amendment: fixed rate \d\.\d{4}% -> \d\.\d{4}%", flat), flat
+    assert re.search(r"MW-00002 confirmed 10m -> 0", rows[4]), rows[4]
+    assert re.search(r"MW-00002 refused 0 -> 0 LIFE_TRADE_NOT_LIVE", rows[5]), rows[5]
+    assert re.search(r"MW-00005 confirmed \d+m -> 0", rows[6]), rows[6]
+    assert "7 of 7 events ended as intended." in day.out
 
 
 def _blocks(section: str) -> dict[str, str]:

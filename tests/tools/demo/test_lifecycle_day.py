@@ -13,6 +13,7 @@ from gateway.domain.events import EventKind
 from gateway.domain.messages import LifecycleRequest
 from gateway.formats.fpml.read import parse_fpml
 from tools.demo.lifecycle_day import (
+    AMENDED_RATE_STEP,
     FEE_AUD,
     INCREASE_AUD,
     EventIntent,
@@ -37,9 +38,10 @@ def test_each_event_names_a_cleared_trade_by_its_source_id_and_both_of_its_parti
         assert e.terms.trade.source_trade_id == e.trade_id
         assert set(e.terms.parties) == {p.party_id for p in e.trade.parties}
         assert e.terms.effective_date == DAY
-    # five trades: each event its own, the refused repeat on the fully terminated one
+    # five trades: each event its own (the amendment the partly terminated one), the refused repeat on the
+    # fully terminated one
     assert len({e.trade_id for e in events}) == 5
-    full, again = events[3], events[4]
+    full, again = events[4], events[5]
     assert again.trade_id == full.trade_id
     assert (again.expected, again.expected_code) == (EventOutcome.REFUSED, "LIFE_TRADE_NOT_LIVE")
     assert all(e.expected is EventOutcome.CONFIRMED for e in events if e is not again)
@@ -47,7 +49,7 @@ def test_each_event_names_a_cleared_trade_by_its_source_id_and_both_of_its_parti
 
 def test_the_amounts_add_up_to_the_live_notional_and_the_partial_termination_carries_its_fee() -> None:
     cleared = ab_trades(DAY, 5, seed=3, prefix="MW")
-    partial, increase, reference, full, _, declear = lifecycle_events(cleared, DAY)
+    partial, increase, reference, amendment, full, _, declear = lifecycle_events(cleared, DAY)
     assert partial.terms.notional is not None
     assert partial.terms.fee is not None
     assert partial.terms.notional.change.amount + partial.terms.notional.outstanding.amount == (
@@ -59,6 +61,22 @@ def test_the_amounts_add_up_to_the_live_notional_and_the_partial_termination_car
     assert increase.expected_notional_after == increase.notional_before + INCREASE_AUD
     assert reference.expected_notional_after == reference.notional_before
     assert [p.party_id for p in reference.terms.party_trade_ids] == [reference.trade.parties[0].party_id]
+    # the amendment: the trade's next version on its live notional, its fixed rate 25bp higher
+    assert amendment.terms.kind is EventKind.AMENDMENT
+    assert amendment.trade is partial.trade
+    amended = amendment.terms.amended
+    assert amended is not None
+    assert amended.identifiers.source_version == amendment.trade.identifiers.source_version + 1
+    assert amended.notional == amendment.notional_before == partial.expected_notional_after
+    assert amendment.expected_notional_after == amendment.notional_before
+    rates = [
+        (s.fixed_rate, t.fixed_rate)
+        for s, t in zip(amendment.trade.streams, amended.streams, strict=True)
+        if s.fixed_rate is not None and t.fixed_rate is not None
+    ]
+    assert [new - old for old, new in rates] == [AMENDED_RATE_STEP]
+    ((old, new),) = rates
+    assert amendment.described == f"economic amendment: fixed rate {old:.4%} -> {new:.4%}"
     assert full.terms.notional is not None
     assert full.terms.notional.outstanding.amount == 0
     assert (declear.terms.kind, declear.expected_notional_after) == (EventKind.DECLEAR, Decimal(0))
@@ -72,6 +90,7 @@ def test_two_cleared_trades_carry_every_event_each_finding_the_notional_the_one_
         EventIntent.PARTIAL,
         EventIntent.INCREASE,
         EventIntent.REFERENCE,
+        EventIntent.AMENDMENT,
         EventIntent.DECLEAR,
     ]
     for before, after in itertools.pairwise(on_first):
@@ -98,9 +117,9 @@ def test_an_event_is_as_intended_only_with_its_outcome_its_reason_and_the_notion
     assert not _result(EventOutcome.CONFIRMED, (), kept + 1, 0).intended
     assert not _result(EventOutcome.REFUSED, ("LIFE_NOTIONAL_INCONSISTENT",), None, 0).intended
     assert not _result(EventOutcome.NO_ANSWER, (), None, 0).intended
-    assert _result(EventOutcome.REFUSED, ("LIFE_TRADE_NOT_LIVE",), None, 4).intended
-    assert not _result(EventOutcome.REFUSED, ("LIFE_ONE_SIDED",), None, 4).intended
-    assert not _result(EventOutcome.CONFIRMED, (), Decimal(0), 4).intended
+    assert _result(EventOutcome.REFUSED, ("LIFE_TRADE_NOT_LIVE",), None, 5).intended
+    assert not _result(EventOutcome.REFUSED, ("LIFE_ONE_SIDED",), None, 5).intended
+    assert not _result(EventOutcome.CONFIRMED, (), Decimal(0), 5).intended
 
 
 def test_each_request_reads_back_through_the_gateway_as_the_event_it_asks_for() -> None:
@@ -108,7 +127,18 @@ def test_each_request_reads_back_through_the_gateway_as_the_event_it_asks_for() 
         parsed = parse_fpml(request(event, source="MARKITWIRE", at=AT)).message
         assert isinstance(parsed, LifecycleRequest), event.intent
         assert parsed.correlation_id == event.message_id
-        assert parsed.terms == event.terms, event.intent
+        if event.intent is not EventIntent.AMENDMENT:
+            assert parsed.terms == event.terms, event.intent
+            continue
+        # an amendment reads back as the trade as amended (the source's party among the message's parties)
+        asked, read = event.terms.amended, parsed.terms.amended
+        assert asked is not None
+        assert read is not None
+        assert (parsed.terms.kind, parsed.terms.trade) == (event.terms.kind, event.terms.trade)
+        assert set(event.terms.parties) <= set(parsed.terms.parties)
+        assert read.identifiers.source_version == asked.identifiers.source_version
+        assert read.notional == asked.notional
+        assert [s.fixed_rate for s in read.streams] == [s.fixed_rate for s in asked.streams]
 
 
 def test_the_demo_is_not_as_intended_when_one_event_is_not() -> None:

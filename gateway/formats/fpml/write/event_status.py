@@ -4,6 +4,8 @@
 status of the update       message
 =========================  ====================================================================================
 Received                   ``clearingAcknowledgement`` naming the trade by its CCP trade ids
+Pending                    ``clearingStatus`` (Pending) naming the trade by its CCP trade ids, the shortfall as
+                           its reasons (the event waits for collateral)
 Cleared                    ``clearingConfirmed`` carrying the event as taken (``termination``: the trade's ids,
                            agreement and effective dates, fee ``payment``, change and outstanding notional;
                            ``deClear``); an increase, a reference update or an amendment, which FpML
@@ -37,7 +39,12 @@ from gateway.domain.messages import (
 from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import PartyTradeId, Trade
 from gateway.formats.fpml.write import schemes
-from gateway.formats.fpml.write.messages import clearing_acknowledgement, event_confirmed, event_refused
+from gateway.formats.fpml.write.messages import (
+    clearing_acknowledgement,
+    clearing_status,
+    event_confirmed,
+    event_refused,
+)
 from gateway.formats.fpml.write.parties import CcpIdentity
 from gateway.formats.fpml.write.xml import write_error
 
@@ -68,18 +75,15 @@ def event_update_to_fpml(
     sequence = update.sequence if update.sequence >= 1 else None
     named = _named(update, note, ccp.party_id, member_party)
     extra = (ccp.party,)
+    trade_ids = tuple(PartyTradeId(n.party_id, n.trade_id, n.scheme) for n in named if n.version is None)
     if update.status is ClearingStatusCode.RECEIVED:
-        report = ClearingStatusReport(
-            header,
-            update.status,
-            None,
-            correlation,
-            sequence,
-            trade_ids=tuple(
-                PartyTradeId(n.party_id, n.trade_id, n.scheme) for n in named if n.version is None
-            ),
-        )
+        report = ClearingStatusReport(header, update.status, None, correlation, sequence, trade_ids=trade_ids)
         return clearing_acknowledgement(report, source=update.source, extra_parties=extra, pretty=pretty)
+    if update.status is ClearingStatusCode.PENDING:  # waiting for collateral: the shortfall as its reasons
+        report = ClearingStatusReport(
+            header, update.status, None, correlation, sequence, update.reasons, trade_ids=trade_ids
+        )
+        return clearing_status(report, source=update.source, extra_parties=extra, pretty=pretty)
     if update.status is ClearingStatusCode.CLEARED:
         trade, owner = None, None
         if note.terms.kind in CONFIRMED_BY_TRADE:

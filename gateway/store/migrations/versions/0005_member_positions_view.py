@@ -4,9 +4,9 @@ The SQL store's positions, ``clearing-gateway export positions`` and ``clearing-
 ``ccp_positions`` (the open positions, migration 0002) becomes the CLEARED rows of ``member_positions``, so
 the mapping of ``cleared_trades`` onto the position columns is written once.
 
-Both views are created from their queries in ``gateway.store.tables`` (one definition for the schema and
-the queries). A later migration that changes a view must first write this revision's SQL out here, so that
-upgrading an empty database through this revision still creates what it created.
+The views were created from their queries in ``gateway.store.tables``; revision 0010_lifecycle_history
+changed ``member_positions``, so this revision's SQL is written out here (what it created, whatever the
+current queries say).
 
 Revision ID: 0005_member_positions
 Revises: 0004
@@ -16,14 +16,6 @@ Create Date: 2026-12-07 22:10:00
 from __future__ import annotations
 
 from alembic import op
-
-from gateway.store.tables import (
-    ccp_positions,
-    ccp_positions_query,
-    create_view,
-    member_positions,
-    member_positions_query,
-)
 
 revision = "0005_member_positions"
 down_revision = "0004"
@@ -41,11 +33,27 @@ WHERE status = 'CLEARED'
 """
 
 
+# the views as this revision created them (frozen)
+MEMBER_POSITIONS_0005 = """
+CREATE VIEW member_positions AS
+SELECT ccp_trade_id AS trade_id, uti, member_id AS member, account_id AS account, product, currency,
+       notional, direction, fixed_rate, floating_index, index_tenor, spread, effective_date,
+       maturity_date, status, npv
+FROM cleared_trades
+"""
+CCP_POSITIONS_0005 = """
+CREATE VIEW ccp_positions AS
+SELECT trade_id, uti, member, account, product, currency, notional, direction, fixed_rate, floating_index,
+       index_tenor, spread, effective_date, maturity_date, status, npv
+FROM member_positions
+WHERE status = 'CLEARED'
+"""
+
+
 def upgrade() -> None:
-    dialect = op.get_bind().dialect
     op.execute("DROP VIEW IF EXISTS ccp_positions")
-    op.execute(create_view(member_positions.name, member_positions_query, dialect))
-    op.execute(create_view(ccp_positions.name, ccp_positions_query, dialect))
+    op.execute(MEMBER_POSITIONS_0005)
+    op.execute(CCP_POSITIONS_0005)
 
 
 def downgrade() -> None:

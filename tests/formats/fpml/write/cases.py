@@ -177,6 +177,8 @@ def event_update(
         ids = replace(a.identifiers, party_trade_ids=(*terms.party_trade_ids, *kept))
         cleared = (replace(a, identifiers=ids), cleared[1])
     outcome = EventOutcome.REFUSED if reasons else EventOutcome.CONFIRMED
+    if status is ClearingStatusCode.PENDING:
+        outcome = EventOutcome.PENDING
     effect = None
     if status is ClearingStatusCode.CLEARED:
         left = Decimal(0) if terms.kind is EventKind.DECLEAR else Decimal("125000000")

@@ -119,7 +119,12 @@ def test_the_termination_element_is_byte_for_byte_what_lxml_builds(
     | terms().map(increase)
     | st.just(reference_terms()),
     status=st.sampled_from(
-        [ClearingStatusCode.RECEIVED, ClearingStatusCode.CLEARED, ClearingStatusCode.REJECTED]
+        [
+            ClearingStatusCode.RECEIVED,
+            ClearingStatusCode.PENDING,
+            ClearingStatusCode.CLEARED,
+            ClearingStatusCode.REJECTED,
+        ]
     ),
     member=st.sampled_from([None, 0, 1]),
     recipient=coded,
@@ -134,9 +139,8 @@ def test_every_event_status_is_what_lxml_serialises_and_valid_fpml_and_profile(
     assert_valid: SchemaCheck,
 ) -> None:
     reasons = (Issue(ReasonCode.LIFE_NOTIONAL_NOT_SMALLER, "outstandingNotionalAmount", reason),)
-    update = event_update(
-        status, event, sequence=5, reasons=reasons if status is ClearingStatusCode.REJECTED else ()
-    )
+    with_reasons = (ClearingStatusCode.REJECTED, ClearingStatusCode.PENDING)
+    update = event_update(status, event, sequence=5, reasons=reasons if status in with_reasons else ())
     member_party = None if member is None else update.trade.parties[member].party_id
     pretty = status_update_to_fpml(update, ccp=CCP, recipient=recipient, member_party=member_party)
     compact = status_update_to_fpml(
@@ -182,9 +186,29 @@ def test_a_refusal_shows_a_member_its_own_cleared_trade_and_the_source_the_reaso
 
 
 def test_an_event_status_with_no_message_of_its_own_is_a_write_error() -> None:
-    pending = event_update(ClearingStatusCode.PENDING, termination_terms(), sequence=5)
+    withdrawn = event_update(ClearingStatusCode.WITHDRAWN, termination_terms(), sequence=5)
     with pytest.raises(FpmlWriteError):
-        status_update_to_fpml(pending, ccp=CCP, recipient=shapes.SOURCE)
+        status_update_to_fpml(withdrawn, ccp=CCP, recipient=shapes.SOURCE)
+
+
+def test_an_event_waiting_for_collateral_is_a_pending_status_naming_the_trade_and_the_shortfall() -> None:
+    short = (
+        Issue(
+            ReasonCode.RISK_INSUFFICIENT_COLLATERAL,
+            "member[BANKA].account[HOUSE]",
+            "incremental margin 250000.00 exceeds excess collateral 50000.00",
+        ),
+    )
+    pending = event_update(ClearingStatusCode.PENDING, termination_terms(), sequence=5, reasons=short)
+    to_source = status_update_to_fpml(pending, ccp=CCP, recipient=shapes.SOURCE, pretty=False)
+    to_b = status_update_to_fpml(pending, ccp=CCP, recipient="BANKB", member_party=shapes.LEI_B, pretty=False)
+    for doc in (to_source, to_b):
+        assert _ids(doc, "/f:clearingStatus/f:clearingStatusItem/f:clearingStatusValue/text()") == ["Pending"]
+        assert _ids(doc, "//f:reason/f:validationRuleId/text()") == ["RISK_INSUFFICIENT_COLLATERAL"]
+        assert _ids(doc, "/f:clearingStatus/f:inReplyTo/text()") == []
+    ids = "//f:clearingStatusItem/f:tradeIdentifier/f:tradeId/text()"
+    assert _ids(to_source, ids) == ["CCP-1-A", "CCP-1-B"]
+    assert _ids(to_b, ids) == ["CCP-1-B"]
 
 
 def test_an_increase_is_confirmed_by_the_trade_each_recipient_now_holds() -> None:
