@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gateway.admin.market_watch import MarketDropWatch
 from gateway.admin.member_directory import MemberDirectory
 from gateway.admin.source_directory import SourceDirectory
 from gateway.admin.watch import ReferenceWatch, watch_period
@@ -87,6 +88,7 @@ class Gateway:
     fix: FixAcceptor | None = None
     fix_sessions: SessionStatus | None = None
     fix_publisher: FixPublisher | None = None
+    market: MarketDropWatch | None = None  # the daily market data drop, when configured
 
     @property
     def sources(self) -> SourceDirectory:
@@ -196,6 +198,9 @@ class Gateway:
                 tg.create_task(intake.run(), name="mqtt-intake")
                 tg.create_task(self.reference.run(self.reference_every_s()), name="reference-data")
                 tg.create_task(publisher.run(), name="mqtt-publisher")
+                if self.market is not None:
+                    every_s = self.config.risk.market_poll_ms / 1000
+                    tg.create_task(self.market.run(every_s), name="market-drop")
                 if self.ops is not None:
                     tg.create_task(self.ops.serve_forever(), name="ops-http")
                 if self.fix_publisher is not None:
@@ -236,6 +241,37 @@ def credit_checker(config: GatewayConfig) -> CreditChecker:
         raise StartupError(
             "[risk] market_data_dir", f"market data in {directory} cannot be used: {exc}"
         ) from None
+
+
+def market_watch(
+    config: GatewayConfig, checker: CreditChecker, health: Health, engine: AsyncEngine
+) -> MarketDropWatch | None:
+    """The watch on ``[risk] market_drop_dir`` feeding the risk engine's checker, when both are there; each
+    day's fixings go to the fixings store first (a conflicting fixing refuses the day)."""
+    from gateway.admin.fixings import FixingsStore
+    from gateway.clearing.risk_checker import RiskCreditChecker
+    from gateway.risk.market.drop import DropLimits, MarketDay
+
+    r = config.risk
+    if r.market_drop_dir is None or not isinstance(checker, RiskCreditChecker):
+        return None
+    if not r.market_drop_dir.is_dir():
+        raise StartupError(
+            "[risk] market_drop_dir", f"the market data drop {r.market_drop_dir} is not a directory"
+        )
+    store = FixingsStore(engine)
+
+    async def store_fixings(day: MarketDay) -> None:
+        await store.load(day.fixings, f"{day.business_date.isoformat()}/fixings.csv")
+
+    return MarketDropWatch(
+        root=r.market_drop_dir,
+        current=lambda: checker.timeline.latest,
+        install=checker.install,
+        limits=DropLimits(max_move_bp=float(r.max_move_bp), max_fx_move=r.max_fx_move_pct / 100),
+        health=health,
+        accept=store_fixings,
+    )
 
 
 def fpml_schema(config: GatewayConfig) -> LoadedSchema:
@@ -346,6 +382,9 @@ async def open_gateway(
             mqtt_port = broker.port
             health.up("broker", f"embedded on {config.mqtt.host}:{mqtt_port}")
         checker = credit if credit is not None else credit_checker(config)
+        drop_watch = market_watch(config, checker, health, engine)
+        if drop_watch is not None:  # the days dropped while the service was down, before the first batch
+            await drop_watch.scan()
         clearing = ClearingService(
             engine,
             checker,
@@ -372,6 +411,7 @@ async def open_gateway(
             mqtt_port=mqtt_port,
             recipients=Recipients(engine, members, CcpIdentity(ccp.party_id, name=ccp.name)),
             reference=ReferenceWatch(engine, sources, members, [acl_feed.apply]),
+            market=drop_watch,
         )
         if not config.fix.enabled:
             health.set("fix", State.DISABLED, "not enabled")

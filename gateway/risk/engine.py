@@ -66,6 +66,13 @@ class RiskEngine:
         self._resolved: OrderedDict[Trade, ResolvedTrade] = OrderedDict()
         self._scenarios: dict[int, ScenarioSet] = {}
 
+    def with_market(self, market: MarketData) -> RiskEngine:
+        """An engine over another day's market with this one's configuration, sharing its resolutions
+        (schedules and calendars do not depend on the market)."""
+        other = RiskEngine(market, self.config)
+        other._resolved = self._resolved
+        return other
+
     # -- resolution and compilation -------------------------------------------------------------
     def resolve(self, trade: Trade) -> ResolvedTrade:
         found = self._resolved.get(trade)
