@@ -21,6 +21,7 @@ import logging
 import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -62,8 +63,11 @@ if TYPE_CHECKING:
     from gateway.channels.fix.config import AcceptorConfig
     from gateway.channels.fix.publisher import FixPublisher
     from gateway.channels.fix.sessions import SessionStatus
+    from gateway.risk.market.fixings import FixingTable
 
 log = logging.getLogger(__name__)
+
+FIXINGS_LOOKBACK = timedelta(days=400)
 
 
 class _Stopped(Exception):
@@ -243,6 +247,13 @@ def credit_checker(config: GatewayConfig) -> CreditChecker:
         ) from None
 
 
+async def fixings_table(engine: AsyncEngine, as_of: date) -> FixingTable:
+    """The stored fixings a valuation on ``as_of`` may need (a year and a little of them)."""
+    from gateway.admin.fixings import FixingsStore
+
+    return await FixingsStore(engine).table(as_of - FIXINGS_LOOKBACK, as_of)
+
+
 def market_watch(
     config: GatewayConfig, checker: CreditChecker, health: Health, engine: AsyncEngine
 ) -> MarketDropWatch | None:
@@ -261,8 +272,9 @@ def market_watch(
         )
     store = FixingsStore(engine)
 
-    async def store_fixings(day: MarketDay) -> None:
+    async def store_fixings(day: MarketDay) -> MarketDay:
         await store.load(day.fixings, f"{day.business_date.isoformat()}/fixings.csv")
+        return replace(day, fixing_table=await fixings_table(engine, day.business_date))
 
     return MarketDropWatch(
         root=r.market_drop_dir,
@@ -383,6 +395,10 @@ async def open_gateway(
             health.up("broker", f"embedded on {config.mqtt.host}:{mqtt_port}")
         checker = credit if credit is not None else credit_checker(config)
         drop_watch = market_watch(config, checker, health, engine)
+        from gateway.clearing.risk_checker import RiskCreditChecker
+
+        if isinstance(checker, RiskCreditChecker):  # fixed coupons valued on the fixings store
+            checker.use_fixings(await fixings_table(engine, checker.timeline.latest.business_date))
         if drop_watch is not None:  # the days dropped while the service was down, before the first batch
             await drop_watch.scan()
         clearing = ClearingService(

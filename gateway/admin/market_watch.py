@@ -46,8 +46,9 @@ class MarketDropWatch:
     install: Callable[[MarketDay], None]
     limits: DropLimits = field(default_factory=DropLimits)
     health: Health | None = None
-    # runs before ``install`` with each accepted day (the fixings store); a failure refuses the day
-    accept: Callable[[MarketDay], Awaitable[None]] | None = None
+    # runs before ``install`` with each day read (stores its fixings, gives the day the fixings table);
+    # installed is the day it returns; a failure refuses the day
+    accept: Callable[[MarketDay], Awaitable[MarketDay]] | None = None
     _refused: dict[Path, tuple[tuple[str, int, int], ...]] = field(default_factory=dict)
 
     def _report(self) -> None:
@@ -73,7 +74,7 @@ class MarketDropWatch:
             try:
                 loaded = await asyncio.to_thread(read_drop, folder, previous, self.limits)
                 if self.accept is not None:
-                    await self.accept(loaded)
+                    loaded = await self.accept(loaded)
             except GatewayError as exc:
                 issue = exc.issues[0]
                 self._refused[folder] = sig

@@ -12,6 +12,7 @@ the days it started with (``prepare`` takes them), so no batch is ever priced on
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -28,6 +29,7 @@ from gateway.refdata.fx import FxRates
 from gateway.risk.engine import RiskEngine
 from gateway.risk.margin import initial_margin
 from gateway.risk.market.drop import MarketDay
+from gateway.risk.market.fixings import FixingTable
 from gateway.risk.market.timeline import MarketTimeline
 
 _CENT = Decimal("0.01")
@@ -67,6 +69,15 @@ class RiskCreditChecker:
         """Add a market day; checks started after this (the next batch) price on it for its dates."""
         self._timeline = self._timeline.add(day)
 
+    def use_fixings(self, table: FixingTable) -> None:
+        """Value fixed coupons on ``table`` (the fixings store) on every day held without one, from the next
+        batch on (a day taken from the drop later comes with its own)."""
+        timeline = self._timeline
+        for day in timeline.days:
+            if day.fixing_table is None:
+                timeline = timeline.add(replace(day, fixing_table=table))
+        self._timeline = timeline
+
     def market_day(self, as_of: date) -> MarketDay:
         """The market day in force for business date ``as_of`` (MKT_NO_MARKET if none is on or before it)."""
         return self._timeline.at(as_of)
@@ -79,7 +90,7 @@ class RiskCreditChecker:
         found = self._engines.get(day.business_date)
         if found is not None and found[0] is day:
             return found[1]
-        engine = self._template.with_market(day.market)
+        engine = self._template.with_market(day.market, day.fixing_table)
         kept = set(self._timeline.dates)
         self._engines = {d: e for d, e in self._engines.items() if d in kept}
         self._engines[day.business_date] = (day, engine)

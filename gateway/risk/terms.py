@@ -7,23 +7,28 @@ rates (linear interpolation in zero rate, flat outside), so ``L_k`` has at most 
 Under a scenario shift ``dz`` a term moves by ``v_k * expm1(L_k . dz)`` with ``v_k`` its value today:
 exact revaluation, no Taylor expansion.
 
-Running periods: there is no fixing store yet. A floating coupon whose rate is already set on the
-as-of date (term index: fixing date before as-of; overnight index: period started before as-of) is
-valued with the rate today's projection curve implies for its whole period, and that rate is held
-fixed in every scenario, as a set fixing would be.
+Running periods, given the published fixings (``fixings``, from the fixings store): a term-index coupon
+fixed before as-of (or on as-of, once that fixing is stored) is a known amount at its fixing; an overnight coupon accrues its fixings up to
+as-of (a known factor) and projects the rest, so it stays one exponential term whose start node is as-of
+(``gateway.risk.fixed_coupons``). A missing fixing is an error. Without ``fixings`` (tools, what-if
+pricing) such a coupon is valued at the rate today's projection curve implies for its whole period,
+held fixed in every scenario.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 
 from gateway.domain.reasons import ReasonCode
 from gateway.risk.conventions import unpriceable
+from gateway.risk.fixed_coupons import set_coupons
 from gateway.risk.market.curves import DAYS_PER_YEAR, Curve, FloatArray, IntArray
 from gateway.risk.market.data import MarketData
+from gateway.risk.market.fixings import FixingTable
 from gateway.risk.resolve import ResolvedTrade
 
 SLOTS = 3  # discount at payment, projection at start (+), projection at end (-)
@@ -90,7 +95,13 @@ def _cancel(curve: IntArray, day: IntArray) -> None:
 
 
 def _fra_rows(
-    rows: _Rows, n: int, trade: ResolvedTrade, who: str, market: MarketData, curve_ids: dict[str, int]
+    rows: _Rows,
+    n: int,
+    trade: ResolvedTrade,
+    who: str,
+    market: MarketData,
+    curve_ids: dict[str, int],
+    fixings: FixingTable | None,
 ) -> None:
     """FRA discounting: ``N (F - K) tau / (1 + F tau)`` paid at the start ``p``.
 
@@ -112,9 +123,19 @@ def _fra_rows(
     tau = float(fixed.accrual[0])
     strike = float(fixed.rate[0])
     s, e = int(flt.start[0]), int(flt.end[0])
-    if flt.fixing[0] < as_of:  # set: the settlement amount is known
-        ts, te = np.array([(s - as_of) / DAYS_PER_YEAR]), np.array([(e - as_of) / DAYS_PER_YEAR])
-        growth = float(proj.discount(ts)[0] / proj.discount(te)[0])
+    fixing_day = date.fromordinal(int(flt.fixing[0]))
+    today = None if fixings is None or flt.fixing[0] != as_of else fixings.get(proj.name, fixing_day)
+    if today is not None or flt.fixing[0] < as_of:  # set: the settlement amount is known
+        if fixings is not None:
+            rate = (
+                today
+                if today is not None
+                else fixings.rate(proj.name, fixing_day, f"{path}.floatingRateIndex")
+            )
+            growth = 1.0 + rate * tau
+        else:
+            ts, te = np.array([(s - as_of) / DAYS_PER_YEAR]), np.array([(e - as_of) / DAYS_PER_YEAR])
+            growth = float(proj.discount(ts)[0] / proj.discount(te)[0])
         amount = notional * (growth - 1.0 - strike * tau) / growth
         curve = np.array([[d_id, NONE, NONE]], dtype=np.int64)
         day = np.array([[pay, 0, 0]], dtype=np.int64)
@@ -166,12 +187,15 @@ def _coupon_rows(
     owner, sign, d_id, p_id = owner[live], sign[live], d_id[live], p_id[live]
     c = {k: v[live] for k, v in c.items()}
     floating = p_id != NONE
-    known = floating & (c["fixing"] < as_of)
-    fwd = floating & ~known
+    stored = ~np.isnan(c["set"])  # set by published fixings: a known amount
+    running = c["running"] != 0.0  # overnight, fixings accrued to as-of, the rest projected from as-of
+    known = floating & (c["fixing"] < as_of) & ~stored & ~running  # set, no fixings given: curve-implied
+    fwd = floating & ~known & ~stored
     n_acc = sign * c["notional"]
     amount = np.where(
         floating, n_acc * (c["spread"] * c["accrual"] - 1.0), n_acc * np.nan_to_num(c["rate"]) * c["accrual"]
     )
+    amount[stored] = n_acc[stored] * c["set"][stored]
     for pid in np.unique(p_id[known]):
         hit = known & (p_id == pid)
         ts = (c["start"][hit] - as_of) / DAYS_PER_YEAR
@@ -184,7 +208,7 @@ def _coupon_rows(
         day = np.column_stack([c["pay"][fwd], c["start"][fwd], c["end"][fwd]])
         _cancel(curve, day)
         rows.owner.append(owner[fwd])
-        rows.coef.append(n_acc[fwd])
+        rows.coef.append(n_acc[fwd] * c["growth"][fwd])
         rows.curve.append(curve)
         rows.day.append(day)
 
@@ -195,8 +219,11 @@ def compile_terms(
     market: MarketData,
     *,
     max_extrapolation_days: int = 366,
+    fixings: FixingTable | None = None,
 ) -> TermSet:
-    """Terms for every trade seen from its perspective party; flows paid on or before as-of are gone."""
+    """Terms for every trade seen from its perspective party; flows paid on or before as-of are gone.
+
+    With ``fixings``, coupons already fixed use them (MKT_MISSING_FIXING when one is not there)."""
     if len(trades) != len(perspectives):
         raise ValueError("one perspective per trade")
     as_of = market.as_of.toordinal()
@@ -205,12 +232,25 @@ def compile_terms(
     rows = _Rows([], [], [], [])
     legs: list[tuple[int, float, int, int, int]] = []  # owner, sign, discount id, projection id, rows
     cols: dict[str, list[np.ndarray]] = {
-        k: [] for k in ("pay", "start", "end", "fixing", "notional", "accrual", "rate", "spread")
+        k: []
+        for k in (
+            "pay",
+            "start",
+            "end",
+            "fixing",
+            "notional",
+            "accrual",
+            "rate",
+            "spread",
+            "set",
+            "growth",
+            "running",
+        )
     }
     principal: list[tuple[int, float, int, IntArray, FloatArray]] = []
     for n, (trade, who) in enumerate(zip(trades, perspectives, strict=True)):
         if trade.fra:
-            _fra_rows(rows, n, trade, who, market, curve_ids)
+            _fra_rows(rows, n, trade, who, market, curve_ids, fixings)
             continue
         for leg in trade.legs:
             path = f"{trade.trade_id}.streams[{leg.stream}]"
@@ -220,8 +260,19 @@ def compile_terms(
             if leg.projection is not None:
                 p_id = curve_ids[market.curve(leg.projection, f"{path}.floatingRateIndex").name]
             legs.append((n, sign, d_id, p_id, leg.pay.size))
+            start = leg.start
+            if fixings is not None and leg.floating:
+                done = set_coupons(leg, as_of, fixings, f"{path}.floatingRateIndex")
+                start = done.start
+                cols["set"].append(done.known)
+                cols["growth"].append(done.growth)
+                cols["running"].append(done.running.astype(np.float64))
+            else:
+                cols["set"].append(np.full(leg.pay.size, np.nan))
+                cols["growth"].append(np.ones(leg.pay.size))
+                cols["running"].append(np.zeros(leg.pay.size))
             cols["pay"].append(leg.pay)
-            cols["start"].append(leg.start)
+            cols["start"].append(start)
             cols["end"].append(leg.end)
             cols["fixing"].append(leg.fixing)
             cols["notional"].append(leg.notional)

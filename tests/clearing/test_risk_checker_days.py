@@ -3,7 +3,7 @@ the day (or the latest before it), a batch keeps the days it started with, and n
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import numpy as np
@@ -11,15 +11,17 @@ import pytest
 
 from gateway.clearing.risk_checker import RiskCreditChecker
 from gateway.domain.enums import AccountType
-from gateway.domain.errors import MarketDataError
+from gateway.domain.errors import GatewayError, MarketDataError
 from gateway.domain.reasons import ReasonCode
 from gateway.refdata.fx import FxRates
 from gateway.risk.engine import RiskEngine
 from gateway.risk.margin import initial_margin
 from gateway.risk.market.drop import DropLimits, MarketDay, read_drop
+from gateway.risk.market.fixings import Fixing, FixingTable
 from gateway.risk.market.loader import load_market
 from gateway.risk.market.synth import write_market
 from tests.clearing.conftest import aud_irs
+from tests.risk import builders as b
 from tests.risk.drops import write_drop
 from tests.strategies import LEI_A
 
@@ -88,3 +90,24 @@ def test_a_batch_keeps_the_days_it_started_with(days: tuple[MarketDay, MarketDay
         np.frombuffer(after.pnl_after, dtype="<f8"),
         RiskEngine(monday.market).trade_pnl(trade, LEI_A, AccountType.HOUSE),
     )
+
+
+def test_a_fixed_coupon_without_its_stored_fixing_is_refused_by_name(
+    days: tuple[MarketDay, MarketDay],
+) -> None:
+    friday, _ = days
+    checker = RiskCreditChecker(RiskEngine(friday.market), friday.fx)
+    seasoned = b.irs("AUD", start=FRIDAY - timedelta(days=45), years=3, float_tenor="3M", fixed_freq="3M")
+    on_curve = checker.margin_impact(seasoned, b.A, "AUD", None, FRIDAY)  # no store: the curve's estimate
+    checker.use_fixings(FixingTable.of([]))
+    with pytest.raises(GatewayError) as err:
+        checker.margin_impact(seasoned, b.A, "AUD", None, FRIDAY)
+    assert err.value.code is ReasonCode.MKT_MISSING_FIXING
+    assert "AUD-BBR-BBSW 3M" in err.value.issues[0].message
+    fixing_day = RiskEngine(friday.market).resolve(seasoned).legs[1].fixing[0]
+    assert date.fromordinal(int(fixing_day)).isoformat() in err.value.issues[0].message
+    stored = FixingTable.of([Fixing("AUD-BBR-BBSW 3M", date.fromordinal(int(fixing_day)), Decimal("0.09"))])
+    fresh = RiskCreditChecker(RiskEngine(friday.market), friday.fx)
+    fresh.use_fixings(stored)
+    with_fixing = fresh.margin_impact(seasoned, b.A, "AUD", None, FRIDAY)
+    assert with_fixing.pnl_after != on_curve.pnl_after  # the 9% coupon, not the curve's estimate

@@ -26,7 +26,7 @@ from gateway.domain.values import Period
 from gateway.refdata.fx import FxRates
 from gateway.risk.market.curves import Curve
 from gateway.risk.market.data import History, MarketData
-from gateway.risk.market.fixings import Fixing, read_fixings
+from gateway.risk.market.fixings import Fixing, FixingTable, read_fixings
 from gateway.risk.market.loader import _pillar_key, _rates, _read_csv, _read_toml, build_curves, load_market
 
 FOLDER = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -48,8 +48,10 @@ class MarketDay:
     business_date: date
     market: MarketData
     fx: FxRates
-    fixings: tuple[Fixing, ...] = ()
+    fixings: tuple[Fixing, ...] = ()  # published with the day (they go to the fixings store)
     source: str = ""
+    # the stored fixings valuation on this day uses (None: fixed coupons at the curve-implied rate)
+    fixing_table: FixingTable | None = None
 
 
 def _fail(code: ReasonCode, where: str, message: str) -> MarketDataError:
