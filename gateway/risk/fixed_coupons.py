@@ -57,6 +57,13 @@ def accrued_factor(
     return float(np.prod(1.0 + rates * (until - good) / basis))
 
 
+def touches(leg: ResolvedLeg, as_of: int) -> bool:
+    """Whether a fixing may set one of ``leg``'s unpaid coupons on ``as_of`` (cheap: dates ascend)."""
+    if leg.projection is None or leg.pay.size == 0 or leg.pay[-1] <= as_of:
+        return False
+    return bool(leg.start[0] < as_of) if leg.overnight else bool(leg.fixing[0] <= as_of)
+
+
 def set_coupons(leg: ResolvedLeg, as_of: int, fixings: FixingTable, where: str) -> SetCoupons:
     """What the published fixings set of ``leg``'s coupons not yet paid on ``as_of`` (an ordinal)."""
     n = leg.pay.size

@@ -25,7 +25,7 @@ import numpy as np
 
 from gateway.domain.reasons import ReasonCode
 from gateway.risk.conventions import unpriceable
-from gateway.risk.fixed_coupons import set_coupons
+from gateway.risk.fixed_coupons import SetCoupons, set_coupons, touches
 from gateway.risk.market.curves import DAYS_PER_YEAR, Curve, FloatArray, IntArray
 from gateway.risk.market.data import MarketData
 from gateway.risk.market.fixings import FixingTable
@@ -174,8 +174,10 @@ def _coupon_rows(
     cols: dict[str, list[np.ndarray]],
     as_of: int,
     curves: list[Curve],
+    touched: list[tuple[int, SetCoupons]],
 ) -> None:
-    """Coupons of every leg at once: fixed, set floating, and projected floating."""
+    """Coupons of every leg at once: fixed, set floating (by fixings: ``touched``, the first row of each
+    leg with a set coupon), and projected floating."""
     meta = np.array([(n, sign, d, p) for n, sign, d, p, _ in legs])
     sizes = np.array([k for *_, k in legs])
     owner = np.repeat(meta[:, 0].astype(np.int64), sizes)
@@ -183,12 +185,18 @@ def _coupon_rows(
     d_id = np.repeat(meta[:, 2].astype(np.int64), sizes)
     p_id = np.repeat(meta[:, 3].astype(np.int64), sizes)
     c = {k: np.concatenate(v) for k, v in cols.items()}
+    total = int(sizes.sum())
+    c["set"], c["growth"], c["running"] = np.full(total, np.nan), np.ones(total), np.zeros(total, dtype=bool)
+    for at, done in touched:
+        part = slice(at, at + done.known.size)
+        c["set"][part], c["growth"][part], c["running"][part] = done.known, done.growth, done.running
+        c["start"][part] = done.start
     live = c["pay"] > as_of
     owner, sign, d_id, p_id = owner[live], sign[live], d_id[live], p_id[live]
     c = {k: v[live] for k, v in c.items()}
     floating = p_id != NONE
     stored = ~np.isnan(c["set"])  # set by published fixings: a known amount
-    running = c["running"] != 0.0  # overnight, fixings accrued to as-of, the rest projected from as-of
+    running = c["running"]  # overnight, fixings accrued to as-of, the rest projected from as-of
     known = floating & (c["fixing"] < as_of) & ~stored & ~running  # set, no fixings given: curve-implied
     fwd = floating & ~known & ~stored
     n_acc = sign * c["notional"]
@@ -242,12 +250,11 @@ def compile_terms(
             "accrual",
             "rate",
             "spread",
-            "set",
-            "growth",
-            "running",
         )
     }
     principal: list[tuple[int, float, int, IntArray, FloatArray]] = []
+    touched: list[tuple[int, SetCoupons]] = []  # legs with coupons set by fixings, by their first row
+    row = 0
     for n, (trade, who) in enumerate(zip(trades, perspectives, strict=True)):
         if trade.fra:
             _fra_rows(rows, n, trade, who, market, curve_ids, fixings)
@@ -259,20 +266,12 @@ def compile_terms(
             p_id = NONE
             if leg.projection is not None:
                 p_id = curve_ids[market.curve(leg.projection, f"{path}.floatingRateIndex").name]
+            if fixings is not None and touches(leg, as_of):
+                touched.append((row, set_coupons(leg, as_of, fixings, f"{path}.floatingRateIndex")))
             legs.append((n, sign, d_id, p_id, leg.pay.size))
-            start = leg.start
-            if fixings is not None and leg.floating:
-                done = set_coupons(leg, as_of, fixings, f"{path}.floatingRateIndex")
-                start = done.start
-                cols["set"].append(done.known)
-                cols["growth"].append(done.growth)
-                cols["running"].append(done.running.astype(np.float64))
-            else:
-                cols["set"].append(np.full(leg.pay.size, np.nan))
-                cols["growth"].append(np.ones(leg.pay.size))
-                cols["running"].append(np.zeros(leg.pay.size))
+            row += leg.pay.size
             cols["pay"].append(leg.pay)
-            cols["start"].append(start)
+            cols["start"].append(leg.start)
             cols["end"].append(leg.end)
             cols["fixing"].append(leg.fixing)
             cols["notional"].append(leg.notional)
@@ -282,7 +281,7 @@ def compile_terms(
             if leg.principal_dates.size:
                 principal.append((n, sign, d_id, leg.principal_dates, leg.principal_amounts))
     if legs:
-        _coupon_rows(rows, legs, cols, as_of, curves)
+        _coupon_rows(rows, legs, cols, as_of, curves, touched)
     for n, sign, d_id, days_, amounts_ in principal:
         live = days_ > as_of
         _known_rows(
