@@ -255,15 +255,17 @@ async def fixings_table(engine: AsyncEngine, as_of: date) -> FixingTable:
 
 
 def market_watch(
-    config: GatewayConfig, checker: CreditChecker, health: Health, engine: AsyncEngine
+    config: GatewayConfig, clearing: ClearingService, health: Health, engine: AsyncEngine
 ) -> MarketDropWatch | None:
     """The watch on ``[risk] market_drop_dir`` feeding the risk engine's checker, when both are there; each
-    day's fixings go to the fixings store first (a conflicting fixing refuses the day)."""
+    day's fixings go to the fixings store first (a conflicting fixing refuses the day), and its FX rates
+    value collateral from the next clearing pass on."""
     from gateway.admin.fixings import FixingsStore
     from gateway.clearing.risk_checker import RiskCreditChecker
     from gateway.risk.market.drop import DropLimits, MarketDay
 
     r = config.risk
+    checker = clearing.credit
     if r.market_drop_dir is None or not isinstance(checker, RiskCreditChecker):
         return None
     if not r.market_drop_dir.is_dir():
@@ -276,10 +278,14 @@ def market_watch(
         await store.load(day.fixings, f"{day.business_date.isoformat()}/fixings.csv")
         return replace(day, fixing_table=await fixings_table(engine, day.business_date))
 
+    def install(day: MarketDay) -> None:
+        checker.install(day)
+        clearing.fx = checker.timeline.latest.fx
+
     return MarketDropWatch(
         root=r.market_drop_dir,
         current=lambda: checker.timeline.latest,
-        install=checker.install,
+        install=install,
         limits=DropLimits(max_move_bp=float(r.max_move_bp), max_fx_move=r.max_fx_move_pct / 100),
         health=health,
         accept=store_fixings,
@@ -394,13 +400,10 @@ async def open_gateway(
             mqtt_port = broker.port
             health.up("broker", f"embedded on {config.mqtt.host}:{mqtt_port}")
         checker = credit if credit is not None else credit_checker(config)
-        drop_watch = market_watch(config, checker, health, engine)
         from gateway.clearing.risk_checker import RiskCreditChecker
 
         if isinstance(checker, RiskCreditChecker):  # fixed coupons valued on the fixings store
             checker.use_fixings(await fixings_table(engine, checker.timeline.latest.business_date))
-        if drop_watch is not None:  # the days dropped while the service was down, before the first batch
-            await drop_watch.scan()
         clearing = ClearingService(
             engine,
             checker,
@@ -411,6 +414,9 @@ async def open_gateway(
             is_approved_source=sources.is_approved,
             store=SqlClearingStore(engine),
         )
+        drop_watch = market_watch(config, clearing, health, engine)
+        if drop_watch is not None:  # the days dropped while the service was down, before the first pass
+            await drop_watch.scan()
         acl_feed = AclFeed(broker, config.mqtt, config.data_dir)
         acl_feed.apply(sources.sources)
         members = MemberDirectory()

@@ -20,7 +20,7 @@ import pytest
 from gateway.admin.fixings import FixingsStore
 from gateway.admin.reference import ReferenceData, cash
 from gateway.admin.source_admin import TradeSources
-from gateway.app import open_gateway
+from gateway.app import StartupError, open_gateway
 from gateway.clearing.risk_checker import RiskCreditChecker
 from gateway.clock import FixedClock
 from gateway.config import (
@@ -196,6 +196,7 @@ async def test_a_refused_drop_leaves_the_day_in_force_and_is_logged(
         assert refusal.where == "fx.toml:rates.AUD"  # type: ignore[attr-defined]
         assert refusal.business_date == "2026-01-07"  # type: ignore[attr-defined]
         assert checker.timeline.latest.business_date == BASE
+        assert r.gateway.clearing.fx.per_unit["AUD"] == Decimal("0.65")
         await _cleared(r, "T-HELD")  # still clearing, on the day in force
         detail = r.gateway.health.to_dict()["components"]["market"]["detail"]
         assert "refused drop 2026-01-07" in detail
@@ -203,3 +204,24 @@ async def test_a_refused_drop_leaves_the_day_in_force_and_is_logged(
         edit(drop / TODAY.isoformat(), "fx.toml", {"AUD = 0.95": "AUD = 0.66"})
         await _until(lambda: checker.timeline.latest.business_date == TODAY)
         assert checker.market_day(TODAY).fx.per_unit["AUD"] == Decimal("0.66")
+        assert r.gateway.clearing.fx.per_unit["AUD"] == Decimal("0.66")  # collateral valued at the day's FX
+
+
+async def test_a_drop_directory_that_is_not_there_stops_the_start(
+    mosquitto: tuple[str, int], store_url: str, market_dir: Path, tmp_path: Path
+) -> None:
+    host, port = mosquitto
+    config = GatewayConfig(
+        mqtt=MqttConfig(
+            mode=BrokerMode.EXTERNAL, host=host, port=port, client_id=f"gw-{uuid.uuid4().hex[:8]}"
+        ),
+        store=StoreConfig(url=store_url),
+        fix=FixConfig(enabled=False),
+        ops=OpsConfig(port=0),
+        risk=RiskConfig(market_data_dir=market_dir, market_drop_dir=tmp_path / "absent"),
+    )
+    with pytest.raises(StartupError) as err:
+        async with open_gateway(config, clock=FixedClock(OPEN_NOW)):
+            pass
+    assert err.value.where == "[risk] market_drop_dir"
+    assert "absent" in err.value.message
