@@ -106,7 +106,7 @@ class RiskEngine:
         for (curve, tenor), d in zip(labels, deltas_row, strict=True):
             if d != 0.0:
                 deltas.setdefault(curve, {})[tenor] = float(d)
-        rows = tuple(cashflow_rows(resolved, perspective, self.market)) if cashflows else ()
+        rows = tuple(cashflow_rows(resolved, perspective, self.market, self.fixings)) if cashflows else ()
         return Valuation(
             trade_id=resolved.trade_id,
             perspective=perspective,

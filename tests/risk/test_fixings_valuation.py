@@ -71,6 +71,15 @@ def test_a_finished_overnight_period_pays_its_hand_compounded_fixings(market: Ma
     df = float(market.discount_curve("AUD").discount(np.array([(pay - market.as_of).days / 365.0]))[0])
     expected = 50_000_000 * (compounded(first) - compounded(bumped)) * df  # A receives the floating leg
     assert npv - npv_bumped == pytest.approx(expected, rel=1e-9)
+    flows = (
+        RiskEngine(market, fixings=FixingTable.of(first + running))
+        .price(trade, b.A, cashflows=True)
+        .cashflows
+    )
+    (done,) = [f for f in flows if f["stream"] == 1 and f["payment_date"] == pay.isoformat()]
+    assert done["kind"] == "floating-set"
+    assert done["amount"] == pytest.approx(50_000_000 * (compounded(first) - 1.0), rel=1e-12)
+    assert sum(f["present_value"] for f in flows) == pytest.approx(npv, abs=1e-6)
     assert abs(expected) > 100_000  # a visible amount, not rounding
 
 
@@ -90,6 +99,9 @@ def test_a_running_overnight_period_agrees_with_quantlib_given_the_same_fixings(
     finally:
         ql.IndexManager.instance().clearHistories()
     assert abs(got - want) <= 1e-8 * 50_000_000, (got, want)
+    flows = RiskEngine(market, fixings=FixingTable.of(fixings)).price(trade, b.A, cashflows=True).cashflows
+    assert sum(f["present_value"] for f in flows) == pytest.approx(got, abs=1e-6)
+    assert [f["kind"] for f in flows if f["stream"] == 1][:2] == ["floating-running", "floating"]
     on_curve = RiskEngine(market).price(trade, b.A).npv  # no store: the running period at the curve's rate
     assert abs(got - on_curve) > 1_000
 
@@ -111,6 +123,10 @@ def test_a_term_coupon_fixed_on_or_before_today_pays_the_stored_fixing(market: M
     finally:
         ql.IndexManager.instance().clearHistories()
     assert abs(got - want) <= 1e-8 * float(trade.streams[0].notional), (got, want)
+    flows = RiskEngine(market, fixings=stored).price(trade, b.A, cashflows=True).cashflows
+    assert sum(f["present_value"] for f in flows) == pytest.approx(got, abs=1e-6)
+    (fixed_row,) = [f for f in flows if f["kind"] == "floating-set"]
+    assert fixed_row["rate"] == pytest.approx(0.0523, abs=1e-12)
     assert row["rate"] != pytest.approx(0.0523, abs=1e-4)  # the curve's rate was something else
     # a known amount: no projection node left at the running coupon's payment date
     from gateway.risk.terms import NONE
