@@ -35,7 +35,9 @@ def _day(text: str | None, option: str) -> date | None:
 
 @fixings_app.command("load")
 def fixings_load(
-    file: Annotated[Path, typer.Argument(help="CSV with the header index,date,rate.")],
+    file: Annotated[
+        Path, typer.Argument(help="CSV with the header index,date,rate.", exists=True, dir_okay=False)
+    ],
     replace: Annotated[
         bool, typer.Option("--replace", help="Replace stored rates that differ (a published correction).")
     ] = False,
