@@ -21,12 +21,14 @@ import logging
 import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from functools import partial
 from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gateway.admin.market_watch import MarketDropWatch
 from gateway.admin.member_directory import MemberDirectory
 from gateway.admin.source_directory import SourceDirectory
 from gateway.admin.watch import ReferenceWatch, watch_period
@@ -62,8 +64,11 @@ if TYPE_CHECKING:
     from gateway.channels.fix.config import AcceptorConfig
     from gateway.channels.fix.publisher import FixPublisher
     from gateway.channels.fix.sessions import SessionStatus
+    from gateway.risk.market.fixings import FixingTable
 
 log = logging.getLogger(__name__)
+
+FIXINGS_LOOKBACK = timedelta(days=400)
 
 
 class _Stopped(Exception):
@@ -88,6 +93,7 @@ class Gateway:
     fix: FixAcceptor | None = None
     fix_sessions: SessionStatus | None = None
     fix_publisher: FixPublisher | None = None
+    market: MarketDropWatch | None = None  # the daily market data drop, when configured
 
     @property
     def sources(self) -> SourceDirectory:
@@ -200,6 +206,9 @@ class Gateway:
                 tg.create_task(intake.run(), name="mqtt-intake")
                 tg.create_task(self.reference.run(self.reference_every_s()), name="reference-data")
                 tg.create_task(publisher.run(), name="mqtt-publisher")
+                if self.market is not None:
+                    every_s = self.config.risk.market_poll_ms / 1000
+                    tg.create_task(self.market.run(every_s), name="market-drop")
                 if self.ops is not None:
                     tg.create_task(self.ops.serve_forever(), name="ops-http")
                 if self.fix_publisher is not None:
@@ -253,6 +262,51 @@ def overnight_rates(config: GatewayConfig) -> CsvOvernightRates | None:
         raise StartupError(
             "[eod] overnight_rates", f"overnight rates in {path} cannot be used: {exc}"
         ) from None
+
+
+async def fixings_table(engine: AsyncEngine, as_of: date) -> FixingTable:
+    """The stored fixings a valuation on ``as_of`` may need (a year and a little of them)."""
+    from gateway.admin.fixings import FixingsStore
+
+    return await FixingsStore(engine).table(as_of - FIXINGS_LOOKBACK, as_of)
+
+
+def market_watch(
+    config: GatewayConfig, clearing: ClearingService, health: Health, engine: AsyncEngine
+) -> MarketDropWatch | None:
+    """The watch on ``[risk] market_drop_dir`` feeding the risk engine's checker, when both are there; each
+    day's fixings go to the fixings store first (a conflicting fixing refuses the day), and its FX rates
+    value collateral from the next clearing pass on."""
+    from gateway.admin.fixings import FixingsStore
+    from gateway.clearing.risk_checker import RiskCreditChecker
+    from gateway.risk.market.drop import DropLimits, MarketDay
+
+    r = config.risk
+    checker = clearing.credit
+    if r.market_drop_dir is None or not isinstance(checker, RiskCreditChecker):
+        return None
+    if not r.market_drop_dir.is_dir():
+        raise StartupError(
+            "[risk] market_drop_dir", f"the market data drop {r.market_drop_dir} is not a directory"
+        )
+    store = FixingsStore(engine)
+
+    async def store_fixings(day: MarketDay) -> MarketDay:
+        await store.load(day.fixings, f"{day.business_date.isoformat()}/fixings.csv")
+        return replace(day, fixing_table=await fixings_table(engine, day.business_date))
+
+    def install(day: MarketDay) -> None:
+        checker.install(day)
+        clearing.fx = checker.timeline.latest.fx
+
+    return MarketDropWatch(
+        root=r.market_drop_dir,
+        current=lambda: checker.timeline.latest,
+        install=install,
+        limits=DropLimits(max_move_bp=float(r.max_move_bp), max_fx_move=r.max_fx_move_pct / 100),
+        health=health,
+        accept=store_fixings,
+    )
 
 
 def fpml_schema(config: GatewayConfig) -> LoadedSchema:
@@ -364,6 +418,10 @@ async def open_gateway(
             health.up("broker", f"embedded on {config.mqtt.host}:{mqtt_port}")
         checker = credit if credit is not None else credit_checker(config)
         overnight = overnight_rates(config)
+        from gateway.clearing.risk_checker import RiskCreditChecker
+
+        if isinstance(checker, RiskCreditChecker):  # fixed coupons valued on the fixings store
+            checker.use_fixings(await fixings_table(engine, checker.timeline.latest.business_date))
         clearing = ClearingService(
             engine,
             checker,
@@ -375,6 +433,9 @@ async def open_gateway(
             store=SqlClearingStore(engine),
             overnight_rates=overnight,
         )
+        drop_watch = market_watch(config, clearing, health, engine)
+        if drop_watch is not None:  # the days dropped while the service was down, before the first pass
+            await drop_watch.scan()
         acl_feed = AclFeed(broker, config.mqtt, config.data_dir)
         acl_feed.apply(sources.sources)
         members = MemberDirectory()
@@ -391,6 +452,7 @@ async def open_gateway(
             mqtt_port=mqtt_port,
             recipients=Recipients(engine, members, CcpIdentity(ccp.party_id, name=ccp.name)),
             reference=ReferenceWatch(engine, sources, members, [acl_feed.apply]),
+            market=drop_watch,
         )
         if not config.fix.enabled:
             health.set("fix", State.DISABLED, "not enabled")

@@ -164,6 +164,12 @@ class FpmlConfig:
 @dataclass(frozen=True, slots=True)
 class RiskConfig:
     market_data_dir: Path = Path("var/market")
+    # the daily drop: one folder per business date (YYYY-MM-DD) with that day's curves, history row, FX
+    # and fixings, watched by the running service (None: the market data read at start hold)
+    market_drop_dir: Path | None = None
+    market_poll_ms: int = 5_000  # how often the drop folder is listed
+    max_move_bp: int = 500  # a pillar moving more than this in a day refuses the drop
+    max_fx_move_pct: int = 20  # an FX rate moving more than this (percent) in a day refuses the drop
     # numpy's BLAS threads in the gateway process (0: the library's default, a spinning thread per core);
     # the pass's matrices are small, and spare cores serve the database and the broker better
     blas_threads: int = 1
@@ -455,6 +461,10 @@ def config_from_dict(data: Mapping[str, Any], *, base: Path | None = None) -> Ga
     risk = RiskConfig(
         market_data_dir=r.path("market_data_dir", data_dir / "market", base),
         blas_threads=r.integer("blas_threads", RiskConfig().blas_threads, low=0, high=1024),
+        market_drop_dir=r.optional_path("market_drop_dir", base),
+        market_poll_ms=r.integer("market_poll_ms", RiskConfig().market_poll_ms, low=10, high=3_600_000),
+        max_move_bp=r.integer("max_move_bp", RiskConfig().max_move_bp, low=1, high=100_000),
+        max_fx_move_pct=r.integer("max_fx_move_pct", RiskConfig().max_fx_move_pct, low=1, high=1_000),
     )
     r.finish()
 

@@ -135,6 +135,17 @@ class ReasonCode(StrEnum):
     MD_NOT_A_NUMBER = "MD_NOT_A_NUMBER"
     MD_MISSING_OVERNIGHT_RATE = "MD_MISSING_OVERNIGHT_RATE"  # no fixing of an overnight index on a date
     MD_NO_OVERNIGHT_INDEX = "MD_NO_OVERNIGHT_INDEX"  # a currency without a known overnight index (PAI)
+    # The daily market data drop and the fixings store
+    MKT_STALE = "MKT_STALE"  # a date in a drop's file is not the drop's business date
+    MKT_MISSING_PILLAR = "MKT_MISSING_PILLAR"  # a pillar or FX rate of the previous day is absent
+    MKT_NEW_PILLAR = "MKT_NEW_PILLAR"  # a pillar the previous day (and so the history) does not have
+    MKT_ABSURD_MOVE = "MKT_ABSURD_MOVE"  # a rate moved more than the configured threshold in one day
+    MKT_UNKNOWN_INDEX = "MKT_UNKNOWN_INDEX"  # a curve or fixing names no known floating rate index
+    MKT_UNKNOWN_CURRENCY = "MKT_UNKNOWN_CURRENCY"  # an FX rate for a currency the market does not know
+    MKT_NO_MARKET = "MKT_NO_MARKET"  # no market data on or before the date asked for
+    MKT_BAD_FIXING = "MKT_BAD_FIXING"  # a fixings row that cannot be read
+    MKT_FIXING_CONFLICT = "MKT_FIXING_CONFLICT"  # a stored fixing re-loaded with another rate
+    MKT_MISSING_FIXING = "MKT_MISSING_FIXING"  # a coupon has fixed and its fixing is not stored
     # Reconciliation input
     RECON_INPUT_ERROR = "RECON_INPUT_ERROR"
     # The embedded MQTT broker
@@ -424,6 +435,30 @@ REASONS: dict[ReasonCode, ReasonInfo] = {
     ),
     ReasonCode.MD_NO_OVERNIGHT_INDEX: _R(
         L.MARKET_DATA, "NoOvernightIndex", 99, 99, "no overnight index is known for the currency"
+    ),
+    ReasonCode.MKT_STALE: _R(
+        L.MARKET_DATA, "StaleMarketData", 99, 99, "a drop's date is not its business date"
+    ),
+    ReasonCode.MKT_MISSING_PILLAR: _R(
+        L.MARKET_DATA, "DropMissingPillar", 99, 99, "a drop lacks a pillar or FX rate of the previous day"
+    ),
+    ReasonCode.MKT_NEW_PILLAR: _R(
+        L.MARKET_DATA, "DropNewPillar", 99, 99, "a drop has a pillar the previous day's history lacks"
+    ),
+    ReasonCode.MKT_ABSURD_MOVE: _R(
+        L.MARKET_DATA, "AbsurdMove", 99, 99, "a rate moved beyond the configured daily threshold"
+    ),
+    ReasonCode.MKT_UNKNOWN_INDEX: _R(L.MARKET_DATA, "UnknownIndex", 99, 99, "no known floating rate index"),
+    ReasonCode.MKT_UNKNOWN_CURRENCY: _R(
+        L.MARKET_DATA, "UnknownCurrency", 99, 99, "an FX rate for a currency the market does not know"
+    ),
+    ReasonCode.MKT_NO_MARKET: _R(L.MARKET_DATA, "NoMarketData", 2, 1, "no market data on or before the date"),
+    ReasonCode.MKT_BAD_FIXING: _R(L.MARKET_DATA, "BadFixing", 99, 99, "a fixings row cannot be read"),
+    ReasonCode.MKT_FIXING_CONFLICT: _R(
+        L.MARKET_DATA, "FixingConflict", 99, 99, "a stored fixing was re-loaded with another rate"
+    ),
+    ReasonCode.MKT_MISSING_FIXING: _R(
+        L.MARKET_DATA, "MissingFixing", 2, 1, "a coupon has fixed and its fixing is not stored"
     ),
     ReasonCode.RECON_INPUT_ERROR: _R(L.RECON, "InputError", 99, 99, "input row cannot be read"),
     ReasonCode.MQTT_NOT_AUTHENTICATED: _R(

@@ -21,6 +21,7 @@ from gateway.risk.kernel import Kernel, SharedKernel, bucketed_deltas, parallel_
 from gateway.risk.margin import MarginResult, margin_report
 from gateway.risk.market.curves import FloatArray
 from gateway.risk.market.data import MarketData
+from gateway.risk.market.fixings import FixingTable
 from gateway.risk.report import cashflow_rows
 from gateway.risk.resolve import ResolvedTrade, resolve
 from gateway.risk.scenarios import ScenarioSet, build_scenarios
@@ -60,11 +61,21 @@ class Valuation:
 class RiskEngine:
     """Valuation and margin against one ``MarketData``; safe to share, not to mutate concurrently."""
 
-    def __init__(self, market: MarketData, config: RiskConfig | None = None) -> None:
+    def __init__(
+        self, market: MarketData, config: RiskConfig | None = None, fixings: FixingTable | None = None
+    ) -> None:
         self.market = market
         self.config = config or RiskConfig()
+        self.fixings = fixings  # the published fixings; None: fixed coupons at the curve-implied rate
         self._resolved: OrderedDict[Trade, ResolvedTrade] = OrderedDict()
         self._scenarios: dict[int, ScenarioSet] = {}
+
+    def with_market(self, market: MarketData, fixings: FixingTable | None = None) -> RiskEngine:
+        """An engine over another day's market (and fixings) with this one's configuration, sharing its
+        resolutions (schedules and calendars do not depend on the market)."""
+        other = RiskEngine(market, self.config, fixings)
+        other._resolved = self._resolved
+        return other
 
     # -- resolution and compilation -------------------------------------------------------------
     def resolve(self, trade: Trade) -> ResolvedTrade:
@@ -82,6 +93,7 @@ class RiskEngine:
             perspectives,
             self.market,
             max_extrapolation_days=self.config.max_extrapolation_days,
+            fixings=self.fixings,
         )
 
     # -- valuation -------------------------------------------------------------------------------
@@ -94,7 +106,7 @@ class RiskEngine:
         for (curve, tenor), d in zip(labels, deltas_row, strict=True):
             if d != 0.0:
                 deltas.setdefault(curve, {})[tenor] = float(d)
-        rows = tuple(cashflow_rows(resolved, perspective, self.market)) if cashflows else ()
+        rows = tuple(cashflow_rows(resolved, perspective, self.market, self.fixings)) if cashflows else ()
         return Valuation(
             trade_id=resolved.trade_id,
             perspective=perspective,

@@ -7,8 +7,10 @@ from typing import Any
 
 import numpy as np
 
+from gateway.risk.fixed_coupons import set_coupons, touches
 from gateway.risk.market.curves import DAYS_PER_YEAR
 from gateway.risk.market.data import MarketData
+from gateway.risk.market.fixings import FixingTable
 from gateway.risk.resolve import ResolvedTrade
 
 
@@ -16,11 +18,15 @@ def _iso(ordinal: int) -> str:
     return date.fromordinal(int(ordinal)).isoformat()
 
 
-def cashflow_rows(trade: ResolvedTrade, perspective: str, market: MarketData) -> list[dict[str, Any]]:
-    """Every unpaid coupon and principal flow, signed from ``perspective``'s side (+ received)."""
+def cashflow_rows(
+    trade: ResolvedTrade, perspective: str, market: MarketData, fixings: FixingTable | None = None
+) -> list[dict[str, Any]]:
+    """Every unpaid coupon and principal flow, signed from ``perspective``'s side (+ received); with
+    ``fixings``, coupons set by them as valuation sets them (``floating-set``; ``floating-running`` for an
+    overnight period part accrued, part projected)."""
     as_of = market.as_of.toordinal()
     if trade.fra:
-        return _fra_rows(trade, perspective, market)
+        return _fra_rows(trade, perspective, market, fixings)
     out: list[dict[str, Any]] = []
     for leg in trade.legs:
         sign = 1.0 if perspective == leg.receiver else -1.0
@@ -41,12 +47,28 @@ def cashflow_rows(trade: ResolvedTrade, perspective: str, market: MarketData) ->
             rate = growth / accrual + leg.spread[live]
             amount = notional * (growth + leg.spread[live] * accrual)
             kind = "floating"
-        known = leg.fixing[live] < as_of
+        kinds = np.full(amount.size, kind, dtype=object)
+        if leg.projection is not None:
+            kinds[leg.fixing[live] < as_of] = "floating-set"
+            if fixings is not None and touches(leg, as_of):
+                done = set_coupons(leg, as_of, fixings, f"streams[{leg.stream}].floatingRateIndex")
+                fixed_now, running = ~np.isnan(done.known[live]), done.running[live]
+                amount[fixed_now] = notional[fixed_now] * done.known[live][fixed_now]
+                rate[fixed_now] = done.known[live][fixed_now] / accrual[fixed_now]
+                te_run = (end[running] - as_of) / DAYS_PER_YEAR
+                projected = done.growth[live][running] / market.curve(leg.projection).discount(te_run) - 1.0
+                amount[running] = notional[running] * (
+                    projected + leg.spread[live][running] * accrual[running]
+                )
+                rate[running] = projected / accrual[running] + leg.spread[live][running]
+                kinds[fixed_now] = "floating-set"
+                kinds[running] = "floating-running"
+                kinds[~fixed_now & ~running] = "floating"
         for i in range(amount.size):
             out.append(
                 {
                     "stream": leg.stream,
-                    "kind": "floating-set" if leg.projection is not None and known[i] else kind,
+                    "kind": str(kinds[i]),
                     "payer": leg.payer,
                     "receiver": leg.receiver,
                     "accrual_start": _iso(start[i]),
@@ -82,7 +104,9 @@ def cashflow_rows(trade: ResolvedTrade, perspective: str, market: MarketData) ->
     return out
 
 
-def _fra_rows(trade: ResolvedTrade, perspective: str, market: MarketData) -> list[dict[str, Any]]:
+def _fra_rows(
+    trade: ResolvedTrade, perspective: str, market: MarketData, fixings: FixingTable | None
+) -> list[dict[str, Any]]:
     """The FRA's one settlement: ``N (F - K) tau / (1 + F tau)`` paid at the start, to the floating receiver."""
     as_of = market.as_of.toordinal()
     fixed = next(leg for leg in trade.legs if leg.projection is None)
@@ -96,6 +120,14 @@ def _fra_rows(trade: ResolvedTrade, perspective: str, market: MarketData) -> lis
     te = np.array([(int(flt.end[0]) - as_of) / DAYS_PER_YEAR])
     tau = float(fixed.accrual[0])
     growth = float(proj.discount(ts)[0] / proj.discount(te)[0])
+    fixing_day = date.fromordinal(int(flt.fixing[0]))
+    if fixings is not None and flt.fixing[0] <= as_of:
+        if flt.fixing[0] < as_of:
+            growth = (
+                1.0 + fixings.rate(proj.name, fixing_day, f"streams[{flt.stream}].floatingRateIndex") * tau
+            )
+        elif (today := fixings.get(proj.name, fixing_day)) is not None:
+            growth = 1.0 + today * tau
     forward = (growth - 1.0) / tau
     strike = float(fixed.rate[0])
     sign = 1.0 if perspective == flt.receiver else -1.0

@@ -66,6 +66,8 @@ class ResolvedLeg:
     spread: FloatArray
     principal_dates: IntArray
     principal_amounts: FloatArray  # positive when the payer pays
+    overnight: bool = False  # a compounded overnight index: its coupon accrues a fixing a business day
+    centres: tuple[str, ...] = ()  # business centres of the calculation periods (the fixing days)
 
     @property
     def floating(self) -> bool:
@@ -411,6 +413,8 @@ def _resolve_leg(trade: Trade, i: int, stream: Stream) -> ResolvedLeg:
         spread=spread,
         principal_dates=p_dates,
         principal_amounts=p_amounts,
+        overnight=projection is not None and not term_float,
+        centres=tuple(stream.calculation_adjustment.business_centers),
     )
 
 

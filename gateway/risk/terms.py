@@ -7,23 +7,28 @@ rates (linear interpolation in zero rate, flat outside), so ``L_k`` has at most 
 Under a scenario shift ``dz`` a term moves by ``v_k * expm1(L_k . dz)`` with ``v_k`` its value today:
 exact revaluation, no Taylor expansion.
 
-Running periods: there is no fixing store yet. A floating coupon whose rate is already set on the
-as-of date (term index: fixing date before as-of; overnight index: period started before as-of) is
-valued with the rate today's projection curve implies for its whole period, and that rate is held
-fixed in every scenario, as a set fixing would be.
+Running periods, given the published fixings (``fixings``, from the fixings store): a term-index coupon
+fixed before as-of (or on as-of, once that fixing is stored) is a known amount at its fixing; an overnight coupon accrues its fixings up to
+as-of (a known factor) and projects the rest, so it stays one exponential term whose start node is as-of
+(``gateway.risk.fixed_coupons``). A missing fixing is an error. Without ``fixings`` (tools, what-if
+pricing) such a coupon is valued at the rate today's projection curve implies for its whole period,
+held fixed in every scenario.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 
 from gateway.domain.reasons import ReasonCode
 from gateway.risk.conventions import unpriceable
+from gateway.risk.fixed_coupons import SetCoupons, set_coupons, touches
 from gateway.risk.market.curves import DAYS_PER_YEAR, Curve, FloatArray, IntArray
 from gateway.risk.market.data import MarketData
+from gateway.risk.market.fixings import FixingTable
 from gateway.risk.resolve import ResolvedTrade
 
 SLOTS = 3  # discount at payment, projection at start (+), projection at end (-)
@@ -90,7 +95,13 @@ def _cancel(curve: IntArray, day: IntArray) -> None:
 
 
 def _fra_rows(
-    rows: _Rows, n: int, trade: ResolvedTrade, who: str, market: MarketData, curve_ids: dict[str, int]
+    rows: _Rows,
+    n: int,
+    trade: ResolvedTrade,
+    who: str,
+    market: MarketData,
+    curve_ids: dict[str, int],
+    fixings: FixingTable | None,
 ) -> None:
     """FRA discounting: ``N (F - K) tau / (1 + F tau)`` paid at the start ``p``.
 
@@ -112,9 +123,19 @@ def _fra_rows(
     tau = float(fixed.accrual[0])
     strike = float(fixed.rate[0])
     s, e = int(flt.start[0]), int(flt.end[0])
-    if flt.fixing[0] < as_of:  # set: the settlement amount is known
-        ts, te = np.array([(s - as_of) / DAYS_PER_YEAR]), np.array([(e - as_of) / DAYS_PER_YEAR])
-        growth = float(proj.discount(ts)[0] / proj.discount(te)[0])
+    fixing_day = date.fromordinal(int(flt.fixing[0]))
+    today = None if fixings is None or flt.fixing[0] != as_of else fixings.get(proj.name, fixing_day)
+    if today is not None or flt.fixing[0] < as_of:  # set: the settlement amount is known
+        if fixings is not None:
+            rate = (
+                today
+                if today is not None
+                else fixings.rate(proj.name, fixing_day, f"{path}.floatingRateIndex")
+            )
+            growth = 1.0 + rate * tau
+        else:
+            ts, te = np.array([(s - as_of) / DAYS_PER_YEAR]), np.array([(e - as_of) / DAYS_PER_YEAR])
+            growth = float(proj.discount(ts)[0] / proj.discount(te)[0])
         amount = notional * (growth - 1.0 - strike * tau) / growth
         curve = np.array([[d_id, NONE, NONE]], dtype=np.int64)
         day = np.array([[pay, 0, 0]], dtype=np.int64)
@@ -153,8 +174,10 @@ def _coupon_rows(
     cols: dict[str, list[np.ndarray]],
     as_of: int,
     curves: list[Curve],
+    touched: list[tuple[int, SetCoupons]],
 ) -> None:
-    """Coupons of every leg at once: fixed, set floating, and projected floating."""
+    """Coupons of every leg at once: fixed, set floating (by fixings: ``touched``, the first row of each
+    leg with a set coupon), and projected floating."""
     meta = np.array([(n, sign, d, p) for n, sign, d, p, _ in legs])
     sizes = np.array([k for *_, k in legs])
     owner = np.repeat(meta[:, 0].astype(np.int64), sizes)
@@ -162,16 +185,25 @@ def _coupon_rows(
     d_id = np.repeat(meta[:, 2].astype(np.int64), sizes)
     p_id = np.repeat(meta[:, 3].astype(np.int64), sizes)
     c = {k: np.concatenate(v) for k, v in cols.items()}
+    total = int(sizes.sum())
+    c["set"], c["growth"], c["running"] = np.full(total, np.nan), np.ones(total), np.zeros(total, dtype=bool)
+    for at, done in touched:
+        part = slice(at, at + done.known.size)
+        c["set"][part], c["growth"][part], c["running"][part] = done.known, done.growth, done.running
+        c["start"][part] = done.start
     live = c["pay"] > as_of
     owner, sign, d_id, p_id = owner[live], sign[live], d_id[live], p_id[live]
     c = {k: v[live] for k, v in c.items()}
     floating = p_id != NONE
-    known = floating & (c["fixing"] < as_of)
-    fwd = floating & ~known
+    stored = ~np.isnan(c["set"])  # set by published fixings: a known amount
+    running = c["running"]  # overnight, fixings accrued to as-of, the rest projected from as-of
+    known = floating & (c["fixing"] < as_of) & ~stored & ~running  # set, no fixings given: curve-implied
+    fwd = floating & ~known & ~stored
     n_acc = sign * c["notional"]
     amount = np.where(
         floating, n_acc * (c["spread"] * c["accrual"] - 1.0), n_acc * np.nan_to_num(c["rate"]) * c["accrual"]
     )
+    amount[stored] = n_acc[stored] * c["set"][stored]
     for pid in np.unique(p_id[known]):
         hit = known & (p_id == pid)
         ts = (c["start"][hit] - as_of) / DAYS_PER_YEAR
@@ -184,7 +216,7 @@ def _coupon_rows(
         day = np.column_stack([c["pay"][fwd], c["start"][fwd], c["end"][fwd]])
         _cancel(curve, day)
         rows.owner.append(owner[fwd])
-        rows.coef.append(n_acc[fwd])
+        rows.coef.append(n_acc[fwd] * c["growth"][fwd])
         rows.curve.append(curve)
         rows.day.append(day)
 
@@ -195,8 +227,11 @@ def compile_terms(
     market: MarketData,
     *,
     max_extrapolation_days: int = 366,
+    fixings: FixingTable | None = None,
 ) -> TermSet:
-    """Terms for every trade seen from its perspective party; flows paid on or before as-of are gone."""
+    """Terms for every trade seen from its perspective party; flows paid on or before as-of are gone.
+
+    With ``fixings``, coupons already fixed use them (MKT_MISSING_FIXING when one is not there)."""
     if len(trades) != len(perspectives):
         raise ValueError("one perspective per trade")
     as_of = market.as_of.toordinal()
@@ -205,12 +240,24 @@ def compile_terms(
     rows = _Rows([], [], [], [])
     legs: list[tuple[int, float, int, int, int]] = []  # owner, sign, discount id, projection id, rows
     cols: dict[str, list[np.ndarray]] = {
-        k: [] for k in ("pay", "start", "end", "fixing", "notional", "accrual", "rate", "spread")
+        k: []
+        for k in (
+            "pay",
+            "start",
+            "end",
+            "fixing",
+            "notional",
+            "accrual",
+            "rate",
+            "spread",
+        )
     }
     principal: list[tuple[int, float, int, IntArray, FloatArray]] = []
+    touched: list[tuple[int, SetCoupons]] = []  # legs with coupons set by fixings, by their first row
+    row = 0
     for n, (trade, who) in enumerate(zip(trades, perspectives, strict=True)):
         if trade.fra:
-            _fra_rows(rows, n, trade, who, market, curve_ids)
+            _fra_rows(rows, n, trade, who, market, curve_ids, fixings)
             continue
         for leg in trade.legs:
             path = f"{trade.trade_id}.streams[{leg.stream}]"
@@ -219,7 +266,10 @@ def compile_terms(
             p_id = NONE
             if leg.projection is not None:
                 p_id = curve_ids[market.curve(leg.projection, f"{path}.floatingRateIndex").name]
+            if fixings is not None and touches(leg, as_of):
+                touched.append((row, set_coupons(leg, as_of, fixings, f"{path}.floatingRateIndex")))
             legs.append((n, sign, d_id, p_id, leg.pay.size))
+            row += leg.pay.size
             cols["pay"].append(leg.pay)
             cols["start"].append(leg.start)
             cols["end"].append(leg.end)
@@ -231,7 +281,7 @@ def compile_terms(
             if leg.principal_dates.size:
                 principal.append((n, sign, d_id, leg.principal_dates, leg.principal_amounts))
     if legs:
-        _coupon_rows(rows, legs, cols, as_of, curves)
+        _coupon_rows(rows, legs, cols, as_of, curves, touched)
     for n, sign, d_id, days_, amounts_ in principal:
         live = days_ > as_of
         _known_rows(

@@ -399,3 +399,14 @@ audit_log = Table(
     Index("ix_audit_log_at", "at"),
     Index("ix_audit_log_operator", "operator"),
 )
+
+fixings = Table(
+    "fixings",
+    metadata,
+    # the index as a curve is named: overnight indices bare, term indices "INDEX TENOR"
+    Column("index", String(64), primary_key=True),
+    Column("fixing_date", Date, primary_key=True),
+    Column("rate", ExactDecimal(), nullable=False),
+    Column("source", String(256), nullable=False),  # the file (or drop folder) it was loaded from
+    Column("loaded_at", UtcDateTime(), nullable=False),
+)

@@ -106,6 +106,8 @@ def test_fix_on_every_interface_needs_tls_or_an_explicit_plaintext_flag() -> Non
         ({"fix": {"enabled": "yes"}}, "fix.enabled", "true or false"),
         ({"fix": {"bind_host": "gateway.local"}}, "fix.bind_host", "not an IP address"),
         ({"risk": {"blas_threads": -1}}, "risk.blas_threads", "between 0 and 1024"),
+        ({"risk": {"market_poll_ms": 0}}, "risk.market_poll_ms", "between 10 and 3600000"),
+        ({"risk": {"max_move_bp": 0}}, "risk.max_move_bp", "between 1 and 100000"),
         ({"mqtt": {"read_thread": 1}}, "mqtt.read_thread", "true or false"),
         ({"publish": {"idle_poll_max_ms": 0}}, "publish.idle_poll_max_ms", "between 1 and 600000"),
         ({"fix": {"member_refresh_s": -1}}, "fix.member_refresh_s", "between 0 and 3600"),
@@ -165,6 +167,18 @@ def test_throughput_settings_have_defaults_and_are_read() -> None:
         {"risk": {"blas_threads": 0}, "mqtt": {"read_thread": False}, "publish": {"idle_poll_max_ms": 250}}
     )
     assert (cfg.risk.blas_threads, cfg.mqtt.read_thread, cfg.publish.idle_poll_max_ms) == (0, False, 250)
+
+
+def test_the_market_drop_settings_have_defaults_and_are_read(tmp_path: Path) -> None:
+    cfg = load_config(None)
+    assert cfg.risk.market_drop_dir is None
+    assert (cfg.risk.market_poll_ms, cfg.risk.max_move_bp, cfg.risk.max_fx_move_pct) == (5000, 500, 20)
+    (tmp_path / "g.toml").write_text(
+        '[risk]\nmarket_drop_dir = "drop"\nmarket_poll_ms = 250\nmax_move_bp = 300\nmax_fx_move_pct = 10\n'
+    )
+    cfg = load_config(tmp_path / "g.toml")
+    assert cfg.risk.market_drop_dir == tmp_path / "drop"
+    assert (cfg.risk.market_poll_ms, cfg.risk.max_move_bp, cfg.risk.max_fx_move_pct) == (250, 300, 10)
 
 
 def test_members_status_for_fix_logons_is_read_again_every_five_seconds_unless_told() -> None:

@@ -15,7 +15,7 @@ from alembic import op
 from gateway.store.types import ExactDecimal, UtcDateTime
 
 revision = "0012_eod_cycle"
-down_revision = "0010_lifecycle_history"
+down_revision = "0011_fixings"
 branch_labels = None
 depends_on = None
 
