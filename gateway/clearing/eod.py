@@ -1,5 +1,6 @@
-"""End of day: trades not registered by the close are refused, reservations expire, trades mature, and every
-account is revalued (when the margin model can value accounts)."""
+"""End of day: trades not registered by the close are refused, lifecycle events proposed over FIX and never
+accepted are refused, reservations expire, trades mature, and every account is revalued (when the margin
+model can value accounts)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from gateway.clearing import decide, receipt
+from gateway.clearing import decide, event_proposals, receipt
 from gateway.clearing.revaluation import PortfolioValuer, RevaluationReport
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.workflow import (
@@ -35,6 +36,7 @@ class EodReport:
     failures: tuple[tuple[str, str], ...] = ()  # (submission id, error)
     revaluation: RevaluationReport | None = None  # None when the margin model cannot value accounts
     matured: int = 0  # cleared trades that reached their maturity date
+    proposals_refused: tuple[str, ...] = ()  # lifecycle events proposed over FIX and never answered
 
 
 async def end_of_day(svc: ClearingContext, business_date: date, *, drain: bool = True) -> EodReport:
@@ -62,12 +64,15 @@ async def end_of_day(svc: ClearingContext, business_date: date, *, drain: bool =
             except Exception as exc:  # batch: report and carry on with the next trade
                 log.exception("clearing.eod_refusal_failed", submission_id=submission_ref(row_id))
                 failures.append((submission_ref(row_id), f"{type(exc).__name__}: {exc}"))
+        proposals = await event_proposals.expire(svc, business_date)
         async with svc.writing() as uow:
             expired = await uow.accounts.expire_reservations(business_date)
             matured = await uow.cleared.mature(business_date)
         revaluation = await _revalue(svc, business_date) if isinstance(svc.credit, PortfolioValuer) else None
     log.info("clearing.eod", business_date=str(business_date), refused=len(refused), failures=len(failures))
-    return EodReport(business_date, tuple(refused), expired, tuple(failures), revaluation, matured)
+    return EodReport(
+        business_date, tuple(refused), expired, tuple(failures), revaluation, matured, tuple(proposals)
+    )
 
 
 async def end_of_day_if_closed(svc: ClearingContext, last: date | None) -> date | None:

@@ -15,7 +15,8 @@ amendment also writes the new pair of sides; the event row then carries their id
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -42,7 +43,6 @@ if TYPE_CHECKING:
 async def submit_event(svc: ClearingContext, request: EventRequest) -> list[StatusUpdate]:
     """Decide and store one event with its statuses; the statuses written (or, for a repeat, the last)."""
     now = svc.clock.now()
-    business_date = svc.hours.business_date(now)
     async with svc.writing() as uow:
         known = await uow.events.find(request.source, request.message_id)
         if known is not None:
@@ -51,68 +51,106 @@ async def submit_event(svc: ClearingContext, request: EventRequest) -> list[Stat
                 await uow.statuses.owe_event_again(known.note.event_id, again, now)
             told = [u for u in await uow.statuses.history(known.submission_id) if u.event is not None]
             return [u for u in told if u.event is not None and u.event.event_id == known.note.event_id][-1:]
-        row_id = await _named_trade(uow, request.terms.trade, request.source)
-        sub = None if row_id is None else await uow.submissions.get(row_id, lock=True)
-        sides = [] if row_id is None else await uow.cleared.sides(row_id, lock=True)
-        pair = amendment.pair_named(sides, request.terms.trade)
-        if sub is None or pair is None:
-            raise GatewayError.of(
-                ReasonCode.LIFE_TRADE_UNKNOWN,
-                "tradeIdentifier",
-                f"no cleared trade is {request.terms.trade.describe()}",
-            )
-        live = lifecycle.LiveTrade(sub.source, pair)
-        new: dict[str, Trade] = {}
-        if request.terms.kind is EventKind.AMENDMENT:
-            issues = await _amendment_checked(svc, uow, request, live, business_date, sides, new)
-        else:
-            issues = _checked(svc, request, live, business_date)
-        states: dict[tuple[str, str], RiskRow] = {}
-        stored_risk: Mapping[tuple[str, str], RiskRow] = {}
-        if not issues and request.terms.kind is not EventKind.REFERENCE_UPDATE:  # non-economic: no margin
-            stored_risk = await uow.accounts.risk_many(
-                sorted({(s.member_id, s.account_id) for s in live.sides}), lock=True
-            )
-            issues = await _margin(svc, uow, request.terms, live, stored_risk, states, business_date, new)
-        after: tuple[SideState, SideState] = live.sides
-        ids = (live.sides[0].ccp_trade_id, live.sides[1].ccp_trade_id)
-        result = (after[0].trade, after[1].trade)
-        effect: EventEffect | None = None
-        if not issues and request.terms.kind is EventKind.AMENDMENT:
-            after, rows, effect = amendment.amended(live, new)
-            await uow.cleared.update_sides(after)
-            await uow.cleared.insert([(sub.id, r) for r in rows], {sub.id: business_date}, now)
-            await uow.accounts.put_risk_many(states, stored_risk.keys(), now)
-            ids, result = (rows[0].ccp_trade_id, rows[1].ccp_trade_id), (rows[0].trade, rows[1].trade)
-        elif not issues:
-            after, effect = lifecycle.applied(live, request.terms)
-            await uow.cleared.update_sides(after)
-            await uow.accounts.put_risk_many(states, stored_risk.keys(), now)
-            result = (after[0].trade, after[1].trade)
+        row_id = await named_trade(uow, request.terms.trade, request.source)
+        decided = await decide_event(svc, uow, request, row_id)
         stored = await uow.events.insert(
             request,
-            sub.id,
-            EventOutcome.REFUSED if issues else EventOutcome.CONFIRMED,
-            ids,
-            result,
-            effect,
+            decided.sub.id,
+            decided.outcome,
+            decided.ccp_trade_ids,
+            decided.cleared,
+            decided.effect,
             now,
         )
-        final = ClearingStatusCode.REJECTED if issues else ClearingStatusCode.CLEARED
+        # an event asked over FIX is told on both members' FIX sessions too
+        sessions = (
+            await uow.accounts.comp_ids_by_member(decided.sub.members)
+            if request.channel is Channel.FIX
+            else None
+        )
         return await uow.statuses.record_event(
-            sub,
+            decided.sub,
             stored,
-            [(ClearingStatusCode.RECEIVED, ()), (final, issues)],
+            [(ClearingStatusCode.RECEIVED, ()), decided.status],
             now,
-            _recipients(sub, request),
+            recipients(decided.sub, request, sessions),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Decided:
+    """An event decided and its effect written (the cleared sides, the accounts' risk): what its row and
+    its final status say."""
+
+    sub: SubmissionRow
+    issues: list[Issue]
+    ccp_trade_ids: tuple[str, str]
+    cleared: tuple[Trade, Trade]
+    effect: EventEffect | None
+
+    @property
+    def outcome(self) -> EventOutcome:
+        return EventOutcome.REFUSED if self.issues else EventOutcome.CONFIRMED
+
+    @property
+    def status(self) -> tuple[ClearingStatusCode, Sequence[Issue]]:
+        final = ClearingStatusCode.REJECTED if self.issues else ClearingStatusCode.CLEARED
+        return final, self.issues
+
+
+async def decide_event(
+    svc: ClearingContext, uow: UnitOfWork, request: EventRequest, row_id: int | None
+) -> Decided:
+    """Check the event against the cleared trade of submission ``row_id`` (locked with its sides and both
+    accounts' risk) and, when it passes, write its effect: the sides, the new pair of an amendment, the
+    accounts' risk. GatewayError (LIFE_TRADE_UNKNOWN) when ``row_id`` names no cleared trade."""
+    business_date = svc.hours.business_date(svc.clock.now())
+    now = svc.clock.now()
+    sub = None if row_id is None else await uow.submissions.get(row_id, lock=True)
+    sides = [] if row_id is None else await uow.cleared.sides(row_id, lock=True)
+    pair = amendment.pair_named(sides, request.terms.trade)
+    if sub is None or pair is None:
+        raise GatewayError.of(
+            ReasonCode.LIFE_TRADE_UNKNOWN,
+            "tradeIdentifier",
+            f"no cleared trade is {request.terms.trade.describe()}",
+        )
+    live = lifecycle.LiveTrade(sub.source, pair)
+    new: dict[str, Trade] = {}
+    if request.terms.kind is EventKind.AMENDMENT:
+        issues = await _amendment_checked(svc, uow, request, live, business_date, sides, new)
+    else:
+        issues = _checked(svc, request, live, business_date)
+    states: dict[tuple[str, str], RiskRow] = {}
+    stored_risk: Mapping[tuple[str, str], RiskRow] = {}
+    if not issues and request.terms.kind is not EventKind.REFERENCE_UPDATE:  # non-economic: no margin
+        stored_risk = await uow.accounts.risk_many(
+            sorted({(s.member_id, s.account_id) for s in live.sides}), lock=True
+        )
+        issues = await _margin(svc, uow, request.terms, live, stored_risk, states, business_date, new)
+    after: tuple[SideState, SideState] = live.sides
+    ids = (live.sides[0].ccp_trade_id, live.sides[1].ccp_trade_id)
+    result = (after[0].trade, after[1].trade)
+    effect: EventEffect | None = None
+    if not issues and request.terms.kind is EventKind.AMENDMENT:
+        after, rows, effect = amendment.amended(live, new)
+        await uow.cleared.update_sides(after)
+        await uow.cleared.insert([(sub.id, r) for r in rows], {sub.id: business_date}, now)
+        await uow.accounts.put_risk_many(states, stored_risk.keys(), now)
+        ids, result = (rows[0].ccp_trade_id, rows[1].ccp_trade_id), (rows[0].trade, rows[1].trade)
+    elif not issues:
+        after, effect = lifecycle.applied(live, request.terms)
+        await uow.cleared.update_sides(after)
+        await uow.accounts.put_risk_many(states, stored_risk.keys(), now)
+        result = (after[0].trade, after[1].trade)
+    return Decided(sub, issues, ids, result, effect)
 
 
 def _checked(
     svc: ClearingContext, request: EventRequest, live: lifecycle.LiveTrade, business_date: date
 ) -> list[Issue]:
     """Every rule but margin; a schedule the pricer cannot resolve refuses a termination with its reason."""
-    approved = svc.is_approved_source(request.source)
+    approved = _trusted(svc, request)
     if request.terms.kind is EventKind.DECLEAR:
         return lifecycle.check_declear(
             request.terms, live, source=request.source, source_approved=approved, business_date=business_date
@@ -152,7 +190,7 @@ async def _amendment_checked(
     """An amendment's rules but margin: the amended trade checked as a registration checks it, then against
     the live trade; when they pass, ``new`` gets its two cleared trades (by member party) on new CCP ids."""
     terms = request.terms
-    approved = svc.is_approved_source(request.source)
+    approved = _trusted(svc, request)
     eligibility: list[Issue] = []
     accounts: dict[str, tuple[str, str]] | None = None
     trade = None
@@ -253,7 +291,13 @@ async def _margin(
     return issues
 
 
-async def _named_trade(uow: UnitOfWork, ref: TradeRef, source: str) -> int | None:
+def _trusted(svc: ClearingContext, request: EventRequest) -> bool:
+    """An approved source's request, or a member's proposal its counterparty accepted (two-sided, over FIX):
+    the trust rule of who may ask (``lifecycle.who_asks`` still wants both members' parties named)."""
+    return request.accepted_by is not None or svc.is_approved_source(request.source)
+
+
+async def named_trade(uow: UnitOfWork, ref: TradeRef, source: str) -> int | None:
     """The submission of the cleared trade an event names: by a CCP trade id (either side), else by the
     source's own trade id (its cleared version, or the version named)."""
     if ref.ccp_trade_id is not None:
@@ -274,8 +318,16 @@ def _source_of(request: EventRequest) -> Recipient | None:
     return None
 
 
-def _recipients(sub: SubmissionRow, request: EventRequest) -> tuple[Recipient, ...]:
-    """The requesting source's topic and both members' topics (each shown its own side)."""
+def recipients(
+    sub: SubmissionRow, request: EventRequest, comp_ids: Mapping[str, Sequence[str]] | None = None
+) -> tuple[Recipient, ...]:
+    """The requesting source's topic and both members' topics (each shown its own side), and with
+    ``comp_ids`` (each member's CompIDs) both members' FIX sessions."""
     source = _source_of(request)
     members = tuple(Recipient(DeliveryChannel.MQTT, RecipientRole.MEMBER, m) for m in sub.members)
-    return members if source is None else (source, *members)
+    sessions = tuple(
+        Recipient(DeliveryChannel.FIX, RecipientRole.MEMBER, c)
+        for m in sub.members
+        for c in (comp_ids or {}).get(m, ())
+    )
+    return (*members, *sessions) if source is None else (source, *members, *sessions)

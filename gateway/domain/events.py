@@ -34,6 +34,7 @@ class EventKind(StrEnum):
 class EventOutcome(StrEnum):
     CONFIRMED = "CONFIRMED"
     REFUSED = "REFUSED"
+    PROPOSED = "PROPOSED"  # proposed by one member over FIX, waiting for the other to accept or decline
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +86,20 @@ class Fee:
     receiver: str  # party id
     amount: Money
     payment_date: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProposedFee:
+    """A fee as one member proposes it over FIX: how much, when, and whether the proposer pays it or
+    receives it (the other member's party id is the CCP's to fill in, ``between``)."""
+
+    amount: Money
+    payment_date: date | None
+    proposer_pays: bool
+
+    def between(self, proposer: str, other: str) -> Fee:
+        payer, receiver = (proposer, other) if self.proposer_pays else (other, proposer)
+        return Fee(payer, receiver, self.amount, self.payment_date)
 
 
 @dataclass(frozen=True, slots=True)

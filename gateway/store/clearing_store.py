@@ -27,7 +27,7 @@ from gateway.domain.clearing import (
 )
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.errors import Issue
-from gateway.domain.events import EventEffect, EventOutcome, SideState, StoredEvent
+from gateway.domain.events import EventEffect, EventOutcome, EventTerms, SideState, StoredEvent
 from gateway.domain.trade import Trade
 from gateway.domain.workflow import (
     ClearedRow,
@@ -253,6 +253,25 @@ class SqlEvents:
     ) -> StoredEvent:
         return await events_repo.insert_event(
             self._conn, request, submission_id, outcome, ccp_trade_ids, cleared, effect, at
+        )
+
+    async def proposed(
+        self, *, message_id: str | None = None, lock: bool = False
+    ) -> list[tuple[StoredEvent, datetime]]:
+        return await events_repo.proposed_events(self._conn, message_id=message_id, lock=lock)
+
+    async def settle(
+        self,
+        event: StoredEvent,
+        terms: EventTerms,
+        outcome: EventOutcome,
+        ccp_trade_ids: tuple[str, str],
+        cleared: tuple[Trade, Trade],
+        effect: EventEffect | None,
+        at: datetime,
+    ) -> StoredEvent:
+        return await events_repo.settle_event(
+            self._conn, event, terms, outcome, ccp_trade_ids, cleared, effect, at
         )
 
 

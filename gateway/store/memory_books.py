@@ -79,6 +79,7 @@ class State:
     risk: dict[tuple[str, str], RiskRow] = field(default_factory=dict)
     reservations: dict[tuple[str, str], ReservationRecord] = field(default_factory=dict)
     events: dict[int, StoredEvent] = field(default_factory=dict)
+    event_received: dict[int, datetime] = field(default_factory=dict)  # when each event's request arrived
 
     def copy(self) -> State:
         return State(
@@ -91,6 +92,7 @@ class State:
             dict(self.risk),
             dict(self.reservations),
             dict(self.events),
+            dict(self.event_received),
         )
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 
 from gateway.domain.clearing import EventRequest
-from gateway.domain.events import EventEffect, EventNote, EventOutcome, StoredEvent
+from gateway.domain.events import EventEffect, EventNote, EventOutcome, EventTerms, StoredEvent
 from gateway.domain.trade import Trade
 from gateway.store.memory_books import Ids, State
 
@@ -36,4 +37,29 @@ class MemoryEvents:
         note = EventNote(next(self._ids.event), request.terms, outcome, ccp_trade_ids, cleared, effect)
         stored = StoredEvent(note, submission_id, request.source, request.message_id, request.correlation_id)
         self.s.events[note.event_id] = stored
+        self.s.event_received[note.event_id] = request.received_at
         return stored
+
+    async def proposed(
+        self, *, message_id: str | None = None, lock: bool = False
+    ) -> list[tuple[StoredEvent, datetime]]:
+        return [
+            (e, self.s.event_received[i])
+            for i, e in sorted(self.s.events.items())
+            if e.note.outcome is EventOutcome.PROPOSED and message_id in (None, e.message_id)
+        ]
+
+    async def settle(
+        self,
+        event: StoredEvent,
+        terms: EventTerms,
+        outcome: EventOutcome,
+        ccp_trade_ids: tuple[str, str],
+        cleared: tuple[Trade, Trade],
+        effect: EventEffect | None,
+        at: datetime,
+    ) -> StoredEvent:
+        note = EventNote(event.note.event_id, terms, outcome, ccp_trade_ids, cleared, effect)
+        settled = dataclasses.replace(event, note=note)
+        self.s.events[note.event_id] = settled
+        return settled
