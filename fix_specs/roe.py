@@ -366,6 +366,7 @@ ENUMS: dict[str, list[tuple[str, str]]] = {
     "TradeContinuation": [
         ("2", "TRADE_UNWIND"),
         ("3", "PARTIAL_TRADE_UNWIND"),
+        ("8", "AMENDMENT"),
         ("9", "INCREASE"),
         ("15", "WITHDRAWL"),
         ("30", "CORRECTION"),

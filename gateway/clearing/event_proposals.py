@@ -24,7 +24,7 @@ from gateway.clearing.ports import Affirmation, EventProposal, EventRequest, Sta
 from gateway.domain.clearing import Channel, DeliveryChannel, RecipientRole
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.errors import GatewayError, Issue
-from gateway.domain.events import EventOutcome, SideState, StoredEvent, TradeRef
+from gateway.domain.events import EventOutcome, SideState, StoredEvent, TradeRef, with_other_member
 from gateway.domain.reasons import ReasonCode
 from gateway.domain.workflow import Recipient, SubmissionRow
 
@@ -93,10 +93,16 @@ async def propose(svc: ClearingContext, proposal: EventProposal) -> StatusUpdate
             issues.append(dataclasses.replace(gone, path="tradeId"))
         if issues:
             raise GatewayError(issues)
+        other = next(s for s in pair if s.party_id != proposal.party_id)
         if proposal.fee is not None:  # the fee between the proposer and the other member
-            other = next(s.party_id for s in pair if s.party_id != proposal.party_id)
-            terms = dataclasses.replace(request.terms, fee=proposal.fee.between(proposal.party_id, other))
+            terms = dataclasses.replace(
+                request.terms, fee=proposal.fee.between(proposal.party_id, other.party_id)
+            )
             request = dataclasses.replace(request, terms=terms)
+        if request.terms.amended is not None:  # the other member's side as it is cleared now
+            party = dataclasses.replace(sub.trade.party(other.party_id), account=other.account_id)
+            amended = with_other_member(request.terms.amended, party, sub.trade)
+            request = dataclasses.replace(request, terms=dataclasses.replace(request.terms, amended=amended))
         ids = (pair[0].ccp_trade_id, pair[1].ccp_trade_id)
         stored = await uow.events.insert(
             request, sub.id, EventOutcome.PROPOSED, ids, (pair[0].trade, pair[1].trade), None, now

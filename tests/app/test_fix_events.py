@@ -29,6 +29,7 @@ from tests.app.test_fix_contract import (
     DAY,
     MEMBERS,
     NOW,
+    VANILLA,
     ccp,
     ccp_trade_ids,
     registered,
@@ -293,6 +294,44 @@ async def test_a_trade_id_update_gives_the_member_its_new_own_trade_id(ccp: FixC
     done = (await ccp.statuses(a))[-1]
     assert done.pick(939, 1937) == ("0", "30")
     assert done.all(1506)[0] == "A-NEW-1"  # its own side's id (the CCP's side carries the CCP's)
+
+
+def amendment(report_id: str, trade_id: str, fixed_rate: str) -> Pairs:
+    """Bank A's economic amendment (1937=8) of the example swap: its instrument with a new fixed rate, in
+    the stream fields, and Bank A's own side only."""
+    instrument = VANILLA[[t_ for t_, _ in VANILLA].index(167) : [t_ for t_, _ in VANILLA].index(75)]
+    return [
+        *[(35, "AE"), (571, report_id), (1003, trade_id), (487, "2"), (856, "0"), (60, NOW)],
+        *[(t_, fixed_rate if t_ == 40784 else v) for t_, v in instrument],
+        *[(75, DAY), (552, "1"), (54, "1"), (453, "1"), (448, LEI_A), (447, "N"), (452, "1"), (1937, "8")],
+    ]
+
+
+async def test_an_economic_amendment_replaces_the_cleared_trade_once_accepted(ccp: FixCcp) -> None:
+    a, b, ids = await cleared_swap(ccp)
+    ack = await a.ask(amendment("E13", ids["BANKA"], "0.05"), "AR")
+    assert ack.pick(939, 1523) == ("4", "0"), ack.get(1328)
+    (alleged,) = await ccp.statuses(b)
+    assert alleged.pick(856, 487, 1937, 1003) == ("1", "2", "8", ids["BANKB"])
+    accepted = await b.ask(reply("E13-OK", "E13", continuation="8"), "AR")
+    assert accepted.pick(939, 1523) == ("0", "0"), accepted.get(1328)
+    c = t.cleared_trades.c
+    async with ccp.gateway.engine.connect() as conn:
+        rows = {
+            tid: (m, s_, Decimal(r))
+            for tid, m, s_, r in await conn.execute(
+                select(c.ccp_trade_id, c.member_id, c.status, c.fixed_rate)
+            )
+        }
+    new = {tid: m for tid, (m, s_, _) in rows.items() if s_ == "CLEARED"}
+    assert sorted(new.values()) == ["BANKA", "BANKB"]
+    assert {r for m, s_, r in rows.values() if s_ == "CLEARED"} == {Decimal("0.05")}
+    assert {s_ for tid, (m, s_, _) in rows.items() if tid in ids.values()} == {"TERMINATED"}
+    for session, member_id in ((a, "BANKA"), (b, "BANKB")):
+        done = (await ccp.statuses(session))[-1]
+        own_new = next(tid for tid, m in new.items() if m == member_id)
+        assert done.pick(1003, 939, 1937) == (own_new, "0", "8")  # its new cleared trade, on a new id
+        assert "0.05" in done.all(40784)
 
 
 async def test_an_unanswered_proposal_never_acts_and_is_refused_at_end_of_day(ccp: FixCcp) -> None:

@@ -3,7 +3,8 @@
 The report carries TradeContinuation (1937) naming the kind of change; TradeReportTransType (487) must
 agree with it: Replace (2) for what the trade keeps living through (a partial termination, an increase, a
 trade id update), Cancel (1) for what ends it in clearing (a full termination, a de-clear). The trade is
-named by TradeID (1003): the member's CCP trade id (or its own trade id as it reported the trade). The
+named by TradeID (1003): the member's CCP trade id (or its own trade id as it reported the trade); an
+economic amendment (8) carries the trade as amended in the stream fields, the proposer's side only. The
 member gives its own side only (NoSides: its party, optionally its account and, for a trade id update,
 its new SideTradeID). Notional: LastQty (32) the outstanding notional after the event, LastQtyChanged
 (2301) the amount terminated or added, Currency (15) theirs. A fee: one PaymentGrp entry. Every problem
@@ -16,20 +17,30 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from gateway.domain.errors import InputRejected, Issue
-from gateway.domain.events import EventKind, EventTerms, Money, NotionalChange, ProposedFee, TradeRef
+from gateway.domain.errors import InputRejected, Issue, TradeInvalid
+from gateway.domain.events import (
+    OTHER_MEMBER,
+    EventKind,
+    EventTerms,
+    Money,
+    NotionalChange,
+    ProposedFee,
+    TradeRef,
+)
 from gateway.domain.reasons import ReasonCode
-from gateway.domain.trade import PartyTradeId
+from gateway.domain.trade import Party, PartyTradeId, Trade, TradeIdentifiers
 from gateway.formats.fix import codes
 from gateway.formats.fix.dictionary import Dictionary
 from gateway.formats.fix.reader import Reader
 from gateway.formats.fix.tags import T
+from gateway.formats.fix.trade_read import read_streams
 from gateway.formats.fix.wire import FieldSet
 
 # TradeContinuation (1937) -> (the event, the TradeReportTransType it comes with)
 KIND: dict[str, tuple[EventKind, str]] = {
     "2": (EventKind.TERMINATION, "1"),  # trade unwind: a full termination
     "3": (EventKind.TERMINATION, "2"),  # partial trade unwind: a partial termination
+    "8": (EventKind.AMENDMENT, "2"),  # economic: the trade as amended, in the stream fields
     "9": (EventKind.INCREASE, "2"),
     "15": (EventKind.DECLEAR, "1"),  # withdrawal from clearing
     "30": (EventKind.REFERENCE_UPDATE, "2"),  # a non-economic correction: the member's own trade id
@@ -102,6 +113,7 @@ def read_event(body: FieldSet, d: Dictionary, participant: str) -> EventReport:
                 "a trade id update gives your new trade id",
             )
         )
+    amended = _amended(body, d, participant, side, issues) if kind is EventKind.AMENDMENT else None
     if issues or kind is None or trade_id is None or day is None or side is None:
         raise InputRejected(
             issues or [Issue(ReasonCode.FIX_MISSING_FIELD, d.label(T.NoSides), "is required")]
@@ -119,8 +131,39 @@ def read_event(body: FieldSet, d: Dictionary, participant: str) -> EventReport:
         event_id=body.get(T.TradeReportID),
         reason=body.get(T.TradeContinuationText) if kind is EventKind.DECLEAR else None,
         party_trade_ids=ids,
+        amended=amended,
     )
     return EventReport(terms, side, fee)
+
+
+def _amended(
+    body: FieldSet, d: Dictionary, participant: str, side: OwnSide | None, issues: list[Issue]
+) -> Trade | None:
+    """An amendment's trade as amended: the product and streams of the report, the proposer on its own
+    Side and ``OTHER_MEMBER`` on the other (the CCP fills in that member's party and account)."""
+    if side is None or side.side not in codes.SIDES:
+        return None
+    r = Reader(body, d, issues)
+    product = r.coded(T.SecuritySubType, codes.PRODUCT, required=True)
+    other = "2" if side.side == "1" else "1"
+    parties = {
+        side.side: Party(participant, scheme=codes.LEI_SCHEME, account=side.account),
+        other: Party(OTHER_MEMBER),
+    }
+    streams = read_streams(body, d, parties, issues)
+    if issues or product is None:
+        return None
+    try:
+        return Trade(
+            identifiers=TradeIdentifiers(body.get(T.TradeID) or "?"),
+            trade_date=r.day(T.TradeDate) or date.min,
+            product=product,
+            parties=(parties["1"], parties["2"]),
+            streams=tuple(s for s in streams if s is not None),
+        )
+    except TradeInvalid as exc:
+        issues.extend(Issue(i.code, f"{body.path}: {i.path}", i.message) for i in exc.issues)
+        return None
 
 
 def _own_side(body: FieldSet, d: Dictionary, participant: str, issues: list[Issue]) -> OwnSide | None:
