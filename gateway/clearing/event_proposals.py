@@ -77,15 +77,16 @@ async def propose(svc: ClearingContext, proposal: EventProposal) -> StatusUpdate
         known = await uow.events.find(request.source, request.message_id)
         if known is not None:
             return await _last_status(uow, known)
-        row_id = await _named(uow, request)
+        row_id, request = await _named(uow, request)
         sub = None if row_id is None else await uow.submissions.get(row_id, lock=True)
         sides = [] if row_id is None else await uow.cleared.sides(row_id, lock=True)
         pair = amendment.pair_named(sides, request.terms.trade)
         if sub is None or pair is None:
+            named = request.terms.trade.ccp_trade_id or request.terms.trade.source_trade_id
             raise GatewayError.of(
                 ReasonCode.LIFE_TRADE_UNKNOWN,
                 "tradeId",
-                f"no cleared trade is {request.terms.trade.describe()}",
+                f"no cleared trade has the id {named!r}: neither a CCP trade id nor a trade {request.source} reported",
             )
         issues = proposer_issues(pair, proposal, request.terms.trade)
         gone = lifecycle.not_live(lifecycle.LiveTrade(sub.source, pair), svc.hours.business_date(now))
@@ -220,16 +221,17 @@ async def _refuse(
     return update
 
 
-async def _named(uow: UnitOfWork, request: EventRequest) -> int | None:
+async def _named(uow: UnitOfWork, request: EventRequest) -> tuple[int | None, EventRequest]:
     """The trade a proposal names: a CCP trade id, else (the same text) the member's own trade id as it
-    reported the trade."""
+    reported the trade; the request then names it so."""
     ref = request.terms.trade
     found = await trade_events.named_trade(uow, ref, request.source)
     if found is None and ref.ccp_trade_id is not None:
-        found = await trade_events.named_trade(
-            uow, TradeRef(source_trade_id=ref.ccp_trade_id), request.source
-        )
-    return found
+        own = TradeRef(source_trade_id=ref.ccp_trade_id)
+        found = await trade_events.named_trade(uow, own, request.source)
+        if found is not None:
+            request = dataclasses.replace(request, terms=dataclasses.replace(request.terms, trade=own))
+    return found, request
 
 
 async def _counterparty(uow: UnitOfWork, event: StoredEvent) -> str | None:

@@ -296,6 +296,24 @@ async def test_a_trade_id_update_gives_the_member_its_new_own_trade_id(ccp: FixC
     assert done.all(1506)[0] == "A-NEW-1"  # its own side's id (the CCP's side carries the CCP's)
 
 
+async def test_a_member_may_name_the_trade_by_its_own_trade_id(ccp: FixCcp) -> None:
+    a, b, _ = await cleared_swap(ccp)
+    ack = await a.ask(
+        proposal("E14", "T1", "3", outstanding="45000000", change="5000000"), "AR"
+    )  # T1: A's id
+    assert ack.pick(939, 1523) == ("4", "0"), ack.get(1328)
+    unknown = await b.ask(
+        proposal("E15", "T1", "3", lei=LEI_B, outstanding="45000000", change="5000000"), "AR"
+    )
+    assert unknown.pick(939, 1523) == ("1", "1")  # not Bank B's id: Bank B reported nothing
+    assert unknown[1328] == (
+        "TradeID(1003): no cleared trade has the id 'T1': neither a CCP trade id nor a trade BANKB_FIX reported"
+    )
+    accepted = await b.ask(reply("E14-OK", "E14"), "AR")
+    assert accepted.pick(939, 1523) == ("0", "0"), accepted.get(1328)
+    assert (await notionals(ccp))["BANKB"] == (Decimal(45_000_000), "CLEARED")
+
+
 def amendment(report_id: str, trade_id: str, fixed_rate: str) -> Pairs:
     """Bank A's economic amendment (1937=8) of the example swap: its instrument with a new fixed rate, in
     the stream fields, and Bank A's own side only."""
