@@ -296,6 +296,29 @@ async def test_a_trade_id_update_gives_the_member_its_new_own_trade_id(ccp: FixC
     assert done.all(1506)[0] == "A-NEW-1"  # its own side's id (the CCP's side carries the CCP's)
 
 
+async def test_an_accepted_event_is_still_refused_by_the_event_rules(ccp: FixCcp) -> None:
+    """Accepted is not confirmed: the amounts must add up, and no termination on a day the trade pays."""
+    a, b, ids = await cleared_swap(ccp)
+    await a.ask(proposal("E16", ids["BANKA"], "3", outstanding="30000000", change="10000000"), "AR")
+    payday = [
+        (t_, "20270107" if t_ == 75 else v)
+        for t_, v in proposal("E17", ids["BANKA"], "3", outstanding="30000000", change="20000000")
+    ]
+    await a.ask(payday, "AR")  # 2027-01-07: the swap's first fixed payment
+    for ref in ("E16", "E17"):
+        taken = await b.ask(reply(f"{ref}-OK", ref), "AR")
+        assert taken.pick(856, 939, 1523, 751) == ("2", "1", "1", OTHER)  # the Accept's outcome: refused
+    await ccp.statuses(a)
+    refusals = [m for m in await ccp.statuses(b) if m.get(939) == "1"]
+    assert [m[572] for m in refusals] == ["E16", "E17"]
+    assert "change 10000000 + outstanding 30000000 is not the live notional 50000000" in refusals[0][1328]
+    assert "scheduled payment on 2027-01-07" in refusals[1][1328]
+    assert await notionals(ccp) == {
+        "BANKA": (Decimal(50_000_000), "CLEARED"),
+        "BANKB": (Decimal(50_000_000), "CLEARED"),
+    }
+
+
 async def test_a_member_may_name_the_trade_by_its_own_trade_id(ccp: FixCcp) -> None:
     a, b, _ = await cleared_swap(ccp)
     ack = await a.ask(
