@@ -18,13 +18,15 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gateway.clearing.ports import Channel, EventRequest
+from gateway.clearing.ports import Channel, DeliveryChannel, EventRequest
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.events import EventKind, EventTerms, Money, NotionalChange, TradeRef
 from gateway.domain.reasons import ReasonCode
+from gateway.formats.fpml.write.status import status_update_to_fpml
 from gateway.store import tables as t
 from tests.app.fix_world import FixCcp, Msg, Pairs, Session, fix_ccp
 from tests.app.test_fix_contract import (
+    CCP_IDENTITY,
     COLLATERAL,
     DAY,
     MEMBERS,
@@ -155,6 +157,19 @@ async def test_a_partial_termination_proposed_by_a_and_accepted_by_b_shows_both_
         "BANKB": (Decimal(30_000_000), "CLEARED"),
     }
 
+    # each member's MQTT topic gets the outcome only (the proposal and the Accept are FIX statuses), in FpML
+    mqtt = [
+        i for i in await ccp.gateway.clearing.pending(DeliveryChannel.MQTT, 100) if i.update.event is not None
+    ]
+    assert sorted((i.recipient, i.update.status.value) for i in mqtt) == [
+        ("BANKA", "Cleared"),
+        ("BANKB", "Cleared"),
+    ]
+    for item, lei in zip(sorted(mqtt, key=lambda i: i.recipient), (LEI_A, LEI_B), strict=True):
+        xml = status_update_to_fpml(item.update, ccp=CCP_IDENTITY, recipient=item.recipient, member_party=lei)
+        assert b"<clearingConfirmed " in xml
+        assert b"30000000" in xml
+
     # positions (RequestForPositions) show the reduced notional on each side
     for session, lei, qty_tag in ((a, LEI_A, 705), (b, LEI_B, 704)):
         request: Pairs = [(35, "AN"), (710, "P1"), (724, "0"), (715, DAY), (60, NOW)]
@@ -180,6 +195,14 @@ async def test_a_declined_proposal_changes_nothing_and_both_are_told(ccp: FixCcp
         "BANKA": (Decimal(50_000_000), "CLEARED"),
         "BANKB": (Decimal(50_000_000), "CLEARED"),
     }
+    (to_b,) = [
+        i
+        for i in await ccp.gateway.clearing.pending(DeliveryChannel.MQTT, 100)
+        if i.update.event is not None and i.recipient == "BANKB"
+    ]
+    xml = status_update_to_fpml(to_b.update, ccp=CCP_IDENTITY, recipient="BANKB", member_party=LEI_B)
+    assert b"<clearingRefused " in xml
+    assert b"declined by BANKB_FIX" in xml
     again = await b.ask(reply("E2-OK", "E2"), "AR")  # answered already: nothing waits for an answer
     assert again.pick(939, 1523) == ("1", "1")
     assert "no proposal 'E2' waits for an answer" in again[1328]
