@@ -156,6 +156,18 @@ COMPONENTS: dict[str, list[Node]] = {
     "TrdCapRptSideGrp": [
         ("NoSides*", ["Side*", "SideTradeID", "@Parties", "Account", "@TradeReportOrderDetail"])
     ],
+    "PaymentGrp": [
+        (
+            "NoPayments",
+            [
+                "PaymentType*",
+                "PaymentPaySide*",
+                "PaymentCurrency*",
+                "PaymentAmount*",
+                "PaymentDateUnadjusted",
+            ],
+        )
+    ],
     "OrderQtyData": ["OrderQty"],
     "PositionQty": [("NoPositions", ["PosType*", "LongQty", "ShortQty"])],
     "PositionAmountData": [("NoPosAmt", ["PosAmtType*", "PosAmt*", "PositionCurrency"])],
@@ -183,6 +195,13 @@ MESSAGES: dict[str, list[Node]] = {
         "ClearedIndicator",
         "TradeVersion",
         "RiskLimitCheckStatus",
+        # a lifecycle event on a cleared trade (docs/FIX_ROE.md, "Lifecycle events")
+        "TradeContinuation",
+        "TradeContinuationText",
+        "@PaymentGrp",
+        "LastQty",
+        "LastQtyChanged",
+        "Currency",
     ],
     "TradeCaptureReportAck": [
         "TradeReportID*",
@@ -344,6 +363,16 @@ ENUMS: dict[str, list[tuple[str, str]]] = {
         ("7", "TERMINATED"),
     ],
     "TrdAckStatus": [("0", "ACCEPTED"), ("1", "REJECTED"), ("2", "RECEIVED")],
+    "TradeContinuation": [
+        ("2", "TRADE_UNWIND"),
+        ("3", "PARTIAL_TRADE_UNWIND"),
+        ("8", "AMENDMENT"),
+        ("9", "INCREASE"),
+        ("15", "WITHDRAWL"),
+        ("30", "CORRECTION"),
+    ],
+    "PaymentType": [("1", "UPFRONT_FEE"), ("4", "NOVATION_TERMINATION")],
+    "PaymentPaySide": _SIDE,
     "ClearedIndicator": [("0", "NOT_CLEARED"), ("1", "CLEARED"), ("2", "SUBMITTED"), ("3", "REJECTED")],
     "RiskLimitCheckStatus": [("0", "ACCEPTED"), ("1", "REJECTED"), ("9", "PENDING")],
     "TradeReportRejectReason": [

@@ -513,7 +513,11 @@ async def _start_fix(gateway: Gateway, fix_config: AcceptorConfig) -> AsyncItera
     cfg = gateway.config.publish
     wakeup = asyncio.Event()
     acceptor = FixAcceptor(
-        fix_config, gateway.clearing, clock=gateway.clock, on_logon=lambda _comp_id: wakeup.set()
+        fix_config,
+        gateway.clearing,
+        clock=gateway.clock,
+        on_logon=lambda _comp_id: wakeup.set(),
+        events=gateway.clearing,
     )
     async with acceptor as fix:
         gateway.fix = fix

@@ -1,5 +1,5 @@
-"""End of day: trades not registered by the close are refused, reservations expire, trades mature, every
-account is revalued (when the margin model can value accounts) with each trade's NPV kept by business date,
+"""End of day: trades not registered by the close are refused (and lifecycle events proposed over FIX
+and never accepted), reservations expire, trades mature, every account is revalued (when the margin model can value accounts) with each trade's NPV kept by business date,
 then the day's variation margin and price alignment interest (``margin_cycle``).
 
 The steps run in order under the store's end-of-day lock, each recorded in ``eod_runs`` as it starts and
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from gateway.clearing import decide, receipt, waiting_events
+from gateway.clearing import decide, event_proposals, receipt, waiting_events
 from gateway.clearing.eod_ports import FINISHED, StepState
 from gateway.clearing.margin_cycle import (
     accrual_days,
@@ -58,6 +58,7 @@ class EodReport:
     pai_accounts: int = 0  # (member, account, currency) with a PAI of the day
     failed: tuple[str, str] | None = None  # (step, why) when a step refused: the run stopped there
     busy: bool = False  # another process holds the day's lock: nothing was run
+    proposals_refused: tuple[str, ...] = ()  # lifecycle events proposed over FIX and never answered
 
 
 @dataclass(slots=True)
@@ -73,6 +74,7 @@ class _Run:
     vm_trades: int = 0
     unvalued: tuple[str, ...] = ()
     pai_accounts: int = 0
+    proposals_refused: list[str] = field(default_factory=list)
 
 
 Step = Callable[["ClearingContext", _Run], Awaitable[tuple[StepState, str | None]]]
@@ -142,6 +144,7 @@ async def end_of_day(
         run.unvalued,
         run.pai_accounts,
         failed,
+        proposals_refused=tuple(run.proposals_refused),
     )
 
 
@@ -222,6 +225,7 @@ async def _refuse(svc: ClearingContext, run: _Run) -> tuple[StepState, str | Non
     events_refused, events_failed = await waiting_events.refuse_at_end_of_day(svc, business_date)
     run.refused += events_refused
     run.failures += events_failed
+    run.proposals_refused = await event_proposals.expire(svc, business_date)
     async with svc.writing() as uow:
         run.expired = await uow.accounts.expire_reservations(business_date)
     detail = None if not run.failures else f"{len(run.failures)} submissions could not be refused"

@@ -20,6 +20,7 @@ from gateway.domain.clearing import (
     Channel,
     CreditDecision,
     DeliveryChannel,
+    EventProposal,
     EventRequest,
     OutboxItem,
     Position,
@@ -29,7 +30,7 @@ from gateway.domain.clearing import (
 )
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.errors import Issue
-from gateway.domain.events import EventEffect, EventOutcome, PendingEvent, SideState, StoredEvent
+from gateway.domain.events import EventEffect, EventOutcome, EventTerms, PendingEvent, SideState, StoredEvent
 from gateway.domain.trade import Trade
 from gateway.domain.workflow import (
     ClearedRow,
@@ -54,6 +55,7 @@ __all__ = [
     "DeliveryChannel",
     "EodRepository",
     "EventPort",
+    "EventProposal",
     "EventRepository",
     "EventRequest",
     "Outbox",
@@ -111,6 +113,18 @@ class EventPort(Protocol):
         """Decide a lifecycle event on a cleared trade (a termination, ...) and store it with its statuses
         (acknowledgement, then confirmed or refused) in one transaction; a known message gets its last
         status again. GatewayError (LIFE_TRADE_UNKNOWN) when no cleared trade has the id it names."""
+        ...
+
+    async def propose_event(self, proposal: EventProposal) -> StatusUpdate:
+        """Store a member's proposal (over FIX) and allege it to the other member; its AwaitingAcceptance
+        status. GatewayError when the proposer is no member of the trade, names the other side or
+        account, or the trade is unknown or not live."""
+        ...
+
+    async def answer_event(self, affirmation: Affirmation) -> StatusUpdate:
+        """The other member's Accept (the event decided as ``submit_event`` decides it) or Decline of a
+        proposal; the event's final status. GatewayError when no open proposal matches or the member is
+        not the one it was proposed to."""
         ...
 
 
@@ -353,6 +367,26 @@ class EventRepository(Protocol):
 
     async def unflag(self, event_id: int) -> None:
         """A waiting event decided again and still short: it waits for the next lodgement."""
+        ...
+
+    async def proposed(
+        self, *, message_id: str | None = None, lock: bool = False
+    ) -> list[tuple[StoredEvent, datetime]]:
+        """Events a member proposed that its counterparty has not answered (each with when it was
+        received), oldest first; ``message_id``: only those proposed by a message with that id."""
+        ...
+
+    async def settle_proposal(
+        self,
+        event: StoredEvent,
+        terms: EventTerms,
+        outcome: EventOutcome,
+        ccp_trade_ids: tuple[str, str],
+        cleared: tuple[Trade, Trade],
+        effect: EventEffect | None,
+        at: datetime,
+    ) -> StoredEvent:
+        """A proposed event answered: stored with its terms as agreed, its outcome and its effect."""
         ...
 
 

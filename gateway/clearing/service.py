@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, TypeVar
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gateway.clearing import clearing_pass, decide, eod, pretrade, receipt, trade_events
+from gateway.clearing import clearing_pass, decide, eod, event_proposals, pretrade, receipt, trade_events
 from gateway.clearing.credit import CreditChecker
 from gateway.clearing.eod import EodReport, EodTimer
 from gateway.clearing.margin_cycle import OvernightRates
@@ -37,6 +37,7 @@ from gateway.clearing.ports import (
     CreditDecision,
     DeliveryChannel,
     EventPort,
+    EventProposal,
     EventRequest,
     Outbox,
     OutboxItem,
@@ -184,6 +185,12 @@ class ClearingService:
     async def submit_event(self, request: EventRequest) -> list[StatusUpdate]:
         """A lifecycle event on a cleared trade, decided and stored with its statuses in one transaction."""
         return await trade_events.submit_event(self, request)
+
+    async def propose_event(self, proposal: EventProposal) -> StatusUpdate:
+        return await event_proposals.propose(self, proposal)
+
+    async def answer_event(self, affirmation: Affirmation) -> StatusUpdate:
+        return await event_proposals.answer(self, affirmation)
 
     async def credit_check(self, member: str, account: str, trade: Trade, order_id: str) -> CreditDecision:
         return await pretrade.credit_check(self, member, account, trade, order_id)

@@ -18,7 +18,7 @@ waits (Pending) when the settings say so; ``waiting_events`` decides it again wi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -56,7 +56,7 @@ async def submit_event(svc: ClearingContext, request: EventRequest) -> list[Stat
                 await uow.statuses.owe_event_again(known.note.event_id, again, now)
             told = [u for u in await uow.statuses.history(known.submission_id) if u.event is not None]
             return [u for u in told if u.event is not None and u.event.event_id == known.note.event_id][-1:]
-        row_id = await _named_trade(uow, request.terms.trade, request.source)
+        row_id = await named_trade(uow, request.terms.trade, request.source)
         sub = None if row_id is None else await uow.submissions.get(row_id, lock=True)
         sides = [] if row_id is None else await uow.cleared.sides(row_id, lock=True)
         pair, stale = (None, None) if sub is None else await named_pair(uow, request.terms.trade, sub, sides)
@@ -70,8 +70,16 @@ async def submit_event(svc: ClearingContext, request: EventRequest) -> list[Stat
         stored = await uow.events.insert(
             request, sub.id, taken.outcome, taken.ids, taken.result, taken.effect, now
         )
+        # an event asked over FIX is told on both members' FIX sessions too
+        sessions = (
+            await uow.accounts.comp_ids_by_member(sub.members) if request.channel is Channel.FIX else None
+        )
         return await uow.statuses.record_event(
-            sub, stored, [(ClearingStatusCode.RECEIVED, ()), taken.status], now, recipients(sub, request)
+            sub,
+            stored,
+            [(ClearingStatusCode.RECEIVED, ()), taken.status],
+            now,
+            recipients(sub, request, sessions),
         )
 
 
@@ -155,11 +163,32 @@ async def take(
     return Taken(EventOutcome.CONFIRMED, (), ids, result, effect)
 
 
+async def decide_event(
+    svc: ClearingContext, uow: UnitOfWork, request: EventRequest, row_id: int
+) -> tuple[SubmissionRow, Taken]:
+    """A member's proposal its counterparty accepted (over FIX), decided on the trade of submission
+    ``row_id`` as it stands now (``take``). It does not wait for collateral: a waiting event is decided
+    again from its stored request, and a proposal's acceptance is not part of it, so short is refused.
+    GatewayError (LIFE_TRADE_UNKNOWN) when the trade is gone."""
+    business_date = svc.hours.business_date(svc.clock.now())
+    sub = await uow.submissions.get(row_id, lock=True)
+    sides = [] if sub is None else await uow.cleared.sides(row_id, lock=True)
+    pair, stale = (None, None) if sub is None else await named_pair(uow, request.terms.trade, sub, sides)
+    if sub is None or pair is None:
+        raise GatewayError.of(
+            ReasonCode.LIFE_TRADE_UNKNOWN,
+            "tradeIdentifier",
+            f"no cleared trade is {request.terms.trade.describe()}",
+        )
+    taken = await take(svc, uow, request, sub, (pair, stale), sides, business_date, may_wait=False)
+    return sub, taken
+
+
 def _checked(
     svc: ClearingContext, request: EventRequest, live: lifecycle.LiveTrade, business_date: date
 ) -> list[Issue]:
     """Every rule but margin; a schedule the pricer cannot resolve refuses a termination with its reason."""
-    approved = svc.is_approved_source(request.source)
+    approved = _trusted(svc, request)
     if request.terms.kind is EventKind.DECLEAR:
         return lifecycle.check_declear(
             request.terms, live, source=request.source, source_approved=approved, business_date=business_date
@@ -199,7 +228,7 @@ async def _amendment_checked(
     """An amendment's rules but margin: the amended trade checked as a registration checks it, then against
     the live trade; when they pass, ``new`` gets its two cleared trades (by member party) on new CCP ids."""
     terms = request.terms
-    approved = svc.is_approved_source(request.source)
+    approved = _trusted(svc, request)
     eligibility: list[Issue] = []
     accounts: dict[str, tuple[str, str]] | None = None
     trade = None
@@ -302,7 +331,13 @@ async def _margin(
     return issues, short
 
 
-async def _named_trade(uow: UnitOfWork, ref: TradeRef, source: str) -> int | None:
+def _trusted(svc: ClearingContext, request: EventRequest) -> bool:
+    """An approved source's request, or a member's proposal its counterparty accepted (two-sided, over FIX):
+    the trust rule of who may ask (``lifecycle.who_asks`` still wants both members' parties named)."""
+    return request.accepted_by is not None or svc.is_approved_source(request.source)
+
+
+async def named_trade(uow: UnitOfWork, ref: TradeRef, source: str) -> int | None:
     """The submission of the cleared trade an event names: by a CCP trade id (either side), else by the
     source's own trade id (its cleared version, or the version named; a version no submission has may be
     an amendment's, of the trade's cleared submission)."""
@@ -338,8 +373,16 @@ def _source_of(request: EventRequest) -> Recipient | None:
     return None
 
 
-def recipients(sub: SubmissionRow, request: EventRequest) -> tuple[Recipient, ...]:
-    """The requesting source's topic and both members' topics (each shown its own side)."""
+def recipients(
+    sub: SubmissionRow, request: EventRequest, comp_ids: Mapping[str, Sequence[str]] | None = None
+) -> tuple[Recipient, ...]:
+    """The requesting source's topic and both members' topics (each shown its own side), and with
+    ``comp_ids`` (each member's CompIDs) both members' FIX sessions."""
     source = _source_of(request)
     members = tuple(Recipient(DeliveryChannel.MQTT, RecipientRole.MEMBER, m) for m in sub.members)
-    return members if source is None else (source, *members)
+    sessions = tuple(
+        Recipient(DeliveryChannel.FIX, RecipientRole.MEMBER, c)
+        for m in sub.members
+        for c in (comp_ids or {}).get(m, ())
+    )
+    return (*members, *sessions) if source is None else (source, *members, *sessions)

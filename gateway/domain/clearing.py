@@ -16,7 +16,7 @@ from typing import Any, Final, Protocol
 
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.errors import Issue
-from gateway.domain.events import EventNote, EventTerms
+from gateway.domain.events import EventNote, EventTerms, ProposedFee
 from gateway.domain.trade import Trade
 
 
@@ -59,6 +59,20 @@ class EventRequest:
     terms: EventTerms
     correlation_id: str | None = None
     raw: bytes = b""  # the message as received, kept for audit
+    # a member's proposal over FIX that the other member accepted: that member's CompID. The two members
+    # agreeing is what makes the request theirs (in place of the trade's source or an approved source).
+    accepted_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EventProposal:
+    """A lifecycle event a clearing member proposes over FIX on a cleared trade of its own: alleged to the
+    other member, decided only once that member accepts it (two-sided, as a member's own trade report)."""
+
+    request: EventRequest  # source: the proposing CompID; terms.parties: the proposing member's party
+    party_id: str  # the proposing member's party id
+    account: str | None = None  # the account the proposal names for the member's side (None: none named)
+    fee: ProposedFee | None = None  # its fee, paid or received by the proposer
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ writers can say which event, on which cleared trades, with what effect.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -18,7 +19,7 @@ from gateway.domain import codec
 from gateway.domain.enums import PositionStatus
 from gateway.domain.errors import InputRejected, Issue
 from gateway.domain.reasons import ReasonCode
-from gateway.domain.trade import PartyTradeId, Trade
+from gateway.domain.trade import Party, PartyTradeId, Trade
 
 
 class EventKind(StrEnum):
@@ -31,10 +32,16 @@ class EventKind(StrEnum):
     AMENDMENT = "Amendment"  # economic: the trade as amended replaces the cleared one
 
 
+# In an amendment one member proposes over FIX, the party of the other member (whose side the proposer may
+# not name): the CCP puts that member's party and account in its place (``with_other_member``).
+OTHER_MEMBER = "OTHER-MEMBER"
+
+
 class EventOutcome(StrEnum):
     CONFIRMED = "CONFIRMED"
     REFUSED = "REFUSED"
     PENDING = "PENDING"  # short of collateral: waits for a lodgement (or end of day) and is decided again
+    PROPOSED = "PROPOSED"  # proposed by one member over FIX, waiting for the other to accept or decline
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +93,20 @@ class Fee:
     receiver: str  # party id
     amount: Money
     payment_date: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProposedFee:
+    """A fee as one member proposes it over FIX: how much, when, and whether the proposer pays it or
+    receives it (the other member's party id is the CCP's to fill in, ``between``)."""
+
+    amount: Money
+    payment_date: date | None
+    proposer_pays: bool
+
+    def between(self, proposer: str, other: str) -> Fee:
+        payer, receiver = (proposer, other) if self.proposer_pays else (other, proposer)
+        return Fee(payer, receiver, self.amount, self.payment_date)
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +201,28 @@ class SideState:
 
 
 # ---------------------------------------------------------------- JSON form (the stored terms)
+
+
+def with_other_member(amended: Trade, other: Party, template: Trade) -> Trade:
+    """A proposed amendment completed by the CCP: ``other`` (the other member's party and account) in
+    place of ``OTHER_MEMBER`` on its side and in the streams, and the identifiers and trade date of the
+    cleared trade's registration (``template``)."""
+
+    def party(p: str) -> str:
+        return other.party_id if p == OTHER_MEMBER else p
+
+    return dataclasses.replace(
+        amended,
+        identifiers=template.identifiers,
+        trade_date=template.trade_date,
+        parties=(
+            other if amended.parties[0].party_id == OTHER_MEMBER else amended.parties[0],
+            other if amended.parties[1].party_id == OTHER_MEMBER else amended.parties[1],
+        ),
+        streams=tuple(
+            dataclasses.replace(s, payer=party(s.payer), receiver=party(s.receiver)) for s in amended.streams
+        ),
+    )
 
 
 def terms_to_dict(t: EventTerms) -> dict[str, Any]:

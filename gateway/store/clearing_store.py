@@ -30,7 +30,7 @@ from gateway.domain.clearing import (
 )
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.errors import Issue
-from gateway.domain.events import EventEffect, EventOutcome, PendingEvent, SideState, StoredEvent
+from gateway.domain.events import EventEffect, EventOutcome, EventTerms, PendingEvent, SideState, StoredEvent
 from gateway.domain.trade import Trade
 from gateway.domain.workflow import (
     ClearedRow,
@@ -285,6 +285,25 @@ class SqlEvents:
 
     async def unflag(self, event_id: int) -> None:
         await events_repo.unflag_event(self._conn, event_id)
+
+    async def proposed(
+        self, *, message_id: str | None = None, lock: bool = False
+    ) -> list[tuple[StoredEvent, datetime]]:
+        return await events_repo.proposed_events(self._conn, message_id=message_id, lock=lock)
+
+    async def settle_proposal(
+        self,
+        event: StoredEvent,
+        terms: EventTerms,
+        outcome: EventOutcome,
+        ccp_trade_ids: tuple[str, str],
+        cleared: tuple[Trade, Trade],
+        effect: EventEffect | None,
+        at: datetime,
+    ) -> StoredEvent:
+        return await events_repo.settle_proposal(
+            self._conn, event, terms, outcome, ccp_trade_ids, cleared, effect, at
+        )
 
 
 class SqlAccounts:

@@ -20,6 +20,7 @@ from gateway.domain.events import (
     EventEffect,
     EventNote,
     EventOutcome,
+    EventTerms,
     PendingEvent,
     StoredEvent,
     terms_from_dict,
@@ -171,6 +172,54 @@ async def find_event(conn: AsyncConnection, source: str, message_id: str) -> Sto
         await conn.execute(select(t.trade_events).where(c.source == source, c.message_id == message_id))
     ).first()
     return None if row is None else _stored(row)
+
+
+async def proposed_events(
+    conn: AsyncConnection, *, message_id: str | None = None, lock: bool = False
+) -> list[tuple[StoredEvent, datetime]]:
+    """Events proposed by one member and not yet answered (with when each was received), oldest first;
+    ``message_id``: only the proposals with that message id (of any session)."""
+    c = t.trade_events.c
+    query = select(t.trade_events).where(c.outcome == EventOutcome.PROPOSED.value).order_by(c.id)
+    if message_id is not None:
+        query = query.where(c.message_id == message_id)
+    if lock:
+        query = query.with_for_update()
+    return [(_stored(r), r.received_at) for r in await conn.execute(query)]
+
+
+async def settle_proposal(
+    conn: AsyncConnection,
+    event: StoredEvent,
+    terms: EventTerms,
+    outcome: EventOutcome,
+    ccp_trade_ids: tuple[str, str],
+    cleared: tuple[Trade, Trade],
+    effect: EventEffect | None,
+    at: datetime,
+) -> StoredEvent:
+    """A proposed event answered: its terms as agreed, its outcome and effect (as ``insert_event`` writes)."""
+    fee = terms.fee
+    await conn.execute(
+        update(t.trade_events)
+        .where(t.trade_events.c.id == event.note.event_id)
+        .values(
+            at=at,
+            outcome=outcome.value,
+            ccp_trade_ids=json.dumps(
+                [*ccp_trade_ids, *(() if effect is None or effect.replaced is None else effect.replaced)]
+            ),
+            terms_json=json.dumps(terms_to_dict(terms)),
+            notional_before=None if effect is None else effect.notional_before,
+            notional_after=None if effect is None else effect.notional_after,
+            currency=None if effect is None else effect.currency,
+            fee_amount=None if fee is None or effect is None else fee.amount.amount,
+            fee_currency=None if fee is None or effect is None else fee.amount.currency,
+            result_json=json.dumps([codec.trade_to_dict(x) for x in cleared]),
+        )
+    )
+    note = EventNote(event.note.event_id, terms, outcome, ccp_trade_ids, cleared, effect)
+    return StoredEvent(note, event.submission_id, event.source, event.message_id, event.correlation_id)
 
 
 async def events_by_id(conn: AsyncConnection, event_ids: Iterable[int]) -> dict[int, StoredEvent]:

@@ -6,7 +6,7 @@ import dataclasses
 from datetime import datetime
 
 from gateway.domain.clearing import EventRequest
-from gateway.domain.events import EventEffect, EventNote, EventOutcome, PendingEvent, StoredEvent
+from gateway.domain.events import EventEffect, EventNote, EventOutcome, EventTerms, PendingEvent, StoredEvent
 from gateway.domain.trade import Trade
 from gateway.store.memory_books import Ids, State
 
@@ -83,3 +83,28 @@ class MemoryEvents:
         for i, e in self.s.events.items():
             if e.note.outcome is EventOutcome.PENDING and e.submission_id in submission_ids:
                 self.s.flagged_events.add(i)
+
+    async def proposed(
+        self, *, message_id: str | None = None, lock: bool = False
+    ) -> list[tuple[StoredEvent, datetime]]:
+        return [
+            (e, self.s.event_requests[i].received_at)
+            for i, e in sorted(self.s.events.items())
+            if e.note.outcome is EventOutcome.PROPOSED and message_id in (None, e.message_id)
+        ]
+
+    async def settle_proposal(
+        self,
+        event: StoredEvent,
+        terms: EventTerms,
+        outcome: EventOutcome,
+        ccp_trade_ids: tuple[str, str],
+        cleared: tuple[Trade, Trade],
+        effect: EventEffect | None,
+        at: datetime,
+    ) -> StoredEvent:
+        note = EventNote(event.note.event_id, terms, outcome, ccp_trade_ids, cleared, effect)
+        settled = dataclasses.replace(event, note=note)
+        self.s.events[note.event_id] = settled
+        self.s.event_at[note.event_id] = at  # answered now: a fee it carries is paid on this day
+        return settled

@@ -618,6 +618,42 @@ async def test_a_second_event_with_a_known_message_id_is_refused_by_the_store(st
             )
 
 
+async def test_a_proposed_event_is_listed_until_it_is_settled(store: ClearingStore) -> None:
+    """A lifecycle event proposed over FIX waits as PROPOSED (listed, with when it arrived, by its message
+    id) until its answer settles it with the terms as agreed and its effect."""
+    row = await one(store, new(aud_irs("T1")))
+    rows = cleared_rows(row.trade, "CCP-P")
+    async with store.begin() as uow:
+        await uow.cleared.insert([(row.id, r) for r in rows], {row.id: TODAY}, AT)
+    pair = (rows[0].trade, rows[1].trade)
+    ids = ("CCP-P-1", "CCP-P-2")
+    async with store.begin() as uow:
+        first = await uow.events.insert(
+            _event_request("P-1", 4_000_000), row.id, EventOutcome.PROPOSED, ids, pair, None, AT
+        )
+        await uow.events.insert(
+            _event_request("P-2", 3_000_000), row.id, EventOutcome.PROPOSED, ids, pair, None, AT
+        )
+    async with store.begin() as uow:
+        assert [(e.message_id, at) for e, at in await uow.events.proposed()] == [("P-1", AT), ("P-2", AT)]
+        (only,) = await uow.events.proposed(message_id="P-1", lock=True)
+        agreed = replace(only[0].note.terms, parties=(*only[0].note.terms.parties, "AGREED"))
+        effect = EventEffect(Decimal(5_000_000), Decimal(4_000_000), "AUD")
+        settled = await uow.events.settle_proposal(
+            only[0], agreed, EventOutcome.CONFIRMED, ids, pair, effect, AT
+        )
+        assert (settled.note.event_id, settled.note.outcome) == (first.note.event_id, EventOutcome.CONFIRMED)
+    async with store.begin() as uow:
+        assert [e.message_id for e, _ in await uow.events.proposed()] == ["P-2"]
+        found = await uow.events.find("SEF1", "P-1")
+        assert found is not None
+        assert (found.note.outcome, found.note.effect, found.note.terms.parties[-1]) == (
+            EventOutcome.CONFIRMED,
+            effect,
+            "AGREED",
+        )
+
+
 def resized(trade: Trade) -> Trade:
     return replace(trade, streams=tuple(replace(x, notional=Decimal(4_000_000)) for x in trade.streams))
 

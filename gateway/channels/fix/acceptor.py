@@ -43,9 +43,9 @@ from gateway.channels.fix.config import AcceptorConfig, settings_text
 from gateway.channels.fix.engine import DescriptorGuard, QuickfixEngine
 from gateway.channels.fix.gate import LogonGate
 from gateway.channels.fix.handlers import FixHandlers, XmlReader
-from gateway.clearing.ports import ClearingPort, DeliveryChannel, OutboxItem, StatusUpdate
+from gateway.clearing.ports import ClearingPort, DeliveryChannel, EventPort, OutboxItem, StatusUpdate
 from gateway.clock import Clock, SystemClock
-from gateway.formats.fix import replies
+from gateway.formats.fix import event_write, replies
 from gateway.formats.fix.dictionary import Dictionary, load
 from gateway.formats.fix.wire import Out, frame
 from gateway.logs import event as log_event
@@ -99,12 +99,13 @@ class FixAcceptor:
         clock: Clock | None = None,
         xml_reader: XmlReader | None = None,
         on_logon: Callable[[str], None] | None = None,
+        events: EventPort | None = None,
     ) -> None:
         self.config = config
         self.port = port
         self.clock = clock or SystemClock()
         self.dictionary: Dictionary = load(config.app_dictionary, config.transport_dictionary)
-        self.handlers = FixHandlers(port, config, self.dictionary, self.clock, xml_reader)
+        self.handlers = FixHandlers(port, config, self.dictionary, self.clock, xml_reader, events)
         self.on_logon = on_logon
         self._logged_on: set[str] = set()
         self._nobody_logged_on = asyncio.Event()
@@ -310,7 +311,10 @@ class FixAcceptor:
                 extra=log_event("fix.status_kept", identity=comp_id, submission_id=update.submission_id),
             )
             return False
-        out = replies.status_report(update, recipient_comp_id=comp_id, participant=member.participant)
+        if update.event is not None:  # a lifecycle event on the cleared trade
+            out = event_write.event_report(update, participant=member.participant)
+        else:
+            out = replies.status_report(update, recipient_comp_id=comp_id, participant=member.participant)
         return self.send(comp_id, out)
 
     def deliver(self, item: OutboxItem) -> bool:

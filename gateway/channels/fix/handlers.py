@@ -15,13 +15,17 @@ from datetime import date, datetime
 from gateway import security_log
 from gateway.channels import events
 from gateway.channels.fix.config import AcceptorConfig, FixSession
-from gateway.clearing.ports import Affirmation, Channel, ClearingPort, CreditDecision, Submission
+from gateway.channels.fix.event_handlers import EventHandlers
+from gateway.channels.fix.identity import log_identity_refusals
+from gateway.channels.fix.positions import positions
+from gateway.clearing.ports import Affirmation, Channel, ClearingPort, CreditDecision, EventPort, Submission
 from gateway.clock import Clock
 from gateway.domain.errors import GatewayError, InputRejected, Issue, TradeInvalid
 from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import Party, Trade, TradeIdentifiers
 from gateway.formats.fix import codes, replies
 from gateway.formats.fix.dictionary import Dictionary
+from gateway.formats.fix.event_read import is_event
 from gateway.formats.fix.package import read_package
 from gateway.formats.fix.reader import Reader
 from gateway.formats.fix.tags import T
@@ -57,8 +61,10 @@ class FixHandlers:
         dictionary: Dictionary,
         clock: Clock,
         xml_reader: XmlReader | None = None,
+        events: EventPort | None = None,
     ) -> None:
         self.port = port
+        self.events = EventHandlers(events, dictionary)
         self.config = config
         self.d = dictionary
         self.clock = clock
@@ -146,7 +152,7 @@ class FixHandlers:
                 return [await self._order(member, parsed)]
             if msg_type == "F":
                 return [await self._cancel_order(member, parsed)]
-            return await self._positions(member, parsed)
+            return await positions(self.port, self.d, member, parsed.body)
         except Exception:
             log.exception(
                 "FIX %s from %s failed",
@@ -185,6 +191,8 @@ class FixHandlers:
                 report_type=report_type,
             )
 
+        if is_event(body):  # a lifecycle event on a cleared trade (TradeContinuation)
+            return await self.events.report(member, body, raw, now, rejected)
         if trans == "1":
             if not trade_id:
                 return rejected(
@@ -228,7 +236,7 @@ class FixHandlers:
                 trade = dataclasses.replace(trade, package=package)
             self._authorise(member, trade)
         except InputRejected as exc:
-            _log_identity_refusals(member, exc.issues)
+            log_identity_refusals(member, exc.issues)
             return rejected(exc.issues)
         if trans == "2" and trade.identifiers.source_version < 2:
             return rejected(
@@ -256,7 +264,7 @@ class FixHandlers:
         try:
             update = await self.port.submit(submission)
         except GatewayError as exc:
-            _log_identity_refusals(member, exc.issues)
+            log_identity_refusals(member, exc.issues)
             events.refused(CHANNEL, member.comp_id, trade, report_id, exc.issues)
             return rejected(exc.issues)
         events.received(CHANNEL, update, report_id)
@@ -290,7 +298,7 @@ class FixHandlers:
                     self.d.label(T.Account),
                     f"{member.comp_id} may name only the accounts of {member.participant}",
                 )
-                _log_identity_refusals(member, [issue])
+                log_identity_refusals(member, [issue])
                 return rejected([issue])
         if account and member.accounts and account not in member.accounts:
             return rejected(
@@ -317,7 +325,7 @@ class FixHandlers:
         except GatewayError as exc:
             label = self.d.label(T.TradeReportRefID if affirmation.report_id else T.TradeID)
             issues = [Issue(i.code, label, i.message) for i in exc.issues]
-            _log_identity_refusals(member, issues)
+            log_identity_refusals(member, issues)
             return rejected(issues)
         return replies.trade_report_ack(
             report_id=report_id,
@@ -505,65 +513,6 @@ class FixHandlers:
             at=now,
             cancelled_from=orig,
         )
-
-    # --- RequestForPositions ------------------------------------------------------------------------------
-
-    async def _positions(self, member: FixSession, parsed: Parsed) -> list[Out]:
-        body = parsed.body
-        req_id = body.get(T.PosReqID) or ""
-        account = body.get(T.Account)
-        issues: list[Issue] = []
-        business_date = Reader(body, self.d, issues).day(T.ClearingBusinessDate, required=True)
-
-        def ack(count: int, result: str, text: str | None = None) -> Out:
-            return replies.positions_ack(
-                req_id=req_id,
-                participant=member.participant,
-                account=account,
-                business_date=business_date,
-                count=count,
-                result=result,
-                text=text,
-            )
-
-        named = {p.get(T.PartyID) for p in body.group(T.NoPartyIDs)}
-        if named - {member.participant}:
-            return [ack(0, "3", f"a member may request only its own positions ({member.participant})")]
-        if member.accounts and account is not None and account not in member.accounts:
-            return [ack(0, "3", f"{account!r} is not an account of {member.participant}")]
-        if issues or business_date is None:
-            return [ack(0, "1", replies.explain(issues))]
-        try:
-            positions = await self.port.positions(member.participant, account, business_date)
-        except GatewayError as exc:
-            return [ack(0, "99", replies.explain(exc.issues))]
-        if not positions:
-            return [ack(0, "2", "no positions for the request")]
-        out = [ack(len(positions), "0")]
-        out += [
-            replies.position_report(
-                p,
-                req_id=req_id,
-                index=i,
-                total=len(positions),
-                business_date=business_date,
-                participant=member.participant,
-            )
-            for i, p in enumerate(positions, start=1)
-        ]
-        return out
-
-
-# Refusals of who the session is, not of what it sent: each leaves a security log line.
-_IDENTITY_REFUSALS = frozenset(
-    {ReasonCode.ELIG_ACCOUNT_NOT_YOURS, ReasonCode.ELIG_NOT_COUNTERPARTY, ReasonCode.ELIG_UNKNOWN_PARTY}
-)
-
-
-def _log_identity_refusals(member: FixSession, issues: Sequence[Issue]) -> None:
-    for issue in issues:
-        if issue.code in _IDENTITY_REFUSALS:
-            security_log.refused("fix", member.comp_id, issue.code, f"{issue.path}: {issue.message}")
 
 
 def _header_value(raw: str, tag: str) -> str | None:

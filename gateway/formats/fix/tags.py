@@ -17,6 +17,7 @@ class T(IntEnum):
     EndSeqNo = 16
     ExecID = 17
     SecurityIDSource = 22
+    LastQty = 32
     MsgSeqNum = 34
     MsgType = 35
     NewSeqNo = 36
@@ -103,8 +104,11 @@ class T(IntEnum):
     RegulatoryTradeID = 1903
     RegulatoryTradeIDType = 1906
     NoRegulatoryTradeIDs = 1907
+    TradeContinuation = 1937
+    LastQtyChanged = 2301
     TradeVersion = 2302
     RiskLimitCheckStatus = 2343
+    TradeContinuationText = 2374
     PackageID = 2489
     NoStreams = 40049
     StreamType = 40050
@@ -124,6 +128,12 @@ class T(IntEnum):
     StreamCalculationFrequencyPeriod = 40082
     StreamCalculationFrequencyUnit = 40083
     StreamCalculationRollConvention = 40084
+    NoPayments = 40212
+    PaymentType = 40213
+    PaymentPaySide = 40214
+    PaymentCurrency = 40216
+    PaymentAmount = 40217
+    PaymentDateUnadjusted = 40219
     PaymentStreamType = 40738
     PaymentStreamDayCount = 40742
     PaymentStreamCompoundingMethod = 40747
