@@ -18,6 +18,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "gateway.cli.cmd_source",
     "gateway.cli.cmd_audit",
     "gateway.cli.cmd_eod",
+    "gateway.cli.cmd_compress",
     "gateway.cli.cmd_export",
     "gateway.cli.cmd_risk",
     "gateway.cli.cmd_fix",
