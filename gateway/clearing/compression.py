@@ -75,10 +75,11 @@ class EngineValuer:
 
 @dataclass(frozen=True, slots=True)
 class NamedSide:
-    """A side the request names, with the other member's side of the same trade."""
+    """A side the request names, with the other member's side of the same trade (None for a residual of an
+    earlier compression: a trade between the member and the CCP alone)."""
 
     side: SideState
-    other: SideState
+    other: SideState | None
 
 
 def maturity_bucket(maturity: date, business_date: date, edges: Sequence[Decimal]) -> str:
@@ -117,7 +118,7 @@ def check(request: CompressionRequest, named: Sequence[NamedSide], business_date
         path = f"trades[{n}]"
         if side.member_id == request.member_id:
             mine = side
-        elif other.member_id == request.member_id:
+        elif other is not None and other.member_id == request.member_id:
             if side.member_id not in request.consenting:
                 issues.append(
                     Issue(
@@ -149,7 +150,7 @@ def check(request: CompressionRequest, named: Sequence[NamedSide], business_date
             )
             continue
         for s in (side, other):
-            gone = _not_live(s, business_date)
+            gone = None if s is None else _not_live(s, business_date)
             if gone is not None:
                 issues.append(Issue(ReasonCode.LIFE_TRADE_NOT_LIVE, path, gone))
                 break
@@ -196,7 +197,7 @@ def compress(
     for item in named:
         if item.side.member_id == request.member_id:
             mine[item.side.ccp_trade_id] = item.side
-        else:
+        elif item.other is not None:
             mine[item.other.ccp_trade_id] = item.other
             torn[item.side.ccp_trade_id] = item.side
             mutual.add(item.other.ccp_trade_id)
@@ -261,7 +262,7 @@ def compress(
         raise GatewayError(failed)
     terminated = [_terminated(s, bucket_of(s, business_date, settings)) for s in ordered]
     terminated += [_terminated(s, None) for s in sorted(torn.values(), key=lambda s: s.ccp_trade_id)]
-    return CompressionResult(request, tuple(terminated), tuple(created), tuple(figures))
+    return CompressionResult(request, business_date, tuple(terminated), tuple(created), tuple(figures))
 
 
 def terminated_side(side: SideState) -> SideState:

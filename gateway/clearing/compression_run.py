@@ -69,7 +69,7 @@ async def run_compression(
             return result
         ended = {s.ccp_trade_id for s in result.terminated}
         sides = {n.side.ccp_trade_id: n.side for n, _ in named} | {
-            n.other.ccp_trade_id: n.other for n, _ in named
+            n.other.ccp_trade_id: n.other for n, _ in named if n.other is not None
         }
         gone = [sides[i] for i in sorted(ended)]
         await _risk(svc, uow, gone, result, policy.ccp.party_id, business_date, now)
@@ -79,11 +79,8 @@ async def run_compression(
             if sub_id in seen:
                 continue
             seen.add(sub_id)
-            pair = (
-                (item.side, item.other)
-                if item.side.ccp_trade_id < item.other.ccp_trade_id
-                else (item.other, item.side)
-            )
+            other = item.other or item.side  # a residual's event names its one side twice
+            pair = (item.side, other) if item.side.ccp_trade_id <= other.ccp_trade_id else (other, item.side)
             await _event(uow, request, sub_id, pair, ended, business_date, now)
         await _residuals(uow, request, result, business_date, now)
     return result
@@ -105,6 +102,9 @@ async def _named(
         row_id = await uow.cleared.submission_of(ccp_trade_id)
         sides = [] if row_id is None else await uow.cleared.sides(row_id, lock=True)
         pair = amendment.pair_named(sides, TradeRef(ccp_trade_id=ccp_trade_id))
+        if row_id is not None and pair is None and [s.ccp_trade_id for s in sides] == [ccp_trade_id]:
+            out.append((NamedSide(sides[0], None), row_id))  # a residual: the member's side alone
+            continue
         if row_id is None or pair is None:
             issues.append(
                 Issue(

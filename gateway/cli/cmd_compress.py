@@ -95,6 +95,7 @@ def compress(
         totals = result.totals()
         return {
             "run_id": result.request.run_id,
+            "business_date": result.business_date.isoformat(),
             "dry_run": dry_run,
             "terminated": [s.ccp_trade_id for s in result.terminated],
             "created": [r.ccp_trade_id for r in result.created],

@@ -9,6 +9,7 @@ of the compression report (notional and risk before and after, per bucket and in
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from gateway.domain.trade import Trade
@@ -84,6 +85,7 @@ class TerminatedSide:
 @dataclass(frozen=True, slots=True)
 class CompressionResult:
     request: CompressionRequest
+    business_date: date
     terminated: tuple[TerminatedSide, ...]
     created: tuple[Residual, ...]
     buckets: tuple[BucketFigures, ...]

@@ -143,7 +143,8 @@ def _html(result: CompressionResult, rows: list[dict[str, str]]) -> str:
         "table{border-collapse:collapse;margin-bottom:10pt}td,th{border:1px solid #999;padding:2pt 4pt}"
         "@page{size:A4 landscape;margin:12mm}</style></head><body>"
         f"<h1>Compression {e(req.run_id)}</h1>"
-        f"<p>Member {e(req.member_id)}, account {e(req.account_id)}, requested by {e(req.requested_by)}: "
+        f"<p>Business date {result.business_date.isoformat()}. Member {e(req.member_id)}, account "
+        f"{e(req.account_id)}, requested by {e(req.requested_by)}: "
         f"{len(result.terminated)} trades terminated, {len(result.created)} created.</p>"
         "<h2>Risk per bucket, before and after</h2>"
         + table("BUCKET", risk)

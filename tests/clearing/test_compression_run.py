@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from fpml_schemas import load_schema
 from gateway.clearing.compression import EngineValuer
 from gateway.domain.clearing import DeliveryChannel
 from gateway.domain.compression import CompressionRequest
@@ -20,6 +21,8 @@ from gateway.domain.enums import PositionStatus
 from gateway.domain.errors import GatewayError
 from gateway.domain.events import EventKind
 from gateway.domain.reasons import ReasonCode as R
+from gateway.formats.fpml.write import status_update_to_fpml
+from gateway.formats.fpml.write.parties import CcpIdentity
 from gateway.risk import RiskEngine
 from gateway.risk.market.loader import load_market
 from gateway.risk.market.synth import write_market
@@ -28,9 +31,11 @@ from gateway.store.clearing_store import SqlClearingStore
 from tests.clearing.conftest import TODAY, aud_irs
 from tests.clearing.doubles import LinearMargin
 from tests.clearing.test_trade_events import Desk, OpenDesk, backend, open_desk
+from tests.formats.fpml.write.conftest import SchemaCheck, assert_valid
 from tests.strategies import LEI_A, LEI_B
 
-__all__ = ["backend", "open_desk"]
+__all__ = ["assert_valid", "backend", "open_desk"]
+NS = {"f": "http://www.fpml.org/FpML-5/confirmation"}
 
 
 @pytest.fixture(scope="module")
@@ -107,6 +112,41 @@ async def test_a_compression_terminates_the_members_sides_and_creates_residuals(
                 )
             ).all()
         assert dict(kinds) == {EventKind.COMPRESSION.value: 3}
+
+
+async def test_the_member_is_told_with_valid_fpml_and_a_residual_compresses_again(
+    open_desk: OpenDesk, valuer: EngineValuer, assert_valid: SchemaCheck
+) -> None:
+    """Each terminated trade's statuses reach the member as an acknowledgement then a ``clearingConfirmed``
+    carrying the ``termination`` of its own side (valid FpML and our profile); a residual is a trade of the
+    member like any other: a later run may compress it with new trades."""
+    desk = await open_desk()
+    trades = await three_trades(desk)
+    first = await desk.svc.compress(ask(trades[0][0], trades[1][0], run="RUN-A"), valuer)
+    items = [i for i in await desk.svc.pending(DeliveryChannel.MQTT, 1000) if i.update.event is not None]
+    assert len(items) == 4
+    ccp = CcpIdentity("CCP", name="Central Counterparty")
+    for item in items:
+        doc = status_update_to_fpml(
+            item.update, ccp=ccp, recipient=item.recipient, member_party=LEI_A, pretty=False
+        )
+        root = assert_valid(doc)
+        assert load_schema(profile=True).check(root) is None
+        ids = root.xpath("//f:tradeId/text()", namespaces=NS)
+        assert item.update.event is not None
+        assert set(ids) == {s for s in item.update.event.ccp_trade_ids if s in (trades[0][0], trades[1][0])}
+        if item.update.status is S.CLEARED:
+            assert root.xpath("local-name(/*)") == "clearingConfirmed"
+            assert (
+                root.xpath("string(//f:termination/f:outstandingNotionalAmount/f:amount)", namespaces=NS)
+                == "0"
+            )
+
+    (residual,) = first.created
+    second = await desk.svc.compress(ask(residual.ccp_trade_id, trades[2][0], run="RUN-B"), valuer)
+    assert {s.ccp_trade_id for s in second.terminated} == {residual.ccp_trade_id, trades[2][0]}
+    live = await desk.notionals("BANKA")
+    assert set(live) == {r.ccp_trade_id for r in second.created}
 
 
 async def test_a_dry_run_and_a_refused_run_write_nothing(open_desk: OpenDesk, valuer: EngineValuer) -> None:
