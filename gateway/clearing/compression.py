@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -49,8 +50,8 @@ from gateway.rules.settings import CompressionSettings
 
 _CENT = Decimal("0.01")
 _RATE = Decimal("0.0000000001")
-_BP = 1e-4
-_SOLVE_ROUNDS = 4
+_SOLVE_ROUNDS = 6
+_STEP = Decimal("0.0001")
 
 
 class Valuer(Protocol):
@@ -282,34 +283,45 @@ def _solve(
     ccp_trade_id: str,
     business_date: date,
 ) -> tuple[Trade, tuple[float, float]]:
-    """The residual on the template's terms: notional and direction for the bucket's PV01, then the fixed
-    rate for its NPV (the NPV is linear in the fixed rate), a few rounds since each moves the other."""
+    """The residual on the template's terms. Both its PV01 and its NPV are the notional times a figure per
+    unit that depends on the fixed rate alone, so the rate is the one whose NPV per unit of PV01 is the
+    bucket's (a secant search: the ratio is nearly linear in the rate), and the notional then gives the
+    bucket's PV01. The rate is near par when the bucket's trades are; it carries the bucket's NPV."""
+    if target_pv01 == 0:
+        raise ValueError("a flat bucket has no residual")
     terms = position_terms(template.trade, template.party_id)
-    pays = terms.direction == "PAY"
-    rate = terms.fixed_rate or Decimal(0)
-    notional = terms.notional
+    unit = Decimal(1_000_000)
+    start = terms.fixed_rate or Decimal(0)
+    probe = valuer.measure(
+        [(_residual_trade(template, ccp, ccp_trade_id, unit, True, start, business_date), template.party_id)]
+    )[0]
+    pay = (probe[1] >= 0) == (target_pv01 >= 0)  # paying fixed gains when rates rise: PV01 of its sign
+    goal = target_npv / target_pv01
 
-    def build(n: Decimal, pay: bool, r: Decimal) -> Trade:
-        return _residual_trade(template, ccp, ccp_trade_id, n, pay, r, business_date)
+    def per_unit(rate: Decimal) -> tuple[float, float]:
+        trade = _residual_trade(template, ccp, ccp_trade_id, unit, pay, rate, business_date)
+        npv, pv01 = valuer.measure([(trade, template.party_id)])[0]
+        return npv, pv01
 
-    unit = valuer.measure([(build(notional, pays, rate), template.party_id)])[0][1] / float(notional)
-    signed = target_pv01 / unit if unit else 0.0
-    pay = pays if signed >= 0 else not pays
-    notional = Decimal(repr(abs(signed))).quantize(_CENT)
+    # NPV and PV01 per unit are (very nearly) linear in the rate: solve npv = goal x pv01 on the line through
+    # two points, again from the answer until it stops moving
+    rate = start
     for _ in range(_SOLVE_ROUNDS):
-        lo, hi = valuer.measure(
-            [
-                (build(notional, pay, rate), template.party_id),
-                (build(notional, pay, rate + Decimal("0.0001")), template.party_id),
-            ]
-        )
-        slope = (hi[0] - lo[0]) / _BP
-        if slope:
-            rate = (rate + Decimal(repr((target_npv - lo[0]) / slope))).quantize(_RATE)
-        pv01 = valuer.measure([(build(notional, pay, rate), template.party_id)])[0][1]
-        if pv01:
-            notional = (notional * Decimal(repr(target_pv01 / pv01))).quantize(_CENT)
-    trade = build(notional, pay, rate)
+        (n0, p0), (n1, p1) = per_unit(rate), per_unit(rate + _STEP)
+        slope_n, slope_p = (n1 - n0) / float(_STEP), (p1 - p0) / float(_STEP)
+        denominator = slope_n - goal * slope_p
+        move = (goal * p0 - n0) / denominator if denominator else 0.0
+        if not math.isfinite(move) or abs(move) > 1:  # no rate does it: the tolerance check refuses
+            break
+        rate = (rate + Decimal(repr(move))).quantize(_RATE)
+        if abs(move) < 1e-9:
+            break
+    r1 = rate
+    pv01_per_unit = per_unit(r1)[1]
+    if (pv01_per_unit >= 0) != (target_pv01 >= 0):  # far from par the PV01 of a side can change sign:
+        pay = not pay  # the other direction negates NPV and PV01 alike, keeping their ratio
+    notional = (unit * Decimal(repr(abs(target_pv01 / pv01_per_unit)))).quantize(_CENT)
+    trade = _residual_trade(template, ccp, ccp_trade_id, notional, pay, r1, business_date)
     return trade, valuer.measure([(trade, template.party_id)])[0]
 
 
