@@ -15,8 +15,10 @@ both sides (a tear-up agreed by both) and no residual carries it, since the two 
 Checked in this order, every failed rule naming its own reason: each named side is the member's, in the
 request's account (COMP_MIXED_ACCOUNTS), or the counterparty's side of one of the member's trades with
 its consent (COMP_CONSENT_MISSING), else COMP_NOT_MEMBERS_TRADE; each is live (LIFE_TRADE_NOT_LIVE) and a
-fixed against floating swap (COMP_NOT_COMPRESSIBLE); at least two of the member's sides
-(COMP_TOO_FEW_TRADES); then each bucket's residual within the tolerance (COMP_RISK_OUTSIDE_TOLERANCE).
+fixed against floating swap (COMP_NOT_COMPRESSIBLE); at least two of the member's sides, two of them in
+one bucket (COMP_TOO_FEW_TRADES); then each bucket's residual within the tolerance
+(COMP_RISK_OUTSIDE_TOLERANCE). A bucket holding one side only is left as it is (a residual would merely
+replace it).
 """
 
 from __future__ import annotations
@@ -210,9 +212,14 @@ def compress(
     figures: list[BucketFigures] = []
     created: list[Residual] = []
     failed: list[Issue] = []
+    alone: set[str] = set()  # the one side of a bucket: a residual would only replace it, so it stays
     for bucket in sorted(groups):
         rows = groups[bucket]
         kept = [r for r in rows if r[0].ccp_trade_id not in mutual]
+        if len(rows) == 1 and len(kept) == 1:
+            alone.add(rows[0][0].ccp_trade_id)
+            figures.append(_unchanged(bucket, rows[0]))
+            continue
         target_pv01 = sum(r[2] for r in kept)
         target_npv = sum(r[1] for r in kept)
         tol_pv01 = max(
@@ -261,7 +268,15 @@ def compress(
         )
     if failed:
         raise GatewayError(failed)
-    terminated = [_terminated(s, bucket_of(s, business_date, settings)) for s in ordered]
+    if len(alone) == len(ordered):
+        raise GatewayError.of(
+            ReasonCode.COMP_TOO_FEW_TRADES,
+            "trades",
+            "each risk bucket holds one of the sides: there is nothing to compress",
+        )
+    terminated = [
+        _terminated(s, bucket_of(s, business_date, settings)) for s in ordered if s.ccp_trade_id not in alone
+    ]
     terminated += [_terminated(s, None) for s in sorted(torn.values(), key=lambda s: s.ccp_trade_id)]
     return CompressionResult(request, business_date, tuple(terminated), tuple(created), tuple(figures))
 
@@ -381,6 +396,13 @@ def _not_live(side: SideState, business_date: date) -> str | None:
 def _terminated(side: SideState, bucket: RiskBucket | None) -> TerminatedSide:
     return TerminatedSide(
         side.ccp_trade_id, side.member_id, side.account_id, side.notional, side.trade.currency, bucket
+    )
+
+
+def _unchanged(bucket: RiskBucket, row: tuple[SideState, float, float]) -> BucketFigures:
+    side, npv, pv01 = row
+    return BucketFigures(
+        bucket, 1, 1, side.notional, side.notional, _money(pv01), _money(pv01), _money(npv), _money(npv)
     )
 
 

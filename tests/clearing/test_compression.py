@@ -181,6 +181,21 @@ def test_a_terminated_trade_is_refused_as_not_live(valuer: EngineValuer) -> None
     assert exc.value.issues[0].path == "trades[1]"
 
 
+def test_a_side_alone_in_its_bucket_stays_and_alone_everywhere_is_refused(valuer: EngineValuer) -> None:
+    pay, receive, far = cleared(1), cleared(2, payer=LEI_B, notional=4_000_000), cleared(3, years=12)
+    result = run([own(pay), own(receive), own(far)], valuer)
+    assert {t.ccp_trade_id for t in result.terminated} == {
+        own(pay).side.ccp_trade_id,
+        own(receive).side.ccp_trade_id,
+    }
+    alone = next(b for b in result.buckets if b.bucket.maturity == "10Y-30Y")
+    assert (alone.trades_before, alone.trades_after, alone.notional_after) == (1, 1, Decimal(10_000_000))
+    assert alone.pv01_after == alone.pv01_before
+    with pytest.raises(GatewayError) as exc:
+        run([own(pay), own(far)], valuer)
+    assert codes(exc) == {R.COMP_TOO_FEW_TRADES}
+
+
 def test_another_members_trade_is_refused(valuer: EngineValuer) -> None:
     b_and_c = tuple(replace(s, member_id="BANKC") if s.member_id == "BANKA" else s for s in cleared(3))
     with pytest.raises(GatewayError) as exc:
@@ -246,7 +261,14 @@ def test_the_ccp_book_stays_flat_per_bucket(
         for n, (a_pays, m, y, r) in enumerate(spec, 1)
     ]
     loose = replace(RULES, npv_tolerance=Decimal(10**9))  # offsetting trades at different rates carry NPV
+    if len({bucket_of(own(p).side, TODAY, RULES) for p in pairs}) == len(pairs):
+        with pytest.raises(GatewayError) as exc:  # each side alone in its bucket: nothing to compress
+            run([own(p) for p in pairs], valuer, loose)
+        assert codes(exc) == {R.COMP_TOO_FEW_TRADES}
+        return
     result = run([own(p) for p in pairs], valuer, loose)
+    ended = {t.ccp_trade_id for t in result.terminated}
+    left = [own(p).side for p in pairs if own(p).side.ccp_trade_id not in ended]  # alone in their bucket
 
     def book(items: list[tuple[object, str, RiskBucket]]) -> dict[RiskBucket, float]:
         out: dict[RiskBucket, float] = defaultdict(float)
@@ -257,7 +279,11 @@ def test_the_ccp_book_stays_flat_per_bucket(
 
     b_sides = [(p[1].trade, p[1].party_id, bucket_of(p[1], TODAY, RULES)) for p in pairs]
     before = book([(p[0].trade, p[0].party_id, bucket_of(p[0], TODAY, RULES)) for p in pairs] + b_sides)
-    after = book([(r.trade, r.party_id, r.bucket) for r in result.created] + b_sides)
+    after = book(
+        [(r.trade, r.party_id, r.bucket) for r in result.created]
+        + [(x.trade, x.party_id, bucket_of(x, TODAY, RULES)) for x in left]
+        + b_sides
+    )
     for bucket in before:
         tolerance = max(
             float(RULES.pv01_tolerance), float(RULES.pv01_tolerance_fraction) * abs(before[bucket])

@@ -50,9 +50,10 @@ def ask(*ids: str, run: str = "RUN-1", consenting: tuple[str, ...] = ()) -> Comp
 
 
 async def three_trades(desk: Desk) -> list[tuple[str, str]]:
-    """A pays 10m 6y, receives 6m 6y, pays 4m 12y (all against B)."""
+    """A pays 10m 6y, receives 6m 6y, pays 4m 12y, receives 3m 12y (all against B)."""
     out = []
-    for n, (payer, notional, years) in enumerate(((LEI_A, 10, 6), (LEI_B, 6, 6), (LEI_A, 4, 12)), 1):
+    specs = ((LEI_A, 10, 6), (LEI_B, 6, 6), (LEI_A, 4, 12), (LEI_B, 3, 12))
+    for n, (payer, notional, years) in enumerate(specs, 1):
         _, ids = await desk.clear(
             aud_irs(f"T{n}", notional=Decimal(notional * 1_000_000), years=years, fixed_payer=payer)
         )
@@ -71,12 +72,12 @@ async def test_a_compression_terminates_the_members_sides_and_creates_residuals(
     result = await desk.svc.compress(ask(run="RUN-ALL"), valuer)
 
     assert {s.ccp_trade_id for s in result.terminated} == {a for a, _ in trades}
-    assert len(result.created) == 2  # the 6y bucket nets to 4m, the 12y bucket is the 4m trade
+    assert len(result.created) == 2  # the 6y bucket nets to 4m paid, the 12y bucket to 1m paid
     positions = {p.trade_id: p for p in await desk.svc.positions("BANKA", None, TODAY)}
     assert set(positions) == {r.ccp_trade_id for r in result.created}
     for r in result.created:
         assert positions[r.ccp_trade_id].notional == r.trade.streams[0].notional
-    assert sum(p.notional for p in positions.values()) < Decimal(20_000_000)
+    assert sum(p.notional for p in positions.values()) < Decimal(23_000_000) / 3
     assert await desk.notionals("BANKB") == b_before  # the counterparty's sides face the CCP as before
     model, pnl, expected = LinearMargin(), None, Decimal(0)  # the account now holds the residuals alone
     for r in result.created:
@@ -102,7 +103,7 @@ async def test_a_compression_terminates_the_members_sides_and_creates_residuals(
         i for i in items if i.update.event is not None and i.update.event.terms.kind is EventKind.COMPRESSION
     ]
     assert {i.recipient for i in compression_items} == {"BANKA"}
-    assert len(compression_items) == 6  # three trades, Received and Cleared each
+    assert len(compression_items) == 8  # four trades, Received and Cleared each
 
     if isinstance(desk.store, SqlClearingStore):  # one COMPRESSION row per trade in trade_events
         async with desk.store.engine.connect() as conn:
@@ -111,7 +112,7 @@ async def test_a_compression_terminates_the_members_sides_and_creates_residuals(
                     select(t.trade_events.c.kind, func.count()).group_by(t.trade_events.c.kind)
                 )
             ).all()
-        assert dict(kinds) == {EventKind.COMPRESSION.value: 3}
+        assert dict(kinds) == {EventKind.COMPRESSION.value: 4}
 
 
 async def test_the_member_is_told_with_valid_fpml_and_a_residual_compresses_again(
@@ -143,10 +144,13 @@ async def test_the_member_is_told_with_valid_fpml_and_a_residual_compresses_agai
             )
 
     (residual,) = first.created
-    second = await desk.svc.compress(ask(residual.ccp_trade_id, trades[2][0], run="RUN-B"), valuer)
-    assert {s.ccp_trade_id for s in second.terminated} == {residual.ccp_trade_id, trades[2][0]}
+    _, (late, _) = await desk.clear(aud_irs("T9", notional=Decimal(2_000_000), years=6))
+    second = await desk.svc.compress(ask(residual.ccp_trade_id, late, run="RUN-B"), valuer)
+    assert {s.ccp_trade_id for s in second.terminated} == {residual.ccp_trade_id, late}
+    (again,) = second.created  # about 6m paid: the residual's 4m and the new 2m
+    assert Decimal(5_500_000) < again.trade.streams[0].notional < Decimal(6_500_000)
     live = await desk.notionals("BANKA")
-    assert set(live) == {r.ccp_trade_id for r in second.created}
+    assert set(live) == {again.ccp_trade_id, trades[2][0], trades[3][0]}
 
 
 async def test_a_dry_run_and_a_refused_run_write_nothing(open_desk: OpenDesk, valuer: EngineValuer) -> None:
@@ -176,7 +180,7 @@ async def test_with_the_counterpartys_consent_a_trade_ends_on_both_sides(
         ask(trades[0][0], trades[1][0], trades[2][1], consenting=("BANKB",)), valuer
     )
     ended = {s.ccp_trade_id for s in result.terminated}
-    assert ended == {trades[0][0], trades[1][0], *trades[2]}
+    assert ended == {trades[0][0], trades[1][0], *trades[2]}  # trade 3 ends on both sides
     assert trades[2][1] not in await desk.notionals("BANKB")
     assert trades[0][1] in await desk.notionals("BANKB")
     assert len(result.created) == 1
