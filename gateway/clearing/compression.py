@@ -213,12 +213,13 @@ def compress(
     created: list[Residual] = []
     failed: list[Issue] = []
     alone: set[str] = set()  # the one side of a bucket: a residual would only replace it, so it stays
+    left: list[Issue] = []  # why a run over the whole account left a bucket as it was
     for bucket in sorted(groups):
         rows = groups[bucket]
         kept = [r for r in rows if r[0].ccp_trade_id not in mutual]
         if len(rows) == 1 and len(kept) == 1:
             alone.add(rows[0][0].ccp_trade_id)
-            figures.append(_unchanged(bucket, rows[0]))
+            figures.append(_unchanged(bucket, rows))
             continue
         target_pv01 = sum(r[2] for r in kept)
         target_npv = sum(r[1] for r in kept)
@@ -243,14 +244,19 @@ def compress(
             )
             residual = Residual(trade.identifiers.source_trade_id, bucket, template.party_id, trade)
         if abs(after[1] - target_pv01) > tol_pv01 or abs(after[0] - target_npv) > tol_npv:
-            failed.append(
-                Issue(
-                    ReasonCode.COMP_RISK_OUTSIDE_TOLERANCE,
-                    f"bucket[{bucket.label}]",
-                    f"PV01 {target_pv01:,.2f} and NPV {target_npv:,.2f} would become {after[1]:,.2f} and "
-                    f"{after[0]:,.2f}: allowed {tol_pv01:,.2f} and {tol_npv:,.2f}",
-                )
+            issue = Issue(
+                ReasonCode.COMP_RISK_OUTSIDE_TOLERANCE,
+                f"bucket[{bucket.label}]",
+                f"PV01 {target_pv01:,.2f} and NPV {target_npv:,.2f} would become {after[1]:,.2f} and "
+                f"{after[0]:,.2f}: allowed {tol_pv01:,.2f} and {tol_npv:,.2f}",
             )
+            if request.ccp_trade_ids is not None or len(kept) != len(rows):
+                failed.append(issue)  # the trades named were to go together: the run is refused
+            else:  # a run over the whole account leaves this bucket as it is and says why
+                left.append(issue)
+                alone.update(r[0].ccp_trade_id for r in rows)
+                figures.append(_unchanged(bucket, rows))
+                continue
         if residual is not None:
             created.append(residual)
         figures.append(
@@ -269,16 +275,19 @@ def compress(
     if failed:
         raise GatewayError(failed)
     if len(alone) == len(ordered):
-        raise GatewayError.of(
+        nothing = Issue(
             ReasonCode.COMP_TOO_FEW_TRADES,
             "trades",
-            "each risk bucket holds one of the sides: there is nothing to compress",
+            "no risk bucket holds two sides a residual can replace: there is nothing to compress",
         )
+        raise GatewayError([nothing, *left])
     terminated = [
         _terminated(s, bucket_of(s, business_date, settings)) for s in ordered if s.ccp_trade_id not in alone
     ]
     terminated += [_terminated(s, None) for s in sorted(torn.values(), key=lambda s: s.ccp_trade_id)]
-    return CompressionResult(request, business_date, tuple(terminated), tuple(created), tuple(figures))
+    return CompressionResult(
+        request, business_date, tuple(terminated), tuple(created), tuple(figures), tuple(left)
+    )
 
 
 def terminated_side(side: SideState) -> SideState:
@@ -399,11 +408,10 @@ def _terminated(side: SideState, bucket: RiskBucket | None) -> TerminatedSide:
     )
 
 
-def _unchanged(bucket: RiskBucket, row: tuple[SideState, float, float]) -> BucketFigures:
-    side, npv, pv01 = row
-    return BucketFigures(
-        bucket, 1, 1, side.notional, side.notional, _money(pv01), _money(pv01), _money(npv), _money(npv)
-    )
+def _unchanged(bucket: RiskBucket, rows: Sequence[tuple[SideState, float, float]]) -> BucketFigures:
+    notional = sum((r[0].notional for r in rows), Decimal(0))
+    npv, pv01 = _money(sum(r[1] for r in rows)), _money(sum(r[2] for r in rows))
+    return BucketFigures(bucket, len(rows), len(rows), notional, notional, pv01, pv01, npv, npv)
 
 
 def _notional(trade: Trade) -> Decimal:

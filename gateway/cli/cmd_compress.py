@@ -111,6 +111,7 @@ def compress(
                 }
                 for b in result.buckets
             ],
+            "left_as_they_were": [f"{i.path}: {i.message}" for i in result.left],
             "report_csv": None if files is None else str(files.csv),
             "report_pdf": None if files is None or files.pdf is None else str(files.pdf),
         }

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from gateway.domain.errors import Issue
 from gateway.domain.trade import Trade
 
 
@@ -89,6 +90,9 @@ class CompressionResult:
     terminated: tuple[TerminatedSide, ...]
     created: tuple[Residual, ...]
     buckets: tuple[BucketFigures, ...]
+    # a run over the whole account leaves a bucket no residual can carry within the tolerance as it was
+    # (each its COMP_RISK_OUTSIDE_TOLERANCE issue); a run over named trades is refused instead
+    left: tuple[Issue, ...] = ()
 
     @property
     def member_terminated(self) -> tuple[TerminatedSide, ...]:

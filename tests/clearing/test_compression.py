@@ -229,12 +229,27 @@ def test_a_counterpartys_side_needs_its_consent(valuer: EngineValuer) -> None:
     assert abs(float(bucket.pv01_after) - sum(p for _, p in kept)) <= float(RULES.pv01_tolerance)
 
 
-def test_a_flat_bucket_whose_npv_would_be_lost_is_refused(valuer: EngineValuer) -> None:
+def test_a_flat_bucket_whose_npv_would_be_lost_is_refused_or_left_by_a_run_over_the_account(
+    valuer: EngineValuer,
+) -> None:
     rules = replace(RULES, pv01_tolerance=Decimal(10_000), npv_tolerance=Decimal(1))
+    low, high = own(cleared(1, rate="0.03")), own(cleared(2, payer=LEI_B, rate="0.06"))
+    named = (low.side.ccp_trade_id, high.side.ccp_trade_id)
     with pytest.raises(GatewayError) as exc:
-        run([own(cleared(1, rate="0.03")), own(cleared(2, payer=LEI_B, rate="0.06"))], valuer, rules)
+        run([low, high], valuer, rules, ccp_trade_ids=named)
     assert codes(exc) == {R.COMP_RISK_OUTSIDE_TOLERANCE}
     assert exc.value.issues[0].path == "bucket[AUD AUD-BBR-BBSW 6M 5Y-10Y]"
+
+    short = [own(cleared(3, years=3)), own(cleared(4, years=3, payer=LEI_B))]  # the same terms: flat
+    result = run([low, high, *short], valuer, rules)  # every live side of the account
+    assert [i.code for i in result.left] == [R.COMP_RISK_OUTSIDE_TOLERANCE]
+    assert {t.ccp_trade_id for t in result.terminated} == {s.side.ccp_trade_id for s in short}
+    kept = next(b for b in result.buckets if b.bucket.maturity == "5Y-10Y")
+    assert (kept.trades_after, kept.notional_after, kept.npv_after) == (
+        2,
+        kept.notional_before,
+        kept.npv_before,
+    )
 
 
 trades = st.lists(
