@@ -79,6 +79,10 @@ async def run_compression(
             if sub_id in seen:
                 continue
             seen.add(sub_id)
+            if item.side.ccp_trade_id not in ended and (
+                item.other is None or item.other.ccp_trade_id not in ended
+            ):
+                continue  # alone in its bucket (or left by a run over the account): untouched
             other = item.other or item.side  # a residual's event names its one side twice
             pair = (item.side, other) if item.side.ccp_trade_id <= other.ccp_trade_id else (other, item.side)
             await _event(uow, request, sub_id, pair, ended, business_date, now)

@@ -153,6 +153,21 @@ async def test_the_member_is_told_with_valid_fpml_and_a_residual_compresses_agai
     assert set(live) == {again.ccp_trade_id, trades[2][0], trades[3][0]}
 
 
+async def test_a_trade_alone_in_its_bucket_is_left_untouched(
+    open_desk: OpenDesk, valuer: EngineValuer
+) -> None:
+    desk = await open_desk()
+    trades = await three_trades(desk)
+    result = await desk.svc.compress(ask(trades[0][0], trades[1][0], trades[2][0]), valuer)
+    assert {s.ccp_trade_id for s in result.terminated} == {trades[0][0], trades[1][0]}
+    live = await desk.notionals("BANKA")
+    assert live[trades[2][0]] == Decimal(4_000_000)
+    async with desk.store.read() as uow:
+        row = await uow.cleared.submission_of(trades[2][0])
+        assert row is not None
+        assert all(u.event is None for u in await uow.statuses.history(row))
+
+
 async def test_a_dry_run_and_a_refused_run_write_nothing(open_desk: OpenDesk, valuer: EngineValuer) -> None:
     desk = await open_desk()
     trades = await three_trades(desk)

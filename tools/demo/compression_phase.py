@@ -1,6 +1,8 @@
-"""The demo's compression run, after its lifecycle events: the CCP compresses Bank A's fixed/float swaps in
+"""The demo's compression run, after its lifecycle events: the CCP compresses Bank B's fixed/float swaps in
 its house account (``ClearingService.compress``, as ``clearing-gateway compress`` runs it) and writes the
-report under ``var/demo/compression``."""
+report under ``var/demo/compression``. Bank B, so that Bank A's book, which the summary's reconciliation
+commands use, stays as the day left it; a short day may leave Bank B nothing to compress (no two of its
+swaps in one risk bucket), which the summary says."""
 
 from __future__ import annotations
 
@@ -16,12 +18,13 @@ from gateway.clock import Clock
 from gateway.domain.compression import CompressionRequest, CompressionResult
 from gateway.domain.enums import ProductClass
 from gateway.domain.errors import GatewayError
+from gateway.domain.reasons import ReasonCode
 from gateway.formats.compression_report import write_report
 from gateway.rules.settings import ClearingSettings
 from gateway.store import open_store
 from gateway.store.clearing_store import SqlClearingStore
 
-MEMBER, ACCOUNT = "BANKA", "HOUSE"
+MEMBER, ACCOUNT = "BANKB", "HOUSE"
 COMPRESSIBLE = (ProductClass.IRS.value, ProductClass.OIS.value)
 
 
@@ -37,6 +40,11 @@ class CompressionShown:
     report_pdf: Path | None
 
     @property
+    def intended(self) -> bool:
+        """Compressed, or nothing to compress; any other refusal is not what the day meant."""
+        return self.result is not None or self.codes == (ReasonCode.COMP_TOO_FEW_TRADES.value,)
+
+    @property
     def notional(self) -> tuple[Decimal, Decimal]:
         if self.result is None:
             return Decimal(0), Decimal(0)
@@ -49,7 +57,7 @@ class CompressionShown:
 async def run_compression(
     database_url: str, market: Path, clock: Clock, business_date: date, workdir: Path
 ) -> CompressionShown:
-    """Compress Bank A's live fixed/float swaps in its house account; the run as the summary shows it."""
+    """Compress Bank B's live fixed/float swaps in its house account; the run as the summary shows it."""
     settings = ClearingSettings.load()
     engine = await open_store(database_url)
     try:
@@ -65,7 +73,8 @@ async def run_compression(
         try:
             result = await service.compress(request, EngineValuer(checker.engine))
         except GatewayError as exc:
-            return CompressionShown(MEMBER, ACCOUNT, None, tuple(str(i.code) for i in exc.issues), None, None)
+            codes = tuple(dict.fromkeys(str(i.code) for i in exc.issues))
+            return CompressionShown(MEMBER, ACCOUNT, None, codes, None, None)
     finally:
         await engine.dispose()
     files = write_report(result, workdir / "compression")

@@ -148,7 +148,7 @@ class DemoReport:
     @property
     def as_intended(self) -> bool:
         """Every trade and every lifecycle event ended as the day meant."""
-        compressed = self.compression is None or self.compression.result is not None
+        compressed = self.compression is None or self.compression.intended
         return (
             all(self.intended(r) for r in self.results)
             and all(e.intended for e in self.events)
@@ -448,7 +448,7 @@ async def run_demo(
                 watcher.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await watcher
-            # The CCP compresses Bank A's swaps (the gateway publishes what it owes Bank A of it meanwhile).
+            # The CCP compresses Bank B's swaps (the gateway publishes what it owes Bank B of it meanwhile).
             report_progress("compression", 0, 1)
             compression = await run_compression(database, market, clock, business_date, workdir)
             report_progress("compression", 1, 1)

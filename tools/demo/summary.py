@@ -138,8 +138,11 @@ def _compression(console: Console, r: DemoReport) -> None:
     if c is None:
         return
     if c.result is None:
+        said = "nothing to compress" if c.intended else "refused"
+        style = "" if c.intended else "yellow"
         console.print(
-            f"[yellow]Compression of {c.member}/{c.account} refused: {', '.join(c.codes)}[/yellow]",
+            f"Compression of {c.member}/{c.account}: {said} ({', '.join(c.codes)})",
+            style=style,
             highlight=False,
         )
         return
