@@ -191,14 +191,14 @@ async def _residuals(
     rows = await uow.submissions.insert(new)
     stored = []
     for residual, row in zip(result.created, rows, strict=True):
-        if row is None:
+        if row is None:  # its message id (run id / residual id) is known: the run id was used before
             raise GatewayError.of(
-                ReasonCode.INTERNAL_ERROR, "run_id", f"compression run {request.run_id} is already stored"
+                ReasonCode.REF_ALREADY_EXISTS, "run_id", f"compression run {request.run_id} is already stored"
             )
         await uow.submissions.set_stage(row.id, Stage.CLEARED, now, business_date=business_date)
         stored.append(
             (
-                row.id,
+                row,
                 cleared_row(
                     residual.trade,
                     residual.ccp_trade_id,
@@ -208,14 +208,14 @@ async def _residuals(
                 ),
             )
         )
-    await uow.cleared.insert(stored, {row_id: business_date for row_id, _ in stored}, now)
-    received = await uow.statuses.received([(row, now, ()) for row in rows if row is not None])
-    for row, update in zip(rows, received, strict=True):
-        assert row is not None
-        cleared = await uow.submissions.get(row.id)
+    await uow.cleared.insert(
+        [(row.id, side) for row, side in stored], {row.id: business_date for row, _ in stored}, now
+    )
+    await uow.statuses.received([(row, now, ()) for row, _ in stored])
+    for row, _ in stored:
+        cleared = await uow.submissions.get(row.id)  # as the stage change left it
         assert cleared is not None
         await uow.statuses.record(cleared, ClearingStatusCode.CLEARED, now, (), business_date=business_date)
-        del update
 
 
 async def _risk(

@@ -185,6 +185,13 @@ async def test_a_dry_run_and_a_refused_run_write_nothing(open_desk: OpenDesk, va
     assert {i.code for i in exc.value.issues} == {R.LIFE_TRADE_UNKNOWN}
     assert await desk.notionals("BANKA") == before
 
+    await desk.svc.compress(ask(trades[0][0], trades[1][0], run="RUN-ONCE"), valuer)
+    after = await desk.notionals("BANKA")
+    with pytest.raises(GatewayError) as exc:  # a run id names one run: its residuals' ids derive from it
+        await desk.svc.compress(ask(trades[2][0], trades[3][0], run="RUN-ONCE"), valuer)
+    assert {i.code for i in exc.value.issues} == {R.REF_ALREADY_EXISTS}
+    assert await desk.notionals("BANKA") == after
+
 
 async def test_with_the_counterpartys_consent_a_trade_ends_on_both_sides(
     open_desk: OpenDesk, valuer: EngineValuer
