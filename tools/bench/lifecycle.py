@@ -157,6 +157,7 @@ async def _compress(
         "sides_terminated": len(result.terminated),
         "residuals_created": len(result.created),
         "buckets": len(result.buckets),
+        "buckets_left_as_they_were": len(result.left),  # no residual within the tolerance: untouched
         "notional_before": str(sum(t["notional_before"] for t in totals.values())),
         "notional_after": str(sum(t["notional_after"] for t in totals.values())),
         "seconds": round(seconds, 3),
