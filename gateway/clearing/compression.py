@@ -152,8 +152,10 @@ def check(request: CompressionRequest, named: Sequence[NamedSide], business_date
                 )
             )
             continue
-        for s in (side, other):
-            gone = None if s is None else _not_live(s, business_date)
+        # the member's own side must be live (the other member's may have ended in its own compression),
+        # and a counterparty's side named with consent too
+        for s in (mine,) if mine is side else (side, mine):
+            gone = _not_live(s, business_date)
             if gone is not None:
                 issues.append(Issue(ReasonCode.LIFE_TRADE_NOT_LIVE, path, gone))
                 break

@@ -153,6 +153,20 @@ async def test_the_member_is_told_with_valid_fpml_and_a_residual_compresses_agai
     assert set(live) == {again.ccp_trade_id, trades[2][0], trades[3][0]}
 
 
+async def test_after_a_compresses_b_compresses_its_own_sides_of_the_same_trades(
+    open_desk: OpenDesk, valuer: EngineValuer
+) -> None:
+    desk = await open_desk()
+    trades = await three_trades(desk)
+    await desk.svc.compress(ask(run="RUN-A"), valuer)
+    b_run = CompressionRequest("RUN-B", "BANKB", "HOUSE", "CCP")
+    result = await desk.svc.compress(b_run, valuer)
+    assert {s.ccp_trade_id for s in result.terminated} == {b for _, b in trades}
+    assert set(await desk.notionals("BANKB")) == {r.ccp_trade_id for r in result.created}
+    for r in result.created:  # B's residuals face the CCP on B's side
+        assert {p.party_id for p in r.trade.parties} == {LEI_B, "CCP"}
+
+
 async def test_a_trade_alone_in_its_bucket_is_left_untouched(
     open_desk: OpenDesk, valuer: EngineValuer
 ) -> None:
