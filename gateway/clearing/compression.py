@@ -160,8 +160,7 @@ def check(request: CompressionRequest, named: Sequence[NamedSide], business_date
                 issues.append(Issue(ReasonCode.LIFE_TRADE_NOT_LIVE, path, gone))
                 break
         else:
-            terms = position_terms(mine.trade, mine.party_id)
-            if terms.fixed_rate is None or terms.floating_index is None or len(mine.trade.streams) != 2:
+            if not compressible(mine):
                 issues.append(
                     Issue(
                         ReasonCode.COMP_NOT_COMPRESSIBLE,
@@ -193,6 +192,8 @@ def compress(
 ) -> CompressionResult:
     """The compression's terminated sides, residual trades and figures; GatewayError with every reason
     when a rule fails (nothing is to be written then)."""
+    if request.ccp_trade_ids is None:  # a run over the whole account takes the swaps it can compress
+        named = [n for n in named if compressible(n.side)]
     issues = check(request, named, business_date)
     if issues:
         raise GatewayError(issues)
@@ -290,6 +291,12 @@ def compress(
     return CompressionResult(
         request, business_date, tuple(terminated), tuple(created), tuple(figures), tuple(left)
     )
+
+
+def compressible(side: SideState) -> bool:
+    """A swap of a fixed leg against one floating index (what a residual can replicate)."""
+    terms = position_terms(side.trade, side.party_id)
+    return terms.fixed_rate is not None and terms.floating_index is not None and len(side.trade.streams) == 2
 
 
 def terminated_side(side: SideState) -> SideState:

@@ -196,6 +196,24 @@ def test_a_side_alone_in_its_bucket_stays_and_alone_everywhere_is_refused(valuer
     assert codes(exc) == {R.COMP_TOO_FEW_TRADES}
 
 
+def test_a_basis_swap_is_refused_when_named_and_passed_over_by_a_run_over_the_account(
+    valuer: EngineValuer,
+) -> None:
+    first, second = cleared(1), cleared(2, payer=LEI_B)
+    side, other = cleared(3)
+    floating = replace(
+        side.trade.streams[1], payer=side.trade.streams[0].receiver, receiver=side.trade.streams[0].payer
+    )
+    basis = replace(side, trade=replace(side.trade, streams=(floating, side.trade.streams[1])))
+    named = [own(first), own(second), NamedSide(basis, other)]
+    with pytest.raises(GatewayError) as exc:
+        run(named, valuer, ccp_trade_ids=tuple(n.side.ccp_trade_id for n in named))
+    assert codes(exc) == {R.COMP_NOT_COMPRESSIBLE}
+    result = run(named, valuer)
+    assert basis.ccp_trade_id not in {t.ccp_trade_id for t in result.terminated}
+    assert len(result.terminated) == 2
+
+
 def test_another_members_trade_is_refused(valuer: EngineValuer) -> None:
     b_and_c = tuple(replace(s, member_id="BANKC") if s.member_id == "BANKA" else s for s in cleared(3))
     with pytest.raises(GatewayError) as exc:
