@@ -10,7 +10,7 @@ import typer
 from gateway.cli.app import app
 from gateway.cli.audit import OperatorOption, audited
 from gateway.cli.cmd_admin import SettingsOption, emit
-from gateway.cli.kit import DEFAULT_DB, DbOption, JsonOption, MarketDataOption, pick
+from gateway.cli.kit import DEFAULT_DB, DbOption, JsonOption
 
 _COLUMNS = [
     "run_id",
@@ -27,6 +27,15 @@ _COLUMNS = [
 def compress(
     member: Annotated[str, typer.Option("--member", help="The member whose cleared trades are compressed.")],
     account: Annotated[str, typer.Option("--account", help="The member's account (e.g. HOUSE).")],
+    market_data: Annotated[
+        Path,
+        typer.Option(
+            "--market-data",
+            help="Market data directory the trades are valued on (market.toml, curves.csv, history.csv).",
+            exists=True,
+            file_okay=False,
+        ),
+    ],
     trades: Annotated[
         str | None, typer.Option("--trades", help="The member's CCP trade ids, comma separated.")
     ] = None,
@@ -48,7 +57,6 @@ def compress(
     ] = None,
     db: DbOption = DEFAULT_DB,
     settings: SettingsOption = None,
-    market_data: MarketDataOption = None,
     as_json: JsonOption = False,
     operator: OperatorOption = None,
 ) -> None:
@@ -59,7 +67,6 @@ def compress(
     if every == (trades is not None):
         raise typer.BadParameter("give either --trades or --all", param_hint="--trades")
     ids = None if trades is None else tuple(i.strip() for i in trades.split(",") if i.strip())
-    market_dir: Path = pick("--market-data", market_data, "--market", None, required=True)
 
     async def body() -> dict[str, Any]:
         from gateway.clearing.compression import EngineValuer
@@ -68,6 +75,8 @@ def compress(
         from gateway.cli.cmd_admin import open_db
         from gateway.clock import SystemClock
         from gateway.domain.compression import CompressionRequest
+        from gateway.domain.errors import GatewayError
+        from gateway.domain.reasons import ReasonCode
         from gateway.formats.compression_report import write_report
         from gateway.rules.settings import ClearingSettings
         from gateway.store.clearing_store import SqlClearingStore
@@ -76,10 +85,17 @@ def compress(
         clock = SystemClock()
         engine = await open_db(db)
         try:
-            checker = RiskCreditChecker.from_market_dir(market_dir)
-            service = ClearingService(
-                engine, checker, clock=clock, settings=rules, store=SqlClearingStore(engine)
-            )
+            store = SqlClearingStore(engine)
+            async with store.read() as uow:  # the member and its account first, before any market is read
+                known = await uow.accounts.member(member)
+            if known is None:
+                raise GatewayError.of(ReasonCode.REF_UNKNOWN_MEMBER, "--member", f"no member {member}")
+            if known.account(account) is None:
+                raise GatewayError.of(
+                    ReasonCode.REF_UNKNOWN_ACCOUNT, "--account", f"{member} has no account {account}"
+                )
+            checker = RiskCreditChecker.from_market_dir(market_data)
+            service = ClearingService(engine, checker, clock=clock, settings=rules, store=store)
             request = CompressionRequest(
                 run_id or f"CMP-{member}-{account}-{clock.now():%Y%m%dT%H%M%S}",
                 member,
