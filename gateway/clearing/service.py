@@ -26,7 +26,17 @@ from typing import TYPE_CHECKING, TypeVar
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gateway.clearing import clearing_pass, decide, eod, event_proposals, pretrade, receipt, trade_events
+from gateway.clearing import (
+    clearing_pass,
+    compression_run,
+    decide,
+    eod,
+    event_proposals,
+    pretrade,
+    receipt,
+    trade_events,
+)
+from gateway.clearing.compression import Valuer
 from gateway.clearing.credit import CreditChecker
 from gateway.clearing.eod import EodReport, EodTimer
 from gateway.clearing.margin_cycle import OvernightRates
@@ -48,6 +58,7 @@ from gateway.clearing.ports import (
 )
 from gateway.clearing.revaluation import RevaluationReport
 from gateway.clock import Clock, SystemClock
+from gateway.domain.compression import CompressionRequest, CompressionResult
 from gateway.domain.errors import InputRejected
 from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import Party, Trade
@@ -191,6 +202,12 @@ class ClearingService:
 
     async def answer_event(self, affirmation: Affirmation) -> StatusUpdate:
         return await event_proposals.answer(self, affirmation)
+
+    async def compress(
+        self, request: CompressionRequest, valuer: Valuer, *, dry_run: bool = False
+    ) -> CompressionResult:
+        """A compression of a member account's cleared trades, decided and stored in one transaction."""
+        return await compression_run.run_compression(self, request, valuer, dry_run=dry_run)
 
     async def credit_check(self, member: str, account: str, trade: Trade, order_id: str) -> CreditDecision:
         return await pretrade.credit_check(self, member, account, trade, order_id)

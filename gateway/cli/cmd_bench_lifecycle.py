@@ -23,11 +23,22 @@ def bench_lifecycle(
     concurrency: Annotated[
         int, typer.Option(min=1, help="Terminations in flight (the MQTT intake's window is 20).")
     ] = 20,
+    compression: Annotated[
+        int,
+        typer.Option(
+            "--compression",
+            min=0,
+            help="Then clear this many more swaps and compress Bank A's account (0: no).",
+        ),
+    ] = 0,
 ) -> None:
     """Clear --trades swaps, then terminate half of each through the port the MQTT intake uses; time each
-    until its Cleared status is in the outbox."""
+    until its Cleared status is in the outbox. With --compression N: time one compression run over N more
+    cleared swaps (its peak traced memory too)."""
     from gateway.cli.running import run
     from tools.bench.lifecycle import run_bench
 
-    result = run(lambda: run_bench(trades=trades, pg_admin_url=pg, concurrency=concurrency))
+    result = run(
+        lambda: run_bench(trades=trades, pg_admin_url=pg, concurrency=concurrency, compression=compression)
+    )
     typer.echo(json.dumps(result, indent=2, sort_keys=True))

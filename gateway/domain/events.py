@@ -30,6 +30,7 @@ class EventKind(StrEnum):
     INCREASE = "Increase"  # a larger notional on the same terms
     REFERENCE_UPDATE = "TradeReferenceUpdate"  # non-economic: a party's own trade id
     AMENDMENT = "Amendment"  # economic: the trade as amended replaces the cleared one
+    COMPRESSION = "Compression"  # terminated by a compression run (its risk carried by a residual trade)
 
 
 # In an amendment one member proposes over FIX, the party of the other member (whose side the proposer may

@@ -116,6 +116,13 @@ class ReasonCode(StrEnum):
     LIFE_ONE_SIDED = "LIFE_ONE_SIDED"  # the request does not name both members' parties of the trade
     LIFE_PRODUCT_CLASS_CHANGED = "LIFE_PRODUCT_CLASS_CHANGED"  # an amendment to another product class
     LIFE_MEMBERS_CHANGED = "LIFE_MEMBERS_CHANGED"  # an amendment moving a side to another member or account
+    # Compression of a member's cleared trades: each refusal names its rule
+    COMP_TOO_FEW_TRADES = "COMP_TOO_FEW_TRADES"  # fewer than two live sides to compress
+    COMP_NOT_MEMBERS_TRADE = "COMP_NOT_MEMBERS_TRADE"  # a named side is neither the member's nor faces it
+    COMP_MIXED_ACCOUNTS = "COMP_MIXED_ACCOUNTS"  # the member's named sides are in another account
+    COMP_CONSENT_MISSING = "COMP_CONSENT_MISSING"  # a counterparty's side named without its consent
+    COMP_NOT_COMPRESSIBLE = "COMP_NOT_COMPRESSIBLE"  # a side with no fixed leg against one floating index
+    COMP_RISK_OUTSIDE_TOLERANCE = "COMP_RISK_OUTSIDE_TOLERANCE"  # a bucket's PV01 or NPV would move too much
     # Reference data and collateral administration
     REF_INVALID_INPUT = "REF_INVALID_INPUT"
     REF_UNKNOWN_MEMBER = "REF_UNKNOWN_MEMBER"
@@ -388,6 +395,44 @@ REASONS: dict[ReasonCode, ReasonInfo] = {
         3,
         99,
         "an amendment keeps both members and their accounts",
+    ),
+    ReasonCode.COMP_TOO_FEW_TRADES: _R(
+        L.LIFECYCLE, "CompressionTooFewTrades", 99, 99, "a compression needs at least two live cleared trades"
+    ),
+    ReasonCode.COMP_NOT_MEMBERS_TRADE: _R(
+        L.LIFECYCLE,
+        "CompressionNotMembersTrade",
+        3,
+        99,
+        "a compression acts on the requesting member's own cleared trades",
+    ),
+    ReasonCode.COMP_MIXED_ACCOUNTS: _R(
+        L.LIFECYCLE,
+        "CompressionMixedAccounts",
+        99,
+        99,
+        "the trades of one compression are all in the same account of the member",
+    ),
+    ReasonCode.COMP_CONSENT_MISSING: _R(
+        L.LIFECYCLE,
+        "CompressionConsentMissing",
+        3,
+        99,
+        "a counterparty's side changes only with that counterparty's consent",
+    ),
+    ReasonCode.COMP_NOT_COMPRESSIBLE: _R(
+        L.LIFECYCLE,
+        "CompressionNotCompressible",
+        2,
+        99,
+        "only fixed against floating swaps are compressed",
+    ),
+    ReasonCode.COMP_RISK_OUTSIDE_TOLERANCE: _R(
+        L.LIFECYCLE,
+        "CompressionRiskOutsideTolerance",
+        99,
+        99,
+        "the residual trades would move a bucket's PV01 or NPV beyond the configured tolerance",
     ),
     ReasonCode.REF_INVALID_INPUT: _R(
         L.REFDATA, "InvalidReferenceData", 99, 99, "reference data input is invalid"

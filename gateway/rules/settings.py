@@ -96,6 +96,31 @@ class PackageSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class CompressionSettings:
+    """How a compression groups a member's trades and how far the residuals may move its risk."""
+
+    # Maturity buckets: a trade's years to maturity on the business date, cut at these edges (ascending).
+    maturity_edges_years: tuple[Decimal, ...] = (Decimal(1), Decimal(2), Decimal(5), Decimal(10), Decimal(30))
+    # Per bucket: the residual's PV01 (value of 1bp) may differ from the bucket's by at most this much, in
+    # the bucket's currency, or this fraction of the bucket's PV01, whichever is larger; a bucket whose PV01
+    # is within it is flat (no residual).
+    pv01_tolerance: Decimal = Decimal(25)
+    pv01_tolerance_fraction: Decimal = Decimal("0.001")
+    # Per bucket: the residual's NPV may differ from the bucket's by at most this much (bucket currency).
+    npv_tolerance: Decimal = Decimal(5_000)
+    # Where the compression reports (CSV and PDF) are written.
+    report_dir: str = "var/compression"
+
+    def __post_init__(self) -> None:
+        edges = self.maturity_edges_years
+        if not edges or any(e <= 0 for e in edges) or list(edges) != sorted(set(edges)):
+            raise _bad("compression.maturity_edges_years", "expected ascending positive years, at least one")
+        for name in ("pv01_tolerance", "pv01_tolerance_fraction", "npv_tolerance"):
+            if getattr(self, name) < 0:
+                raise _bad(f"compression.{name}", "must not be negative")
+
+
+@dataclass(frozen=True, slots=True)
 class BlockThresholds:
     """Block trade thresholds per currency and product class (``ProductClass`` values): a venue's sub-block
     trade skips the credit check only below its threshold; a currency or product class without one never
@@ -152,6 +177,7 @@ class ClearingSettings:
     block_thresholds: BlockThresholds = field(default_factory=BlockThresholds)
     collateral: EligibleCollateral = field(default_factory=EligibleCollateral)
     packages: PackageSettings = field(default_factory=PackageSettings)
+    compression: CompressionSettings = field(default_factory=CompressionSettings)
 
     @classmethod
     def from_toml(cls, text: str, where: str = "settings") -> ClearingSettings:
@@ -167,6 +193,7 @@ class ClearingSettings:
             "block_thresholds",
             "collateral",
             "packages",
+            "compression",
         }
         if unknown:
             raise _bad(where, f"unknown sections: {', '.join(sorted(unknown))}")
@@ -198,6 +225,19 @@ class ClearingSettings:
             block_thresholds=_thresholds(data),
             collateral=EligibleCollateral.from_table(data.get("collateral", {})),
             packages=PackageSettings(**_section(data, "packages", {"complete_within_s": int})),
+            compression=CompressionSettings(
+                **_section(
+                    data,
+                    "compression",
+                    {
+                        "maturity_edges_years": lambda v: tuple(Decimal(str(x)) for x in v),
+                        "pv01_tolerance": lambda v: Decimal(str(v)),
+                        "pv01_tolerance_fraction": lambda v: Decimal(str(v)),
+                        "npv_tolerance": lambda v: Decimal(str(v)),
+                        "report_dir": str,
+                    },
+                )
+            ),
         )
 
     @classmethod

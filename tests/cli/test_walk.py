@@ -30,6 +30,7 @@ OUTPUTS = {
     ("clearing-recon run", "--out"),
     ("clearing-recon breaks", "--out"),
     ("clearing-recon sample-book", "--out"),
+    ("clearing-gateway compress", "--report-dir"),
 }
 # Input paths a command checks itself, answering per file (normalise: one answer per document).
 CHECKED_BY_COMMAND = {
@@ -49,6 +50,7 @@ EXTRA: dict[str, list[str]] = {
     "clearing-gateway collateral lodge": ["--cash", "1"],
     "clearing-gateway collateral withdraw": ["--cash", "1"],
     "clearing-gateway trade show": ["S0000000001"],
+    "clearing-gateway compress": ["--all"],
 }
 MEMBER_EXEMPT = {
     "clearing-gateway participant add",  # it creates the member

@@ -450,6 +450,45 @@ async def test_novated_trades_make_positions_and_the_cleared_status_carries_the_
     assert [(i, p, t) for i, p, t in in_a] == [("CCP-X-1", LEI_A, rows[0].trade)]
 
 
+async def test_a_compression_residual_is_one_side_cleared_in_its_own_submission(store: ClearingStore) -> None:
+    """What a compression writes of a residual: a submission of the CCP's run with one member (A) and one
+    cleared side (A-CCP), stored CLEARED with its statuses owed to nobody; it makes A's one position."""
+    residual = novate(aud_irs("R1"), Party("CCP"), ("CCP-R-1", "CCP-R-2"))[0]
+    news = NewSubmission(
+        Submission(Channel.CLI, "CCP", "RUN-1/CCP-R-1", AT, residual), "BANKA", None, TODAY, AT
+    )
+    row = await one(store, news)
+    terms = position_terms(residual, LEI_A)
+    side = ClearedRow(
+        "CCP-R-1", "BANKA", "HOUSE", LEI_A, residual, residual.identifiers.uti, residual.product.value,
+        terms.currency, terms.notional, terms.direction, terms.fixed_rate, terms.floating_index,
+        terms.index_tenor, terms.spread, terms.effective_date, terms.maturity_date,
+    )  # fmt: skip
+    async with store.begin() as uow:
+        await uow.submissions.set_stage(row.id, Stage.CLEARED, AT, business_date=TODAY)
+        await uow.cleared.insert([(row.id, side)], {row.id: TODAY}, AT)
+        await uow.statuses.received([(row, AT, ())])
+        cleared = await uow.submissions.get(row.id)
+        assert cleared is not None
+        await uow.statuses.record(cleared, S.CLEARED, AT, (), business_date=TODAY)
+    async with store.read() as uow:
+        got = await uow.submissions.get(row.id)
+        sides = await uow.cleared.sides(row.id)
+        history = await uow.statuses.history(row.id)
+        positions = await uow.cleared.positions(None, None, TODAY)
+        assert await uow.statuses.pending(DeliveryChannel.MQTT, 10) == []
+        assert await uow.cleared.submission_of("CCP-R-1") == row.id
+    assert got is not None
+    assert (got.stage, got.member_a, got.member_b, got.members) == (Stage.CLEARED, "BANKA", None, ("BANKA",))
+    assert [(s.ccp_trade_id, s.member_id, s.status) for s in sides] == [
+        ("CCP-R-1", "BANKA", PositionStatus.CLEARED)
+    ]
+    assert [u.status for u in history] == [S.RECEIVED, S.CLEARED]
+    assert [(p.trade_id, p.member, p.notional) for p in positions] == [
+        ("CCP-R-1", "BANKA", Decimal(10_000_000))
+    ]
+
+
 async def test_revalued_and_matured_trades(store: ClearingStore) -> None:
     row = await one(store, new(aud_irs("T1", years=1)))
     rows = cleared_rows(row.trade, "CCP-Y")

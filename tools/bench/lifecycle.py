@@ -9,6 +9,12 @@ own trade id) is handed to ``EventPort.submit_event``, the port the MQTT intake 
 termination's latency is from the call to its return, and the run's time is from the first call to the
 last return. The outbox is read afterwards: every termination must have its Cleared status owed to the
 source there.
+
+With ``compression`` trades (``--compression N``): N more swaps between Bank A and Bank B are cleared (not
+timed), then one compression run takes every live side of Bank A's account holding them
+(``ClearingService.compress``, the CCP's run of ``clearing-gateway compress --all``): the time of the whole
+unit of work (read, value, decide, write) and its peak of traced memory (tracemalloc, started just before
+the run), with the run's own figures (sides terminated, residuals created, notional before and after).
 """
 
 from __future__ import annotations
@@ -17,16 +23,19 @@ import asyncio
 import os
 import tempfile
 import time
+import tracemalloc
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from gateway.clearing.compression import EngineValuer
 from gateway.clearing.ports import EventRequest, Submission
 from gateway.clearing.risk_checker import RiskCreditChecker
 from gateway.clearing.service import ClearingService
 from gateway.domain.clearing import Channel, DeliveryChannel, RecipientRole
+from gateway.domain.compression import CompressionRequest
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.events import EventKind, EventTerms, Money, NotionalChange, TradeRef
 from gateway.domain.trade import Trade
@@ -117,8 +126,53 @@ async def _terminate(
     return time.perf_counter() - t0, latencies, final
 
 
+async def _compress(
+    service: ClearingService,
+    checker: RiskCreditChecker,
+    source: str,
+    clock: ShiftedClock,
+    business_date: date,
+    n: int,
+    seed: int,
+) -> dict[str, Any]:
+    """Clear ``n`` more trades, then compress every live side of Bank A's account holding them (timed)."""
+    book = ab_trades(business_date, n, seed=seed + 1, prefix=f"{source}C")
+    cleared = await _clear(service, book, source, clock)
+    mine = {t.identifiers.source_trade_id for t in book}
+    positions = await service.positions("BANKA", None, business_date)
+    accounts = [p.account for p in positions if p.uti and any(p.uti.endswith(m) for m in mine)]
+    account = max(set(accounts), key=accounts.count) if accounts else "HOUSE"
+    request = CompressionRequest(f"BENCH-{source}", "BANKA", account, "CCP")
+    valuer = EngineValuer(checker.engine)
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    result = await service.compress(request, valuer)
+    seconds = time.perf_counter() - t0
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    totals = result.totals()
+    return {
+        "trades_cleared": cleared,
+        "account": f"BANKA/{account}",
+        "sides_terminated": len(result.terminated),
+        "residuals_created": len(result.created),
+        "buckets": len(result.buckets),
+        "buckets_left_as_they_were": len(result.left),  # no residual within the tolerance: untouched
+        "notional_before": str(sum(t["notional_before"] for t in totals.values())),
+        "notional_after": str(sum(t["notional_after"] for t in totals.values())),
+        "seconds": round(seconds, 3),
+        "sides_per_s": round(len(result.terminated) / max(seconds, 1e-9), 1),
+        "peak_traced_mib": round(peak / 2**20, 1),
+    }
+
+
 async def run_bench(
-    *, trades: int = 1000, pg_admin_url: str | None = None, concurrency: int = CONCURRENCY, seed: int = 1
+    *,
+    trades: int = 1000,
+    pg_admin_url: str | None = None,
+    concurrency: int = CONCURRENCY,
+    seed: int = 1,
+    compression: int = 0,
 ) -> dict[str, Any]:
     """Clear ``trades`` trades, then terminate half of each; the figures as a JSON-ready dict."""
     from gateway.blas import limit_blas_threads
@@ -137,12 +191,8 @@ async def run_bench(
             await onboard(store_url, clock, RICH_MEMBERS, sources=(source,))
             engine = await open_store(store_url)
             try:
-                service = ClearingService(
-                    engine,
-                    RiskCreditChecker.from_market_dir(market),
-                    clock=clock,
-                    store=SqlClearingStore(engine),
-                )
+                checker = RiskCreditChecker.from_market_dir(market)
+                service = ClearingService(engine, checker, clock=clock, store=SqlClearingStore(engine))
                 book = ab_trades(business_date, trades, seed=seed, prefix=source)
                 t0 = time.perf_counter()
                 cleared = await _clear(service, book, source, clock)
@@ -160,6 +210,11 @@ async def run_bench(
                 ]
                 seconds, latencies, final = await _terminate(service, requests, concurrency)
                 owed = await _owed_to_source(service, source)
+                compressed = None
+                if compression:
+                    compressed = await _compress(
+                        service, checker, source, clock, business_date, compression, seed
+                    )
             finally:
                 await engine.dispose()
     asked = {r.message_id for r in requests}
@@ -190,4 +245,5 @@ async def run_bench(
                 k: lat[k] for k in ("p50_ms", "p90_ms", "p99_ms", "max_ms", "mean_ms") if k in lat
             },
         },
+        "compression": compressed,
     }

@@ -59,6 +59,7 @@ def render(console: Console, r: DemoReport) -> None:
     _outcomes(console, r)
     _reasons(console, r.results)
     _events(console, r.events)
+    _compression(console, r)
     _statuses(console, r)
     _members(console, r)
     latency = r.latency_percentiles()
@@ -128,6 +129,52 @@ def _events(console: Console, events: tuple[EventResult, ...]) -> None:
     console.print(
         f"Notional before -> after each event. {ok} of {len(events)} events ended as intended.",
         highlight=False,
+    )
+
+
+def _compression(console: Console, r: DemoReport) -> None:
+    """The CCP's compression run: per risk bucket, notional and PV01 before and after; the report's files."""
+    c = r.compression
+    if c is None:
+        return
+    if c.result is None:
+        said = "nothing to compress" if c.intended else "refused"
+        style = "" if c.intended else "yellow"
+        console.print(
+            f"Compression of {c.member}/{c.account}: {said} ({', '.join(c.codes)})",
+            style=style,
+            highlight=False,
+        )
+        return
+    table = Table(
+        title=f"Compression of {c.member}/{c.account}",
+        box=box.SIMPLE_HEAD,
+        padding=(0, 1),
+        pad_edge=False,
+        expand=True,
+    )
+    table.add_column("risk bucket", ratio=2)
+    table.add_column("trades", no_wrap=True)
+    table.add_column("notional AUD m", no_wrap=True)
+    table.add_column("PV01 before, after", ratio=1)
+    table.add_column("NPV before, after", ratio=1)
+    for b in c.result.buckets:
+        table.add_row(
+            b.bucket.label,
+            f"{b.trades_before} -> {b.trades_after}",
+            f"{b.notional_before / 1_000_000:,.0f} -> {b.notional_after / 1_000_000:,.1f}",
+            f"{_money(b.pv01_before)}, {_money(b.pv01_after)}",
+            f"{_money(b.npv_before)}, {_money(b.npv_after)}",
+        )
+    console.print(table)
+    before, after = c.notional
+    console.print(
+        f"{len(c.result.terminated)} trades terminated, {len(c.result.created)} created; notional AUD "
+        f"{before / 1_000_000:,.1f}m -> {after / 1_000_000:,.1f}m, PV01 and NPV kept per bucket. "
+        f"Report: {c.report_csv}, {c.report_pdf}",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
     )
 
 

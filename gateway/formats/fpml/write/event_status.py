@@ -105,11 +105,13 @@ def _named(
     """The ids the recipient knows the trade by: a member its own side's CCP trade id; the source its own
     trade id and version, then both CCP trade ids."""
     sides = zip(note.cleared, note.ccp_trade_ids, strict=True)
-    if member_party is not None:
+    if member_party is not None:  # (a compression's residual names its one side twice: once here)
         return tuple(
-            NamedTradeId(ccp_party_id, ccp_id, CCP_TRADE_ID_SCHEME)
-            for trade, ccp_id in sides
-            if member_party in (p.party_id for p in trade.parties)
+            dict.fromkeys(
+                NamedTradeId(ccp_party_id, ccp_id, CCP_TRADE_ID_SCHEME)
+                for trade, ccp_id in sides
+                if member_party in (p.party_id for p in trade.parties)
+            )
         )
     ids = update.trade.identifiers
     own = NamedTradeId(update.source, ids.source_trade_id, schemes.SOURCE_TRADE_ID, ids.source_version)

@@ -1,0 +1,265 @@
+"""A compression run in one unit of work: read the member's sides, decide (``compression``), write.
+
+``run_compression`` finds the sides the request names (or every live side of the account), locks them
+with their submissions, decides the compression, and writes in the same transaction: the terminated
+sides (TERMINATED, notional zero), a ``trade_events`` row of kind COMPRESSION per terminated trade with
+its statuses (Received, then Cleared) in the trade's history owed to the member(s) whose side ended,
+each residual as a submission of the CCP's run (stage CLEARED, its Received and Cleared statuses) with
+its one cleared side on a new CCP trade id, and each touched account's P&L vector and margin (the
+terminated sides taken out, the residuals added). A refused compression writes nothing; a dry run
+decides and writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from gateway.clearing import amendment
+from gateway.clearing.compression import NamedSide, Valuer, compress, residual_id, terminated_side
+from gateway.clearing.credit import BatchPricing
+from gateway.clearing.decide import NO_RISK
+from gateway.clearing.novation import cleared_row
+from gateway.clearing.ports import UnitOfWork
+from gateway.domain.clearing import Channel, DeliveryChannel, EventRequest, RecipientRole, Submission
+from gateway.domain.compression import CompressionRequest, CompressionResult
+from gateway.domain.enums import ClearingStatusCode
+from gateway.domain.errors import GatewayError, Issue
+from gateway.domain.events import (
+    EventEffect,
+    EventKind,
+    EventOutcome,
+    EventTerms,
+    Money,
+    NotionalChange,
+    SideState,
+    TradeRef,
+)
+from gateway.domain.reasons import ReasonCode
+from gateway.domain.trade import Trade
+from gateway.domain.workflow import NewSubmission, Recipient, Stage
+from gateway.refdata.figures import RiskRow
+
+if TYPE_CHECKING:
+    from gateway.clearing.context import ClearingContext
+
+
+async def run_compression(
+    svc: ClearingContext, request: CompressionRequest, valuer: Valuer, *, dry_run: bool = False
+) -> CompressionResult:
+    """Decide the compression and (unless ``dry_run``) store it; GatewayError with every reason when refused."""
+    now = svc.clock.now()
+    business_date = svc.hours.business_date(now)
+    policy = svc.policy()
+    prefix = policy.settings.ccp.trade_id_prefix
+    async with svc.writing() as uow:
+        named = await _named(uow, request, business_date)
+        result = compress(
+            request,
+            [n for n, _ in named],
+            business_date=business_date,
+            settings=svc.settings.compression,
+            valuer=valuer,
+            ccp_party_id=policy.ccp.party_id,
+            new_id=lambda n: residual_id(prefix, business_date, request.run_id, n),
+        )
+        if dry_run:
+            return result
+        ended = {s.ccp_trade_id for s in result.terminated}
+        sides = {n.side.ccp_trade_id: n.side for n, _ in named} | {
+            n.other.ccp_trade_id: n.other for n, _ in named if n.other is not None
+        }
+        gone = [sides[i] for i in sorted(ended)]
+        await _risk(svc, uow, gone, result, policy.ccp.party_id, business_date, now)
+        await uow.cleared.update_sides([terminated_side(s) for s in gone])
+        seen: set[int] = set()
+        for item, sub_id in named:
+            if sub_id in seen:
+                continue
+            seen.add(sub_id)
+            if item.side.ccp_trade_id not in ended and (
+                item.other is None or item.other.ccp_trade_id not in ended
+            ):
+                continue  # alone in its bucket (or left by a run over the account): untouched
+            other = item.other or item.side  # a residual's event names its one side twice
+            pair = (item.side, other) if item.side.ccp_trade_id <= other.ccp_trade_id else (other, item.side)
+            await _event(uow, request, sub_id, pair, ended, business_date, now)
+        await _residuals(uow, request, result, business_date, now)
+    return result
+
+
+async def _named(
+    uow: UnitOfWork, request: CompressionRequest, business_date: date
+) -> list[tuple[NamedSide, int]]:
+    """Each side the request names with the other side of its trade and its submission, locked."""
+    ids = request.ccp_trade_ids
+    if ids is None:
+        ids = tuple(
+            i
+            for i, _, _ in await uow.cleared.in_account(request.member_id, request.account_id, business_date)
+        )
+    out: list[tuple[NamedSide, int]] = []
+    issues: list[Issue] = []
+    for n, ccp_trade_id in enumerate(dict.fromkeys(ids)):
+        row_id = await uow.cleared.submission_of(ccp_trade_id)
+        sides = [] if row_id is None else await uow.cleared.sides(row_id, lock=True)
+        pair = amendment.pair_named(sides, TradeRef(ccp_trade_id=ccp_trade_id))
+        if row_id is not None and pair is None and [s.ccp_trade_id for s in sides] == [ccp_trade_id]:
+            out.append((NamedSide(sides[0], None), row_id))  # a residual: the member's side alone
+            continue
+        if row_id is None or pair is None:
+            issues.append(
+                Issue(
+                    ReasonCode.LIFE_TRADE_UNKNOWN,
+                    f"trades[{n}]",
+                    f"no cleared trade is CCP trade {ccp_trade_id}",
+                )
+            )
+            continue
+        side, other = pair if pair[0].ccp_trade_id == ccp_trade_id else (pair[1], pair[0])
+        out.append((NamedSide(side, other), row_id))
+    if issues:
+        raise GatewayError(issues)
+    return out
+
+
+async def _event(
+    uow: UnitOfWork,
+    request: CompressionRequest,
+    sub_id: int,
+    pair: tuple[SideState, SideState],
+    ended: set[str],
+    business_date: date,
+    now: datetime,
+) -> None:
+    """The trade's COMPRESSION event with its statuses, owed to each member whose side it ended."""
+    sub = await uow.submissions.get(sub_id, lock=True)
+    assert sub is not None
+    mine = [s for s in pair if s.ccp_trade_id in ended]
+    first = mine[0]
+    currency = first.trade.currency
+    terms = EventTerms(
+        kind=EventKind.COMPRESSION,
+        trade=TradeRef(ccp_trade_id=first.ccp_trade_id),
+        parties=tuple(s.party_id for s in mine),
+        agreement_date=business_date,
+        effective_date=business_date,
+        notional=NotionalChange(Money(first.notional, currency), Money(Decimal(0), currency)),
+        event_id=request.run_id,
+    )
+    event = EventRequest(
+        Channel.CLI, request.requested_by, f"{request.run_id}/{first.ccp_trade_id}", now, terms
+    )
+    effect = EventEffect(first.notional, Decimal(0), currency)
+    stored = await uow.events.insert(
+        event,
+        sub.id,
+        EventOutcome.CONFIRMED,
+        (pair[0].ccp_trade_id, pair[1].ccp_trade_id),
+        (pair[0].trade, pair[1].trade),
+        effect,
+        now,
+    )
+    recipients = tuple(Recipient(DeliveryChannel.MQTT, RecipientRole.MEMBER, s.member_id) for s in mine)
+    await uow.statuses.record_event(
+        sub, stored, [(ClearingStatusCode.RECEIVED, ()), (ClearingStatusCode.CLEARED, ())], now, recipients
+    )
+
+
+async def _residuals(
+    uow: UnitOfWork,
+    request: CompressionRequest,
+    result: CompressionResult,
+    business_date: date,
+    now: datetime,
+) -> None:
+    """Each residual as a submission of the CCP's run, CLEARED, with its one cleared side."""
+    if not result.created:
+        return
+    new = [
+        NewSubmission(
+            Submission(Channel.CLI, request.requested_by, f"{request.run_id}/{r.ccp_trade_id}", now, r.trade),
+            member_a=request.member_id,
+            member_b=None,
+            business_date=business_date,
+            at=now,
+        )
+        for r in result.created
+    ]
+    rows = await uow.submissions.insert(new)
+    stored = []
+    for residual, row in zip(result.created, rows, strict=True):
+        if row is None:  # its message id (run id / residual id) is known: the run id was used before
+            raise GatewayError.of(
+                ReasonCode.REF_ALREADY_EXISTS, "run_id", f"compression run {request.run_id} is already stored"
+            )
+        await uow.submissions.set_stage(row.id, Stage.CLEARED, now, business_date=business_date)
+        stored.append(
+            (
+                row,
+                cleared_row(
+                    residual.trade,
+                    residual.ccp_trade_id,
+                    request.member_id,
+                    request.account_id,
+                    residual.party_id,
+                ),
+            )
+        )
+    await uow.cleared.insert(
+        [(row.id, side) for row, side in stored], {row.id: business_date for row, _ in stored}, now
+    )
+    await uow.statuses.received([(row, now, ()) for row, _ in stored])
+    for row, _ in stored:
+        cleared = await uow.submissions.get(row.id)  # as the stage change left it
+        assert cleared is not None
+        await uow.statuses.record(cleared, ClearingStatusCode.CLEARED, now, (), business_date=business_date)
+
+
+async def _risk(
+    svc: ClearingContext,
+    uow: UnitOfWork,
+    gone: Sequence[SideState],
+    result: CompressionResult,
+    ccp_party_id: str,
+    business_date: date,
+    now: datetime,
+) -> None:
+    """Each touched account's P&L vector and margin: its terminated sides taken out (added as the CCP held
+    them), the residuals added as the member holds them."""
+    parts: dict[tuple[str, str], list[tuple[Trade, str]]] = {}
+    counts: dict[tuple[str, str], int] = {}
+    for side in gone:
+        key = (side.member_id, side.account_id)
+        parts.setdefault(key, []).append((side.trade, ccp_party_id))
+        counts[key] = counts.get(key, 0) - 1
+    key = (result.request.member_id, result.request.account_id)
+    for residual in result.created:
+        parts.setdefault(key, []).append((residual.trade, residual.party_id))
+        counts[key] = counts.get(key, 0) + 1
+    checker = svc.checker()
+    stored = await uow.accounts.risk_many(sorted(parts), lock=True)
+    states: dict[tuple[str, str], RiskRow] = {}
+    for (member_id, account_id), items in sorted(parts.items()):
+        member = await uow.accounts.member(member_id)
+        account = None if member is None else member.account(account_id)
+        if member is None or account is None:
+            raise GatewayError.of(
+                ReasonCode.ELIG_UNKNOWN_ACCOUNT,
+                f"member[{member_id}].account[{account_id}]",
+                "the account of a compressed trade is no longer known",
+            )
+        if isinstance(checker, BatchPricing):
+            checker.prepare([(t, account.account_type) for t, _ in items])
+        before = stored.get((member_id, account_id)) or NO_RISK
+        pnl, margin = before.pnl_vector, before.margin
+        for trade, viewer in items:
+            impact = checker.margin_impact(
+                trade, viewer, account.base_currency, pnl, business_date, account.account_type
+            )
+            pnl, margin = impact.pnl_after, impact.margin_after
+        count = max(before.trade_count + counts[(member_id, account_id)], 0)
+        states[(member_id, account_id)] = RiskRow(margin, pnl, count)
+    await uow.accounts.put_risk_many(states, stored.keys(), now)
