@@ -6,7 +6,13 @@ from dataclasses import fields
 from datetime import date
 from decimal import Decimal
 
-from gateway.domain.clearing import POSITION_COLUMNS, SIDE_ATTRIBUTES, Position
+from gateway.domain.clearing import (
+    LIFECYCLE_COLUMNS,
+    MEMBER_POSITION_COLUMNS,
+    POSITION_COLUMNS,
+    SIDE_ATTRIBUTES,
+    Position,
+)
 from gateway.domain.enums import PositionStatus
 from gateway.domain.workflow import ClearedRow
 from tests.strategies import LEI_A, vanilla_irs
@@ -32,7 +38,9 @@ ROW = ClearedRow(
 
 
 def test_the_position_columns_are_the_position_fields_in_order() -> None:
-    assert [f.name for f in fields(Position)] == list(POSITION_COLUMNS)
+    # the position file's columns, then the side's lifecycle (the member_positions view has both)
+    assert [f.name for f in fields(Position)] == list(MEMBER_POSITION_COLUMNS)
+    assert MEMBER_POSITION_COLUMNS == POSITION_COLUMNS + LIFECYCLE_COLUMNS
     assert POSITION_COLUMNS[0] == "trade_id"
     assert POSITION_COLUMNS[-2:] == ("status", "npv")
     # every other column comes from an attribute a stored member side has
