@@ -270,6 +270,13 @@ def overnight_rates(config: GatewayConfig, engine: AsyncEngine) -> CsvOvernightR
         ) from None
 
 
+def flags_detail(overdue: dict[str, int]) -> str:
+    """``/healthz``'s detail of the margin calls: the members flagged by calls overdue."""
+    if not overdue:
+        return "no margin call overdue"
+    return "overdue: " + ", ".join(f"{m} ({n})" for m, n in sorted(overdue.items()))
+
+
 def call_settings(config: GatewayConfig) -> CallSettings:
     """``[calls]`` as the clearing core reads it."""
     c = config.calls
@@ -453,6 +460,7 @@ async def open_gateway(
             overnight_rates=overnight,
             calls=SqlCalls(engine),
             call_settings=call_settings(config),
+            on_flags=lambda overdue: health.up("margin_calls", flags_detail(overdue)),
         )
         drop_watch = market_watch(config, clearing, health, engine)
         if drop_watch is not None:  # the days dropped while the service was down, before the first pass

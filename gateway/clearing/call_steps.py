@@ -8,7 +8,7 @@ already stored is not issued again, so two processes ticking together, or a reru
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 import structlog
@@ -16,6 +16,7 @@ import structlog
 from gateway.clearing.call_ports import AccountBook
 from gateway.clearing.calls import (
     AccountFigures,
+    CallState,
     MarginCall,
     due_at,
     eod_calls,
@@ -67,21 +68,26 @@ async def eod_step(svc: ClearingContext, business_date: date) -> tuple[StepState
 class CallsTimer:
     """At each tick: calls past their due time become OVERDUE (each logged once with MARGIN_CALL_OVERDUE,
     the member flagged by it); on a business day, each configured intraday time once its moment has come.
+    The members with calls overdue (and how many) go to ``on_flags`` (``/healthz`` under ``serve``) when a
+    call falls overdue and at least every ``refresh``.
 
     After a restart, only the latest intraday time already passed is run (the earlier ones of the day are
     taken as run): a call is never issued for a time long gone.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, refresh: timedelta = timedelta(minutes=1)) -> None:
         self.done: set[tuple[date, time]] = set()
         self.flagged: list[MarginCall] = []
+        self.refresh = refresh  # how often the members flagged are read again for ``on_flags``
+        self._flags_read: datetime | None = None
 
     async def tick(self, svc: ClearingContext) -> list[MarginCall]:
         """The intraday calls newly issued at this tick."""
         if svc.calls is None:
             return []
         now = svc.clock.now()
-        for call in await svc.calls.mark_overdue(now):
+        late = await svc.calls.mark_overdue(now)
+        for call in late:
             err = overdue_error(call)
             log.warning(
                 "clearing.margin_call_overdue",
@@ -93,6 +99,14 @@ class CallsTimer:
                 detail=str(err),
             )
             self.flagged.append(call)
+        if svc.on_flags is not None and (
+            late or self._flags_read is None or now - self._flags_read >= self.refresh
+        ):
+            overdue: dict[str, int] = {}
+            for call in await svc.calls.calls(state=CallState.OVERDUE):
+                overdue[call.member_id] = overdue.get(call.member_id, 0) + 1
+            svc.on_flags(overdue)
+            self._flags_read = now
         return await self._intraday(svc, now)
 
     async def _intraday(self, svc: ClearingContext, now: datetime) -> list[MarginCall]:

@@ -48,6 +48,7 @@ class ClearingContext(Protocol):
     overnight_rates: OvernightRates | OvernightRatesSource | None  # PAI's rates; None: no PAI
     calls: CallStore | None  # margin calls; None: none issued
     call_settings: CallSettings
+    on_flags: Callable[[dict[str, int]], None] | None  # members with calls overdue, and how many
 
     def writing(self, *, outbox: bool = True) -> AbstractAsyncContextManager[UnitOfWork]: ...
 

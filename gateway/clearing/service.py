@@ -95,6 +95,7 @@ class ClearingService:
         eod_owner: str | None = None,
         calls: CallStore | None = None,
         call_settings: CallSettings | None = None,
+        on_flags: Callable[[dict[str, int]], None] | None = None,
     ) -> None:
         self._engine = engine
         self.store: ClearingStore = store
@@ -128,6 +129,7 @@ class ClearingService:
         # margin calls: where they are kept (None: none issued), when they fall due, the intraday times
         self.calls = calls
         self.call_settings = call_settings or CallSettings()
+        self.on_flags = on_flags  # told the members flagged by overdue calls (serve: /healthz)
 
     @property
     def engine(self) -> AsyncEngine:

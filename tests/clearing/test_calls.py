@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
+from structlog.testing import capture_logs
 from typer.testing import CliRunner
 
 from gateway.admin.calls import CallDesk
@@ -163,20 +164,30 @@ async def test_a_call_is_settled_in_part_then_in_full_through_the_holdings(
 
 
 async def test_an_unsettled_call_past_its_due_time_becomes_overdue_and_flags_the_member(
-    engine: AsyncEngine, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    engine: AsyncEngine, tmp_path: Path
 ) -> None:
     desk = Desk(engine, tmp_path)
     await desk.trade_day()
     await desk.end_of_day()
     await CallDesk(desk.refdata).settle(CALL_ID, D("1000.00"), "ops")  # partly paid: the rest is late
+    flags: list[dict[str, int]] = []
+    desk.service.on_flags = flags.append  # serve: the /healthz detail of the margin calls
     desk.clock.current = DUE - timedelta(minutes=1)
     await run_service(desk)
     assert [c.state for c in await desk.calls.calls()] == [CallState.ISSUED]  # not yet due
 
     desk.clock.current = DUE + timedelta(minutes=1)
-    await run_service(desk)
+    with capture_logs() as logged:
+        await run_service(desk)
     [late] = await desk.calls.calls(state=CallState.OVERDUE)
     assert (late.call_id, late.outstanding) == (CALL_ID, EXPECTED_CALL - D("1000.00"))
+    assert flags[0] == {}
+    assert flags[-1] == {"BANKA": 1}
+    [line] = [e for e in logged if e["event"] == "clearing.margin_call_overdue"]  # logged once
+    assert (line["log_level"], line["reason"], line["member"]) == ("warning", "MARGIN_CALL_OVERDUE", "BANKA")
+    from gateway.app import flags_detail
+
+    assert flags_detail(flags[-1]) == "overdue: BANKA (1)"
 
     import gateway.cli.cmd_admin
     import gateway.cli.cmd_calls  # noqa: F401  (registers the commands)
