@@ -119,9 +119,9 @@ class CallsTimer:
         if not passed:
             return []
         slot = passed[-1]
-        self.done.update((today, s) for s in passed)
         books = await svc.calls.books(None) if svc.calls is not None else []
         calls = intraday_calls(figures_of(books, svc.fx), today, slot, now, svc.call_settings)
         issued = await svc.calls.issue(calls, now) if svc.calls is not None else 0
+        self.done.update((today, s) for s in passed)  # after the calls are stored: an outage retries
         log.info("clearing.calls_issued", business_date=str(today), kind="INTRADAY", at=str(slot), new=issued)
         return calls if issued else []

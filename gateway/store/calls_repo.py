@@ -9,6 +9,8 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gateway.clearing.call_ports import AccountBook
@@ -133,8 +135,10 @@ class SqlCalls:
             )
             new = [x for x in calls if x.call_id not in known]
             if new:
+                # another process issuing the same call at the same moment: its row stands, not an error
+                insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
                 await conn.execute(
-                    t.margin_calls.insert(),
+                    insert(t.margin_calls).on_conflict_do_nothing(index_elements=["call_id"]),
                     [
                         {
                             "call_id": x.call_id,
