@@ -76,6 +76,8 @@ async def _day_at_close(tmp_path: Path, eod_section: str) -> list[tuple[str, str
                 pai = list(await conn.execute(select(t.price_alignment_interest)))
             if found:
                 assert len(pai) == 2  # both members, AUD, at AONIA
+                # the service's calls timer reports the members flagged by overdue calls: none
+                assert gw.health.components["margin_calls"].detail == "no margin call overdue"
             return found
         finally:
             stop.set()
