@@ -135,13 +135,31 @@ async def test_a_call_is_settled_in_part_then_in_full_through_the_holdings(
     await desk.trade_day()
     await desk.end_of_day()
     calls = CallDesk(desk.refdata)
-    part = await calls.settle(CALL_ID, D("2000.00"), "ops-1")
-    assert part.call.state is CallState.ISSUED
-    assert part.call.outstanding == EXPECTED_CALL - D("2000.00")
+    import gateway.cli.cmd_calls  # noqa: F401  (registers the commands)
+    from gateway.cli.app import app
+
+    url = engine.url.render_as_string(hide_password=False)
+    args = ["calls", "settle", CALL_ID, "--amount", "2000.00", "--cash", "--operator", "ops-1", "--db", url]
+    result = await asyncio.to_thread(CliRunner().invoke, app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    [row] = json.loads(result.stdout)
+    assert (row["state"], row["outstanding"], row["settled_by"]) == (
+        "ISSUED",
+        str(EXPECTED_CALL - 2000),
+        "ops-1",
+    )
+    [part] = await desk.calls.calls()
+    assert part.outstanding == EXPECTED_CALL - D("2000.00")
     [summary] = await desk.refdata.show("BANKA", "HOUSE")
     assert summary.to_dict()["collateral_value"] == str(COLLATERAL_A + D("2000.00"))
 
-    full = await calls.settle(CALL_ID, EXPECTED_CALL - D("2000.00"), "ops-2")
+    bond = desk.refdata.security("AU0000XCLWM5", "AUD", D(10), D(100), D("0.02"))  # 980 after haircut
+    with pytest.raises(GatewayError) as short:
+        await calls.settle(CALL_ID, D("1000.00"), "ops-2", security=bond)
+    assert (short.value.issues[0].code.value, short.value.issues[0].path) == ("CALL_BAD_AMOUNT", "amount")
+    by_bond = await calls.settle(CALL_ID, D("980.00"), "ops-2", security=bond)
+    assert by_bond.call.outstanding == EXPECTED_CALL - D("2980.00")
+    full = await calls.settle(CALL_ID, EXPECTED_CALL - D("2980.00"), "ops-2")
     assert (full.call.state, full.call.outstanding, full.call.settled_by) == (
         CallState.SETTLED,
         D(0),
@@ -159,7 +177,7 @@ async def test_a_call_is_settled_in_part_then_in_full_through_the_holdings(
     with pytest.raises(GatewayError) as negative:
         await calls.settle(CALL_ID, D(-5), "ops-3")
     assert negative.value.issues[0].path == "amount"
-    [summary] = await desk.refdata.show("BANKA", "HOUSE")  # refusals lodged nothing
+    [summary] = await desk.refdata.show("BANKA", "HOUSE")  # cash and the bond, the refusals lodged nothing
     assert summary.to_dict()["collateral_value"] == str(COLLATERAL_A + EXPECTED_CALL)
 
 
