@@ -41,6 +41,7 @@ from gateway.channels.mqtt.intake.loop import MqttIntake
 from gateway.channels.mqtt.publisher import HEALTH_KEY as PUBLISHER_HEALTH
 from gateway.channels.mqtt.publisher import OutboxPublisher
 from gateway.channels.recipients import Recipients
+from gateway.clearing.calls import CallSettings
 from gateway.clearing.credit import CreditChecker
 from gateway.clearing.service import ClearingService
 from gateway.clock import Clock, SystemClock
@@ -56,10 +57,12 @@ from gateway.ops.metrics import Metrics
 from gateway.refdata.overnight import CsvOvernightRates
 from gateway.rules.products import ProductTable
 from gateway.rules.settings import ClearingSettings
+from gateway.store.calls_repo import SqlCalls
 from gateway.store.clearing_store import SqlClearingStore
 
 if TYPE_CHECKING:
     from fpml_schemas import LoadedSchema
+    from gateway.admin.fixings import StoredOvernightRates
     from gateway.channels.fix.acceptor import FixAcceptor
     from gateway.channels.fix.config import AcceptorConfig
     from gateway.channels.fix.publisher import FixPublisher
@@ -251,17 +254,40 @@ def credit_checker(config: GatewayConfig) -> CreditChecker:
         ) from None
 
 
-def overnight_rates(config: GatewayConfig) -> CsvOvernightRates | None:
-    """PAI's overnight fixings from ``[eod] overnight_rates``, read once at start (None: no PAI)."""
+def overnight_rates(config: GatewayConfig, engine: AsyncEngine) -> CsvOvernightRates | StoredOvernightRates:
+    """PAI's overnight fixings: from ``[eod] overnight_rates``, read once at start, or, with no file
+    configured, from the fixings store (each end of day reads its business date's)."""
+    from gateway.admin.fixings import FixingsStore, StoredOvernightRates
+
     path = config.eod.overnight_rates
     if path is None:
-        return None
+        return StoredOvernightRates(FixingsStore(engine))
     try:
         return CsvOvernightRates.load(path)
     except GatewayError as exc:
         raise StartupError(
             "[eod] overnight_rates", f"overnight rates in {path} cannot be used: {exc}"
         ) from None
+
+
+def flags_detail(overdue: dict[str, int]) -> str:
+    """``/healthz``'s detail of the margin calls: the members flagged by calls overdue."""
+    if not overdue:
+        return "no margin call overdue"
+    return "overdue: " + ", ".join(f"{m} ({n})" for m, n in sorted(overdue.items()))
+
+
+def call_settings(config: GatewayConfig) -> CallSettings:
+    """``[calls]`` as the clearing core reads it."""
+    c = config.calls
+    return CallSettings(
+        due_after_business_days=c.due_after_business_days,
+        due_time=c.due_time,
+        intraday_at=c.intraday_at,
+        intraday_threshold=dict(c.intraday_threshold),
+        intraday_fraction=c.intraday_fraction,
+        intraday_due_minutes=c.intraday_due_minutes,
+    )
 
 
 async def fixings_table(engine: AsyncEngine, as_of: date) -> FixingTable:
@@ -417,7 +443,7 @@ async def open_gateway(
             mqtt_port = broker.port
             health.up("broker", f"embedded on {config.mqtt.host}:{mqtt_port}")
         checker = credit if credit is not None else credit_checker(config)
-        overnight = overnight_rates(config)
+        overnight = overnight_rates(config, engine)
         from gateway.clearing.risk_checker import RiskCreditChecker
 
         if isinstance(checker, RiskCreditChecker):  # fixed coupons valued on the fixings store
@@ -432,6 +458,9 @@ async def open_gateway(
             is_approved_source=sources.is_approved,
             store=SqlClearingStore(engine),
             overnight_rates=overnight,
+            calls=SqlCalls(engine),
+            call_settings=call_settings(config),
+            on_flags=lambda overdue: health.up("margin_calls", flags_detail(overdue)),
         )
         drop_watch = market_watch(config, clearing, health, engine)
         if drop_watch is not None:  # the days dropped while the service was down, before the first pass

@@ -13,7 +13,8 @@ import os
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time
+from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
@@ -192,6 +193,18 @@ class EodConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class CallsConfig:
+    """Margin calls: when an end-of-day call falls due, and the intraday calls (gateway/clearing/calls.py)."""
+
+    due_after_business_days: int = 1  # an end-of-day call is due this many business days later ...
+    due_time: time = time(10, 0)  # ... at this local time (the service's time zone)
+    intraday_at: tuple[time, ...] = ()  # local times of the intraday calls, e.g. ["08:30", "11:00"]
+    intraday_threshold: Mapping[str, Decimal] = field(default_factory=dict)  # minimum excess per currency
+    intraday_fraction: Decimal | None = None  # or as a fraction of the account's IM
+    intraday_due_minutes: int = 60  # an intraday call is due this long after it is issued
+
+
+@dataclass(frozen=True, slots=True)
 class LoggingConfig:
     """How ``serve`` logs to stderr (``--log-format`` / CLEARING_LOG_FORMAT and ``--log-level`` win)."""
 
@@ -215,6 +228,7 @@ class GatewayConfig:
     fpml: FpmlConfig = field(default_factory=FpmlConfig)
     risk: RiskConfig = field(default_factory=RiskConfig)
     eod: EodConfig = field(default_factory=EodConfig)
+    calls: CallsConfig = field(default_factory=CallsConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
 
 
@@ -286,6 +300,41 @@ class _Section:
         for name in self._data:
             if name not in self._used:
                 raise ConfigError(self.key(name), "unknown key")
+
+
+def _local_time(section: _Section, name: str, text: object) -> time:
+    try:
+        return time.fromisoformat(str(text))
+    except ValueError:
+        raise ConfigError(section.key(name), f"expected a local time HH:MM, got {text!r}") from None
+
+
+def _calls(c: _Section) -> CallsConfig:
+    d = CallsConfig()
+    due_time = _local_time(c, "due_time", c.string("due_time", d.due_time.strftime("%H:%M")))
+    times = c._get("intraday_at", list, "a list of local times", [])
+    thresholds = c._get("intraday_threshold", dict, "a table of amounts by currency", {})
+    fraction = c._get("intraday_fraction", float, "a fraction of the IM", -1.0)
+    try:
+        by_ccy = {str(k): Decimal(str(v)) for k, v in thresholds.items()}
+    except ArithmeticError:
+        raise ConfigError(c.key("intraday_threshold"), "amounts must be numbers") from None
+    if any(not v.is_finite() or v < 0 for v in by_ccy.values()):
+        raise ConfigError(c.key("intraday_threshold"), "amounts must be non-negative numbers")
+    if fraction != -1.0 and not 0 <= fraction <= 10:
+        raise ConfigError(c.key("intraday_fraction"), f"must be between 0 and 10, got {fraction}")
+    out = CallsConfig(
+        due_after_business_days=c.integer(
+            "due_after_business_days", d.due_after_business_days, low=0, high=10
+        ),
+        due_time=due_time,
+        intraday_at=tuple(sorted({_local_time(c, "intraday_at", x) for x in times})),
+        intraday_threshold=by_ccy,
+        intraday_fraction=None if fraction == -1.0 else Decimal(str(fraction)),
+        intraday_due_minutes=c.integer("intraday_due_minutes", d.intraday_due_minutes, low=1, high=1440),
+    )
+    c.finish()
+    return out
 
 
 _PORT = {"low": 1, "high": 65535}
@@ -488,6 +537,7 @@ def config_from_dict(data: Mapping[str, Any], *, base: Path | None = None) -> Ga
     log_cfg = LoggingConfig(format=log_format, level=level.strip().upper())
     lg.finish()
 
+    calls_cfg = _calls(root.table("calls"))
     root.finish()
     return GatewayConfig(
         data_dir=data_dir,
@@ -502,6 +552,7 @@ def config_from_dict(data: Mapping[str, Any], *, base: Path | None = None) -> Ga
         fpml=fpml,
         risk=risk,
         eod=eod,
+        calls=calls_cfg,
         logging=log_cfg,
     )
 

@@ -7,7 +7,7 @@ written, unless ``replace`` is asked for (a published correction).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -15,9 +15,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gateway.clearing.margin_cycle import OVERNIGHT_INDICES
 from gateway.clock import Clock, SystemClock
 from gateway.domain.errors import Issue, MarketDataError
 from gateway.domain.reasons import ReasonCode
+from gateway.refdata.indices import DEFAULT_DISCOUNTING
+from gateway.refdata.overnight import missing_overnight_rate
 from gateway.risk.market.fixings import Fixing, FixingTable
 from gateway.store import fixings_repo
 from gateway.store.engine import reading
@@ -89,3 +92,43 @@ class FixingsStore:
     async def table(self, start: date | None = None, end: date | None = None) -> FixingTable:
         """The stored fixings (between two dates when given) as valuation looks them up."""
         return FixingTable.of(s.fixing for s in await self.between(None, start, end))
+
+
+@dataclass(frozen=True, slots=True)
+class DayOvernightRates:
+    """The overnight fixings of one business date, read from the fixings store (fractions, as stored)."""
+
+    day: date
+    rates: Mapping[str, Decimal]
+    stored_as: Mapping[str, str]  # PAI's index name -> the store's
+
+    def rate(self, index: str, day: date) -> Decimal:
+        found = self.rates.get(index) if day == self.day else None
+        if found is None:
+            stored = self.stored_as.get(index, index)
+            raise missing_overnight_rate(index, day, f"the fixings store (load {stored} with fixings load)")
+        return found
+
+
+class StoredOvernightRates:
+    """PAI's overnight rates from the fixings store, when ``[eod] overnight_rates`` names no CSV.
+
+    PAI names a currency's overnight index briefly (``AONIA``, ``SOFR``, ``ESTR``, ``SONIA``); the store keys
+    it by its canonical curve name (``AUD-AONIA-OIS-COMPOUND``, as ``fixings load`` reads it), the
+    currency's discounting index. Both keep rates as fractions (0.0435 is 4.35%): nothing is scaled.
+    """
+
+    def __init__(self, store: FixingsStore) -> None:
+        self.store = store
+        self.stored_as = {
+            index.name: DEFAULT_DISCOUNTING[currency] for currency, index in OVERNIGHT_INDICES.items()
+        }
+
+    async def of_day(self, day: date) -> DayOvernightRates:
+        names = {stored: short for short, stored in self.stored_as.items()}
+        found = await self.store.between(None, day, day)
+        return DayOvernightRates(
+            day,
+            {names[s.fixing.index]: s.fixing.rate for s in found if s.fixing.index in names},
+            self.stored_as,
+        )

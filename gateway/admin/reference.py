@@ -208,34 +208,41 @@ class ReferenceData:
             raise InputRejected.of(ReasonCode.REF_INVALID_INPUT, "quantity", "lodge a positive quantity")
         if holding.kind is AssetKind.SECURITY:
             parse_isin(holding.asset_id, "--security")
-        now = self.clock.now()
         async with self.engine.begin() as conn:
-            account = await self._account(conn, member_id, account_id)
-            # Flag the member's pending trades first: the pipeline locks a submission before any account,
-            # and taking locks in the same order keeps a lodgement from deadlocking with a novation.
-            await clearing_repo.flag_recheck(conn, member_id)
-            await events_repo.flag_recheck(conn, member_id)
-            await refdata_repo.lock_account(conn, member_id, account_id)
-            current = {h.asset_id: h for h in await refdata_repo.holdings(conn, member_id, account_id)}
-            held = current.get(holding.asset_id)
-            if held is not None and (held.kind is not holding.kind or held.currency != holding.currency):
-                raise InputRejected.of(
-                    ReasonCode.REF_INVALID_INPUT,
-                    "asset",
-                    f"{holding.asset_id} is held as {held.kind.value} in {held.currency}",
-                )
-            total = holding.quantity + (held.quantity if held is not None else Decimal(0))
-            line = Holding(
-                holding.asset_id, holding.kind, holding.currency, total, holding.price, holding.haircut
-            )
-            self.fx.convert(
-                Decimal(1), holding.currency, account.base_currency
-            )  # refuse an unvalued currency
-            await refdata_repo.put_holding(conn, member_id, account_id, line, holding.quantity, now)
-            summary = await self._summary(conn, account)
+            summary = await self.lodge_in(conn, member_id, account_id, holding)
         if self.on_lodged is not None:
             self.on_lodged()
         return summary
+
+    async def lodge_in(
+        self, conn: AsyncConnection, member_id: str, account_id: str, holding: Holding
+    ) -> AccountCollateral:
+        """``lodge`` inside the caller's transaction (a margin call settled with what it lodges); the caller
+        wakes the clearing pass (``on_lodged``) once it has committed."""
+        if holding.quantity <= 0:
+            raise InputRejected.of(ReasonCode.REF_INVALID_INPUT, "quantity", "lodge a positive quantity")
+        now = self.clock.now()
+        account = await self._account(conn, member_id, account_id)
+        # Flag the member's pending trades first: the pipeline locks a submission before any account,
+        # and taking locks in the same order keeps a lodgement from deadlocking with a novation.
+        await clearing_repo.flag_recheck(conn, member_id)
+        await events_repo.flag_recheck(conn, member_id)
+        await refdata_repo.lock_account(conn, member_id, account_id)
+        current = {h.asset_id: h for h in await refdata_repo.holdings(conn, member_id, account_id)}
+        held = current.get(holding.asset_id)
+        if held is not None and (held.kind is not holding.kind or held.currency != holding.currency):
+            raise InputRejected.of(
+                ReasonCode.REF_INVALID_INPUT,
+                "asset",
+                f"{holding.asset_id} is held as {held.kind.value} in {held.currency}",
+            )
+        total = holding.quantity + (held.quantity if held is not None else Decimal(0))
+        line = Holding(
+            holding.asset_id, holding.kind, holding.currency, total, holding.price, holding.haircut
+        )
+        self.fx.convert(Decimal(1), holding.currency, account.base_currency)  # refuse an unvalued currency
+        await refdata_repo.put_holding(conn, member_id, account_id, line, holding.quantity, now)
+        return await self._summary(conn, account)
 
     async def withdraw(
         self, member_id: str, account_id: str, asset_id: str, quantity: Decimal

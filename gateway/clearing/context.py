@@ -15,8 +15,10 @@ from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
 from gateway.clearing import decide
+from gateway.clearing.call_ports import CallStore
+from gateway.clearing.calls import CallSettings
 from gateway.clearing.credit import CreditChecker
-from gateway.clearing.margin_cycle import OvernightRates
+from gateway.clearing.margin_cycle import OvernightRates, OvernightRatesSource
 from gateway.clearing.ports import ClearingStore, StatusUpdate, Submission, UnitOfWork
 from gateway.clock import Clock
 from gateway.domain.trade import Trade
@@ -43,7 +45,10 @@ class ClearingContext(Protocol):
     trades_seen: OrderedDict[int, Trade]
     is_approved_source: Callable[[str], bool]
     eod_owner: str  # who runs end of day, as ``eod_runs`` records it
-    overnight_rates: OvernightRates | None  # PAI's rates; None: no PAI
+    overnight_rates: OvernightRates | OvernightRatesSource | None  # PAI's rates; None: no PAI
+    calls: CallStore | None  # margin calls; None: none issued
+    call_settings: CallSettings
+    on_flags: Callable[[dict[str, int]], None] | None  # members with calls overdue, and how many
 
     def writing(self, *, outbox: bool = True) -> AbstractAsyncContextManager[UnitOfWork]: ...
 

@@ -20,6 +20,7 @@ from decimal import Decimal
 
 from gateway.clearing import affirmation
 from gateway.clearing import figures as credit_figures
+from gateway.clearing.addons import member_impact
 from gateway.clearing.credit import CreditChecker, CreditPosition
 from gateway.clearing.credit import decide as decide_credit
 from gateway.clearing.novation import cleared_row, novate
@@ -270,7 +271,7 @@ class Batch:
     fixed_figures: dict[tuple[str, str], tuple[dict[str, Decimal], dict[str, Decimal]]] = field(
         default_factory=dict
     )
-    pool: Decimal = Decimal(0)
+    pool: dict[str, Decimal] = field(default_factory=dict)  # active members' limits by base currency
     transitions: list[Transition] = field(default_factory=list)
     stages: dict[int, Stage] = field(default_factory=dict)  # submission id -> stage decided in this batch
     touched: set[tuple[str, str]] = field(default_factory=set)
@@ -430,13 +431,19 @@ def decide(policy: Policy, sub: SubmissionRow, p: Plan, batch: Batch) -> None:
         key = (side.member.member_id, side.account.account_id)
         try:
             before = states.get(key) or batch.book[key]
-            impact = checker.margin_impact(
-                trade,
-                side.party_id,
+            impact = member_impact(
+                policy.settings.credit,
+                policy.fx,
+                side.member,
                 side.account.base_currency,
-                before.pnl_vector,
-                business_date,
-                side.account.account_type,
+                checker.margin_impact(
+                    trade,
+                    side.party_id,
+                    side.account.base_currency,
+                    before.pnl_vector,
+                    business_date,
+                    side.account.account_type,
+                ),
             )
         except GatewayError as exc:
             refusals += exc.issues

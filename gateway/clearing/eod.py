@@ -1,6 +1,7 @@
 """End of day: trades not registered by the close are refused (and lifecycle events proposed over FIX
-and never accepted), reservations expire, trades mature, every account is revalued (when the margin model can value accounts) with each trade's NPV kept by business date,
-then the day's variation margin and price alignment interest (``margin_cycle``).
+and never accepted), reservations expire, trades mature, every account is revalued (when the margin model
+can value accounts) with each trade's NPV kept by business date, then the day's variation margin and price
+alignment interest (``margin_cycle``) and the margin calls (``calls``, ``call_steps``).
 
 The steps run in order under the store's end-of-day lock, each recorded in ``eod_runs`` as it starts and
 finishes; each is idempotent, so a run that died part-way is taken up again (``resume``) or run again whole
@@ -16,9 +17,11 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from gateway.clearing import decide, event_proposals, receipt, waiting_events
+from gateway.clearing import call_steps, decide, event_proposals, receipt, waiting_events
+from gateway.clearing.addons import member_total
 from gateway.clearing.eod_ports import FINISHED, StepState
 from gateway.clearing.margin_cycle import (
+    OvernightRatesSource,
     accrual_days,
     price_alignment_interest,
     variation_margin,
@@ -39,7 +42,7 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
-STEPS = ("refuse", "mature", "revalue", "vm", "pai")
+STEPS = ("refuse", "mature", "revalue", "vm", "pai", "calls")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +59,7 @@ class EodReport:
     vm_trades: int = 0  # trade sides with a VM of the day
     unvalued: tuple[str, ...] = ()  # live trades without an NPV of the day: no VM for them
     pai_accounts: int = 0  # (member, account, currency) with a PAI of the day
+    calls_issued: int = 0  # margin calls newly issued by this run (gateway/clearing/calls.py)
     failed: tuple[str, str] | None = None  # (step, why) when a step refused: the run stopped there
     busy: bool = False  # another process holds the day's lock: nothing was run
     proposals_refused: tuple[str, ...] = ()  # lifecycle events proposed over FIX and never answered
@@ -75,6 +79,7 @@ class _Run:
     unvalued: tuple[str, ...] = ()
     pai_accounts: int = 0
     proposals_refused: list[str] = field(default_factory=list)
+    calls_issued: int = 0
 
 
 Step = Callable[["ClearingContext", _Run], Awaitable[tuple[StepState, str | None]]]
@@ -143,6 +148,7 @@ async def end_of_day(
         run.vm_trades,
         run.unvalued,
         run.pai_accounts,
+        run.calls_issued,
         failed,
         proposals_refused=tuple(run.proposals_refused),
     )
@@ -269,12 +275,19 @@ async def _pai(svc: ClearingContext, run: _Run) -> tuple[StepState, str | None]:
     if rates is None:
         return StepState.SKIPPED, "no overnight rates configured ([eod] overnight_rates)"
     d = run.business_date
+    if isinstance(rates, OvernightRatesSource):  # the fixings store: the day's fixings read once
+        rates = await rates.of_day(d)
     async with svc.writing(outbox=False) as uow:
         balances = await uow.eod.vm_balances(d)
         figures = price_alignment_interest(balances, d, accrual_days(d, svc.hours.is_business_day), rates)
         await uow.eod.put_pai(d, figures)
     run.pai_accounts = len(figures)
     return StepState.DONE, None
+
+
+async def _calls(svc: ClearingContext, run: _Run) -> tuple[StepState, str | None]:
+    state, detail, run.calls_issued = await call_steps.eod_step(svc, run.business_date)
+    return state, detail
 
 
 def _previous_business_day(svc: ClearingContext, d: date) -> date:
@@ -290,6 +303,7 @@ STEP_FUNCTIONS: Mapping[str, Step] = {
     "revalue": _revalue_step,
     "vm": _vm,
     "pai": _pai,
+    "calls": _calls,
 }
 
 
@@ -339,7 +353,8 @@ async def _revalue(svc: ClearingContext, business_date: date) -> RevaluationRepo
                         if npv is not None
                     ],
                 )
-                state = RiskRow(result.margin, result.pnl_vector, len(rows))
+                im = member_total(svc.settings.credit, svc.fx, member, account.base_currency, result.margin)
+                state = RiskRow(im, result.pnl_vector, len(rows))
                 await uow.accounts.put_risk(member_id, account_id, state, svc.clock.now())
                 valued += sum(1 for v in result.npvs if v is not None)
                 failures += [(rows[i][0], f"{issue.code}: {issue.message}") for i, issue in result.failures]

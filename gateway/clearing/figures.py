@@ -2,7 +2,8 @@
 reservations and the member's tolerance, all in the account's base currency. Pure.
 
 ``overrides`` are the accounts' risk states a clearing pass has decided so far (in place of the stored
-margins); the pool cap limits a member's tolerance to a share of all active members' limits.
+margins); the pool cap limits a member's tolerance to a share of all active members' limits, each converted
+to the member's base currency before they are added.
 """
 
 from __future__ import annotations
@@ -32,6 +33,11 @@ def fixed_figures(
     return values, reserves
 
 
+def pool_in(fx: FxRates, pool: Mapping[str, Decimal], currency: str) -> Decimal:
+    """The pool of tolerance limits (summed per base currency) as one amount in ``currency``, at ``fx``."""
+    return sum((fx.convert(amount, ccy, currency) for ccy, amount in pool.items()), Decimal(0))
+
+
 def credit_position(
     fx: FxRates,
     pool_cap: Decimal,
@@ -39,7 +45,7 @@ def credit_position(
     account_id: str,
     figures: MemberFigures,
     overrides: Mapping[str, RiskRow | None],
-    pool: Decimal,
+    pool: Mapping[str, Decimal],
     fixed: tuple[dict[str, Decimal], dict[str, Decimal]] | None = None,
 ) -> CreditPosition:
     """The figures of one account and of its member's tolerance, in the account's base currency
@@ -58,7 +64,7 @@ def credit_position(
     limit = Decimal(0)
     if member.tolerance_limit > 0:
         limit = fx.convert(
-            effective_tolerance(member.tolerance_limit, pool, pool_cap),
+            effective_tolerance(member.tolerance_limit, pool_in(fx, pool, member.base_currency), pool_cap),
             member.base_currency,
             target.base_currency,
         )

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from gateway.domain.errors import GatewayError
 from gateway.domain.reasons import ReasonCode
@@ -56,6 +56,14 @@ class OvernightRates(Protocol):
     """
 
     def rate(self, index: str, day: date) -> Decimal: ...
+
+
+@runtime_checkable
+class OvernightRatesSource(Protocol):
+    """Overnight fixings kept where reading them is I/O (the fixings store): the PAI step asks for the
+    business date's once, then looks them up as ``OvernightRates``."""
+
+    async def of_day(self, day: date) -> OvernightRates: ...
 
 
 # ---------------------------------------------------------------- variation margin

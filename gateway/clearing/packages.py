@@ -27,6 +27,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from gateway.clearing import decide
+from gateway.clearing.addons import member_impact
 from gateway.clearing.credit import decide as decide_credit
 from gateway.clearing.sub_block import decide_sub_block
 from gateway.domain.errors import GatewayError, Issue
@@ -231,13 +232,19 @@ def _credit(
             key = (side.member.member_id, side.account.account_id)
             try:
                 before = states.get(key) or batch.book[key]
-                impact = checker.margin_impact(
-                    p.trade,
-                    side.party_id,
+                impact = member_impact(
+                    policy.settings.credit,
+                    policy.fx,
+                    side.member,
                     side.account.base_currency,
-                    before.pnl_vector,
-                    business_date,
-                    side.account.account_type,
+                    checker.margin_impact(
+                        p.trade,
+                        side.party_id,
+                        side.account.base_currency,
+                        before.pnl_vector,
+                        business_date,
+                        side.account.account_type,
+                    ),
                 )
             except GatewayError as exc:
                 refusals.setdefault(leg.id, []).extend(exc.issues)

@@ -427,8 +427,8 @@ class AccountRepository(Protocol):
 
     async def figures(self, member_ids: Iterable[str]) -> dict[str, MemberFigures]: ...
 
-    async def tolerance_pool(self) -> Decimal:
-        """The sum of every active member's tolerance limit."""
+    async def tolerance_pool(self) -> dict[str, Decimal]:
+        """Every active member's tolerance limit, summed per the members' base currencies."""
         ...
 
     async def reservation(self, member_id: str, order_id: str) -> Decimal | None: ...

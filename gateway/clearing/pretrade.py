@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import structlog
 
 from gateway.clearing import figures as credit_figures
+from gateway.clearing.addons import member_impact
 from gateway.clearing.credit import CreditPosition
 from gateway.clearing.credit import decide as decide_credit
 from gateway.clearing.ports import (
@@ -60,8 +61,14 @@ async def credit_check(
         trade = svc.products.normalise(trade)
         try:
             risk = await uow.accounts.risk(member, account, lock=True)
-            impact = svc.checker().margin_impact(
-                trade, party, acct.base_currency, risk.pnl_vector, now.date(), acct.account_type
+            impact = member_impact(
+                svc.settings.credit,
+                svc.fx,
+                m,
+                acct.base_currency,
+                svc.checker().margin_impact(
+                    trade, party, acct.base_currency, risk.pnl_vector, now.date(), acct.account_type
+                ),
             )
         except GatewayError as exc:
             return CreditDecision(
@@ -103,7 +110,7 @@ async def _credit_position(
 ) -> CreditPosition:
     """The stored figures of one account (the pre-trade check)."""
     figures = (await uow.accounts.figures([member.member_id]))[member.member_id]
-    pool = await uow.accounts.tolerance_pool() if member.tolerance_limit > 0 else Decimal(0)
+    pool = await uow.accounts.tolerance_pool() if member.tolerance_limit > 0 else {}
     return credit_figures.credit_position(
         svc.fx, svc.settings.credit.tolerance_pool_cap, member, account_id, figures, {}, pool
     )

@@ -36,10 +36,13 @@ from gateway.clearing import (
     receipt,
     trade_events,
 )
+from gateway.clearing.call_ports import CallStore
+from gateway.clearing.call_steps import CallsTimer
+from gateway.clearing.calls import CallSettings
 from gateway.clearing.compression import Valuer
 from gateway.clearing.credit import CreditChecker
 from gateway.clearing.eod import EodReport, EodTimer
-from gateway.clearing.margin_cycle import OvernightRates
+from gateway.clearing.margin_cycle import OvernightRates, OvernightRatesSource
 from gateway.clearing.ports import (
     Affirmation,
     ClearingPort,
@@ -100,8 +103,11 @@ class ClearingService:
         is_venue: Callable[[str], bool] | None = None,
         is_approved_source: Callable[[str], bool] | None = None,
         store: ClearingStore,
-        overnight_rates: OvernightRates | None = None,
+        overnight_rates: OvernightRates | OvernightRatesSource | None = None,
         eod_owner: str | None = None,
+        calls: CallStore | None = None,
+        call_settings: CallSettings | None = None,
+        on_flags: Callable[[dict[str, int]], None] | None = None,
     ) -> None:
         self._engine = engine
         self.store: ClearingStore = store
@@ -132,6 +138,10 @@ class ClearingService:
         # end of day: PAI's overnight fixings (None: no PAI), and the name eod_runs records this process by
         self.overnight_rates = overnight_rates
         self.eod_owner = eod_owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        # margin calls: where they are kept (None: none issued), when they fall due, the intraday times
+        self.calls = calls
+        self.call_settings = call_settings or CallSettings()
+        self.on_flags = on_flags  # told the members flagged by overdue calls (serve: /healthz)
 
     @property
     def engine(self) -> AsyncEngine:
@@ -273,17 +283,21 @@ class ClearingService:
     ) -> None:
         """Process due work until ``stop`` is set: on every wake-up and at least every ``poll_seconds``.
 
+        Each tick also marks margin calls past their due time overdue and runs the intraday calls at their
+        times (``call_steps.CallsTimer``), when the service keeps margin calls.
+
         With ``end_of_day_at_close`` the loop also runs ``end_of_day`` once each business day, at the
         first pass after the service closes (``eod.EodTimer``): under the store's lock, so one process of
         several on a database runs it; after a restart that evening it resumes where the last run stopped.
         """
-        timer = EodTimer()
+        timer, calls_timer = EodTimer(), CallsTimer()
         while not stop.is_set():
             self.due_work.clear()  # before the pass: a submit during the pass wakes the next one at once
             try:
                 await self.drain()
                 if end_of_day_at_close:
                     await timer.tick(self)
+                await calls_timer.tick(self)
             except Exception:  # a database outage must not end the loop; it retries at the next tick
                 log.exception("clearing.drain_failed")
             waiter = asyncio.ensure_future(self.due_work.wait())

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from gateway.clearing import amendment, lifecycle
 from gateway.clearing import figures as credit_figures
+from gateway.clearing.addons import member_impact
 from gateway.clearing.credit import decide as decide_credit
 from gateway.clearing.decide import NO_RISK
 from gateway.clearing.ports import EventRequest, StatusUpdate, UnitOfWork
@@ -304,8 +305,14 @@ async def _margin(
         pnl, incremental, margin_after = before.pnl_vector, Decimal(0), before.margin
         try:
             for part, viewer in parts:
-                impact = checker.margin_impact(
-                    part, viewer, account.base_currency, pnl, business_date, account.account_type
+                impact = member_impact(
+                    svc.settings.credit,
+                    svc.fx,
+                    member,
+                    account.base_currency,
+                    checker.margin_impact(
+                        part, viewer, account.base_currency, pnl, business_date, account.account_type
+                    ),
                 )
                 pnl, margin_after = impact.pnl_after, impact.margin_after
                 incremental += impact.incremental_margin

@@ -242,19 +242,26 @@ _MEMBER_COLUMNS = [
     "accounts",
     "tolerance_limit",
     "credit_score",
+    "overdue_calls",
 ]
 
 
 @participant_app.command("list")
 def participant_list(db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
-    """Every clearing member."""
+    """Every clearing member; ``overdue_calls``: the margin calls it has overdue (the member is flagged)."""
 
     async def body() -> list[dict[str, Any]]:
         from gateway.admin.reference import member_to_dict
+        from gateway.store.calls_repo import overdue_members
 
         engine, admin = await _admin(db)
         try:
-            return [member_to_dict(m) for m in await admin.list_participants()]
+            async with engine.connect() as conn:
+                flagged = await overdue_members(conn)
+            return [
+                {**member_to_dict(m), "overdue_calls": flagged.get(m.member_id, [])}
+                for m in await admin.list_participants()
+            ]
         finally:
             await engine.dispose()
 

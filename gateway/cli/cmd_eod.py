@@ -31,6 +31,7 @@ _COLUMNS = [
     "steps",
     "vm_trades",
     "pai_accounts",
+    "calls_issued",
     "failed",
 ]
 
@@ -48,7 +49,7 @@ def eod(
         Path | None,
         typer.Option(
             "--overnight-rates",
-            help="CSV of overnight fixings (index,date,rate_percent) for the PAI.",
+            help="CSV of overnight fixings (index,date,rate_percent) for the PAI (default: the fixings store).",
             exists=True,
             dir_okay=False,
         ),
@@ -60,29 +61,37 @@ def eod(
     """Refuse every pending trade of the day (backloads excepted) with LIFE_NOT_REGISTERED_BY_EOD.
 
     With --market-data: process what is due first, revalue every account after (NPV, margin, NPV
-    history) and compute the day's variation margin; with --overnight-rates too, the PAI. Every step is
+    history) and compute the day's variation margin and the PAI, at the overnight fixings of the fixings store
+    (`fixings load`) or of --overnight-rates. Every step is
     recorded in eod_runs; a service running end of day on the same database makes this one wait its turn
     (exit 1, "busy")."""
     day = parse_date(business_date)
     market_dir: Path | None = pick("--market-data", market_data, "--market", market)
 
     async def body() -> dict[str, Any]:
+        from gateway.admin.fixings import FixingsStore, StoredOvernightRates
         from gateway.clearing.risk_checker import RiskCreditChecker
         from gateway.clearing.service import ClearingService
         from gateway.refdata.overnight import CsvOvernightRates
         from gateway.rules.settings import ClearingSettings
+        from gateway.store.calls_repo import SqlCalls
         from gateway.store.clearing_store import SqlClearingStore
 
         engine = await open_db(db)
         try:
             checker = None if market_dir is None else RiskCreditChecker.from_market_dir(market_dir)
-            rates = None if overnight_rates is None else CsvOvernightRates.load(overnight_rates)
+            rates = (
+                StoredOvernightRates(FixingsStore(engine))
+                if overnight_rates is None
+                else CsvOvernightRates.load(overnight_rates)
+            )
             service = ClearingService(
                 engine,
                 checker,
                 settings=ClearingSettings.load(settings),
                 store=SqlClearingStore(engine),
                 overnight_rates=rates,
+                calls=SqlCalls(engine),
             )
             report = await service.end_of_day(day, drain=checker is not None, resume=resume)
         finally:
@@ -104,6 +113,7 @@ def eod(
             "vm_trades": report.vm_trades,
             "unvalued": list(report.unvalued),
             "pai_accounts": report.pai_accounts,
+            "calls_issued": report.calls_issued,
             "failed": None
             if report.failed is None
             else {"step": report.failed[0], "error": report.failed[1]},

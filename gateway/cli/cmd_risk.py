@@ -13,6 +13,7 @@ import json
 import os
 import sys
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -189,6 +190,7 @@ def price(
 _MARGIN_FIGURES = [
     "account",
     "account_type",
+    "currency",
     "initial_margin",
     "base_margin",
     "credit_addon",
@@ -208,17 +210,33 @@ def margin(
     client: Annotated[
         bool, typer.Option("--client", help="A client account (client holding period).")
     ] = False,
+    currency: Annotated[
+        str, typer.Option("--currency", help="Currency of the margin: each trade's P&L is converted to it.")
+    ] = "AUD",
+    fx_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--fx",
+            help="FX rates (fx.toml); default: the market data's fx.toml, else the rates shipped.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
     config: ConfigOpt = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Initial margin of the portfolio of these trades seen from ACCOUNT's side.
+    """Initial margin of the portfolio of these trades seen from ACCOUNT's side, in CURRENCY: each trade's
+    scenario P&L (in its own currency) converted at the FX rates before the portfolio's are added.
 
     (``margin vm`` and ``margin pai`` list the day's variation margin and price alignment interest.)"""
+    import numpy as np
+
     from gateway.domain.enums import AccountType
     from gateway.domain.errors import GatewayError
 
     failures: list[dict[str, Any]] = []
     engine = _load(market_data, config)  # unusable market data: refused, exit 2
+    fx = _fx_rates(fx_file, market_data, currency)
     kind = AccountType.CLIENT if client else AccountType.HOUSE
     chosen: list[tuple[str, Trade]] = []
     for source, t in _read_all(files, failures):
@@ -232,7 +250,8 @@ def margin(
     try:
         pnl, ok, failed = engine.pnl_batch_collect([t for _, t in chosen], [account] * len(chosen), kind)
         failures.extend(_failure(chosen[i][0], e) for i, e in failed)
-        report = engine.margin(pnl.sum(axis=0), kind, account)
+        rates = [float(fx.convert(Decimal(1), chosen[i][1].currency, currency)) for i in ok]
+        report = engine.margin((pnl * np.array(rates)[:, None]).sum(axis=0), kind, account)
     except GatewayError as exc:
         payload = {"market": _market_info(engine), "failures": [*failures, _failure(str(market_data), exc)]}
         _show({**payload, "trades": []}, as_json)
@@ -243,6 +262,7 @@ def margin(
             "market": _market_info(engine),
             "account": account,
             "account_type": str(kind),
+            "currency": currency,
             "trades": [chosen[i][0] for i in ok],
             "initial_margin": report.im,
             "base_margin": report.base,
@@ -264,6 +284,20 @@ def margin(
     )
     if failures:
         raise typer.Exit(1)
+
+
+def _fx_rates(fx_file: Path | None, market_dir: Path, currency: str) -> Any:
+    """The FX rates a portfolio's P&L is converted at; an unknown ``--currency`` is refused (exit 2)."""
+    from gateway.domain.errors import GatewayError
+    from gateway.refdata.fx import FxRates
+
+    path = fx_file or (market_dir / "fx.toml" if (market_dir / "fx.toml").is_file() else None)
+    try:
+        fx = FxRates.load(path)
+        fx.convert(Decimal(1), currency, fx.pivot)
+    except GatewayError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--currency") from None
+    return fx
 
 
 _SYNTH_COLUMNS = ["out", "as_of", "history_from", "business_days", "curves", "seed", "label"]

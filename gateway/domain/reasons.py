@@ -85,6 +85,12 @@ class ReasonCode(StrEnum):
     ELIG_ECONOMICS_MISMATCH = "ELIG_ECONOMICS_MISMATCH"  # a matching report differs from the alleged trade
     # Risk / credit
     RISK_INSUFFICIENT_COLLATERAL = "RISK_INSUFFICIENT_COLLATERAL"
+    # Margin calls
+    MARGIN_CALL_OVERDUE = "MARGIN_CALL_OVERDUE"  # a call still outstanding past its due time
+    CALL_UNKNOWN = "CALL_UNKNOWN"  # no margin call with that id
+    CALL_SETTLED = "CALL_SETTLED"  # the call is settled already
+    CALL_BAD_AMOUNT = "CALL_BAD_AMOUNT"  # a settlement that is not a positive amount
+    CALL_CASH_ONLY = "CALL_CASH_ONLY"  # an intraday call settled otherwise than in cash
     RISK_TOLERANCE_EXCEEDED = "RISK_TOLERANCE_EXCEEDED"
     RISK_UNPRICEABLE = "RISK_UNPRICEABLE"
     RISK_UNKNOWN_INDEX = "RISK_UNKNOWN_INDEX"
@@ -295,6 +301,13 @@ REASONS: dict[ReasonCode, ReasonInfo] = {
     ReasonCode.ELIG_ECONOMICS_MISMATCH: _R(
         L.ELIGIBILITY, "EconomicsMismatch", 99, 99, "the report differs from the alleged trade with its UTI"
     ),
+    ReasonCode.MARGIN_CALL_OVERDUE: _R(
+        L.RISK, "MarginCallOverdue", 99, 99, "a margin call is past its due time"
+    ),
+    ReasonCode.CALL_UNKNOWN: _R(L.RISK, "UnknownMarginCall", 99, 99, "no margin call with that id"),
+    ReasonCode.CALL_SETTLED: _R(L.RISK, "MarginCallSettled", 99, 99, "the margin call is settled already"),
+    ReasonCode.CALL_BAD_AMOUNT: _R(L.RISK, "BadSettlementAmount", 99, 99, "a settlement must be positive"),
+    ReasonCode.CALL_CASH_ONLY: _R(L.RISK, "IntradayCallCashOnly", 99, 99, "an intraday call is paid in cash"),
     ReasonCode.RISK_INSUFFICIENT_COLLATERAL: _R(
         L.RISK, "InsufficientCollateral", 99, 3, "incremental margin exceeds excess collateral and tolerance"
     ),

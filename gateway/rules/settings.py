@@ -71,12 +71,33 @@ class CreditSettings:
     tolerance_by_score: tuple[Decimal, ...] = tuple(
         Decimal(x) for x in (100e6, 75e6, 50e6, 35e6, 25e6, 15e6, 10e6, 5e6, 0, 0)
     )
+    # Initial margin add-ons (gateway/risk/margin.py ``with_addons``), in the credit check and at end of day:
+    # a credit add-on, a fraction of the base IM by the member's credit score 1 .. 10, and a concentration
+    # add-on, ``concentration_rate`` times the base IM above ``concentration_threshold`` (an amount in
+    # ``concentration_currency``, converted to each account's base currency; None: no concentration add-on).
+    addon_by_score: tuple[Decimal, ...] = (Decimal(0),) * 10
+    concentration_threshold: Decimal | None = None
+    concentration_currency: str = "AUD"
+    concentration_rate: Decimal = Decimal(0)
 
     def __post_init__(self) -> None:
         if not Decimal(0) <= self.tolerance_pool_cap <= Decimal(1):
             raise _bad("credit.tolerance_pool_cap", "must be within [0, 1]")
         if len(self.tolerance_by_score) != 10 or any(x < 0 for x in self.tolerance_by_score):
             raise _bad("credit.tolerance_by_score", "ten non-negative limits, for scores 1 to 10")
+        if len(self.addon_by_score) != 10 or any(x < 0 for x in self.addon_by_score):
+            raise _bad(
+                "credit.addon_by_score", "ten non-negative fractions of the base IM, for scores 1 to 10"
+            )
+        if self.concentration_threshold is not None and self.concentration_threshold < 0:
+            raise _bad("credit.concentration_threshold", "must not be negative")
+        if self.concentration_rate < 0:
+            raise _bad("credit.concentration_rate", "must not be negative")
+
+    def addon_for(self, credit_score: int) -> Decimal:
+        if not 1 <= credit_score <= 10:
+            raise _bad("credit_score", f"credit score {credit_score} is not within 1..10")
+        return self.addon_by_score[credit_score - 1]
 
     def tolerance_for(self, credit_score: int) -> Decimal:
         if not 1 <= credit_score <= 10:
@@ -219,6 +240,10 @@ class ClearingSettings:
                         "on_shortfall": ShortfallAction,
                         "tolerance_pool_cap": lambda v: Decimal(str(v)),
                         "tolerance_by_score": lambda v: tuple(Decimal(str(x)) for x in v),
+                        "addon_by_score": lambda v: tuple(Decimal(str(x)) for x in v),
+                        "concentration_threshold": lambda v: Decimal(str(v)),
+                        "concentration_currency": str,
+                        "concentration_rate": lambda v: Decimal(str(v)),
                     },
                 )
             ),

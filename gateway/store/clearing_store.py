@@ -347,7 +347,7 @@ class SqlAccounts:
     async def figures(self, member_ids: Iterable[str]) -> dict[str, MemberFigures]:
         return await ref.member_figures(self._conn, member_ids)
 
-    async def tolerance_pool(self) -> Decimal:
+    async def tolerance_pool(self) -> dict[str, Decimal]:
         return await ref.tolerance_pool(self._conn)
 
     async def reservation(self, member_id: str, order_id: str) -> Decimal | None:

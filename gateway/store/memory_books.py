@@ -295,8 +295,12 @@ class MemoryAccounts:
                 out[m].reserved[r.account_id] = out[m].reserved.get(r.account_id, Decimal(0)) + r.amount
         return out
 
-    async def tolerance_pool(self) -> Decimal:
-        return sum((m.tolerance_limit for m in self.s.members.values() if m.is_active), Decimal(0))
+    async def tolerance_pool(self) -> dict[str, Decimal]:
+        out: dict[str, Decimal] = {}
+        for m in self.s.members.values():
+            if m.is_active:
+                out[m.base_currency] = out.get(m.base_currency, Decimal(0)) + m.tolerance_limit
+        return out
 
     async def reservation(self, member_id: str, order_id: str) -> Decimal | None:
         found = self.s.reservations.get((member_id, order_id))

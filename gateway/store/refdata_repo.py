@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, tuple_, update
+from sqlalchemy import bindparam, delete, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.domain.enums import AccountType
@@ -187,14 +187,15 @@ async def set_status(conn: AsyncConnection, member_id: str, status: MemberStatus
     return bool(result.rowcount)
 
 
-async def tolerance_pool(conn: AsyncConnection) -> Decimal:
-    """Sum of the tolerance limits of the active members."""
-    limits = (
-        await conn.execute(
-            select(t.members.c.tolerance_limit).where(t.members.c.status == MemberStatus.ACTIVE.value)
-        )
-    ).scalars()
-    return sum(limits, Decimal(0))
+async def tolerance_pool(conn: AsyncConnection) -> dict[str, Decimal]:
+    """The tolerance limits of the active members, summed per base currency."""
+    m = t.members.c
+    rows = await conn.execute(
+        select(m.base_currency, func.sum(m.tolerance_limit))
+        .where(m.status == MemberStatus.ACTIVE.value)
+        .group_by(m.base_currency)
+    )
+    return {currency: Decimal(str(total)) for currency, total in rows}
 
 
 # ---------------------------------------------------------------- collateral

@@ -337,6 +337,29 @@ price_alignment_interest = Table(
     Column("amount", ExactDecimal(), nullable=False),
 )
 
+# One margin call per account, currency, business date and kind (an intraday one per time of the day): its
+# id says which (gateway/clearing/calls.py ``call_id``), so issuing the same call again is a no-op.
+margin_calls = Table(
+    "margin_calls",
+    metadata,
+    Column("call_id", String(200), primary_key=True),
+    Column("member_id", String(64), nullable=False),
+    Column("account_id", String(64), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("business_date", Date, nullable=False),
+    Column("kind", String(8), nullable=False),  # EOD | INTRADAY
+    Column("amount", ExactDecimal(), nullable=False),
+    Column("components", Text, nullable=False),  # JSON: im, vm_owed, pai_owed, collateral
+    Column("due_at", UtcDateTime(), nullable=False),
+    Column("state", String(8), nullable=False),  # ISSUED | SETTLED | OVERDUE
+    Column("settled_amount", ExactDecimal(), nullable=False),
+    Column("issued_at", UtcDateTime(), nullable=False),
+    Column("settled_at", UtcDateTime(), nullable=True),
+    Column("settled_by", String(128), nullable=True),
+    Index("ix_margin_calls_member", "member_id", "business_date"),
+    Index("ix_margin_calls_state", "state", "due_at"),
+)
+
 # The view ``ccp_positions`` (the standard position layout read by clearing-recon --db) over
 # ``cleared_trades`` is created by the migrations.
 

@@ -114,6 +114,10 @@ def test_fix_on_every_interface_needs_tls_or_an_explicit_plaintext_flag() -> Non
         ({"eod": {"at_close": "yes"}}, "eod.at_close", "true or false"),
         ({"eod": {"overnight_rates": "nowhere.csv"}}, "eod.overnight_rates", "no such file"),
         ({"eod": {"at_open": True}}, "eod.at_open", "unknown key"),
+        ({"calls": {"intraday_at": ["8h30"]}}, "calls.intraday_at", "local time HH:MM"),
+        ({"calls": {"due_time": "25:00"}}, "calls.due_time", "local time HH:MM"),
+        ({"calls": {"intraday_threshold": {"AUD": -1}}}, "calls.intraday_threshold", "non-negative"),
+        ({"calls": {"due_after": 1}}, "calls.due_after", "unknown key"),
     ],
 )
 def test_errors_name_the_key(doc: dict[str, object], key: str, fragment: str) -> None:
@@ -139,6 +143,26 @@ def test_end_of_day_at_the_close_is_on_by_default_and_reads_its_rates_file(tmp_p
     cfg = load_config(tmp_path / "g.toml")
     assert cfg.eod.at_close is False
     assert cfg.eod.overnight_rates == tmp_path / "fixings.csv"
+
+
+def test_margin_calls_settings_have_defaults_and_are_read(tmp_path: Path) -> None:
+    from datetime import time
+    from decimal import Decimal
+
+    from gateway.app import call_settings
+
+    default = config_from_dict({}).calls
+    assert (default.due_after_business_days, default.due_time, default.intraday_at) == (1, time(10, 0), ())
+    (tmp_path / "g.toml").write_text(
+        '[calls]\ndue_after_business_days = 1\ndue_time = "09:30"\nintraday_at = ["11:00", "08:30"]\n'
+        "intraday_threshold = { AUD = 1_000_000 }\nintraday_fraction = 0.1\nintraday_due_minutes = 120\n"
+    )
+    read = call_settings(load_config(tmp_path / "g.toml"))
+    assert read.due_time == time(9, 30)
+    assert read.intraday_at == (time(8, 30), time(11, 0))
+    assert read.intraday_threshold == {"AUD": Decimal(1_000_000)}
+    assert read.intraday_fraction == Decimal("0.1")
+    assert read.intraday_due_minutes == 120
 
 
 def test_unreadable_and_invalid_files_are_reported(tmp_path: Path) -> None:

@@ -450,7 +450,13 @@ def test_the_credit_position_counts_tolerance_only_up_to_the_pool_cap() -> None:
     figures = MemberFigures({"HOUSE": Decimal(300_000)}, {"HOUSE": [cash("AUD", Decimal(200_000))]}, {})
     p = policy()
     pos = credit_position(
-        p.fx, p.settings.credit.tolerance_pool_cap, tolerant, "HOUSE", figures, {}, pool=Decimal(1_000_000)
+        p.fx,
+        p.settings.credit.tolerance_pool_cap,
+        tolerant,
+        "HOUSE",
+        figures,
+        {},
+        pool={"AUD": Decimal(1_000_000)},
     )
     assert (pos.collateral_value, pos.margin, pos.tolerance_used) == (
         Decimal(200_000),

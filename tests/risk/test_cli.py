@@ -134,3 +134,36 @@ def test_margin_with_a_configuration_file(tmp_path: Path, trade_file: Path, mark
     assert result.exit_code == 2  # a configuration that cannot be used refuses the command, in one line
     (line,) = result.stderr.strip().splitlines()
     assert "margin.confidence" in line
+
+
+def test_margin_names_its_currency_and_converts_each_trade_at_fx(tmp_path: Path, market_dir: Path) -> None:
+    eur = tmp_path / "eur.json"
+    eur.write_text(codec.dumps(b.irs("EUR", years=5, trade_id="E5")))
+    aud = tmp_path / "aud.json"
+    aud.write_text(codec.dumps(b.irs("AUD", years=5, trade_id="A5")))
+    fx = tmp_path / "fx.toml"
+    fx.write_text('pivot = "AUD"\n[rates]\nEUR = 1.5\n')  # one EUR is 1.5 AUD
+    common = ("--market-data", str(market_dir), "--account", b.A, "--fx", str(fx))
+    code, in_eur = run("margin", str(eur), *common, "--currency", "EUR")
+    assert code == 0, in_eur
+    assert in_eur["currency"] == "EUR"
+    code, in_aud = run("margin", str(eur), *common, "--currency", "AUD")
+    assert in_aud["currency"] == "AUD"
+    # a loss quantile scales with the rate: the EUR portfolio's margin is 1.5 times as many AUD
+    assert in_aud["initial_margin"] == pytest.approx(1.5 * in_eur["initial_margin"], rel=1e-12)
+    code, aud_only = run("margin", str(aud), *common, "--currency", "AUD")
+    code, mixed = run("margin", str(aud), str(eur), *common, "--currency", "AUD")
+    assert code == 0, mixed
+    assert mixed["trades"] == [f"{aud}#0", f"{eur}#0"]
+    # the two trades' P&L added in one currency: never more than the margins apart (subadditive here)
+    assert mixed["initial_margin"] <= aud_only["initial_margin"] + in_aud["initial_margin"] + 1e-6
+    assert mixed["initial_margin"] != pytest.approx(aud_only["initial_margin"] + in_eur["initial_margin"])
+
+
+def test_margin_refuses_a_currency_without_an_fx_rate(trade_file: Path, market_dir: Path) -> None:
+    result = runner.invoke(
+        app,
+        ["margin", str(trade_file), "--market-data", str(market_dir), "--account", b.A, "--currency", "XYZ"],
+    )
+    assert result.exit_code == 2
+    assert "--currency" in result.stderr

@@ -719,7 +719,7 @@ async def test_members_are_found_by_id_or_party_with_their_sessions(store: Clear
             "BANKA": ["BANKA_FIX", "BANKA_FIX2"],
             "BANKB": [],
         }
-        assert await uow.accounts.tolerance_pool() == Decimal(10_000_000)
+        assert await uow.accounts.tolerance_pool() == {"AUD": Decimal(10_000_000)}
 
 
 async def test_risk_state_and_credit_figures(store: ClearingStore) -> None:

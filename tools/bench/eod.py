@@ -23,6 +23,7 @@ from gateway.domain import AccountType
 from gateway.refdata.model import Account, Member
 from gateway.refdata.overnight import CsvOvernightRates
 from gateway.store import open_store
+from gateway.store.calls_repo import SqlCalls
 from gateway.store.clearing_store import SqlClearingStore
 from tools.bench.clearing import AS_OF, NOW, _lei, synthetic_trade
 
@@ -62,6 +63,7 @@ async def run_bench(*, trades: int, members: int, db_url: str | None, seed: int 
                 clock=clock,
                 store=SqlClearingStore(engine),
                 overnight_rates=CsvOvernightRates.load(rates_file),
+                calls=SqlCalls(engine),
             )
             admin = ReferenceData(engine, clock=clock)
             for i in range(members):
