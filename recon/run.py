@@ -80,7 +80,7 @@ def run_member(request: RunRequest, clock: Clock) -> RunOutcome:
         ccp_book = read_positions(request.ccp_positions, request.member)
     else:
         assert request.db_url is not None
-        ccp_book = read_ccp_positions_db(request.db_url, request.member, ended_since=request.business_date)
+        ccp_book = read_ccp_positions_db(request.db_url, request.member, as_of=request.business_date)
     result = reconcile(request.member, member_book, ccp_book, tolerances, request.business_date)
     store = BreakStore(request.store, calendar)
     try:

@@ -20,7 +20,7 @@ from gateway.store.engine import downgrade_schema
 from gateway.store.tables import member_positions, metadata
 from gateway.store.types import ExactDecimal, UtcDateTime
 
-HEAD = "0012_eod_cycle"
+HEAD = "0016_positions_asof"
 
 
 async def test_migrations_create_exactly_the_declared_schema(fresh_engine: AsyncEngine) -> None:
@@ -30,7 +30,7 @@ async def test_migrations_create_exactly_the_declared_schema(fresh_engine: Async
     async with fresh_engine.connect() as conn:
         assert await conn.run_sync(diff) == []
         views = await conn.run_sync(lambda c: inspect(c).get_view_names())
-    assert {"member_positions", "ccp_positions"} <= set(views)
+    assert {"member_positions", "ccp_positions", "position_states", "position_npvs"} <= set(views)
 
 
 async def test_upgrade_is_idempotent_and_downgrade_is_clean(fresh_engine: AsyncEngine) -> None:
