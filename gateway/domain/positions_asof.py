@@ -13,8 +13,9 @@ rows (docs/RECON_FORMATS.md, "Positions as of a date"):
 A side registered after D has no state as of D and is left out. A live side at or past its maturity date
 on D is ``MATURED`` (end of day matures it), and left out too. The rows kept are the open ones
 (``CLEARED``) and the sides an event ended on D itself (``TERMINATED``, ``DEREGISTERED``): a member's book
-of that date may still hold them. The notional is the one after the last event up to D, the NPV the one
-of D's end of day (empty when D was not revalued).
+of that date may still hold them (the position file, open positions only, leaves them out). The
+notional is the one after the last event up to D, the NPV the one of D's end of day (empty when D was
+not revalued).
 
 Bind parameters: ``as_of`` (a date), and ``member`` / ``account`` when the query was made with them.
 """
@@ -45,10 +46,11 @@ _SOURCES: Final[dict[str, str]] = {
 }
 
 
-def positions_as_of_sql(*, member: bool, account: bool = False) -> str:
+def positions_as_of_sql(*, member: bool, account: bool = False, ended: bool = True) -> str:
     """The query of the positions as of ``:as_of``, of ``:member`` (and its ``:account``) when asked,
     every member's otherwise; its columns are ``MEMBER_POSITION_COLUMNS``, ordered by member, account and
-    trade id."""
+    trade id. ``ended``: with the sides an event ended on the date (reconciliation reads them); without,
+    the open positions only (the position file)."""
     if account and not member:
         raise ValueError("an account filter needs a member filter")
     columns = ",\n       ".join(f"{_SOURCES.get(c, 'p.' + c)} AS {c}" for c in MEMBER_POSITION_COLUMNS)
@@ -58,7 +60,10 @@ def positions_as_of_sql(*, member: bool, account: bool = False) -> str:
             "\n  AND p.account = :account" if account else "",
         ]
     )
-    ended = ", ".join(f"'{e}'" for e in _ENDED)
+    kept = f"d.status = '{_CLEARED}'"
+    if ended:
+        codes = ", ".join(f"'{e}'" for e in _ENDED)
+        kept += f" OR (d.status IN ({codes}) AND d.last_event_date = :as_of)"
     # every name in the text is one of this module's constants: the caller's values are bind parameters
     return f"""SELECT d.* FROM (
 SELECT {columns}
@@ -69,5 +74,5 @@ WHERE s.sequence = (
   SELECT MAX(x.sequence) FROM {POSITION_STATES_VIEW} x WHERE x.trade_id = p.trade_id AND x.valid_from <= :as_of
 ){filters}
 ) d
-WHERE d.status = '{_CLEARED}' OR (d.status IN ({ended}) AND d.last_event_date = :as_of)
+WHERE {kept}
 ORDER BY d.member, d.account, d.trade_id"""  # noqa: S608

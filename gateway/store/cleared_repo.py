@@ -95,8 +95,9 @@ async def mark_event(
 async def positions_as_of(
     conn: AsyncConnection, member_id: str | None, account_id: str | None, business_date: date
 ) -> list[Position]:
-    """The positions as they stood at ``business_date``'s end of day (``gateway.domain.positions_asof``:
-    the query clearing-recon --db --date reads), a member's or one account's if given."""
+    """The open positions as they stood at ``business_date``'s end of day (``gateway.domain.positions_asof``:
+    the query clearing-recon --db --date reads, without the sides ended that day), a member's or one
+    account's if given."""
     params: dict[str, Any] = {"as_of": business_date}
     binds: list[BindParameter[Any]] = [bindparam("as_of", type_=Date)]
     if member_id is not None:
@@ -105,7 +106,7 @@ async def positions_as_of(
     if account_id is not None:
         params["account"] = account_id
         binds.append(bindparam("account", type_=String))
-    sql = positions_as_of_sql(member=member_id is not None, account=account_id is not None)
+    sql = positions_as_of_sql(member=member_id is not None, account=account_id is not None, ended=False)
     typed = text(sql).bindparams(*binds).columns(*(t.member_positions.c[c] for c in MEMBER_POSITION_COLUMNS))
     rows = await conn.execute(typed, params)
     return [Position.from_row(dict(r._mapping)) for r in rows]

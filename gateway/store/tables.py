@@ -439,6 +439,23 @@ position_npvs = Table(
 )
 
 
+# The variation margin of each side on each business date under the figure layout's names: the CCP's side
+# of clearing-recon's VM matching (docs/RECON_FORMATS.md, "Figures").
+member_variation_margin_query = select(
+    variation_margin.c.business_date,
+    variation_margin.c.ccp_trade_id.label("trade_id"),
+    variation_margin.c.member_id.label("member"),
+    variation_margin.c.account_id.label("account"),
+    variation_margin.c.currency,
+    variation_margin.c.vm.label("amount"),
+)
+member_variation_margin = Table(
+    "member_variation_margin",
+    views,
+    *(Column(c.name, c.type) for c in member_variation_margin_query.selected_columns),
+)
+
+
 def create_view(name: str, query: Select[Any], dialect: Dialect) -> str:
     """``CREATE VIEW name AS query`` for ``dialect``, its values written in (a view takes no parameters)."""
     body = query.compile(dialect=dialect, compile_kwargs={"literal_binds": True})

@@ -1,6 +1,7 @@
 """Positions as of a business date: ``side_events`` (each side's state after every lifecycle event, by the
 event's business date) and the views ``position_states`` and ``position_npvs`` that the published query
-``gateway.domain.positions_asof`` reads.
+``gateway.domain.positions_asof`` reads; the view ``member_variation_margin`` (each side's VM by business
+date in the figure layout clearing-recon matches).
 
 Existing sides that carry a lifecycle event get one state row: their current notional and status at their
 ``last_event_date`` (the states between earlier events were not kept before this revision).
@@ -37,6 +38,12 @@ CREATE VIEW position_npvs AS
 SELECT ccp_trade_id AS trade_id, business_date, npv, currency
 FROM npv_history
 """
+MEMBER_VARIATION_MARGIN = """
+CREATE VIEW member_variation_margin AS
+SELECT business_date, ccp_trade_id AS trade_id, member_id AS member, account_id AS account, currency,
+       vm AS amount
+FROM variation_margin
+"""
 
 
 def upgrade() -> None:
@@ -63,9 +70,11 @@ def upgrade() -> None:
     )
     op.execute(POSITION_STATES)
     op.execute(POSITION_NPVS)
+    op.execute(MEMBER_VARIATION_MARGIN)
 
 
 def downgrade() -> None:
+    op.execute("DROP VIEW IF EXISTS member_variation_margin")
     op.execute("DROP VIEW IF EXISTS position_npvs")
     op.execute("DROP VIEW IF EXISTS position_states")
     op.drop_index("ix_side_events_trade", table_name="side_events")
