@@ -53,6 +53,13 @@ LIFECYCLE_BREAKS: Final[frozenset[BreakType]] = frozenset(
 )
 
 
+# The break types of inputs besides the two position books (figures, and the aggregates of --aggregate):
+# ``reconcile`` never gives them; ``with_breaks`` adds them.
+BEYOND_POSITIONS: Final[frozenset[BreakType]] = frozenset(
+    t for t in BreakType if t.value.startswith(("VM_", "CASH_FLOW_", "AGGREGATE_"))
+)
+
+
 class MatchedBy(StrEnum):
     TRADE_ID = "trade_id"
     UTI = "uti"

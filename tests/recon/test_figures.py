@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from gateway.domain.errors import InputRejected
@@ -177,7 +178,6 @@ def test_run_reports_vm_breaks_in_every_output(tmp_path: Path) -> None:
         str(out),
         "--store",
         str(tmp_path / "b.db"),
-        "--no-pdf",
     ]
     args += ["--member-vm", str(member_vm), "--ccp-vm", str(tmp_path / "ccp-vm.csv")]
     result = runner.invoke(app, args)
@@ -196,6 +196,9 @@ def test_run_reports_vm_breaks_in_every_output(tmp_path: Path) -> None:
     assert info["by_type"]["VM_MISSING_AT_MEMBER"] == 2
     assert "ccp-vm.csv" in info["sources"]["ccp"]
     assert "VM_MISMATCH" in (out / "report.html").read_text()
+    pdf = "".join(page.extract_text() for page in PdfReader(out / "report.pdf").pages)
+    assert "VM_MISMATCH" in pdf
+    assert "VM_MISSING_AT_MEMBER" in pdf
 
 
 def test_ccp_vm_without_the_members_is_refused(tmp_path: Path) -> None:
