@@ -87,11 +87,15 @@ def test_run_with_aggregate_reports_the_bucket_and_both_figures(tmp_path: Path) 
 
     plain = run()
     assert [(r["break_type"], r["trade_id"]) for r in plain] == [("ECONOMIC_MISMATCH", "C2")]
+    html = (tmp_path / "out0" / "report.html").read_text()
+    assert "ECONOMIC_MISMATCH" in html
+    assert "AGGREGATE_NOTIONAL_MISMATCH" not in html  # no such input, no such row in the report
     both = run("--aggregate", "--buckets", "1Y,10Y")
     aggregate = [r for r in both if r["break_type"] == "AGGREGATE_NOTIONAL_MISMATCH"]
     assert [(r["key"], r["member_value"], r["ccp_value"]) for r in aggregate] == [
         ("aggregate:currency=AUD:index=BBSW:bucket=0-1Y", "45000000.0", "40000000.0")
     ]
+    assert "AGGREGATE_NOTIONAL_MISMATCH" in (tmp_path / "out3" / "report.html").read_text()
     bad = runner.invoke(
         app,
         ["run", "--date", DAY.isoformat(), "--member", "CM1", "--member-book", str(member_file),
