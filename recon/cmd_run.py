@@ -73,7 +73,10 @@ def run(
     member_vm: Annotated[
         Path | None,
         typer.Option(
-            "--member-vm", help="The member's VM figures of the date (CSV, figure layout).", dir_okay=False
+            "--member-vm",
+            help="The member's VM figures of the date (CSV, figure layout).",
+            exists=True,
+            dir_okay=False,
         ),
     ] = None,
     ccp_vm: Annotated[
@@ -81,18 +84,24 @@ def run(
         typer.Option(
             "--ccp-vm",
             help="The CCP's VM figures (CSV); default: --db's member_variation_margin.",
+            exists=True,
             dir_okay=False,
         ),
     ] = None,
     member_cash_flows: Annotated[
         Path | None,
         typer.Option(
-            "--member-cash-flows", help="The member's cash flows (CSV, figure layout).", dir_okay=False
+            "--member-cash-flows",
+            help="The member's cash flows (CSV, figure layout).",
+            exists=True,
+            dir_okay=False,
         ),
     ] = None,
     ccp_cash_flows: Annotated[
         Path | None,
-        typer.Option("--ccp-cash-flows", help="The CCP's cash flows (CSV, figure layout).", dir_okay=False),
+        typer.Option(
+            "--ccp-cash-flows", help="The CCP's cash flows (CSV, figure layout).", exists=True, dir_okay=False
+        ),
     ] = None,
     aggregate: Annotated[
         bool, typer.Option("--aggregate/--no-aggregate", help="Also compare net notional per bucket.")
