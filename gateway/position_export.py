@@ -1,8 +1,10 @@
-"""The CCP position file: the positions live on a business date, written in the layout clearing-recon reads.
+"""The CCP position file: the positions as they stood at a business date's end of day, written in the
+layout clearing-recon reads.
 
 One code path for ``clearing-gateway export positions`` and the demo's end-of-day file. The rows are the
-database view ``member_positions`` (through the store's positions), written as its columns in its order
-(``gateway.domain.clearing.POSITION_COLUMNS``): the file reconciles against ``clearing-recon run --db``.
+published query ``gateway.domain.positions_asof`` over the views ``member_positions``, ``position_states``
+and ``position_npvs``, written as the view's columns in their order: the same rows ``clearing-recon run
+--db URL --date D`` reads, so the file of D reconciles against the database as of D.
 """
 
 from __future__ import annotations
@@ -35,5 +37,5 @@ async def export_positions(
             known = await known_member(conn, member, "--member")
             if account is not None:
                 account_of(known, account)
-        rows = await cleared_repo.positions(conn, member, account, business_date)
+        rows = await cleared_repo.positions_as_of(conn, member, account, business_date)
     return write_positions(rows, out)

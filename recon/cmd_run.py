@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from gateway.cli.kit import JsonOption, MemberRequired, refuse
+from recon.aggregate import DEFAULT_BUCKETS, MaturityBuckets
 from recon.cli import app
 
 EXIT_UNUSABLE = 2
@@ -69,6 +70,45 @@ def run(
     calendar: Annotated[str, typer.Option(help="Business-day calendar for ageing.")] = "WeekendsOnly",
     mqtt: Annotated[str | None, typer.Option(help="Publish the summary to this broker (HOST:PORT).")] = None,
     pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also write report.pdf.")] = True,
+    member_vm: Annotated[
+        Path | None,
+        typer.Option(
+            "--member-vm",
+            help="The member's VM figures of the date (CSV, figure layout).",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+    ccp_vm: Annotated[
+        Path | None,
+        typer.Option(
+            "--ccp-vm",
+            help="The CCP's VM figures (CSV); default: --db's member_variation_margin.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+    member_cash_flows: Annotated[
+        Path | None,
+        typer.Option(
+            "--member-cash-flows",
+            help="The member's cash flows (CSV, figure layout).",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+    ccp_cash_flows: Annotated[
+        Path | None,
+        typer.Option(
+            "--ccp-cash-flows", help="The CCP's cash flows (CSV, figure layout).", exists=True, dir_okay=False
+        ),
+    ] = None,
+    aggregate: Annotated[
+        bool, typer.Option("--aggregate/--no-aggregate", help="Also compare net notional per bucket.")
+    ] = False,
+    buckets: Annotated[
+        str, typer.Option(help="Maturity bucket edges for --aggregate, tenors from the date.")
+    ] = ",".join(DEFAULT_BUCKETS),
 ) -> None:
     """Reconcile one member's book against the CCP's positions. Exit 0 when reconciled, 2 for unusable input."""
     from gateway.cli.kit import check_db_url
@@ -77,6 +117,10 @@ def run(
 
     if db is not None:
         check_db_url(db)
+    try:
+        bucket_edges = MaturityBuckets.parse(buckets) if aggregate else None
+    except ValueError as exc:
+        raise refuse("--buckets", str(exc)) from None
     request = RunRequest(
         business_date=_date(business_date),
         member=member,
@@ -90,6 +134,11 @@ def run(
         calendar=calendar,
         mqtt=mqtt,
         pdf=pdf,
+        member_vm=member_vm,
+        ccp_vm=ccp_vm,
+        member_cash_flows=member_cash_flows,
+        ccp_cash_flows=ccp_cash_flows,
+        aggregate=bucket_edges,
     )
     outcome = run_member(
         request, SystemClock()

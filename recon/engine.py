@@ -9,7 +9,7 @@ rows is paired. Matched pairs are compared field by field within the tolerances.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 from typing import Final
@@ -36,11 +36,27 @@ class BreakType(StrEnum):
     LIFECYCLE_INCREASE_NOT_BOOKED = "LIFECYCLE_INCREASE_NOT_BOOKED"
     LIFECYCLE_DECLEAR_NOT_BOOKED = "LIFECYCLE_DECLEAR_NOT_BOOKED"
     LIFECYCLE_AMENDMENT_NOT_BOOKED = "LIFECYCLE_AMENDMENT_NOT_BOOKED"
+    # money figures, member against CCP (recon/figures.py): the day's variation margin, cash flows
+    VM_MISMATCH = "VM_MISMATCH"
+    VM_MISSING_AT_CCP = "VM_MISSING_AT_CCP"
+    VM_MISSING_AT_MEMBER = "VM_MISSING_AT_MEMBER"
+    CASH_FLOW_MISMATCH = "CASH_FLOW_MISMATCH"
+    CASH_FLOW_MISSING_AT_CCP = "CASH_FLOW_MISSING_AT_CCP"
+    CASH_FLOW_MISSING_AT_MEMBER = "CASH_FLOW_MISSING_AT_MEMBER"
+    # net notional per currency, index and maturity bucket (recon/aggregate.py)
+    AGGREGATE_NOTIONAL_MISMATCH = "AGGREGATE_NOTIONAL_MISMATCH"
 
 
 # The break types a lifecycle event explains (books without lifecycle columns never have them).
 LIFECYCLE_BREAKS: Final[frozenset[BreakType]] = frozenset(
     t for t in BreakType if t.value.startswith("LIFECYCLE_")
+)
+
+
+# The break types of inputs besides the two position books (figures, and the aggregates of --aggregate):
+# ``reconcile`` never gives them; ``with_breaks`` adds them.
+BEYOND_POSITIONS: Final[frozenset[BreakType]] = frozenset(
+    t for t in BreakType if t.value.startswith(("VM_", "CASH_FLOW_", "AGGREGATE_"))
 )
 
 
@@ -170,6 +186,21 @@ def reconcile(
         member_sources=(member_book.source,),
         ccp_sources=(ccp_book.source,),
     )
+
+
+def with_breaks(
+    result: Reconciliation, more: list[pl.DataFrame], sources: tuple[str, ...] = ()
+) -> Reconciliation:
+    """``result`` with further breaks (figures, aggregates: the break columns without ``break_id``) and the
+    sources they came from."""
+    found = [p.select(list(BREAK_SCHEMA)[1:]) for p in more if p.height]
+    if not found:
+        return replace(result, ccp_sources=result.ccp_sources + sources) if sources else result
+    extra = _with_ids(result.member, pl.concat(found, how="vertical"))
+    merged = pl.concat([result.breaks, extra], how="vertical").sort(
+        ["break_type", "key", "field"], nulls_last=True
+    )
+    return replace(result, breaks=merged, ccp_sources=result.ccp_sources + sources)
 
 
 class _Side:

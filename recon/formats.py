@@ -21,6 +21,7 @@ from gateway.domain.clearing import LIFECYCLE_COLUMNS, MEMBER_POSITIONS_VIEW, Po
 from gateway.domain.enums import PositionStatus
 from gateway.domain.errors import InputRejected
 from gateway.domain.file_formats import FileFormat, output_format
+from gateway.domain.positions_asof import POSITION_NPVS_VIEW, POSITION_STATES_VIEW, positions_as_of_sql
 from gateway.domain.reasons import ReasonCode
 from recon.errors import unusable
 from recon.layout import (
@@ -114,7 +115,12 @@ def read_positions(path: str | Path, member: str) -> LoadedBook:
 
 
 async def fetch_ccp_positions(
-    url: str, member: str, *, view: str = POSITIONS_VIEW, ended_since: date | None = None
+    url: str,
+    member: str,
+    *,
+    view: str = POSITIONS_VIEW,
+    ended_since: date | None = None,
+    as_of: date | None = None,
 ) -> LoadedBook:
     """Read the open positions of ``member`` (status CLEARED) from ``view`` (the standard columns) in the
     gateway database: the CCP's book as it stands, matured trades left out. From ``member_positions``
@@ -124,8 +130,13 @@ async def fetch_ccp_positions(
     ``url`` is an async SQLAlchemy URL (``postgresql+asyncpg://...``, ``sqlite+aiosqlite:///...``). Any failure
     to reach or read it is an ``InputRejected`` naming the database and view; a member the database does not
     know is REF_UNKNOWN_MEMBER (not an empty book, which would report every member trade as a break).
+
+    With ``as_of`` it reads instead the positions as they stood at that date's end of day, through the
+    gateway's published query (``gateway.domain.positions_asof``: ``member_positions``, ``position_states``,
+    ``position_npvs``): the notional after the events up to the date, that day's NPV, the sides an event
+    ended on the date itself. A database without those views (before migration 0016) is refused.
     """
-    from sqlalchemy import and_, column, or_, select, table, text
+    from sqlalchemy import Date, String, and_, bindparam, column, or_, select, table, text
     from sqlalchemy.exc import SQLAlchemyError
     from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -166,8 +177,19 @@ async def fetch_ccp_positions(
                 )
             # the lifecycle columns when the view has them (a table of an earlier layout may not)
             has = set((await conn.execute(select(text("*")).select_from(table(view)).limit(0))).keys())
+            if as_of is not None:
+                await _require_views(conn, source)
             columns = [*POSITION_COLUMNS, *(c for c in LIFECYCLE_COLUMNS if c in has)]
-            result = await conn.execute(query_of(columns))
+            if as_of is None:
+                result = await conn.execute(query_of(columns))
+            else:
+                columns = list(FILE_COLUMNS)
+                result = await conn.execute(
+                    text(positions_as_of_sql(member=True)).bindparams(
+                        bindparam("as_of", type_=Date), bindparam("member", type_=String)
+                    ),
+                    {"as_of": as_of, "member": member},
+                )
             data = [tuple(_text(v) for v in row) for row in result]
     except (SQLAlchemyError, OSError, ConnectionError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -178,8 +200,31 @@ async def fetch_ccp_positions(
     return normalise(raw, source=source, member=member, side=Side.CCP)
 
 
+async def _require_views(conn: Any, source: str) -> None:
+    """The views the positions as of a date are read from, or a clear refusal (a gateway database not
+    upgraded yet, or not the gateway's)."""
+    from sqlalchemy import inspect
+
+    present = set(
+        await conn.run_sync(lambda c: [*inspect(c).get_view_names(), *inspect(c).get_table_names()])
+    )
+    missing = [v for v in (POSITION_STATES_VIEW, POSITION_NPVS_VIEW) if v not in present]
+    if missing:
+        raise unusable(
+            source,
+            "query",
+            f"no {', '.join(missing)} in the gateway database: the positions as of a date need migration "
+            "0016_positions_asof (clearing-gateway db upgrade)",
+        )
+
+
 def read_ccp_positions_db(
-    url: str, member: str, *, view: str = POSITIONS_VIEW, ended_since: date | None = None
+    url: str,
+    member: str,
+    *,
+    view: str = POSITIONS_VIEW,
+    ended_since: date | None = None,
+    as_of: date | None = None,
 ) -> LoadedBook:
     """Blocking form of ``fetch_ccp_positions`` for the command line."""
-    return asyncio.run(fetch_ccp_positions(url, member, view=view, ended_since=ended_since))
+    return asyncio.run(fetch_ccp_positions(url, member, view=view, ended_since=ended_since, as_of=as_of))

@@ -12,7 +12,7 @@ import polars as pl
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from recon import charts
-from recon.engine import BreakType, Reconciliation
+from recon.engine import BEYOND_POSITIONS, BreakType, Reconciliation
 
 BREAKS_CSV_COLUMNS: Final[tuple[str, ...]] = (
     "break_id",
@@ -114,7 +114,8 @@ def render_html(rows: pl.DataFrame, info: dict[str, Any], limit: int = REPORT_RO
         loader=PackageLoader("recon", "templates"), autoescape=select_autoescape(["html", "j2"])
     )
     template = env.get_template("report.html.j2")
-    kinds = [t.value for t in BreakType]
+    # the figure and aggregate types only when the run has such breaks (most runs have no such input)
+    kinds = [t.value for t in BreakType if t not in BEYOND_POSITIONS or info["by_type"].get(t.value, 0)]
     ages = rows["age_business_days"] if rows.height else pl.Series([], dtype=pl.Int64)
     types = rows["break_type"] if rows.height else pl.Series([], dtype=pl.String)
     table = {
@@ -126,7 +127,7 @@ def render_html(rows: pl.DataFrame, info: dict[str, Any], limit: int = REPORT_RO
         s=info,
         age_buckets=[name for name, _, _ in AGE_BUCKETS],
         age_table=table,
-        chart_type=charts.by_type(info["by_type"]),
+        chart_type=charts.by_type({k: info["by_type"].get(k, 0) for k in kinds}),
         chart_age=charts.by_age([name for name, _, _ in AGE_BUCKETS], table),
         rows=shown.to_dicts(),
         shown=shown.height,

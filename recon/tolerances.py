@@ -27,7 +27,13 @@ DEFAULT_TOLERANCES: Mapping[str, Tolerance] = {
     "fixed_rate": Tolerance(abs=5e-9),  # rates are decimals (0.0325); this is 0.0000005%
     "spread": Tolerance(abs=5e-9),
     "npv": Tolerance(abs=1.0),  # one currency unit; members usually widen it
+    # money figures (recon/figures.py) and the net notional of a bucket (recon/aggregate.py): a cent
+    "vm": Tolerance(abs=0.01),
+    "cash_flow": Tolerance(abs=0.01),
+    "aggregate_notional": Tolerance(abs=0.01),
 }
+# Tolerances that are not position columns: the figures' amounts and the aggregate net notional.
+FIGURE_FIELDS = frozenset({"vm", "cash_flow", "aggregate_notional"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,8 +59,9 @@ def load_tolerances(path: Path) -> Tolerances:
 def parse_tolerances(doc: Mapping[str, Any], name: str = "tolerances") -> Tolerances:
     merged = dict(DEFAULT_TOLERANCES)
     for column, table in doc.items():
-        if column not in NUMERIC_COLUMNS:
-            raise unusable(name, f"[{column}]", f"tolerances apply to {sorted(NUMERIC_COLUMNS)} only")
+        if column not in NUMERIC_COLUMNS and column not in FIGURE_FIELDS:
+            known = sorted(NUMERIC_COLUMNS | FIGURE_FIELDS)
+            raise unusable(name, f"[{column}]", f"tolerances apply to {known} only")
         if not isinstance(table, dict) or set(table) - {"abs", "rel"}:
             raise unusable(name, f"[{column}]", "expected a table with 'abs' and/or 'rel'")
         values: dict[str, float] = {}

@@ -7,6 +7,7 @@ import asyncio
 import csv
 import importlib
 import json
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from gateway.cli.app import app as gateway_app
 from gateway.domain.clearing import MEMBER_POSITION_COLUMNS, POSITION_COLUMNS
 from gateway.domain.enums import ClearingStatusCode as S
 from gateway.domain.trade import Trade
-from gateway.store import open_store
+from gateway.store import eod_repo, open_store
 from gateway.store.clearing_store import SqlClearingStore
 from recon.cli import _COMMAND_MODULES
 from recon.cli import app as recon_app
@@ -42,7 +43,7 @@ def gateway_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 async def _clear(url: str, trades: list[Trade], npvs: dict[str, Decimal], *, onboard: bool) -> list[str]:
     """Clear ``trades`` through the service; BANKB's CCP trade ids, in order. ``npvs`` by trade id: the
-    value of BANKB's side, written as the end-of-day revaluation writes it."""
+    value of BANKB's side at DAY's end of day, written as the end-of-day revaluation writes it."""
     engine = await open_store(url)
     try:
         world = World(engine)
@@ -56,12 +57,26 @@ async def _clear(url: str, trades: list[Trade], npvs: dict[str, Decimal], *, onb
             last = (await world.service.history(receipt.submission_id))[-1]
             assert last.status is S.CLEARED
             ids.append(last.ccp_trade_ids[1])  # CCP-B: BANKB's side
+        values = [
+            (ccp_id, npvs[t.identifiers.source_trade_id]) for ccp_id, t in zip(ids, trades, strict=True)
+        ]
         store = SqlClearingStore(engine)
         async with store.begin() as uow:
-            await uow.cleared.set_npvs(
-                [(ccp_id, npvs[t.identifiers.source_trade_id]) for ccp_id, t in zip(ids, trades, strict=True)]
-            )
+            await uow.cleared.set_npvs(values)
+        async with engine.begin() as conn:  # the day's NPV history, which the positions as of DAY show
+            await eod_repo.put_npvs(conn, date.fromisoformat(DAY), [(i, v, "AUD") for i, v in values])
         return ids
+    finally:
+        await engine.dispose()
+
+
+async def _revalue(url: str, day: str, npvs: dict[str, object]) -> None:
+    """The NPV history of ``day`` for these CCP trade ids, as end of day writes it."""
+    engine = await open_store(url)
+    try:
+        async with engine.begin() as conn:
+            values = [(i, Decimal(str(v)), "AUD") for i, v in sorted(npvs.items())]
+            await eod_repo.put_npvs(conn, date.fromisoformat(day), values)
     finally:
         await engine.dispose()
 
@@ -89,7 +104,7 @@ def test_the_exported_file_reconciles_against_the_database_with_no_break(
         aud_irs("T3", years=7, notional=Decimal(3_000_000)),
     ]
     npvs = {"T1": Decimal("-15234.17"), "T2": Decimal("0.000001"), "T3": Decimal(0)}
-    asyncio.run(_clear(gateway_db, trades, npvs, onboard=True))
+    ids = asyncio.run(_clear(gateway_db, trades, npvs, onboard=True))
 
     book = tmp_path / "ccp-BANKB.csv"
     exported = runner.invoke(
@@ -110,5 +125,6 @@ def test_the_exported_file_reconciles_against_the_database_with_no_break(
 
     # a trade cleared after the file was written: the database has it, the file does not
     (late,) = asyncio.run(_clear(gateway_db, [aud_irs("T4")], {"T4": Decimal(1)}, onboard=False))
+    asyncio.run(_revalue(gateway_db, "2026-01-08", dict(zip([*ids, late], [*npvs.values(), 1], strict=True))))
     _, out, breaks = _recon(tmp_path, book, gateway_db, "2026-01-08")
     assert [(b["break_type"], b["trade_id"]) for b in breaks] == [("MISSING_AT_MEMBER", late)]

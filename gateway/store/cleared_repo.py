@@ -7,13 +7,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import BindParameter, Date, String, bindparam, literal, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.domain import codec
-from gateway.domain.clearing import Position
+from gateway.domain.clearing import MEMBER_POSITION_COLUMNS, Position
 from gateway.domain.enums import PositionStatus
 from gateway.domain.events import SideState
+from gateway.domain.positions_asof import positions_as_of_sql
 from gateway.domain.trade import Trade
 from gateway.domain.workflow import (
     ClearedRow,
@@ -66,13 +67,49 @@ def _cleared_values(submission_id: int, c: ClearedRow, business_date: date, at: 
 async def mark_event(
     conn: AsyncConnection, ccp_trade_ids: Sequence[str], kind: str, business_date: date
 ) -> None:
-    """The sides an event confirmed on ``business_date`` changed (or created) carry it as their last one."""
+    """The sides an event confirmed on ``business_date`` changed (or created) carry it as their last one,
+    and their state after it (notional, status) joins their history in ``side_events``."""
     c = t.cleared_trades.c
+    ids = list(ccp_trade_ids)
     await conn.execute(
         update(t.cleared_trades)
-        .where(c.ccp_trade_id.in_(list(ccp_trade_ids)))
+        .where(c.ccp_trade_id.in_(ids))
         .values(last_event=kind, last_event_date=business_date)
     )
+    await conn.execute(
+        t.side_events.insert().from_select(
+            ["ccp_trade_id", "kind", "business_date", "notional", "status"],
+            select(
+                c.ccp_trade_id,
+                literal(kind, String(24)),
+                literal(business_date, Date),
+                c.notional,
+                c.status,
+            )
+            .where(c.ccp_trade_id.in_(ids))
+            .order_by(c.ccp_trade_id),
+        )
+    )
+
+
+async def positions_as_of(
+    conn: AsyncConnection, member_id: str | None, account_id: str | None, business_date: date
+) -> list[Position]:
+    """The open positions as they stood at ``business_date``'s end of day (``gateway.domain.positions_asof``:
+    the query clearing-recon --db --date reads, without the sides ended that day), a member's or one
+    account's if given."""
+    params: dict[str, Any] = {"as_of": business_date}
+    binds: list[BindParameter[Any]] = [bindparam("as_of", type_=Date)]
+    if member_id is not None:
+        params["member"] = member_id
+        binds.append(bindparam("member", type_=String))
+    if account_id is not None:
+        params["account"] = account_id
+        binds.append(bindparam("account", type_=String))
+    sql = positions_as_of_sql(member=member_id is not None, account=account_id is not None, ended=False)
+    typed = text(sql).bindparams(*binds).columns(*(t.member_positions.c[c] for c in MEMBER_POSITION_COLUMNS))
+    rows = await conn.execute(typed, params)
+    return [Position.from_row(dict(r._mapping)) for r in rows]
 
 
 async def positions(

@@ -24,9 +24,14 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    cast,
     false,
+    func,
+    literal,
+    null,
     select,
     text,
+    union_all,
 )
 from sqlalchemy.engine import Dialect
 
@@ -364,6 +369,21 @@ margin_calls = Table(
 # ``cleared_trades`` is created by the migrations.
 
 
+# Each side's state after every lifecycle event confirmed on it, by the event's business date (migration
+# 0016_positions_asof): what the positions as of a past date are read from (the view ``position_states``).
+side_events = Table(
+    "side_events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("ccp_trade_id", String(40), ForeignKey("cleared_trades.ccp_trade_id"), nullable=False),
+    Column("kind", String(24), nullable=False),  # an EventKind value
+    Column("business_date", Date, nullable=False),
+    Column("notional", ExactDecimal(), nullable=False),  # the side's notional after the event
+    Column("status", String(16), nullable=False),  # the side's status after the event
+    Index("ix_side_events_trade", "ccp_trade_id", "business_date"),
+)
+
+
 # ---------------------------------------------------------------- views
 # Views are declared here once, as the query that makes each one, and created by the migrations from that
 # query (``create_view``). Their Table forms live in ``views``, not ``metadata``: nothing creates them as
@@ -388,6 +408,74 @@ ccp_positions_query = select(*(member_positions.c[name] for name in POSITION_COL
 )
 ccp_positions = Table(
     "ccp_positions", views, *(Column(c.name, c.type) for c in ccp_positions_query.selected_columns)
+)
+
+
+# A side's states by business date: as novated (sequence 0, from its registration date), then after each
+# lifecycle event (sequence = the event row's id). The state of a side as of a date is its row with the
+# highest sequence among those from that date or earlier (gateway.domain.positions_asof).
+_novated = cleared_trades.c
+_event = side_events.c
+position_states_query = union_all(
+    select(
+        _novated.ccp_trade_id.label("trade_id"),
+        _novated.business_date.label("valid_from"),
+        literal(0, Integer).label("sequence"),
+        cast(null(), String(24)).label("last_event"),
+        cast(null(), Date).label("last_event_date"),
+        func.coalesce(_novated.original_notional, _novated.notional).label("notional"),
+        literal(PositionStatus.CLEARED.value, String(16)).label("status"),
+    ),
+    select(
+        _event.ccp_trade_id,
+        _event.business_date,
+        _event.id,
+        _event.kind,
+        _event.business_date,
+        _event.notional,
+        _event.status,
+    ),
+)
+position_states = Table(
+    "position_states",
+    views,
+    Column("trade_id", String(40)),
+    Column("valid_from", Date),
+    Column("sequence", BigInteger),
+    Column("last_event", String(24)),
+    Column("last_event_date", Date),
+    Column("notional", ExactDecimal()),
+    Column("status", String(16)),
+)
+
+# The NPV of each side at each end of day, under the position layout's names (clearing-recon --db --date).
+position_npvs_query = select(
+    npv_history.c.ccp_trade_id.label("trade_id"),
+    npv_history.c.business_date,
+    npv_history.c.npv,
+    npv_history.c.currency,
+)
+position_npvs = Table(
+    "position_npvs",
+    views,
+    *(Column(c.name, c.type) for c in position_npvs_query.selected_columns),
+)
+
+
+# The variation margin of each side on each business date under the figure layout's names: the CCP's side
+# of clearing-recon's VM matching (docs/RECON_FORMATS.md, "Figures").
+member_variation_margin_query = select(
+    variation_margin.c.business_date,
+    variation_margin.c.ccp_trade_id.label("trade_id"),
+    variation_margin.c.member_id.label("member"),
+    variation_margin.c.account_id.label("account"),
+    variation_margin.c.currency,
+    variation_margin.c.vm.label("amount"),
+)
+member_variation_margin = Table(
+    "member_variation_margin",
+    views,
+    *(Column(c.name, c.type) for c in member_variation_margin_query.selected_columns),
 )
 
 

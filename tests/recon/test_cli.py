@@ -222,10 +222,12 @@ def test_ack_comments_a_break_that_then_shows_in_the_next_run(tmp_path: Path) ->
 @pytest.mark.postgres
 def test_run_against_the_gateway_database(tmp_path: Path, postgres_url: str) -> None:
     import asyncio
+    from datetime import date
 
-    from tests.recon.test_formats import _create_view
+    from tests.recon.test_formats import _create_asof_views, _create_view
 
     asyncio.run(_create_view(postgres_url))
+    asyncio.run(_create_asof_views(postgres_url, date(2026, 1, 12)))
     member = write_csv(
         tmp_path / "m.csv",
         [

@@ -9,7 +9,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from recon.engine import LIFECYCLE_BREAKS, BreakType, Reconciliation, break_id, reconcile
+from recon.engine import (
+    BEYOND_POSITIONS,
+    LIFECYCLE_BREAKS,
+    BreakType,
+    Reconciliation,
+    break_id,
+    reconcile,
+)
 from recon.loader import Side, load_book, normalise
 from recon.synth import generate_books
 from recon.tolerances import Tolerance, Tolerances, parse_tolerances
@@ -45,7 +52,10 @@ def test_generated_books_every_injected_break_found_and_no_false_break(
         (t, i, f or "") for t, i, f in result.breaks.select("break_type", "trade_id", "field").iter_rows()
     }
     assert found == set(injected.expected)
-    assert all(result.counts()[t.value] > 0 for t in BreakType if t not in LIFECYCLE_BREAKS)  # (no events)
+    # (no events, no figures, no aggregates)
+    assert all(
+        result.counts()[t.value] > 0 for t in BreakType if t not in LIFECYCLE_BREAKS | BEYOND_POSITIONS
+    )
     assert result.matched_by["uti"] == injected.matched_by_uti
     assert result.matched_by["economics"] == injected.matched_by_economics
     assert result.breaks["break_id"].is_unique().all()

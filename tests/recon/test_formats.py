@@ -152,6 +152,33 @@ async def _create_view(url: str) -> None:
     await engine.dispose()
 
 
+async def _create_asof_views(url: str, day: date) -> None:
+    """Over ``_create_view``'s table, what the positions as of a date read: the lifecycle columns, each
+    position's one state (as it is, from its effective date) and its NPV of ``day``."""
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        for column, kind in (
+            ("last_event", "VARCHAR(24)"),
+            ("last_event_date", "DATE"),
+            ("original_notional", "NUMERIC(24,8)"),
+        ):
+            await conn.execute(text(f"ALTER TABLE {POSITIONS_VIEW} ADD COLUMN {column} {kind}"))
+        await conn.execute(
+            text(
+                f"CREATE VIEW position_states AS SELECT trade_id, effective_date AS valid_from, 0 AS sequence, "  # noqa: S608
+                f"last_event, last_event_date, notional, status FROM {POSITIONS_VIEW}"
+            )
+        )
+        await conn.execute(
+            text("CREATE TABLE position_npvs (trade_id VARCHAR(64), business_date DATE, npv NUMERIC(24,8))")
+        )
+        await conn.execute(
+            text(f"INSERT INTO position_npvs SELECT trade_id, :day, npv FROM {POSITIONS_VIEW}"),  # noqa: S608
+            {"day": _bind(url, day)},
+        )
+    await engine.dispose()
+
+
 @pytest.mark.postgres
 async def test_member_positions_view_on_postgresql(postgres_url: str) -> None:
     await _create_view(postgres_url)

@@ -20,7 +20,7 @@ from gateway.store.engine import downgrade_schema
 from gateway.store.tables import member_positions, metadata
 from gateway.store.types import ExactDecimal, UtcDateTime
 
-HEAD = "0014_calls"
+HEAD = "0016_positions_asof"
 
 
 async def test_migrations_create_exactly_the_declared_schema(fresh_engine: AsyncEngine) -> None:
@@ -30,7 +30,7 @@ async def test_migrations_create_exactly_the_declared_schema(fresh_engine: Async
     async with fresh_engine.connect() as conn:
         assert await conn.run_sync(diff) == []
         views = await conn.run_sync(lambda c: inspect(c).get_view_names())
-    assert {"member_positions", "ccp_positions"} <= set(views)
+    assert {"member_positions", "ccp_positions", "position_states", "position_npvs"} <= set(views)
 
 
 async def test_upgrade_is_idempotent_and_downgrade_is_clean(fresh_engine: AsyncEngine) -> None:
@@ -62,6 +62,22 @@ async def test_the_position_views_have_exactly_the_position_columns_in_order(
             assert declared == selected == list(expected), view
     assert [c.name for c in member_positions.c] == list(MEMBER_POSITION_COLUMNS)
     assert MEMBER_POSITION_COLUMNS[-3:] == ("last_event", "last_event_date", "original_notional")
+
+
+async def test_the_published_history_views_have_the_declared_columns(fresh_engine: AsyncEngine) -> None:
+    """What clearing-recon reads for a past date and for VM (gateway.domain.positions_asof,
+    recon.figure_sources): the views the migration made have the columns tables.py declares, in order."""
+    from gateway.store import tables as t
+
+    async with fresh_engine.connect() as conn:
+        for table, query in (
+            (t.position_states, t.position_states_query),
+            (t.position_npvs, t.position_npvs_query),
+            (t.member_variation_margin, t.member_variation_margin_query),
+        ):
+            selected = list((await conn.execute(text(f"SELECT * FROM {table.name}"))).keys())  # noqa: S608
+            assert selected == [c.name for c in table.c] == list(query.selected_columns.keys()), table.name
+            await conn.execute(query)  # the declared query runs on this database too
 
 
 async def test_downgrade_to_0007_gives_back_the_standard_member_positions(fresh_engine: AsyncEngine) -> None:
