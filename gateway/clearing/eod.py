@@ -1,6 +1,7 @@
 """End of day: trades not registered by the close are refused, reservations expire, trades mature, every
 account is revalued (when the margin model can value accounts) with each trade's NPV kept by business date,
-then the day's variation margin and price alignment interest (``margin_cycle``).
+the cash flows settling up to the next business day are written (``cash_flow_step``), then the day's
+variation margin (coupons paid that day counted) and price alignment interest (``margin_cycle``).
 
 The steps run in order under the store's end-of-day lock, each recorded in ``eod_runs`` as it starts and
 finishes; each is idempotent, so a run that died part-way is taken up again (``resume``) or run again whole
@@ -17,6 +18,8 @@ from typing import TYPE_CHECKING
 import structlog
 
 from gateway.clearing import decide, receipt, waiting_events
+from gateway.clearing.cash_flow_step import write_cash_flows
+from gateway.clearing.cash_flows import FlowKind
 from gateway.clearing.eod_ports import FINISHED, StepState
 from gateway.clearing.margin_cycle import (
     accrual_days,
@@ -39,7 +42,7 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
-STEPS = ("refuse", "mature", "revalue", "vm", "pai")
+STEPS = ("refuse", "mature", "revalue", "cashflows", "vm", "pai")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +61,7 @@ class EodReport:
     pai_accounts: int = 0  # (member, account, currency) with a PAI of the day
     failed: tuple[str, str] | None = None  # (step, why) when a step refused: the run stopped there
     busy: bool = False  # another process holds the day's lock: nothing was run
+    cash_flows: int = 0  # payments settling up to the next business day, written by member side
 
 
 @dataclass(slots=True)
@@ -73,6 +77,7 @@ class _Run:
     vm_trades: int = 0
     unvalued: tuple[str, ...] = ()
     pai_accounts: int = 0
+    cash_flows: int = 0
 
 
 Step = Callable[["ClearingContext", _Run], Awaitable[tuple[StepState, str | None]]]
@@ -142,6 +147,7 @@ async def end_of_day(
         run.unvalued,
         run.pai_accounts,
         failed,
+        cash_flows=run.cash_flows,
     )
 
 
@@ -245,14 +251,28 @@ async def _revalue_step(svc: ClearingContext, run: _Run) -> tuple[StepState, str
     return StepState.DONE, None if not failures else f"{len(failures)} trades or accounts not valued"
 
 
+async def _cash_flows(svc: ClearingContext, run: _Run) -> tuple[StepState, str | None]:
+    d = run.business_date
+    window = (svc.hours.close_of(_previous_business_day(svc, d)), svc.hours.close_of(d))
+    async with svc.writing(outbox=False) as uow:
+        done = await write_cash_flows(svc.store, uow, d, _next_business_day(svc, d), window)
+    run.cash_flows = done.flows
+    run.failures += done.failures
+    return StepState.DONE, None if not done.failures else f"{len(done.failures)} trades not resolved"
+
+
 async def _vm(svc: ClearingContext, run: _Run) -> tuple[StepState, str | None]:
     if not isinstance(svc.credit, PortfolioValuer):
         return StepState.SKIPPED, _NO_VALUER
     d = run.business_date
+    previous = _previous_business_day(svc, d)
     async with svc.writing(outbox=False) as uow:
         days = await uow.eod.vm_inputs(d)
-        fees = await uow.eod.fees(svc.hours.close_of(_previous_business_day(svc, d)), svc.hours.close_of(d))
-        result = variation_margin(with_payments(days, fees))
+        fees = await uow.eod.fees(svc.hours.close_of(previous), svc.hours.close_of(d))
+        # coupons, FRA settlements and exchanges paid since the last business day: today's NPV no longer
+        # holds them (fees are counted from their events above)
+        paid = [f for f in await uow.cashflows.flows(previous, d) if f.kind is not FlowKind.FEE]
+        result = variation_margin(with_payments(days, [*fees, *paid]))
         await uow.eod.put_vm(d, result.rows)
     run.vm_trades, run.unvalued = len(result.rows), result.unvalued
     return StepState.DONE, None if not result.unvalued else f"{len(result.unvalued)} live trades not valued"
@@ -280,10 +300,18 @@ def _previous_business_day(svc: ClearingContext, d: date) -> date:
     return p
 
 
+def _next_business_day(svc: ClearingContext, d: date) -> date:
+    n = d + timedelta(days=1)
+    while not svc.hours.is_business_day(n):
+        n += timedelta(days=1)
+    return n
+
+
 STEP_FUNCTIONS: Mapping[str, Step] = {
     "refuse": _refuse,
     "mature": _mature,
     "revalue": _revalue_step,
+    "cashflows": _cash_flows,
     "vm": _vm,
     "pai": _pai,
 }

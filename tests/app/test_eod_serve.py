@@ -69,7 +69,7 @@ async def _day_at_close(tmp_path: Path, eod_section: str) -> list[tuple[str, str
                         (x.step, x.state)
                         for x in await conn.execute(select(r.step, r.state).order_by(r.step))
                     ]
-                if len(found) == 5 and all(state == "done" for _, state in found):
+                if len(found) == 6 and all(state == "done" for _, state in found):
                     break
                 await asyncio.sleep(0.02)
             async with gw.engine.connect() as conn:
@@ -84,7 +84,9 @@ async def _day_at_close(tmp_path: Path, eod_section: str) -> list[tuple[str, str
 
 async def test_serve_runs_end_of_day_at_the_close_by_default(tmp_path: Path) -> None:
     found = await _day_at_close(tmp_path, '[eod]\novernight_rates = "overnight.csv"\n')
-    assert found == [(step, "done") for step in sorted(("refuse", "mature", "revalue", "vm", "pai"))]
+    assert found == [
+        (step, "done") for step in sorted(("refuse", "mature", "revalue", "cashflows", "vm", "pai"))
+    ]
 
 
 async def test_at_close_false_leaves_end_of_day_to_the_command(tmp_path: Path) -> None:

@@ -186,7 +186,9 @@ async def snapshot(engine: AsyncEngine) -> dict[str, list[tuple[Any, ...]]]:
     }
 
 
-async def wait_for(engine: AsyncEngine, day: date, steps: int = 5, within: float = 20.0) -> list[Any]:
+async def wait_for(
+    engine: AsyncEngine, day: date, steps: int = len(eod.STEPS), within: float = 20.0
+) -> list[Any]:
     """The day's eod_runs once ``steps`` of them are finished."""
     r = t.eod_runs.c
     deadline = asyncio.get_running_loop().time() + within
@@ -320,6 +322,7 @@ async def test_a_run_dying_between_steps_is_resumed_to_the_same_tables(nodes: Ca
         "refuse": ("done", "node-1"),
         "mature": ("done", "node-1"),
         "revalue": ("done", "node-1"),
+        "cashflows": ("done", "node-1"),
         "vm": ("running", "node-1"),
     }
     assert await rows(first.engine, t.variation_margin) == []
@@ -337,6 +340,7 @@ async def test_a_run_dying_between_steps_is_resumed_to_the_same_tables(nodes: Ca
         "refuse": "node-1",
         "mature": "node-1",
         "revalue": "node-1",
+        "cashflows": "node-1",
         "vm": "node-2",
         "pai": "node-2",
     }
@@ -428,6 +432,7 @@ async def test_a_run_killed_inside_a_step_is_resumed_to_the_tables_of_a_whole_ru
         "refuse": "victim",
         "mature": "victim",
         "revalue": "victim",
+        "cashflows": "victim",
         "vm": "node-2",
         "pai": "node-2",
     }
@@ -461,6 +466,7 @@ async def test_a_run_left_unfinished_in_the_evening_is_resumed_at_the_next_start
         "refuse": "node-1",
         "mature": "node-1",
         "revalue": "node-2",
+        "cashflows": "node-2",
         "vm": "node-2",
         "pai": "node-2",
     }

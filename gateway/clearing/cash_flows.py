@@ -1,0 +1,307 @@
+"""Cash flows of cleared trades settling in a window of payment dates, and their netting. Pure.
+
+Each member side's trade is resolved as the pricer resolves it (``gateway.risk.resolve``); the flows paying
+after ``start`` and up to ``end`` are: fixed coupons (notional x rate x accrual), floating coupons once set
+(a term index at its fixing plus the spread; an overnight index compounded over its period's fixings as
+valuation accrues them), principal exchanges, FRA settlements (``N (F - K) tau / (1 + F tau)`` to the
+floating receiver), and the fees of lifecycle events as additional payments. A floating coupon whose
+fixing the store lacks is an error naming the index and the date (MKT_MISSING_FIXING), never projected.
+
+Amounts are the member's: + received from the CCP, - paid to it, rounded to the cent (half even) per flow.
+Netting sums them per member, account, currency and payment date, never across currencies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_EVEN, Decimal
+from enum import StrEnum
+
+from gateway.clearing.margin_cycle import FeePaid
+from gateway.risk.business_days import business_days
+from gateway.risk.fixed_coupons import accrued_factor, day_basis
+from gateway.risk.market.fixings import FixingTable
+from gateway.risk.resolve import ResolvedLeg, ResolvedTrade
+
+_CENT = Decimal("0.01")
+
+
+class FlowKind(StrEnum):
+    FIXED = "fixed"  # a fixed coupon
+    FLOATING = "floating"  # a floating coupon, set by its fixing(s)
+    PRINCIPAL = "principal"  # an exchange of notional
+    FRA = "fra-settlement"  # a FRA's discounted settlement at the period start
+    FEE = "fee"  # a lifecycle event's fee (additional payment)
+
+
+@dataclass(frozen=True, slots=True)
+class CashFlow:
+    """One payment of one cleared member side, from the member's side (+ received)."""
+
+    payment_date: date
+    ccp_trade_id: str
+    member_id: str
+    account_id: str
+    currency: str
+    kind: FlowKind
+    stream: int  # the trade's stream (-1 for a fee)
+    amount: Decimal
+    notional: Decimal | None = None
+    rate: Decimal | None = None  # the coupon's rate: fixed, fixing + spread, compounded; a FRA's fixing
+    accrual_start: date | None = None
+    accrual_end: date | None = None
+    index: str | None = None
+    fixing_date: date | None = None  # a term index's fixing date
+    business_date: date | None = None  # the end of day that computed it
+
+    @property
+    def to_member(self) -> Decimal:
+        """What the member receives (+) or pays (-): VM counts a coupon paid as a payment of the day."""
+        return self.amount
+
+
+@dataclass(frozen=True, slots=True)
+class NetCashFlow:
+    """Flows of a member's account in one currency on one payment date, netted."""
+
+    payment_date: date
+    member_id: str
+    account_id: str
+    currency: str
+    amount: Decimal  # + the CCP pays the member, - the member pays the CCP
+    flows: int
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class FlowSide:
+    """A cleared member side: its trade resolved, the member's party on it."""
+
+    ccp_trade_id: str
+    member_id: str
+    account_id: str
+    party_id: str
+    trade: ResolvedTrade
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class DueCoupon:
+    """A coupon (``k`` of ``leg``) paying in the window; priced once the fixings it needs are read."""
+
+    side: FlowSide
+    leg: ResolvedLeg
+    k: int
+
+
+def _money(x: float) -> Decimal:
+    return Decimal(repr(x)).quantize(_CENT, rounding=ROUND_HALF_EVEN) + Decimal(0)
+
+
+def _rate(x: float) -> Decimal:
+    return Decimal(repr(round(x, 12))).normalize() + Decimal(0)
+
+
+def _day(ordinal: int) -> date:
+    return date.fromordinal(int(ordinal))
+
+
+def _in(ordinal: int, start: date, end: date) -> bool:
+    return start.toordinal() < ordinal <= end.toordinal()
+
+
+def _sign(side: FlowSide, leg: ResolvedLeg) -> float:
+    if side.party_id == leg.receiver:
+        return 1.0
+    return -1.0 if side.party_id == leg.payer else 0.0
+
+
+def due_coupons(sides: Iterable[FlowSide], start: date, end: date) -> list[DueCoupon]:
+    """Coupons (and FRA settlements) of ``sides`` paying after ``start`` and up to ``end``."""
+    out: list[DueCoupon] = []
+    for side in sides:
+        legs = side.trade.legs
+        if side.trade.fra:
+            flt = next(leg for leg in legs if leg.floating)
+            if _in(int(flt.pay[0]), start, end):
+                out.append(DueCoupon(side, flt, 0))
+            continue
+        for leg in legs:
+            for k in range(leg.pay.size):
+                if _in(int(leg.pay[k]), start, end):
+                    out.append(DueCoupon(side, leg, k))
+    return out
+
+
+def fixings_needed(dues: Iterable[DueCoupon]) -> dict[str, tuple[date, date]]:
+    """Per index, the first and last date of the fixings the floating coupons due need (read as a range)."""
+    spans: dict[str, tuple[int, int]] = {}
+    for due in dues:
+        leg = due.leg
+        if leg.projection is None:
+            continue
+        if leg.overnight:
+            lo, hi = int(leg.start[due.k]), int(leg.end[due.k])
+        else:
+            lo = hi = int(leg.fixing[due.k])
+        was = spans.get(leg.projection, (lo, hi))
+        spans[leg.projection] = (min(was[0], lo), max(was[1], hi))
+    return {index: (_day(lo), _day(hi)) for index, (lo, hi) in sorted(spans.items())}
+
+
+def _where(due: DueCoupon) -> str:
+    return f"{due.side.ccp_trade_id}.streams[{due.leg.stream}].floatingRateIndex"
+
+
+def _coupon(due: DueCoupon, fixings: FixingTable) -> CashFlow:
+    side, leg, k = due.side, due.leg, due.k
+    notional = float(leg.notional[k])
+    accrual = float(leg.accrual[k])
+    spread = float(leg.spread[k])
+    fixing_date: date | None = None
+    if leg.projection is None:
+        rate = float(leg.rate[k])
+        per_unit = rate * accrual
+        kind = FlowKind.FIXED
+    elif leg.overnight:
+        days = business_days(leg.centres)
+        factor = accrued_factor(
+            leg.projection,
+            int(leg.start[k]),
+            int(leg.end[k]),
+            day_basis(leg.day_count),
+            days,
+            fixings,
+            _where(due),
+        )
+        per_unit = factor - 1.0 + spread * accrual
+        rate = per_unit / accrual
+        kind = FlowKind.FLOATING
+    else:
+        fixing_date = _day(int(leg.fixing[k]))
+        rate = fixings.rate(leg.projection, fixing_date, _where(due)) + spread
+        per_unit = rate * accrual
+        kind = FlowKind.FLOATING
+    return CashFlow(
+        payment_date=_day(int(leg.pay[k])),
+        ccp_trade_id=side.ccp_trade_id,
+        member_id=side.member_id,
+        account_id=side.account_id,
+        currency=leg.currency,
+        kind=kind,
+        stream=leg.stream,
+        amount=_money(_sign(side, leg) * notional * per_unit),
+        notional=_money(notional),
+        rate=_rate(rate),
+        accrual_start=_day(int(leg.start[k])),
+        accrual_end=_day(int(leg.end[k])),
+        index=leg.projection,
+        fixing_date=fixing_date,
+    )
+
+
+def _fra(due: DueCoupon, fixings: FixingTable) -> CashFlow:
+    side, flt = due.side, due.leg
+    fixed = next(leg for leg in side.trade.legs if not leg.floating)
+    index = flt.projection or ""
+    fixing_date = _day(int(flt.fixing[0]))
+    forward = fixings.rate(index, fixing_date, _where(due))
+    tau = float(fixed.accrual[0])
+    strike = float(fixed.rate[0])
+    notional = float(flt.notional[0])
+    amount = _sign(side, flt) * notional * (forward - strike) * tau / (1.0 + forward * tau)
+    return CashFlow(
+        payment_date=_day(int(flt.pay[0])),
+        ccp_trade_id=side.ccp_trade_id,
+        member_id=side.member_id,
+        account_id=side.account_id,
+        currency=flt.currency,
+        kind=FlowKind.FRA,
+        stream=flt.stream,
+        amount=_money(amount),
+        notional=_money(notional),
+        rate=_rate(forward),
+        accrual_start=_day(int(flt.start[0])),
+        accrual_end=_day(int(flt.end[0])),
+        index=index,
+        fixing_date=fixing_date,
+    )
+
+
+def priced(dues: Iterable[DueCoupon], fixings: FixingTable) -> list[CashFlow]:
+    """The amounts of the coupons due; a fixing not in ``fixings`` raises MKT_MISSING_FIXING."""
+    return [_fra(d, fixings) if d.side.trade.fra else _coupon(d, fixings) for d in dues]
+
+
+def principal_flows(sides: Iterable[FlowSide], start: date, end: date) -> list[CashFlow]:
+    """Exchanges of notional paying after ``start`` and up to ``end``."""
+    out: list[CashFlow] = []
+    for side in sides:
+        for leg in side.trade.legs:
+            for when, amount in zip(leg.principal_dates, leg.principal_amounts, strict=True):
+                if _in(int(when), start, end):
+                    out.append(
+                        CashFlow(
+                            payment_date=_day(int(when)),
+                            ccp_trade_id=side.ccp_trade_id,
+                            member_id=side.member_id,
+                            account_id=side.account_id,
+                            currency=leg.currency,
+                            kind=FlowKind.PRINCIPAL,
+                            stream=leg.stream,
+                            amount=_money(_sign(side, leg) * float(amount)),
+                        )
+                    )
+    return out
+
+
+def fee_flows(fees: Iterable[FeePaid], default_payment_date: date) -> list[CashFlow]:
+    """Fees of lifecycle events as payments of the member side (on their payment date when the event
+    gives one, else ``default_payment_date``)."""
+    return [
+        CashFlow(
+            payment_date=f.payment_date or default_payment_date,
+            ccp_trade_id=f.ccp_trade_id,
+            member_id=f.member_id,
+            account_id=f.account_id,
+            currency=f.currency,
+            kind=FlowKind.FEE,
+            stream=-1,
+            amount=f.to_member,
+        )
+        for f in fees
+        if f.to_member != 0
+    ]
+
+
+def cash_flows(sides: Iterable[FlowSide], start: date, end: date, fixings: FixingTable) -> list[CashFlow]:
+    """Coupons, FRA settlements and principal exchanges of ``sides`` paying in ``(start, end]``, sorted."""
+    chosen = list(sides)
+    flows = priced(due_coupons(chosen, start, end), fixings) + principal_flows(chosen, start, end)
+    return sorted(flows, key=flow_order)
+
+
+def flow_order(f: CashFlow) -> tuple[date, str, str, str, str, int, str]:
+    return (f.payment_date, f.member_id, f.account_id, f.currency, f.ccp_trade_id, f.stream, f.kind.value)
+
+
+NetKey = tuple[date, str, str, str]  # (payment date, member, account, currency)
+
+
+def net(flows: Iterable[CashFlow]) -> list[NetCashFlow]:
+    """Flows netted per payment date, member, account and currency (one row per key, sorted)."""
+    totals: dict[NetKey, tuple[Decimal, int]] = {}
+    for f in flows:
+        key = (f.payment_date, f.member_id, f.account_id, f.currency)
+        amount, n = totals.get(key, (Decimal(0), 0))
+        totals[key] = (amount + f.amount, n + 1)
+    return [NetCashFlow(d, m, a, c, amount, n) for (d, m, a, c), (amount, n) in sorted(totals.items())]
+
+
+def by_member(netted: Iterable[NetCashFlow]) -> Mapping[tuple[str, str, date], Decimal]:
+    """Netted flows summed over a member's accounts: (member, currency, payment date) -> amount."""
+    out: dict[tuple[str, str, date], Decimal] = {}
+    for n in netted:
+        key = (n.member_id, n.currency, n.payment_date)
+        out[key] = out.get(key, Decimal(0)) + n.amount
+    return dict(sorted(out.items()))
