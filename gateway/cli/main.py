@@ -19,6 +19,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "gateway.cli.cmd_audit",
     "gateway.cli.cmd_eod",
     "gateway.cli.cmd_margin",
+    "gateway.cli.cmd_cashflows",
     "gateway.cli.cmd_export",
     "gateway.cli.cmd_risk",
     "gateway.cli.cmd_fixings",
