@@ -16,6 +16,7 @@ from gateway.clearing.cash_flows import (
     fee_flows,
     fixings_needed,
     flow_order,
+    may_pay,
 )
 from gateway.clearing.ports import ClearingStore, UnitOfWork
 from gateway.domain.errors import GatewayError
@@ -28,11 +29,16 @@ class CashFlowRun:
     failures: tuple[tuple[str, str], ...]  # (CCP trade id, why): sides whose terms cannot be resolved
 
 
-def resolved(sides: Sequence[ClearedSide]) -> tuple[list[FlowSide], list[tuple[str, str]]]:
-    """Each side's trade resolved as the pricer resolves it; the ones that cannot be, with the reason."""
+def resolved(
+    sides: Sequence[ClearedSide], start: date, end: date
+) -> tuple[list[FlowSide], list[tuple[str, str]]]:
+    """The sides that may pay in ``(start, end]`` (``may_pay``), each trade resolved as the pricer
+    resolves it; the ones that cannot be, with the reason."""
     out: list[FlowSide] = []
     failures: list[tuple[str, str]] = []
     for s in sides:
+        if not may_pay(s.trade, start, end):
+            continue
         try:
             out.append(FlowSide(s.ccp_trade_id, s.member_id, s.account_id, s.party_id, resolve(s.trade)))
         except GatewayError as exc:
@@ -54,7 +60,9 @@ async def write_cash_flows(
     A floating coupon in the window whose fixing is not stored raises MKT_MISSING_FIXING (nothing written).
     """
     async with store.read() as uow:
-        sides, failures = resolved(await uow.cashflows.sides(business_date, following))
+        sides, failures = resolved(
+            await uow.cashflows.sides(business_date, following), business_date, following
+        )
     uow = writing
     fixings = await uow.cashflows.fixings(fixings_needed(due_coupons(sides, business_date, following)))
     flows = cash_flows(sides, business_date, following, fixings)

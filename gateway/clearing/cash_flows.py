@@ -13,13 +13,15 @@ Netting sums them per member, account, currency and payment date, never across c
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
 
 from gateway.clearing.margin_cycle import FeePaid
+from gateway.domain.trade import Stream, Trade
 from gateway.risk.business_days import business_days
 from gateway.risk.fixed_coupons import accrued_factor, day_basis
 from gateway.risk.market.fixings import FixingTable
@@ -114,6 +116,45 @@ def _sign(side: FlowSide, leg: ResolvedLeg) -> float:
     if side.party_id == leg.receiver:
         return 1.0
     return -1.0 if side.party_id == leg.payer else 0.0
+
+
+_SLACK = timedelta(days=10)  # more than any business-day adjustment moves a date
+
+
+def _shifted(anchor: date, months: int) -> date:
+    """``anchor`` moved by whole months, its day kept where the month has it (else the month's last)."""
+    index = anchor.year * 12 + anchor.month - 1 + months
+    year, month = divmod(index, 12)
+    return date(year, month + 1, min(anchor.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def _stream_may_pay(s: Stream, lo: date, hi: date) -> bool:
+    months = s.calculation_frequency.months
+    if months is None or s.notional_steps or s.first_regular_period_start or s.last_regular_period_end:
+        return True  # a schedule this test does not model: resolve it
+    if lo <= s.effective_date <= hi or lo <= s.termination_date <= hi:
+        return True
+    if s.termination_date < lo or s.effective_date > hi:
+        return False
+    for anchor in (s.termination_date, s.effective_date):  # backward and forward generation
+        gap = (anchor.year * 12 + anchor.month) - (lo.year * 12 + lo.month)
+        k = gap // months
+        for step in (k - 1, k, k + 1):
+            if lo <= _shifted(anchor, -step * months) <= hi:
+                return True
+    return False
+
+
+def may_pay(trade: Trade, start: date, end: date) -> bool:
+    """False only when no payment of ``trade`` can fall after ``start`` and up to ``end``: every stream's
+    period ends (rolled from its termination or its effective date, by whole months), its effective and its
+    termination date are clear of the window by more than any adjustment and payment lag could move them.
+    A cheap test on the canonical trade that saves resolving the sides with nothing to pay."""
+    for s in trade.streams:
+        lag = timedelta(days=2 * max(s.payment_offset_days, 0) + 7)
+        if _stream_may_pay(s, start - _SLACK, end + _SLACK + lag):
+            return True
+    return False
 
 
 def due_coupons(sides: Iterable[FlowSide], start: date, end: date) -> list[DueCoupon]:

@@ -25,8 +25,11 @@ from gateway.clearing.cash_flows import (
     FlowSide,
     by_member,
     cash_flows,
+    due_coupons,
     fee_flows,
+    may_pay,
     net,
+    principal_flows,
 )
 from gateway.clearing.margin_cycle import FeePaid
 from gateway.clearing.ports import Channel, ClearingStore, Submission
@@ -169,6 +172,47 @@ def test_a_fee_is_an_additional_payment_of_each_side() -> None:
         ("C1", FlowKind.FEE, THU, D(-3000)),
         ("C2", FlowKind.FEE, date(2026, 1, 12), D(3000)),
     ]
+
+
+@pytest.mark.parametrize(
+    ("effective", "months", "lag"),
+    [
+        (date(2025, 7, 8), 6, 0),
+        (date(2026, 1, 30), 3, 2),
+        (date(2026, 2, 28), 3, 0),
+        (date(2025, 12, 31), 1, 0),
+    ],
+)
+def test_the_cheap_test_never_skips_a_side_that_pays(effective: date, months: int, lag: int) -> None:
+    """Over every window of two and a half years, a trade ``may_pay`` rules out has no payment in it, and
+    most windows are ruled out (so the step resolves only what may pay)."""
+    t = seasoned("T1", D(10_000_000), LEI_A)
+    period = Period(months, PeriodUnit.MONTH)
+    streams = tuple(
+        replace(
+            s,
+            effective_date=effective,
+            termination_date=effective.replace(year=effective.year + 3),
+            calculation_frequency=period,
+            payment_frequency=period,
+            payment_offset_days=lag,
+            index_tenor=period if s.floating_index else None,
+            reset_frequency=period if s.floating_index else None,
+        )
+        for s in t.streams
+    )
+    trade = replace(t, streams=streams)
+    side = FlowSide("C1", "BANKA", "HOUSE", LEI_A, resolve(trade))
+    skipped = 0
+    day = date(2025, 6, 1)
+    while day < date(2027, 12, 31):
+        end = day + timedelta(days=3)
+        pays = bool(due_coupons([side], day, end) or principal_flows([side], day, end))
+        if not may_pay(trade, day, end):
+            skipped += 1
+            assert not pays, (day, end)
+        day += timedelta(days=1)
+    assert skipped > 150
 
 
 # ---------------------------------------------------------------- end of day, on each store
