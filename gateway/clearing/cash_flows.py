@@ -132,8 +132,8 @@ def _stream_may_pay(s: Stream, lo: date, hi: date) -> bool:
     months = s.calculation_frequency.months
     if months is None or s.notional_steps or s.first_regular_period_start or s.last_regular_period_end:
         return True  # a schedule this test does not model: resolve it
-    if lo <= s.effective_date <= hi or lo <= s.termination_date <= hi:
-        return True
+    if lo <= s.termination_date <= hi or (s.principal_exchanges.initial and lo <= s.effective_date <= hi):
+        return True  # the last coupon; an initial exchange (a coupon never pays on the effective date)
     if s.termination_date < lo or s.effective_date > hi:
         return False
     for anchor in (s.termination_date, s.effective_date):  # backward and forward generation
@@ -147,8 +147,8 @@ def _stream_may_pay(s: Stream, lo: date, hi: date) -> bool:
 
 def may_pay(trade: Trade, start: date, end: date) -> bool:
     """False only when no payment of ``trade`` can fall after ``start`` and up to ``end``: every stream's
-    period ends (rolled from its termination or its effective date, by whole months), its effective and its
-    termination date are clear of the window by more than any adjustment and payment lag could move them.
+    period ends (rolled from its termination or its effective date, by whole months), its termination date
+    and (with an initial exchange) its effective date are clear of the window by more than any adjustment and payment lag could move them.
     A cheap test on the canonical trade that saves resolving the sides with nothing to pay."""
     for s in trade.streams:
         lag = timedelta(days=2 * max(s.payment_offset_days, 0) + 7)

@@ -39,7 +39,7 @@ from gateway.domain.enums import ClearingStatusCode as S
 from gateway.domain.enums import PeriodUnit
 from gateway.domain.errors import MarketDataError
 from gateway.domain.reasons import ReasonCode
-from gateway.domain.trade import Trade, TradeIdentifiers
+from gateway.domain.trade import PrincipalExchanges, Trade, TradeIdentifiers
 from gateway.domain.values import Period
 from gateway.refdata.overnight import CsvOvernightRates
 from gateway.risk.market.fixings import Fixing, FixingTable
@@ -201,6 +201,10 @@ def test_the_cheap_test_never_skips_a_side_that_pays(effective: date, months: in
         )
         for s in t.streams
     )
+    if months == 3:  # with exchanges of notional at both ends
+        streams = tuple(
+            replace(s, principal_exchanges=PrincipalExchanges(True, False, True)) for s in streams
+        )
     trade = replace(t, streams=streams)
     side = FlowSide("C1", "BANKA", "HOUSE", LEI_A, resolve(trade))
     skipped = 0
