@@ -140,7 +140,8 @@ def _stream_may_pay(s: Stream, lo: date, hi: date) -> bool:
         gap = (anchor.year * 12 + anchor.month) - (lo.year * 12 + lo.month)
         k = gap // months
         for step in (k - 1, k, k + 1):
-            if lo <= _shifted(anchor, -step * months) <= hi:
+            end = _shifted(anchor, -step * months)  # a period end: never the effective date itself
+            if s.effective_date < end and lo <= end <= hi:
                 return True
     return False
 
