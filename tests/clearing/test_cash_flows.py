@@ -36,7 +36,7 @@ from gateway.clearing.ports import Channel, ClearingStore, Submission
 from gateway.clearing.service import ClearingService
 from gateway.clock import FixedClock
 from gateway.domain.enums import ClearingStatusCode as S
-from gateway.domain.enums import PeriodUnit
+from gateway.domain.enums import DayCount, PeriodUnit
 from gateway.domain.errors import MarketDataError
 from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import PrincipalExchanges, Trade, TradeIdentifiers
@@ -160,6 +160,54 @@ def test_a_floating_coupon_without_its_fixing_is_an_error_naming_index_and_date(
     assert INDEX in issue.message
     assert "2025-07-04" in issue.message
     assert issue.path.endswith("floatingRateIndex")
+
+
+def test_an_overnight_coupon_compounds_its_periods_fixings() -> None:
+    """One week of AONIA compounded (ACT/365) against 4.00% fixed, both paid on Monday 12 January:
+    coupon = N x (prod(1 + r_i x d_i / 365) - 1), d_i the calendar days each business day's fixing covers."""
+    t = vanilla_irs(
+        notional=D(10_000_000),
+        currency="AUD",
+        index="AUD-AONIA",
+        effective=date(2026, 1, 5),
+        fixed_payer=LEI_A,
+    )
+    term, end = Period(1, PeriodUnit.TERM), date(2026, 1, 12)
+    fixed, floating = t.streams
+    common = {"termination_date": end, "calculation_frequency": term, "payment_frequency": term}
+    fixed = replace(fixed, fixed_rate=D("0.04"), day_count=DayCount.ACT_365_FIXED, **common)
+    floating = replace(
+        floating,
+        day_count=DayCount.ACT_365_FIXED,
+        index_tenor=Period(1, PeriodUnit.DAY),
+        reset_frequency=None,
+        fixing_offset_days=0,
+        **common,
+    )
+    side = FlowSide("C1", "BANKA", "HOUSE", LEI_A, resolve(replace(t, streams=(fixed, floating))))
+    index = "AUD-AONIA-OIS-COMPOUND"
+    rates = {
+        date(2026, 1, d): D(r)
+        for d, r in ((5, "0.0435"), (6, "0.0436"), (7, "0.0434"), (8, "0.0410"), (9, "0.0420"))
+    }
+    covers = {date(2026, 1, 9): 3}  # Friday's fixing runs to Monday
+    factor = D(1)
+    for day, rate in rates.items():
+        factor *= 1 + rate * covers.get(day, 1) / D(365)
+    expected = {
+        FlowKind.FIXED: -cents(D(10_000_000) * D("0.04") * 7 / D(365)),  # BANKA pays fixed
+        FlowKind.FLOATING: cents(D(10_000_000) * (factor - 1)),
+    }
+    flows = cash_flows(
+        [side], date(2026, 1, 9), end, FixingTable.of(Fixing(index, d, r) for d, r in rates.items())
+    )
+    assert {f.kind: f.amount for f in flows} == expected
+    assert {f.payment_date for f in flows} == {end}
+    short = FixingTable.of(Fixing(index, d, r) for d, r in rates.items() if d != date(2026, 1, 8))
+    with pytest.raises(MarketDataError) as caught:
+        cash_flows([side], date(2026, 1, 9), end, short)
+    assert index in caught.value.issues[0].message
+    assert "2026-01-08" in caught.value.issues[0].message
 
 
 def test_a_fee_is_an_additional_payment_of_each_side() -> None:
