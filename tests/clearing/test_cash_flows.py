@@ -36,7 +36,7 @@ from gateway.clearing.ports import Channel, ClearingStore, Submission
 from gateway.clearing.service import ClearingService
 from gateway.clock import FixedClock
 from gateway.domain.enums import ClearingStatusCode as S
-from gateway.domain.enums import DayCount, PeriodUnit
+from gateway.domain.enums import DayCount, PeriodUnit, ProductClass
 from gateway.domain.errors import MarketDataError
 from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import PrincipalExchanges, Trade, TradeIdentifiers
@@ -208,6 +208,38 @@ def test_an_overnight_coupon_compounds_its_periods_fixings() -> None:
         cash_flows([side], date(2026, 1, 9), end, short)
     assert index in caught.value.issues[0].message
     assert "2026-01-08" in caught.value.issues[0].message
+
+
+def test_a_fra_settles_at_its_start_discounted_at_the_fixing() -> None:
+    """A 3M FRA from 8 January 2026 at 4.00%, fixed 4.12%: N (F - K) tau / (1 + F tau), tau = 90/360, paid
+    on the start date to the floating receiver (BANKA, the fixed payer)."""
+    t = vanilla_irs(
+        notional=D(10_000_000), currency="AUD", index="AUD-BBR-BBSW", effective=THU, fixed_payer=LEI_A
+    )
+    term, end, three = Period(1, PeriodUnit.TERM), date(2026, 4, 8), Period(3, PeriodUnit.MONTH)
+    common = {
+        "termination_date": end,
+        "calculation_frequency": term,
+        "payment_frequency": term,
+        "day_count": DayCount.ACT_360,
+    }
+    fixed, floating = t.streams
+    fixed = replace(fixed, fixed_rate=D("0.04"), **common)
+    floating = replace(floating, index_tenor=three, reset_frequency=None, **common)
+    fra = replace(t, product=ProductClass.FRA, streams=(fixed, floating))
+    sides = [
+        FlowSide("C1", "BANKA", "HOUSE", LEI_A, resolve(fra)),
+        FlowSide("C2", "BANKB", "HOUSE", LEI_B, resolve(fra)),
+    ]
+    fixing = Fixing("AUD-BBR-BBSW 3M", date(2026, 1, 6), BBSW)
+    flows = cash_flows(sides, WED, THU, FixingTable.of([fixing]))
+    tau = D(90) / D(360)
+    settlement = cents(D(10_000_000) * (BBSW - D("0.04")) * tau / (1 + BBSW * tau))
+    assert settlement == D("2969.42")
+    assert [(f.member_id, f.kind, f.payment_date, f.amount, f.fixing_date) for f in flows] == [
+        ("BANKA", FlowKind.FRA, THU, settlement, date(2026, 1, 6)),
+        ("BANKB", FlowKind.FRA, THU, -settlement, date(2026, 1, 6)),
+    ]
 
 
 def test_a_fee_is_an_additional_payment_of_each_side() -> None:
