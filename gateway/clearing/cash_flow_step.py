@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from gateway.clearing.cash_flow_ports import ClearedSide
 from gateway.clearing.cash_flows import (
@@ -18,9 +19,11 @@ from gateway.clearing.cash_flows import (
     flow_order,
     may_pay,
 )
-from gateway.clearing.ports import ClearingStore, UnitOfWork
 from gateway.domain.errors import GatewayError
 from gateway.risk.resolve import resolve
+
+if TYPE_CHECKING:
+    from gateway.clearing.context import ClearingContext
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,24 +51,20 @@ def resolved(
 
 
 async def write_cash_flows(
-    store: ClearingStore,
-    writing: UnitOfWork,
-    business_date: date,
-    following: date,
-    fees_window: tuple[datetime, datetime],
+    svc: ClearingContext, business_date: date, following: date, fees_window: tuple[datetime, datetime]
 ) -> CashFlowRun:
     """Flows paying in ``(business_date, following]`` and the fees confirmed in ``fees_window`` (paid on
-    the event's payment date, else on ``following``), written through ``writing`` as the day's.
+    the event's payment date, else on ``following``), written in one transaction as the day's.
 
     A floating coupon in the window whose fixing is not stored raises MKT_MISSING_FIXING (nothing written).
     """
-    async with store.read() as uow:
+    async with svc.store.read() as uow:
         sides, failures = resolved(
             await uow.cashflows.sides(business_date, following), business_date, following
         )
-    uow = writing
-    fixings = await uow.cashflows.fixings(fixings_needed(due_coupons(sides, business_date, following)))
-    flows = cash_flows(sides, business_date, following, fixings)
-    flows += fee_flows(await uow.eod.fees(*fees_window), following)
-    await uow.cashflows.put(business_date, sorted(flows, key=flow_order))
+    async with svc.writing(outbox=False) as uow:
+        fixings = await uow.cashflows.fixings(fixings_needed(due_coupons(sides, business_date, following)))
+        flows = cash_flows(sides, business_date, following, fixings)
+        flows += fee_flows(await uow.eod.fees(*fees_window), following)
+        await uow.cashflows.put(business_date, sorted(flows, key=flow_order))
     return CashFlowRun(len(flows), tuple(failures))

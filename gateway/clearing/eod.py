@@ -254,8 +254,7 @@ async def _revalue_step(svc: ClearingContext, run: _Run) -> tuple[StepState, str
 async def _cash_flows(svc: ClearingContext, run: _Run) -> tuple[StepState, str | None]:
     d = run.business_date
     window = (svc.hours.close_of(_previous_business_day(svc, d)), svc.hours.close_of(d))
-    async with svc.writing(outbox=False) as uow:
-        done = await write_cash_flows(svc.store, uow, d, _next_business_day(svc, d), window)
+    done = await write_cash_flows(svc, d, _next_business_day(svc, d), window)
     run.cash_flows = done.flows
     run.failures += done.failures
     return StepState.DONE, None if not done.failures else f"{len(done.failures)} trades not resolved"
