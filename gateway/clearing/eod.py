@@ -1,7 +1,8 @@
 """End of day: trades not registered by the close are refused (and lifecycle events proposed over FIX
 and never accepted), reservations expire, trades mature, every account is revalued (when the margin model
-can value accounts) with each trade's NPV kept by business date, then the day's variation margin and price
-alignment interest (``margin_cycle``) and the margin calls (``calls``, ``call_steps``).
+can value accounts) with each trade's NPV kept by business date, the cash flows settling up to the next
+business day are written (``cash_flow_step``), then the day's variation margin (coupons paid that day
+counted), price alignment interest (``margin_cycle``) and the margin calls (``calls``, ``call_steps``).
 
 The steps run in order under the store's end-of-day lock, each recorded in ``eod_runs`` as it starts and
 finishes; each is idempotent, so a run that died part-way is taken up again (``resume``) or run again whole
@@ -19,6 +20,8 @@ import structlog
 
 from gateway.clearing import call_steps, decide, event_proposals, receipt, waiting_events
 from gateway.clearing.addons import member_total
+from gateway.clearing.cash_flow_step import write_cash_flows
+from gateway.clearing.cash_flows import FlowKind
 from gateway.clearing.eod_ports import FINISHED, StepState
 from gateway.clearing.margin_cycle import (
     OvernightRatesSource,
@@ -42,7 +45,7 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
-STEPS = ("refuse", "mature", "revalue", "vm", "pai", "calls")
+STEPS = ("refuse", "mature", "revalue", "cashflows", "vm", "pai", "calls")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +66,7 @@ class EodReport:
     failed: tuple[str, str] | None = None  # (step, why) when a step refused: the run stopped there
     busy: bool = False  # another process holds the day's lock: nothing was run
     proposals_refused: tuple[str, ...] = ()  # lifecycle events proposed over FIX and never answered
+    cash_flows: int = 0  # payments settling up to the next business day, written by member side
 
 
 @dataclass(slots=True)
@@ -80,6 +84,7 @@ class _Run:
     pai_accounts: int = 0
     proposals_refused: list[str] = field(default_factory=list)
     calls_issued: int = 0
+    cash_flows: int = 0
 
 
 Step = Callable[["ClearingContext", _Run], Awaitable[tuple[StepState, str | None]]]
@@ -151,6 +156,7 @@ async def end_of_day(
         run.calls_issued,
         failed,
         proposals_refused=tuple(run.proposals_refused),
+        cash_flows=run.cash_flows,
     )
 
 
@@ -255,14 +261,27 @@ async def _revalue_step(svc: ClearingContext, run: _Run) -> tuple[StepState, str
     return StepState.DONE, None if not failures else f"{len(failures)} trades or accounts not valued"
 
 
+async def _cash_flows(svc: ClearingContext, run: _Run) -> tuple[StepState, str | None]:
+    d = run.business_date
+    window = (svc.hours.close_of(_previous_business_day(svc, d)), svc.hours.close_of(d))
+    done = await write_cash_flows(svc, d, _next_business_day(svc, d), window)
+    run.cash_flows = done.flows
+    run.failures += done.failures
+    return StepState.DONE, None if not done.failures else f"{len(done.failures)} trades not resolved"
+
+
 async def _vm(svc: ClearingContext, run: _Run) -> tuple[StepState, str | None]:
     if not isinstance(svc.credit, PortfolioValuer):
         return StepState.SKIPPED, _NO_VALUER
     d = run.business_date
+    previous = _previous_business_day(svc, d)
     async with svc.writing(outbox=False) as uow:
         days = await uow.eod.vm_inputs(d)
-        fees = await uow.eod.fees(svc.hours.close_of(_previous_business_day(svc, d)), svc.hours.close_of(d))
-        result = variation_margin(with_payments(days, fees))
+        fees = await uow.eod.fees(svc.hours.close_of(previous), svc.hours.close_of(d))
+        # coupons, FRA settlements and exchanges paid since the last business day: today's NPV no longer
+        # holds them (fees are counted from their events above)
+        paid = [f for f in await uow.cashflows.flows(previous, d) if f.kind is not FlowKind.FEE]
+        result = variation_margin(with_payments(days, [*fees, *paid]))
         await uow.eod.put_vm(d, result.rows)
     run.vm_trades, run.unvalued = len(result.rows), result.unvalued
     return StepState.DONE, None if not result.unvalued else f"{len(result.unvalued)} live trades not valued"
@@ -297,10 +316,18 @@ def _previous_business_day(svc: ClearingContext, d: date) -> date:
     return p
 
 
+def _next_business_day(svc: ClearingContext, d: date) -> date:
+    n = d + timedelta(days=1)
+    while not svc.hours.is_business_day(n):
+        n += timedelta(days=1)
+    return n
+
+
 STEP_FUNCTIONS: Mapping[str, Step] = {
     "refuse": _refuse,
     "mature": _mature,
     "revalue": _revalue_step,
+    "cashflows": _cash_flows,
     "vm": _vm,
     "pai": _pai,
     "calls": _calls,

@@ -100,6 +100,7 @@ class FeePaid:
     payer: str
     receiver: str
     amount: Decimal
+    payment_date: date | None = None  # as the event gives it (None: settled with the next day's flows)
 
     @property
     def to_member(self) -> Decimal:
@@ -154,11 +155,30 @@ def variation_margin(days: Iterable[TradeDay]) -> VmResult:
     return VmResult(tuple(rows), tuple(sorted(unvalued)))
 
 
-def with_payments(days: Iterable[TradeDay], fees: Iterable[FeePaid]) -> list[TradeDay]:
-    """Each trade day with the fees its member received or paid that day; a trade paying a fee without a
-    day of its own (cleared and terminated between two ends of day) gets one."""
+class Payment(Protocol):
+    """A payment on one member side of a cleared trade: a fee, a coupon (``cash_flows.CashFlow``)."""
+
+    @property
+    def ccp_trade_id(self) -> str: ...
+
+    @property
+    def member_id(self) -> str: ...
+
+    @property
+    def account_id(self) -> str: ...
+
+    @property
+    def currency(self) -> str: ...
+
+    @property
+    def to_member(self) -> Decimal: ...
+
+
+def with_payments(days: Iterable[TradeDay], fees: Iterable[Payment]) -> list[TradeDay]:
+    """Each trade day with the payments (fees, coupons) its member received or paid that day; a trade
+    paying one without a day of its own (cleared and terminated between two ends of day) gets one."""
     paid: dict[str, Decimal] = {}
-    sides: dict[str, FeePaid] = {}
+    sides: dict[str, Payment] = {}
     for f in fees:
         paid[f.ccp_trade_id] = paid.get(f.ccp_trade_id, Decimal(0)) + f.to_member
         sides[f.ccp_trade_id] = f

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
+from gateway.clearing.cash_flow_ports import CashFlowRepository
 from gateway.clearing.eod_ports import EodRepository
 from gateway.domain.clearing import (
     Affirmation,
@@ -470,6 +471,9 @@ class UnitOfWork(Protocol):
 
     @property
     def eod(self) -> EodRepository: ...
+
+    @property
+    def cashflows(self) -> CashFlowRepository: ...
 
 
 class ClearingStore(Protocol):

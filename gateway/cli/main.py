@@ -21,6 +21,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "gateway.cli.cmd_margin",
     "gateway.cli.cmd_compress",
     "gateway.cli.cmd_calls",
+    "gateway.cli.cmd_cashflows",
     "gateway.cli.cmd_export",
     "gateway.cli.cmd_risk",
     "gateway.cli.cmd_fixings",

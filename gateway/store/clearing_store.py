@@ -46,6 +46,7 @@ from gateway.refdata.model import Member
 from gateway.store import cleared_repo, eod_repo, events_repo, status_repo
 from gateway.store import clearing_repo as repo
 from gateway.store import refdata_repo as ref
+from gateway.store.cash_flows_repo import SqlCashFlows
 from gateway.store.engine import reading
 
 
@@ -422,6 +423,7 @@ class SqlUnitOfWork:
         self._accounts = SqlAccounts(conn)
         self._events = SqlEvents(conn)
         self._eod = SqlEod(conn)
+        self._cashflows = SqlCashFlows(conn)
 
     @property
     def submissions(self) -> SqlSubmissions:
@@ -446,6 +448,10 @@ class SqlUnitOfWork:
     @property
     def eod(self) -> SqlEod:
         return self._eod
+
+    @property
+    def cashflows(self) -> SqlCashFlows:
+        return self._cashflows
 
 
 class SqlClearingStore:

@@ -136,14 +136,24 @@ async def fees(conn: AsyncConnection, start: datetime, end: datetime) -> list[Fe
         )
         .order_by(e.id)
     )
-    wanted: list[tuple[str, str, str, Decimal, str]] = []  # (ccp id, payer, receiver, amount, currency)
+    # (ccp id, payer, receiver, amount, currency, payment date)
+    wanted: list[tuple[str, str, str, Decimal, str, date | None]] = []
     for r in rows:
         terms = terms_from_dict(json.loads(r.terms_json))
         if terms.fee is None:
             continue
         fee = terms.fee
         for ccp_trade_id in json.loads(r.ccp_trade_ids)[:2]:
-            wanted.append((ccp_trade_id, fee.payer, fee.receiver, fee.amount.amount, fee.amount.currency))
+            wanted.append(
+                (
+                    ccp_trade_id,
+                    fee.payer,
+                    fee.receiver,
+                    fee.amount.amount,
+                    fee.amount.currency,
+                    fee.payment_date,
+                )
+            )
     if not wanted:
         return []
     sides = {
@@ -155,12 +165,20 @@ async def fees(conn: AsyncConnection, start: datetime, end: datetime) -> list[Fe
         )
     }
     out: list[FeePaid] = []
-    for ccp_trade_id, payer, receiver, amount, currency in wanted:
+    for ccp_trade_id, payer, receiver, amount, currency, paid_on in wanted:
         s = sides.get(ccp_trade_id)
         if s is not None:
             out.append(
                 FeePaid(
-                    ccp_trade_id, s.member_id, s.account_id, s.party_id, currency, payer, receiver, amount
+                    ccp_trade_id,
+                    s.member_id,
+                    s.account_id,
+                    s.party_id,
+                    currency,
+                    payer,
+                    receiver,
+                    amount,
+                    paid_on,
                 )
             )
     return out

@@ -30,6 +30,7 @@ from gateway.domain.workflow import (
     submission_ref,
 )
 from gateway.refdata.model import Holding, Member
+from gateway.risk.market.fixings import Fixing
 from gateway.store.clearing_repo import oversized
 from gateway.store.memory_books import (
     GONE,
@@ -42,6 +43,7 @@ from gateway.store.memory_books import (
     SubmissionRecord,
     ccp_id,
 )
+from gateway.store.memory_cash_flows import MemoryCashFlows
 from gateway.store.memory_eod import MemoryEod
 from gateway.store.memory_events import MemoryEvents
 
@@ -56,6 +58,7 @@ class MemoryUnitOfWork:
         self._accounts = MemoryAccounts(state)
         self._events = MemoryEvents(state, ids)
         self._eod = MemoryEod(state)
+        self._cashflows = MemoryCashFlows(state)
 
     @property
     def submissions(self) -> MemoryUnitOfWork:
@@ -80,6 +83,10 @@ class MemoryUnitOfWork:
     @property
     def eod(self) -> MemoryEod:
         return self._eod
+
+    @property
+    def cashflows(self) -> MemoryCashFlows:
+        return self._cashflows
 
     # ------------------------------------------------------------ submissions
 
@@ -498,6 +505,11 @@ class MemoryClearingStore:
 
     def add_member(self, member: Member) -> None:
         self._state.members[member.member_id] = member
+
+    def add_fixings(self, fixings: Iterable[Fixing]) -> None:
+        """Published fixings, as the fixings store keeps them."""
+        for f in fixings:
+            self._state.fixings[(f.index, f.fixing_date)] = f.rate
 
     def lodge(self, member_id: str, account_id: str, holding: Holding) -> None:
         """Add collateral; the events waiting for collateral on the member's trades are decided again at

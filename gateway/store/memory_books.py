@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
+from gateway.clearing.cash_flows import CashFlow
 from gateway.clearing.eod_ports import EodStepRow
 from gateway.clearing.margin_cycle import AccountKey, PaiFigure, TradeVm
 from gateway.domain.clearing import EventRequest, Position
@@ -93,6 +94,9 @@ class State:
     # each event's request as received, and the PENDING events a lodgement flagged
     event_requests: dict[int, EventRequest] = field(default_factory=dict)
     flagged_events: set[int] = field(default_factory=set)
+    # cash flows (gateway/store/memory_cash_flows.py) by the end of day that computed them; fixings
+    cash_flows: dict[date, tuple[CashFlow, ...]] = field(default_factory=dict)
+    fixings: dict[tuple[str, date], Decimal] = field(default_factory=dict)
 
     def copy(self) -> State:
         return State(
@@ -112,6 +116,8 @@ class State:
             dict(self.pai),
             dict(self.event_requests),
             set(self.flagged_events),
+            dict(self.cash_flows),
+            dict(self.fixings),
         )
 
 

@@ -84,6 +84,7 @@ class MemoryEod:
                             fee.payer,
                             fee.receiver,
                             fee.amount.amount,
+                            fee.payment_date,
                         )
                     )
         return out

@@ -365,6 +365,43 @@ margin_calls = Table(
     Index("ix_margin_calls_state", "state", "due_at"),
 )
 
+# Cash flows of cleared trades (migration 0015_cashflows): one row per payment of a member side, written by
+# the end of day named in ``business_date`` (its ``cashflows`` step replaces its own rows); and the same
+# netted per payment date, member, account and currency, rebuilt from them for each payment date touched.
+cash_flows = Table(
+    "cash_flows",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("business_date", Date, nullable=False),
+    Column("payment_date", Date, nullable=False),
+    Column("ccp_trade_id", String(40), ForeignKey("cleared_trades.ccp_trade_id"), nullable=False),
+    Column("member_id", String(64), nullable=False),
+    Column("account_id", String(64), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("stream", Integer, nullable=False),
+    Column("amount", ExactDecimal(), nullable=False),
+    Column("notional", ExactDecimal(), nullable=True),
+    Column("rate", ExactDecimal(), nullable=True),
+    Column("accrual_start", Date, nullable=True),
+    Column("accrual_end", Date, nullable=True),
+    Column("floating_index", String(64), nullable=True),
+    Column("fixing_date", Date, nullable=True),
+    Index("ix_cash_flows_business_date", "business_date"),
+    Index("ix_cash_flows_payment", "payment_date", "member_id", "account_id", "currency"),
+)
+
+net_cash_flows = Table(
+    "net_cash_flows",
+    metadata,
+    Column("payment_date", Date, primary_key=True),
+    Column("member_id", String(64), primary_key=True),
+    Column("account_id", String(64), primary_key=True),
+    Column("currency", String(3), primary_key=True),
+    Column("amount", ExactDecimal(), nullable=False),
+    Column("flows", Integer, nullable=False),
+)
+
 # The view ``ccp_positions`` (the standard position layout read by clearing-recon --db) over
 # ``cleared_trades`` is created by the migrations.
 

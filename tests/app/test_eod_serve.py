@@ -86,7 +86,9 @@ async def _day_at_close(tmp_path: Path, eod_section: str) -> list[tuple[str, str
 
 async def test_serve_runs_end_of_day_at_the_close_by_default(tmp_path: Path) -> None:
     found = await _day_at_close(tmp_path, '[eod]\novernight_rates = "overnight.csv"\n')
-    assert found == [(step, "done") for step in sorted(("refuse", "mature", "revalue", "vm", "pai", "calls"))]
+    assert found == [
+        (step, "done") for step in sorted(("refuse", "mature", "revalue", "cashflows", "vm", "pai", "calls"))
+    ]
 
 
 async def test_at_close_false_leaves_end_of_day_to_the_command(tmp_path: Path) -> None:

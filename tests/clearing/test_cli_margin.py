@@ -88,7 +88,9 @@ def test_eod_then_margin_vm_and_pai_list_the_day(tmp_path: Path) -> None:
     )  # fmt: skip
     assert code == 0, err
     report = json.loads(out)
-    assert report["steps"] == {s: "done" for s in ("refuse", "mature", "revalue", "vm", "pai", "calls")}
+    assert report["steps"] == {
+        s: "done" for s in ("refuse", "mature", "revalue", "cashflows", "vm", "pai", "calls")
+    }
     assert (report["vm_trades"], report["pai_accounts"], report["failed"]) == (4, 2, None)
 
     npv = _npv_by_member(db)  # the revaluation's NPVs: the first day's VM is the NPV

@@ -322,6 +322,7 @@ async def test_a_run_dying_between_steps_is_resumed_to_the_same_tables(nodes: Ca
         "refuse": ("done", "node-1"),
         "mature": ("done", "node-1"),
         "revalue": ("done", "node-1"),
+        "cashflows": ("done", "node-1"),
         "vm": ("running", "node-1"),
     }
     assert await rows(first.engine, t.variation_margin) == []
@@ -339,6 +340,7 @@ async def test_a_run_dying_between_steps_is_resumed_to_the_same_tables(nodes: Ca
         "refuse": "node-1",
         "mature": "node-1",
         "revalue": "node-1",
+        "cashflows": "node-1",
         "vm": "node-2",
         "pai": "node-2",
         "calls": "node-2",
@@ -431,6 +433,7 @@ async def test_a_run_killed_inside_a_step_is_resumed_to_the_tables_of_a_whole_ru
         "refuse": "victim",
         "mature": "victim",
         "revalue": "victim",
+        "cashflows": "victim",
         "vm": "node-2",
         "pai": "node-2",
         "calls": "node-2",
@@ -465,6 +468,7 @@ async def test_a_run_left_unfinished_in_the_evening_is_resumed_at_the_next_start
         "refuse": "node-1",
         "mature": "node-1",
         "revalue": "node-2",
+        "cashflows": "node-2",
         "vm": "node-2",
         "pai": "node-2",
         "calls": "node-2",

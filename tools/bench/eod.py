@@ -90,6 +90,7 @@ async def run_bench(*, trades: int, members: int, db_url: str | None, seed: int 
                 days[day.isoformat()] = {
                     "total_s": round(time.perf_counter() - s0, 3),
                     "steps_s": times,
+                    "cash_flows": report.cash_flows,
                     "vm_trade_sides": report.vm_trades,
                     "pai_accounts": report.pai_accounts,
                     "unvalued": len(report.unvalued),

@@ -19,7 +19,7 @@ from alembic import op
 from gateway.store.types import ExactDecimal
 
 revision = "0016_positions_asof"
-down_revision = "0014_calls"
+down_revision = "0015_cashflows"
 branch_labels = None
 depends_on = None
 
