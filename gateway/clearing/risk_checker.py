@@ -7,7 +7,7 @@ recomputed: the incremental margin is the difference, in O(scenarios).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from gateway.clearing.credit import MarginImpact
-from gateway.clearing.revaluation import AccountValuation
+from gateway.clearing.revaluation import TradeValues
 from gateway.domain.enums import AccountType
 from gateway.domain.errors import GatewayError, Issue
 from gateway.domain.reasons import ReasonCode
@@ -140,30 +140,36 @@ class RiskCreditChecker:
         self._ims[id(blob)] = (blob, account_type, im_after)
         return MarginImpact(margin_after - _money(im_before), margin_after, blob)
 
-    def revalue_account(
+    # -- end of day (``PortfolioValuer``) ----------------------------------------------------------
+    def value_trades(
         self,
         trades: Sequence[tuple[Trade, str]],
-        base_currency: str,
-        account_type: AccountType,
+        account_types: Sequence[Collection[AccountType]],
         as_of: date,
-    ) -> AccountValuation:
-        """NPVs and the account's P&L vector by full revaluation; unpriceable trades are reported, not valued."""
-        n = len(self.engine.scenarios(account_type).dates)
-        if not trades:
-            return AccountValuation(np.zeros(n, dtype=_DTYPE).tobytes(), Decimal(0), ())
-        portfolio = [t for t, _ in trades]
-        sides = [p for _, p in trades]
-        pnl, ok, failed = self.engine.pnl_batch_collect(portfolio, sides, account_type)
-        total = np.zeros(n, dtype=np.float64)
+    ) -> TradeValues:
+        """NPVs and scenario P&L rows by full revaluation, the batch compiled once; unpriceable trades are
+        reported (no NPV, zero rows), not valued."""
+        npv, rows, ok, failed = self.engine.eod_rows(
+            [t for t, _ in trades], [p for _, p in trades], account_types
+        )
         npvs: list[Decimal | None] = [None] * len(trades)
-        if ok:
-            rates = np.array(
-                [float(self.fx.convert(Decimal(1), portfolio[i].currency, base_currency)) for i in ok]
-            )
-            total = (np.asarray(pnl, dtype=np.float64) * rates[:, None]).sum(axis=0)
-            values = self.engine.terms([portfolio[i] for i in ok], [sides[i] for i in ok]).npv()
-            for i, v in zip(ok, values, strict=True):
-                npvs[i] = _money(float(v))
-        margin = _money(self.engine.margin(total, account_type).im) if ok else Decimal(0)
-        failures = tuple((i, exc.issues[0]) for i, exc in failed)
-        return AccountValuation(total.astype(_DTYPE).tobytes(), margin, tuple(npvs), failures)
+        for i, v in zip(ok, npv.tolist(), strict=True):
+            npvs[i] = _money(v)
+        pnl: dict[AccountType, np.ndarray] = {}
+        for at, r in rows.items():
+            if len(ok) == len(trades):
+                pnl[at] = r
+            else:
+                full = np.zeros((len(trades), r.shape[1]))
+                full[ok] = r
+                pnl[at] = full
+        return TradeValues(tuple(npvs), pnl, tuple((i, exc.issues[0]) for i, exc in failed))
+
+    def scenario_count(self, account_type: AccountType) -> int:
+        return len(self.engine.scenarios(account_type).dates)
+
+    def fx_rate(self, currency: str, base_currency: str) -> float:
+        return float(self.fx.convert(Decimal(1), currency, base_currency))
+
+    def account_margin(self, pnl: np.ndarray, account_type: AccountType) -> Decimal:
+        return _money(self.engine.margin(pnl, account_type).im)

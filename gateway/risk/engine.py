@@ -7,7 +7,7 @@ market (terms) is cheap and vectorised; scenario revaluation is the ``Kernel``.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -173,24 +173,7 @@ class RiskEngine:
         when that makes it cheaper each distinct form is revalued once for the whole batch; either way every
         row is a full revaluation of its trade.
         """
-        ok: list[int] = []
-        failures: list[tuple[int, GatewayError]] = []
-        batch: TermSet | None
-        try:  # the usual case, every trade priceable: one compilation for the batch
-            batch = self.terms(trades, perspectives)
-            ok = list(range(len(trades)))
-        except GatewayError:  # find the unpriceable ones; the others are compiled on their own
-            parts: list[TermSet] = []
-            for i, (t, who) in enumerate(zip(trades, perspectives, strict=True)):
-                try:
-                    terms = self.terms([t], [who])
-                except GatewayError as exc:
-                    failures.append((i, exc))
-                    continue
-                owner = np.full(terms.size, len(ok), dtype=np.int64)
-                parts.append(TermSet(owner, terms.value, terms.pillars, terms.weights, terms.nodes, 1))
-                ok.append(i)
-            batch = concat(parts, len(ok)) if parts else None
+        batch, ok, failures = self._terms_collect(trades, perspectives)
         out: dict[AccountType, FloatArray] = {}
         if not ok:
             for at in account_types:
@@ -204,6 +187,69 @@ class RiskEngine:
         for at in account_types:
             out[at] = kernel.pnl(self.scenarios(at).shifts_t)
         return out, ok, failures
+
+    def _terms_collect(
+        self, trades: Sequence[Trade], perspectives: Sequence[str]
+    ) -> tuple[TermSet | None, list[int], list[tuple[int, GatewayError]]]:
+        """The batch's terms (owner: position among the priceable), the priceable trades' indices and every
+        failure: one compilation when all are priceable, else each trade compiled on its own."""
+        try:  # the usual case, every trade priceable: one compilation for the batch
+            return self.terms(trades, perspectives), list(range(len(trades))), []
+        except GatewayError:  # find the unpriceable ones; the others are compiled on their own
+            pass
+        ok: list[int] = []
+        failures: list[tuple[int, GatewayError]] = []
+        parts: list[TermSet] = []
+        for i, (t, who) in enumerate(zip(trades, perspectives, strict=True)):
+            try:
+                terms = self.terms([t], [who])
+            except GatewayError as exc:
+                failures.append((i, exc))
+                continue
+            owner = np.full(terms.size, len(ok), dtype=np.int64)
+            parts.append(TermSet(owner, terms.value, terms.pillars, terms.weights, terms.nodes, 1))
+            ok.append(i)
+        return (concat(parts, len(ok)) if parts else None), ok, failures
+
+    def eod_rows(
+        self,
+        trades: Sequence[Trade],
+        perspectives: Sequence[str],
+        account_types: Sequence[Collection[AccountType]],
+    ) -> tuple[FloatArray, dict[AccountType, FloatArray], list[int], list[tuple[int, GatewayError]]]:
+        """End-of-day batch: each priceable trade's NPV and its ``(trades x scenarios)`` P&L rows under the
+        scenario sets its ``account_types`` name (a row of zeros under the others), from one compilation.
+
+        Each trade is revalued on its own (``Kernel``, the form ``pnl_batch`` uses), so a trade's row does
+        not depend on which others share the batch. Returns (NPVs of the priceable, rows by account type
+        indexed like the priceable, the priceable's indices, failures with their index).
+        """
+        batch, ok, failures = self._terms_collect(trades, perspectives)
+        rows: dict[AccountType, FloatArray] = {}
+        wanted = sorted({a for kinds in account_types for a in kinds})
+        if batch is None:
+            for at in wanted:
+                rows[at] = np.zeros((0, self.scenarios(at).shifts_t.shape[1]))
+            return np.zeros(0), rows, ok, failures
+        npv = batch.npv()
+        merged = merge(batch, np.arange(len(ok), dtype=np.int64), len(ok))
+        for at in wanted:
+            asks = np.array([at in account_types[i] for i in ok], dtype=bool)
+            shifts_t = self.scenarios(at).shifts_t
+            out = np.zeros((len(ok), shifts_t.shape[1]))
+            if asks.all():
+                out = Kernel.build(merged).pnl(shifts_t)
+            elif asks.any():
+                chosen = np.flatnonzero(asks)
+                place = np.full(len(ok), -1, dtype=np.int64)
+                place[chosen] = np.arange(chosen.size)
+                part = merged.select(asks[merged.owner])
+                sub = TermSet(
+                    place[part.owner], part.value, part.pillars, part.weights, part.nodes, int(chosen.size)
+                )
+                out[chosen] = Kernel.build(sub).pnl(shifts_t)
+            rows[at] = out
+        return npv, rows, ok, failures
 
     def account_pnl(
         self,

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from gateway.clearing.eod_ports import EodStepRow
 from gateway.clearing.margin_cycle import AccountKey, PaiFigure, TradeVm
+from gateway.clearing.ports import LiveSide
 from gateway.domain.clearing import Position
 from gateway.domain.enums import ClearingStatusCode, PositionStatus
 from gateway.domain.errors import Issue
@@ -168,6 +169,27 @@ class MemoryCleared:
             if (c.row.member_id, c.row.account_id) == (member_id, account_id)
         ]
         return [(c.row.ccp_trade_id, c.row.party_id, c.row.trade) for c in sorted(rows, key=ccp_id)]
+
+    async def live_sides(
+        self, business_date: date, after: tuple[int, str] | None, limit: int
+    ) -> list[LiveSide]:
+        keyed = sorted(
+            ((c.submission_id, c.row.ccp_trade_id), c)
+            for c in self._live(business_date, (CLEARED,))
+            if after is None or (c.submission_id, c.row.ccp_trade_id) > after
+        )
+        return [
+            LiveSide(
+                c.submission_id,
+                c.row.ccp_trade_id,
+                c.row.member_id,
+                c.row.account_id,
+                c.row.party_id,
+                c.row.currency,
+                c.row.trade,
+            )
+            for _, c in keyed[:limit]
+        ]
 
     async def set_npvs(self, npvs: Sequence[tuple[str, Decimal | None]]) -> None:
         for ccp_trade_id, npv in npvs:

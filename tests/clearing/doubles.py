@@ -9,12 +9,14 @@ a fixed set of parallel rate shocks, and initial margin is the worst scenario lo
 from __future__ import annotations
 
 import struct
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date
 from decimal import Decimal
 
+import numpy as np
+
 from gateway.clearing.credit import MarginImpact
-from gateway.clearing.revaluation import AccountValuation
+from gateway.clearing.revaluation import TradeValues
 from gateway.domain.enums import AccountType
 from gateway.domain.errors import GatewayError, Issue
 from gateway.domain.reasons import ReasonCode
@@ -92,21 +94,31 @@ class SeriesMargin(LinearMargin):
         sign = Decimal(1) if fixed.receiver == party_id else Decimal(-1)
         return sign * unit * fixed.notional / Decimal(1_000_000)
 
-    def revalue_account(
+    def value_trades(
         self,
         trades: Sequence[tuple[Trade, str]],
-        base_currency: str,
-        account_type: AccountType,
+        account_types: Sequence[Collection[AccountType]],
         as_of: date,
-    ) -> AccountValuation:
+    ) -> TradeValues:
         self.valued.append(as_of)
-        total = [0.0] * len(SHOCKS_BP)
         npvs: list[Decimal | None] = []
         failures: list[tuple[int, Issue]] = []
         for i, (trade, party) in enumerate(trades):
-            total = [a + b for a, b in zip(total, self.trade_pnl(trade, party), strict=True)]
             value = self.npv(trade, party, as_of)
             npvs.append(value)
             if value is None:
                 failures.append((i, Issue(ReasonCode.RISK_UNPRICEABLE, "as_of", f"no NPV for {as_of}")))
-        return AccountValuation(_encode(total), worst_loss(total), tuple(npvs), tuple(failures))
+        rows = np.array([self.trade_pnl(t, p) for t, p in trades], dtype=np.float64).reshape(
+            -1, len(SHOCKS_BP)
+        )
+        kinds = {a for asked in account_types for a in asked}
+        return TradeValues(tuple(npvs), dict.fromkeys(kinds, rows), tuple(failures))
+
+    def scenario_count(self, account_type: AccountType) -> int:
+        return len(SHOCKS_BP)
+
+    def fx_rate(self, currency: str, base_currency: str) -> float:
+        return 1.0
+
+    def account_margin(self, pnl: np.ndarray, account_type: AccountType) -> Decimal:
+        return worst_loss([float(x) for x in pnl])
