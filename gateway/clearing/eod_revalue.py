@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from gateway.clearing.book_valuation import AccountKey, AccountTerms, BookTotals, value_page
+from gateway.clearing.book_valuation import AccountKey, AccountTerms, BookRun, value_page
 from gateway.clearing.revaluation import PortfolioValuer, RevaluationReport
 
 if TYPE_CHECKING:
@@ -40,7 +40,8 @@ async def revalue_book(
             failures.append((f"{member_id}/{account_id}", "account no longer in the reference data"))
             continue
         accounts[(member_id, account_id)] = AccountTerms(account.base_currency, account.account_type)
-    book = BookTotals(accounts, valuer)
+    keyed = sorted(accounts)
+    book = BookRun(accounts, valuer, valuer.book([accounts[k].account_type for k in keyed], business_date))
     valued = 0
     after: tuple[int, str] | None = None
     while True:
@@ -50,7 +51,7 @@ async def revalue_book(
             break
         after = (page[-1].submission_id, page[-1].ccp_trade_id)
         try:
-            done = value_page(valuer, page, book, business_date)
+            done = value_page(book, page)
             async with svc.writing(outbox=False) as uow:
                 await uow.cleared.set_npvs(done.npvs)
                 await uow.eod.put_npvs(business_date, done.history)
@@ -62,7 +63,7 @@ async def revalue_book(
         valued += done.valued
         failures += done.failures
     failures += [(f"{m}/{a}", why) for (m, a), why in sorted(book.broken.items())]
-    states = book.risk_rows(valuer)
+    states = book.risk_rows()
     async with svc.writing(outbox=False) as uow:
         existing = await uow.accounts.risk_many(states, lock=True)
         await uow.accounts.put_risk_many(states, existing, svc.clock.now())

@@ -7,7 +7,7 @@ recomputed: the incremental margin is the difference, in O(scenarios).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from gateway.clearing.credit import MarginImpact
-from gateway.clearing.revaluation import TradeValues
+from gateway.clearing.risk_book import RiskBook
 from gateway.domain.enums import AccountType
 from gateway.domain.errors import GatewayError, Issue
 from gateway.domain.reasons import ReasonCode
@@ -141,35 +141,8 @@ class RiskCreditChecker:
         return MarginImpact(margin_after - _money(im_before), margin_after, blob)
 
     # -- end of day (``PortfolioValuer``) ----------------------------------------------------------
-    def value_trades(
-        self,
-        trades: Sequence[tuple[Trade, str]],
-        account_types: Sequence[Collection[AccountType]],
-        as_of: date,
-    ) -> TradeValues:
-        """NPVs and scenario P&L rows by full revaluation, the batch compiled once; unpriceable trades are
-        reported (no NPV, zero rows), not valued."""
-        npv, rows, ok, failed = self.engine.eod_rows(
-            [t for t, _ in trades], [p for _, p in trades], account_types
-        )
-        npvs: list[Decimal | None] = [None] * len(trades)
-        for i, v in zip(ok, npv.tolist(), strict=True):
-            npvs[i] = _money(v)
-        pnl: dict[AccountType, np.ndarray] = {}
-        for at, r in rows.items():
-            if len(ok) == len(trades):
-                pnl[at] = r
-            else:
-                full = np.zeros((len(trades), r.shape[1]))
-                full[ok] = r
-                pnl[at] = full
-        return TradeValues(tuple(npvs), pnl, tuple((i, exc.issues[0]) for i, exc in failed))
-
-    def scenario_count(self, account_type: AccountType) -> int:
-        return len(self.engine.scenarios(account_type).dates)
+    def book(self, account_types: Sequence[AccountType], as_of: date) -> RiskBook:
+        return RiskBook(self.engine, account_types)
 
     def fx_rate(self, currency: str, base_currency: str) -> float:
         return float(self.fx.convert(Decimal(1), currency, base_currency))
-
-    def account_margin(self, pnl: np.ndarray, account_type: AccountType) -> Decimal:
-        return _money(self.engine.margin(pnl, account_type).im)

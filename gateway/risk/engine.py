@@ -7,7 +7,7 @@ market (terms) is cheap and vectorised; scenario revaluation is the ``Kernel``.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +19,7 @@ from gateway.domain.trade import Trade
 from gateway.risk.config import RiskConfig
 from gateway.risk.kernel import Kernel, SharedKernel, bucketed_deltas, parallel_pv01
 from gateway.risk.margin import MarginResult, margin_report
-from gateway.risk.market.curves import FloatArray
+from gateway.risk.market.curves import FloatArray, IntArray
 from gateway.risk.market.data import MarketData
 from gateway.risk.report import cashflow_rows
 from gateway.risk.resolve import ResolvedTrade, resolve
@@ -211,45 +211,40 @@ class RiskEngine:
             ok.append(i)
         return (concat(parts, len(ok)) if parts else None), ok, failures
 
-    def eod_rows(
-        self,
-        trades: Sequence[Trade],
-        perspectives: Sequence[str],
-        account_types: Sequence[Collection[AccountType]],
-    ) -> tuple[FloatArray, dict[AccountType, FloatArray], list[int], list[tuple[int, GatewayError]]]:
-        """End-of-day batch: each priceable trade's NPV and its ``(trades x scenarios)`` P&L rows under the
-        scenario sets its ``account_types`` name (a row of zeros under the others), from one compilation.
+    def eod_terms(
+        self, trades: Sequence[Trade], perspectives: Sequence[str]
+    ) -> tuple[TermSet | None, list[int], list[tuple[int, GatewayError]]]:
+        """End-of-day batch: the terms of the priceable trades (owner: position among them; ``npv()`` gives
+        each one's NPV), their indices, and every failure with its trade index."""
+        return self._terms_collect(trades, perspectives)
 
-        Each trade is revalued on its own (``Kernel``, the form ``pnl_batch`` uses), so a trade's row does
-        not depend on which others share the batch. Returns (NPVs of the priceable, rows by account type
-        indexed like the priceable, the priceable's indices, failures with their index).
-        """
-        batch, ok, failures = self._terms_collect(trades, perspectives)
-        rows: dict[AccountType, FloatArray] = {}
-        wanted = sorted({a for kinds in account_types for a in kinds})
-        if batch is None:
-            for at in wanted:
-                rows[at] = np.zeros((0, self.scenarios(at).shifts_t.shape[1]))
-            return np.zeros(0), rows, ok, failures
-        npv = batch.npv()
-        merged = merge(batch, np.arange(len(ok), dtype=np.int64), len(ok))
-        for at in wanted:
-            asks = np.array([at in account_types[i] for i in ok], dtype=bool)
-            shifts_t = self.scenarios(at).shifts_t
-            out = np.zeros((len(ok), shifts_t.shape[1]))
-            if asks.all():
-                out = Kernel.build(merged).pnl(shifts_t)
-            elif asks.any():
-                chosen = np.flatnonzero(asks)
-                place = np.full(len(ok), -1, dtype=np.int64)
-                place[chosen] = np.arange(chosen.size)
-                part = merged.select(asks[merged.owner])
-                sub = TermSet(
-                    place[part.owner], part.value, part.pillars, part.weights, part.nodes, int(chosen.size)
-                )
-                out[chosen] = Kernel.build(sub).pnl(shifts_t)
-            rows[at] = out
-        return npv, rows, ok, failures
+    @staticmethod
+    def held(terms: TermSet, trade: IntArray, owner: IntArray, weight: FloatArray, owners: int) -> TermSet:
+        """Terms re-owned by books (accounts): holding ``k`` puts a copy of trade ``trade[k]``'s terms, scaled
+        by ``weight[k]`` (a side's sign, an FX rate), into book ``owner[k]``; identical forms of one book are
+        then added up (``merge``), so the result's size follows the distinct forms of each book."""
+        order = np.argsort(terms.owner, kind="stable")
+        counts = np.bincount(terms.owner, minlength=terms.owners)
+        starts = np.cumsum(counts) - counts
+        n = counts[trade]
+        first = np.repeat(starts[trade] - (np.cumsum(n) - n), n) + np.arange(int(n.sum()))
+        idx = order[first]
+        copy = TermSet(
+            np.repeat(owner, n),
+            terms.value[idx] * np.repeat(weight, n),
+            terms.pillars[idx],
+            terms.weights[idx],
+            terms.nodes[idx],
+            owners,
+        )
+        return merge(copy, np.arange(owners, dtype=np.int64), owners)
+
+    def books_pnl(self, held: TermSet, account_type: AccountType = AccountType.HOUSE) -> FloatArray:
+        """``(books x scenarios)`` P&L of terms ``held`` by books: each distinct form revalued once for all."""
+        shifts_t = self.scenarios(account_type).shifts_t
+        if held.size == 0:
+            return np.zeros((held.owners, shifts_t.shape[1]))
+        return SharedKernel.build(held).pnl(shifts_t)
 
     def account_pnl(
         self,

@@ -9,7 +9,7 @@ a fixed set of parallel rate shocks, and initial margin is the worst scenario lo
 from __future__ import annotations
 
 import struct
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
@@ -94,31 +94,36 @@ class SeriesMargin(LinearMargin):
         sign = Decimal(1) if fixed.receiver == party_id else Decimal(-1)
         return sign * unit * fixed.notional / Decimal(1_000_000)
 
-    def value_trades(
-        self,
-        trades: Sequence[tuple[Trade, str]],
-        account_types: Sequence[Collection[AccountType]],
-        as_of: date,
-    ) -> TradeValues:
+    def book(self, account_types: Sequence[AccountType], as_of: date) -> SeriesBook:
         self.valued.append(as_of)
-        npvs: list[Decimal | None] = []
-        failures: list[tuple[int, Issue]] = []
-        for i, (trade, party) in enumerate(trades):
-            value = self.npv(trade, party, as_of)
-            npvs.append(value)
-            if value is None:
-                failures.append((i, Issue(ReasonCode.RISK_UNPRICEABLE, "as_of", f"no NPV for {as_of}")))
-        rows = np.array([self.trade_pnl(t, p) for t, p in trades], dtype=np.float64).reshape(
-            -1, len(SHOCKS_BP)
-        )
-        kinds = {a for asked in account_types for a in asked}
-        return TradeValues(tuple(npvs), dict.fromkeys(kinds, rows), tuple(failures))
-
-    def scenario_count(self, account_type: AccountType) -> int:
-        return len(SHOCKS_BP)
+        return SeriesBook(self, len(account_types), as_of)
 
     def fx_rate(self, currency: str, base_currency: str) -> float:
         return 1.0
 
-    def account_margin(self, pnl: np.ndarray, account_type: AccountType) -> Decimal:
-        return worst_loss([float(x) for x in pnl])
+
+class SeriesBook:
+    """``SeriesMargin``'s end-of-day book: each account's P&L the sum of its sides' linear P&L."""
+
+    def __init__(self, model: SeriesMargin, accounts: int, as_of: date) -> None:
+        self.model = model
+        self.as_of = as_of
+        self.totals = [[0.0] * len(SHOCKS_BP) for _ in range(accounts)]
+
+    def add(
+        self, trades: Sequence[tuple[Trade, str]], holdings: Sequence[tuple[int, int, float]]
+    ) -> TradeValues:
+        npvs: list[Decimal | None] = []
+        failures: list[tuple[int, Issue]] = []
+        for i, (trade, party) in enumerate(trades):
+            value = self.model.npv(trade, party, self.as_of)
+            npvs.append(value)
+            if value is None:
+                failures.append((i, Issue(ReasonCode.RISK_UNPRICEABLE, "as_of", f"no NPV for {self.as_of}")))
+        for u, a, w in holdings:
+            row = self.model.trade_pnl(*trades[u])
+            self.totals[a] = [x + w * y for x, y in zip(self.totals[a], row, strict=True)]
+        return TradeValues(tuple(npvs), tuple(failures))
+
+    def finish(self) -> list[tuple[np.ndarray, Decimal]]:
+        return [(np.array(v), worst_loss(v)) for v in self.totals]
