@@ -9,10 +9,10 @@ exact negatives (a sign flip is exact in floating point).
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 
@@ -48,24 +48,27 @@ class PageValues:
         return len(self.history)
 
 
-def _other(trade: Trade, party_id: str) -> str | None:
-    ids = [p.party_id for p in trade.parties]
+def _other(document: Mapping[str, Any], party_id: str) -> str | None:
+    ids = [p["party_id"] for p in document["parties"]]
     return ids[1] if ids[0] == party_id else ids[0] if ids[1] == party_id else None
 
 
 def mirrored(first: LiveSide, second: LiveSide) -> bool:
     """``second``'s trade is ``first``'s with its member in the CCP's place and the CCP in the other
-    member's: ``second``'s side is then the CCP's side of ``first``'s trade, the opposite of ``first``'s."""
-    a, b = first.trade, second.trade
+    member's: ``second``'s side is then the CCP's side of ``first``'s trade, the opposite of ``first``'s.
+    Compared on the stored documents, so the second side need not be decoded."""
+    a, b = first.document, second.document
     ccp = _other(a, first.party_id)
     if ccp is None or ccp != _other(b, second.party_id) or ccp == second.party_id:
         return False
-    if a.product != b.product or len(a.streams) != len(b.streams):
+    if a["product"] != b["product"] or len(a["streams"]) != len(b["streams"]):
         return False
     to = {first.party_id: ccp, ccp: second.party_id}
     return all(
-        dataclasses.replace(s, payer=to[s.payer], receiver=to[s.receiver]) == t
-        for s, t in zip(a.streams, b.streams, strict=True)
+        s["payer"] in to
+        and s["receiver"] in to
+        and {**s, "payer": to[s["payer"]], "receiver": to[s["receiver"]]} == t
+        for s, t in zip(a["streams"], b["streams"], strict=True)
     )
 
 
@@ -113,10 +116,11 @@ def value_page(run: BookRun, page: Sequence[LiveSide]) -> PageValues:
         if nxt is not None and nxt.submission_id == s.submission_id and mirrored(s, nxt):
             pair.append(nxt)
         u = len(units)
-        units.append((s.trade, s.party_id))
+        trade = s.trade()
+        units.append((trade, s.party_id))
         for sign, side in zip((1, -1), pair, strict=False):
             key = (side.member_id, side.account_id)
-            rate = run.rate(side.trade.currency, run.accounts[key].base_currency)
+            rate = run.rate(trade.currency, run.accounts[key].base_currency)
             holdings.append((u, run.index[key], sign * rate))
             unit_of.append((u, sign))
         i += len(pair)
@@ -130,7 +134,7 @@ def value_page(run: BookRun, page: Sequence[LiveSide]) -> PageValues:
         npv = None if v is None else v if sign > 0 else -v
         npvs.append((s.ccp_trade_id, npv))
         if npv is not None:
-            history.append((s.ccp_trade_id, npv, s.trade.currency))
+            history.append((s.ccp_trade_id, npv, units[u][0].currency))
         if u in why:
             failures.append((s.ccp_trade_id, why[u]))
         run.sides[(s.member_id, s.account_id)] += 1

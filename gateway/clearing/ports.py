@@ -13,9 +13,10 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 from gateway.clearing.eod_ports import EodRepository
+from gateway.domain import codec
 from gateway.domain.clearing import (
     Affirmation,
     Channel,
@@ -273,7 +274,11 @@ class LiveSide:
     account_id: str
     party_id: str  # the member's party in ``trade``
     currency: str
-    trade: Trade  # the member's trade with the CCP
+    document: Mapping[str, Any]  # the member's trade with the CCP as stored (``codec.trade_to_dict``)
+
+    def trade(self) -> Trade:
+        """The trade decoded (each call decodes it again: end of day decodes a mirrored side not at all)."""
+        return codec.trade_from_dict(self.document)
 
 
 class ClearedRepository(Protocol):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -150,7 +151,7 @@ async def live_sides(
             r.account_id,
             r.party_id,
             r.currency,
-            codec.loads(r.trade_json),
+            json.loads(r.trade_json),
         )
         for r in rows
     ]

@@ -12,6 +12,7 @@ from decimal import Decimal
 from gateway.clearing.eod_ports import EodStepRow
 from gateway.clearing.margin_cycle import AccountKey, PaiFigure, TradeVm
 from gateway.clearing.ports import LiveSide
+from gateway.domain import codec
 from gateway.domain.clearing import Position
 from gateway.domain.enums import ClearingStatusCode, PositionStatus
 from gateway.domain.errors import Issue
@@ -186,7 +187,7 @@ class MemoryCleared:
                 c.row.account_id,
                 c.row.party_id,
                 c.row.currency,
-                c.row.trade,
+                codec.trade_to_dict(c.row.trade),
             )
             for _, c in keyed[:limit]
         ]

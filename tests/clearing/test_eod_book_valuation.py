@@ -25,6 +25,7 @@ from gateway.clearing.eod_revalue import revalue_book
 from gateway.clearing.novation import novate
 from gateway.clearing.ports import LiveSide
 from gateway.clearing.risk_checker import RiskCreditChecker
+from gateway.domain import codec
 from gateway.domain.enums import AccountType
 from gateway.domain.enums import ClearingStatusCode as S
 from gateway.domain.trade import Party, Trade
@@ -231,7 +232,9 @@ async def test_pages_that_split_a_novations_sides_give_the_same_figures(
 
 
 def side(submission_id: int, ccp_id: str, member_id: str, party: str, trade: Trade) -> LiveSide:
-    return LiveSide(submission_id, ccp_id, member_id, "HOUSE", party, trade.currency, trade)
+    return LiveSide(
+        submission_id, ccp_id, member_id, "HOUSE", party, trade.currency, codec.trade_to_dict(trade)
+    )
 
 
 def test_a_novations_two_sides_are_one_trade_until_an_event_sets_them_apart() -> None:
