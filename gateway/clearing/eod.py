@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING
 import structlog
 
 from gateway.clearing import call_steps, decide, event_proposals, receipt, waiting_events
-from gateway.clearing.addons import member_total
 from gateway.clearing.cash_flow_step import write_cash_flows
 from gateway.clearing.cash_flows import FlowKind
 from gateway.clearing.eod_ports import FINISHED, StepState
+from gateway.clearing.eod_revalue import revalue_book
 from gateway.clearing.margin_cycle import (
     OvernightRatesSource,
     accrual_days,
@@ -38,7 +38,6 @@ from gateway.domain.workflow import (
     Stage,
     submission_ref,
 )
-from gateway.refdata.figures import RiskRow
 
 if TYPE_CHECKING:
     from gateway.clearing.context import ClearingContext
@@ -346,46 +345,7 @@ async def revalue(svc: ClearingContext, business_date: date) -> RevaluationRepor
 
 
 async def _revalue(svc: ClearingContext, business_date: date) -> RevaluationReport:
-    """Each account valued on the current market data (the one place the day's valuation input is read);
-    its trades' NPVs written as the latest (``cleared_trades.npv``) and as the day's (``npv_history``)."""
+    """The book valued on the current market data (the one place the day's valuation input is read)."""
     valuer = svc.credit
     assert isinstance(valuer, PortfolioValuer)
-    async with svc.store.read() as uow:
-        accounts = await uow.cleared.accounts(business_date)
-    valued = 0
-    failures: list[tuple[str, str]] = []
-    for member_id, account_id in accounts:
-        try:
-            async with svc.writing() as uow:
-                member = await uow.accounts.member(member_id)
-                account = None if member is None else member.account(account_id)
-                if account is None:
-                    failures.append((f"{member_id}/{account_id}", "account no longer in the reference data"))
-                    continue
-                await uow.accounts.risk(member_id, account_id, lock=True)
-                rows = await uow.cleared.in_account(member_id, account_id, business_date)
-                result = valuer.revalue_account(
-                    [(trade, party) for _, party, trade in rows],
-                    account.base_currency,
-                    account.account_type,
-                    business_date,
-                )
-                npvs = [(ccp_id, npv) for (ccp_id, _, _), npv in zip(rows, result.npvs, strict=True)]
-                await uow.cleared.set_npvs(npvs)
-                await uow.eod.put_npvs(
-                    business_date,
-                    [
-                        (ccp_id, npv, trade.currency)
-                        for (ccp_id, _, trade), npv in zip(rows, result.npvs, strict=True)
-                        if npv is not None
-                    ],
-                )
-                im = member_total(svc.settings.credit, svc.fx, member, account.base_currency, result.margin)
-                state = RiskRow(im, result.pnl_vector, len(rows))
-                await uow.accounts.put_risk(member_id, account_id, state, svc.clock.now())
-                valued += sum(1 for v in result.npvs if v is not None)
-                failures += [(rows[i][0], f"{issue.code}: {issue.message}") for i, issue in result.failures]
-        except Exception as exc:  # batch: report the account and carry on
-            log.exception("clearing.revalue_failed", member=member_id, account=account_id)
-            failures.append((f"{member_id}/{account_id}", f"{type(exc).__name__}: {exc}"))
-    return RevaluationReport(len(accounts), valued, tuple(failures))
+    return await revalue_book(svc, valuer, business_date)

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 from gateway.clearing.cash_flow_ports import CashFlowRepository
 from gateway.clearing.eod_ports import EodRepository
+from gateway.domain import codec
 from gateway.domain.clearing import (
     Affirmation,
     Channel,
@@ -277,6 +279,23 @@ class StatusRepository(Protocol):
     async def mark_delivered(self, ids: Sequence[int], at: datetime) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class LiveSide:
+    """A member side of a cleared trade live on a business date, as end of day values it."""
+
+    submission_id: int
+    ccp_trade_id: str
+    member_id: str
+    account_id: str
+    party_id: str  # the member's party in ``trade``
+    currency: str
+    document: Mapping[str, Any]  # the member's trade with the CCP as stored (``codec.trade_to_dict``)
+
+    def trade(self) -> Trade:
+        """The trade decoded (each call decodes it again: end of day decodes a mirrored side not at all)."""
+        return codec.trade_from_dict(self.document)
+
+
 class ClearedRepository(Protocol):
     """Novated trades, one row per member side, and the positions they make."""
 
@@ -298,6 +317,13 @@ class ClearedRepository(Protocol):
         self, member_id: str, account_id: str, business_date: date
     ) -> list[tuple[str, str, Trade]]:
         """(CCP trade id, the member's party id, cleared trade) of an account's live cleared trades."""
+        ...
+
+    async def live_sides(
+        self, business_date: date, after: tuple[int, str] | None, limit: int
+    ) -> list[LiveSide]:
+        """Up to ``limit`` sides live on ``business_date`` in (submission id, CCP trade id) order, from
+        after ``after`` (the last side of the previous page): a novation's two sides come together."""
         ...
 
     async def set_npvs(self, npvs: Sequence[tuple[str, Decimal | None]]) -> None: ...

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from gateway.clearing.credit import MarginImpact
-from gateway.clearing.revaluation import AccountValuation
+from gateway.clearing.risk_book import RiskBook
 from gateway.domain.enums import AccountType
 from gateway.domain.errors import GatewayError, Issue
 from gateway.domain.reasons import ReasonCode
@@ -207,32 +207,9 @@ class RiskCreditChecker:
         self._ims[id(blob)] = (blob, account_type, im_after)
         return MarginImpact(margin_after - _money(im_before), margin_after, blob)
 
-    def revalue_account(
-        self,
-        trades: Sequence[tuple[Trade, str]],
-        base_currency: str,
-        account_type: AccountType,
-        as_of: date,
-    ) -> AccountValuation:
-        """NPVs and the account's P&L vector by full revaluation; unpriceable trades are reported, not valued."""
-        fx = self.market_day(as_of).fx
-        engine = self.engine_for(as_of)
-        n = len(engine.scenarios(account_type).dates)
-        if not trades:
-            return AccountValuation(np.zeros(n, dtype=_DTYPE).tobytes(), Decimal(0), ())
-        portfolio = [t for t, _ in trades]
-        sides = [p for _, p in trades]
-        pnl, ok, failed = engine.pnl_batch_collect(portfolio, sides, account_type)
-        total = np.zeros(n, dtype=np.float64)
-        npvs: list[Decimal | None] = [None] * len(trades)
-        if ok:
-            rates = np.array(
-                [float(fx.convert(Decimal(1), portfolio[i].currency, base_currency)) for i in ok]
-            )
-            total = (np.asarray(pnl, dtype=np.float64) * rates[:, None]).sum(axis=0)
-            values = engine.terms([portfolio[i] for i in ok], [sides[i] for i in ok]).npv()
-            for i, v in zip(ok, values, strict=True):
-                npvs[i] = _money(float(v))
-        margin = _money(engine.margin(total, account_type).im) if ok else Decimal(0)
-        failures = tuple((i, exc.issues[0]) for i, exc in failed)
-        return AccountValuation(total.astype(_DTYPE).tobytes(), margin, tuple(npvs), failures)
+    # -- end of day (``PortfolioValuer``) ----------------------------------------------------------
+    def book(self, account_types: Sequence[AccountType], as_of: date) -> RiskBook:
+        return RiskBook(self.engine_for(as_of), account_types)
+
+    def fx_rate(self, currency: str, base_currency: str, as_of: date) -> float:
+        return float(self.market_day(as_of).fx.convert(Decimal(1), currency, base_currency))

@@ -148,6 +148,13 @@ def bench_eod(
     db: Annotated[
         str | None, typer.Option("--db", help="Database URL (empty or migrated); without it, a SQLite file.")
     ] = None,
+    seed_book: Annotated[
+        bool,
+        typer.Option(
+            "--seed-book",
+            help="Write the cleared book straight into the store (no credit checks): for books of 100,000.",
+        ),
+    ] = False,
 ) -> None:
     """Clear --trades swaps, then two ends of day (revaluation, NPV history, VM, PAI): each step's time and
     the peak memory, as JSON (``tools/bench/eod.py``)."""
@@ -160,5 +167,5 @@ def bench_eod(
     if db is not None:
         check_db_url(db)
 
-    result = run(lambda: run_bench(trades=trades, members=members, db_url=db))
+    result = run(lambda: run_bench(trades=trades, members=members, db_url=db, seed_book=seed_book))
     typer.echo(json.dumps(result, indent=2, default=str))

@@ -19,7 +19,7 @@ from gateway.domain.trade import Trade
 from gateway.risk.config import RiskConfig
 from gateway.risk.kernel import Kernel, SharedKernel, bucketed_deltas, parallel_pv01
 from gateway.risk.margin import MarginResult, margin_report
-from gateway.risk.market.curves import FloatArray
+from gateway.risk.market.curves import FloatArray, IntArray
 from gateway.risk.market.data import MarketData
 from gateway.risk.market.fixings import FixingTable
 from gateway.risk.report import cashflow_rows
@@ -185,24 +185,7 @@ class RiskEngine:
         when that makes it cheaper each distinct form is revalued once for the whole batch; either way every
         row is a full revaluation of its trade.
         """
-        ok: list[int] = []
-        failures: list[tuple[int, GatewayError]] = []
-        batch: TermSet | None
-        try:  # the usual case, every trade priceable: one compilation for the batch
-            batch = self.terms(trades, perspectives)
-            ok = list(range(len(trades)))
-        except GatewayError:  # find the unpriceable ones; the others are compiled on their own
-            parts: list[TermSet] = []
-            for i, (t, who) in enumerate(zip(trades, perspectives, strict=True)):
-                try:
-                    terms = self.terms([t], [who])
-                except GatewayError as exc:
-                    failures.append((i, exc))
-                    continue
-                owner = np.full(terms.size, len(ok), dtype=np.int64)
-                parts.append(TermSet(owner, terms.value, terms.pillars, terms.weights, terms.nodes, 1))
-                ok.append(i)
-            batch = concat(parts, len(ok)) if parts else None
+        batch, ok, failures = self._terms_collect(trades, perspectives)
         out: dict[AccountType, FloatArray] = {}
         if not ok:
             for at in account_types:
@@ -216,6 +199,64 @@ class RiskEngine:
         for at in account_types:
             out[at] = kernel.pnl(self.scenarios(at).shifts_t)
         return out, ok, failures
+
+    def _terms_collect(
+        self, trades: Sequence[Trade], perspectives: Sequence[str]
+    ) -> tuple[TermSet | None, list[int], list[tuple[int, GatewayError]]]:
+        """The batch's terms (owner: position among the priceable), the priceable trades' indices and every
+        failure: one compilation when all are priceable, else each trade compiled on its own."""
+        try:  # the usual case, every trade priceable: one compilation for the batch
+            return self.terms(trades, perspectives), list(range(len(trades))), []
+        except GatewayError:  # find the unpriceable ones; the others are compiled on their own
+            pass
+        ok: list[int] = []
+        failures: list[tuple[int, GatewayError]] = []
+        parts: list[TermSet] = []
+        for i, (t, who) in enumerate(zip(trades, perspectives, strict=True)):
+            try:
+                terms = self.terms([t], [who])
+            except GatewayError as exc:
+                failures.append((i, exc))
+                continue
+            owner = np.full(terms.size, len(ok), dtype=np.int64)
+            parts.append(TermSet(owner, terms.value, terms.pillars, terms.weights, terms.nodes, 1))
+            ok.append(i)
+        return (concat(parts, len(ok)) if parts else None), ok, failures
+
+    def eod_terms(
+        self, trades: Sequence[Trade], perspectives: Sequence[str]
+    ) -> tuple[TermSet | None, list[int], list[tuple[int, GatewayError]]]:
+        """End-of-day batch: the terms of the priceable trades (owner: position among them; ``npv()`` gives
+        each one's NPV), their indices, and every failure with its trade index."""
+        return self._terms_collect(trades, perspectives)
+
+    @staticmethod
+    def held(terms: TermSet, trade: IntArray, owner: IntArray, weight: FloatArray, owners: int) -> TermSet:
+        """Terms re-owned by books (accounts): holding ``k`` puts a copy of trade ``trade[k]``'s terms, scaled
+        by ``weight[k]`` (a side's sign, an FX rate), into book ``owner[k]``; identical forms of one book are
+        then added up (``merge``), so the result's size follows the distinct forms of each book."""
+        order = np.argsort(terms.owner, kind="stable")
+        counts = np.bincount(terms.owner, minlength=terms.owners)
+        starts = np.cumsum(counts) - counts
+        n = counts[trade]
+        first = np.repeat(starts[trade] - (np.cumsum(n) - n), n) + np.arange(int(n.sum()))
+        idx = order[first]
+        copy = TermSet(
+            np.repeat(owner, n),
+            terms.value[idx] * np.repeat(weight, n),
+            terms.pillars[idx],
+            terms.weights[idx],
+            terms.nodes[idx],
+            owners,
+        )
+        return merge(copy, np.arange(owners, dtype=np.int64), owners)
+
+    def books_pnl(self, held: TermSet, account_type: AccountType = AccountType.HOUSE) -> FloatArray:
+        """``(books x scenarios)`` P&L of terms ``held`` by books: each distinct form revalued once for all."""
+        shifts_t = self.scenarios(account_type).shifts_t
+        if held.size == 0:
+            return np.zeros((held.owners, shifts_t.shape[1]))
+        return SharedKernel.build(held).pnl(shifts_t)
 
     def account_pnl(
         self,

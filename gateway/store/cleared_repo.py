@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BindParameter, Date, String, bindparam, literal, select, text, update
+from sqlalchemy import (
+    BindParameter,
+    Date,
+    String,
+    and_,
+    bindparam,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from gateway.clearing.ports import LiveSide
 from gateway.domain import codec
 from gateway.domain.clearing import MEMBER_POSITION_COLUMNS, Position
 from gateway.domain.enums import PositionStatus
@@ -171,11 +184,47 @@ async def cleared_in_account(
     return [(r.ccp_trade_id, r.party_id, codec.loads(r.trade_json)) for r in rows]
 
 
-async def set_npvs(conn: AsyncConnection, npvs: Sequence[tuple[str, Decimal | None]]) -> None:
-    for ccp_trade_id, npv in npvs:
-        await conn.execute(
-            update(t.cleared_trades).where(t.cleared_trades.c.ccp_trade_id == ccp_trade_id).values(npv=npv)
+async def live_sides(
+    conn: AsyncConnection, business_date: date, after: tuple[int, str] | None, limit: int
+) -> list[LiveSide]:
+    """A page of the sides live on ``business_date``, in (submission id, CCP trade id) order after ``after``."""
+    c = t.cleared_trades.c
+    q = select(
+        c.submission_id, c.ccp_trade_id, c.member_id, c.account_id, c.party_id, c.currency, c.trade_json
+    ).where(
+        c.business_date <= business_date,
+        c.maturity_date >= business_date,
+        c.status == PositionStatus.CLEARED.value,
+    )
+    if after is not None:
+        q = q.where(
+            or_(
+                c.submission_id > after[0],
+                and_(c.submission_id == after[0], c.ccp_trade_id > after[1]),
+            )
         )
+    rows = await conn.execute(q.order_by(c.submission_id, c.ccp_trade_id).limit(limit))
+    return [
+        LiveSide(
+            int(r.submission_id),
+            r.ccp_trade_id,
+            r.member_id,
+            r.account_id,
+            r.party_id,
+            r.currency,
+            json.loads(r.trade_json),
+        )
+        for r in rows
+    ]
+
+
+async def set_npvs(conn: AsyncConnection, npvs: Sequence[tuple[str, Decimal | None]]) -> None:
+    """Each trade's latest NPV: one statement executed for many rows."""
+    if not npvs:
+        return
+    c = t.cleared_trades.c
+    stmt = update(t.cleared_trades).where(c.ccp_trade_id == bindparam("k")).values(npv=bindparam("v"))
+    await conn.execute(stmt, [{"k": ccp_trade_id, "v": npv} for ccp_trade_id, npv in npvs])
 
 
 async def mature(conn: AsyncConnection, business_date: date) -> int:

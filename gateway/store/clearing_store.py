@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gateway.clearing.eod_ports import EodStepRow, StepState
 from gateway.clearing.margin_cycle import AccountKey, FeePaid, PaiFigure, TradeDay, TradeVm
+from gateway.clearing.ports import LiveSide
 from gateway.domain.clearing import (
     DeliveryChannel,
     EventRequest,
@@ -221,6 +222,11 @@ class SqlCleared:
         self, member_id: str, account_id: str, business_date: date
     ) -> list[tuple[str, str, Trade]]:
         return await cleared_repo.cleared_in_account(self._conn, member_id, account_id, business_date)
+
+    async def live_sides(
+        self, business_date: date, after: tuple[int, str] | None, limit: int
+    ) -> list[LiveSide]:
+        return await cleared_repo.live_sides(self._conn, business_date, after, limit)
 
     async def set_npvs(self, npvs: Sequence[tuple[str, Decimal | None]]) -> None:
         await cleared_repo.set_npvs(self._conn, npvs)

@@ -12,6 +12,8 @@ from decimal import Decimal
 from gateway.clearing.cash_flows import CashFlow
 from gateway.clearing.eod_ports import EodStepRow
 from gateway.clearing.margin_cycle import AccountKey, PaiFigure, TradeVm
+from gateway.clearing.ports import LiveSide
+from gateway.domain import codec
 from gateway.domain.clearing import EventRequest, Position
 from gateway.domain.enums import ClearingStatusCode, PositionStatus
 from gateway.domain.errors import Issue
@@ -185,6 +187,27 @@ class MemoryCleared:
             if (c.row.member_id, c.row.account_id) == (member_id, account_id)
         ]
         return [(c.row.ccp_trade_id, c.row.party_id, c.row.trade) for c in sorted(rows, key=ccp_id)]
+
+    async def live_sides(
+        self, business_date: date, after: tuple[int, str] | None, limit: int
+    ) -> list[LiveSide]:
+        keyed = sorted(
+            ((c.submission_id, c.row.ccp_trade_id), c)
+            for c in self._live(business_date, (CLEARED,))
+            if after is None or (c.submission_id, c.row.ccp_trade_id) > after
+        )
+        return [
+            LiveSide(
+                c.submission_id,
+                c.row.ccp_trade_id,
+                c.row.member_id,
+                c.row.account_id,
+                c.row.party_id,
+                c.row.currency,
+                codec.trade_to_dict(c.row.trade),
+            )
+            for _, c in keyed[:limit]
+        ]
 
     async def set_npvs(self, npvs: Sequence[tuple[str, Decimal | None]]) -> None:
         for ccp_trade_id, npv in npvs:

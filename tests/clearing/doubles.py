@@ -13,8 +13,10 @@ from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
+import numpy as np
+
 from gateway.clearing.credit import MarginImpact
-from gateway.clearing.revaluation import AccountValuation
+from gateway.clearing.revaluation import TradeValues
 from gateway.domain.enums import AccountType
 from gateway.domain.errors import GatewayError, Issue
 from gateway.domain.reasons import ReasonCode
@@ -92,21 +94,36 @@ class SeriesMargin(LinearMargin):
         sign = Decimal(1) if fixed.receiver == party_id else Decimal(-1)
         return sign * unit * fixed.notional / Decimal(1_000_000)
 
-    def revalue_account(
-        self,
-        trades: Sequence[tuple[Trade, str]],
-        base_currency: str,
-        account_type: AccountType,
-        as_of: date,
-    ) -> AccountValuation:
+    def book(self, account_types: Sequence[AccountType], as_of: date) -> SeriesBook:
         self.valued.append(as_of)
-        total = [0.0] * len(SHOCKS_BP)
+        return SeriesBook(self, len(account_types), as_of)
+
+    def fx_rate(self, currency: str, base_currency: str, as_of: date) -> float:
+        return 1.0
+
+
+class SeriesBook:
+    """``SeriesMargin``'s end-of-day book: each account's P&L the sum of its sides' linear P&L."""
+
+    def __init__(self, model: SeriesMargin, accounts: int, as_of: date) -> None:
+        self.model = model
+        self.as_of = as_of
+        self.totals = [[0.0] * len(SHOCKS_BP) for _ in range(accounts)]
+
+    def add(
+        self, trades: Sequence[tuple[Trade, str]], holdings: Sequence[tuple[int, int, float]]
+    ) -> TradeValues:
         npvs: list[Decimal | None] = []
         failures: list[tuple[int, Issue]] = []
         for i, (trade, party) in enumerate(trades):
-            total = [a + b for a, b in zip(total, self.trade_pnl(trade, party), strict=True)]
-            value = self.npv(trade, party, as_of)
+            value = self.model.npv(trade, party, self.as_of)
             npvs.append(value)
             if value is None:
-                failures.append((i, Issue(ReasonCode.RISK_UNPRICEABLE, "as_of", f"no NPV for {as_of}")))
-        return AccountValuation(_encode(total), worst_loss(total), tuple(npvs), tuple(failures))
+                failures.append((i, Issue(ReasonCode.RISK_UNPRICEABLE, "as_of", f"no NPV for {self.as_of}")))
+        for u, a, w in holdings:
+            row = self.model.trade_pnl(*trades[u])
+            self.totals[a] = [x + w * y for x, y in zip(self.totals[a], row, strict=True)]
+        return TradeValues(tuple(npvs), tuple(failures))
+
+    def finish(self) -> list[tuple[np.ndarray, Decimal]]:
+        return [(np.array(v), worst_loss(v)) for v in self.totals]

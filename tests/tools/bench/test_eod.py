@@ -1,4 +1,4 @@
-"""`clearing-gateway bench eod` as a user runs it, small: every trade cleared, both days run whole with a
+"""`clearing-gateway bench eod` as a user runs it, small: every trade cleared (or the book seeded), both days run whole with a
 VM for each trade side and a PAI for each account, the figures in their places."""
 
 from __future__ import annotations
@@ -7,14 +7,17 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 TRADES, MEMBERS = 6, 3
 
 
-def test_bench_eod_runs_two_whole_days_and_reports_each_step() -> None:
+@pytest.mark.parametrize("seeded", [False, True], ids=["cleared", "seeded"])
+def test_bench_eod_runs_two_whole_days_and_reports_each_step(seeded: bool) -> None:
     proc = subprocess.run(
         [
             sys.executable, "-m", "gateway.cli.main", "bench", "eod",
-            "--trades", str(TRADES), "--members", str(MEMBERS),
+            "--trades", str(TRADES), "--members", str(MEMBERS), *(["--seed-book"] if seeded else []),
         ],
         capture_output=True,
         text=True,
@@ -30,9 +33,11 @@ def test_bench_eod_runs_two_whole_days_and_reports_each_step() -> None:
         MEMBERS,
     )
     assert out["peak_rss_mb"] > 0
+    assert out["book"] == ("seeded" if seeded else "cleared through the service")
     assert list(out["days"]) == ["2026-01-07", "2026-01-08"]
     for day in out["days"].values():
-        assert set(day["steps_s"]) == {"refuse", "mature", "revalue", "cashflows", "vm", "pai", "calls"}
+        steps = {"refuse", "mature", "revalue", "cashflows", "vm", "pai", "calls"}
+        assert set(day["steps_s"]) == set(day["steps_cpu_s"]) == steps
         assert day["failed"] is None
         assert day["unvalued"] == 0
         assert day["vm_trade_sides"] == 2 * TRADES
