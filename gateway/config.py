@@ -192,6 +192,13 @@ class EodConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ReportsConfig:
+    """The members' daily reports (docs/REPORTS.md): written at end of day under ``dir``; None: none."""
+
+    dir: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class LoggingConfig:
     """How ``serve`` logs to stderr (``--log-format`` / CLEARING_LOG_FORMAT and ``--log-level`` win)."""
 
@@ -215,6 +222,7 @@ class GatewayConfig:
     fpml: FpmlConfig = field(default_factory=FpmlConfig)
     risk: RiskConfig = field(default_factory=RiskConfig)
     eod: EodConfig = field(default_factory=EodConfig)
+    reports: ReportsConfig = field(default_factory=ReportsConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
 
 
@@ -477,6 +485,10 @@ def config_from_dict(data: Mapping[str, Any], *, base: Path | None = None) -> Ga
         raise ConfigError(e.key("overnight_rates"), f"no such file: {eod.overnight_rates}")
     e.finish()
 
+    rp = root.table("reports")
+    reports = ReportsConfig(dir=rp.optional_path("dir", base))
+    rp.finish()
+
     lg = root.table("logging")
     dl = LoggingConfig()
     try:
@@ -502,6 +514,7 @@ def config_from_dict(data: Mapping[str, Any], *, base: Path | None = None) -> Ga
         fpml=fpml,
         risk=risk,
         eod=eod,
+        reports=reports,
         logging=log_cfg,
     )
 

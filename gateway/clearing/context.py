@@ -16,6 +16,7 @@ from typing import Protocol
 
 from gateway.clearing import decide
 from gateway.clearing.credit import CreditChecker
+from gateway.clearing.eod_ports import DayReports
 from gateway.clearing.margin_cycle import OvernightRates
 from gateway.clearing.ports import ClearingStore, StatusUpdate, Submission, UnitOfWork
 from gateway.clock import Clock
@@ -44,6 +45,7 @@ class ClearingContext(Protocol):
     is_approved_source: Callable[[str], bool]
     eod_owner: str  # who runs end of day, as ``eod_runs`` records it
     overnight_rates: OvernightRates | None  # PAI's rates; None: no PAI
+    reports: DayReports | None  # the members' daily reports; None: no report directory configured
 
     def writing(self, *, outbox: bool = True) -> AbstractAsyncContextManager[UnitOfWork]: ...
 

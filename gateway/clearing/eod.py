@@ -1,6 +1,7 @@
 """End of day: trades not registered by the close are refused, reservations expire, trades mature, every
 account is revalued (when the margin model can value accounts) with each trade's NPV kept by business date,
-then the day's variation margin and price alignment interest (``margin_cycle``).
+then the day's variation margin and price alignment interest (``margin_cycle``), and last the members'
+reports of the day (``DayReports``, written by ``gateway.reports``).
 
 The steps run in order under the store's end-of-day lock, each recorded in ``eod_runs`` as it starts and
 finishes; each is idempotent, so a run that died part-way is taken up again (``resume``) or run again whole
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
-STEPS = ("refuse", "mature", "revalue", "vm", "pai")
+STEPS = ("refuse", "mature", "revalue", "vm", "pai", "reports")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +59,7 @@ class EodReport:
     pai_accounts: int = 0  # (member, account, currency) with a PAI of the day
     failed: tuple[str, str] | None = None  # (step, why) when a step refused: the run stopped there
     busy: bool = False  # another process holds the day's lock: nothing was run
+    reported: int = 0  # members whose reports of the day were written
 
 
 @dataclass(slots=True)
@@ -73,6 +75,7 @@ class _Run:
     vm_trades: int = 0
     unvalued: tuple[str, ...] = ()
     pai_accounts: int = 0
+    reported: int = 0
 
 
 Step = Callable[["ClearingContext", _Run], Awaitable[tuple[StepState, str | None]]]
@@ -142,6 +145,7 @@ async def end_of_day(
         run.unvalued,
         run.pai_accounts,
         failed,
+        reported=run.reported,
     )
 
 
@@ -273,6 +277,13 @@ async def _pai(svc: ClearingContext, run: _Run) -> tuple[StepState, str | None]:
     return StepState.DONE, None
 
 
+async def _reports(svc: ClearingContext, run: _Run) -> tuple[StepState, str | None]:
+    if svc.reports is None:
+        return StepState.SKIPPED, "no report directory configured ([reports] dir)"
+    run.reported = await svc.reports.write_day(run.business_date)
+    return StepState.DONE, None
+
+
 def _previous_business_day(svc: ClearingContext, d: date) -> date:
     p = d - timedelta(days=1)
     while not svc.hours.is_business_day(p):
@@ -286,6 +297,7 @@ STEP_FUNCTIONS: Mapping[str, Step] = {
     "revalue": _revalue_step,
     "vm": _vm,
     "pai": _pai,
+    "reports": _reports,
 }
 
 

@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from gateway.clearing import clearing_pass, decide, eod, pretrade, receipt, trade_events
 from gateway.clearing.credit import CreditChecker
 from gateway.clearing.eod import EodReport, EodTimer
+from gateway.clearing.eod_ports import DayReports
 from gateway.clearing.margin_cycle import OvernightRates
 from gateway.clearing.ports import (
     Affirmation,
@@ -90,6 +91,7 @@ class ClearingService:
         store: ClearingStore,
         overnight_rates: OvernightRates | None = None,
         eod_owner: str | None = None,
+        reports: DayReports | None = None,
     ) -> None:
         self._engine = engine
         self.store: ClearingStore = store
@@ -119,6 +121,7 @@ class ClearingService:
         self._outbox_watchers: list[asyncio.Event] = []
         # end of day: PAI's overnight fixings (None: no PAI), and the name eod_runs records this process by
         self.overnight_rates = overnight_rates
+        self.reports = reports  # the members' reports written at end of day (None: not configured)
         self.eod_owner = eod_owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
     @property
