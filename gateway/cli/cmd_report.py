@@ -68,17 +68,18 @@ def report(
     from gateway.cli.cmd_eod import parse_date
 
     day = parse_date(business_date)
-    root = _reports_dir(folder, config)
 
     async def body() -> Path:
         from gateway.clock import SystemClock
-        from gateway.reports.writer import ReportWriter
+        from gateway.reports.writer import ReportWriter, check_request
         from gateway.rules.hours import ServiceHours
         from gateway.rules.settings import ClearingSettings
 
         rules = ClearingSettings.load(settings)
         engine = await open_db(db)
         try:
+            await check_request(engine, member, day, kind)  # what was asked for, before where it goes
+            root = _reports_dir(folder, config)
             writer = ReportWriter(
                 engine, root, ServiceHours(rules.service_hours, rules.backload), SystemClock()
             )

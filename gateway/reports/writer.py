@@ -94,34 +94,15 @@ class ReportWriter:
     async def report(self, member_id: str, business_date: date, kind: str) -> Path:
         """The file of one report, written first (with the member's other reports of the day) if absent.
 
-        An unknown kind is RPT_UNKNOWN_KIND, an unknown member REF_UNKNOWN_MEMBER, a date without an end of
-        day RPT_UNKNOWN_DATE."""
-        if kind != STATEMENT and kind not in BY_NAME:
-            known = ", ".join([*BY_NAME, STATEMENT])
-            raise InputRejected.of(
-                ReasonCode.RPT_UNKNOWN_KIND, "--kind", f"no report kind {kind!r}: one of {known}"
-            )
-        async with self.engine.connect() as conn:
-            member = await refdata_repo.get_member(conn, member_id)
-            if member is None:
-                raise InputRejected.of(
-                    ReasonCode.REF_UNKNOWN_MEMBER,
-                    "--member",
-                    f"no member {member_id!r}: check the id (clearing-gateway participant list)",
-                )
-            if not await records.day_known(conn, business_date):
-                raise InputRejected.of(
-                    ReasonCode.RPT_UNKNOWN_DATE,
-                    "--date",
-                    f"no end of day was run for {business_date.isoformat()}: no reports of that date",
-                )
+        Refused as ``check_request`` says."""
+        member_name = await check_request(self.engine, member_id, business_date, kind)
         path = self.folder(member_id, business_date) / file_name(kind)
         if path.is_file():
             return path
         async with self.engine.begin() as conn:
             if not await records.margin_taken(conn, business_date):
                 await records.take_margin(conn, business_date)
-        await self._write_member(member_id, member.name, business_date)
+        await self._write_member(member_id, member_name, business_date)
         return path
 
     def _scope(self, member_id: str, business_date: date) -> Scope:
@@ -163,6 +144,31 @@ class ReportWriter:
         sums = files.sums_bytes([(f.name, f.sha256) for f in written])
         await asyncio.to_thread(files.write_atomic, folder / files.SUMS, sums)
         return written
+
+
+async def check_request(engine: AsyncEngine, member_id: str, business_date: date, kind: str) -> str:
+    """The member's name if a report of ``kind`` for it and ``business_date`` can be had: an unknown member
+    is REF_UNKNOWN_MEMBER, an unknown kind RPT_UNKNOWN_KIND, a date without an end of day RPT_UNKNOWN_DATE."""
+    async with engine.connect() as conn:
+        member = await refdata_repo.get_member(conn, member_id)
+        if member is None:
+            raise InputRejected.of(
+                ReasonCode.REF_UNKNOWN_MEMBER,
+                "--member",
+                f"no member {member_id!r}: check the id (clearing-gateway participant list)",
+            )
+        if kind != STATEMENT and kind not in BY_NAME:
+            known = ", ".join([*BY_NAME, STATEMENT])
+            raise InputRejected.of(
+                ReasonCode.RPT_UNKNOWN_KIND, "--kind", f"no report kind {kind!r}: one of {known}"
+            )
+        if not await records.day_known(conn, business_date):
+            raise InputRejected.of(
+                ReasonCode.RPT_UNKNOWN_DATE,
+                "--date",
+                f"no end of day was run for {business_date.isoformat()}: no reports of that date",
+            )
+    return member.name
 
 
 async def _read(conn: AsyncConnection, scope: Scope) -> dict[str, list[Row]]:

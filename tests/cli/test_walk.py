@@ -24,6 +24,8 @@ OUTPUTS = {
     ("clearing-gateway bench pipeline", "--workdir"),
     ("clearing-gateway bench path", "--workdir"),
     ("clearing-gateway export positions", "--out"),
+    ("clearing-gateway report", "--out"),
+    ("clearing-gateway report", "--dir"),
     ("clearing-gateway market synth", "--out"),
     ("clearing-gateway source acl", "--out"),
     ("clearing-gateway mqtt user add", "--file"),
