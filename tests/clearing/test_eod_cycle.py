@@ -186,7 +186,9 @@ async def snapshot(engine: AsyncEngine) -> dict[str, list[tuple[Any, ...]]]:
     }
 
 
-async def wait_for(engine: AsyncEngine, day: date, steps: int = 5, within: float = 20.0) -> list[Any]:
+async def wait_for(
+    engine: AsyncEngine, day: date, steps: int = len(eod.STEPS), within: float = 20.0
+) -> list[Any]:
     """The day's eod_runs once ``steps`` of them are finished."""
     r = t.eod_runs.c
     deadline = asyncio.get_running_loop().time() + within
@@ -339,6 +341,7 @@ async def test_a_run_dying_between_steps_is_resumed_to_the_same_tables(nodes: Ca
         "revalue": "node-1",
         "vm": "node-2",
         "pai": "node-2",
+        "reports": "node-2",
     }
     assert second.valuer.valued == []  # the finished revaluation was not run again
     resumed = await snapshot(second.engine)
@@ -430,6 +433,7 @@ async def test_a_run_killed_inside_a_step_is_resumed_to_the_tables_of_a_whole_ru
         "revalue": "victim",
         "vm": "node-2",
         "pai": "node-2",
+        "reports": "node-2",
     }
     resumed = await snapshot(second.engine)
     assert await vm_by_member(second.engine, WED) == {m: expected_npv(m, WED) for m in ("BANKA", "BANKB")}
@@ -463,6 +467,7 @@ async def test_a_run_left_unfinished_in_the_evening_is_resumed_at_the_next_start
         "revalue": "node-2",
         "vm": "node-2",
         "pai": "node-2",
+        "reports": "node-2",
     }
     assert await vm_by_member(second.engine, WED) == {m: expected_npv(m, WED) for m in ("BANKA", "BANKB")}
     async with second.engine.connect() as conn:  # Thursday's own end of day waits for Thursday's close
