@@ -26,6 +26,7 @@ OUTPUTS = {
     ("clearing-gateway export positions", "--out"),
     ("clearing-gateway report", "--out"),
     ("clearing-gateway report", "--dir"),
+    ("clearing-gateway eod", "--reports-dir"),
     ("clearing-gateway market synth", "--out"),
     ("clearing-gateway source acl", "--out"),
     ("clearing-gateway mqtt user add", "--file"),
