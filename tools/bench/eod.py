@@ -93,6 +93,7 @@ async def run_bench(*, trades: int, members: int, db_url: str | None, seed: int 
                     "steps_s": times,
                     "vm_trade_sides": report.vm_trades,
                     "pai_accounts": report.pai_accounts,
+                    "members_reported": report.reported,
                     "unvalued": len(report.unvalued),
                     "failed": report.failed,
                 }

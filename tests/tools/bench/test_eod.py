@@ -32,7 +32,8 @@ def test_bench_eod_runs_two_whole_days_and_reports_each_step() -> None:
     assert out["peak_rss_mb"] > 0
     assert list(out["days"]) == ["2026-01-07", "2026-01-08"]
     for day in out["days"].values():
-        assert set(day["steps_s"]) == {"refuse", "mature", "revalue", "vm", "pai"}
+        assert set(day["steps_s"]) == {"refuse", "mature", "revalue", "vm", "pai", "reports"}
+        assert day["members_reported"] == MEMBERS
         assert day["failed"] is None
         assert day["unvalued"] == 0
         assert day["vm_trade_sides"] == 2 * TRADES
