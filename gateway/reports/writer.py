@@ -126,19 +126,17 @@ class ReportWriter:
             data = files.csv_bytes(kind.columns, tables[kind.name])
             await asyncio.to_thread(files.write_atomic, folder / file_name(kind.name), data)
             written.append(WrittenFile(file_name(kind.name), files.sha256(data), len(tables[kind.name])))
-        html = statement_html(
-            StatementData(
-                member_id=member_id,
-                member_name=name,
-                business_date=business_date,
-                counts={k.name: len(tables[k.name]) for k in KINDS},
-                margin=tables["margin"],
-                collateral=tables["collateral"],
-                im_history=series,
-                vm_by_currency=_vm_by_currency(tables["margin"]),
-            )
+        statement = StatementData(
+            member_id=member_id,
+            member_name=name,
+            business_date=business_date,
+            counts={k.name: len(tables[k.name]) for k in KINDS},
+            margin=tables["margin"],
+            collateral=tables["collateral"],
+            im_history=series,
+            vm_by_currency=_vm_by_currency(tables["margin"]),
         )
-        pdf = await asyncio.to_thread(render_pdf, html)
+        pdf = await asyncio.to_thread(_statement_pdf, statement)  # charts and rendering: off the event loop
         await asyncio.to_thread(files.write_atomic, folder / file_name(STATEMENT), pdf)
         written.append(WrittenFile(file_name(STATEMENT), files.sha256(pdf), None))
         sums = files.sums_bytes([(f.name, f.sha256) for f in written])
@@ -173,6 +171,10 @@ async def check_request(engine: AsyncEngine, member_id: str, business_date: date
 
 async def _read(conn: AsyncConnection, scope: Scope) -> dict[str, list[Row]]:
     return {kind.name: await kind.rows(conn, scope) for kind in KINDS}
+
+
+def _statement_pdf(data: StatementData) -> bytes:
+    return render_pdf(statement_html(data))
 
 
 def _vm_by_currency(margin: Sequence[Row]) -> dict[str, Decimal]:
