@@ -40,6 +40,7 @@ from gateway.channels.mqtt.intake.loop import HEALTH_KEY as INTAKE_HEALTH
 from gateway.channels.mqtt.intake.loop import MqttIntake
 from gateway.channels.mqtt.publisher import HEALTH_KEY as PUBLISHER_HEALTH
 from gateway.channels.mqtt.publisher import OutboxPublisher
+from gateway.channels.mqtt.report_notices import ReportNoticePublisher
 from gateway.channels.recipients import Recipients
 from gateway.clearing.calls import CallSettings
 from gateway.clearing.credit import CreditChecker
@@ -55,6 +56,7 @@ from gateway.ops.health import Health, State
 from gateway.ops.http import OpsServer, Probe
 from gateway.ops.metrics import Metrics
 from gateway.refdata.overnight import CsvOvernightRates
+from gateway.reports.writer import ReportWriter
 from gateway.rules.products import ProductTable
 from gateway.rules.settings import ClearingSettings
 from gateway.store.calls_repo import SqlCalls
@@ -97,6 +99,7 @@ class Gateway:
     fix_sessions: SessionStatus | None = None
     fix_publisher: FixPublisher | None = None
     market: MarketDropWatch | None = None  # the daily market data drop, when configured
+    reports: ReportWriter | None = None  # the members' daily reports, when [reports] dir is set
 
     @property
     def sources(self) -> SourceDirectory:
@@ -168,11 +171,30 @@ class Gateway:
             prepare=self.recipients.learn,
         )
 
+    def report_notices(self) -> ReportNoticePublisher | None:
+        """The publisher of the members' report notifications, woken by the report writer."""
+        if self.reports is None:
+            return None
+        cfg = self.config
+        notices = ReportNoticePublisher(
+            engine=self.engine,
+            connect=partial(
+                mqtt_client, cfg.mqtt, identifier=f"{cfg.mqtt.client_id}-reports", port=self.mqtt_port
+            ),
+            clock=self.clock,
+            topic_root=cfg.mqtt.topic_root,
+            retry_initial_s=cfg.publish.retry_initial_ms / 1000,
+            retry_max_s=cfg.publish.retry_max_ms / 1000,
+        )
+        self.reports.on_notice = notices.wakeup.set
+        return notices
+
     async def run(self, stop: asyncio.Event, started: asyncio.Event | None = None) -> None:
         """Run every task until ``stop`` is set; ``started`` is set once intake is subscribed."""
         await self.reference.refresh()  # sources registered since open_gateway count from the first message
         intake = self.intake()
         publisher = self.mqtt_publisher()
+        notices = self.report_notices()
         # Publishers are woken by the clearing core's commits instead of waiting for their next poll.
         self.clearing.watch_outbox(publisher.wakeup)
         if self.fix_publisher is not None:
@@ -209,6 +231,8 @@ class Gateway:
                 tg.create_task(intake.run(), name="mqtt-intake")
                 tg.create_task(self.reference.run(self.reference_every_s()), name="reference-data")
                 tg.create_task(publisher.run(), name="mqtt-publisher")
+                if notices is not None:
+                    tg.create_task(notices.run(), name="report-notices")
                 if self.market is not None:
                     every_s = self.config.risk.market_poll_ms / 1000
                     tg.create_task(self.market.run(every_s), name="market-drop")
@@ -462,6 +486,10 @@ async def open_gateway(
             call_settings=call_settings(config),
             on_flags=lambda overdue: health.up("margin_calls", flags_detail(overdue)),
         )
+        report_writer = None
+        if config.reports.dir is not None:
+            report_writer = ReportWriter(engine, config.reports.dir, clearing.hours, clearing.clock)
+            clearing.reports = report_writer
         drop_watch = market_watch(config, clearing, health, engine)
         if drop_watch is not None:  # the days dropped while the service was down, before the first pass
             await drop_watch.scan()
@@ -482,6 +510,7 @@ async def open_gateway(
             recipients=Recipients(engine, members, CcpIdentity(ccp.party_id, name=ccp.name)),
             reference=ReferenceWatch(engine, sources, members, [acl_feed.apply]),
             market=drop_watch,
+            reports=report_writer,
         )
         if not config.fix.enabled:
             health.set("fix", State.DISABLED, "not enabled")

@@ -205,6 +205,13 @@ class CallsConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ReportsConfig:
+    """The members' daily reports (docs/REPORTS.md): written at end of day under ``dir``; None: none."""
+
+    dir: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class LoggingConfig:
     """How ``serve`` logs to stderr (``--log-format`` / CLEARING_LOG_FORMAT and ``--log-level`` win)."""
 
@@ -229,6 +236,7 @@ class GatewayConfig:
     risk: RiskConfig = field(default_factory=RiskConfig)
     eod: EodConfig = field(default_factory=EodConfig)
     calls: CallsConfig = field(default_factory=CallsConfig)
+    reports: ReportsConfig = field(default_factory=ReportsConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
 
 
@@ -526,6 +534,10 @@ def config_from_dict(data: Mapping[str, Any], *, base: Path | None = None) -> Ga
         raise ConfigError(e.key("overnight_rates"), f"no such file: {eod.overnight_rates}")
     e.finish()
 
+    rp = root.table("reports")
+    reports = ReportsConfig(dir=rp.optional_path("dir", base))
+    rp.finish()
+
     lg = root.table("logging")
     dl = LoggingConfig()
     try:
@@ -553,6 +565,7 @@ def config_from_dict(data: Mapping[str, Any], *, base: Path | None = None) -> Ga
         risk=risk,
         eod=eod,
         calls=calls_cfg,
+        reports=reports,
         logging=log_cfg,
     )
 

@@ -18,6 +18,7 @@ from gateway.clearing import decide
 from gateway.clearing.call_ports import CallStore
 from gateway.clearing.calls import CallSettings
 from gateway.clearing.credit import CreditChecker
+from gateway.clearing.eod_ports import DayReports
 from gateway.clearing.margin_cycle import OvernightRates, OvernightRatesSource
 from gateway.clearing.ports import ClearingStore, StatusUpdate, Submission, UnitOfWork
 from gateway.clock import Clock
@@ -49,6 +50,7 @@ class ClearingContext(Protocol):
     calls: CallStore | None  # margin calls; None: none issued
     call_settings: CallSettings
     on_flags: Callable[[dict[str, int]], None] | None  # members with calls overdue, and how many
+    reports: DayReports | None  # the members' daily reports; None: no report directory configured
 
     def writing(self, *, outbox: bool = True) -> AbstractAsyncContextManager[UnitOfWork]: ...
 

@@ -2,7 +2,8 @@
 and never accepted), reservations expire, trades mature, every account is revalued (when the margin model
 can value accounts) with each trade's NPV kept by business date, the cash flows settling up to the next
 business day are written (``cash_flow_step``), then the day's variation margin (coupons paid that day
-counted), price alignment interest (``margin_cycle``) and the margin calls (``calls``, ``call_steps``).
+counted), price alignment interest (``margin_cycle``), the margin calls (``calls``, ``call_steps``) and
+last the members' reports of the day (``DayReports``, written by ``gateway.reports``).
 
 The steps run in order under the store's end-of-day lock, each recorded in ``eod_runs`` as it starts and
 finishes; each is idempotent, so a run that died part-way is taken up again (``resume``) or run again whole
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
-STEPS = ("refuse", "mature", "revalue", "cashflows", "vm", "pai", "calls")
+STEPS = ("refuse", "mature", "revalue", "cashflows", "vm", "pai", "calls", "reports")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +67,7 @@ class EodReport:
     busy: bool = False  # another process holds the day's lock: nothing was run
     proposals_refused: tuple[str, ...] = ()  # lifecycle events proposed over FIX and never answered
     cash_flows: int = 0  # payments settling up to the next business day, written by member side
+    reported: int = 0  # members whose reports of the day were written
 
 
 @dataclass(slots=True)
@@ -84,6 +86,7 @@ class _Run:
     proposals_refused: list[str] = field(default_factory=list)
     calls_issued: int = 0
     cash_flows: int = 0
+    reported: int = 0
 
 
 Step = Callable[["ClearingContext", _Run], Awaitable[tuple[StepState, str | None]]]
@@ -156,6 +159,7 @@ async def end_of_day(
         failed,
         proposals_refused=tuple(run.proposals_refused),
         cash_flows=run.cash_flows,
+        reported=run.reported,
     )
 
 
@@ -308,6 +312,13 @@ async def _calls(svc: ClearingContext, run: _Run) -> tuple[StepState, str | None
     return state, detail
 
 
+async def _reports(svc: ClearingContext, run: _Run) -> tuple[StepState, str | None]:
+    if svc.reports is None:
+        return StepState.SKIPPED, "no report directory configured ([reports] dir)"
+    run.reported = await svc.reports.write_day(run.business_date)
+    return StepState.DONE, None
+
+
 def _previous_business_day(svc: ClearingContext, d: date) -> date:
     p = d - timedelta(days=1)
     while not svc.hours.is_business_day(p):
@@ -330,6 +341,7 @@ STEP_FUNCTIONS: Mapping[str, Step] = {
     "vm": _vm,
     "pai": _pai,
     "calls": _calls,
+    "reports": _reports,
 }
 
 

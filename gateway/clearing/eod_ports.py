@@ -33,6 +33,15 @@ class EodStepRow:
     detail: str | None = None
 
 
+class DayReports(Protocol):
+    """The members' reports of a business date (``gateway.reports``): the ``reports`` step writes them."""
+
+    async def write_day(self, business_date: date) -> int:
+        """Every member's reports of the day and their notifications; returns how many members. Writing
+        them again gives the same files."""
+        ...
+
+
 class EodRepository(Protocol):
     async def steps(self, business_date: date) -> list[EodStepRow]: ...
 

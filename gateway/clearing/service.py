@@ -42,6 +42,7 @@ from gateway.clearing.calls import CallSettings
 from gateway.clearing.compression import Valuer
 from gateway.clearing.credit import CreditChecker
 from gateway.clearing.eod import EodReport, EodTimer
+from gateway.clearing.eod_ports import DayReports
 from gateway.clearing.margin_cycle import OvernightRates, OvernightRatesSource
 from gateway.clearing.ports import (
     Affirmation,
@@ -108,6 +109,7 @@ class ClearingService:
         calls: CallStore | None = None,
         call_settings: CallSettings | None = None,
         on_flags: Callable[[dict[str, int]], None] | None = None,
+        reports: DayReports | None = None,
     ) -> None:
         self._engine = engine
         self.store: ClearingStore = store
@@ -137,6 +139,7 @@ class ClearingService:
         self._outbox_watchers: list[asyncio.Event] = []
         # end of day: PAI's overnight fixings (None: no PAI), and the name eod_runs records this process by
         self.overnight_rates = overnight_rates
+        self.reports = reports  # the members' reports written at end of day (None: not configured)
         self.eod_owner = eod_owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         # margin calls: where they are kept (None: none issued), when they fall due, the intraday times
         self.calls = calls

@@ -34,6 +34,7 @@ _COLUMNS = [
     "pai_accounts",
     "calls_issued",
     "failed",
+    "reported",
 ]
 
 
@@ -58,12 +59,21 @@ def eod(
     resume: Annotated[
         bool, typer.Option("--resume", help="Leave the steps already finished that day as they are.")
     ] = False,
+    reports_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--reports-dir",
+            help="Write the members' reports of the day there (docs/REPORTS.md).",
+            file_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """Refuse every pending trade of the day (backloads excepted) with LIFE_NOT_REGISTERED_BY_EOD.
 
     With --market-data: process what is due first, revalue every account after (NPV, margin, NPV
-    history) and compute the day's variation margin and the PAI, at the overnight fixings of the fixings store
-    (`fixings load`) or of --overnight-rates. Every step is
+    history), write the cash flows, compute the day's variation margin and the PAI, at the overnight fixings of
+    the fixings store (`fixings load`) or of --overnight-rates, and the margin calls; with --reports-dir, the
+    members' reports of the day. Every step is
     recorded in eod_runs; a service running end of day on the same database makes this one wait its turn
     (exit 1, "busy")."""
     day = parse_date(business_date)
@@ -94,6 +104,10 @@ def eod(
                 overnight_rates=rates,
                 calls=SqlCalls(engine),
             )
+            if reports_dir is not None:
+                from gateway.reports.writer import ReportWriter
+
+                service.reports = ReportWriter(engine, reports_dir, service.hours, service.clock)
             report = await service.end_of_day(day, drain=checker is not None, resume=resume)
         finally:
             await engine.dispose()
@@ -120,6 +134,7 @@ def eod(
             if report.failed is None
             else {"step": report.failed[0], "error": report.failed[1]},
             "busy": report.busy,
+            "reported": report.reported,
         }
 
     args = {
@@ -127,6 +142,7 @@ def eod(
         "market": None if market_dir is None else str(market_dir),
         "overnight_rates": None if overnight_rates is None else str(overnight_rates),
         "resume": resume,
+        "reports_dir": None if reports_dir is None else str(reports_dir),
     }
     result = audited(db, operator, "eod", args, body)
     emit(result, as_json, _COLUMNS)

@@ -27,6 +27,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "gateway.cli.cmd_fixings",
     "gateway.cli.cmd_fix",
     "gateway.cli.cmd_mqtt",
+    "gateway.cli.cmd_report",
 )
 
 

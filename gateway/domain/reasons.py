@@ -25,6 +25,7 @@ class Layer(StrEnum):
     REFDATA = "refdata"
     BROKER = "broker"  # the embedded MQTT broker's own refusals (users and topic rules)
     AUTH = "auth"
+    REPORTS = "reports"  # the members' daily reports
     INTERNAL = "internal"
 
 
@@ -159,6 +160,9 @@ class ReasonCode(StrEnum):
     MKT_BAD_FIXING = "MKT_BAD_FIXING"  # a fixings row that cannot be read
     MKT_FIXING_CONFLICT = "MKT_FIXING_CONFLICT"  # a stored fixing re-loaded with another rate
     MKT_MISSING_FIXING = "MKT_MISSING_FIXING"  # a coupon has fixed and its fixing is not stored
+    # The members' daily reports
+    RPT_UNKNOWN_KIND = "RPT_UNKNOWN_KIND"  # no report kind of that name
+    RPT_UNKNOWN_DATE = "RPT_UNKNOWN_DATE"  # no end of day was run for that business date
     # Reconciliation input
     RECON_INPUT_ERROR = "RECON_INPUT_ERROR"
     # The embedded MQTT broker
@@ -517,6 +521,10 @@ REASONS: dict[ReasonCode, ReasonInfo] = {
     ),
     ReasonCode.MKT_MISSING_FIXING: _R(
         L.MARKET_DATA, "MissingFixing", 2, 1, "a coupon has fixed and its fixing is not stored"
+    ),
+    ReasonCode.RPT_UNKNOWN_KIND: _R(L.REPORTS, "UnknownReportKind", 99, 99, "no report kind of that name"),
+    ReasonCode.RPT_UNKNOWN_DATE: _R(
+        L.REPORTS, "NoEndOfDay", 99, 99, "no end of day was run for that business date"
     ),
     ReasonCode.RECON_INPUT_ERROR: _R(L.RECON, "InputError", 99, 99, "input row cannot be read"),
     ReasonCode.MQTT_NOT_AUTHENTICATED: _R(

@@ -402,6 +402,31 @@ net_cash_flows = Table(
     Column("flows", Integer, nullable=False),
 )
 
+# The members' daily reports (migration 0017_member_reports): each account's initial margin as the reports
+# of a business date took it (the margin report and the statement's chart read it back), and one
+# notification per member and date, kept until the MQTT publisher has delivered it.
+margin_history = Table(
+    "margin_history",
+    metadata,
+    Column("business_date", Date, primary_key=True),
+    Column("member_id", String(64), primary_key=True),
+    Column("account_id", String(64), primary_key=True),
+    Column("currency", String(3), nullable=False),  # the account's base currency
+    Column("initial_margin", ExactDecimal(), nullable=False),
+    Column("trade_count", Integer, nullable=False),
+)
+
+report_notices = Table(
+    "report_notices",
+    metadata,
+    Column("member_id", String(64), primary_key=True),
+    Column("business_date", Date, primary_key=True),
+    Column("payload", Text, nullable=False),  # the JSON published: files' names and sha256
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("delivered_at", UtcDateTime(), nullable=True),
+    Index("ix_report_notices_pending", "delivered_at"),
+)
+
 # The view ``ccp_positions`` (the standard position layout read by clearing-recon --db) over
 # ``cleared_trades`` is created by the migrations.
 

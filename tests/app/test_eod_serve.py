@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from gateway.admin.reference import ReferenceData, cash
 from gateway.app import open_gateway
+from gateway.clearing import eod
 from gateway.clearing.ports import Channel, Submission
 from gateway.clock import FixedClock
 from gateway.config import load_config
@@ -69,7 +70,7 @@ async def _day_at_close(tmp_path: Path, eod_section: str) -> list[tuple[str, str
                         (x.step, x.state)
                         for x in await conn.execute(select(r.step, r.state).order_by(r.step))
                     ]
-                if len(found) == 6 and all(state == "done" for _, state in found):
+                if len(found) == len(eod.STEPS) and all(state == "done" for _, state in found):
                     break
                 await asyncio.sleep(0.02)
             async with gw.engine.connect() as conn:
@@ -78,6 +79,14 @@ async def _day_at_close(tmp_path: Path, eod_section: str) -> list[tuple[str, str
                 assert len(pai) == 2  # both members, AUD, at AONIA
                 # the service's calls timer reports the members flagged by overdue calls: none
                 assert gw.health.components["margin_calls"].detail == "no margin call overdue"
+                for _ in range(500):  # the notifications, published through the embedded broker
+                    async with gw.engine.connect() as conn:
+                        notices = list(await conn.execute(select(t.report_notices)))
+                    if len(notices) == 2 and all(n.delivered_at is not None for n in notices):
+                        break
+                    await asyncio.sleep(0.02)
+                assert sorted(n.member_id for n in notices) == ["BANKA", "BANKB"]
+                assert all(n.delivered_at is not None for n in notices)
             return found
         finally:
             stop.set()
@@ -85,10 +94,13 @@ async def _day_at_close(tmp_path: Path, eod_section: str) -> list[tuple[str, str
 
 
 async def test_serve_runs_end_of_day_at_the_close_by_default(tmp_path: Path) -> None:
-    found = await _day_at_close(tmp_path, '[eod]\novernight_rates = "overnight.csv"\n')
-    assert found == [
-        (step, "done") for step in sorted(("refuse", "mature", "revalue", "cashflows", "vm", "pai", "calls"))
-    ]
+    found = await _day_at_close(
+        tmp_path, '[eod]\novernight_rates = "overnight.csv"\n[reports]\ndir = "reports"\n'
+    )
+    assert found == [(step, "done") for step in sorted(eod.STEPS)]
+    for m in ("BANKA", "BANKB"):  # each member's reports, under [reports] dir
+        folder = tmp_path / "reports" / m / "2026-01-07"
+        assert {p.name for p in folder.iterdir()} >= {"margin.csv", "statement.pdf", "SHA256SUMS"}
 
 
 async def test_at_close_false_leaves_end_of_day_to_the_command(tmp_path: Path) -> None:

@@ -90,6 +90,8 @@ def test_eod_then_margin_vm_and_pai_list_the_day(tmp_path: Path) -> None:
     report = json.loads(out)
     assert report["steps"] == {
         s: "done" for s in ("refuse", "mature", "revalue", "cashflows", "vm", "pai", "calls")
+    } | {
+        "reports": "skipped"  # no --reports-dir
     }
     assert (report["vm_trades"], report["pai_accounts"], report["failed"]) == (4, 2, None)
 
@@ -131,6 +133,22 @@ def test_eod_then_margin_vm_and_pai_list_the_day(tmp_path: Path) -> None:
     assert json.loads(out)["steps"] == {}
     code, out, _ = cli("margin", "vm", "--date", "2026-01-07", "--db", db, "--json")
     assert {r["member"]: D(r["vm"]) for r in json.loads(out)} == {m: npv[m] for m in ("BANKA", "BANKB")}
+
+    # the whole day again with --reports-dir: the same figures, and each member's reports written there
+    reports = tmp_path / "reports"
+    code, out, err = cli(
+        "eod", "--date", "2026-01-07", "--market-data", str(market), "--overnight-rates", str(rates),
+        "--reports-dir", str(reports), "--db", db, "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    assert (json.loads(out)["steps"]["reports"], json.loads(out)["reported"]) == ("done", 2)
+    for m in ("BANKA", "BANKB"):
+        (margin,) = [
+            r
+            for r in csv.DictReader((reports / m / "2026-01-07" / "margin.csv").open())
+            if r["vm_balance"] != "0"
+        ]
+        assert (D(margin["variation_margin"]), D(margin["pai"])) == (npv[m], D(pai[m]["pai"]))
 
 
 def test_eod_without_the_day_fixing_fails_at_pai_and_names_it(tmp_path: Path) -> None:

@@ -344,6 +344,7 @@ async def test_a_run_dying_between_steps_is_resumed_to_the_same_tables(nodes: Ca
         "vm": "node-2",
         "pai": "node-2",
         "calls": "node-2",
+        "reports": "node-2",
     }
     assert second.valuer.valued == []  # the finished revaluation was not run again
     resumed = await snapshot(second.engine)
@@ -437,6 +438,7 @@ async def test_a_run_killed_inside_a_step_is_resumed_to_the_tables_of_a_whole_ru
         "vm": "node-2",
         "pai": "node-2",
         "calls": "node-2",
+        "reports": "node-2",
     }
     resumed = await snapshot(second.engine)
     assert await vm_by_member(second.engine, WED) == {m: expected_npv(m, WED) for m in ("BANKA", "BANKB")}
@@ -472,6 +474,7 @@ async def test_a_run_left_unfinished_in_the_evening_is_resumed_at_the_next_start
         "vm": "node-2",
         "pai": "node-2",
         "calls": "node-2",
+        "reports": "node-2",
     }
     assert await vm_by_member(second.engine, WED) == {m: expected_npv(m, WED) for m in ("BANKA", "BANKB")}
     async with second.engine.connect() as conn:  # Thursday's own end of day waits for Thursday's close

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import socket
 import subprocess
 import tempfile
@@ -189,3 +190,49 @@ async def test_a_member_cannot_publish_on_an_intake_topic(secured_broker: int) -
         got = await _until_marker(gateway, b"genuine")
         got += await _drain(gateway, 0.3)
     assert got == [("ccp/in/MW/fpml", b"genuine")]
+
+
+async def test_a_member_receives_its_own_report_notice_and_never_another(
+    secured_broker: int, postgres_url: str
+) -> None:
+    """The notifications of the members' reports, sent by the gateway's publisher from the database: BANKA
+    gets its own on ccp/member/BANKA/reports and cannot subscribe to BANKB's."""
+    from datetime import UTC, date, datetime
+
+    from sqlalchemy import select
+
+    from gateway.channels.mqtt.report_notices import ReportNoticePublisher
+    from gateway.clock import FixedClock
+    from gateway.reports import records
+    from gateway.reports.writer import WrittenFile, notice_payload
+    from gateway.store import open_store
+    from gateway.store import tables as t
+
+    port = secured_broker
+    day, now = date(2026, 1, 7), datetime(2026, 1, 7, 10, 30, tzinfo=UTC)
+    payloads = {
+        m: notice_payload(m, day, [WrittenFile("margin.csv", hashlib.sha256(m.encode()).hexdigest(), 2)])
+        for m in ("BANKA", "BANKB")
+    }
+    engine = await open_store(postgres_url)
+    try:
+        async with engine.begin() as conn:
+            for m, payload in payloads.items():
+                assert await records.put_notice(conn, records.Notice(m, day, payload), now)
+        publisher = ReportNoticePublisher(
+            engine=engine, connect=lambda: _client(port, "gateway"), clock=FixedClock(now)
+        )
+        async with _client(port, "BANKA") as bank_a:
+            await bank_a.subscribe("ccp/member/BANKA/reports", qos=1)
+            await bank_a.subscribe("ccp/member/BANKB/reports", qos=1)
+            await bank_a.subscribe("ccp/member/+/reports", qos=1)
+            async with _client(port, "gateway") as gateway:
+                assert await publisher.publish_pending(gateway) == 2
+            got = await _until_marker(bank_a, payloads["BANKA"])
+            got += await _drain(bank_a, 0.3)
+        async with engine.connect() as conn:
+            delivered = list(await conn.execute(select(t.report_notices.c.delivered_at)))
+    finally:
+        await engine.dispose()
+    assert got == [("ccp/member/BANKA/reports", payloads["BANKA"])]
+    assert [d for (d,) in delivered] == [now, now]

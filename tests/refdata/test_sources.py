@@ -143,7 +143,8 @@ def test_the_acl_grants_intake_topics_to_active_sources_only(db: str, tmp_path: 
     assert "topic write ccp/in/MW/fpml" in text
     assert "ccp/in/OLD" not in text
     patterns = [line for line in text.splitlines() if line.startswith("pattern")]
-    assert patterns == ["pattern read ccp/member/%u/fpml"]  # no pattern grants an intake topic
+    # no pattern grants an intake topic: a member reads its own statuses and reports
+    assert patterns == ["pattern read ccp/member/%u/fpml", "pattern read ccp/member/%u/reports"]
 
 
 def test_every_admin_command_leaves_an_audit_row_with_its_operator(db: str, tmp_path: Path) -> None:

@@ -73,6 +73,31 @@ def test_same_seed_same_data(tmp_path: Path) -> None:
     assert (tmp_path / "a" / "history.csv").read_bytes() == (tmp_path / "b" / "history.csv").read_bytes()
 
 
+def test_synthetic_fixings_are_the_short_rates_and_load_as_fixings(tmp_path: Path) -> None:
+    """``market synth``'s fixings.csv: each curve's 1W rate of the last business days, readable by
+    ``fixings load``, carried to a later day only when asked (a demo's end of day needs its overnight fixing)."""
+    from gateway.risk.market.fixings import read_fixings
+
+    as_of, later = date(2026, 11, 20), date(2026, 11, 24)  # a Friday, then the Tuesday after
+    summary = write_market(tmp_path / "m", as_of, seed=3, days=300, fixings_through=later)
+    fixings = read_fixings(tmp_path / "m" / "fixings.csv")
+    market = load_market(tmp_path / "m")
+    curves = set(market.curves)
+    assert {f.index for f in fixings} == curves
+    days = sorted({f.fixing_date for f in fixings})
+    assert days[-3:] == [as_of, date(2026, 11, 23), later]  # no weekend fixings
+    assert len(days) == 60 + 2
+    assert summary["fixings_through"] == later.isoformat()
+    on_as_of = {f.index: float(f.rate) for f in fixings if f.fixing_date == as_of}
+    carried = {f.index: float(f.rate) for f in fixings if f.fixing_date == later}
+    assert carried == on_as_of
+    short = TENORS.index("1W")
+    for name, rate in on_as_of.items():
+        assert rate == pytest.approx(float(market.curves[name].zero_rates[short]), abs=1e-8)
+    write_market(tmp_path / "n", as_of, seed=3, days=300)  # by default up to the as-of date only
+    assert max(f.fixing_date for f in read_fixings(tmp_path / "n" / "fixings.csv")) == as_of
+
+
 def test_good_small_market_loads(tmp_path: Path) -> None:
     m = load_market(small_market(tmp_path, GOOD))
     assert list(m.curves) == ["AUD-AONIA-OIS-COMPOUND", "AUD-BBR-BBSW 6M"]

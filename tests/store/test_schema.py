@@ -20,7 +20,7 @@ from gateway.store.engine import downgrade_schema
 from gateway.store.tables import member_positions, metadata
 from gateway.store.types import ExactDecimal, UtcDateTime
 
-HEAD = "0016_positions_asof"
+HEAD = "0017_member_reports"
 
 
 async def test_migrations_create_exactly_the_declared_schema(fresh_engine: AsyncEngine) -> None:

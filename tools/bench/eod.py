@@ -1,6 +1,7 @@
 """End-of-day benchmark: a book of synthetic AUD swaps cleared through the service, then two ends of day
 (the first VM is the NPV, the second the day's change) with revaluation on the risk engine over synthetic
-market data, NPV history, VM and PAI; the time of each step and the process's peak memory, as JSON."""
+market data, NPV history, VM and PAI, then every member's reports (CSVs and PDF statement, in the temporary
+folder); the time of each step and the process's peak memory, as JSON."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from gateway.clock import FixedClock
 from gateway.domain import AccountType
 from gateway.refdata.model import Account, Member
 from gateway.refdata.overnight import CsvOvernightRates
+from gateway.reports.writer import ReportWriter
 from gateway.store import open_store
 from gateway.store.calls_repo import SqlCalls
 from gateway.store.clearing_store import SqlClearingStore
@@ -119,6 +121,7 @@ async def run_bench(
                 overnight_rates=CsvOvernightRates.load(rates_file),
                 calls=SqlCalls(engine),
             )
+            service.reports = ReportWriter(engine, Path(tmp) / "reports", service.hours, clock)
             admin = ReferenceData(engine, clock=clock)
             for i in range(members):
                 mid = f"BM{i:02d}"
@@ -154,6 +157,7 @@ async def run_bench(
                     "steps_cpu_s": cpu,
                     "vm_trade_sides": report.vm_trades,
                     "pai_accounts": report.pai_accounts,
+                    "members_reported": report.reported,
                     "unvalued": len(report.unvalued),
                     "failed": report.failed,
                 }

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import aiomqtt
 
+from gateway.admin.fixings import FixingsStore
 from gateway.admin.reference import ReferenceData, cash
 from gateway.clock import Clock
 from gateway.config import (
@@ -41,6 +42,7 @@ from gateway.domain.trade import Trade
 from gateway.loopback import free_port
 from gateway.position_export import export_positions
 from gateway.refdata.model import Account, Member
+from gateway.risk.market.fixings import read_fixings
 from gateway.rules.hours import ServiceHours
 from gateway.rules.settings import ClearingSettings
 from gateway.shifted_clock import ShiftedClock
@@ -200,14 +202,11 @@ def prepare(workdir: Path, business_date: date, settings: ClearingSettings) -> P
     market = workdir / "market"
     as_of = _previous_business_day(settings, business_date)
     stamp = market / ".as_of"
-    if (
-        not (market / "market.toml").is_file()
-        or not stamp.is_file()
-        or stamp.read_text() != as_of.isoformat()
-    ):
+    made_for = f"{as_of.isoformat()} {business_date.isoformat()}"  # its fixings run to the demo's day
+    if not (market / "fixings.csv").is_file() or not stamp.is_file() or stamp.read_text() != made_for:
         shutil.rmtree(market, ignore_errors=True)
-        write_market(market, as_of)
-        stamp.write_text(as_of.isoformat())
+        write_market(market, as_of, fixings_through=business_date)
+        stamp.write_text(made_for)
     return market
 
 
@@ -412,7 +411,11 @@ async def run_demo(
 
                 await _until(observer, answered, len(calls), "collateral call", report_progress)
 
-                # End of day: what is still pending (backloads excepted) is refused.
+                # End of day: what is still pending (backloads excepted) is refused; the day's overnight
+                # fixings (synthetic) are published first, as the PAI needs them.
+                await FixingsStore(gateway.engine, clock).load(
+                    read_fixings(market / "fixings.csv"), "market/fixings.csv"
+                )
                 await gateway.clearing.end_of_day(business_date)
                 eod = [dt for dt in day if dt.intent is Intent.CREDIT]
 

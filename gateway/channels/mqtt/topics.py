@@ -4,6 +4,7 @@
 ``{root}/out/{source}/fpml``      the CCP answers that source: acknowledgement, statuses, confirmed/refused,
                                  messageRejected for input it could not read
 ``{root}/member/{member}/fpml``   every status of a trade a clearing member is party to
+``{root}/member/{member}/reports``  the member's daily reports are written (JSON: files and sha256)
 
 ``root`` is ``ccp`` unless configured (``mqtt.topic_root``: one broker for several environments, such
 as ``uat/ccp``). Identifiers become single topic levels, so they may not contain ``/``, ``+``, ``#`` or
@@ -37,6 +38,11 @@ def source_status_topic(source: str, root: str = DEFAULT_ROOT) -> str:
 @lru_cache(maxsize=4096)
 def member_status_topic(member: str, root: str = DEFAULT_ROOT) -> str:
     return f"{root}/member/{check_segment(member)}/fpml"
+
+
+@lru_cache(maxsize=4096)
+def member_reports_topic(member: str, root: str = DEFAULT_ROOT) -> str:
+    return f"{root}/member/{check_segment(member)}/reports"
 
 
 def source_of_intake_topic(topic: str, root: str = DEFAULT_ROOT) -> str | None:

@@ -105,8 +105,17 @@ def synthesise(as_of: date, *, seed: int = 7, days: int = 1300) -> tuple[list[da
     return dates, out
 
 
-def write_market(out: Path, as_of: date, *, seed: int = 7, days: int = 1300) -> dict[str, object]:
-    """Write market.toml, curves.csv and history.csv; returns a summary for the command line."""
+FIXING_DAYS = 60  # business days of fixings written, up to the as-of date
+
+
+def write_market(
+    out: Path, as_of: date, *, seed: int = 7, days: int = 1300, fixings_through: date | None = None
+) -> dict[str, object]:
+    """Write market.toml, curves.csv, history.csv and fixings.csv; returns a summary for the command line.
+
+    The fixings are each curve's 1W zero rate of the last ``FIXING_DAYS`` history dates (an overnight index
+    by its curve name, a term index as ``INDEX TENOR``, as ``fixings load`` reads them) and, up to
+    ``fixings_through`` (a later business date, for a demo's end of day), the as-of rate carried flat."""
     dates, curves = synthesise(as_of, seed=seed, days=days)
     out.mkdir(parents=True, exist_ok=True)
     label = LABEL.format(seed=seed)
@@ -126,6 +135,7 @@ def write_market(out: Path, as_of: date, *, seed: int = 7, days: int = 1300) -> 
                 for j, tenor in enumerate(TENORS)
             ]
             fh.writelines(lines)
+    fixed = _write_fixings(out / "fixings.csv", label, dates, curves, fixings_through)
     (out / "SYNTHETIC.txt").write_text(label + "\n", encoding="utf-8")
     return {
         "out": str(out),
@@ -134,7 +144,26 @@ def write_market(out: Path, as_of: date, *, seed: int = 7, days: int = 1300) -> 
         "business_days": len(dates),
         "curves": sorted(curves),
         "pillars_per_curve": len(TENORS),
+        "fixings_through": fixed.isoformat(),
         "seed": seed,
         "synthetic": True,
         "label": label,
     }
+
+
+def _write_fixings(
+    path: Path, label: str, dates: list[date], curves: dict[str, np.ndarray], through: date | None
+) -> date:
+    """fixings.csv (``index,date,rate``); the last date written."""
+    rows = [(d, i) for i, d in enumerate(dates)][-FIXING_DAYS:]
+    d = dates[-1]
+    last = len(dates) - 1
+    while through is not None and d < through:
+        d += timedelta(days=1)
+        if d.weekday() < 5 and d <= through:
+            rows.append((d, last))
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write(f"# {label}\nindex,date,rate\n")
+        for day, i in rows:
+            fh.writelines(f"{name},{day.isoformat()},{rates[i, 0]:.8f}\n" for name, rates in curves.items())
+    return rows[-1][0]

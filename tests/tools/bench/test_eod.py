@@ -36,8 +36,9 @@ def test_bench_eod_runs_two_whole_days_and_reports_each_step(seeded: bool) -> No
     assert out["book"] == ("seeded" if seeded else "cleared through the service")
     assert list(out["days"]) == ["2026-01-07", "2026-01-08"]
     for day in out["days"].values():
-        steps = {"refuse", "mature", "revalue", "cashflows", "vm", "pai", "calls"}
+        steps = {"refuse", "mature", "revalue", "cashflows", "vm", "pai", "calls", "reports"}
         assert set(day["steps_s"]) == set(day["steps_cpu_s"]) == steps
+        assert day["members_reported"] == MEMBERS
         assert day["failed"] is None
         assert day["unvalued"] == 0
         assert day["vm_trade_sides"] == 2 * TRADES

@@ -2,8 +2,8 @@
 
 ``source_acl_lines`` renders one block per active source (its MQTT user may write its intake topic and
 read its answers); ``acl_file`` the whole Mosquitto ACL: the gateway's rules, each member reading its own
-status topic, then the sources. ``clearing-gateway source acl --out FILE`` writes it; Mosquitto reads it
-again on SIGHUP.
+status and reports topics, then the sources. ``clearing-gateway source acl --out FILE`` writes it;
+Mosquitto reads it again on SIGHUP.
 """
 
 from __future__ import annotations
@@ -48,10 +48,12 @@ def acl_file(
         f"topic read {root}/in/+/fpml",
         f"topic write {root}/out/+/fpml",
         f"topic write {root}/member/+/fpml",
+        f"topic write {root}/member/+/reports",
         "",
-        "# A clearing member reads its own status topic, named by its user name, and nothing else.",
-        "# Members are not trade sources: no intake topic is granted by pattern.",
+        "# A clearing member reads its own status and reports topics, named by its user name, and nothing",
+        "# else. Members are not trade sources: no intake topic is granted by pattern.",
         f"pattern read {root}/member/%u/fpml",
+        f"pattern read {root}/member/%u/reports",
         "",
         "# Approved trade sources (active ones only): each writes its own intake topic, reads its answers.",
     ]
