@@ -74,6 +74,8 @@ async def run_compression(
         gone = [sides[i] for i in sorted(ended)]
         await _risk(svc, uow, gone, result, policy.ccp.party_id, business_date, now)
         await uow.cleared.update_sides([terminated_side(s) for s in gone])
+        # each side ended carries the compression as its last event (positions, and as of a date)
+        await uow.cleared.mark_event(sorted(ended), EventKind.COMPRESSION.value, business_date)
         seen: set[int] = set()
         for item, sub_id in named:
             if sub_id in seen:
@@ -210,6 +212,9 @@ async def _residuals(
         )
     await uow.cleared.insert(
         [(row.id, side) for row, side in stored], {row.id: business_date for row, _ in stored}, now
+    )
+    await uow.cleared.mark_event(
+        sorted(side.ccp_trade_id for _, side in stored), EventKind.COMPRESSION.value, business_date
     )
     await uow.statuses.received([(row, now, ()) for row, _ in stored])
     for row, _ in stored:
