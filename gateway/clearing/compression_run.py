@@ -3,11 +3,13 @@
 ``run_compression`` finds the sides the request names (or every live side of the account), locks them
 with their submissions, decides the compression, and writes in the same transaction: the terminated
 sides (TERMINATED, notional zero), a ``trade_events`` row of kind COMPRESSION per terminated trade with
-its statuses (Received, then Cleared) in the trade's history owed to the member(s) whose side ended,
-each residual as a submission of the CCP's run (stage CLEARED, its Received and Cleared statuses) with
-its one cleared side on a new CCP trade id, and each touched account's P&L vector and margin (the
-terminated sides taken out, the residuals added). A refused compression writes nothing; a dry run
-decides and writes nothing.
+its statuses (Received, then Cleared) in the trade's history owed to the member(s) whose side ended
+(naming the residual of its bucket as its replacement), each residual as a submission of the CCP's run
+(stage CLEARED, its Received and Cleared statuses) with its one cleared side on a new CCP trade id and a
+COMPRESSION event of its own (Cleared, naming every trade it replaces) owed to the member, and each
+touched account's P&L vector and margin (the terminated sides taken out, the residuals added). Every
+status is owed to the member's MQTT topic and its FIX sessions. A refused compression writes nothing; a
+dry run decides and writes nothing.
 
 The writes scale with the trades in a few statements per thousand: the sides read in one query per
 chunk of ids (``sides_named``), the submissions in one, the events in one multi-row insert, their
@@ -25,7 +27,7 @@ from gateway.clearing import amendment
 from gateway.clearing.compression import NamedSide, Valuer, compress, residual_id, terminated_side
 from gateway.clearing.credit import BatchPricing
 from gateway.clearing.decide import NO_RISK
-from gateway.clearing.novation import cleared_row
+from gateway.clearing.novation import CCP_TRADE_ID_SCHEME, cleared_row
 from gateway.clearing.ports import UnitOfWork
 from gateway.domain.clearing import (
     Channel,
@@ -35,7 +37,7 @@ from gateway.domain.clearing import (
     RecipientRole,
     Submission,
 )
-from gateway.domain.compression import CompressionRequest, CompressionResult
+from gateway.domain.compression import CompressionRequest, CompressionResult, RiskBucket
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.errors import GatewayError, Issue
 from gateway.domain.events import (
@@ -49,7 +51,7 @@ from gateway.domain.events import (
     TradeRef,
 )
 from gateway.domain.reasons import ReasonCode
-from gateway.domain.trade import Trade
+from gateway.domain.trade import PartyTradeId, Trade
 from gateway.domain.workflow import EventStatuses, NewSubmission, Recipient, Stage, SubmissionRow
 from gateway.refdata.figures import RiskRow
 
@@ -87,6 +89,8 @@ async def run_compression(
         gone = [sides[i] for i in sorted(ended)]
         await _risk(svc, uow, gone, result, policy.ccp.party_id, business_date, now)
         await uow.cleared.update_sides([terminated_side(s) for s in gone])
+        members = {s.member_id for s in gone} | {request.member_id}
+        comp_ids = await uow.accounts.comp_ids_by_member(sorted(members))
         pairs: dict[int, tuple[SideState, SideState]] = {}
         for item, sub_id in named:
             if sub_id in pairs:
@@ -98,8 +102,8 @@ async def run_compression(
             other = item.other or item.side  # a residual's event names its one side twice
             pair = (item.side, other) if item.side.ccp_trade_id <= other.ccp_trade_id else (other, item.side)
             pairs[sub_id] = pair
-        await _events(uow, request, pairs, ended, business_date, now)
-        await _residuals(uow, request, result, business_date, now)
+        await _events(uow, request, result, pairs, ended, comp_ids, business_date, now)
+        await _residuals(uow, request, result, comp_ids, business_date, now)
     return result
 
 
@@ -145,9 +149,15 @@ async def _named(
     return out
 
 
-def _owed(member_ids: Sequence[str]) -> tuple[Recipient, ...]:
-    """Each member's MQTT topic."""
-    return tuple(Recipient(DeliveryChannel.MQTT, RecipientRole.MEMBER, m) for m in member_ids)
+def _owed(member_ids: Sequence[str], comp_ids: Mapping[str, Sequence[str]]) -> tuple[Recipient, ...]:
+    """Each member's MQTT topic, then its FIX sessions."""
+    topics = tuple(Recipient(DeliveryChannel.MQTT, RecipientRole.MEMBER, m) for m in member_ids)
+    sessions = tuple(
+        Recipient(DeliveryChannel.FIX, RecipientRole.MEMBER, c)
+        for m in member_ids
+        for c in comp_ids.get(m, ())
+    )
+    return (*topics, *sessions)
 
 
 async def _locked_submissions(uow: UnitOfWork, row_ids: Sequence[int]) -> dict[int, SubmissionRow]:
@@ -167,14 +177,17 @@ async def _locked_submissions(uow: UnitOfWork, row_ids: Sequence[int]) -> dict[i
 async def _events(
     uow: UnitOfWork,
     request: CompressionRequest,
+    result: CompressionResult,
     pairs: Mapping[int, tuple[SideState, SideState]],
     ended: set[str],
+    comp_ids: Mapping[str, Sequence[str]],
     business_date: date,
     now: datetime,
 ) -> None:
     """Each trade's COMPRESSION event with its statuses (Received, Cleared), owed to each member whose side
     it ended: all stored in a few statements."""
     subs = await _locked_submissions(uow, list(pairs))
+    replacement = _replacements(result)
     new: list[NewEvent] = []
     owed: list[tuple[SubmissionRow, tuple[Recipient, ...]]] = []
     for sub_id, pair in pairs.items():
@@ -189,6 +202,9 @@ async def _events(
             effective_date=business_date,
             notional=NotionalChange(Money(first.notional, currency), Money(Decimal(0), currency)),
             event_id=request.run_id,
+            replacement=next(
+                (replacement[s.ccp_trade_id] for s in mine if s.ccp_trade_id in replacement), None
+            ),
         )
         event = EventRequest(
             Channel.CLI, request.requested_by, f"{request.run_id}/{first.ccp_trade_id}", now, terms
@@ -198,7 +214,7 @@ async def _events(
         new.append(
             NewEvent(event, sub_id, EventOutcome.CONFIRMED, ids, (pair[0].trade, pair[1].trade), effect, now)
         )
-        owed.append((subs[sub_id], _owed(list(dict.fromkeys(s.member_id for s in mine)))))
+        owed.append((subs[sub_id], _owed(list(dict.fromkeys(s.member_id for s in mine)), comp_ids)))
     stored = await uow.events.insert_many(new)
     statuses = [(ClearingStatusCode.RECEIVED, ()), (ClearingStatusCode.CLEARED, ())]
     await uow.statuses.record_events(
@@ -209,14 +225,29 @@ async def _events(
     )
 
 
+def _replacements(result: CompressionResult) -> dict[str, PartyTradeId]:
+    """Each terminated side of the member's with the residual of its bucket (a bucket netted flat has none)."""
+    of_bucket = {r.bucket: r for r in result.created}
+    out: dict[str, PartyTradeId] = {}
+    for side in result.terminated:
+        residual = None if side.bucket is None else of_bucket.get(side.bucket)
+        if residual is not None:
+            out[side.ccp_trade_id] = PartyTradeId(
+                residual.party_id, residual.ccp_trade_id, CCP_TRADE_ID_SCHEME
+            )
+    return out
+
+
 async def _residuals(
     uow: UnitOfWork,
     request: CompressionRequest,
     result: CompressionResult,
+    comp_ids: Mapping[str, Sequence[str]],
     business_date: date,
     now: datetime,
 ) -> None:
-    """Each residual as a submission of the CCP's run, CLEARED, with its one cleared side."""
+    """Each residual as a submission of the CCP's run, CLEARED, with its one cleared side, and its
+    COMPRESSION event (Cleared, naming the trades it replaces) owed to the member."""
     if not result.created:
         return
     new = [
@@ -253,10 +284,53 @@ async def _residuals(
         [(row.id, side) for row, side in stored], {row.id: business_date for row, _ in stored}, now
     )
     await uow.statuses.received([(row, now, ()) for row, _ in stored])
+    cleared = []
     for row, _ in stored:
         sub = await uow.submissions.get(row.id)  # as the stage change left it
         assert sub is not None
         await uow.statuses.record(sub, ClearingStatusCode.CLEARED, now, (), business_date=business_date)
+        after = await uow.submissions.get(row.id)
+        assert after is not None
+        cleared.append(after)
+    originating: dict[RiskBucket, list[str]] = {}
+    for side in result.member_terminated:
+        if side.bucket is not None:
+            originating.setdefault(side.bucket, []).append(side.ccp_trade_id)
+    events = [
+        NewEvent(
+            EventRequest(
+                Channel.CLI,
+                request.requested_by,
+                f"{request.run_id}/{r.ccp_trade_id}",
+                now,
+                EventTerms(
+                    kind=EventKind.COMPRESSION,
+                    trade=TradeRef(ccp_trade_id=r.ccp_trade_id),
+                    parties=(r.party_id,),
+                    agreement_date=business_date,
+                    effective_date=business_date,
+                    notional=None,
+                    event_id=request.run_id,
+                    originating=tuple(sorted(originating.get(r.bucket, ()))),
+                ),
+            ),
+            sub.id,
+            EventOutcome.CONFIRMED,
+            (r.ccp_trade_id, r.ccp_trade_id),
+            (r.trade, r.trade),
+            EventEffect(Decimal(0), r.trade.streams[0].notional, r.trade.currency),
+            now,
+        )
+        for r, sub in zip(result.created, cleared, strict=True)
+    ]
+    told = await uow.events.insert_many(events)
+    owed = _owed([request.member_id], comp_ids)
+    await uow.statuses.record_events(
+        [
+            EventStatuses(sub, e, [(ClearingStatusCode.CLEARED, ())], now, owed)
+            for sub, e in zip(cleared, told, strict=True)
+        ]
+    )
 
 
 async def _risk(
