@@ -366,6 +366,8 @@ ENUMS: dict[str, list[tuple[str, str]]] = {
     "TradeContinuation": [
         ("2", "TRADE_UNWIND"),
         ("3", "PARTIAL_TRADE_UNWIND"),
+        ("5", "NETTING"),
+        ("6", "FULL_NETTING"),
         ("8", "AMENDMENT"),
         ("9", "INCREASE"),
         ("15", "WITHDRAWL"),

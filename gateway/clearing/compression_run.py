@@ -3,16 +3,22 @@
 ``run_compression`` finds the sides the request names (or every live side of the account), locks them
 with their submissions, decides the compression, and writes in the same transaction: the terminated
 sides (TERMINATED, notional zero), a ``trade_events`` row of kind COMPRESSION per terminated trade with
-its statuses (Received, then Cleared) in the trade's history owed to the member(s) whose side ended,
-each residual as a submission of the CCP's run (stage CLEARED, its Received and Cleared statuses) with
-its one cleared side on a new CCP trade id, and each touched account's P&L vector and margin (the
-terminated sides taken out, the residuals added). A refused compression writes nothing; a dry run
-decides and writes nothing.
+its statuses (Received, then Cleared) in the trade's history owed to the member(s) whose side ended
+(naming the residual of its bucket as its replacement), each residual as a submission of the CCP's run
+(stage CLEARED, its Received and Cleared statuses) with its one cleared side on a new CCP trade id and a
+COMPRESSION event of its own (Cleared, naming every trade it replaces) owed to the member, and each
+touched account's P&L vector and margin (the terminated sides taken out, the residuals added). Every
+status is owed to the member's MQTT topic and its FIX sessions. A refused compression writes nothing; a
+dry run decides and writes nothing.
+
+The writes scale with the trades in a few statements per thousand: the sides read in one query per
+chunk of ids (``sides_named``), the submissions in one, the events in one multi-row insert, their
+statuses and outbox items in the one status writer's statements, the sides' updates in one executemany.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -21,10 +27,17 @@ from gateway.clearing import amendment
 from gateway.clearing.compression import NamedSide, Valuer, compress, residual_id, terminated_side
 from gateway.clearing.credit import BatchPricing
 from gateway.clearing.decide import NO_RISK
-from gateway.clearing.novation import cleared_row
+from gateway.clearing.novation import CCP_TRADE_ID_SCHEME, cleared_row
 from gateway.clearing.ports import UnitOfWork
-from gateway.domain.clearing import Channel, DeliveryChannel, EventRequest, RecipientRole, Submission
-from gateway.domain.compression import CompressionRequest, CompressionResult
+from gateway.domain.clearing import (
+    Channel,
+    DeliveryChannel,
+    EventRequest,
+    NewEvent,
+    RecipientRole,
+    Submission,
+)
+from gateway.domain.compression import CompressionRequest, CompressionResult, RiskBucket
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.errors import GatewayError, Issue
 from gateway.domain.events import (
@@ -38,12 +51,14 @@ from gateway.domain.events import (
     TradeRef,
 )
 from gateway.domain.reasons import ReasonCode
-from gateway.domain.trade import Trade
-from gateway.domain.workflow import NewSubmission, Recipient, Stage
+from gateway.domain.trade import PartyTradeId, Trade
+from gateway.domain.workflow import EventStatuses, NewSubmission, Recipient, Stage, SubmissionRow
 from gateway.refdata.figures import RiskRow
 
 if TYPE_CHECKING:
     from gateway.clearing.context import ClearingContext
+
+_CHUNK = 1000  # submissions read in one statement
 
 
 async def run_compression(
@@ -76,37 +91,46 @@ async def run_compression(
         await uow.cleared.update_sides([terminated_side(s) for s in gone])
         # each side ended carries the compression as its last event (positions, and as of a date)
         await uow.cleared.mark_event(sorted(ended), EventKind.COMPRESSION.value, business_date)
-        seen: set[int] = set()
+        members = {s.member_id for s in gone} | {request.member_id}
+        comp_ids = await uow.accounts.comp_ids_by_member(sorted(members))
+        pairs: dict[int, tuple[SideState, SideState]] = {}
         for item, sub_id in named:
-            if sub_id in seen:
+            if sub_id in pairs:
                 continue
-            seen.add(sub_id)
             if item.side.ccp_trade_id not in ended and (
                 item.other is None or item.other.ccp_trade_id not in ended
             ):
                 continue  # alone in its bucket (or left by a run over the account): untouched
             other = item.other or item.side  # a residual's event names its one side twice
             pair = (item.side, other) if item.side.ccp_trade_id <= other.ccp_trade_id else (other, item.side)
-            await _event(uow, request, sub_id, pair, ended, business_date, now)
-        await _residuals(uow, request, result, business_date, now)
+            pairs[sub_id] = pair
+        await _events(uow, request, result, pairs, ended, comp_ids, business_date, now)
+        await _residuals(uow, request, result, comp_ids, business_date, now)
     return result
 
 
 async def _named(
     uow: UnitOfWork, request: CompressionRequest, business_date: date
 ) -> list[tuple[NamedSide, int]]:
-    """Each side the request names with the other side of its trade and its submission, locked."""
+    """Each side the request names with the other side of its trade and its submission, locked (read in
+    one query per chunk of ids)."""
     ids = request.ccp_trade_ids
     if ids is None:
         ids = tuple(
             i
             for i, _, _ in await uow.cleared.in_account(request.member_id, request.account_id, business_date)
         )
+    ids = tuple(dict.fromkeys(ids))
+    by_submission: dict[int, list[SideState]] = {}
+    submission_of: dict[str, int] = {}
+    for found in await uow.cleared.sides_named(ids, lock=True):
+        by_submission.setdefault(found.submission_id, []).append(found)
+        submission_of[found.ccp_trade_id] = found.submission_id
     out: list[tuple[NamedSide, int]] = []
     issues: list[Issue] = []
-    for n, ccp_trade_id in enumerate(dict.fromkeys(ids)):
-        row_id = await uow.cleared.submission_of(ccp_trade_id)
-        sides = [] if row_id is None else await uow.cleared.sides(row_id, lock=True)
+    for n, ccp_trade_id in enumerate(ids):
+        row_id = submission_of.get(ccp_trade_id)
+        sides = [] if row_id is None else by_submission[row_id]
         pair = amendment.pair_named(sides, TradeRef(ccp_trade_id=ccp_trade_id))
         if row_id is not None and pair is None and [s.ccp_trade_id for s in sides] == [ccp_trade_id]:
             out.append((NamedSide(sides[0], None), row_id))  # a residual: the member's side alone
@@ -127,57 +151,105 @@ async def _named(
     return out
 
 
-async def _event(
+def _owed(member_ids: Sequence[str], comp_ids: Mapping[str, Sequence[str]]) -> tuple[Recipient, ...]:
+    """Each member's MQTT topic, then its FIX sessions."""
+    topics = tuple(Recipient(DeliveryChannel.MQTT, RecipientRole.MEMBER, m) for m in member_ids)
+    sessions = tuple(
+        Recipient(DeliveryChannel.FIX, RecipientRole.MEMBER, c)
+        for m in member_ids
+        for c in comp_ids.get(m, ())
+    )
+    return (*topics, *sessions)
+
+
+async def _locked_submissions(uow: UnitOfWork, row_ids: Sequence[int]) -> dict[int, SubmissionRow]:
+    """The submissions, locked: one query per chunk; one another instance holds is waited for alone."""
+    found: dict[int, SubmissionRow] = {}
+    for start in range(0, len(row_ids), _CHUNK):
+        for row in await uow.submissions.get_many(row_ids[start : start + _CHUNK], lock=True):
+            found[row.id] = row
+    for row_id in row_ids:
+        if row_id not in found:
+            held = await uow.submissions.get(row_id, lock=True)
+            assert held is not None
+            found[row_id] = held
+    return found
+
+
+async def _events(
     uow: UnitOfWork,
     request: CompressionRequest,
-    sub_id: int,
-    pair: tuple[SideState, SideState],
+    result: CompressionResult,
+    pairs: Mapping[int, tuple[SideState, SideState]],
     ended: set[str],
+    comp_ids: Mapping[str, Sequence[str]],
     business_date: date,
     now: datetime,
 ) -> None:
-    """The trade's COMPRESSION event with its statuses, owed to each member whose side it ended."""
-    sub = await uow.submissions.get(sub_id, lock=True)
-    assert sub is not None
-    mine = [s for s in pair if s.ccp_trade_id in ended]
-    first = mine[0]
-    currency = first.trade.currency
-    terms = EventTerms(
-        kind=EventKind.COMPRESSION,
-        trade=TradeRef(ccp_trade_id=first.ccp_trade_id),
-        parties=tuple(s.party_id for s in mine),
-        agreement_date=business_date,
-        effective_date=business_date,
-        notional=NotionalChange(Money(first.notional, currency), Money(Decimal(0), currency)),
-        event_id=request.run_id,
+    """Each trade's COMPRESSION event with its statuses (Received, Cleared), owed to each member whose side
+    it ended: all stored in a few statements."""
+    subs = await _locked_submissions(uow, list(pairs))
+    replacement = _replacements(result)
+    new: list[NewEvent] = []
+    owed: list[tuple[SubmissionRow, tuple[Recipient, ...]]] = []
+    for sub_id, pair in pairs.items():
+        mine = [s for s in pair if s.ccp_trade_id in ended]
+        first = mine[0]
+        currency = first.trade.currency
+        terms = EventTerms(
+            kind=EventKind.COMPRESSION,
+            trade=TradeRef(ccp_trade_id=first.ccp_trade_id),
+            parties=tuple(s.party_id for s in mine),
+            agreement_date=business_date,
+            effective_date=business_date,
+            notional=NotionalChange(Money(first.notional, currency), Money(Decimal(0), currency)),
+            event_id=request.run_id,
+            replacement=next(
+                (replacement[s.ccp_trade_id] for s in mine if s.ccp_trade_id in replacement), None
+            ),
+        )
+        event = EventRequest(
+            Channel.CLI, request.requested_by, f"{request.run_id}/{first.ccp_trade_id}", now, terms
+        )
+        effect = EventEffect(first.notional, Decimal(0), currency)
+        ids = (pair[0].ccp_trade_id, pair[1].ccp_trade_id)
+        new.append(
+            NewEvent(event, sub_id, EventOutcome.CONFIRMED, ids, (pair[0].trade, pair[1].trade), effect, now)
+        )
+        owed.append((subs[sub_id], _owed(list(dict.fromkeys(s.member_id for s in mine)), comp_ids)))
+    stored = await uow.events.insert_many(new)
+    statuses = [(ClearingStatusCode.RECEIVED, ()), (ClearingStatusCode.CLEARED, ())]
+    await uow.statuses.record_events(
+        [
+            EventStatuses(sub, e, statuses, now, recipients)
+            for (sub, recipients), e in zip(owed, stored, strict=True)
+        ]
     )
-    event = EventRequest(
-        Channel.CLI, request.requested_by, f"{request.run_id}/{first.ccp_trade_id}", now, terms
-    )
-    effect = EventEffect(first.notional, Decimal(0), currency)
-    stored = await uow.events.insert(
-        event,
-        sub.id,
-        EventOutcome.CONFIRMED,
-        (pair[0].ccp_trade_id, pair[1].ccp_trade_id),
-        (pair[0].trade, pair[1].trade),
-        effect,
-        now,
-    )
-    recipients = tuple(Recipient(DeliveryChannel.MQTT, RecipientRole.MEMBER, s.member_id) for s in mine)
-    await uow.statuses.record_event(
-        sub, stored, [(ClearingStatusCode.RECEIVED, ()), (ClearingStatusCode.CLEARED, ())], now, recipients
-    )
+
+
+def _replacements(result: CompressionResult) -> dict[str, PartyTradeId]:
+    """Each terminated side of the member's with the residual of its bucket (a bucket netted flat has none)."""
+    of_bucket = {r.bucket: r for r in result.created}
+    out: dict[str, PartyTradeId] = {}
+    for side in result.terminated:
+        residual = None if side.bucket is None else of_bucket.get(side.bucket)
+        if residual is not None:
+            out[side.ccp_trade_id] = PartyTradeId(
+                residual.party_id, residual.ccp_trade_id, CCP_TRADE_ID_SCHEME
+            )
+    return out
 
 
 async def _residuals(
     uow: UnitOfWork,
     request: CompressionRequest,
     result: CompressionResult,
+    comp_ids: Mapping[str, Sequence[str]],
     business_date: date,
     now: datetime,
 ) -> None:
-    """Each residual as a submission of the CCP's run, CLEARED, with its one cleared side."""
+    """Each residual as a submission of the CCP's run, CLEARED, with its one cleared side, and its
+    COMPRESSION event (Cleared, naming the trades it replaces) owed to the member."""
     if not result.created:
         return
     new = [
@@ -217,10 +289,53 @@ async def _residuals(
         sorted(side.ccp_trade_id for _, side in stored), EventKind.COMPRESSION.value, business_date
     )
     await uow.statuses.received([(row, now, ()) for row, _ in stored])
+    cleared = []
     for row, _ in stored:
-        cleared = await uow.submissions.get(row.id)  # as the stage change left it
-        assert cleared is not None
-        await uow.statuses.record(cleared, ClearingStatusCode.CLEARED, now, (), business_date=business_date)
+        sub = await uow.submissions.get(row.id)  # as the stage change left it
+        assert sub is not None
+        await uow.statuses.record(sub, ClearingStatusCode.CLEARED, now, (), business_date=business_date)
+        after = await uow.submissions.get(row.id)
+        assert after is not None
+        cleared.append(after)
+    originating: dict[RiskBucket, list[str]] = {}
+    for side in result.member_terminated:
+        if side.bucket is not None:
+            originating.setdefault(side.bucket, []).append(side.ccp_trade_id)
+    events = [
+        NewEvent(
+            EventRequest(
+                Channel.CLI,
+                request.requested_by,
+                f"{request.run_id}/{r.ccp_trade_id}",
+                now,
+                EventTerms(
+                    kind=EventKind.COMPRESSION,
+                    trade=TradeRef(ccp_trade_id=r.ccp_trade_id),
+                    parties=(r.party_id,),
+                    agreement_date=business_date,
+                    effective_date=business_date,
+                    notional=None,
+                    event_id=request.run_id,
+                    originating=tuple(sorted(originating.get(r.bucket, ()))),
+                ),
+            ),
+            sub.id,
+            EventOutcome.CONFIRMED,
+            (r.ccp_trade_id, r.ccp_trade_id),
+            (r.trade, r.trade),
+            EventEffect(Decimal(0), r.trade.streams[0].notional, r.trade.currency),
+            now,
+        )
+        for r, sub in zip(result.created, cleared, strict=True)
+    ]
+    told = await uow.events.insert_many(events)
+    owed = _owed([request.member_id], comp_ids)
+    await uow.statuses.record_events(
+        [
+            EventStatuses(sub, e, [(ClearingStatusCode.CLEARED, ())], now, owed)
+            for sub, e in zip(cleared, told, strict=True)
+        ]
+    )
 
 
 async def _risk(

@@ -25,6 +25,7 @@ from gateway.domain.clearing import (
     DeliveryChannel,
     EventProposal,
     EventRequest,
+    NewEvent,
     OutboxItem,
     Position,
     RecipientRole,
@@ -33,10 +34,18 @@ from gateway.domain.clearing import (
 )
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.errors import Issue
-from gateway.domain.events import EventEffect, EventOutcome, EventTerms, PendingEvent, SideState, StoredEvent
+from gateway.domain.events import (
+    EventEffect,
+    EventOutcome,
+    EventTerms,
+    PendingEvent,
+    SideState,
+    StoredEvent,
+)
 from gateway.domain.trade import Trade
 from gateway.domain.workflow import (
     ClearedRow,
+    EventStatuses,
     NewSubmission,
     Recipient,
     Stage,
@@ -254,6 +263,11 @@ class StatusRepository(Protocol):
         recipient; the submission's own status (Cleared) is unchanged."""
         ...
 
+    async def record_events(self, told: Sequence[EventStatuses]) -> None:
+        """``record_event`` for many events at once (a compression run's), in the order given: each
+        submission's sequence moves on by its events' statuses, written in a few statements."""
+        ...
+
     async def owe_event_again(self, event_id: int, recipient: Recipient, at: datetime) -> None:
         """An event's last status owed once more (its request arrived again)."""
         ...
@@ -339,6 +353,11 @@ class ClearedRepository(Protocol):
         work ends)."""
         ...
 
+    async def sides_named(self, ccp_trade_ids: Sequence[str], *, lock: bool = False) -> list[SideState]:
+        """Every side of each trade one of ``ccp_trade_ids`` names (either side), by submission then CCP
+        trade id, read in a few statements; ``lock`` as ``sides``."""
+        ...
+
     async def update_sides(self, sides: Sequence[SideState]) -> None:
         """Each side's notional, status and live terms as an event left them."""
         ...
@@ -365,6 +384,10 @@ class EventRepository(Protocol):
         at: datetime,
     ) -> StoredEvent:
         """Store the event (``cleared``: both cleared trades after it) with a new id."""
+        ...
+
+    async def insert_many(self, new: Sequence[NewEvent]) -> list[StoredEvent]:
+        """Store the events in the order given, each with a new id, in a few statements."""
         ...
 
     async def of_submission(self, submission_id: int) -> list[StoredEvent]:

@@ -16,7 +16,7 @@ from typing import Any, Final, Protocol
 
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.errors import Issue
-from gateway.domain.events import EventNote, EventTerms, ProposedFee
+from gateway.domain.events import EventEffect, EventNote, EventOutcome, EventTerms, ProposedFee
 from gateway.domain.trade import Trade
 
 
@@ -62,6 +62,19 @@ class EventRequest:
     # a member's proposal over FIX that the other member accepted: that member's CompID. The two members
     # agreeing is what makes the request theirs (in place of the trade's source or an approved source).
     accepted_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """An event to store with others in one statement (``EventRepository.insert_many``)."""
+
+    request: EventRequest
+    submission_id: int
+    outcome: EventOutcome
+    ccp_trade_ids: tuple[str, str]
+    cleared: tuple[Trade, Trade]
+    effect: EventEffect | None
+    at: datetime
 
 
 @dataclass(frozen=True, slots=True)

@@ -138,6 +138,10 @@ class EventTerms:
     reason: str | None = None  # why a de-clear is asked (``deClear/reason``)
     party_trade_ids: tuple[PartyTradeId, ...] = ()  # a reference update's new ids, each of its own party
     amended: Trade | None = None  # an amendment's trade as amended (between the two members, as submitted)
+    # a compression: the residual carrying a terminated side's risk, if its bucket has one (party: the member
+    # holding the residual, trade id: the residual's CCP trade id; named to that member only)
+    replacement: PartyTradeId | None = None
+    originating: tuple[str, ...] = ()  # a compression's residual: the CCP trade ids it replaces
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,7 +256,16 @@ def terms_to_dict(t: EventTerms) -> dict[str, Any]:
         "reason": t.reason,
         "party_trade_ids": [[p.party_id, p.trade_id, p.scheme] for p in t.party_trade_ids],
         "amended": None if t.amended is None else codec.trade_to_dict(t.amended),
+        "replacement": None
+        if t.replacement is None
+        else [t.replacement.party_id, t.replacement.trade_id, t.replacement.scheme],
+        "originating": list(t.originating),
     }
+
+
+def _party_trade_id(stored: Any) -> PartyTradeId:
+    party_id, trade_id, scheme = stored
+    return PartyTradeId(str(party_id), str(trade_id), None if scheme is None else str(scheme))
 
 
 def terms_from_dict(d: Any) -> EventTerms:
@@ -284,6 +297,8 @@ def terms_from_dict(d: Any) -> EventTerms:
                 for p, i, s in d.get("party_trade_ids", [])
             ),
             amended=None if d.get("amended") is None else codec.trade_from_dict(d["amended"], "amended"),
+            replacement=None if d.get("replacement") is None else _party_trade_id(d["replacement"]),
+            originating=tuple(str(i) for i in d.get("originating", [])),
         )
     except (KeyError, TypeError, ValueError, InvalidOperation) as exc:
         raise InputRejected(

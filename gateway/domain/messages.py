@@ -106,10 +106,20 @@ class TradeDocument:
 
 
 @dataclass(frozen=True, slots=True)
+class CompressionActivity:
+    """How a compression combined trades (FpML ``compressionActivity``): a terminated trade's replacement
+    (the residual of its bucket, if any), or the trades a residual replaces."""
+
+    replacement: NamedTradeId | None = None
+    originating: tuple[NamedTradeId, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class EventConfirmation:
     """``clearingConfirmed`` of a lifecycle event: the event as taken (``termination``, ``deClear``), naming
     the trade by the ids its recipient knows it by; for an event FpML confirms by the resulting trade (an
-    increase), that ``trade`` as its recipient holds it now, whose own id is ``trade_source``'s."""
+    increase, a compression's residual), that ``trade`` as its recipient holds it now, whose own id is
+    ``trade_source``'s."""
 
     header: MessageHeader
     terms: EventTerms
@@ -118,6 +128,7 @@ class EventConfirmation:
     sequence_number: int | None = None
     trade: Trade | None = None
     trade_source: str | None = None
+    compression: CompressionActivity | None = None  # a compression: written before the event or trade
 
 
 @dataclass(frozen=True, slots=True)

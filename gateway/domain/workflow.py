@@ -16,6 +16,7 @@ from enum import StrEnum
 from gateway.domain.clearing import Channel, DeliveryChannel, RecipientRole, Submission
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.errors import Issue
+from gateway.domain.events import StoredEvent
 from gateway.domain.trade import Trade
 
 
@@ -98,6 +99,17 @@ class Recipient:
     channel: DeliveryChannel
     role: RecipientRole
     recipient: str
+
+
+@dataclass(frozen=True, slots=True)
+class EventStatuses:
+    """The statuses of one stored event on one submission, owed to its recipients (written with others)."""
+
+    sub: SubmissionRow
+    stored: StoredEvent
+    statuses: Sequence[tuple[ClearingStatusCode, Sequence[Issue]]]
+    at: datetime
+    recipients: Sequence[Recipient]
 
 
 @dataclass(frozen=True, slots=True)

@@ -273,47 +273,84 @@ async def submission_of(conn: AsyncConnection, ccp_trade_id: str) -> int | None:
     return None if found is None else int(found.submission_id)
 
 
+_SIDE_COLUMNS = (
+    t.cleared_trades.c.ccp_trade_id,
+    t.cleared_trades.c.submission_id,
+    t.cleared_trades.c.member_id,
+    t.cleared_trades.c.account_id,
+    t.cleared_trades.c.party_id,
+    t.cleared_trades.c.notional,
+    t.cleared_trades.c.status,
+    t.cleared_trades.c.trade_json,
+)
+_CHUNK = 1000  # ids bound in one statement
+
+
+def _side(r: Any) -> SideState:
+    return SideState(
+        ccp_trade_id=r.ccp_trade_id,
+        submission_id=int(r.submission_id),
+        member_id=r.member_id,
+        account_id=r.account_id,
+        party_id=r.party_id,
+        notional=r.notional,
+        status=PositionStatus(r.status),
+        trade=codec.loads(r.trade_json),
+    )
+
+
 async def sides_of(conn: AsyncConnection, row_id: int, *, lock: bool = False) -> list[SideState]:
     """The member sides of a novated submission, in CCP trade id order (A-CCP, CCP-B); ``lock``: held
     until the transaction ends (FOR UPDATE where the database has it)."""
     c = t.cleared_trades.c
-    q = (
-        select(
-            c.ccp_trade_id,
-            c.submission_id,
-            c.member_id,
-            c.account_id,
-            c.party_id,
-            c.notional,
-            c.status,
-            c.trade_json,
-        )
-        .where(c.submission_id == row_id)
-        .order_by(c.ccp_trade_id)
-    )
+    q = select(*_SIDE_COLUMNS).where(c.submission_id == row_id).order_by(c.ccp_trade_id)
     if lock and conn.dialect.name == "postgresql":
         q = q.with_for_update()
-    return [
-        SideState(
-            ccp_trade_id=r.ccp_trade_id,
-            submission_id=int(r.submission_id),
-            member_id=r.member_id,
-            account_id=r.account_id,
-            party_id=r.party_id,
-            notional=r.notional,
-            status=PositionStatus(r.status),
-            trade=codec.loads(r.trade_json),
+    return [_side(r) for r in await conn.execute(q)]
+
+
+async def sides_named(
+    conn: AsyncConnection, ccp_trade_ids: Sequence[str], *, lock: bool = False
+) -> list[SideState]:
+    """Every side of each trade one of ``ccp_trade_ids`` names, by submission then CCP trade id: one
+    statement per thousand ids; ``lock`` as ``sides_of``."""
+    c = t.cleared_trades.c
+    ids = list(dict.fromkeys(ccp_trade_ids))
+    found: dict[str, SideState] = {}
+    for start in range(0, len(ids), _CHUNK):
+        named = select(c.submission_id).where(c.ccp_trade_id.in_(ids[start : start + _CHUNK]))
+        q = (
+            select(*_SIDE_COLUMNS)
+            .where(c.submission_id.in_(named.scalar_subquery()))
+            .order_by(c.submission_id, c.ccp_trade_id)
         )
-        for r in await conn.execute(q)
-    ]
+        if lock and conn.dialect.name == "postgresql":
+            q = q.with_for_update()
+        for r in await conn.execute(q):
+            found[r.ccp_trade_id] = _side(r)
+    return sorted(found.values(), key=lambda s: (s.submission_id, s.ccp_trade_id))
+
+
+_UPDATE_SIDE = (
+    update(t.cleared_trades)
+    .where(t.cleared_trades.c.ccp_trade_id == bindparam("b_ccp_trade_id"))
+    .values(notional=bindparam("b_notional"), status=bindparam("b_status"), trade_json=bindparam("b_trade"))
+)
 
 
 async def update_sides(conn: AsyncConnection, sides: Sequence[SideState]) -> None:
-    """Each side's notional, status and live terms as an event left them."""
-    c = t.cleared_trades.c
-    for side in sides:
-        await conn.execute(
-            update(t.cleared_trades)
-            .where(c.ccp_trade_id == side.ccp_trade_id)
-            .values(notional=side.notional, status=side.status.value, trade_json=codec.dumps(side.trade))
-        )
+    """Each side's notional, status and live terms as an event left them: one executemany."""
+    if not sides:
+        return
+    await conn.execute(
+        _UPDATE_SIDE,
+        [
+            {
+                "b_ccp_trade_id": side.ccp_trade_id,
+                "b_notional": side.notional,
+                "b_status": side.status.value,
+                "b_trade": codec.dumps(side.trade),
+            }
+            for side in sides
+        ],
+    )

@@ -24,6 +24,7 @@ from gateway.clearing.ports import LiveSide
 from gateway.domain.clearing import (
     DeliveryChannel,
     EventRequest,
+    NewEvent,
     OutboxItem,
     Position,
     StatusUpdate,
@@ -31,10 +32,18 @@ from gateway.domain.clearing import (
 )
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.errors import Issue
-from gateway.domain.events import EventEffect, EventOutcome, EventTerms, PendingEvent, SideState, StoredEvent
+from gateway.domain.events import (
+    EventEffect,
+    EventOutcome,
+    EventTerms,
+    PendingEvent,
+    SideState,
+    StoredEvent,
+)
 from gateway.domain.trade import Trade
 from gateway.domain.workflow import (
     ClearedRow,
+    EventStatuses,
     NewSubmission,
     Recipient,
     Stage,
@@ -172,6 +181,9 @@ class SqlStatuses:
     ) -> list[StatusUpdate]:
         return await status_repo.record_event(self._conn, sub, stored, statuses, at, recipients)
 
+    async def record_events(self, told: Sequence[EventStatuses]) -> None:
+        await status_repo.record_events(self._conn, told)
+
     async def owe_event_again(self, event_id: int, recipient: Recipient, at: datetime) -> None:
         await status_repo.owe_event_again(self._conn, event_id, recipient, at)
 
@@ -240,6 +252,9 @@ class SqlCleared:
     async def sides(self, row_id: int, *, lock: bool = False) -> list[SideState]:
         return await cleared_repo.sides_of(self._conn, row_id, lock=lock)
 
+    async def sides_named(self, ccp_trade_ids: Sequence[str], *, lock: bool = False) -> list[SideState]:
+        return await cleared_repo.sides_named(self._conn, ccp_trade_ids, lock=lock)
+
     async def update_sides(self, sides: Sequence[SideState]) -> None:
         await cleared_repo.update_sides(self._conn, sides)
 
@@ -267,6 +282,9 @@ class SqlEvents:
         return await events_repo.insert_event(
             self._conn, request, submission_id, outcome, ccp_trade_ids, cleared, effect, at
         )
+
+    async def insert_many(self, new: Sequence[NewEvent]) -> list[StoredEvent]:
+        return await events_repo.insert_events(self._conn, new)
 
     async def of_submission(self, submission_id: int) -> list[StoredEvent]:
         return await events_repo.events_of_submission(self._conn, submission_id)

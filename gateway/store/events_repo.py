@@ -7,7 +7,7 @@ changed, the accounts' risk and its statuses (``status_repo.record_event``) comm
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +15,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.domain import codec
-from gateway.domain.clearing import Channel, EventRequest
+from gateway.domain.clearing import Channel, EventRequest, NewEvent
 from gateway.domain.events import (
     EventEffect,
     EventNote,
@@ -30,6 +30,41 @@ from gateway.domain.trade import Trade
 from gateway.store import tables as t
 
 
+def _event_values(
+    request: EventRequest,
+    submission_id: int,
+    outcome: EventOutcome,
+    ccp_trade_ids: tuple[str, str],
+    cleared: tuple[Trade, Trade],
+    effect: EventEffect | None,
+    at: datetime,
+) -> dict[str, Any]:
+    fee = request.terms.fee
+    return {
+        "submission_id": submission_id,
+        "source": request.source,
+        "channel": request.channel.value,
+        "message_id": request.message_id,
+        "correlation_id": request.correlation_id,
+        "kind": request.terms.kind.value,
+        "received_at": request.received_at,
+        "at": at,
+        "outcome": outcome.value,
+        # the cleared trades after the event, then (an amendment) the ones it replaced
+        "ccp_trade_ids": json.dumps(
+            [*ccp_trade_ids, *(() if effect is None or effect.replaced is None else effect.replaced)]
+        ),
+        "terms_json": json.dumps(terms_to_dict(request.terms)),
+        "notional_before": None if effect is None else effect.notional_before,
+        "notional_after": None if effect is None else effect.notional_after,
+        "currency": None if effect is None else effect.currency,
+        "fee_amount": None if fee is None or effect is None else fee.amount.amount,
+        "fee_currency": None if fee is None or effect is None else fee.amount.currency,
+        "result_json": json.dumps([codec.trade_to_dict(x) for x in cleared]),
+        "raw": request.raw,
+    }
+
+
 async def insert_event(
     conn: AsyncConnection,
     request: EventRequest,
@@ -41,35 +76,34 @@ async def insert_event(
     at: datetime,
 ) -> StoredEvent:
     """Store one event taken on a cleared trade (with the id it is given)."""
-    fee = request.terms.fee
-    result = await conn.execute(
-        t.trade_events.insert().returning(t.trade_events.c.id),
-        {
-            "submission_id": submission_id,
-            "source": request.source,
-            "channel": request.channel.value,
-            "message_id": request.message_id,
-            "correlation_id": request.correlation_id,
-            "kind": request.terms.kind.value,
-            "received_at": request.received_at,
-            "at": at,
-            "outcome": outcome.value,
-            # the cleared trades after the event, then (an amendment) the ones it replaced
-            "ccp_trade_ids": json.dumps(
-                [*ccp_trade_ids, *(() if effect is None or effect.replaced is None else effect.replaced)]
-            ),
-            "terms_json": json.dumps(terms_to_dict(request.terms)),
-            "notional_before": None if effect is None else effect.notional_before,
-            "notional_after": None if effect is None else effect.notional_after,
-            "currency": None if effect is None else effect.currency,
-            "fee_amount": None if fee is None or effect is None else fee.amount.amount,
-            "fee_currency": None if fee is None or effect is None else fee.amount.currency,
-            "result_json": json.dumps([codec.trade_to_dict(x) for x in cleared]),
-            "raw": request.raw,
-        },
-    )
+    values = _event_values(request, submission_id, outcome, ccp_trade_ids, cleared, effect, at)
+    result = await conn.execute(t.trade_events.insert().returning(t.trade_events.c.id), values)
     note = EventNote(int(result.scalar_one()), request.terms, outcome, ccp_trade_ids, cleared, effect)
     return StoredEvent(note, submission_id, request.source, request.message_id, request.correlation_id)
+
+
+_INSERT_MANY = t.trade_events.insert().returning(t.trade_events.c.id, sort_by_parameter_order=True)
+
+
+async def insert_events(conn: AsyncConnection, new: Sequence[NewEvent]) -> list[StoredEvent]:
+    """Store many events in the order given (one multi-row insert per batch the driver allows)."""
+    if not new:
+        return []
+    values = [
+        _event_values(e.request, e.submission_id, e.outcome, e.ccp_trade_ids, e.cleared, e.effect, e.at)
+        for e in new
+    ]
+    ids = (await conn.execute(_INSERT_MANY, values)).scalars().all()
+    return [
+        StoredEvent(
+            EventNote(int(i), e.request.terms, e.outcome, e.ccp_trade_ids, e.cleared, e.effect),
+            e.submission_id,
+            e.request.source,
+            e.request.message_id,
+            e.request.correlation_id,
+        )
+        for e, i in zip(new, ids, strict=True)
+    ]
 
 
 async def events_of_submission(conn: AsyncConnection, submission_id: int) -> list[StoredEvent]:

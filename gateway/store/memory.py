@@ -21,6 +21,7 @@ from gateway.domain.errors import Issue
 from gateway.domain.events import StoredEvent
 from gateway.domain.trade import Trade
 from gateway.domain.workflow import (
+    EventStatuses,
     NewSubmission,
     Recipient,
     Stage,
@@ -341,6 +342,13 @@ class MemoryUnitOfWork:
         for n, (status, reasons) in enumerate(statuses):
             self._append(sub, first + n, status, at, reasons, ids, None, recipients, stored.note.event_id)
         return [self._update(h) for h in self._history_of(sub.id)[-len(statuses) :]]
+
+    async def record_events(self, told: Sequence[EventStatuses]) -> None:
+        moved: dict[int, int] = {}  # a submission's sequence as the earlier events of the batch left it
+        for e in told:
+            sub = dataclasses.replace(e.sub, last_sequence=moved.get(e.sub.id, e.sub.last_sequence))
+            await self.record_event(sub, e.stored, e.statuses, e.at, e.recipients)
+            moved[e.sub.id] = sub.last_sequence + len(e.statuses)
 
     async def owe_event_again(self, event_id: int, recipient: Recipient, at: datetime) -> None:
         told = [h for h in self.s.history if h.event_id == event_id]

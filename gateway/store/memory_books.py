@@ -244,6 +244,10 @@ class MemoryCleared:
             for c in rows
         ]
 
+    async def sides_named(self, ccp_trade_ids: Sequence[str], *, lock: bool = False) -> list[SideState]:
+        rows = sorted({self.s.cleared[i].submission_id for i in ccp_trade_ids if i in self.s.cleared})
+        return [side for row_id in rows for side in await self.sides(row_id)]
+
     async def update_sides(self, sides: Sequence[SideState]) -> None:
         for side in sides:
             c = self.s.cleared[side.ccp_trade_id]

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from datetime import datetime
 
-from gateway.domain.clearing import EventRequest
-from gateway.domain.events import EventEffect, EventNote, EventOutcome, EventTerms, PendingEvent, StoredEvent
+from gateway.domain.clearing import EventRequest, NewEvent
+from gateway.domain.events import (
+    EventEffect,
+    EventNote,
+    EventOutcome,
+    EventTerms,
+    PendingEvent,
+    StoredEvent,
+)
 from gateway.domain.trade import Trade
 from gateway.store.memory_books import Ids, State
 
@@ -40,6 +48,14 @@ class MemoryEvents:
         self.s.event_at[note.event_id] = at
         self.s.event_requests[note.event_id] = request
         return stored
+
+    async def insert_many(self, new: Sequence[NewEvent]) -> list[StoredEvent]:
+        return [
+            await self.insert(
+                e.request, e.submission_id, e.outcome, e.ccp_trade_ids, e.cleared, e.effect, e.at
+            )
+            for e in new
+        ]
 
     async def of_submission(self, submission_id: int) -> list[StoredEvent]:
         return [e for _, e in sorted(self.s.events.items()) if e.submission_id == submission_id]

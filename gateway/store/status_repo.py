@@ -29,6 +29,7 @@ from gateway.domain.events import StoredEvent
 from gateway.domain.reasons import ReasonCode
 from gateway.domain.trade import Trade
 from gateway.domain.workflow import (
+    EventStatuses,
     Recipient,
     SubmissionRow,
     Transition,
@@ -199,6 +200,35 @@ async def record_event(
         _event_update(sub.ref, sub.source, sub.channel, sub.trade, first + n, status, at, reasons, stored)
         for n, (status, reasons) in enumerate(statuses)
     ]
+
+
+_MOVE_SEQUENCE = (
+    update(t.submissions)
+    .where(t.submissions.c.id == bindparam("b_id"))
+    .values(last_sequence=bindparam("b_sequence"), updated_at=bindparam("b_at"))
+)
+
+
+async def record_events(conn: AsyncConnection, told: Sequence[EventStatuses]) -> None:
+    """``record_event`` for many events: each submission's sequence moved on (one executemany), then every
+    status with its outbox items in the one writer's two statements, in the order given."""
+    if not told:
+        return
+    last: dict[int, tuple[int, datetime]] = {}
+    statuses: list[_Status] = []
+    for e in told:
+        first = last.get(e.sub.id, (e.sub.last_sequence, e.at))[0] + 1
+        note = e.stored.note
+        statuses += [
+            _Status(e.sub.id, first + n, s, e.at, r, note.ccp_trade_ids, None, e.recipients, note.event_id)
+            for n, (s, r) in enumerate(e.statuses)
+        ]
+        last[e.sub.id] = (first + len(e.statuses) - 1, e.at)
+    await conn.execute(
+        _MOVE_SEQUENCE,
+        [{"b_id": row_id, "b_sequence": seq, "b_at": at} for row_id, (seq, at) in last.items()],
+    )
+    await _append_statuses(conn, statuses)
 
 
 def _event_update(

@@ -103,7 +103,24 @@ async def test_a_compression_terminates_the_members_sides_and_creates_residuals(
         i for i in items if i.update.event is not None and i.update.event.terms.kind is EventKind.COMPRESSION
     ]
     assert {i.recipient for i in compression_items} == {"BANKA"}
-    assert len(compression_items) == 8  # four trades, Received and Cleared each
+    # four trades, Received and Cleared each; each residual's Cleared, naming the trades it replaces
+    assert len(compression_items) == 10
+    by_residual = {
+        i.update.event.terms.trade.ccp_trade_id: i.update.event.terms.originating
+        for i in compression_items
+        if i.update.event is not None and i.update.event.terms.originating
+    }
+    assert set(by_residual) == {r.ccp_trade_id for r in result.created}
+    assert sorted(i for ids in by_residual.values() for i in ids) == sorted(a for a, _ in trades)
+    replaced = {
+        i.update.event.terms.trade.ccp_trade_id: i.update.event.terms.replacement
+        for i in compression_items
+        if i.update.event is not None
+        and i.update.status is S.CLEARED
+        and not i.update.event.terms.originating
+    }
+    for residual, ids in by_residual.items():  # each terminated trade names the residual of its bucket
+        assert all(replaced[i] is not None and replaced[i].trade_id == residual for i in ids)
 
     if isinstance(desk.store, SqlClearingStore):  # one COMPRESSION row per trade in trade_events
         async with desk.store.engine.connect() as conn:
@@ -112,7 +129,7 @@ async def test_a_compression_terminates_the_members_sides_and_creates_residuals(
                     select(t.trade_events.c.kind, func.count()).group_by(t.trade_events.c.kind)
                 )
             ).all()
-        assert dict(kinds) == {EventKind.COMPRESSION.value: 4}
+        assert dict(kinds) == {EventKind.COMPRESSION.value: 6}  # four trades terminated, two residuals
 
 
 async def test_the_member_is_told_with_valid_fpml_and_a_residual_compresses_again(
@@ -124,16 +141,28 @@ async def test_the_member_is_told_with_valid_fpml_and_a_residual_compresses_agai
     desk = await open_desk()
     trades = await three_trades(desk)
     first = await desk.svc.compress(ask(trades[0][0], trades[1][0], run="RUN-A"), valuer)
-    items = [i for i in await desk.svc.pending(DeliveryChannel.MQTT, 1000) if i.update.event is not None]
+    told = [i for i in await desk.svc.pending(DeliveryChannel.MQTT, 1000) if i.update.event is not None]
+    items = [i for i in told if i.update.event is not None and not i.update.event.terms.originating]
     assert len(items) == 4
     ccp = CcpIdentity("CCP", name="Central Counterparty")
+    (residual,) = first.created
+    (created,) = [i for i in told if i not in items]  # the residual's clearingConfirmed
+    doc = status_update_to_fpml(
+        created.update, ccp=ccp, recipient=created.recipient, member_party=LEI_A, pretty=False
+    )
+    root = assert_valid(doc)
+    assert load_schema(profile=True).check(root) is None
+    assert root.xpath("string(/f:clearingConfirmed/f:originatingEvent)", namespaces=NS) == "Compression"
+    originating = "/f:clearingConfirmed/f:compressionActivity/f:originatingTradeIdentifier/f:tradeId/text()"
+    assert sorted(root.xpath(originating, namespaces=NS)) == sorted([trades[0][0], trades[1][0]])
+    assert residual.ccp_trade_id in root.xpath("//f:partyTradeIdentifier/f:tradeId/text()", namespaces=NS)
     for item in items:
         doc = status_update_to_fpml(
             item.update, ccp=ccp, recipient=item.recipient, member_party=LEI_A, pretty=False
         )
         root = assert_valid(doc)
         assert load_schema(profile=True).check(root) is None
-        ids = root.xpath("//f:tradeId/text()", namespaces=NS)
+        ids = root.xpath("//f:tradeId[not(ancestor::f:compressionActivity)]/text()", namespaces=NS)
         assert item.update.event is not None
         assert set(ids) == {s for s in item.update.event.ccp_trade_ids if s in (trades[0][0], trades[1][0])}
         if item.update.status is S.CLEARED:
@@ -142,8 +171,9 @@ async def test_the_member_is_told_with_valid_fpml_and_a_residual_compresses_agai
                 root.xpath("string(//f:termination/f:outstandingNotionalAmount/f:amount)", namespaces=NS)
                 == "0"
             )
+            replacement = "string(//f:compressionActivity/f:replacementTradeIdentifier/f:tradeId)"
+            assert root.xpath(replacement, namespaces=NS) == residual.ccp_trade_id
 
-    (residual,) = first.created
     _, (late, _) = await desk.clear(aud_irs("T9", notional=Decimal(2_000_000), years=6))
     second = await desk.svc.compress(ask(residual.ccp_trade_id, late, run="RUN-B"), valuer)
     assert {s.ccp_trade_id for s in second.terminated} == {residual.ccp_trade_id, late}

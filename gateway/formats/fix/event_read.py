@@ -46,17 +46,23 @@ KIND: dict[str, tuple[EventKind, str]] = {
     "30": (EventKind.REFERENCE_UPDATE, "2"),  # a non-economic correction: the member's own trade id
 }
 FULL_TERMINATION, PARTIAL_TERMINATION = "2", "3"
+# Written only, on a compression run's statuses (a member cannot ask for one over FIX): a trade the run
+# terminated is fully netted away (a cancel), a residual it created is the netting's new trade.
+FULL_NETTING, NETTING = "6", "5"
+WRITTEN_ONLY = {FULL_NETTING: "1", NETTING: "0"}
 
 
 def continuation_of(kind: EventKind, full: bool) -> str:
     """The TradeContinuation of an event (written back on its statuses)."""
     if kind is EventKind.TERMINATION:
         return FULL_TERMINATION if full else PARTIAL_TERMINATION
+    if kind is EventKind.COMPRESSION:
+        return FULL_NETTING if full else NETTING
     return next(code for code, (k, _) in KIND.items() if k is kind)
 
 
 def trans_type_of(continuation: str) -> str:
-    return KIND[continuation][1]
+    return WRITTEN_ONLY[continuation] if continuation in WRITTEN_ONLY else KIND[continuation][1]
 
 
 @dataclass(frozen=True, slots=True)

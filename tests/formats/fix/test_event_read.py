@@ -100,3 +100,12 @@ def test_a_trade_id_update_needs_the_new_side_trade_id() -> None:
         "SideTradeID(1506)",
         "a trade id update gives your new trade id",
     )
+
+
+@pytest.mark.parametrize("continuation", ["5", "6"])
+def test_a_member_cannot_ask_for_a_netting_the_ccp_only_reports(continuation: str) -> None:
+    """NETTING and FULL_NETTING are in the dictionary for a compression run's statuses; proposed, refused."""
+    issues = _issues(_with(GOLDEN_PROPOSAL, t1937=continuation, t487="1"))
+    assert [(c, p) for c, p, _ in issues][:1] == [
+        (ReasonCode.FIX_INVALID_VALUE, "TradeCaptureReport.TradeContinuation(1937)")
+    ]

@@ -111,3 +111,42 @@ def test_a_refused_event_leaves_the_trade_cleared_and_names_the_rule() -> None:
     assert (out.get(939), out.get(1832), out.get(751), out.get(32)) == ("1", "1", "99", "30000000")
     assert out.get(1328) == "effectiveDate: the trade pays on 2026-01-07"
     assert _all(out, 40054) == ["50000000", "50000000"]  # the trade as it stands
+
+
+def test_a_compression_tells_a_terminated_trade_as_fully_netted_and_a_residual_as_the_netting_new_trade() -> (
+    None
+):
+    netted = dataclasses.replace(
+        CONFIRMED,
+        terms=dataclasses.replace(
+            TERMS,
+            kind=EventKind.COMPRESSION,
+            fee=None,
+            notional=NotionalChange(Money(Decimal(50_000_000), "EUR"), Money(Decimal(0), "EUR")),
+        ),
+        cleared=(BEFORE[0], BEFORE[1]),
+        effect=EventEffect(Decimal(50_000_000), Decimal(0), "EUR"),
+    )
+    out = event_report(_update(S.CLEARED, netted, 6), participant=LEI_A)
+    # TradeContinuation full netting, a cancel; the trade terminated and still a cleared trade's record
+    assert (out.get(1937), out.get(487), out.get(939), out.get(1832)) == ("6", "1", "7", "1")
+    assert (out.get(32), out.get(2301), out.get(1003)) == ("0", "50000000", "CCP-A-1")
+    residual_terms = dataclasses.replace(
+        TERMS,
+        kind=EventKind.COMPRESSION,
+        trade=TradeRef(ccp_trade_id="CCP-R-1"),
+        fee=None,
+        notional=None,
+        originating=("CCP-A-1", "CCP-A-2"),
+    )
+    residual = EventNote(
+        2,
+        residual_terms,
+        EventOutcome.CONFIRMED,
+        ("CCP-R-1", "CCP-R-1"),
+        (AFTER[0], AFTER[0]),
+        EventEffect(Decimal(0), Decimal(30_000_000), "EUR"),
+    )
+    out = event_report(_update(S.CLEARED, residual, 3), participant=LEI_A)
+    assert (out.get(1937), out.get(487), out.get(939), out.get(1832)) == ("5", "0", "0", "1")
+    assert (out.get(32), out.get(2301), out.get(1003)) == ("30000000", "30000000", "CCP-R-1")

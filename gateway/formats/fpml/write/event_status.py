@@ -10,7 +10,11 @@ Cleared                    ``clearingConfirmed`` carrying the event as taken (``
                            agreement and effective dates, fee ``payment``, change and outstanding notional;
                            ``deClear``); an increase, a reference update or an amendment, which FpML
                            confirms by its result, ``originatingEvent`` and the trade as the recipient now
-                           holds it (an amendment: the new trade, on its new CCP trade ids)
+                           holds it (an amendment: the new trade, on its new CCP trade ids). A compression:
+                           ``compressionActivity`` first, then a terminated trade's ``termination`` (the
+                           activity naming its replacement, the residual of its bucket) or a residual's
+                           ``originatingEvent`` (Compression) and its trade facing the CCP (the activity
+                           naming every trade it replaces)
 Rejected                   ``clearingRefused`` with every reason; a member is also shown its own cleared trade
                            as it stands, after ``originatingEvent`` (``Termination``)
 =========================  ====================================================================================
@@ -32,6 +36,7 @@ from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.events import EventKind, EventNote, NamedTradeId
 from gateway.domain.messages import (
     ClearingStatusReport,
+    CompressionActivity,
     EventConfirmation,
     EventRefusal,
     MessageHeader,
@@ -88,7 +93,13 @@ def event_update_to_fpml(
         trade, owner = None, None
         if note.terms.kind in CONFIRMED_BY_TRADE:
             trade, owner = _resulting_trade(update, note, ccp.party_id, member_party)
-        confirmation = EventConfirmation(header, note.terms, named, correlation, sequence, trade, owner)
+        elif note.terms.kind is EventKind.COMPRESSION and note.terms.originating:  # a residual
+            trade = note.cleared[0] if member_party is None else _own_trade(note, member_party, ccp.party_id)
+            owner = ccp.party_id
+        activity = _compression(note, ccp.party_id, member_party)
+        confirmation = EventConfirmation(
+            header, note.terms, named, correlation, sequence, trade, owner, activity
+        )
         return event_confirmed(confirmation, extra_parties=extra, pretty=pretty)
     if update.status is ClearingStatusCode.REJECTED:
         own = None if member_party is None else _own_trade(note, member_party, ccp.party_id)
@@ -116,6 +127,23 @@ def _named(
     ids = update.trade.identifiers
     own = NamedTradeId(update.source, ids.source_trade_id, schemes.SOURCE_TRADE_ID, ids.source_version)
     return (own, *(NamedTradeId(ccp_party_id, ccp_id, CCP_TRADE_ID_SCHEME) for _, ccp_id in sides))
+
+
+def _compression(note: EventNote, ccp_party_id: str, member_party: str | None) -> CompressionActivity | None:
+    """A compression's ``compressionActivity``: the trades a residual replaces, or a terminated trade's
+    replacement, named only to the member holding the residual (the other member of a trade terminated
+    with its consent is not shown it); None for any other event, or when there is nothing to name."""
+    terms = note.terms
+    if terms.kind is not EventKind.COMPRESSION:
+        return None
+    originating = tuple(NamedTradeId(ccp_party_id, i, CCP_TRADE_ID_SCHEME) for i in terms.originating)
+    held = terms.replacement
+    replacement = None
+    if held is not None and member_party in (None, held.party_id):
+        replacement = NamedTradeId(ccp_party_id, held.trade_id, held.scheme or CCP_TRADE_ID_SCHEME)
+    if replacement is None and not originating:
+        return None
+    return CompressionActivity(replacement, originating)
 
 
 def _resulting_trade(

@@ -220,17 +220,24 @@ def event_confirmed(
 ) -> bytes:
     """``clearingConfirmed`` of a lifecycle event: the event as taken (a ``termination`` with the trade ids,
     dates, fee, change and outstanding notional; a ``deClear`` with the trade ids and effective date), or
-    for an increase, a reference update or an amendment (no element of FpML's clearing results) ``originatingEvent`` and
-    the trade as its recipient now holds it."""
+    for an increase, a reference update, an amendment or a compression's residual (no element of FpML's
+    clearing results) ``originatingEvent`` and the trade as its recipient now holds it. A compression's
+    answer opens with its ``compressionActivity`` (a terminated trade's replacement, or the trades a
+    residual replaces)."""
 
     def body(emit: Emit, ind: str) -> None:
         _header(emit, ind, confirmation.header, response=False)
         _correlation(emit, ind, confirmation.correlation_id, confirmation.sequence_number)
         parties = PartyTable()
         terms = confirmation.terms
+        activity = confirmation.compression
+        if activity is not None:
+            render.compression_activity(emit, ind, activity.replacement, activity.originating, parties)
         if terms.kind is EventKind.DECLEAR:
             render.de_clear(emit, ind, confirmation.trade_ids, terms, parties)
-        elif terms.kind in (EventKind.INCREASE, EventKind.REFERENCE_UPDATE, EventKind.AMENDMENT):
+        elif terms.kind in (EventKind.INCREASE, EventKind.REFERENCE_UPDATE, EventKind.AMENDMENT) or (
+            terms.kind is EventKind.COMPRESSION and terms.originating
+        ):
             if confirmation.trade is None or confirmation.trade_source is None:
                 raise write_error(
                     ReasonCode.FPML_MISSING_FIELD, "trade", "the event is confirmed by its trade"

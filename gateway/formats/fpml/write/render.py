@@ -642,6 +642,24 @@ def trade_reference_information(
     emit(f"{ind}</tradeReferenceInformation>")
 
 
+def compression_activity(
+    emit: Emit,
+    ind: str,
+    replacement: NamedTradeId | None,
+    originating: Sequence[NamedTradeId],
+    parties: PartyTable,
+) -> None:
+    """A ``compressionActivity``: the trade replacing the one confirmed, then the trades it replaces."""
+    i2 = inner(ind)
+    emit(f"{ind}<compressionActivity>")
+    if replacement is not None:
+        _event_trade_ids(
+            emit, i2, "compressionActivity", (replacement,), parties, "replacementTradeIdentifier"
+        )
+    _event_trade_ids(emit, i2, "compressionActivity", originating, parties, "originatingTradeIdentifier")
+    emit(f"{ind}</compressionActivity>")
+
+
 def _event_trade_ids(
     emit: Emit,
     ind: str,

@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from gateway.clearing.lifecycle import resized
+from gateway.clearing.novation import CCP_TRADE_ID_SCHEME
 from gateway.clearing.ports import Channel, StatusUpdate
 from gateway.domain.enums import ClearingStatusCode
 from gateway.domain.errors import Issue
@@ -201,6 +202,55 @@ def event_update(
     )
 
 
+RESIDUAL_ID = "CCP-20260316-R3F2A9C01B7001"
+
+
+def compression_terms() -> EventTerms:
+    """The IRS example's sides terminated by compression run RUN-1 of Bank A, its risk now carried by the
+    residual ``RESIDUAL_ID`` that Bank A holds."""
+    return EventTerms(
+        kind=EventKind.COMPRESSION,
+        trade=TradeRef(ccp_trade_id="CCP-1-A"),
+        parties=(shapes.LEI_A, shapes.LEI_B),
+        agreement_date=date(2026, 3, 16),
+        effective_date=date(2026, 3, 16),
+        notional=NotionalChange(Money(Decimal("125000000"), "AUD"), Money(Decimal(0), "AUD")),
+        event_id="RUN-1",
+        replacement=PartyTradeId(shapes.LEI_A, RESIDUAL_ID, CCP_TRADE_ID_SCHEME),
+    )
+
+
+def residual_update() -> StatusUpdate:
+    """The Cleared status of the residual a compression run created for Bank A: 40m of the IRS example's
+    terms facing the CCP, replacing Bank A's sides of two trades."""
+    (own, _) = shapes.novate(shapes.irs(), (RESIDUAL_ID, RESIDUAL_ID + "-X"))
+    own = resized(own, Decimal("40000000"), own.notional)
+    terms = EventTerms(
+        kind=EventKind.COMPRESSION,
+        trade=TradeRef(ccp_trade_id=RESIDUAL_ID),
+        parties=(shapes.LEI_A,),
+        agreement_date=date(2026, 3, 16),
+        effective_date=date(2026, 3, 16),
+        notional=None,
+        event_id="RUN-1",
+        originating=("CCP-1-A", "CCP-2-A"),
+    )
+    effect = EventEffect(Decimal(0), Decimal("40000000"), "AUD")
+    note = EventNote(9, terms, EventOutcome.CONFIRMED, (RESIDUAL_ID, RESIDUAL_ID), (own, own), effect)
+    return update(
+        ClearingStatusCode.CLEARED,
+        own,
+        sequence=3,
+        source="CCP",
+        channel=Channel.CLI,
+        submission_id=submission_ref(77),
+        ccp_trade_ids=(RESIDUAL_ID, RESIDUAL_ID),
+        correlation_id=None,
+        in_reply_to=f"RUN-1/{RESIDUAL_ID}",
+        event=note,
+    )
+
+
 def _event_refused(member: bool) -> bytes:
     reasons = (
         Issue(
@@ -295,6 +345,15 @@ CASES: dict[str, Callable[[], bytes]] = {
         ccp=CCP,
         recipient="BANKB",
         member_party=shapes.LEI_B,
+    ),
+    "event-confirmed-compression-member": lambda: status_update_to_fpml(
+        event_update(ClearingStatusCode.CLEARED, compression_terms(), sequence=5),
+        ccp=CCP,
+        recipient="BANKA",
+        member_party=shapes.LEI_A,
+    ),
+    "event-confirmed-compression-residual-member": lambda: status_update_to_fpml(
+        residual_update(), ccp=CCP, recipient="BANKA", member_party=shapes.LEI_A
     ),
     "event-refused": lambda: _event_refused(member=False),
     "event-refused-member": lambda: _event_refused(member=True),

@@ -24,10 +24,13 @@ from gateway.formats.fpml.write.render import Emit
 from tests.formats.fpml.write import reference, shapes
 from tests.formats.fpml.write.cases import (
     CCP,
+    RESIDUAL_ID,
     amendment_terms,
+    compression_terms,
     event_update,
     increase_terms,
     reference_terms,
+    residual_update,
     termination_terms,
 )
 from tests.formats.fpml.write.conftest import SchemaCheck
@@ -259,3 +262,49 @@ def test_an_amendment_is_confirmed_by_the_new_trade_on_the_new_ccp_trade_ids() -
         assert _ids(doc, "/f:clearingConfirmed/f:originatingEvent/text()") == ["Amendment"]
         assert _ids(doc, "//f:fixedRateSchedule/f:initialValue/text()") == ["0.041"]
     assert _ids(to_source, "//f:versionedTradeId/f:version/text()") == ["2"]
+
+
+def test_a_compressed_trade_names_its_replacement_to_the_member_holding_it_only(
+    assert_valid: SchemaCheck,
+) -> None:
+    """The member whose run it was is told its side ended and the residual now carrying its risk; the other
+    member of a trade terminated with its consent is told of the termination alone."""
+    confirmed = event_update(ClearingStatusCode.CLEARED, compression_terms(), sequence=5)
+    to_a = status_update_to_fpml(
+        confirmed, ccp=CCP, recipient="BANKA", member_party=shapes.LEI_A, pretty=False
+    )
+    to_b = status_update_to_fpml(
+        confirmed, ccp=CCP, recipient="BANKB", member_party=shapes.LEI_B, pretty=False
+    )
+    for doc in (to_a, to_b):
+        root = assert_valid(doc)
+        assert load_schema(profile=True).check(root) is None
+        assert _ids(doc, "//f:termination/f:outstandingNotionalAmount/f:amount/text()") == ["0"]
+    activity = "/f:clearingConfirmed/f:compressionActivity"
+    assert _ids(to_a, activity + "/f:replacementTradeIdentifier/f:tradeId/text()") == [RESIDUAL_ID]
+    assert [c.xpath("local-name()") for c in etree.fromstring(to_a)][3:5] == [
+        "compressionActivity",
+        "termination",
+    ]
+    assert _ids(to_b, activity) == []
+    assert RESIDUAL_ID not in to_b.decode()
+
+
+def test_a_residual_is_confirmed_by_its_trade_facing_the_ccp_and_every_trade_it_replaces(
+    assert_valid: SchemaCheck,
+) -> None:
+    doc = status_update_to_fpml(
+        residual_update(), ccp=CCP, recipient="BANKA", member_party=shapes.LEI_A, pretty=False
+    )
+    root = assert_valid(doc)
+    assert load_schema(profile=True).check(root) is None
+    activity = "/f:clearingConfirmed/f:compressionActivity"
+    assert _ids(doc, activity + "/f:originatingTradeIdentifier/f:tradeId/text()") == ["CCP-1-A", "CCP-2-A"]
+    assert _ids(doc, activity + "/f:replacementTradeIdentifier") == []
+    assert _ids(doc, "/f:clearingConfirmed/f:originatingEvent/text()") == ["Compression"]
+    tids = "//f:partyTradeIdentifier/f:tradeId[@tradeIdScheme='" + CCP_TRADE_ID_SCHEME + "']/text()"
+    assert _ids(doc, tids) == [RESIDUAL_ID]
+    parties = set(_ids(doc, "/f:clearingConfirmed/f:party/f:partyId/text()"))
+    assert shapes.LEI_B not in parties  # the member and the CCP only
+    notional = "//f:notionalStepSchedule/f:initialValue/text()"
+    assert _ids(doc, notional) == ["40000000", "40000000"]
