@@ -73,19 +73,30 @@ class CallsTimer:
 
     After a restart, only the latest intraday time already passed is run (the earlier ones of the day are
     taken as run): a call is never issued for a time long gone.
+
+    The service ticks on every wake-up (each submit wakes it), so the store is asked at most every
+    ``every``: due times and intraday times are minutes apart, and a write transaction per trade would
+    slow registration.
     """
 
-    def __init__(self, refresh: timedelta = timedelta(minutes=1)) -> None:
+    def __init__(
+        self, refresh: timedelta = timedelta(minutes=1), every: timedelta = timedelta(seconds=5)
+    ) -> None:
         self.done: set[tuple[date, time]] = set()
         self.flagged: list[MarginCall] = []
         self.refresh = refresh  # how often the members flagged are read again for ``on_flags``
+        self.every = every
         self._flags_read: datetime | None = None
+        self._checked: datetime | None = None
 
     async def tick(self, svc: ClearingContext) -> list[MarginCall]:
         """The intraday calls newly issued at this tick."""
         if svc.calls is None:
             return []
         now = svc.clock.now()
+        if self._checked is not None and now - self._checked < self.every:
+            return []
+        self._checked = now
         late = await svc.calls.mark_overdue(now)
         for call in late:
             err = overdue_error(call)
