@@ -21,6 +21,7 @@ from gateway.domain.events import (
     EventNote,
     EventOutcome,
     EventTerms,
+    Fee,
     PendingEvent,
     StoredEvent,
     terms_from_dict,
@@ -147,6 +148,31 @@ async def pending_request(conn: AsyncConnection, event_id: int) -> tuple[int, Ev
     return int(row.submission_id), request
 
 
+def _decided(
+    outcome: EventOutcome,
+    ccp_trade_ids: tuple[str, str],
+    cleared: tuple[Trade, Trade],
+    effect: EventEffect | None,
+    fee: Fee | None,
+    at: datetime,
+) -> dict[str, Any]:
+    """The columns an event's decision sets (a waiting one decided, a proposal answered), as
+    ``insert_event`` writes them: a refused event keeps no effect and no fee."""
+    return {
+        "at": at,
+        "outcome": outcome.value,
+        "ccp_trade_ids": json.dumps(
+            [*ccp_trade_ids, *(() if effect is None or effect.replaced is None else effect.replaced)]
+        ),
+        "notional_before": None if effect is None else effect.notional_before,
+        "notional_after": None if effect is None else effect.notional_after,
+        "currency": None if effect is None else effect.currency,
+        "fee_amount": None if fee is None or effect is None else fee.amount.amount,
+        "fee_currency": None if fee is None or effect is None else fee.amount.currency,
+        "result_json": json.dumps([codec.trade_to_dict(x) for x in cleared]),
+    }
+
+
 async def settle_event(
     conn: AsyncConnection,
     event_id: int,
@@ -163,20 +189,7 @@ async def settle_event(
     await conn.execute(
         update(t.trade_events)
         .where(c.id == event_id)
-        .values(
-            at=at,
-            outcome=outcome.value,
-            needs_recheck=False,
-            ccp_trade_ids=json.dumps(
-                [*ccp_trade_ids, *(() if effect is None or effect.replaced is None else effect.replaced)]
-            ),
-            notional_before=None if effect is None else effect.notional_before,
-            notional_after=None if effect is None else effect.notional_after,
-            currency=None if effect is None else effect.currency,
-            fee_amount=None if fee is None or effect is None else fee.amount.amount,
-            fee_currency=None if fee is None or effect is None else fee.amount.currency,
-            result_json=json.dumps([codec.trade_to_dict(x) for x in cleared]),
-        )
+        .values(needs_recheck=False, **_decided(outcome, ccp_trade_ids, cleared, effect, fee, at))
     )
     return (await events_by_id(conn, [event_id]))[event_id]
 
@@ -233,23 +246,12 @@ async def settle_proposal(
     at: datetime,
 ) -> StoredEvent:
     """A proposed event answered: its terms as agreed, its outcome and effect (as ``insert_event`` writes)."""
-    fee = terms.fee
     await conn.execute(
         update(t.trade_events)
         .where(t.trade_events.c.id == event.note.event_id)
         .values(
-            at=at,
-            outcome=outcome.value,
-            ccp_trade_ids=json.dumps(
-                [*ccp_trade_ids, *(() if effect is None or effect.replaced is None else effect.replaced)]
-            ),
             terms_json=json.dumps(terms_to_dict(terms)),
-            notional_before=None if effect is None else effect.notional_before,
-            notional_after=None if effect is None else effect.notional_after,
-            currency=None if effect is None else effect.currency,
-            fee_amount=None if fee is None or effect is None else fee.amount.amount,
-            fee_currency=None if fee is None or effect is None else fee.amount.currency,
-            result_json=json.dumps([codec.trade_to_dict(x) for x in cleared]),
+            **_decided(outcome, ccp_trade_ids, cleared, effect, terms.fee, at),
         )
     )
     note = EventNote(event.note.event_id, terms, outcome, ccp_trade_ids, cleared, effect)
